@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "pcmbn-cli.h"
+
+int
+main (int argc, char **argv)
+{
+  return pcmbn_cli_main (argc, argv);
+}

@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pcmbn-cli.h"
+#include "pcmbn-demo.h"
+#include "pcmbn-report.h"
+#include "pcmbn-store.h"
+#include "pcmbn-util.h"
+
+/* `pcmbn`: the local database from the command line. Each verb checks its
+ * whole input before it writes, so that a failure changes nothing; results
+ * go to stdout, messages to stderr, and the exit status says which of the
+ * two kinds of failure happened (see interfaces.md). */
+
+typedef struct
+{
+  const char *name;
+  gboolean takes_value;
+} OptionSpec;
+
+typedef struct
+{
+  char **positional;
+  GHashTable *options; /* name → value ("" for flags) */
+} Args;
+
+typedef int (*VerbFunc) (PcmbnStore *store, Args *args, GError **error);
+
+typedef struct
+{
+  const char *name;
+  guint n_positional;
+  const char *usage;
+  const OptionSpec *options;
+  gboolean needs_store;
+  VerbFunc run;
+} Verb;
+
+static void
+args_clear (Args *args)
+{
+  g_strfreev (args->positional);
+  g_clear_pointer (&args->options, g_hash_table_unref);
+}
+
+static const char *
+opt (Args *args, const char *name)
+{
+  return g_hash_table_lookup (args->options, name);
+}
+
+/* ---- input and output --------------------------------------------------- */
+
+static gboolean
+read_input (const char *path, char **contents, gsize *len, GError **error)
+{
+  if (path == NULL || g_str_equal (path, "-"))
+    {
+      GString *s = g_string_new (NULL);
+      char buf[65536];
+      size_t n;
+      while ((n = fread (buf, 1, sizeof buf, stdin)) > 0)
+        g_string_append_len (s, buf, n);
+      *len = s->len;
+      *contents = g_string_free (s, FALSE);
+      return TRUE;
+    }
+  if (!g_file_get_contents (path, contents, len, error))
+    {
+      g_prefix_error (error, _("file: "));
+      if ((*error)->domain == G_FILE_ERROR && (*error)->code == G_FILE_ERROR_NOENT)
+        {
+          (*error)->domain = PCMBN_ERROR;
+          (*error)->code = PCMBN_ERROR_INVALID;
+        }
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static JsonObject *
+read_json_object (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  JsonNode *root;
+
+  if (!read_input (path, &text, &len, error))
+    return NULL;
+  if (!g_utf8_validate (text, len, NULL))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _("json: the input is not UTF-8 text"));
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, text, len, &local))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("json: the input is not valid JSON: %s"),
+                   local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _("json: the input must be one JSON object of the record’s fields, such as "
+                     "{\"date\": \"2026-07-30\", …}"));
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+static gboolean
+write_output (const char *path, const char *data, gsize len, GError **error)
+{
+  if (path == NULL || g_str_equal (path, "-"))
+    {
+      if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Cannot write the output."));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  /* Written beside and renamed, so that a full disk never leaves half a file. */
+  if (!g_file_set_contents (path, data, len, error))
+    {
+      g_prefix_error (error, _("o: cannot write %s: "), path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_line (const char *text)
+{
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+}
+
+/* ---- verbs --------------------------------------------------------------- */
+
+static int
+verb_init (PcmbnStore *store, Args *args, GError **error)
+{
+  const char *code = opt (args, "org-unit");
+  const char *profile = opt (args, "profile");
+
+  if (code == NULL || *code == '\0')
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("org-unit: is required; give the code of your commune, such as --org-unit "
+                     "00001"));
+      return 2;
+    }
+  if (!pcmbn_store_init_commune (store, code, opt (args, "units"), profile, error))
+    return -1;
+  {
+    g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, code);
+    g_printerr (_("The logbook of %s (%s) is ready in %s.\n"), unit->full_name, code,
+                pcmbn_store_get_path (store));
+  }
+  return 0;
+}
+
+static int
+verb_add (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autoptr (JsonObject) data = NULL;
+  g_autofree char *uuid = NULL;
+
+  if (pcmbn_schema_kind (args->positional[0]) == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
+                   pcmbn_kind_names_joined ());
+      return -1;
+    }
+  if (!pcmbn_store_require_init (store, error))
+    return -1;
+  data = read_json_object (opt (args, "json"), error);
+  if (data == NULL)
+    return -1;
+  uuid = pcmbn_store_add (store, args->positional[0], data, error);
+  if (uuid == NULL)
+    return -1;
+  print_line (uuid);
+  return 0;
+}
+
+static int
+verb_update (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autoptr (JsonObject) data = NULL;
+  g_autoptr (PcmbnRecord) record = pcmbn_store_get (store, args->positional[0], error);
+
+  if (record == NULL)
+    return -1;
+  data = read_json_object (opt (args, "json"), error);
+  if (data == NULL || !pcmbn_store_update (store, args->positional[0], data, error))
+    return -1;
+  return 0;
+}
+
+static void
+print_json (JsonNode *node)
+{
+  g_autofree char *text = json_to_string (node, TRUE);
+  print_line (text);
+}
+
+static int
+verb_get (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autoptr (PcmbnRecord) record = pcmbn_store_get (store, args->positional[0], error);
+  g_autoptr (JsonNode) node = NULL;
+
+  if (record == NULL)
+    return -1;
+  node = pcmbn_record_to_json (record, TRUE);
+  print_json (node);
+  return 0;
+}
+
+static gboolean
+check_format (const char *format, const char *const *allowed, GError **error)
+{
+  if (format != NULL && g_strv_contains (allowed, format))
+    return TRUE;
+  {
+    g_autofree char *list = g_strjoinv ("|", (char **) allowed);
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("format: must be one of %s"), list);
+  }
+  return FALSE;
+}
+
+static int
+verb_list (PcmbnStore *store, Args *args, GError **error)
+{
+  static const char *const formats[] = { "json", "csv", NULL };
+  const char *format = opt (args, "format") ? opt (args, "format") : "json";
+  g_autofree char *out = NULL;
+  gsize len = 0;
+
+  if (!check_format (format, formats, error))
+    return -1;
+  if (g_str_equal (format, "csv"))
+    {
+      g_autoptr (GPtrArray) check = pcmbn_store_list (store, args->positional[0], opt (args, "from"),
+                                                      opt (args, "to"), error);
+      if (check == NULL)
+        return -1;
+      if (opt (args, "from") || opt (args, "to"))
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _("format: --from and --to work with --format json; CSV lists every "
+                         "record"));
+          return -1;
+        }
+      out = pcmbn_store_export_csv (store, args->positional[0], &len, error);
+    }
+  else
+    {
+      out = pcmbn_store_export_json (store, args->positional[0], opt (args, "from"),
+                                     opt (args, "to"), error);
+      if (out)
+        {
+          char *with_newline = g_strconcat (out, "\n", NULL);
+          g_free (out);
+          out = with_newline;
+          len = strlen (out);
+        }
+    }
+  if (out == NULL)
+    return -1;
+  return write_output (NULL, out, len, error) ? 0 : 1;
+}
+
+static int
+verb_import (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len;
+  guint n = 0;
+
+  if (pcmbn_schema_kind (args->positional[0]) == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
+                   pcmbn_kind_names_joined ());
+      return -1;
+    }
+  if (!pcmbn_store_require_init (store, error) || !read_input (args->positional[1], &text, &len, error))
+    return -1;
+  if (!pcmbn_store_import_csv (store, args->positional[0], text, len, &n, error))
+    return -1;
+  g_printerr (g_dngettext (GETTEXT_PACKAGE, "Imported %u record.\n", "Imported %u records.\n", n), n);
+  return 0;
+}
+
+static int
+verb_export (PcmbnStore *store, Args *args, GError **error)
+{
+  static const char *const formats[] = { "csv", "json", NULL };
+  const char *format = opt (args, "format");
+  g_autofree char *out = NULL;
+  gsize len = 0;
+
+  if (!check_format (format, formats, error))
+    return -1;
+  if (g_str_equal (format, "csv"))
+    out = pcmbn_store_export_csv (store, args->positional[0], &len, error);
+  else if ((out = pcmbn_store_export_json (store, args->positional[0], NULL, NULL, error)))
+    len = strlen (out);
+  if (out == NULL)
+    return -1;
+  return write_output (opt (args, "o"), out, len, error) ? 0 : 1;
+}
+
+static int
+verb_delete (PcmbnStore *store, Args *args, GError **error)
+{
+  return pcmbn_store_delete (store, args->positional[0], error) ? 0 : -1;
+}
+
+static void
+demo_progress (guint done, guint total, gpointer user_data)
+{
+  if (total >= 10000)
+    g_printerr ("\r%u / %u", done, total);
+  if (total >= 10000 && done == total)
+    g_printerr ("\n");
+}
+
+static int
+verb_demo (PcmbnStore *store, Args *args, GError **error)
+{
+  const char *records = opt (args, "records");
+  gint64 n = 600;
+
+  if (records)
+    {
+      char *end = NULL;
+      n = g_ascii_strtoll (records, &end, 10);
+      if (end == NULL || *end != '\0' || n < 1 || n > 10000000)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _("records: must be a whole number from 1 to 10000000"));
+          return -1;
+        }
+    }
+  if (!pcmbn_demo_fill (store, n, 20260730, isatty (2) ? demo_progress : NULL, NULL, error))
+    return -1;
+  g_printerr (_("Added %" G_GINT64_FORMAT " sample records to %s.\n"), n,
+              pcmbn_store_get_path (store));
+  return 0;
+}
+
+static int
+verb_report (PcmbnStore *store, Args *args, GError **error)
+{
+  static const char *const formats[] = { "json", "csv", "pdf", "xlsx", NULL };
+  const char *format = opt (args, "format") ? opt (args, "format") : "json";
+  g_autofree char *from = NULL, *to = NULL;
+  g_autoptr (JsonNode) report = NULL;
+  g_autofree char *text = NULL;
+
+  if (!check_format (format, formats, error))
+    return -1;
+  if (!pcmbn_report_parse_period (opt (args, "year"), opt (args, "from"), opt (args, "to"), &from,
+                                  &to, error))
+    return -1;
+  if (!pcmbn_store_require_init (store, error))
+    return -1;
+  if (!g_str_equal (format, "json"))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _("format: %s reports are not available yet in this version; use --format "
+                     "json"),
+                   format);
+      return 1;
+    }
+  report = pcmbn_report_build (store, pcmbn_store_get_org_unit (store), from, to,
+                               PCMBN_REPORT_DEFAULT, error);
+  if (report == NULL)
+    return -1;
+  text = json_to_string (report, TRUE);
+  {
+    g_autofree char *with_newline = g_strconcat (text, "\n", NULL);
+    return write_output (opt (args, "o"), with_newline, strlen (with_newline), error) ? 0 : 1;
+  }
+}
+
+static int
+verb_not_yet (PcmbnStore *store, Args *args, GError **error)
+{
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+               _("Syncing with a district server is not available yet in this version."));
+  return 1;
+}
+
+static const OptionSpec init_opts[] = { { "org-unit", TRUE }, { "units", TRUE }, { "profile", TRUE }, { NULL } };
+static const OptionSpec json_opts[] = { { "json", TRUE }, { NULL } };
+static const OptionSpec no_opts[] = { { NULL } };
+static const OptionSpec list_opts[] = { { "from", TRUE }, { "to", TRUE }, { "format", TRUE }, { NULL } };
+static const OptionSpec export_opts[] = { { "format", TRUE }, { "o", TRUE }, { NULL } };
+static const OptionSpec demo_opts[] = { { "records", TRUE }, { NULL } };
+static const OptionSpec report_opts[] = { { "year", TRUE }, { "from", TRUE }, { "to", TRUE },
+                                          { "format", TRUE }, { "o", TRUE }, { NULL } };
+static const OptionSpec enroll_opts[] = { { "server", TRUE }, { "code", TRUE }, { NULL } };
+static const OptionSpec sync_opts[] = { { "server", TRUE }, { NULL } };
+static const OptionSpec resolve_opts[] = { { "keep", TRUE }, { NULL } };
+
+static const Verb verbs[] = {
+  { "init", 0, "init --org-unit CODE [--units FILE.csv] [--profile culture|womens-union]", init_opts, TRUE, verb_init },
+  { "add", 1, "add KIND [--json FILE|-]", json_opts, TRUE, verb_add },
+  { "update", 1, "update UUID [--json FILE|-]", json_opts, TRUE, verb_update },
+  { "get", 1, "get UUID", no_opts, TRUE, verb_get },
+  { "list", 1, "list KIND [--from DATE] [--to DATE] [--format json|csv]", list_opts, TRUE, verb_list },
+  { "import", 2, "import KIND FILE.csv", no_opts, TRUE, verb_import },
+  { "export", 1, "export KIND --format csv|json [-o FILE]", export_opts, TRUE, verb_export },
+  { "delete", 1, "delete UUID", no_opts, TRUE, verb_delete },
+  { "enroll", 0, "enroll --server URL --code CODE", enroll_opts, TRUE, verb_not_yet },
+  { "sync", 0, "sync [--server URL]", sync_opts, TRUE, verb_not_yet },
+  { "conflicts", 0, "conflicts", no_opts, TRUE, verb_not_yet },
+  { "resolve", 1, "resolve UUID --keep mine|theirs", resolve_opts, TRUE, verb_not_yet },
+  { "report", 0, "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]", report_opts, TRUE, verb_report },
+  { "demo", 0, "demo [--records N]", demo_opts, TRUE, verb_demo },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "%s\n\n", _("Usage: pcmbn [--db PATH] VERB [ARGUMENTS]"));
+  fprintf (out, "%s\n", _("Record the commune’s work against human trafficking (PCMBN)."));
+  fprintf (out, "\n%s\n", _("Verbs:"));
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
+    fprintf (out, "  pcmbn %s\n", verbs[i].usage);
+  fprintf (out, "\n%s %s\n", _("KIND is one of"), pcmbn_kind_names_joined ());
+  fprintf (out, "%s\n", _("Exit status: 0 success, 1 operational failure, 2 bad input or usage."));
+}
+
+static gboolean
+parse_args (const Verb *verb, GPtrArray *rest, Args *args, GError **error)
+{
+  g_autoptr (GPtrArray) positional = g_ptr_array_new_with_free_func (g_free);
+
+  args->options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < rest->len; i++)
+    {
+      const char *arg = rest->pdata[i];
+      if (arg[0] == '-' && arg[1] != '\0')
+        {
+          const char *name = arg + (arg[1] == '-' ? 2 : 1);
+          g_autofree char *key = NULL;
+          const char *eq = strchr (name, '=');
+          const char *value = NULL;
+          const OptionSpec *spec = NULL;
+
+          key = eq ? g_strndup (name, eq - name) : g_strdup (name);
+          for (guint o = 0; verb->options[o].name; o++)
+            if (g_str_equal (verb->options[o].name, key))
+              spec = &verb->options[o];
+          if (spec == NULL)
+            {
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                           _("%s: is not an option of “pcmbn %s”; usage: pcmbn %s"), key,
+                           verb->name, verb->usage);
+              return FALSE;
+            }
+          if (eq)
+            value = eq + 1;
+          else if (spec->takes_value)
+            {
+              if (i + 1 >= rest->len)
+                {
+                  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("%s: needs a value"), key);
+                  return FALSE;
+                }
+              value = rest->pdata[++i];
+            }
+          if (g_hash_table_contains (args->options, key))
+            {
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("%s: is given twice"), key);
+              return FALSE;
+            }
+          g_hash_table_insert (args->options, g_steal_pointer (&key), g_strdup (value ? value : ""));
+        }
+      else
+        g_ptr_array_add (positional, g_strdup (arg));
+    }
+  if (positional->len != verb->n_positional)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("usage: pcmbn %s"), verb->usage);
+      return FALSE;
+    }
+  g_ptr_array_add (positional, NULL);
+  args->positional = (char **) g_ptr_array_free (g_steal_pointer (&positional), FALSE);
+  return TRUE;
+}
+
+/**
+ * pcmbn_cli_exit_status:
+ * @error: a failure
+ *
+ * Returns: 2 for bad input or usage, 1 for an operational failure
+ */
+int
+pcmbn_cli_exit_status (const GError *error)
+{
+  if (error->domain == PCMBN_ERROR
+      && (error->code == PCMBN_ERROR_INVALID || error->code == PCMBN_ERROR_NOT_FOUND
+          || error->code == PCMBN_ERROR_USAGE || error->code == PCMBN_ERROR_NOT_INITIALIZED))
+    return 2;
+  return 1;
+}
+
+int
+pcmbn_cli_main (int argc, char **argv)
+{
+  g_autoptr (GPtrArray) rest = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnStore) store = NULL;
+  g_autofree char *db_path = NULL;
+  const char *verb_name = NULL;
+  const Verb *verb = NULL;
+  Args args = { 0 };
+  int status;
+
+  pcmbn_i18n_init ();
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--db") || g_str_has_prefix (argv[i], "--db="))
+        {
+          const char *value = argv[i][4] == '=' ? argv[i] + 5 : (i + 1 < argc ? argv[++i] : NULL);
+          if (value == NULL || *value == '\0')
+            {
+              g_printerr ("%s\n", _("db: needs the path of a database file"));
+              return 2;
+            }
+          g_free (db_path);
+          db_path = g_strdup (value);
+        }
+      else if (verb_name == NULL && (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h")))
+        {
+          print_usage (stdout);
+          return 0;
+        }
+      else if (verb_name == NULL && g_str_equal (argv[i], "--version"))
+        {
+          print_line ("pcmbn " PACKAGE_VERSION);
+          return 0;
+        }
+      else if (verb_name == NULL && argv[i][0] != '-')
+        verb_name = argv[i];
+      else
+        g_ptr_array_add (rest, argv[i]);
+    }
+  if (verb_name == NULL)
+    {
+      print_usage (stderr);
+      return 2;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
+    if (g_str_equal (verbs[i].name, verb_name))
+      verb = &verbs[i];
+  if (verb == NULL)
+    {
+      g_printerr (_("“%s” is not a verb of pcmbn.\n"), verb_name);
+      print_usage (stderr);
+      return 2;
+    }
+  if (!parse_args (verb, rest, &args, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      args_clear (&args);
+      return 2;
+    }
+  if (db_path == NULL)
+    db_path = pcmbn_store_default_path ();
+  store = pcmbn_store_open (db_path, &error);
+  if (store == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      args_clear (&args);
+      return 1;
+    }
+  status = verb->run (store, &args, &error);
+  if (status != 0 && error != NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      if (status < 0)
+        status = pcmbn_cli_exit_status (error);
+    }
+  else if (status < 0)
+    status = 1;
+  args_clear (&args);
+  return status;
+}

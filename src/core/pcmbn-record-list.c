@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-record-list"
+
+#include "config.h"
+
+#include "pcmbn-record-list.h"
+#include "pcmbn-store-private.h"
+#include "pcmbn-util.h"
+
+/* A GListModel over a query. It knows the number of rows from one COUNT
+ * through an index and loads rows a page at a time when a view asks for
+ * them, keeping only a few pages: a list of 100,000 records costs what is on
+ * screen, not what is in the table. */
+
+#define PAGE_SIZE 64
+#define MAX_PAGES 12
+
+struct _PcmbnRecordList
+{
+  GObject parent_instance;
+
+  PcmbnStore *store;
+  const PcmbnKind *kind;
+  char *search;
+  char *from;
+  char *to;
+  char *type_code;
+  PcmbnSort sort;
+  guint n_items;
+  GHashTable *pages; /* page index → GPtrArray of PcmbnRecord */
+  GQueue lru;        /* page indexes, most recent first */
+  gulong changed_id;
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (PcmbnRecordList, pcmbn_record_list, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+static const char *const order_by[] = {
+  [PCMBN_SORT_DATE_DESC] = "rdate DESC, id DESC",
+  [PCMBN_SORT_DATE_ASC] = "rdate ASC, id ASC",
+  [PCMBN_SORT_TITLE_ASC] = "rtitle ASC, id ASC",
+  [PCMBN_SORT_TITLE_DESC] = "rtitle DESC, id DESC",
+  [PCMBN_SORT_TYPE_ASC] = "rtype ASC, rdate DESC, id DESC",
+  [PCMBN_SORT_TYPE_DESC] = "rtype DESC, rdate DESC, id DESC",
+  [PCMBN_SORT_STATE_ASC] = "state ASC, rdate DESC, id DESC",
+  [PCMBN_SORT_STATE_DESC] = "state DESC, rdate DESC, id DESC",
+};
+
+static char *
+like_pattern (const char *search)
+{
+  g_autofree char *folded = pcmbn_fold (search);
+  GString *s = g_string_new ("%");
+
+  g_strstrip (folded);
+  for (const char *p = folded; *p; p++)
+    {
+      if (*p == '%' || *p == '_' || *p == '\\')
+        g_string_append_c (s, '\\');
+      g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '%');
+  return g_string_free (s, FALSE);
+}
+
+static sqlite3_stmt *
+prepare (PcmbnRecordList *self, const char *what, const char *tail)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "SELECT %s FROM records WHERE kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
+    " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4)"
+    " AND (?5 IS NULL OR search LIKE ?5 ESCAPE '\\') %s",
+    what, tail);
+  sqlite3_stmt *stmt = NULL;
+  g_autofree char *pattern = NULL;
+
+  if (sqlite3_prepare_v2 (pcmbn_store_get_db (self->store), sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      g_warning ("list query: %s", sqlite3_errmsg (pcmbn_store_get_db (self->store)));
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, self->from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, self->to, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, self->type_code, -1, SQLITE_TRANSIENT);
+  if (self->search && *self->search)
+    {
+      pattern = like_pattern (self->search);
+      sqlite3_bind_text (stmt, 5, pattern, -1, SQLITE_TRANSIENT);
+    }
+  return stmt;
+}
+
+static guint
+count_rows (PcmbnRecordList *self)
+{
+  sqlite3_stmt *stmt;
+  guint n = 0;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "count(*)", "");
+  if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self->store);
+  return n;
+}
+
+static GPtrArray *
+load_page (PcmbnRecordList *self, guint page)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *tail = g_strdup_printf ("ORDER BY %s LIMIT %d OFFSET %u", order_by[self->sort],
+                                           PAGE_SIZE, page * PAGE_SIZE);
+  sqlite3_stmt *stmt;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, PCMBN_RECORD_COLUMNS, tail);
+  while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
+      g_ptr_array_add (records, record);
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self->store);
+  return records;
+}
+
+static GType
+get_item_type (GListModel *model)
+{
+  return PCMBN_TYPE_RECORD;
+}
+
+static guint
+get_n_items (GListModel *model)
+{
+  return PCMBN_RECORD_LIST (model)->n_items;
+}
+
+static gpointer
+get_item (GListModel *model, guint position)
+{
+  PcmbnRecordList *self = PCMBN_RECORD_LIST (model);
+  guint page = position / PAGE_SIZE;
+  GPtrArray *records;
+
+  if (position >= self->n_items)
+    return NULL;
+  records = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
+  if (records == NULL)
+    {
+      records = load_page (self, page);
+      g_hash_table_insert (self->pages, GUINT_TO_POINTER (page), records);
+      g_queue_push_head (&self->lru, GUINT_TO_POINTER (page));
+      while (g_queue_get_length (&self->lru) > MAX_PAGES)
+        g_hash_table_remove (self->pages, g_queue_pop_tail (&self->lru));
+    }
+  else if (g_queue_peek_head (&self->lru) != GUINT_TO_POINTER (page))
+    {
+      g_queue_remove (&self->lru, GUINT_TO_POINTER (page));
+      g_queue_push_head (&self->lru, GUINT_TO_POINTER (page));
+    }
+  if (position % PAGE_SIZE >= records->len || records->pdata[position % PAGE_SIZE] == NULL)
+    return NULL;
+  return g_object_ref (records->pdata[position % PAGE_SIZE]);
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = get_item_type;
+  iface->get_n_items = get_n_items;
+  iface->get_item = get_item;
+}
+
+/**
+ * pcmbn_record_list_refresh:
+ * @self: a list
+ *
+ * Reloads after the records or the filter changed.
+ */
+void
+pcmbn_record_list_refresh (PcmbnRecordList *self)
+{
+  guint old = self->n_items;
+
+  g_hash_table_remove_all (self->pages);
+  g_queue_clear (&self->lru);
+  self->n_items = count_rows (self);
+  g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
+}
+
+static void
+on_store_changed (PcmbnStore *store, const char *kind, PcmbnRecordList *self)
+{
+  if (kind == NULL || g_strcmp0 (kind, self->kind->name) == 0)
+    pcmbn_record_list_refresh (self);
+}
+
+static void
+pcmbn_record_list_dispose (GObject *object)
+{
+  PcmbnRecordList *self = PCMBN_RECORD_LIST (object);
+
+  g_clear_signal_handler (&self->changed_id, self->store);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (pcmbn_record_list_parent_class)->dispose (object);
+}
+
+static void
+pcmbn_record_list_finalize (GObject *object)
+{
+  PcmbnRecordList *self = PCMBN_RECORD_LIST (object);
+
+  g_hash_table_unref (self->pages);
+  g_queue_clear (&self->lru);
+  g_free (self->search);
+  g_free (self->from);
+  g_free (self->to);
+  g_free (self->type_code);
+  G_OBJECT_CLASS (pcmbn_record_list_parent_class)->finalize (object);
+}
+
+static void
+pcmbn_record_list_class_init (PcmbnRecordListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pcmbn_record_list_dispose;
+  object_class->finalize = pcmbn_record_list_finalize;
+}
+
+static void
+pcmbn_record_list_init (PcmbnRecordList *self)
+{
+  self->pages = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  g_queue_init (&self->lru);
+}
+
+/**
+ * pcmbn_record_list_new:
+ * @store: the store
+ * @kind: a kind's name
+ *
+ * Returns: (transfer full): a list of that kind's records, newest first
+ */
+PcmbnRecordList *
+pcmbn_record_list_new (PcmbnStore *store, const char *kind)
+{
+  PcmbnRecordList *self = g_object_new (PCMBN_TYPE_RECORD_LIST, NULL);
+
+  self->store = g_object_ref (store);
+  self->kind = pcmbn_schema_kind (kind);
+  g_return_val_if_fail (self->kind != NULL, self);
+  self->changed_id = g_signal_connect (store, "changed", G_CALLBACK (on_store_changed), self);
+  self->n_items = count_rows (self);
+  return self;
+}
+
+static gboolean
+replace (char **slot, const char *value)
+{
+  if (g_strcmp0 (*slot, value) == 0)
+    return FALSE;
+  g_free (*slot);
+  *slot = (value && *value) ? g_strdup (value) : NULL;
+  return TRUE;
+}
+
+/**
+ * pcmbn_record_list_set_search:
+ * @self: a list
+ * @search: (nullable): words, with or without diacritics
+ */
+void
+pcmbn_record_list_set_search (PcmbnRecordList *self, const char *search)
+{
+  if (replace (&self->search, search))
+    pcmbn_record_list_refresh (self);
+}
+
+/**
+ * pcmbn_record_list_set_range:
+ * @self: a list
+ * @from: (nullable): first date
+ * @to: (nullable): last date
+ */
+void
+pcmbn_record_list_set_range (PcmbnRecordList *self, const char *from, const char *to)
+{
+  gboolean a = replace (&self->from, from);
+  gboolean b = replace (&self->to, to);
+  if (a || b)
+    pcmbn_record_list_refresh (self);
+}
+
+/**
+ * pcmbn_record_list_set_type:
+ * @self: a list
+ * @type_code: (nullable): only records of this type
+ */
+void
+pcmbn_record_list_set_type (PcmbnRecordList *self, const char *type_code)
+{
+  if (replace (&self->type_code, type_code))
+    pcmbn_record_list_refresh (self);
+}
+
+void
+pcmbn_record_list_set_sort (PcmbnRecordList *self, PcmbnSort sort)
+{
+  g_return_if_fail (sort < G_N_ELEMENTS (order_by));
+  if (self->sort == sort)
+    return;
+  self->sort = sort;
+  pcmbn_record_list_refresh (self);
+}
+
+/**
+ * pcmbn_record_list_get_cached_pages:
+ * @self: a list
+ *
+ * Returns: how many pages of rows are in memory, for tests of laziness
+ */
+guint
+pcmbn_record_list_get_cached_pages (PcmbnRecordList *self)
+{
+  return g_hash_table_size (self->pages);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* For the core's own modules (list model, reports, sync) and its tests:
+ * the SQLite handle and the pieces of the store they share. Widgets never
+ * include this. */
+
+#include <sqlite3.h>
+#include "pcmbn-store.h"
+
+G_BEGIN_DECLS
+
+/* The columns pcmbn_store_record_from_stmt() reads, in order. */
+#define PCMBN_RECORD_COLUMNS \
+  "uuid, kind, org_unit, data, version, state, deleted, modified_at, problem"
+
+sqlite3 *pcmbn_store_get_db (PcmbnStore *self);
+void pcmbn_store_lock (PcmbnStore *self);
+void pcmbn_store_unlock (PcmbnStore *self);
+PcmbnRecord *pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int first_column);
+void pcmbn_store_emit_changed (PcmbnStore *self, const char *kind);
+gboolean pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error);
+void pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what);
+gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);
+int pcmbn_store_db_version (sqlite3 *db);
+
+G_END_DECLS

@@ -1,0 +1,2059 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "pcmbn-csv.h"
+#include "pcmbn-core-resources.h"
+#include "pcmbn-store-private.h"
+#include "pcmbn-util.h"
+
+/* The local database: one SQLite file per commune (and, with more tables,
+ * per district server). Records keep their data as canonical JSON, for the
+ * wire, and every date, number and code the schema knows also as a real
+ * column `f_NAME`, so that lists and reports filter, group and sum through
+ * indexes and never through json_extract(). */
+
+struct _PcmbnStore
+{
+  GObject parent_instance;
+
+  char *path;
+  sqlite3 *db;
+  GRecMutex lock;
+  GMainContext *context;
+  char *org_unit;
+  sqlite3_stmt *insert_stmt;
+  sqlite3_stmt *update_stmt;
+  sqlite3_stmt *codes_delete_stmt;
+  sqlite3_stmt *codes_insert_stmt;
+  sqlite3_stmt *resolve_stmt;
+  int in_transaction;
+  gboolean doomed; /* an inner part failed: the outermost commit rolls back */
+};
+
+G_DEFINE_FINAL_TYPE (PcmbnStore, pcmbn_store, G_TYPE_OBJECT)
+
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+void
+pcmbn_org_unit_free (PcmbnOrgUnit *unit)
+{
+  if (unit == NULL)
+    return;
+  g_free (unit->code);
+  g_free (unit->name);
+  g_free (unit->full_name);
+  g_free (unit->level);
+  g_free (unit->unit_type);
+  g_free (unit->parent_code);
+  g_free (unit);
+}
+
+static void
+pcmbn_store_finalize (GObject *object)
+{
+  PcmbnStore *self = PCMBN_STORE (object);
+
+  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_rec_mutex_clear (&self->lock);
+  g_free (self->path);
+  g_free (self->org_unit);
+  G_OBJECT_CLASS (pcmbn_store_parent_class)->finalize (object);
+}
+
+static void
+pcmbn_store_class_init (PcmbnStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pcmbn_store_finalize;
+
+  /**
+   * PcmbnStore::changed:
+   * @kind: the kind of the records that changed, or %NULL for many
+   *
+   * Emitted in the thread that created the store after records changed, so
+   * that list models can refresh.
+   */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+pcmbn_store_init (PcmbnStore *self)
+{
+  g_rec_mutex_init (&self->lock);
+  self->context = g_main_context_ref_thread_default ();
+}
+
+void
+pcmbn_store_lock (PcmbnStore *self)
+{
+  g_rec_mutex_lock (&self->lock);
+}
+
+void
+pcmbn_store_unlock (PcmbnStore *self)
+{
+  g_rec_mutex_unlock (&self->lock);
+}
+
+sqlite3 *
+pcmbn_store_get_db (PcmbnStore *self)
+{
+  return self->db;
+}
+
+const char *
+pcmbn_store_get_path (PcmbnStore *self)
+{
+  return self->path;
+}
+
+typedef struct
+{
+  PcmbnStore *store;
+  char *kind;
+} ChangedData;
+
+static gboolean
+emit_changed_cb (gpointer user_data)
+{
+  ChangedData *data = user_data;
+  g_signal_emit (data->store, signals[CHANGED], 0, data->kind);
+  g_object_unref (data->store);
+  g_free (data->kind);
+  g_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+pcmbn_store_emit_changed (PcmbnStore *self, const char *kind)
+{
+  ChangedData *data;
+
+  /* The CLI never listens; do not queue work nobody will run. */
+  if (!g_signal_has_handler_pending (self, signals[CHANGED], 0, FALSE))
+    return;
+  data = g_new0 (ChangedData, 1);
+  data->store = g_object_ref (self);
+  data->kind = g_strdup (kind);
+  g_main_context_invoke (self->context, emit_changed_cb, data);
+}
+
+void
+pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what)
+{
+  int code = sqlite3_errcode (db);
+
+  if (code == SQLITE_FULL)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                 _("The disk is full: %s could not be saved. Free some space and try again; "
+                   "nothing was changed."),
+                 what);
+  else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                 _("The database is busy in another program (%s). Try again in a moment."), what);
+  else
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Database error while %s: %s"), what,
+                 sqlite3_errmsg (db));
+}
+
+gboolean
+pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Database error: %s"),
+                   msg ? msg : sqlite3_errmsg (db));
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+pcmbn_store_db_version (sqlite3 *db)
+{
+  sqlite3_stmt *stmt;
+  int version = 0;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int (stmt, 0);
+      sqlite3_finalize (stmt);
+    }
+  return version;
+}
+
+/* ---- migrations -------------------------------------------------------- */
+
+static const char migration_1[] =
+  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+  "CREATE TABLE org_units ("
+  "  code TEXT PRIMARY KEY, name TEXT NOT NULL, full_name TEXT, level TEXT NOT NULL,"
+  "  unit_type TEXT, parent_code TEXT, key_area INTEGER NOT NULL DEFAULT 0,"
+  "  population_14_60 INTEGER, name_folded TEXT);"
+  "CREATE INDEX org_units_parent ON org_units (parent_code);"
+  "CREATE TABLE records ("
+  "  id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+  "  org_unit TEXT NOT NULL, data TEXT NOT NULL, rdate TEXT, rtype TEXT, rtitle TEXT,"
+  "  search TEXT, deleted INTEGER NOT NULL DEFAULT 0, created_at TEXT,"
+  "  modified_at TEXT NOT NULL);"
+  "CREATE INDEX records_list ON records (kind, deleted, rdate, id);";
+
+/* Sync bookkeeping: the server version, whether a local edit waits to be
+ * sent (dirty) and a local revision counter, so that an edit made while a
+ * sync is under way is not marked clean by the answer to the older one. */
+static const char migration_2[] =
+  "ALTER TABLE records ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE records ADD COLUMN state TEXT NOT NULL DEFAULT 'dirty';"
+  "ALTER TABLE records ADD COLUMN dirty INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE records ADD COLUMN local_rev INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE records ADD COLUMN problem TEXT;"
+  "ALTER TABLE records ADD COLUMN server_data TEXT;"
+  "CREATE INDEX records_dirty ON records (dirty) WHERE dirty = 1;";
+
+/* Real columns for reports; added by ensure_columns() from the schema. */
+static const char migration_3[] =
+  "CREATE TABLE record_codes (record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,"
+  "  field TEXT NOT NULL, code TEXT NOT NULL);"
+  "CREATE INDEX record_codes_record ON record_codes (record_id);"
+  "CREATE INDEX record_codes_field ON record_codes (field, code);"
+  "CREATE INDEX records_scope ON records (kind, org_unit, deleted, rdate);"
+  "CREATE INDEX records_type ON records (kind, deleted, rtype, rdate);"
+  "CREATE INDEX records_title ON records (kind, deleted, rtitle);";
+
+static const char migration_4[] =
+  "CREATE TABLE targets (year INTEGER NOT NULL, indicator TEXT NOT NULL, value REAL NOT NULL,"
+  "  PRIMARY KEY (year, indicator));"
+  "CREATE TABLE drafts (id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_uuid TEXT,"
+  "  data TEXT NOT NULL, saved_at TEXT NOT NULL);";
+
+static gboolean
+ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
+{
+  g_autoptr (GHashTable) have = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const PcmbnField *const *columns;
+  guint n_columns;
+  sqlite3_stmt *stmt;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA table_info(records)", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "reading the table");
+      return FALSE;
+    }
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_hash_table_add (have, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+  sqlite3_finalize (stmt);
+
+  columns = pcmbn_schema_columns (&n_columns);
+  for (guint i = 0; i < n_columns; i++)
+    {
+      g_autofree char *col = g_strconcat ("f_", columns[i]->name, NULL);
+      g_autofree char *sql = NULL;
+      if (g_hash_table_contains (have, col))
+        continue;
+      sql = g_strdup_printf ("ALTER TABLE records ADD COLUMN %s %s;", col,
+                             pcmbn_field_sql_type (columns[i]));
+      if (!pcmbn_store_exec (db, sql, error))
+        return FALSE;
+      if (backfill)
+        {
+          /* Once per new column, on records written before it existed. */
+          g_autofree char *fill = g_strdup_printf (
+            "UPDATE records SET %s = json_extract(data, '$.%s') WHERE json_type(data, '$.%s') "
+            "IS NOT NULL;",
+            col, columns[i]->name, columns[i]->name);
+          if (!pcmbn_store_exec (db, fill, error))
+            return FALSE;
+        }
+    }
+  if (!g_hash_table_contains (have, "f_model")
+      && !pcmbn_store_exec (db, "CREATE INDEX IF NOT EXISTS records_model ON records (f_model);",
+                            error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+backfill_codes (sqlite3 *db, GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+
+  for (guint k = 0; k < n_kinds; k++)
+    for (guint f = 0; f < kinds[k]->n_fields; f++)
+      {
+        g_autofree char *sql = NULL;
+        if (kinds[k]->fields[f].type != PCMBN_FIELD_CODES)
+          continue;
+        sql = g_strdup_printf ("INSERT INTO record_codes (record_id, field, code) "
+                               "SELECT r.id, '%s', j.value FROM records r, json_each(r.data, "
+                               "'$.%s') j WHERE r.kind = '%s';",
+                               kinds[k]->fields[f].name, kinds[k]->fields[f].name,
+                               kinds[k]->name);
+        if (!pcmbn_store_exec (db, sql, error))
+          return FALSE;
+      }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_migrate:
+ * @db: an open database
+ * @target_version: the version to reach, at most %PCMBN_STORE_SCHEMA_VERSION
+ * @error: return location for an error
+ *
+ * Upgrades step by step from the file's `PRAGMA user_version`, each step in
+ * its own transaction, so that a crash leaves a file at one version or the
+ * next and never in between.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
+{
+  static const char *const steps[] = { NULL, migration_1, migration_2, migration_3, migration_4 };
+  int version = pcmbn_store_db_version (db);
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (steps) == PCMBN_STORE_SCHEMA_VERSION + 1);
+
+  if (version > PCMBN_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _("This database was made by a newer version of PCMBN Logbook (schema %d). "
+                     "Install the newer version to open it."),
+                   version);
+      return FALSE;
+    }
+  while (version < target_version)
+    {
+      int next = version + 1;
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d;", next);
+
+      if (!pcmbn_store_exec (db, "BEGIN IMMEDIATE;", error))
+        return FALSE;
+      if (!pcmbn_store_exec (db, steps[next], error)
+          || (next == 3 && (!ensure_columns (db, TRUE, error) || !backfill_codes (db, error)))
+          || !pcmbn_store_exec (db, bump, error) || !pcmbn_store_exec (db, "COMMIT;", error))
+        {
+          sqlite3_exec (db, "ROLLBACK;", NULL, NULL, NULL);
+          return FALSE;
+        }
+      version = next;
+    }
+  /* A field added to the schema since: a new column, filled from the JSON. */
+  if (version >= 3)
+    {
+      if (!pcmbn_store_exec (db, "BEGIN IMMEDIATE;", error))
+        return FALSE;
+      if (!ensure_columns (db, TRUE, error) || !pcmbn_store_exec (db, "COMMIT;", error))
+        {
+          sqlite3_exec (db, "ROLLBACK;", NULL, NULL, NULL);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_default_path:
+ *
+ * Returns: (transfer full): `$XDG_DATA_HOME/pcmbn-logbook/logbook.sqlite`
+ */
+char *
+pcmbn_store_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "pcmbn-logbook", "logbook.sqlite", NULL);
+}
+
+static gboolean
+create_private_file (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  int fd;
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int err = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                   _("Cannot create the folder %s: %s"), dir, g_strerror (err));
+      return FALSE;
+    }
+  /* The records concern vulnerable people: only the owner may read them.
+   * SQLite gives its -wal and -shm files the same mode. */
+  fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 && errno != EEXIST)
+    {
+      int err = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                   _("Cannot create the database %s: %s"), path, g_strerror (err));
+      return FALSE;
+    }
+  if (fd >= 0)
+    g_close (fd, NULL);
+  return TRUE;
+}
+
+static char *
+query_text (sqlite3 *db, const char *sql, const char *arg)
+{
+  sqlite3_stmt *stmt;
+  char *result = NULL;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return NULL;
+  if (arg)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    result = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return result;
+}
+
+/**
+ * pcmbn_store_open:
+ * @path: the database file; created (mode 0600) when missing
+ * @error: return location for an error
+ *
+ * Opens the file in WAL mode with foreign keys and a busy timeout, and
+ * upgrades it to the current schema.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL on error
+ */
+PcmbnStore *
+pcmbn_store_open (const char *path, GError **error)
+{
+  g_autoptr (PcmbnStore) self = NULL;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!create_private_file (path, error))
+    return NULL;
+  self = g_object_new (PCMBN_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Cannot open the database %s: %s"),
+                   path, self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  sqlite3_busy_timeout (self->db, 10000);
+  sqlite3_extended_result_codes (self->db, 0);
+  if (!pcmbn_store_exec (self->db,
+                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                         "PRAGMA foreign_keys = ON;",
+                         NULL))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _("%s is not a PCMBN Logbook database, or it is damaged: %s"), path,
+                   sqlite3_errmsg (self->db));
+      return NULL;
+    }
+  if (!pcmbn_store_migrate (self->db, PCMBN_STORE_SCHEMA_VERSION, error))
+    return NULL;
+  self->org_unit = query_text (self->db, "SELECT value FROM meta WHERE key = 'org_unit'", NULL);
+  return g_steal_pointer (&self);
+}
+
+/* ---- meta and reference data -------------------------------------------- */
+
+/**
+ * pcmbn_store_get_meta:
+ * @self: a store
+ * @key: a setting's key
+ *
+ * Returns: (transfer full) (nullable): its value
+ */
+char *
+pcmbn_store_get_meta (PcmbnStore *self, const char *key)
+{
+  char *value;
+
+  pcmbn_store_lock (self);
+  value = query_text (self->db, "SELECT value FROM meta WHERE key = ?", key);
+  pcmbn_store_unlock (self);
+  return value;
+}
+
+/**
+ * pcmbn_store_set_meta:
+ * @self: a store
+ * @key: a setting's key
+ * @value: (nullable): its value; %NULL removes it
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_set_meta (PcmbnStore *self, const char *key, const char *value, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      value ? "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                              "UPDATE SET value = excluded.value"
+                            : "DELETE FROM meta WHERE key = ?",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+  if (value)
+    sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, self->db, _("saving a setting"));
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/**
+ * pcmbn_store_get_org_unit:
+ * @self: a store
+ *
+ * Returns: (transfer none) (nullable): the commune this database belongs to
+ */
+const char *
+pcmbn_store_get_org_unit (PcmbnStore *self)
+{
+  return self->org_unit;
+}
+
+/**
+ * pcmbn_store_require_init:
+ * @self: a store
+ * @error: return location for a %PCMBN_ERROR_NOT_INITIALIZED error
+ *
+ * Returns: %TRUE when the database has its commune
+ */
+gboolean
+pcmbn_store_require_init (PcmbnStore *self, GError **error)
+{
+  if (self->org_unit != NULL)
+    return TRUE;
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
+               _("This database has no commune yet. Run “pcmbn init --org-unit CODE” first."));
+  return FALSE;
+}
+
+static const char *const unit_columns[] = { "level", "code", "name", "full_name", "unit_type",
+                                            "parent_code" };
+
+/**
+ * pcmbn_store_load_units:
+ * @self: a store
+ * @units_csv: (nullable): an org-unit list in the columns of the bundled
+ *   files; %NULL loads the bundled Hanoi list (three-tier, 2024)
+ * @error: return location for an error naming the row and column
+ *
+ * Adds or renames org units. The key-area flag and the population, which the
+ * district sets, are kept. Any number of levels works: a unit is a commune
+ * when its level says so, not because of its depth.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GHashTable) codes = g_hash_table_new (g_str_hash, g_str_equal);
+  int index[G_N_ELEMENTS (unit_columns)];
+  PcmbnCsvRow *header;
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (units_csv == NULL)
+    bytes = g_resource_lookup_data (pcmbn_core_get_resource (),
+                                    "/org/pcmbn/core/units/hanoi-2024.csv", 0, error);
+  else
+    {
+      char *contents;
+      gsize len;
+      if (!g_file_get_contents (units_csv, &contents, &len, error))
+        return FALSE;
+      bytes = g_bytes_new_take (contents, len);
+    }
+  if (bytes == NULL)
+    return FALSE;
+  rows = pcmbn_csv_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), error);
+  if (rows == NULL)
+    return FALSE;
+  if (rows->len == 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("units: the file is empty"));
+      return FALSE;
+    }
+  header = rows->pdata[0];
+  for (guint c = 0; c < G_N_ELEMENTS (unit_columns); c++)
+    {
+      index[c] = -1;
+      for (guint i = 0; header->cells[i]; i++)
+        if (g_str_equal (g_strstrip (header->cells[i]), unit_columns[c]))
+          index[c] = i;
+      if (index[c] < 0)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _("row 1, %s: the column is missing; an org-unit list has the columns "
+                         "level,code,name,full_name,unit_type,parent_code"),
+                       unit_columns[c]);
+          return FALSE;
+        }
+    }
+  for (guint r = 1; r < rows->len; r++)
+    {
+      PcmbnCsvRow *row = rows->pdata[r];
+      guint n = g_strv_length (row->cells);
+      for (guint c = 0; c < 3; c++)
+        if ((guint) index[c] >= n || *g_strstrip (row->cells[index[c]]) == '\0')
+          {
+            g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("row %u, %s: is empty"),
+                         row->line, unit_columns[c]);
+            return FALSE;
+          }
+      if (!g_hash_table_add (codes, row->cells[index[1]]))
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _("row %u, code: %s appears twice"), row->line, row->cells[index[1]]);
+          return FALSE;
+        }
+    }
+  for (guint r = 1; r < rows->len; r++)
+    {
+      PcmbnCsvRow *row = rows->pdata[r];
+      guint n = g_strv_length (row->cells);
+      const char *parent = (guint) index[5] < n ? g_strstrip (row->cells[index[5]]) : "";
+      if (*parent && !g_hash_table_contains (codes, parent))
+        {
+          g_autoptr (PcmbnOrgUnit) known = pcmbn_store_get_unit (self, parent);
+          if (known == NULL)
+            {
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                           _("row %u, parent_code: no unit has the code %s"), row->line, parent);
+              return FALSE;
+            }
+        }
+    }
+
+  pcmbn_store_lock (self);
+  if (!pcmbn_store_begin (self, error))
+    goto out;
+  sqlite3_prepare_v2 (self->db,
+                      "INSERT INTO org_units (code, name, full_name, level, unit_type, parent_code,"
+                      " name_folded) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
+                      " name = excluded.name, full_name = excluded.full_name, level ="
+                      " excluded.level, unit_type = excluded.unit_type, parent_code ="
+                      " excluded.parent_code, name_folded = excluded.name_folded",
+                      -1, &stmt, NULL);
+  for (guint r = 1; r < rows->len; r++)
+    {
+      PcmbnCsvRow *row = rows->pdata[r];
+      guint n = g_strv_length (row->cells);
+      const char *v[G_N_ELEMENTS (unit_columns)];
+      g_autofree char *both = NULL, *folded = NULL;
+      for (guint c = 0; c < G_N_ELEMENTS (unit_columns); c++)
+        v[c] = (guint) index[c] < n ? g_strstrip (row->cells[index[c]]) : "";
+      both = g_strdup_printf ("%s %s", v[2], v[3]);
+      folded = pcmbn_fold (both);
+      sqlite3_reset (stmt);
+      sqlite3_bind_text (stmt, 1, v[1], -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, v[2], -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, v[3], -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 4, v[0], -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 5, v[4], -1, SQLITE_TRANSIENT);
+      if (*v[5])
+        sqlite3_bind_text (stmt, 6, v[5], -1, SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_null (stmt, 6);
+      sqlite3_bind_text (stmt, 7, folded, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          pcmbn_store_set_sqlite_error (error, self->db, _("saving the org units"));
+          pcmbn_store_rollback (self);
+          goto out;
+        }
+    }
+  ok = pcmbn_store_commit (self, error);
+
+out:
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/**
+ * pcmbn_store_init_commune:
+ * @self: a store
+ * @org_unit: the commune's code
+ * @units_csv: (nullable): an org-unit list, or %NULL for the bundled one
+ * @profile: (nullable): "culture" or "womens-union"
+ * @error: return location for an error
+ *
+ * Makes this database the logbook of one commune. Running it again with the
+ * same commune changes nothing; another commune is refused.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_init_commune (PcmbnStore *self,
+                          const char *org_unit,
+                          const char *units_csv,
+                          const char *profile,
+                          GError **error)
+{
+  g_autoptr (PcmbnOrgUnit) unit = NULL;
+
+  if (profile && !g_str_equal (profile, "culture") && !g_str_equal (profile, "womens-union"))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _("profile: must be “culture” or “womens-union”"));
+      return FALSE;
+    }
+  if (self->org_unit && g_strcmp0 (self->org_unit, org_unit) != 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _("org-unit: this database already belongs to commune %s; use another file "
+                     "with --db for %s"),
+                   self->org_unit, org_unit);
+      return FALSE;
+    }
+  /* Check the commune against the list before anything is written. */
+  {
+    g_autoptr (PcmbnStore) probe = NULL;
+    g_autoptr (GError) local = NULL;
+    probe = pcmbn_store_open (":memory:", &local);
+    if (probe == NULL || !pcmbn_store_load_units (probe, units_csv, error))
+      {
+        if (local)
+          g_propagate_error (error, g_steal_pointer (&local));
+        return FALSE;
+      }
+    unit = pcmbn_store_get_unit (probe, org_unit);
+    if (unit == NULL)
+      {
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                     _("org-unit: no unit has the code “%s” in the list; look it up in the list "
+                       "of communes"),
+                     org_unit);
+        return FALSE;
+      }
+    if (!g_str_equal (unit->level, "commune"))
+      {
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                     _("org-unit: %s (%s) is a %s, not a commune; give the code of a commune"),
+                     org_unit, unit->name, unit->level);
+        return FALSE;
+      }
+  }
+  if (!pcmbn_store_load_units (self, units_csv, error))
+    return FALSE;
+  if (!pcmbn_store_set_meta (self, "org_unit", org_unit, error)
+      || !pcmbn_store_set_meta (self, "profile", profile ? profile : "culture", error))
+    return FALSE;
+  g_free (self->org_unit);
+  self->org_unit = g_strdup (org_unit);
+  return TRUE;
+}
+
+static PcmbnOrgUnit *
+unit_from_stmt (sqlite3_stmt *stmt)
+{
+  PcmbnOrgUnit *unit = g_new0 (PcmbnOrgUnit, 1);
+
+  unit->code = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  unit->name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  unit->full_name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+  unit->level = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+  unit->unit_type = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+  unit->parent_code = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+  unit->key_area = sqlite3_column_int (stmt, 6);
+  unit->population_14_60
+    = sqlite3_column_type (stmt, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64 (stmt, 7);
+  return unit;
+}
+
+#define UNIT_COLUMNS "code, name, full_name, level, unit_type, parent_code, key_area, population_14_60"
+
+/**
+ * pcmbn_store_get_unit:
+ * @self: a store
+ * @code: (nullable): an org unit's code
+ *
+ * Returns: (transfer full) (nullable): the unit, or %NULL
+ */
+PcmbnOrgUnit *
+pcmbn_store_get_unit (PcmbnStore *self, const char *code)
+{
+  sqlite3_stmt *stmt;
+  PcmbnOrgUnit *unit = NULL;
+
+  if (code == NULL)
+    return NULL;
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db, "SELECT " UNIT_COLUMNS " FROM org_units WHERE code = ?", -1, &stmt,
+                      NULL);
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    unit = unit_from_stmt (stmt);
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return unit;
+}
+
+/**
+ * pcmbn_store_find_units:
+ * @self: a store
+ * @query: (nullable): words to find in the name, with or without diacritics
+ * @level: (nullable): only units of this level
+ * @limit: at most this many, 0 for all
+ *
+ * Returns: (transfer full) (element-type PcmbnOrgUnit): matching units,
+ *   by name
+ */
+GPtrArray *
+pcmbn_store_find_units (PcmbnStore *self, const char *query, const char *level, guint limit)
+{
+  GPtrArray *units = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_org_unit_free);
+  g_autofree char *folded = pcmbn_fold (query);
+  g_autofree char *pattern = NULL;
+  sqlite3_stmt *stmt;
+
+  g_strstrip (folded);
+  pattern = g_strdup_printf ("%%%s%%", folded);
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      "SELECT " UNIT_COLUMNS " FROM org_units WHERE (?1 IS NULL OR level = ?1)"
+                      " AND (name_folded LIKE ?2 OR code = ?3) ORDER BY name, code LIMIT ?4",
+                      -1, &stmt, NULL);
+  if (level)
+    sqlite3_bind_text (stmt, 1, level, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, pattern, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, folded, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 4, limit ? (gint64) limit : -1);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (units, unit_from_stmt (stmt));
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return units;
+}
+
+/**
+ * pcmbn_store_communes_under:
+ * @self: a store
+ * @code: an org unit's code
+ *
+ * Walks the tree to any depth: a two-tier city lists its communes as well as
+ * a three-tier one.
+ *
+ * Returns: (transfer full) (element-type PcmbnOrgUnit): the communes at or
+ *   under @code, by code
+ */
+GPtrArray *
+pcmbn_store_communes_under (PcmbnStore *self, const char *code)
+{
+  GPtrArray *units = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_org_unit_free);
+  sqlite3_stmt *stmt;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      "WITH RECURSIVE scope(code) AS (SELECT ?1 UNION SELECT o.code FROM"
+                      " org_units o JOIN scope s ON o.parent_code = s.code)"
+                      " SELECT " UNIT_COLUMNS " FROM org_units WHERE code IN scope AND level ="
+                      " 'commune' ORDER BY code",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (units, unit_from_stmt (stmt));
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return units;
+}
+
+/**
+ * pcmbn_store_set_unit_facts:
+ * @self: a store
+ * @code: a commune's code
+ * @key_area: 1 or 0, or -1 to leave it
+ * @population_14_60: the population aged 14–60, -1 for unknown, -2 to leave it
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_set_unit_facts (PcmbnStore *self,
+                            const char *code,
+                            int key_area,
+                            gint64 population_14_60,
+                            GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      "UPDATE org_units SET key_area = CASE WHEN ?2 < 0 THEN key_area ELSE ?2 END,"
+                      " population_14_60 = CASE WHEN ?3 = -2 THEN population_14_60 WHEN ?3 = -1"
+                      " THEN NULL ELSE ?3 END WHERE code = ?1",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 2, key_area);
+  sqlite3_bind_int64 (stmt, 3, population_14_60);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, self->db, _("saving the org unit"));
+  else if (sqlite3_changes (self->db) == 0)
+    {
+      ok = FALSE;
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("code: no org unit has the code %s"),
+                   code);
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/**
+ * pcmbn_store_get_target:
+ * @self: a store
+ * @year: the report's year
+ * @indicator: an indicator key
+ * @value: (out): the target set for that year
+ *
+ * Returns: %TRUE when a target is set in the reference data
+ */
+gboolean
+pcmbn_store_get_target (PcmbnStore *self, int year, const char *indicator, double *value)
+{
+  sqlite3_stmt *stmt;
+  gboolean found = FALSE;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db, "SELECT value FROM targets WHERE year = ? AND indicator = ?", -1,
+                      &stmt, NULL);
+  sqlite3_bind_int (stmt, 1, year);
+  sqlite3_bind_text (stmt, 2, indicator, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      *value = sqlite3_column_double (stmt, 0);
+      found = TRUE;
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return found;
+}
+
+/**
+ * pcmbn_store_set_target:
+ * @self: a store
+ * @year: a year
+ * @indicator: an indicator key
+ * @value: its target for @year
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_set_target (PcmbnStore *self, int year, const char *indicator, double value, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      "INSERT OR REPLACE INTO targets (year, indicator, value) VALUES (?, ?, ?)", -1,
+                      &stmt, NULL);
+  sqlite3_bind_int (stmt, 1, year);
+  sqlite3_bind_text (stmt, 2, indicator, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double (stmt, 3, value);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, self->db, _("saving a target"));
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+/**
+ * pcmbn_store_begin:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Starts a write transaction; nests by counting, so that bulk work can wrap
+ * calls that open their own.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_begin (PcmbnStore *self, GError **error)
+{
+  pcmbn_store_lock (self);
+  if (self->in_transaction++ == 0 && sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      self->in_transaction = 0;
+      pcmbn_store_set_sqlite_error (error, self->db, _("starting to write"));
+      pcmbn_store_unlock (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_commit:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the outermost transaction is on disk
+ */
+gboolean
+pcmbn_store_commit (PcmbnStore *self, GError **error)
+{
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (self->in_transaction > 0, FALSE);
+  if (--self->in_transaction == 0)
+    {
+      if (self->doomed)
+        {
+          self->doomed = FALSE;
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                       _("Nothing was saved because a part of the work failed."));
+          ok = FALSE;
+        }
+      else if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        {
+          pcmbn_store_set_sqlite_error (error, self->db, _("saving"));
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          ok = FALSE;
+        }
+    }
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+void
+pcmbn_store_rollback (PcmbnStore *self)
+{
+  g_return_if_fail (self->in_transaction > 0);
+  if (--self->in_transaction == 0)
+    {
+      self->doomed = FALSE;
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  else
+    self->doomed = TRUE;
+  pcmbn_store_unlock (self);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+PcmbnRecord *
+pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int c)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ((const char *) sqlite3_column_text (stmt, c + 1));
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  PcmbnRecord *record;
+  PcmbnState state = PCMBN_STATE_DIRTY;
+  JsonObject *data;
+
+  if (kind == NULL)
+    return NULL;
+  if (!json_parser_load_from_data (parser, (const char *) sqlite3_column_text (stmt, c + 3), -1,
+                                   NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  data = json_node_get_object (json_parser_get_root (parser));
+  record = pcmbn_record_new (kind, (const char *) sqlite3_column_text (stmt, c),
+                             (const char *) sqlite3_column_text (stmt, c + 2), data);
+  pcmbn_state_from_string ((const char *) sqlite3_column_text (stmt, c + 5), &state);
+  pcmbn_record_set_bookkeeping (record, sqlite3_column_int64 (stmt, c + 4), state,
+                                sqlite3_column_int (stmt, c + 6),
+                                (const char *) sqlite3_column_text (stmt, c + 7),
+                                (const char *) sqlite3_column_text (stmt, c + 8));
+  return record;
+}
+
+static gboolean
+prepare_cached (PcmbnStore *self, sqlite3_stmt **stmt, const char *sql, GError **error)
+{
+  if (*stmt != NULL)
+    {
+      sqlite3_reset (*stmt);
+      sqlite3_clear_bindings (*stmt);
+      return TRUE;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, "preparing");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Binds every schema column from @data, starting at @first: NULL for the
+ * fields the kind does not have or that are not set. */
+static void
+bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data)
+{
+  guint n_columns;
+  const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
+
+  for (guint i = 0; i < n_columns; i++)
+    {
+      JsonNode *node = json_object_get_member (data, columns[i]->name);
+      int at = first + i;
+      if (node == NULL || pcmbn_kind_field (kind, columns[i]->name) == NULL)
+        sqlite3_bind_null (stmt, at);
+      else if (columns[i]->type == PCMBN_FIELD_INT)
+        sqlite3_bind_int64 (stmt, at, json_node_get_int (node));
+      else if (columns[i]->type == PCMBN_FIELD_BOOL)
+        sqlite3_bind_int (stmt, at, json_node_get_boolean (node));
+      else
+        sqlite3_bind_text (stmt, at, json_node_get_string (node), -1, SQLITE_TRANSIENT);
+    }
+}
+
+static void
+bind_derived (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data, char *json)
+{
+  const char *title = kind->title_field ? pcmbn_data_get_string (data, kind->title_field) : NULL;
+  g_autofree char *folded_title = title ? pcmbn_fold (title) : NULL;
+
+  sqlite3_bind_text (stmt, first, json, -1, g_free);
+  sqlite3_bind_text (stmt, first + 1, pcmbn_data_get_string (data, kind->date_field), -1,
+                     SQLITE_TRANSIENT);
+  if (kind->type_field)
+    sqlite3_bind_text (stmt, first + 2, pcmbn_data_get_string (data, kind->type_field), -1,
+                       SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, first + 2);
+  sqlite3_bind_text (stmt, first + 3, folded_title, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
+}
+
+static char *
+data_to_json (JsonObject *data)
+{
+  JsonNode *node = json_node_init_object (json_node_alloc (), data);
+  char *text = json_to_string (node, FALSE);
+
+  json_node_unref (node);
+  return text;
+}
+
+static gboolean
+write_codes (PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error)
+{
+  if (!prepare_cached (self, &self->codes_delete_stmt,
+                       "DELETE FROM record_codes WHERE record_id = ?", error))
+    return FALSE;
+  sqlite3_bind_int64 (self->codes_delete_stmt, 1, id);
+  if (sqlite3_step (self->codes_delete_stmt) != SQLITE_DONE)
+    goto fail;
+  for (guint f = 0; f < kind->n_fields; f++)
+    {
+      JsonNode *node;
+      JsonArray *array;
+      if (kind->fields[f].type != PCMBN_FIELD_CODES)
+        continue;
+      node = json_object_get_member (data, kind->fields[f].name);
+      if (node == NULL)
+        continue;
+      array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          if (!prepare_cached (self, &self->codes_insert_stmt,
+                               "INSERT INTO record_codes (record_id, field, code) VALUES (?, ?, ?)",
+                               error))
+            return FALSE;
+          sqlite3_bind_int64 (self->codes_insert_stmt, 1, id);
+          sqlite3_bind_text (self->codes_insert_stmt, 2, kind->fields[f].name, -1, SQLITE_STATIC);
+          sqlite3_bind_text (self->codes_insert_stmt, 3, json_array_get_string_element (array, i),
+                             -1, SQLITE_TRANSIENT);
+          if (sqlite3_step (self->codes_insert_stmt) != SQLITE_DONE)
+            goto fail;
+        }
+    }
+  return TRUE;
+
+fail:
+  pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+  return FALSE;
+}
+
+static char *
+build_insert_sql (void)
+{
+  guint n_columns;
+  const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
+  GString *sql = g_string_new ("INSERT INTO records (uuid, kind, org_unit, created_at, modified_at,"
+                               " version, state, dirty, local_rev, deleted, data, rdate, rtype,"
+                               " rtitle, search");
+  for (guint i = 0; i < n_columns; i++)
+    g_string_append_printf (sql, ", f_%s", columns[i]->name);
+  g_string_append (sql, ") VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13");
+  for (guint i = 0; i < n_columns; i++)
+    g_string_append_printf (sql, ", ?%u", 14 + i);
+  g_string_append (sql, ")");
+  return g_string_free (sql, FALSE);
+}
+
+static char *
+build_update_sql (void)
+{
+  guint n_columns;
+  const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
+  GString *sql = g_string_new ("UPDATE records SET modified_at = ?2, data = ?3, rdate = ?4,"
+                               " rtype = ?5, rtitle = ?6, search = ?7, dirty = 1,"
+                               " local_rev = local_rev + 1, state = CASE state WHEN 'conflict'"
+                               " THEN 'conflict' ELSE 'dirty' END, problem = CASE state WHEN"
+                               " 'conflict' THEN problem ELSE NULL END");
+  for (guint i = 0; i < n_columns; i++)
+    g_string_append_printf (sql, ", f_%s = ?%u", columns[i]->name, 8 + i);
+  g_string_append (sql, " WHERE id = ?1");
+  return g_string_free (sql, FALSE);
+}
+
+typedef struct
+{
+  PcmbnStore *store;
+  GHashTable *pending; /* uuid → JsonObject, records of this import not yet written */
+} ResolveData;
+
+static JsonObject *
+resolve_ref (const char *uuid, const char *kind, gpointer user_data)
+{
+  ResolveData *rd = user_data;
+  PcmbnStore *self = rd->store;
+  JsonObject *result = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+
+  if (rd->pending)
+    {
+      JsonObject *pending = g_hash_table_lookup (rd->pending, uuid);
+      if (pending)
+        return json_object_ref (pending);
+    }
+  if (!prepare_cached (self, &self->resolve_stmt,
+                       "SELECT data FROM records WHERE uuid = ? AND kind = ? AND org_unit = ?"
+                       " AND deleted = 0",
+                       NULL))
+    return NULL;
+  sqlite3_bind_text (self->resolve_stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->resolve_stmt, 2, kind, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->resolve_stmt, 3, self->org_unit, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (self->resolve_stmt) == SQLITE_ROW)
+    {
+      parser = json_parser_new_immutable ();
+      if (json_parser_load_from_data (parser,
+                                      (const char *) sqlite3_column_text (self->resolve_stmt, 0),
+                                      -1, NULL))
+        result = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+    }
+  sqlite3_reset (self->resolve_stmt);
+  return result;
+}
+
+/* Writes a new record whose data is already valid. Caller holds the lock. */
+static gboolean
+insert_valid (PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObject *data, GError **error)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  g_autofree char *sql = NULL;
+  guint n_columns;
+
+  pcmbn_schema_columns (&n_columns);
+  if (self->insert_stmt == NULL)
+    sql = build_insert_sql ();
+  if (!prepare_cached (self, &self->insert_stmt, sql, error))
+    return FALSE;
+  sqlite3_bind_text (self->insert_stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->insert_stmt, 2, kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (self->insert_stmt, 3, self->org_unit, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->insert_stmt, 4, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (self->insert_stmt, 5, 0);
+  sqlite3_bind_text (self->insert_stmt, 6, "dirty", -1, SQLITE_STATIC);
+  sqlite3_bind_int (self->insert_stmt, 7, 1);
+  sqlite3_bind_int (self->insert_stmt, 8, 0);
+  bind_derived (self->insert_stmt, 9, kind, data, data_to_json (data));
+  bind_field_columns (self->insert_stmt, 14, kind, data);
+  if (sqlite3_step (self->insert_stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_errcode (self->db) == SQLITE_CONSTRAINT)
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                     _("uuid: a record with the uuid %s already exists"), uuid);
+      else
+        pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+      sqlite3_reset (self->insert_stmt);
+      return FALSE;
+    }
+  sqlite3_reset (self->insert_stmt);
+  return write_codes (self, sqlite3_last_insert_rowid (self->db), kind, data, error);
+}
+
+static gboolean
+update_valid (PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  g_autofree char *sql = NULL;
+
+  if (self->update_stmt == NULL)
+    sql = build_update_sql ();
+  if (!prepare_cached (self, &self->update_stmt, sql, error))
+    return FALSE;
+  sqlite3_bind_int64 (self->update_stmt, 1, id);
+  sqlite3_bind_text (self->update_stmt, 2, now, -1, SQLITE_TRANSIENT);
+  bind_derived (self->update_stmt, 3, kind, data, data_to_json (data));
+  bind_field_columns (self->update_stmt, 8, kind, data);
+  if (sqlite3_step (self->update_stmt) != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+      sqlite3_reset (self->update_stmt);
+      return FALSE;
+    }
+  sqlite3_reset (self->update_stmt);
+  return write_codes (self, id, kind, data, error);
+}
+
+static const PcmbnKind *
+lookup_kind (const char *kind_name, GError **error)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind (kind_name);
+
+  if (kind == NULL)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                 _("kind: “%s” is not a kind of record; use one of %s"), kind_name ? kind_name : "",
+                 pcmbn_kind_names_joined ());
+  return kind;
+}
+
+/**
+ * pcmbn_store_add:
+ * @self: a store
+ * @kind: the kind's name
+ * @data: the record's fields
+ * @error: return location for an error; %PCMBN_ERROR_INVALID lists every
+ *   field that is wrong
+ *
+ * Validates and stores a new record. Nothing is written when it is invalid.
+ *
+ * Returns: (transfer full) (nullable): the new record's uuid
+ */
+char *
+pcmbn_store_add (PcmbnStore *self, const char *kind_name, JsonObject *data, GError **error)
+{
+  const PcmbnKind *kind = lookup_kind (kind_name, error);
+  g_autoptr (JsonObject) valid = NULL;
+  ResolveData rd = { self, NULL };
+  char *uuid;
+
+  if (kind == NULL || !pcmbn_store_require_init (self, error))
+    return NULL;
+  if (!pcmbn_store_begin (self, error))
+    return NULL;
+  if (!pcmbn_schema_check (kind, data, NULL, resolve_ref, &rd, &valid, error))
+    {
+      pcmbn_store_rollback (self);
+      return NULL;
+    }
+  uuid = g_uuid_string_random ();
+  if (!insert_valid (self, kind, uuid, valid, error))
+    {
+      pcmbn_store_rollback (self);
+      g_free (uuid);
+      return NULL;
+    }
+  if (!pcmbn_store_commit (self, error))
+    {
+      g_free (uuid);
+      return NULL;
+    }
+  pcmbn_store_emit_changed (self, kind->name);
+  return uuid;
+}
+
+static gboolean
+check_uuid (const char *uuid, GError **error)
+{
+  if (pcmbn_uuid_is_valid (uuid))
+    return TRUE;
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+               _("uuid: “%s” is not a record uuid (36 characters such as "
+                 "5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b)"),
+               uuid ? uuid : "");
+  return FALSE;
+}
+
+static gboolean
+find_row (PcmbnStore *self, const char *uuid, sqlite3_int64 *id, PcmbnRecord **record, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean found = FALSE;
+
+  if (!check_uuid (uuid, error))
+    return FALSE;
+  sqlite3_prepare_v2 (self->db,
+                      "SELECT id, " PCMBN_RECORD_COLUMNS " FROM records WHERE uuid = ? AND deleted = 0",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      found = TRUE;
+      if (id)
+        *id = sqlite3_column_int64 (stmt, 0);
+      if (record)
+        *record = pcmbn_store_record_from_stmt (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  if (!found)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _("uuid: there is no record %s"), uuid);
+  return found;
+}
+
+/**
+ * pcmbn_store_update:
+ * @self: a store
+ * @uuid: the record
+ * @patch: the fields to replace; `null` clears one; the others stay
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the record was valid and saved
+ */
+gboolean
+pcmbn_store_update (PcmbnStore *self, const char *uuid, JsonObject *patch, GError **error)
+{
+  g_autoptr (PcmbnRecord) record = NULL;
+  g_autoptr (JsonObject) valid = NULL;
+  ResolveData rd = { self, NULL };
+  const PcmbnKind *kind;
+  sqlite3_int64 id;
+
+  if (!pcmbn_store_begin (self, error))
+    return FALSE;
+  if (!find_row (self, uuid, &id, &record, error))
+    goto fail;
+  kind = pcmbn_record_get_kind (record);
+  if (!pcmbn_schema_check (kind, patch, pcmbn_record_get_data (record), resolve_ref, &rd, &valid,
+                           error))
+    goto fail;
+  if (!update_valid (self, id, kind, valid, error))
+    goto fail;
+  if (!pcmbn_store_commit (self, error))
+    return FALSE;
+  pcmbn_store_emit_changed (self, kind->name);
+  return TRUE;
+
+fail:
+  pcmbn_store_rollback (self);
+  return FALSE;
+}
+
+/**
+ * pcmbn_store_get:
+ * @self: a store
+ * @uuid: a record's uuid
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the record, unless deleted
+ */
+PcmbnRecord *
+pcmbn_store_get (PcmbnStore *self, const char *uuid, GError **error)
+{
+  PcmbnRecord *record = NULL;
+
+  pcmbn_store_lock (self);
+  find_row (self, uuid, NULL, &record, error);
+  pcmbn_store_unlock (self);
+  return record;
+}
+
+static gboolean
+set_deleted (PcmbnStore *self, const char *uuid, gboolean deleted, GError **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *now = pcmbn_now_utc ();
+  g_autofree char *kind = NULL;
+  gboolean ok;
+
+  if (!check_uuid (uuid, error))
+    return FALSE;
+  if (!pcmbn_store_begin (self, error))
+    return FALSE;
+  kind = query_text (self->db, "SELECT kind FROM records WHERE uuid = ?", uuid);
+  if (deleted && g_strcmp0 (kind, "model") == 0)
+    {
+      g_autofree char *meeting = query_text (self->db,
+                                             "SELECT uuid FROM records WHERE f_model = ? AND"
+                                             " kind = 'model-meeting' AND deleted = 0 LIMIT 1",
+                                             uuid);
+      if (meeting)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _("uuid: this model still has meetings (such as %s); delete them first"),
+                       meeting);
+          pcmbn_store_rollback (self);
+          return FALSE;
+        }
+    }
+  sqlite3_prepare_v2 (self->db,
+                      "UPDATE records SET deleted = ?2, dirty = 1, local_rev = local_rev + 1,"
+                      " modified_at = ?3, state = CASE state WHEN 'conflict' THEN 'conflict' ELSE"
+                      " 'dirty' END WHERE uuid = ?1 AND deleted = ?4",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 2, deleted);
+  sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 4, !deleted);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_finalize (stmt);
+  if (!ok)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, _("deleting the record"));
+      pcmbn_store_rollback (self);
+      return FALSE;
+    }
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _("uuid: there is no record %s"),
+                   uuid);
+      pcmbn_store_rollback (self);
+      return FALSE;
+    }
+  if (!pcmbn_store_commit (self, error))
+    return FALSE;
+  pcmbn_store_emit_changed (self, kind);
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_delete:
+ * @self: a store
+ * @uuid: a record's uuid
+ * @error: return location for an error
+ *
+ * Marks the record deleted. It stays as a tombstone until the server has
+ * it, and pcmbn_store_undelete() brings it back.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_delete (PcmbnStore *self, const char *uuid, GError **error)
+{
+  return set_deleted (self, uuid, TRUE, error);
+}
+
+/**
+ * pcmbn_store_undelete:
+ * @self: a store
+ * @uuid: a deleted record's uuid
+ * @error: return location for an error
+ *
+ * Undoes pcmbn_store_delete().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_undelete (PcmbnStore *self, const char *uuid, GError **error)
+{
+  return set_deleted (self, uuid, FALSE, error);
+}
+
+static gboolean
+check_date_arg (const char *name, const char *value, GError **error)
+{
+  if (value == NULL || pcmbn_date_parse (value) > 0)
+    return TRUE;
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+               _("%s: “%s” is not a date; write it YYYY-MM-DD, such as 2026-07-30"), name, value);
+  return FALSE;
+}
+
+/**
+ * pcmbn_store_list:
+ * @self: a store
+ * @kind: a kind's name
+ * @from: (nullable): first date, inclusive
+ * @to: (nullable): last date, inclusive
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (element-type PcmbnRecord): the records that are
+ *   not deleted, by date
+ */
+GPtrArray *
+pcmbn_store_list (PcmbnStore *self, const char *kind_name, const char *from, const char *to, GError **error)
+{
+  const PcmbnKind *kind = lookup_kind (kind_name, error);
+  GPtrArray *records;
+  sqlite3_stmt *stmt;
+
+  if (kind == NULL || !check_date_arg ("from", from, error) || !check_date_arg ("to", to, error))
+    return NULL;
+  records = g_ptr_array_new_with_free_func (g_object_unref);
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      "SELECT " PCMBN_RECORD_COLUMNS " FROM records WHERE kind = ?1 AND deleted ="
+                      " 0 AND (?2 IS NULL OR rdate >= ?2) AND (?3 IS NULL OR rdate <= ?3)"
+                      " ORDER BY rdate, id",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
+      if (record)
+        g_ptr_array_add (records, record);
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return records;
+}
+
+static gint64
+count_query (PcmbnStore *self, const char *sql, const char *arg)
+{
+  sqlite3_stmt *stmt;
+  gint64 n = 0;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (arg)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return n;
+}
+
+/**
+ * pcmbn_store_count:
+ * @self: a store
+ * @kind: (nullable): a kind's name, or %NULL for all
+ *
+ * Returns: the number of records that are not deleted
+ */
+gint64
+pcmbn_store_count (PcmbnStore *self, const char *kind)
+{
+  return count_query (self,
+                      "SELECT count(*) FROM records WHERE deleted = 0 AND (?1 IS NULL OR kind = ?1)",
+                      kind);
+}
+
+/**
+ * pcmbn_store_count_dirty:
+ * @self: a store
+ *
+ * Returns: the number of records waiting to be sent to the district
+ */
+gint64
+pcmbn_store_count_dirty (PcmbnStore *self)
+{
+  return count_query (self, "SELECT count(*) FROM records WHERE dirty = 1", NULL);
+}
+
+/* ---- CSV and JSON files ------------------------------------------------- */
+
+/**
+ * pcmbn_store_import_csv:
+ * @self: a store
+ * @kind: a kind's name
+ * @text: (array length=len): the CSV file
+ * @len: its length
+ * @n_imported: (out) (optional): the number of rows stored
+ * @error: return location for an error listing each bad row and column
+ *
+ * All rows or none: every row is checked first, and the rows are written in
+ * one transaction. The header names the fields; a `uuid` column, when
+ * present, updates the records that exist (so that importing an export twice
+ * creates no duplicates) and creates the others with that uuid.
+ *
+ * Returns: %TRUE when every row was stored
+ */
+gboolean
+pcmbn_store_import_csv (PcmbnStore *self,
+                        const char *kind_name,
+                        const char *text,
+                        gsize len,
+                        guint *n_imported,
+                        GError **error)
+{
+  const PcmbnKind *kind = lookup_kind (kind_name, error);
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GPtrArray) errors = NULL;
+  g_autoptr (GPtrArray) fields = NULL;
+  g_autoptr (GPtrArray) valid = NULL;
+  g_autoptr (GPtrArray) uuids = NULL;
+  g_autoptr (GHashTable) pending = NULL;
+  ResolveData rd;
+  PcmbnCsvRow *header;
+  int uuid_column = -1;
+  guint n_columns;
+
+  if (kind == NULL || !pcmbn_store_require_init (self, error))
+    return FALSE;
+  rows = pcmbn_csv_parse (text, len, error);
+  if (rows == NULL)
+    return FALSE;
+  if (rows->len == 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _("row 1: the file is empty; the first row must name the columns"));
+      return FALSE;
+    }
+  errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  header = rows->pdata[0];
+  n_columns = g_strv_length (header->cells);
+  fields = g_ptr_array_new ();
+  for (guint c = 0; c < n_columns; c++)
+    {
+      const char *name = g_strstrip (header->cells[c]);
+      const PcmbnField *field = pcmbn_kind_field (kind, name);
+      if (g_str_equal (name, "uuid") && uuid_column < 0)
+        uuid_column = c;
+      else if (field == NULL)
+        g_ptr_array_add (errors, pcmbn_field_error_new (name, 1, _("is not a column of %s records"),
+                                                        kind->name));
+      else
+        for (guint d = 0; d < fields->len; d++)
+          if (fields->pdata[d] == field)
+            {
+              g_ptr_array_add (errors, pcmbn_field_error_new (name, 1, _("the column appears twice")));
+              break;
+            }
+      g_ptr_array_add (fields, (gpointer) field);
+    }
+  if (errors->len > 0)
+    {
+      pcmbn_set_field_errors (error, errors);
+      return FALSE;
+    }
+
+  valid = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  uuids = g_ptr_array_new_with_free_func (g_free);
+  pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
+  rd.store = self;
+  rd.pending = pending;
+
+  pcmbn_store_lock (self);
+  for (guint r = 1; r < rows->len && errors->len < 200; r++)
+    {
+      PcmbnCsvRow *row = rows->pdata[r];
+      guint n = g_strv_length (row->cells);
+      g_autoptr (JsonObject) input = json_object_new ();
+      g_autoptr (PcmbnRecord) existing = NULL;
+      g_autoptr (GPtrArray) row_errors
+        = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+      g_autofree char *uuid = NULL;
+      JsonObject *data;
+
+      if (n > n_columns)
+        {
+          g_ptr_array_add (errors,
+                           pcmbn_field_error_new (NULL, row->line,
+                                                  _("has %u cells but the header names %u columns"),
+                                                  n, n_columns));
+          continue;
+        }
+      for (guint c = 0; c < n; c++)
+        {
+          const PcmbnField *field = fields->pdata[c];
+          g_autofree char *problem = NULL;
+          JsonNode *value;
+          if ((int) c == uuid_column)
+            {
+              g_strstrip (row->cells[c]);
+              if (*row->cells[c])
+                uuid = g_strdup (row->cells[c]);
+              continue;
+            }
+          value = pcmbn_field_from_text (field, row->cells[c], &problem);
+          if (value == NULL)
+            g_ptr_array_add (row_errors, pcmbn_field_error_new (field->name, row->line, "%s", problem));
+          else
+            json_object_set_member (input, field->name, value);
+        }
+      if (uuid != NULL)
+        {
+          if (!pcmbn_uuid_is_valid (uuid))
+            g_ptr_array_add (row_errors, pcmbn_field_error_new ("uuid", row->line,
+                                                                _("is not a record uuid")));
+          else if (g_hash_table_contains (pending, uuid))
+            g_ptr_array_add (row_errors, pcmbn_field_error_new ("uuid", row->line,
+                                                                _("appears on an earlier row too")));
+          else
+            find_row (self, uuid, NULL, &existing, NULL);
+          if (existing && pcmbn_record_get_kind (existing) != kind)
+            g_ptr_array_add (row_errors, pcmbn_field_error_new ("uuid", row->line,
+                                                                _("belongs to a %s record"),
+                                                                pcmbn_record_get_kind (existing)->name));
+        }
+      data = pcmbn_schema_normalize (kind, input,
+                                     existing ? pcmbn_record_get_data (existing) : NULL, row_errors);
+      pcmbn_schema_validate (kind, data, resolve_ref, &rd, row_errors);
+      for (guint e = 0; e < row_errors->len; e++)
+        {
+          PcmbnFieldError *fe = row_errors->pdata[e];
+          fe->row = row->line;
+          g_ptr_array_add (errors, g_steal_pointer (&row_errors->pdata[e]));
+        }
+      if (uuid == NULL)
+        uuid = g_uuid_string_random ();
+      g_ptr_array_add (valid, data);
+      g_hash_table_insert (pending, uuid, data);
+      g_ptr_array_add (uuids, g_steal_pointer (&uuid));
+    }
+  pcmbn_store_unlock (self);
+  if (errors->len > 0)
+    {
+      pcmbn_set_field_errors (error, errors);
+      return FALSE;
+    }
+
+  if (!pcmbn_store_begin (self, error))
+    return FALSE;
+  for (guint i = 0; i < valid->len; i++)
+    {
+      sqlite3_int64 id;
+      gboolean ok;
+      if (find_row (self, uuids->pdata[i], &id, NULL, NULL))
+        ok = update_valid (self, id, kind, valid->pdata[i], error);
+      else
+        ok = insert_valid (self, kind, uuids->pdata[i], valid->pdata[i], error);
+      if (!ok)
+        {
+          pcmbn_store_rollback (self);
+          return FALSE;
+        }
+    }
+  if (!pcmbn_store_commit (self, error))
+    return FALSE;
+  if (n_imported)
+    *n_imported = valid->len;
+  pcmbn_store_emit_changed (self, kind->name);
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_export_csv:
+ * @self: a store
+ * @kind: a kind's name
+ * @len: (out): the length of the result
+ * @error: return location for an error
+ *
+ * UTF-8 with a byte order mark and CRLF line ends, as Excel and LibreOffice
+ * expect; the first column is the uuid, the others are the kind's fields.
+ *
+ * Returns: (transfer full) (nullable): the CSV file
+ */
+char *
+pcmbn_store_export_csv (PcmbnStore *self, const char *kind_name, gsize *len, GError **error)
+{
+  const PcmbnKind *kind = lookup_kind (kind_name, error);
+  g_autoptr (GPtrArray) records = NULL;
+  GString *out;
+
+  if (kind == NULL)
+    return NULL;
+  records = pcmbn_store_list (self, kind->name, NULL, NULL, error);
+  if (records == NULL)
+    return NULL;
+  out = g_string_new (NULL);
+  pcmbn_csv_begin (out);
+  pcmbn_csv_append_cell (out, "uuid", TRUE);
+  for (guint f = 0; f < kind->n_fields; f++)
+    pcmbn_csv_append_cell (out, kind->fields[f].name, FALSE);
+  pcmbn_csv_end_row (out);
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcmbnRecord *record = records->pdata[i];
+      pcmbn_csv_append_cell (out, pcmbn_record_get_uuid (record), TRUE);
+      for (guint f = 0; f < kind->n_fields; f++)
+        {
+          g_autofree char *cell = pcmbn_field_to_text (&kind->fields[f],
+                                                       pcmbn_record_get_data (record));
+          pcmbn_csv_append_cell (out, cell, FALSE);
+        }
+      pcmbn_csv_end_row (out);
+    }
+  *len = out->len;
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * pcmbn_store_export_json:
+ * @self: a store
+ * @kind: a kind's name
+ * @from: (nullable): first date
+ * @to: (nullable): last date
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): a JSON array of whole records
+ */
+char *
+pcmbn_store_export_json (PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error)
+{
+  g_autoptr (GPtrArray) records = pcmbn_store_list (self, kind, from, to, error);
+  g_autoptr (JsonNode) root = NULL;
+  JsonArray *array;
+
+  if (records == NULL)
+    return NULL;
+  array = json_array_sized_new (records->len);
+  for (guint i = 0; i < records->len; i++)
+    json_array_add_element (array, pcmbn_record_to_json (records->pdata[i], TRUE));
+  root = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (root, array);
+  return json_to_string (root, TRUE);
+}
+
+/* ---- async -------------------------------------------------------------- */
+
+typedef struct
+{
+  char *kind;
+  char *uuid;
+  JsonObject *data;
+} WriteData;
+
+static void
+write_data_free (WriteData *wd)
+{
+  g_free (wd->kind);
+  g_free (wd->uuid);
+  g_clear_pointer (&wd->data, json_object_unref);
+  g_free (wd);
+}
+
+static void
+add_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WriteData *wd = task_data;
+  GError *error = NULL;
+  char *uuid = pcmbn_store_add (source, wd->kind, wd->data, &error);
+
+  if (uuid)
+    g_task_return_pointer (task, uuid, g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * pcmbn_store_add_async:
+ * @self: a store
+ * @kind: a kind's name
+ * @data: the fields; copied
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_add() in a worker thread, so that the window never waits on
+ * the disk.
+ */
+void
+pcmbn_store_add_async (PcmbnStore *self,
+                       const char *kind,
+                       JsonObject *data,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  WriteData *wd = g_new0 (WriteData, 1);
+
+  wd->kind = g_strdup (kind);
+  wd->data = json_object_ref (data);
+  g_task_set_source_tag (task, pcmbn_store_add_async);
+  g_task_set_task_data (task, wd, (GDestroyNotify) write_data_free);
+  g_task_run_in_thread (task, add_thread);
+}
+
+/**
+ * pcmbn_store_add_finish:
+ * @self: a store
+ * @result: the result
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the new uuid
+ */
+char *
+pcmbn_store_add_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+update_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WriteData *wd = task_data;
+  GError *error = NULL;
+
+  if (pcmbn_store_update (source, wd->uuid, wd->data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * pcmbn_store_update_async:
+ * @self: a store
+ * @uuid: the record
+ * @patch: the fields to replace; copied
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_update() in a worker thread.
+ */
+void
+pcmbn_store_update_async (PcmbnStore *self,
+                          const char *uuid,
+                          JsonObject *patch,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  WriteData *wd = g_new0 (WriteData, 1);
+
+  wd->uuid = g_strdup (uuid);
+  wd->data = json_object_ref (patch);
+  g_task_set_source_tag (task, pcmbn_store_update_async);
+  g_task_set_task_data (task, wd, (GDestroyNotify) write_data_free);
+  g_task_run_in_thread (task, update_thread);
+}
+
+gboolean
+pcmbn_store_update_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

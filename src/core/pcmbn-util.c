@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-util"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <locale.h>
+#include <string.h>
+
+#include "pcmbn-util.h"
+
+G_DEFINE_QUARK (pcmbn-error-quark, pcmbn_error)
+
+static const char *state_names[] = { "draft", "dirty", "synced", "conflict", "rejected" };
+
+const char *
+pcmbn_state_to_string (PcmbnState state)
+{
+  g_return_val_if_fail (state <= PCMBN_STATE_REJECTED, "dirty");
+  return state_names[state];
+}
+
+gboolean
+pcmbn_state_from_string (const char *str, PcmbnState *state)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (g_strcmp0 (str, state_names[i]) == 0)
+      {
+        *state = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * pcmbn_date_parse:
+ * @iso: (nullable): a date written `YYYY-MM-DD`
+ *
+ * Strict on purpose: "2026-7-3" or "2026-02-30" are refused, so that what is
+ * stored is always the canonical form and sorts as text.
+ *
+ * Returns: the day number (1 = 0001-01-01), or -1 when @iso is not a date.
+ */
+gint64
+pcmbn_date_parse (const char *iso)
+{
+  int y, m, d;
+
+  if (iso == NULL || strlen (iso) != 10 || iso[4] != '-' || iso[7] != '-')
+    return -1;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && !g_ascii_isdigit (iso[i]))
+      return -1;
+  y = atoi (iso);
+  m = atoi (iso + 5);
+  d = atoi (iso + 8);
+  if (y < 1 || !g_date_valid_dmy (d, m, y))
+    return -1;
+  {
+    GDate date;
+    g_date_clear (&date, 1);
+    g_date_set_dmy (&date, d, m, y);
+    return g_date_get_julian (&date);
+  }
+}
+
+/**
+ * pcmbn_date_format:
+ * @days: a day number from pcmbn_date_parse()
+ *
+ * Returns: (transfer full): the date as `YYYY-MM-DD`
+ */
+char *
+pcmbn_date_format (gint64 days)
+{
+  GDate date;
+
+  g_date_clear (&date, 1);
+  g_date_set_julian (&date, (guint32) days);
+  return g_strdup_printf ("%04d-%02d-%02d", g_date_get_year (&date), g_date_get_month (&date),
+                          g_date_get_day (&date));
+}
+
+/**
+ * pcmbn_today:
+ *
+ * The local date. `PCMBN_TODAY` (an ISO date) overrides it, so that tests of
+ * the "not in the future" rule do not depend on the day they run.
+ *
+ * Returns: today's day number
+ */
+gint64
+pcmbn_today (void)
+{
+  const char *env = g_getenv ("PCMBN_TODAY");
+  g_autoptr (GDateTime) now = NULL;
+  g_autofree char *iso = NULL;
+
+  if (env != NULL && pcmbn_date_parse (env) > 0)
+    return pcmbn_date_parse (env);
+  now = g_date_time_new_now_local ();
+  iso = g_date_time_format (now, "%Y-%m-%d");
+  return pcmbn_date_parse (iso);
+}
+
+/**
+ * pcmbn_now_utc:
+ *
+ * Returns: (transfer full): the current time as `YYYY-MM-DDTHH:MM:SSZ`
+ */
+char *
+pcmbn_now_utc (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/**
+ * pcmbn_uuid_is_valid:
+ * @uuid: (nullable): text to check
+ *
+ * Only the lowercase RFC 4122 text form is accepted: it is the key of every
+ * record and must compare equal byte for byte on every device.
+ *
+ * Returns: whether @uuid is a lowercase RFC 4122 UUID
+ */
+gboolean
+pcmbn_uuid_is_valid (const char *uuid)
+{
+  if (uuid == NULL || strlen (uuid) != 36)
+    return FALSE;
+  for (int i = 0; i < 36; i++)
+    {
+      char c = uuid[i];
+      if (i == 8 || i == 13 || i == 18 || i == 23)
+        {
+          if (c != '-')
+            return FALSE;
+        }
+      else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        return FALSE;
+    }
+  return g_uuid_string_is_valid (uuid);
+}
+
+/**
+ * pcmbn_fold:
+ * @text: (nullable): UTF-8 text
+ *
+ * Lowercases and strips Vietnamese diacritics ("Phúc Xá" → "phuc xa", "Đ" →
+ * "d"), so that people can search without typing accents.
+ *
+ * Returns: (transfer full): the folded text
+ */
+char *
+pcmbn_fold (const char *text)
+{
+  g_autofree char *nfd = NULL;
+  GString *out;
+
+  if (text == NULL)
+    return g_strdup ("");
+  nfd = g_utf8_normalize (text, -1, G_NORMALIZE_NFD);
+  if (nfd == NULL)
+    return g_strdup ("");
+  out = g_string_sized_new (strlen (nfd));
+  for (const char *p = nfd; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      GUnicodeType t = g_unichar_type (c);
+      if (t == G_UNICODE_NON_SPACING_MARK || t == G_UNICODE_SPACING_MARK
+          || t == G_UNICODE_ENCLOSING_MARK)
+        continue;
+      if (c == 0x0110 || c == 0x0111) /* Đ đ */
+        c = 'd';
+      g_string_append_unichar (out, g_unichar_tolower (c));
+    }
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * pcmbn_is_vietnamese:
+ *
+ * Whether the messages are shown in Vietnamese. It asks gettext itself, so
+ * that labels kept in the schema follow exactly the language of the
+ * translated messages, including a language forced with `LANGUAGE`.
+ *
+ * Returns: %TRUE when the user's language is Vietnamese
+ */
+gboolean
+pcmbn_is_vietnamese (void)
+{
+  /* TRANSLATORS: the code of your language; Vietnamese is "vi". */
+  return g_str_equal (C_ ("language-code", "en"), "vi");
+}
+
+/**
+ * pcmbn_i18n_init:
+ *
+ * Sets the locale and binds the translation domain: the installed one, or
+ * the one in the build tree when running uninstalled.
+ */
+void
+pcmbn_i18n_init (void)
+{
+  g_autofree char *installed = NULL;
+  const char *dir = LOCALEDIR;
+
+  setlocale (LC_ALL, "");
+  installed = g_build_filename (LOCALEDIR, "vi", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+  if (g_getenv ("PCMBN_LOCALEDIR") != NULL)
+    dir = g_getenv ("PCMBN_LOCALEDIR");
+  else if (!g_file_test (installed, G_FILE_TEST_EXISTS))
+    dir = BUILD_LOCALEDIR;
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+/**
+ * pcmbn_sha256_hex:
+ * @data: (array length=len): bytes
+ * @len: their number
+ *
+ * Returns: (transfer full): the lowercase hex SHA-256 of @data
+ */
+char *
+pcmbn_sha256_hex (const guint8 *data, gsize len)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+}
+
+/**
+ * pcmbn_utf8_length:
+ * @text: valid UTF-8
+ *
+ * Returns: the number of Unicode code points
+ */
+glong
+pcmbn_utf8_length (const char *text)
+{
+  return g_utf8_strlen (text, -1);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include "pcmbn-types.h"
+
+G_BEGIN_DECLS
+
+/* Days since 0001-01-01 of an ISO 8601 date, or -1 if not a valid date. */
+gint64 pcmbn_date_parse (const char *iso);
+char *pcmbn_date_format (gint64 days);
+gint64 pcmbn_today (void);
+char *pcmbn_now_utc (void);
+gboolean pcmbn_uuid_is_valid (const char *uuid);
+char *pcmbn_fold (const char *text);
+gboolean pcmbn_is_vietnamese (void);
+void pcmbn_i18n_init (void);
+char *pcmbn_sha256_hex (const guint8 *data, gsize len);
+glong pcmbn_utf8_length (const char *text);
+
+G_END_DECLS
