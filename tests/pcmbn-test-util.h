@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include "pcmbn-store.h"
+
+G_BEGIN_DECLS
+
+/* A fresh folder under the test's temporary directory, removed at exit. */
+char *pcmbn_test_tmpdir (void);
+
+/* Runs `pcmbn` with @argv (NULL-terminated, without the program name),
+ * feeding @input on stdin. Returns the exit status. */
+int pcmbn_test_run_cli (const char *const *argv, const char *input, char **out, char **err);
+
+/* A digest of every row of every table: equal digests mean nothing was
+ * written. */
+char *pcmbn_test_db_digest (const char *path);
+
+/* A database made the logbook of commune 00001 (Phúc Xá). */
+PcmbnStore *pcmbn_test_store_new (char **path_out);
+
+JsonObject *pcmbn_test_json (const char *text);
+char *pcmbn_test_read_text (const char *path);
+
+G_END_DECLS
