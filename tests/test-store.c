@@ -1,10 +1,413 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
+#include "pcmbn-util.h"
+
+#define TALK                                                                                        \
+  "{\"date\":\"2025-03-08\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","    \
+  "\"title\":\"Nói chuyện tại thôn Đông\",\"participants_total\":40,\"participants_14_60\":30,"    \
+  "\"topics\":[\"hotline\",\"forced_labour\"]}"
+
+static char *
+query_text (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *stmt;
+  char *result = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0))
+    result = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return result;
+}
+
+static void
+test_open_creates_private_wal_file (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (&path);
+  g_autofree char *mode = NULL, *fk = NULL, *version = NULL;
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  mode = query_text (pcmbn_store_get_db (store), "PRAGMA journal_mode");
+  g_assert_cmpstr (mode, ==, "wal");
+  fk = query_text (pcmbn_store_get_db (store), "PRAGMA foreign_keys");
+  g_assert_cmpstr (fk, ==, "1");
+  version = query_text (pcmbn_store_get_db (store), "PRAGMA user_version");
+  g_assert_cmpint (atoi (version), ==, PCMBN_STORE_SCHEMA_VERSION);
+  g_assert_cmpstr (pcmbn_store_get_org_unit (store), ==, "00001");
+}
+
+static void
+test_open_refuses_garbage_and_newer (void)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *garbage = g_build_filename (dir, "garbage.sqlite", NULL);
+  g_autofree char *newer = g_build_filename (dir, "newer.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnStore) store = NULL;
+  sqlite3 *db;
+
+  g_file_set_contents (garbage, "this is not a database, it is a text file of some length.....",
+                       -1, NULL);
+  store = pcmbn_store_open (garbage, &error);
+  g_assert_null (store);
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED);
+  g_clear_error (&error);
+
+  g_assert_cmpint (sqlite3_open (newer, &db), ==, SQLITE_OK);
+  sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+  sqlite3_close (db);
+  store = pcmbn_store_open (newer, &error);
+  g_assert_null (store);
+  g_assert_nonnull (strstr (error->message, "99"));
+}
+
+/* A database written by each earlier schema version opens, upgrades and
+ * keeps its records, with the report columns filled from the JSON. */
+static void
+test_migrations_from_every_version (void)
+{
+  for (int from = 0; from < PCMBN_STORE_SCHEMA_VERSION; from++)
+    {
+      g_autofree char *dir = pcmbn_test_tmpdir ();
+      g_autofree char *path = g_build_filename (dir, "old.sqlite", NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (PcmbnStore) store = NULL;
+      g_autoptr (PcmbnRecord) record = NULL;
+      g_autofree char *f_total = NULL, *n_codes = NULL, *version = NULL;
+      const char *uuid = "0f8b7a3c-1d2e-4f50-8a6b-7c8d9e0f1a2b";
+      sqlite3 *db;
+
+      g_test_message ("upgrading from version %d", from);
+      g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+      g_assert_true (pcmbn_store_migrate (db, from, &error));
+      g_assert_no_error (error);
+      if (from >= 1)
+        {
+          g_autofree char *insert = g_strdup_printf (
+            "INSERT INTO meta VALUES ('org_unit', '00001');"
+            "INSERT INTO org_units (code, name, full_name, level, parent_code) VALUES"
+            " ('00001', 'Phúc Xá', 'Phường Phúc Xá', 'commune', NULL);"
+            "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, modified_at) VALUES"
+            " ('%s', 'activity', '00001', '%s', '2025-03-08', 'community_talk',"
+            " '2025-03-08T10:00:00Z');",
+            uuid, TALK);
+          g_assert_true (pcmbn_store_exec (db, insert, &error));
+          g_assert_no_error (error);
+        }
+      if (from >= 3)
+        {
+          /* From version 3 on, writers fill the report columns themselves. */
+          g_assert_true (pcmbn_store_exec (db,
+                                           "UPDATE records SET f_participants_total = 40;"
+                                           "INSERT INTO record_codes SELECT id, 'topics', 'hotline'"
+                                           " FROM records; INSERT INTO record_codes SELECT id,"
+                                           " 'topics', 'forced_labour' FROM records;",
+                                           &error));
+          g_assert_no_error (error);
+        }
+      sqlite3_close (db);
+
+      store = pcmbn_store_open (path, &error);
+      g_assert_no_error (error);
+      db = pcmbn_store_get_db (store);
+      version = query_text (db, "PRAGMA user_version");
+      g_assert_cmpint (atoi (version), ==, PCMBN_STORE_SCHEMA_VERSION);
+      if (from == 0)
+        continue;
+      record = pcmbn_store_get (store, uuid, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (pcmbn_record_get_title (record), ==, "Nói chuyện tại thôn Đông");
+      g_assert_cmpint (pcmbn_record_get_state (record), ==, PCMBN_STATE_DIRTY);
+      f_total = query_text (db, "SELECT f_participants_total FROM records");
+      g_assert_cmpstr (f_total, ==, "40");
+      n_codes = query_text (db, "SELECT count(*) FROM record_codes WHERE field = 'topics'");
+      g_assert_cmpstr (n_codes, ==, "2");
+      g_assert_cmpint (pcmbn_store_count_dirty (store), ==, 1);
+    }
+}
+
+static void
+test_add_get_update_delete (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (JsonObject) patch = pcmbn_test_json ("{\"participants_14_60\":null,\"title\":\"Buổi 2\"}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = pcmbn_store_add (store, "activity", talk, &error);
+  g_autoptr (PcmbnRecord) before = NULL, after = NULL, gone = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_uuid_is_valid (uuid));
+  before = pcmbn_store_get (store, uuid, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pcmbn_data_get_int (pcmbn_record_get_data (before), "participants_14_60"), ==, 30);
+
+  g_assert_true (pcmbn_store_update (store, uuid, patch, &error));
+  g_assert_no_error (error);
+  after = pcmbn_store_get (store, uuid, &error);
+  g_assert_false (json_object_has_member (pcmbn_record_get_data (after), "participants_14_60"));
+  g_assert_cmpstr (pcmbn_record_get_title (after), ==, "Buổi 2");
+  g_assert_cmpint (pcmbn_data_get_int (pcmbn_record_get_data (after), "participants_total"), ==, 40);
+
+  g_assert_true (pcmbn_store_delete (store, uuid, &error));
+  gone = pcmbn_store_get (store, uuid, &error);
+  g_assert_null (gone);
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 0);
+  /* The tombstone waits for the server. */
+  g_assert_cmpint (pcmbn_store_count_dirty (store), ==, 1);
+
+  g_assert_true (pcmbn_store_undelete (store, uuid, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 1);
+  g_assert_false (pcmbn_store_undelete (store, uuid, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND);
+}
+
+static void
+test_invalid_changes_nothing (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (&path);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (JsonObject) bad = pcmbn_test_json ("{\"participants_female\":41}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = pcmbn_store_add (store, "activity", talk, &error);
+  g_autofree char *before = pcmbn_test_db_digest (path);
+  g_autofree char *after = NULL;
+
+  g_assert_false (pcmbn_store_update (store, uuid, bad, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "participants_female: "));
+  g_clear_error (&error);
+  g_assert_null (pcmbn_store_add (store, "activity", bad, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_null (pcmbn_store_add (store, "meeting", talk, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE);
+  g_clear_error (&error);
+  g_assert_false (pcmbn_store_update (store, "not-a-uuid", bad, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  after = pcmbn_test_db_digest (path);
+  g_assert_cmpstr (before, ==, after);
+}
+
+static void
+test_model_with_meetings_cannot_be_deleted (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) model = pcmbn_test_json (
+    "{\"name\":\"CLB Phụ nữ và pháp luật\",\"model_type\":\"integrated\","
+    "\"established_on\":\"2024-01-10\",\"status\":\"active\"}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model_uuid = pcmbn_store_add (store, "model", model, &error);
+  g_autofree char *json = g_strdup_printf ("{\"model\":\"%s\",\"date\":\"2024-02-01\","
+                                           "\"participants_total\":12}",
+                                           model_uuid);
+  g_autoptr (JsonObject) meeting = pcmbn_test_json (json);
+  g_autofree char *meeting_uuid = pcmbn_store_add (store, "model-meeting", meeting, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (pcmbn_store_delete (store, model_uuid, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (pcmbn_store_delete (store, meeting_uuid, &error));
+  g_assert_true (pcmbn_store_delete (store, model_uuid, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_nested_transaction_rolls_back_whole (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (JsonObject) bad = pcmbn_test_json ("{\"date\":\"yesterday\"}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL;
+
+  g_assert_true (pcmbn_store_begin (store, &error));
+  uuid = pcmbn_store_add (store, "activity", talk, &error);
+  g_assert_no_error (error);
+  g_assert_null (pcmbn_store_add (store, "activity", bad, &error));
+  g_clear_error (&error);
+  g_assert_false (pcmbn_store_commit (store, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpint (pcmbn_store_count (store, NULL), ==, 0);
+}
+
+static void
+test_list_and_ranges (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = NULL, some = NULL, bad = NULL;
+  const char *dates[] = { "2025-12-31", "2026-01-01", "2026-03-15", "2026-06-30" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
+    {
+      g_autofree char *json = g_strdup_printf (
+        "{\"date\":\"%s\",\"activity_type\":\"press_article\",\"subproject\":\"mass_media\","
+        "\"title\":\"Bài %u\"}",
+        dates[i], i);
+      g_autoptr (JsonObject) data = pcmbn_test_json (json);
+      g_autofree char *uuid = pcmbn_store_add (store, "activity", data, &error);
+      g_assert_no_error (error);
+    }
+  all = pcmbn_store_list (store, "activity", NULL, NULL, &error);
+  g_assert_cmpuint (all->len, ==, 4);
+  g_assert_cmpstr (pcmbn_record_get_date (all->pdata[0]), ==, "2025-12-31");
+  some = pcmbn_store_list (store, "activity", "2026-01-01", "2026-03-15", &error);
+  g_assert_cmpuint (some->len, ==, 2);
+  bad = pcmbn_store_list (store, "activity", "2026-13-01", NULL, &error);
+  g_assert_null (bad);
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "from: "));
+}
+
+/* Lists and reports must go through indexes, never scan every record. */
+static void
+test_queries_use_indexes (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  sqlite3 *db = pcmbn_store_get_db (store);
+  const char *queries[] = {
+    "SELECT uuid FROM records WHERE kind = 'activity' AND deleted = 0 ORDER BY rdate DESC, id DESC"
+    " LIMIT 64",
+    "SELECT count(*) FROM records WHERE kind = 'activity' AND deleted = 0 AND rdate >= '2026-01-01'",
+    "SELECT rtype, count(*) FROM records WHERE kind = 'activity' AND org_unit = '00001' AND"
+    " deleted = 0 AND rdate BETWEEN '2026-01-01' AND '2026-12-31' GROUP BY rtype",
+    "SELECT count(*) FROM records WHERE dirty = 1",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autofree char *sql = g_strconcat ("EXPLAIN QUERY PLAN ", queries[i], NULL);
+      sqlite3_stmt *stmt;
+      GString *plan = g_string_new (NULL);
+      g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        g_string_append_printf (plan, "%s\n", sqlite3_column_text (stmt, 3));
+      sqlite3_finalize (stmt);
+      g_test_message ("%s\n%s", queries[i], plan->str);
+      g_assert_nonnull (strstr (plan->str, "INDEX"));
+      g_assert_null (strstr (plan->str, "SCAN records\n"));
+      g_string_free (plan, TRUE);
+    }
+}
+
+static void
+test_units_and_search (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (GPtrArray) found = pcmbn_store_find_units (store, "phuc xa", "commune", 10);
+  g_autoptr (GPtrArray) accented = pcmbn_store_find_units (store, "Phúc Xá", "commune", 10);
+  g_autoptr (GPtrArray) ba_dinh = pcmbn_store_communes_under (store, "001");
+  g_autoptr (GPtrArray) hanoi = pcmbn_store_communes_under (store, "01");
+  g_autoptr (GPtrArray) itself = pcmbn_store_communes_under (store, "00001");
+
+  g_assert_cmpuint (found->len, >=, 1);
+  g_assert_cmpstr (((PcmbnOrgUnit *) found->pdata[0])->code, ==, "00001");
+  g_assert_cmpuint (accented->len, ==, found->len);
+  g_assert_cmpuint (ba_dinh->len, ==, 14);
+  g_assert_cmpuint (hanoi->len, ==, 579);
+  g_assert_cmpuint (itself->len, ==, 1);
+}
+
+static void
+test_two_tier_units (void)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "two-tier.sqlite", NULL);
+  g_autofree char *units = g_build_filename (g_getenv ("PCMBN_SOURCE_ROOT"), "data", "units",
+                                             "hanoi-2025.csv", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_store_open (path, &error);
+  g_autoptr (GPtrArray) hanoi = NULL;
+
+  g_assert_true (pcmbn_store_init_commune (store, "00004", units, "womens-union", &error));
+  g_assert_no_error (error);
+  hanoi = pcmbn_store_communes_under (store, "01");
+  g_assert_cmpuint (hanoi->len, ==, 126);
+  g_assert_false (pcmbn_store_init_commune (store, "00008", units, NULL, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+}
+
+static void
+test_bad_units_file (void)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "x.sqlite", NULL);
+  g_autofree char *units = g_build_filename (dir, "units.csv", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_store_open (path, &error);
+  g_autofree char *before = pcmbn_test_db_digest (path);
+  g_autofree char *after = NULL;
+
+  g_file_set_contents (units,
+                       "level,code,name,full_name,unit_type,parent_code\n"
+                       "city,01,Hà Nội,Thành phố Hà Nội,thành phố,\n"
+                       "commune,00001,Phúc Xá,Phường Phúc Xá,phường,999\n",
+                       -1, NULL);
+  g_assert_false (pcmbn_store_init_commune (store, "00001", units, NULL, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "row 3, parent_code"));
+  after = pcmbn_test_db_digest (path);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_null (pcmbn_store_get_org_unit (store));
+}
+
+static void
+on_added (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  char **uuid = user_data;
+  g_autoptr (GError) error = NULL;
+
+  *uuid = pcmbn_store_add_finish (PCMBN_STORE (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_async_add (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autofree char *uuid = NULL;
+
+  pcmbn_store_add_async (store, "activity", talk, NULL, on_added, &uuid);
+  while (uuid == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (pcmbn_uuid_is_valid (uuid));
+  g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 1);
+}
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_setenv ("PCMBN_TODAY", "2026-11-29", TRUE);
+  g_test_add_func ("/store/open/private-wal", test_open_creates_private_wal_file);
+  g_test_add_func ("/store/open/refuses", test_open_refuses_garbage_and_newer);
+  g_test_add_func ("/store/migrations/every-version", test_migrations_from_every_version);
+  g_test_add_func ("/store/records/crud", test_add_get_update_delete);
+  g_test_add_func ("/store/records/invalid-unchanged", test_invalid_changes_nothing);
+  g_test_add_func ("/store/records/model-with-meetings", test_model_with_meetings_cannot_be_deleted);
+  g_test_add_func ("/store/transactions/nested-rollback", test_nested_transaction_rolls_back_whole);
+  g_test_add_func ("/store/records/list-ranges", test_list_and_ranges);
+  g_test_add_func ("/store/queries/indexes", test_queries_use_indexes);
+  g_test_add_func ("/store/units/search", test_units_and_search);
+  g_test_add_func ("/store/units/two-tier", test_two_tier_units);
+  g_test_add_func ("/store/units/bad-file", test_bad_units_file);
+  g_test_add_func ("/store/async/add", test_async_add);
   return g_test_run ();
 }

@@ -10,6 +10,7 @@
 #include "pcmbn-cli.h"
 #include "pcmbn-demo.h"
 #include "pcmbn-report.h"
+#include "pcmbn-report-export.h"
 #include "pcmbn-store.h"
 #include "pcmbn-util.h"
 
@@ -371,7 +372,6 @@ verb_report (PcmbnStore *store, Args *args, GError **error)
   const char *format = opt (args, "format") ? opt (args, "format") : "json";
   g_autofree char *from = NULL, *to = NULL;
   g_autoptr (JsonNode) report = NULL;
-  g_autofree char *text = NULL;
 
   if (!check_format (format, formats, error))
     return -1;
@@ -380,22 +380,22 @@ verb_report (PcmbnStore *store, Args *args, GError **error)
     return -1;
   if (!pcmbn_store_require_init (store, error))
     return -1;
-  if (!g_str_equal (format, "json"))
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("format: %s reports are not available yet in this version; use --format "
-                     "json"),
-                   format);
-      return 1;
-    }
   report = pcmbn_report_build (store, pcmbn_store_get_org_unit (store), from, to,
                                PCMBN_REPORT_DEFAULT, error);
   if (report == NULL)
     return -1;
-  text = json_to_string (report, TRUE);
+  /* Every format, JSON included, comes from the one export function. */
   {
-    g_autofree char *with_newline = g_strconcat (text, "\n", NULL);
-    return write_output (opt (args, "o"), with_newline, strlen (with_newline), error) ? 0 : 1;
+    PcmbnReportFormat report_format = PCMBN_REPORT_FORMAT_JSON;
+    g_autoptr (GBytes) bytes = NULL;
+    pcmbn_report_format_from_string (format, &report_format);
+    bytes = pcmbn_report_export (report, report_format, NULL, NULL, NULL, error);
+    if (bytes == NULL)
+      return 1;
+    return write_output (opt (args, "o"), g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                         error)
+             ? 0
+             : 1;
   }
 }
 

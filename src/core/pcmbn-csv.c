@@ -45,8 +45,14 @@ pcmbn_csv_parse (const char *text, gsize len, GError **error)
   if (!g_utf8_validate (text, len, &bad_utf8))
     {
       guint bad_line = 1;
+      gboolean quoted = FALSE;
+      /* The row as a spreadsheet counts it: breaks inside quotes do not
+       * start one (a doubled quote flips twice). */
       for (const char *q = text; q < bad_utf8; q++)
-        bad_line += (*q == '\n');
+        {
+          quoted ^= (*q == '"');
+          bad_line += (*q == '\n' && !quoted);
+        }
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
                    _("row %u: the file is not UTF-8 text; save it as “CSV UTF-8” and try again"),
                    bad_line);
@@ -111,8 +117,8 @@ pcmbn_csv_parse (const char *text, gsize len, GError **error)
                   p++;
                   break;
                 }
-              if (*p == '\n')
-                line++;
+              /* A line break inside a cell stays in the same spreadsheet
+               * row: rows are counted as a spreadsheet shows them. */
               g_string_append_c (cell, *p++);
             }
           /* Text after the closing quote is kept, as spreadsheets do. */

@@ -48,21 +48,37 @@ static const char *const order_by[] = {
   [PCMBN_SORT_STATE_DESC] = "state DESC, rdate DESC, id DESC",
 };
 
-static char *
-like_pattern (const char *search)
+#define MAX_WORDS 6
+
+/* Each word of the search must appear, in any order, with or without
+ * diacritics: the words become LIKE patterns over the folded search text. */
+static GPtrArray *
+like_patterns (const char *search)
 {
   g_autofree char *folded = pcmbn_fold (search);
-  GString *s = g_string_new ("%");
+  GPtrArray *patterns = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) words = NULL;
 
-  g_strstrip (folded);
-  for (const char *p = folded; *p; p++)
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p) && *p != '%' && *p != '_')
+      *p = ' ';
+  words = g_strsplit_set (folded, " \t\n", -1);
+  for (guint i = 0; words[i] && patterns->len < MAX_WORDS; i++)
     {
-      if (*p == '%' || *p == '_' || *p == '\\')
-        g_string_append_c (s, '\\');
-      g_string_append_c (s, *p);
+      GString *s;
+      if (*words[i] == '\0')
+        continue;
+      s = g_string_new ("%");
+      for (const char *p = words[i]; *p; p++)
+        {
+          if (*p == '%' || *p == '_' || *p == '\\')
+            g_string_append_c (s, '\\');
+          g_string_append_c (s, *p);
+        }
+      g_string_append_c (s, '%');
+      g_ptr_array_add (patterns, g_string_free (s, FALSE));
     }
-  g_string_append_c (s, '%');
-  return g_string_free (s, FALSE);
+  return patterns;
 }
 
 static sqlite3_stmt *
@@ -71,10 +87,13 @@ prepare (PcmbnRecordList *self, const char *what, const char *tail)
   g_autofree char *sql = g_strdup_printf (
     "SELECT %s FROM records WHERE kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
     " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4)"
-    " AND (?5 IS NULL OR search LIKE ?5 ESCAPE '\\') %s",
+    " AND (?5 IS NULL OR search LIKE ?5 ESCAPE '\\') AND (?6 IS NULL OR search LIKE ?6 ESCAPE '\\')"
+    " AND (?7 IS NULL OR search LIKE ?7 ESCAPE '\\') AND (?8 IS NULL OR search LIKE ?8 ESCAPE '\\')"
+    " AND (?9 IS NULL OR search LIKE ?9 ESCAPE '\\') AND (?10 IS NULL OR search LIKE ?10 ESCAPE '\\')"
+    " %s",
     what, tail);
   sqlite3_stmt *stmt = NULL;
-  g_autofree char *pattern = NULL;
+  g_autoptr (GPtrArray) patterns = NULL;
 
   if (sqlite3_prepare_v2 (pcmbn_store_get_db (self->store), sql, -1, &stmt, NULL) != SQLITE_OK)
     {
@@ -87,8 +106,9 @@ prepare (PcmbnRecordList *self, const char *what, const char *tail)
   sqlite3_bind_text (stmt, 4, self->type_code, -1, SQLITE_TRANSIENT);
   if (self->search && *self->search)
     {
-      pattern = like_pattern (self->search);
-      sqlite3_bind_text (stmt, 5, pattern, -1, SQLITE_TRANSIENT);
+      patterns = like_patterns (self->search);
+      for (guint i = 0; i < patterns->len; i++)
+        sqlite3_bind_text (stmt, 5 + i, patterns->pdata[i], -1, SQLITE_TRANSIENT);
     }
   return stmt;
 }
@@ -100,7 +120,17 @@ count_rows (PcmbnRecordList *self)
   guint n = 0;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "count(*)", "");
+  if (self->from == NULL && self->to == NULL && self->type_code == NULL
+      && (self->search == NULL || *self->search == '\0'))
+    {
+      /* Unfiltered: the count the store keeps, not a walk over the index. */
+      sqlite3_prepare_v2 (pcmbn_store_get_db (self->store),
+                          "SELECT coalesce((SELECT live FROM record_counts WHERE kind = ?), 0)", -1,
+                          &stmt, NULL);
+      sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
+    }
+  else
+    stmt = prepare (self, "count(*)", "");
   if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     n = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);

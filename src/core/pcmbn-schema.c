@@ -171,7 +171,7 @@ static const PcmbnField counselling_fields[] = {
   { .name = "referrals", .type = PCMBN_FIELD_CODES, .catalogue = "referrals", .exclusive = "none",
     .label_vi = "Chuyển gửi", .label_en = "Referrals" },
   { .name = "follow_up_on", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_FUTURE_OK,
-    .ge_field = "date", .max_days_after = 366, .label_vi = "Ngày theo dõi tiếp",
+    .ge_field = "date", .max_years_after = 1, .label_vi = "Ngày theo dõi tiếp",
     .label_en = "Follow up on" },
   { .name = "counsellor", .type = PCMBN_FIELD_TEXT, .max_length = TITLE_MAX,
     .label_vi = "Người tư vấn", .label_en = "Counsellor" },
@@ -355,6 +355,32 @@ pcmbn_schema_columns (guint *n_columns)
 }
 
 /**
+ * pcmbn_schema_column_index:
+ * @field: a field of any kind
+ *
+ * Returns: the index of its column in pcmbn_schema_columns(), or -1 when
+ *   the field is not stored as a column
+ */
+int
+pcmbn_schema_column_index (const PcmbnField *field)
+{
+  static GHashTable *index;
+
+  if (g_once_init_enter (&index))
+    {
+      GHashTable *table = g_hash_table_new (g_str_hash, g_str_equal);
+      guint n;
+      const PcmbnField *const *columns = pcmbn_schema_columns (&n);
+      for (guint i = 0; i < n; i++)
+        g_hash_table_insert (table, (gpointer) columns[i]->name, GINT_TO_POINTER (i + 1));
+      g_once_init_leave (&index, table);
+    }
+  if (!field_is_column (field))
+    return -1;
+  return GPOINTER_TO_INT (g_hash_table_lookup (index, field->name)) - 1;
+}
+
+/**
  * pcmbn_field_sql_type:
  * @field: a column field
  *
@@ -489,8 +515,9 @@ check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
       add_error (errors, field->name, _("is not valid UTF-8 text"));
       return;
     }
-  for (const char *p = text; *p; p++)
-    if (((guchar) *p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+  /* Every code point of category Cc (C0, DEL and the C1 block U+0080–U+009F). */
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)) && *p != '\n' && *p != '\t')
       {
         add_error (errors, field->name,
                    _("contains a control character; only letters, digits, punctuation, "
@@ -748,6 +775,18 @@ value_in (const char *value, const char *const *values)
   return FALSE;
 }
 
+/* The same day @years later; 29 February becomes 28 February. */
+static gint64
+add_years (gint64 day, guint years)
+{
+  GDate date;
+
+  g_date_clear (&date, 1);
+  g_date_set_julian (&date, (guint32) day);
+  g_date_add_years (&date, years);
+  return g_date_get_julian (&date);
+}
+
 /**
  * pcmbn_schema_validate:
  * @kind: the record's kind
@@ -774,7 +813,12 @@ pcmbn_schema_validate (const PcmbnKind *kind,
 
       if (!set)
         {
-          gboolean required = (field->flags & PCMBN_FIELD_REQUIRED) != 0;
+          gboolean required;
+          /* A value refused by pcmbn_schema_normalize() is not in @data;
+           * its message says enough without "is required" after it. */
+          if (has_error_for (errors, field->name))
+            continue;
+          required = (field->flags & PCMBN_FIELD_REQUIRED) != 0;
           if (required && field->unless_field != NULL
               && value_in (pcmbn_data_get_string (data, field->unless_field),
                            field->unless_values))
@@ -804,6 +848,9 @@ pcmbn_schema_validate (const PcmbnKind *kind,
             add_error (errors, field->name, _("must not be before %s (%s)"), field->ge_field,
                        pcmbn_data_get_string (data, field->ge_field));
           else if (field->max_days_after && day > other + field->max_days_after)
+            add_error (errors, field->name, _("must be within %u days after %s"),
+                       field->max_days_after, field->ge_field);
+          else if (field->max_years_after && day > add_years (other, field->max_years_after))
             add_error (errors, field->name, _("must be within one year after %s"),
                        field->ge_field);
         }
@@ -916,65 +963,47 @@ JsonObject *
 pcmbn_schema_normalize (const PcmbnKind *kind, JsonObject *input, JsonObject *base, GPtrArray *errors)
 {
   JsonObject *out = json_object_new ();
-  g_autoptr (GList) members = json_object_get_members (input);
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
 
-  if (base != NULL)
+  json_object_iter_init (&iter, input);
+  while (json_object_iter_next (&iter, &name, &node))
+    if (pcmbn_kind_field (kind, name) == NULL)
+      add_error (errors, name, _("is not a field of %s records"), kind->name);
+
+  /* Built in the schema's field order, so that stored JSON is canonical. */
+  for (guint i = 0; i < kind->n_fields; i++)
     {
-      g_autoptr (GList) old = json_object_get_members (base);
-      for (GList *l = old; l; l = l->next)
-        if (pcmbn_kind_field (kind, l->data) != NULL)
-          json_object_set_member (out, l->data,
-                                  json_node_copy (json_object_get_member (base, l->data)));
-    }
+      const PcmbnField *field = &kind->fields[i];
+      node = json_object_get_member (input, field->name);
 
-  for (GList *l = members; l; l = l->next)
-    {
-      const char *name = l->data;
-      const PcmbnField *field = pcmbn_kind_field (kind, name);
-      JsonNode *node = json_object_get_member (input, name);
-
-      if (field == NULL)
+      if (node == NULL)
         {
-          add_error (errors, name, _("is not a field of %s records"), kind->name);
+          JsonNode *old = base ? json_object_get_member (base, field->name) : NULL;
+          if (old != NULL)
+            json_object_set_member (out, field->name, json_node_copy (old));
           continue;
         }
-      if (JSON_NODE_HOLDS_NULL (node))
-        {
-          json_object_remove_member (out, name);
-          continue;
-        }
-      if (field->type == PCMBN_FIELD_TEXT && JSON_NODE_HOLDS_VALUE (node)
-          && json_node_get_value_type (node) == G_TYPE_STRING)
-        {
-          const char *text = json_node_get_string (node);
-          if (*text == '\0')
-            {
-              /* An empty text clears an optional field; for a required one
-               * the "is required" rule below gives the message. */
-              json_object_remove_member (out, name);
-              continue;
-            }
-        }
-      check_value (field, node, errors);
-      if (has_error_for (errors, name))
+      /* null clears; an empty text clears an optional field, and for a
+       * required one the "is required" rule gives the message. */
+      if (JSON_NODE_HOLDS_NULL (node)
+          || (field->type == PCMBN_FIELD_TEXT && JSON_NODE_HOLDS_VALUE (node)
+              && json_node_get_value_type (node) == G_TYPE_STRING
+              && *json_node_get_string (node) == '\0'))
         continue;
+      {
+        guint before = errors->len;
+        check_value (field, node, errors);
+        if (errors->len != before)
+          continue;
+      }
       if (field->type == PCMBN_FIELD_CODES)
-        json_object_set_member (out, name, canonical_codes (field, node));
+        json_object_set_member (out, field->name, canonical_codes (field, node));
       else
-        json_object_set_member (out, name, json_node_copy (node));
+        json_object_set_member (out, field->name, json_node_copy (node));
     }
-
-  /* Keep the schema's field order, so that stored JSON is canonical. */
-  {
-    JsonObject *ordered = json_object_new ();
-    for (guint i = 0; i < kind->n_fields; i++)
-      if (json_object_has_member (out, kind->fields[i].name))
-        json_object_set_member (ordered, kind->fields[i].name,
-                                json_node_copy (json_object_get_member (out,
-                                                                        kind->fields[i].name)));
-    json_object_unref (out);
-    return ordered;
-  }
+  return out;
 }
 
 /**
@@ -1193,5 +1222,9 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
     }
   folded = pcmbn_fold (s->str);
   g_string_free (s, TRUE);
+  /* Punctuation becomes space, so that "phong chong" finds "Phòng, chống". */
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p))
+      *p = ' ';
   return g_steal_pointer (&folded);
 }

@@ -49,6 +49,7 @@ struct _PcmbnField
   const char *ref_field;        /* DATE: ≥ ref_target of the record in ref_field */
   const char *ref_target;
   guint max_days_after;     /* DATE: ≤ ge_field + this many days */
+  guint max_years_after;    /* DATE: ≤ the same day this many years after ge_field */
   const char *exclusive;    /* CODES: this code stands alone */
   const char *parent;       /* forms: shown under that field */
 };
@@ -86,6 +87,7 @@ const char *pcmbn_kind_names_joined (void);
 /* Every distinct field that is stored as a real column, over all kinds. */
 const PcmbnField *const *pcmbn_schema_columns (guint *n_columns);
 const char *pcmbn_field_sql_type (const PcmbnField *field);
+int pcmbn_schema_column_index (const PcmbnField *field);
 
 PcmbnFieldError *pcmbn_field_error_new (const char *field, guint row, const char *format, ...)
   G_GNUC_PRINTF (3, 4);

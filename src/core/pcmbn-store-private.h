@@ -23,5 +23,27 @@ gboolean pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error);
 void pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what);
 gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);
 int pcmbn_store_db_version (sqlite3 *db);
+gboolean pcmbn_store_write_row (PcmbnStore *self,
+                                const PcmbnKind *kind,
+                                const char *uuid,
+                                const char *org_unit,
+                                JsonObject *data,
+                                gint64 version,
+                                gboolean deleted,
+                                const char *modified_at,
+                                GError **error);
+gboolean pcmbn_store_insert_valid (PcmbnStore *self,
+                                   const PcmbnKind *kind,
+                                   const char *uuid,
+                                   const char *org_unit,
+                                   JsonObject *data,
+                                   GError **error);
+/* pcmbn-store-import.c: a valid record of any commune (district data). */
+char *pcmbn_store_add_for_unit (PcmbnStore *self,
+                                const char *org_unit,
+                                const char *kind,
+                                const char *uuid,
+                                JsonObject *data,
+                                GError **error);
 
 G_END_DECLS

@@ -243,11 +243,26 @@ static const char migration_3[] =
   "CREATE INDEX records_type ON records (kind, deleted, rtype, rdate);"
   "CREATE INDEX records_title ON records (kind, deleted, rtitle);";
 
+/* Targets and drafts; and the number of live records of each kind, kept by
+ * triggers, so that opening an unfiltered list of 100,000 records costs one
+ * row read instead of counting an index. */
 static const char migration_4[] =
   "CREATE TABLE targets (year INTEGER NOT NULL, indicator TEXT NOT NULL, value REAL NOT NULL,"
   "  PRIMARY KEY (year, indicator));"
   "CREATE TABLE drafts (id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_uuid TEXT,"
-  "  data TEXT NOT NULL, saved_at TEXT NOT NULL);";
+  "  data TEXT NOT NULL, saved_at TEXT NOT NULL);"
+  "CREATE TABLE record_counts (kind TEXT PRIMARY KEY, live INTEGER NOT NULL DEFAULT 0);"
+  "INSERT INTO record_counts SELECT kind, count(*) FROM records WHERE deleted = 0 GROUP BY kind;"
+  "CREATE TRIGGER record_counts_insert AFTER INSERT ON records WHEN NEW.deleted = 0 BEGIN"
+  "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, 1)"
+  "  ON CONFLICT (kind) DO UPDATE SET live = live + 1; END;"
+  "CREATE TRIGGER record_counts_delete AFTER DELETE ON records WHEN OLD.deleted = 0 BEGIN"
+  "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind; END;"
+  "CREATE TRIGGER record_counts_update AFTER UPDATE OF deleted, kind ON records"
+  "  WHEN OLD.deleted <> NEW.deleted OR OLD.kind <> NEW.kind BEGIN"
+  "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind AND OLD.deleted = 0;"
+  "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, NEW.deleted = 0)"
+  "  ON CONFLICT (kind) DO UPDATE SET live = live + (NEW.deleted = 0); END;";
 
 static gboolean
 ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
@@ -393,7 +408,8 @@ create_private_file (const char *path, GError **error)
   g_autofree char *dir = g_path_get_dirname (path);
   int fd;
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
+  /* SQLite's in-memory database is not a file. */
+  if (g_str_equal (path, ":memory:") || g_file_test (path, G_FILE_TEST_EXISTS))
     return TRUE;
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
@@ -466,7 +482,7 @@ pcmbn_store_open (const char *path, GError **error)
   sqlite3_busy_timeout (self->db, 10000);
   sqlite3_extended_result_codes (self->db, 0);
   if (!pcmbn_store_exec (self->db,
-                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16000;"
                          "PRAGMA foreign_keys = ON;",
                          NULL))
     {
@@ -1118,23 +1134,26 @@ prepare_cached (PcmbnStore *self, sqlite3_stmt **stmt, const char *sql, GError *
   return TRUE;
 }
 
-/* Binds every schema column from @data, starting at @first: NULL for the
- * fields the kind does not have or that are not set. */
+/* Binds the schema columns of @kind's fields that @data sets, starting at
+ * @first; the statement's bindings were cleared, so every other column is
+ * NULL. Only the kind's own fields are visited: this is the hot path of bulk
+ * imports. */
 static void
 bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data)
 {
-  guint n_columns;
-  const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
-
-  for (guint i = 0; i < n_columns; i++)
+  for (guint f = 0; f < kind->n_fields; f++)
     {
-      JsonNode *node = json_object_get_member (data, columns[i]->name);
-      int at = first + i;
-      if (node == NULL || pcmbn_kind_field (kind, columns[i]->name) == NULL)
-        sqlite3_bind_null (stmt, at);
-      else if (columns[i]->type == PCMBN_FIELD_INT)
+      const PcmbnField *field = &kind->fields[f];
+      int column = pcmbn_schema_column_index (field);
+      JsonNode *node;
+      int at;
+
+      if (column < 0 || (node = json_object_get_member (data, field->name)) == NULL)
+        continue;
+      at = first + column;
+      if (field->type == PCMBN_FIELD_INT)
         sqlite3_bind_int64 (stmt, at, json_node_get_int (node));
-      else if (columns[i]->type == PCMBN_FIELD_BOOL)
+      else if (field->type == PCMBN_FIELD_BOOL)
         sqlite3_bind_int (stmt, at, json_node_get_boolean (node));
       else
         sqlite3_bind_text (stmt, at, json_node_get_string (node), -1, SQLITE_TRANSIENT);
@@ -1170,14 +1189,18 @@ data_to_json (JsonObject *data)
 }
 
 static gboolean
-write_codes (PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error)
+write_codes (PcmbnStore *self, sqlite3_int64 id, gboolean is_new, const PcmbnKind *kind,
+             JsonObject *data, GError **error)
 {
-  if (!prepare_cached (self, &self->codes_delete_stmt,
-                       "DELETE FROM record_codes WHERE record_id = ?", error))
-    return FALSE;
-  sqlite3_bind_int64 (self->codes_delete_stmt, 1, id);
-  if (sqlite3_step (self->codes_delete_stmt) != SQLITE_DONE)
-    goto fail;
+  if (!is_new)
+    {
+      if (!prepare_cached (self, &self->codes_delete_stmt,
+                           "DELETE FROM record_codes WHERE record_id = ?", error))
+        return FALSE;
+      sqlite3_bind_int64 (self->codes_delete_stmt, 1, id);
+      if (sqlite3_step (self->codes_delete_stmt) != SQLITE_DONE)
+        goto fail;
+    }
   for (guint f = 0; f < kind->n_fields; f++)
     {
       JsonNode *node;
@@ -1282,9 +1305,15 @@ resolve_ref (const char *uuid, const char *kind, gpointer user_data)
   return result;
 }
 
-/* Writes a new record whose data is already valid. Caller holds the lock. */
-static gboolean
-insert_valid (PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObject *data, GError **error)
+/* Writes a new record whose data is already valid, for @org_unit (the
+ * store's own commune when %NULL). Caller holds the lock. */
+gboolean
+pcmbn_store_insert_valid (PcmbnStore *self,
+                          const PcmbnKind *kind,
+                          const char *uuid,
+                          const char *org_unit,
+                          JsonObject *data,
+                          GError **error)
 {
   g_autofree char *now = pcmbn_now_utc ();
   g_autofree char *sql = NULL;
@@ -1297,7 +1326,8 @@ insert_valid (PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObj
     return FALSE;
   sqlite3_bind_text (self->insert_stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (self->insert_stmt, 2, kind->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (self->insert_stmt, 3, self->org_unit, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->insert_stmt, 3, org_unit ? org_unit : self->org_unit, -1,
+                     SQLITE_TRANSIENT);
   sqlite3_bind_text (self->insert_stmt, 4, now, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (self->insert_stmt, 5, 0);
   sqlite3_bind_text (self->insert_stmt, 6, "dirty", -1, SQLITE_STATIC);
@@ -1316,7 +1346,13 @@ insert_valid (PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObj
       return FALSE;
     }
   sqlite3_reset (self->insert_stmt);
-  return write_codes (self, sqlite3_last_insert_rowid (self->db), kind, data, error);
+  return write_codes (self, sqlite3_last_insert_rowid (self->db), TRUE, kind, data, error);
+}
+
+static gboolean
+insert_valid (PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObject *data, GError **error)
+{
+  return pcmbn_store_insert_valid (self, kind, uuid, NULL, data, error);
 }
 
 static gboolean
@@ -1340,7 +1376,80 @@ update_valid (PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObj
       return FALSE;
     }
   sqlite3_reset (self->update_stmt);
-  return write_codes (self, id, kind, data, error);
+  return write_codes (self, id, FALSE, kind, data, error);
+}
+
+/**
+ * pcmbn_store_write_row:
+ * @self: a store; the caller holds a transaction (pcmbn_store_begin())
+ * @kind: the record's kind
+ * @uuid: the record's uuid
+ * @org_unit: the commune the record belongs to
+ * @data: fields that are already normalized and valid
+ * @version: the server version of this content
+ * @deleted: whether it is a tombstone
+ * @modified_at: (nullable): when it was last edited, or %NULL for now
+ * @error: return location for an error
+ *
+ * Inserts or replaces a record with the content the district server holds,
+ * for the sync engine (pulled records, a conflict settled with the server's
+ * side) and for the server itself: state "synced", not dirty, no problem.
+ * The report columns are derived as for any other write.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_write_row (PcmbnStore *self,
+                       const PcmbnKind *kind,
+                       const char *uuid,
+                       const char *org_unit,
+                       JsonObject *data,
+                       gint64 version,
+                       gboolean deleted,
+                       const char *modified_at,
+                       GError **error)
+{
+  g_autofree char *now = modified_at ? NULL : pcmbn_now_utc ();
+  sqlite3_stmt *stmt;
+  sqlite3_int64 id = 0;
+  gboolean ok;
+
+  sqlite3_prepare_v2 (self->db, "SELECT id FROM records WHERE uuid = ?", -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  if (id != 0)
+    ok = update_valid (self, id, kind, data, error);
+  else
+    {
+      ok = insert_valid (self, kind, uuid, data, error);
+      id = sqlite3_last_insert_rowid (self->db);
+      /* insert_valid() wrote the code rows last; find the record's own id. */
+      sqlite3_prepare_v2 (self->db, "SELECT id FROM records WHERE uuid = ?", -1, &stmt, NULL);
+      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        id = sqlite3_column_int64 (stmt, 0);
+      sqlite3_finalize (stmt);
+    }
+  if (!ok)
+    return FALSE;
+  sqlite3_prepare_v2 (self->db,
+                      "UPDATE records SET kind = ?2, org_unit = ?3, version = ?4, deleted = ?5,"
+                      " modified_at = ?6, state = 'synced', dirty = 0, problem = NULL,"
+                      " server_data = NULL WHERE id = ?1",
+                      -1, &stmt, NULL);
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, org_unit, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 4, version);
+  sqlite3_bind_int (stmt, 5, deleted ? 1 : 0);
+  sqlite3_bind_text (stmt, 6, modified_at ? modified_at : now, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+  sqlite3_finalize (stmt);
+  return ok;
 }
 
 static const PcmbnKind *
@@ -2056,4 +2165,159 @@ gboolean
 pcmbn_store_update_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- app ---- */
+
+static void
+set_deleted_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WriteData *wd = task_data;
+  GError *error = NULL;
+  gboolean ok = wd->data == NULL ? pcmbn_store_delete (source, wd->uuid, &error)
+                                 : pcmbn_store_undelete (source, wd->uuid, &error);
+
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+set_deleted_async (PcmbnStore *self,
+                   const char *uuid,
+                   gboolean deleted,
+                   GCancellable *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  WriteData *wd = g_new0 (WriteData, 1);
+
+  wd->uuid = g_strdup (uuid);
+  /* An empty object marks "undelete"; the data is not used otherwise. */
+  wd->data = deleted ? NULL : json_object_new ();
+  g_task_set_source_tag (task, set_deleted_async);
+  g_task_set_task_data (task, wd, (GDestroyNotify) write_data_free);
+  g_task_run_in_thread (task, set_deleted_thread);
+}
+
+/**
+ * pcmbn_store_delete_async:
+ * @self: a store
+ * @uuid: a record's uuid
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_delete() in a worker thread.
+ */
+void
+pcmbn_store_delete_async (PcmbnStore *self,
+                          const char *uuid,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  set_deleted_async (self, uuid, TRUE, cancellable, callback, user_data);
+}
+
+gboolean
+pcmbn_store_delete_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * pcmbn_store_undelete_async:
+ * @self: a store
+ * @uuid: a deleted record's uuid
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_undelete() in a worker thread, for the Undo of a toast.
+ */
+void
+pcmbn_store_undelete_async (PcmbnStore *self,
+                            const char *uuid,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  set_deleted_async (self, uuid, FALSE, cancellable, callback, user_data);
+}
+
+gboolean
+pcmbn_store_undelete_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * pcmbn_store_recent:
+ * @self: a store
+ * @limit: at most this many
+ *
+ * Returns: (transfer full) (element-type PcmbnRecord): the records changed
+ *   last, of every kind, newest first
+ */
+GPtrArray *
+pcmbn_store_recent (PcmbnStore *self, guint limit)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func (g_object_unref);
+  sqlite3_stmt *stmt = NULL;
+
+  pcmbn_store_lock (self);
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT " PCMBN_RECORD_COLUMNS " FROM records WHERE deleted = 0"
+                          " ORDER BY modified_at DESC, id DESC LIMIT ?",
+                          -1, &stmt, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_int64 (stmt, 1, limit);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        g_ptr_array_add (records, pcmbn_store_record_from_stmt (stmt, 0));
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return records;
+}
+
+/**
+ * pcmbn_store_count_by_month:
+ * @self: a store
+ * @kind: a kind's name
+ * @year: a year
+ * @counts: (out caller-allocates) (array fixed-size=12): records of each month
+ *
+ * Counts the records of @kind whose list date falls in each month of @year.
+ */
+void
+pcmbn_store_count_by_month (PcmbnStore *self, const char *kind, int year, guint counts[12])
+{
+  g_autofree char *from = g_strdup_printf ("%04d-01-01", year);
+  g_autofree char *to = g_strdup_printf ("%04d-12-31", year);
+  sqlite3_stmt *stmt = NULL;
+
+  memset (counts, 0, 12 * sizeof (guint));
+  pcmbn_store_lock (self);
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT CAST (substr (rdate, 6, 2) AS INTEGER), count(*) FROM records"
+                          " WHERE kind = ? AND deleted = 0 AND rdate >= ? AND rdate <= ? GROUP BY 1",
+                          -1, &stmt, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          int month = sqlite3_column_int (stmt, 0);
+          if (month >= 1 && month <= 12)
+            counts[month - 1] = sqlite3_column_int (stmt, 1);
+        }
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
 }

@@ -105,4 +105,20 @@ void pcmbn_store_update_async (PcmbnStore *self,
                                gpointer user_data);
 gboolean pcmbn_store_update_finish (PcmbnStore *self, GAsyncResult *result, GError **error);
 
+/* ---- app ---- */
+void pcmbn_store_delete_async (PcmbnStore *self,
+                               const char *uuid,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean pcmbn_store_delete_finish (PcmbnStore *self, GAsyncResult *result, GError **error);
+void pcmbn_store_undelete_async (PcmbnStore *self,
+                                 const char *uuid,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+gboolean pcmbn_store_undelete_finish (PcmbnStore *self, GAsyncResult *result, GError **error);
+GPtrArray *pcmbn_store_recent (PcmbnStore *self, guint limit);
+void pcmbn_store_count_by_month (PcmbnStore *self, const char *kind, int year, guint counts[12]);
+
 G_END_DECLS

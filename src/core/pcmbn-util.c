@@ -92,15 +92,27 @@ pcmbn_date_format (gint64 days)
 gint64
 pcmbn_today (void)
 {
+  /* Asked for every date a record holds: remember the answer for a minute
+   * rather than reading the clock and the time zone each time. */
+  static gint64 cached_day, cached_at = G_MININT64;
+  static GMutex lock;
   const char *env = g_getenv ("PCMBN_TODAY");
-  g_autoptr (GDateTime) now = NULL;
-  g_autofree char *iso = NULL;
+  gint64 now_us = g_get_monotonic_time ();
+  gint64 day;
 
   if (env != NULL && pcmbn_date_parse (env) > 0)
     return pcmbn_date_parse (env);
-  now = g_date_time_new_now_local ();
-  iso = g_date_time_format (now, "%Y-%m-%d");
-  return pcmbn_date_parse (iso);
+  g_mutex_lock (&lock);
+  if (cached_at == G_MININT64 || now_us - cached_at > 60 * G_USEC_PER_SEC)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *iso = g_date_time_format (now, "%Y-%m-%d");
+      cached_day = pcmbn_date_parse (iso);
+      cached_at = now_us;
+    }
+  day = cached_day;
+  g_mutex_unlock (&lock);
+  return day;
 }
 
 /**

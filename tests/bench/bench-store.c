@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sqlite3.h>
+
+#include "pcmbn-demo.h"
+#include "pcmbn-record-list.h"
+#include "pcmbn-store-private.h"
+#include "pcmbn-test-util.h"
+#include "pcmbn-util.h"
+
+/* Benchmarks of the store, each against a baseline measured in the same run:
+ * - inserting N records through pcmbn_store_add() (validation, canonical
+ *   JSON, derived columns) against raw prepared INSERTs of the very same rows;
+ * - opening the lazy list over 100,000 records and reading the first screen,
+ *   against the same over 1,000.
+ * They print ratios; they never fail on time. */
+
+#define SCREEN 30
+
+static PcmbnStore *
+new_store (const char *name)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  PcmbnStore *store = pcmbn_store_open (path, &error);
+
+  g_assert_no_error (error);
+  pcmbn_store_init_commune (store, "00001", NULL, NULL, &error);
+  g_assert_no_error (error);
+  return store;
+}
+
+static GPtrArray *
+make_inputs (guint n)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  gint64 last = pcmbn_today ();
+  static const char *const kinds[] = { "activity", "activity", "training", "counselling", "material" };
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *kind = kinds[i % G_N_ELEMENTS (kinds)];
+      JsonObject *data = pcmbn_demo_make (kind, rand, last - 700, last, NULL, NULL);
+      json_object_set_string_member (data, "__kind", kind);
+      g_ptr_array_add (inputs, data);
+    }
+  return inputs;
+}
+
+static double
+insert_through_store (PcmbnStore *store, GPtrArray *inputs)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_true (pcmbn_store_begin (store, &error));
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      JsonObject *data = inputs->pdata[i];
+      g_autofree char *kind = g_strdup (json_object_get_string_member (data, "__kind"));
+      g_autofree char *uuid = NULL;
+      json_object_remove_member (data, "__kind");
+      uuid = pcmbn_store_add (store, kind, data, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_true (pcmbn_store_commit (store, &error));
+  return (g_get_monotonic_time () - start) / 1e6;
+}
+
+typedef struct
+{
+  int n_columns;
+  GPtrArray *values; /* GValue-like: text or NULL per column, per row */
+} Rows;
+
+static Rows *
+read_rows (sqlite3 *db, const char *table, char **columns_out)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT * FROM %s ORDER BY rowid", table);
+  sqlite3_stmt *stmt;
+  Rows *rows = g_new0 (Rows, 1);
+  GString *cols = g_string_new (NULL);
+
+  rows->values = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+  rows->n_columns = sqlite3_column_count (stmt);
+  for (int c = 0; c < rows->n_columns; c++)
+    g_string_append_printf (cols, "%s%s", c ? "," : "", sqlite3_column_name (stmt, c));
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    for (int c = 0; c < rows->n_columns; c++)
+      g_ptr_array_add (rows->values, sqlite3_column_type (stmt, c) == SQLITE_NULL
+                                       ? NULL
+                                       : g_strdup ((const char *) sqlite3_column_text (stmt, c)));
+  sqlite3_finalize (stmt);
+  *columns_out = g_string_free (cols, FALSE);
+  return rows;
+}
+
+static void
+rows_free (Rows *rows)
+{
+  g_ptr_array_unref (rows->values);
+  g_free (rows);
+}
+
+static double
+insert_raw (sqlite3 *db, const char *table, const char *columns, Rows *rows)
+{
+  GString *sql = g_string_new (NULL);
+  sqlite3_stmt *stmt;
+  guint n_rows = rows->values->len / rows->n_columns;
+  gint64 start;
+
+  g_string_printf (sql, "INSERT INTO %s (%s) VALUES (", table, columns);
+  for (int c = 0; c < rows->n_columns; c++)
+    g_string_append (sql, c ? ",?" : "?");
+  g_string_append (sql, ")");
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql->str, -1, &stmt, NULL), ==, SQLITE_OK);
+  start = g_get_monotonic_time ();
+  for (guint r = 0; r < n_rows; r++)
+    {
+      for (int c = 0; c < rows->n_columns; c++)
+        {
+          const char *v = rows->values->pdata[r * rows->n_columns + c];
+          if (v)
+            sqlite3_bind_text (stmt, c + 1, v, -1, SQLITE_STATIC);
+          else
+            sqlite3_bind_null (stmt, c + 1);
+        }
+      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+      sqlite3_reset (stmt);
+    }
+  sqlite3_finalize (stmt);
+  g_string_free (sql, TRUE);
+  return (g_get_monotonic_time () - start) / 1e6;
+}
+
+static void
+bench_insert (guint n)
+{
+  g_autoptr (PcmbnStore) prep = new_store ("prep.sqlite");
+  g_autoptr (PcmbnStore) through = new_store ("through.sqlite");
+  g_autoptr (PcmbnStore) raw = new_store ("raw.sqlite");
+  g_autoptr (GPtrArray) inputs = make_inputs (n);
+  g_autoptr (GPtrArray) again = make_inputs (n);
+  g_autofree char *record_columns = NULL, *code_columns = NULL;
+  double t_store, t_raw = 0;
+  Rows *records, *codes;
+  sqlite3 *db = pcmbn_store_get_db (raw);
+
+  /* The rows the store writes, made once untimed, are what the baseline
+   * inserts; then both runs start from the same warm state. */
+  insert_through_store (prep, inputs);
+  records = read_rows (pcmbn_store_get_db (prep), "records", &record_columns);
+  codes = read_rows (pcmbn_store_get_db (prep), "record_codes", &code_columns);
+
+  {
+    gint64 start = g_get_monotonic_time ();
+    g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+    insert_raw (db, "records", record_columns, records);
+    insert_raw (db, "record_codes", code_columns, codes);
+    g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+    t_raw = (g_get_monotonic_time () - start) / 1e6;
+  }
+  t_store = insert_through_store (through, again);
+  g_print ("insert %u records: store %.3f s, raw prepared insert of the same rows %.3f s, "
+           "ratio %.2f (aim <= 1.5)\n",
+           n, t_store, t_raw, t_store / t_raw);
+  rows_free (records);
+  rows_free (codes);
+}
+
+static PcmbnStore *
+store_with (guint n)
+{
+  g_autoptr (PcmbnStore) store = new_store ("list.sqlite");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (pcmbn_demo_fill (store, n, 7, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&store);
+}
+
+static double
+open_first_screen (PcmbnStore *store)
+{
+  double best = G_MAXDOUBLE;
+
+  for (int round = 0; round < 15; round++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, "activity");
+      for (guint i = 0; i < SCREEN; i++)
+        g_object_unref (g_list_model_get_item (G_LIST_MODEL (list), i));
+      best = MIN (best, (g_get_monotonic_time () - start) / 1e3);
+    }
+  return best;
+}
+
+static void
+bench_list (void)
+{
+  g_autoptr (PcmbnStore) big = store_with (100000);
+  g_autoptr (PcmbnStore) small = store_with (1000);
+  double t_big = open_first_screen (big);
+  double t_small = open_first_screen (small);
+
+  g_print ("list model, open + first %d rows: %" G_GINT64_FORMAT " activities %.2f ms, %"
+           G_GINT64_FORMAT " activities %.2f ms, ratio %.2f (aim <= 1.5)\n",
+           SCREEN, pcmbn_store_count (big, "activity"), t_big, pcmbn_store_count (small, "activity"),
+           t_small, t_big / t_small);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_setenv ("PCMBN_TODAY", "2026-11-29", TRUE);
+  bench_insert (argc > 1 ? (guint) atoi (argv[1]) : 100000);
+  if (argc <= 2)
+    bench_list ();
+  return 0;
+}
