@@ -73,10 +73,11 @@ pcmbn_test_run_cli (const char *const *argv, const char *input, char **out, char
   in = g_bytes_new (input ? input : "", input ? strlen (input) : 0);
   g_subprocess_communicate (proc, in, NULL, &o, &e, &error);
   g_assert_no_error (error);
+  /* An empty output is "", never NULL (empty GBytes have no data). */
   if (out)
-    *out = g_strndup (g_bytes_get_data (o, NULL), g_bytes_get_size (o));
+    *out = g_strndup (g_bytes_get_size (o) ? g_bytes_get_data (o, NULL) : "", g_bytes_get_size (o));
   if (err)
-    *err = g_strndup (g_bytes_get_data (e, NULL), g_bytes_get_size (e));
+    *err = g_strndup (g_bytes_get_size (e) ? g_bytes_get_data (e, NULL) : "", g_bytes_get_size (e));
   g_assert_true (g_subprocess_get_if_exited (proc));
   return g_subprocess_get_exit_status (proc);
 }

@@ -584,3 +584,62 @@ logbook_context_add_attachment_finish (LogbookContext *self, GAsyncResult *resul
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+void
+logbook_overview_data_free (LogbookOverviewData *data)
+{
+  if (data == NULL)
+    return;
+  g_clear_pointer (&data->recent, g_ptr_array_unref);
+  g_free (data);
+}
+
+static void
+overview_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LogbookContext *self = source;
+  LogbookOverviewData *data = g_new0 (LogbookOverviewData, 1);
+
+  pcmbn_store_count_by_month (self->store, "activity", GPOINTER_TO_INT (task_data), data->months);
+  data->dirty = pcmbn_store_count_dirty (self->store);
+  data->recent = pcmbn_store_recent (self->store, 6);
+  g_task_return_pointer (task, data, (GDestroyNotify) logbook_overview_data_free);
+}
+
+/**
+ * logbook_context_overview_async:
+ * @self: a context
+ * @year: the year of the chart
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * The overview's counts, in a worker thread so that they never delay a
+ * frame.
+ */
+void
+logbook_context_overview_async (LogbookContext *self,
+                                int year,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, GINT_TO_POINTER (year), NULL);
+  g_task_run_in_thread (task, overview_thread);
+}
+
+/**
+ * logbook_context_overview_finish:
+ * @self: a context
+ * @result: the result
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the counts
+ */
+LogbookOverviewData *
+logbook_context_overview_finish (LogbookContext *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -63,6 +63,25 @@ void logbook_context_report_async (LogbookContext *self,
                                    gpointer user_data);
 JsonNode *logbook_context_report_finish (LogbookContext *self, GAsyncResult *result, GError **error);
 
+typedef struct
+{
+  guint months[12];
+  gint64 dirty;
+  GPtrArray *recent; /* PcmbnRecord */
+} LogbookOverviewData;
+
+void logbook_overview_data_free (LogbookOverviewData *data);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LogbookOverviewData, logbook_overview_data_free)
+
+void logbook_context_overview_async (LogbookContext *self,
+                                     int year,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+LogbookOverviewData *logbook_context_overview_finish (LogbookContext *self,
+                                                      GAsyncResult *result,
+                                                      GError **error);
+
 /* Drafts and attachments */
 void logbook_context_save_draft (LogbookContext *self,
                                  const char *id,

@@ -435,9 +435,14 @@ fill_view (FieldView *fv, JsonNode *node)
       break;
     case PCMBN_FIELD_ATTACHMENTS:
       g_clear_pointer (&fv->attachments, json_array_unref);
-      fv->attachments = node && JSON_NODE_HOLDS_ARRAY (node)
-                          ? json_array_ref (json_node_get_array (json_node_copy (node)))
-                          : json_array_new ();
+      if (node && JSON_NODE_HOLDS_ARRAY (node))
+        {
+          JsonNode *copy = json_node_copy (node);
+          fv->attachments = json_array_ref (json_node_get_array (copy));
+          json_node_unref (copy);
+        }
+      else
+        fv->attachments = json_array_new ();
       rebuild_attachments (fv);
       break;
     }

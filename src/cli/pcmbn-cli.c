@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -360,7 +361,7 @@ verb_demo (PcmbnStore *store, Args *args, GError **error)
     }
   if (!pcmbn_demo_fill (store, n, 20260730, isatty (2) ? demo_progress : NULL, NULL, error))
     return -1;
-  g_printerr (_("Added %" G_GINT64_FORMAT " sample records to %s.\n"), n,
+  g_printerr (_("Added %d sample records to %s.\n"), (int) n,
               pcmbn_store_get_path (store));
   return 0;
 }
@@ -507,6 +508,19 @@ parse_args (const Verb *verb, GPtrArray *rest, Args *args, GError **error)
   return TRUE;
 }
 
+/* Removes a database file this run created, with SQLite's side files. */
+static void
+remove_new_database (const char *path)
+{
+  static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
+      g_unlink (file);
+    }
+}
+
 /**
  * pcmbn_cli_exit_status:
  * @error: a failure
@@ -533,6 +547,7 @@ pcmbn_cli_main (int argc, char **argv)
   const char *verb_name = NULL;
   const Verb *verb = NULL;
   Args args = { 0 };
+  gboolean existed;
   int status;
 
   pcmbn_i18n_init ();
@@ -587,14 +602,22 @@ pcmbn_cli_main (int argc, char **argv)
     }
   if (db_path == NULL)
     db_path = pcmbn_store_default_path ();
+  existed = g_file_test (db_path, G_FILE_TEST_EXISTS);
   store = pcmbn_store_open (db_path, &error);
   if (store == NULL)
     {
       g_printerr ("%s\n", error->message);
       args_clear (&args);
+      if (!existed)
+        remove_new_database (db_path);
       return 1;
     }
-  status = verb->run (store, &args, &error);
+  /* Every verb but init and demo (which makes a sample commune) works on
+   * the logbook of a commune. */
+  if (verb->run != verb_init && verb->run != verb_demo && !pcmbn_store_require_init (store, &error))
+    status = -1;
+  else
+    status = verb->run (store, &args, &error);
   if (status != 0 && error != NULL)
     {
       g_printerr ("%s\n", error->message);
@@ -604,5 +627,12 @@ pcmbn_cli_main (int argc, char **argv)
   else if (status < 0)
     status = 1;
   args_clear (&args);
+  /* Nothing is written on a failure: not even the file a first command
+   * made, such as an init with a wrong commune code. */
+  if (status != 0 && !existed)
+    {
+      g_clear_object (&store);
+      remove_new_database (db_path);
+    }
   return status;
 }

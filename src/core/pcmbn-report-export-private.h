@@ -64,6 +64,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnReportDoc, pcmbn_report_doc_free)
 const PcmbnReportTable *pcmbn_report_doc_find (const PcmbnReportDoc *doc, const char *key);
 char *pcmbn_report_cell_to_display (const PcmbnCell *cell);
 char *pcmbn_report_title (void);
+char *pcmbn_report_format_date (const char *iso);
 
 GBytes *pcmbn_report_write_pdf (const PcmbnReportDoc *doc,
                                 PcmbnReportProgress progress,

@@ -148,8 +148,9 @@ set_from_node (PcmbnCell *cell, JsonNode *node)
     }
 }
 
-static char *
-format_date (const char *iso)
+/* Dates as Vietnamese documents write them: 31/12/2026. */
+char *
+pcmbn_report_format_date (const char *iso)
 {
   if (iso == NULL || strlen (iso) < 10)
     return g_strdup (iso ? iso : "");
@@ -408,7 +409,7 @@ pcmbn_report_doc_new (JsonNode *report, GError **error)
     doc->period_text = g_strdup_printf (_("Year %d"), atoi (doc->to));
   else
     {
-      g_autofree char *f = format_date (doc->from), *t = format_date (doc->to);
+      g_autofree char *f = pcmbn_report_format_date (doc->from), *t = pcmbn_report_format_date (doc->to);
       doc->period_text = g_strdup_printf (_("From %s to %s"), f, t);
     }
 

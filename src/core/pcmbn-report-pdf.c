@@ -57,6 +57,10 @@ make_layout (Pdf *pdf, const char *text, double size, Style style, double width,
   PangoLayout *layout = pango_cairo_create_layout (pdf->cr);
   PangoFontDescription *font = pango_font_description_from_string (FONT_FAMILY);
 
+  /* Sizes are in points, as on paper: one PDF unit is one point. */
+  pango_cairo_context_set_resolution (pango_layout_get_context (layout), 72.0);
+  pango_layout_context_changed (layout);
+
   pango_font_description_set_size (font, (int) (size * PANGO_SCALE));
   if (style & STYLE_BOLD)
     pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
@@ -70,6 +74,8 @@ make_layout (Pdf *pdf, const char *text, double size, Style style, double width,
   pango_layout_set_text (layout, text, -1);
   return layout;
 }
+
+static double text_width (Pdf *pdf, const char *text, double size, Style style);
 
 static double
 layout_height (PangoLayout *layout)
@@ -110,7 +116,7 @@ draw_footer (Pdf *pdf)
   else
     number = g_strdup_printf (_("Page %d/%d"), pdf->page, 0);
   cairo_set_source_rgb (pdf->cr, 0.3, 0.3, 0.3);
-  draw_text (pdf, MARGIN_LEFT, PAGE_HEIGHT - MARGIN_BOTTOM + 22.0, CONTENT_WIDTH, number, 8.5,
+  draw_text (pdf, MARGIN_LEFT, PAGE_HEIGHT - MARGIN_BOTTOM + 22.0, CONTENT_WIDTH, number, 10.0,
              STYLE_NORMAL, PANGO_ALIGN_CENTER);
   cairo_set_source_rgb (pdf->cr, 0, 0, 0);
 }
@@ -154,32 +160,43 @@ place_name (const char *unit_name)
   return g_strdup (unit_name);
 }
 
+/* The largest size up to @size at which @text fits on one line of @width. */
+static double
+fit_size (Pdf *pdf, const char *text, double size, Style style, double width)
+{
+  double natural = text_width (pdf, text, size, style);
+
+  return natural <= width ? size : MAX (size * width / natural * 0.98, 9.0);
+}
+
 /* The heading of Decree 30/2020/NĐ-CP, which prescribes these words: they
  * stay Vietnamese in every language of the interface. */
 static void
 draw_heading (Pdf *pdf)
 {
   const PcmbnReportDoc *doc = pdf->doc;
-  double left_w = CONTENT_WIDTH * 0.42, right_x = MARGIN_LEFT + left_w, right_w = CONTENT_WIDTH - left_w;
+  double left_w = CONTENT_WIDTH * 0.38, right_x = MARGIN_LEFT + left_w, right_w = CONTENT_WIDTH - left_w;
   g_autofree char *upper = g_utf8_strup (doc->org_unit_name, -1);
   g_autofree char *body = g_strdup_printf ("UBND %s", upper);
   g_autofree char *place = place_name (doc->org_unit_name);
   g_autofree char *today = pcmbn_date_format (pcmbn_today ());
   g_autofree char *dated = g_strdup_printf ("%s, ngày %d tháng %d năm %d", place, atoi (today + 8),
                                             atoi (today + 5), atoi (today));
+  static const char nation[] = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
   double y = pdf->y, hl, hr;
   g_autoptr (PangoLayout) motto = NULL;
   int motto_w, motto_h;
 
-  hl = draw_text (pdf, MARGIN_LEFT, y, left_w, body, 11.5, STYLE_BOLD, PANGO_ALIGN_CENTER);
+  hl = draw_text (pdf, MARGIN_LEFT, y, left_w, body, fit_size (pdf, body, 12.5, STYLE_BOLD, left_w),
+                  STYLE_BOLD, PANGO_ALIGN_CENTER);
   hline (pdf, MARGIN_LEFT + left_w * 0.35, MARGIN_LEFT + left_w * 0.65, y + hl + 3.0, 0.6);
   hl += 9.0;
-  hl += draw_text (pdf, MARGIN_LEFT, y + hl, left_w, "Số:        /BC-UBND", 11.5, STYLE_NORMAL,
+  hl += draw_text (pdf, MARGIN_LEFT, y + hl, left_w, "Số:        /BC-UBND", 12.5, STYLE_NORMAL,
                    PANGO_ALIGN_CENTER);
 
-  hr = draw_text (pdf, right_x, y, right_w, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 11.5, STYLE_BOLD,
-                  PANGO_ALIGN_CENTER);
-  motto = make_layout (pdf, "Độc lập - Tự do - Hạnh phúc", 12.0, STYLE_BOLD, right_w,
+  hr = draw_text (pdf, right_x, y, right_w, nation,
+                  fit_size (pdf, nation, 12.5, STYLE_BOLD, right_w), STYLE_BOLD, PANGO_ALIGN_CENTER);
+  motto = make_layout (pdf, "Độc lập - Tự do - Hạnh phúc", 13.0, STYLE_BOLD, right_w,
                        PANGO_ALIGN_CENTER);
   cairo_move_to (pdf->cr, right_x, y + hr);
   pango_cairo_show_layout (pdf->cr, motto);
@@ -191,7 +208,7 @@ draw_heading (Pdf *pdf)
            0.6);
   }
   hr += motto_h + 9.0;
-  hr += draw_text (pdf, right_x, y + hr, right_w, dated, 11.5, STYLE_ITALIC, PANGO_ALIGN_CENTER);
+  hr += draw_text (pdf, right_x, y + hr, right_w, dated, 13.0, STYLE_ITALIC, PANGO_ALIGN_CENTER);
   pdf->y = y + MAX (hl, hr) + 22.0;
 }
 
@@ -201,23 +218,24 @@ draw_title (Pdf *pdf)
   const PcmbnReportDoc *doc = pdf->doc;
   g_autofree char *title = pcmbn_report_title ();
   g_autofree char *period = g_strdup_printf ("(%s)", doc->period_text);
-  g_autofree char *intro = NULL;
+  g_autofree char *intro = NULL, *from = NULL, *to = NULL;
 
-  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, _("REPORT"), 14.0, STYLE_BOLD,
+  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, _("REPORT"), 15.0, STYLE_BOLD,
                        PANGO_ALIGN_CENTER);
   pdf->y += 2.0;
-  pdf->y += draw_text (pdf, MARGIN_LEFT + 20.0, pdf->y, CONTENT_WIDTH - 40.0, title, 12.5,
+  pdf->y += draw_text (pdf, MARGIN_LEFT + 20.0, pdf->y, CONTENT_WIDTH - 40.0, title, 14.0,
                        STYLE_BOLD, PANGO_ALIGN_CENTER);
-  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, period, 11.5, STYLE_ITALIC,
+  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, period, 13.0, STYLE_ITALIC,
                        PANGO_ALIGN_CENTER);
   hline (pdf, MARGIN_LEFT + CONTENT_WIDTH * 0.4, MARGIN_LEFT + CONTENT_WIDTH * 0.6, pdf->y + 4.0,
          0.6);
   pdf->y += 16.0;
-  intro = g_strdup_printf (_("%s (code %s) reports the results of the communication work against "
-                             "human trafficking from %s to %s, for every commune in its area, as "
-                             "follows."),
-                           doc->org_unit_name, doc->org_unit, doc->from, doc->to);
-  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, intro, 11.0, STYLE_NORMAL,
+  from = pcmbn_report_format_date (doc->from);
+  to = pcmbn_report_format_date (doc->to);
+  intro = g_strdup_printf (_("%s (code %s) reports the results of its communication work against "
+                             "human trafficking from %s to %s as follows."),
+                           doc->org_unit_name, doc->org_unit, from, to);
+  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, intro, 13.0, STYLE_NORMAL,
                        PANGO_ALIGN_LEFT);
   pdf->y += 8.0;
 }
@@ -227,7 +245,7 @@ draw_section (Pdf *pdf, const char *heading)
 {
   ensure_space (pdf, 60.0);
   pdf->y += 6.0;
-  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, heading, 12.0, STYLE_BOLD,
+  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, heading, 13.0, STYLE_BOLD,
                        PANGO_ALIGN_LEFT);
   pdf->y += 4.0;
 }
@@ -283,55 +301,78 @@ transposed_free (PcmbnReportTable *t)
   g_free (t);
 }
 
-/* Text columns (labels, names) get the room they need, up to a share of
- * the width; the numbers share the rest equally. */
+static double
+text_width (Pdf *pdf, const char *text, double size, Style style)
+{
+  g_autoptr (PangoLayout) layout = make_layout (pdf, text, size, style, -1, PANGO_ALIGN_LEFT);
+  PangoRectangle logical;
+
+  pango_layout_get_extents (layout, NULL, &logical);
+  return (double) logical.width / PANGO_SCALE;
+}
+
+/* The widest word of @text: a column narrower than that breaks words. */
+static double
+word_width (Pdf *pdf, const char *text, double size, Style style)
+{
+  g_auto (GStrv) words = g_strsplit (text, " ", -1);
+  double widest = 0;
+
+  for (guint w = 0; words[w]; w++)
+    widest = MAX (widest, text_width (pdf, words[w], size, style));
+  return widest;
+}
+
+/* Every column first gets its widest word, so that no word is cut; the
+ * room left goes to the columns whose text would otherwise wrap, in
+ * proportion to what they lack. */
 static void
 column_widths (Pdf *pdf, const PcmbnReportTable *table, double size, double *widths)
 {
-  guint n = table->columns->len, n_text = 0;
-  double text_total = 0, rest;
-  g_autofree gboolean *is_text = g_new0 (gboolean, n);
+  guint n = table->columns->len;
   g_autofree double *natural = g_new0 (double, n);
+  double total_min = 0, total_lack = 0, spare;
 
   for (guint c = 0; c < n; c++)
     {
+      const char *header = table->columns->pdata[c];
+      widths[c] = word_width (pdf, header, size, STYLE_BOLD);
+      natural[c] = MIN (text_width (pdf, header, size, STYLE_BOLD), CONTENT_WIDTH * 0.25);
       for (guint r = 0; r < table->rows->len; r++)
         {
-          const PcmbnCell *cell = PCMBN_REPORT_TABLE_CELL (table, r, c);
-          if (cell->type == PCMBN_CELL_TEXT && cell->mark == PCMBN_MARK_NONE
-              && !(table->has_total && r + 1 == table->rows->len))
-            {
-              g_autoptr (PangoLayout) layout = make_layout (pdf, cell->text, size, STYLE_NORMAL, -1,
-                                                            PANGO_ALIGN_LEFT);
-              int w, h;
-              pango_layout_get_pixel_size (layout, &w, &h);
-              is_text[c] = TRUE;
-              natural[c] = MAX (natural[c], w + 2 * CELL_PAD + 1.0);
-            }
+          g_autofree char *text = pcmbn_report_cell_to_display (PCMBN_REPORT_TABLE_CELL (table, r, c));
+          /* Room for the met / not met mark. */
+          double extra = PCMBN_REPORT_TABLE_CELL (table, r, c)->mark ? size * 1.2 : 0;
+          widths[c] = MAX (widths[c], word_width (pdf, text, size, STYLE_BOLD) + extra);
+          natural[c] = MAX (natural[c], text_width (pdf, text, size, STYLE_BOLD) + extra);
         }
-      if (is_text[c])
-        n_text++;
+      /* A few points of slack: Pango wraps on rounded widths. */
+      widths[c] += 2 * CELL_PAD + 4.0;
+      natural[c] = MAX (natural[c] + 2 * CELL_PAD + 4.0, widths[c]);
+      total_min += widths[c];
+      total_lack += natural[c] - widths[c];
     }
-  for (guint c = 0; c < n; c++)
-    if (is_text[c])
-      {
-        widths[c] = MIN (natural[c], CONTENT_WIDTH * (n_text > 1 ? 0.28 : 0.42));
-        widths[c] = MAX (widths[c], 40.0);
-        text_total += widths[c];
-      }
-  rest = (CONTENT_WIDTH - text_total) / MAX (n - n_text, 1);
-  /* Numbers need little room: give the text columns what they leave. */
-  if (n > n_text && rest > 70.0)
+  spare = CONTENT_WIDTH - total_min;
+  if (spare < 0)
     {
-      double spare = (rest - 70.0) * (n - n_text);
-      rest = 70.0;
+      /* Too many columns even for their words: shrink all alike. */
       for (guint c = 0; c < n; c++)
-        if (is_text[c])
-          widths[c] += spare / n_text;
+        widths[c] *= CONTENT_WIDTH / total_min;
+      return;
     }
   for (guint c = 0; c < n; c++)
-    if (!is_text[c])
-      widths[c] = n == n_text ? CONTENT_WIDTH / n : rest;
+    {
+      double lack = natural[c] - widths[c];
+      widths[c] += total_lack > 0 ? MIN (lack, spare * lack / total_lack) : 0;
+    }
+  /* What is still left widens every column, so the table spans the page. */
+  {
+    double used = 0;
+    for (guint c = 0; c < n; c++)
+      used += widths[c];
+    for (guint c = 0; c < n; c++)
+      widths[c] += (CONTENT_WIDTH - used) / n;
+  }
 }
 
 static double
@@ -398,7 +439,7 @@ draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
   n = table->columns->len;
   if (n == 0)
     return;
-  size = n > 7 ? 7.5 : 9.0;
+  size = n > 7 ? 9.0 : 10.5;
   widths = g_new0 (double, n);
   header = g_new0 (const char *, n);
   column_widths (pdf, table, size, widths);
@@ -408,7 +449,7 @@ draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
 
   /* The heading never stays alone at the foot of a page. */
   ensure_space (pdf, 18.0 + header_h + 3 * (size + 2 * CELL_PAD + 3));
-  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, heading, 10.5, STYLE_BOLD,
+  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, heading, 12.0, STYLE_BOLD,
                        PANGO_ALIGN_LEFT);
   pdf->y += 3.0;
   draw_row (pdf, header, NULL, widths, n, size, STYLE_BOLD, header_h, TRUE);
@@ -464,24 +505,24 @@ draw_bar_chart (Pdf *pdf, const char *heading, Bar *bars, guint n, double max, g
 {
   double label_w = CONTENT_WIDTH * 0.36, caption_w = 70.0;
   double area_x = MARGIN_LEFT + label_w + 6.0, area_w = CONTENT_WIDTH - label_w - 6.0 - caption_w;
-  double bar_h = 11.0, gap = 5.0;
+  double bar_h = 12.0, gap = 5.0;
   double height = 20.0;
 
   for (guint i = 0; i < n; i++)
-    height += MAX (bar_h, text_height (pdf, label_w, bars[i].label, 8.5, STYLE_NORMAL)) + gap;
+    height += MAX (bar_h, text_height (pdf, label_w, bars[i].label, 10.0, STYLE_NORMAL)) + gap;
   ensure_space (pdf, height + 10.0);
-  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, heading, 10.5, STYLE_BOLD,
+  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, heading, 12.0, STYLE_BOLD,
                        PANGO_ALIGN_LEFT);
   pdf->y += 5.0;
   if (max <= 0)
     max = 1.0;
   for (guint i = 0; i < n; i++)
     {
-      double lh = text_height (pdf, label_w, bars[i].label, 8.5, STYLE_NORMAL);
+      double lh = text_height (pdf, label_w, bars[i].label, 10.0, STYLE_NORMAL);
       double rh = MAX (bar_h, lh);
       double by = pdf->y + (rh - bar_h) / 2.0;
       double w = area_w * MIN (bars[i].value, max) / max;
-      draw_text (pdf, MARGIN_LEFT, pdf->y, label_w, bars[i].label, 8.5, STYLE_NORMAL,
+      draw_text (pdf, MARGIN_LEFT, pdf->y, label_w, bars[i].label, 10.0, STYLE_NORMAL,
                  PANGO_ALIGN_RIGHT);
       cairo_set_source_rgb (pdf->cr, 0.93, 0.93, 0.93);
       cairo_rectangle (pdf->cr, area_x, by, area_w, bar_h);
@@ -499,15 +540,15 @@ draw_bar_chart (Pdf *pdf, const char *heading, Bar *bars, guint n, double max, g
           cairo_stroke (pdf->cr);
         }
       cairo_set_source_rgb (pdf->cr, 0, 0, 0);
-      draw_text (pdf, area_x + area_w + 4.0, pdf->y + (rh - 10.0) / 2.0, caption_w - 4.0,
-                 bars[i].caption, 8.0, STYLE_NORMAL, PANGO_ALIGN_LEFT);
+      draw_text (pdf, area_x + area_w + 4.0, pdf->y + (rh - 12.0) / 2.0, caption_w - 4.0,
+                 bars[i].caption, 10.0, STYLE_NORMAL, PANGO_ALIGN_LEFT);
       pdf->y += rh + gap;
     }
   if (fractions)
     {
       /* TRANSLATORS: the legend under the indicator chart. */
       pdf->y += draw_text (pdf, area_x, pdf->y, area_w + caption_w,
-                           _("Blue bar: value reached; red line: target."), 8.0, STYLE_ITALIC,
+                           _("Blue bar: value reached; red line: target."), 10.0, STYLE_ITALIC,
                            PANGO_ALIGN_LEFT);
     }
   pdf->y += 10.0;
@@ -580,22 +621,22 @@ draw_signature (Pdf *pdf)
   y = pdf->y;
   /* TRANSLATORS: the recipients block at the foot of an official letter,
    * "Nơi nhận:". */
-  hl += draw_text (pdf, MARGIN_LEFT, y, half, _("Recipients:"), 10.0, STYLE_BOLD | STYLE_ITALIC,
+  hl += draw_text (pdf, MARGIN_LEFT, y, half, _("Recipients:"), 12.0, STYLE_BOLD | STYLE_ITALIC,
                    PANGO_ALIGN_LEFT);
   /* TRANSLATORS: "- UBND cấp trên;" */
   hl += draw_text (pdf, MARGIN_LEFT, y + hl, half, _("- The People’s Committee at the level above;"),
-                   9.5, STYLE_NORMAL, PANGO_ALIGN_LEFT);
+                   11.0, STYLE_NORMAL, PANGO_ALIGN_LEFT);
   /* TRANSLATORS: "- Lưu: VT." */
-  hl += draw_text (pdf, MARGIN_LEFT, y + hl, half, _("- Filed: office."), 9.5, STYLE_NORMAL,
+  hl += draw_text (pdf, MARGIN_LEFT, y + hl, half, _("- Filed: office."), 11.0, STYLE_NORMAL,
                    PANGO_ALIGN_LEFT);
   /* TRANSLATORS: "TM. ỦY BAN NHÂN DÂN" */
-  hr += draw_text (pdf, MARGIN_LEFT + half, y, half, _("ON BEHALF OF THE PEOPLE’S COMMITTEE"), 11.0,
+  hr += draw_text (pdf, MARGIN_LEFT + half, y, half, _("ON BEHALF OF THE PEOPLE’S COMMITTEE"), 13.0,
                    STYLE_BOLD, PANGO_ALIGN_CENTER);
   /* TRANSLATORS: "CHỦ TỊCH" */
-  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _("CHAIRPERSON"), 11.0, STYLE_BOLD,
+  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _("CHAIRPERSON"), 13.0, STYLE_BOLD,
                    PANGO_ALIGN_CENTER);
   /* TRANSLATORS: "(Ký, ghi rõ họ tên, đóng dấu)" */
-  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _("(Signature, full name and seal)"), 9.5,
+  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _("(Signature, full name and seal)"), 12.0,
                    STYLE_ITALIC, PANGO_ALIGN_CENTER);
   pdf->y = y + MAX (hl, hr + 70.0);
 }

@@ -398,11 +398,13 @@ add_models_table (JsonBuilder *b, sqlite3 *db, const char *scope, const char *fr
   const PcmbnCatalogue *kinds = pcmbn_catalogue_lookup ("model_kind");
   sqlite3_stmt *stmt;
   static const char sql[] = SCOPE_CTE
-    "SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
+    ", meetings AS (SELECT f_model AS model, count(*) AS n FROM records WHERE kind ="
+    " 'model-meeting' AND deleted = 0 AND rdate BETWEEN ?2 AND ?3 GROUP BY f_model)"
+    " SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
     " coalesce(sum(r.f_members_total), 0), coalesce(sum(r.f_members_female), 0),"
-    " coalesce(sum((SELECT count(*) FROM records m WHERE m.kind = 'model-meeting' AND m.deleted = 0"
-    " AND m.f_model = r.uuid AND m.rdate BETWEEN ?2 AND ?3)), 0)"
-    " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'model' AND"
+    " coalesce(sum(m.n), 0)"
+    " FROM records r JOIN communes c ON r.org_unit = c.code LEFT JOIN meetings m ON m.model ="
+    " r.uuid WHERE r.kind = 'model' AND"
     " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)"
     " GROUP BY 1, 2";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

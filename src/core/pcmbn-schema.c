@@ -836,8 +836,8 @@ pcmbn_schema_validate (const PcmbnKind *kind,
       if (field->le_field && json_object_has_member (data, field->le_field)
           && !has_error_for (errors, field->le_field)
           && pcmbn_data_get_int (data, field->name) > pcmbn_data_get_int (data, field->le_field))
-        add_error (errors, field->name, _("must not be greater than %s (%" G_GINT64_FORMAT ")"),
-                   field->le_field, pcmbn_data_get_int (data, field->le_field));
+        add_error (errors, field->name, _("must not be greater than %s (%d)"),
+                   field->le_field, (int) pcmbn_data_get_int (data, field->le_field));
 
       if (field->ge_field && json_object_has_member (data, field->ge_field)
           && !has_error_for (errors, field->ge_field))
@@ -904,7 +904,7 @@ pcmbn_schema_validate (const PcmbnKind *kind,
       if (any && json_object_has_member (data, total->name) && !has_error_for (errors, total->name)
           && sum > pcmbn_data_get_int (data, total->name))
         add_error (errors, total->name,
-                   _("is smaller than the sum of the counts by role (%" G_GINT64_FORMAT ")"), sum);
+                   _("is smaller than the sum of the counts by role (%d)"), (int) sum);
     }
 }
 

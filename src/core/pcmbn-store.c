@@ -303,9 +303,12 @@ ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
             return FALSE;
         }
     }
-  if (!g_hash_table_contains (have, "f_model")
-      && !pcmbn_store_exec (db, "CREATE INDEX IF NOT EXISTS records_model ON records (f_model);",
-                            error))
+  /* Meetings of one model; more equality columns than records_list, so
+   * that the planner prefers it without statistics. */
+  if (!pcmbn_store_exec (db,
+                         "CREATE INDEX IF NOT EXISTS records_model ON records (f_model, kind,"
+                         " deleted, rdate);",
+                         error))
     return FALSE;
   return TRUE;
 }

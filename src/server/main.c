@@ -1,22 +1,471 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-district"
+
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "pcmbn-district-db.h"
+#include "pcmbn-district-server.h"
+#include "pcmbn-report.h"
 #include "pcmbn-store.h"
 #include "pcmbn-util.h"
 
-/* The district server arrives with its own issue; until then it only says so. */
+/* `pcmbn-district`: the district server and its admin verbs. Like `pcmbn`:
+ * results on stdout, messages on stderr, exit 0 success, 1 operational
+ * failure, 2 bad input or usage. The admin verbs work while `serve` runs on
+ * the same file (WAL mode), and the server reads them at its next request. */
+
+typedef struct
+{
+  const char *name;
+  const char *usage;
+  const char *const *options; /* that take a value */
+  int (*run) (GHashTable *opts, GError **error);
+} Verb;
+
+static const char *
+opt (GHashTable *opts, const char *name)
+{
+  return g_hash_table_lookup (opts, name);
+}
+
+static gboolean
+require (GHashTable *opts, const char *name, const char *usage, GError **error)
+{
+  if (opt (opts, name) && *opt (opts, name))
+    return TRUE;
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("%s: is required; usage: pcmbn-district %s"),
+               name, usage);
+  return FALSE;
+}
+
+static int
+status_for (GError *error)
+{
+  if (error->domain == PCMBN_ERROR
+      && (error->code == PCMBN_ERROR_INVALID || error->code == PCMBN_ERROR_NOT_FOUND
+          || error->code == PCMBN_ERROR_USAGE || error->code == PCMBN_ERROR_NOT_INITIALIZED))
+    return 2;
+  return 1;
+}
+
+static int
+verb_init (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnStore) store = NULL;
+
+  if (!require (opts, "org-unit", "init --db PATH --org-unit CODE [--units FILE.csv]", error))
+    return -1;
+  if (opt (opts, "units") && !g_file_test (opt (opts, "units"), G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("units: cannot read the file %s"),
+                   opt (opts, "units"));
+      return -1;
+    }
+  store = pcmbn_district_open (opt (opts, "db"), TRUE, error);
+  if (store == NULL || !pcmbn_district_init (store, opt (opts, "org-unit"), opt (opts, "units"), error))
+    return -1;
+  return 0;
+}
+
+static int
+verb_org_units (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  g_autofree char *code = NULL;
+
+  if (store == NULL)
+    return -1;
+  if (opt (opts, "import"))
+    {
+      g_autofree char *text = NULL;
+      gsize len;
+      guint n = 0;
+      if (!g_file_get_contents (opt (opts, "import"), &text, &len, error))
+        {
+          (*error)->domain = PCMBN_ERROR;
+          (*error)->code = PCMBN_ERROR_INVALID;
+          g_prefix_error (error, _("import: "));
+          return -1;
+        }
+      if (!g_utf8_validate (text, len, NULL))
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("import: the file is not UTF-8 text"));
+          return -1;
+        }
+      if (!pcmbn_district_import_units (store, text, len, &n, error))
+        return -1;
+      g_printerr (_("%u communes updated.\n"), n);
+      return 0;
+    }
+  if (opt (opts, "set"))
+    {
+      const char *key = opt (opts, "key-area");
+      const char *pop = opt (opts, "population-14-60");
+      int key_area = -1;
+      gint64 population = -2;
+      if (key == NULL && pop == NULL)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _("set: give --key-area yes|no and/or --population-14-60 N"));
+          return -1;
+        }
+      if (key)
+        {
+          if (g_ascii_strcasecmp (key, "yes") == 0 || g_str_equal (key, "1")
+              || g_ascii_strcasecmp (key, "true") == 0)
+            key_area = 1;
+          else if (g_ascii_strcasecmp (key, "no") == 0 || g_str_equal (key, "0")
+                   || g_ascii_strcasecmp (key, "false") == 0)
+            key_area = 0;
+          else
+            {
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("key-area: must be yes or no"));
+              return -1;
+            }
+        }
+      if (pop)
+        {
+          char *end = NULL;
+          if (*pop == '\0')
+            population = -1;
+          else
+            {
+              population = g_ascii_strtoll (pop, &end, 10);
+              if (!g_ascii_isdigit (*pop) || *end != '\0' || population < 0)
+                {
+                  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                               _("population-14-60: must be a whole number of people"));
+                  return -1;
+                }
+            }
+        }
+      return pcmbn_district_set_unit (store, opt (opts, "set"), key_area, population, error) ? 0 : -1;
+    }
+  /* Without a change: the communes and their facts, as JSON. */
+  code = pcmbn_district_get_code (store);
+  {
+    g_autoptr (GPtrArray) communes = pcmbn_store_communes_under (store, code);
+    g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+    g_autofree char *text = NULL;
+    JsonArray *array = json_array_new ();
+    for (guint i = 0; i < communes->len; i++)
+      json_array_add_element (array, pcmbn_district_unit_json (communes->pdata[i]));
+    json_node_take_array (root, array);
+    text = json_to_string (root, TRUE);
+    puts (text);
+  }
+  return 0;
+}
+
+static int
+verb_enroll_code (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnStore) store = NULL;
+  g_autofree char *code = NULL;
+
+  if (!require (opts, "org-unit", "enroll-code --db PATH --org-unit COMMUNE_CODE", error))
+    return -1;
+  store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL)
+    return -1;
+  code = pcmbn_district_new_enrol_code (store, opt (opts, "org-unit"), error);
+  if (code == NULL)
+    return -1;
+  puts (code);
+  return 0;
+}
+
+static int
+verb_devices (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  g_autoptr (JsonNode) list = NULL;
+  g_autofree char *text = NULL;
+
+  if (store == NULL)
+    return -1;
+  if (opt (opts, "revoke"))
+    return pcmbn_district_revoke_device (store, opt (opts, "revoke"), error) ? 0 : -1;
+  list = pcmbn_district_list_devices (store);
+  text = json_to_string (list, TRUE);
+  puts (text);
+  return 0;
+}
+
+static int
+verb_staff_token (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnStore) store = NULL;
+  g_autofree char *token = NULL;
+
+  if (!require (opts, "name", "staff-token --db PATH --name NAME", error))
+    return -1;
+  store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL)
+    return -1;
+  token = pcmbn_district_new_staff_token (store, opt (opts, "name"), error);
+  if (token == NULL)
+    return -1;
+  puts (token);
+  return 0;
+}
+
+static int
+verb_report (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnStore) store = NULL;
+  g_autofree char *from = NULL, *to = NULL, *code = NULL, *text = NULL;
+  g_autoptr (JsonNode) report = NULL;
+  const char *format = opt (opts, "format");
+
+  if (!require (opts, "format", "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]", error))
+    return -1;
+  if (!g_str_equal (format, "json"))
+    {
+      if (g_str_equal (format, "csv") || g_str_equal (format, "pdf") || g_str_equal (format, "xlsx"))
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                     _("format: %s reports of the district are not available yet in this version; "
+                       "use --format json"),
+                     format);
+      else
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                     _("format: must be json, csv, pdf or xlsx"));
+      return -1;
+    }
+  if (!pcmbn_report_parse_period (opt (opts, "year"), opt (opts, "from"), opt (opts, "to"), &from,
+                                  &to, error))
+    return -1;
+  store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL)
+    return -1;
+  code = pcmbn_district_get_code (store);
+  report = pcmbn_report_build (store, code, from, to, PCMBN_REPORT_SUPPRESS_SMALL, error);
+  if (report == NULL)
+    return -1;
+  text = json_to_string (report, TRUE);
+  if (opt (opts, "o") && !g_str_equal (opt (opts, "o"), "-"))
+    {
+      g_autofree char *with_newline = g_strconcat (text, "\n", NULL);
+      if (!g_file_set_contents (opt (opts, "o"), with_newline, -1, error))
+        return -1;
+      return 0;
+    }
+  puts (text);
+  return 0;
+}
+
+/* ---- serve ---------------------------------------------------------------- */
+
+static GMainLoop *serve_loop;
+
+static void
+drained_cb (gpointer user_data)
+{
+  g_main_loop_quit (serve_loop);
+}
+
+static gboolean
+terminate_cb (gpointer user_data)
+{
+  PcmbnDistrictServer *server = user_data;
+
+  g_printerr ("%s\n", _("Stopping: finishing the requests under way…"));
+  pcmbn_district_server_stop (server, G_CALLBACK (drained_cb), NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+verb_serve (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictServer) server = NULL;
+  g_autoptr (GTlsCertificate) cert = NULL;
+  g_autofree char *host = NULL, *url = NULL;
+  const char *listen = opt (opts, "listen") ? opt (opts, "listen") : "127.0.0.1:8470";
+  const char *colon = strrchr (listen, ':');
+  guint64 port = 0;
+  char *end = NULL;
+
+  if (colon == NULL || colon == listen)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("listen: “%s” must be HOST:PORT, such as 127.0.0.1:8470"), listen);
+      return -1;
+    }
+  port = g_ascii_strtoull (colon + 1, &end, 10);
+  if (*(colon + 1) == '\0' || *end != '\0' || port > 65535)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("listen: “%s” must be HOST:PORT, such as 127.0.0.1:8470"), listen);
+      return -1;
+    }
+  host = g_strndup (listen, colon - listen);
+  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+    {
+      char *inner = g_strndup (host + 1, strlen (host) - 2);
+      g_free (host);
+      host = inner;
+    }
+  if ((opt (opts, "tls-cert") == NULL) != (opt (opts, "tls-key") == NULL))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("tls-cert: give both --tls-cert FILE and --tls-key FILE"));
+      return -1;
+    }
+  if (opt (opts, "tls-cert"))
+    {
+      cert = g_tls_certificate_new_from_files (opt (opts, "tls-cert"), opt (opts, "tls-key"), error);
+      if (cert == NULL)
+        {
+          g_prefix_error (error, _("tls-cert: "));
+          (*error)->domain = PCMBN_ERROR;
+          (*error)->code = PCMBN_ERROR_INVALID;
+          return -1;
+        }
+    }
+  server = pcmbn_district_server_new (opt (opts, "db"), cert, error);
+  if (server == NULL)
+    return -1;
+  if (!pcmbn_district_server_listen (server, host, port, error))
+    return -1;
+  url = pcmbn_district_server_get_url (server);
+  printf ("Listening on %s\n", url ? url : listen);
+  fflush (stdout);
+  serve_loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, terminate_cb, server);
+  g_unix_signal_add (SIGINT, terminate_cb, server);
+  g_main_loop_run (serve_loop);
+  g_clear_pointer (&serve_loop, g_main_loop_unref);
+  return 0;
+}
+
+static const char *const init_options[] = { "db", "org-unit", "units", NULL };
+static const char *const org_units_options[] = { "db", "import", "set", "key-area", "population-14-60", NULL };
+static const char *const serve_options[] = { "db", "listen", "tls-cert", "tls-key", NULL };
+static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
+static const char *const devices_options[] = { "db", "revoke", NULL };
+static const char *const staff_options[] = { "db", "name", NULL };
+static const char *const report_options[] = { "db", "year", "from", "to", "format", "o", NULL };
+
+static const Verb verbs[] = {
+  { "init", "init --db PATH --org-unit CODE [--units FILE.csv]", init_options, verb_init },
+  { "org-units", "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]", org_units_options, verb_org_units },
+  { "serve", "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]", serve_options, verb_serve },
+  { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options, verb_enroll_code },
+  { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
+  { "staff-token", "staff-token --db PATH --name NAME", staff_options, verb_staff_token },
+  { "report", "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]", report_options, verb_report },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "%s\n\n", _("Usage: pcmbn-district VERB --db PATH [OPTIONS]"));
+  fprintf (out, "%s\n\n", _("The district server of PCMBN Logbook and its admin commands."));
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
+    fprintf (out, "  pcmbn-district %s\n", verbs[i].usage);
+  fprintf (out, "\n%s\n", _("Exit status: 0 success, 1 operational failure, 2 bad input or usage."));
+}
+
 int
 main (int argc, char **argv)
 {
+  g_autoptr (GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GError) error = NULL;
+  const char *verb_name = NULL;
+  const Verb *verb = NULL;
+  int status;
+
   pcmbn_i18n_init ();
-  if (argc > 1 && g_str_equal (argv[1], "--version"))
+  for (int i = 1; i < argc; i++)
     {
-      puts ("pcmbn-district " PACKAGE_VERSION);
-      return 0;
+      const char *arg = argv[i];
+      if (g_str_equal (arg, "--help") || g_str_equal (arg, "-h"))
+        {
+          usage (stdout);
+          return 0;
+        }
+      if (g_str_equal (arg, "--version"))
+        {
+          puts ("pcmbn-district " PACKAGE_VERSION);
+          return 0;
+        }
+      if (arg[0] == '-' && arg[1] != '\0')
+        {
+          const char *name = arg + (arg[1] == '-' ? 2 : 1);
+          const char *eq = strchr (name, '=');
+          g_autofree char *key = eq ? g_strndup (name, eq - name) : g_strdup (name);
+          const char *value;
+          if (eq)
+            value = eq + 1;
+          else if (i + 1 < argc)
+            value = argv[++i];
+          else
+            {
+              g_printerr (_("%s: needs a value\n"), key);
+              return 2;
+            }
+          if (g_hash_table_contains (opts, key))
+            {
+              g_printerr (_("%s: is given twice\n"), key);
+              return 2;
+            }
+          g_hash_table_insert (opts, g_steal_pointer (&key), g_strdup (value));
+        }
+      else if (verb_name == NULL)
+        verb_name = arg;
+      else
+        {
+          g_printerr (_("“%s”: unexpected argument\n"), arg);
+          return 2;
+        }
     }
-  g_printerr ("%s\n", _("pcmbn-district is not available yet in this version."));
-  return 1;
+  if (verb_name == NULL)
+    {
+      usage (stderr);
+      return 2;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
+    if (g_str_equal (verbs[i].name, verb_name))
+      verb = &verbs[i];
+  if (verb == NULL)
+    {
+      g_printerr (_("“%s” is not a verb of pcmbn-district.\n"), verb_name);
+      usage (stderr);
+      return 2;
+    }
+  {
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init (&iter, opts);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      if (!g_strv_contains (verb->options, key))
+        {
+          g_printerr (_("%s: is not an option of “pcmbn-district %s”; usage: pcmbn-district %s\n"),
+                      (const char *) key, verb->name, verb->usage);
+          return 2;
+        }
+  }
+  if (opt (opts, "db") == NULL || *opt (opts, "db") == '\0')
+    {
+      g_printerr (_("db: is required; usage: pcmbn-district %s\n"), verb->usage);
+      return 2;
+    }
+  status = verb->run (opts, &error);
+  if (status != 0)
+    {
+      if (error)
+        {
+          g_printerr ("%s\n", error->message);
+          if (status < 0)
+            status = status_for (error);
+        }
+      else
+        status = 1;
+    }
+  return status;
 }

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "logbook-overview-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "logbook-bar-chart.h"
+#include "logbook-format.h"
+#include "logbook-overview-page.h"
+#include "pcmbn-report.h"
+
+/* The commune at a glance: its indicators toward their targets, activities
+ * per month, what waits to sync, what changed last. Everything is counted
+ * in worker threads; the page draws first and fills in. */
+
+typedef struct
+{
+  GtkWidget *value;
+  GtkWidget *bar;
+  GtkWidget *caption;
+} Card;
+
+struct _LogbookOverviewPage
+{
+  AdwBin parent_instance;
+
+  LogbookContext *context;
+  GCancellable *cancellable;
+  GtkWidget *heading;
+  Card cards[5];
+  GtkWidget *chart;
+  GtkWidget *chart_title;
+  GtkWidget *dirty_label;
+  GtkWidget *recent_list;
+  guint refresh_source;
+  gint64 dirty;
+  guint pending;
+  gboolean loaded;
+  int year;
+};
+
+G_DEFINE_FINAL_TYPE (LogbookOverviewPage, logbook_overview_page, ADW_TYPE_BIN)
+
+static void
+report_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LogbookOverviewPage *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) report = logbook_context_report_finish (LOGBOOK_CONTEXT (source), result, &error);
+  JsonObject *indicators;
+
+  if (report == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Cannot build the report: %s", error->message);
+      return;
+    }
+  indicators = json_object_get_object_member (json_node_get_object (report), "indicators");
+  for (int i = 0; i < 5 && pcmbn_indicator_keys[i]; i++)
+    {
+      const char *key = pcmbn_indicator_keys[i];
+      JsonObject *indicator = indicators ? json_object_get_object_member (indicators, key) : NULL;
+      g_autofree char *value = logbook_format_indicator (key, indicator);
+      g_autofree char *caption = NULL;
+      if (indicator)
+        caption = g_strdup_printf ("%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT,
+                                   json_object_get_int_member_with_default (indicator, "numerator", 0),
+                                   json_object_get_int_member_with_default (indicator, "denominator", 0));
+      gtk_label_set_text (GTK_LABEL (self->cards[i].value), value);
+      gtk_label_set_text (GTK_LABEL (self->cards[i].caption), caption ? caption : "");
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->cards[i].bar),
+                                     logbook_indicator_progress (key, indicator));
+    }
+  if (--self->pending == 0)
+    self->loaded = TRUE;
+}
+
+static void
+overview_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LogbookOverviewPage *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LogbookOverviewData) data = logbook_context_overview_finish (LOGBOOK_CONTEXT (source),
+                                                                          result, &error);
+  GtkWidget *child;
+  g_autofree char *dirty = NULL;
+
+  if (data == NULL)
+    return;
+  logbook_bar_chart_set_values (LOGBOOK_BAR_CHART (self->chart), data->months);
+  self->dirty = data->dirty;
+  dirty = logbook_format_count (data->dirty);
+  gtk_label_set_text (GTK_LABEL (self->dirty_label), dirty);
+  while ((child = gtk_widget_get_first_child (self->recent_list)))
+    gtk_list_box_remove (GTK_LIST_BOX (self->recent_list), child);
+  for (guint i = 0; i < data->recent->len; i++)
+    {
+      PcmbnRecord *record = data->recent->pdata[i];
+      const PcmbnKind *kind = pcmbn_record_get_kind (record);
+      g_autofree char *title = logbook_record_headline (kind, pcmbn_record_get_data (record));
+      g_autofree char *date = logbook_date_to_display (pcmbn_record_get_date (record));
+      g_autofree char *subtitle = g_strdup_printf ("%s · %s · %s", pcmbn_kind_label (kind), date,
+                                                   logbook_state_label (pcmbn_record_get_state (record)));
+      GtkWidget *row = adw_action_row_new ();
+      g_autofree char *escaped = g_markup_escape_text (title, -1);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      gtk_list_box_append (GTK_LIST_BOX (self->recent_list), row);
+    }
+  if (data->recent->len == 0)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Nothing recorded yet"));
+      gtk_list_box_append (GTK_LIST_BOX (self->recent_list), row);
+    }
+  if (--self->pending == 0)
+    self->loaded = TRUE;
+}
+
+void
+logbook_overview_page_refresh (LogbookOverviewPage *self)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *heading = NULL;
+  g_autofree char *chart_title = NULL;
+
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  if (!logbook_context_get_initialized (self->context))
+    return;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->year = g_date_time_get_year (now);
+  heading = g_strdup_printf (_("Indicators for %d"), self->year);
+  gtk_label_set_text (GTK_LABEL (self->heading), heading);
+  chart_title = g_strdup_printf (_("Activities per month, %d"), self->year);
+  gtk_label_set_text (GTK_LABEL (self->chart_title), chart_title);
+  self->loaded = FALSE;
+  self->pending = 2;
+  logbook_context_report_async (self->context, self->year, self->cancellable, report_done, self);
+  logbook_context_overview_async (self->context, self->year, self->cancellable, overview_done, self);
+}
+
+static gboolean
+refresh_cb (gpointer user_data)
+{
+  LogbookOverviewPage *self = user_data;
+
+  self->refresh_source = 0;
+  logbook_overview_page_refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_changed (LogbookContext *context, const char *kind, LogbookOverviewPage *self)
+{
+  /* Many changes at once (an import, a sync) refresh once. */
+  if (self->refresh_source == 0)
+    self->refresh_source = g_timeout_add (300, refresh_cb, self);
+}
+
+static GtkWidget *
+card_box (void)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_add_css_class (box, "card");
+  gtk_widget_add_css_class (box, "indicator-card");
+  return box;
+}
+
+static GtkWidget *
+label_with (const char *text, const char *css)
+{
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  if (css)
+    gtk_widget_add_css_class (label, css);
+  return label;
+}
+
+static void
+logbook_overview_page_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (logbook_overview_page_parent_class)->map (widget);
+}
+
+static void
+logbook_overview_page_dispose (GObject *object)
+{
+  LogbookOverviewPage *self = LOGBOOK_OVERVIEW_PAGE (object);
+
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->context)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_clear_object (&self->context);
+  G_OBJECT_CLASS (logbook_overview_page_parent_class)->dispose (object);
+}
+
+static void
+logbook_overview_page_class_init (LogbookOverviewPageClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = logbook_overview_page_dispose;
+  GTK_WIDGET_CLASS (klass)->map = logbook_overview_page_map;
+}
+
+static void
+logbook_overview_page_init (LogbookOverviewPage *self)
+{
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *flow = gtk_flow_box_new ();
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *chart_card = card_box ();
+  GtkWidget *sync_card = card_box ();
+  GtkWidget *recent_title;
+
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1100);
+  gtk_widget_set_margin_start (box, 18);
+  gtk_widget_set_margin_end (box, 18);
+  gtk_widget_set_margin_top (box, 18);
+  gtk_widget_set_margin_bottom (box, 18);
+
+  self->heading = label_with ("", "title-4");
+  gtk_box_append (GTK_BOX (box), self->heading);
+
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (flow), GTK_SELECTION_NONE);
+  gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (flow), TRUE);
+  gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (flow), 1);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), 5);
+  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (flow), 12);
+  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (flow), 12);
+  for (int i = 0; i < 5; i++)
+    {
+      GtkWidget *card = card_box ();
+      GtkWidget *title = label_with (logbook_indicator_title (pcmbn_indicator_keys[i]), "caption-heading");
+      gtk_label_set_lines (GTK_LABEL (title), 2);
+      self->cards[i].value = label_with ("…", "title-3");
+      self->cards[i].bar = gtk_progress_bar_new ();
+      self->cards[i].caption = label_with ("", "caption");
+      gtk_widget_add_css_class (self->cards[i].caption, "dim-label");
+      gtk_widget_set_vexpand (title, TRUE);
+      gtk_widget_set_valign (title, GTK_ALIGN_START);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->cards[i].bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      logbook_indicator_title (pcmbn_indicator_keys[i]), -1);
+      gtk_box_append (GTK_BOX (card), title);
+      gtk_box_append (GTK_BOX (card), self->cards[i].value);
+      gtk_box_append (GTK_BOX (card), self->cards[i].bar);
+      gtk_box_append (GTK_BOX (card), self->cards[i].caption);
+      gtk_flow_box_append (GTK_FLOW_BOX (flow), card);
+      gtk_widget_set_focusable (gtk_widget_get_parent (card), FALSE);
+    }
+  gtk_box_append (GTK_BOX (box), flow);
+
+  self->chart_title = label_with ("", "heading");
+  self->chart = logbook_bar_chart_new ();
+  gtk_widget_set_hexpand (chart_card, TRUE);
+  gtk_box_append (GTK_BOX (chart_card), self->chart_title);
+  gtk_box_append (GTK_BOX (chart_card), self->chart);
+  gtk_box_append (GTK_BOX (row), chart_card);
+
+  self->dirty_label = label_with ("…", "big-number");
+  gtk_box_append (GTK_BOX (sync_card), label_with (_("Waiting to sync"), "heading"));
+  gtk_box_append (GTK_BOX (sync_card), self->dirty_label);
+  gtk_box_append (GTK_BOX (sync_card), label_with (_("records changed on this computer that the district does not have yet"), "dim-label"));
+  gtk_widget_set_size_request (sync_card, 200, -1);
+  gtk_box_append (GTK_BOX (row), sync_card);
+  gtk_box_append (GTK_BOX (box), row);
+
+  recent_title = label_with (_("Recently changed"), "heading");
+  gtk_widget_set_margin_top (recent_title, 6);
+  gtk_box_append (GTK_BOX (box), recent_title);
+  self->recent_list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->recent_list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (self->recent_list, "boxed-list");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->recent_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Recently changed"), -1);
+  gtk_box_append (GTK_BOX (box), self->recent_list);
+
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  adw_bin_set_child (ADW_BIN (self), scroller);
+}
+
+LogbookOverviewPage *
+logbook_overview_page_new (LogbookContext *context)
+{
+  LogbookOverviewPage *self = g_object_new (LOGBOOK_TYPE_OVERVIEW_PAGE, NULL);
+
+  self->context = g_object_ref (context);
+  g_signal_connect (context, "changed", G_CALLBACK (on_changed), self);
+  logbook_overview_page_refresh (self);
+  return self;
+}
+
+gboolean
+logbook_overview_page_get_loaded (LogbookOverviewPage *self)
+{
+  return self->loaded;
+}
+
+gint64
+logbook_overview_page_get_dirty (LogbookOverviewPage *self)
+{
+  return self->dirty;
+}

@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "logbook-record-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "logbook-format.h"
+#include "logbook-record-page.h"
+#include "pcmbn-util.h"
+
+/* One kind's records: a column view over the core's lazy list model (never
+ * copied: 100,000 rows cost what is on screen), its filters, its empty
+ * state, and the form when a record is open. */
+
+typedef enum
+{
+  COLUMN_DATE,
+  COLUMN_TITLE,
+  COLUMN_TYPE,
+  COLUMN_STATE,
+} ColumnId;
+
+struct _LogbookRecordPage
+{
+  AdwBin parent_instance;
+
+  GtkStack *mode_stack;
+  GtkStack *content_stack;
+  GtkSearchEntry *search_entry;
+  GtkEntry *from_entry;
+  GtkEntry *to_entry;
+  GtkDropDown *type_dropdown;
+  GtkColumnView *column_view;
+  AdwStatusPage *empty_page;
+  GtkRevealer *draft_revealer;
+  GtkLabel *draft_label;
+
+  LogbookContext *context;
+  const PcmbnKind *kind;
+  PcmbnRecordList *list;
+  LogbookRecordEditor *editor;
+  char *pending_draft;
+  int probe_column;
+  gulong changed_id;
+};
+
+G_DEFINE_FINAL_TYPE (LogbookRecordPage, logbook_record_page, ADW_TYPE_BIN)
+
+enum
+{
+  SHOW_TOAST,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void
+emit_toast (LogbookRecordPage *self, AdwToast *toast)
+{
+  g_signal_emit (self, signals[SHOW_TOAST], 0, toast);
+  g_object_unref (toast);
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+static gboolean
+has_filters (LogbookRecordPage *self)
+{
+  return *gtk_editable_get_text (GTK_EDITABLE (self->search_entry))
+         || *gtk_editable_get_text (GTK_EDITABLE (self->from_entry))
+         || *gtk_editable_get_text (GTK_EDITABLE (self->to_entry))
+         || gtk_drop_down_get_selected (self->type_dropdown) > 0;
+}
+
+static void
+update_content (LogbookRecordPage *self)
+{
+  guint n = self->list ? g_list_model_get_n_items (G_LIST_MODEL (self->list)) : 0;
+
+  if (n > 0)
+    gtk_stack_set_visible_child_name (self->content_stack, "list");
+  else
+    gtk_stack_set_visible_child_name (self->content_stack, has_filters (self) ? "no-results" : "empty");
+}
+
+static void
+on_items_changed (GListModel *model, guint position, guint removed, guint added, LogbookRecordPage *self)
+{
+  update_content (self);
+}
+
+static void
+update_drafts (LogbookRecordPage *self)
+{
+  g_autoptr (GPtrArray) drafts = logbook_context_list_drafts (self->context, self->kind->name);
+
+  g_clear_pointer (&self->pending_draft, g_free);
+  if (drafts->len > 0 && self->editor == NULL)
+    {
+      PcmbnDraft *draft = drafts->pdata[0];
+      g_autoptr (GDateTime) utc = g_date_time_new_from_iso8601 (draft->saved_at, NULL);
+      g_autoptr (GDateTime) local = utc ? g_date_time_to_local (utc) : NULL;
+      g_autofree char *when = local ? g_date_time_format (local, "%H:%M %d/%m/%Y") : g_strdup ("");
+      g_autofree char *text = g_strdup_printf (_("A form you had not saved (%s) is waiting."), when);
+      self->pending_draft = g_strdup (draft->id);
+      gtk_label_set_text (self->draft_label, text);
+    }
+  gtk_revealer_set_reveal_child (self->draft_revealer, self->pending_draft != NULL);
+}
+
+static void
+ensure_list (LogbookRecordPage *self)
+{
+  if (self->list)
+    return;
+  self->list = logbook_context_new_list (self->context, self->kind->name);
+  g_signal_connect_object (self->list, "items-changed", G_CALLBACK (on_items_changed), self, 0);
+  gtk_column_view_set_model (self->column_view,
+                             GTK_SELECTION_MODEL (gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->list)))));
+  update_content (self);
+  update_drafts (self);
+}
+
+static void
+logbook_record_page_map (GtkWidget *widget)
+{
+  /* The list is made when the page is first shown, so that starting the
+   * app costs the same with 100,000 records as with none. */
+  ensure_list (LOGBOOK_RECORD_PAGE (widget));
+  GTK_WIDGET_CLASS (logbook_record_page_parent_class)->map (widget);
+}
+
+static void
+on_search_changed (GtkSearchEntry *entry, LogbookRecordPage *self)
+{
+  ensure_list (self);
+  pcmbn_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  update_content (self);
+}
+
+static void
+on_range_changed (GtkEditable *editable, LogbookRecordPage *self)
+{
+  const char *from_text = gtk_editable_get_text (GTK_EDITABLE (self->from_entry));
+  const char *to_text = gtk_editable_get_text (GTK_EDITABLE (self->to_entry));
+  g_autofree char *from = logbook_date_parse_input (from_text);
+  g_autofree char *to = logbook_date_parse_input (to_text);
+  gboolean from_ok = *from_text == '\0' || from != NULL;
+  gboolean to_ok = *to_text == '\0' || to != NULL;
+
+  if (from_ok)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->from_entry), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->from_entry), "error");
+  if (to_ok)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->to_entry), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->to_entry), "error");
+  /* A half-typed date leaves the filter as it was until it is a date. */
+  if (!from_ok || !to_ok)
+    return;
+  ensure_list (self);
+  pcmbn_record_list_set_range (self->list, from, to);
+  update_content (self);
+}
+
+static void
+on_type_selected (GtkDropDown *dropdown, GParamSpec *pspec, LogbookRecordPage *self)
+{
+  const PcmbnField *field = pcmbn_kind_field (self->kind, self->kind->type_field);
+  guint selected = gtk_drop_down_get_selected (dropdown);
+  const PcmbnCatalogue *cat;
+
+  if (field == NULL)
+    return;
+  cat = pcmbn_catalogue_lookup (field->catalogue);
+  ensure_list (self);
+  pcmbn_record_list_set_type (self->list,
+                              selected > 0 && selected <= cat->n_entries ? cat->entries[selected - 1].code : NULL);
+  update_content (self);
+}
+
+/* ---- columns ------------------------------------------------------------ */
+
+static void
+setup_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  LogbookRecordPage *self = g_object_get_data (G_OBJECT (factory), "page");
+  ColumnId column = GPOINTER_TO_INT (user_data);
+  PcmbnRecord *record = gtk_list_item_get_item (item);
+  GtkWidget *label = gtk_list_item_get_child (item);
+  g_autofree char *text = NULL;
+
+  if (record == NULL)
+    return;
+  switch (column)
+    {
+    case COLUMN_DATE:
+      text = logbook_date_to_display (pcmbn_record_get_date (record));
+      break;
+    case COLUMN_TITLE:
+      text = logbook_record_headline (self->kind, pcmbn_record_get_data (record));
+      break;
+    case COLUMN_TYPE:
+      text = logbook_record_type_label (self->kind, pcmbn_record_get_data (record));
+      break;
+    case COLUMN_STATE:
+      {
+        PcmbnState state = pcmbn_record_get_state (record);
+        for (PcmbnState s = PCMBN_STATE_DRAFT; s <= PCMBN_STATE_REJECTED; s++)
+          gtk_widget_remove_css_class (label, logbook_state_css_class (s));
+        gtk_widget_add_css_class (label, logbook_state_css_class (state));
+        text = g_strdup (logbook_state_label (state));
+        gtk_widget_set_tooltip_text (label, pcmbn_record_get_problem (record));
+      }
+      break;
+    }
+  gtk_label_set_text (GTK_LABEL (label), text);
+}
+
+/* GTK 4.8 cannot tell which column a column view sorts by. Each column has
+ * a sorter that notes when it is asked; comparing two probe records that
+ * differ in every column asks the primary column only, and the sign of the
+ * answer gives the direction. The rows themselves are sorted by SQLite. */
+static int
+probe_compare (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  LogbookRecordPage *self = g_object_get_data (G_OBJECT (user_data), "page");
+  ColumnId column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (user_data), "column"));
+  const char *x = NULL, *y = NULL;
+
+  self->probe_column = column;
+  switch (column)
+    {
+    case COLUMN_DATE:
+      x = pcmbn_record_get_date ((PcmbnRecord *) a);
+      y = pcmbn_record_get_date ((PcmbnRecord *) b);
+      break;
+    case COLUMN_TITLE:
+      x = pcmbn_record_get_title ((PcmbnRecord *) a);
+      y = pcmbn_record_get_title ((PcmbnRecord *) b);
+      break;
+    case COLUMN_TYPE:
+      x = pcmbn_record_get_type_code ((PcmbnRecord *) a);
+      y = pcmbn_record_get_type_code ((PcmbnRecord *) b);
+      break;
+    case COLUMN_STATE:
+      return pcmbn_record_get_state ((PcmbnRecord *) a) - pcmbn_record_get_state ((PcmbnRecord *) b);
+    }
+  return g_strcmp0 (x, y) < 0 ? -1 : g_strcmp0 (x, y) > 0;
+}
+
+static PcmbnRecord *
+probe_record (LogbookRecordPage *self, gboolean second)
+{
+  g_autoptr (JsonObject) data = json_object_new ();
+  const PcmbnField *type = pcmbn_kind_field (self->kind, self->kind->type_field);
+  PcmbnRecord *record;
+
+  json_object_set_string_member (data, self->kind->date_field, second ? "2021-01-01" : "2020-01-01");
+  if (self->kind->title_field)
+    json_object_set_string_member (data, self->kind->title_field, second ? "b" : "a");
+  if (type)
+    json_object_set_string_member (data, type->name, second ? "b" : "a");
+  record = pcmbn_record_new (self->kind, "00000000-0000-4000-8000-000000000000", "0", data);
+  pcmbn_record_set_bookkeeping (record, 0, second ? PCMBN_STATE_SYNCED : PCMBN_STATE_DRAFT, FALSE,
+                                "", NULL);
+  return record;
+}
+
+static void
+on_sorter_changed (GtkSorter *sorter, GtkSorterChange change, LogbookRecordPage *self)
+{
+  static const PcmbnSort asc[] = { PCMBN_SORT_DATE_ASC, PCMBN_SORT_TITLE_ASC, PCMBN_SORT_TYPE_ASC,
+                                   PCMBN_SORT_STATE_ASC };
+  static const PcmbnSort desc[] = { PCMBN_SORT_DATE_DESC, PCMBN_SORT_TITLE_DESC,
+                                    PCMBN_SORT_TYPE_DESC, PCMBN_SORT_STATE_DESC };
+  g_autoptr (PcmbnRecord) a = probe_record (self, FALSE);
+  g_autoptr (PcmbnRecord) b = probe_record (self, TRUE);
+  GtkOrdering order;
+
+  self->probe_column = -1;
+  order = gtk_sorter_compare (sorter, a, b);
+  ensure_list (self);
+  if (order == GTK_ORDERING_EQUAL || self->probe_column < 0)
+    pcmbn_record_list_set_sort (self->list, PCMBN_SORT_DATE_DESC);
+  else
+    pcmbn_record_list_set_sort (self->list, order == GTK_ORDERING_SMALLER ? asc[self->probe_column]
+                                                                          : desc[self->probe_column]);
+}
+
+static GtkColumnViewColumn *
+add_column (LogbookRecordPage *self, ColumnId id, const char *title, gboolean expand)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkColumnViewColumn *column;
+  GtkSorter *sorter = GTK_SORTER (gtk_custom_sorter_new (probe_compare, NULL, NULL));
+
+  g_object_set_data (G_OBJECT (factory), "page", self);
+  g_object_set_data (G_OBJECT (sorter), "page", self);
+  g_object_set_data (G_OBJECT (sorter), "column", GINT_TO_POINTER (id));
+  gtk_custom_sorter_set_sort_func (GTK_CUSTOM_SORTER (sorter), probe_compare, sorter, NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), GINT_TO_POINTER (id));
+  column = gtk_column_view_column_new (title, factory);
+  gtk_column_view_column_set_sorter (column, sorter);
+  gtk_column_view_column_set_expand (column, expand);
+  gtk_column_view_column_set_resizable (column, TRUE);
+  gtk_column_view_append_column (self->column_view, column);
+  g_object_unref (sorter);
+  g_object_unref (column);
+  return column;
+}
+
+/* ---- editor ------------------------------------------------------------- */
+
+static void close_editor (LogbookRecordPage *self);
+
+static void
+on_editor_saved (LogbookRecordEditor *editor, const char *uuid, LogbookRecordPage *self)
+{
+  gboolean was_new = logbook_record_editor_get_uuid (editor) == NULL;
+
+  close_editor (self);
+  emit_toast (self, adw_toast_new (was_new ? _("Record added") : _("Changes saved")));
+}
+
+static void
+on_editor_closed (LogbookRecordEditor *editor, LogbookRecordPage *self)
+{
+  close_editor (self);
+}
+
+static void
+undelete_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (LogbookRecordPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!logbook_context_delete_finish (LOGBOOK_CONTEXT (source), result, &error))
+    emit_toast (self, adw_toast_new (error->message));
+}
+
+static void
+on_undo_clicked (AdwToast *toast, LogbookRecordPage *self)
+{
+  const char *uuid = g_object_get_data (G_OBJECT (toast), "uuid");
+  logbook_context_delete_async (self->context, uuid, TRUE, undelete_done, g_object_ref (self));
+}
+
+static void
+delete_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (LogbookRecordPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  const char *uuid;
+  AdwToast *toast;
+
+  if (!logbook_context_delete_finish (LOGBOOK_CONTEXT (source), result, &error))
+    {
+      emit_toast (self, adw_toast_new (error->message));
+      return;
+    }
+  uuid = self->editor ? logbook_record_editor_get_uuid (self->editor) : NULL;
+  toast = adw_toast_new (_("Record deleted"));
+  g_object_set_data_full (G_OBJECT (toast), "uuid", g_strdup (uuid), g_free);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_undo_clicked), self, 0);
+  close_editor (self);
+  emit_toast (self, toast);
+}
+
+static void
+on_delete_requested (LogbookRecordEditor *editor, const char *uuid, LogbookRecordPage *self)
+{
+  logbook_context_delete_async (self->context, uuid, FALSE, delete_done, g_object_ref (self));
+}
+
+static void
+close_editor (LogbookRecordPage *self)
+{
+  if (self->editor == NULL)
+    return;
+  gtk_stack_set_visible_child_name (self->mode_stack, "list");
+  gtk_stack_remove (self->mode_stack, GTK_WIDGET (self->editor));
+  g_clear_object (&self->editor);
+  update_drafts (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->column_view));
+}
+
+static void
+show_editor (LogbookRecordPage *self, LogbookRecordEditor *editor)
+{
+  if (self->editor)
+    {
+      gtk_stack_remove (self->mode_stack, GTK_WIDGET (self->editor));
+      g_clear_object (&self->editor);
+    }
+  self->editor = g_object_ref_sink (editor);
+  g_signal_connect (editor, "saved", G_CALLBACK (on_editor_saved), self);
+  g_signal_connect (editor, "closed", G_CALLBACK (on_editor_closed), self);
+  g_signal_connect (editor, "delete-requested", G_CALLBACK (on_delete_requested), self);
+  gtk_stack_add_named (self->mode_stack, GTK_WIDGET (editor), "editor");
+  gtk_stack_set_visible_child (self->mode_stack, GTK_WIDGET (editor));
+  gtk_revealer_set_reveal_child (self->draft_revealer, FALSE);
+  logbook_record_editor_focus_first (editor);
+}
+
+/**
+ * logbook_record_page_new_record:
+ * @self: a page
+ *
+ * Opens an empty form, or the unsaved one of this kind when there is one.
+ */
+void
+logbook_record_page_new_record (LogbookRecordPage *self)
+{
+  g_autofree char *draft_id = g_strdup_printf ("new-%s", self->kind->name);
+  g_autoptr (PcmbnDraft) draft = logbook_context_get_draft (self->context, draft_id);
+  LogbookRecordEditor *editor = logbook_record_editor_new (self->context, self->kind->name, NULL);
+
+  if (draft)
+    logbook_record_editor_set_data (editor, draft->data);
+  show_editor (self, editor);
+  if (draft)
+    emit_toast (self, adw_toast_new (_("Your unsaved input was restored")));
+}
+
+void
+logbook_record_page_open (LogbookRecordPage *self, PcmbnRecord *record)
+{
+  g_autofree char *draft_id = g_strdup_printf ("edit-%s", pcmbn_record_get_uuid (record));
+  g_autoptr (PcmbnDraft) draft = logbook_context_get_draft (self->context, draft_id);
+  LogbookRecordEditor *editor = logbook_record_editor_new (self->context, self->kind->name, record);
+
+  if (draft)
+    logbook_record_editor_set_data (editor, draft->data);
+  show_editor (self, editor);
+}
+
+static void
+on_activate (GtkColumnView *view, guint position, LogbookRecordPage *self)
+{
+  g_autoptr (PcmbnRecord) record = g_list_model_get_item (G_LIST_MODEL (self->list), position);
+
+  if (record)
+    logbook_record_page_open (self, record);
+}
+
+static void
+new_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  logbook_record_page_new_record (LOGBOOK_RECORD_PAGE (widget));
+}
+
+static void
+resume_draft_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookRecordPage *self = LOGBOOK_RECORD_PAGE (widget);
+  g_autoptr (PcmbnDraft) draft = self->pending_draft ? logbook_context_get_draft (self->context, self->pending_draft) : NULL;
+  g_autoptr (PcmbnRecord) record = NULL;
+  LogbookRecordEditor *editor;
+
+  if (draft == NULL)
+    return;
+  if (draft->record_uuid)
+    {
+      record = logbook_context_get_record (self->context, draft->record_uuid, NULL);
+      if (record == NULL)
+        {
+          logbook_context_delete_draft (self->context, draft->id);
+          update_drafts (self);
+          return;
+        }
+    }
+  editor = logbook_record_editor_new (self->context, self->kind->name, record);
+  logbook_record_editor_set_data (editor, draft->data);
+  show_editor (self, editor);
+}
+
+static void
+discard_draft_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookRecordPage *self = LOGBOOK_RECORD_PAGE (widget);
+
+  if (self->pending_draft)
+    logbook_context_delete_draft (self->context, self->pending_draft);
+  update_drafts (self);
+}
+
+static void
+logbook_record_page_dispose (GObject *object)
+{
+  LogbookRecordPage *self = LOGBOOK_RECORD_PAGE (object);
+
+  g_clear_object (&self->editor);
+  g_clear_object (&self->list);
+  g_clear_object (&self->context);
+  gtk_widget_dispose_template (GTK_WIDGET (self), LOGBOOK_TYPE_RECORD_PAGE);
+  G_OBJECT_CLASS (logbook_record_page_parent_class)->dispose (object);
+}
+
+static void
+logbook_record_page_finalize (GObject *object)
+{
+  LogbookRecordPage *self = LOGBOOK_RECORD_PAGE (object);
+
+  g_free (self->pending_draft);
+  G_OBJECT_CLASS (logbook_record_page_parent_class)->finalize (object);
+}
+
+static void
+logbook_record_page_class_init (LogbookRecordPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = logbook_record_page_dispose;
+  object_class->finalize = logbook_record_page_finalize;
+  widget_class->map = logbook_record_page_map;
+
+  /**
+   * LogbookRecordPage::show-toast:
+   * @toast: the toast
+   */
+  signals[SHOW_TOAST] = g_signal_new ("show-toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                      NULL, NULL, NULL, G_TYPE_NONE, 1, ADW_TYPE_TOAST);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/pcmbn/Logbook/ui/logbook-record-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, mode_stack);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, from_entry);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, to_entry);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, type_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, draft_revealer);
+  gtk_widget_class_bind_template_child (widget_class, LogbookRecordPage, draft_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_range_changed);
+
+  gtk_widget_class_install_action (widget_class, "page.new", NULL, new_action);
+  gtk_widget_class_install_action (widget_class, "page.resume-draft", NULL, resume_draft_action);
+  gtk_widget_class_install_action (widget_class, "page.discard-draft", NULL, discard_draft_action);
+}
+
+static void
+logbook_record_page_init (LogbookRecordPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+LogbookRecordPage *
+logbook_record_page_new (LogbookContext *context, const char *kind)
+{
+  LogbookRecordPage *self = g_object_new (LOGBOOK_TYPE_RECORD_PAGE, NULL);
+  const PcmbnField *type;
+  GtkColumnViewColumn *date_column;
+  g_autofree char *empty_description = NULL;
+
+  self->context = g_object_ref (context);
+  self->kind = pcmbn_schema_kind (kind);
+  g_return_val_if_fail (self->kind != NULL, self);
+  gtk_widget_set_name (GTK_WIDGET (self), kind);
+
+  date_column = add_column (self, COLUMN_DATE, _("Date"), FALSE);
+  gtk_column_view_column_set_fixed_width (date_column, 130);
+  add_column (self, COLUMN_TITLE, self->kind->title_field ? _("Title") : _("Record"), TRUE);
+  type = pcmbn_kind_field (self->kind, self->kind->type_field);
+  if (type)
+    {
+      const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (type->catalogue);
+      g_autoptr (GtkStringList) labels = gtk_string_list_new (NULL);
+      GtkColumnViewColumn *column = add_column (self, COLUMN_TYPE, pcmbn_field_label (type), FALSE);
+      gtk_column_view_column_set_fixed_width (column, 220);
+      gtk_string_list_append (labels, _("All types"));
+      for (guint i = 0; i < cat->n_entries; i++)
+        gtk_string_list_append (labels, pcmbn_catalogue_entry_label (&cat->entries[i]));
+      gtk_drop_down_set_model (self->type_dropdown, G_LIST_MODEL (labels));
+      g_signal_connect (self->type_dropdown, "notify::selected", G_CALLBACK (on_type_selected), self);
+    }
+  else
+    gtk_widget_set_visible (GTK_WIDGET (self->type_dropdown), FALSE);
+  add_column (self, COLUMN_STATE, _("State"), FALSE);
+  gtk_column_view_sort_by_column (self->column_view, date_column, GTK_SORT_DESCENDING);
+  g_signal_connect (gtk_column_view_get_sorter (self->column_view), "changed",
+                    G_CALLBACK (on_sorter_changed), self);
+  g_signal_connect (self->column_view, "activate", G_CALLBACK (on_activate), self);
+
+  adw_status_page_set_title (self->empty_page, _("Nothing Recorded Yet"));
+  empty_description = g_strdup_printf (_("Records of the kind “%s” will be listed here."),
+                                       pcmbn_kind_label (self->kind));
+  adw_status_page_set_description (self->empty_page, empty_description);
+  return self;
+}
+
+const char *
+logbook_record_page_get_kind (LogbookRecordPage *self)
+{
+  return self->kind->name;
+}
+
+void
+logbook_record_page_focus_search (LogbookRecordPage *self)
+{
+  if (self->editor)
+    return;
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+/**
+ * logbook_record_page_get_editor:
+ * @self: a page
+ *
+ * Returns: (transfer none) (nullable): the open form
+ */
+LogbookRecordEditor *
+logbook_record_page_get_editor (LogbookRecordPage *self)
+{
+  return self->editor;
+}
+
+/**
+ * logbook_record_page_get_model:
+ * @self: a page
+ *
+ * Returns: (transfer none): the lazy list the column view shows
+ */
+GListModel *
+logbook_record_page_get_model (LogbookRecordPage *self)
+{
+  ensure_list (self);
+  return G_LIST_MODEL (self->list);
+}
+
+GtkWidget *
+logbook_record_page_get_search_entry (LogbookRecordPage *self)
+{
+  return GTK_WIDGET (self->search_entry);
+}
+
+GtkWidget *
+logbook_record_page_get_column_view (LogbookRecordPage *self)
+{
+  return GTK_WIDGET (self->column_view);
+}
+
+/**
+ * logbook_record_page_get_visible_state:
+ * @self: a page
+ *
+ * Returns: (transfer none): "list", "empty", "no-results" or "editor"
+ */
+const char *
+logbook_record_page_get_visible_state (LogbookRecordPage *self)
+{
+  if (self->editor)
+    return "editor";
+  return gtk_stack_get_visible_child_name (self->content_stack);
+}
+
+/**
+ * logbook_record_page_describe_row:
+ * @self: a page
+ * @position: a row
+ *
+ * Returns: (transfer full): the row's cells as the columns show them,
+ *   joined with " | ", for tests
+ */
+char *
+logbook_record_page_describe_row (LogbookRecordPage *self, guint position)
+{
+  g_autoptr (PcmbnRecord) record = g_list_model_get_item (logbook_record_page_get_model (self), position);
+  g_autofree char *date = NULL, *title = NULL, *type = NULL;
+
+  if (record == NULL)
+    return NULL;
+  date = logbook_date_to_display (pcmbn_record_get_date (record));
+  title = logbook_record_headline (self->kind, pcmbn_record_get_data (record));
+  type = logbook_record_type_label (self->kind, pcmbn_record_get_data (record));
+  return g_strdup_printf ("%s | %s | %s | %s", date, title, type,
+                          logbook_state_label (pcmbn_record_get_state (record)));
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include "pcmbn-store.h"
+
+G_BEGIN_DECLS
+
+/* One HTTP request of the API, copied out of libsoup so that a worker
+ * thread can answer it with its own database connection. */
+typedef struct
+{
+  char *method;
+  char *path;
+  char *query; /* nullable */
+  char *authorization;
+  char *content_encoding;
+  char *content_type;
+  GBytes *body; /* nullable */
+  char *remote;
+} PcmbnDistrictRequest;
+
+typedef struct
+{
+  guint status;
+  char *content_type;
+  GBytes *body;
+  char *allow;    /* for 405 */
+  char *error_code;
+} PcmbnDistrictReply;
+
+void pcmbn_district_request_free (PcmbnDistrictRequest *request);
+void pcmbn_district_reply_free (PcmbnDistrictReply *reply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnDistrictRequest, pcmbn_district_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnDistrictReply, pcmbn_district_reply_free)
+
+PcmbnDistrictReply *pcmbn_district_reply_error (guint status, const char *code, const char *message);
+PcmbnDistrictReply *pcmbn_district_api_handle (PcmbnStore *store, PcmbnDistrictRequest *request);
+gboolean pcmbn_district_api_is_enroll (const char *path);
+gsize pcmbn_district_api_body_limit (const char *path);
+
+G_END_DECLS
