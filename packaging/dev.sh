@@ -17,7 +17,9 @@ packages=(
   libxlsxwriter-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-core
   poppler-utils unzip
   xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 locales
-  desktop-file-utils appstream
+  desktop-file-utils appstream openssl
+  debhelper dpkg-dev fakeroot build-essential lintian
+  chromium chromium-driver
 )
 
 as_root() {

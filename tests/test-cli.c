@@ -428,7 +428,19 @@ test_list (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (lines[1], ",2026-01-10,"));
     g_assert_nonnull (strstr (lines[3], ",2026-05-10,"));
   }
+  /* CSV takes the period too */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (NULL, &out, &err, "--db", f->db, "list", "activity", "--format", "csv",
+                        "--from", "2026-02-01", "--to", "2026-04-30", NULL),
+                   ==, 0);
+  {
+    g_auto (GStrv) lines = g_strsplit (out, "\r\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 3); /* header, 1 row, "" */
+    g_assert_nonnull (strstr (lines[1], ",2026-03-10,"));
+  }
   expect_bad (f->db, NULL, "format: ", ARGS ("--db", f->db, "list", "activity", "--format", "xml"));
+  expect_bad (f->db, NULL, "from: ", ARGS ("--db", f->db, "list", "activity", "--format", "csv",
+                                           "--from", "2026-02-30"));
 }
 
 static void
@@ -847,6 +859,43 @@ test_before_init (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (f->db, G_FILE_TEST_EXISTS));
 }
 
+/* The explanation follows the user's language; the key stays first. */
+static void
+test_messages_vietnamese (Fixture *f, gconstpointer data)
+{
+  static const char *const bad = "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\","
+                                 "\"subproject\":\"community\",\"title\":\"T\","
+                                 "\"participants_total\":4,\"participants_female\":5}";
+  g_autofree char *en = NULL, *vi = NULL, *csv_vi = NULL;
+  g_autofree char *csv = write_file (f, "bad.csv", "date,activity_type,subproject,title,"
+                                                   "participants_total,participants_female\r\n"
+                                                   "2026-03-10,contest,community,T,4,5\r\n");
+  gboolean non_ascii = FALSE;
+  const char *const vi_env[] = { "LANGUAGE", "vi", NULL };
+
+  g_assert_cmpint (cli (bad, NULL, &en, "--db", f->db, "add", "activity", NULL), ==, 2);
+  g_assert_cmpint (pcmbn_test_run_cli_env (ARGS ("--db", f->db, "add", "activity"), vi_env, bad,
+                                           NULL, &vi),
+                   ==, 2);
+  g_assert_cmpint (pcmbn_test_run_cli_env (ARGS ("--db", f->db, "import", "activity", csv), vi_env,
+                                           NULL, NULL, &csv_vi),
+                   ==, 2);
+  g_assert_true (g_str_has_prefix (en, "participants_female: "));
+  g_assert_true (g_str_has_prefix (vi, "participants_female: "));
+  if (g_str_equal (en, vi))
+    {
+      g_test_skip ("the Vietnamese catalogue (po/vi.po) is not built or not translated yet");
+      return;
+    }
+  for (const char *p = vi; *p; p++)
+    non_ascii = non_ascii || (guchar) *p >= 0x80;
+  g_assert_true (non_ascii);
+  g_assert_true (g_utf8_validate (vi, -1, NULL));
+  /* a CSV error names the row in Vietnamese, then the column key */
+  g_assert_nonnull (strstr (csv_vi, " 2, participants_female: "));
+  g_assert_false (g_str_has_prefix (csv_vi, "row "));
+}
+
 /* ---- operational failures ----------------------------------------------- */
 
 static void
@@ -892,6 +941,8 @@ main (int argc, char **argv)
   g_autofree char *home = NULL;
 
   g_setenv ("PCMBN_TODAY", "2026-07-30", TRUE);
+  /* English messages, whatever the language of the person running this */
+  g_unsetenv ("LANGUAGE");
   g_test_init (&argc, &argv, NULL);
   /* The default database must never be the real one of whoever runs this */
   home = pcmbn_test_tmpdir ();
@@ -920,6 +971,7 @@ main (int argc, char **argv)
   ADD ("/cli/bad-input/fields", test_bad_fields);
   ADD ("/cli/bad-input/usage", test_bad_usage);
   ADD_FRESH ("/cli/bad-input/before-init", test_before_init);
+  ADD ("/cli/messages/vietnamese", test_messages_vietnamese);
   ADD ("/cli/operational-failure", test_operational_failure);
 
   return g_test_run ();

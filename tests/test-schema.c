@@ -6,7 +6,6 @@
  * breaks the contract makes a test fail. */
 #include "config.h"
 
-#include <glib/gi18n.h>
 #include <sqlite3.h>
 #include <string.h>
 

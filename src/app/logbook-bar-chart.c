@@ -31,7 +31,7 @@ logbook_bar_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_t *cr;
   PangoLayout *layout;
 
-  gtk_widget_get_color (widget, &fg);
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   for (int i = 0; i < 12; i++)
     max = MAX (max, self->values[i]);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));

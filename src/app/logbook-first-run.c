@@ -167,8 +167,7 @@ logbook_first_run_init (LogbookFirstRun *self)
   gtk_box_append (GTK_BOX (box), heading);
 
   self->search_entry = gtk_search_entry_new ();
-  gtk_search_entry_set_placeholder_text (GTK_SEARCH_ENTRY (self->search_entry),
-                                         _("Name of your commune, e.g. phuc xa"));
+  g_object_set (self->search_entry, "placeholder-text", _("Name of your commune, e.g. phuc xa"), NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search_entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Find your commune"), -1);
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);

@@ -161,7 +161,7 @@ logbook_pseudonym_generate (GRand *rand)
 
   for (int i = 0; i < 6; i++)
     {
-      guint32 n = rand ? g_rand_int_range (rand, 0, sizeof alphabet - 1)
+      guint32 n = rand ? (guint32) g_rand_int_range (rand, 0, sizeof alphabet - 1)
                        : (guint32) g_random_int_range (0, sizeof alphabet - 1);
       g_string_append_c (s, alphabet[n]);
     }

@@ -37,6 +37,7 @@ struct _LogbookOverviewPage
   gint64 dirty;
   guint pending;
   gboolean loaded;
+  gboolean stale;
   int year;
 };
 
@@ -137,6 +138,7 @@ logbook_overview_page_refresh (LogbookOverviewPage *self)
   chart_title = g_strdup_printf (_("Activities per month, %d"), self->year);
   gtk_label_set_text (GTK_LABEL (self->chart_title), chart_title);
   self->loaded = FALSE;
+  self->stale = FALSE;
   self->pending = 2;
   logbook_context_report_async (self->context, self->year, self->cancellable, report_done, self);
   logbook_context_overview_async (self->context, self->year, self->cancellable, overview_done, self);
@@ -155,6 +157,13 @@ refresh_cb (gpointer user_data)
 static void
 on_changed (LogbookContext *context, const char *kind, LogbookOverviewPage *self)
 {
+  /* A hidden overview is counted again when it is shown: the report walks
+   * every record, and a save in a list must not wait for it. */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->stale = TRUE;
+      return;
+    }
   /* Many changes at once (an import, a sync) refresh once. */
   if (self->refresh_source == 0)
     self->refresh_source = g_timeout_add (300, refresh_cb, self);
@@ -183,7 +192,11 @@ label_with (const char *text, const char *css)
 static void
 logbook_overview_page_map (GtkWidget *widget)
 {
+  LogbookOverviewPage *self = LOGBOOK_OVERVIEW_PAGE (widget);
+
   GTK_WIDGET_CLASS (logbook_overview_page_parent_class)->map (widget);
+  if (self->stale)
+    logbook_overview_page_refresh (self);
 }
 
 static void
@@ -294,7 +307,7 @@ logbook_overview_page_new (LogbookContext *context)
 
   self->context = g_object_ref (context);
   g_signal_connect (context, "changed", G_CALLBACK (on_changed), self);
-  logbook_overview_page_refresh (self);
+  /* The window starts the first count after its first frame. */
   return self;
 }
 

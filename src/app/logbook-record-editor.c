@@ -112,7 +112,9 @@ humanize (LogbookRecordEditor *self, const char *message)
       const PcmbnField *f = &self->kind->fields[i];
       g_autofree char *quoted = g_strdup_printf ("“%s”", pcmbn_field_label (f));
       const char *hit = strstr (s->str, f->name);
-      if (hit == NULL)
+      /* Keys of one plain word ("date", "model") are also words of the
+       * messages themselves. */
+      if (hit == NULL || strchr (f->name, '_') == NULL)
         continue;
       /* Whole words only: "date" must not match inside "end_date". */
       if ((hit > s->str && (g_ascii_isalnum (hit[-1]) || hit[-1] == '_'))
@@ -577,7 +579,9 @@ on_buffer_changed (GtkTextBuffer *buffer, FieldView *fv)
 static GtkWidget *
 new_message_row (FieldView *fv)
 {
-  GtkWidget *row = gtk_list_box_row_new ();
+  /* A preferences row, so that the group keeps it in its list, right under
+   * its field (other widgets go below the list). */
+  GtkWidget *row = adw_preferences_row_new ();
 
   fv->message = gtk_label_new (NULL);
   gtk_label_set_wrap (GTK_LABEL (fv->message), TRUE);
@@ -601,7 +605,7 @@ new_message_row (FieldView *fv)
 static GtkWidget *
 new_block_row (FieldView *fv, GtkWidget **box_out)
 {
-  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *row = adw_preferences_row_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
   GtkWidget *title = gtk_label_new (pcmbn_field_label (fv->field));
 
@@ -989,7 +993,8 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
         fv->row = new_block_row (fv, &box);
         fv->value = gtk_flow_box_new ();
         gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (fv->value), GTK_SELECTION_NONE);
-        gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (fv->value), 8);
+        gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (fv->value), 4);
+        gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (fv->value), 2);
         gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (fv->value), 6);
         gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (fv->value), 6);
         gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (fv->value), FALSE);
@@ -999,6 +1004,7 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
           {
             GtkWidget *toggle = gtk_toggle_button_new_with_label (pcmbn_catalogue_entry_label (&cat->entries[i]));
             gtk_widget_add_css_class (toggle, "chip");
+            gtk_widget_set_halign (toggle, GTK_ALIGN_START);
             g_signal_connect (toggle, "toggled", G_CALLBACK (on_toggle_toggled), fv);
             gtk_flow_box_append (GTK_FLOW_BOX (fv->value), toggle);
             gtk_widget_set_focusable (gtk_widget_get_parent (toggle), FALSE);
@@ -1211,7 +1217,10 @@ logbook_record_editor_dispose (GObject *object)
 
   /* Closing the window with a pending autosave still writes it. */
   if (self->draft_source)
-    draft_cb (self);
+    {
+      g_clear_handle_id (&self->draft_source, g_source_remove);
+      draft_cb (self);
+    }
   g_clear_handle_id (&self->validate_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);

@@ -42,7 +42,7 @@ struct _LogbookRecordPage
   LogbookRecordEditor *editor;
   char *pending_draft;
   int probe_column;
-  gulong changed_id;
+  guint reattach_source;
 };
 
 G_DEFINE_FINAL_TYPE (LogbookRecordPage, logbook_record_page, ADW_TYPE_BIN)
@@ -108,15 +108,77 @@ update_drafts (LogbookRecordPage *self)
   gtk_revealer_set_reveal_child (self->draft_revealer, self->pending_draft != NULL);
 }
 
+static void on_sorter_changed (GtkSorter *sorter, GtkSorterChange change, LogbookRecordPage *self);
+
+/* GTK 4.8's list views look at every added row when a model changes (to
+ * keep widgets of rows that stayed), which would read all pages of a lazy
+ * list of 100,000 records. So the view lets go of the list while it is
+ * refiltered or reloaded, and takes it back, costing only the rows on
+ * screen. */
+static void
+attach_view (LogbookRecordPage *self)
+{
+  g_clear_handle_id (&self->reattach_source, g_source_remove);
+  if (self->list && gtk_column_view_get_model (self->column_view) == NULL)
+    gtk_column_view_set_model (self->column_view,
+                               GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->list)))));
+}
+
+static void
+detach_view (LogbookRecordPage *self)
+{
+  gtk_column_view_set_model (self->column_view, NULL);
+}
+
+static gboolean
+reattach_cb (gpointer user_data)
+{
+  LogbookRecordPage *self = user_data;
+
+  self->reattach_source = 0;
+  attach_view (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_context_changed (LogbookContext *context, const char *kind, LogbookRecordPage *self)
+{
+  /* Runs before the list reloads itself (the context listens to the store
+   * first). */
+  if (self->list == NULL || (kind && g_strcmp0 (kind, self->kind->name) != 0))
+    return;
+  detach_view (self);
+  if (self->reattach_source == 0)
+    self->reattach_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, reattach_cb, self, NULL);
+}
+
+/* Filters set before the list existed (the page was never shown). */
+static void
+apply_filters (LogbookRecordPage *self)
+{
+  const PcmbnField *field = pcmbn_kind_field (self->kind, self->kind->type_field);
+  g_autofree char *from = logbook_date_parse_input (gtk_editable_get_text (GTK_EDITABLE (self->from_entry)));
+  g_autofree char *to = logbook_date_parse_input (gtk_editable_get_text (GTK_EDITABLE (self->to_entry)));
+  guint selected = gtk_drop_down_get_selected (self->type_dropdown);
+
+  pcmbn_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  pcmbn_record_list_set_range (self->list, from, to);
+  if (field && selected > 0 && selected != GTK_INVALID_LIST_POSITION)
+    pcmbn_record_list_set_type (self->list, pcmbn_catalogue_lookup (field->catalogue)->entries[selected - 1].code);
+}
+
 static void
 ensure_list (LogbookRecordPage *self)
 {
-  if (self->list)
+  if (self->list || self->context == NULL)
     return;
   self->list = logbook_context_new_list (self->context, self->kind->name);
+  apply_filters (self);
   g_signal_connect_object (self->list, "items-changed", G_CALLBACK (on_items_changed), self, 0);
-  gtk_column_view_set_model (self->column_view,
-                             GTK_SELECTION_MODEL (gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->list)))));
+  /* No selection model that remembers a row: GtkSingleSelection looks for
+   * its selected item among all the rows a filter brings back, which reads
+   * every page of the lazy list. Rows are opened by activation. */
+  attach_view (self);
   update_content (self);
   update_drafts (self);
 }
@@ -134,7 +196,9 @@ static void
 on_search_changed (GtkSearchEntry *entry, LogbookRecordPage *self)
 {
   ensure_list (self);
+  detach_view (self);
   pcmbn_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  attach_view (self);
   update_content (self);
 }
 
@@ -160,7 +224,9 @@ on_range_changed (GtkEditable *editable, LogbookRecordPage *self)
   if (!from_ok || !to_ok)
     return;
   ensure_list (self);
+  detach_view (self);
   pcmbn_record_list_set_range (self->list, from, to);
+  attach_view (self);
   update_content (self);
 }
 
@@ -174,9 +240,12 @@ on_type_selected (GtkDropDown *dropdown, GParamSpec *pspec, LogbookRecordPage *s
   if (field == NULL)
     return;
   cat = pcmbn_catalogue_lookup (field->catalogue);
-  ensure_list (self);
+  if (self->list == NULL)
+    return;
+  detach_view (self);
   pcmbn_record_list_set_type (self->list,
                               selected > 0 && selected <= cat->n_entries ? cat->entries[selected - 1].code : NULL);
+  attach_view (self);
   update_content (self);
 }
 
@@ -221,7 +290,10 @@ bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
           gtk_widget_remove_css_class (label, logbook_state_css_class (s));
         gtk_widget_add_css_class (label, logbook_state_css_class (state));
         text = g_strdup (logbook_state_label (state));
-        gtk_widget_set_tooltip_text (label, pcmbn_record_get_problem (record));
+        /* Setting a tooltip asks the X server where the pointer is: only
+         * when there is something to say, or something to take away. */
+        if (pcmbn_record_get_problem (record) || gtk_widget_get_has_tooltip (label))
+          gtk_widget_set_tooltip_text (label, pcmbn_record_get_problem (record));
       }
       break;
     }
@@ -291,12 +363,15 @@ on_sorter_changed (GtkSorter *sorter, GtkSorterChange change, LogbookRecordPage 
 
   self->probe_column = -1;
   order = gtk_sorter_compare (sorter, a, b);
-  ensure_list (self);
+  if (self->list == NULL)
+    return;
+  detach_view (self);
   if (order == GTK_ORDERING_EQUAL || self->probe_column < 0)
     pcmbn_record_list_set_sort (self->list, PCMBN_SORT_DATE_DESC);
   else
     pcmbn_record_list_set_sort (self->list, order == GTK_ORDERING_SMALLER ? asc[self->probe_column]
                                                                           : desc[self->probe_column]);
+  attach_view (self);
 }
 
 static GtkColumnViewColumn *
@@ -504,10 +579,15 @@ logbook_record_page_dispose (GObject *object)
 {
   LogbookRecordPage *self = LOGBOOK_RECORD_PAGE (object);
 
+  /* Removing the columns changes the sorter; the page is going away. */
+  if (self->column_view)
+    g_signal_handlers_disconnect_by_data (gtk_column_view_get_sorter (self->column_view), self);
+  g_clear_handle_id (&self->reattach_source, g_source_remove);
+  if (self->context)
+    g_signal_handlers_disconnect_by_data (self->context, self);
   g_clear_object (&self->editor);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
-  gtk_widget_dispose_template (GTK_WIDGET (self), LOGBOOK_TYPE_RECORD_PAGE);
   G_OBJECT_CLASS (logbook_record_page_parent_class)->dispose (object);
 }
 
@@ -575,6 +655,7 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
   self->kind = pcmbn_schema_kind (kind);
   g_return_val_if_fail (self->kind != NULL, self);
   gtk_widget_set_name (GTK_WIDGET (self), kind);
+  g_signal_connect (context, "changed", G_CALLBACK (on_context_changed), self);
 
   date_column = add_column (self, COLUMN_DATE, _("Date"), FALSE);
   gtk_column_view_column_set_fixed_width (date_column, 130);

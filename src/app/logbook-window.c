@@ -195,7 +195,8 @@ rebuild_sidebar (LogbookWindow *self)
 static void
 on_prefs_changed (LogbookContext *context, GParamSpec *pspec, LogbookWindow *self)
 {
-  rebuild_sidebar (self);
+  if (g_hash_table_size (self->record_pages) > 0)
+    rebuild_sidebar (self);
 }
 
 static GtkWidget *
@@ -240,6 +241,29 @@ build_pages (LogbookWindow *self)
 }
 
 static void
+start_counting (LogbookWindow *self)
+{
+  update_sync_label (self);
+  logbook_overview_page_refresh (self->overview);
+}
+
+/* Counting 100,000 records waits until the window is on screen, so that it
+ * opens as fast as an empty one. */
+static void
+on_after_paint (GdkFrameClock *clock, LogbookWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, on_after_paint, self);
+  start_counting (self);
+}
+
+static void
+on_realize (GtkWidget *widget, LogbookWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (widget, on_realize, self);
+  g_signal_connect_object (gtk_widget_get_frame_clock (widget), "after-paint", G_CALLBACK (on_after_paint), self, 0);
+}
+
+static void
 show_main (LogbookWindow *self)
 {
   g_autofree char *name = logbook_context_dup_commune_name (self->context);
@@ -248,9 +272,11 @@ show_main (LogbookWindow *self)
   if (gtk_widget_get_first_child (GTK_WIDGET (self->content_stack)) == NULL)
     build_pages (self);
   rebuild_sidebar (self);
-  update_sync_label (self);
-  logbook_overview_page_refresh (self->overview);
   gtk_stack_set_visible_child_name (self->root_stack, "main");
+  if (gtk_widget_get_realized (GTK_WIDGET (self)))
+    start_counting (self);
+  else
+    g_signal_connect (self, "realize", G_CALLBACK (on_realize), self);
 }
 
 static void

@@ -13,6 +13,8 @@
 #include "pcmbn-report.h"
 #include "pcmbn-report-export.h"
 #include "pcmbn-store.h"
+#include "pcmbn-store-sync.h"
+#include "pcmbn-sync-engine.h"
 #include "pcmbn-util.h"
 
 /* `pcmbn`: the local database from the command line. Each verb checks its
@@ -255,20 +257,8 @@ verb_list (PcmbnStore *store, Args *args, GError **error)
   if (!check_format (format, formats, error))
     return -1;
   if (g_str_equal (format, "csv"))
-    {
-      g_autoptr (GPtrArray) check = pcmbn_store_list (store, args->positional[0], opt (args, "from"),
-                                                      opt (args, "to"), error);
-      if (check == NULL)
-        return -1;
-      if (opt (args, "from") || opt (args, "to"))
-        {
-          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                       _("format: --from and --to work with --format json; CSV lists every "
-                         "record"));
-          return -1;
-        }
-      out = pcmbn_store_export_csv (store, args->positional[0], &len, error);
-    }
+    out = pcmbn_store_export_csv_range (store, args->positional[0], opt (args, "from"),
+                                        opt (args, "to"), &len, error);
   else
     {
       out = pcmbn_store_export_json (store, args->positional[0], opt (args, "from"),
@@ -401,11 +391,69 @@ verb_report (PcmbnStore *store, Args *args, GError **error)
 }
 
 static int
-verb_not_yet (PcmbnStore *store, Args *args, GError **error)
+verb_enroll (PcmbnStore *store, Args *args, GError **error)
 {
-  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-               _("Syncing with a district server is not available yet in this version."));
-  return 1;
+  g_autoptr (PcmbnSyncEngine) engine = pcmbn_sync_engine_new (store);
+
+  if (opt (args, "server") == NULL || opt (args, "code") == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("%s: is required; usage: pcmbn enroll --server URL --code CODE"),
+                   opt (args, "server") == NULL ? "server" : "code");
+      return -1;
+    }
+  if (!pcmbn_sync_engine_enroll (engine, opt (args, "server"), opt (args, "code"), NULL, NULL, error))
+    return -1;
+  g_printerr (_("This logbook is now connected to the district server. Run “pcmbn sync” to send "
+                "and receive records.\n"));
+  return 0;
+}
+
+static int
+verb_sync (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autoptr (PcmbnSyncEngine) engine = pcmbn_sync_engine_new (store);
+  PcmbnSyncStats stats = { 0 };
+  g_autofree char *line = NULL;
+  gboolean ok = pcmbn_sync_engine_sync (engine, opt (args, "server"), NULL, &stats, error);
+
+  if (stats.clock_skew > 3600 || stats.clock_skew < -3600)
+    g_printerr (_("Warning: this computer’s clock is %" G_GINT64_FORMAT " minutes off the district "
+                  "server’s. Set the right date and time, or records will show wrong times.\n"),
+                ABS (stats.clock_skew) / 60);
+  if (stats.rejected > 0)
+    g_printerr (_("%u records were refused by the district server; “pcmbn list KIND” shows them "
+                  "with state “rejected” and the reason. Correct them and sync again.\n"),
+                stats.rejected);
+  if (pcmbn_store_sync_count_state (store, "conflict") > 0)
+    g_printerr (_("Some records were changed here and at the district: “pcmbn conflicts” lists "
+                  "them and “pcmbn resolve UUID --keep mine|theirs” settles each.\n"));
+  line = g_strdup_printf ("pushed %u, pulled %u, conflicts %u, rejected %u", stats.pushed,
+                          stats.pulled, stats.conflicts, stats.rejected);
+  print_line (line);
+  return ok ? 0 : 1;
+}
+
+static int
+verb_conflicts (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autoptr (JsonNode) list = pcmbn_store_sync_conflicts (store);
+  g_autofree char *text = json_to_string (list, TRUE);
+
+  print_line (text);
+  return 0;
+}
+
+static int
+verb_resolve (PcmbnStore *store, Args *args, GError **error)
+{
+  if (opt (args, "keep") == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("keep: is required; usage: pcmbn resolve UUID --keep mine|theirs"));
+      return -1;
+    }
+  return pcmbn_store_sync_resolve (store, args->positional[0], opt (args, "keep"), error) ? 0 : -1;
 }
 
 static const OptionSpec init_opts[] = { { "org-unit", TRUE }, { "units", TRUE }, { "profile", TRUE }, { NULL } };
@@ -429,10 +477,10 @@ static const Verb verbs[] = {
   { "import", 2, "import KIND FILE.csv", no_opts, TRUE, verb_import },
   { "export", 1, "export KIND --format csv|json [-o FILE]", export_opts, TRUE, verb_export },
   { "delete", 1, "delete UUID", no_opts, TRUE, verb_delete },
-  { "enroll", 0, "enroll --server URL --code CODE", enroll_opts, TRUE, verb_not_yet },
-  { "sync", 0, "sync [--server URL]", sync_opts, TRUE, verb_not_yet },
-  { "conflicts", 0, "conflicts", no_opts, TRUE, verb_not_yet },
-  { "resolve", 1, "resolve UUID --keep mine|theirs", resolve_opts, TRUE, verb_not_yet },
+  { "enroll", 0, "enroll --server URL --code CODE", enroll_opts, TRUE, verb_enroll },
+  { "sync", 0, "sync [--server URL]", sync_opts, TRUE, verb_sync },
+  { "conflicts", 0, "conflicts", no_opts, TRUE, verb_conflicts },
+  { "resolve", 1, "resolve UUID --keep mine|theirs", resolve_opts, TRUE, verb_resolve },
   { "report", 0, "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]", report_opts, TRUE, verb_report },
   { "demo", 0, "demo [--records N]", demo_opts, TRUE, verb_demo },
 };
@@ -614,7 +662,8 @@ pcmbn_cli_main (int argc, char **argv)
     }
   /* Every verb but init and demo (which makes a sample commune) works on
    * the logbook of a commune. */
-  if (verb->run != verb_init && verb->run != verb_demo && !pcmbn_store_require_init (store, &error))
+  if (verb->run != verb_init && verb->run != verb_demo && verb->run != verb_enroll
+      && !pcmbn_store_require_init (store, &error))
     status = -1;
   else
     status = verb->run (store, &args, &error);

@@ -171,6 +171,39 @@ pcmbn_report_title (void)
                      "preventing human trafficking"));
 }
 
+/* The report may come from a file: a missing or odd member is an error to
+ * report, never a critical warning. */
+static JsonObject *
+object_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static const char *
+string_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  return node && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node)
+                                                                  : NULL;
+}
+
+static gint64
+int_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  return node && JSON_NODE_HOLDS_VALUE (node) ? json_node_get_int (node) : 0;
+}
+
+static gboolean
+number_or_null (JsonNode *node)
+{
+  return node == NULL || JSON_NODE_HOLDS_NULL (node)
+         || (JSON_NODE_HOLDS_VALUE (node)
+             && (json_node_get_value_type (node) == G_TYPE_INT64
+                 || json_node_get_value_type (node) == G_TYPE_DOUBLE));
+}
+
 static PcmbnReportTable *
 indicators_table (JsonObject *indicators)
 {
@@ -185,7 +218,7 @@ indicators_table (JsonObject *indicators)
   for (guint i = 0; pcmbn_indicator_keys[i]; i++)
     {
       const char *key = pcmbn_indicator_keys[i];
-      JsonObject *ind = json_object_get_object_member (indicators, key);
+      JsonObject *ind = object_member (indicators, key);
       gboolean is_count = g_str_equal (key, "i3_press_months");
       JsonNode *value, *target;
       PcmbnCell *cells;
@@ -198,10 +231,14 @@ indicators_table (JsonObject *indicators)
           label = _(indicator_labels[l].label);
       cells = table_add_row (table);
       set_text (&cells[0], label);
-      set_int (&cells[1], json_object_get_int_member_with_default (ind, "numerator", 0));
-      set_int (&cells[2], json_object_get_int_member_with_default (ind, "denominator", 0));
+      set_int (&cells[1], int_member (ind, "numerator"));
+      set_int (&cells[2], int_member (ind, "denominator"));
       value = json_object_get_member (ind, "value");
       target = json_object_get_member (ind, "target");
+      if (!number_or_null (value))
+        value = NULL;
+      if (!number_or_null (target))
+        target = NULL;
       for (guint c = 3; c <= 4; c++)
         {
           JsonNode *node = c == 3 ? value : target;
@@ -390,20 +427,20 @@ pcmbn_report_doc_new (JsonNode *report, GError **error)
   if (report == NULL || !JSON_NODE_HOLDS_OBJECT (report))
     goto bad;
   root = json_node_get_object (report);
-  period = json_object_get_object_member (root, "period");
-  indicators = json_object_get_object_member (root, "indicators");
-  tables = json_object_get_object_member (root, "tables");
-  if (period == NULL || indicators == NULL || tables == NULL
-      || !json_object_has_member (period, "from") || !json_object_has_member (period, "to"))
+  period = object_member (root, "period");
+  indicators = object_member (root, "indicators");
+  tables = object_member (root, "tables");
+  if (period == NULL || indicators == NULL || tables == NULL)
     goto bad;
-  doc->from = g_strdup (json_object_get_string_member (period, "from"));
-  doc->to = g_strdup (json_object_get_string_member (period, "to"));
+  doc->from = g_strdup (string_member (period, "from"));
+  doc->to = g_strdup (string_member (period, "to"));
   if (doc->from == NULL || doc->to == NULL || pcmbn_date_parse (doc->from) < 0
       || pcmbn_date_parse (doc->to) < 0)
     goto bad;
-  doc->org_unit = g_strdup (json_object_get_string_member_with_default (root, "org_unit", ""));
-  doc->org_unit_name = g_strdup (
-    json_object_get_string_member_with_default (root, "org_unit_name", doc->org_unit));
+  doc->org_unit = g_strdup (string_member (root, "org_unit") ? string_member (root, "org_unit") : "");
+  doc->org_unit_name = g_strdup (string_member (root, "org_unit_name")
+                                   ? string_member (root, "org_unit_name")
+                                   : doc->org_unit);
   if (g_str_equal (doc->from + 4, "-01-01") && g_str_equal (doc->to + 4, "-12-31")
       && strncmp (doc->from, doc->to, 4) == 0)
     doc->period_text = g_strdup_printf (_("Year %d"), atoi (doc->to));
@@ -696,13 +733,50 @@ typedef struct
   double last_fraction;
 } ExportData;
 
+/* Always through a source: g_main_context_invoke() would run @func right
+ * here in the worker whenever the context happens to be free. */
+static void
+run_in_context (GMainContext *context, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[pcmbn] report export");
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
+typedef struct
+{
+  GDestroyNotify free_func;
+  gpointer data;
+} LateFree;
+
+static gboolean
+late_free (gpointer user_data)
+{
+  LateFree *late = user_data;
+
+  late->free_func (late->data);
+  g_free (late);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 export_data_free (ExportData *data)
 {
   json_node_unref (data->report);
   g_clear_object (&data->destination);
+  /* The last reference to the task may drop in the worker thread: the
+   * caller's data is freed in the caller's context all the same. */
   if (data->progress_data_free)
-    data->progress_data_free (data->progress_data);
+    {
+      LateFree *late = g_new0 (LateFree, 1);
+      late->free_func = data->progress_data_free;
+      late->data = data->progress_data;
+      run_in_context (data->context, late_free, late, NULL);
+    }
   g_main_context_unref (data->context);
   g_free (data);
 }
@@ -746,8 +820,7 @@ progress_from_thread (double fraction, gpointer user_data)
   report = g_new0 (ProgressReport, 1);
   report->task = g_object_ref (task);
   report->fraction = fraction;
-  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, progress_in_context, report,
-                              progress_report_free);
+  run_in_context (data->context, progress_in_context, report, progress_report_free);
 }
 
 static void

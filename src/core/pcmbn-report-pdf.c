@@ -175,7 +175,8 @@ static void
 draw_heading (Pdf *pdf)
 {
   const PcmbnReportDoc *doc = pdf->doc;
-  double left_w = CONTENT_WIDTH * 0.38, right_x = MARGIN_LEFT + left_w, right_w = CONTENT_WIDTH - left_w;
+  double left_w = CONTENT_WIDTH * 0.38, right_x = MARGIN_LEFT + left_w + 8.0,
+         right_w = CONTENT_WIDTH - left_w - 8.0;
   g_autofree char *upper = g_utf8_strup (doc->org_unit_name, -1);
   g_autofree char *body = g_strdup_printf ("UBND %s", upper);
   g_autofree char *place = place_name (doc->org_unit_name);
@@ -189,7 +190,7 @@ draw_heading (Pdf *pdf)
 
   hl = draw_text (pdf, MARGIN_LEFT, y, left_w, body, fit_size (pdf, body, 12.5, STYLE_BOLD, left_w),
                   STYLE_BOLD, PANGO_ALIGN_CENTER);
-  hline (pdf, MARGIN_LEFT + left_w * 0.35, MARGIN_LEFT + left_w * 0.65, y + hl + 3.0, 0.6);
+  hline (pdf, MARGIN_LEFT + left_w * 0.35, MARGIN_LEFT + left_w * 0.65, y + hl + 5.0, 0.6);
   hl += 9.0;
   hl += draw_text (pdf, MARGIN_LEFT, y + hl, left_w, "Số:        /BC-UBND", 12.5, STYLE_NORMAL,
                    PANGO_ALIGN_CENTER);
@@ -323,34 +324,63 @@ word_width (Pdf *pdf, const char *text, double size, Style style)
   return widest;
 }
 
-/* Every column first gets its widest word, so that no word is cut; the
- * room left goes to the columns whose text would otherwise wrap, in
- * proportion to what they lack. */
+static void
+water_fill (double *widths, const double *wanted, guint n, double *spare)
+{
+  g_autofree guint *order = g_new (guint, n);
+  guint left = n;
+
+  for (guint c = 0; c < n; c++)
+    order[c] = c;
+  for (guint i = 0; i < n; i++)
+    for (guint j = i + 1; j < n; j++)
+      if (wanted[order[j]] - widths[order[j]] < wanted[order[i]] - widths[order[i]])
+        {
+          guint swap = order[i];
+          order[i] = order[j];
+          order[j] = swap;
+        }
+  for (guint i = 0; i < n; i++, left--)
+    {
+      guint c = order[i];
+      double give = CLAMP (wanted[c] - widths[c], 0, *spare / left);
+      widths[c] += give;
+      *spare -= give;
+    }
+}
+
+/* Every column first gets its widest word, so that no word is cut. The
+ * room left goes first to the cells, so that a name stays on one line,
+ * then to the headers, which may wrap; among columns, those that lack
+ * least are served first. */
 static void
 column_widths (Pdf *pdf, const PcmbnReportTable *table, double size, double *widths)
 {
   guint n = table->columns->len;
-  g_autofree double *natural = g_new0 (double, n);
-  double total_min = 0, total_lack = 0, spare;
+  g_autofree double *cells = g_new0 (double, n);
+  g_autofree double *headers = g_new0 (double, n);
+  double total_min = 0, spare;
+  /* A few points of slack: Pango wraps on rounded widths. */
+  double pad = 2 * CELL_PAD + 4.0;
 
   for (guint c = 0; c < n; c++)
     {
       const char *header = table->columns->pdata[c];
       widths[c] = word_width (pdf, header, size, STYLE_BOLD);
-      natural[c] = MIN (text_width (pdf, header, size, STYLE_BOLD), CONTENT_WIDTH * 0.25);
       for (guint r = 0; r < table->rows->len; r++)
         {
-          g_autofree char *text = pcmbn_report_cell_to_display (PCMBN_REPORT_TABLE_CELL (table, r, c));
+          const PcmbnCell *cell = PCMBN_REPORT_TABLE_CELL (table, r, c);
+          g_autofree char *text = pcmbn_report_cell_to_display (cell);
           /* Room for the met / not met mark. */
-          double extra = PCMBN_REPORT_TABLE_CELL (table, r, c)->mark ? size * 1.2 : 0;
+          double extra = cell->mark ? size * 1.2 : 0;
           widths[c] = MAX (widths[c], word_width (pdf, text, size, STYLE_BOLD) + extra);
-          natural[c] = MAX (natural[c], text_width (pdf, text, size, STYLE_BOLD) + extra);
+          cells[c] = MAX (cells[c], text_width (pdf, text, size, STYLE_BOLD) + extra);
         }
-      /* A few points of slack: Pango wraps on rounded widths. */
-      widths[c] += 2 * CELL_PAD + 4.0;
-      natural[c] = MAX (natural[c] + 2 * CELL_PAD + 4.0, widths[c]);
+      widths[c] += pad;
+      cells[c] = MAX (cells[c] + pad, widths[c]);
+      headers[c] = MAX (MIN (text_width (pdf, header, size, STYLE_BOLD), CONTENT_WIDTH * 0.25) + pad,
+                        cells[c]);
       total_min += widths[c];
-      total_lack += natural[c] - widths[c];
     }
   spare = CONTENT_WIDTH - total_min;
   if (spare < 0)
@@ -360,19 +390,11 @@ column_widths (Pdf *pdf, const PcmbnReportTable *table, double size, double *wid
         widths[c] *= CONTENT_WIDTH / total_min;
       return;
     }
-  for (guint c = 0; c < n; c++)
-    {
-      double lack = natural[c] - widths[c];
-      widths[c] += total_lack > 0 ? MIN (lack, spare * lack / total_lack) : 0;
-    }
+  water_fill (widths, cells, n, &spare);
+  water_fill (widths, headers, n, &spare);
   /* What is still left widens every column, so the table spans the page. */
-  {
-    double used = 0;
-    for (guint c = 0; c < n; c++)
-      used += widths[c];
-    for (guint c = 0; c < n; c++)
-      widths[c] += (CONTENT_WIDTH - used) / n;
-  }
+  for (guint c = 0; c < n; c++)
+    widths[c] += spare / n;
 }
 
 static double
@@ -439,7 +461,7 @@ draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
   n = table->columns->len;
   if (n == 0)
     return;
-  size = n > 7 ? 9.0 : 10.5;
+  size = n > 8 ? 8.0 : n > 6 ? 9.0 : 10.5;
   widths = g_new0 (double, n);
   header = g_new0 (const char *, n);
   column_widths (pdf, table, size, widths);

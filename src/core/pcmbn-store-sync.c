@@ -254,7 +254,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
   g_autofree char *local_state = NULL;
   sqlite3_stmt *stmt;
   gboolean exists = FALSE;
-  gint64 local_version = 0;
+  gint64 local_version = 0, conflict_version = 0;
   gboolean local_dirty = FALSE;
   PcmbnPullResult result = PCMBN_PULL_SKIPPED;
 
@@ -264,8 +264,10 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
     return PCMBN_PULL_SKIPPED;
 
   pcmbn_store_lock (self);
-  sqlite3_prepare_v2 (db, "SELECT version, dirty, state, data FROM records WHERE uuid = ?", -1,
-                      &stmt, NULL);
+  sqlite3_prepare_v2 (db,
+                      "SELECT version, dirty, state, data, json_extract(server_data, '$.version')"
+                      " FROM records WHERE uuid = ?",
+                      -1, &stmt, NULL);
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -274,11 +276,14 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
       local_dirty = sqlite3_column_int (stmt, 1);
       local_state = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
       local_data = parse_object ((const char *) sqlite3_column_text (stmt, 3));
+      conflict_version = sqlite3_column_int64 (stmt, 4);
     }
   sqlite3_finalize (stmt);
 
   if (exists && local_version >= version)
     goto out;
+  if (exists && g_strcmp0 (local_state, "conflict") == 0 && conflict_version >= version)
+    goto out; /* that conflict is known already */
   if (exists && (local_dirty || g_strcmp0 (local_state, "conflict") == 0))
     {
       /* Edited here and there: keep both until a person chooses. */

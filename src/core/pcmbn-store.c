@@ -154,7 +154,19 @@ pcmbn_store_emit_changed (PcmbnStore *self, const char *kind)
   data = g_new0 (ChangedData, 1);
   data->store = g_object_ref (self);
   data->kind = g_strdup (kind);
-  g_main_context_invoke (self->context, emit_changed_cb, data);
+  /* Not g_main_context_invoke(): when no thread is iterating the context
+   * it runs the callback right here, and a worker thread (the app's
+   * _async writes) would then emit into list models and widgets. */
+  if (g_main_context_is_owner (self->context))
+    emit_changed_cb (data);
+  else
+    {
+      GSource *source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, emit_changed_cb, data, NULL);
+      g_source_attach (source, self->context);
+      g_source_unref (source);
+    }
 }
 
 void
@@ -1990,13 +2002,37 @@ pcmbn_store_import_csv (PcmbnStore *self,
 char *
 pcmbn_store_export_csv (PcmbnStore *self, const char *kind_name, gsize *len, GError **error)
 {
+  return pcmbn_store_export_csv_range (self, kind_name, NULL, NULL, len, error);
+}
+
+/**
+ * pcmbn_store_export_csv_range:
+ * @self: a store
+ * @kind: a kind's name
+ * @from: (nullable): first date
+ * @to: (nullable): last date
+ * @len: (out): the length of the result
+ * @error: return location for an error
+ *
+ * pcmbn_store_export_csv() for the records dated in a period.
+ *
+ * Returns: (transfer full) (nullable): the CSV file
+ */
+char *
+pcmbn_store_export_csv_range (PcmbnStore *self,
+                              const char *kind_name,
+                              const char *from,
+                              const char *to,
+                              gsize *len,
+                              GError **error)
+{
   const PcmbnKind *kind = lookup_kind (kind_name, error);
   g_autoptr (GPtrArray) records = NULL;
   GString *out;
 
   if (kind == NULL)
     return NULL;
-  records = pcmbn_store_list (self, kind->name, NULL, NULL, error);
+  records = pcmbn_store_list (self, kind->name, from, to, error);
   if (records == NULL)
     return NULL;
   out = g_string_new (NULL);

@@ -83,6 +83,12 @@ gboolean pcmbn_store_import_csv (PcmbnStore *self,
                                  guint *n_imported,
                                  GError **error);
 char *pcmbn_store_export_csv (PcmbnStore *self, const char *kind, gsize *len, GError **error);
+char *pcmbn_store_export_csv_range (PcmbnStore *self,
+                                    const char *kind,
+                                    const char *from,
+                                    const char *to,
+                                    gsize *len,
+                                    GError **error);
 char *pcmbn_store_export_json (PcmbnStore *self,
                                const char *kind,
                                const char *from,

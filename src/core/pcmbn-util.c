@@ -167,25 +167,35 @@ pcmbn_uuid_is_valid (const char *uuid)
 char *
 pcmbn_fold (const char *text)
 {
-  g_autofree char *nfd = NULL;
   GString *out;
 
-  if (text == NULL)
+  if (text == NULL || !g_utf8_validate (text, -1, NULL))
     return g_strdup ("");
-  nfd = g_utf8_normalize (text, -1, G_NORMALIZE_NFD);
-  if (nfd == NULL)
-    return g_strdup ("");
-  out = g_string_sized_new (strlen (nfd));
-  for (const char *p = nfd; *p; p = g_utf8_next_char (p))
+  out = g_string_sized_new (strlen (text));
+  /* Per code point, without building a normalized copy: this runs for every
+   * record written and every search typed. */
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
-      GUnicodeType t = g_unichar_type (c);
-      if (t == G_UNICODE_NON_SPACING_MARK || t == G_UNICODE_SPACING_MARK
-          || t == G_UNICODE_ENCLOSING_MARK)
-        continue;
+      if (c < 0x80)
+        {
+          g_string_append_c (out, g_ascii_tolower ((char) c));
+          continue;
+        }
       if (c == 0x0110 || c == 0x0111) /* Đ đ */
-        c = 'd';
-      g_string_append_unichar (out, g_unichar_tolower (c));
+        {
+          g_string_append_c (out, 'd');
+          continue;
+        }
+      {
+        gunichar parts[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+        gsize n = g_unichar_fully_decompose (c, FALSE, parts, G_N_ELEMENTS (parts));
+        GUnicodeType t = g_unichar_type (parts[0]);
+        if (n == 0 || t == G_UNICODE_NON_SPACING_MARK || t == G_UNICODE_SPACING_MARK
+            || t == G_UNICODE_ENCLOSING_MARK)
+          continue;
+        g_string_append_unichar (out, g_unichar_tolower (parts[0]));
+      }
     }
   return g_string_free (out, FALSE);
 }

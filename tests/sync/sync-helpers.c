@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "pcmbn-test-util.h"
+#include "sync-helpers.h"
+
+int
+sync_district (const char *const *argv, char **out, char **err)
+{
+  const char *exe = g_getenv ("PCMBN_DISTRICT");
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *o = NULL, *e = NULL;
+
+  g_assert_nonnull (exe);
+  g_ptr_array_add (args, (gpointer) exe);
+  for (guint i = 0; argv[i]; i++)
+    g_ptr_array_add (args, (gpointer) argv[i]);
+  g_ptr_array_add (args, NULL);
+  proc = g_subprocess_newv ((const char *const *) args->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &o, &e, &error);
+  g_assert_no_error (error);
+  if (out)
+    *out = g_steal_pointer (&o);
+  if (err)
+    *err = g_steal_pointer (&e);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  return g_subprocess_get_exit_status (proc);
+}
+
+SyncServer *
+sync_server_new (gboolean tls)
+{
+  SyncServer *s = g_new0 (SyncServer, 1);
+  g_autofree char *err = NULL;
+
+  s->dir = pcmbn_test_tmpdir ();
+  s->db = g_build_filename (s->dir, "district.sqlite", NULL);
+  s->log = g_build_filename (s->dir, "serve.log", NULL);
+  {
+    const char *argv[] = { "init", "--db", s->db, "--org-unit", "001", NULL };
+    g_assert_cmpint (sync_district (argv, NULL, &err), ==, 0);
+  }
+  if (tls)
+    {
+      g_autofree char *key = g_build_filename (s->dir, "key.pem", NULL);
+      g_autoptr (GSubprocess) proc = NULL;
+      g_autoptr (GError) error = NULL;
+      s->cert = g_build_filename (s->dir, "cert.pem", NULL);
+      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                               &error, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                               "-keyout", key, "-out", s->cert, "-days", "2", "-subj",
+                               "/CN=127.0.0.1", NULL);
+      if (proc == NULL || !g_subprocess_wait_check (proc, NULL, NULL))
+        {
+          g_clear_pointer (&s->cert, g_free);
+          return s;
+        }
+    }
+  return s;
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+void
+sync_server_start (SyncServer *s)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  const char *exe = g_getenv ("PCMBN_DISTRICT");
+
+  g_ptr_array_add (args, g_strdup (exe));
+  g_ptr_array_add (args, g_strdup ("serve"));
+  g_ptr_array_add (args, g_strdup ("--db"));
+  g_ptr_array_add (args, g_strdup (s->db));
+  g_ptr_array_add (args, g_strdup ("--listen"));
+  g_ptr_array_add (args, g_strdup ("127.0.0.1:0"));
+  if (s->cert)
+    {
+      g_ptr_array_add (args, g_strdup ("--tls-cert"));
+      g_ptr_array_add (args, g_strdup (s->cert));
+      g_ptr_array_add (args, g_strdup ("--tls-key"));
+      g_ptr_array_add (args, g_build_filename (s->dir, "key.pem", NULL));
+    }
+  g_ptr_array_add (args, NULL);
+  g_unlink (s->log);
+  /* A file, not a pipe: the log grows without anyone having to read it. */
+  g_subprocess_launcher_set_stdout_file_path (launcher, s->log);
+  /* A failed test must not leave a server behind. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_clear_object (&s->proc);
+  s->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) args->pdata, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&s->url, g_free);
+  for (int i = 0; i < 3000 && s->url == NULL; i++)
+    {
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (s->log, &text, NULL, NULL) && g_str_has_prefix (text, "Listening on ")
+          && strchr (text, '\n'))
+        s->url = g_strndup (text + 13, strchr (text, '\n') - (text + 13));
+      else
+        g_usleep (10000);
+    }
+  g_assert_nonnull (s->url);
+}
+
+int
+sync_server_stop (SyncServer *s)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (s->proc == NULL)
+    return -1;
+  g_subprocess_send_signal (s->proc, SIGTERM);
+  g_subprocess_wait (s->proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (s->proc));
+  {
+    int status = g_subprocess_get_exit_status (s->proc);
+    g_clear_object (&s->proc);
+    return status;
+  }
+}
+
+void
+sync_server_free (SyncServer *s)
+{
+  if (s->proc)
+    g_assert_cmpint (sync_server_stop (s), ==, 0);
+  g_free (s->dir);
+  g_free (s->db);
+  g_free (s->url);
+  g_free (s->log);
+  g_free (s->cert);
+  g_free (s);
+}
+
+char *
+sync_enrol_code (SyncServer *s, const char *commune)
+{
+  const char *argv[] = { "enroll-code", "--db", s->db, "--org-unit", commune, NULL };
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+  g_strstrip (out);
+  g_assert_cmpuint (strlen (out), ==, 11);
+  return g_steal_pointer (&out);
+}
+
+char *
+sync_staff_token (SyncServer *s)
+{
+  const char *argv[] = { "staff-token", "--db", s->db, "--name", "Chị Hoa", NULL };
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+int
+sync_cli (const char *db, char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  va_list ap;
+  const char *arg;
+
+  g_ptr_array_add (argv, (gpointer) "--db");
+  g_ptr_array_add (argv, (gpointer) db);
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const char *)))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  return pcmbn_test_run_cli ((const char *const *) argv->pdata, NULL, out, err);
+}
+
+char *
+sync_new_logbook (const char *commune)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  char *db = g_build_filename (dir, "logbook.sqlite", NULL);
+
+  if (commune)
+    g_assert_cmpint (sync_cli (db, NULL, NULL, "init", "--org-unit", commune, NULL), ==, 0);
+  return db;
+}
+
+char *
+sync_enrolled_logbook (SyncServer *s, const char *commune)
+{
+  char *db = sync_new_logbook (commune);
+  g_autofree char *code = sync_enrol_code (s, commune);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (sync_cli (db, NULL, &err, "enroll", "--server", s->url, "--code", code, NULL), ==, 0);
+  return db;
+}
+
+char *
+sync_add (const char *db, const char *kind, const char *json)
+{
+  const char *argv[] = { "--db", db, "add", kind, NULL };
+  char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = pcmbn_test_run_cli (argv, json, &out, &err);
+
+  if (status != 0)
+    g_error ("add %s failed: %s", kind, err);
+  return g_strstrip (out);
+}
+
+static gboolean
+accept_any_cb (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer data)
+{
+  return TRUE;
+}
+
+char *
+sync_http (SyncServer *s,
+           const char *method,
+           const char *path,
+           const char *token,
+           const char *content_type,
+           const char *encoding,
+           const void *body,
+           gsize len,
+           guint *status)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (s->url, path[0] == '/' ? path + 1 : path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  SoupMessageHeaders *headers;
+
+  g_assert_nonnull (msg);
+  headers = soup_message_get_request_headers (msg);
+  if (token)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      soup_message_headers_replace (headers, "Authorization", auth);
+    }
+  if (encoding)
+    soup_message_headers_replace (headers, "Content-Encoding", encoding);
+  if (body)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (body, len);
+      soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    }
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  return g_strndup (g_bytes_get_size (reply) ? g_bytes_get_data (reply, NULL) : "",
+                    g_bytes_get_size (reply));
+}
+
+JsonNode *
+sync_parse (const char *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+gint64
+sync_query_int (const char *db, const char *sql)
+{
+  sqlite3 *handle;
+  sqlite3_stmt *stmt;
+  gint64 v = -1;
+
+  g_assert_cmpint (sqlite3_open_v2 (db, &handle, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (handle, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (handle);
+  return v;
+}
+
+char *
+sync_query_text (const char *db, const char *sql)
+{
+  sqlite3 *handle;
+  sqlite3_stmt *stmt;
+  char *v = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (db, &handle, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (handle, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (handle);
+  return v;
+}
+
+void
+sync_exec (const char *db, const char *sql)
+{
+  sqlite3 *handle;
+  char *msg = NULL;
+
+  g_assert_cmpint (sqlite3_open (db, &handle), ==, SQLITE_OK);
+  sqlite3_busy_timeout (handle, 10000);
+  if (sqlite3_exec (handle, sql, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s: %s", sql, msg);
+  sqlite3_close (handle);
+}
+
+char *
+sync_device_token (const char *db)
+{
+  return sync_query_text (db, "SELECT value FROM meta WHERE key = 'sync_token'");
+}
