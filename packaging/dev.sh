@@ -19,7 +19,7 @@ packages=(
   xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 locales
   desktop-file-utils appstream openssl
   debhelper dpkg-dev fakeroot build-essential lintian
-  chromium chromium-driver
+  chromium chromium-driver xdotool imagemagick
 )
 
 as_root() {

@@ -133,6 +133,11 @@ test_migrations_from_every_version (void)
       n_codes = query_text (db, "SELECT count(*) FROM record_codes WHERE field = 'topics'");
       g_assert_cmpstr (n_codes, ==, "2");
       g_assert_cmpint (pcmbn_store_count_dirty (store), ==, 1);
+      {
+        /* The kept count of live records starts from the records there. */
+        g_autofree char *live = query_text (db, "SELECT live FROM record_counts WHERE kind = 'activity'");
+        g_assert_cmpstr (live, ==, "1");
+      }
     }
 }
 
@@ -288,6 +293,7 @@ test_queries_use_indexes (void)
     "SELECT rtype, count(*) FROM records WHERE kind = 'activity' AND org_unit = '00001' AND"
     " deleted = 0 AND rdate BETWEEN '2026-01-01' AND '2026-12-31' GROUP BY rtype",
     "SELECT count(*) FROM records WHERE dirty = 1",
+    "SELECT count(*) FROM records WHERE kind = 'activity' AND deleted = 0 AND search LIKE '%thon%'",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
@@ -301,6 +307,8 @@ test_queries_use_indexes (void)
       sqlite3_finalize (stmt);
       g_test_message ("%s\n%s", queries[i], plan->str);
       g_assert_nonnull (strstr (plan->str, "INDEX"));
+      if (strstr (queries[i], "LIKE"))
+        g_assert_nonnull (strstr (plan->str, "COVERING INDEX records_search"));
       g_assert_null (strstr (plan->str, "SCAN records\n"));
       g_string_free (plan, TRUE);
     }

@@ -32,6 +32,33 @@ note (void)
   return g_string_free (s, FALSE);
 }
 
+/* The server's own time for the requests to @path, from its log (one line
+ * per request, ending in the milliseconds it took). */
+static double
+server_ms (SyncServer *s, const char *path, guint *n_out)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree char *needle = g_strconcat (" ", path, " ", NULL);
+  double total = 0;
+  guint n = 0;
+
+  if (!g_file_get_contents (s->log, &text, NULL, NULL))
+    return 0;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      const char *last = strrchr (lines[i], ' ');
+      if (strstr (lines[i], needle) == NULL || last == NULL)
+        continue;
+      total += g_ascii_strtod (last + 1, NULL);
+      n++;
+    }
+  if (n_out)
+    *n_out = n;
+  return total;
+}
+
 static PcmbnStore *
 fill_logbook (char **path_out)
 {
@@ -92,6 +119,11 @@ bench_full_push (void)
   enrol (s, store);
   push_time = sync_once (store, &stats);
   g_assert_cmpuint (stats.pushed, ==, N_RECORDS);
+  {
+    guint n = 0;
+    double ms = server_ms (s, "/api/v1/sync/push", &n);
+    g_print ("# server time for the %u push requests: %.2f s\n", n, ms / 1000);
+  }
 
   /* Baseline: the same rows inserted raw into SQLite, plus one raw POST
    * of the same bytes (the server answers 413/400 quickly; the transfer is
