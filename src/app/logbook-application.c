@@ -8,6 +8,7 @@
 #include "logbook-application.h"
 #include "logbook-preferences-window.h"
 #include "logbook-window.h"
+#include "pcmbn-util.h"
 
 struct _LogbookApplication
 {
@@ -107,6 +108,72 @@ about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
                          NULL);
 }
 
+/**
+ * logbook_application_find_guide:
+ *
+ * The user guide in the interface's language: the installed copy, else the
+ * one built in the build tree (uninstalled runs).
+ *
+ * Returns: (transfer full) (nullable): the guide's path, %NULL when neither
+ *   exists
+ */
+char *
+logbook_application_find_guide (void)
+{
+  const char *lang = pcmbn_is_vietnamese () ? "vi" : "en";
+  const char *const langs[] = { lang, "en", NULL };
+
+  for (guint i = 0; langs[i]; i++)
+    {
+      g_autofree char *file = g_strconcat (langs[i], ".html", NULL);
+      g_autofree char *installed = g_build_filename (LOGBOOK_DATADIR, "pcmbn-logbook", "guide", file, NULL);
+      g_autofree char *built = g_build_filename (LOGBOOK_BUILDDIR, "docs", "guide", file, NULL);
+
+      if (g_file_test (installed, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&installed);
+      if (g_file_test (built, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&built);
+    }
+  return NULL;
+}
+
+static void
+help_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GtkWindow) parent = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_app_info_launch_default_for_uri_finish (result, &error) && parent)
+    {
+      GtkWidget *dialog = adw_message_dialog_new (parent, _("Cannot Open the Guide"), error->message);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+      gtk_window_present (GTK_WINDOW (dialog));
+    }
+}
+
+static void
+help_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  g_autofree char *path = logbook_application_find_guide ();
+  g_autofree char *uri = NULL;
+
+  if (path == NULL)
+    {
+      if (parent)
+        {
+          GtkWidget *dialog = adw_message_dialog_new (parent, _("The Guide Is Not Installed"),
+                                                      _("The user guide was not found on this computer. "
+                                                        "Reinstall the Logbook to get it."));
+          adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+          gtk_window_present (GTK_WINDOW (dialog));
+        }
+      return;
+    }
+  uri = g_filename_to_uri (path, NULL, NULL);
+  g_app_info_launch_default_for_uri_async (uri, NULL, NULL, help_done, parent ? g_object_ref (parent) : NULL);
+}
+
 static void
 logbook_application_startup (GApplication *app)
 {
@@ -114,7 +181,9 @@ logbook_application_startup (GApplication *app)
     { "quit", quit_action },
     { "preferences", preferences_action },
     { "about", about_action },
+    { "help", help_action },
   };
+  static const char *const help_accels[] = { "F1", NULL };
   static const char *const quit_accels[] = { "<Control>q", NULL };
   static const char *const prefs_accels[] = { "<Control>comma", NULL };
 
@@ -122,6 +191,7 @@ logbook_application_startup (GApplication *app)
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", prefs_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.help", help_accels);
   gtk_window_set_default_icon_name (APPLICATION_ID);
 }
 

@@ -11,5 +11,6 @@ G_DECLARE_FINAL_TYPE (LogbookApplication, logbook_application, LOGBOOK, APPLICAT
 
 LogbookApplication *logbook_application_new (void);
 LogbookContext *logbook_application_get_context (LogbookApplication *self);
+char *logbook_application_find_guide (void);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "logbook-context.h"
+#include "logbook-sync.h"
 #include "pcmbn-attachments.h"
 #include "pcmbn-report.h"
 #include "pcmbn-util.h"
@@ -20,6 +21,8 @@ struct _LogbookContext
 
   PcmbnStore *store;
   PcmbnStore *reference; /* the bundled org-unit list, for the first run */
+  GSettings *settings;   /* NULL when the schema is not installed */
+  LogbookSync *sync;     /* made when first asked for */
   gulong changed_id;
 };
 
@@ -31,6 +34,7 @@ enum
   PROP_INITIALIZED,
   PROP_HIDE_COUNSELLING,
   PROP_PROFILE,
+  PROP_SYNC_INTERVAL,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -47,7 +51,11 @@ logbook_context_dispose (GObject *object)
 {
   LogbookContext *self = LOGBOOK_CONTEXT (object);
 
+  g_clear_object (&self->sync);
   g_clear_signal_handler (&self->changed_id, self->store);
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
   g_clear_object (&self->store);
   g_clear_object (&self->reference);
   G_OBJECT_CLASS (logbook_context_parent_class)->dispose (object);
@@ -68,6 +76,9 @@ logbook_context_get_property (GObject *object, guint prop_id, GValue *value, GPa
       break;
     case PROP_PROFILE:
       g_value_take_string (value, logbook_context_dup_profile (self));
+      break;
+    case PROP_SYNC_INTERVAL:
+      g_value_set_uint (value, logbook_context_get_sync_interval (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -91,6 +102,9 @@ logbook_context_class_init (LogbookContextClass *klass)
   properties[PROP_PROFILE] = g_param_spec_string ("profile", NULL, NULL, NULL,
                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
                                                     | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_SYNC_INTERVAL] = g_param_spec_uint ("sync-interval", NULL, NULL, 0, 1440, 30,
+                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
+                                                        | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -112,6 +126,40 @@ on_store_changed (PcmbnStore *store, const char *kind, LogbookContext *self)
   g_signal_emit (self, signals[CHANGED], 0, kind);
 }
 
+/**
+ * logbook_settings_new:
+ *
+ * The app's GSettings, when its schema is installed (or compiled in the build
+ * tree, see main()). Without it the preferences fall back to the database,
+ * so that a missing schema never stops the Logbook.
+ *
+ * Returns: (transfer full) (nullable): the settings
+ */
+GSettings *
+logbook_settings_new (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+
+  if (source)
+    schema = g_settings_schema_source_lookup (source, APPLICATION_ID, TRUE);
+  if (schema == NULL)
+    {
+      g_debug ("The schema %s is not installed; the preferences stay in the database", APPLICATION_ID);
+      return NULL;
+    }
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+static void
+on_setting_changed (GSettings *settings, const char *key, LogbookContext *self)
+{
+  if (g_str_equal (key, "hide-counselling"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIDE_COUNSELLING]);
+  else if (g_str_equal (key, "sync-interval"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_INTERVAL]);
+}
+
 LogbookContext *
 logbook_context_new (PcmbnStore *store)
 {
@@ -119,7 +167,40 @@ logbook_context_new (PcmbnStore *store)
 
   self->store = g_object_ref (store);
   self->changed_id = g_signal_connect (store, "changed", G_CALLBACK (on_store_changed), self);
+  self->settings = logbook_settings_new ();
+  if (self->settings)
+    g_signal_connect (self->settings, "changed", G_CALLBACK (on_setting_changed), self);
   return self;
+}
+
+/**
+ * logbook_context_get_sync:
+ * @self: a context
+ *
+ * Made on first use, so that a window that is never shown (tests, the
+ * start-up benchmark) starts no network work.
+ *
+ * Returns: (transfer none): the logbook's sync with the district
+ */
+LogbookSync *
+logbook_context_get_sync (LogbookContext *self)
+{
+  if (self->sync == NULL)
+    self->sync = logbook_sync_new (self);
+  return self->sync;
+}
+
+/**
+ * logbook_context_get_settings:
+ * @self: a context
+ *
+ * Returns: (transfer none) (nullable): the app's settings, %NULL when the
+ *   schema is not installed
+ */
+GSettings *
+logbook_context_get_settings (LogbookContext *self)
+{
+  return self->settings;
 }
 
 LogbookContext *
@@ -218,6 +299,10 @@ logbook_context_set_profile (LogbookContext *self, const char *profile)
   if (g_strcmp0 (old, profile) == 0)
     return;
   set_meta (self, "profile", profile);
+  /* The profile belongs to the logbook (its database); the setting only
+   * remembers it, to suggest it on the next first run. */
+  if (self->settings)
+    g_settings_set_string (self->settings, "profile", profile);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROFILE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIDE_COUNSELLING]);
 }
@@ -227,9 +312,17 @@ logbook_context_set_profile (LogbookContext *self, const char *profile)
 gboolean
 logbook_context_get_hide_counselling (LogbookContext *self)
 {
-  g_autofree char *value = pcmbn_store_get_meta (self->store, "app.hide_counselling");
+  g_autofree char *value = NULL;
   g_autofree char *profile = NULL;
 
+  if (self->settings)
+    {
+      g_autoptr (GVariant) user = g_settings_get_user_value (self->settings, "hide-counselling");
+      if (user)
+        return g_variant_get_boolean (user);
+    }
+  else
+    value = pcmbn_store_get_meta (self->store, "app.hide_counselling");
   if (value)
     return g_str_equal (value, "yes");
   profile = logbook_context_dup_profile (self);
@@ -239,11 +332,18 @@ logbook_context_get_hide_counselling (LogbookContext *self)
 void
 logbook_context_set_hide_counselling (LogbookContext *self, gboolean hide)
 {
-  g_autofree char *value = pcmbn_store_get_meta (self->store, "app.hide_counselling");
   gboolean old = logbook_context_get_hide_counselling (self);
 
-  set_meta (self, "app.hide_counselling", hide ? "yes" : "no");
-  if (old != hide || value == NULL)
+  if (self->settings)
+    {
+      /* Written even when equal to the profile's default: it is a choice. */
+      g_signal_handlers_block_by_func (self->settings, on_setting_changed, self);
+      g_settings_set_boolean (self->settings, "hide-counselling", hide);
+      g_signal_handlers_unblock_by_func (self->settings, on_setting_changed, self);
+    }
+  else
+    set_meta (self, "app.hide_counselling", hide ? "yes" : "no");
+  if (old != hide)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIDE_COUNSELLING]);
 }
 
@@ -257,13 +357,60 @@ logbook_context_set_hide_counselling (LogbookContext *self, gboolean hide)
 char *
 logbook_context_dup_language (LogbookContext *self)
 {
-  return pcmbn_store_get_meta (self->store, "app.language");
+  g_autofree char *language = NULL;
+
+  if (self->settings == NULL)
+    return pcmbn_store_get_meta (self->store, "app.language");
+  language = g_settings_get_string (self->settings, "language");
+  return *language ? g_steal_pointer (&language) : NULL;
 }
 
 void
 logbook_context_set_language (LogbookContext *self, const char *language)
 {
-  set_meta (self, "app.language", language && *language ? language : NULL);
+  if (self->settings)
+    g_settings_set_string (self->settings, "language",
+                           g_strcmp0 (language, "vi") == 0 || g_strcmp0 (language, "en") == 0 ? language : "");
+  else
+    set_meta (self, "app.language", language && *language ? language : NULL);
+}
+
+/**
+ * logbook_context_get_sync_interval:
+ * @self: a context
+ *
+ * Returns: minutes between automatic syncs, 0 for none
+ */
+guint
+logbook_context_get_sync_interval (LogbookContext *self)
+{
+  g_autofree char *value = NULL;
+  guint64 minutes;
+
+  if (self->settings)
+    return g_settings_get_uint (self->settings, "sync-interval");
+  value = pcmbn_store_get_meta (self->store, "app.sync_interval");
+  if (value && g_ascii_string_to_unsigned (value, 10, 0, 1440, &minutes, NULL))
+    return minutes;
+  return 30;
+}
+
+void
+logbook_context_set_sync_interval (LogbookContext *self, guint minutes)
+{
+  g_autofree char *text = g_strdup_printf ("%u", MIN (minutes, 1440));
+
+  if (minutes == logbook_context_get_sync_interval (self))
+    return;
+  if (self->settings)
+    {
+      g_signal_handlers_block_by_func (self->settings, on_setting_changed, self);
+      g_settings_set_uint (self->settings, "sync-interval", MIN (minutes, 1440));
+      g_signal_handlers_unblock_by_func (self->settings, on_setting_changed, self);
+    }
+  else
+    set_meta (self, "app.sync_interval", text);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_INTERVAL]);
 }
 
 PcmbnRecordList *
@@ -462,12 +609,10 @@ static void
 report_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   LogbookContext *self = source;
-  int year = GPOINTER_TO_INT (task_data);
-  g_autofree char *from = g_strdup_printf ("%04d-01-01", year);
-  g_autofree char *to = g_strdup_printf ("%04d-12-31", year);
+  char **period = task_data;
   GError *error = NULL;
-  JsonNode *report = pcmbn_report_build (self->store, pcmbn_store_get_org_unit (self->store), from,
-                                         to, PCMBN_REPORT_DEFAULT, &error);
+  JsonNode *report = pcmbn_report_build (self->store, pcmbn_store_get_org_unit (self->store), period[0],
+                                         period[1], PCMBN_REPORT_DEFAULT, &error);
 
   if (report)
     g_task_return_pointer (task, report, (GDestroyNotify) json_node_unref);
@@ -493,9 +638,38 @@ logbook_context_report_async (LogbookContext *self,
                               GAsyncReadyCallback callback,
                               gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *from = g_strdup_printf ("%04d-01-01", year);
+  g_autofree char *to = g_strdup_printf ("%04d-12-31", year);
 
-  g_task_set_task_data (task, GINT_TO_POINTER (year), NULL);
+  logbook_context_report_range_async (self, from, to, cancellable, callback, user_data);
+}
+
+/**
+ * logbook_context_report_range_async:
+ * @self: a context
+ * @from: the first day, yyyy-mm-dd
+ * @to: the last day, yyyy-mm-dd
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * The commune's report for a period, built in a worker thread. Finish with
+ * logbook_context_report_finish().
+ */
+void
+logbook_context_report_range_async (LogbookContext *self,
+                                    const char *from,
+                                    const char *to,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  char **period = g_new0 (char *, 3);
+
+  period[0] = g_strdup (from);
+  period[1] = g_strdup (to);
+  g_task_set_task_data (task, period, (GDestroyNotify) g_strfreev);
   g_task_run_in_thread (task, report_thread);
 }
 

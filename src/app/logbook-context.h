@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 #define LOGBOOK_TYPE_CONTEXT (logbook_context_get_type ())
 G_DECLARE_FINAL_TYPE (LogbookContext, logbook_context, LOGBOOK, CONTEXT, GObject)
 
+typedef struct _LogbookSync LogbookSync;
+
 LogbookContext *logbook_context_new (PcmbnStore *store);
 LogbookContext *logbook_context_open (const char *path, GError **error);
 PcmbnStore *logbook_context_get_store (LogbookContext *self);
@@ -24,15 +26,27 @@ gboolean logbook_context_init_commune (LogbookContext *self,
                                        const char *profile,
                                        GError **error);
 
-/* Preferences, kept in the database so that they follow the logbook */
+/* Preferences: GSettings when its schema is installed, else the database;
+ * the profile is the logbook's and stays in its database. */
 char *logbook_context_dup_profile (LogbookContext *self);
 void logbook_context_set_profile (LogbookContext *self, const char *profile);
 gboolean logbook_context_get_hide_counselling (LogbookContext *self);
 void logbook_context_set_hide_counselling (LogbookContext *self, gboolean hide);
 char *logbook_context_dup_language (LogbookContext *self);
 void logbook_context_set_language (LogbookContext *self, const char *language);
+guint logbook_context_get_sync_interval (LogbookContext *self);
+void logbook_context_set_sync_interval (LogbookContext *self, guint minutes);
+GSettings *logbook_context_get_settings (LogbookContext *self);
+LogbookSync *logbook_context_get_sync (LogbookContext *self);
+GSettings *logbook_settings_new (void);
 
 /* Records */
+void logbook_context_report_range_async (LogbookContext *self,
+                                         const char *from,
+                                         const char *to,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
 PcmbnRecordList *logbook_context_new_list (LogbookContext *self, const char *kind);
 GPtrArray *logbook_context_list_models (LogbookContext *self);
 PcmbnRecord *logbook_context_get_record (LogbookContext *self, const char *uuid, GError **error);

@@ -6,9 +6,10 @@
 #include <glib/gi18n.h>
 
 #include "logbook-preferences-window.h"
+#include "logbook-sync.h"
 
-/* Settings that belong to this logbook, kept in its database: the language,
- * the profile, and whether Counselling shows on a shared computer. */
+/* The preferences: the language, the profile, whether Counselling shows on
+ * a shared computer, and the connection to the district server. */
 
 struct _LogbookPreferencesWindow
 {
@@ -18,6 +19,15 @@ struct _LogbookPreferencesWindow
   GtkWidget *language_row;
   GtkWidget *profile_row;
   GtkWidget *hide_switch;
+  GtkWidget *sync_page;
+  GtkWidget *server_row;
+  GtkWidget *code_row;
+  GtkWidget *connect_button;
+  GtkWidget *connect_spinner;
+  GtkLabel *connect_status;
+  GtkWidget *interval_spin;
+  GCancellable *cancellable;
+  gboolean connecting;
 };
 
 G_DEFINE_FINAL_TYPE (LogbookPreferencesWindow, logbook_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -53,8 +63,80 @@ on_hide (GtkSwitch *sw, GParamSpec *pspec, LogbookPreferencesWindow *self)
 }
 
 static void
+update_connection (LogbookPreferencesWindow *self)
+{
+  LogbookSync *sync = logbook_context_get_sync (self->context);
+  g_autofree char *server = logbook_sync_dup_server (sync);
+  g_autofree char *text = NULL;
+
+  if (self->connecting)
+    return;
+  if (logbook_sync_get_enrolled (sync))
+    {
+      text = g_strdup_printf (_("Connected to %s. Records are sent and received when you press the sync "
+                                "button, and by themselves while a network is available."),
+                              server ? server : "");
+      gtk_label_set_text (self->connect_status, text);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->connect_status), "error");
+      if (server && !*gtk_editable_get_text (GTK_EDITABLE (self->server_row)))
+        gtk_editable_set_text (GTK_EDITABLE (self->server_row), server);
+    }
+}
+
+static void
+enroll_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (LogbookPreferencesWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  self->connecting = FALSE;
+  if (self->context == NULL)
+    return;
+  gtk_widget_set_sensitive (self->connect_button, TRUE);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->connect_spinner), FALSE);
+  gtk_widget_set_visible (self->connect_spinner, FALSE);
+  if (!logbook_sync_enroll_finish (LOGBOOK_SYNC (source), result, &error))
+    {
+      gtk_label_set_text (self->connect_status, error->message);
+      gtk_widget_add_css_class (GTK_WIDGET (self->connect_status), "error");
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->code_row), "");
+  update_connection (self);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                    adw_toast_new (_("This logbook is connected to the district")));
+}
+
+static void
+on_connect (GtkButton *button, LogbookPreferencesWindow *self)
+{
+  if (self->connecting)
+    return;
+  self->connecting = TRUE;
+  gtk_widget_set_sensitive (self->connect_button, FALSE);
+  gtk_widget_set_visible (self->connect_spinner, TRUE);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->connect_spinner), TRUE);
+  gtk_label_set_text (self->connect_status, _("Connecting…"));
+  gtk_widget_remove_css_class (GTK_WIDGET (self->connect_status), "error");
+  logbook_sync_enroll_async (logbook_context_get_sync (self->context),
+                             gtk_editable_get_text (GTK_EDITABLE (self->server_row)),
+                             gtk_editable_get_text (GTK_EDITABLE (self->code_row)), self->cancellable,
+                             enroll_done, g_object_ref (self));
+}
+
+static void
+on_interval (GtkSpinButton *spin, LogbookPreferencesWindow *self)
+{
+  logbook_context_set_sync_interval (self->context, gtk_spin_button_get_value_as_int (spin));
+}
+
+static void
 logbook_preferences_window_dispose (GObject *object)
 {
+  LogbookPreferencesWindow *self = LOGBOOK_PREFERENCES_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   g_clear_object (&LOGBOOK_PREFERENCES_WINDOW (object)->context);
   G_OBJECT_CLASS (logbook_preferences_window_parent_class)->dispose (object);
 }
@@ -79,6 +161,112 @@ combo (const char *title, const char *const *labels)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (list));
   return row;
+}
+
+/* The district server: its address and the one-time code the district
+ * office gives, read over the phone if need be. */
+static void
+build_sync_page (LogbookPreferencesWindow *self)
+{
+  GtkWidget *page = adw_preferences_page_new ();
+  GtkWidget *server = adw_preferences_group_new ();
+  GtkWidget *auto_group = adw_preferences_group_new ();
+  GtkWidget *interval_row = adw_action_row_new ();
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+
+  self->cancellable = g_cancellable_new ();
+  self->sync_page = page;
+  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _("Sync"));
+  adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "emblem-synchronizing-symbolic");
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (server), _("District Server"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (server),
+                                         _("The district office gives the address of its server and a code "
+                                           "for this computer. The code works once, for 7 days."));
+  self->server_row = adw_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server_row), _("Server address"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->server_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Server address"), -1);
+  self->code_row = adw_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->code_row), _("Enrolment code"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->code_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Enrolment code"), -1);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->server_row);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->code_row);
+  g_signal_connect_swapped (self->code_row, "entry-activated", G_CALLBACK (on_connect), self);
+
+  self->connect_spinner = gtk_spinner_new ();
+  gtk_widget_set_visible (self->connect_spinner, FALSE);
+  self->connect_button = gtk_button_new_with_mnemonic (_("_Connect"));
+  gtk_widget_add_css_class (self->connect_button, "suggested-action");
+  g_signal_connect (self->connect_button, "clicked", G_CALLBACK (on_connect), self);
+  gtk_widget_set_halign (buttons, GTK_ALIGN_END);
+  gtk_widget_set_margin_top (buttons, 12);
+  gtk_box_append (GTK_BOX (buttons), self->connect_spinner);
+  gtk_box_append (GTK_BOX (buttons), self->connect_button);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), buttons);
+  self->connect_status = GTK_LABEL (gtk_label_new (_("Not connected to a district server yet.")));
+  gtk_label_set_wrap (self->connect_status, TRUE);
+  gtk_label_set_xalign (self->connect_status, 0);
+  gtk_widget_set_margin_top (GTK_WIDGET (self->connect_status), 12);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->connect_status), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Connection status"), -1);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), GTK_WIDGET (self->connect_status));
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (auto_group), _("Automatic Sync"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (interval_row), _("Minutes between syncs"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (interval_row), _("0 syncs only when you press the sync button"));
+  self->interval_spin = gtk_spin_button_new_with_range (0, 1440, 5);
+  gtk_widget_set_valign (self->interval_spin, GTK_ALIGN_CENTER);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->interval_spin), logbook_context_get_sync_interval (self->context));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->interval_spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Minutes between syncs"), -1);
+  g_signal_connect (self->interval_spin, "value-changed", G_CALLBACK (on_interval), self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (interval_row), self->interval_spin);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (interval_row), self->interval_spin);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (auto_group), interval_row);
+
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (server));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (auto_group));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (page));
+  update_connection (self);
+}
+
+/**
+ * logbook_preferences_window_show_sync:
+ * @self: the preferences
+ *
+ * Opens on the district server's page, with the focus on its address.
+ */
+void
+logbook_preferences_window_show_sync (LogbookPreferencesWindow *self)
+{
+  adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (self->sync_page));
+  gtk_widget_grab_focus (self->server_row);
+}
+
+/**
+ * logbook_preferences_window_get_widget:
+ * @self: the preferences
+ * @name: "server", "code", "connect", "status" or "interval"
+ *
+ * Returns: (transfer none) (nullable): that control, for tests
+ */
+GtkWidget *
+logbook_preferences_window_get_widget (LogbookPreferencesWindow *self, const char *name)
+{
+  if (g_strcmp0 (name, "server") == 0)
+    return self->server_row;
+  if (g_strcmp0 (name, "code") == 0)
+    return self->code_row;
+  if (g_strcmp0 (name, "connect") == 0)
+    return self->connect_button;
+  if (g_strcmp0 (name, "status") == 0)
+    return GTK_WIDGET (self->connect_status);
+  if (g_strcmp0 (name, "interval") == 0)
+    return self->interval_spin;
+  if (g_strcmp0 (name, "hide-counselling") == 0)
+    return self->hide_switch;
+  return NULL;
 }
 
 LogbookPreferencesWindow *
@@ -128,6 +316,7 @@ logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent)
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (general));
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (privacy));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (page));
+  build_sync_page (self);
 
   g_signal_connect (self->language_row, "notify::selected", G_CALLBACK (on_language), self);
   g_signal_connect (self->profile_row, "notify::selected", G_CALLBACK (on_profile), self);

@@ -1306,6 +1306,16 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
       title = g_strdup_printf ("%s: %s", pcmbn_kind_label (self->kind), headline);
       logbook_record_editor_set_data (self, pcmbn_record_get_data (record));
       gtk_widget_set_visible (self->delete_button, TRUE);
+      /* The server's reason, until the person corrects the record: saving
+       * sends it again. */
+      if (pcmbn_record_get_state (record) == PCMBN_STATE_REJECTED)
+        {
+          g_autofree char *text = g_strdup_printf (_("The district server refused this record: %s. Correct it and "
+                                                     "save; it is sent again at the next sync."),
+                                                   pcmbn_record_get_problem (record) ? pcmbn_record_get_problem (record)
+                                                                                     : _("no reason given"));
+          show_banner (self, text);
+        }
     }
   else
     {

@@ -50,6 +50,7 @@ G_DEFINE_FINAL_TYPE (LogbookRecordPage, logbook_record_page, ADW_TYPE_BIN)
 enum
 {
   SHOW_TOAST,
+  SHOW_CONFLICT,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -147,6 +148,10 @@ on_context_changed (LogbookContext *context, const char *kind, LogbookRecordPage
    * first). */
   if (self->list == NULL || (kind && g_strcmp0 (kind, self->kind->name) != 0))
     return;
+  /* The list announces only the rows on screen (minimal changes): the view
+   * keeps it, and its scroll position. */
+  if (gtk_column_view_get_model (self->column_view) != NULL)
+    return;
   detach_view (self);
   if (self->reattach_source == 0)
     self->reattach_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, reattach_cb, self, NULL);
@@ -174,6 +179,7 @@ ensure_list (LogbookRecordPage *self)
     return;
   self->list = logbook_context_new_list (self->context, self->kind->name);
   apply_filters (self);
+  pcmbn_record_list_set_minimal_changes (self->list, TRUE);
   g_signal_connect_object (self->list, "items-changed", G_CALLBACK (on_items_changed), self, 0);
   /* No selection model that remembers a row: GtkSingleSelection looks for
    * its selected item among all the rows a filter brings back, which reads
@@ -196,7 +202,6 @@ static void
 on_search_changed (GtkSearchEntry *entry, LogbookRecordPage *self)
 {
   ensure_list (self);
-  detach_view (self);
   pcmbn_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (entry)));
   attach_view (self);
   update_content (self);
@@ -224,7 +229,6 @@ on_range_changed (GtkEditable *editable, LogbookRecordPage *self)
   if (!from_ok || !to_ok)
     return;
   ensure_list (self);
-  detach_view (self);
   pcmbn_record_list_set_range (self->list, from, to);
   attach_view (self);
   update_content (self);
@@ -242,7 +246,6 @@ on_type_selected (GtkDropDown *dropdown, GParamSpec *pspec, LogbookRecordPage *s
   cat = pcmbn_catalogue_lookup (field->catalogue);
   if (self->list == NULL)
     return;
-  detach_view (self);
   pcmbn_record_list_set_type (self->list,
                               selected > 0 && selected <= cat->n_entries ? cat->entries[selected - 1].code : NULL);
   attach_view (self);
@@ -529,7 +532,12 @@ on_activate (GtkColumnView *view, guint position, LogbookRecordPage *self)
 {
   g_autoptr (PcmbnRecord) record = g_list_model_get_item (G_LIST_MODEL (self->list), position);
 
-  if (record)
+  if (record == NULL)
+    return;
+  /* Two versions wait for a choice: the conflicts page shows both. */
+  if (pcmbn_record_get_state (record) == PCMBN_STATE_CONFLICT)
+    g_signal_emit (self, signals[SHOW_CONFLICT], 0, pcmbn_record_get_uuid (record));
+  else
     logbook_record_page_open (self, record);
 }
 
@@ -616,6 +624,12 @@ logbook_record_page_class_init (LogbookRecordPageClass *klass)
    */
   signals[SHOW_TOAST] = g_signal_new ("show-toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                       NULL, NULL, NULL, G_TYPE_NONE, 1, ADW_TYPE_TOAST);
+  /**
+   * LogbookRecordPage::show-conflict:
+   * @uuid: a record in conflict, activated in the list
+   */
+  signals[SHOW_CONFLICT] = g_signal_new ("show-conflict", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/pcmbn/Logbook/ui/logbook-record-page.ui");

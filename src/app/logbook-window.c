@@ -5,7 +5,10 @@
 
 #include <glib/gi18n.h>
 
+#include "logbook-conflicts-page.h"
+#include "logbook-preferences-window.h"
 #include "logbook-reports-page.h"
+#include "logbook-sync.h"
 #include "logbook-window.h"
 
 /* The main window: a sidebar of sections and the section's page, in a
@@ -26,13 +29,15 @@ static const Section sections[] = {
   { "counselling", "chat-symbolic", N_("Counselling") },
   { "material", "x-office-document-symbolic", N_("Materials") },
   { "reports", "x-office-spreadsheet-symbolic", N_("Reports") },
+  /* Shown only while records are in conflict. */
+  { "conflicts", "dialog-warning-symbolic", N_("Conflicts") },
 };
 
 /* The profile decides the order: the officer's daily work first. */
 static const char *const culture_order[] = { "overview", "activity", "material", "training", "models",
-                                             "counselling", "reports", NULL };
+                                             "counselling", "reports", "conflicts", NULL };
 static const char *const womens_union_order[] = { "overview", "counselling", "models", "activity",
-                                                  "training", "material", "reports", NULL };
+                                                  "training", "material", "reports", "conflicts", NULL };
 
 struct _LogbookWindow
 {
@@ -48,8 +53,17 @@ struct _LogbookWindow
   GtkWidget *content;
   AdwWindowTitle *content_title;
   GtkStack *content_stack;
+  GtkWidget *sync_button;
+  GtkWidget *sync_spinner;
+  GtkWidget *sync_icon;
+  GtkLabel *sync_button_label;
+  GtkWidget *conflicts_button;
+  GtkLabel *conflicts_label;
 
   LogbookContext *context;
+  LogbookSync *sync;
+  LogbookConflictsPage *conflicts_page;
+  LogbookReportsPage *reports_page;
   LogbookOverviewPage *overview;
   GtkStack *models_stack;
   GHashTable *record_pages; /* kind → LogbookRecordPage */
@@ -94,24 +108,112 @@ on_page_toast (LogbookRecordPage *page, AdwToast *toast, LogbookWindow *self)
 }
 
 static void
+update_conflicts_row (LogbookWindow *self)
+{
+  gboolean show = (self->sync && logbook_sync_get_conflicts (self->sync) > 0)
+                  || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conflicts") == 0;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list)); row;
+       row = gtk_widget_get_next_sibling (row))
+    if (g_strcmp0 (gtk_widget_get_name (row), "conflicts") == 0)
+      gtk_widget_set_visible (row, show);
+}
+
+/* The header's sync button says where the logbook stands: synced, N
+ * waiting, offline, or that it failed (the reason in its tooltip and in the
+ * sidebar), with a spinner while it syncs. */
+static void
 update_sync_label (LogbookWindow *self)
 {
-  gint64 dirty = logbook_context_get_initialized (self->context) ? logbook_context_count_dirty (self->context) : 0;
-  g_autofree char *text = NULL;
+  LogbookSyncState state = self->sync ? logbook_sync_get_state (self->sync) : LOGBOOK_SYNC_NOT_CONNECTED;
+  gint64 waiting = self->sync ? logbook_sync_get_waiting (self->sync) : 0;
+  gint64 conflicts = self->sync ? logbook_sync_get_conflicts (self->sync) : 0;
+  gint64 rejected = self->sync ? logbook_sync_get_rejected (self->sync) : 0;
+  const char *message = self->sync ? logbook_sync_get_message (self->sync) : NULL;
+  g_autofree char *short_text = self->sync ? logbook_sync_describe (self->sync) : g_strdup (_("Not connected"));
+  g_autofree char *a11y = NULL;
+  g_autofree char *conflicts_text = NULL;
+  GString *text = g_string_new (NULL);
+  const char *icon = "emblem-synchronizing-symbolic";
 
-  if (dirty == 0)
-    text = g_strdup (_("Everything is synced"));
+  if (waiting == 0)
+    g_string_append (text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _("Not connected to a district server")
+                                                               : _("Everything is synced"));
   else
-    text = g_strdup_printf (g_dngettext (NULL, "%" G_GINT64_FORMAT " record waiting to sync",
-                                         "%" G_GINT64_FORMAT " records waiting to sync", dirty),
-                            dirty);
-  gtk_label_set_text (self->sync_label, text);
+    g_string_append_printf (text,
+                            g_dngettext (NULL, "%" G_GINT64_FORMAT " record waiting to sync",
+                                         "%" G_GINT64_FORMAT " records waiting to sync", waiting),
+                            waiting);
+  if (rejected > 0)
+    {
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text,
+                              g_dngettext (NULL, "%" G_GINT64_FORMAT " record refused by the district: open it to correct it",
+                                           "%" G_GINT64_FORMAT " records refused by the district: open them to correct them",
+                                           rejected),
+                              rejected);
+    }
+  if (message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR))
+    {
+      g_string_append_c (text, '\n');
+      g_string_append (text, message);
+    }
+  gtk_label_set_text (self->sync_label, text->str);
+  g_string_free (text, TRUE);
+
+  switch (state)
+    {
+    case LOGBOOK_SYNC_SYNCED:
+      icon = "emblem-ok-symbolic";
+      break;
+    case LOGBOOK_SYNC_OFFLINE:
+      icon = "network-offline-symbolic";
+      break;
+    case LOGBOOK_SYNC_ERROR:
+      icon = "dialog-error-symbolic";
+      break;
+    case LOGBOOK_SYNC_NOT_CONNECTED:
+      icon = "network-server-symbolic";
+      break;
+    default:
+      break;
+    }
+  gtk_label_set_text (self->sync_button_label, short_text);
+  gtk_image_set_from_icon_name (GTK_IMAGE (self->sync_icon), icon);
+  gtk_widget_set_visible (self->sync_icon, state != LOGBOOK_SYNC_RUNNING);
+  gtk_widget_set_visible (self->sync_spinner, state == LOGBOOK_SYNC_RUNNING);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->sync_spinner), state == LOGBOOK_SYNC_RUNNING);
+  if (state == LOGBOOK_SYNC_ERROR)
+    gtk_widget_add_css_class (self->sync_button, "error");
+  else
+    gtk_widget_remove_css_class (self->sync_button, "error");
+  gtk_widget_set_tooltip_text (self->sync_button,
+                               message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR) ? message
+                               : state == LOGBOOK_SYNC_NOT_CONNECTED ? _("Connect to a district server")
+                                                                     : _("Sync now"));
+  a11y = g_strdup_printf (_("Sync: %s"), short_text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sync_button), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+
+  conflicts_text = g_strdup_printf (g_dngettext (NULL, "%" G_GINT64_FORMAT " conflict",
+                                                 "%" G_GINT64_FORMAT " conflicts", conflicts),
+                                    conflicts);
+  gtk_label_set_text (self->conflicts_label, conflicts_text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->conflicts_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  conflicts_text, -1);
+  gtk_widget_set_visible (self->conflicts_button, conflicts > 0);
+  update_conflicts_row (self);
+}
+
+static void
+on_sync_notify (LogbookSync *sync, GParamSpec *pspec, LogbookWindow *self)
+{
+  update_sync_label (self);
 }
 
 static void
 on_context_changed (LogbookContext *context, const char *kind, LogbookWindow *self)
 {
-  update_sync_label (self);
+  /* The counts come back from the sync object, counted in a thread. */
 }
 
 const char *
@@ -139,6 +241,7 @@ logbook_window_show_section (LogbookWindow *self, const char *name)
         self->rebuilding = FALSE;
       }
   adw_leaflet_set_visible_child (self->leaflet, self->content);
+  update_conflicts_row (self);
 }
 
 static void
@@ -184,6 +287,8 @@ rebuild_sidebar (LogbookWindow *self)
       gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, _(section->label), -1);
       if (g_str_equal (section->name, "counselling") && hide_counselling)
         gtk_widget_set_visible (row, FALSE);
+      if (g_str_equal (section->name, "conflicts"))
+        gtk_widget_set_visible (row, self->sync && logbook_sync_get_conflicts (self->sync) > 0);
       gtk_list_box_append (self->sidebar_list, row);
     }
   self->rebuilding = FALSE;
@@ -199,12 +304,27 @@ on_prefs_changed (LogbookContext *context, GParamSpec *pspec, LogbookWindow *sel
     rebuild_sidebar (self);
 }
 
+static void
+on_conflict_resolved (LogbookConflictsPage *page, const char *uuid, const char *message, LogbookWindow *self)
+{
+  g_autoptr (AdwToast) toast = adw_toast_new (message);
+  logbook_window_add_toast (self, toast);
+}
+
+static void
+on_show_conflict (LogbookRecordPage *page, const char *uuid, LogbookWindow *self)
+{
+  logbook_conflicts_page_select (self->conflicts_page, uuid);
+  logbook_window_show_section (self, "conflicts");
+}
+
 static GtkWidget *
 add_record_page (LogbookWindow *self, const char *kind)
 {
   LogbookRecordPage *page = logbook_record_page_new (self->context, kind);
 
   g_signal_connect (page, "show-toast", G_CALLBACK (on_page_toast), self);
+  g_signal_connect (page, "show-conflict", G_CALLBACK (on_show_conflict), self);
   g_hash_table_insert (self->record_pages, g_strdup (kind), page);
   return GTK_WIDGET (page);
 }
@@ -237,12 +357,24 @@ build_pages (LogbookWindow *self)
 
   gtk_stack_add_named (self->content_stack, add_record_page (self, "counselling"), "counselling");
   gtk_stack_add_named (self->content_stack, add_record_page (self, "material"), "material");
-  gtk_stack_add_named (self->content_stack, GTK_WIDGET (logbook_reports_page_new (self->context)), "reports");
+  self->reports_page = logbook_reports_page_new (self->context);
+  g_signal_connect (self->reports_page, "show-toast", G_CALLBACK (on_page_toast), self);
+  gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->reports_page), "reports");
+  self->conflicts_page = logbook_conflicts_page_new (self->context);
+  g_signal_connect (self->conflicts_page, "resolved", G_CALLBACK (on_conflict_resolved), self);
+  gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->conflicts_page), "conflicts");
 }
 
 static void
 start_counting (LogbookWindow *self)
 {
+  /* The sync starts with the window on screen, never before its first
+   * frame. */
+  if (self->sync == NULL)
+    {
+      self->sync = g_object_ref (logbook_context_get_sync (self->context));
+      g_signal_connect (self->sync, "notify", G_CALLBACK (on_sync_notify), self);
+    }
   update_sync_label (self);
   logbook_overview_page_refresh (self->overview);
 }
@@ -361,6 +493,33 @@ save_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+connect_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+  LogbookPreferencesWindow *prefs = logbook_preferences_window_new (self->context, GTK_WINDOW (self));
+
+  logbook_preferences_window_show_sync (prefs);
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+static void
+sync_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+
+  if (self->sync == NULL || !logbook_sync_get_enrolled (self->sync))
+    connect_action (widget, name, param);
+  else
+    logbook_sync_now (self->sync);
+}
+
+static void
+conflicts_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  logbook_window_show_section (LOGBOOK_WINDOW (widget), "conflicts");
+}
+
+static void
 back_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   LogbookWindow *self = LOGBOOK_WINDOW (widget);
@@ -374,6 +533,9 @@ logbook_window_dispose (GObject *object)
 
   if (self->context)
     g_signal_handlers_disconnect_by_data (self->context, self);
+  if (self->sync)
+    g_signal_handlers_disconnect_by_data (self->sync, self);
+  g_clear_object (&self->sync);
   g_clear_object (&self->context);
   g_clear_object (&self->last_toast);
   g_clear_pointer (&self->record_pages, g_hash_table_unref);
@@ -398,11 +560,20 @@ logbook_window_class_init (LogbookWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LogbookWindow, content);
   gtk_widget_class_bind_template_child (widget_class, LogbookWindow, content_title);
   gtk_widget_class_bind_template_child (widget_class, LogbookWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, LogbookWindow, sync_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookWindow, sync_spinner);
+  gtk_widget_class_bind_template_child (widget_class, LogbookWindow, sync_icon);
+  gtk_widget_class_bind_template_child (widget_class, LogbookWindow, sync_button_label);
+  gtk_widget_class_bind_template_child (widget_class, LogbookWindow, conflicts_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookWindow, conflicts_label);
 
   gtk_widget_class_install_action (widget_class, "win.new", NULL, new_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
+  gtk_widget_class_install_action (widget_class, "win.sync", NULL, sync_action);
+  gtk_widget_class_install_action (widget_class, "win.conflicts", NULL, conflicts_action);
+  gtk_widget_class_install_action (widget_class, "win.connect", NULL, connect_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save", NULL);
@@ -416,12 +587,108 @@ logbook_window_init (LogbookWindow *self)
   g_signal_connect (self->sidebar_list, "row-activated", G_CALLBACK (on_row_activated), self);
 }
 
+/* The window's size comes back as the person left it. */
+static void
+restore_state (LogbookWindow *self)
+{
+  GSettings *settings = logbook_context_get_settings (self->context);
+
+  if (settings == NULL)
+    return;
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (settings, "window-width"),
+                               g_settings_get_int (settings, "window-height"));
+  if (g_settings_get_boolean (settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
+static gboolean
+on_close_request (LogbookWindow *self, gpointer unused)
+{
+  GSettings *settings = logbook_context_get_settings (self->context);
+  int width, height;
+
+  if (settings == NULL)
+    return FALSE;
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_delay (settings);
+  if (width >= 360 && height >= 294)
+    {
+      g_settings_set_int (settings, "window-width", width);
+      g_settings_set_int (settings, "window-height", height);
+    }
+  g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_settings_apply (settings);
+  return FALSE;
+}
+
+/**
+ * logbook_window_get_sync_button:
+ * @self: a window
+ *
+ * Returns: (transfer none): the header's sync button
+ */
+GtkWidget *
+logbook_window_get_sync_button (LogbookWindow *self)
+{
+  return self->sync_button;
+}
+
+/**
+ * logbook_window_get_sync_text:
+ * @self: a window
+ *
+ * Returns: (transfer none): what the sync button says
+ */
+const char *
+logbook_window_get_sync_text (LogbookWindow *self)
+{
+  return gtk_label_get_text (self->sync_button_label);
+}
+
+/**
+ * logbook_window_get_conflicts_button:
+ * @self: a window
+ *
+ * Returns: (transfer none): the header's button to the conflicts
+ */
+GtkWidget *
+logbook_window_get_conflicts_button (LogbookWindow *self)
+{
+  return self->conflicts_button;
+}
+
+LogbookConflictsPage *
+logbook_window_get_conflicts_page (LogbookWindow *self)
+{
+  return self->conflicts_page;
+}
+
+LogbookReportsPage *
+logbook_window_get_reports_page (LogbookWindow *self)
+{
+  return self->reports_page;
+}
+
+/**
+ * logbook_window_get_sync:
+ * @self: a window
+ *
+ * Returns: (transfer none) (nullable): the sync, once the window is shown
+ */
+LogbookSync *
+logbook_window_get_sync (LogbookWindow *self)
+{
+  return self->sync;
+}
+
 LogbookWindow *
 logbook_window_new (GtkApplication *app, LogbookContext *context)
 {
   LogbookWindow *self = g_object_new (LOGBOOK_TYPE_WINDOW, "application", app, NULL);
 
   self->context = g_object_ref (context);
+  restore_state (self);
+  g_signal_connect (self, "close-request", G_CALLBACK (on_close_request), NULL);
   g_signal_connect (context, "changed", G_CALLBACK (on_context_changed), self);
   g_signal_connect (context, "notify::profile", G_CALLBACK (on_prefs_changed), self);
   g_signal_connect (context, "notify::hide-counselling", G_CALLBACK (on_prefs_changed), self);

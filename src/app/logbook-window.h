@@ -2,10 +2,13 @@
 #pragma once
 
 #include <adwaita.h>
+#include "logbook-conflicts-page.h"
 #include "logbook-context.h"
 #include "logbook-first-run.h"
 #include "logbook-overview-page.h"
 #include "logbook-record-page.h"
+#include "logbook-reports-page.h"
+#include "logbook-sync.h"
 
 G_BEGIN_DECLS
 
@@ -22,5 +25,11 @@ LogbookOverviewPage *logbook_window_get_overview (LogbookWindow *self);
 void logbook_window_add_toast (LogbookWindow *self, AdwToast *toast);
 AdwToast *logbook_window_get_last_toast (LogbookWindow *self);
 gboolean logbook_window_section_visible (LogbookWindow *self, const char *name);
+GtkWidget *logbook_window_get_sync_button (LogbookWindow *self);
+const char *logbook_window_get_sync_text (LogbookWindow *self);
+GtkWidget *logbook_window_get_conflicts_button (LogbookWindow *self);
+LogbookConflictsPage *logbook_window_get_conflicts_page (LogbookWindow *self);
+LogbookReportsPage *logbook_window_get_reports_page (LogbookWindow *self);
+LogbookSync *logbook_window_get_sync (LogbookWindow *self);
 
 G_END_DECLS

@@ -130,7 +130,7 @@ pcmbn_demo_make (const char *kind, GRand *rand, gint64 first_day, gint64 last_da
       else if (!g_str_equal (type, "loudspeaker_broadcast"))
         {
           json_object_set_string_member (o, "location", PICK (rand, villages));
-          set_breakdown (o, rand, g_rand_int_range (rand, 15, 250));
+          set_breakdown (o, rand, g_rand_int_range (rand, 12, 90));
         }
       else
         json_object_set_string_member (o, "location", "Hệ thống loa truyền thanh cơ sở");
@@ -266,7 +266,7 @@ pcmbn_demo_fill (PcmbnStore *store,
       if (!pcmbn_store_init_commune (store, PCMBN_DEMO_ORG_UNIT, NULL, "culture", error))
         return FALSE;
       /* A key area with a known population, so that every indicator shows. */
-      if (!pcmbn_store_set_unit_facts (store, PCMBN_DEMO_ORG_UNIT, 1, 6500, error))
+      if (!pcmbn_store_set_unit_facts (store, PCMBN_DEMO_ORG_UNIT, 1, 16500, error))
         return FALSE;
     }
   if (!pcmbn_store_begin (store, error))

@@ -27,6 +27,7 @@ void pcmbn_record_list_set_range (PcmbnRecordList *self, const char *from, const
 void pcmbn_record_list_set_type (PcmbnRecordList *self, const char *type_code);
 void pcmbn_record_list_set_sort (PcmbnRecordList *self, PcmbnSort sort);
 void pcmbn_record_list_refresh (PcmbnRecordList *self);
+void pcmbn_record_list_set_minimal_changes (PcmbnRecordList *self, gboolean minimal);
 guint pcmbn_record_list_get_cached_pages (PcmbnRecordList *self);
 
 G_END_DECLS

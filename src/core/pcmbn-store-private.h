@@ -20,6 +20,7 @@ void pcmbn_store_unlock (PcmbnStore *self);
 PcmbnRecord *pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int first_column);
 void pcmbn_store_emit_changed (PcmbnStore *self, const char *kind);
 gboolean pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error);
+sqlite3_stmt *pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error);
 void pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what);
 gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);
 int pcmbn_store_db_version (sqlite3 *db);

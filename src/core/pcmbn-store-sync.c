@@ -22,7 +22,7 @@ pcmbn_outbox_item_free (PcmbnOutboxItem *item)
   if (item == NULL)
     return;
   g_free (item->uuid);
-  g_clear_pointer (&item->record, json_node_unref);
+  g_free (item->record);
   g_free (item);
 }
 
@@ -60,19 +60,21 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
                          GError **error)
 {
   g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_outbox_item_free);
-  sqlite3 *db = pcmbn_store_get_db (self);
+  g_autoptr (GString) out = g_string_new (NULL);
   sqlite3_stmt *stmt;
   gsize total = 0;
 
   pcmbn_store_lock (self);
-  if (sqlite3_prepare_v2 (db,
-                          "SELECT id, uuid, kind, org_unit, data, version, deleted, modified_at,"
-                          " local_rev FROM records WHERE dirty = 1 AND state NOT IN ('conflict',"
-                          " 'rejected', 'draft') AND id > ?1 ORDER BY id LIMIT ?2",
-                          -1, &stmt, NULL)
-      != SQLITE_OK)
+  stmt = pcmbn_store_prepare_cached (self,
+                                     "SELECT id, uuid, kind, org_unit, data, version, deleted,"
+                                     " modified_at, local_rev FROM records WHERE dirty = 1 AND state"
+                                     " NOT IN ('conflict', 'rejected', 'draft') AND id > ?1"
+                                     /* a damaged row must not hold up the others */
+                                     " AND json_valid (data) ORDER BY id LIMIT ?2",
+                                     error);
+  if (stmt == NULL)
     {
-      pcmbn_store_set_sqlite_error (error, db, _("reading the records to send"));
+      g_prefix_error (error, "%s: ", _("reading the records to send"));
       pcmbn_store_unlock (self);
       return NULL;
     }
@@ -81,34 +83,59 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       const PcmbnKind *kind = pcmbn_schema_kind ((const char *) sqlite3_column_text (stmt, 2));
-      g_autoptr (JsonObject) data = parse_object ((const char *) sqlite3_column_text (stmt, 4));
-      g_autoptr (JsonObject) sent = NULL;
+      const char *data_text = (const char *) sqlite3_column_text (stmt, 4);
+      g_autofree char *stripped_text = NULL;
       PcmbnOutboxItem *item;
-      gsize size = sqlite3_column_bytes (stmt, 4) + 200;
 
-      if (kind == NULL || data == NULL)
+      if (kind == NULL || data_text == NULL || *data_text != '{')
         continue;
-      if (items->len > 0 && total + size > max_bytes)
+      /* The data column is the canonical JSON already: it goes out as it
+       * is, and is parsed only when a field must stay on this device. */
+      if (!with_sensitive && pcmbn_wire_kind_has_sensitive (kind))
+        {
+          g_autoptr (JsonObject) data = parse_object (data_text);
+          g_autoptr (JsonObject) sent = NULL;
+          if (data == NULL)
+            continue;
+          sent = pcmbn_wire_strip_sensitive (kind, data, NULL);
+          stripped_text = pcmbn_wire_object_to_string (sent);
+          data_text = stripped_text;
+        }
+      g_string_truncate (out, 0);
+      g_string_append (out, "{\"uuid\":");
+      pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (stmt, 1));
+      g_string_append (out, ",\"kind\":");
+      pcmbn_wire_append_string (out, kind->name);
+      g_string_append (out, ",\"org_unit\":");
+      pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (stmt, 3));
+      g_string_append_printf (out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s",
+                              (gint64) sqlite3_column_int64 (stmt, 5),
+                              sqlite3_column_int (stmt, 6) ? "true" : "false");
+      if (sqlite3_column_type (stmt, 7) != SQLITE_NULL)
+        {
+          g_string_append (out, ",\"modified_at\":");
+          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (stmt, 7));
+        }
+      g_string_append (out, ",\"data\":");
+      g_string_append (out, data_text);
+      g_string_append_c (out, '}');
+      if (items->len > 0 && total + out->len > max_bytes)
         break;
-      total += size;
-      sent = with_sensitive ? json_object_ref (data) : pcmbn_wire_strip_sensitive (kind, data, NULL);
+      total += out->len;
       item = g_new0 (PcmbnOutboxItem, 1);
       item->id = sqlite3_column_int64 (stmt, 0);
       item->uuid = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
       item->local_rev = sqlite3_column_int64 (stmt, 8);
-      item->size = size;
-      item->record = pcmbn_wire_record_json (item->uuid, kind->name,
-                                             (const char *) sqlite3_column_text (stmt, 3),
-                                             sqlite3_column_int64 (stmt, 5),
-                                             sqlite3_column_int (stmt, 6),
-                                             (const char *) sqlite3_column_text (stmt, 7), sent, -1);
+      item->size = out->len;
+      item->record = g_strndup (out->str, out->len);
       g_ptr_array_add (items, item);
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   pcmbn_store_unlock (self);
   return g_steal_pointer (&items);
 }
 
+/* Once per record of an answer: a cached statement. */
 static gboolean
 run_update (PcmbnStore *self, const char *sql, const char *uuid, gint64 a, gint64 b, const char *text, GError **error)
 {
@@ -117,7 +144,12 @@ run_update (PcmbnStore *self, const char *sql, const char *uuid, gint64 a, gint6
   gboolean ok;
 
   pcmbn_store_lock (self);
-  sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+  stmt = pcmbn_store_prepare_cached (self, sql, error);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (self);
+      return FALSE;
+    }
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, a);
   sqlite3_bind_int64 (stmt, 3, b);
@@ -125,7 +157,7 @@ run_update (PcmbnStore *self, const char *sql, const char *uuid, gint64 a, gint6
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
     pcmbn_store_set_sqlite_error (error, db, _("saving the answer of the district server"));
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   pcmbn_store_unlock (self);
   return ok;
 }
@@ -239,7 +271,6 @@ keep_local_sensitive (const PcmbnKind *kind, JsonObject *incoming, JsonObject *l
 PcmbnPullResult
 pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **error)
 {
-  sqlite3 *db = pcmbn_store_get_db (self);
   const char *uuid = pcmbn_wire_get_string (record, "uuid");
   const char *kind_name = pcmbn_wire_get_string (record, "kind");
   const char *org_unit = pcmbn_wire_get_string (record, "org_unit");
@@ -264,10 +295,16 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
     return PCMBN_PULL_SKIPPED;
 
   pcmbn_store_lock (self);
-  sqlite3_prepare_v2 (db,
-                      "SELECT version, dirty, state, data, json_extract(server_data, '$.version')"
-                      " FROM records WHERE uuid = ?",
-                      -1, &stmt, NULL);
+  stmt = pcmbn_store_prepare_cached (self,
+                                     "SELECT version, dirty, state, data,"
+                                     " json_extract(server_data, '$.version') FROM records WHERE"
+                                     " uuid = ?",
+                                     error);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (self);
+      return PCMBN_PULL_SKIPPED;
+    }
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -275,10 +312,12 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
       local_version = sqlite3_column_int64 (stmt, 0);
       local_dirty = sqlite3_column_int (stmt, 1);
       local_state = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      local_data = parse_object ((const char *) sqlite3_column_text (stmt, 3));
+      /* Only the fields that never leave the device are read from it. */
+      if (pcmbn_wire_kind_has_sensitive (kind))
+        local_data = parse_object ((const char *) sqlite3_column_text (stmt, 3));
       conflict_version = sqlite3_column_int64 (stmt, 4);
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
 
   if (exists && local_version >= version)
     goto out;

@@ -14,8 +14,8 @@ typedef struct
   gint64 id;        /* row id: the outbox is read in this order */
   char *uuid;
   gint64 local_rev; /* the revision sent; a later edit keeps the record dirty */
-  JsonNode *record; /* the RECORD to send */
-  gsize size;       /* its approximate size in bytes */
+  char *record;     /* the RECORD to send, as JSON text */
+  gsize size;       /* its size in bytes */
 } PcmbnOutboxItem;
 
 typedef enum

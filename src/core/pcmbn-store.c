@@ -34,6 +34,7 @@ struct _PcmbnStore
   sqlite3_stmt *codes_delete_stmt;
   sqlite3_stmt *codes_insert_stmt;
   sqlite3_stmt *resolve_stmt;
+  GHashTable *stmt_cache; /* SQL text → sqlite3_stmt, see pcmbn_store_prepare_cached() */
   int in_transaction;
   gboolean doomed; /* an inner part failed: the outermost commit rolls back */
 };
@@ -71,6 +72,7 @@ pcmbn_store_finalize (GObject *object)
   g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
   g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
   g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
   g_clear_pointer (&self->db, sqlite3_close);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_rec_mutex_clear (&self->lock);
@@ -176,8 +178,8 @@ pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what)
 
   if (code == SQLITE_FULL)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("The disk is full: %s could not be saved. Free some space and try again; "
-                   "nothing was changed."),
+                 _("The disk is full: %s failed. Free some space and try again; nothing was "
+                   "changed."),
                  what);
   else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
@@ -1154,6 +1156,50 @@ prepare_cached (PcmbnStore *self, sqlite3_stmt **stmt, const char *sql, GError *
   return TRUE;
 }
 
+static void
+finalize_stmt (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+/**
+ * pcmbn_store_prepare_cached:
+ * @self: a store; the caller holds its lock
+ * @sql: one SQL statement
+ * @error: return location for an error
+ *
+ * The statement for @sql on this store's connection, prepared once and then
+ * kept: hot paths (a push of a thousand records, a pull page) run the same
+ * few statements per record, and parsing them again each time cost more
+ * than running them. The statement comes reset with its bindings cleared.
+ * The caller resets it again once done (sqlite3_reset()), so that it holds
+ * no read snapshot between requests, and never finalizes it.
+ *
+ * Returns: (transfer none) (nullable): the statement
+ */
+sqlite3_stmt *
+pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (self->stmt_cache == NULL)
+    self->stmt_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  stmt = g_hash_table_lookup (self->stmt_cache, sql);
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, "preparing");
+      return NULL;
+    }
+  g_hash_table_insert (self->stmt_cache, g_strdup (sql), stmt);
+  return stmt;
+}
+
 /* Binds the schema columns of @kind's fields that @data sets, starting at
  * @first; the statement's bindings were cleared, so every other column is
  * NULL. Only the kind's own fields are visited: this is the hot path of bulk
@@ -1262,7 +1308,10 @@ build_insert_sql (void)
                                " rtitle, search");
   for (guint i = 0; i < n_columns; i++)
     g_string_append_printf (sql, ", f_%s", columns[i]->name);
-  g_string_append (sql, ") VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13");
+  /* modified_at is the parameter after the columns' (NULL: created_at). */
+  g_string_append_printf (sql, ") VALUES (?1, ?2, ?3, ?4, coalesce (?%u, ?4), ?5, ?6, ?7, 1, ?8, ?9,"
+                               " ?10, ?11, ?12, ?13",
+                          14 + n_columns);
   for (guint i = 0; i < n_columns; i++)
     g_string_append_printf (sql, ", ?%u", 14 + i);
   g_string_append (sql, ")");
@@ -1326,14 +1375,20 @@ resolve_ref (const char *uuid, const char *kind, gpointer user_data)
 }
 
 /* Writes a new record whose data is already valid, for @org_unit (the
- * store's own commune when %NULL). Caller holds the lock. */
-gboolean
-pcmbn_store_insert_valid (PcmbnStore *self,
-                          const PcmbnKind *kind,
-                          const char *uuid,
-                          const char *org_unit,
-                          JsonObject *data,
-                          GError **error)
+ * store's own commune when %NULL): a local record (dirty), or one as the
+ * district server holds it (@synced), in one write. Caller holds
+ * the lock. */
+static gboolean
+insert_row (PcmbnStore *self,
+            const PcmbnKind *kind,
+            const char *uuid,
+            const char *org_unit,
+            JsonObject *data,
+            gint64 version,
+            gboolean synced,
+            gboolean deleted,
+            const char *modified_at,
+            GError **error)
 {
   g_autofree char *now = pcmbn_now_utc ();
   g_autofree char *sql = NULL;
@@ -1349,10 +1404,12 @@ pcmbn_store_insert_valid (PcmbnStore *self,
   sqlite3_bind_text (self->insert_stmt, 3, org_unit ? org_unit : self->org_unit, -1,
                      SQLITE_TRANSIENT);
   sqlite3_bind_text (self->insert_stmt, 4, now, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (self->insert_stmt, 5, 0);
-  sqlite3_bind_text (self->insert_stmt, 6, "dirty", -1, SQLITE_STATIC);
-  sqlite3_bind_int (self->insert_stmt, 7, 1);
-  sqlite3_bind_int (self->insert_stmt, 8, 0);
+  sqlite3_bind_int64 (self->insert_stmt, 5, version);
+  sqlite3_bind_text (self->insert_stmt, 6, synced ? "synced" : "dirty", -1, SQLITE_STATIC);
+  sqlite3_bind_int (self->insert_stmt, 7, synced ? 0 : 1);
+  sqlite3_bind_int (self->insert_stmt, 8, deleted ? 1 : 0);
+  if (modified_at)
+    sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
   bind_derived (self->insert_stmt, 9, kind, data, data_to_json (data));
   bind_field_columns (self->insert_stmt, 14, kind, data);
   if (sqlite3_step (self->insert_stmt) != SQLITE_DONE)
@@ -1367,6 +1424,17 @@ pcmbn_store_insert_valid (PcmbnStore *self,
     }
   sqlite3_reset (self->insert_stmt);
   return write_codes (self, sqlite3_last_insert_rowid (self->db), TRUE, kind, data, error);
+}
+
+gboolean
+pcmbn_store_insert_valid (PcmbnStore *self,
+                          const PcmbnKind *kind,
+                          const char *uuid,
+                          const char *org_unit,
+                          JsonObject *data,
+                          GError **error)
+{
+  return insert_row (self, kind, uuid, org_unit, data, 0, FALSE, FALSE, NULL, error);
 }
 
 static gboolean
@@ -1434,31 +1502,30 @@ pcmbn_store_write_row (PcmbnStore *self,
   sqlite3_int64 id = 0;
   gboolean ok;
 
-  sqlite3_prepare_v2 (self->db, "SELECT id FROM records WHERE uuid = ?", -1, &stmt, NULL);
+  /* Cached statements: the sync applies thousands of rows in a row. */
+  stmt = pcmbn_store_prepare_cached (self, "SELECT id FROM records WHERE uuid = ?", error);
+  if (stmt == NULL)
+    return FALSE;
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     id = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  if (id != 0)
-    ok = update_valid (self, id, kind, data, error);
-  else
+  sqlite3_reset (stmt);
+  if (id == 0)
     {
-      ok = insert_valid (self, kind, uuid, data, error);
-      id = sqlite3_last_insert_rowid (self->db);
-      /* insert_valid() wrote the code rows last; find the record's own id. */
-      sqlite3_prepare_v2 (self->db, "SELECT id FROM records WHERE uuid = ?", -1, &stmt, NULL);
-      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        id = sqlite3_column_int64 (stmt, 0);
-      sqlite3_finalize (stmt);
+      /* A new row is written once, bookkeeping included (a server push or
+       * a fresh pull writes thousands of them). */
+      return insert_row (self, kind, uuid, org_unit, data, version, TRUE, deleted,
+                         modified_at ? modified_at : now, error);
     }
-  if (!ok)
+  if (!update_valid (self, id, kind, data, error))
     return FALSE;
-  sqlite3_prepare_v2 (self->db,
-                      "UPDATE records SET kind = ?2, org_unit = ?3, version = ?4, deleted = ?5,"
-                      " modified_at = ?6, state = 'synced', dirty = 0, problem = NULL,"
-                      " server_data = NULL WHERE id = ?1",
-                      -1, &stmt, NULL);
+  stmt = pcmbn_store_prepare_cached (self,
+                                     "UPDATE records SET kind = ?2, org_unit = ?3, version = ?4,"
+                                     " deleted = ?5, modified_at = ?6, state = 'synced', dirty = 0,"
+                                     " problem = NULL, server_data = NULL WHERE id = ?1",
+                                     error);
+  if (stmt == NULL)
+    return FALSE;
   sqlite3_bind_int64 (stmt, 1, id);
   sqlite3_bind_text (stmt, 2, kind->name, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, org_unit, -1, SQLITE_TRANSIENT);
@@ -1468,7 +1535,7 @@ pcmbn_store_write_row (PcmbnStore *self,
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
     pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   return ok;
 }
 

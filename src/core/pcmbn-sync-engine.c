@@ -20,7 +20,7 @@
  * resumes where this one stopped. The network and the database work run in
  * the calling thread (the _async variants use a worker thread). */
 
-#define PUSH_BATCH 500
+#define PUSH_BATCH 1000
 #define PUSH_MAX_BYTES (4 * 1024 * 1024)
 #define PULL_LIMIT 500
 #define GZIP_THRESHOLD 1024
@@ -584,22 +584,29 @@ fail:
 static gboolean
 push_batch (PcmbnSyncEngine *self, Http *h, GPtrArray *items, gboolean *cut, PcmbnSyncStats *stats, GError **error)
 {
-  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
-  JsonObject *envelope = json_object_new ();
-  JsonArray *records = json_array_sized_new (items->len);
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GBytes) reply = NULL;
   g_autoptr (JsonObject) answer = NULL;
   JsonArray *results;
-  char *text;
+  GString *text;
+  gsize size = 16;
   guint status;
 
+  /* The records are JSON text already (the outbox writes them): joined,
+   * never parsed or serialized again. */
   for (guint i = 0; i < items->len; i++)
-    json_array_add_element (records, json_node_ref (((PcmbnOutboxItem *) items->pdata[i])->record));
-  json_object_set_array_member (envelope, "records", records);
-  json_node_take_object (root, envelope);
-  text = json_to_string (root, FALSE);
-  body = g_bytes_new_take (text, strlen (text));
+    size += ((PcmbnOutboxItem *) items->pdata[i])->size + 1;
+  text = g_string_sized_new (size);
+  g_string_append (text, "{\"records\":[");
+  for (guint i = 0; i < items->len; i++)
+    {
+      PcmbnOutboxItem *item = items->pdata[i];
+      if (i > 0)
+        g_string_append_c (text, ',');
+      g_string_append_len (text, item->record, item->size);
+    }
+  g_string_append (text, "]}");
+  body = g_string_free_to_bytes (text);
 
   status = http_send (h, "POST", "/api/v1/sync/push", body, &reply, error);
   if (status == 0)

@@ -5,8 +5,8 @@
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "pcmbn-random.h"
 #include "pcmbn-util.h"
 #include "pcmbn-wire.h"
 
@@ -387,22 +387,60 @@ pcmbn_wire_error_body (const char *code, const char *message)
 }
 
 /**
+ * pcmbn_wire_kind_has_sensitive:
+ * @kind: a kind of record
+ *
+ * Returns: whether @kind has a field that never leaves the device
+ */
+gboolean
+pcmbn_wire_kind_has_sensitive (const PcmbnKind *kind)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if (kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * pcmbn_wire_has_sensitive:
+ * @kind: the record's kind
+ * @data: its fields
+ *
+ * Returns: whether @data holds a field that never leaves the device
+ */
+gboolean
+pcmbn_wire_has_sensitive (const PcmbnKind *kind, JsonObject *data)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if ((kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+        && json_object_has_member (data, kind->fields[f].name))
+      return TRUE;
+  return FALSE;
+}
+
+/**
  * pcmbn_wire_strip_sensitive:
  * @kind: the record's kind
  * @data: its fields
  * @stripped: (out) (optional): whether a field was removed
  *
- * Returns: (transfer full): a copy of @data without the fields that never
- *   leave the device (counselling case notes)
+ * Returns: (transfer full): @data without the fields that never leave the
+ *   device (counselling case notes): a new object when one was removed,
+ *   else @data itself with a new reference (most records have none, and a
+ *   push of thousands should not copy them all)
  */
 JsonObject *
 pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *stripped)
 {
-  JsonObject *out = json_object_new ();
-  g_autoptr (GList) members = json_object_get_members (data);
+  JsonObject *out;
+  g_autoptr (GList) members = NULL;
 
   if (stripped)
     *stripped = FALSE;
+  if (!pcmbn_wire_has_sensitive (kind, data))
+    return json_object_ref (data);
+  out = json_object_new ();
+  members = json_object_get_members (data);
   for (GList *l = members; l; l = l->next)
     {
       const PcmbnField *field = pcmbn_kind_field (kind, l->data);
@@ -418,11 +456,26 @@ pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *s
 }
 
 /**
- * pcmbn_wire_edit_hash:
+ * pcmbn_wire_object_to_string:
+ * @object: a JSON object
+ *
+ * Returns: (transfer full): @object as compact JSON text, the form the
+ *   store keeps in its `data` column
+ */
+char *
+pcmbn_wire_object_to_string (JsonObject *object)
+{
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  return json_to_string (node, FALSE);
+}
+
+/**
+ * pcmbn_wire_edit_hash_text:
  * @kind: the record's kind
  * @base_version: the version the edit started from
  * @deleted: whether the edit deletes
- * @data: the normalized fields
+ * @data_text: the normalized fields as compact JSON text
  *
  * Two pushes of the same edit (a retry after a lost answer) have the same
  * hash, so that the server answers the second with the first's version.
@@ -430,14 +483,72 @@ pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *s
  * Returns: (transfer full): a hex digest
  */
 char *
+pcmbn_wire_edit_hash_text (const PcmbnKind *kind, gint64 base_version, gboolean deleted, const char *data_text)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  char head[64];
+  int n = g_snprintf (head, sizeof head, "\n%" G_GINT64_FORMAT "\n%d\n", base_version, deleted ? 1 : 0);
+
+  g_checksum_update (sum, (const guchar *) kind->name, strlen (kind->name));
+  g_checksum_update (sum, (const guchar *) head, n);
+  g_checksum_update (sum, (const guchar *) data_text, strlen (data_text));
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+/**
+ * pcmbn_wire_edit_hash:
+ * @kind: the record's kind
+ * @base_version: the version the edit started from
+ * @deleted: whether the edit deletes
+ * @data: the normalized fields
+ *
+ * Returns: (transfer full): pcmbn_wire_edit_hash_text() of @data's text
+ */
+char *
 pcmbn_wire_edit_hash (const PcmbnKind *kind, gint64 base_version, gboolean deleted, JsonObject *data)
 {
-  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), data);
-  g_autofree char *json = json_to_string (node, FALSE);
-  g_autofree char *text = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%d\n%s", kind->name,
-                                          base_version, deleted ? 1 : 0, json);
+  g_autofree char *json = pcmbn_wire_object_to_string (data);
 
-  return pcmbn_sha256_hex ((const guint8 *) text, strlen (text));
+  return pcmbn_wire_edit_hash_text (kind, base_version, deleted, json);
+}
+
+/**
+ * pcmbn_wire_append_string:
+ * @out: a string being built
+ * @text: (nullable): UTF-8 text; %NULL writes `null`
+ *
+ * Appends @text as a JSON string literal, for answers written straight
+ * into a buffer instead of through a tree of nodes.
+ */
+void
+pcmbn_wire_append_string (GString *out, const char *text)
+{
+  const char *run;
+
+  if (text == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_string_append_c (out, '"');
+  run = text;
+  for (const char *p = text; *p; p++)
+    {
+      guchar c = *p;
+      if (c != '"' && c != '\\' && c >= 0x20)
+        continue;
+      g_string_append_len (out, run, p - run);
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, c);
+        }
+      else
+        g_string_append_printf (out, "\\u%04x", c);
+      run = p + 1;
+    }
+  g_string_append (out, run);
+  g_string_append_c (out, '"');
 }
 
 /**
@@ -483,9 +594,9 @@ pcmbn_wire_record_json (const char *uuid,
 /**
  * pcmbn_wire_random_token:
  * @out: a buffer of 2 × @n_bytes + 1 characters
- * @n_bytes: how many random bytes
+ * @n_bytes: how many random bytes, at most 64
  *
- * Fills @out with @n_bytes from the kernel's random source, in hex.
+ * Fills @out with @n_bytes from the system's random source, in hex.
  *
  * Returns: %TRUE on success
  */
@@ -493,16 +604,10 @@ gboolean
 pcmbn_wire_random_token (char *out, gsize n_bytes)
 {
   guint8 buf[64];
-  gsize got = 0;
 
   g_return_val_if_fail (n_bytes <= sizeof buf, FALSE);
-  while (got < n_bytes)
-    {
-      ssize_t n = getrandom (buf + got, n_bytes - got, 0);
-      if (n <= 0)
-        return FALSE;
-      got += n;
-    }
+  if (!pcmbn_random_bytes (buf, n_bytes))
+    return FALSE;
   for (gsize i = 0; i < n_bytes; i++)
     g_snprintf (out + 2 * i, 3, "%02x", buf[i]);
   return TRUE;

@@ -50,9 +50,17 @@ GPtrArray *pcmbn_wire_parse_push (const char *body, gsize len, GError **error);
 GBytes *pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error);
 GBytes *pcmbn_wire_gzip (const void *data, gsize len);
 char *pcmbn_wire_error_body (const char *code, const char *message);
+gboolean pcmbn_wire_kind_has_sensitive (const PcmbnKind *kind);
+gboolean pcmbn_wire_has_sensitive (const PcmbnKind *kind, JsonObject *data);
 JsonObject *pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *stripped);
 char *pcmbn_wire_edit_hash (const PcmbnKind *kind, gint64 base_version, gboolean deleted, JsonObject *data);
+char *pcmbn_wire_edit_hash_text (const PcmbnKind *kind,
+                                 gint64 base_version,
+                                 gboolean deleted,
+                                 const char *data_text);
 char *pcmbn_wire_to_string (JsonNode *node);
+char *pcmbn_wire_object_to_string (JsonObject *object);
+void pcmbn_wire_append_string (GString *out, const char *text);
 JsonNode *pcmbn_wire_record_json (const char *uuid,
                                   const char *kind,
                                   const char *org_unit,

@@ -5,10 +5,12 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pcmbn-district-db.h"
+#include "pcmbn-district-report.h"
 #include "pcmbn-district-server.h"
 #include "pcmbn-report.h"
 #include "pcmbn-store.h"
@@ -215,48 +217,59 @@ verb_staff_token (GHashTable *opts, GError **error)
   return 0;
 }
 
+/* Writes the whole file or nothing: a partial report must never look like
+ * a finished one. Without -o (or with -o -), the bytes go to stdout. */
+static gboolean
+write_output (const char *path, GBytes *bytes, GError **error)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  if (path == NULL || g_str_equal (path, "-"))
+    {
+      if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                       _("o: cannot write the report to the standard output"));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (!g_file_set_contents (path, data, len, error))
+    {
+      g_prefix_error (error, _("o: "));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 verb_report (GHashTable *opts, GError **error)
 {
   g_autoptr (PcmbnStore) store = NULL;
-  g_autofree char *from = NULL, *to = NULL, *code = NULL, *text = NULL;
-  g_autoptr (JsonNode) report = NULL;
-  const char *format = opt (opts, "format");
+  g_autoptr (GBytes) bytes = NULL;
+  const char *format_name = opt (opts, "format") ? opt (opts, "format") : "json";
+  PcmbnReportFormat format;
+  g_autofree char *from = NULL, *to = NULL;
 
-  if (!require (opts, "format", "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]", error))
-    return -1;
-  if (!g_str_equal (format, "json"))
+  if (!pcmbn_report_format_from_string (format_name, &format))
     {
-      if (g_str_equal (format, "csv") || g_str_equal (format, "pdf") || g_str_equal (format, "xlsx"))
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                     _("format: %s reports of the district are not available yet in this version; "
-                       "use --format json"),
-                     format);
-      else
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                     _("format: must be json, csv, pdf or xlsx"));
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _("format: must be json, csv, pdf or xlsx"));
       return -1;
     }
+  /* The period first: a wrong date is a usage error even without a database. */
   if (!pcmbn_report_parse_period (opt (opts, "year"), opt (opts, "from"), opt (opts, "to"), &from,
                                   &to, error))
     return -1;
   store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
   if (store == NULL)
     return -1;
-  code = pcmbn_district_get_code (store);
-  report = pcmbn_report_build (store, code, from, to, PCMBN_REPORT_SUPPRESS_SMALL, error);
-  if (report == NULL)
+  bytes = pcmbn_district_report_export (store, opt (opts, "year"), opt (opts, "from"),
+                                        opt (opts, "to"), format, NULL, error);
+  if (bytes == NULL)
     return -1;
-  text = json_to_string (report, TRUE);
-  if (opt (opts, "o") && !g_str_equal (opt (opts, "o"), "-"))
-    {
-      g_autofree char *with_newline = g_strconcat (text, "\n", NULL);
-      if (!g_file_set_contents (opt (opts, "o"), with_newline, -1, error))
-        return -1;
-      return 0;
-    }
-  puts (text);
-  return 0;
+  return write_output (opt (opts, "o"), bytes, error) ? 0 : 1;
 }
 
 /* ---- serve ---------------------------------------------------------------- */
@@ -277,6 +290,22 @@ terminate_cb (gpointer user_data)
   g_printerr ("%s\n", _("Stopping: finishing the requests under way…"));
   pcmbn_district_server_stop (server, G_CALLBACK (drained_cb), NULL);
   return G_SOURCE_CONTINUE;
+}
+
+/* The district office reads Vietnamese: a service started with no language
+ * at all (a bare systemd environment) serves the dashboard in Vietnamese.
+ * Any LANGUAGE, LC_ALL, LC_MESSAGES or LANG given wins. gettext ignores
+ * LANGUAGE under the plain C locale, hence C.UTF-8. */
+static void
+default_to_vietnamese (void)
+{
+  static const char *const vars[] = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (vars); i++)
+    if (g_getenv (vars[i]) && *g_getenv (vars[i]))
+      return;
+  if (setlocale (LC_ALL, "C.UTF-8") != NULL)
+    g_setenv ("LANGUAGE", "vi", TRUE);
 }
 
 static int
@@ -327,6 +356,7 @@ verb_serve (GHashTable *opts, GError **error)
           return -1;
         }
     }
+  default_to_vietnamese ();
   server = pcmbn_district_server_new (opt (opts, "db"), cert, error);
   if (server == NULL)
     return -1;

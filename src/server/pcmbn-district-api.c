@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pcmbn-district-api.h"
+#include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-db.h"
 #include "pcmbn-report.h"
 #include "pcmbn-store-private.h"
@@ -30,6 +31,9 @@ pcmbn_district_request_free (PcmbnDistrictRequest *request)
   g_free (request->content_type);
   g_clear_pointer (&request->body, g_bytes_unref);
   g_free (request->remote);
+  g_free (request->cookie);
+  g_free (request->origin);
+  g_free (request->host);
   g_free (request);
 }
 
@@ -42,6 +46,7 @@ pcmbn_district_reply_free (PcmbnDistrictReply *reply)
   g_clear_pointer (&reply->body, g_bytes_unref);
   g_free (reply->allow);
   g_free (reply->error_code);
+  g_clear_pointer (&reply->headers, g_ptr_array_unref);
   g_free (reply);
 }
 
@@ -97,26 +102,6 @@ reply_gerror (GError *error)
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static void
-append_json_string (GString *out, const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = text ? text : ""; *p; p++)
-    {
-      guchar c = *p;
-      if (c == '"' || c == '\\')
-        {
-          g_string_append_c (out, '\\');
-          g_string_append_c (out, c);
-        }
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
-      else
-        g_string_append_c (out, c);
-    }
-  g_string_append_c (out, '"');
-}
-
 typedef struct
 {
   char *id;
@@ -152,8 +137,9 @@ staff_token_known (sqlite3 *db, const char *hash, char **name)
   sqlite3_stmt *stmt;
   gboolean found = FALSE;
 
-  sqlite3_prepare_v2 (db, "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-                      -1, &stmt, NULL);
+  if (sqlite3_prepare_v2 (db, "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return FALSE;
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -181,17 +167,23 @@ auth_device (PcmbnStore *store, PcmbnDistrictRequest *req, Device *device)
                           "Enrol the device with “pcmbn enroll” first."));
   hash = pcmbn_district_hash_secret (token);
   pcmbn_store_lock (store);
-  sqlite3_prepare_v2 (db, "SELECT id, org_unit, revoked_at FROM devices WHERE token_hash = ?", -1,
-                      &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
+  /* Read at every request, never remembered: a revocation made by the
+   * admin verb in another process takes effect at once. */
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "SELECT id, org_unit, revoked_at FROM devices WHERE token_hash = ?",
+                                     NULL);
+  if (stmt)
     {
-      found = TRUE;
-      device->id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-      device->org_unit = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      revoked = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
+      sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          found = TRUE;
+          device->id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+          device->org_unit = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+          revoked = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
+        }
+      sqlite3_reset (stmt);
     }
-  sqlite3_finalize (stmt);
   if (!found && staff_token_known (db, hash, NULL))
     {
       pcmbn_store_unlock (store);
@@ -292,23 +284,31 @@ json_body (PcmbnDistrictRequest *req, gsize limit, PcmbnDistrictReply **reply)
 static void
 touch_sync (PcmbnStore *store, const char *org_unit, const char *device_id)
 {
-  sqlite3 *db = pcmbn_store_get_db (store);
   g_autofree char *now = pcmbn_now_utc ();
   sqlite3_stmt *stmt;
 
-  sqlite3_prepare_v2 (db,
-                      "INSERT INTO commune_sync (org_unit, last_sync) VALUES (?1, ?2) ON CONFLICT"
-                      " (org_unit) DO UPDATE SET last_sync = excluded.last_sync",
-                      -1, &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
-  sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  sqlite3_prepare_v2 (db, "UPDATE devices SET last_seen = ?2 WHERE id = ?1", -1, &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
-  sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  pcmbn_store_lock (store);
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "INSERT INTO commune_sync (org_unit, last_sync) VALUES (?1, ?2)"
+                                     " ON CONFLICT (org_unit) DO UPDATE SET last_sync ="
+                                     " excluded.last_sync",
+                                     NULL);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
+  stmt = pcmbn_store_prepare_cached (store, "UPDATE devices SET last_seen = ?2 WHERE id = ?1", NULL);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
+      sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+    }
+  pcmbn_store_unlock (store);
 }
 
 static JsonObject *
@@ -483,6 +483,12 @@ api_enroll (PcmbnStore *store, PcmbnDistrictRequest *req)
 
 /* ---- push ----------------------------------------------------------------- */
 
+/* A push runs the same few statements for each of up to 1,000 records: they
+ * come from the connection's statement cache (pcmbn_store_prepare_cached()),
+ * each record's data is serialized once, and the answer is written straight
+ * into one buffer. Every cached statement is reset right after use, so that
+ * none keeps a read snapshot open between requests. */
+
 typedef struct
 {
   PcmbnStore *store;
@@ -501,53 +507,67 @@ resolve_ref (const char *uuid, const char *kind, gpointer user_data)
 
   if (pending)
     return json_object_ref (pending);
-  sqlite3_prepare_v2 (pcmbn_store_get_db (r->store),
-                      "SELECT data FROM records WHERE uuid = ? AND kind = ? AND org_unit = ? AND"
-                      " deleted = 0",
-                      -1, &stmt, NULL);
+  stmt = pcmbn_store_prepare_cached (r->store,
+                                     "SELECT data FROM records WHERE uuid = ? AND kind = ? AND"
+                                     " org_unit = ? AND deleted = 0",
+                                     NULL);
+  if (stmt == NULL)
+    return NULL;
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, r->org_unit, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     found = parse_object_text ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   return found;
 }
 
-static JsonNode *
-result_rejected (const char *uuid, const char *code, const char *field, const char *message)
+static void
+result_rejected (GString *out, const char *uuid, const char *code, const char *field, const char *message)
 {
-  JsonObject *o = json_object_new ();
-  JsonObject *e = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  if (uuid)
-    json_object_set_string_member (o, "uuid", uuid);
-  else
-    json_object_set_null_member (o, "uuid");
-  json_object_set_string_member (o, "status", "rejected");
-  json_object_set_string_member (e, "code", code);
-  json_object_set_string_member (e, "message", message);
-  if (field)
-    json_object_set_string_member (e, "field", field);
-  else
-    json_object_set_null_member (e, "field");
-  json_object_set_object_member (o, "error", e);
-  json_node_take_object (node, o);
-  return node;
+  g_string_append (out, "{\"uuid\":");
+  pcmbn_wire_append_string (out, uuid);
+  g_string_append (out, ",\"status\":\"rejected\",\"error\":{\"code\":");
+  pcmbn_wire_append_string (out, code);
+  g_string_append (out, ",\"message\":");
+  pcmbn_wire_append_string (out, message);
+  g_string_append (out, ",\"field\":");
+  pcmbn_wire_append_string (out, field);
+  g_string_append (out, "}}");
 }
 
-static JsonNode *
-result_accepted (const char *uuid, gint64 version)
+static void
+result_accepted (GString *out, const char *uuid, gint64 version)
 {
-  JsonObject *o = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  g_string_append (out, "{\"uuid\":");
+  pcmbn_wire_append_string (out, uuid);
+  g_string_append_printf (out, ",\"status\":\"accepted\",\"version\":%" G_GINT64_FORMAT "}", version);
+}
 
-  json_object_set_string_member (o, "uuid", uuid);
-  json_object_set_string_member (o, "status", "accepted");
-  json_object_set_int_member (o, "version", version);
-  json_node_take_object (node, o);
-  return node;
+/* A RECORD with its "version", as the server holds it; @data_text is the
+ * canonical JSON the server wrote itself, so it goes out as it is. */
+static void
+append_record (GString *out,
+               const char *uuid,
+               const char *kind,
+               const char *org_unit,
+               gint64 version,
+               gboolean deleted,
+               const char *modified_at,
+               const char *data_text)
+{
+  g_string_append (out, "{\"uuid\":");
+  pcmbn_wire_append_string (out, uuid);
+  g_string_append (out, ",\"kind\":");
+  pcmbn_wire_append_string (out, kind);
+  g_string_append (out, ",\"org_unit\":");
+  pcmbn_wire_append_string (out, org_unit);
+  g_string_append_printf (out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s,\"modified_at\":",
+                          version, deleted ? "true" : "false");
+  pcmbn_wire_append_string (out, modified_at);
+  g_string_append (out, ",\"data\":");
+  g_string_append (out, data_text && *data_text ? data_text : "{}");
+  g_string_append_printf (out, ",\"version\":%" G_GINT64_FORMAT "}", version);
 }
 
 typedef struct
@@ -556,7 +576,6 @@ typedef struct
   char *kind;
   char *org_unit;
   char *data_text;
-  JsonObject *data;
   gint64 version;
   gboolean deleted;
   char *modified_at;
@@ -568,20 +587,20 @@ server_row_clear (ServerRow *row)
   g_free (row->kind);
   g_free (row->org_unit);
   g_free (row->data_text);
-  g_clear_pointer (&row->data, json_object_unref);
   g_free (row->modified_at);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ServerRow, server_row_clear)
 
-static void
-load_row (sqlite3 *db, const char *uuid, ServerRow *row)
+static gboolean
+load_row (PcmbnStore *store, const char *uuid, ServerRow *row, GError **error)
 {
-  sqlite3_stmt *stmt;
+  sqlite3_stmt *stmt = pcmbn_store_prepare_cached (store,
+                                                   "SELECT kind, org_unit, data, version, deleted,"
+                                                   " modified_at FROM records WHERE uuid = ?",
+                                                   error);
 
-  sqlite3_prepare_v2 (db,
-                      "SELECT kind, org_unit, data, version, deleted, modified_at FROM records"
-                      " WHERE uuid = ?",
-                      -1, &stmt, NULL);
+  if (stmt == NULL)
+    return FALSE;
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -592,83 +611,99 @@ load_row (sqlite3 *db, const char *uuid, ServerRow *row)
       row->version = sqlite3_column_int64 (stmt, 3);
       row->deleted = sqlite3_column_int (stmt, 4);
       row->modified_at = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
-      row->data = parse_object_text (row->data_text);
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
+  return TRUE;
 }
 
 static gint64
-version_of_edit (sqlite3 *db, const char *uuid, const char *hash)
+version_of_edit (PcmbnStore *store, const char *uuid, const char *hash)
 {
-  sqlite3_stmt *stmt;
+  sqlite3_stmt *stmt = pcmbn_store_prepare_cached (store,
+                                                   "SELECT version FROM record_versions WHERE uuid = ?"
+                                                   " AND edit_hash = ? ORDER BY version DESC LIMIT 1",
+                                                   NULL);
   gint64 version = 0;
 
-  sqlite3_prepare_v2 (db, "SELECT version FROM record_versions WHERE uuid = ? AND edit_hash = ?"
-                          " ORDER BY version DESC LIMIT 1",
-                      -1, &stmt, NULL);
+  if (stmt == NULL)
+    return 0;
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, hash, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     version = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   return version;
 }
 
 static gboolean
-record_change (sqlite3 *db, const char *uuid, const char *org_unit, gint64 version,
-               const char *hash, const char *device_id, GError **error)
+step_cached (PcmbnStore *store, sqlite3_stmt *stmt)
 {
-  g_autofree char *now = pcmbn_now_utc ();
-  sqlite3_stmt *stmt;
-  gboolean ok;
+  gboolean ok = stmt != NULL && sqlite3_step (stmt) == SQLITE_DONE;
 
-  sqlite3_prepare_v2 (db,
-                      "INSERT OR REPLACE INTO record_versions (uuid, version, edit_hash, device_id,"
-                      " at) VALUES (?, ?, ?, ?, ?)",
-                      -1, &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 2, version);
-  sqlite3_bind_text (stmt, 3, hash, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 4, device_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
-  sqlite3_finalize (stmt);
-  if (ok)
-    {
-      sqlite3_prepare_v2 (db, "DELETE FROM changes WHERE record_uuid = ?", -1, &stmt, NULL);
-      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
-      ok = sqlite3_step (stmt) == SQLITE_DONE;
-      sqlite3_finalize (stmt);
-    }
-  if (ok)
-    {
-      sqlite3_prepare_v2 (db, "INSERT INTO changes (org_unit, record_uuid) VALUES (?, ?)", -1, &stmt,
-                          NULL);
-      sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 2, uuid, -1, SQLITE_TRANSIENT);
-      ok = sqlite3_step (stmt) == SQLITE_DONE;
-      sqlite3_finalize (stmt);
-    }
-  if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("saving the record"));
+  if (stmt)
+    sqlite3_reset (stmt);
   return ok;
 }
 
-static char *
-object_text (JsonObject *o)
+static gboolean
+record_change (PcmbnStore *store, const char *uuid, const char *org_unit, gint64 version,
+               const char *hash, const char *device_id, const char *now, GError **error)
 {
-  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), o);
-  return json_to_string (node, FALSE);
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "INSERT OR REPLACE INTO record_versions (uuid, version,"
+                                     " edit_hash, device_id, at) VALUES (?, ?, ?, ?, ?)",
+                                     error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, version);
+      sqlite3_bind_text (stmt, 3, hash, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 4, device_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
+    }
+  ok = step_cached (store, stmt);
+  if (ok)
+    {
+      /* One row per record in the change sequence, at its latest change. */
+      stmt = pcmbn_store_prepare_cached (store, "DELETE FROM changes WHERE record_uuid = ?", error);
+      if (stmt)
+        sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      ok = step_cached (store, stmt);
+    }
+  if (ok)
+    {
+      stmt = pcmbn_store_prepare_cached (store,
+                                         "INSERT INTO changes (org_unit, record_uuid) VALUES (?, ?)",
+                                         error);
+      if (stmt)
+        {
+          sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 2, uuid, -1, SQLITE_TRANSIENT);
+        }
+      ok = step_cached (store, stmt);
+    }
+  if (!ok && (error == NULL || *error == NULL))
+    pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _("saving the record"));
+  return ok;
 }
 
-/* One record of a push; returns its RESULT, or NULL with @error set when the
- * database failed (the whole push is then rolled back). */
-static JsonNode *
-push_one (PcmbnStore *store, Device *device, PcmbnWireRecord *r, gboolean keep_sensitive,
-          Resolve *resolve, GError **error)
+typedef struct
 {
-  sqlite3 *db = pcmbn_store_get_db (store);
-  g_auto (ServerRow) row = { 0 };
+  PcmbnStore *store;
+  Device *device;
+  gboolean keep_sensitive;
+  Resolve *resolve;
+  const char *now;
+} Push;
+
+/* One record of a push: appends its RESULT to @out; FALSE with @error set
+ * when the database failed (the whole push is then rolled back). */
+static gboolean
+push_one (Push *p, PcmbnWireRecord *r, ServerRow *row, GString *out, GError **error)
+{
   g_autoptr (JsonObject) input = NULL;
   g_autoptr (JsonObject) data = NULL;
   g_autoptr (GPtrArray) errors = NULL;
@@ -676,62 +711,74 @@ push_one (PcmbnStore *store, Device *device, PcmbnWireRecord *r, gboolean keep_s
   gint64 version, known;
 
   if (r->error_code)
-    return result_rejected (r->uuid, r->error_code, r->error_field, r->error_message);
-  load_row (db, r->uuid, &row);
-  if (row.exists && g_strcmp0 (row.kind, r->kind->name) != 0)
+    {
+      result_rejected (out, r->uuid, r->error_code, r->error_field, r->error_message);
+      return TRUE;
+    }
+  if (row->exists && g_strcmp0 (row->kind, r->kind->name) != 0)
     {
       g_autofree char *message = g_strdup_printf (_("the record %s is a %s record on the server"),
-                                                  r->uuid, row.kind);
-      return result_rejected (r->uuid, "kind_mismatch", "kind", message);
+                                                  r->uuid, row->kind);
+      result_rejected (out, r->uuid, "kind_mismatch", "kind", message);
+      return TRUE;
     }
-  input = keep_sensitive ? json_object_ref (r->data) : pcmbn_wire_strip_sensitive (r->kind, r->data, NULL);
-  if (r->deleted && row.exists && row.data)
-    data = json_object_ref (row.data); /* a tombstone keeps the last content */
-  else
-    {
-      errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
-      data = pcmbn_schema_normalize (r->kind, input, NULL, errors);
-      if (!r->deleted)
-        pcmbn_schema_validate (r->kind, data, resolve_ref, resolve, errors);
-      if (errors->len > 0)
-        {
-          PcmbnFieldError *first = errors->pdata[0];
-          g_autofree char *all = pcmbn_field_errors_to_string (errors);
-          return result_rejected (r->uuid, "invalid", first->field, all);
-        }
-    }
-  hash = pcmbn_wire_edit_hash (r->kind, r->base_version, r->deleted, data);
-  known = version_of_edit (db, r->uuid, hash);
-  if (known > 0)
-    return result_accepted (r->uuid, known); /* a retry: already here */
-  data_text = object_text (data);
-  if (row.exists && row.deleted == r->deleted && g_strcmp0 (row.data_text, data_text) == 0)
-    return result_accepted (r->uuid, row.version); /* the server has exactly this */
-  if (row.exists && r->base_version != row.version)
-    {
-      JsonObject *o = json_object_new ();
-      JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-      json_object_set_string_member (o, "uuid", r->uuid);
-      json_object_set_string_member (o, "status", "conflict");
-      json_object_set_member (o, "server",
-                              pcmbn_wire_record_json (r->uuid, row.kind, row.org_unit, row.version,
-                                                      row.deleted, row.modified_at,
-                                                      row.data ? row.data : data, row.version));
-      json_node_take_object (node, o);
-      return node;
-    }
-  version = row.exists ? row.version + 1 : 1;
-  if (!pcmbn_store_write_row (store, r->kind, r->uuid, device->org_unit, data, version, r->deleted,
-                              r->modified_at, error)
-      || !record_change (db, r->uuid, device->org_unit, version, hash, device->id, error))
-    return NULL;
-  pcmbn_district_audit (store, device->actor,
-                        r->deleted ? "delete" : row.exists ? "update" : "create", r->uuid, version,
-                        NULL);
+  /* A tombstone keeps the content the device deleted (its last edit
+   * included), normalized but not validated: so both sides hold the same
+   * row, and a record that was wrong can still be deleted. */
+  input = p->keep_sensitive ? json_object_ref (r->data)
+                            : pcmbn_wire_strip_sensitive (r->kind, r->data, NULL);
+  errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  data = pcmbn_schema_normalize (r->kind, input, NULL, errors);
   if (!r->deleted)
-    g_hash_table_insert (resolve->pending, g_strconcat (r->kind->name, " ", r->uuid, NULL),
-                         json_object_ref (data));
-  return result_accepted (r->uuid, version);
+    pcmbn_schema_validate (r->kind, data, resolve_ref, p->resolve, errors);
+  if (errors->len > 0)
+    {
+      PcmbnFieldError *first = errors->pdata[0];
+      g_autofree char *all = pcmbn_field_errors_to_string (errors);
+      result_rejected (out, r->uuid, "invalid", first->field, all);
+      return TRUE;
+    }
+  data_text = pcmbn_wire_object_to_string (data);
+  hash = pcmbn_wire_edit_hash_text (r->kind, r->base_version, r->deleted, data_text);
+  known = version_of_edit (p->store, r->uuid, hash);
+  if (known > 0)
+    {
+      result_accepted (out, r->uuid, known); /* a retry: already here */
+      return TRUE;
+    }
+  if (row->exists && row->deleted == r->deleted && g_strcmp0 (row->data_text, data_text) == 0)
+    {
+      result_accepted (out, r->uuid, row->version); /* the server has exactly this */
+      return TRUE;
+    }
+  if (row->exists && r->base_version != row->version)
+    {
+      g_string_append (out, "{\"uuid\":");
+      pcmbn_wire_append_string (out, r->uuid);
+      g_string_append (out, ",\"status\":\"conflict\",\"server\":");
+      append_record (out, r->uuid, row->kind, row->org_unit, row->version, row->deleted,
+                     row->modified_at, row->data_text);
+      g_string_append_c (out, '}');
+      return TRUE;
+    }
+  version = row->exists ? row->version + 1 : 1;
+  if (!pcmbn_store_write_row (p->store, r->kind, r->uuid, p->device->org_unit, data, version,
+                              r->deleted, r->modified_at, error)
+      || !record_change (p->store, r->uuid, p->device->org_unit, version, hash, p->device->id,
+                         p->now, error))
+    return FALSE;
+  if (!pcmbn_district_audit (p->store, p->device->actor,
+                             r->deleted ? "delete" : row->exists ? "update" : "create", r->uuid,
+                             version, NULL))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (p->store), _("saving the record"));
+      return FALSE;
+    }
+  if (!r->deleted)
+    g_hash_table_insert (p->resolve->pending, g_strconcat (r->kind->name, " ", r->uuid, NULL),
+                         g_steal_pointer (&data));
+  result_accepted (out, r->uuid, version);
+  return TRUE;
 }
 
 static PcmbnDistrictReply *
@@ -743,12 +790,10 @@ api_push (PcmbnStore *store, PcmbnDistrictRequest *req)
   g_autoptr (GPtrArray) records = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) pending = NULL;
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *keep = NULL;
-  JsonArray *results;
-  JsonObject *o;
+  g_autoptr (GString) out = NULL;
+  g_autofree char *keep = NULL, *now = NULL;
   Resolve resolve;
-  sqlite3 *db = pcmbn_store_get_db (store);
+  Push p;
 
   if (reply)
     return reply;
@@ -771,28 +816,34 @@ api_push (PcmbnStore *store, PcmbnDistrictRequest *req)
         }
     }
   keep = pcmbn_store_get_meta (store, PCMBN_DISTRICT_META_CASE_NOTES);
+  now = pcmbn_now_utc ();
   pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_object_unref);
   resolve.store = store;
   resolve.org_unit = device.org_unit;
   resolve.pending = pending;
-  results = json_array_sized_new (records->len);
-  root = json_node_new (JSON_NODE_OBJECT);
-  o = json_object_new ();
-  json_object_set_array_member (o, "results", results);
-  json_node_take_object (root, o);
+  p.store = store;
+  p.device = &device;
+  p.keep_sensitive = g_strcmp0 (keep, "yes") == 0;
+  p.resolve = &resolve;
+  p.now = now;
+  out = g_string_sized_new (32 + 72 * (gsize) records->len);
+  g_string_append (out, "{\"results\":[");
 
   if (!pcmbn_store_begin (store, &error))
     return reply_gerror (error);
   for (guint i = 0; i < records->len; i++)
     {
       PcmbnWireRecord *r = records->pdata[i];
-      JsonNode *result;
+      g_auto (ServerRow) row = { 0 };
 
-      /* A uuid the server holds for another commune: refused whole. */
       if (r->error_code == NULL)
         {
-          g_auto (ServerRow) row = { 0 };
-          load_row (db, r->uuid, &row);
+          if (!load_row (store, r->uuid, &row, &error))
+            {
+              pcmbn_store_rollback (store);
+              return reply_gerror (error);
+            }
+          /* A uuid the server holds for another commune: refused whole. */
           if (row.exists && g_strcmp0 (row.org_unit, device.org_unit) != 0)
             {
               g_autofree char *message = g_strdup_printf (
@@ -802,18 +853,19 @@ api_push (PcmbnStore *store, PcmbnDistrictRequest *req)
               return reply_error (403, "forbidden", message);
             }
         }
-      result = push_one (store, &device, r, g_strcmp0 (keep, "yes") == 0, &resolve, &error);
-      if (result == NULL)
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (!push_one (&p, r, &row, out, &error))
         {
           pcmbn_store_rollback (store);
           return reply_gerror (error);
         }
-      json_array_add_element (results, result);
     }
+  g_string_append (out, "]}");
   touch_sync (store, device.org_unit, device.id);
   if (!pcmbn_store_commit (store, &error))
     return reply_gerror (error);
-  return reply_json (200, root);
+  return reply_take (200, "application/json", g_string_free (g_steal_pointer (&out), FALSE));
 }
 
 /* ---- pull ----------------------------------------------------------------- */
@@ -869,18 +921,25 @@ api_pull (PcmbnStore *store, PcmbnDistrictRequest *req)
   pcmbn_store_lock (store);
   /* A read transaction: the page is one consistent snapshot. */
   sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
-  sqlite3_prepare_v2 (db,
-                      "SELECT seq, record_uuid, unit_code FROM changes WHERE org_unit = ? AND seq > ?"
-                      " ORDER BY seq LIMIT ?",
-                      -1, &stmt, NULL);
-  sqlite3_prepare_v2 (db,
-                      "SELECT kind, org_unit, data, version, deleted, modified_at FROM records WHERE"
-                      " uuid = ?",
-                      -1, &rec_stmt, NULL);
-  sqlite3_prepare_v2 (db,
-                      "SELECT code, name, level, parent_code, key_area, population_14_60 FROM"
-                      " org_units WHERE code = ?",
-                      -1, &unit_stmt, NULL);
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "SELECT seq, record_uuid, unit_code FROM changes WHERE"
+                                     " org_unit = ? AND seq > ? ORDER BY seq LIMIT ?",
+                                     NULL);
+  rec_stmt = pcmbn_store_prepare_cached (store,
+                                         "SELECT kind, org_unit, data, version, deleted, modified_at"
+                                         " FROM records WHERE uuid = ?",
+                                         NULL);
+  unit_stmt = pcmbn_store_prepare_cached (store,
+                                          "SELECT code, name, level, parent_code, key_area,"
+                                          " population_14_60 FROM org_units WHERE code = ?",
+                                          NULL);
+  if (stmt == NULL || rec_stmt == NULL || unit_stmt == NULL)
+    {
+      sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+      pcmbn_store_unlock (store);
+      g_string_free (out, TRUE);
+      return reply_error (500, "internal", sqlite3_errmsg (db));
+    }
   sqlite3_bind_text (stmt, 1, device.org_unit, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, since);
   sqlite3_bind_int64 (stmt, 3, limit + 1);
@@ -901,20 +960,14 @@ api_pull (PcmbnStore *store, PcmbnDistrictRequest *req)
           sqlite3_bind_text (s, 1, (const char *) sqlite3_column_text (stmt, 1), -1, SQLITE_TRANSIENT);
           if (sqlite3_step (s) != SQLITE_ROW)
             continue;
-          g_string_append_printf (out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"record\":{\"uuid\":",
-                                  n++ ? "," : "", seq);
-          append_json_string (out, (const char *) sqlite3_column_text (stmt, 1));
-          g_string_append (out, ",\"kind\":");
-          append_json_string (out, (const char *) sqlite3_column_text (s, 0));
-          g_string_append (out, ",\"org_unit\":");
-          append_json_string (out, (const char *) sqlite3_column_text (s, 1));
-          g_string_append_printf (out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s,"
-                                       "\"modified_at\":",
-                                  (gint64) sqlite3_column_int64 (s, 3), sqlite3_column_int (s, 4) ? "true" : "false");
-          append_json_string (out, (const char *) sqlite3_column_text (s, 5));
-          g_string_append (out, ",\"data\":");
-          g_string_append (out, (const char *) sqlite3_column_text (s, 2));
-          g_string_append_printf (out, ",\"version\":%" G_GINT64_FORMAT "}}", (gint64) sqlite3_column_int64 (s, 3));
+          g_string_append_printf (out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"record\":", n++ ? "," : "",
+                                  seq);
+          append_record (out, (const char *) sqlite3_column_text (stmt, 1),
+                         (const char *) sqlite3_column_text (s, 0),
+                         (const char *) sqlite3_column_text (s, 1), sqlite3_column_int64 (s, 3),
+                         sqlite3_column_int (s, 4), (const char *) sqlite3_column_text (s, 5),
+                         (const char *) sqlite3_column_text (s, 2));
+          g_string_append_c (out, '}');
         }
       else
         {
@@ -925,16 +978,13 @@ api_pull (PcmbnStore *store, PcmbnDistrictRequest *req)
             continue;
           g_string_append_printf (out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"org_unit\":{\"code\":",
                                   n++ ? "," : "", seq);
-          append_json_string (out, (const char *) sqlite3_column_text (s, 0));
+          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 0));
           g_string_append (out, ",\"name\":");
-          append_json_string (out, (const char *) sqlite3_column_text (s, 1));
+          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 1));
           g_string_append (out, ",\"level\":");
-          append_json_string (out, (const char *) sqlite3_column_text (s, 2));
+          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 2));
           g_string_append (out, ",\"parent\":");
-          if (sqlite3_column_type (s, 3) == SQLITE_NULL)
-            g_string_append (out, "null");
-          else
-            append_json_string (out, (const char *) sqlite3_column_text (s, 3));
+          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 3));
           g_string_append_printf (out, ",\"key_area\":%s,\"population_14_60\":",
                                   sqlite3_column_int (s, 4) ? "true" : "false");
           if (sqlite3_column_type (s, 5) == SQLITE_NULL)
@@ -944,9 +994,9 @@ api_pull (PcmbnStore *store, PcmbnDistrictRequest *req)
           g_string_append (out, "}}");
         }
     }
-  sqlite3_finalize (stmt);
-  sqlite3_finalize (rec_stmt);
-  sqlite3_finalize (unit_stmt);
+  sqlite3_reset (stmt);
+  sqlite3_reset (rec_stmt);
+  sqlite3_reset (unit_stmt);
   sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
   pcmbn_store_unlock (store);
   g_string_append_printf (out, "],\"next\":%" G_GINT64_FORMAT ",\"more\":%s}", next,
@@ -1050,24 +1100,12 @@ api_report (PcmbnStore *store, PcmbnDistrictRequest *req)
 {
   g_autofree char *staff = NULL;
   PcmbnDistrictReply *reply = auth_staff (store, req, &staff);
-  g_autoptr (GHashTable) params = NULL;
-  g_autofree char *from = NULL, *to = NULL, *code = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) report = NULL;
 
   if (reply)
     return reply;
-  params = req->query ? g_uri_parse_params (req->query, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
-  if (!pcmbn_report_parse_period (params ? g_hash_table_lookup (params, "year") : NULL,
-                                  params ? g_hash_table_lookup (params, "from") : NULL,
-                                  params ? g_hash_table_lookup (params, "to") : NULL, &from, &to,
-                                  &error))
-    return reply_error (400, "bad_period", error->message);
-  code = pcmbn_district_get_code (store);
-  report = pcmbn_report_build (store, code, from, to, PCMBN_REPORT_SUPPRESS_SMALL, &error);
-  if (report == NULL)
-    return reply_gerror (error);
-  return reply_json (200, report);
+  /* The same code as `pcmbn-district report` and the dashboard's downloads;
+   * `&format=csv|pdf|xlsx` extends the contract. */
+  return pcmbn_district_report_reply (store, req->query, FALSE);
 }
 
 /* ---- routing -------------------------------------------------------------- */
@@ -1103,11 +1141,6 @@ method_not_allowed (const char *allow)
   return reply;
 }
 
-static const char dashboard_page[] =
-  "<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>PCMBN</title></head>"
-  "<body><h1>PCMBN district server</h1><p>The district dashboard arrives in a later version. The "
-  "report is at /api/v1/report?year=YYYY with a staff token.</p></body></html>\n";
-
 /**
  * pcmbn_district_api_handle:
  * @store: this thread's connection to the server database
@@ -1122,9 +1155,8 @@ pcmbn_district_api_handle (PcmbnStore *store, PcmbnDistrictRequest *req)
   const char *m = req->method;
   gboolean get = g_str_equal (m, "GET") || g_str_equal (m, "HEAD");
 
-  if (g_str_equal (path, "/"))
-    return get ? reply_take (200, "text/html; charset=utf-8", g_strdup (dashboard_page))
-               : method_not_allowed ("GET, HEAD");
+  if (pcmbn_district_dashboard_owns (path))
+    return pcmbn_district_dashboard_handle (store, req);
   if (g_str_equal (path, "/api/v1/health"))
     return get ? api_health (store) : method_not_allowed ("GET, HEAD");
   if (g_str_equal (path, "/api/v1/enroll"))

@@ -18,6 +18,12 @@ typedef struct
   char *content_type;
   GBytes *body; /* nullable */
   char *remote;
+  /* The dashboard's: its session cookie, and what a sign-in form's Origin
+   * is checked against. */
+  char *cookie; /* nullable */
+  char *origin; /* nullable */
+  char *host;   /* nullable */
+  gboolean https;
 } PcmbnDistrictRequest;
 
 typedef struct
@@ -27,6 +33,7 @@ typedef struct
   GBytes *body;
   char *allow;    /* for 405 */
   char *error_code;
+  GPtrArray *headers; /* nullable: more response headers, name then value */
 } PcmbnDistrictReply;
 
 void pcmbn_district_request_free (PcmbnDistrictRequest *request);

@@ -5,10 +5,10 @@
 
 #include <glib/gi18n.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "pcmbn-csv.h"
 #include "pcmbn-district-db.h"
+#include "pcmbn-random.h"
 #include "pcmbn-store-private.h"
 #include "pcmbn-util.h"
 #include "pcmbn-wire.h"
@@ -315,7 +315,7 @@ pcmbn_district_new_enrol_code (PcmbnStore *store, const char *commune, GError **
   while (at < 10)
     {
       guint8 b;
-      if (getrandom (&b, 1, 0) != 1)
+      if (!pcmbn_random_bytes (&b, 1))
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("No random numbers available."));
           return NULL;
@@ -653,16 +653,21 @@ pcmbn_district_audit (PcmbnStore *store,
                       gint64 version,
                       const char *detail)
 {
-  sqlite3 *db = pcmbn_store_get_db (store);
   g_autofree char *now = pcmbn_now_utc ();
   sqlite3_stmt *stmt;
   gboolean ok;
 
   pcmbn_store_lock (store);
-  sqlite3_prepare_v2 (db,
-                      "INSERT INTO audit (at, actor, action, record_uuid, version, detail) VALUES"
-                      " (?, ?, ?, ?, ?, ?)",
-                      -1, &stmt, NULL);
+  /* Once per record of a push: a cached statement. */
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "INSERT INTO audit (at, actor, action, record_uuid, version,"
+                                     " detail) VALUES (?, ?, ?, ?, ?, ?)",
+                                     NULL);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (store);
+      return FALSE;
+    }
   sqlite3_bind_text (stmt, 1, now, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, actor, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, action, -1, SQLITE_TRANSIENT);
@@ -673,7 +678,7 @@ pcmbn_district_audit (PcmbnStore *store,
     sqlite3_bind_null (stmt, 5);
   sqlite3_bind_text (stmt, 6, detail, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   pcmbn_store_unlock (store);
   return ok;
 }

@@ -130,6 +130,8 @@ set_reply (SoupServerMessage *msg, PcmbnDistrictReply *reply)
   if (reply->status == 429)
     soup_message_headers_replace (headers, "Retry-After", "600");
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  for (guint i = 0; reply->headers && i + 1 < reply->headers->len; i += 2)
+    soup_message_headers_append (headers, reply->headers->pdata[i], reply->headers->pdata[i + 1]);
   soup_server_message_set_response (msg, reply->content_type, SOUP_MEMORY_COPY, data ? data : "", len);
 }
 
@@ -316,6 +318,10 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   req->authorization = header_copy (headers, "Authorization");
   req->content_encoding = header_copy (headers, "Content-Encoding");
   req->content_type = header_copy (headers, "Content-Type");
+  req->cookie = header_copy (headers, "Cookie");
+  req->origin = header_copy (headers, "Origin");
+  req->host = header_copy (headers, "Host");
+  req->https = soup_server_is_https (server);
   req->remote = g_strdup (soup_server_message_get_remote_host (msg));
   if (req->remote == NULL)
     req->remote = g_strdup ("?");

@@ -20,7 +20,7 @@
     while (!(cond))                                                                  \
       {                                                                              \
         if (g_get_monotonic_time () > deadline_)                                     \
-          g_error ("timed out waiting for %s", #cond);                               \
+          g_error ("line %d: timed out waiting for %s", __LINE__, #cond);             \
         if (!g_main_context_iteration (NULL, FALSE))                                 \
           g_usleep (1000);                                                           \
       }                                                                              \
@@ -683,6 +683,155 @@ test_overview (Fixture *f, gconstpointer unused)
   WAIT_UNTIL (logbook_overview_page_get_loaded (overview) && logbook_overview_page_get_dirty (overview) == 1);
 }
 
+static void
+test_reports (Fixture *f, gconstpointer unused)
+{
+  LogbookReportsPage *page = logbook_window_get_reports_page (f->window);
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  const char *const formats[] = { "json", "csv", "pdf", "xlsx" };
+  const char *const magic[] = { "{", "\xef\xbb\xbf", "%PDF", "PK" };
+  g_autofree char *header = NULL;
+  g_autofree char *count = NULL;
+  GtkWidget *mode, *from, *to;
+
+  add (f, activity ("2025-03-04", "community_talk", "Talk one"));
+  add (f, activity ("2025-05-06", "community_talk", "Talk two"));
+  add (f, activity ("2025-07-08", "school_session", "School"));
+  logbook_window_show_section (f->window, "reports");
+  WAIT_UNTIL (logbook_reports_page_get_loaded (page));
+  /* This year has no activities; 2025 has three. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (logbook_reports_page_get_widget (page, "year")), 2025);
+  WAIT_UNTIL (logbook_reports_page_get_loaded (page));
+  header = logbook_reports_page_get_cell (page, "indicators", 0, 0);
+  g_assert_cmpstr (header, ==, "Indicator");
+  count = logbook_reports_page_get_cell (page, "activities_by_type", 1, 1);
+  g_assert_cmpstr (count, ==, "2");
+  /* Every indicator shows its assessment: met, not met, or why not. */
+  for (guint r = 1; r <= 5; r++)
+    {
+      g_autofree char *assessment = logbook_reports_page_get_cell (page, "indicators", r, 5);
+      g_assert_nonnull (assessment);
+      g_assert_cmpuint (strlen (assessment), >, 0);
+    }
+
+  /* Every format, written off the main thread to a file. */
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strconcat ("report.", formats[i], NULL);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr (GFile) file = g_file_new_for_path (path);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+      PcmbnReportFormat format;
+      AdwToast *toast;
+
+      g_assert_true (pcmbn_report_format_from_string (formats[i], &format));
+      g_assert_true (gtk_widget_get_sensitive (logbook_reports_page_get_widget (page, formats[i])));
+      logbook_reports_page_export_to (page, format, file);
+      g_assert_true (logbook_reports_page_get_exporting (page));
+      WAIT_UNTIL (!logbook_reports_page_get_exporting (page));
+      g_assert_null (logbook_reports_page_get_message (page));
+      g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+      g_assert_cmpuint (len, >, 100);
+      g_assert_true (g_str_has_prefix (contents, magic[i]));
+      /* A toast offers to open it. */
+      toast = logbook_window_get_last_toast (f->window);
+      g_assert_nonnull (toast);
+      g_assert_cmpstr (adw_toast_get_action_name (toast), ==, "reports.open-export");
+      g_assert_true (g_file_equal (logbook_reports_page_get_last_export (page), file));
+    }
+
+  /* Bad input: a folder that does not exist; the reason is shown. */
+  {
+    g_autofree char *path = g_build_filename (dir, "no-such-folder", "report.pdf", NULL);
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+
+    logbook_reports_page_export_to (page, PCMBN_REPORT_FORMAT_PDF, file);
+    WAIT_UNTIL (!logbook_reports_page_get_exporting (page));
+    g_assert_nonnull (logbook_reports_page_get_message (page));
+    g_assert_nonnull (strstr (logbook_reports_page_get_message (page), "not saved"));
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+
+  /* A period: typed dates, a wrong one refused with the reason. */
+  mode = logbook_reports_page_get_widget (page, "mode");
+  from = logbook_reports_page_get_widget (page, "from");
+  to = logbook_reports_page_get_widget (page, "to");
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (mode), 1);
+  g_assert_true (gtk_widget_get_visible (from));
+  gtk_editable_set_text (GTK_EDITABLE (from), "31/02/2025");
+  g_signal_emit_by_name (from, "activate"); /* Enter */
+  WAIT_UNTIL (logbook_reports_page_get_message (page) != NULL);
+  g_assert_true (gtk_widget_has_css_class (from, "error"));
+  g_assert_false (gtk_widget_get_sensitive (logbook_reports_page_get_widget (page, "pdf")));
+  gtk_editable_set_text (GTK_EDITABLE (from), "01/08/2025");
+  gtk_editable_set_text (GTK_EDITABLE (to), "01/01/2025");
+  g_signal_emit_by_name (to, "activate");
+  WAIT_UNTIL (logbook_reports_page_get_message (page) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (from), "01/05/2025");
+  gtk_editable_set_text (GTK_EDITABLE (to), "31/12/2025");
+  WAIT_UNTIL (logbook_reports_page_get_loaded (page));
+  g_assert_null (logbook_reports_page_get_message (page));
+  {
+    /* May to December: one talk and the school session. */
+    g_autofree char *talks = logbook_reports_page_get_cell (page, "activities_by_type", 1, 1);
+    g_assert_cmpstr (talks, ==, "1");
+  }
+}
+
+/* An edit saved while the list is scrolled keeps the list where it was,
+ * and does not read every row to do so. */
+static void
+test_scroll_kept (Fixture *f, gconstpointer unused)
+{
+  LogbookRecordPage *page;
+  GtkWidget *view;
+  GtkAdjustment *adj;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) patch = pcmbn_test_json ("{\"title\": \"Edited while scrolled\"}");
+  g_autoptr (PcmbnRecord) record = NULL;
+  double before;
+
+  g_assert_true (pcmbn_store_begin (f->store, NULL));
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *title = g_strdup_printf ("Talk %u", i);
+      g_autofree char *date = g_strdup_printf ("2025-%02u-%02u", 1 + i % 12, 1 + i % 28);
+      add (f, activity (date, "community_talk", title));
+    }
+  g_assert_true (pcmbn_store_commit (f->store, NULL));
+  page = show_page (f, "activity");
+  WAIT_UNTIL (g_list_model_get_n_items (logbook_record_page_get_model (page)) == 2000);
+  view = logbook_record_page_get_column_view (page);
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (view));
+  WAIT_UNTIL (gtk_adjustment_get_upper (adj) > 10 * gtk_adjustment_get_page_size (adj));
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) / 2);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  before = gtk_adjustment_get_value (adj);
+  g_assert_cmpfloat (before, >, 0);
+
+  /* An edit elsewhere in the list: the count is the same. */
+  record = g_list_model_get_item (logbook_record_page_get_model (page), 3);
+  g_assert_true (pcmbn_store_update (f->store, pcmbn_record_get_uuid (record), patch, &error));
+  g_assert_no_error (error);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, before / 2);
+  g_assert_cmpuint (pcmbn_record_list_get_cached_pages (PCMBN_RECORD_LIST (logbook_record_page_get_model (page))), <=, 12);
+  {
+    g_autoptr (PcmbnRecord) again = g_list_model_get_item (logbook_record_page_get_model (page), 3);
+    g_assert_cmpstr (pcmbn_record_get_title (again), ==, "Edited while scrolled");
+  }
+
+  /* A new record: one more row, still where it was. */
+  add (f, activity ("2025-06-15", "community_talk", "One more"));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (g_list_model_get_n_items (logbook_record_page_get_model (page)), ==, 2001);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, before / 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -705,5 +854,7 @@ main (int argc, char **argv)
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy, teardown);
   g_test_add ("/app-window/overview", Fixture, NULL, setup, test_overview, teardown);
+  g_test_add ("/app-window/reports", Fixture, NULL, setup, test_reports, teardown);
+  g_test_add ("/app-window/scroll-kept", Fixture, NULL, setup, test_scroll_kept, teardown);
   return g_test_run ();
 }

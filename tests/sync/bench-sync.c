@@ -111,9 +111,15 @@ bench_full_push (void)
 {
   SyncServer *s = sync_server_new (FALSE);
   g_autofree char *path = NULL;
+  double fill_start = now_s ();
   g_autoptr (PcmbnStore) store = fill_logbook (&path);
+  double fill_time = now_s () - fill_start;
   PcmbnSyncStats stats;
   double push_time, baseline;
+
+  /* For scale: the same records validated and written by the store alone,
+   * in one transaction, as `pcmbn add` would. */
+  g_print ("# local store: %d records added in %.2f s\n", N_RECORDS, fill_time);
 
   sync_server_start (s);
   enrol (s, store);
@@ -123,17 +129,19 @@ bench_full_push (void)
     guint n = 0;
     double ms = server_ms (s, "/api/v1/sync/push", &n);
     g_print ("# server time for the %u push requests: %.2f s\n", n, ms / 1000);
+    ms = server_ms (s, "/api/v1/sync/pull", &n);
+    g_print ("# server time for the %u pull requests after it (the echo): %.2f s\n", n, ms / 1000);
   }
 
   /* Baseline: the same rows inserted raw into SQLite, plus one raw POST
-   * of the same bytes (the server answers 413/400 quickly; the transfer is
-   * what counts). */
+   * of the same bytes to the push address without a token: the server
+   * reads the whole body, then answers 401 (the transfer is what counts). */
   {
     g_autofree char *dir = pcmbn_test_tmpdir ();
     g_autofree char *raw_path = g_build_filename (dir, "raw.sqlite", NULL);
     g_autofree char *body = sync_query_text (path, "SELECT '{\"records\":[' || group_concat(data) || ']}' FROM records");
     g_autoptr (SoupSession) session = soup_session_new ();
-    g_autofree char *url = g_strconcat (s->url, "api/v1/health", NULL);
+    g_autofree char *url = g_strconcat (s->url, "api/v1/sync/push", NULL);
     sqlite3 *db;
     sqlite3_stmt *stmt;
     double t = now_s ();
@@ -160,11 +168,15 @@ bench_full_push (void)
       g_autoptr (GBytes) reply = NULL;
       soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
       reply = soup_session_send_and_read (session, msg, NULL, NULL);
+      g_assert_nonnull (reply);
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 401);
     }
     baseline = now_s () - t;
   }
   g_print ("# full push of %d records: %.2f s; raw insert + one raw POST: %.2f s; ratio %.2f (aim <= 3)\n",
            N_RECORDS, push_time, baseline, push_time / baseline);
+  g_print ("# full push against the local store's own validated insert: ratio %.2f\n",
+           push_time / fill_time);
 
   /* Full pull of the same records into a fresh device. */
   {
@@ -237,11 +249,225 @@ bench_noop_sync (void)
   sync_server_free (s);
 }
 
+/* ---- 300 devices at once ------------------------------------------------- */
+
+#define N_DEVICES 300
+#define N_PER_DEVICE 100
+
+static const char *const bench_communes[] = { "00001", "00004", "00006", "00007", "00008" };
+
+typedef struct
+{
+  SyncServer *server;
+  char *token;
+  GBytes *body; /* gzip, as a real client sends a body over 1 KB */
+  GMutex *start_lock;
+  GCond *start_cond;
+  gboolean *started;
+  double latency;
+  char *problem; /* NULL when all 100 records came back accepted */
+} DevicePush;
+
+static char *
+check_push_reply (SoupMessage *msg, GBytes *reply, GError *error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonArray *results;
+  guint accepted = 0;
+
+  if (reply == NULL)
+    return g_strdup_printf ("no answer: %s", error ? error->message : "?");
+  if (soup_message_get_status (msg) != 200)
+    return g_strdup_printf ("HTTP %u", soup_message_get_status (msg));
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply), NULL))
+    return g_strdup ("answer is not JSON");
+  results = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "results");
+  for (guint i = 0; results && i < json_array_get_length (results); i++)
+    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (results, i), "status"),
+                   "accepted") == 0)
+      accepted++;
+  if (accepted != N_PER_DEVICE)
+    return g_strdup_printf ("%u of %d records accepted", accepted, N_PER_DEVICE);
+  return NULL;
+}
+
+static void
+device_push (DevicePush *d)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (d->server->url, "api/v1/sync/push", NULL);
+  g_autofree char *auth = g_strconcat ("Bearer ", d->token, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  double t;
+
+  soup_session_set_timeout (session, 300);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Content-Encoding", "gzip");
+  soup_message_set_request_body_from_bytes (msg, "application/json", d->body);
+  t = now_s ();
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  d->latency = now_s () - t;
+  d->problem = check_push_reply (msg, reply, error);
+}
+
+static gpointer
+device_thread (gpointer data)
+{
+  DevicePush *d = data;
+
+  g_mutex_lock (d->start_lock);
+  while (!*d->started)
+    g_cond_wait (d->start_cond, d->start_lock);
+  g_mutex_unlock (d->start_lock);
+  device_push (d);
+  return NULL;
+}
+
+static GBytes *
+device_body (const char *commune, int device)
+{
+  GString *body = g_string_new ("{\"records\":[");
+  g_autoptr (GBytes) z = NULL;
+
+  for (int i = 0; i < N_PER_DEVICE; i++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_string_append_printf (body,
+                              "%s{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"%s\","
+                              "\"base_version\":0,\"deleted\":false,\"modified_at\":"
+                              "\"2026-11-29T09:00:00Z\",\"data\":{\"material_type\":\"leaflet\","
+                              "\"title\":\"Tờ rơi số %d của máy %d\",\"source\":\"district\","
+                              "\"received_on\":\"2025-12-10\",\"quantity_received\":%d}}",
+                              i ? "," : "", uuid, commune, i, device, 10 + i);
+    }
+  g_string_append (body, "]}");
+  z = pcmbn_wire_gzip (body->str, body->len);
+  g_string_free (body, TRUE);
+  return g_steal_pointer (&z);
+}
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static guint
+report_run (const char *what, DevicePush *devices, double total)
+{
+  double lat[N_DEVICES];
+  guint errors = 0;
+
+  for (guint i = 0; i < N_DEVICES; i++)
+    {
+      lat[i] = devices[i].latency;
+      if (devices[i].problem)
+        {
+          if (errors < 5)
+            g_print ("# %s: device %u: %s\n", what, i, devices[i].problem);
+          errors++;
+        }
+    }
+  qsort (lat, N_DEVICES, sizeof (double), compare_double);
+  g_print ("# %s: %d devices x %d records: %u errors, total %.2f s, latency median %.0f ms,"
+           " 95th %.0f ms, max %.0f ms\n",
+           what, N_DEVICES, N_PER_DEVICE, errors, total, lat[N_DEVICES / 2] * 1000,
+           lat[N_DEVICES * 95 / 100] * 1000, lat[N_DEVICES - 1] * 1000);
+  return errors;
+}
+
+static void
+bench_concurrent_devices (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  DevicePush *devices = g_new0 (DevicePush, N_DEVICES);
+  DevicePush *serial = g_new0 (DevicePush, N_DEVICES);
+  GThread *threads[N_DEVICES];
+  GMutex lock;
+  GCond cond;
+  gboolean started = FALSE;
+  double t, concurrent, sequential;
+  guint errors;
+
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  sync_server_start (s);
+
+  /* 300 devices over five communes, each enrolled with its own code; then
+   * 300 more for the sequential baseline. */
+  t = now_s ();
+  for (guint i = 0; i < 2 * N_DEVICES; i++)
+    {
+      DevicePush *d = i < N_DEVICES ? &devices[i] : &serial[i - N_DEVICES];
+      const char *commune = bench_communes[i % G_N_ELEMENTS (bench_communes)];
+      g_autofree char *code = sync_enrol_code (s, commune);
+      g_autofree char *request = g_strdup_printf ("{\"code\":\"%s\",\"device_name\":\"bench %u\"}", code, i);
+      g_autofree char *answer = NULL;
+      g_autoptr (JsonNode) root = NULL;
+      guint status;
+
+      answer = sync_http (s, "POST", "/api/v1/enroll", NULL, "application/json", NULL, request,
+                          strlen (request), &status);
+      g_assert_cmpuint (status, ==, 200);
+      root = sync_parse (answer);
+      d->server = s;
+      d->token = g_strdup (json_object_get_string_member (json_node_get_object (root), "token"));
+      d->body = device_body (commune, i);
+      d->start_lock = &lock;
+      d->start_cond = &cond;
+      d->started = &started;
+    }
+  g_print ("# enrolled %d devices in %.1f s\n", 2 * N_DEVICES, now_s () - t);
+
+  /* Baseline in the same run: the same pushes, one after another. */
+  t = now_s ();
+  for (guint i = 0; i < N_DEVICES; i++)
+    device_push (&serial[i]);
+  sequential = now_s () - t;
+  errors = report_run ("one after another", serial, sequential);
+  g_assert_cmpuint (errors, ==, 0);
+
+  for (guint i = 0; i < N_DEVICES; i++)
+    threads[i] = g_thread_new ("device", device_thread, &devices[i]);
+  g_usleep (G_USEC_PER_SEC / 2); /* every thread waits at the start line */
+  g_mutex_lock (&lock);
+  started = TRUE;
+  t = now_s ();
+  g_cond_broadcast (&cond);
+  g_mutex_unlock (&lock);
+  for (guint i = 0; i < N_DEVICES; i++)
+    g_thread_join (threads[i]);
+  concurrent = now_s () - t;
+  errors = report_run ("all at once", devices, concurrent);
+  g_print ("# 300 concurrent devices: %u errors (aim 0), %.2f s at once vs %.2f s one after another\n",
+           errors, concurrent, sequential);
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 2 * N_DEVICES * N_PER_DEVICE);
+
+  for (guint i = 0; i < N_DEVICES; i++)
+    {
+      g_free (devices[i].token);
+      g_free (devices[i].problem);
+      g_bytes_unref (devices[i].body);
+      g_free (serial[i].token);
+      g_free (serial[i].problem);
+      g_bytes_unref (serial[i].body);
+    }
+  g_free (devices);
+  g_free (serial);
+  g_mutex_clear (&lock);
+  g_cond_clear (&cond);
+  sync_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bench/full-push-pull", bench_full_push);
   g_test_add_func ("/bench/noop-sync", bench_noop_sync);
+  g_test_add_func ("/bench/concurrent-devices", bench_concurrent_devices);
   return g_test_run ();
 }

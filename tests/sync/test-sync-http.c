@@ -588,10 +588,7 @@ test_admin_verbs (void)
     g_assert_cmpint (sync_district (argv, NULL, NULL), ==, 2);
     g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
   }
-  {
-    const char *argv[] = { "report", "--db", s->db, "--year", "2025", "--format", "pdf", NULL };
-    g_assert_cmpint (sync_district (argv, NULL, &err), ==, 1);
-  }
+  /* `report` is tested with the reports (tests/report). */
   sync_server_free (s);
 }
 

@@ -1,0 +1,1102 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-district"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcmbn-district-dashboard.h"
+#include "pcmbn-district-db.h"
+#include "pcmbn-district-report.h"
+#include "pcmbn-report-communes.h"
+#include "pcmbn-report.h"
+#include "pcmbn-schema.h"
+#include "pcmbn-store-private.h"
+#include "pcmbn-util.h"
+#include "pcmbn-wire.h"
+
+/* The district at a glance, as plain server-rendered HTML: no script, no
+ * font or file from the internet, one small style sheet from this server.
+ *
+ * Sign-in: staff type a staff token once into a form (the only POST). The
+ * server answers with a cookie holding a fresh random session id, never the
+ * token: the session table (in this process's memory) keys the session by
+ * the id's SHA-256 and keeps only the staff token's hash, so neither a
+ * stolen cookie jar nor a memory dump yields a token, sessions end when the
+ * server restarts, and a revoked staff token ends its sessions at their
+ * next request (the token hash is checked against the database each time).
+ * The cookie is HttpOnly and SameSite=Strict (Secure under HTTPS), so
+ * another site can neither read it nor make the browser send it; downloads
+ * are plain GETs with the cookie. */
+
+#define SESSION_LIMIT 1000
+
+typedef struct
+{
+  char *token_hash;
+  gint64 expires; /* monotonic µs */
+} Session;
+
+static void
+session_free (Session *session)
+{
+  g_free (session->token_hash);
+  g_free (session);
+}
+
+static GMutex sessions_lock;
+static GHashTable *sessions; /* sha256 (session id) → Session */
+
+/* ---- replies ---------------------------------------------------------------- */
+
+static PcmbnDistrictReply *
+reply_new (guint status, const char *content_type, GBytes *body)
+{
+  PcmbnDistrictReply *reply = g_new0 (PcmbnDistrictReply, 1);
+
+  reply->status = status;
+  reply->content_type = g_strdup (content_type);
+  reply->body = body ? body : g_bytes_new (NULL, 0);
+  reply->headers = g_ptr_array_new_with_free_func (g_free);
+  return reply;
+}
+
+static void
+reply_add_header (PcmbnDistrictReply *reply, const char *name, const char *value)
+{
+  if (reply->headers == NULL)
+    reply->headers = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (reply->headers, g_strdup (name));
+  g_ptr_array_add (reply->headers, g_strdup (value));
+}
+
+/* Pages render only what this server sends: no script at all, styles from
+ * /dashboard.css, forms posting here, no framing by another site. */
+static PcmbnDistrictReply *
+reply_html (guint status, char *html)
+{
+  PcmbnDistrictReply *reply
+      = reply_new (status, "text/html; charset=utf-8", g_bytes_new_take (html, strlen (html)));
+
+  reply_add_header (reply, "Content-Security-Policy",
+                    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action"
+                    " 'self'; frame-ancestors 'none'; base-uri 'none'");
+  reply_add_header (reply, "X-Frame-Options", "DENY");
+  reply_add_header (reply, "X-Content-Type-Options", "nosniff");
+  /* Not no-referrer: under it browsers send "Origin: null" with the sign-in
+   * form, and the origin check below could not tell it from another site. */
+  reply_add_header (reply, "Referrer-Policy", "same-origin");
+  return reply;
+}
+
+static PcmbnDistrictReply *
+reply_redirect (const char *location)
+{
+  PcmbnDistrictReply *reply = reply_new (303, "text/plain; charset=utf-8", NULL);
+
+  reply_add_header (reply, "Location", location);
+  return reply;
+}
+
+static PcmbnDistrictReply *
+method_not_allowed (const char *allow)
+{
+  PcmbnDistrictReply *reply = pcmbn_district_reply_error (
+      405, "method_not_allowed", _ ("This address does not take that method."));
+  reply->allow = g_strdup (allow);
+  return reply;
+}
+
+/* ---- HTML helpers ------------------------------------------------------------ */
+
+/* Text and attribute values alike: & < > " ' all escaped, whatever the
+ * commune's name holds. */
+static void
+append_escaped (GString *out, const char *text)
+{
+  g_autofree char *escaped = g_markup_escape_text (text ? text : "", -1);
+  g_string_append (out, escaped);
+}
+
+G_GNUC_PRINTF (2, 3)
+static void
+append_escaped_printf (GString *out, const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  append_escaped (out, text);
+}
+
+static const char *
+page_lang (void)
+{
+  /* TRANSLATORS: the code of your language; Vietnamese is "vi". */
+  return C_ ("language-code", "en");
+}
+
+static void
+page_start (GString *out, const char *title)
+{
+  g_string_append_printf (
+      out,
+      "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>",
+      page_lang ());
+  append_escaped (out, title);
+  g_string_append (
+      out, "</title>\n<link rel=\"stylesheet\" href=\"/dashboard.css\">\n</head>\n<body>\n");
+}
+
+static void
+page_end (GString *out)
+{
+  g_string_append (out, "</body>\n</html>\n");
+}
+
+static char *
+district_name (PcmbnStore *store)
+{
+  g_autofree char *code = pcmbn_district_get_code (store);
+  g_autoptr (PcmbnOrgUnit) unit = code ? pcmbn_store_get_unit (store, code) : NULL;
+
+  if (unit == NULL)
+    return g_strdup (code ? code : "");
+  return g_strdup (unit->full_name ? unit->full_name : unit->name);
+}
+
+/* Vietnamese writes 45,5%; English 45.5%. */
+static char *
+format_percent (double fraction)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (buf, sizeof buf, "%.1f", fraction * 100.0);
+  if (pcmbn_is_vietnamese ())
+    g_strdelimit (buf, ".", ',');
+  return g_strdup_printf ("%s%%", buf);
+}
+
+static char *
+format_sync_time (const char *iso)
+{
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr (GDateTime) when = iso ? g_date_time_new_from_iso8601 (iso, utc) : NULL;
+  g_autoptr (GDateTime) local = when ? g_date_time_to_local (when) : NULL;
+
+  if (local == NULL)
+    return g_strdup (iso ? iso : "");
+  return g_date_time_format (local, "%d/%m/%Y %H:%M");
+}
+
+static const struct
+{
+  const char *key;
+  const char *short_label;
+  const char *label;
+} indicators[] = {
+  { "i1_materials_deployed", N_ ("I1"),
+    N_ ("Communes that have deployed the communication materials") },
+  { "i2a_intensive_model_key_areas", N_ ("I2a"), N_ ("Key-area communes with an intensive model") },
+  { "i2b_integrated_model", N_ ("I2b"), N_ ("Communes with an integrated model") },
+  { "i3_press_months", N_ ("I3"),
+    N_ ("Months with a city-level press article or radio/TV programme") },
+  { "i4_reach_14_60_key_areas", N_ ("I4"),
+    N_ ("People aged 14–60 reached in key areas (person-times)") },
+};
+
+static JsonObject *
+object_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static gboolean
+member_is_number (JsonObject *object, const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  return node && JSON_NODE_HOLDS_VALUE (node)
+         && (json_node_get_value_type (node) == G_TYPE_INT64
+             || json_node_get_value_type (node) == G_TYPE_DOUBLE);
+}
+
+static char *
+format_indicator_value (JsonObject *ind, const char *member, gboolean is_count)
+{
+  if (!member_is_number (ind, member))
+    return g_strdup ("—");
+  if (is_count)
+    return g_strdup_printf ("%" G_GINT64_FORMAT,
+                            (gint64)(json_object_get_double_member (ind, member) + 0.5));
+  return format_percent (json_object_get_double_member (ind, member));
+}
+
+/* ---- the pages ---------------------------------------------------------------- */
+
+static void
+append_signin_form (GString *out, const char *message)
+{
+  g_string_append (out, "<form class=\"signin\" method=\"post\" action=\"/login\">\n");
+  if (message)
+    {
+      g_string_append (out, "<p class=\"error\" id=\"signin-error\" role=\"alert\">");
+      append_escaped (out, message);
+      g_string_append (out, "</p>\n");
+    }
+  g_string_append (out, "<label for=\"token\">");
+  append_escaped (out, _ ("Staff token"));
+  g_string_append (out, "</label>\n<input id=\"token\" name=\"token\" type=\"password\" "
+                        "autocomplete=\"current-password\" required autofocus>\n"
+                        "<button type=\"submit\" id=\"signin\">");
+  append_escaped (out, _ ("Sign in"));
+  g_string_append (out, "</button>\n</form>\n<p class=\"hint\">");
+  append_escaped (out, _ ("The district’s administrator makes a staff token with "
+                          "“pcmbn-district staff-token --db PATH --name NAME”."));
+  g_string_append (out, "</p>\n");
+}
+
+static char *
+render_signin (PcmbnStore *store, const char *message)
+{
+  GString *out = g_string_new (NULL);
+  g_autofree char *name = district_name (store);
+
+  page_start (out, _ ("District dashboard — sign in"));
+  g_string_append (out, "<main class=\"narrow\">\n<h1>");
+  append_escaped (out, _ ("District dashboard"));
+  g_string_append (out, "</h1>\n<p class=\"unit\">");
+  append_escaped (out, name);
+  g_string_append (out, "</p>\n");
+  append_signin_form (out, message);
+  g_string_append (out, "</main>\n");
+  page_end (out);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+render_message (const char *title, const char *message)
+{
+  GString *out = g_string_new (NULL);
+
+  page_start (out, title);
+  g_string_append (out, "<main class=\"narrow\">\n<h1>");
+  append_escaped (out, title);
+  g_string_append (out, "</h1>\n<p class=\"error\" role=\"alert\">");
+  append_escaped (out, message);
+  g_string_append (out, "</p>\n<p><a href=\"/\">");
+  append_escaped (out, _ ("Back to the dashboard"));
+  g_string_append (out, "</a></p>\n</main>\n");
+  page_end (out);
+  return g_string_free (out, FALSE);
+}
+
+static void
+append_indicators (GString *out, JsonObject *report_indicators)
+{
+  g_string_append (out, "<table id=\"indicators\">\n<thead><tr><th scope=\"col\">");
+  append_escaped (out, _ ("Indicator"));
+  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
+  append_escaped (out, _ ("Value"));
+  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
+  append_escaped (out, _ ("Numerator / denominator"));
+  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
+  append_escaped (out, _ ("Target"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Assessment"));
+  g_string_append (out, "</th></tr></thead>\n<tbody>\n");
+  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+    {
+      JsonObject *ind = object_member (report_indicators, indicators[i].key);
+      gboolean is_count = g_str_equal (indicators[i].key, "i3_press_months");
+      g_autofree char *value = format_indicator_value (ind, "value", is_count);
+      g_autofree char *target = format_indicator_value (ind, "target", is_count);
+      const char *mark_class, *mark;
+
+      if (!member_is_number (ind, "value"))
+        mark_class = "none", mark = _ ("No data");
+      else if (!member_is_number (ind, "target"))
+        mark_class = "none", mark = _ ("No target");
+      /* Targets are doubles: 0.3 is met by 3 of 10. */
+      else if (json_object_get_double_member (ind, "value")
+               >= json_object_get_double_member (ind, "target") - 1e-9)
+        mark_class = "met", mark = _ ("Met");
+      else
+        mark_class = "not-met", mark = _ ("Not met");
+
+      g_string_append_printf (out,
+                              "<tr data-indicator=\"%s\"><th scope=\"row\"><span class=\"key\">",
+                              indicators[i].key);
+      append_escaped (out, _ (indicators[i].short_label));
+      g_string_append (out, "</span> ");
+      append_escaped (out, _ (indicators[i].label));
+      g_string_append (out, "</th><td class=\"num value\">");
+      append_escaped (out, value);
+      g_string_append (out, "</td><td class=\"num\">");
+      append_escaped_printf (
+          out, "%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT,
+          ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0,
+          ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0);
+      g_string_append (out, "</td><td class=\"num\">");
+      append_escaped (out, target);
+      g_string_append_printf (out, "</td><td class=\"mark %s\">", mark_class);
+      if (g_str_equal (mark_class, "met"))
+        g_string_append (out, "✓ ");
+      else if (g_str_equal (mark_class, "not-met"))
+        g_string_append (out, "✗ ");
+      append_escaped (out, mark);
+      g_string_append (out, "</td></tr>\n");
+    }
+  g_string_append (out, "</tbody>\n</table>\n");
+}
+
+/* A commune's cell for one indicator: yes/no for the communes counted, the
+ * months for I3, the share for I4, a dash where the commune does not count
+ * (I2a and I4 outside the key areas or without a known population). */
+static void
+append_commune_indicator (GString *out, JsonObject *ind, const char *key)
+{
+  gint64 den = ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0;
+  gint64 num = ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0;
+
+  if (g_str_equal (key, "i3_press_months"))
+    {
+      g_string_append_printf (out, "<td class=\"num\">%" G_GINT64_FORMAT "</td>", num);
+      return;
+    }
+  if (den == 0)
+    {
+      g_string_append (out, "<td class=\"na\" title=\"");
+      append_escaped (out, _ ("Does not count for this indicator"));
+      g_string_append (out, "\">—</td>");
+      return;
+    }
+  if (g_str_equal (key, "i4_reach_14_60_key_areas"))
+    {
+      g_autofree char *text = format_percent ((double)num / (double)den);
+      g_string_append (out, "<td class=\"num\">");
+      append_escaped (out, text);
+      g_string_append (out, "</td>");
+      return;
+    }
+  if (num > 0)
+    {
+      g_string_append (out, "<td class=\"yes\">");
+      append_escaped (out, _ ("yes"));
+    }
+  else
+    {
+      g_string_append (out, "<td class=\"no\">");
+      append_escaped (out, _ ("no"));
+    }
+  g_string_append (out, "</td>");
+}
+
+static gint
+never_synced_first (gconstpointer a, gconstpointer b)
+{
+  JsonObject *x = json_node_get_object (*(JsonNode **)a);
+  JsonObject *y = json_node_get_object (*(JsonNode **)b);
+  gboolean nx = json_object_get_null_member (x, "last_sync");
+  gboolean ny = json_object_get_null_member (y, "last_sync");
+
+  if (nx != ny)
+    return nx ? -1 : 1;
+  return g_strcmp0 (json_object_get_string_member (x, "org_unit"),
+                    json_object_get_string_member (y, "org_unit"));
+}
+
+static void
+append_communes (GString *out, JsonArray *communes)
+{
+  guint n_kinds, n = json_array_get_length (communes), never = 0;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GPtrArray) sorted = g_ptr_array_sized_new (n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (communes, i);
+      g_ptr_array_add (sorted, node);
+      if (json_object_get_null_member (json_node_get_object (node), "last_sync"))
+        never++;
+    }
+  g_ptr_array_sort (sorted, never_synced_first);
+
+  g_string_append (out, "<p class=\"summary\" id=\"commune-summary\">");
+  {
+    g_autofree char *text
+        = g_strdup_printf (ngettext ("%u commune in scope", "%u communes in scope", n), n);
+    append_escaped (out, text);
+  }
+  g_string_append (out, "; ");
+  if (never > 0)
+    {
+      g_autofree char *text
+          = g_strdup_printf (ngettext ("%u has never synced (listed first)",
+                                       "%u have never synced (listed first)", never),
+                             never);
+      g_string_append (out, "<strong class=\"never-count\">");
+      append_escaped (out, text);
+      g_string_append (out, "</strong>");
+    }
+  else
+    append_escaped (out, _ ("every commune has synced"));
+  g_string_append (
+      out, ".</p>\n<div class=\"scroll\">\n<table id=\"communes\">\n<thead><tr><th scope=\"col\">");
+  append_escaped (out, _ ("Commune"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Code"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Last sync"));
+  g_string_append (out, "</th>");
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_string_append_printf (out, "<th scope=\"col\" class=\"num\" data-kind=\"%s\">",
+                              kinds[k]->name);
+      append_escaped (out, pcmbn_kind_label (kinds[k]));
+      g_string_append (out, "</th>");
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+    {
+      g_string_append (out, "<th scope=\"col\" class=\"ind\" title=\"");
+      append_escaped (out, _ (indicators[i].label));
+      g_string_append (out, "\">");
+      append_escaped (out, _ (indicators[i].short_label));
+      g_string_append (out, "</th>");
+    }
+  g_string_append (out, "</tr></thead>\n<tbody>\n");
+
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      JsonObject *row = json_node_get_object (sorted->pdata[i]);
+      JsonObject *records = object_member (row, "records");
+      JsonObject *inds = object_member (row, "indicators");
+      const char *code = json_object_get_string_member (row, "org_unit");
+      const char *last_sync = json_object_get_null_member (row, "last_sync")
+                                  ? NULL
+                                  : json_object_get_string_member (row, "last_sync");
+
+      g_string_append (out, "<tr data-code=\"");
+      append_escaped (out, code);
+      g_string_append_printf (out, "\"%s><th scope=\"row\">",
+                              last_sync ? "" : " class=\"never-synced\"");
+      append_escaped (out, json_object_get_string_member_with_default (row, "name", ""));
+      if (json_object_get_boolean_member_with_default (row, "key_area", FALSE))
+        {
+          g_string_append (out, " <span class=\"badge key-area\">");
+          append_escaped (out, _ ("key area"));
+          g_string_append (out, "</span>");
+        }
+      g_string_append (out, "</th><td>");
+      append_escaped (out, code);
+      g_string_append (out, "</td>");
+      if (last_sync)
+        {
+          g_autofree char *when = format_sync_time (last_sync);
+          g_string_append (out, "<td class=\"sync\"><time datetime=\"");
+          append_escaped (out, last_sync);
+          g_string_append (out, "\">");
+          append_escaped (out, when);
+          g_string_append (out, "</time></td>");
+        }
+      else
+        {
+          g_string_append (out, "<td class=\"sync\"><span class=\"badge never\">");
+          append_escaped (out, _ ("Never synced"));
+          g_string_append (out, "</span></td>");
+        }
+      for (guint k = 0; k < n_kinds; k++)
+        g_string_append_printf (
+            out, "<td class=\"num\">%" G_GINT64_FORMAT "</td>",
+            records ? json_object_get_int_member_with_default (records, kinds[k]->name, 0) : 0);
+      for (guint k = 0; k < G_N_ELEMENTS (indicators); k++)
+        append_commune_indicator (out, object_member (inds, indicators[k].key), indicators[k].key);
+      g_string_append (out, "</tr>\n");
+    }
+  g_string_append (out, "</tbody>\n</table>\n</div>\n");
+}
+
+/**
+ * pcmbn_district_dashboard_render:
+ * @store: a server database
+ * @year: (nullable): the year shown, the current one when %NULL
+ * @staff_name: (nullable): who is signed in
+ * @error: return location for an error naming `year`
+ *
+ * Returns: (transfer full) (nullable): the dashboard page
+ */
+char *
+pcmbn_district_dashboard_render (PcmbnStore *store,
+                                 const char *year,
+                                 const char *staff_name,
+                                 GError **error)
+{
+  g_autofree char *from = NULL, *to = NULL, *code = NULL, *name = NULL;
+  g_autoptr (JsonNode) report = NULL;
+  g_autoptr (JsonNode) communes = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  int shown, this_year;
+
+  if (!pcmbn_report_parse_period (year, NULL, NULL, &from, &to, error))
+    return NULL;
+  shown = atoi (from);
+  {
+    g_autofree char *today = pcmbn_date_format (pcmbn_today ());
+    this_year = atoi (today);
+  }
+  code = pcmbn_district_get_code (store);
+  name = district_name (store);
+  /* The same report the downloads carry, so the page and the files agree. */
+  report = pcmbn_report_build (store, code, from, to, PCMBN_REPORT_SUPPRESS_SMALL, error);
+  if (report == NULL)
+    return NULL;
+  communes = pcmbn_report_build_communes (store, code, from, to, error);
+  if (communes == NULL)
+    return NULL;
+
+  page_start (out, _ ("District dashboard"));
+  g_string_append (out, "<header>\n<div>\n<h1>");
+  append_escaped (out, _ ("District dashboard"));
+  g_string_append (out, "</h1>\n<p class=\"unit\" id=\"unit\">");
+  append_escaped (out, name);
+  g_string_append (out, "</p>\n</div>\n<nav>");
+  if (staff_name)
+    {
+      g_autofree char *who = g_strdup_printf (_ ("Signed in as %s"), staff_name);
+      g_string_append (out, "<span class=\"who\">");
+      append_escaped (out, who);
+      g_string_append (out, "</span> ");
+    }
+  g_string_append (out, "<a href=\"/logout\" id=\"signout\">");
+  append_escaped (out, _ ("Sign out"));
+  g_string_append (out, "</a></nav>\n</header>\n<main>\n");
+
+  /* A plain GET form: no script needed to change the year. */
+  g_string_append (out,
+                   "<form class=\"period\" method=\"get\" action=\"/\">\n<label for=\"year\">");
+  append_escaped (out, _ ("Year"));
+  g_string_append (out, "</label>\n<select id=\"year\" name=\"year\">\n");
+  for (int y = MAX (this_year, shown); y >= MIN (2018, shown); y--)
+    g_string_append_printf (out, "<option value=\"%d\"%s>%d</option>\n", y,
+                            y == shown ? " selected" : "", y);
+  g_string_append (out, "</select>\n<button type=\"submit\">");
+  append_escaped (out, _ ("Show"));
+  g_string_append (out, "</button>\n</form>\n");
+
+  g_string_append (out, "<section class=\"downloads\">\n<h2>");
+  append_escaped (out, _ ("Download the report"));
+  g_string_append (out, "</h2>\n<ul>\n");
+  {
+    static const struct
+    {
+      const char *format;
+      const char *label;
+    } downloads[] = {
+      { "pdf", N_ ("PDF (to sign and send)") },
+      { "xlsx", N_ ("Excel (XLSX)") },
+      { "csv", N_ ("CSV") },
+      { "json", N_ ("JSON") },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (downloads); i++)
+      {
+        g_string_append_printf (
+            out,
+            "<li><a id=\"download-%s\" href=\"/download?year=%d&amp;format=%s\" "
+            "download>",
+            downloads[i].format, shown, downloads[i].format);
+        append_escaped (out, _ (downloads[i].label));
+        g_string_append (out, "</a></li>\n");
+      }
+  }
+  g_string_append (out, "</ul>\n</section>\n");
+
+  g_string_append (out, "<section>\n<h2>");
+  append_escaped_printf (out, _ ("Indicators against targets, %d"), shown);
+  g_string_append (out, "</h2>\n");
+  append_indicators (out, object_member (json_node_get_object (report), "indicators"));
+  g_string_append (out, "</section>\n<section>\n<h2>");
+  append_escaped_printf (out, _ ("Communes, %d"), shown);
+  g_string_append (out, "</h2>\n");
+  append_communes (out, json_node_get_array (communes));
+  g_string_append (out, "<p class=\"legend\">");
+  append_escaped (out,
+                  _ ("Records of each kind dated in the year. Indicators for each commune "
+                     "alone: yes or no, months for I3, the share reached for I4; — where the "
+                     "commune does not count (outside the key areas, or no known population)."));
+  g_string_append (out, "</p>\n</section>\n</main>\n");
+  page_end (out);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static const char dashboard_css[]
+    = ":root{color-scheme:light;--fg:#1d1d1f;--muted:#5e5e66;--line:#d8d8de;--head:#f2f2f5;"
+      "--accent:#1c5fb8;--met:#17692e;--notmet:#b3261e;--never:#fff1c2;--never-line:#c98a00}\n"
+      "*{box-sizing:border-box}\n"
+      "body{margin:0;font:15px/1.45 system-ui,\"Noto Sans\",\"DejaVu "
+      "Sans\",sans-serif;color:var(--fg);"
+      "background:#fff}\n"
+      "header{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:flex-end;gap:"
+      "1em;"
+      "padding:1em 1.5em;border-bottom:1px solid var(--line);background:var(--head)}\n"
+      "h1{margin:0;font-size:1.5em}h2{font-size:1.15em;margin:1.6em 0 .6em}\n"
+      ".unit{margin:.2em 0 0;color:var(--muted)}\n"
+      "main{padding:0 1.5em 2em}main.narrow{max-width:32em;margin:3em auto}\n"
+      "a{color:var(--accent)}nav .who{color:var(--muted);margin-right:.8em}\n"
+      "form.period{margin:1.2em 0 0;display:flex;gap:.6em;align-items:center}\n"
+      "select,input,button{font:inherit;padding:.35em .6em}\n"
+      "button{border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:4px;"
+      "cursor:pointer}\n"
+      "form.signin{display:flex;flex-direction:column;gap:.5em;margin:1.5em 0}\n"
+      ".error{color:var(--notmet);font-weight:600}.hint,.legend{color:var(--muted);font-size:.9em}"
+      "\n"
+      ".downloads ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.6em}\n"
+      ".downloads a{display:inline-block;padding:.35em .8em;border:1px solid var(--accent);"
+      "border-radius:4px;text-decoration:none}\n"
+      "table{border-collapse:collapse}th,td{padding:.3em .6em;border-bottom:1px solid var(--line);"
+      "text-align:left;vertical-align:top}\n"
+      "thead th{background:var(--head);position:sticky;top:0;font-weight:600}\n"
+      "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+      "#indicators tbody th{font-weight:400}.key{font-weight:700;margin-right:.3em}\n"
+      ".mark.met,.yes{color:var(--met)}.mark.not-met,.no{color:var(--notmet)}\n"
+      ".mark{font-weight:600}.na{color:var(--muted);text-align:center}\n"
+      ".scroll{overflow:auto;max-height:75vh;border:1px solid var(--line)}\n"
+      "#communes th[scope=row]{font-weight:400;white-space:nowrap}th.ind{text-align:center}\n"
+      "#communes td.yes,#communes td.no{text-align:center}\n"
+      "tr.never-synced{background:var(--never)}\n"
+      "tr.never-synced th[scope=row]{border-left:4px solid var(--never-line)}\n"
+      ".badge{display:inline-block;font-size:.8em;padding:0 .45em;border-radius:3px;"
+      "border:1px solid var(--line);color:var(--muted)}\n"
+      ".badge.never{border-color:var(--never-line);color:#6b4800;font-weight:700;background:#"
+      "ffe08a}\n"
+      ".summary .never-count{color:#6b4800}\n"
+      "@media print{header nav,form.period,.downloads{display:none}.scroll{max-height:none;"
+      "overflow:visible}}\n";
+
+/* ---- sessions ------------------------------------------------------------------ */
+
+static const char *
+cookie_value (const char *header, const char *name)
+{
+  gsize name_len = strlen (name);
+
+  for (const char *p = header; p && *p;)
+    {
+      while (*p == ' ' || *p == ';')
+        p++;
+      if (strncmp (p, name, name_len) == 0 && p[name_len] == '=')
+        return p + name_len + 1;
+      p = strchr (p, ';');
+    }
+  return NULL;
+}
+
+/* The session id from the cookie, or NULL. */
+static char *
+session_id (PcmbnDistrictRequest *req)
+{
+  const char *value = cookie_value (req->cookie, PCMBN_DASHBOARD_COOKIE);
+  gsize len = 0;
+
+  if (value == NULL)
+    return NULL;
+  while (g_ascii_isxdigit (value[len]))
+    len++;
+  if (len != 64)
+    return NULL;
+  return g_strndup (value, len);
+}
+
+static gboolean
+staff_lookup (PcmbnStore *store, const char *token_hash, char **name)
+{
+  sqlite3 *db = pcmbn_store_get_db (store);
+  sqlite3_stmt *stmt;
+  gboolean found;
+
+  pcmbn_store_lock (store);
+  sqlite3_prepare_v2 (db,
+                      "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  if (found && name)
+    *name = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (store);
+  return found;
+}
+
+static gboolean
+device_lookup (PcmbnStore *store, const char *token_hash)
+{
+  sqlite3 *db = pcmbn_store_get_db (store);
+  sqlite3_stmt *stmt;
+  gboolean found;
+
+  pcmbn_store_lock (store);
+  sqlite3_prepare_v2 (db, "SELECT 1 FROM devices WHERE token_hash = ?", -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (store);
+  return found;
+}
+
+/* The staff member's name for a live session, or NULL: expired, unknown,
+ * or its token revoked since. */
+static char *
+session_staff (PcmbnStore *store, PcmbnDistrictRequest *req)
+{
+  g_autofree char *id = session_id (req);
+  g_autofree char *id_hash = NULL, *token_hash = NULL;
+  char *name = NULL;
+
+  if (id == NULL)
+    return NULL;
+  id_hash = pcmbn_district_hash_secret (id);
+  g_mutex_lock (&sessions_lock);
+  if (sessions)
+    {
+      Session *session = g_hash_table_lookup (sessions, id_hash);
+      if (session && session->expires <= g_get_monotonic_time ())
+        g_hash_table_remove (sessions, id_hash);
+      else if (session)
+        token_hash = g_strdup (session->token_hash);
+    }
+  g_mutex_unlock (&sessions_lock);
+  if (token_hash == NULL)
+    return NULL;
+  if (!staff_lookup (store, token_hash, &name))
+    {
+      g_mutex_lock (&sessions_lock);
+      g_hash_table_remove (sessions, id_hash);
+      g_mutex_unlock (&sessions_lock);
+      return NULL;
+    }
+  return name;
+}
+
+static gboolean
+prune_expired (gpointer key, gpointer value, gpointer now)
+{
+  return ((Session *)value)->expires <= *(gint64 *)now;
+}
+
+static char *
+session_new (const char *token_hash)
+{
+  char hex[65];
+  gint64 now = g_get_monotonic_time ();
+  Session *session;
+
+  if (!pcmbn_wire_random_token (hex, 32))
+    return NULL;
+  session = g_new0 (Session, 1);
+  session->token_hash = g_strdup (token_hash);
+  session->expires = now + (gint64)PCMBN_DASHBOARD_SESSION_SECONDS * G_USEC_PER_SEC;
+  g_mutex_lock (&sessions_lock);
+  if (sessions == NULL)
+    sessions
+        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)session_free);
+  g_hash_table_foreach_remove (sessions, prune_expired, &now);
+  /* Memory stays bounded whatever signs in: the oldest go first. */
+  while (g_hash_table_size (sessions) >= SESSION_LIMIT)
+    {
+      GHashTableIter iter;
+      gpointer key, value, oldest = NULL;
+      gint64 oldest_expiry = G_MAXINT64;
+      g_hash_table_iter_init (&iter, sessions);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (((Session *)value)->expires < oldest_expiry)
+          {
+            oldest_expiry = ((Session *)value)->expires;
+            oldest = key;
+          }
+      g_hash_table_remove (sessions, oldest);
+    }
+  g_hash_table_insert (sessions, pcmbn_district_hash_secret (hex), session);
+  g_mutex_unlock (&sessions_lock);
+  return g_strdup (hex);
+}
+
+static void
+session_end (PcmbnDistrictRequest *req)
+{
+  g_autofree char *id = session_id (req);
+  g_autofree char *id_hash = id ? pcmbn_district_hash_secret (id) : NULL;
+
+  g_mutex_lock (&sessions_lock);
+  if (sessions && id_hash)
+    g_hash_table_remove (sessions, id_hash);
+  g_mutex_unlock (&sessions_lock);
+}
+
+static char *
+cookie_header (PcmbnDistrictRequest *req, const char *value, int max_age)
+{
+  return g_strdup_printf ("%s=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s",
+                          PCMBN_DASHBOARD_COOKIE, value, max_age, req->https ? "; Secure" : "");
+}
+
+/* ---- handlers -------------------------------------------------------------------- */
+
+static GHashTable *
+parse_query (const char *query)
+{
+  GHashTable *params = NULL;
+
+  if (query)
+    params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_WWW_FORM, NULL);
+  return params ? params : g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+/* The form's origin must be this server: a sign-in form on another site
+ * cannot sign a browser in as someone else. Browsers send Origin with every
+ * POST; a client that sends none is not a browser and is let through. */
+static gboolean
+same_origin (PcmbnDistrictRequest *req)
+{
+  g_autoptr (GUri) origin = NULL;
+  g_autofree char *expected = NULL;
+  const char *host;
+
+  if (req->origin == NULL)
+    return TRUE;
+  origin = g_uri_parse (req->origin, G_URI_FLAGS_NONE, NULL);
+  if (origin == NULL || req->host == NULL)
+    return FALSE;
+  host = g_uri_get_host (origin);
+  if (g_uri_get_port (origin) > 0)
+    expected = g_strdup_printf ("%s:%d", host, g_uri_get_port (origin));
+  else
+    expected = g_strdup (host);
+  /* An IPv6 literal comes back from GUri without its brackets. */
+  if (host && strchr (host, ':'))
+    {
+      g_free (expected);
+      expected = g_uri_get_port (origin) > 0
+                     ? g_strdup_printf ("[%s]:%d", host, g_uri_get_port (origin))
+                     : g_strdup_printf ("[%s]", host);
+    }
+  return g_ascii_strcasecmp (expected, req->host) == 0
+         && g_strcmp0 (g_uri_get_scheme (origin), req->https ? "https" : "http") == 0;
+}
+
+static PcmbnDistrictReply *
+handle_login (PcmbnStore *store, PcmbnDistrictRequest *req)
+{
+  g_autoptr (GHashTable) form = NULL;
+  g_autofree char *token = NULL, *hash = NULL, *name = NULL, *id = NULL, *cookie = NULL;
+  g_autofree char *text = NULL;
+  PcmbnDistrictReply *reply;
+  const char *raw;
+
+  if (!same_origin (req))
+    return reply_html (
+        403,
+        render_message (_ ("Sign in"), _ ("This sign-in form did not come from this server. "
+                                          "Open the dashboard’s own address and sign in there.")));
+  if (req->content_type
+      && !g_str_has_prefix (req->content_type, "application/x-www-form-urlencoded"))
+    return reply_html (415, render_signin (store, _ ("Send the sign-in form as a web form.")));
+  if (req->body)
+    text = g_strndup (g_bytes_get_data (req->body, NULL), g_bytes_get_size (req->body));
+  form = text ? g_uri_parse_params (text, -1, "&", G_URI_PARAMS_WWW_FORM, NULL) : NULL;
+  raw = form ? g_hash_table_lookup (form, "token") : NULL;
+  token = g_strstrip (g_strdup (raw ? raw : ""));
+  if (*token == '\0' || !g_utf8_validate (token, -1, NULL))
+    return reply_html (400, render_signin (store, _ ("Type your staff token, then sign in.")));
+  hash = pcmbn_district_hash_secret (token);
+  if (!staff_lookup (store, hash, &name))
+    {
+      if (device_lookup (store, hash))
+        return reply_html (403,
+                           render_signin (store, _ ("This is a commune device’s token, not a staff "
+                                                    "token. Use the staff token the district’s "
+                                                    "administrator gave you.")));
+      return reply_html (
+          401, render_signin (store, _ ("This staff token is not known to the district "
+                                        "server, or it was revoked. Check it and try "
+                                        "again, or ask the administrator for a new one.")));
+    }
+  id = session_new (hash);
+  if (id == NULL)
+    return pcmbn_district_reply_error (500, "internal", _ ("No random numbers available."));
+  {
+    g_autofree char *actor = g_strconcat ("staff:", name, NULL);
+    pcmbn_district_audit (store, actor, "dashboard-sign-in", NULL, 0, req->remote);
+  }
+  reply = reply_redirect ("/");
+  cookie = cookie_header (req, id, PCMBN_DASHBOARD_SESSION_SECONDS);
+  reply_add_header (reply, "Set-Cookie", cookie);
+  return reply;
+}
+
+static PcmbnDistrictReply *
+handle_logout (PcmbnDistrictRequest *req)
+{
+  PcmbnDistrictReply *reply = reply_redirect ("/");
+  g_autofree char *cookie = cookie_header (req, "", 0);
+
+  session_end (req);
+  reply_add_header (reply, "Set-Cookie", cookie);
+  return reply;
+}
+
+/**
+ * pcmbn_district_report_reply:
+ * @store: a server database
+ * @query: (nullable): the query string: `year` or `from` and `to`, and
+ *   `format` (json when absent)
+ * @attachment: whether JSON too comes as a file to save
+ *
+ * The report for a caller already known to be staff. JSON comes back as the
+ * API's body (unless @attachment); the other formats always as a download
+ * (Content-Disposition: attachment).
+ *
+ * Returns: (transfer full): the reply
+ */
+PcmbnDistrictReply *
+pcmbn_district_report_reply (PcmbnStore *store, const char *query, gboolean attachment)
+{
+  g_autoptr (GHashTable) params = parse_query (query);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *filename = NULL;
+  const char *format_name = g_hash_table_lookup (params, "format");
+  PcmbnReportFormat format = PCMBN_REPORT_FORMAT_JSON;
+  PcmbnDistrictReply *reply;
+
+  if (format_name && !pcmbn_report_format_from_string (format_name, &format))
+    return pcmbn_district_reply_error (400, "bad_format",
+                                       _ ("format: must be json, csv, pdf or xlsx"));
+  bytes = pcmbn_district_report_export (
+      store, g_hash_table_lookup (params, "year"), g_hash_table_lookup (params, "from"),
+      g_hash_table_lookup (params, "to"), format, &filename, &error);
+  if (bytes == NULL)
+    {
+      if (error->domain == PCMBN_ERROR
+          && (error->code == PCMBN_ERROR_USAGE || error->code == PCMBN_ERROR_INVALID))
+        return pcmbn_district_reply_error (400, "bad_period", error->message);
+      return pcmbn_district_reply_error (500, "internal", error->message);
+    }
+  reply = reply_new (200, pcmbn_report_format_content_type (format), g_steal_pointer (&bytes));
+  if (attachment || format != PCMBN_REPORT_FORMAT_JSON)
+    {
+      g_autofree char *disposition = g_strdup_printf ("attachment; filename=\"%s\"", filename);
+      reply_add_header (reply, "Content-Disposition", disposition);
+    }
+  return reply;
+}
+
+static PcmbnDistrictReply *
+handle_download (PcmbnStore *store, PcmbnDistrictRequest *req, const char *staff)
+{
+  PcmbnDistrictReply *reply;
+  g_autofree char *message = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *error;
+  guint status;
+
+  if (staff == NULL)
+    return reply_redirect ("/");
+  /* From the dashboard, JSON too is a file to save. */
+  reply = pcmbn_district_report_reply (store, req->query, TRUE);
+  if (reply->status == 200)
+    return reply;
+  /* A person clicked a link: answer with a page, not the API's JSON. */
+  parser = json_parser_new ();
+  if (json_parser_load_from_data (parser, g_bytes_get_data (reply->body, NULL),
+                                  g_bytes_get_size (reply->body), NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
+      && (error = object_member (json_node_get_object (json_parser_get_root (parser)), "error")))
+    message = g_strdup (json_object_get_string_member_with_default (error, "message", ""));
+  else
+    message = g_strdup (_ ("The report could not be made."));
+  status = reply->status;
+  pcmbn_district_reply_free (reply);
+  return reply_html (status, render_message (_ ("Download the report"), message));
+}
+
+static PcmbnDistrictReply *
+handle_page (PcmbnStore *store, PcmbnDistrictRequest *req, const char *staff)
+{
+  g_autoptr (GHashTable) params = parse_query (req->query);
+  g_autoptr (GError) error = NULL;
+  char *html;
+
+  if (staff == NULL)
+    return reply_html (200, render_signin (store, NULL));
+  html = pcmbn_district_dashboard_render (store, g_hash_table_lookup (params, "year"), staff,
+                                          &error);
+  if (html == NULL)
+    {
+      gboolean bad_input
+          = error->domain == PCMBN_ERROR
+            && (error->code == PCMBN_ERROR_USAGE || error->code == PCMBN_ERROR_INVALID);
+      return reply_html (bad_input ? 400 : 500,
+                         render_message (_ ("District dashboard"), error->message));
+    }
+  return reply_html (200, html);
+}
+
+/**
+ * pcmbn_district_dashboard_owns:
+ * @path: a request's path
+ *
+ * Returns: whether the dashboard answers @path
+ */
+gboolean
+pcmbn_district_dashboard_owns (const char *path)
+{
+  static const char *const paths[]
+      = { "/", "/login", "/logout", "/download", "/dashboard.css", NULL };
+
+  return path && g_strv_contains (paths, path);
+}
+
+/**
+ * pcmbn_district_dashboard_handle:
+ * @store: this thread's connection to the server database
+ * @request: a request whose path pcmbn_district_dashboard_owns()
+ *
+ * Returns: (transfer full): the answer
+ */
+PcmbnDistrictReply *
+pcmbn_district_dashboard_handle (PcmbnStore *store, PcmbnDistrictRequest *req)
+{
+  const char *path = req->path;
+  gboolean get = g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD");
+  g_autofree char *staff = NULL;
+
+  if (g_str_equal (path, "/dashboard.css"))
+    {
+      PcmbnDistrictReply *reply;
+      if (!get)
+        return method_not_allowed ("GET, HEAD");
+      reply = reply_new (200, "text/css; charset=utf-8",
+                         g_bytes_new_static (dashboard_css, sizeof dashboard_css - 1));
+      reply_add_header (reply, "X-Content-Type-Options", "nosniff");
+      return reply;
+    }
+  if (g_str_equal (path, "/login"))
+    {
+      if (g_str_equal (req->method, "POST"))
+        return handle_login (store, req);
+      return get ? reply_redirect ("/") : method_not_allowed ("GET, HEAD, POST");
+    }
+  if (!get)
+    return method_not_allowed ("GET, HEAD");
+  if (g_str_equal (path, "/logout"))
+    return handle_logout (req);
+  staff = session_staff (store, req);
+  if (g_str_equal (path, "/download"))
+    return handle_download (store, req, staff);
+  return handle_page (store, req, staff);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "pcmbn-report-export.h"
+#include "pcmbn-store.h"
+
+G_BEGIN_DECLS
+
+GBytes *pcmbn_district_report_export (PcmbnStore *store,
+                                      const char *year,
+                                      const char *from,
+                                      const char *to,
+                                      PcmbnReportFormat format,
+                                      char **out_filename,
+                                      GError **error);
+
+G_END_DECLS

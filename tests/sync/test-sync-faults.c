@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "pcmbn-test-util.h"
+#include "sync-helpers.h"
+
+/* Fault injection: a TCP proxy inside the test stands between real `pcmbn`
+ * clients (subprocesses) and a real `pcmbn-district serve`. Each round one
+ * device makes random adds, edits and deletes, then syncs through the proxy
+ * while it cuts the connection at a random byte offset, in the request or
+ * the response direction (seeded GRand). The device then syncs again with
+ * the proxy passing everything, and the round must converge: the server's
+ * records of that commune equal the device's (uuid, data, deleted, version),
+ * nothing is lost, and no edit was stored twice (each record's version
+ * counts exactly the rounds in which it was changed).
+ *
+ * PCMBN_FAULT_SEED and PCMBN_FAULT_ROUNDS override the seed and the number
+ * of rounds. */
+
+#define DEFAULT_SEED 20261129
+#define DEFAULT_ROUNDS 200
+#define N_DEVICES 3
+
+/* ---- the proxy ------------------------------------------------------------ */
+
+enum
+{
+  DIR_REQUEST,  /* client → server */
+  DIR_RESPONSE, /* server → client */
+};
+
+typedef struct
+{
+  GMutex lock;
+  GSocket *listener;
+  guint16 port;
+  GInetSocketAddress *upstream;
+  GCancellable *cancel;
+  GThread *accept_thread;
+  GPtrArray *sockets; /* every socket opened, for the shutdown at the end */
+  GPtrArray *threads; /* relay threads, joined at the end */
+  /* The plan of the armed window. */
+  int cut_dir;      /* -1: pass everything */
+  guint64 cut_at;   /* bytes in cut_dir before the cut */
+  guint64 bytes[2]; /* counted since the window opened */
+  gboolean cut_done;
+  guint connections; /* accepted since the window opened */
+} Proxy;
+
+typedef struct
+{
+  Proxy *proxy;
+  GSocket *from;
+  GSocket *to;
+  GSocket *other; /* the pair's sockets, to close both on a cut */
+  int dir;
+} Relay;
+
+static void
+shutdown_pair (Relay *r)
+{
+  g_socket_shutdown (r->from, TRUE, TRUE, NULL);
+  g_socket_shutdown (r->to, TRUE, TRUE, NULL);
+}
+
+static gpointer
+relay_thread (gpointer data)
+{
+  Relay *r = data;
+  Proxy *p = r->proxy;
+  char buf[16384];
+
+  for (;;)
+    {
+      gssize n = g_socket_receive (r->from, buf, sizeof buf, NULL, NULL);
+      gssize send = n;
+      gboolean cut = FALSE;
+
+      if (n <= 0)
+        break;
+      g_mutex_lock (&p->lock);
+      if (p->cut_dir == r->dir && !p->cut_done && p->bytes[r->dir] + n >= p->cut_at)
+        {
+          send = p->cut_at - p->bytes[r->dir];
+          p->cut_done = TRUE;
+          cut = TRUE;
+        }
+      p->bytes[r->dir] += send;
+      g_mutex_unlock (&p->lock);
+      if (send > 0)
+        {
+          gsize off = 0;
+          while (off < (gsize) send)
+            {
+              gssize w = g_socket_send (r->to, buf + off, send - off, NULL, NULL);
+              if (w <= 0)
+                break;
+              off += w;
+            }
+        }
+      if (cut)
+        break;
+    }
+  /* An end or a cut on either side ends the pair: HTTP needs no half-open
+   * connection, and a cut must reach both ends at once. */
+  shutdown_pair (r);
+  g_free (r);
+  return NULL;
+}
+
+static gpointer
+accept_thread (gpointer data)
+{
+  Proxy *p = data;
+
+  for (;;)
+    {
+      g_autoptr (GSocket) client = g_socket_accept (p->listener, p->cancel, NULL);
+      g_autoptr (GSocket) server = NULL;
+      Relay *up, *down;
+
+      if (client == NULL)
+        break;
+      server = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+      if (server == NULL || !g_socket_connect (server, G_SOCKET_ADDRESS (p->upstream), NULL, NULL))
+        {
+          g_socket_close (client, NULL);
+          continue;
+        }
+      up = g_new0 (Relay, 1);
+      up->proxy = p;
+      up->from = client;
+      up->to = server;
+      up->dir = DIR_REQUEST;
+      down = g_new0 (Relay, 1);
+      down->proxy = p;
+      down->from = server;
+      down->to = client;
+      down->dir = DIR_RESPONSE;
+      g_mutex_lock (&p->lock);
+      p->connections++;
+      g_ptr_array_add (p->sockets, g_object_ref (client));
+      g_ptr_array_add (p->sockets, g_object_ref (server));
+      g_ptr_array_add (p->threads, g_thread_new ("relay-up", relay_thread, up));
+      g_ptr_array_add (p->threads, g_thread_new ("relay-down", relay_thread, down));
+      g_mutex_unlock (&p->lock);
+    }
+  return NULL;
+}
+
+static Proxy *
+proxy_new (const char *server_url)
+{
+  Proxy *p = g_new0 (Proxy, 1);
+  g_autoptr (GUri) uri = g_uri_parse (server_url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (uri);
+  g_mutex_init (&p->lock);
+  p->upstream = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (loopback, g_uri_get_port (uri)));
+  p->cut_dir = -1;
+  p->cancel = g_cancellable_new ();
+  p->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  p->threads = g_ptr_array_new ();
+  p->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (p->listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (p->listener, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (p->listener, &error);
+  g_assert_no_error (error);
+  p->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  p->accept_thread = g_thread_new ("proxy-accept", accept_thread, p);
+  return p;
+}
+
+static void
+proxy_free (Proxy *p)
+{
+  g_cancellable_cancel (p->cancel);
+  g_thread_join (p->accept_thread);
+  g_mutex_lock (&p->lock);
+  for (guint i = 0; i < p->sockets->len; i++)
+    g_socket_shutdown (p->sockets->pdata[i], TRUE, TRUE, NULL);
+  g_mutex_unlock (&p->lock);
+  for (guint i = 0; i < p->threads->len; i++)
+    g_thread_join (p->threads->pdata[i]);
+  g_ptr_array_unref (p->threads);
+  g_ptr_array_unref (p->sockets);
+  g_socket_close (p->listener, NULL);
+  g_object_unref (p->listener);
+  g_object_unref (p->upstream);
+  g_object_unref (p->cancel);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}
+
+/* Opens a window: from now on, cut @dir after @at bytes (-1: no cut). */
+static void
+proxy_arm (Proxy *p, int dir, guint64 at)
+{
+  g_mutex_lock (&p->lock);
+  p->cut_dir = dir;
+  p->cut_at = at;
+  p->bytes[0] = p->bytes[1] = 0;
+  p->cut_done = FALSE;
+  p->connections = 0;
+  g_mutex_unlock (&p->lock);
+}
+
+/* ---- the devices ---------------------------------------------------------- */
+
+typedef struct
+{
+  char *db;
+  const char *commune;
+  GPtrArray *live; /* uuids of this device's records not deleted */
+} Device;
+
+typedef struct
+{
+  GRand *rand;
+  GHashTable *expected; /* uuid → number of rounds that changed it */
+  guint adds, edits, deletes;
+} World;
+
+static const char *const titles[] = {
+  "Tờ rơi phòng, chống mua bán người",
+  "Áp phích \"Cảnh giác\" – đường dây nóng 111",
+  "Sổ tay tuyên truyền\\pháp luật",
+  "Leaflet for the market day",
+  "Tài liệu\tcho tổ dân phố",
+};
+
+static char *
+random_material (World *w)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "material_type");
+  json_builder_add_string_value (b, "leaflet");
+  json_builder_set_member_name (b, "title");
+  json_builder_add_string_value (b, titles[g_rand_int_range (w->rand, 0, G_N_ELEMENTS (titles))]);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, "district");
+  json_builder_set_member_name (b, "received_on");
+  json_builder_add_string_value (b, "2025-12-10");
+  json_builder_set_member_name (b, "quantity_received");
+  json_builder_add_int_value (b, g_rand_int_range (w->rand, 1, 100000));
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+static void
+touch (GHashTable *changed, const char *uuid)
+{
+  g_hash_table_add (changed, g_strdup (uuid));
+}
+
+/* One to four random operations; each record changed is noted once. */
+static void
+random_edits (World *w, Device *d, GHashTable *changed)
+{
+  int n = g_rand_int_range (w->rand, 1, 5);
+
+  for (int i = 0; i < n; i++)
+    {
+      /* About 45 % adds, 35 % edits, 20 % deletes. */
+      int pick = g_rand_int_range (w->rand, 0, 20);
+      int op = d->live->len == 0 || pick < 9 ? 0 : pick < 16 ? 1 : 2;
+      g_autofree char *json = random_material (w);
+
+      if (op == 0)
+        {
+          char *uuid = sync_add (d->db, "material", json);
+          g_ptr_array_add (d->live, uuid);
+          touch (changed, uuid);
+          w->adds++;
+        }
+      else if (op == 1)
+        {
+          const char *uuid = d->live->pdata[g_rand_int_range (w->rand, 0, d->live->len)];
+          const char *argv[] = { "--db", d->db, "update", uuid, NULL };
+          g_autofree char *err = NULL;
+          if (pcmbn_test_run_cli (argv, json, NULL, &err) != 0)
+            g_error ("update failed: %s", err);
+          touch (changed, uuid);
+          w->edits++;
+        }
+      else
+        {
+          guint at = g_rand_int_range (w->rand, 0, d->live->len);
+          g_autofree char *uuid = g_ptr_array_steal_index (d->live, at);
+          g_autofree char *err = NULL;
+          if (sync_cli (d->db, NULL, &err, "delete", uuid, NULL) != 0)
+            g_error ("delete failed: %s", err);
+          touch (changed, uuid);
+          w->deletes++;
+        }
+    }
+}
+
+static char *
+rows_of (const char *db, const char *commune)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "SELECT group_concat (uuid || ' ' || deleted || ' ' || version || ' ' || data, char (10))"
+    " FROM (SELECT * FROM records WHERE org_unit = '%s' ORDER BY uuid)",
+    commune);
+  char *text = sync_query_text (db, sql);
+
+  return text ? text : g_strdup ("");
+}
+
+static int
+sync_via (Device *d, Proxy *p, char **out, char **err)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", p->port);
+
+  return sync_cli (d->db, out, err, "sync", "--server", url, NULL);
+}
+
+static void
+check_converged (SyncServer *s, Device *d, World *w, guint round)
+{
+  g_autofree char *server_rows = rows_of (s->db, d->commune);
+  g_autofree char *device_rows = rows_of (d->db, d->commune);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (g_strcmp0 (server_rows, device_rows) != 0)
+    g_error ("round %u: %s differs from the server:\n--- server\n%s\n--- device\n%s", round, d->db,
+             server_rows, device_rows);
+  g_assert_cmpint (sync_query_int (d->db, "SELECT count(*) FROM records WHERE dirty = 1 OR state <> 'synced'"),
+                   ==, 0);
+  /* No edit stored twice: each record's version is the number of rounds
+   * that changed it, and each version is written down once. */
+  g_hash_table_iter_init (&iter, w->expected);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT version FROM records WHERE uuid = '%s'",
+                                              (const char *) key);
+      gint64 version = sync_query_int (s->db, sql);
+      if (version != GPOINTER_TO_INT (value))
+        g_error ("round %u: %s has version %" G_GINT64_FORMAT " on the server, expected %d", round,
+                 (const char *) key, version, GPOINTER_TO_INT (value));
+    }
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM (SELECT uuid FROM record_versions"
+                                          " GROUP BY uuid HAVING count(*) <> max(version))"),
+                   ==, 0);
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records r WHERE version <>"
+                                          " (SELECT max(version) FROM record_versions v WHERE v.uuid = r.uuid)"),
+                   ==, 0);
+}
+
+static guint
+env_uint (const char *name, guint fallback)
+{
+  const char *text = g_getenv (name);
+
+  return text && *text ? (guint) g_ascii_strtoull (text, NULL, 10) : fallback;
+}
+
+static void
+test_cut_connections (void)
+{
+  guint32 seed = env_uint ("PCMBN_FAULT_SEED", DEFAULT_SEED);
+  guint rounds = env_uint ("PCMBN_FAULT_ROUNDS", DEFAULT_ROUNDS);
+  SyncServer *s = sync_server_new (FALSE);
+  static const char *const communes[N_DEVICES] = { "00001", "00001", "00004" };
+  Device devices[N_DEVICES];
+  World w = { 0 };
+  Proxy *p;
+  guint64 estimate[2] = { 2048, 2048 };
+  guint landed[2] = { 0, 0 }, missed = 0, failed = 0, survived = 0, reconnects = 0;
+  g_autofree char *proxy_url = NULL;
+
+  g_test_message ("seed %u, %u rounds", seed, rounds);
+  w.rand = g_rand_new_with_seed (seed);
+  w.expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sync_server_start (s);
+  p = proxy_new (s->url);
+  proxy_url = g_strdup_printf ("http://127.0.0.1:%u", p->port);
+
+  /* Enrolled through the proxy, which passes everything for now. */
+  for (guint i = 0; i < N_DEVICES; i++)
+    {
+      g_autofree char *code = sync_enrol_code (s, communes[i]);
+      g_autofree char *err = NULL;
+      devices[i].db = sync_new_logbook (communes[i]);
+      devices[i].commune = communes[i];
+      devices[i].live = g_ptr_array_new_with_free_func (g_free);
+      if (sync_cli (devices[i].db, NULL, &err, "enroll", "--server", proxy_url, "--code", code, NULL) != 0)
+        g_error ("enroll failed: %s", err);
+    }
+
+  for (guint round = 1; round <= rounds; round++)
+    {
+      Device *d = &devices[g_rand_int_range (w.rand, 0, N_DEVICES)];
+      g_autoptr (GHashTable) changed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      int dir = g_rand_int_range (w.rand, 0, 2);
+      guint64 at = g_rand_int_range (w.rand, 0, (gint32) MIN (estimate[dir], G_MAXINT32));
+      g_autofree char *out = NULL, *err = NULL;
+      GHashTableIter iter;
+      gpointer key;
+      int status;
+      gboolean cut;
+
+      random_edits (&w, d, changed);
+
+      /* The faulty exchange: it may fail, never crash, never lose. */
+      proxy_arm (p, dir, at);
+      status = sync_via (d, p, &out, &err);
+      g_mutex_lock (&p->lock);
+      cut = p->cut_done;
+      if (p->connections > 1)
+        reconnects += p->connections - 1;
+      g_mutex_unlock (&p->lock);
+      if (status != 0 && status != 1)
+        g_error ("round %u: sync exited %d: %s", round, status, err);
+      if (status == 1 && !cut)
+        g_error ("round %u: sync failed without a cut: %s", round, err);
+      if (cut)
+        landed[dir]++;
+      else
+        missed++;
+      if (status == 1)
+        failed++;
+      else if (cut)
+        survived++;
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+
+      /* The retry, with the proxy passing everything, must complete. */
+      proxy_arm (p, -1, 0);
+      status = sync_via (d, p, &out, &err);
+      if (status != 0)
+        g_error ("round %u: the retry exited %d: %s", round, status, err);
+      g_assert_nonnull (strstr (out, ", conflicts 0, rejected 0"));
+      g_mutex_lock (&p->lock);
+      /* The next cut falls anywhere in an exchange of about this size. */
+      estimate[DIR_REQUEST] = MAX (p->bytes[DIR_REQUEST] * 3 / 2, 512);
+      estimate[DIR_RESPONSE] = MAX (p->bytes[DIR_RESPONSE] * 3 / 2, 512);
+      g_mutex_unlock (&p->lock);
+
+      g_hash_table_iter_init (&iter, changed);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          gpointer n = g_hash_table_lookup (w.expected, key);
+          g_hash_table_insert (w.expected, g_strdup (key), GINT_TO_POINTER (GPOINTER_TO_INT (n) + 1));
+        }
+      check_converged (s, d, &w, round);
+    }
+
+  /* The other devices catch up, and a new laptop restores commune 00001
+   * straight from the server: the same records again. */
+  proxy_arm (p, -1, 0);
+  for (guint i = 0; i < N_DEVICES; i++)
+    {
+      g_autofree char *err = NULL;
+      g_assert_cmpint (sync_via (&devices[i], p, NULL, &err), ==, 0);
+      check_converged (s, &devices[i], &w, rounds + 1);
+    }
+  {
+    g_autofree char *fresh = sync_enrolled_logbook (s, "00001");
+    g_autofree char *a = NULL, *b = NULL;
+    g_assert_cmpint (sync_cli (fresh, NULL, NULL, "sync", NULL), ==, 0);
+    a = rows_of (s->db, "00001");
+    b = rows_of (fresh, "00001");
+    g_assert_cmpstr (a, ==, b);
+  }
+
+  g_test_message ("%u rounds (seed %u): %u adds, %u edits, %u deletes over %d devices", rounds, seed,
+                  w.adds, w.edits, w.deletes, N_DEVICES);
+  g_test_message ("cuts landed: %u in a request, %u in a response; %u fell past the end of the "
+                  "exchange", landed[DIR_REQUEST], landed[DIR_RESPONSE], missed);
+  g_test_message ("retries: %u cut syncs failed and were run again; %u completed anyway; %u "
+                  "connections reopened within a run",
+                  failed, survived, reconnects);
+  g_test_message ("server records: %" G_GINT64_FORMAT ", all converged",
+                  sync_query_int (s->db, "SELECT count(*) FROM records"));
+  g_assert_cmpuint (landed[DIR_REQUEST], >, 0);
+  g_assert_cmpuint (landed[DIR_RESPONSE], >, 0);
+
+  proxy_free (p);
+  for (guint i = 0; i < N_DEVICES; i++)
+    {
+      g_free (devices[i].db);
+      g_ptr_array_unref (devices[i].live);
+    }
+  g_hash_table_unref (w.expected);
+  g_rand_free (w.rand);
+  sync_server_free (s);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sync-faults/cut-connections", test_cut_connections);
+  return g_test_run ();
+}
