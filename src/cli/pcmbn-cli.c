@@ -418,9 +418,9 @@ verb_sync (PcmbnStore *store, Args *args, GError **error)
   gboolean ok = pcmbn_sync_engine_sync (engine, opt (args, "server"), NULL, &stats, error);
 
   if (stats.clock_skew > 3600 || stats.clock_skew < -3600)
-    g_printerr (_("Warning: this computer’s clock is %" G_GINT64_FORMAT " minutes off the district "
-                  "server’s. Set the right date and time, or records will show wrong times.\n"),
-                ABS (stats.clock_skew) / 60);
+    g_printerr (_("Warning: this computer’s clock is %d minutes off the district server’s. Set "
+                  "the right date and time, or records will show wrong times.\n"),
+                (int) (ABS (stats.clock_skew) / 60));
   if (stats.rejected > 0)
     g_printerr (_("%u records were refused by the district server; “pcmbn list KIND” shows them "
                   "with state “rejected” and the reason. Correct them and sync again.\n"),

@@ -31,20 +31,8 @@ pcmbn_wire_record_free (PcmbnWireRecord *record)
   g_free (record);
 }
 
-/**
- * pcmbn_wire_check_json:
- * @text: (array length=len): bytes received
- * @len: their number
- * @error: return location for a %PCMBN_WIRE_ERROR_MALFORMED error
- *
- * The checks json-glib does not make: UTF-8, no NUL byte, and a nesting
- * depth of at most %PCMBN_WIRE_MAX_DEPTH, because its parser recurses once
- * per level and a body of brackets would overflow the stack.
- *
- * Returns: %TRUE when @text may be given to the JSON parser
- */
-gboolean
-pcmbn_wire_check_json (const char *text, gsize len, GError **error)
+static gboolean
+check_json (const char *text, gsize len, gboolean *surrogates, GError **error)
 {
   int depth = 0;
   gboolean in_string = FALSE, escape = FALSE;
@@ -61,7 +49,14 @@ pcmbn_wire_check_json (const char *text, gsize len, GError **error)
       if (in_string)
         {
           if (escape)
-            escape = FALSE;
+            {
+              escape = FALSE;
+              /* \uD800–\uDFFF: json-glib decodes a lone one into bytes that
+               * are not UTF-8; the tree is checked after parsing. */
+              if (c == 'u' && i + 2 < len && (text[i + 1] == 'd' || text[i + 1] == 'D')
+                  && text[i + 2] != '\0' && strchr ("89abcdefABCDEF", text[i + 2]) != NULL)
+                *surrogates = TRUE;
+            }
           else if (c == '\\')
             escape = TRUE;
           else if (c == '"')
@@ -86,6 +81,56 @@ pcmbn_wire_check_json (const char *text, gsize len, GError **error)
 }
 
 /**
+ * pcmbn_wire_check_json:
+ * @text: (array length=len): bytes received
+ * @len: their number
+ * @error: return location for a %PCMBN_WIRE_ERROR_MALFORMED error
+ *
+ * The checks json-glib does not make: UTF-8, no NUL byte, and a nesting
+ * depth of at most %PCMBN_WIRE_MAX_DEPTH, because its parser recurses once
+ * per level and a body of brackets would overflow the stack.
+ *
+ * Returns: %TRUE when @text may be given to the JSON parser
+ */
+gboolean
+pcmbn_wire_check_json (const char *text, gsize len, GError **error)
+{
+  gboolean surrogates = FALSE;
+
+  return check_json (text, len, &surrogates, error);
+}
+
+/* Every member name and string is UTF-8; @node is at most
+ * %PCMBN_WIRE_MAX_DEPTH deep (check_json() saw to it). */
+static gboolean
+text_is_valid (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member))
+        if (!g_utf8_validate (name, -1, NULL) || !text_is_valid (member))
+          return FALSE;
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        if (!text_is_valid (json_array_get_element (array, i)))
+          return FALSE;
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return g_utf8_validate (json_node_get_string (node), -1, NULL);
+  return TRUE;
+}
+
+/**
  * pcmbn_wire_parse_json:
  * @text: (array length=len): bytes received
  * @len: their number
@@ -98,9 +143,10 @@ pcmbn_wire_parse_json (const char *text, gsize len, GError **error)
 {
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GError) local = NULL;
+  gboolean surrogates = FALSE;
   JsonNode *root;
 
-  if (!pcmbn_wire_check_json (text, len, error))
+  if (!check_json (text, len, &surrogates, error))
     return NULL;
   if (len == 0)
     {
@@ -118,6 +164,15 @@ pcmbn_wire_parse_json (const char *text, gsize len, GError **error)
   if (root == NULL)
     {
       g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED, _("The body is empty."));
+      return NULL;
+    }
+  /* Found by the fuzzer: a lone \uD800 became bytes that are not UTF-8,
+   * which then went into error messages and the database. */
+  if (surrogates && !text_is_valid (root))
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                   _("The body holds a \\u escape that is not a character (a lone UTF-16 "
+                     "surrogate)."));
       return NULL;
     }
   return json_node_ref (root);
@@ -297,8 +352,8 @@ convert (GConverter *converter, const void *data, gsize len, gsize limit, GError
       if (out->len + written > limit)
         {
           g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
-                       _("The body is larger than %" G_GSIZE_FORMAT " MiB once decompressed."),
-                       limit / (1024 * 1024));
+                       _("The body is larger than %u MiB once decompressed."),
+                       (guint) (limit / (1024 * 1024)));
           return NULL;
         }
       g_byte_array_append (out, buf, written);
@@ -523,6 +578,7 @@ pcmbn_wire_edit_hash (const PcmbnKind *kind, gint64 base_version, gboolean delet
 void
 pcmbn_wire_append_string (GString *out, const char *text)
 {
+  g_autofree char *valid = NULL;
   const char *run;
 
   if (text == NULL)
@@ -530,6 +586,9 @@ pcmbn_wire_append_string (GString *out, const char *text)
       g_string_append (out, "null");
       return;
     }
+  /* An answer is always JSON, whatever bytes the text came from. */
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
   g_string_append_c (out, '"');
   run = text;
   for (const char *p = text; *p; p++)

@@ -3,8 +3,10 @@
 
 #include "config.h"
 
-#include <glib-unix.h>
 #include <glib/gi18n.h>
+#ifdef G_OS_UNIX
+#include <glib-unix.h>
+#endif
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -276,6 +278,10 @@ verb_report (GHashTable *opts, GError **error)
 
 static GMainLoop *serve_loop;
 
+#ifdef G_OS_UNIX
+/* SIGTERM (systemd) and SIGINT stop the server once the requests under way
+ * are answered. There are no such signals on Windows, where the server is
+ * not a target; there Ctrl+C simply ends the process. */
 static void
 drained_cb (gpointer user_data)
 {
@@ -291,6 +297,7 @@ terminate_cb (gpointer user_data)
   pcmbn_district_server_stop (server, G_CALLBACK (drained_cb), NULL);
   return G_SOURCE_CONTINUE;
 }
+#endif
 
 /* The district office reads Vietnamese: a service started with no language
  * at all (a bare systemd environment) serves the dashboard in Vietnamese.
@@ -366,8 +373,10 @@ verb_serve (GHashTable *opts, GError **error)
   printf ("Listening on %s\n", url ? url : listen);
   fflush (stdout);
   serve_loop = g_main_loop_new (NULL, FALSE);
+#ifdef G_OS_UNIX
   g_unix_signal_add (SIGTERM, terminate_cb, server);
   g_unix_signal_add (SIGINT, terminate_cb, server);
+#endif
   g_main_loop_run (serve_loop);
   g_clear_pointer (&serve_loop, g_main_loop_unref);
   return 0;

@@ -20,6 +20,7 @@
  * slow client or a long push never stalls the others. */
 
 #define N_WORKERS 8
+#define LISTEN_BACKLOG 1024
 #define THROTTLE_FAILURES 5
 #define THROTTLE_WINDOW (10 * 60 * G_USEC_PER_SEC)
 
@@ -429,6 +430,7 @@ gboolean
 pcmbn_district_server_listen (PcmbnDistrictServer *self, const char *host, guint port, GError **error)
 {
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (host, port);
+  g_autoptr (GSocket) socket = NULL;
   SoupServerListenOptions options = 0;
 
   if (address == NULL)
@@ -439,7 +441,16 @@ pcmbn_district_server_listen (PcmbnDistrictServer *self, const char *host, guint
     }
   if (soup_server_is_https (self->server))
     options |= SOUP_SERVER_LISTEN_HTTPS;
-  return soup_server_listen (self->server, address, options, error);
+  /* Our own socket for a long accept queue: libsoup's default of 10 reset
+   * connections when a few hundred communes synced at once. */
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+    return FALSE;
+  return soup_server_listen_socket (self->server, socket, options, error);
 }
 
 /**

@@ -241,6 +241,29 @@ test_error_statuses (void)
     assert_error (r, status, 400, NULL);
   }
   {
+    /* A lone UTF-16 surrogate escape decodes to bytes that are not UTF-8
+     * (found by tests/fuzz/fuzz-push): refused whole, in a name or a value,
+     * in a push or an enrolment. */
+    g_autofree char *in_name = g_strdup_printf (
+      "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
+      "\"base_version\":0,\"data\":{\"\\ud800title\":\"x\"}}]}", UUID1);
+    g_autofree char *in_value = g_strdup_printf (
+      "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
+      "\"base_version\":0,\"data\":{\"title\":\"a\\uDC00b\"}}]}", UUID1);
+    const char *enrol = "{\"code\":\"AAAAA-AAAAA\",\"device_name\":\"\\ud83d\"}";
+    g_autofree char *r1 = push (s, token, in_name, &status);
+    assert_error (r1, status, 400, NULL);
+    {
+      g_autofree char *r2 = push (s, token, in_value, &status);
+      assert_error (r2, status, 400, NULL);
+    }
+    {
+      g_autofree char *r3 = sync_http (s, "POST", "/api/v1/enroll", NULL, "application/json", NULL,
+                                       enrol, strlen (enrol), &status);
+      assert_error (r3, status, 400, NULL);
+    }
+  }
+  {
     const char *broken = "\x1f\x8b\x08\x00garbage";
     g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", "gzip",
                                     broken, 12, &status);
