@@ -1267,6 +1267,9 @@ test_attachments (void)
     "\"a.jpg\",\"size\":1}]",
     "[{\"sha256\":\"" SHA "\",\"name\":\"\",\"size\":1}]",
     "[{\"sha256\":\"" SHA "\",\"name\":\"../../etc/passwd\",\"size\":1}]",
+    /* Separators on Windows too: a name never becomes a path. */
+    "[{\"sha256\":\"" SHA "\",\"name\":\"..\\\\win.ini\",\"size\":1}]",
+    "[{\"sha256\":\"" SHA "\",\"name\":\"C:boot.ini\",\"size\":1}]",
     "[{\"sha256\":\"" SHA "\",\"name\":3,\"size\":1}]",
     "[{\"sha256\":null,\"name\":\"a.jpg\",\"size\":1}]",
     "[{\"sha256\":\"" SHA "\",\"name\":\"a.jpg\",\"size\":1},null]",

@@ -6,7 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
+#include <glib/gstdio.h>
 #include <xlsxwriter.h>
 
 #include "pcmbn-report-export-private.h"
@@ -216,7 +216,7 @@ pcmbn_report_write_xlsx (const PcmbnReportDoc *doc,
   fd = g_file_open_tmp ("pcmbn-report-XXXXXX.xlsx", &path, error);
   if (fd < 0)
     return NULL;
-  close (fd);
+  g_close (fd, NULL);
   options.tmpdir = (char *) g_get_tmp_dir ();
   wb = workbook_new_opt (path, &options);
   if (wb == NULL)

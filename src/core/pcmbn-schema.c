@@ -617,7 +617,7 @@ check_attachments (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
           goto bad;
       if (*json_node_get_string (name) == '\0' || strlen (json_node_get_string (name)) > 255
-          || strchr (json_node_get_string (name), '/') != NULL)
+          || strpbrk (json_node_get_string (name), "/\\:") != NULL)
         goto bad;
     }
   return;

@@ -228,8 +228,16 @@ pcmbn_i18n_init (void)
   g_autofree char *installed = NULL;
   const char *dir = LOCALEDIR;
 
+#ifdef G_OS_WIN32
+  /* An installed Windows folder can move: find share\locale beside the
+   * program instead of the path fixed at build time. */
+  g_autofree char *top = g_win32_get_package_installation_directory_of_module (NULL);
+  g_autofree char *relocated = g_build_filename (top, "share", "locale", NULL);
+  dir = relocated;
+#endif
+
   setlocale (LC_ALL, "");
-  installed = g_build_filename (LOCALEDIR, "vi", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+  installed = g_build_filename (dir, "vi", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
   if (g_getenv ("PCMBN_LOCALEDIR") != NULL)
     dir = g_getenv ("PCMBN_LOCALEDIR");
   else if (!g_file_test (installed, G_FILE_TEST_EXISTS))
