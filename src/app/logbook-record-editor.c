@@ -994,7 +994,9 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
         fv->value = gtk_flow_box_new ();
         gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (fv->value), GTK_SELECTION_NONE);
         gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (fv->value), 4);
-        gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (fv->value), 2);
+        /* One per line in a narrow window: long Vietnamese labels side by side
+         * would be wider than the window. */
+        gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (fv->value), 1);
         gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (fv->value), 6);
         gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (fv->value), 6);
         gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (fv->value), FALSE);

@@ -102,8 +102,6 @@ show_preview (LogbookReportsPage *self)
       gboolean has_total = json_object_get_boolean_member_with_default (table, "has_total", FALSE);
       GtkWidget *title = gtk_label_new (json_object_get_string_member (table, "title"));
       GtkWidget *grid = gtk_grid_new ();
-      GtkWidget *scroller = gtk_scrolled_window_new ();
-
       gtk_label_set_xalign (GTK_LABEL (title), 0);
       gtk_label_set_wrap (GTK_LABEL (title), TRUE);
       gtk_widget_add_css_class (title, "heading");
@@ -136,14 +134,10 @@ show_preview (LogbookReportsPage *self)
               gtk_grid_attach (GTK_GRID (grid), label, c, r + 1, 1, 1);
             }
         }
-      /* Wide tables scroll sideways in a narrow window instead of
-       * widening it. */
-      gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
-      gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
-      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), grid);
-      gtk_widget_add_css_class (scroller, "card");
-      gtk_widget_add_css_class (scroller, "indicator-card");
-      gtk_box_append (GTK_BOX (self->tables_box), scroller);
+      /* Labels wrap, so that a table fits a narrow window. */
+      gtk_widget_add_css_class (grid, "card");
+      gtk_widget_add_css_class (grid, "indicator-card");
+      gtk_box_append (GTK_BOX (self->tables_box), grid);
     }
 }
 
@@ -672,18 +666,11 @@ logbook_reports_page_get_message (LogbookReportsPage *self)
 char *
 logbook_reports_page_get_cell (LogbookReportsPage *self, const char *table, guint row, guint column)
 {
-  for (GtkWidget *scroller = gtk_widget_get_first_child (self->tables_box); scroller;
-       scroller = gtk_widget_get_next_sibling (scroller))
+  for (GtkWidget *grid = gtk_widget_get_first_child (self->tables_box); grid; grid = gtk_widget_get_next_sibling (grid))
     {
-      GtkWidget *grid;
       GtkWidget *child;
 
-      if (!GTK_IS_SCROLLED_WINDOW (scroller))
-        continue;
-      grid = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scroller));
-      if (GTK_IS_VIEWPORT (grid))
-        grid = gtk_viewport_get_child (GTK_VIEWPORT (grid));
-      if (g_strcmp0 (gtk_widget_get_name (grid), table) != 0)
+      if (!GTK_IS_GRID (grid) || g_strcmp0 (gtk_widget_get_name (grid), table) != 0)
         continue;
       child = gtk_grid_get_child_at (GTK_GRID (grid), column, row);
       return child ? g_strdup (gtk_label_get_text (GTK_LABEL (child))) : NULL;

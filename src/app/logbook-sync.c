@@ -571,9 +571,9 @@ logbook_sync_describe (LogbookSync *self)
     case LOGBOOK_SYNC_SYNCED:
       return g_strdup (_("Synced"));
     case LOGBOOK_SYNC_WAITING:
-      return g_strdup_printf (g_dngettext (NULL, "%" G_GINT64_FORMAT " waiting", "%" G_GINT64_FORMAT " waiting",
+      return g_strdup_printf (g_dngettext (NULL, "%d waiting", "%d waiting",
                                            self->waiting),
-                              self->waiting);
+                              (int) self->waiting);
     case LOGBOOK_SYNC_OFFLINE:
       return g_strdup (_("Offline"));
     case LOGBOOK_SYNC_ERROR:

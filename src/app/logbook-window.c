@@ -138,20 +138,30 @@ update_sync_label (LogbookWindow *self)
 
   if (waiting == 0)
     g_string_append (text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _("Not connected to a district server")
-                                                               : _("Everything is synced"));
+                           : state == LOGBOOK_SYNC_SYNCED && conflicts == 0 ? _("Everything is synced")
+                                                                            : _("Nothing waits to be sent"));
   else
     g_string_append_printf (text,
-                            g_dngettext (NULL, "%" G_GINT64_FORMAT " record waiting to sync",
-                                         "%" G_GINT64_FORMAT " records waiting to sync", waiting),
-                            waiting);
+                            g_dngettext (NULL, "%d record waiting to sync",
+                                         "%d records waiting to sync", waiting),
+                            (int) waiting);
+  if (conflicts > 0)
+    {
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text,
+                              g_dngettext (NULL, "%d record in conflict: choose what to keep",
+                                           "%d records in conflict: choose what to keep",
+                                           conflicts),
+                              (int) conflicts);
+    }
   if (rejected > 0)
     {
       g_string_append_c (text, '\n');
       g_string_append_printf (text,
-                              g_dngettext (NULL, "%" G_GINT64_FORMAT " record refused by the district: open it to correct it",
-                                           "%" G_GINT64_FORMAT " records refused by the district: open them to correct them",
+                              g_dngettext (NULL, "%d record refused by the district: open it to correct it",
+                                           "%d records refused by the district: open them to correct them",
                                            rejected),
-                              rejected);
+                              (int) rejected);
     }
   if (message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR))
     {
@@ -194,9 +204,9 @@ update_sync_label (LogbookWindow *self)
   a11y = g_strdup_printf (_("Sync: %s"), short_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->sync_button), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
 
-  conflicts_text = g_strdup_printf (g_dngettext (NULL, "%" G_GINT64_FORMAT " conflict",
-                                                 "%" G_GINT64_FORMAT " conflicts", conflicts),
-                                    conflicts);
+  conflicts_text = g_strdup_printf (g_dngettext (NULL, "%d conflict",
+                                                 "%d conflicts", conflicts),
+                                    (int) conflicts);
   gtk_label_set_text (self->conflicts_label, conflicts_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->conflicts_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   conflicts_text, -1);

@@ -31,6 +31,7 @@ struct _PcmbnRecordList
   GQueue lru;        /* page indexes, most recent first */
   gulong changed_id;
   gboolean minimal_changes;
+  guint refresh_source;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -217,6 +218,8 @@ void
 pcmbn_record_list_refresh (PcmbnRecordList *self)
 {
   guint old = self->n_items;
+
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
   guint lo = G_MAXUINT, hi = 0, recent;
 
   /* The rows a view shows are in the pages read last. */
@@ -269,7 +272,8 @@ pcmbn_record_list_refresh (PcmbnRecordList *self)
  * row they track, so a refresh that replaces all rows reads the whole table
  * and scrolls back to the top. With @minimal, a refresh announces the pages
  * read last (the rows on screen) as changed in place, and the rows gained or
- * lost at the end; a view's rows elsewhere are read again when shown.
+ * lost at the end; a view's rows elsewhere are read again when shown. The
+ * store's changes are then applied once per burst, in an idle callback.
  */
 void
 pcmbn_record_list_set_minimal_changes (PcmbnRecordList *self, gboolean minimal)
@@ -277,11 +281,30 @@ pcmbn_record_list_set_minimal_changes (PcmbnRecordList *self, gboolean minimal)
   self->minimal_changes = minimal;
 }
 
+static gboolean
+refresh_cb (gpointer user_data)
+{
+  PcmbnRecordList *self = user_data;
+
+  self->refresh_source = 0;
+  pcmbn_record_list_refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_store_changed (PcmbnStore *store, const char *kind, PcmbnRecordList *self)
 {
-  if (kind == NULL || g_strcmp0 (kind, self->kind->name) == 0)
-    pcmbn_record_list_refresh (self);
+  if (kind != NULL && g_strcmp0 (kind, self->kind->name) != 0)
+    return;
+  /* A view's list reloads once for a burst of changes (a sync's pull, an
+   * import), before the next frame. */
+  if (self->minimal_changes)
+    {
+      if (self->refresh_source == 0)
+        self->refresh_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_cb, self, NULL);
+      return;
+    }
+  pcmbn_record_list_refresh (self);
 }
 
 static void
@@ -290,6 +313,7 @@ pcmbn_record_list_dispose (GObject *object)
   PcmbnRecordList *self = PCMBN_RECORD_LIST (object);
 
   g_clear_signal_handler (&self->changed_id, self->store);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_object (&self->store);
   G_OBJECT_CLASS (pcmbn_record_list_parent_class)->dispose (object);
 }

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "logbook-application.h"
 #include "logbook-format.h"
 #include "logbook-window.h"
 #include "pcmbn-demo.h"
@@ -210,7 +211,7 @@ assert_same_data (JsonObject *a, JsonObject *b)
 }
 
 static guint
-find_position (GListModel *model, const char *uuid)
+find_position_now (GListModel *model, const char *uuid)
 {
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
@@ -218,6 +219,17 @@ find_position (GListModel *model, const char *uuid)
       if (g_str_equal (pcmbn_record_get_uuid (record), uuid))
         return i;
     }
+  return G_MAXUINT;
+}
+
+/* The list reloads before the next frame, not within the save. */
+static guint
+find_position (GListModel *model, const char *uuid)
+{
+  guint position;
+
+  WAIT_UNTIL ((position = find_position_now (model, uuid)) != G_MAXUINT);
+  return position;
   g_error ("record %s is not listed", uuid);
   return 0;
 }
@@ -804,6 +816,7 @@ test_scroll_kept (Fixture *f, gconstpointer unused)
   WAIT_UNTIL (g_list_model_get_n_items (logbook_record_page_get_model (page)) == 2000);
   view = logbook_record_page_get_column_view (page);
   adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (view));
+  WAIT_UNTIL (gtk_adjustment_get_page_size (adj) > 0);
   WAIT_UNTIL (gtk_adjustment_get_upper (adj) > 10 * gtk_adjustment_get_page_size (adj));
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) / 2);
   while (g_main_context_iteration (NULL, FALSE))
@@ -832,6 +845,18 @@ test_scroll_kept (Fixture *f, gconstpointer unused)
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, before / 2);
 }
 
+/* Help opens the guide in the interface's language: installed, else the
+ * one built in the build tree. */
+static void
+test_guide (void)
+{
+  g_autofree char *guide = logbook_application_find_guide ();
+
+  g_assert_nonnull (guide);
+  g_assert_true (g_str_has_suffix (guide, G_DIR_SEPARATOR_S "guide" G_DIR_SEPARATOR_S "en.html"));
+  g_assert_true (g_file_test (guide, G_FILE_TEST_IS_REGULAR));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -854,6 +879,7 @@ main (int argc, char **argv)
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy, teardown);
   g_test_add ("/app-window/overview", Fixture, NULL, setup, test_overview, teardown);
+  g_test_add_func ("/app-window/guide", test_guide);
   g_test_add ("/app-window/reports", Fixture, NULL, setup, test_reports, teardown);
   g_test_add ("/app-window/scroll-kept", Fixture, NULL, setup, test_scroll_kept, teardown);
   return g_test_run ();
