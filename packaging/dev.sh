@@ -18,7 +18,7 @@ packages=(
   poppler-utils unzip
   xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 locales
   desktop-file-utils appstream openssl
-  debhelper dpkg-dev fakeroot build-essential lintian
+  debhelper dpkg-dev fakeroot build-essential lintian clang-format
   chromium chromium-driver xdotool imagemagick
 )
 

@@ -58,11 +58,8 @@ pcmbn_test_run_cli (const char *const *argv, const char *input, char **out, char
 }
 
 int
-pcmbn_test_run_cli_env (const char *const *argv,
-                        const char *const *env,
-                        const char *input,
-                        char **out,
-                        char **err)
+pcmbn_test_run_cli_env (
+    const char *const *argv, const char *const *env, const char *input, char **out, char **err)
 {
   const char *cli = g_getenv ("PCMBN_CLI");
   g_autoptr (GPtrArray) args = g_ptr_array_new ();
@@ -74,19 +71,20 @@ pcmbn_test_run_cli_env (const char *const *argv,
   g_autofree char *in_path = g_build_filename (in_dir, "stdin", NULL);
 
   g_assert_nonnull (cli);
-  g_ptr_array_add (args, (gpointer) cli);
+  g_ptr_array_add (args, (gpointer)cli);
   for (guint i = 0; argv[i]; i++)
-    g_ptr_array_add (args, (gpointer) argv[i]);
+    g_ptr_array_add (args, (gpointer)argv[i]);
   g_ptr_array_add (args, NULL);
   /* stdin from a file, not a pipe: a command that fails before it reads
    * its input must not kill the test with SIGPIPE. */
   g_assert_true (g_file_set_contents (in_path, input ? input : "", -1, NULL));
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_stdin_file_path (launcher, in_path);
   /* set on the launcher, not with setenv(): the test may have threads */
   for (guint i = 0; env && env[i] && env[i + 1]; i += 2)
     g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) args->pdata, &error);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *)args->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate (proc, NULL, NULL, &o, &e, &error);
   g_assert_no_error (error);
@@ -128,8 +126,8 @@ pcmbn_test_db_digest (const char *path)
         for (int c = 0; c < sqlite3_column_count (rows); c++)
           {
             const unsigned char *v = sqlite3_column_text (rows, c);
-            g_checksum_update (sum, v ? v : (const guchar *) "\1NULL", -1);
-            g_checksum_update (sum, (const guchar *) "\0", 1);
+            g_checksum_update (sum, v ? v : (const guchar *)"\1NULL", -1);
+            g_checksum_update (sum, (const guchar *)"\0", 1);
           }
       sqlite3_finalize (rows);
     }

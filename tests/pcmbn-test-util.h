@@ -13,11 +13,8 @@ char *pcmbn_test_tmpdir (void);
  * feeding @input on stdin. Returns the exit status. */
 int pcmbn_test_run_cli (const char *const *argv, const char *input, char **out, char **err);
 /* The same with extra environment variables: @env is NAME, VALUE, …, NULL. */
-int pcmbn_test_run_cli_env (const char *const *argv,
-                            const char *const *env,
-                            const char *input,
-                            char **out,
-                            char **err);
+int pcmbn_test_run_cli_env (
+    const char *const *argv, const char *const *env, const char *input, char **out, char **err);
 
 /* A digest of every row of every table: equal digests mean nothing was
  * written. */

@@ -13,10 +13,11 @@
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 
-#define ACTIVITY "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":" \
-                 "\"community\",\"title\":\"Nói chuyện, \\\"PCMBN\\\" tại Tổ 5\"," \
-                 "\"participants_total\":40,\"participants_female\":22,\"topics\":[\"hotline\"," \
-                 "\"sexual_exploitation\"]}"
+#define ACTIVITY                                                                  \
+  "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":" \
+  "\"community\",\"title\":\"Nói chuyện, \\\"PCMBN\\\" tại Tổ 5\","        \
+  "\"participants_total\":40,\"participants_female\":22,\"topics\":[\"hotline\"," \
+  "\"sexual_exploitation\"]}"
 
 typedef struct
 {
@@ -35,10 +36,10 @@ cli (const char *input, char **out, char **err, const char *first, ...)
 
   va_start (ap, first);
   for (const char *a = first; a; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) a);
+    g_ptr_array_add (argv, (gpointer)a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  status = pcmbn_test_run_cli ((const char *const *) argv->pdata, input, &o, &e);
+  status = pcmbn_test_run_cli ((const char *const *)argv->pdata, input, &o, &e);
   if (out)
     *out = g_steal_pointer (&o);
   if (err)
@@ -148,7 +149,7 @@ expect_bad (const char *db, const char *input, const char *prefix, const char *c
 {
   g_autofree char *before = pcmbn_test_db_digest (db);
   g_autofree char *after = NULL, *out = NULL, *err = NULL;
-  g_autofree char *joined = g_strjoinv (" ", (char **) argv);
+  g_autofree char *joined = g_strjoinv (" ", (char **)argv);
   int status = pcmbn_test_run_cli (argv, input, &out, &err);
 
   if (status != 2 || (prefix && !g_str_has_prefix (err, prefix)))
@@ -164,7 +165,7 @@ expect_bad (const char *db, const char *input, const char *prefix, const char *c
   g_assert_cmpstr (after, ==, before);
 }
 
-#define ARGS(...) ((const char *const[]) { __VA_ARGS__, NULL })
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 /* ---- init ------------------------------------------------------------- */
 
@@ -174,7 +175,8 @@ test_init_good (Fixture *f, gconstpointer data)
   g_autofree char *out = NULL, *err = NULL, *digest = NULL, *again = NULL;
   GStatBuf st;
 
-  g_assert_cmpint (cli (NULL, &out, &err, "init", "--org-unit", "00001", "--db", f->db, NULL), ==, 0);
+  g_assert_cmpint (cli (NULL, &out, &err, "init", "--org-unit", "00001", "--db", f->db, NULL), ==,
+                   0);
   g_assert_cmpstr (out, ==, "");
   g_assert_nonnull (strstr (err, "00001"));
   /* records of vulnerable people: only the owner reads the file */
@@ -185,7 +187,8 @@ test_init_good (Fixture *f, gconstpointer data)
   /* again with the same commune: fine and nothing changes */
   digest = pcmbn_test_db_digest (f->db);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (cli (NULL, NULL, &err, "--db", f->db, "init", "--org-unit", "00001", NULL), ==, 0);
+  g_assert_cmpint (cli (NULL, NULL, &err, "--db", f->db, "init", "--org-unit", "00001", NULL), ==,
+                   0);
   again = pcmbn_test_db_digest (f->db);
   g_assert_cmpstr (again, ==, digest);
 
@@ -234,21 +237,20 @@ test_init_refused (Fixture *f, gconstpointer data)
 static void
 test_init_units_file (Fixture *f, gconstpointer data)
 {
-  g_autofree char *units = g_build_filename (g_getenv ("PCMBN_TEST_DATA"), "units-small.csv",
-                                             NULL);
+  g_autofree char *units = g_build_filename (g_getenv ("PCMBN_TEST_DATA"), "units-small.csv", NULL);
   g_autofree char *err = NULL;
 
-  g_assert_cmpint (cli (NULL, NULL, &err, "init", "--org-unit", "99001", "--units", units, "--db",
-                        f->db, NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      cli (NULL, NULL, &err, "init", "--org-unit", "99001", "--units", units, "--db", f->db, NULL),
+      ==, 0);
   g_assert_nonnull (strstr (err, "Phường Hoa, Quận Một"));
   /* the bundled Hanoi list is not in this file */
   {
     g_autofree char *other = g_build_filename (f->dir, "b.sqlite", NULL);
     expect_bad (other, NULL, "org-unit: ",
                 ARGS ("init", "--org-unit", "00001", "--units", units, "--db", other));
-    expect_bad (other, NULL, "org-unit: ",
-                ARGS ("init", "--org-unit", "990", "--units", units, "--db", other));
+    expect_bad (other, NULL,
+                "org-unit: ", ARGS ("init", "--org-unit", "990", "--units", units, "--db", other));
   }
 }
 
@@ -257,7 +259,7 @@ static void
 test_init_no_stray_files (Fixture *f, gconstpointer data)
 {
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-    G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GDir) dir = NULL;
@@ -327,9 +329,9 @@ test_add_json_file (Fixture *f, gconstpointer data)
                    "Nói chuyện, \"PCMBN\" tại Tổ 5");
   g_assert_cmpuint (json_object_get_size (data_obj), ==, json_object_get_size (expected));
   /* the set comes back in catalogue order */
-  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (data_obj, "topics"),
-                                                  0),
-                   ==, "sexual_exploitation");
+  g_assert_cmpstr (
+      json_array_get_string_element (json_object_get_array_member (data_obj, "topics"), 0), ==,
+      "sexual_exploitation");
 
   /* --json=FILE works too */
   {
@@ -346,30 +348,32 @@ test_add_stdin (Fixture *f, gconstpointer data)
   g_autofree char *a = NULL, *b = NULL, *out = NULL;
 
   a = add_ok (f, "activity", ACTIVITY);
-  g_assert_cmpint (cli (ACTIVITY, &out, NULL, "--db", f->db, "add", "activity", "--json", "-",
-                        NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      cli (ACTIVITY, &out, NULL, "--db", f->db, "add", "activity", "--json", "-", NULL), ==, 0);
   b = g_strdup (g_strstrip (out));
   g_assert_true (pcmbn_uuid_is_valid (b));
   g_assert_cmpstr (a, !=, b);
   g_assert_cmpuint (list_length (f, "activity", NULL, NULL), ==, 2);
   /* every kind */
-  g_free (add_ok (f, "training", "{\"date\":\"2026-05-20\",\"format\":\"workshop\",\"title\":"
-                                 "\"Hội thảo\",\"participants_total\":30}"));
+  g_free (add_ok (f, "training",
+                  "{\"date\":\"2026-05-20\",\"format\":\"workshop\",\"title\":"
+                  "\"Hội thảo\",\"participants_total\":30}"));
   {
-    g_autofree char *model = add_ok (f, "model", "{\"name\":\"CLB\",\"model_type\":\"intensive\","
-                                                 "\"established_on\":\"2020-05-01\",\"status\":"
-                                                 "\"active\"}");
+    g_autofree char *model = add_ok (f, "model",
+                                     "{\"name\":\"CLB\",\"model_type\":\"intensive\","
+                                     "\"established_on\":\"2020-05-01\",\"status\":"
+                                     "\"active\"}");
     g_autofree char *meeting = g_strdup_printf ("{\"model\":\"%s\",\"date\":\"2026-03-10\","
                                                 "\"participants_total\":12}",
                                                 model);
     g_free (add_ok (f, "model-meeting", meeting));
   }
-  g_free (add_ok (f, "counselling", "{\"date\":\"2026-07-01\",\"channel\":\"phone\","
-                                    "\"client_code\":\"HV-1\",\"client_type\":\"at_risk_woman\"}"));
+  g_free (add_ok (f, "counselling",
+                  "{\"date\":\"2026-07-01\",\"channel\":\"phone\","
+                  "\"client_code\":\"HV-1\",\"client_type\":\"at_risk_woman\"}"));
   g_free (add_ok (f, "material", "{\"material_type\":\"poster\",\"received_on\":\"2026-02-01\"}"));
-  for (const char *const *k = (const char *const[]) { "training", "model", "model-meeting",
-                                                      "counselling", "material", NULL };
+  for (const char *const *k = (const char *const[]){ "training", "model", "model-meeting",
+                                                     "counselling", "material", NULL };
        *k; k++)
     g_assert_cmpuint (list_length (f, *k, NULL, NULL), ==, 1);
 }
@@ -396,9 +400,8 @@ test_list (Fixture *f, gconstpointer data)
   g_assert_cmpuint (list_length (f, "training", NULL, NULL), ==, 0);
 
   /* JSON: whole records by date */
-  g_assert_cmpint (cli (NULL, &out, &err, "--db", f->db, "list", "activity", "--format", "json",
-                        NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      cli (NULL, &out, &err, "--db", f->db, "list", "activity", "--format", "json", NULL), ==, 0);
   {
     g_autoptr (JsonNode) node = parse_json (out);
     JsonArray *array = json_node_get_array (node);
@@ -417,9 +420,8 @@ test_list (Fixture *f, gconstpointer data)
   g_clear_pointer (&out, g_free);
 
   /* CSV: BOM, header, one row per record */
-  g_assert_cmpint (cli (NULL, &out, &err, "--db", f->db, "list", "activity", "--format", "csv",
-                        NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      cli (NULL, &out, &err, "--db", f->db, "list", "activity", "--format", "csv", NULL), ==, 0);
   g_assert_true (g_str_has_prefix (out, "\xEF\xBB\xBFuuid,date,"));
   {
     g_auto (GStrv) lines = g_strsplit (out, "\r\n", -1);
@@ -439,8 +441,8 @@ test_list (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (lines[1], ",2026-03-10,"));
   }
   expect_bad (f->db, NULL, "format: ", ARGS ("--db", f->db, "list", "activity", "--format", "xml"));
-  expect_bad (f->db, NULL, "from: ", ARGS ("--db", f->db, "list", "activity", "--format", "csv",
-                                           "--from", "2026-02-30"));
+  expect_bad (f->db, NULL, "from: ",
+              ARGS ("--db", f->db, "list", "activity", "--format", "csv", "--from", "2026-02-30"));
 }
 
 static void
@@ -461,7 +463,8 @@ test_update (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (d, "location"), ==, "Nhà văn hóa Tổ 5");
   g_assert_cmpint (json_object_get_int_member (d, "participants_total"), ==, 50);
   g_assert_cmpint (json_object_get_int_member (d, "participants_female"), ==, 22);
-  g_assert_cmpstr (json_object_get_string_member (d, "title"), ==, "Nói chuyện, \"PCMBN\" tại Tổ 5");
+  g_assert_cmpstr (json_object_get_string_member (d, "title"), ==,
+                   "Nói chuyện, \"PCMBN\" tại Tổ 5");
 
   /* null clears */
   {
@@ -476,14 +479,14 @@ test_update (Fixture *f, gconstpointer data)
   g_assert_true (json_object_has_member (d, "participants_female"));
 
   /* an invalid update changes nothing */
-  expect_bad (f->db, "{\"participants_total\":10}", "participants_female: ",
-              ARGS ("--db", f->db, "update", uuid));
+  expect_bad (f->db, "{\"participants_total\":10}",
+              "participants_female: ", ARGS ("--db", f->db, "update", uuid));
   expect_bad (f->db, "{\"title\":null}", "title: ", ARGS ("--db", f->db, "update", uuid));
   expect_bad (f->db, "{\"title\":\"\"}", "title: ", ARGS ("--db", f->db, "update", uuid));
   expect_bad (f->db, "{\"colour\":\"red\"}", "colour: ", ARGS ("--db", f->db, "update", uuid));
   /* no such record */
-  expect_bad (f->db, "{\"location\":\"x\"}", "uuid: ",
-              ARGS ("--db", f->db, "update", "0d1e2f30-4152-4637-8899-aabbccddeeff"));
+  expect_bad (f->db, "{\"location\":\"x\"}",
+              "uuid: ", ARGS ("--db", f->db, "update", "0d1e2f30-4152-4637-8899-aabbccddeeff"));
   r3 = get_record (f, uuid);
   g_assert_true (json_object_get_int_member (r3, "version") == 0);
 }
@@ -506,9 +509,10 @@ test_delete (Fixture *f, gconstpointer data)
   }
   /* a model with meetings cannot go first */
   {
-    g_autofree char *model = add_ok (f, "model", "{\"name\":\"CLB\",\"model_type\":\"intensive\","
-                                                 "\"established_on\":\"2020-05-01\",\"status\":"
-                                                 "\"active\"}");
+    g_autofree char *model = add_ok (f, "model",
+                                     "{\"name\":\"CLB\",\"model_type\":\"intensive\","
+                                     "\"established_on\":\"2020-05-01\",\"status\":"
+                                     "\"active\"}");
     g_autofree char *json = g_strdup_printf ("{\"model\":\"%s\",\"date\":\"2026-03-10\","
                                              "\"participants_total\":12}",
                                              model);
@@ -529,9 +533,10 @@ test_export_import (Fixture *f, gconstpointer data)
 
   for (int i = 0; i < 3; i++)
     g_free (add_ok (f, "activity", ACTIVITY));
-  g_free (add_ok (f, "activity", "{\"date\":\"2026-04-01\",\"activity_type\":\"radio_tv\","
-                                 "\"subproject\":\"mass_media\",\"title\":\"Phóng sự\\nhai dòng\","
-                                 "\"outlet\":\"Đài PT-TH Hà Nội\"}"));
+  g_free (add_ok (f, "activity",
+                  "{\"date\":\"2026-04-01\",\"activity_type\":\"radio_tv\","
+                  "\"subproject\":\"mass_media\",\"title\":\"Phóng sự\\nhai dòng\","
+                  "\"outlet\":\"Đài PT-TH Hà Nội\"}"));
 
   g_assert_cmpint (cli (NULL, &out, &err, "--db", f->db, "export", "activity", "--format", "csv",
                         "-o", csv_path, NULL),
@@ -540,15 +545,13 @@ test_export_import (Fixture *f, gconstpointer data)
   csv = pcmbn_test_read_text (csv_path);
   g_assert_true (g_str_has_prefix (csv, "\xEF\xBB\xBFuuid,"));
   /* the same as `list --format csv` */
-  g_assert_cmpint (cli (NULL, &listed, NULL, "--db", f->db, "list", "activity", "--format", "csv",
-                        NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      cli (NULL, &listed, NULL, "--db", f->db, "list", "activity", "--format", "csv", NULL), ==, 0);
   g_assert_cmpstr (listed, ==, csv);
   /* without -o, to stdout */
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (cli (NULL, &out, NULL, "--db", f->db, "export", "activity", "--format", "csv",
-                        NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      cli (NULL, &out, NULL, "--db", f->db, "export", "activity", "--format", "csv", NULL), ==, 0);
   g_assert_cmpstr (out, ==, csv);
 
   /* JSON */
@@ -561,32 +564,34 @@ test_export_import (Fixture *f, gconstpointer data)
     g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 4);
   }
   expect_bad (f->db, NULL, "format: ", ARGS ("--db", f->db, "export", "activity"));
-  expect_bad (f->db, NULL, "format: ",
-              ARGS ("--db", f->db, "export", "activity", "--format", "xlsx"));
+  expect_bad (f->db, NULL,
+              "format: ", ARGS ("--db", f->db, "export", "activity", "--format", "xlsx"));
 
   /* import into another database, then again: no duplicates */
-  g_assert_cmpint (cli (NULL, NULL, NULL, "init", "--org-unit", "00001", "--db", copy, NULL), ==, 0);
+  g_assert_cmpint (cli (NULL, NULL, NULL, "init", "--org-unit", "00001", "--db", copy, NULL), ==,
+                   0);
   for (int round = 0; round < 2; round++)
     {
       g_autofree char *e = NULL, *o = NULL, *exported = NULL;
-      g_assert_cmpint (cli (NULL, &o, &e, "--db", copy, "import", "activity", csv_path, NULL), ==, 0);
+      g_assert_cmpint (cli (NULL, &o, &e, "--db", copy, "import", "activity", csv_path, NULL), ==,
+                       0);
       g_assert_cmpstr (o, ==, "");
       g_assert_nonnull (strstr (e, "4"));
-      g_assert_cmpint (cli (NULL, &exported, NULL, "--db", copy, "export", "activity", "--format",
-                            "csv", NULL),
-                       ==, 0);
+      g_assert_cmpint (
+          cli (NULL, &exported, NULL, "--db", copy, "export", "activity", "--format", "csv", NULL),
+          ==, 0);
       g_assert_cmpstr (exported, ==, csv);
     }
 
   /* a bad file: exit 2, "row N, column: …", nothing stored */
   {
     g_autofree char *bad = write_file (
-      f, "bad.csv",
-      "date,activity_type,subproject,title,participants_total,participants_female\r\n"
-      "2026-03-10,community_talk,community,Buổi 1,40,20\r\n"
-      "2026-03-11,community_talk,community,Buổi 2,40,41\r\n");
-    expect_bad (copy, NULL, "row 3, participants_female: ",
-                ARGS ("--db", copy, "import", "activity", bad));
+        f, "bad.csv",
+        "date,activity_type,subproject,title,participants_total,participants_female\r\n"
+        "2026-03-10,community_talk,community,Buổi 1,40,20\r\n"
+        "2026-03-11,community_talk,community,Buổi 2,40,41\r\n");
+    expect_bad (copy, NULL,
+                "row 3, participants_female: ", ARGS ("--db", copy, "import", "activity", bad));
     expect_bad (copy, NULL, "kind: ", ARGS ("--db", copy, "import", "activities", bad));
     expect_bad (copy, NULL, NULL, ARGS ("--db", copy, "import", "activity", "/no/such/file.csv"));
   }
@@ -603,9 +608,9 @@ test_report_json (Fixture *f, gconstpointer data)
   JsonObject *root, *period, *indicators;
 
   g_free (add_ok (f, "activity", ACTIVITY));
-  g_assert_cmpint (cli (NULL, &out, &err, "--db", f->db, "report", "--year", "2026", "--format",
-                        "json", NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      cli (NULL, &out, &err, "--db", f->db, "report", "--year", "2026", "--format", "json", NULL),
+      ==, 0);
   node = parse_json (out);
   root = json_node_get_object (node);
   period = json_object_get_object_member (root, "period");
@@ -619,8 +624,8 @@ test_report_json (Fixture *f, gconstpointer data)
     {
       JsonObject *ind = json_object_get_object_member (indicators, keys[i]);
       g_assert_nonnull (ind);
-      for (const char *const *m = (const char *const[]) { "value", "numerator", "denominator",
-                                                          "target", NULL };
+      for (const char *const *m =
+               (const char *const[]){ "value", "numerator", "denominator", "target", NULL };
            *m; m++)
         {
           JsonNode *v = json_object_get_member (ind, *m);
@@ -646,12 +651,13 @@ test_report_json (Fixture *f, gconstpointer data)
     g_assert_cmpstr (json_object_get_string_member (period, "from"), ==, "2026-03-01");
     g_assert_cmpstr (json_object_get_string_member (period, "to"), ==, "2026-03-31");
   }
-  expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "report", "--year", "twenty", "--format",
-                                       "json"));
-  expect_bad (f->db, NULL, "format: ", ARGS ("--db", f->db, "report", "--year", "2026", "--format",
-                                             "doc"));
-  expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "report", "--from", "2026-02-30", "--to",
-                                       "2026-03-31", "--format", "json"));
+  expect_bad (f->db, NULL, NULL,
+              ARGS ("--db", f->db, "report", "--year", "twenty", "--format", "json"));
+  expect_bad (f->db, NULL,
+              "format: ", ARGS ("--db", f->db, "report", "--year", "2026", "--format", "doc"));
+  expect_bad (f->db, NULL, NULL,
+              ARGS ("--db", f->db, "report", "--from", "2026-02-30", "--to", "2026-03-31",
+                    "--format", "json"));
 }
 
 static void
@@ -662,9 +668,9 @@ test_demo (Fixture *f, gconstpointer data)
 
   g_assert_cmpint (cli (NULL, &out, &err, "--db", f->db, "demo", "--records", "60", NULL), ==, 0);
   g_assert_cmpstr (out, ==, "");
-  for (const char *const *k = (const char *const[]) { "activity", "training", "model",
-                                                      "model-meeting", "counselling", "material",
-                                                      NULL };
+  for (const char *const *k =
+           (const char *const[]){ "activity", "training", "model", "model-meeting", "counselling",
+                                  "material", NULL };
        *k; k++)
     {
       guint n = list_length (f, *k, NULL, NULL);
@@ -680,9 +686,9 @@ test_demo (Fixture *f, gconstpointer data)
     g_autofree char *fresh = g_build_filename (f->dir, "demo.sqlite", NULL);
     g_autofree char *o = NULL;
     g_assert_cmpint (cli (NULL, NULL, NULL, "--db", fresh, "demo", "--records", "20", NULL), ==, 0);
-    g_assert_cmpint (cli (NULL, &o, NULL, "--db", fresh, "report", "--year", "2026", "--format",
-                          "json", NULL),
-                     ==, 0);
+    g_assert_cmpint (
+        cli (NULL, &o, NULL, "--db", fresh, "report", "--year", "2026", "--format", "json", NULL),
+        ==, 0);
     g_assert_nonnull (strstr (o, "\"00001\""));
   }
 }
@@ -722,14 +728,15 @@ test_bad_json (Fixture *f, gconstpointer data)
   expect_bad (f->db, "[" ACTIVITY "]", "json: ", ARGS ("--db", f->db, "add", "activity"));
   expect_bad (f->db, "\"2026-03-10\"", "json: ", ARGS ("--db", f->db, "add", "activity"));
   expect_bad (f->db, "null", "json: ", ARGS ("--db", f->db, "add", "activity"));
-  expect_bad (f->db, "{\"title\":\"Ph\xfa\x63\"}", "json: ", ARGS ("--db", f->db, "add", "activity"));
+  expect_bad (f->db, "{\"title\":\"Ph\xfa\x63\"}",
+              "json: ", ARGS ("--db", f->db, "add", "activity"));
   {
     g_autofree char *file = write_file (f, "array.json", "[1,2,3]");
     expect_bad (f->db, NULL, "json: ", ARGS ("--db", f->db, "add", "activity", "--json", file));
   }
   /* a file that does not exist */
-  expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "add", "activity", "--json",
-                                       "/no/such/record.json"));
+  expect_bad (f->db, NULL, NULL,
+              ARGS ("--db", f->db, "add", "activity", "--json", "/no/such/record.json"));
 }
 
 static void
@@ -737,24 +744,30 @@ test_bad_fields (Fixture *f, gconstpointer data)
 {
   g_autofree char *err = NULL;
 
-  expect_bad (f->db, "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"
-                     "\"community\",\"title\":\"T\",\"participants_total\":4,\"colour\":\"red\"}",
+  expect_bad (f->db,
+              "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"
+              "\"community\",\"title\":\"T\",\"participants_total\":4,\"colour\":\"red\"}",
               "colour: ", ARGS ("--db", f->db, "add", "activity"));
-  expect_bad (f->db, "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"
-                     "\"community\",\"title\":\"T\",\"participants_total\":4,"
-                     "\"participants_female\":5}",
+  expect_bad (f->db,
+              "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"
+              "\"community\",\"title\":\"T\",\"participants_total\":4,"
+              "\"participants_female\":5}",
               "participants_female: ", ARGS ("--db", f->db, "add", "activity"));
-  expect_bad (f->db, "{\"date\":\"2026-03-10\",\"channel\":\"office\",\"client_code\":"
-                     "\"Nguyễn Thị A\",\"client_type\":\"at_risk_woman\"}",
+  expect_bad (f->db,
+              "{\"date\":\"2026-03-10\",\"channel\":\"office\",\"client_code\":"
+              "\"Nguyễn Thị A\",\"client_type\":\"at_risk_woman\"}",
               "client_code: ", ARGS ("--db", f->db, "add", "counselling"));
-  expect_bad (f->db, "{\"date\":\"2030-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"
-                     "\"community\",\"title\":\"T\",\"participants_total\":4}",
+  expect_bad (f->db,
+              "{\"date\":\"2030-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"
+              "\"community\",\"title\":\"T\",\"participants_total\":4}",
               "date: ", ARGS ("--db", f->db, "add", "activity"));
-  expect_bad (f->db, "{\"material_type\":\"leaflet\",\"received_on\":\"2026-01-05\","
-                     "\"quantity_deployed\":3}",
+  expect_bad (f->db,
+              "{\"material_type\":\"leaflet\",\"received_on\":\"2026-01-05\","
+              "\"quantity_deployed\":3}",
               "quantity_deployed: ", ARGS ("--db", f->db, "add", "material"));
-  expect_bad (f->db, "{\"model\":\"0d1e2f30-4152-4637-8899-aabbccddeeff\",\"date\":\"2026-03-10\","
-                     "\"participants_total\":3}",
+  expect_bad (f->db,
+              "{\"model\":\"0d1e2f30-4152-4637-8899-aabbccddeeff\",\"date\":\"2026-03-10\","
+              "\"participants_total\":3}",
               "model: ", ARGS ("--db", f->db, "add", "model-meeting"));
   /* several problems: one line each, every line starting with its field */
   {
@@ -794,8 +807,9 @@ test_bad_usage (Fixture *f, gconstpointer data)
   expect_bad (f->db, ACTIVITY, "force: ", ARGS ("--db", f->db, "add", "activity", "--force"));
   expect_bad (f->db, NULL, "o: ", ARGS ("--db", f->db, "list", "activity", "-o", "x.csv"));
   /* an option twice */
-  expect_bad (f->db, NULL, "from: ", ARGS ("--db", f->db, "list", "activity", "--from",
-                                           "2026-01-01", "--from", "2026-02-01"));
+  expect_bad (
+      f->db, NULL, "from: ",
+      ARGS ("--db", f->db, "list", "activity", "--from", "2026-01-01", "--from", "2026-02-01"));
   /* missing arguments */
   expect_bad (f->db, ACTIVITY, NULL, ARGS ("--db", f->db, "add"));
   expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "get"));
@@ -814,13 +828,13 @@ test_bad_usage (Fixture *f, gconstpointer data)
   }
   expect_bad (f->db, "{}", "uuid: ", ARGS ("--db", f->db, "update", "1234"));
   expect_bad (f->db, NULL, "uuid: ", ARGS ("--db", f->db, "delete", "1234"));
-  expect_bad (f->db, NULL, "uuid: ",
-              ARGS ("--db", f->db, "get", "0d1e2f30-4152-4637-8899-aabbccddeeff"));
+  expect_bad (f->db, NULL,
+              "uuid: ", ARGS ("--db", f->db, "get", "0d1e2f30-4152-4637-8899-aabbccddeeff"));
   /* bad dates */
-  expect_bad (f->db, NULL, "from: ", ARGS ("--db", f->db, "list", "activity", "--from",
-                                           "2026-13-01"));
-  expect_bad (f->db, NULL, "from: ", ARGS ("--db", f->db, "list", "activity", "--from",
-                                           "1/3/2026"));
+  expect_bad (f->db, NULL,
+              "from: ", ARGS ("--db", f->db, "list", "activity", "--from", "2026-13-01"));
+  expect_bad (f->db, NULL,
+              "from: ", ARGS ("--db", f->db, "list", "activity", "--from", "1/3/2026"));
   expect_bad (f->db, NULL, "to: ", ARGS ("--db", f->db, "list", "activity", "--to", "yesterday"));
   g_assert_cmpuint (list_length (f, "activity", NULL, NULL), ==, 1);
 }
@@ -829,9 +843,10 @@ static void
 test_before_init (Fixture *f, gconstpointer data)
 {
   g_autofree char *json = write_file (f, "a.json", ACTIVITY);
-  g_autofree char *csv = write_file (f, "a.csv", "date,activity_type,subproject,title,"
-                                                 "participants_total\r\n2026-03-10,contest,"
-                                                 "community,T,3\r\n");
+  g_autofree char *csv = write_file (f, "a.csv",
+                                     "date,activity_type,subproject,title,"
+                                     "participants_total\r\n2026-03-10,contest,"
+                                     "community,T,3\r\n");
 
   /* the file does not exist: refused, and not created */
   expect_bad (f->db, ACTIVITY, NULL, ARGS ("--db", f->db, "add", "activity"));
@@ -839,10 +854,10 @@ test_before_init (Fixture *f, gconstpointer data)
   expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "list", "activity"));
   expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "import", "activity", csv));
   expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "export", "activity", "--format", "csv"));
-  expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "report", "--year", "2026", "--format",
-                                       "json"));
-  expect_bad (f->db, NULL, NULL, ARGS ("--db", f->db, "get",
-                                       "0d1e2f30-4152-4637-8899-aabbccddeeff"));
+  expect_bad (f->db, NULL, NULL,
+              ARGS ("--db", f->db, "report", "--year", "2026", "--format", "json"));
+  expect_bad (f->db, NULL, NULL,
+              ARGS ("--db", f->db, "get", "0d1e2f30-4152-4637-8899-aabbccddeeff"));
   g_assert_false (g_file_test (f->db, G_FILE_TEST_EXISTS));
 
   /* an existing database without a commune */
@@ -867,16 +882,17 @@ test_messages_vietnamese (Fixture *f, gconstpointer data)
                                  "\"subproject\":\"community\",\"title\":\"T\","
                                  "\"participants_total\":4,\"participants_female\":5}";
   g_autofree char *en = NULL, *vi = NULL, *csv_vi = NULL;
-  g_autofree char *csv = write_file (f, "bad.csv", "date,activity_type,subproject,title,"
-                                                   "participants_total,participants_female\r\n"
-                                                   "2026-03-10,contest,community,T,4,5\r\n");
+  g_autofree char *csv = write_file (f, "bad.csv",
+                                     "date,activity_type,subproject,title,"
+                                     "participants_total,participants_female\r\n"
+                                     "2026-03-10,contest,community,T,4,5\r\n");
   gboolean non_ascii = FALSE;
   const char *const vi_env[] = { "LANGUAGE", "vi", NULL };
 
   g_assert_cmpint (cli (bad, NULL, &en, "--db", f->db, "add", "activity", NULL), ==, 2);
-  g_assert_cmpint (pcmbn_test_run_cli_env (ARGS ("--db", f->db, "add", "activity"), vi_env, bad,
-                                           NULL, &vi),
-                   ==, 2);
+  g_assert_cmpint (
+      pcmbn_test_run_cli_env (ARGS ("--db", f->db, "add", "activity"), vi_env, bad, NULL, &vi), ==,
+      2);
   g_assert_cmpint (pcmbn_test_run_cli_env (ARGS ("--db", f->db, "import", "activity", csv), vi_env,
                                            NULL, NULL, &csv_vi),
                    ==, 2);
@@ -888,7 +904,7 @@ test_messages_vietnamese (Fixture *f, gconstpointer data)
       return;
     }
   for (const char *p = vi; *p; p++)
-    non_ascii = non_ascii || (guchar) *p >= 0x80;
+    non_ascii = non_ascii || (guchar)*p >= 0x80;
   g_assert_true (non_ascii);
   g_assert_true (g_utf8_validate (vi, -1, NULL));
   /* a CSV error names the row in Vietnamese, then the column key */
@@ -948,8 +964,7 @@ main (int argc, char **argv)
   home = pcmbn_test_tmpdir ();
   g_setenv ("XDG_DATA_HOME", home, TRUE);
 
-#define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 #define ADD_FRESH(path, func) \
   g_test_add (path, Fixture, "fresh", fixture_setup, func, fixture_teardown)
 

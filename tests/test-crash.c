@@ -38,7 +38,7 @@ crash_setup (Crash *c)
   c->db = g_build_filename (c->dir, "logbook.sqlite", NULL);
   argv[4] = c->db;
   g_assert_cmpint (pcmbn_test_run_cli (argv, NULL, NULL, &err), ==, 0);
-  c->seed = seed ? (guint32) g_ascii_strtoull (seed, NULL, 10) : 20260730;
+  c->seed = seed ? (guint32)g_ascii_strtoull (seed, NULL, 10) : 20260730;
   c->rand = g_rand_new_with_seed (c->seed);
   g_test_message ("seed %u (set PCMBN_CRASH_SEED to repeat another run)", c->seed);
 }
@@ -59,13 +59,13 @@ spawn (const char *const *args)
   g_autoptr (GError) error = NULL;
   GSubprocess *proc;
 
-  g_ptr_array_add (argv, (gpointer) g_getenv ("PCMBN_CLI"));
+  g_ptr_array_add (argv, (gpointer)g_getenv ("PCMBN_CLI"));
   for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
+    g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char *const *) argv->pdata,
+  proc = g_subprocess_newv ((const char *const *)argv->pdata,
                             G_SUBPROCESS_FLAGS_STDIN_INHERIT | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                              | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
                             &error);
   g_assert_no_error (error);
   return proc;
@@ -89,7 +89,7 @@ file_size (const char *path)
 {
   GStatBuf st;
 
-  return g_stat (path, &st) == 0 ? (gint64) st.st_size : 0;
+  return g_stat (path, &st) == 0 ? (gint64)st.st_size : 0;
 }
 
 /* Kills @args after @delay_us; returns whether it had already finished.
@@ -162,7 +162,7 @@ inspect (const char *path, const char *tag)
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
                    SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+  g_assert_cmpstr ((const char *)sqlite3_column_text (stmt, 0), ==, "ok");
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
   sqlite3_finalize (stmt);
   /* and no record_codes row lost its record */
@@ -184,7 +184,8 @@ inspect (const char *path, const char *tag)
 static char *
 make_csv (const char *tag, guint n_rows)
 {
-  GString *s = g_string_new ("\xEF\xBB\xBF" "date,activity_type,subproject,title,location,topics,"
+  GString *s = g_string_new ("\xEF\xBB\xBF"
+                             "date,activity_type,subproject,title,location,topics,"
                              "participants_total,participants_female,notes\r\n");
 
   for (guint i = 0; i < n_rows; i++)
@@ -237,7 +238,7 @@ test_kill_import (void)
        * written to the WAL, up to 60 ms later. */
       gboolean aim_at_write = round % 5 >= 3;
       gint64 delay = aim_at_write ? g_rand_int_range (c.rand, 0, 60000)
-                                  : g_rand_int_range (c.rand, 0, (gint32) (t_import * 5 / 4));
+                                  : g_rand_int_range (c.rand, 0, (gint32)(t_import * 5 / 4));
       /* and the first two before it can even open the file */
       if (round < 2)
         delay = round * 1000;
@@ -336,7 +337,7 @@ test_kill_add (void)
       /* One round in three aims at the moment the record is written */
       gboolean aim_at_write = round % 3 == 2;
       gint64 delay = aim_at_write ? g_rand_int_range (c.rand, 0, 3000)
-                                  : g_rand_int_range (c.rand, 0, (gint32) (t_add * 5 / 4));
+                                  : g_rand_int_range (c.rand, 0, (gint32)(t_add * 5 / 4));
       gboolean finished;
       State s;
 

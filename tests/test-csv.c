@@ -43,12 +43,12 @@ assert_row (GPtrArray *rows, guint i, guint line, const char *const *cells)
   g_assert_cmpuint (i, <, rows->len);
   row = rows->pdata[i];
   g_assert_cmpuint (row->line, ==, line);
-  g_assert_cmpuint (g_strv_length (row->cells), ==, g_strv_length ((char **) cells));
+  g_assert_cmpuint (g_strv_length (row->cells), ==, g_strv_length ((char **)cells));
   for (guint c = 0; cells[c]; c++)
     g_assert_cmpstr (row->cells[c], ==, cells[c]);
 }
 
-#define CELLS(...) ((const char *const[]) { __VA_ARGS__, NULL })
+#define CELLS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static char *
 add_ok (PcmbnStore *store, const char *kind, const char *quoted)
@@ -133,11 +133,8 @@ static void
 test_parse_line_ends (void)
 {
   static const char *const variants[] = {
-    "a,b\n1,2\n3,4\n",
-    "a,b\r\n1,2\r\n3,4\r\n",
-    "a,b\r\n1,2\n3,4",
-    "a,b\n1,2\r\n3,4\r\n",
-    BOM "a,b\r\n1,2\r\n3,4",
+    "a,b\n1,2\n3,4\n",     "a,b\r\n1,2\r\n3,4\r\n", "a,b\r\n1,2\n3,4",
+    "a,b\n1,2\r\n3,4\r\n", BOM "a,b\r\n1,2\r\n3,4",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (variants); i++)
@@ -174,8 +171,8 @@ test_parse_quoted (void)
   g_autoptr (GPtrArray) rows = parse_ok (text, strlen (text));
 
   g_assert_cmpuint (rows->len, ==, 4);
-  assert_row (rows, 1, 2, CELLS ("Phúc Xá, Ba Đình", "nói \"không\" với", "dòng 1\ndòng 2",
-                                 "plain", ""));
+  assert_row (rows, 1, 2,
+              CELLS ("Phúc Xá, Ba Đình", "nói \"không\" với", "dòng 1\ndòng 2", "plain", ""));
   /* A cell's line breaks do not start a new spreadsheet row */
   assert_row (rows, 2, 3, CELLS ("a\r\nb", ",", "\"", "", ""));
   assert_row (rows, 3, 4, CELLS ("x", "y", "z", "\n\n", "w"));
@@ -256,14 +253,16 @@ test_write_cells (void)
   {
     g_autoptr (GPtrArray) rows = parse_ok (out->str, out->len);
     g_assert_cmpuint (rows->len, ==, 1);
-    assert_row (rows, 0, 1, CELLS ("plain", "Phúc Xá, Ba Đình", "nói \"không\"", "dòng 1\ndòng 2",
-                                   "a\rb", " lề", "", ""));
+    assert_row (rows, 0, 1,
+                CELLS ("plain", "Phúc Xá, Ba Đình", "nói \"không\"", "dòng 1\ndòng 2", "a\rb",
+                       " lề", "", ""));
   }
 }
 
 /* ---- export ------------------------------------------------------------- */
 
-#define NOTES_TRICKY "Ghi chú, có dấu phẩy\\nDòng hai: \\'trích dẫn\\' và \\'\\'hai lần\\'\\'\\n\\tthụt lề"
+#define NOTES_TRICKY \
+  "Ghi chú, có dấu phẩy\\nDòng hai: \\'trích dẫn\\' và \\'\\'hai lần\\'\\'\\n\\tthụt lề"
 
 static void
 test_export_format (void)
@@ -440,8 +439,8 @@ test_round_trip (void)
 {
   g_autoptr (PcmbnStore) a = pcmbn_test_store_new (NULL);
   g_autoptr (PcmbnStore) b = pcmbn_test_store_new (NULL);
-  static const char *const kinds[] = { "activity", "training", "model", "model-meeting",
-                                       "counselling", "material" };
+  static const char *const kinds[] = { "activity",      "training",    "model",
+                                       "model-meeting", "counselling", "material" };
   g_autofree char *m1 = NULL, *m2 = NULL;
 
   add_all (a, "activity", round_trip_activity);
@@ -503,12 +502,11 @@ test_import_errors_name_row_and_column (void)
   g_autofree char *after = NULL;
 
   message = import_refused (store, "activity",
-                            ACT_HEADER
-                            "2026-03-10,community_talk,community,Buổi 1,40,20\r\n"
-                            "2026-03-11,community_talk,community,Buổi 2,40,41\r\n"
-                            "2026-03-12,community_talk,community,Buổi 3,bốn mươi,0\r\n"
-                            "2026-03-13,community_talk,community,,40,0\r\n"
-                            "2026-13-14,talk,community,Buổi 5,40,-1\r\n");
+                            ACT_HEADER "2026-03-10,community_talk,community,Buổi 1,40,20\r\n"
+                                       "2026-03-11,community_talk,community,Buổi 2,40,41\r\n"
+                                       "2026-03-12,community_talk,community,Buổi 3,bốn mươi,0\r\n"
+                                       "2026-03-13,community_talk,community,,40,0\r\n"
+                                       "2026-13-14,talk,community,Buổi 5,40,-1\r\n");
   assert_has_line (message, "row 3, participants_female: ");
   assert_has_line (message, "row 4, participants_total: ");
   assert_has_line (message, "row 5, title: is required");
@@ -568,12 +566,12 @@ test_import_errors_name_row_and_column (void)
 
   /* The uuid of a record of another kind */
   {
-    g_autofree char *model = add_ok (store, "model", "{'name':'CLB','model_type':'intensive',"
-                                                     "'established_on':'2020-01-01','status':"
-                                                     "'active'}");
-    g_autofree char *csv = g_strdup_printf ("uuid," ACT_HEADER
-                                            "%s,2026-03-10,community_talk,community,Buổi 1,40,20\r\n",
-                                            model);
+    g_autofree char *model = add_ok (store, "model",
+                                     "{'name':'CLB','model_type':'intensive',"
+                                     "'established_on':'2020-01-01','status':"
+                                     "'active'}");
+    g_autofree char *csv = g_strdup_printf (
+        "uuid," ACT_HEADER "%s,2026-03-10,community_talk,community,Buổi 1,40,20\r\n", model);
     g_autofree char *mid = pcmbn_test_db_digest (path);
     message = import_refused (store, "activity", csv);
     assert_has_line (message, "row 2, uuid: ");
@@ -595,7 +593,7 @@ test_import_errors_name_row_and_column (void)
   message = import_refused (store, "activity", ACT_HEADER "\"2026-03-10,community_talk\r\n");
   g_assert_true (g_str_has_prefix (message, "row 2"));
   g_clear_pointer (&message, g_free);
-  (void) before;
+  (void)before;
 }
 
 static void
@@ -603,10 +601,10 @@ test_import_cells (void)
 {
   g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
   static const char csv[] =
-    "date,channel,client_code,client_type,client_ethnic_minority,topics,referrals,case_notes\r\n"
-    "2026-07-01,office,HV-1,at_risk_woman,yes, adoption ; civil_status ,,  hai đầu có cách  \r\n"
-    "2026-07-01,office,HV-2,at_risk_woman,không,,none,\r\n"
-    "2026-07-01,office,HV-3,at_risk_woman,,,,\r\n";
+      "date,channel,client_code,client_type,client_ethnic_minority,topics,referrals,case_notes\r\n"
+      "2026-07-01,office,HV-1,at_risk_woman,yes, adoption ; civil_status ,,  hai đầu có cách  \r\n"
+      "2026-07-01,office,HV-2,at_risk_woman,không,,none,\r\n"
+      "2026-07-01,office,HV-3,at_risk_woman,,,,\r\n";
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) list = NULL;
   guint n = 0;
@@ -641,12 +639,12 @@ test_import_cells (void)
   /* Cells that are not values name their column */
   {
     g_autofree char *message = import_refused (
-      store, "counselling",
-      "date,channel,client_code,client_type,client_ethnic_minority,topics,follow_up_on\r\n"
-      "2026-07-01,office,HV-4,at_risk_woman,maybe,,\r\n"
-      "2026-07-01,office,HV-5,at_risk_woman,,adoption;bogus,\r\n"
-      "2026-07-01,office,HV-6,at_risk_woman,,adoption;adoption,\r\n"
-      "2026-07-01,office,Nguyễn Thị A,at_risk_woman,,,2028-01-01\r\n");
+        store, "counselling",
+        "date,channel,client_code,client_type,client_ethnic_minority,topics,follow_up_on\r\n"
+        "2026-07-01,office,HV-4,at_risk_woman,maybe,,\r\n"
+        "2026-07-01,office,HV-5,at_risk_woman,,adoption;bogus,\r\n"
+        "2026-07-01,office,HV-6,at_risk_woman,,adoption;adoption,\r\n"
+        "2026-07-01,office,Nguyễn Thị A,at_risk_woman,,,2028-01-01\r\n");
     assert_has_line (message, "row 2, client_ethnic_minority: ");
     assert_has_line (message, "row 3, topics: ");
     assert_has_line (message, "row 4, topics: ");
@@ -673,8 +671,9 @@ test_import_all_or_nothing (void)
                             1 + i % 28, i, 30 + i, i == 150 ? 31 + i : 10);
   before = pcmbn_test_db_digest (path);
   message = import_refused (store, "activity", csv->str);
-  g_assert_cmpstr (message, ==, "row 152, participants_female: must not be greater than "
-                                "participants_total (180)");
+  g_assert_cmpstr (message, ==,
+                   "row 152, participants_female: must not be greater than "
+                   "participants_total (180)");
   after = pcmbn_test_db_digest (path);
   g_assert_cmpstr (after, ==, before);
   g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 1);
@@ -690,8 +689,9 @@ test_import_all_or_nothing (void)
     g_autoptr (GError) error = NULL;
     g_clear_pointer (&message, g_free);
     message = import_refused (store, "activity", upd);
-    g_assert_cmpstr (message, ==, "row 3, participants_female: must not be greater than "
-                                  "participants_total (10)");
+    g_assert_cmpstr (message, ==,
+                     "row 3, participants_female: must not be greater than "
+                     "participants_total (10)");
     g_free (after);
     after = pcmbn_test_db_digest (path);
     g_assert_cmpstr (after, ==, before);
@@ -817,7 +817,8 @@ test_import_unknown_column (void)
   assert_has_line (message, "row 1, participants_total: ");
   g_clear_pointer (&message, g_free);
   /* headers are keys, not labels */
-  message = import_refused (store, "material", "Loại tài liệu,received_on\r\nleaflet,2026-03-10\r\n");
+  message = import_refused (store, "material",
+                            "Loại tài liệu,received_on\r\nleaflet,2026-03-10\r\n");
   assert_has_line (message, "row 1, Loại tài liệu: ");
   after = pcmbn_test_db_digest (path);
   g_assert_cmpstr (after, ==, before);
@@ -842,8 +843,9 @@ test_import_duplicate_column (void)
   assert_has_line (message, "row 1, uuid: ");
   g_clear_pointer (&message, g_free);
   /* with spaces around, still the same column */
-  message = import_refused (store, "material", "material_type, received_on ,received_on\r\n"
-                                               "leaflet,2026-03-10,2026-03-11\r\n");
+  message = import_refused (store, "material",
+                            "material_type, received_on ,received_on\r\n"
+                            "leaflet,2026-03-10,2026-03-11\r\n");
   assert_has_line (message, "row 1, received_on: ");
   after = pcmbn_test_db_digest (path);
   g_assert_cmpstr (after, ==, before);
@@ -864,7 +866,8 @@ main (int argc, char **argv)
   g_test_add_func ("/csv/write/cells", test_write_cells);
   g_test_add_func ("/csv/export/format", test_export_format);
   g_test_add_func ("/csv/round-trip/every-kind", test_round_trip);
-  g_test_add_func ("/csv/import/errors-name-row-and-column", test_import_errors_name_row_and_column);
+  g_test_add_func ("/csv/import/errors-name-row-and-column",
+                   test_import_errors_name_row_and_column);
   g_test_add_func ("/csv/import/cells", test_import_cells);
   g_test_add_func ("/csv/import/all-or-nothing", test_import_all_or_nothing);
   g_test_add_func ("/csv/import/reimport-updates", test_import_reimport_updates);

@@ -20,7 +20,7 @@ unmount (void)
   if (mount_dir)
     {
       const char *argv[] = { "umount", mount_dir, NULL };
-      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+      g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
                     NULL, NULL, NULL, NULL, NULL, NULL);
     }
 }
@@ -31,7 +31,7 @@ mount_tmpfs (const char *dir)
   const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", dir, NULL };
   int status = -1;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL,
+  if (!g_spawn_sync (NULL, (char **)argv, NULL,
                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL,
                      NULL, NULL, NULL, NULL, &status, NULL))
     return FALSE;
@@ -48,7 +48,7 @@ count_rows (const char *path, char **integrity)
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    *integrity = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    *integrity = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   sqlite3_prepare_v2 (db, "SELECT count(*) FROM records WHERE kind = 'activity'", -1, &stmt, NULL);
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -64,7 +64,8 @@ test_import_on_full_disk (void)
   g_autofree char *dir = pcmbn_test_tmpdir ();
   g_autofree char *db = NULL, *csv = NULL, *filler = NULL, *out = NULL, *err = NULL;
   g_autofree char *integrity = NULL;
-  g_autoptr (GString) rows = g_string_new ("date,activity_type,subproject,title,participants_total\n");
+  g_autoptr (GString)
+      rows = g_string_new ("date,activity_type,subproject,title,participants_total\n");
   const char *init[] = { "--db", NULL, "init", "--org-unit", "00001", NULL };
   const char *add[] = { "--db", NULL, "add", "activity", NULL };
   const char *import[] = { "--db", NULL, "import", "activity", NULL, NULL };
@@ -82,17 +83,19 @@ test_import_on_full_disk (void)
   db = g_build_filename (dir, "logbook.sqlite", NULL);
   init[1] = add[1] = import[1] = db;
   g_assert_cmpint (pcmbn_test_run_cli (init, NULL, NULL, NULL), ==, 0);
-  g_assert_cmpint (pcmbn_test_run_cli (add,
-                                       "{\"date\":\"2026-03-01\",\"activity_type\":\"community_talk\","
-                                       "\"subproject\":\"community\",\"title\":\"Đã lưu trước\","
-                                       "\"participants_total\":20}",
-                                       NULL, NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      pcmbn_test_run_cli (add,
+                          "{\"date\":\"2026-03-01\",\"activity_type\":\"community_talk\","
+                          "\"subproject\":\"community\",\"title\":\"Đã lưu trước\","
+                          "\"participants_total\":20}",
+                          NULL, NULL),
+      ==, 0);
 
   /* The CSV lives outside the small disk. */
   for (int i = 0; i < 20000; i++)
-    g_string_append_printf (rows, "2026-%02d-%02d,community_talk,community,Nói chuyện chuyên đề "
-                                  "phòng chống mua bán người số %d tại tổ dân phố,%d\n",
+    g_string_append_printf (rows,
+                            "2026-%02d-%02d,community_talk,community,Nói chuyện chuyên đề "
+                            "phòng chống mua bán người số %d tại tổ dân phố,%d\n",
                             1 + i % 11, 1 + i % 28, i, 10 + i % 90);
   csv = g_build_filename (g_get_tmp_dir (), "pcmbn-disk-full.csv", NULL);
   g_assert_true (g_file_set_contents (csv, rows->str, rows->len, NULL));

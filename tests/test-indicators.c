@@ -20,7 +20,8 @@ add (PcmbnStore *store, const char *kind, const char *json)
 static JsonObject *
 indicator (JsonNode *report, const char *key)
 {
-  JsonObject *indicators = json_object_get_object_member (json_node_get_object (report), "indicators");
+  JsonObject *indicators = json_object_get_object_member (json_node_get_object (report),
+                                                          "indicators");
   g_assert_true (json_object_has_member (indicators, key));
   return json_object_get_object_member (indicators, key);
 }
@@ -45,7 +46,7 @@ assert_fraction (JsonNode *r, const char *key, gint64 num, gint64 den)
   if (den == 0)
     g_assert_true (json_object_get_null_member (i, "value"));
   else
-    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (i, "value"), (double) num / den,
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (i, "value"), (double)num / den,
                                     1e-9);
 }
 
@@ -57,9 +58,9 @@ test_empty_commune (void)
   JsonObject *root = json_node_get_object (r);
 
   g_assert_cmpstr (json_object_get_string_member (root, "org_unit"), ==, "00001");
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "period"),
-                                                  "from"),
-                   ==, "2026-01-01");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (root, "period"), "from"), ==,
+      "2026-01-01");
   assert_fraction (r, "i1_materials_deployed", 0, 1);
   /* Not a key area: the key-area indicators have no denominator. */
   assert_fraction (r, "i2a_intensive_model_key_areas", 0, 0);
@@ -94,8 +95,9 @@ test_i1_materials (void)
     assert_fraction (r, "i1_materials_deployed", 0, 1);
   }
   /* Received but never deployed does not count. */
-  deleted = add (store, "material",
-                 "{\"material_type\":\"poster\",\"received_on\":\"2026-02-01\",\"quantity_received\":5}");
+  deleted = add (
+      store, "material",
+      "{\"material_type\":\"poster\",\"received_on\":\"2026-02-01\",\"quantity_received\":5}");
   {
     g_autoptr (JsonNode) r = report (store, "2026-01-01", "2026-12-31");
     assert_fraction (r, "i1_materials_deployed", 0, 1);
@@ -125,9 +127,10 @@ test_i2_models (void)
     assert_fraction (r2022, "i2a_intensive_model_key_areas", 0, 1);
     assert_fraction (r2024, "i2b_integrated_model", 0, 1);
   }
-  b = add (store, "model",
-           "{\"name\":\"CLB Phụ nữ và pháp luật\",\"model_type\":\"integrated\","
-           "\"established_on\":\"2025-03-01\",\"status\":\"paused\",\"status_since\":\"2025-09-01\"}");
+  b = add (
+      store, "model",
+      "{\"name\":\"CLB Phụ nữ và pháp luật\",\"model_type\":\"integrated\","
+      "\"established_on\":\"2025-03-01\",\"status\":\"paused\",\"status_since\":\"2025-09-01\"}");
   {
     g_autoptr (JsonNode) r = report (store, "2025-01-01", "2025-12-31");
     /* Paused is not dissolved. */
@@ -157,7 +160,8 @@ test_i3_press_months (void)
 {
   g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
   g_autoptr (GError) error = NULL;
-  g_autofree char *u1 = NULL, *u2 = NULL, *u3 = NULL, *u4 = NULL, *u5 = NULL, *u6 = NULL, *u7 = NULL;
+  g_autofree char *u1 = NULL, *u2 = NULL, *u3 = NULL, *u4 = NULL, *u5 = NULL, *u6 = NULL,
+                  *u7 = NULL;
 
   u1 = add (store, "activity", press ("press_article", "2026-01-15", "city"));
   u2 = add (store, "activity", press ("press_article", "2026-03-02", "city"));
@@ -192,8 +196,8 @@ test_i4_reach (void)
   g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
-#define talk                                                                                   \
-  "{\"date\":\"%s\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","          \
+#define talk                                                                            \
+  "{\"date\":\"%s\",\"activity_type\":\"community_talk\",\"subproject\":\"community\"," \
   "\"title\":\"Nói chuyện\",\"participants_total\":%d,\"participants_14_60\":%d}"
   g_autofree char *j1 = g_strdup_printf (talk, "2026-02-01", 400, 300);
   g_autofree char *j2 = g_strdup_printf (talk, "2026-07-30", 500, 450);
@@ -239,30 +243,33 @@ test_targets (void)
   {
     g_autoptr (JsonNode) r = report (store, "2017-01-01", "2017-12-31");
     for (guint i = 0; pcmbn_indicator_keys[i]; i++)
-      g_assert_true (json_object_get_null_member (indicator (r, pcmbn_indicator_keys[i]), "target"));
+      g_assert_true (
+          json_object_get_null_member (indicator (r, pcmbn_indicator_keys[i]), "target"));
   }
   {
     g_autoptr (JsonNode) r = report (store, "2019-01-01", "2019-12-31");
-    g_assert_cmpfloat (json_object_get_double_member (indicator (r, "i1_materials_deployed"), "target"),
-                       ==, 0.75);
-    g_assert_cmpint (json_object_get_int_member (indicator (r, "i3_press_months"), "target"), ==, 12);
+    g_assert_cmpfloat (
+        json_object_get_double_member (indicator (r, "i1_materials_deployed"), "target"), ==, 0.75);
+    g_assert_cmpint (json_object_get_int_member (indicator (r, "i3_press_months"), "target"), ==,
+                     12);
     g_assert_true (json_object_get_null_member (indicator (r, "i2b_integrated_model"), "target"));
   }
   {
     g_autoptr (JsonNode) r = report (store, "2026-01-01", "2026-06-30");
-    g_assert_cmpfloat (json_object_get_double_member (indicator (r, "i2a_intensive_model_key_areas"),
-                                                      "target"),
-                       ==, 0.30);
-    g_assert_cmpfloat (json_object_get_double_member (indicator (r, "i4_reach_14_60_key_areas"),
-                                                      "target"),
-                       ==, 0.75);
-    g_assert_cmpint (json_object_get_int_member (indicator (r, "i3_press_months"), "target"), ==, 6);
+    g_assert_cmpfloat (
+        json_object_get_double_member (indicator (r, "i2a_intensive_model_key_areas"), "target"),
+        ==, 0.30);
+    g_assert_cmpfloat (
+        json_object_get_double_member (indicator (r, "i4_reach_14_60_key_areas"), "target"), ==,
+        0.75);
+    g_assert_cmpint (json_object_get_int_member (indicator (r, "i3_press_months"), "target"), ==,
+                     6);
   }
   g_assert_true (pcmbn_store_set_target (store, 2026, "i2b_integrated_model", 0.8, &error));
   {
     g_autoptr (JsonNode) r = report (store, "2026-01-01", "2026-12-31");
-    g_assert_cmpfloat (json_object_get_double_member (indicator (r, "i2b_integrated_model"), "target"),
-                       ==, 0.8);
+    g_assert_cmpfloat (
+        json_object_get_double_member (indicator (r, "i2b_integrated_model"), "target"), ==, 0.8);
   }
 }
 
@@ -273,12 +280,14 @@ test_tables (void)
   g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
   JsonArray *by_type, *by_topic;
 
-  a = add (store, "activity",
-           "{\"date\":\"2026-03-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
-           "\"title\":\"A\",\"participants_total\":40,\"participants_female\":25}");
-  b = add (store, "activity",
-           "{\"date\":\"2026-04-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
-           "\"title\":\"B\",\"participants_total\":60}");
+  a = add (
+      store, "activity",
+      "{\"date\":\"2026-03-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
+      "\"title\":\"A\",\"participants_total\":40,\"participants_female\":25}");
+  b = add (
+      store, "activity",
+      "{\"date\":\"2026-04-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
+      "\"title\":\"B\",\"participants_total\":60}");
   c = add (store, "counselling",
            "{\"date\":\"2026-04-02\",\"channel\":\"phone\",\"client_code\":\"KH-01\","
            "\"client_type\":\"at_risk_woman\",\"topics\":[\"labour_migration\",\"legal_rights\"]}");
@@ -300,8 +309,9 @@ test_tables (void)
       {
         JsonObject *row = json_array_get_object_element (by_topic, i);
         const char *code = json_object_get_string_member (row, "topics");
-        gint64 expected = g_str_equal (code, "legal_rights") ? 2
-                          : g_str_equal (code, "labour_migration") ? 1 : 0;
+        gint64 expected = g_str_equal (code, "legal_rights")       ? 2
+                          : g_str_equal (code, "labour_migration") ? 1
+                                                                   : 0;
         /* The commune's own report shows exact small counts. */
         g_assert_cmpint (json_object_get_int_member (row, "count"), ==, expected);
       }

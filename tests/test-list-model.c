@@ -18,10 +18,10 @@ store_with_talks (guint n)
     {
       g_autofree char *date = pcmbn_date_format (first + i % 600);
       g_autofree char *json = g_strdup_printf (
-        "{\"date\":\"%s\",\"activity_type\":\"%s\",\"subproject\":\"community\","
-        "\"title\":\"%s %u\",\"participants_total\":10}",
-        date, i % 3 ? "community_talk" : "school_session",
-        i % 100 == 7 ? "Phòng, chống mua bán người" : "Họp thôn", i);
+          "{\"date\":\"%s\",\"activity_type\":\"%s\",\"subproject\":\"community\","
+          "\"title\":\"%s %u\",\"participants_total\":10}",
+          date, i % 3 ? "community_talk" : "school_session",
+          i % 100 == 7 ? "Phòng, chống mua bán người" : "Họp thôn", i);
       g_autoptr (JsonObject) data = pcmbn_test_json (json);
       g_autofree char *uuid = pcmbn_store_add (store, "activity", data, &error);
       g_assert_no_error (error);
@@ -89,8 +89,8 @@ test_follows_store (void)
   g_autoptr (PcmbnStore) store = store_with_talks (3);
   g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, "activity");
   g_autoptr (JsonObject) data = pcmbn_test_json (
-    "{\"date\":\"2026-02-02\",\"activity_type\":\"radio_tv\",\"subproject\":\"mass_media\","
-    "\"title\":\"Phát sóng\"}");
+      "{\"date\":\"2026-02-02\",\"activity_type\":\"radio_tv\",\"subproject\":\"mass_media\","
+      "\"title\":\"Phát sóng\"}");
   g_autoptr (GError) error = NULL;
   g_autofree char *uuid = NULL;
   g_autoptr (PcmbnRecord) top = NULL;

@@ -17,16 +17,21 @@
 #define DAY_AFTER_TOMORROW "2026-08-01"
 
 /* Bases written with ' for " to stay readable. */
-#define ACTIVITY "{'date':'2026-03-10','activity_type':'community_talk','subproject':'community'," \
-                 "'title':'Nói chuyện chuyên đề phòng, chống mua bán người','participants_total':40}"
-#define TRAINING "{'date':'2026-03-10','format':'workshop','title':'Hội thảo tập huấn'," \
-                 "'participants_total':30}"
-#define MODEL "{'name':'CLB Phụ nữ với pháp luật','model_type':'intensive','established_on':" \
-              "'2020-05-01','status':'active'}"
-#define MEETING "{'model':'5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b','date':'2026-03-10'," \
-                "'participants_total':12}"
-#define COUNSELLING "{'date':'2026-03-10','channel':'office','client_code':'HV-001'," \
-                    "'client_type':'at_risk_woman'}"
+#define ACTIVITY                                                                    \
+  "{'date':'2026-03-10','activity_type':'community_talk','subproject':'community'," \
+  "'title':'Nói chuyện chuyên đề phòng, chống mua bán người','participants_total':40}"
+#define TRAINING                                                                  \
+  "{'date':'2026-03-10','format':'workshop','title':'Hội thảo tập huấn'," \
+  "'participants_total':30}"
+#define MODEL                                                                              \
+  "{'name':'CLB Phụ nữ với pháp luật','model_type':'intensive','established_on':" \
+  "'2020-05-01','status':'active'}"
+#define MEETING                                                          \
+  "{'model':'5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b','date':'2026-03-10'," \
+  "'participants_total':12}"
+#define COUNSELLING                                                 \
+  "{'date':'2026-03-10','channel':'office','client_code':'HV-001'," \
+  "'client_type':'at_risk_woman'}"
 #define MATERIAL "{'material_type':'leaflet','received_on':'2026-01-05'}"
 
 typedef struct
@@ -36,8 +41,8 @@ typedef struct
 } KindBase;
 
 static const KindBase bases[] = {
-  { "activity", ACTIVITY },       { "training", TRAINING },       { "model", MODEL },
-  { "model-meeting", MEETING },   { "counselling", COUNSELLING }, { "material", MATERIAL },
+  { "activity", ACTIVITY },     { "training", TRAINING },       { "model", MODEL },
+  { "model-meeting", MEETING }, { "counselling", COUNSELLING }, { "material", MATERIAL },
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -77,13 +82,10 @@ base_of (const char *kind)
 }
 
 static GPtrArray *
-run_check (const char *kind_name,
-           JsonObject *input,
-           JsonObject *base,
-           JsonObject **out)
+run_check (const char *kind_name, JsonObject *input, JsonObject *base, JsonObject **out)
 {
   const PcmbnKind *kind = pcmbn_schema_kind (kind_name);
-  GPtrArray *errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  GPtrArray *errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   JsonObject *data;
 
   g_assert_nonnull (kind);
@@ -105,12 +107,12 @@ error_fields (GPtrArray *errors)
 
   for (guint i = 0; i < errors->len; i++)
     {
-      const char *f = ((PcmbnFieldError *) errors->pdata[i])->field;
+      const char *f = ((PcmbnFieldError *)errors->pdata[i])->field;
       gboolean seen = FALSE;
       for (guint j = 0; j < names->len; j++)
         seen = seen || g_strcmp0 (names->pdata[j], f) == 0;
       if (!seen)
-        g_ptr_array_add (names, (gpointer) (f ? f : "(none)"));
+        g_ptr_array_add (names, (gpointer)(f ? f : "(none)"));
     }
   for (guint i = 0; i < names->len; i++)
     {
@@ -192,7 +194,7 @@ vi_text (guint n)
   static const char chunk[] = "Tuyên truyền phòng, chống mua bán người ở Phường Phúc Xá; ";
   GString *s = g_string_new (NULL);
 
-  while ((guint) g_utf8_strlen (s->str, -1) < n)
+  while ((guint)g_utf8_strlen (s->str, -1) < n)
     g_string_append (s, chunk);
   {
     char *out = g_utf8_substring (s->str, 0, n);
@@ -215,15 +217,15 @@ has_message (GPtrArray *errors, const char *field, const char *message)
 
 /* ---- required fields ---------------------------------------------------- */
 
-static const char *const activity_required[] = { "date", "activity_type", "subproject", "title",
-                                                 "participants_total", NULL };
+static const char *const activity_required[] = { "date",  "activity_type",      "subproject",
+                                                 "title", "participants_total", NULL };
 static const char *const training_required[] = { "date", "format", "title", "participants_total",
-                                                  NULL };
+                                                 NULL };
 static const char *const model_required[] = { "name", "model_type", "established_on", "status",
                                               NULL };
 static const char *const meeting_required[] = { "model", "date", "participants_total", NULL };
-static const char *const counselling_required[] = { "date", "channel", "client_code",
-                                                    "client_type", NULL };
+static const char *const counselling_required[] = { "date", "channel", "client_code", "client_type",
+                                                    NULL };
 static const char *const material_required[] = { "material_type", "received_on", NULL };
 
 static void
@@ -255,7 +257,7 @@ check_required (const char *kind, const char *const *required)
 
       json_object_set_null_member (null, required[i]);
       expect_obj (kind, null, NULL, expected);
-      g_ptr_array_add (sorted, (gpointer) required[i]);
+      g_ptr_array_add (sorted, (gpointer)required[i]);
       has_status = has_status || g_str_equal (required[i], "status");
     }
   if (has_status)
@@ -270,7 +272,7 @@ check_required (const char *kind, const char *const *required)
           sorted->pdata[j] = t;
         }
   for (guint i = 0; i < sorted->len; i++)
-    g_string_append_printf (all, "%s%s", i ? "," : "", (char *) sorted->pdata[i]);
+    g_string_append_printf (all, "%s%s", i ? "," : "", (char *)sorted->pdata[i]);
   {
     g_autoptr (JsonObject) empty = json_object_new ();
     expect_obj (kind, empty, NULL, all->str);
@@ -370,8 +372,10 @@ test_breakdowns (void)
       expect ("activity", zero_total, activity_breakdowns[i]);
     }
   /* All four at the total at once are fine: they overlap. */
-  expect ("activity", "{'participants_female':40,'participants_14_60':40,'participants_under_16':40,"
-                      "'participants_ethnic_minority':40}", "");
+  expect ("activity",
+          "{'participants_female':40,'participants_14_60':40,'participants_under_16':40,"
+          "'participants_ethnic_minority':40}",
+          "");
   expect ("training", "{'participants_female':30}", "");
   expect ("training", "{'participants_female':31}", "participants_female");
   expect ("model-meeting", "{'participants_female':12}", "");
@@ -445,8 +449,12 @@ test_text_length (void)
   {
     const char *kind, *field;
   } texts[] = {
-    { "activity", "location" },    { "activity", "partners" },     { "activity", "notes" },
-    { "training", "notes" },       { "model", "notes" },           { "model-meeting", "notes" },
+    { "activity", "location" },
+    { "activity", "partners" },
+    { "activity", "notes" },
+    { "training", "notes" },
+    { "model", "notes" },
+    { "model-meeting", "notes" },
     { "material", "deployment_notes" },
   };
   g_autofree char *ok = vi_text (10000);
@@ -472,8 +480,13 @@ test_case_notes_length (void)
 static void
 test_control_characters (void)
 {
-  static const char *const bad[] = { "a\001b", "a\033[31mb", "a\177b", "a\rb", "a\r\nb",
-                                     "a\302\205b" /* U+0085 NEL */, "a\302\237b" /* U+009F */,
+  static const char *const bad[] = { "a\001b",
+                                     "a\033[31mb",
+                                     "a\177b",
+                                     "a\rb",
+                                     "a\r\nb",
+                                     "a\302\205b" /* U+0085 NEL */,
+                                     "a\302\237b" /* U+009F */,
                                      NULL };
   static const char *const good[] = { "dòng một\ndòng hai", "cột\tcột", "a\n\n\tb", NULL };
   guint n_kinds;
@@ -546,9 +559,9 @@ test_null_means_not_set (void)
 
   errors = run_check ("activity", input, NULL, &stored);
   g_assert_cmpuint (errors->len, ==, 0);
-  for (const char *const *f = (const char *const[]) { "location", "topics", "participants_female",
-                                                      "end_date", "materials", "outlet_level",
-                                                      NULL };
+  for (const char *const *f =
+           (const char *const[]){ "location", "topics", "participants_female", "end_date",
+                                  "materials", "outlet_level", NULL };
        *f; f++)
     g_assert_false (json_object_has_member (stored, *f));
 
@@ -594,9 +607,9 @@ test_empty_text (void)
   g_assert_false (json_object_has_member (stored, "partners"));
 
   /* Required: the message is "is required", not "too short". */
-  for (const char *const *p = (const char *const[]) { "activity", "title", "training", "title",
-                                                      "model", "name", "counselling",
-                                                      "client_code", NULL };
+  for (const char *const *p =
+           (const char *const[]){ "activity", "title", "training", "title", "model", "name",
+                                  "counselling", "client_code", NULL };
        *p; p += 2)
     {
       g_autoptr (JsonObject) empty = json_q (base_of (p[0]));
@@ -645,7 +658,7 @@ test_code_catalogue (void)
             /* Some types make other fields required; only this one matters. */
             g_autoptr (GPtrArray) errors = run_check (kinds[k]->name, input, NULL, NULL);
             for (guint e = 0; e < errors->len; e++)
-              g_assert_cmpstr (((PcmbnFieldError *) errors->pdata[e])->field, !=, field->name);
+              g_assert_cmpstr (((PcmbnFieldError *)errors->pdata[e])->field, !=, field->name);
           }
         /* A model whose status is not known needs status_since: only an
          * active one does without. */
@@ -759,8 +772,9 @@ test_training_roles (void)
 {
   static const char *const roles[] = {
     "participants_reporter_editor", "participants_culture_info_officer",
-    "participants_legal_reporter", "participants_propagandist", "participants_collaborator",
-    "participants_womens_union_officer", "participants_counsellor", "participants_other_role",
+    "participants_legal_reporter",  "participants_propagandist",
+    "participants_collaborator",    "participants_womens_union_officer",
+    "participants_counsellor",      "participants_other_role",
   };
   GString *exact = g_string_new ("{");
   GString *over = g_string_new ("{");
@@ -780,7 +794,7 @@ test_training_roles (void)
     g_autoptr (JsonObject) input = merged (TRAINING, over->str);
     g_autoptr (GPtrArray) errors = run_check ("training", input, NULL, NULL);
     g_assert_cmpuint (errors->len, ==, 1);
-    g_assert_cmpstr (((PcmbnFieldError *) errors->pdata[0])->message, ==,
+    g_assert_cmpstr (((PcmbnFieldError *)errors->pdata[0])->message, ==,
                      "is smaller than the sum of the counts by role (31)");
   }
   /* Exactly the total */
@@ -853,7 +867,8 @@ add_refused (PcmbnStore *store, const char *kind, const char *json, const char *
   if (!g_str_has_prefix (error->message, prefix))
     g_test_message ("%s", error->message);
   g_assert_true (g_str_has_prefix (error->message, prefix));
-  if (strchr (error->message, '\n')) g_test_message ("%s", error->message);
+  if (strchr (error->message, '\n'))
+    g_test_message ("%s", error->message);
   g_assert_null (strchr (error->message, '\n'));
 }
 
@@ -884,8 +899,8 @@ test_meeting_model_ref (void)
   add_refused (store, "model-meeting", json, "model");
   g_clear_pointer (&json, g_free);
   /* Not a uuid at all, or not in lowercase */
-  add_refused (store, "model-meeting", "{'model':'CLB-1','date':'2026-03-10','participants_total':12}",
-               "model");
+  add_refused (store, "model-meeting",
+               "{'model':'CLB-1','date':'2026-03-10','participants_total':12}", "model");
   {
     g_autofree char *upper = g_ascii_strup (model, -1);
     json = g_strdup_printf ("{'model':'%s','date':'2026-03-10','participants_total':12}", upper);
@@ -955,9 +970,10 @@ test_meeting_date_after_model (void)
   }
   /* A model that starts later than the meeting, even by one day */
   {
-    g_autofree char *late = add_ok (store, "model", "{'name':'Tổ tự quản','model_type':'integrated',"
-                                                    "'established_on':'2026-03-11','status':"
-                                                    "'active'}");
+    g_autofree char *late = add_ok (store, "model",
+                                    "{'name':'Tổ tự quản','model_type':'integrated',"
+                                    "'established_on':'2026-03-11','status':"
+                                    "'active'}");
     json = g_strdup_printf ("{'model':'%s','date':'2026-03-10','participants_total':5}", late);
     add_refused (store, "model-meeting", json, "date");
     g_clear_pointer (&json, g_free);
@@ -971,11 +987,22 @@ test_meeting_date_after_model (void)
 static void
 test_client_code (void)
 {
-  static const char *const good[] = { "ABC", "HV-001", "2026-0001", "A-B-C", "---",
-                                      "ABCDEFGHIJ0123456789", NULL };
-  static const char *const bad[] = { "AB", "ABCDEFGHIJ01234567890", "hv-001", "HV 001", "HV_001",
-                                     "Nguyễn Thị A", "NGUYEN THI A", "NguyenThiA", "ĐỖ-01",
-                                     "HV-001 ", "HV.001", "Ａ01", NULL };
+  static const char *const good[] = { "ABC",   "HV-001", "2026-0001",
+                                      "A-B-C", "---",    "ABCDEFGHIJ0123456789",
+                                      NULL };
+  static const char *const bad[] = { "AB",
+                                     "ABCDEFGHIJ01234567890",
+                                     "hv-001",
+                                     "HV 001",
+                                     "HV_001",
+                                     "Nguyễn Thị A",
+                                     "NGUYEN THI A",
+                                     "NguyenThiA",
+                                     "ĐỖ-01",
+                                     "HV-001 ",
+                                     "HV.001",
+                                     "Ａ01",
+                                     NULL };
 
   for (guint i = 0; good[i]; i++)
     expect_text ("counselling", "client_code", good[i], "");
@@ -1058,8 +1085,9 @@ test_dates_range (void)
             const char *day;
             gboolean ok;
           } days[] = {
-            { TOMORROW, TRUE },       { TODAY, TRUE },          { "2016-01-01", TRUE },
-            { DAY_AFTER_TOMORROW, FALSE }, { "2015-12-31", FALSE }, { "2030-01-01", FALSE },
+            { TOMORROW, TRUE },      { TODAY, TRUE },
+            { "2016-01-01", TRUE },  { DAY_AFTER_TOMORROW, FALSE },
+            { "2015-12-31", FALSE }, { "2030-01-01", FALSE },
             { "1999-05-05", FALSE },
           };
           if (field->type != PCMBN_FIELD_DATE || g_str_equal (field->name, "follow_up_on"))
@@ -1070,9 +1098,10 @@ test_dates_range (void)
               /* Boundary values: all dates of the record on the same day keep
                * every "≥" rule between them. */
               const char *fill = days[d].ok ? days[d].day
-                                 : g_str_equal (days[d].day, "2015-12-31") || g_str_equal (days[d].day, "1999-05-05")
-                                   ? "2016-01-01"
-                                   : TOMORROW;
+                                 : g_str_equal (days[d].day, "2015-12-31")
+                                         || g_str_equal (days[d].day, "1999-05-05")
+                                     ? "2016-01-01"
+                                     : TOMORROW;
               g_autoptr (JsonObject) input = all_dates (kind, fill);
               json_object_set_string_member (input, field->name, days[d].day);
               /* a date earlier than the others breaks "≥" rules of later
@@ -1084,19 +1113,19 @@ test_dates_range (void)
                   g_autoptr (GPtrArray) errors = run_check (kind, input, NULL, NULL);
                   gboolean found = FALSE;
                   for (guint e = 0; e < errors->len; e++)
-                    found = found || g_str_equal (((PcmbnFieldError *) errors->pdata[e])->field,
-                                                  field->name);
+                    found = found
+                            || g_str_equal (((PcmbnFieldError *)errors->pdata[e])->field,
+                                            field->name);
                   if (!found)
                     g_test_message ("%s.%s = %s was accepted", kind, field->name, days[d].day);
                   g_assert_true (found);
                 }
             }
           /* Not dates */
-          for (const char *const *bad = (const char *const[]) { "\"2026-7-3\"", "\"2026-02-30\"",
-                                                                "\"30/07/2026\"", "20260730",
-                                                                "\"2026-07-30T00:00:00Z\"",
-                                                                "\" 2026-07-30\"", "\"\"", "true",
-                                                                "[\"2026-07-30\"]", NULL };
+          for (const char *const *bad =
+                   (const char *const[]){ "\"2026-7-3\"", "\"2026-02-30\"", "\"30/07/2026\"",
+                                          "20260730", "\"2026-07-30T00:00:00Z\"", "\" 2026-07-30\"",
+                                          "\"\"", "true", "[\"2026-07-30\"]", NULL };
                *bad; bad++)
             {
               g_autoptr (JsonObject) input = all_dates (kind, "2026-03-10");
@@ -1109,8 +1138,8 @@ test_dates_range (void)
                                       json_node_copy (json_object_get_member (p, field->name)));
               errors = run_check (kind, input, NULL, NULL);
               for (guint e = 0; e < errors->len; e++)
-                found = found || g_str_equal (((PcmbnFieldError *) errors->pdata[e])->field,
-                                              field->name);
+                found = found
+                        || g_str_equal (((PcmbnFieldError *)errors->pdata[e])->field, field->name);
               if (!found)
                 g_test_message ("%s.%s = %s was accepted", kind, field->name, *bad);
               g_assert_true (found);
@@ -1144,8 +1173,10 @@ test_int_values (void)
 {
   guint n_kinds, n_checked = 0;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  static const char *const bad[] = { "-1", "1.5", "\"3\"", "true", "3.0", "1e3", "\"\"", "[3]",
-                                     "{\"n\":3}", "-0.5", "2147483648", "99999999999999", NULL };
+  static const char *const bad[] = { "-1",        "1.5",  "\"3\"",      "true",
+                                     "3.0",       "1e3",  "\"\"",       "[3]",
+                                     "{\"n\":3}", "-0.5", "2147483648", "99999999999999",
+                                     NULL };
 
   for (guint k = 0; k < n_kinds; k++)
     for (guint f = 0; f < kinds[k]->n_fields; f++)
@@ -1179,8 +1210,8 @@ test_bool_values (void)
   expect ("counselling", "{'client_ethnic_minority':true}", "");
   expect ("counselling", "{'client_ethnic_minority':false}", "");
   expect ("counselling", "{'client_ethnic_minority':null}", "");
-  for (const char *const *bad = (const char *const[]) { "\"yes\"", "\"true\"", "1", "0", "\"\"",
-                                                        "[true]", NULL };
+  for (const char *const *bad =
+           (const char *const[]){ "\"yes\"", "\"true\"", "1", "0", "\"\"", "[true]", NULL };
        *bad; bad++)
     expect_value ("counselling", "client_ethnic_minority", *bad, "client_ethnic_minority");
 }
@@ -1190,12 +1221,18 @@ test_bool_values (void)
 static void
 test_material_quantities (void)
 {
-  expect ("material", "{'quantity_received':500,'deployed_on':'2026-02-01',"
-                      "'quantity_deployed':500}", "");
-  expect ("material", "{'quantity_received':500,'deployed_on':'2026-02-01',"
-                      "'quantity_deployed':501}", "quantity_deployed");
-  expect ("material", "{'quantity_received':0,'deployed_on':'2026-02-01',"
-                      "'quantity_deployed':1}", "quantity_deployed");
+  expect ("material",
+          "{'quantity_received':500,'deployed_on':'2026-02-01',"
+          "'quantity_deployed':500}",
+          "");
+  expect ("material",
+          "{'quantity_received':500,'deployed_on':'2026-02-01',"
+          "'quantity_deployed':501}",
+          "quantity_deployed");
+  expect ("material",
+          "{'quantity_received':0,'deployed_on':'2026-02-01',"
+          "'quantity_deployed':1}",
+          "quantity_deployed");
   /* Set together with deployed_on, in both directions the error is on
    * quantity_deployed, the field named first in the rule. */
   expect ("material", "{'quantity_received':500,'quantity_deployed':100}", "quantity_deployed");
@@ -1328,10 +1365,10 @@ test_activity_materials (void)
 static void
 test_messages_start_with_field (void)
 {
-  g_autoptr (JsonObject) input = merged (ACTIVITY,
-                                         "{'title':null,'participants_female':41,'topics':["
-                                         "'x'],'colour':1,'end_date':'2026-03-01','date':"
-                                         "'2026-03-10','materials':3,'outlet_level':'moon'}");
+  g_autoptr (JsonObject)
+      input = merged (ACTIVITY, "{'title':null,'participants_female':41,'topics':["
+                                "'x'],'colour':1,'end_date':'2026-03-01','date':"
+                                "'2026-03-10','materials':3,'outlet_level':'moon'}");
   g_autoptr (GPtrArray) errors = run_check ("activity", input, NULL, NULL);
   g_autofree char *text = pcmbn_field_errors_to_string (errors);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
@@ -1348,15 +1385,16 @@ test_messages_start_with_field (void)
       g_assert_cmpuint (strlen (lines[i]), >, strlen (prefix) + 5);
     }
   /* The same lines come back as the GError of pcmbn_schema_check() */
-  g_assert_false (pcmbn_schema_check (pcmbn_schema_kind ("activity"), input, NULL, NULL, NULL, &out,
-                                      &error));
+  g_assert_false (
+      pcmbn_schema_check (pcmbn_schema_kind ("activity"), input, NULL, NULL, NULL, &out, &error));
   g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
   g_assert_cmpstr (error->message, ==, text);
   g_assert_null (out);
 
   /* With a row: "row 3, field: message" */
   {
-    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+    g_autoptr (GPtrArray)
+        rows = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
     g_autofree char *t = NULL;
     g_ptr_array_add (rows, pcmbn_field_error_new ("participants_female", 3, "must not be %s", "x"));
     g_ptr_array_add (rows, pcmbn_field_error_new ("title", 0, "is required"));
@@ -1377,7 +1415,7 @@ test_messages_start_with_field (void)
     members = json_object_get_members (stored);
     for (GList *l = members; l; l = l->next)
       {
-        guint at = (guint) (pcmbn_kind_field (kind, l->data) - kind->fields);
+        guint at = (guint)(pcmbn_kind_field (kind, l->data) - kind->fields);
         g_assert_cmpuint (at, >=, last);
         last = at;
       }
@@ -1442,7 +1480,7 @@ test_messages_vietnamese (void)
   {
     gboolean non_ascii = FALSE;
     for (const char *p = out; *p; p++)
-      non_ascii = non_ascii || (guchar) *p >= 0x80;
+      non_ascii = non_ascii || (guchar)*p >= 0x80;
     g_assert_true (non_ascii);
   }
 }
@@ -1460,7 +1498,7 @@ assert_field_of (const PcmbnKind *kind, const char *name, const char *what, Pcmb
   if (f == NULL)
     g_test_message ("%s: %s names %s, not a field of the kind", kind->name, what, name);
   g_assert_nonnull (f);
-  if ((int) type >= 0)
+  if ((int)type >= 0)
     g_assert_cmpint (f->type, ==, type);
 }
 
@@ -1470,8 +1508,8 @@ test_schema_self_check (void)
   guint n_kinds, n_columns;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
-  static const char *const names[] = { "activity", "training", "model", "model-meeting",
-                                       "counselling", "material" };
+  static const char *const names[] = { "activity",      "training",    "model",
+                                       "model-meeting", "counselling", "material" };
 
   g_assert_cmpuint (n_kinds, ==, 6);
   for (guint k = 0; k < n_kinds; k++)
@@ -1587,7 +1625,7 @@ test_schema_self_check (void)
           PcmbnFieldType t = kinds[k]->fields[f].type;
           if ((t == PCMBN_FIELD_DATE || t == PCMBN_FIELD_INT || t == PCMBN_FIELD_CODE
                || t == PCMBN_FIELD_BOOL || t == PCMBN_FIELD_REF)
-              && g_hash_table_add (seen, (gpointer) kinds[k]->fields[f].name))
+              && g_hash_table_add (seen, (gpointer)kinds[k]->fields[f].name))
             expected++;
         }
     g_assert_cmpuint (n_columns, ==, expected);
@@ -1598,8 +1636,8 @@ test_schema_self_check (void)
           g_assert_cmpstr (columns[i]->name, !=, columns[j]->name);
         g_assert_cmpstr (pcmbn_field_sql_type (columns[i]), ==,
                          columns[i]->type == PCMBN_FIELD_INT || columns[i]->type == PCMBN_FIELD_BOOL
-                           ? "INTEGER"
-                           : "TEXT");
+                             ? "INTEGER"
+                             : "TEXT");
       }
   }
 
@@ -1610,12 +1648,12 @@ test_schema_self_check (void)
       const char *name;
       guint n;
     } cats[] = {
-      { "topics", 11 },         { "target_groups", 10 }, { "funding_source", 4 },
-      { "activity_type", 13 },  { "subproject", 2 },     { "outlet_level", 4 },
-      { "training_format", 3 }, { "model_type", 2 },     { "model_kind", 5 },
-      { "model_status", 3 },    { "channel", 5 },        { "client_type", 6 },
+      { "topics", 11 },         { "target_groups", 10 },  { "funding_source", 4 },
+      { "activity_type", 13 },  { "subproject", 2 },      { "outlet_level", 4 },
+      { "training_format", 3 }, { "model_type", 2 },      { "model_kind", 5 },
+      { "model_status", 3 },    { "channel", 5 },         { "client_type", 6 },
       { "client_sex", 3 },      { "client_age_band", 6 }, { "counselling_topics", 8 },
-      { "referrals", 7 },       { "material_type", 7 },  { "material_source", 5 },
+      { "referrals", 7 },       { "material_type", 7 },   { "material_source", 5 },
     };
     for (guint i = 0; i < G_N_ELEMENTS (cats); i++)
       {

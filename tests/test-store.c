@@ -9,9 +9,9 @@
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 
-#define TALK                                                                                        \
-  "{\"date\":\"2025-03-08\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","    \
-  "\"title\":\"Nói chuyện tại thôn Đông\",\"participants_total\":40,\"participants_14_60\":30,"    \
+#define TALK                                                                                            \
+  "{\"date\":\"2025-03-08\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","         \
+  "\"title\":\"Nói chuyện tại thôn Đông\",\"participants_total\":40,\"participants_14_60\":30," \
   "\"topics\":[\"hotline\",\"forced_labour\"]}"
 
 static char *
@@ -22,7 +22,7 @@ query_text (sqlite3 *db, const char *sql)
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0))
-    result = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    result = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   return result;
 }
@@ -56,8 +56,8 @@ test_open_refuses_garbage_and_newer (void)
   g_autoptr (PcmbnStore) store = NULL;
   sqlite3 *db;
 
-  g_file_set_contents (garbage, "this is not a database, it is a text file of some length.....",
-                       -1, NULL);
+  g_file_set_contents (garbage, "this is not a database, it is a text file of some length.....", -1,
+                       NULL);
   store = pcmbn_store_open (garbage, &error);
   g_assert_null (store);
   g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED);
@@ -94,13 +94,13 @@ test_migrations_from_every_version (void)
       if (from >= 1)
         {
           g_autofree char *insert = g_strdup_printf (
-            "INSERT INTO meta VALUES ('org_unit', '00001');"
-            "INSERT INTO org_units (code, name, full_name, level, parent_code) VALUES"
-            " ('00001', 'Phúc Xá', 'Phường Phúc Xá', 'commune', NULL);"
-            "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, modified_at) VALUES"
-            " ('%s', 'activity', '00001', '%s', '2025-03-08', 'community_talk',"
-            " '2025-03-08T10:00:00Z');",
-            uuid, TALK);
+              "INSERT INTO meta VALUES ('org_unit', '00001');"
+              "INSERT INTO org_units (code, name, full_name, level, parent_code) VALUES"
+              " ('00001', 'Phúc Xá', 'Phường Phúc Xá', 'commune', NULL);"
+              "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, modified_at) VALUES"
+              " ('%s', 'activity', '00001', '%s', '2025-03-08', 'community_talk',"
+              " '2025-03-08T10:00:00Z');",
+              uuid, TALK);
           g_assert_true (pcmbn_store_exec (db, insert, &error));
           g_assert_no_error (error);
         }
@@ -135,7 +135,8 @@ test_migrations_from_every_version (void)
       g_assert_cmpint (pcmbn_store_count_dirty (store), ==, 1);
       {
         /* The kept count of live records starts from the records there. */
-        g_autofree char *live = query_text (db, "SELECT live FROM record_counts WHERE kind = 'activity'");
+        g_autofree char *live = query_text (
+            db, "SELECT live FROM record_counts WHERE kind = 'activity'");
         g_assert_cmpstr (live, ==, "1");
       }
     }
@@ -146,7 +147,8 @@ test_add_get_update_delete (void)
 {
   g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
   g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
-  g_autoptr (JsonObject) patch = pcmbn_test_json ("{\"participants_14_60\":null,\"title\":\"Buổi 2\"}");
+  g_autoptr (JsonObject)
+      patch = pcmbn_test_json ("{\"participants_14_60\":null,\"title\":\"Buổi 2\"}");
   g_autoptr (GError) error = NULL;
   g_autofree char *uuid = pcmbn_store_add (store, "activity", talk, &error);
   g_autoptr (PcmbnRecord) before = NULL, after = NULL, gone = NULL;
@@ -155,14 +157,16 @@ test_add_get_update_delete (void)
   g_assert_true (pcmbn_uuid_is_valid (uuid));
   before = pcmbn_store_get (store, uuid, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (pcmbn_data_get_int (pcmbn_record_get_data (before), "participants_14_60"), ==, 30);
+  g_assert_cmpint (pcmbn_data_get_int (pcmbn_record_get_data (before), "participants_14_60"), ==,
+                   30);
 
   g_assert_true (pcmbn_store_update (store, uuid, patch, &error));
   g_assert_no_error (error);
   after = pcmbn_store_get (store, uuid, &error);
   g_assert_false (json_object_has_member (pcmbn_record_get_data (after), "participants_14_60"));
   g_assert_cmpstr (pcmbn_record_get_title (after), ==, "Buổi 2");
-  g_assert_cmpint (pcmbn_data_get_int (pcmbn_record_get_data (after), "participants_total"), ==, 40);
+  g_assert_cmpint (pcmbn_data_get_int (pcmbn_record_get_data (after), "participants_total"), ==,
+                   40);
 
   g_assert_true (pcmbn_store_delete (store, uuid, &error));
   gone = pcmbn_store_get (store, uuid, &error);
@@ -213,8 +217,8 @@ test_model_with_meetings_cannot_be_deleted (void)
 {
   g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
   g_autoptr (JsonObject) model = pcmbn_test_json (
-    "{\"name\":\"CLB Phụ nữ và pháp luật\",\"model_type\":\"integrated\","
-    "\"established_on\":\"2024-01-10\",\"status\":\"active\"}");
+      "{\"name\":\"CLB Phụ nữ và pháp luật\",\"model_type\":\"integrated\","
+      "\"established_on\":\"2024-01-10\",\"status\":\"active\"}");
   g_autoptr (GError) error = NULL;
   g_autofree char *model_uuid = pcmbn_store_add (store, "model", model, &error);
   g_autofree char *json = g_strdup_printf ("{\"model\":\"%s\",\"date\":\"2024-02-01\","
@@ -262,9 +266,9 @@ test_list_and_ranges (void)
   for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
     {
       g_autofree char *json = g_strdup_printf (
-        "{\"date\":\"%s\",\"activity_type\":\"press_article\",\"subproject\":\"mass_media\","
-        "\"title\":\"Bài %u\"}",
-        dates[i], i);
+          "{\"date\":\"%s\",\"activity_type\":\"press_article\",\"subproject\":\"mass_media\","
+          "\"title\":\"Bài %u\"}",
+          dates[i], i);
       g_autoptr (JsonObject) data = pcmbn_test_json (json);
       g_autofree char *uuid = pcmbn_store_add (store, "activity", data, &error);
       g_assert_no_error (error);
@@ -325,7 +329,7 @@ test_units_and_search (void)
   g_autoptr (GPtrArray) itself = pcmbn_store_communes_under (store, "00001");
 
   g_assert_cmpuint (found->len, >=, 1);
-  g_assert_cmpstr (((PcmbnOrgUnit *) found->pdata[0])->code, ==, "00001");
+  g_assert_cmpstr (((PcmbnOrgUnit *)found->pdata[0])->code, ==, "00001");
   g_assert_cmpuint (accented->len, ==, found->len);
   g_assert_cmpuint (ba_dinh->len, ==, 14);
   g_assert_cmpuint (hanoi->len, ==, 579);
@@ -409,7 +413,8 @@ main (int argc, char **argv)
   g_test_add_func ("/store/migrations/every-version", test_migrations_from_every_version);
   g_test_add_func ("/store/records/crud", test_add_get_update_delete);
   g_test_add_func ("/store/records/invalid-unchanged", test_invalid_changes_nothing);
-  g_test_add_func ("/store/records/model-with-meetings", test_model_with_meetings_cannot_be_deleted);
+  g_test_add_func ("/store/records/model-with-meetings",
+                   test_model_with_meetings_cannot_be_deleted);
   g_test_add_func ("/store/transactions/nested-rollback", test_nested_transaction_rolls_back_whole);
   g_test_add_func ("/store/records/list-ranges", test_list_and_ranges);
   g_test_add_func ("/store/queries/indexes", test_queries_use_indexes);

@@ -99,13 +99,13 @@ static void
 about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
-  const char *developers[] = { _("The PCMBN Logbook contributors"), NULL };
+  const char *developers[] = { _ ("The PCMBN Logbook contributors"), NULL };
 
-  adw_show_about_window (parent, "application-name", _("PCMBN Logbook"), "application-icon",
-                         APPLICATION_ID, "version", PACKAGE_VERSION, "license-type",
-                         GTK_LICENSE_GPL_3_0, "developers", developers, "comments",
-                         _("Records of the communication against human trafficking, offline first."),
-                         NULL);
+  adw_show_about_window (
+      parent, "application-name", _ ("PCMBN Logbook"), "application-icon", APPLICATION_ID,
+      "version", PACKAGE_VERSION, "license-type", GTK_LICENSE_GPL_3_0, "developers", developers,
+      "comments", _ ("Records of the communication against human trafficking, offline first."),
+      NULL);
 }
 
 /**
@@ -126,7 +126,8 @@ logbook_application_find_guide (void)
   for (guint i = 0; langs[i]; i++)
     {
       g_autofree char *file = g_strconcat (langs[i], ".html", NULL);
-      g_autofree char *installed = g_build_filename (LOGBOOK_DATADIR, "pcmbn-logbook", "guide", file, NULL);
+      g_autofree char *installed = g_build_filename (LOGBOOK_DATADIR, "pcmbn-logbook", "guide",
+                                                     file, NULL);
       g_autofree char *built = g_build_filename (LOGBOOK_BUILDDIR, "docs", "guide", file, NULL);
 
       if (g_file_test (installed, G_FILE_TEST_IS_REGULAR))
@@ -145,8 +146,9 @@ help_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!g_app_info_launch_default_for_uri_finish (result, &error) && parent)
     {
-      GtkWidget *dialog = adw_message_dialog_new (parent, _("Cannot Open the Guide"), error->message);
-      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+      GtkWidget *dialog = adw_message_dialog_new (parent, _ ("Cannot Open the Guide"),
+                                                  error->message);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
       gtk_window_present (GTK_WINDOW (dialog));
     }
 }
@@ -162,16 +164,18 @@ help_action (GSimpleAction *action, GVariant *param, gpointer user_data)
     {
       if (parent)
         {
-          GtkWidget *dialog = adw_message_dialog_new (parent, _("The Guide Is Not Installed"),
-                                                      _("The user guide was not found on this computer. "
-                                                        "Reinstall the Logbook to get it."));
-          adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+          GtkWidget *dialog = adw_message_dialog_new (
+              parent, _ ("The Guide Is Not Installed"),
+              _ ("The user guide was not found on this computer. "
+                 "Reinstall the Logbook to get it."));
+          adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
           gtk_window_present (GTK_WINDOW (dialog));
         }
       return;
     }
   uri = g_filename_to_uri (path, NULL, NULL);
-  g_app_info_launch_default_for_uri_async (uri, NULL, NULL, help_done, parent ? g_object_ref (parent) : NULL);
+  g_app_info_launch_default_for_uri_async (uri, NULL, NULL, help_done,
+                                           parent ? g_object_ref (parent) : NULL);
 }
 
 static void
@@ -217,8 +221,9 @@ static void
 logbook_application_init (LogbookApplication *self)
 {
   static const GOptionEntry options[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Use this database instead of the usual one"), N_("PATH") },
-    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_ ("Use this database instead of the usual one"),
+      N_ ("PATH") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_ ("Print the version and exit"), NULL },
     { NULL }
   };
 
@@ -230,7 +235,8 @@ LogbookApplication *
 logbook_application_new (void)
 {
   return g_object_new (LOGBOOK_TYPE_APPLICATION, "application-id", APPLICATION_ID, "flags",
-                       G_APPLICATION_DEFAULT_FLAGS, "resource-base-path", "/org/pcmbn/Logbook", NULL);
+                       G_APPLICATION_DEFAULT_FLAGS, "resource-base-path", "/org/pcmbn/Logbook",
+                       NULL);
 }
 
 /**

@@ -38,7 +38,7 @@ logbook_bar_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   layout = gtk_widget_create_pango_layout (widget, NULL);
   for (int i = 0; i < 12; i++)
     {
-      double bar_h = (height - label_h - top) * self->values[i] / (double) max;
+      double bar_h = (height - label_h - top) * self->values[i] / (double)max;
       double x = i * slot + slot * 0.18;
       char text[16];
       int tw, th;
@@ -104,7 +104,7 @@ static void
 logbook_bar_chart_init (LogbookBarChart *self)
 {
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Activities per month"), -1);
+                                  _ ("Activities per month"), -1);
 }
 
 GtkWidget *
@@ -122,7 +122,7 @@ logbook_bar_chart_set_values (LogbookBarChart *self, const guint values[12])
     {
       self->values[i] = values[i];
       /* TRANSLATORS: one month of the chart for screen readers, "month 3: 12" */
-      g_string_append_printf (description, _("month %d: %u"), i + 1, values[i]);
+      g_string_append_printf (description, _ ("month %d: %u"), i + 1, values[i]);
       if (i < 11)
         g_string_append (description, ", ");
     }

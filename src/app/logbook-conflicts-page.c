@@ -32,10 +32,10 @@ struct _LogbookConflictsPage
   GtkWidget *merge_button;
   GtkWidget *detail;
 
-  JsonArray *conflicts;   /* from pcmbn_store_sync_conflicts() */
-  char *selected;         /* uuid */
-  char *pending_select;   /* asked for before the list was loaded */
-  GHashTable *choices;    /* field name → its "theirs" GtkCheckButton */
+  JsonArray *conflicts; /* from pcmbn_store_sync_conflicts() */
+  char *selected;       /* uuid */
+  char *pending_select; /* asked for before the list was loaded */
+  GHashTable *choices;  /* field name → its "theirs" GtkCheckButton */
   GHashTable *mine_choices;
   gboolean loaded;
   gboolean busy;
@@ -93,7 +93,8 @@ choice (const char *text, const char *accessible)
       gtk_label_set_max_width_chars (GTK_LABEL (label), 30);
     }
   gtk_widget_set_hexpand (check, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, accessible, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  accessible, -1);
   return check;
 }
 
@@ -126,9 +127,9 @@ show_detail (LogbookConflictsPage *self)
   title = g_strdup_printf ("%s: %s", pcmbn_kind_label (kind), headline);
   gtk_label_set_text (self->title, title);
 
-  gtk_grid_attach (self->grid, heading (_("Field")), 0, 0, 1, 1);
-  gtk_grid_attach (self->grid, heading (_("This computer")), 1, 0, 1, 1);
-  gtk_grid_attach (self->grid, heading (_("District server")), 2, 0, 1, 1);
+  gtk_grid_attach (self->grid, heading (_ ("Field")), 0, 0, 1, 1);
+  gtk_grid_attach (self->grid, heading (_ ("This computer")), 1, 0, 1, 1);
+  gtk_grid_attach (self->grid, heading (_ ("District server")), 2, 0, 1, 1);
   fields = pcmbn_conflict_diff (kind, mine, theirs);
   for (guint i = 0; i < fields->len; i++)
     {
@@ -145,8 +146,8 @@ show_detail (LogbookConflictsPage *self)
         continue;
       mine_text = pcmbn_conflict_field_text (field, mine);
       theirs_text = pcmbn_conflict_field_text (field, theirs);
-      mine_a11y = g_strdup_printf (_("%s on this computer"), pcmbn_field_label (field));
-      theirs_a11y = g_strdup_printf (_("%s on the district server"), pcmbn_field_label (field));
+      mine_a11y = g_strdup_printf (_ ("%s on this computer"), pcmbn_field_label (field));
+      theirs_a11y = g_strdup_printf (_ ("%s on the district server"), pcmbn_field_label (field));
       label = gtk_label_new (pcmbn_field_label (field));
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);
@@ -159,21 +160,25 @@ show_detail (LogbookConflictsPage *self)
       gtk_grid_attach (self->grid, label, 0, shown + 1, 1, 1);
       gtk_grid_attach (self->grid, mine_check, 1, shown + 1, 1, 1);
       gtk_grid_attach (self->grid, theirs_check, 2, shown + 1, 1, 1);
-      g_hash_table_insert (self->choices, (gpointer) field->name, theirs_check);
-      g_hash_table_insert (self->mine_choices, (gpointer) field->name, mine_check);
+      g_hash_table_insert (self->choices, (gpointer)field->name, theirs_check);
+      g_hash_table_insert (self->mine_choices, (gpointer)field->name, mine_check);
       shown++;
     }
 
   if (mine_deleted || theirs_deleted)
-    gtk_label_set_text (self->note, mine_deleted ? _("You deleted this record here, while it was changed at the district. "
-                                                     "Keep yours to delete it there too, or keep the district’s to bring it back.")
-                                                 : _("The district deleted this record, while you changed it here. "
-                                                     "Keep yours to bring it back, or keep the district’s to delete it here too."));
+    gtk_label_set_text (
+        self->note,
+        mine_deleted
+            ? _ ("You deleted this record here, while it was changed at the district. "
+                 "Keep yours to delete it there too, or keep the district’s to bring it back.")
+            : _ ("The district deleted this record, while you changed it here. "
+                 "Keep yours to bring it back, or keep the district’s to delete it here too."));
   else if (shown == 0)
-    gtk_label_set_text (self->note, _("Both versions hold the same values; keep either."));
+    gtk_label_set_text (self->note, _ ("Both versions hold the same values; keep either."));
   else
-    gtk_label_set_text (self->note, _("Choose, for each field, the value to keep, then save the merge. "
-                                      "Or keep one version whole."));
+    gtk_label_set_text (self->note,
+                        _ ("Choose, for each field, the value to keep, then save the merge. "
+                           "Or keep one version whole."));
   /* A merge of a deleted record means nothing: one side is kept whole. */
   gtk_widget_set_visible (self->merge_button, !mine_deleted && !theirs_deleted && shown > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->grid), shown > 0);
@@ -203,7 +208,9 @@ rebuild (LogbookConflictsPage *self)
     {
       JsonObject *c = json_array_get_object_element (self->conflicts, i);
       const PcmbnKind *kind = pcmbn_schema_kind (json_object_get_string_member (c, "kind"));
-      g_autofree char *headline = kind ? logbook_record_headline (kind, json_object_get_object_member (c, "mine")) : NULL;
+      g_autofree char *headline = kind ? logbook_record_headline (
+                                      kind, json_object_get_object_member (c, "mine"))
+                                       : NULL;
       GtkWidget *row = adw_action_row_new ();
 
       if (kind == NULL)
@@ -213,9 +220,11 @@ rebuild (LogbookConflictsPage *self)
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), pcmbn_kind_label (kind));
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
       gtk_widget_set_name (row, json_object_get_string_member (c, "uuid"));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, headline, -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, headline,
+                                      -1);
       gtk_list_box_append (self->list, row);
-      if (g_strcmp0 (json_object_get_string_member (c, "uuid"), self->selected) == 0 || select == NULL)
+      if (g_strcmp0 (json_object_get_string_member (c, "uuid"), self->selected) == 0
+          || select == NULL)
         select = GTK_LIST_BOX_ROW (row);
     }
   g_signal_handlers_unblock_by_func (self->list, on_row_selected, self);
@@ -237,7 +246,7 @@ static void
 load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   g_task_return_pointer (task, pcmbn_store_sync_conflicts (PCMBN_STORE (task_data)),
-                         (GDestroyNotify) json_node_unref);
+                         (GDestroyNotify)json_node_unref);
 }
 
 static void
@@ -280,7 +289,8 @@ logbook_conflicts_page_reload (LogbookConflictsPage *self)
   self->busy = TRUE;
   self->loaded = FALSE;
   task = g_task_new (self, self->cancellable, load_done, NULL);
-  g_task_set_task_data (task, g_object_ref (logbook_context_get_store (self->context)), g_object_unref);
+  g_task_set_task_data (task, g_object_ref (logbook_context_get_store (self->context)),
+                        g_object_unref);
   g_task_run_in_thread (task, load_thread);
 }
 
@@ -309,8 +319,9 @@ resolve_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
 {
   Resolve *r = task_data;
   GError *error = NULL;
-  gboolean ok = g_str_equal (r->keep, "merge") ? pcmbn_conflict_resolve_merged (r->store, r->uuid, r->merged, &error)
-                                               : pcmbn_store_sync_resolve (r->store, r->uuid, r->keep, &error);
+  gboolean ok = g_str_equal (r->keep, "merge")
+                    ? pcmbn_conflict_resolve_merged (r->store, r->uuid, r->merged, &error)
+                    : pcmbn_store_sync_resolve (r->store, r->uuid, r->keep, &error);
 
   if (ok)
     g_task_return_boolean (task, TRUE);
@@ -344,9 +355,10 @@ resolve_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   set_buttons_sensitive (self, TRUE);
   g_signal_emit (self, signals[RESOLVED], 0, r->uuid,
-                 g_str_equal (r->keep, "theirs") ? _("The district’s version was kept")
-                 : g_str_equal (r->keep, "mine") ? _("Your version was kept; it is sent at the next sync")
-                                                 : _("The merge was saved; it is sent at the next sync"));
+                 g_str_equal (r->keep, "theirs") ? _ ("The district’s version was kept")
+                 : g_str_equal (r->keep, "mine")
+                     ? _ ("Your version was kept; it is sent at the next sync")
+                     : _ ("The merge was saved; it is sent at the next sync"));
   g_clear_pointer (&self->selected, g_free);
   logbook_conflicts_page_reload (self);
 }
@@ -378,11 +390,11 @@ resolve (LogbookConflictsPage *self, const char *keep)
       g_ptr_array_add (take, NULL);
       r->merged = pcmbn_conflict_merge_data (kind, json_object_get_object_member (c, "mine"),
                                              json_object_get_object_member (c, "theirs"),
-                                             (const char *const *) take->pdata);
+                                             (const char *const *)take->pdata);
     }
   set_buttons_sensitive (self, FALSE);
   task = g_task_new (self, self->cancellable, resolve_done, NULL);
-  g_task_set_task_data (task, r, (GDestroyNotify) resolve_free);
+  g_task_set_task_data (task, r, (GDestroyNotify)resolve_free);
   g_task_run_in_thread (task, resolve_thread);
 }
 
@@ -458,8 +470,8 @@ logbook_conflicts_page_class_init (LogbookConflictsPageClass *klass)
    * @uuid: the record
    * @message: what was done, for a toast
    */
-  signals[RESOLVED] = g_signal_new ("resolved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                                    NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[RESOLVED] = g_signal_new ("resolved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                    NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static GtkWidget *
@@ -479,8 +491,9 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *empty = adw_status_page_new ();
-  GtkWidget *intro = gtk_label_new (_("These records were changed here and at the district at the same time. "
-                                      "Both versions are kept until you choose."));
+  GtkWidget *intro = gtk_label_new (
+      _ ("These records were changed here and at the district at the same time. "
+         "Both versions are kept until you choose."));
 
   self->cancellable = g_cancellable_new ();
   self->choices = g_hash_table_new (g_str_hash, g_str_equal);
@@ -488,10 +501,11 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
   self->stack = GTK_STACK (gtk_stack_new ());
 
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "emblem-ok-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _("No Conflicts"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
-                                   _("When a record is changed here and at the district at the same time, "
-                                     "both versions wait here for you to choose."));
+  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _ ("No Conflicts"));
+  adw_status_page_set_description (
+      ADW_STATUS_PAGE (empty),
+      _ ("When a record is changed here and at the district at the same time, "
+         "both versions wait here for you to choose."));
   gtk_stack_add_named (self->stack, empty, "empty");
 
   gtk_widget_set_margin_start (box, 18);
@@ -506,7 +520,7 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
   gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_SINGLE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Records in conflict"), -1);
+                                  _ ("Records in conflict"), -1);
   g_signal_connect (self->list, "row-selected", G_CALLBACK (on_row_selected), self);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->list));
 
@@ -533,11 +547,12 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
   gtk_box_append (GTK_BOX (self->detail), GTK_WIDGET (self->error_label));
 
-  self->mine_button = button (_("Keep _Mine"), _("Keep the version of this computer, whole"),
+  self->mine_button = button (_ ("Keep _Mine"), _ ("Keep the version of this computer, whole"),
                               G_CALLBACK (on_keep_mine), self);
-  self->theirs_button = button (_("Keep the _District’s"), _("Keep the version of the district server, whole"),
+  self->theirs_button = button (_ ("Keep the _District’s"),
+                                _ ("Keep the version of the district server, whole"),
                                 G_CALLBACK (on_keep_theirs), self);
-  self->merge_button = button (_("_Save Merge"), _("Keep the value chosen for each field"),
+  self->merge_button = button (_ ("_Save Merge"), _ ("Keep the value chosen for each field"),
                                G_CALLBACK (on_merge), self);
   gtk_widget_add_css_class (self->merge_button, "suggested-action");
   gtk_widget_set_halign (buttons, GTK_ALIGN_END);
@@ -550,7 +565,8 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 900);
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
   gtk_stack_add_named (self->stack, scroller, "conflicts");
   adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
 }

@@ -68,20 +68,20 @@ logbook_context_get_property (GObject *object, guint prop_id, GValue *value, GPa
 
   switch (prop_id)
     {
-    case PROP_INITIALIZED:
-      g_value_set_boolean (value, logbook_context_get_initialized (self));
-      break;
-    case PROP_HIDE_COUNSELLING:
-      g_value_set_boolean (value, logbook_context_get_hide_counselling (self));
-      break;
-    case PROP_PROFILE:
-      g_value_take_string (value, logbook_context_dup_profile (self));
-      break;
-    case PROP_SYNC_INTERVAL:
-      g_value_set_uint (value, logbook_context_get_sync_interval (self));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_INITIALIZED:
+        g_value_set_boolean (value, logbook_context_get_initialized (self));
+        break;
+      case PROP_HIDE_COUNSELLING:
+        g_value_set_boolean (value, logbook_context_get_hide_counselling (self));
+        break;
+      case PROP_PROFILE:
+        g_value_take_string (value, logbook_context_dup_profile (self));
+        break;
+      case PROP_SYNC_INTERVAL:
+        g_value_set_uint (value, logbook_context_get_sync_interval (self));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -95,16 +95,16 @@ logbook_context_class_init (LogbookContextClass *klass)
 
   properties[PROP_INITIALIZED] = g_param_spec_boolean ("initialized", NULL, NULL, FALSE,
                                                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                         | G_PARAM_EXPLICIT_NOTIFY);
-  properties[PROP_HIDE_COUNSELLING]
-    = g_param_spec_boolean ("hide-counselling", NULL, NULL, FALSE,
-                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+                                                           | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_HIDE_COUNSELLING] = g_param_spec_boolean (
+      "hide-counselling", NULL, NULL, FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_PROFILE] = g_param_spec_string ("profile", NULL, NULL, NULL,
                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                    | G_PARAM_EXPLICIT_NOTIFY);
+                                                      | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_SYNC_INTERVAL] = g_param_spec_uint ("sync-interval", NULL, NULL, 0, 1440, 30,
                                                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                        | G_PARAM_EXPLICIT_NOTIFY);
+                                                          | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -145,7 +145,8 @@ logbook_settings_new (void)
     schema = g_settings_schema_source_lookup (source, APPLICATION_ID, TRUE);
   if (schema == NULL)
     {
-      g_debug ("The schema %s is not installed; the preferences stay in the database", APPLICATION_ID);
+      g_debug ("The schema %s is not installed; the preferences stay in the database",
+               APPLICATION_ID);
       return NULL;
     }
   return g_settings_new_full (schema, NULL, NULL);
@@ -228,8 +229,8 @@ logbook_context_get_initialized (LogbookContext *self)
 char *
 logbook_context_dup_commune_name (LogbookContext *self)
 {
-  g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (self->store,
-                                                       pcmbn_store_get_org_unit (self->store));
+  g_autoptr (PcmbnOrgUnit)
+      unit = pcmbn_store_get_unit (self->store, pcmbn_store_get_org_unit (self->store));
 
   if (unit == NULL)
     return g_strdup (pcmbn_store_get_org_unit (self->store));
@@ -265,7 +266,10 @@ logbook_context_find_communes (LogbookContext *self, const char *query, guint li
 }
 
 gboolean
-logbook_context_init_commune (LogbookContext *self, const char *code, const char *profile, GError **error)
+logbook_context_init_commune (LogbookContext *self,
+                              const char *code,
+                              const char *profile,
+                              GError **error)
 {
   if (!pcmbn_store_init_commune (self->store, code, NULL, profile, error))
     return FALSE;
@@ -369,8 +373,9 @@ void
 logbook_context_set_language (LogbookContext *self, const char *language)
 {
   if (self->settings)
-    g_settings_set_string (self->settings, "language",
-                           g_strcmp0 (language, "vi") == 0 || g_strcmp0 (language, "en") == 0 ? language : "");
+    g_settings_set_string (
+        self->settings, "language",
+        g_strcmp0 (language, "vi") == 0 || g_strcmp0 (language, "en") == 0 ? language : "");
   else
     set_meta (self, "app.language", language && *language ? language : NULL);
 }
@@ -574,8 +579,8 @@ delete_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
   gboolean ok = GPOINTER_TO_INT (g_task_get_task_data (task))
-                  ? pcmbn_store_undelete_finish (PCMBN_STORE (source), result, &error)
-                  : pcmbn_store_delete_finish (PCMBN_STORE (source), result, &error);
+                    ? pcmbn_store_undelete_finish (PCMBN_STORE (source), result, &error)
+                    : pcmbn_store_delete_finish (PCMBN_STORE (source), result, &error);
 
   if (ok)
     g_task_return_boolean (task, TRUE);
@@ -611,11 +616,11 @@ report_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   LogbookContext *self = source;
   char **period = task_data;
   GError *error = NULL;
-  JsonNode *report = pcmbn_report_build (self->store, pcmbn_store_get_org_unit (self->store), period[0],
-                                         period[1], PCMBN_REPORT_DEFAULT, &error);
+  JsonNode *report = pcmbn_report_build (self->store, pcmbn_store_get_org_unit (self->store),
+                                         period[0], period[1], PCMBN_REPORT_DEFAULT, &error);
 
   if (report)
-    g_task_return_pointer (task, report, (GDestroyNotify) json_node_unref);
+    g_task_return_pointer (task, report, (GDestroyNotify)json_node_unref);
   else
     g_task_return_error (task, error);
 }
@@ -669,7 +674,7 @@ logbook_context_report_range_async (LogbookContext *self,
 
   period[0] = g_strdup (from);
   period[1] = g_strdup (to);
-  g_task_set_task_data (task, period, (GDestroyNotify) g_strfreev);
+  g_task_set_task_data (task, period, (GDestroyNotify)g_strfreev);
   g_task_run_in_thread (task, report_thread);
 }
 
@@ -729,7 +734,7 @@ attachment_done (GObject *source, GAsyncResult *result, gpointer user_data)
   JsonObject *entry = pcmbn_attachments_add_file_finish (PCMBN_STORE (source), result, &error);
 
   if (entry)
-    g_task_return_pointer (task, entry, (GDestroyNotify) json_object_unref);
+    g_task_return_pointer (task, entry, (GDestroyNotify)json_object_unref);
   else
     g_task_return_error (task, error);
 }
@@ -777,7 +782,7 @@ overview_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   pcmbn_store_count_by_month (self->store, "activity", GPOINTER_TO_INT (task_data), data->months);
   data->dirty = pcmbn_store_count_dirty (self->store);
   data->recent = pcmbn_store_recent (self->store, 6);
-  g_task_return_pointer (task, data, (GDestroyNotify) logbook_overview_data_free);
+  g_task_return_pointer (task, data, (GDestroyNotify)logbook_overview_data_free);
 }
 
 /**

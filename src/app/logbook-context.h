@@ -53,7 +53,8 @@ PcmbnRecord *logbook_context_get_record (LogbookContext *self, const char *uuid,
 JsonObject *logbook_context_resolve_ref (const char *uuid, const char *kind, gpointer self);
 gint64 logbook_context_count_dirty (LogbookContext *self);
 GPtrArray *logbook_context_recent (LogbookContext *self, guint limit);
-void logbook_context_count_by_month (LogbookContext *self, const char *kind, int year, guint counts[12]);
+void
+logbook_context_count_by_month (LogbookContext *self, const char *kind, int year, guint counts[12]);
 
 void logbook_context_save_async (LogbookContext *self,
                                  const char *kind,
@@ -75,7 +76,8 @@ void logbook_context_report_async (LogbookContext *self,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
-JsonNode *logbook_context_report_finish (LogbookContext *self, GAsyncResult *result, GError **error);
+JsonNode *
+logbook_context_report_finish (LogbookContext *self, GAsyncResult *result, GError **error);
 
 typedef struct
 {
@@ -92,9 +94,8 @@ void logbook_context_overview_async (LogbookContext *self,
                                      GCancellable *cancellable,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
-LogbookOverviewData *logbook_context_overview_finish (LogbookContext *self,
-                                                      GAsyncResult *result,
-                                                      GError **error);
+LogbookOverviewData *
+logbook_context_overview_finish (LogbookContext *self, GAsyncResult *result, GError **error);
 
 /* Drafts and attachments */
 void logbook_context_save_draft (LogbookContext *self,
@@ -109,8 +110,7 @@ void logbook_context_add_attachment_async (LogbookContext *self,
                                            GFile *file,
                                            GAsyncReadyCallback callback,
                                            gpointer user_data);
-JsonObject *logbook_context_add_attachment_finish (LogbookContext *self,
-                                                   GAsyncResult *result,
-                                                   GError **error);
+JsonObject *
+logbook_context_add_attachment_finish (LogbookContext *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

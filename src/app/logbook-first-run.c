@@ -60,7 +60,8 @@ on_search_changed (GtkSearchEntry *entry, LogbookFirstRun *self)
     {
       PcmbnOrgUnit *unit = units->pdata[i];
       GtkWidget *row = adw_action_row_new ();
-      g_autofree char *subtitle = g_strdup_printf ("%s · %s", unit->full_name ? unit->full_name : unit->name, unit->code);
+      g_autofree char *subtitle = g_strdup_printf (
+          "%s · %s", unit->full_name ? unit->full_name : unit->name, unit->code);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), unit->name);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
@@ -70,7 +71,7 @@ on_search_changed (GtkSearchEntry *entry, LogbookFirstRun *self)
   if (units->len == 0)
     {
       GtkWidget *row = adw_action_row_new ();
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("No commune has this name"));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("No commune has this name"));
       gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
       gtk_list_box_append (GTK_LIST_BOX (self->results), row);
@@ -99,8 +100,8 @@ on_start (GtkButton *button, LogbookFirstRun *self)
 {
   g_autoptr (GError) error = NULL;
   const char *profile = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->womens_union_check))
-                          ? "womens-union"
-                          : "culture";
+                            ? "womens-union"
+                            : "culture";
 
   if (self->code == NULL)
     return;
@@ -121,7 +122,8 @@ profile_row (GtkWidget **check, GtkWidget *group_with, const char *title, const 
   *check = gtk_check_button_new ();
   if (group_with)
     gtk_check_button_set_group (GTK_CHECK_BUTTON (*check), GTK_CHECK_BUTTON (group_with));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (*check), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (*check), GTK_ACCESSIBLE_PROPERTY_LABEL, title,
+                                  -1);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), *check);
@@ -155,21 +157,23 @@ logbook_first_run_init (LogbookFirstRun *self)
   GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *profiles = adw_preferences_group_new ();
-  GtkWidget *heading = gtk_label_new (_("Your commune"));
+  GtkWidget *heading = gtk_label_new (_ ("Your commune"));
 
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (status), "x-office-address-book-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (status), _("Welcome to the PCMBN Logbook"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (status),
-                                   _("Choose the commune this logbook belongs to. Everything stays on this computer until you sync with your district."));
+  adw_status_page_set_title (ADW_STATUS_PAGE (status), _ ("Welcome to the PCMBN Logbook"));
+  adw_status_page_set_description (
+      ADW_STATUS_PAGE (status),
+      _ ("Choose the commune this logbook belongs to. Everything stays on this computer until you sync with your district."));
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 520);
   gtk_label_set_xalign (GTK_LABEL (heading), 0);
   gtk_widget_add_css_class (heading, "heading");
   gtk_box_append (GTK_BOX (box), heading);
 
   self->search_entry = gtk_search_entry_new ();
-  g_object_set (self->search_entry, "placeholder-text", _("Name of your commune, e.g. phuc xa"), NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->search_entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Find your commune"), -1);
+  g_object_set (self->search_entry, "placeholder-text", _ ("Name of your commune, e.g. phuc xa"),
+                NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->search_entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Find your commune"), -1);
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
   gtk_box_append (GTK_BOX (box), self->search_entry);
 
@@ -177,23 +181,25 @@ logbook_first_run_init (LogbookFirstRun *self)
   gtk_widget_add_css_class (self->results, "boxed-list");
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->results), GTK_SELECTION_SINGLE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->results), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Communes found"), -1);
+                                  _ ("Communes found"), -1);
   gtk_widget_set_visible (self->results, FALSE);
   g_signal_connect (self->results, "row-selected", G_CALLBACK (on_row_selected), self);
   g_signal_connect (self->results, "row-activated", G_CALLBACK (on_row_activated), self);
   gtk_box_append (GTK_BOX (box), self->results);
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (profiles), _("Who uses this logbook"));
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (profiles),
-                                         _("This decides which sections come first. All stay reachable."));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (profiles), _ ("Who uses this logbook"));
+  adw_preferences_group_set_description (
+      ADW_PREFERENCES_GROUP (profiles),
+      _ ("This decides which sections come first. All stay reachable."));
   gtk_widget_set_margin_top (profiles, 12);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (profiles),
-                             profile_row (&self->culture_check, NULL, _("Culture-information officer"),
-                                          _("Communication activities, materials, trainings")));
+                             profile_row (&self->culture_check, NULL,
+                                          _ ("Culture-information officer"),
+                                          _ ("Communication activities, materials, trainings")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (profiles),
                              profile_row (&self->womens_union_check, self->culture_check,
-                                          _("Women’s Union branch"),
-                                          _("Counselling, models and their meetings")));
+                                          _ ("Women’s Union branch"),
+                                          _ ("Counselling, models and their meetings")));
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->culture_check), TRUE);
   gtk_box_append (GTK_BOX (box), profiles);
 
@@ -203,7 +209,7 @@ logbook_first_run_init (LogbookFirstRun *self)
   gtk_widget_set_visible (self->error_label, FALSE);
   gtk_box_append (GTK_BOX (box), self->error_label);
 
-  self->start_button = gtk_button_new_with_mnemonic (_("_Start"));
+  self->start_button = gtk_button_new_with_mnemonic (_ ("_Start"));
   gtk_widget_add_css_class (self->start_button, "pill");
   gtk_widget_add_css_class (self->start_button, "suggested-action");
   gtk_widget_set_halign (self->start_button, GTK_ALIGN_CENTER);
@@ -215,7 +221,8 @@ logbook_first_run_init (LogbookFirstRun *self)
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   adw_status_page_set_child (ADW_STATUS_PAGE (status), clamp);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), status);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
   adw_bin_set_child (ADW_BIN (self), scroller);
 }
 

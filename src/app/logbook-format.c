@@ -92,7 +92,7 @@ logbook_date_to_display (const char *iso)
   utc = g_time_zone_new_utc ();
   dt = g_date_time_new (utc, atoi (iso), atoi (iso + 5), atoi (iso + 8), 12, 0, 0);
   /* TRANSLATORS: a date in a list, strftime format */
-  return g_date_time_format (dt, _("%e %b %Y"));
+  return g_date_time_format (dt, _ ("%e %b %Y"));
 }
 
 /**
@@ -106,18 +106,18 @@ logbook_state_label (PcmbnState state)
 {
   switch (state)
     {
-    case PCMBN_STATE_DRAFT:
-      return _("Draft");
-    case PCMBN_STATE_DIRTY:
-      return _("Waiting to sync");
-    case PCMBN_STATE_SYNCED:
-      return _("Synced");
-    case PCMBN_STATE_CONFLICT:
-      return _("Conflict");
-    case PCMBN_STATE_REJECTED:
-      return _("Rejected by the server");
-    default:
-      return "";
+      case PCMBN_STATE_DRAFT:
+        return _ ("Draft");
+      case PCMBN_STATE_DIRTY:
+        return _ ("Waiting to sync");
+      case PCMBN_STATE_SYNCED:
+        return _ ("Synced");
+      case PCMBN_STATE_CONFLICT:
+        return _ ("Conflict");
+      case PCMBN_STATE_REJECTED:
+        return _ ("Rejected by the server");
+      default:
+        return "";
     }
 }
 
@@ -132,15 +132,15 @@ logbook_state_css_class (PcmbnState state)
 {
   switch (state)
     {
-    case PCMBN_STATE_SYNCED:
-      return "success";
-    case PCMBN_STATE_CONFLICT:
-    case PCMBN_STATE_REJECTED:
-      return "error";
-    case PCMBN_STATE_DIRTY:
-      return "accent";
-    default:
-      return "dim-label";
+      case PCMBN_STATE_SYNCED:
+        return "success";
+      case PCMBN_STATE_CONFLICT:
+      case PCMBN_STATE_REJECTED:
+        return "error";
+      case PCMBN_STATE_DIRTY:
+        return "accent";
+      default:
+        return "dim-label";
     }
 }
 
@@ -161,8 +161,8 @@ logbook_pseudonym_generate (GRand *rand)
 
   for (int i = 0; i < 6; i++)
     {
-      guint32 n = rand ? (guint32) g_rand_int_range (rand, 0, sizeof alphabet - 1)
-                       : (guint32) g_random_int_range (0, sizeof alphabet - 1);
+      guint32 n = rand ? (guint32)g_rand_int_range (rand, 0, sizeof alphabet - 1)
+                       : (guint32)g_random_int_range (0, sizeof alphabet - 1);
       g_string_append_c (s, alphabet[n]);
     }
   return g_string_free (s, FALSE);
@@ -178,15 +178,15 @@ const char *
 logbook_indicator_title (const char *key)
 {
   if (g_strcmp0 (key, "i1_materials_deployed") == 0)
-    return _("Materials received and deployed");
+    return _ ("Materials received and deployed");
   if (g_strcmp0 (key, "i2a_intensive_model_key_areas") == 0)
-    return _("Intensive model (key areas)");
+    return _ ("Intensive model (key areas)");
   if (g_strcmp0 (key, "i2b_integrated_model") == 0)
-    return _("Integrated model");
+    return _ ("Integrated model");
   if (g_strcmp0 (key, "i3_press_months") == 0)
-    return _("Months with city press coverage");
+    return _ ("Months with city press coverage");
   if (g_strcmp0 (key, "i4_reach_14_60_key_areas") == 0)
-    return _("People aged 14–60 reached (person-times)");
+    return _ ("People aged 14–60 reached (person-times)");
   return key;
 }
 
@@ -215,17 +215,17 @@ logbook_format_indicator (const char *key, JsonObject *indicator)
   gboolean has_target = member_double (indicator, "target", &target);
 
   if (!member_double (indicator, "value", &value))
-    return g_strdup (_("No data"));
+    return g_strdup (_ ("No data"));
   if (g_strcmp0 (key, "i3_press_months") == 0)
     {
       if (has_target)
         /* TRANSLATORS: months with press coverage, "7 of 12 months" */
-        return g_strdup_printf (_("%d of %d months"), (int) value, (int) target);
-      return g_strdup_printf (_("%d months"), (int) value);
+        return g_strdup_printf (_ ("%d of %d months"), (int)value, (int)target);
+      return g_strdup_printf (_ ("%d months"), (int)value);
     }
   if (has_target)
     /* TRANSLATORS: an indicator and its target, "45% (target 50%)" */
-    return g_strdup_printf (_("%.0f%% (target %.0f%%)"), value * 100, target * 100);
+    return g_strdup_printf (_ ("%.0f%% (target %.0f%%)"), value * 100, target * 100);
   return g_strdup_printf ("%.0f%%", value * 100);
 }
 
@@ -299,8 +299,7 @@ logbook_record_headline (const PcmbnKind *kind, JsonObject *data)
   if (title && *title)
     return g_strdup (title);
   for (guint i = 0; i < kind->n_fields; i++)
-    if (kind->fields[i].type == PCMBN_FIELD_TEXT
-        && !(kind->fields[i].flags & PCMBN_FIELD_SENSITIVE)
+    if (kind->fields[i].type == PCMBN_FIELD_TEXT && !(kind->fields[i].flags & PCMBN_FIELD_SENSITIVE)
         && pcmbn_data_get_string (data, kind->fields[i].name))
       {
         g_autofree char *line = g_strdup (pcmbn_data_get_string (data, kind->fields[i].name));
@@ -331,7 +330,8 @@ logbook_update_patch (const PcmbnKind *kind, JsonObject *input)
     {
       const char *name = kind->fields[i].name;
       JsonNode *node = json_object_get_member (input, name);
-      json_object_set_member (patch, name, node ? json_node_copy (node) : json_node_new (JSON_NODE_NULL));
+      json_object_set_member (patch, name,
+                              node ? json_node_copy (node) : json_node_new (JSON_NODE_NULL));
     }
   return patch;
 }

@@ -48,7 +48,8 @@ report_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LogbookOverviewPage *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) report = logbook_context_report_finish (LOGBOOK_CONTEXT (source), result, &error);
+  g_autoptr (JsonNode)
+      report = logbook_context_report_finish (LOGBOOK_CONTEXT (source), result, &error);
   JsonObject *indicators;
 
   if (report == NULL)
@@ -65,9 +66,10 @@ report_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *value = logbook_format_indicator (key, indicator);
       g_autofree char *caption = NULL;
       if (indicator)
-        caption = g_strdup_printf ("%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT,
-                                   json_object_get_int_member_with_default (indicator, "numerator", 0),
-                                   json_object_get_int_member_with_default (indicator, "denominator", 0));
+        caption = g_strdup_printf (
+            "%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT,
+            json_object_get_int_member_with_default (indicator, "numerator", 0),
+            json_object_get_int_member_with_default (indicator, "denominator", 0));
       gtk_label_set_text (GTK_LABEL (self->cards[i].value), value);
       gtk_label_set_text (GTK_LABEL (self->cards[i].caption), caption ? caption : "");
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->cards[i].bar),
@@ -82,8 +84,8 @@ overview_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   LogbookOverviewPage *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (LogbookOverviewData) data = logbook_context_overview_finish (LOGBOOK_CONTEXT (source),
-                                                                          result, &error);
+  g_autoptr (LogbookOverviewData)
+      data = logbook_context_overview_finish (LOGBOOK_CONTEXT (source), result, &error);
   GtkWidget *child;
   g_autofree char *dirty = NULL;
 
@@ -101,8 +103,9 @@ overview_done (GObject *source, GAsyncResult *result, gpointer user_data)
       const PcmbnKind *kind = pcmbn_record_get_kind (record);
       g_autofree char *title = logbook_record_headline (kind, pcmbn_record_get_data (record));
       g_autofree char *date = logbook_date_to_display (pcmbn_record_get_date (record));
-      g_autofree char *subtitle = g_strdup_printf ("%s · %s · %s", pcmbn_kind_label (kind), date,
-                                                   logbook_state_label (pcmbn_record_get_state (record)));
+      g_autofree char *subtitle = g_strdup_printf (
+          "%s · %s · %s", pcmbn_kind_label (kind), date,
+          logbook_state_label (pcmbn_record_get_state (record)));
       GtkWidget *row = adw_action_row_new ();
       g_autofree char *escaped = g_markup_escape_text (title, -1);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped);
@@ -112,7 +115,7 @@ overview_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (data->recent->len == 0)
     {
       GtkWidget *row = adw_action_row_new ();
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Nothing recorded yet"));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Nothing recorded yet"));
       gtk_list_box_append (GTK_LIST_BOX (self->recent_list), row);
     }
   if (--self->pending == 0)
@@ -133,15 +136,16 @@ logbook_overview_page_refresh (LogbookOverviewPage *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->year = g_date_time_get_year (now);
-  heading = g_strdup_printf (_("Indicators for %d"), self->year);
+  heading = g_strdup_printf (_ ("Indicators for %d"), self->year);
   gtk_label_set_text (GTK_LABEL (self->heading), heading);
-  chart_title = g_strdup_printf (_("Activities per month, %d"), self->year);
+  chart_title = g_strdup_printf (_ ("Activities per month, %d"), self->year);
   gtk_label_set_text (GTK_LABEL (self->chart_title), chart_title);
   self->loaded = FALSE;
   self->stale = FALSE;
   self->pending = 2;
   logbook_context_report_async (self->context, self->year, self->cancellable, report_done, self);
-  logbook_context_overview_async (self->context, self->year, self->cancellable, overview_done, self);
+  logbook_context_overview_async (self->context, self->year, self->cancellable, overview_done,
+                                  self);
 }
 
 static gboolean
@@ -250,7 +254,8 @@ logbook_overview_page_init (LogbookOverviewPage *self)
   for (int i = 0; i < 5; i++)
     {
       GtkWidget *card = card_box ();
-      GtkWidget *title = label_with (logbook_indicator_title (pcmbn_indicator_keys[i]), "caption-heading");
+      GtkWidget *title = label_with (logbook_indicator_title (pcmbn_indicator_keys[i]),
+                                     "caption-heading");
       gtk_label_set_lines (GTK_LABEL (title), 2);
       self->cards[i].value = label_with ("…", "title-3");
       self->cards[i].bar = gtk_progress_bar_new ();
@@ -258,7 +263,8 @@ logbook_overview_page_init (LogbookOverviewPage *self)
       gtk_widget_add_css_class (self->cards[i].caption, "dim-label");
       gtk_widget_set_vexpand (title, TRUE);
       gtk_widget_set_valign (title, GTK_ALIGN_START);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->cards[i].bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->cards[i].bar),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       logbook_indicator_title (pcmbn_indicator_keys[i]), -1);
       gtk_box_append (GTK_BOX (card), title);
       gtk_box_append (GTK_BOX (card), self->cards[i].value);
@@ -277,26 +283,30 @@ logbook_overview_page_init (LogbookOverviewPage *self)
   gtk_box_append (GTK_BOX (row), chart_card);
 
   self->dirty_label = label_with ("…", "big-number");
-  gtk_box_append (GTK_BOX (sync_card), label_with (_("Waiting to sync"), "heading"));
+  gtk_box_append (GTK_BOX (sync_card), label_with (_ ("Waiting to sync"), "heading"));
   gtk_box_append (GTK_BOX (sync_card), self->dirty_label);
-  gtk_box_append (GTK_BOX (sync_card), label_with (_("records changed on this computer that the district does not have yet"), "dim-label"));
+  gtk_box_append (
+      GTK_BOX (sync_card),
+      label_with (_ ("records changed on this computer that the district does not have yet"),
+                  "dim-label"));
   gtk_widget_set_size_request (sync_card, 200, -1);
   gtk_box_append (GTK_BOX (row), sync_card);
   gtk_box_append (GTK_BOX (box), row);
 
-  recent_title = label_with (_("Recently changed"), "heading");
+  recent_title = label_with (_ ("Recently changed"), "heading");
   gtk_widget_set_margin_top (recent_title, 6);
   gtk_box_append (GTK_BOX (box), recent_title);
   self->recent_list = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->recent_list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (self->recent_list, "boxed-list");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->recent_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Recently changed"), -1);
+                                  _ ("Recently changed"), -1);
   gtk_box_append (GTK_BOX (box), self->recent_list);
 
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
   adw_bin_set_child (ADW_BIN (self), scroller);
 }
 

@@ -30,7 +30,9 @@ struct _LogbookPreferencesWindow
   gboolean connecting;
 };
 
-G_DEFINE_FINAL_TYPE (LogbookPreferencesWindow, logbook_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+G_DEFINE_FINAL_TYPE (LogbookPreferencesWindow,
+                     logbook_preferences_window,
+                     ADW_TYPE_PREFERENCES_WINDOW)
 
 static const char *const languages[] = { "", "vi", "en" };
 static const char *const profiles[] = { "culture", "womens-union" };
@@ -43,8 +45,9 @@ on_language (AdwComboRow *row, GParamSpec *pspec, LogbookPreferencesWindow *self
   if (selected >= G_N_ELEMENTS (languages))
     return;
   logbook_context_set_language (self->context, languages[selected]);
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
-                                    adw_toast_new (_("The language changes the next time the Logbook starts")));
+  adw_preferences_window_add_toast (
+      ADW_PREFERENCES_WINDOW (self),
+      adw_toast_new (_ ("The language changes the next time the Logbook starts")));
 }
 
 static void
@@ -73,9 +76,10 @@ update_connection (LogbookPreferencesWindow *self)
     return;
   if (logbook_sync_get_enrolled (sync))
     {
-      text = g_strdup_printf (_("Connected to %s. Records are sent and received when you press the sync "
-                                "button, and by themselves while a network is available."),
-                              server ? server : "");
+      text = g_strdup_printf (
+          _ ("Connected to %s. Records are sent and received when you press the sync "
+             "button, and by themselves while a network is available."),
+          server ? server : "");
       gtk_label_set_text (self->connect_status, text);
       gtk_widget_remove_css_class (GTK_WIDGET (self->connect_status), "error");
       if (server && !*gtk_editable_get_text (GTK_EDITABLE (self->server_row)))
@@ -103,8 +107,9 @@ enroll_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   gtk_editable_set_text (GTK_EDITABLE (self->code_row), "");
   update_connection (self);
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
-                                    adw_toast_new (_("This logbook is connected to the district")));
+  adw_preferences_window_add_toast (
+      ADW_PREFERENCES_WINDOW (self),
+      adw_toast_new (_ ("This logbook is connected to the district")));
 }
 
 static void
@@ -116,12 +121,12 @@ on_connect (GtkButton *button, LogbookPreferencesWindow *self)
   gtk_widget_set_sensitive (self->connect_button, FALSE);
   gtk_widget_set_visible (self->connect_spinner, TRUE);
   gtk_spinner_set_spinning (GTK_SPINNER (self->connect_spinner), TRUE);
-  gtk_label_set_text (self->connect_status, _("Connecting…"));
+  gtk_label_set_text (self->connect_status, _ ("Connecting…"));
   gtk_widget_remove_css_class (GTK_WIDGET (self->connect_status), "error");
   logbook_sync_enroll_async (logbook_context_get_sync (self->context),
                              gtk_editable_get_text (GTK_EDITABLE (self->server_row)),
-                             gtk_editable_get_text (GTK_EDITABLE (self->code_row)), self->cancellable,
-                             enroll_done, g_object_ref (self));
+                             gtk_editable_get_text (GTK_EDITABLE (self->code_row)),
+                             self->cancellable, enroll_done, g_object_ref (self));
 }
 
 static void
@@ -176,27 +181,28 @@ build_sync_page (LogbookPreferencesWindow *self)
 
   self->cancellable = g_cancellable_new ();
   self->sync_page = page;
-  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _("Sync"));
+  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _ ("Sync"));
   adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "emblem-synchronizing-symbolic");
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (server), _("District Server"));
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (server),
-                                         _("The district office gives the address of its server and a code "
-                                           "for this computer. The code works once, for 7 days."));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (server), _ ("District Server"));
+  adw_preferences_group_set_description (
+      ADW_PREFERENCES_GROUP (server),
+      _ ("The district office gives the address of its server and a code "
+         "for this computer. The code works once, for 7 days."));
   self->server_row = adw_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server_row), _("Server address"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server_row), _ ("Server address"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->server_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Server address"), -1);
+                                  _ ("Server address"), -1);
   self->code_row = adw_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->code_row), _("Enrolment code"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->code_row), _ ("Enrolment code"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->code_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Enrolment code"), -1);
+                                  _ ("Enrolment code"), -1);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->server_row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->code_row);
   g_signal_connect_swapped (self->code_row, "entry-activated", G_CALLBACK (on_connect), self);
 
   self->connect_spinner = gtk_spinner_new ();
   gtk_widget_set_visible (self->connect_spinner, FALSE);
-  self->connect_button = gtk_button_new_with_mnemonic (_("_Connect"));
+  self->connect_button = gtk_button_new_with_mnemonic (_ ("_Connect"));
   gtk_widget_add_css_class (self->connect_button, "suggested-action");
   g_signal_connect (self->connect_button, "clicked", G_CALLBACK (on_connect), self);
   gtk_widget_set_halign (buttons, GTK_ALIGN_END);
@@ -204,22 +210,24 @@ build_sync_page (LogbookPreferencesWindow *self)
   gtk_box_append (GTK_BOX (buttons), self->connect_spinner);
   gtk_box_append (GTK_BOX (buttons), self->connect_button);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), buttons);
-  self->connect_status = GTK_LABEL (gtk_label_new (_("Not connected to a district server yet.")));
+  self->connect_status = GTK_LABEL (gtk_label_new (_ ("Not connected to a district server yet.")));
   gtk_label_set_wrap (self->connect_status, TRUE);
   gtk_label_set_xalign (self->connect_status, 0);
   gtk_widget_set_margin_top (GTK_WIDGET (self->connect_status), 12);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->connect_status), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Connection status"), -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->connect_status),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Connection status"), -1);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), GTK_WIDGET (self->connect_status));
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (auto_group), _("Automatic Sync"));
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (interval_row), _("Minutes between syncs"));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (interval_row), _("0 syncs only when you press the sync button"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (auto_group), _ ("Automatic Sync"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (interval_row), _ ("Minutes between syncs"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (interval_row),
+                               _ ("0 syncs only when you press the sync button"));
   self->interval_spin = gtk_spin_button_new_with_range (0, 1440, 5);
   gtk_widget_set_valign (self->interval_spin, GTK_ALIGN_CENTER);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->interval_spin), logbook_context_get_sync_interval (self->context));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->interval_spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Minutes between syncs"), -1);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->interval_spin),
+                             logbook_context_get_sync_interval (self->context));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->interval_spin),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Minutes between syncs"), -1);
   g_signal_connect (self->interval_spin, "value-changed", G_CALLBACK (on_interval), self);
   adw_action_row_add_suffix (ADW_ACTION_ROW (interval_row), self->interval_spin);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (interval_row), self->interval_spin);
@@ -240,7 +248,8 @@ build_sync_page (LogbookPreferencesWindow *self)
 void
 logbook_preferences_window_show_sync (LogbookPreferencesWindow *self)
 {
-  adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (self->sync_page));
+  adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (self),
+                                           ADW_PREFERENCES_PAGE (self->sync_page));
   gtk_widget_grab_focus (self->server_row);
 }
 
@@ -272,14 +281,15 @@ logbook_preferences_window_get_widget (LogbookPreferencesWindow *self, const cha
 LogbookPreferencesWindow *
 logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent)
 {
-  LogbookPreferencesWindow *self = g_object_new (LOGBOOK_TYPE_PREFERENCES_WINDOW, "transient-for", parent,
-                                                 "modal", TRUE, NULL);
+  LogbookPreferencesWindow *self = g_object_new (LOGBOOK_TYPE_PREFERENCES_WINDOW, "transient-for",
+                                                 parent, "modal", TRUE, NULL);
   GtkWidget *page = adw_preferences_page_new ();
   GtkWidget *general = adw_preferences_group_new ();
   GtkWidget *privacy = adw_preferences_group_new ();
   GtkWidget *hide_row = adw_action_row_new ();
-  const char *language_labels[] = { _("Follow the system"), "Tiếng Việt", "English", NULL };
-  const char *profile_labels[] = { _("Culture-information officer"), _("Women’s Union branch"), NULL };
+  const char *language_labels[] = { _ ("Follow the system"), "Tiếng Việt", "English", NULL };
+  const char *profile_labels[] = { _ ("Culture-information officer"), _ ("Women’s Union branch"),
+                                   NULL };
   g_autofree char *language = NULL;
   g_autofree char *profile = NULL;
 
@@ -287,28 +297,33 @@ logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent)
   language = logbook_context_dup_language (context);
   profile = logbook_context_dup_profile (context);
 
-  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _("General"));
+  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _ ("General"));
   adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "preferences-system-symbolic");
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (general), _("This Logbook"));
-  self->language_row = combo (_("Language"), language_labels);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->language_row), _("Applies the next time the Logbook starts"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (general), _ ("This Logbook"));
+  self->language_row = combo (_ ("Language"), language_labels);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->language_row),
+                               _ ("Applies the next time the Logbook starts"));
   adw_combo_row_set_selected (ADW_COMBO_ROW (self->language_row),
-                              g_strcmp0 (language, "vi") == 0 ? 1 : g_strcmp0 (language, "en") == 0 ? 2 : 0);
-  self->profile_row = combo (_("Profile"), profile_labels);
+                              g_strcmp0 (language, "vi") == 0   ? 1
+                              : g_strcmp0 (language, "en") == 0 ? 2
+                                                                : 0);
+  self->profile_row = combo (_ ("Profile"), profile_labels);
   adw_combo_row_set_selected (ADW_COMBO_ROW (self->profile_row),
                               g_strcmp0 (profile, "womens-union") == 0 ? 1 : 0);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (general), self->language_row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (general), self->profile_row);
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (privacy), _("Privacy"));
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (privacy),
-                                         _("On a computer shared with other staff, hide the counselling records."));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (privacy), _ ("Privacy"));
+  adw_preferences_group_set_description (
+      ADW_PREFERENCES_GROUP (privacy),
+      _ ("On a computer shared with other staff, hide the counselling records."));
   self->hide_switch = gtk_switch_new ();
   gtk_widget_set_valign (self->hide_switch, GTK_ALIGN_CENTER);
-  gtk_switch_set_active (GTK_SWITCH (self->hide_switch), logbook_context_get_hide_counselling (context));
+  gtk_switch_set_active (GTK_SWITCH (self->hide_switch),
+                         logbook_context_get_hide_counselling (context));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->hide_switch), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Hide Counselling"), -1);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (hide_row), _("Hide Counselling"));
+                                  _ ("Hide Counselling"), -1);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (hide_row), _ ("Hide Counselling"));
   adw_action_row_add_suffix (ADW_ACTION_ROW (hide_row), self->hide_switch);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (hide_row), self->hide_switch);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (privacy), hide_row);

@@ -26,10 +26,10 @@ typedef struct
   char *hint;
   char *error;
   gboolean touched;
-  gboolean had_false;          /* BOOL: the record said false, not "not set" */
-  GPtrArray *toggles;          /* CODES: one GtkToggleButton per entry */
-  GPtrArray *ref_uuids;        /* REF: the uuid of each drop-down item */
-  JsonArray *attachments;      /* ATTACHMENTS: the current list */
+  gboolean had_false;     /* BOOL: the record said false, not "not set" */
+  GPtrArray *toggles;     /* CODES: one GtkToggleButton per entry */
+  GPtrArray *ref_uuids;   /* REF: the uuid of each drop-down item */
+  JsonArray *attachments; /* ATTACHMENTS: the current list */
 } FieldView;
 
 struct _LogbookRecordEditor
@@ -95,7 +95,8 @@ find_view (LogbookRecordEditor *self, const char *name)
 static void
 set_accessible_label (GtkWidget *widget, const char *label)
 {
-  gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -151,7 +152,8 @@ show_message (FieldView *fv, const char *error)
   gtk_accessible_update_property (GTK_ACCESSIBLE (fv->value), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                   text ? text : "", -1);
   gtk_accessible_update_state (GTK_ACCESSIBLE (fv->value), GTK_ACCESSIBLE_STATE_INVALID,
-                               error ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE, -1);
+                               error ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
+                               -1);
 }
 
 static void
@@ -220,7 +222,8 @@ collect_materials (FieldView *fv)
         continue;
       item = json_object_new ();
       json_object_set_string_member (item, "material_type", types->entries[selected].code);
-      json_object_set_int_member (item, "quantity", gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin)));
+      json_object_set_int_member (item, "quantity",
+                                  gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin)));
       json_array_add_object_element (array, item);
     }
   return array;
@@ -249,93 +252,94 @@ logbook_record_editor_collect (LogbookRecordEditor *self, gboolean raw, GPtrArra
 
       switch (fv->field->type)
         {
-        case PCMBN_FIELD_TEXT:
-          {
-            g_autofree char *text = text_of (fv);
-            if (*text)
-              json_object_set_string_member (input, name, text);
-          }
-          break;
-        case PCMBN_FIELD_INT:
-          {
-            g_autofree char *text = text_of (fv);
-            if (*text == '\0')
-              break;
-            if (all_digits (text))
-              json_object_set_int_member (input, name, g_ascii_strtoll (text, NULL, 10));
-            else if (raw)
-              json_object_set_string_member (input, name, text);
-            else
-              add_form_error (errors, name, _("must be a whole number, 0 or more"));
-          }
-          break;
-        case PCMBN_FIELD_DATE:
-          {
-            g_autofree char *text = text_of (fv);
-            g_autofree char *iso = NULL;
-            if (*text == '\0')
-              break;
-            iso = logbook_date_parse_input (text);
-            if (iso)
-              json_object_set_string_member (input, name, iso);
-            else if (raw)
-              json_object_set_string_member (input, name, text);
-            else
-              add_form_error (errors, name, _("must be a date written dd/mm/yyyy, such as 30/07/2026"));
-          }
-          break;
-        case PCMBN_FIELD_CODE:
-          {
-            const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
-            guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (fv->value));
-            if (selected > 0 && selected <= cat->n_entries)
-              json_object_set_string_member (input, name, cat->entries[selected - 1].code);
-          }
-          break;
-        case PCMBN_FIELD_CODES:
-          {
-            const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
-            JsonArray *array = json_array_new ();
-            for (guint t = 0; t < fv->toggles->len; t++)
-              if (gtk_toggle_button_get_active (fv->toggles->pdata[t]))
-                json_array_add_string_element (array, cat->entries[t].code);
-            if (json_array_get_length (array) > 0)
-              json_object_set_array_member (input, name, array);
-            else
-              json_array_unref (array);
-          }
-          break;
-        case PCMBN_FIELD_BOOL:
-          if (gtk_switch_get_active (GTK_SWITCH (fv->value)))
-            json_object_set_boolean_member (input, name, TRUE);
-          else if (fv->had_false)
-            json_object_set_boolean_member (input, name, FALSE);
-          break;
-        case PCMBN_FIELD_REF:
-          {
-            guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (fv->value));
-            if (selected > 0 && selected < fv->ref_uuids->len)
-              json_object_set_string_member (input, name, fv->ref_uuids->pdata[selected]);
-          }
-          break;
-        case PCMBN_FIELD_MATERIALS:
-          {
-            JsonArray *array = collect_materials (fv);
-            if (json_array_get_length (array) > 0)
-              json_object_set_array_member (input, name, array);
-            else
-              json_array_unref (array);
-          }
-          break;
-        case PCMBN_FIELD_ATTACHMENTS:
-          if (json_array_get_length (fv->attachments) > 0)
+          case PCMBN_FIELD_TEXT:
             {
-              JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-              json_node_set_array (node, fv->attachments);
-              json_object_set_member (input, name, json_node_copy (node));
-              json_node_unref (node);
+              g_autofree char *text = text_of (fv);
+              if (*text)
+                json_object_set_string_member (input, name, text);
             }
-          break;
+            break;
+          case PCMBN_FIELD_INT:
+            {
+              g_autofree char *text = text_of (fv);
+              if (*text == '\0')
+                break;
+              if (all_digits (text))
+                json_object_set_int_member (input, name, g_ascii_strtoll (text, NULL, 10));
+              else if (raw)
+                json_object_set_string_member (input, name, text);
+              else
+                add_form_error (errors, name, _ ("must be a whole number, 0 or more"));
+            }
+            break;
+          case PCMBN_FIELD_DATE:
+            {
+              g_autofree char *text = text_of (fv);
+              g_autofree char *iso = NULL;
+              if (*text == '\0')
+                break;
+              iso = logbook_date_parse_input (text);
+              if (iso)
+                json_object_set_string_member (input, name, iso);
+              else if (raw)
+                json_object_set_string_member (input, name, text);
+              else
+                add_form_error (errors, name,
+                                _ ("must be a date written dd/mm/yyyy, such as 30/07/2026"));
+            }
+            break;
+          case PCMBN_FIELD_CODE:
+            {
+              const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
+              guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (fv->value));
+              if (selected > 0 && selected <= cat->n_entries)
+                json_object_set_string_member (input, name, cat->entries[selected - 1].code);
+            }
+            break;
+          case PCMBN_FIELD_CODES:
+            {
+              const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
+              JsonArray *array = json_array_new ();
+              for (guint t = 0; t < fv->toggles->len; t++)
+                if (gtk_toggle_button_get_active (fv->toggles->pdata[t]))
+                  json_array_add_string_element (array, cat->entries[t].code);
+              if (json_array_get_length (array) > 0)
+                json_object_set_array_member (input, name, array);
+              else
+                json_array_unref (array);
+            }
+            break;
+          case PCMBN_FIELD_BOOL:
+            if (gtk_switch_get_active (GTK_SWITCH (fv->value)))
+              json_object_set_boolean_member (input, name, TRUE);
+            else if (fv->had_false)
+              json_object_set_boolean_member (input, name, FALSE);
+            break;
+          case PCMBN_FIELD_REF:
+            {
+              guint selected = adw_combo_row_get_selected (ADW_COMBO_ROW (fv->value));
+              if (selected > 0 && selected < fv->ref_uuids->len)
+                json_object_set_string_member (input, name, fv->ref_uuids->pdata[selected]);
+            }
+            break;
+          case PCMBN_FIELD_MATERIALS:
+            {
+              JsonArray *array = collect_materials (fv);
+              if (json_array_get_length (array) > 0)
+                json_object_set_array_member (input, name, array);
+              else
+                json_array_unref (array);
+            }
+            break;
+          case PCMBN_FIELD_ATTACHMENTS:
+            if (json_array_get_length (fv->attachments) > 0)
+              {
+                JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+                json_node_set_array (node, fv->attachments);
+                json_object_set_member (input, name, json_node_copy (node));
+                json_node_unref (node);
+              }
+            break;
         }
     }
   return input;
@@ -353,102 +357,108 @@ fill_view (FieldView *fv, JsonNode *node)
 
   switch (fv->field->type)
     {
-    case PCMBN_FIELD_TEXT:
-      if (GTK_IS_TEXT_VIEW (fv->value))
-        gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (fv->value)),
-                                  is_string ? json_node_get_string (node) : "", -1);
-      else
-        gtk_editable_set_text (GTK_EDITABLE (fv->value), is_string ? json_node_get_string (node) : "");
-      break;
-    case PCMBN_FIELD_INT:
-      if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
+      case PCMBN_FIELD_TEXT:
+        if (GTK_IS_TEXT_VIEW (fv->value))
+          gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (fv->value)),
+                                    is_string ? json_node_get_string (node) : "", -1);
+        else
+          gtk_editable_set_text (GTK_EDITABLE (fv->value),
+                                 is_string ? json_node_get_string (node) : "");
+        break;
+      case PCMBN_FIELD_INT:
+        if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
+          {
+            g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+            gtk_spin_button_set_value (GTK_SPIN_BUTTON (fv->value),
+                                       (double)json_node_get_int (node));
+            gtk_editable_set_text (GTK_EDITABLE (fv->value), text);
+          }
+        else
+          {
+            gtk_spin_button_set_value (GTK_SPIN_BUTTON (fv->value), 0);
+            gtk_editable_set_text (GTK_EDITABLE (fv->value),
+                                   is_string ? json_node_get_string (node) : "");
+          }
+        break;
+      case PCMBN_FIELD_DATE:
         {
-          g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-          gtk_spin_button_set_value (GTK_SPIN_BUTTON (fv->value), (double) json_node_get_int (node));
+          g_autofree char *text = logbook_date_to_input (is_string ? json_node_get_string (node)
+                                                                   : NULL);
           gtk_editable_set_text (GTK_EDITABLE (fv->value), text);
         }
-      else
+        break;
+      case PCMBN_FIELD_CODE:
         {
-          gtk_spin_button_set_value (GTK_SPIN_BUTTON (fv->value), 0);
-          gtk_editable_set_text (GTK_EDITABLE (fv->value), is_string ? json_node_get_string (node) : "");
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
+          guint selected = 0;
+          for (guint i = 0; is_string && i < cat->n_entries; i++)
+            if (g_str_equal (cat->entries[i].code, json_node_get_string (node)))
+              selected = i + 1;
+          adw_combo_row_set_selected (ADW_COMBO_ROW (fv->value), selected);
         }
-      break;
-    case PCMBN_FIELD_DATE:
-      {
-        g_autofree char *text = logbook_date_to_input (is_string ? json_node_get_string (node) : NULL);
-        gtk_editable_set_text (GTK_EDITABLE (fv->value), text);
-      }
-      break;
-    case PCMBN_FIELD_CODE:
-      {
-        const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
-        guint selected = 0;
-        for (guint i = 0; is_string && i < cat->n_entries; i++)
-          if (g_str_equal (cat->entries[i].code, json_node_get_string (node)))
-            selected = i + 1;
-        adw_combo_row_set_selected (ADW_COMBO_ROW (fv->value), selected);
-      }
-      break;
-    case PCMBN_FIELD_CODES:
-      {
-        const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
-        JsonArray *array = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-        for (guint t = 0; t < fv->toggles->len; t++)
-          {
-            gboolean active = FALSE;
-            for (guint j = 0; array && j < json_array_get_length (array); j++)
-              if (g_strcmp0 (json_array_get_string_element (array, j), cat->entries[t].code) == 0)
-                active = TRUE;
-            gtk_toggle_button_set_active (fv->toggles->pdata[t], active);
-          }
-      }
-      break;
-    case PCMBN_FIELD_BOOL:
-      {
-        gboolean has = node && JSON_NODE_HOLDS_VALUE (node)
-                       && json_node_get_value_type (node) == G_TYPE_BOOLEAN;
-        fv->had_false = has && !json_node_get_boolean (node);
-        gtk_switch_set_active (GTK_SWITCH (fv->value), has && json_node_get_boolean (node));
-      }
-      break;
-    case PCMBN_FIELD_REF:
-      {
-        guint selected = 0;
-        for (guint i = 1; is_string && i < fv->ref_uuids->len; i++)
-          if (g_str_equal (fv->ref_uuids->pdata[i], json_node_get_string (node)))
-            selected = i;
-        adw_combo_row_set_selected (ADW_COMBO_ROW (fv->value), selected);
-      }
-      break;
-    case PCMBN_FIELD_MATERIALS:
-      {
-        GtkWidget *child;
-        JsonArray *array = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-        while ((child = gtk_widget_get_first_child (fv->value)))
-          gtk_box_remove (GTK_BOX (fv->value), child);
-        for (guint j = 0; array && j < json_array_get_length (array); j++)
-          {
-            JsonObject *item = json_array_get_object_element (array, j);
-            if (item)
-              add_material_line (fv, pcmbn_data_get_string (item, "material_type"),
-                                 pcmbn_data_get_int (item, "quantity"));
-          }
-      }
-      break;
-    case PCMBN_FIELD_ATTACHMENTS:
-      g_clear_pointer (&fv->attachments, json_array_unref);
-      if (node && JSON_NODE_HOLDS_ARRAY (node))
+        break;
+      case PCMBN_FIELD_CODES:
         {
-          JsonNode *copy = json_node_copy (node);
-          fv->attachments = json_array_ref (json_node_get_array (copy));
-          json_node_unref (copy);
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
+          JsonArray *array = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node)
+                                                                  : NULL;
+          for (guint t = 0; t < fv->toggles->len; t++)
+            {
+              gboolean active = FALSE;
+              for (guint j = 0; array && j < json_array_get_length (array); j++)
+                if (g_strcmp0 (json_array_get_string_element (array, j), cat->entries[t].code) == 0)
+                  active = TRUE;
+              gtk_toggle_button_set_active (fv->toggles->pdata[t], active);
+            }
         }
-      else
-        fv->attachments = json_array_new ();
-      rebuild_attachments (fv);
-      break;
+        break;
+      case PCMBN_FIELD_BOOL:
+        {
+          gboolean has = node && JSON_NODE_HOLDS_VALUE (node)
+                         && json_node_get_value_type (node) == G_TYPE_BOOLEAN;
+          fv->had_false = has && !json_node_get_boolean (node);
+          gtk_switch_set_active (GTK_SWITCH (fv->value), has && json_node_get_boolean (node));
+        }
+        break;
+      case PCMBN_FIELD_REF:
+        {
+          guint selected = 0;
+          for (guint i = 1; is_string && i < fv->ref_uuids->len; i++)
+            if (g_str_equal (fv->ref_uuids->pdata[i], json_node_get_string (node)))
+              selected = i;
+          adw_combo_row_set_selected (ADW_COMBO_ROW (fv->value), selected);
+        }
+        break;
+      case PCMBN_FIELD_MATERIALS:
+        {
+          GtkWidget *child;
+          JsonArray *array = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node)
+                                                                  : NULL;
+          while ((child = gtk_widget_get_first_child (fv->value)))
+            gtk_box_remove (GTK_BOX (fv->value), child);
+          for (guint j = 0; array && j < json_array_get_length (array); j++)
+            {
+              JsonObject *item = json_array_get_object_element (array, j);
+              if (item)
+                add_material_line (fv, pcmbn_data_get_string (item, "material_type"),
+                                   pcmbn_data_get_int (item, "quantity"));
+            }
+        }
+        break;
+      case PCMBN_FIELD_ATTACHMENTS:
+        g_clear_pointer (&fv->attachments, json_array_unref);
+        if (node && JSON_NODE_HOLDS_ARRAY (node))
+          {
+            JsonNode *copy = json_node_copy (node);
+            fv->attachments = json_array_ref (json_node_get_array (copy));
+            json_node_unref (copy);
+          }
+        else
+          fv->attachments = json_array_new ();
+        rebuild_attachments (fv);
+        break;
     }
-  (void) name;
+  (void)name;
 }
 
 /**
@@ -492,7 +502,8 @@ view_has_value (FieldView *fv, JsonObject *input)
 gboolean
 logbook_record_editor_validate (LogbookRecordEditor *self, gboolean all)
 {
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   g_autoptr (JsonObject) input = logbook_record_editor_collect (self, FALSE, errors);
   g_autoptr (JsonObject) data = pcmbn_schema_normalize (self->kind, input, NULL, errors);
 
@@ -627,7 +638,8 @@ static gboolean
 on_spin_output (GtkSpinButton *spin, gpointer user_data)
 {
   /* Keep an empty box empty: "not set" is not 0. */
-  return *gtk_editable_get_text (GTK_EDITABLE (spin)) == '\0' && gtk_spin_button_get_value (spin) == 0;
+  return *gtk_editable_get_text (GTK_EDITABLE (spin)) == '\0'
+         && gtk_spin_button_get_value (spin) == 0;
 }
 
 static GtkWidget *
@@ -720,22 +732,22 @@ add_material_line (FieldView *fv, const char *type, gint64 quantity)
 
   for (guint i = 0; i < types->n_entries; i++)
     {
-      g_ptr_array_add (labels, (gpointer) pcmbn_catalogue_entry_label (&types->entries[i]));
+      g_ptr_array_add (labels, (gpointer)pcmbn_catalogue_entry_label (&types->entries[i]));
       if (g_strcmp0 (types->entries[i].code, type) == 0)
         selected = i;
     }
   g_ptr_array_add (labels, NULL);
-  dropdown = gtk_drop_down_new_from_strings ((const char *const *) labels->pdata);
+  dropdown = gtk_drop_down_new_from_strings ((const char *const *)labels->pdata);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), selected);
   gtk_widget_set_hexpand (dropdown, TRUE);
-  set_accessible_label (dropdown, _("Material type"));
+  set_accessible_label (dropdown, _ ("Material type"));
   spin = gtk_spin_button_new_with_range (0, G_MAXINT32, 1);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), (double) quantity);
-  set_accessible_label (spin, _("Quantity"));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), (double)quantity);
+  set_accessible_label (spin, _ ("Quantity"));
   remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
   gtk_widget_add_css_class (remove, "flat");
-  gtk_widget_set_tooltip_text (remove, _("Remove this material"));
-  set_accessible_label (remove, _("Remove this material"));
+  gtk_widget_set_tooltip_text (remove, _ ("Remove this material"));
+  set_accessible_label (remove, _ ("Remove this material"));
   g_signal_connect (remove, "clicked", G_CALLBACK (on_material_remove), fv);
   g_signal_connect (dropdown, "notify::selected", G_CALLBACK (on_notify_changed), fv);
   g_signal_connect (spin, "value-changed", G_CALLBACK (on_notify_changed), fv);
@@ -776,7 +788,8 @@ rebuild_attachments (FieldView *fv)
     {
       JsonObject *item = json_array_get_object_element (fv->attachments, i);
       g_autofree char *size = g_format_size (pcmbn_data_get_int (item, "size"));
-      g_autofree char *text = g_strdup_printf ("%s (%s)", pcmbn_data_get_string (item, "name"), size);
+      g_autofree char *text = g_strdup_printf ("%s (%s)", pcmbn_data_get_string (item, "name"),
+                                               size);
       GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
       GtkWidget *label = gtk_label_new (text);
       GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
@@ -784,8 +797,8 @@ rebuild_attachments (FieldView *fv)
       gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
       gtk_widget_set_hexpand (label, TRUE);
       gtk_widget_add_css_class (remove, "flat");
-      gtk_widget_set_tooltip_text (remove, _("Remove this attachment"));
-      set_accessible_label (remove, _("Remove this attachment"));
+      gtk_widget_set_tooltip_text (remove, _ ("Remove this attachment"));
+      set_accessible_label (remove, _ ("Remove this attachment"));
       g_object_set_data (G_OBJECT (remove), "index", GUINT_TO_POINTER (i));
       g_signal_connect (remove, "clicked", G_CALLBACK (on_attachment_remove), fv);
       gtk_box_append (GTK_BOX (line), gtk_image_new_from_icon_name ("mail-attachment-symbolic"));
@@ -800,8 +813,8 @@ attachment_added (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   FieldView *fv = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) entry = logbook_context_add_attachment_finish (LOGBOOK_CONTEXT (source),
-                                                                        result, &error);
+  g_autoptr (JsonObject)
+      entry = logbook_context_add_attachment_finish (LOGBOOK_CONTEXT (source), result, &error);
 
   if (entry == NULL)
     {
@@ -809,8 +822,9 @@ attachment_added (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   for (guint i = 0; i < json_array_get_length (fv->attachments); i++)
-    if (g_strcmp0 (pcmbn_data_get_string (json_array_get_object_element (fv->attachments, i), "sha256"),
-                   pcmbn_data_get_string (entry, "sha256"))
+    if (g_strcmp0 (
+            pcmbn_data_get_string (json_array_get_object_element (fv->attachments, i), "sha256"),
+            pcmbn_data_get_string (entry, "sha256"))
         == 0)
       return;
   json_array_add_object_element (fv->attachments, json_object_ref (entry));
@@ -840,8 +854,9 @@ on_add_attachment (GtkButton *button, FieldView *fv)
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (button));
   GtkFileChooserNative *dialog;
 
-  dialog = gtk_file_chooser_native_new (_("Add Attachments"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Add"), _("_Cancel"));
+  dialog = gtk_file_chooser_native_new (_ ("Add Attachments"),
+                                        GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                        GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Add"), _ ("_Cancel"));
   gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (dialog), TRUE);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   g_signal_connect (dialog, "response", G_CALLBACK (on_file_chosen), fv);
@@ -878,176 +893,179 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
   const PcmbnField *field = fv->field;
   const char *label = pcmbn_field_label (field);
   g_autofree char *title = (field->flags & PCMBN_FIELD_REQUIRED) && field->unless_field == NULL
-                             ? g_strdup_printf ("%s *", label)
-                             : g_strdup (label);
+                               ? g_strdup_printf ("%s *", label)
+                               : g_strdup (label);
   GtkWidget *box = NULL;
 
   switch (field->type)
     {
-    case PCMBN_FIELD_TEXT:
-      if (field->flags & PCMBN_FIELD_MULTILINE)
+      case PCMBN_FIELD_TEXT:
+        if (field->flags & PCMBN_FIELD_MULTILINE)
+          {
+            GtkWidget *frame = gtk_frame_new (NULL);
+            fv->row = new_block_row (fv, &box);
+            fv->value = gtk_text_view_new ();
+            gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (fv->value), GTK_WRAP_WORD_CHAR);
+            gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (fv->value), FALSE);
+            gtk_text_view_set_top_margin (GTK_TEXT_VIEW (fv->value), 6);
+            gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (fv->value), 6);
+            gtk_text_view_set_left_margin (GTK_TEXT_VIEW (fv->value), 6);
+            gtk_text_view_set_right_margin (GTK_TEXT_VIEW (fv->value), 6);
+            gtk_widget_set_size_request (fv->value, -1, 88);
+            gtk_frame_set_child (GTK_FRAME (frame), fv->value);
+            gtk_box_append (GTK_BOX (box), frame);
+            g_signal_connect (gtk_text_view_get_buffer (GTK_TEXT_VIEW (fv->value)), "changed",
+                              G_CALLBACK (on_buffer_changed), fv);
+          }
+        else
+          {
+            fv->row = adw_entry_row_new ();
+            fv->value = fv->row;
+            adw_preferences_row_set_title (ADW_PREFERENCES_ROW (fv->row), title);
+            g_signal_connect (fv->value, "changed", G_CALLBACK (on_editable_changed), fv);
+            if (field->flags & PCMBN_FIELD_PSEUDONYM)
+              {
+                GtkWidget *generate = gtk_button_new_from_icon_name ("view-refresh-symbolic");
+                gtk_widget_set_valign (generate, GTK_ALIGN_CENTER);
+                gtk_widget_add_css_class (generate, "flat");
+                gtk_widget_set_tooltip_text (generate, _ ("Generate a pseudonym"));
+                set_accessible_label (generate, _ ("Generate a pseudonym"));
+                g_signal_connect (generate, "clicked", G_CALLBACK (on_generate_clicked), fv);
+                adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), generate);
+                fv->hint = g_strdup (
+                    _ ("A code you choose, never a name: 3 to 20 of A–Z, 0–9 and “-”."));
+              }
+          }
+        if (field->flags & PCMBN_FIELD_SENSITIVE)
+          fv->hint = g_strdup (_ ("Stays on this computer: it is never sent to the district."));
+        break;
+      case PCMBN_FIELD_INT:
+        fv->row = adw_action_row_new ();
+        fv->value = new_spin ();
+        adw_action_row_add_suffix (ADW_ACTION_ROW (fv->row), fv->value);
+        adw_action_row_set_activatable_widget (ADW_ACTION_ROW (fv->row), fv->value);
+        g_signal_connect (fv->value, "changed", G_CALLBACK (on_editable_changed), fv);
+        break;
+      case PCMBN_FIELD_DATE:
         {
-          GtkWidget *frame = gtk_frame_new (NULL);
-          fv->row = new_block_row (fv, &box);
-          fv->value = gtk_text_view_new ();
-          gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (fv->value), GTK_WRAP_WORD_CHAR);
-          gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (fv->value), FALSE);
-          gtk_text_view_set_top_margin (GTK_TEXT_VIEW (fv->value), 6);
-          gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (fv->value), 6);
-          gtk_text_view_set_left_margin (GTK_TEXT_VIEW (fv->value), 6);
-          gtk_text_view_set_right_margin (GTK_TEXT_VIEW (fv->value), 6);
-          gtk_widget_set_size_request (fv->value, -1, 88);
-          gtk_frame_set_child (GTK_FRAME (frame), fv->value);
-          gtk_box_append (GTK_BOX (box), frame);
-          g_signal_connect (gtk_text_view_get_buffer (GTK_TEXT_VIEW (fv->value)), "changed",
-                            G_CALLBACK (on_buffer_changed), fv);
-        }
-      else
-        {
+          GtkWidget *button = gtk_menu_button_new ();
+          GtkWidget *popover = gtk_popover_new ();
+          GtkWidget *calendar = gtk_calendar_new ();
           fv->row = adw_entry_row_new ();
           fv->value = fv->row;
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (fv->row), title);
+          gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "x-office-calendar-symbolic");
+          gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+          gtk_widget_add_css_class (button, "flat");
+          gtk_widget_set_tooltip_text (button, _ ("Choose a date"));
+          set_accessible_label (button, _ ("Choose a date"));
+          gtk_popover_set_child (GTK_POPOVER (popover), calendar);
+          gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
+          g_signal_connect (popover, "show", G_CALLBACK (on_calendar_show), fv);
+          g_signal_connect (calendar, "day-selected", G_CALLBACK (on_day_selected), fv);
+          adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), button);
           g_signal_connect (fv->value, "changed", G_CALLBACK (on_editable_changed), fv);
-          if (field->flags & PCMBN_FIELD_PSEUDONYM)
-            {
-              GtkWidget *generate = gtk_button_new_from_icon_name ("view-refresh-symbolic");
-              gtk_widget_set_valign (generate, GTK_ALIGN_CENTER);
-              gtk_widget_add_css_class (generate, "flat");
-              gtk_widget_set_tooltip_text (generate, _("Generate a pseudonym"));
-              set_accessible_label (generate, _("Generate a pseudonym"));
-              g_signal_connect (generate, "clicked", G_CALLBACK (on_generate_clicked), fv);
-              adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), generate);
-              fv->hint = g_strdup (_("A code you choose, never a name: 3 to 20 of A–Z, 0–9 and “-”."));
-            }
         }
-      if (field->flags & PCMBN_FIELD_SENSITIVE)
-        fv->hint = g_strdup (_("Stays on this computer: it is never sent to the district."));
-      break;
-    case PCMBN_FIELD_INT:
-      fv->row = adw_action_row_new ();
-      fv->value = new_spin ();
-      adw_action_row_add_suffix (ADW_ACTION_ROW (fv->row), fv->value);
-      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (fv->row), fv->value);
-      g_signal_connect (fv->value, "changed", G_CALLBACK (on_editable_changed), fv);
-      break;
-    case PCMBN_FIELD_DATE:
-      {
-        GtkWidget *button = gtk_menu_button_new ();
-        GtkWidget *popover = gtk_popover_new ();
-        GtkWidget *calendar = gtk_calendar_new ();
-        fv->row = adw_entry_row_new ();
-        fv->value = fv->row;
-        adw_preferences_row_set_title (ADW_PREFERENCES_ROW (fv->row), title);
-        gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "x-office-calendar-symbolic");
-        gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-        gtk_widget_add_css_class (button, "flat");
-        gtk_widget_set_tooltip_text (button, _("Choose a date"));
-        set_accessible_label (button, _("Choose a date"));
-        gtk_popover_set_child (GTK_POPOVER (popover), calendar);
-        gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
-        g_signal_connect (popover, "show", G_CALLBACK (on_calendar_show), fv);
-        g_signal_connect (calendar, "day-selected", G_CALLBACK (on_day_selected), fv);
-        adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), button);
-        g_signal_connect (fv->value, "changed", G_CALLBACK (on_editable_changed), fv);
-      }
-      break;
-    case PCMBN_FIELD_CODE:
-      {
-        const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
-        g_autoptr (GPtrArray) labels = g_ptr_array_new ();
-        g_ptr_array_add (labels, (field->flags & PCMBN_FIELD_REQUIRED) ? _("Choose…") : _("Not set"));
-        for (guint i = 0; i < cat->n_entries; i++)
-          g_ptr_array_add (labels, (gpointer) pcmbn_catalogue_entry_label (&cat->entries[i]));
-        g_ptr_array_add (labels, NULL);
-        fv->row = new_combo ((const char *const *) labels->pdata);
-        fv->value = fv->row;
-        g_signal_connect (fv->value, "notify::selected", G_CALLBACK (on_notify_changed), fv);
-      }
-      break;
-    case PCMBN_FIELD_REF:
-      {
-        g_autoptr (GPtrArray) models = logbook_context_list_models (self->context);
-        g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-        fv->ref_uuids = g_ptr_array_new_with_free_func (g_free);
-        g_ptr_array_add (labels, g_strdup (_("Choose…")));
-        g_ptr_array_add (fv->ref_uuids, g_strdup (""));
-        for (guint i = 0; i < models->len; i++)
-          {
-            PcmbnRecord *model = models->pdata[i];
-            g_ptr_array_add (labels, logbook_record_headline (pcmbn_record_get_kind (model),
-                                                              pcmbn_record_get_data (model)));
-            g_ptr_array_add (fv->ref_uuids, g_strdup (pcmbn_record_get_uuid (model)));
-          }
-        g_ptr_array_add (labels, NULL);
-        fv->row = new_combo ((const char *const *) labels->pdata);
-        fv->value = fv->row;
-        adw_combo_row_set_use_subtitle (ADW_COMBO_ROW (fv->row), FALSE);
-        if (models->len == 0)
-          fv->hint = g_strdup (_("There is no model yet: add the model first, under Models."));
-        g_signal_connect (fv->value, "notify::selected", G_CALLBACK (on_notify_changed), fv);
-      }
-      break;
-    case PCMBN_FIELD_CODES:
-      {
-        const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
-        fv->row = new_block_row (fv, &box);
-        fv->value = gtk_flow_box_new ();
-        gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (fv->value), GTK_SELECTION_NONE);
-        gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (fv->value), 4);
-        /* One per line in a narrow window: long Vietnamese labels side by side
+        break;
+      case PCMBN_FIELD_CODE:
+        {
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+          g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+          g_ptr_array_add (labels,
+                           (field->flags & PCMBN_FIELD_REQUIRED) ? _ ("Choose…") : _ ("Not set"));
+          for (guint i = 0; i < cat->n_entries; i++)
+            g_ptr_array_add (labels, (gpointer)pcmbn_catalogue_entry_label (&cat->entries[i]));
+          g_ptr_array_add (labels, NULL);
+          fv->row = new_combo ((const char *const *)labels->pdata);
+          fv->value = fv->row;
+          g_signal_connect (fv->value, "notify::selected", G_CALLBACK (on_notify_changed), fv);
+        }
+        break;
+      case PCMBN_FIELD_REF:
+        {
+          g_autoptr (GPtrArray) models = logbook_context_list_models (self->context);
+          g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+          fv->ref_uuids = g_ptr_array_new_with_free_func (g_free);
+          g_ptr_array_add (labels, g_strdup (_ ("Choose…")));
+          g_ptr_array_add (fv->ref_uuids, g_strdup (""));
+          for (guint i = 0; i < models->len; i++)
+            {
+              PcmbnRecord *model = models->pdata[i];
+              g_ptr_array_add (labels, logbook_record_headline (pcmbn_record_get_kind (model),
+                                                                pcmbn_record_get_data (model)));
+              g_ptr_array_add (fv->ref_uuids, g_strdup (pcmbn_record_get_uuid (model)));
+            }
+          g_ptr_array_add (labels, NULL);
+          fv->row = new_combo ((const char *const *)labels->pdata);
+          fv->value = fv->row;
+          adw_combo_row_set_use_subtitle (ADW_COMBO_ROW (fv->row), FALSE);
+          if (models->len == 0)
+            fv->hint = g_strdup (_ ("There is no model yet: add the model first, under Models."));
+          g_signal_connect (fv->value, "notify::selected", G_CALLBACK (on_notify_changed), fv);
+        }
+        break;
+      case PCMBN_FIELD_CODES:
+        {
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+          fv->row = new_block_row (fv, &box);
+          fv->value = gtk_flow_box_new ();
+          gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (fv->value), GTK_SELECTION_NONE);
+          gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (fv->value), 4);
+          /* One per line in a narrow window: long Vietnamese labels side by side
          * would be wider than the window. */
-        gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (fv->value), 1);
-        gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (fv->value), 6);
-        gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (fv->value), 6);
-        gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (fv->value), FALSE);
-        set_accessible_label (fv->value, label);
-        fv->toggles = g_ptr_array_new ();
-        for (guint i = 0; i < cat->n_entries; i++)
-          {
-            GtkWidget *toggle = gtk_toggle_button_new_with_label (pcmbn_catalogue_entry_label (&cat->entries[i]));
-            gtk_widget_add_css_class (toggle, "chip");
-            gtk_widget_set_halign (toggle, GTK_ALIGN_START);
-            g_signal_connect (toggle, "toggled", G_CALLBACK (on_toggle_toggled), fv);
-            gtk_flow_box_append (GTK_FLOW_BOX (fv->value), toggle);
-            gtk_widget_set_focusable (gtk_widget_get_parent (toggle), FALSE);
-            g_ptr_array_add (fv->toggles, toggle);
-          }
-        gtk_box_append (GTK_BOX (box), fv->value);
-      }
-      break;
-    case PCMBN_FIELD_BOOL:
-      fv->row = adw_action_row_new ();
-      fv->value = gtk_switch_new ();
-      gtk_widget_set_valign (fv->value, GTK_ALIGN_CENTER);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (fv->row), fv->value);
-      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (fv->row), fv->value);
-      g_signal_connect (fv->value, "notify::active", G_CALLBACK (on_notify_changed), fv);
-      break;
-    case PCMBN_FIELD_MATERIALS:
-      {
-        GtkWidget *add = label_button ("list-add-symbolic", _("Add a _material"));
-        fv->row = new_block_row (fv, &box);
-        fv->value = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-        set_accessible_label (fv->value, label);
-        set_accessible_label (add, _("Add a material"));
-        g_signal_connect (add, "clicked", G_CALLBACK (on_add_material), fv);
-        gtk_box_append (GTK_BOX (box), fv->value);
-        gtk_box_append (GTK_BOX (box), add);
-      }
-      break;
-    case PCMBN_FIELD_ATTACHMENTS:
-      {
-        GtkWidget *add = label_button ("document-open-symbolic", _("Add _files…"));
-        fv->row = new_block_row (fv, &box);
-        fv->value = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-        fv->attachments = json_array_new ();
-        set_accessible_label (fv->value, label);
-        set_accessible_label (add, _("Add photos or scanned attendance lists"));
-        g_signal_connect (add, "clicked", G_CALLBACK (on_add_attachment), fv);
-        gtk_box_append (GTK_BOX (box), fv->value);
-        gtk_box_append (GTK_BOX (box), add);
-      }
-      break;
+          gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (fv->value), 1);
+          gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (fv->value), 6);
+          gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (fv->value), 6);
+          gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (fv->value), FALSE);
+          set_accessible_label (fv->value, label);
+          fv->toggles = g_ptr_array_new ();
+          for (guint i = 0; i < cat->n_entries; i++)
+            {
+              GtkWidget *toggle = gtk_toggle_button_new_with_label (
+                  pcmbn_catalogue_entry_label (&cat->entries[i]));
+              gtk_widget_add_css_class (toggle, "chip");
+              gtk_widget_set_halign (toggle, GTK_ALIGN_START);
+              g_signal_connect (toggle, "toggled", G_CALLBACK (on_toggle_toggled), fv);
+              gtk_flow_box_append (GTK_FLOW_BOX (fv->value), toggle);
+              gtk_widget_set_focusable (gtk_widget_get_parent (toggle), FALSE);
+              g_ptr_array_add (fv->toggles, toggle);
+            }
+          gtk_box_append (GTK_BOX (box), fv->value);
+        }
+        break;
+      case PCMBN_FIELD_BOOL:
+        fv->row = adw_action_row_new ();
+        fv->value = gtk_switch_new ();
+        gtk_widget_set_valign (fv->value, GTK_ALIGN_CENTER);
+        adw_action_row_add_suffix (ADW_ACTION_ROW (fv->row), fv->value);
+        adw_action_row_set_activatable_widget (ADW_ACTION_ROW (fv->row), fv->value);
+        g_signal_connect (fv->value, "notify::active", G_CALLBACK (on_notify_changed), fv);
+        break;
+      case PCMBN_FIELD_MATERIALS:
+        {
+          GtkWidget *add = label_button ("list-add-symbolic", _ ("Add a _material"));
+          fv->row = new_block_row (fv, &box);
+          fv->value = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+          set_accessible_label (fv->value, label);
+          set_accessible_label (add, _ ("Add a material"));
+          g_signal_connect (add, "clicked", G_CALLBACK (on_add_material), fv);
+          gtk_box_append (GTK_BOX (box), fv->value);
+          gtk_box_append (GTK_BOX (box), add);
+        }
+        break;
+      case PCMBN_FIELD_ATTACHMENTS:
+        {
+          GtkWidget *add = label_button ("document-open-symbolic", _ ("Add _files…"));
+          fv->row = new_block_row (fv, &box);
+          fv->value = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+          fv->attachments = json_array_new ();
+          set_accessible_label (fv->value, label);
+          set_accessible_label (add, _ ("Add photos or scanned attendance lists"));
+          g_signal_connect (add, "clicked", G_CALLBACK (on_add_attachment), fv);
+          gtk_box_append (GTK_BOX (box), fv->value);
+          gtk_box_append (GTK_BOX (box), add);
+        }
+        break;
     }
   if (ADW_IS_PREFERENCES_ROW (fv->row) && !ADW_IS_ENTRY_ROW (fv->row))
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (fv->row), title);
@@ -1095,9 +1113,12 @@ build_form (LogbookRecordEditor *self)
           if (starts_block)
             adw_preferences_group_set_title (group, pcmbn_field_label (field));
           if (field->type == PCMBN_FIELD_ATTACHMENTS)
-            adw_preferences_group_set_description (group, _("Photos, scanned attendance lists; kept in the logbook’s folder."));
+            adw_preferences_group_set_description (
+                group, _ ("Photos, scanned attendance lists; kept in the logbook’s folder."));
           if (i == 0 && g_str_equal (self->kind->name, "counselling"))
-            adw_preferences_group_set_description (group, _("Never write the client’s name: the client is known here only by a code."));
+            adw_preferences_group_set_description (
+                group,
+                _ ("Never write the client’s name: the client is known here only by a code."));
           gtk_box_append (self->groups_box, GTK_WIDGET (group));
           current_parent = starts_block ? field->name : NULL;
         }
@@ -1125,7 +1146,7 @@ save_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       human = humanize (self, error->message);
-      text = g_strdup_printf (_("Not saved: %s"), human);
+      text = g_strdup_printf (_ ("Not saved: %s"), human);
       show_banner (self, text);
       return;
     }
@@ -1156,7 +1177,7 @@ logbook_record_editor_save (LogbookRecordEditor *self)
           FieldView *fv = self->views->pdata[i];
           if (fv->error)
             {
-              g_autofree char *text = g_strdup_printf (_("Not saved: %s %s"),
+              g_autofree char *text = g_strdup_printf (_ ("Not saved: %s %s"),
                                                        pcmbn_field_label (fv->field), fv->error);
               show_banner (self, text);
               gtk_widget_grab_focus (fv->value);
@@ -1270,7 +1291,8 @@ logbook_record_editor_class_init (LogbookRecordEditorClass *klass)
   gtk_widget_class_install_action (widget_class, "editor.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "editor.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "editor.delete", NULL, delete_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "editor.save", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "editor.save",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "editor.cancel", NULL);
 }
 
@@ -1278,7 +1300,7 @@ static void
 logbook_record_editor_init (LogbookRecordEditor *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->views = g_ptr_array_new_with_free_func ((GDestroyNotify) field_view_free);
+  self->views = g_ptr_array_new_with_free_func ((GDestroyNotify)field_view_free);
   self->cancellable = g_cancellable_new ();
 }
 
@@ -1302,7 +1324,8 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
   build_form (self);
   if (record)
     {
-      g_autofree char *headline = logbook_record_headline (self->kind, pcmbn_record_get_data (record));
+      g_autofree char *headline = logbook_record_headline (self->kind,
+                                                           pcmbn_record_get_data (record));
       self->uuid = g_strdup (pcmbn_record_get_uuid (record));
       self->draft_id = g_strdup_printf ("edit-%s", self->uuid);
       title = g_strdup_printf ("%s: %s", pcmbn_kind_label (self->kind), headline);
@@ -1312,10 +1335,11 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
        * sends it again. */
       if (pcmbn_record_get_state (record) == PCMBN_STATE_REJECTED)
         {
-          g_autofree char *text = g_strdup_printf (_("The district server refused this record: %s. Correct it and "
-                                                     "save; it is sent again at the next sync."),
-                                                   pcmbn_record_get_problem (record) ? pcmbn_record_get_problem (record)
-                                                                                     : _("no reason given"));
+          g_autofree char *text = g_strdup_printf (
+              _ ("The district server refused this record: %s. Correct it and "
+                 "save; it is sent again at the next sync."),
+              pcmbn_record_get_problem (record) ? pcmbn_record_get_problem (record)
+                                                : _ ("no reason given"));
           show_banner (self, text);
         }
     }
@@ -1323,7 +1347,7 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
     {
       self->draft_id = g_strdup_printf ("new-%s", kind);
       /* TRANSLATORS: the title of a form, "New Activity" */
-      title = g_strdup_printf (_("New: %s"), pcmbn_kind_label (self->kind));
+      title = g_strdup_printf (_ ("New: %s"), pcmbn_kind_label (self->kind));
     }
   gtk_label_set_text (self->title_label, title);
   return self;
@@ -1394,5 +1418,5 @@ void
 logbook_record_editor_focus_first (LogbookRecordEditor *self)
 {
   if (self->views->len > 0)
-    gtk_widget_grab_focus (((FieldView *) self->views->pdata[0])->value);
+    gtk_widget_grab_focus (((FieldView *)self->views->pdata[0])->value);
 }

@@ -81,11 +81,13 @@ update_content (LogbookRecordPage *self)
   if (n > 0)
     gtk_stack_set_visible_child_name (self->content_stack, "list");
   else
-    gtk_stack_set_visible_child_name (self->content_stack, has_filters (self) ? "no-results" : "empty");
+    gtk_stack_set_visible_child_name (self->content_stack,
+                                      has_filters (self) ? "no-results" : "empty");
 }
 
 static void
-on_items_changed (GListModel *model, guint position, guint removed, guint added, LogbookRecordPage *self)
+on_items_changed (
+    GListModel *model, guint position, guint removed, guint added, LogbookRecordPage *self)
 {
   update_content (self);
 }
@@ -102,7 +104,8 @@ update_drafts (LogbookRecordPage *self)
       g_autoptr (GDateTime) utc = g_date_time_new_from_iso8601 (draft->saved_at, NULL);
       g_autoptr (GDateTime) local = utc ? g_date_time_to_local (utc) : NULL;
       g_autofree char *when = local ? g_date_time_format (local, "%H:%M %d/%m/%Y") : g_strdup ("");
-      g_autofree char *text = g_strdup_printf (_("A form you had not saved (%s) is waiting."), when);
+      g_autofree char *text = g_strdup_printf (_ ("A form you had not saved (%s) is waiting."),
+                                               when);
       self->pending_draft = g_strdup (draft->id);
       gtk_label_set_text (self->draft_label, text);
     }
@@ -121,8 +124,8 @@ attach_view (LogbookRecordPage *self)
 {
   g_clear_handle_id (&self->reattach_source, g_source_remove);
   if (self->list && gtk_column_view_get_model (self->column_view) == NULL)
-    gtk_column_view_set_model (self->column_view,
-                               GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->list)))));
+    gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (gtk_no_selection_new (
+                                                      g_object_ref (G_LIST_MODEL (self->list)))));
 }
 
 static void
@@ -162,14 +165,18 @@ static void
 apply_filters (LogbookRecordPage *self)
 {
   const PcmbnField *field = pcmbn_kind_field (self->kind, self->kind->type_field);
-  g_autofree char *from = logbook_date_parse_input (gtk_editable_get_text (GTK_EDITABLE (self->from_entry)));
-  g_autofree char *to = logbook_date_parse_input (gtk_editable_get_text (GTK_EDITABLE (self->to_entry)));
+  g_autofree char *from = logbook_date_parse_input (
+      gtk_editable_get_text (GTK_EDITABLE (self->from_entry)));
+  g_autofree char *to = logbook_date_parse_input (
+      gtk_editable_get_text (GTK_EDITABLE (self->to_entry)));
   guint selected = gtk_drop_down_get_selected (self->type_dropdown);
 
-  pcmbn_record_list_set_search (self->list, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  pcmbn_record_list_set_search (self->list,
+                                gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
   pcmbn_record_list_set_range (self->list, from, to);
   if (field && selected > 0 && selected != GTK_INVALID_LIST_POSITION)
-    pcmbn_record_list_set_type (self->list, pcmbn_catalogue_lookup (field->catalogue)->entries[selected - 1].code);
+    pcmbn_record_list_set_type (
+        self->list, pcmbn_catalogue_lookup (field->catalogue)->entries[selected - 1].code);
 }
 
 static void
@@ -246,8 +253,9 @@ on_type_selected (GtkDropDown *dropdown, GParamSpec *pspec, LogbookRecordPage *s
   cat = pcmbn_catalogue_lookup (field->catalogue);
   if (self->list == NULL)
     return;
-  pcmbn_record_list_set_type (self->list,
-                              selected > 0 && selected <= cat->n_entries ? cat->entries[selected - 1].code : NULL);
+  pcmbn_record_list_set_type (self->list, selected > 0 && selected <= cat->n_entries
+                                              ? cat->entries[selected - 1].code
+                                              : NULL);
   attach_view (self);
   update_content (self);
 }
@@ -277,28 +285,28 @@ bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
     return;
   switch (column)
     {
-    case COLUMN_DATE:
-      text = logbook_date_to_display (pcmbn_record_get_date (record));
-      break;
-    case COLUMN_TITLE:
-      text = logbook_record_headline (self->kind, pcmbn_record_get_data (record));
-      break;
-    case COLUMN_TYPE:
-      text = logbook_record_type_label (self->kind, pcmbn_record_get_data (record));
-      break;
-    case COLUMN_STATE:
-      {
-        PcmbnState state = pcmbn_record_get_state (record);
-        for (PcmbnState s = PCMBN_STATE_DRAFT; s <= PCMBN_STATE_REJECTED; s++)
-          gtk_widget_remove_css_class (label, logbook_state_css_class (s));
-        gtk_widget_add_css_class (label, logbook_state_css_class (state));
-        text = g_strdup (logbook_state_label (state));
-        /* Setting a tooltip asks the X server where the pointer is: only
+      case COLUMN_DATE:
+        text = logbook_date_to_display (pcmbn_record_get_date (record));
+        break;
+      case COLUMN_TITLE:
+        text = logbook_record_headline (self->kind, pcmbn_record_get_data (record));
+        break;
+      case COLUMN_TYPE:
+        text = logbook_record_type_label (self->kind, pcmbn_record_get_data (record));
+        break;
+      case COLUMN_STATE:
+        {
+          PcmbnState state = pcmbn_record_get_state (record);
+          for (PcmbnState s = PCMBN_STATE_DRAFT; s <= PCMBN_STATE_REJECTED; s++)
+            gtk_widget_remove_css_class (label, logbook_state_css_class (s));
+          gtk_widget_add_css_class (label, logbook_state_css_class (state));
+          text = g_strdup (logbook_state_label (state));
+          /* Setting a tooltip asks the X server where the pointer is: only
          * when there is something to say, or something to take away. */
-        if (pcmbn_record_get_problem (record) || gtk_widget_get_has_tooltip (label))
-          gtk_widget_set_tooltip_text (label, pcmbn_record_get_problem (record));
-      }
-      break;
+          if (pcmbn_record_get_problem (record) || gtk_widget_get_has_tooltip (label))
+            gtk_widget_set_tooltip_text (label, pcmbn_record_get_problem (record));
+        }
+        break;
     }
   gtk_label_set_text (GTK_LABEL (label), text);
 }
@@ -317,20 +325,21 @@ probe_compare (gconstpointer a, gconstpointer b, gpointer user_data)
   self->probe_column = column;
   switch (column)
     {
-    case COLUMN_DATE:
-      x = pcmbn_record_get_date ((PcmbnRecord *) a);
-      y = pcmbn_record_get_date ((PcmbnRecord *) b);
-      break;
-    case COLUMN_TITLE:
-      x = pcmbn_record_get_title ((PcmbnRecord *) a);
-      y = pcmbn_record_get_title ((PcmbnRecord *) b);
-      break;
-    case COLUMN_TYPE:
-      x = pcmbn_record_get_type_code ((PcmbnRecord *) a);
-      y = pcmbn_record_get_type_code ((PcmbnRecord *) b);
-      break;
-    case COLUMN_STATE:
-      return pcmbn_record_get_state ((PcmbnRecord *) a) - pcmbn_record_get_state ((PcmbnRecord *) b);
+      case COLUMN_DATE:
+        x = pcmbn_record_get_date ((PcmbnRecord *)a);
+        y = pcmbn_record_get_date ((PcmbnRecord *)b);
+        break;
+      case COLUMN_TITLE:
+        x = pcmbn_record_get_title ((PcmbnRecord *)a);
+        y = pcmbn_record_get_title ((PcmbnRecord *)b);
+        break;
+      case COLUMN_TYPE:
+        x = pcmbn_record_get_type_code ((PcmbnRecord *)a);
+        y = pcmbn_record_get_type_code ((PcmbnRecord *)b);
+        break;
+      case COLUMN_STATE:
+        return pcmbn_record_get_state ((PcmbnRecord *)a)
+               - pcmbn_record_get_state ((PcmbnRecord *)b);
     }
   return g_strcmp0 (x, y) < 0 ? -1 : g_strcmp0 (x, y) > 0;
 }
@@ -342,7 +351,8 @@ probe_record (LogbookRecordPage *self, gboolean second)
   const PcmbnField *type = pcmbn_kind_field (self->kind, self->kind->type_field);
   PcmbnRecord *record;
 
-  json_object_set_string_member (data, self->kind->date_field, second ? "2021-01-01" : "2020-01-01");
+  json_object_set_string_member (data, self->kind->date_field,
+                                 second ? "2021-01-01" : "2020-01-01");
   if (self->kind->title_field)
     json_object_set_string_member (data, self->kind->title_field, second ? "b" : "a");
   if (type)
@@ -372,8 +382,9 @@ on_sorter_changed (GtkSorter *sorter, GtkSorterChange change, LogbookRecordPage 
   if (order == GTK_ORDERING_EQUAL || self->probe_column < 0)
     pcmbn_record_list_set_sort (self->list, PCMBN_SORT_DATE_DESC);
   else
-    pcmbn_record_list_set_sort (self->list, order == GTK_ORDERING_SMALLER ? asc[self->probe_column]
-                                                                          : desc[self->probe_column]);
+    pcmbn_record_list_set_sort (self->list, order == GTK_ORDERING_SMALLER
+                                                ? asc[self->probe_column]
+                                                : desc[self->probe_column]);
   attach_view (self);
 }
 
@@ -410,7 +421,7 @@ on_editor_saved (LogbookRecordEditor *editor, const char *uuid, LogbookRecordPag
   gboolean was_new = logbook_record_editor_get_uuid (editor) == NULL;
 
   close_editor (self);
-  emit_toast (self, adw_toast_new (was_new ? _("Record added") : _("Changes saved")));
+  emit_toast (self, adw_toast_new (was_new ? _ ("Record added") : _ ("Changes saved")));
 }
 
 static void
@@ -450,9 +461,9 @@ delete_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   uuid = self->editor ? logbook_record_editor_get_uuid (self->editor) : NULL;
-  toast = adw_toast_new (_("Record deleted"));
+  toast = adw_toast_new (_ ("Record deleted"));
   g_object_set_data_full (G_OBJECT (toast), "uuid", g_strdup (uuid), g_free);
-  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_button_label (toast, _ ("_Undo"));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_undo_clicked), self, 0);
   close_editor (self);
@@ -512,7 +523,7 @@ logbook_record_page_new_record (LogbookRecordPage *self)
     logbook_record_editor_set_data (editor, draft->data);
   show_editor (self, editor);
   if (draft)
-    emit_toast (self, adw_toast_new (_("Your unsaved input was restored")));
+    emit_toast (self, adw_toast_new (_ ("Your unsaved input was restored")));
 }
 
 void
@@ -551,7 +562,9 @@ static void
 resume_draft_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   LogbookRecordPage *self = LOGBOOK_RECORD_PAGE (widget);
-  g_autoptr (PcmbnDraft) draft = self->pending_draft ? logbook_context_get_draft (self->context, self->pending_draft) : NULL;
+  g_autoptr (PcmbnDraft)
+      draft = self->pending_draft ? logbook_context_get_draft (self->context, self->pending_draft)
+                                  : NULL;
   g_autoptr (PcmbnRecord) record = NULL;
   LogbookRecordEditor *editor;
 
@@ -628,8 +641,9 @@ logbook_record_page_class_init (LogbookRecordPageClass *klass)
    * LogbookRecordPage::show-conflict:
    * @uuid: a record in conflict, activated in the list
    */
-  signals[SHOW_CONFLICT] = g_signal_new ("show-conflict", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SHOW_CONFLICT] = g_signal_new ("show-conflict", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                         G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/pcmbn/Logbook/ui/logbook-record-page.ui");
@@ -671,9 +685,9 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
   gtk_widget_set_name (GTK_WIDGET (self), kind);
   g_signal_connect (context, "changed", G_CALLBACK (on_context_changed), self);
 
-  date_column = add_column (self, COLUMN_DATE, _("Date"), FALSE);
+  date_column = add_column (self, COLUMN_DATE, _ ("Date"), FALSE);
   gtk_column_view_column_set_fixed_width (date_column, 130);
-  add_column (self, COLUMN_TITLE, self->kind->title_field ? _("Title") : _("Record"), TRUE);
+  add_column (self, COLUMN_TITLE, self->kind->title_field ? _ ("Title") : _ ("Record"), TRUE);
   type = pcmbn_kind_field (self->kind, self->kind->type_field);
   if (type)
     {
@@ -681,22 +695,23 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
       g_autoptr (GtkStringList) labels = gtk_string_list_new (NULL);
       GtkColumnViewColumn *column = add_column (self, COLUMN_TYPE, pcmbn_field_label (type), FALSE);
       gtk_column_view_column_set_fixed_width (column, 220);
-      gtk_string_list_append (labels, _("All types"));
+      gtk_string_list_append (labels, _ ("All types"));
       for (guint i = 0; i < cat->n_entries; i++)
         gtk_string_list_append (labels, pcmbn_catalogue_entry_label (&cat->entries[i]));
       gtk_drop_down_set_model (self->type_dropdown, G_LIST_MODEL (labels));
-      g_signal_connect (self->type_dropdown, "notify::selected", G_CALLBACK (on_type_selected), self);
+      g_signal_connect (self->type_dropdown, "notify::selected", G_CALLBACK (on_type_selected),
+                        self);
     }
   else
     gtk_widget_set_visible (GTK_WIDGET (self->type_dropdown), FALSE);
-  add_column (self, COLUMN_STATE, _("State"), FALSE);
+  add_column (self, COLUMN_STATE, _ ("State"), FALSE);
   gtk_column_view_sort_by_column (self->column_view, date_column, GTK_SORT_DESCENDING);
   g_signal_connect (gtk_column_view_get_sorter (self->column_view), "changed",
                     G_CALLBACK (on_sorter_changed), self);
   g_signal_connect (self->column_view, "activate", G_CALLBACK (on_activate), self);
 
-  adw_status_page_set_title (self->empty_page, _("Nothing Recorded Yet"));
-  empty_description = g_strdup_printf (_("Records of the kind “%s” will be listed here."),
+  adw_status_page_set_title (self->empty_page, _ ("Nothing Recorded Yet"));
+  empty_description = g_strdup_printf (_ ("Records of the kind “%s” will be listed here."),
                                        pcmbn_kind_label (self->kind));
   adw_status_page_set_description (self->empty_page, empty_description);
   return self;
@@ -778,7 +793,8 @@ logbook_record_page_get_visible_state (LogbookRecordPage *self)
 char *
 logbook_record_page_describe_row (LogbookRecordPage *self, guint position)
 {
-  g_autoptr (PcmbnRecord) record = g_list_model_get_item (logbook_record_page_get_model (self), position);
+  g_autoptr (PcmbnRecord)
+      record = g_list_model_get_item (logbook_record_page_get_model (self), position);
   g_autofree char *date = NULL, *title = NULL, *type = NULL;
 
   if (record == NULL)

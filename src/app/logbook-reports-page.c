@@ -114,7 +114,9 @@ show_preview (LogbookReportsPage *self)
       gtk_accessible_update_property (GTK_ACCESSIBLE (grid), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       json_object_get_string_member (table, "title"), -1);
       for (guint c = 0; c < json_array_get_length (columns); c++)
-        gtk_grid_attach (GTK_GRID (grid), cell_label (json_array_get_string_element (columns, c), TRUE, c > 0), c, 0, 1, 1);
+        gtk_grid_attach (GTK_GRID (grid),
+                         cell_label (json_array_get_string_element (columns, c), TRUE, c > 0), c, 0,
+                         1, 1);
       for (guint r = 0; r < json_array_get_length (rows); r++)
         {
           JsonArray *row = json_array_get_array_element (rows, r);
@@ -122,11 +124,13 @@ show_preview (LogbookReportsPage *self)
             {
               JsonObject *cell = json_array_get_object_element (row, c);
               const char *mark = json_object_get_string_member_with_default (cell, "mark", NULL);
-              g_autofree char *text = mark ? g_strdup_printf ("%s %s", g_str_equal (mark, "met") ? "✓" : "✗",
-                                                              json_object_get_string_member (cell, "text"))
-                                           : g_strdup (json_object_get_string_member (cell, "text"));
-              GtkWidget *label = cell_label (text, FALSE,
-                                             json_object_get_boolean_member_with_default (cell, "number", FALSE));
+              g_autofree char *text = mark
+                                          ? g_strdup_printf (
+                                              "%s %s", g_str_equal (mark, "met") ? "✓" : "✗",
+                                              json_object_get_string_member (cell, "text"))
+                                          : g_strdup (json_object_get_string_member (cell, "text"));
+              GtkWidget *label = cell_label (
+                  text, FALSE, json_object_get_boolean_member_with_default (cell, "number", FALSE));
               if (mark)
                 gtk_widget_add_css_class (label, g_str_equal (mark, "met") ? "success" : "error");
               if (has_total && r + 1 == json_array_get_length (rows))
@@ -145,7 +149,8 @@ static void
 report_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) report = logbook_context_report_finish (LOGBOOK_CONTEXT (source), result, &error);
+  g_autoptr (JsonNode)
+      report = logbook_context_report_finish (LOGBOOK_CONTEXT (source), result, &error);
   LogbookReportsPage *self;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -180,7 +185,8 @@ get_period (LogbookReportsPage *self, char **from, char **to)
 
   if (gtk_drop_down_get_selected (GTK_DROP_DOWN (self->mode_dropdown)) == 0)
     {
-      g_autofree char *year = g_strdup_printf ("%d", gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->year_spin)));
+      g_autofree char *year = g_strdup_printf (
+          "%d", gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->year_spin)));
       if (!pcmbn_report_parse_period (year, NULL, NULL, from, to, &error))
         {
           set_message (self, error->message);
@@ -202,7 +208,7 @@ get_period (LogbookReportsPage *self, char **from, char **to)
             gtk_widget_add_css_class (self->from_entry, "error");
           if (to_iso == NULL)
             gtk_widget_add_css_class (self->to_entry, "error");
-          set_message (self, _("Write the first and the last day of the period as dd/mm/yyyy."));
+          set_message (self, _ ("Write the first and the last day of the period as dd/mm/yyyy."));
           return FALSE;
         }
       if (!pcmbn_report_parse_period (NULL, from_iso, to_iso, from, to, &error))
@@ -239,7 +245,8 @@ logbook_reports_page_refresh (LogbookReportsPage *self)
     return;
   self->cancellable = g_cancellable_new ();
   gtk_widget_set_visible (self->loading, TRUE);
-  logbook_context_report_range_async (self->context, from, to, self->cancellable, report_done, self);
+  logbook_context_report_range_async (self->context, from, to, self->cancellable, report_done,
+                                      self);
 }
 
 static void
@@ -258,8 +265,10 @@ on_period_changed (LogbookReportsPage *self)
 static void
 on_date_typed (LogbookReportsPage *self)
 {
-  g_autofree char *from = logbook_date_parse_input (gtk_editable_get_text (GTK_EDITABLE (self->from_entry)));
-  g_autofree char *to = logbook_date_parse_input (gtk_editable_get_text (GTK_EDITABLE (self->to_entry)));
+  g_autofree char *from = logbook_date_parse_input (
+      gtk_editable_get_text (GTK_EDITABLE (self->from_entry)));
+  g_autofree char *to = logbook_date_parse_input (
+      gtk_editable_get_text (GTK_EDITABLE (self->to_entry)));
 
   if (from && to && gtk_widget_get_mapped (GTK_WIDGET (self)))
     logbook_reports_page_refresh (self);
@@ -300,14 +309,15 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_object (&self->last_export);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          g_autofree char *text = g_strdup_printf (_("The report was not saved: %s"), error->message);
+          g_autofree char *text = g_strdup_printf (_ ("The report was not saved: %s"),
+                                                   error->message);
           set_message (self, text);
         }
       return;
     }
   set_message (self, NULL);
-  toast = adw_toast_new (_("The report was saved"));
-  adw_toast_set_button_label (toast, _("_Open"));
+  toast = adw_toast_new (_ ("The report was saved"));
+  adw_toast_set_button_label (toast, _ ("_Open"));
   adw_toast_set_action_name (toast, "reports.open-export");
   adw_toast_set_timeout (toast, 10);
   emit_toast (self, toast);
@@ -331,8 +341,8 @@ logbook_reports_page_export_to (LogbookReportsPage *self, PcmbnReportFormat form
   self->export_cancellable = g_cancellable_new ();
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   set_exporting (self, TRUE);
-  pcmbn_report_export_async (self->report, format, file, on_progress, self, NULL, self->export_cancellable,
-                             export_done, g_object_ref (self));
+  pcmbn_report_export_async (self->report, format, file, on_progress, self, NULL,
+                             self->export_cancellable, export_done, g_object_ref (self));
 }
 
 static void
@@ -356,13 +366,14 @@ suggested_name (LogbookReportsPage *self, PcmbnReportFormat format)
   const char *from = json_object_get_string_member_with_default (period, "from", "");
   const char *to = json_object_get_string_member_with_default (period, "to", "");
   g_autofree char *span = g_str_has_suffix (from, "-01-01") && g_str_has_suffix (to, "-12-31")
-                              && strncmp (from, to, 4) == 0
-                            ? g_strndup (from, 4)
-                            : g_strdup_printf ("%s_%s", from, to);
+                                  && strncmp (from, to, 4) == 0
+                              ? g_strndup (from, 4)
+                              : g_strdup_printf ("%s_%s", from, to);
 
   /* TRANSLATORS: the start of a report's file name; no spaces */
-  return g_strdup_printf ("%s-%s-%s.%s", _("report"), json_object_get_string_member_with_default (root, "org_unit", ""),
-                          span, extensions[format]);
+  return g_strdup_printf ("%s-%s-%s.%s", _ ("report"),
+                          json_object_get_string_member_with_default (root, "org_unit", ""), span,
+                          extensions[format]);
 }
 
 static void
@@ -374,11 +385,12 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
   g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
   GtkRoot *root = gtk_widget_get_root (widget);
 
-  if (!pcmbn_report_format_from_string (g_variant_get_string (param, NULL), &format) || self->report == NULL
-      || self->chooser)
+  if (!pcmbn_report_format_from_string (g_variant_get_string (param, NULL), &format)
+      || self->report == NULL || self->chooser)
     return;
-  self->chooser = gtk_file_chooser_native_new (_("Save the Report"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                               GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  self->chooser = gtk_file_chooser_native_new (
+      _ ("Save the Report"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+      GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Save"), _ ("_Cancel"));
   file_name = suggested_name (self, format);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), file_name);
   gtk_file_filter_add_mime_type (filter, pcmbn_report_format_content_type (format));
@@ -399,7 +411,8 @@ open_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!g_app_info_launch_default_for_uri_finish (result, &error) && self->context)
     {
-      g_autofree char *text = g_strdup_printf (_("The report cannot be opened: %s"), error->message);
+      g_autofree char *text = g_strdup_printf (_ ("The report cannot be opened: %s"),
+                                               error->message);
       set_message (self, text);
     }
 }
@@ -478,11 +491,12 @@ logbook_reports_page_class_init (LogbookReportsPageClass *klass)
    * LogbookReportsPage::show-toast:
    * @toast: the toast
    */
-  signals[SHOW_TOAST] = g_signal_new ("show-toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                                      NULL, G_TYPE_NONE, 1, ADW_TYPE_TOAST);
+  signals[SHOW_TOAST] = g_signal_new ("show-toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                      NULL, NULL, NULL, G_TYPE_NONE, 1, ADW_TYPE_TOAST);
   gtk_widget_class_install_action (widget_class, "reports.export", "s", export_action);
   gtk_widget_class_install_action (widget_class, "reports.open-export", NULL, open_export_action);
-  gtk_widget_class_install_action (widget_class, "reports.cancel-export", NULL, cancel_export_action);
+  gtk_widget_class_install_action (widget_class, "reports.cancel-export", NULL,
+                                   cancel_export_action);
 }
 
 static GtkWidget *
@@ -490,7 +504,7 @@ date_entry (const char *a11y)
 {
   GtkWidget *entry = gtk_entry_new ();
 
-  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("dd/mm/yyyy"));
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _ ("dd/mm/yyyy"));
   gtk_editable_set_width_chars (GTK_EDITABLE (entry), 10);
   gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_DIGITS);
   gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
@@ -501,17 +515,18 @@ static void
 logbook_reports_page_init (LogbookReportsPage *self)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  const char *modes[] = { _("Year"), _("Period"), NULL };
+  const char *modes[] = { _ ("Year"), _ ("Period"), NULL };
   const char *labels[] = { "JSON", "CSV", "PDF", "Excel (XLSX)" };
-  const char *tooltips[] = { N_("Export the report as JSON…"), N_("Export the report as CSV…"),
-                             N_("Export the report as PDF…"), N_("Export the report as an Excel workbook…") };
+  const char *tooltips[] = { N_ ("Export the report as JSON…"), N_ ("Export the report as CSV…"),
+                             N_ ("Export the report as PDF…"),
+                             N_ ("Export the report as an Excel workbook…") };
   GtkWidget *scroller = gtk_scrolled_window_new ();
   GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *period_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *export_bar = gtk_flow_box_new ();
-  GtkWidget *period_label = gtk_label_new_with_mnemonic (_("_Period"));
-  GtkWidget *export_label = gtk_label_new (_("Export"));
+  GtkWidget *period_label = gtk_label_new_with_mnemonic (_ ("_Period"));
+  GtkWidget *export_label = gtk_label_new (_ ("Export"));
   GtkWidget *dash = gtk_label_new ("–");
   GtkWidget *progress_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
 
@@ -522,15 +537,15 @@ logbook_reports_page_init (LogbookReportsPage *self)
 
   self->mode_dropdown = gtk_drop_down_new_from_strings (modes);
   gtk_label_set_mnemonic_widget (GTK_LABEL (period_label), self->mode_dropdown);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->mode_dropdown), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("A year or a period"), -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->mode_dropdown),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("A year or a period"), -1);
   self->year_spin = gtk_spin_button_new_with_range (2016, 2100, 1);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->year_spin), g_date_time_get_year (now));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->year_spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Year of the report"), -1);
+                                  _ ("Year of the report"), -1);
   self->range_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->from_entry = date_entry (_("First day of the period"));
-  self->to_entry = date_entry (_("Last day of the period"));
+  self->from_entry = date_entry (_ ("First day of the period"));
+  self->to_entry = date_entry (_ ("Last day of the period"));
   {
     g_autofree char *first = g_date_time_format (now, "01/01/%Y");
     g_autofree char *today = g_date_time_format (now, "%d/%m/%Y");
@@ -541,7 +556,8 @@ logbook_reports_page_init (LogbookReportsPage *self)
   gtk_box_append (GTK_BOX (self->range_box), dash);
   gtk_box_append (GTK_BOX (self->range_box), self->to_entry);
   gtk_widget_set_visible (self->range_box, FALSE);
-  g_signal_connect_swapped (self->mode_dropdown, "notify::selected", G_CALLBACK (on_period_changed), self);
+  g_signal_connect_swapped (self->mode_dropdown, "notify::selected", G_CALLBACK (on_period_changed),
+                            self);
   g_signal_connect_swapped (self->year_spin, "value-changed", G_CALLBACK (on_period_changed), self);
   g_signal_connect_swapped (self->from_entry, "activate", G_CALLBACK (on_period_changed), self);
   g_signal_connect_swapped (self->to_entry, "activate", G_CALLBACK (on_period_changed), self);
@@ -576,23 +592,25 @@ logbook_reports_page_init (LogbookReportsPage *self)
       GtkWidget *button = gtk_button_new_with_label (labels[i]);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "reports.export");
       gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", extensions[i]);
-      gtk_widget_set_tooltip_text (button, _(tooltips[i]));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _(tooltips[i]), -1);
+      gtk_widget_set_tooltip_text (button, _ (tooltips[i]));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _ (tooltips[i]), -1);
       gtk_widget_set_sensitive (button, FALSE);
       self->export_buttons[i] = button;
       gtk_flow_box_append (GTK_FLOW_BOX (export_bar), button);
     }
   /* Flow box children take the focus themselves; only the buttons should. */
-  for (GtkWidget *child = gtk_widget_get_first_child (export_bar); child; child = gtk_widget_get_next_sibling (child))
+  for (GtkWidget *child = gtk_widget_get_first_child (export_bar); child;
+       child = gtk_widget_get_next_sibling (child))
     gtk_widget_set_focusable (child, FALSE);
   gtk_box_append (GTK_BOX (box), export_bar);
 
   self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
   gtk_widget_set_hexpand (GTK_WIDGET (self->progress_bar), TRUE);
   gtk_widget_set_valign (GTK_WIDGET (self->progress_bar), GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress_bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Export progress"), -1);
-  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress_bar),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Export progress"), -1);
+  self->cancel_button = gtk_button_new_with_mnemonic (_ ("_Cancel"));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->cancel_button), "reports.cancel-export");
   gtk_box_append (GTK_BOX (progress_box), GTK_WIDGET (self->progress_bar));
   gtk_box_append (GTK_BOX (progress_box), self->cancel_button);
@@ -605,7 +623,8 @@ logbook_reports_page_init (LogbookReportsPage *self)
 
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1000);
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
   adw_bin_set_child (ADW_BIN (self), scroller);
 }
@@ -651,7 +670,9 @@ logbook_reports_page_get_last_export (LogbookReportsPage *self)
 const char *
 logbook_reports_page_get_message (LogbookReportsPage *self)
 {
-  return gtk_widget_get_visible (GTK_WIDGET (self->message_label)) ? gtk_label_get_text (self->message_label) : NULL;
+  return gtk_widget_get_visible (GTK_WIDGET (self->message_label))
+             ? gtk_label_get_text (self->message_label)
+             : NULL;
 }
 
 /**
@@ -666,7 +687,8 @@ logbook_reports_page_get_message (LogbookReportsPage *self)
 char *
 logbook_reports_page_get_cell (LogbookReportsPage *self, const char *table, guint row, guint column)
 {
-  for (GtkWidget *grid = gtk_widget_get_first_child (self->tables_box); grid; grid = gtk_widget_get_next_sibling (grid))
+  for (GtkWidget *grid = gtk_widget_get_first_child (self->tables_box); grid;
+       grid = gtk_widget_get_next_sibling (grid))
     {
       GtkWidget *child;
 

@@ -100,23 +100,23 @@ logbook_sync_get_property (GObject *object, guint prop_id, GValue *value, GParam
 
   switch (prop_id)
     {
-    case PROP_STATE:
-      g_value_set_int (value, self->state);
-      break;
-    case PROP_MESSAGE:
-      g_value_set_string (value, self->message);
-      break;
-    case PROP_WAITING:
-      g_value_set_int64 (value, self->waiting);
-      break;
-    case PROP_CONFLICTS:
-      g_value_set_int64 (value, self->conflicts);
-      break;
-    case PROP_REJECTED:
-      g_value_set_int64 (value, self->rejected);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_STATE:
+        g_value_set_int (value, self->state);
+        break;
+      case PROP_MESSAGE:
+        g_value_set_string (value, self->message);
+        break;
+      case PROP_WAITING:
+        g_value_set_int64 (value, self->waiting);
+        break;
+      case PROP_CONFLICTS:
+        g_value_set_int64 (value, self->conflicts);
+        break;
+      case PROP_REJECTED:
+        g_value_set_int64 (value, self->rejected);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -304,7 +304,8 @@ schedule_next (LogbookSync *self)
   else if (network_up (self))
     /* 30 s, 1 min, 2 min, … up to an hour: a server that is down is not
      * hammered, and one that comes back is found soon. */
-    schedule (self, MIN ((guint) BACKOFF_FIRST_S << MIN (self->failures - 1, 7u), (guint) BACKOFF_MAX_S));
+    schedule (self,
+              MIN ((guint)BACKOFF_FIRST_S << MIN (self->failures - 1, 7u), (guint)BACKOFF_MAX_S));
   else
     /* Waits for GNetworkMonitor to report a network. */
     schedule (self, 0);
@@ -368,8 +369,9 @@ sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (error)
     {
       self->failures++;
-      self->last_result = error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_NETWORK ? RESULT_OFFLINE
-                                                                                             : RESULT_ERROR;
+      self->last_result = error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_NETWORK
+                              ? RESULT_OFFLINE
+                              : RESULT_ERROR;
       set_message (self, error->message);
     }
   else
@@ -404,7 +406,8 @@ logbook_sync_now (LogbookSync *self)
   self->next_delay = 0;
   self->running = TRUE;
   update_state (self);
-  pcmbn_sync_engine_sync_async (self->engine, NULL, self->cancellable, sync_done, g_object_ref (self));
+  pcmbn_sync_engine_sync_async (self->engine, NULL, self->cancellable, sync_done,
+                                g_object_ref (self));
 }
 
 /* ---- enrolment ---------------------------------------------------------- */
@@ -456,15 +459,16 @@ logbook_sync_enroll_async (LogbookSync *self,
   g_task_set_source_tag (task, logbook_sync_enroll_async);
   if (*url == '\0')
     {
-      g_task_return_new_error (task, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                               _("Write the address of the district server, such as "
-                                 "http://192.168.1.10:8080/. The district office gives it with the code."));
+      g_task_return_new_error (
+          task, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+          _ ("Write the address of the district server, such as "
+             "http://192.168.1.10:8080/. The district office gives it with the code."));
       return;
     }
   if (*clean_code == '\0')
     {
       g_task_return_new_error (task, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                               _("Write the enrolment code the district office gave you."));
+                               _ ("Write the enrolment code the district office gave you."));
       return;
     }
   /* People write the address without its scheme, as browsers allow. */
@@ -564,20 +568,19 @@ logbook_sync_describe (LogbookSync *self)
 {
   switch (self->state)
     {
-    case LOGBOOK_SYNC_NOT_CONNECTED:
-      return g_strdup (_("Not connected"));
-    case LOGBOOK_SYNC_RUNNING:
-      return g_strdup (_("Syncing…"));
-    case LOGBOOK_SYNC_SYNCED:
-      return g_strdup (_("Synced"));
-    case LOGBOOK_SYNC_WAITING:
-      return g_strdup_printf (g_dngettext (NULL, "%d waiting", "%d waiting",
-                                           self->waiting),
-                              (int) self->waiting);
-    case LOGBOOK_SYNC_OFFLINE:
-      return g_strdup (_("Offline"));
-    case LOGBOOK_SYNC_ERROR:
-    default:
-      return g_strdup (_("Sync failed"));
+      case LOGBOOK_SYNC_NOT_CONNECTED:
+        return g_strdup (_ ("Not connected"));
+      case LOGBOOK_SYNC_RUNNING:
+        return g_strdup (_ ("Syncing…"));
+      case LOGBOOK_SYNC_SYNCED:
+        return g_strdup (_ ("Synced"));
+      case LOGBOOK_SYNC_WAITING:
+        return g_strdup_printf (g_dngettext (NULL, "%d waiting", "%d waiting", self->waiting),
+                                (int)self->waiting);
+      case LOGBOOK_SYNC_OFFLINE:
+        return g_strdup (_ ("Offline"));
+      case LOGBOOK_SYNC_ERROR:
+      default:
+        return g_strdup (_ ("Sync failed"));
     }
 }

@@ -22,22 +22,24 @@ typedef struct
 } Section;
 
 static const Section sections[] = {
-  { "overview", "view-grid-symbolic", N_("Overview") },
-  { "activity", "audio-volume-high-symbolic", N_("Activities") },
-  { "training", "system-users-symbolic", N_("Trainings") },
-  { "models", "emblem-shared-symbolic", N_("Models") },
-  { "counselling", "chat-symbolic", N_("Counselling") },
-  { "material", "x-office-document-symbolic", N_("Materials") },
-  { "reports", "x-office-spreadsheet-symbolic", N_("Reports") },
+  { "overview", "view-grid-symbolic", N_ ("Overview") },
+  { "activity", "audio-volume-high-symbolic", N_ ("Activities") },
+  { "training", "system-users-symbolic", N_ ("Trainings") },
+  { "models", "emblem-shared-symbolic", N_ ("Models") },
+  { "counselling", "chat-symbolic", N_ ("Counselling") },
+  { "material", "x-office-document-symbolic", N_ ("Materials") },
+  { "reports", "x-office-spreadsheet-symbolic", N_ ("Reports") },
   /* Shown only while records are in conflict. */
-  { "conflicts", "dialog-warning-symbolic", N_("Conflicts") },
+  { "conflicts", "dialog-warning-symbolic", N_ ("Conflicts") },
 };
 
 /* The profile decides the order: the officer's daily work first. */
-static const char *const culture_order[] = { "overview", "activity", "material", "training", "models",
-                                             "counselling", "reports", "conflicts", NULL };
-static const char *const womens_union_order[] = { "overview", "counselling", "models", "activity",
-                                                  "training", "material", "reports", "conflicts", NULL };
+static const char *const culture_order[] = { "overview", "activity",  "material",
+                                             "training", "models",    "counselling",
+                                             "reports",  "conflicts", NULL };
+static const char *const womens_union_order[] = { "overview", "counselling", "models",
+                                                  "activity", "training",    "material",
+                                                  "reports",  "conflicts",   NULL };
 
 struct _LogbookWindow
 {
@@ -111,7 +113,8 @@ static void
 update_conflicts_row (LogbookWindow *self)
 {
   gboolean show = (self->sync && logbook_sync_get_conflicts (self->sync) > 0)
-                  || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conflicts") == 0;
+                  || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conflicts")
+                         == 0;
 
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list)); row;
        row = gtk_widget_get_next_sibling (row))
@@ -125,26 +128,29 @@ update_conflicts_row (LogbookWindow *self)
 static void
 update_sync_label (LogbookWindow *self)
 {
-  LogbookSyncState state = self->sync ? logbook_sync_get_state (self->sync) : LOGBOOK_SYNC_NOT_CONNECTED;
+  LogbookSyncState state = self->sync ? logbook_sync_get_state (self->sync)
+                                      : LOGBOOK_SYNC_NOT_CONNECTED;
   gint64 waiting = self->sync ? logbook_sync_get_waiting (self->sync) : 0;
   gint64 conflicts = self->sync ? logbook_sync_get_conflicts (self->sync) : 0;
   gint64 rejected = self->sync ? logbook_sync_get_rejected (self->sync) : 0;
   const char *message = self->sync ? logbook_sync_get_message (self->sync) : NULL;
-  g_autofree char *short_text = self->sync ? logbook_sync_describe (self->sync) : g_strdup (_("Not connected"));
+  g_autofree char *short_text = self->sync ? logbook_sync_describe (self->sync)
+                                           : g_strdup (_ ("Not connected"));
   g_autofree char *a11y = NULL;
   g_autofree char *conflicts_text = NULL;
   GString *text = g_string_new (NULL);
   const char *icon = "emblem-synchronizing-symbolic";
 
   if (waiting == 0)
-    g_string_append (text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _("Not connected to a district server")
-                           : state == LOGBOOK_SYNC_SYNCED && conflicts == 0 ? _("Everything is synced")
-                                                                            : _("Nothing waits to be sent"));
+    g_string_append (
+        text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Not connected to a district server")
+              : state == LOGBOOK_SYNC_SYNCED && conflicts == 0 ? _ ("Everything is synced")
+                                                               : _ ("Nothing waits to be sent"));
   else
-    g_string_append_printf (text,
-                            g_dngettext (NULL, "%d record waiting to sync",
-                                         "%d records waiting to sync", waiting),
-                            (int) waiting);
+    g_string_append_printf (
+        text,
+        g_dngettext (NULL, "%d record waiting to sync", "%d records waiting to sync", waiting),
+        (int)waiting);
   if (conflicts > 0)
     {
       g_string_append_c (text, '\n');
@@ -152,16 +158,16 @@ update_sync_label (LogbookWindow *self)
                               g_dngettext (NULL, "%d record in conflict: choose what to keep",
                                            "%d records in conflict: choose what to keep",
                                            conflicts),
-                              (int) conflicts);
+                              (int)conflicts);
     }
   if (rejected > 0)
     {
       g_string_append_c (text, '\n');
-      g_string_append_printf (text,
-                              g_dngettext (NULL, "%d record refused by the district: open it to correct it",
-                                           "%d records refused by the district: open them to correct them",
-                                           rejected),
-                              (int) rejected);
+      g_string_append_printf (
+          text,
+          g_dngettext (NULL, "%d record refused by the district: open it to correct it",
+                       "%d records refused by the district: open them to correct them", rejected),
+          (int)rejected);
     }
   if (message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR))
     {
@@ -173,20 +179,20 @@ update_sync_label (LogbookWindow *self)
 
   switch (state)
     {
-    case LOGBOOK_SYNC_SYNCED:
-      icon = "emblem-ok-symbolic";
-      break;
-    case LOGBOOK_SYNC_OFFLINE:
-      icon = "network-offline-symbolic";
-      break;
-    case LOGBOOK_SYNC_ERROR:
-      icon = "dialog-error-symbolic";
-      break;
-    case LOGBOOK_SYNC_NOT_CONNECTED:
-      icon = "network-server-symbolic";
-      break;
-    default:
-      break;
+      case LOGBOOK_SYNC_SYNCED:
+        icon = "emblem-ok-symbolic";
+        break;
+      case LOGBOOK_SYNC_OFFLINE:
+        icon = "network-offline-symbolic";
+        break;
+      case LOGBOOK_SYNC_ERROR:
+        icon = "dialog-error-symbolic";
+        break;
+      case LOGBOOK_SYNC_NOT_CONNECTED:
+        icon = "network-server-symbolic";
+        break;
+      default:
+        break;
     }
   gtk_label_set_text (self->sync_button_label, short_text);
   gtk_image_set_from_icon_name (GTK_IMAGE (self->sync_icon), icon);
@@ -197,19 +203,20 @@ update_sync_label (LogbookWindow *self)
     gtk_widget_add_css_class (self->sync_button, "error");
   else
     gtk_widget_remove_css_class (self->sync_button, "error");
-  gtk_widget_set_tooltip_text (self->sync_button,
-                               message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR) ? message
-                               : state == LOGBOOK_SYNC_NOT_CONNECTED ? _("Connect to a district server")
-                                                                     : _("Sync now"));
-  a11y = g_strdup_printf (_("Sync: %s"), short_text);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sync_button), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+  gtk_widget_set_tooltip_text (
+      self->sync_button, message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR)
+                             ? message
+                         : state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Connect to a district server")
+                                                               : _ ("Sync now"));
+  a11y = g_strdup_printf (_ ("Sync: %s"), short_text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sync_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  a11y, -1);
 
-  conflicts_text = g_strdup_printf (g_dngettext (NULL, "%d conflict",
-                                                 "%d conflicts", conflicts),
-                                    (int) conflicts);
+  conflicts_text = g_strdup_printf (g_dngettext (NULL, "%d conflict", "%d conflicts", conflicts),
+                                    (int)conflicts);
   gtk_label_set_text (self->conflicts_label, conflicts_text);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->conflicts_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  conflicts_text, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->conflicts_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, conflicts_text, -1);
   gtk_widget_set_visible (self->conflicts_button, conflicts > 0);
   update_conflicts_row (self);
 }
@@ -240,7 +247,7 @@ logbook_window_show_section (LogbookWindow *self, const char *name)
   if (section == NULL)
     return;
   gtk_stack_set_visible_child_name (self->content_stack, name);
-  adw_window_title_set_title (self->content_title, _(section->label));
+  adw_window_title_set_title (self->content_title, _ (section->label));
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list)); row;
        row = gtk_widget_get_next_sibling (row))
     if (g_strcmp0 (gtk_widget_get_name (row), name) == 0
@@ -275,7 +282,8 @@ static void
 rebuild_sidebar (LogbookWindow *self)
 {
   g_autofree char *profile = logbook_context_dup_profile (self->context);
-  const char *const *order = g_str_equal (profile, "womens-union") ? womens_union_order : culture_order;
+  const char *const *order = g_str_equal (profile, "womens-union") ? womens_union_order
+                                                                   : culture_order;
   gboolean hide_counselling = logbook_context_get_hide_counselling (self->context);
   const char *current = gtk_stack_get_visible_child_name (self->content_stack);
   GtkWidget *child;
@@ -288,13 +296,14 @@ rebuild_sidebar (LogbookWindow *self)
       const Section *section = find_section (order[i]);
       GtkWidget *row = gtk_list_box_row_new ();
       GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-      GtkWidget *label = gtk_label_new (_(section->label));
+      GtkWidget *label = gtk_label_new (_ (section->label));
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name (section->icon));
       gtk_box_append (GTK_BOX (box), label);
       gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
       gtk_widget_set_name (row, section->name);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, _(section->label), -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _ (section->label), -1);
       if (g_str_equal (section->name, "counselling") && hide_counselling)
         gtk_widget_set_visible (row, FALSE);
       if (g_str_equal (section->name, "conflicts"))
@@ -315,7 +324,10 @@ on_prefs_changed (LogbookContext *context, GParamSpec *pspec, LogbookWindow *sel
 }
 
 static void
-on_conflict_resolved (LogbookConflictsPage *page, const char *uuid, const char *message, LogbookWindow *self)
+on_conflict_resolved (LogbookConflictsPage *page,
+                      const char *uuid,
+                      const char *message,
+                      LogbookWindow *self)
 {
   g_autoptr (AdwToast) toast = adw_toast_new (message);
   logbook_window_add_toast (self, toast);
@@ -355,9 +367,10 @@ build_pages (LogbookWindow *self)
   self->models_stack = GTK_STACK (gtk_stack_new ());
   gtk_widget_set_vexpand (GTK_WIDGET (self->models_stack), TRUE);
   page = gtk_stack_add_named (self->models_stack, add_record_page (self, "model"), "model");
-  gtk_stack_page_set_title (page, _("Models"));
-  page = gtk_stack_add_named (self->models_stack, add_record_page (self, "model-meeting"), "model-meeting");
-  gtk_stack_page_set_title (page, _("Meetings"));
+  gtk_stack_page_set_title (page, _ ("Models"));
+  page = gtk_stack_add_named (self->models_stack, add_record_page (self, "model-meeting"),
+                              "model-meeting");
+  gtk_stack_page_set_title (page, _ ("Meetings"));
   gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->models_stack);
   gtk_widget_set_halign (switcher, GTK_ALIGN_CENTER);
   gtk_widget_set_margin_top (switcher, 8);
@@ -402,7 +415,8 @@ static void
 on_realize (GtkWidget *widget, LogbookWindow *self)
 {
   g_signal_handlers_disconnect_by_func (widget, on_realize, self);
-  g_signal_connect_object (gtk_widget_get_frame_clock (widget), "after-paint", G_CALLBACK (on_after_paint), self, 0);
+  g_signal_connect_object (gtk_widget_get_frame_clock (widget), "after-paint",
+                           G_CALLBACK (on_after_paint), self, 0);
 }
 
 static void
@@ -425,7 +439,7 @@ static void
 on_first_run_done (LogbookFirstRun *first_run, LogbookWindow *self)
 {
   show_main (self);
-  logbook_window_add_toast (self, adw_toast_new (_("Your logbook is ready")));
+  logbook_window_add_toast (self, adw_toast_new (_ ("Your logbook is ready")));
 }
 
 LogbookRecordPage *
@@ -475,9 +489,11 @@ new_action (GtkWidget *widget, const char *name, GVariant *param)
     {
       /* From the overview, Ctrl+N writes the profile's first kind. */
       g_autofree char *profile = logbook_context_dup_profile (self->context);
-      logbook_window_show_section (self, g_str_equal (profile, "womens-union") && !logbook_context_get_hide_counselling (self->context)
-                                           ? "counselling"
-                                           : "activity");
+      logbook_window_show_section (self,
+                                   g_str_equal (profile, "womens-union")
+                                           && !logbook_context_get_hide_counselling (self->context)
+                                       ? "counselling"
+                                       : "activity");
       page = logbook_window_get_current_record_page (self);
     }
   logbook_record_page_new_record (page);
@@ -506,7 +522,8 @@ static void
 connect_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   LogbookWindow *self = LOGBOOK_WINDOW (widget);
-  LogbookPreferencesWindow *prefs = logbook_preferences_window_new (self->context, GTK_WINDOW (self));
+  LogbookPreferencesWindow *prefs = logbook_preferences_window_new (self->context,
+                                                                    GTK_WINDOW (self));
 
   logbook_preferences_window_show_sync (prefs);
   gtk_window_present (GTK_WINDOW (prefs));
@@ -559,7 +576,8 @@ logbook_window_class_init (LogbookWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = logbook_window_dispose;
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/pcmbn/Logbook/ui/logbook-window.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/pcmbn/Logbook/ui/logbook-window.ui");
   gtk_widget_class_bind_template_child (widget_class, LogbookWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, LogbookWindow, root_stack);
   gtk_widget_class_bind_template_child (widget_class, LogbookWindow, setup_bin);
@@ -585,7 +603,8 @@ logbook_window_class_init (LogbookWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.conflicts", NULL, conflicts_action);
   gtk_widget_class_install_action (widget_class, "win.connect", NULL, connect_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save", NULL);
 }
 
@@ -626,7 +645,8 @@ on_close_request (LogbookWindow *self, gpointer unused)
       g_settings_set_int (settings, "window-width", width);
       g_settings_set_int (settings, "window-height", height);
     }
-  g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_settings_set_boolean (settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
   g_settings_apply (settings);
   return FALSE;
 }

@@ -12,13 +12,14 @@
 static void
 use_build_tree_schema (const char *argv0)
 {
-  g_autofree char *compiled = g_build_filename (LOGBOOK_BUILDDIR, "data", "gschemas.compiled", NULL);
+  g_autofree char *compiled = g_build_filename (LOGBOOK_BUILDDIR, "data", "gschemas.compiled",
+                                                NULL);
   g_autofree char *exe = NULL;
   g_autofree char *canonical = NULL;
 
   if (g_getenv ("GSETTINGS_SCHEMA_DIR") || !g_file_test (compiled, G_FILE_TEST_IS_REGULAR))
     return;
-  /* Only for the program built there, not for an installed copy. */
+    /* Only for the program built there, not for an installed copy. */
 #ifdef __linux__
   exe = g_file_read_link ("/proc/self/exe", NULL);
 #endif

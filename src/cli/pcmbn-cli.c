@@ -77,7 +77,7 @@ read_input (const char *path, char **contents, gsize *len, GError **error)
     }
   if (!g_file_get_contents (path, contents, len, error))
     {
-      g_prefix_error (error, _("file: "));
+      g_prefix_error (error, _ ("file: "));
       if ((*error)->domain == G_FILE_ERROR && (*error)->code == G_FILE_ERROR_NOENT)
         {
           (*error)->domain = PCMBN_ERROR;
@@ -102,21 +102,21 @@ read_json_object (const char *path, GError **error)
   if (!g_utf8_validate (text, len, NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("json: the input is not UTF-8 text"));
+                   _ ("json: the input is not UTF-8 text"));
       return NULL;
     }
   if (!json_parser_load_from_data (parser, text, len, &local))
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("json: the input is not valid JSON: %s"),
-                   local->message);
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("json: the input is not valid JSON: %s"), local->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("json: the input must be one JSON object of the record’s fields, such as "
-                     "{\"date\": \"2026-07-30\", …}"));
+                   _ ("json: the input must be one JSON object of the record’s fields, such as "
+                      "{\"date\": \"2026-07-30\", …}"));
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
@@ -129,7 +129,7 @@ write_output (const char *path, const char *data, gsize len, GError **error)
     {
       if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
         {
-          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Cannot write the output."));
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot write the output."));
           return FALSE;
         }
       return TRUE;
@@ -137,7 +137,7 @@ write_output (const char *path, const char *data, gsize len, GError **error)
   /* Written beside and renamed, so that a full disk never leaves half a file. */
   if (!g_file_set_contents (path, data, len, error))
     {
-      g_prefix_error (error, _("o: cannot write %s: "), path);
+      g_prefix_error (error, _ ("o: cannot write %s: "), path);
       return FALSE;
     }
   return TRUE;
@@ -161,15 +161,15 @@ verb_init (PcmbnStore *store, Args *args, GError **error)
   if (code == NULL || *code == '\0')
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("org-unit: is required; give the code of your commune, such as --org-unit "
-                     "00001"));
+                   _ ("org-unit: is required; give the code of your commune, such as --org-unit "
+                      "00001"));
       return 2;
     }
   if (!pcmbn_store_init_commune (store, code, opt (args, "units"), profile, error))
     return -1;
   {
     g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, code);
-    g_printerr (_("The logbook of %s (%s) is ready in %s.\n"), unit->full_name, code,
+    g_printerr (_ ("The logbook of %s (%s) is ready in %s.\n"), unit->full_name, code,
                 pcmbn_store_get_path (store));
   }
   return 0;
@@ -184,7 +184,7 @@ verb_add (PcmbnStore *store, Args *args, GError **error)
   if (pcmbn_schema_kind (args->positional[0]) == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
+                   _ ("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
                    pcmbn_kind_names_joined ());
       return -1;
     }
@@ -240,8 +240,8 @@ check_format (const char *format, const char *const *allowed, GError **error)
   if (format != NULL && g_strv_contains (allowed, format))
     return TRUE;
   {
-    g_autofree char *list = g_strjoinv ("|", (char **) allowed);
-    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("format: must be one of %s"), list);
+    g_autofree char *list = g_strjoinv ("|", (char **)allowed);
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("format: must be one of %s"), list);
   }
   return FALSE;
 }
@@ -286,15 +286,17 @@ verb_import (PcmbnStore *store, Args *args, GError **error)
   if (pcmbn_schema_kind (args->positional[0]) == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
+                   _ ("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
                    pcmbn_kind_names_joined ());
       return -1;
     }
-  if (!pcmbn_store_require_init (store, error) || !read_input (args->positional[1], &text, &len, error))
+  if (!pcmbn_store_require_init (store, error)
+      || !read_input (args->positional[1], &text, &len, error))
     return -1;
   if (!pcmbn_store_import_csv (store, args->positional[0], text, len, &n, error))
     return -1;
-  g_printerr (g_dngettext (GETTEXT_PACKAGE, "Imported %u record.\n", "Imported %u records.\n", n), n);
+  g_printerr (g_dngettext (GETTEXT_PACKAGE, "Imported %u record.\n", "Imported %u records.\n", n),
+              n);
   return 0;
 }
 
@@ -345,14 +347,13 @@ verb_demo (PcmbnStore *store, Args *args, GError **error)
       if (end == NULL || *end != '\0' || n < 1 || n > 10000000)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("records: must be a whole number from 1 to 10000000"));
+                       _ ("records: must be a whole number from 1 to 10000000"));
           return -1;
         }
     }
   if (!pcmbn_demo_fill (store, n, 20260730, isatty (2) ? demo_progress : NULL, NULL, error))
     return -1;
-  g_printerr (_("Added %d sample records to %s.\n"), (int) n,
-              pcmbn_store_get_path (store));
+  g_printerr (_ ("Added %d sample records to %s.\n"), (int)n, pcmbn_store_get_path (store));
   return 0;
 }
 
@@ -385,8 +386,8 @@ verb_report (PcmbnStore *store, Args *args, GError **error)
       return 1;
     return write_output (opt (args, "o"), g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                          error)
-             ? 0
-             : 1;
+               ? 0
+               : 1;
   }
 }
 
@@ -398,14 +399,15 @@ verb_enroll (PcmbnStore *store, Args *args, GError **error)
   if (opt (args, "server") == NULL || opt (args, "code") == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("%s: is required; usage: pcmbn enroll --server URL --code CODE"),
+                   _ ("%s: is required; usage: pcmbn enroll --server URL --code CODE"),
                    opt (args, "server") == NULL ? "server" : "code");
       return -1;
     }
-  if (!pcmbn_sync_engine_enroll (engine, opt (args, "server"), opt (args, "code"), NULL, NULL, error))
+  if (!pcmbn_sync_engine_enroll (engine, opt (args, "server"), opt (args, "code"), NULL, NULL,
+                                 error))
     return -1;
-  g_printerr (_("This logbook is now connected to the district server. Run “pcmbn sync” to send "
-                "and receive records.\n"));
+  g_printerr (_ ("This logbook is now connected to the district server. Run “pcmbn sync” to send "
+                 "and receive records.\n"));
   return 0;
 }
 
@@ -418,16 +420,16 @@ verb_sync (PcmbnStore *store, Args *args, GError **error)
   gboolean ok = pcmbn_sync_engine_sync (engine, opt (args, "server"), NULL, &stats, error);
 
   if (stats.clock_skew > 3600 || stats.clock_skew < -3600)
-    g_printerr (_("Warning: this computer’s clock is %d minutes off the district server’s. Set "
-                  "the right date and time, or records will show wrong times.\n"),
-                (int) (ABS (stats.clock_skew) / 60));
+    g_printerr (_ ("Warning: this computer’s clock is %d minutes off the district server’s. Set "
+                   "the right date and time, or records will show wrong times.\n"),
+                (int)(ABS (stats.clock_skew) / 60));
   if (stats.rejected > 0)
-    g_printerr (_("%u records were refused by the district server; “pcmbn list KIND” shows them "
-                  "with state “rejected” and the reason. Correct them and sync again.\n"),
+    g_printerr (_ ("%u records were refused by the district server; “pcmbn list KIND” shows them "
+                   "with state “rejected” and the reason. Correct them and sync again.\n"),
                 stats.rejected);
   if (pcmbn_store_sync_count_state (store, "conflict") > 0)
-    g_printerr (_("Some records were changed here and at the district: “pcmbn conflicts” lists "
-                  "them and “pcmbn resolve UUID --keep mine|theirs” settles each.\n"));
+    g_printerr (_ ("Some records were changed here and at the district: “pcmbn conflicts” lists "
+                   "them and “pcmbn resolve UUID --keep mine|theirs” settles each.\n"));
   line = g_strdup_printf ("pushed %u, pulled %u, conflicts %u, rejected %u", stats.pushed,
                           stats.pulled, stats.conflicts, stats.rejected);
   print_line (line);
@@ -450,30 +452,36 @@ verb_resolve (PcmbnStore *store, Args *args, GError **error)
   if (opt (args, "keep") == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("keep: is required; usage: pcmbn resolve UUID --keep mine|theirs"));
+                   _ ("keep: is required; usage: pcmbn resolve UUID --keep mine|theirs"));
       return -1;
     }
   return pcmbn_store_sync_resolve (store, args->positional[0], opt (args, "keep"), error) ? 0 : -1;
 }
 
-static const OptionSpec init_opts[] = { { "org-unit", TRUE }, { "units", TRUE }, { "profile", TRUE }, { NULL } };
+static const OptionSpec init_opts[] = {
+  { "org-unit", TRUE }, { "units", TRUE }, { "profile", TRUE }, { NULL }
+};
 static const OptionSpec json_opts[] = { { "json", TRUE }, { NULL } };
 static const OptionSpec no_opts[] = { { NULL } };
-static const OptionSpec list_opts[] = { { "from", TRUE }, { "to", TRUE }, { "format", TRUE }, { NULL } };
+static const OptionSpec list_opts[] = {
+  { "from", TRUE }, { "to", TRUE }, { "format", TRUE }, { NULL }
+};
 static const OptionSpec export_opts[] = { { "format", TRUE }, { "o", TRUE }, { NULL } };
 static const OptionSpec demo_opts[] = { { "records", TRUE }, { NULL } };
-static const OptionSpec report_opts[] = { { "year", TRUE }, { "from", TRUE }, { "to", TRUE },
-                                          { "format", TRUE }, { "o", TRUE }, { NULL } };
+static const OptionSpec report_opts[] = { { "year", TRUE },   { "from", TRUE }, { "to", TRUE },
+                                          { "format", TRUE }, { "o", TRUE },    { NULL } };
 static const OptionSpec enroll_opts[] = { { "server", TRUE }, { "code", TRUE }, { NULL } };
 static const OptionSpec sync_opts[] = { { "server", TRUE }, { NULL } };
 static const OptionSpec resolve_opts[] = { { "keep", TRUE }, { NULL } };
 
 static const Verb verbs[] = {
-  { "init", 0, "init --org-unit CODE [--units FILE.csv] [--profile culture|womens-union]", init_opts, TRUE, verb_init },
+  { "init", 0, "init --org-unit CODE [--units FILE.csv] [--profile culture|womens-union]",
+    init_opts, TRUE, verb_init },
   { "add", 1, "add KIND [--json FILE|-]", json_opts, TRUE, verb_add },
   { "update", 1, "update UUID [--json FILE|-]", json_opts, TRUE, verb_update },
   { "get", 1, "get UUID", no_opts, TRUE, verb_get },
-  { "list", 1, "list KIND [--from DATE] [--to DATE] [--format json|csv]", list_opts, TRUE, verb_list },
+  { "list", 1, "list KIND [--from DATE] [--to DATE] [--format json|csv]", list_opts, TRUE,
+    verb_list },
   { "import", 2, "import KIND FILE.csv", no_opts, TRUE, verb_import },
   { "export", 1, "export KIND --format csv|json [-o FILE]", export_opts, TRUE, verb_export },
   { "delete", 1, "delete UUID", no_opts, TRUE, verb_delete },
@@ -481,20 +489,21 @@ static const Verb verbs[] = {
   { "sync", 0, "sync [--server URL]", sync_opts, TRUE, verb_sync },
   { "conflicts", 0, "conflicts", no_opts, TRUE, verb_conflicts },
   { "resolve", 1, "resolve UUID --keep mine|theirs", resolve_opts, TRUE, verb_resolve },
-  { "report", 0, "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]", report_opts, TRUE, verb_report },
+  { "report", 0, "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
+    report_opts, TRUE, verb_report },
   { "demo", 0, "demo [--records N]", demo_opts, TRUE, verb_demo },
 };
 
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n", _("Usage: pcmbn [--db PATH] VERB [ARGUMENTS]"));
-  fprintf (out, "%s\n", _("Record the commune’s work against human trafficking (PCMBN)."));
-  fprintf (out, "\n%s\n", _("Verbs:"));
+  fprintf (out, "%s\n\n", _ ("Usage: pcmbn [--db PATH] VERB [ARGUMENTS]"));
+  fprintf (out, "%s\n", _ ("Record the commune’s work against human trafficking (PCMBN)."));
+  fprintf (out, "\n%s\n", _ ("Verbs:"));
   for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
     fprintf (out, "  pcmbn %s\n", verbs[i].usage);
-  fprintf (out, "\n%s %s\n", _("KIND is one of"), pcmbn_kind_names_joined ());
-  fprintf (out, "%s\n", _("Exit status: 0 success, 1 operational failure, 2 bad input or usage."));
+  fprintf (out, "\n%s %s\n", _ ("KIND is one of"), pcmbn_kind_names_joined ());
+  fprintf (out, "%s\n", _ ("Exit status: 0 success, 1 operational failure, 2 bad input or usage."));
 }
 
 static gboolean
@@ -521,7 +530,7 @@ parse_args (const Verb *verb, GPtrArray *rest, Args *args, GError **error)
           if (spec == NULL)
             {
               g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                           _("%s: is not an option of “pcmbn %s”; usage: pcmbn %s"), key,
+                           _ ("%s: is not an option of “pcmbn %s”; usage: pcmbn %s"), key,
                            verb->name, verb->usage);
               return FALSE;
             }
@@ -531,28 +540,29 @@ parse_args (const Verb *verb, GPtrArray *rest, Args *args, GError **error)
             {
               if (i + 1 >= rest->len)
                 {
-                  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("%s: needs a value"), key);
+                  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("%s: needs a value"), key);
                   return FALSE;
                 }
               value = rest->pdata[++i];
             }
           if (g_hash_table_contains (args->options, key))
             {
-              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("%s: is given twice"), key);
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("%s: is given twice"), key);
               return FALSE;
             }
-          g_hash_table_insert (args->options, g_steal_pointer (&key), g_strdup (value ? value : ""));
+          g_hash_table_insert (args->options, g_steal_pointer (&key),
+                               g_strdup (value ? value : ""));
         }
       else
         g_ptr_array_add (positional, g_strdup (arg));
     }
   if (positional->len != verb->n_positional)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("usage: pcmbn %s"), verb->usage);
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("usage: pcmbn %s"), verb->usage);
       return FALSE;
     }
   g_ptr_array_add (positional, NULL);
-  args->positional = (char **) g_ptr_array_free (g_steal_pointer (&positional), FALSE);
+  args->positional = (char **)g_ptr_array_free (g_steal_pointer (&positional), FALSE);
   return TRUE;
 }
 
@@ -607,13 +617,14 @@ pcmbn_cli_main (int argc, char **argv)
           const char *value = argv[i][4] == '=' ? argv[i] + 5 : (i + 1 < argc ? argv[++i] : NULL);
           if (value == NULL || *value == '\0')
             {
-              g_printerr ("%s\n", _("db: needs the path of a database file"));
+              g_printerr ("%s\n", _ ("db: needs the path of a database file"));
               return 2;
             }
           g_free (db_path);
           db_path = g_strdup (value);
         }
-      else if (verb_name == NULL && (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h")))
+      else if (verb_name == NULL
+               && (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h")))
         {
           print_usage (stdout);
           return 0;
@@ -638,7 +649,7 @@ pcmbn_cli_main (int argc, char **argv)
       verb = &verbs[i];
   if (verb == NULL)
     {
-      g_printerr (_("“%s” is not a verb of pcmbn.\n"), verb_name);
+      g_printerr (_ ("“%s” is not a verb of pcmbn.\n"), verb_name);
       print_usage (stderr);
       return 2;
     }

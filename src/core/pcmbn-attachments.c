@@ -71,7 +71,10 @@ pcmbn_attachments_path (PcmbnStore *store, const char *sha256)
  *   record's `attachments`, or %NULL on error
  */
 JsonObject *
-pcmbn_attachments_add_file (PcmbnStore *store, GFile *file, GCancellable *cancellable, GError **error)
+pcmbn_attachments_add_file (PcmbnStore *store,
+                            GFile *file,
+                            GCancellable *cancellable,
+                            GError **error)
 {
   g_autoptr (GFileInfo) info = NULL;
   g_autoptr (GBytes) bytes = NULL;
@@ -82,21 +85,23 @@ pcmbn_attachments_add_file (PcmbnStore *store, GFile *file, GCancellable *cancel
   JsonObject *entry;
   gsize size;
 
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME
-                                  "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+  info = g_file_query_info (file,
+                            G_FILE_ATTRIBUTE_STANDARD_SIZE
+                            "," G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME
+                            "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                             G_FILE_QUERY_INFO_NONE, cancellable, error);
   if (info == NULL)
     return NULL;
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("attachments: %s is not a file"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("attachments: %s is not a file"),
                    g_file_info_get_display_name (info));
       return NULL;
     }
   if (g_file_info_get_size (info) > PCMBN_ATTACHMENT_MAX_SIZE)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("attachments: %s is larger than 20 MB; scan it at a lower resolution"),
+                   _ ("attachments: %s is larger than 20 MB; scan it at a lower resolution"),
                    g_file_info_get_display_name (info));
       return NULL;
     }
@@ -109,8 +114,8 @@ pcmbn_attachments_add_file (PcmbnStore *store, GFile *file, GCancellable *cancel
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int err = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), _("Cannot create the folder %s: %s"),
-                   dir, g_strerror (err));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                   _ ("Cannot create the folder %s: %s"), dir, g_strerror (err));
       return NULL;
     }
   path = g_build_filename (dir, sha, NULL);
@@ -135,7 +140,7 @@ pcmbn_attachments_add_file (PcmbnStore *store, GFile *file, GCancellable *cancel
   entry = json_object_new ();
   json_object_set_string_member (entry, "sha256", sha);
   json_object_set_string_member (entry, "name", name);
-  json_object_set_int_member (entry, "size", (gint64) size);
+  json_object_set_int_member (entry, "size", (gint64)size);
   return entry;
 }
 
@@ -146,7 +151,7 @@ add_file_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   JsonObject *entry = pcmbn_attachments_add_file (source, task_data, cancellable, &error);
 
   if (entry)
-    g_task_return_pointer (task, entry, (GDestroyNotify) json_object_unref);
+    g_task_return_pointer (task, entry, (GDestroyNotify)json_object_unref);
   else
     g_task_return_error (task, error);
 }

@@ -21,8 +21,7 @@ void pcmbn_attachments_add_file_async (PcmbnStore *store,
                                        GCancellable *cancellable,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data);
-JsonObject *pcmbn_attachments_add_file_finish (PcmbnStore *store,
-                                               GAsyncResult *result,
-                                               GError **error);
+JsonObject *
+pcmbn_attachments_add_file_finish (PcmbnStore *store, GAsyncResult *result, GError **error);
 
 G_END_DECLS

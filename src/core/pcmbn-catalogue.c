@@ -10,7 +10,10 @@
  * Vietnamese and English labels. This table is the only place they are
  * written down: validation, forms, CSV and reports all look them up here. */
 
-#define CATALOGUE(id, array) { id, array, G_N_ELEMENTS (array) }
+#define CATALOGUE(id, array)        \
+  {                                 \
+    id, array, G_N_ELEMENTS (array) \
+  }
 
 static const PcmbnCatalogueEntry topics[] = {
   { "sexual_exploitation", "Bóc lột tình dục", "Sexual exploitation" },
@@ -33,7 +36,8 @@ static const PcmbnCatalogueEntry target_groups[] = {
   { "freelance_workers", "Lao động tự do", "Freelance workers" },
   { "ethnic_minorities", "Đồng bào dân tộc thiểu số", "Ethnic minorities" },
   { "labour_migrants", "Người có ý định đi làm việc ở nước ngoài", "Labour migrants" },
-  { "foreign_marriage", "Phụ nữ có ý định kết hôn với người nước ngoài", "Women marrying foreigners" },
+  { "foreign_marriage", "Phụ nữ có ý định kết hôn với người nước ngoài",
+    "Women marrying foreigners" },
   { "returned_victims_families", "Nạn nhân trở về và gia đình", "Returned victims and families" },
   { "officials", "Cán bộ, công chức", "Officials" },
   { "general_public", "Nhân dân", "General public" },
@@ -99,7 +103,8 @@ static const PcmbnCatalogueEntry model_kind[] = {
   { "women_and_law_club", "Câu lạc bộ Phụ nữ và pháp luật", "Women and law club" },
   { "anti_trafficking_club", "Câu lạc bộ phòng, chống mua bán người", "Anti-trafficking club" },
   { "trusted_address", "Địa chỉ tin cậy tại cộng đồng", "Trusted address" },
-  { "community_detection_group", "Tổ phát hiện, tố giác tại cộng đồng", "Community detection group" },
+  { "community_detection_group", "Tổ phát hiện, tố giác tại cộng đồng",
+    "Community detection group" },
   { "other", "Khác", "Other" },
 };
 
@@ -110,10 +115,8 @@ static const PcmbnCatalogueEntry model_status[] = {
 };
 
 static const PcmbnCatalogueEntry channel[] = {
-  { "home_visit", "Tại nhà", "Home visit" },
-  { "office", "Tại trụ sở", "At the office" },
-  { "phone", "Qua điện thoại", "By phone" },
-  { "online", "Trực tuyến", "Online" },
+  { "home_visit", "Tại nhà", "Home visit" },   { "office", "Tại trụ sở", "At the office" },
+  { "phone", "Qua điện thoại", "By phone" },   { "online", "Trực tuyến", "Online" },
   { "group", "Tư vấn nhóm", "Group session" },
 };
 
@@ -121,8 +124,10 @@ static const PcmbnCatalogueEntry client_type[] = {
   { "returned_victim", "Nạn nhân trở về", "Returned victim" },
   { "victim_family", "Gia đình nạn nhân", "Victim's family" },
   { "at_risk_woman", "Phụ nữ có nguy cơ", "Woman at risk" },
-  { "planning_labour_migration", "Người có ý định đi lao động nước ngoài", "Planning to work abroad" },
-  { "planning_foreign_marriage", "Người có ý định kết hôn với người nước ngoài", "Planning to marry a foreigner" },
+  { "planning_labour_migration", "Người có ý định đi lao động nước ngoài",
+    "Planning to work abroad" },
+  { "planning_foreign_marriage", "Người có ý định kết hôn với người nước ngoài",
+    "Planning to marry a foreigner" },
   { "community_member", "Người dân", "Community member" },
 };
 
@@ -133,12 +138,9 @@ static const PcmbnCatalogueEntry client_sex[] = {
 };
 
 static const PcmbnCatalogueEntry client_age_band[] = {
-  { "under_16", "Dưới 16 tuổi", "Under 16" },
-  { "16_17", "16–17 tuổi", "16–17" },
-  { "18_29", "18–29 tuổi", "18–29" },
-  { "30_44", "30–44 tuổi", "30–44" },
-  { "45_60", "45–60 tuổi", "45–60" },
-  { "over_60", "Trên 60 tuổi", "Over 60" },
+  { "under_16", "Dưới 16 tuổi", "Under 16" }, { "16_17", "16–17 tuổi", "16–17" },
+  { "18_29", "18–29 tuổi", "18–29" },         { "30_44", "30–44 tuổi", "30–44" },
+  { "45_60", "45–60 tuổi", "45–60" },         { "over_60", "Trên 60 tuổi", "Over 60" },
 };
 
 static const PcmbnCatalogueEntry counselling_topics[] = {

@@ -47,7 +47,7 @@ pcmbn_conflict_diff (const PcmbnKind *kind, JsonObject *mine, JsonObject *theirs
       const char *name = kind->fields[i].name;
       if (!node_equal (mine ? json_object_get_member (mine, name) : NULL,
                        theirs ? json_object_get_member (theirs, name) : NULL))
-        g_ptr_array_add (fields, (gpointer) &kind->fields[i]);
+        g_ptr_array_add (fields, (gpointer)&kind->fields[i]);
     }
   return fields;
 }
@@ -77,7 +77,8 @@ pcmbn_conflict_merge_data (const PcmbnKind *kind,
       JsonObject *from = take_theirs && g_strv_contains (take_theirs, name) ? theirs : mine;
       JsonNode *node = from ? json_object_get_member (from, name) : NULL;
 
-      json_object_set_member (merged, name, node ? json_node_copy (node) : json_node_new (JSON_NODE_NULL));
+      json_object_set_member (merged, name,
+                              node ? json_node_copy (node) : json_node_new (JSON_NODE_NULL));
     }
   return merged;
 }
@@ -101,39 +102,40 @@ pcmbn_conflict_field_text (const PcmbnField *field, JsonObject *data)
     return g_strdup ("—");
   switch (field->type)
     {
-    case PCMBN_FIELD_CODE:
-      return g_strdup (pcmbn_catalogue_label (pcmbn_catalogue_lookup (field->catalogue),
-                                              json_node_get_string (node)));
-    case PCMBN_FIELD_CODES:
-      {
-        JsonArray *array = json_node_get_array (node);
-        const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
-        GString *s = g_string_new (NULL);
+      case PCMBN_FIELD_CODE:
+        return g_strdup (pcmbn_catalogue_label (pcmbn_catalogue_lookup (field->catalogue),
+                                                json_node_get_string (node)));
+      case PCMBN_FIELD_CODES:
+        {
+          JsonArray *array = json_node_get_array (node);
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+          GString *s = g_string_new (NULL);
 
-        for (guint i = 0; i < json_array_get_length (array); i++)
-          {
-            if (i > 0)
-              g_string_append (s, "; ");
-            g_string_append (s, pcmbn_catalogue_label (cat, json_array_get_string_element (array, i)));
-          }
-        return g_string_free (s, FALSE);
-      }
-    case PCMBN_FIELD_BOOL:
-      return g_strdup (json_node_get_boolean (node) ? _("yes") : _("no"));
-    case PCMBN_FIELD_DATE:
-      {
-        const char *iso = json_node_get_string (node);
-        int y, m, d;
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            {
+              if (i > 0)
+                g_string_append (s, "; ");
+              g_string_append (
+                  s, pcmbn_catalogue_label (cat, json_array_get_string_element (array, i)));
+            }
+          return g_string_free (s, FALSE);
+        }
+      case PCMBN_FIELD_BOOL:
+        return g_strdup (json_node_get_boolean (node) ? _ ("yes") : _ ("no"));
+      case PCMBN_FIELD_DATE:
+        {
+          const char *iso = json_node_get_string (node);
+          int y, m, d;
 
-        if (iso && sscanf (iso, "%4d-%2d-%2d", &y, &m, &d) == 3)
-          return g_strdup_printf ("%02d/%02d/%04d", d, m, y);
-        return g_strdup (iso ? iso : "—");
-      }
-    default:
-      {
-        g_autofree char *text = pcmbn_field_to_text (field, data);
-        return *text ? g_steal_pointer (&text) : g_strdup ("—");
-      }
+          if (iso && sscanf (iso, "%4d-%2d-%2d", &y, &m, &d) == 3)
+            return g_strdup_printf ("%02d/%02d/%04d", d, m, y);
+          return g_strdup (iso ? iso : "—");
+        }
+      default:
+        {
+          g_autofree char *text = pcmbn_field_to_text (field, data);
+          return *text ? g_steal_pointer (&text) : g_strdup ("—");
+        }
     }
 }
 
@@ -152,7 +154,10 @@ pcmbn_conflict_field_text (const PcmbnField *field, JsonObject *data)
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_conflict_resolve_merged (PcmbnStore *store, const char *uuid, JsonObject *merged, GError **error)
+pcmbn_conflict_resolve_merged (PcmbnStore *store,
+                               const char *uuid,
+                               JsonObject *merged,
+                               GError **error)
 {
   g_return_val_if_fail (PCMBN_IS_STORE (store), FALSE);
   g_return_val_if_fail (merged != NULL, FALSE);
@@ -181,19 +186,22 @@ pcmbn_conflict_resolve_merged (PcmbnStore *store, const char *uuid, JsonObject *
  * costs what waits to be sent, not what the logbook holds.
  */
 void
-pcmbn_conflict_count_outbox (PcmbnStore *store, gint64 *waiting, gint64 *conflicts, gint64 *rejected)
+pcmbn_conflict_count_outbox (PcmbnStore *store,
+                             gint64 *waiting,
+                             gint64 *conflicts,
+                             gint64 *rejected)
 {
   sqlite3 *db = pcmbn_store_get_db (store);
   sqlite3_stmt *stmt = NULL;
   gint64 w = 0, c = 0, r = 0;
 
   pcmbn_store_lock (store);
-  if (sqlite3_prepare_v2 (db, "SELECT state, count(*) FROM records WHERE dirty = 1 GROUP BY state", -1,
-                          &stmt, NULL)
+  if (sqlite3_prepare_v2 (db, "SELECT state, count(*) FROM records WHERE dirty = 1 GROUP BY state",
+                          -1, &stmt, NULL)
       == SQLITE_OK)
     while (sqlite3_step (stmt) == SQLITE_ROW)
       {
-        const char *state = (const char *) sqlite3_column_text (stmt, 0);
+        const char *state = (const char *)sqlite3_column_text (stmt, 0);
         gint64 n = sqlite3_column_int64 (stmt, 1);
 
         if (g_strcmp0 (state, "conflict") == 0)

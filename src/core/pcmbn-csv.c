@@ -34,7 +34,7 @@ row_free (PcmbnCsvRow *row)
 GPtrArray *
 pcmbn_csv_parse (const char *text, gsize len, GError **error)
 {
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_free);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)row_free);
   g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GString) cell = g_string_new (NULL);
   const char *p = text, *end = text + len;
@@ -54,7 +54,7 @@ pcmbn_csv_parse (const char *text, gsize len, GError **error)
           bad_line += (*q == '\n' && !quoted);
         }
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("row %u: the file is not UTF-8 text; save it as “CSV UTF-8” and try again"),
+                   _ ("row %u: the file is not UTF-8 text; save it as “CSV UTF-8” and try again"),
                    bad_line);
       return NULL;
     }
@@ -70,7 +70,7 @@ pcmbn_csv_parse (const char *text, gsize len, GError **error)
               PcmbnCsvRow *row = g_new0 (PcmbnCsvRow, 1);
               g_ptr_array_add (cells, g_strdup (cell->str));
               g_ptr_array_add (cells, NULL);
-              row->cells = (char **) g_ptr_array_steal (cells, NULL);
+              row->cells = (char **)g_ptr_array_steal (cells, NULL);
               row->line = row_line;
               g_ptr_array_add (rows, row);
               g_ptr_array_set_free_func (cells, g_free);
@@ -102,7 +102,7 @@ pcmbn_csv_parse (const char *text, gsize len, GError **error)
               if (p >= end)
                 {
                   g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                               _("row %u: a quoted cell is never closed; check the quotes"),
+                               _ ("row %u: a quoted cell is never closed; check the quotes"),
                                row_line);
                   return NULL;
                 }

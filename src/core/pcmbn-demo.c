@@ -12,9 +12,18 @@
  * Every record goes through the same validation as a person's input. */
 
 static const char *const villages[] = {
-  "Thôn Đông", "Thôn Đoài", "Thôn Trung", "Tổ dân phố số 1", "Tổ dân phố số 3",
-  "Tổ dân phố số 7", "Nhà văn hóa tổ 5", "Trường THCS Phúc Xá", "Trường Tiểu học Phúc Xá",
-  "Hội trường UBND phường", "Chợ Long Biên", "Khu tập thể Phúc Xá",
+  "Thôn Đông",
+  "Thôn Đoài",
+  "Thôn Trung",
+  "Tổ dân phố số 1",
+  "Tổ dân phố số 3",
+  "Tổ dân phố số 7",
+  "Nhà văn hóa tổ 5",
+  "Trường THCS Phúc Xá",
+  "Trường Tiểu học Phúc Xá",
+  "Hội trường UBND phường",
+  "Chợ Long Biên",
+  "Khu tập thể Phúc Xá",
 };
 
 static const char *const talk_titles[] = {
@@ -29,15 +38,31 @@ static const char *const talk_titles[] = {
 };
 
 static const char *const outlets[] = {
-  "Báo Hànộimới", "Đài Phát thanh và Truyền hình Hà Nội", "Báo Kinh tế và Đô thị",
-  "Cổng thông tin điện tử phường", "Trang Facebook UBND phường",
+  "Báo Hànộimới",
+  "Đài Phát thanh và Truyền hình Hà Nội",
+  "Báo Kinh tế và Đô thị",
+  "Cổng thông tin điện tử phường",
+  "Trang Facebook UBND phường",
 };
 
 static const char *const activity_types[] = {
-  "community_talk", "community_talk", "community_talk", "school_session", "loudspeaker_broadcast",
-  "loudspeaker_broadcast", "loudspeaker_broadcast", "press_article", "radio_tv",
-  "web_social_post", "web_social_post", "material_distribution", "video_screening", "contest",
-  "drama_sketch", "forum_dialogue", "campaign_event",
+  "community_talk",
+  "community_talk",
+  "community_talk",
+  "school_session",
+  "loudspeaker_broadcast",
+  "loudspeaker_broadcast",
+  "loudspeaker_broadcast",
+  "press_article",
+  "radio_tv",
+  "web_social_post",
+  "web_social_post",
+  "material_distribution",
+  "video_screening",
+  "contest",
+  "drama_sketch",
+  "forum_dialogue",
+  "campaign_event",
 };
 
 static const char *const counsellors[] = { "Nguyễn Thị Hoa", "Trần Thị Lan", "Lê Thị Mai",
@@ -81,17 +106,21 @@ add_codes (JsonObject *o, GRand *rand, const char *name, const char *catalogue, 
 static gint64
 random_day (GRand *rand, gint64 first, gint64 last)
 {
-  return first + g_rand_int_range (rand, 0, (gint32) (last - first + 1));
+  return first + g_rand_int_range (rand, 0, (gint32)(last - first + 1));
 }
 
 static void
 set_breakdown (JsonObject *o, GRand *rand, gint64 total)
 {
   json_object_set_int_member (o, "participants_total", total);
-  json_object_set_int_member (o, "participants_female", total * g_rand_int_range (rand, 40, 75) / 100);
-  json_object_set_int_member (o, "participants_14_60", total * g_rand_int_range (rand, 55, 95) / 100);
-  json_object_set_int_member (o, "participants_under_16", total * g_rand_int_range (rand, 0, 20) / 100);
-  json_object_set_int_member (o, "participants_ethnic_minority", total * g_rand_int_range (rand, 0, 5) / 100);
+  json_object_set_int_member (o, "participants_female",
+                              total * g_rand_int_range (rand, 40, 75) / 100);
+  json_object_set_int_member (o, "participants_14_60",
+                              total * g_rand_int_range (rand, 55, 95) / 100);
+  json_object_set_int_member (o, "participants_under_16",
+                              total * g_rand_int_range (rand, 0, 20) / 100);
+  json_object_set_int_member (o, "participants_ethnic_minority",
+                              total * g_rand_int_range (rand, 0, 5) / 100);
 }
 
 /**
@@ -106,8 +135,12 @@ set_breakdown (JsonObject *o, GRand *rand, gint64 total)
  * Returns: (transfer full): one valid record's data
  */
 JsonObject *
-pcmbn_demo_make (const char *kind, GRand *rand, gint64 first_day, gint64 last_day,
-                 JsonObject *model, const char *model_uuid)
+pcmbn_demo_make (const char *kind,
+                 GRand *rand,
+                 gint64 first_day,
+                 gint64 last_day,
+                 JsonObject *model,
+                 const char *model_uuid)
 {
   JsonObject *o = json_object_new ();
   gint64 day = random_day (rand, first_day, last_day);
@@ -174,8 +207,8 @@ pcmbn_demo_make (const char *kind, GRand *rand, gint64 first_day, gint64 last_da
                                      intensive ? "Câu lạc bộ phòng, chống mua bán người"
                                                : "Câu lạc bộ Phụ nữ và pháp luật");
       json_object_set_string_member (o, "model_type", intensive ? "intensive" : "integrated");
-      json_object_set_string_member (o, "model_kind", intensive ? "anti_trafficking_club"
-                                                                : "women_and_law_club");
+      json_object_set_string_member (o, "model_kind",
+                                     intensive ? "anti_trafficking_club" : "women_and_law_club");
       json_object_set_string_member (o, "host_organisation", "Hội Liên hiệp Phụ nữ phường");
       json_object_set_int_member (o, "members_total", members);
       json_object_set_int_member (o, "members_female", members * 4 / 5);
@@ -201,12 +234,14 @@ pcmbn_demo_make (const char *kind, GRand *rand, gint64 first_day, gint64 last_da
         json_object_set_string_member (o, "client_code", code);
       }
       json_object_set_string_member (o, "client_type", pick_code (rand, "client_type"));
-      json_object_set_string_member (o, "client_sex", g_rand_int_range (rand, 0, 5) ? "female" : "male");
+      json_object_set_string_member (o, "client_sex",
+                                     g_rand_int_range (rand, 0, 5) ? "female" : "male");
       json_object_set_string_member (o, "client_age_band", pick_code (rand, "client_age_band"));
       add_codes (o, rand, "topics", "counselling_topics", 2);
       {
         JsonArray *referrals = json_array_new ();
-        json_array_add_string_element (referrals, g_rand_boolean (rand) ? "hotline_18001567" : "none");
+        json_array_add_string_element (referrals,
+                                       g_rand_boolean (rand) ? "hotline_18001567" : "none");
         json_object_set_array_member (o, "referrals", referrals);
       }
       if (g_rand_boolean (rand))
@@ -221,13 +256,15 @@ pcmbn_demo_make (const char *kind, GRand *rand, gint64 first_day, gint64 last_da
       gint64 received = g_rand_int_range (rand, 50, 1000);
       set_date (o, "received_on", day);
       json_object_set_string_member (o, "material_type", pick_code (rand, "material_type"));
-      json_object_set_string_member (o, "title", "Tài liệu tuyên truyền phòng, chống mua bán người");
+      json_object_set_string_member (o, "title",
+                                     "Tài liệu tuyên truyền phòng, chống mua bán người");
       json_object_set_string_member (o, "source", pick_code (rand, "material_source"));
       json_object_set_int_member (o, "quantity_received", received);
       if (day + 3 <= last_day)
         {
           set_date (o, "deployed_on", day + g_rand_int_range (rand, 1, 4));
-          json_object_set_int_member (o, "quantity_deployed", received * g_rand_int_range (rand, 50, 100) / 100);
+          json_object_set_int_member (o, "quantity_deployed",
+                                      received * g_rand_int_range (rand, 50, 100) / 100);
         }
     }
   return o;
@@ -255,7 +292,7 @@ pcmbn_demo_fill (PcmbnStore *store,
                  GError **error)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
   g_autoptr (GPtrArray) model_uuids = g_ptr_array_new_with_free_func (g_free);
   gint64 last = pcmbn_today ();
   gint64 first = last - 364;

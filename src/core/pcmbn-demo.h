@@ -15,7 +15,11 @@ gboolean pcmbn_demo_fill (PcmbnStore *store,
                           PcmbnDemoProgress progress,
                           gpointer user_data,
                           GError **error);
-JsonObject *pcmbn_demo_make (const char *kind, GRand *rand, gint64 first_day, gint64 last_day,
-                             JsonObject *model, const char *model_uuid);
+JsonObject *pcmbn_demo_make (const char *kind,
+                             GRand *rand,
+                             gint64 first_day,
+                             gint64 last_day,
+                             JsonObject *model,
+                             const char *model_uuid);
 
 G_END_DECLS

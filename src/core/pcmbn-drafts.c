@@ -64,7 +64,7 @@ pcmbn_drafts_save (PcmbnStore *store,
                           -1, &stmt, NULL)
       != SQLITE_OK)
     {
-      pcmbn_store_set_sqlite_error (error, db, _("saving a draft"));
+      pcmbn_store_set_sqlite_error (error, db, _ ("saving a draft"));
       pcmbn_store_unlock (store);
       return FALSE;
     }
@@ -75,7 +75,7 @@ pcmbn_drafts_save (PcmbnStore *store,
   sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("saving a draft"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("saving a draft"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (store);
   return ok;
@@ -88,17 +88,17 @@ draft_from_stmt (sqlite3_stmt *stmt)
   PcmbnDraft *draft;
   JsonNode *root;
 
-  if (!json_parser_load_from_data (parser, (const char *) sqlite3_column_text (stmt, 3), -1, NULL))
+  if (!json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, 3), -1, NULL))
     return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   draft = g_new0 (PcmbnDraft, 1);
-  draft->id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  draft->kind = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-  draft->record_uuid = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+  draft->id = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  draft->kind = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+  draft->record_uuid = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
   draft->data = json_object_ref (json_node_get_object (root));
-  draft->saved_at = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+  draft->saved_at = g_strdup ((const char *)sqlite3_column_text (stmt, 4));
   return draft;
 }
 
@@ -141,7 +141,7 @@ pcmbn_drafts_get (PcmbnStore *store, const char *id)
 GPtrArray *
 pcmbn_drafts_list (PcmbnStore *store, const char *kind)
 {
-  GPtrArray *drafts = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_draft_free);
+  GPtrArray *drafts = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_draft_free);
   sqlite3_stmt *stmt = NULL;
 
   pcmbn_store_lock (store);
@@ -190,7 +190,7 @@ pcmbn_drafts_delete (PcmbnStore *store, const char *id, GError **error)
       ok = sqlite3_step (stmt) == SQLITE_DONE;
     }
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("deleting a draft"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("deleting a draft"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (store);
   return ok;

@@ -69,7 +69,7 @@ pcmbn_random_bytes (void *buffer, gsize n_bytes)
 #ifdef G_OS_WIN32
   while (n_bytes > 0)
     {
-      ULONG chunk = (ULONG) MIN (n_bytes, (gsize) G_MAXUINT32);
+      ULONG chunk = (ULONG)MIN (n_bytes, (gsize)G_MAXUINT32);
       if (!BCRYPT_SUCCESS (BCryptGenRandom (NULL, out, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG)))
         return FALSE;
       out += chunk;

@@ -36,7 +36,9 @@ struct _PcmbnRecordList
 
 static void list_model_iface_init (GListModelInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (PcmbnRecordList, pcmbn_record_list, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (PcmbnRecordList,
+                               pcmbn_record_list,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
 
 static const char *const order_by[] = {
@@ -87,13 +89,13 @@ static sqlite3_stmt *
 prepare (PcmbnRecordList *self, const char *what, const char *tail)
 {
   g_autofree char *sql = g_strdup_printf (
-    "SELECT %s FROM records WHERE kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
-    " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4)"
-    " AND (?5 IS NULL OR search LIKE ?5 ESCAPE '\\') AND (?6 IS NULL OR search LIKE ?6 ESCAPE '\\')"
-    " AND (?7 IS NULL OR search LIKE ?7 ESCAPE '\\') AND (?8 IS NULL OR search LIKE ?8 ESCAPE '\\')"
-    " AND (?9 IS NULL OR search LIKE ?9 ESCAPE '\\') AND (?10 IS NULL OR search LIKE ?10 ESCAPE '\\')"
-    " %s",
-    what, tail);
+      "SELECT %s FROM records WHERE kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
+      " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4)"
+      " AND (?5 IS NULL OR search LIKE ?5 ESCAPE '\\') AND (?6 IS NULL OR search LIKE ?6 ESCAPE '\\')"
+      " AND (?7 IS NULL OR search LIKE ?7 ESCAPE '\\') AND (?8 IS NULL OR search LIKE ?8 ESCAPE '\\')"
+      " AND (?9 IS NULL OR search LIKE ?9 ESCAPE '\\') AND (?10 IS NULL OR search LIKE ?10 ESCAPE '\\')"
+      " %s",
+      what, tail);
   sqlite3_stmt *stmt = NULL;
   g_autoptr (GPtrArray) patterns = NULL;
 
@@ -344,7 +346,7 @@ pcmbn_record_list_class_init (PcmbnRecordListClass *klass)
 static void
 pcmbn_record_list_init (PcmbnRecordList *self)
 {
-  self->pages = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  self->pages = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
   g_queue_init (&self->lru);
 }
 

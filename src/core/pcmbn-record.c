@@ -188,8 +188,7 @@ pcmbn_record_get_title (PcmbnRecord *self)
 const char *
 pcmbn_record_get_type_code (PcmbnRecord *self)
 {
-  return self->kind->type_field ? pcmbn_data_get_string (self->data, self->kind->type_field)
-                                : NULL;
+  return self->kind->type_field ? pcmbn_data_get_string (self->data, self->kind->type_field) : NULL;
 }
 
 /**

@@ -9,10 +9,8 @@ G_BEGIN_DECLS
 #define PCMBN_TYPE_RECORD (pcmbn_record_get_type ())
 G_DECLARE_FINAL_TYPE (PcmbnRecord, pcmbn_record, PCMBN, RECORD, GObject)
 
-PcmbnRecord *pcmbn_record_new (const PcmbnKind *kind,
-                               const char *uuid,
-                               const char *org_unit,
-                               JsonObject *data);
+PcmbnRecord *
+pcmbn_record_new (const PcmbnKind *kind, const char *uuid, const char *org_unit, JsonObject *data);
 const char *pcmbn_record_get_uuid (PcmbnRecord *self);
 const PcmbnKind *pcmbn_record_get_kind (PcmbnRecord *self);
 const char *pcmbn_record_get_org_unit (PcmbnRecord *self);

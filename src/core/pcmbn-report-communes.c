@@ -19,10 +19,10 @@
  * predicates are those of pcmbn-report.c, word for word, and the tests
  * compare the two paths commune by commune. */
 
-#define SCOPE_CTE                                                                                  \
-  "WITH RECURSIVE tree(code) AS (SELECT ?1 UNION SELECT o.code FROM org_units o"                   \
-  " JOIN tree t ON o.parent_code = t.code),"                                                       \
-  " communes AS (SELECT code, key_area, population_14_60 FROM org_units"                           \
+#define SCOPE_CTE                                                                \
+  "WITH RECURSIVE tree(code) AS (SELECT ?1 UNION SELECT o.code FROM org_units o" \
+  " JOIN tree t ON o.parent_code = t.code),"                                     \
+  " communes AS (SELECT code, key_area, population_14_60 FROM org_units"         \
   " WHERE code IN tree AND level = 'commune') "
 
 typedef struct
@@ -61,11 +61,11 @@ static const char *const queries[] = {
   [Q_I1] = SCOPE_CTE "SELECT DISTINCT r.org_unit, NULL, 1 FROM records r JOIN communes c ON"
                      " r.org_unit = c.code WHERE r.kind = 'material' AND r.deleted = 0 AND r.rdate"
                      " <= ?3 AND r.f_deployed_on IS NOT NULL AND r.f_deployed_on <= ?3",
-  [Q_MODELS]
-  = SCOPE_CTE "SELECT r.org_unit, r.f_model_type, count(*) FROM records r JOIN communes c"
-              " ON r.org_unit = c.code WHERE r.kind = 'model' AND r.deleted = 0 AND"
-              " r.f_model_type IN ('intensive', 'integrated') AND r.rdate <= ?3 AND NOT"
-              " (r.f_status = 'dissolved' AND r.f_status_since <= ?3) GROUP BY 1, 2",
+  [Q_MODELS] = SCOPE_CTE
+  "SELECT r.org_unit, r.f_model_type, count(*) FROM records r JOIN communes c"
+  " ON r.org_unit = c.code WHERE r.kind = 'model' AND r.deleted = 0 AND"
+  " r.f_model_type IN ('intensive', 'integrated') AND r.rdate <= ?3 AND NOT"
+  " (r.f_status = 'dissolved' AND r.f_status_since <= ?3) GROUP BY 1, 2",
   [Q_I3] = SCOPE_CTE "SELECT r.org_unit, NULL, count(DISTINCT substr(r.rdate, 1, 7)) FROM records r"
                      " JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'activity' AND"
                      " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 AND r.rtype IN"
@@ -139,8 +139,9 @@ load_communes (sqlite3 *db,
       row->code = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
       row->name = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
       row->key_area = sqlite3_column_int (stmt, 2) == 1;
-      row->population
-          = sqlite3_column_type (stmt, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64 (stmt, 3);
+      row->population = sqlite3_column_type (stmt, 3) == SQLITE_NULL
+                            ? -1
+                            : sqlite3_column_int64 (stmt, 3);
       row->last_sync = g_strdup ((const char *)sqlite3_column_text (stmt, 4));
       row->records = g_new0 (gint64, n_kinds);
       g_ptr_array_add (rows, row);

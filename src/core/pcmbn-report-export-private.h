@@ -36,9 +36,9 @@ typedef struct
 
 typedef struct
 {
-  char *key;     /* the table's key in the JSON, "indicators" for the first */
-  char *title;   /* translated */
-  char *sheet;   /* a short title for a spreadsheet tab */
+  char *key;          /* the table's key in the JSON, "indicators" for the first */
+  char *title;        /* translated */
+  char *sheet;        /* a short title for a spreadsheet tab */
   GPtrArray *columns; /* (element-type utf8) labels */
   GPtrArray *rows;    /* (element-type PcmbnCell[n_columns]) */
   gboolean has_total; /* the last row sums the others */
@@ -55,7 +55,7 @@ typedef struct
 } PcmbnReportDoc;
 
 #define PCMBN_REPORT_TABLE_CELL(table, row, column) \
-  (&((PcmbnCell *) g_ptr_array_index ((table)->rows, (row)))[(column)])
+  (&((PcmbnCell *)g_ptr_array_index ((table)->rows, (row)))[(column)])
 
 PcmbnReportDoc *pcmbn_report_doc_new (JsonNode *report, GError **error);
 void pcmbn_report_doc_free (PcmbnReportDoc *doc);

@@ -27,22 +27,24 @@ static const struct
   const char *sheet;
   gboolean totals; /* a sum row makes sense: each record counts once */
 } table_defs[] = {
-  { "activities_by_type", "activity", N_("Communication activities by type"), N_("Activities"), TRUE },
-  { "trainings_by_format", "training", N_("Trainings, conferences and workshops by format"),
-    N_("Trainings"), TRUE },
-  { "models_by_type", "model", N_("Models by type and kind (not dissolved at the end of the period)"),
-    N_("Models"), TRUE },
-  { "counselling_by_channel", "counselling", N_("Counselling sessions by channel"),
-    N_("Counselling by channel"), TRUE },
-  { "counselling_by_client_type", "counselling", N_("Counselling sessions by client type"),
-    N_("Counselling by client"), TRUE },
+  { "activities_by_type", "activity", N_ ("Communication activities by type"), N_ ("Activities"),
+    TRUE },
+  { "trainings_by_format", "training", N_ ("Trainings, conferences and workshops by format"),
+    N_ ("Trainings"), TRUE },
+  { "models_by_type", "model",
+    N_ ("Models by type and kind (not dissolved at the end of the period)"), N_ ("Models"), TRUE },
+  { "counselling_by_channel", "counselling", N_ ("Counselling sessions by channel"),
+    N_ ("Counselling by channel"), TRUE },
+  { "counselling_by_client_type", "counselling", N_ ("Counselling sessions by client type"),
+    N_ ("Counselling by client"), TRUE },
   /* A session with two topics counts under both: no total. */
-  { "counselling_by_topic", "counselling", N_("Counselling sessions by topic"),
-    N_("Counselling by topic"), FALSE },
-  { "counselling_by_referral", "counselling", N_("Counselling sessions by referral"),
-    N_("Counselling by referral"), FALSE },
-  { "materials_by_type", "material", N_("Communication materials by type"), N_("Materials"), TRUE },
-  { "per_commune", NULL, N_("Records per commune in the period"), N_("Communes"), TRUE },
+  { "counselling_by_topic", "counselling", N_ ("Counselling sessions by topic"),
+    N_ ("Counselling by topic"), FALSE },
+  { "counselling_by_referral", "counselling", N_ ("Counselling sessions by referral"),
+    N_ ("Counselling by referral"), FALSE },
+  { "materials_by_type", "material", N_ ("Communication materials by type"), N_ ("Materials"),
+    TRUE },
+  { "per_commune", NULL, N_ ("Records per commune in the period"), N_ ("Communes"), TRUE },
 };
 
 static const struct
@@ -50,11 +52,11 @@ static const struct
   const char *key;
   const char *label;
 } indicator_labels[] = {
-  { "i1_materials_deployed", N_("Communes that have deployed the communication materials") },
-  { "i2a_intensive_model_key_areas", N_("Key-area communes with an intensive model") },
-  { "i2b_integrated_model", N_("Communes with an integrated model") },
-  { "i3_press_months", N_("Months with a city-level press article or radio/TV programme") },
-  { "i4_reach_14_60_key_areas", N_("People aged 14–60 reached in key areas (person-times)") },
+  { "i1_materials_deployed", N_ ("Communes that have deployed the communication materials") },
+  { "i2a_intensive_model_key_areas", N_ ("Key-area communes with an intensive model") },
+  { "i2b_integrated_model", N_ ("Communes with an integrated model") },
+  { "i3_press_months", N_ ("Months with a city-level press article or radio/TV programme") },
+  { "i4_reach_14_60_key_areas", N_ ("People aged 14–60 reached in key areas (person-times)") },
 };
 
 /* ---- the labelled tables ------------------------------------------------ */
@@ -167,8 +169,8 @@ pcmbn_report_title (void)
 {
   /* TRANSLATORS: the title of the annual report; in Vietnamese "Báo cáo kết
    * quả thực hiện Kế hoạch truyền thông phòng, chống mua bán người". */
-  return g_strdup (_("Report on the results of implementing the Plan for communication on "
-                     "preventing human trafficking"));
+  return g_strdup (_ ("Report on the results of implementing the Plan for communication on "
+                      "preventing human trafficking"));
 }
 
 /* The report may come from a file: a missing or odd member is an error to
@@ -207,14 +209,14 @@ number_or_null (JsonNode *node)
 static PcmbnReportTable *
 indicators_table (JsonObject *indicators)
 {
-  PcmbnReportTable *table = table_new ("indicators", _("Indicators"), _("Indicators"));
+  PcmbnReportTable *table = table_new ("indicators", _ ("Indicators"), _ ("Indicators"));
 
-  g_ptr_array_add (table->columns, g_strdup (_("Indicator")));
-  g_ptr_array_add (table->columns, g_strdup (_("Numerator")));
-  g_ptr_array_add (table->columns, g_strdup (_("Denominator")));
-  g_ptr_array_add (table->columns, g_strdup (_("Value")));
-  g_ptr_array_add (table->columns, g_strdup (_("Target")));
-  g_ptr_array_add (table->columns, g_strdup (_("Assessment")));
+  g_ptr_array_add (table->columns, g_strdup (_ ("Indicator")));
+  g_ptr_array_add (table->columns, g_strdup (_ ("Numerator")));
+  g_ptr_array_add (table->columns, g_strdup (_ ("Denominator")));
+  g_ptr_array_add (table->columns, g_strdup (_ ("Value")));
+  g_ptr_array_add (table->columns, g_strdup (_ ("Target")));
+  g_ptr_array_add (table->columns, g_strdup (_ ("Assessment")));
   for (guint i = 0; pcmbn_indicator_keys[i]; i++)
     {
       const char *key = pcmbn_indicator_keys[i];
@@ -228,7 +230,7 @@ indicators_table (JsonObject *indicators)
         continue;
       for (guint l = 0; l < G_N_ELEMENTS (indicator_labels); l++)
         if (g_str_equal (indicator_labels[l].key, key))
-          label = _(indicator_labels[l].label);
+          label = _ (indicator_labels[l].label);
       cells = table_add_row (table);
       set_text (&cells[0], label);
       set_int (&cells[1], int_member (ind, "numerator"));
@@ -245,7 +247,7 @@ indicators_table (JsonObject *indicators)
           if (node == NULL || JSON_NODE_HOLDS_NULL (node))
             continue;
           if (is_count)
-            set_int (&cells[c], (gint64) (json_node_get_double (node) + 0.5));
+            set_int (&cells[c], (gint64)(json_node_get_double (node) + 0.5));
           else
             {
               cells[c].type = PCMBN_CELL_FRACTION;
@@ -253,18 +255,18 @@ indicators_table (JsonObject *indicators)
             }
         }
       if (value == NULL || JSON_NODE_HOLDS_NULL (value))
-        set_text (&cells[5], _("No data"));
+        set_text (&cells[5], _ ("No data"));
       else if (target == NULL || JSON_NODE_HOLDS_NULL (target))
-        set_text (&cells[5], _("No target"));
+        set_text (&cells[5], _ ("No target"));
       /* Targets are stored as doubles: 0.3 must be met by 3 of 10. */
       else if (json_node_get_double (value) >= json_node_get_double (target) - 1e-9)
         {
-          set_text (&cells[5], _("Met"));
+          set_text (&cells[5], _ ("Met"));
           cells[5].mark = PCMBN_MARK_MET;
         }
       else
         {
-          set_text (&cells[5], _("Not met"));
+          set_text (&cells[5], _ ("Not met"));
           cells[5].mark = PCMBN_MARK_NOT_MET;
         }
     }
@@ -285,17 +287,17 @@ member_label (const char *member, const PcmbnField *field)
   if (field)
     return pcmbn_field_label (field);
   if (g_str_equal (member, "count"))
-    return _("Number");
+    return _ ("Number");
   if (g_str_equal (member, "meetings"))
-    return _("Meetings held in the period");
+    return _ ("Meetings held in the period");
   if (g_str_equal (member, "received_records"))
-    return _("Deliveries received in the period");
+    return _ ("Deliveries received in the period");
   if (g_str_equal (member, "org_unit"))
-    return _("Code");
+    return _ ("Code");
   if (g_str_equal (member, "name"))
-    return _("Commune");
+    return _ ("Commune");
   if (g_str_equal (member, "last_sync"))
-    return _("Last sync");
+    return _ ("Last sync");
   return member;
 }
 
@@ -312,8 +314,8 @@ data_table (const char *key, JsonArray *rows, GError **error)
     if (g_str_equal (table_defs[d].key, key))
       {
         kind = table_defs[d].kind ? pcmbn_schema_kind (table_defs[d].kind) : NULL;
-        title = _(table_defs[d].title);
-        sheet = _(table_defs[d].sheet);
+        title = _ (table_defs[d].title);
+        sheet = _ (table_defs[d].sheet);
         totals = table_defs[d].totals;
       }
   table = table_new (key, title, sheet);
@@ -327,7 +329,7 @@ data_table (const char *key, JsonArray *rows, GError **error)
       if (!JSON_NODE_HOLDS_OBJECT (first))
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("report: the rows of table %s are not objects"), key);
+                       _ ("report: the rows of table %s are not objects"), key);
           table_free (table);
           return NULL;
         }
@@ -371,15 +373,16 @@ data_table (const char *key, JsonArray *rows, GError **error)
           JsonNode *node = json_object_get_member (row, src->member);
           if (src->sub_member)
             node = node && JSON_NODE_HOLDS_OBJECT (node)
-                     ? json_object_get_member (json_node_get_object (node), src->sub_member)
-                     : NULL;
+                       ? json_object_get_member (json_node_get_object (node), src->sub_member)
+                       : NULL;
           if (src->field && src->field->catalogue && node && JSON_NODE_HOLDS_VALUE (node)
               && json_node_get_value_type (node) == G_TYPE_STRING)
-            set_text (&cells[c], pcmbn_catalogue_label (pcmbn_catalogue_lookup (src->field->catalogue),
-                                                        json_node_get_string (node)));
+            set_text (&cells[c],
+                      pcmbn_catalogue_label (pcmbn_catalogue_lookup (src->field->catalogue),
+                                             json_node_get_string (node)));
           else if (g_str_equal (src->member, "last_sync")
                    && (node == NULL || JSON_NODE_HOLDS_NULL (node)))
-            set_text (&cells[c], _("never"));
+            set_text (&cells[c], _ ("never"));
           else
             set_from_node (&cells[c], node);
         }
@@ -389,7 +392,7 @@ data_table (const char *key, JsonArray *rows, GError **error)
   if (totals && table->rows->len > 1 && table->columns->len > 0)
     {
       PcmbnCell *sum = g_new0 (PcmbnCell, table->columns->len);
-      set_text (&sum[0], _("Total"));
+      set_text (&sum[0], _ ("Total"));
       for (guint c = 1; c < table->columns->len; c++)
         {
           gboolean all_ints = TRUE;
@@ -423,7 +426,7 @@ pcmbn_report_doc_new (JsonNode *report, GError **error)
   g_autoptr (PcmbnReportDoc) doc = g_new0 (PcmbnReportDoc, 1);
   JsonObject *root, *period, *indicators, *tables;
 
-  doc->tables = g_ptr_array_new_with_free_func ((GDestroyNotify) table_free);
+  doc->tables = g_ptr_array_new_with_free_func ((GDestroyNotify)table_free);
   if (report == NULL || !JSON_NODE_HOLDS_OBJECT (report))
     goto bad;
   root = json_node_get_object (report);
@@ -437,17 +440,19 @@ pcmbn_report_doc_new (JsonNode *report, GError **error)
   if (doc->from == NULL || doc->to == NULL || pcmbn_date_parse (doc->from) < 0
       || pcmbn_date_parse (doc->to) < 0)
     goto bad;
-  doc->org_unit = g_strdup (string_member (root, "org_unit") ? string_member (root, "org_unit") : "");
+  doc->org_unit = g_strdup (string_member (root, "org_unit") ? string_member (root, "org_unit")
+                                                             : "");
   doc->org_unit_name = g_strdup (string_member (root, "org_unit_name")
-                                   ? string_member (root, "org_unit_name")
-                                   : doc->org_unit);
+                                     ? string_member (root, "org_unit_name")
+                                     : doc->org_unit);
   if (g_str_equal (doc->from + 4, "-01-01") && g_str_equal (doc->to + 4, "-12-31")
       && strncmp (doc->from, doc->to, 4) == 0)
-    doc->period_text = g_strdup_printf (_("Year %d"), atoi (doc->to));
+    doc->period_text = g_strdup_printf (_ ("Year %d"), atoi (doc->to));
   else
     {
-      g_autofree char *f = pcmbn_report_format_date (doc->from), *t = pcmbn_report_format_date (doc->to);
-      doc->period_text = g_strdup_printf (_("From %s to %s"), f, t);
+      g_autofree char *f = pcmbn_report_format_date (doc->from),
+                      *t = pcmbn_report_format_date (doc->to);
+      doc->period_text = g_strdup_printf (_ ("From %s to %s"), f, t);
     }
 
   g_ptr_array_add (doc->tables, indicators_table (indicators));
@@ -469,7 +474,7 @@ pcmbn_report_doc_new (JsonNode *report, GError **error)
 
 bad:
   g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-               _("report: this is not a report (it needs period, indicators and tables)"));
+               _ ("report: this is not a report (it needs period, indicators and tables)"));
   return NULL;
 }
 
@@ -513,15 +518,15 @@ pcmbn_report_cell_to_display (const PcmbnCell *cell)
 {
   switch (cell->type)
     {
-    case PCMBN_CELL_TEXT:
-      return g_strdup (cell->text);
-    case PCMBN_CELL_INT:
-      return g_strdup_printf ("%'" G_GINT64_FORMAT, cell->i);
-    case PCMBN_CELL_FRACTION:
-      return g_strdup_printf ("%.1f%%", cell->d * 100.0);
-    case PCMBN_CELL_EMPTY:
-    default:
-      return g_strdup ("–");
+      case PCMBN_CELL_TEXT:
+        return g_strdup (cell->text);
+      case PCMBN_CELL_INT:
+        return g_strdup_printf ("%'" G_GINT64_FORMAT, cell->i);
+      case PCMBN_CELL_FRACTION:
+        return g_strdup_printf ("%.1f%%", cell->d * 100.0);
+      case PCMBN_CELL_EMPTY:
+      default:
+        return g_strdup ("–");
     }
 }
 
@@ -534,16 +539,16 @@ cell_to_csv (const PcmbnCell *cell)
 
   switch (cell->type)
     {
-    case PCMBN_CELL_TEXT:
-      return g_strdup (cell->text);
-    case PCMBN_CELL_INT:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, cell->i);
-    case PCMBN_CELL_FRACTION:
-      /* A plain decimal with a dot, whatever the locale: the file is data. */
-      return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.4f", cell->d));
-    case PCMBN_CELL_EMPTY:
-    default:
-      return g_strdup ("");
+      case PCMBN_CELL_TEXT:
+        return g_strdup (cell->text);
+      case PCMBN_CELL_INT:
+        return g_strdup_printf ("%" G_GINT64_FORMAT, cell->i);
+      case PCMBN_CELL_FRACTION:
+        /* A plain decimal with a dot, whatever the locale: the file is data. */
+        return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.4f", cell->d));
+      case PCMBN_CELL_EMPTY:
+      default:
+        return g_strdup ("");
     }
 }
 
@@ -567,11 +572,11 @@ write_csv (const PcmbnReportDoc *doc, PcmbnReportProgress progress, gpointer pro
     csv_row (out, row);
   }
   {
-    const char *row[] = { _("Org unit"), doc->org_unit_name, doc->org_unit, NULL };
+    const char *row[] = { _ ("Org unit"), doc->org_unit_name, doc->org_unit, NULL };
     csv_row (out, row);
   }
   {
-    const char *row[] = { _("Period"), doc->from, doc->to, doc->period_text, NULL };
+    const char *row[] = { _ ("Period"), doc->from, doc->to, doc->period_text, NULL };
     csv_row (out, row);
   }
   for (guint t = 0; t < doc->tables->len; t++)
@@ -593,7 +598,7 @@ write_csv (const PcmbnReportDoc *doc, PcmbnReportProgress progress, gpointer pro
           pcmbn_csv_end_row (out);
         }
       if (progress)
-        progress ((double) (t + 1) / doc->tables->len, progress_data);
+        progress ((double)(t + 1) / doc->tables->len, progress_data);
     }
   return g_string_free_to_bytes (out);
 }
@@ -615,7 +620,7 @@ pcmbn_report_format_from_string (const char *name, PcmbnReportFormat *format)
   for (guint i = 0; name && i < G_N_ELEMENTS (format_names); i++)
     if (g_str_equal (name, format_names[i]))
       {
-        *format = (PcmbnReportFormat) i;
+        *format = (PcmbnReportFormat)i;
         return TRUE;
       }
   return FALSE;
@@ -630,7 +635,7 @@ pcmbn_report_format_from_string (const char *name, PcmbnReportFormat *format)
 const char *
 pcmbn_report_format_to_string (PcmbnReportFormat format)
 {
-  g_return_val_if_fail ((guint) format < G_N_ELEMENTS (format_names), NULL);
+  g_return_val_if_fail ((guint)format < G_N_ELEMENTS (format_names), NULL);
   return format_names[format];
 }
 
@@ -645,15 +650,15 @@ pcmbn_report_format_content_type (PcmbnReportFormat format)
 {
   switch (format)
     {
-    case PCMBN_REPORT_FORMAT_JSON:
-      return "application/json";
-    case PCMBN_REPORT_FORMAT_CSV:
-      return "text/csv; charset=utf-8";
-    case PCMBN_REPORT_FORMAT_PDF:
-      return "application/pdf";
-    case PCMBN_REPORT_FORMAT_XLSX:
-    default:
-      return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+      case PCMBN_REPORT_FORMAT_JSON:
+        return "application/json";
+      case PCMBN_REPORT_FORMAT_CSV:
+        return "text/csv; charset=utf-8";
+      case PCMBN_REPORT_FORMAT_PDF:
+        return "application/pdf";
+      case PCMBN_REPORT_FORMAT_XLSX:
+      default:
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     }
 }
 
@@ -693,26 +698,26 @@ pcmbn_report_export (JsonNode *report,
     return NULL;
   switch (format)
     {
-    case PCMBN_REPORT_FORMAT_JSON:
-      {
-        g_autofree char *text = json_to_string (report, TRUE);
-        bytes = g_bytes_new_take (g_strconcat (text, "\n", NULL), strlen (text) + 1);
-        if (progress)
-          progress (1.0, progress_data);
-      }
-      break;
-    case PCMBN_REPORT_FORMAT_CSV:
-      bytes = write_csv (doc, progress, progress_data);
-      break;
-    case PCMBN_REPORT_FORMAT_PDF:
-      bytes = pcmbn_report_write_pdf (doc, progress, progress_data, cancellable, error);
-      break;
-    case PCMBN_REPORT_FORMAT_XLSX:
-      bytes = pcmbn_report_write_xlsx (doc, progress, progress_data, cancellable, error);
-      break;
-    default:
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("format: unknown report format"));
-      return NULL;
+      case PCMBN_REPORT_FORMAT_JSON:
+        {
+          g_autofree char *text = json_to_string (report, TRUE);
+          bytes = g_bytes_new_take (g_strconcat (text, "\n", NULL), strlen (text) + 1);
+          if (progress)
+            progress (1.0, progress_data);
+        }
+        break;
+      case PCMBN_REPORT_FORMAT_CSV:
+        bytes = write_csv (doc, progress, progress_data);
+        break;
+      case PCMBN_REPORT_FORMAT_PDF:
+        bytes = pcmbn_report_write_pdf (doc, progress, progress_data, cancellable, error);
+        break;
+      case PCMBN_REPORT_FORMAT_XLSX:
+        bytes = pcmbn_report_write_xlsx (doc, progress, progress_data, cancellable, error);
+        break;
+      default:
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("format: unknown report format"));
+        return NULL;
     }
   if (bytes && g_cancellable_set_error_if_cancelled (cancellable, error))
     g_clear_pointer (&bytes, g_bytes_unref);
@@ -839,7 +844,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
                                    G_FILE_CREATE_REPLACE_DESTINATION, NULL, cancellable, &error))
     g_clear_pointer (&bytes, g_bytes_unref);
   if (bytes)
-    g_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify) g_bytes_unref);
+    g_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify)g_bytes_unref);
   else
     g_task_return_error (task, error);
 }
@@ -888,7 +893,7 @@ pcmbn_report_export_async (JsonNode *report,
   data->context = g_main_context_ref_thread_default ();
   data->last_fraction = -1.0;
   g_task_set_source_tag (task, pcmbn_report_export_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) export_data_free);
+  g_task_set_task_data (task, data, (GDestroyNotify)export_data_free);
   g_task_run_in_thread (task, export_thread);
 }
 

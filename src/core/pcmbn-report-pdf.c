@@ -23,11 +23,11 @@
  * can be searched and copied. The document is drawn twice: once to count
  * the pages, once to number them "1/N". */
 
-#define PAGE_WIDTH 595.276  /* A4 in points */
+#define PAGE_WIDTH 595.276 /* A4 in points */
 #define PAGE_HEIGHT 841.890
-#define MARGIN_LEFT 85.0    /* 30 mm, for the binding */
-#define MARGIN_RIGHT 42.5   /* 15 mm */
-#define MARGIN_TOP 56.7     /* 20 mm */
+#define MARGIN_LEFT 85.0  /* 30 mm, for the binding */
+#define MARGIN_RIGHT 42.5 /* 15 mm */
+#define MARGIN_TOP 56.7   /* 20 mm */
 #define MARGIN_BOTTOM 62.0
 #define CONTENT_WIDTH (PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT)
 #define FONT_FAMILY "Noto Serif,DejaVu Serif,serif"
@@ -51,8 +51,8 @@ typedef enum
 } Style;
 
 static PangoLayout *
-make_layout (Pdf *pdf, const char *text, double size, Style style, double width,
-             PangoAlignment align)
+make_layout (
+    Pdf *pdf, const char *text, double size, Style style, double width, PangoAlignment align)
 {
   PangoLayout *layout = pango_cairo_create_layout (pdf->cr);
   PangoFontDescription *font = pango_font_description_from_string (FONT_FAMILY);
@@ -61,14 +61,14 @@ make_layout (Pdf *pdf, const char *text, double size, Style style, double width,
   pango_cairo_context_set_resolution (pango_layout_get_context (layout), 72.0);
   pango_layout_context_changed (layout);
 
-  pango_font_description_set_size (font, (int) (size * PANGO_SCALE));
+  pango_font_description_set_size (font, (int)(size * PANGO_SCALE));
   if (style & STYLE_BOLD)
     pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
   if (style & STYLE_ITALIC)
     pango_font_description_set_style (font, PANGO_STYLE_ITALIC);
   pango_layout_set_font_description (layout, font);
   pango_font_description_free (font);
-  pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
+  pango_layout_set_width (layout, (int)(width * PANGO_SCALE));
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
   pango_layout_set_alignment (layout, align);
   pango_layout_set_text (layout, text, -1);
@@ -83,12 +83,18 @@ layout_height (PangoLayout *layout)
   int w, h;
 
   pango_layout_get_size (layout, &w, &h);
-  return (double) h / PANGO_SCALE;
+  return (double)h / PANGO_SCALE;
 }
 
 /* Draws @text at (@x, @y) and returns its height. */
 static double
-draw_text (Pdf *pdf, double x, double y, double width, const char *text, double size, Style style,
+draw_text (Pdf *pdf,
+           double x,
+           double y,
+           double width,
+           const char *text,
+           double size,
+           Style style,
            PangoAlignment align)
 {
   g_autoptr (PangoLayout) layout = make_layout (pdf, text, size, style, width, align);
@@ -112,9 +118,9 @@ draw_footer (Pdf *pdf)
 
   if (pdf->n_pages > 0)
     /* TRANSLATORS: page number at the foot of the report, "Trang 1/3". */
-    number = g_strdup_printf (_("Page %d/%d"), pdf->page, pdf->n_pages);
+    number = g_strdup_printf (_ ("Page %d/%d"), pdf->page, pdf->n_pages);
   else
-    number = g_strdup_printf (_("Page %d/%d"), pdf->page, 0);
+    number = g_strdup_printf (_ ("Page %d/%d"), pdf->page, 0);
   cairo_set_source_rgb (pdf->cr, 0.3, 0.3, 0.3);
   draw_text (pdf, MARGIN_LEFT, PAGE_HEIGHT - MARGIN_BOTTOM + 22.0, CONTENT_WIDTH, number, 10.0,
              STYLE_NORMAL, PANGO_ALIGN_CENTER);
@@ -151,8 +157,8 @@ hline (Pdf *pdf, double x1, double x2, double y, double width)
 static char *
 place_name (const char *unit_name)
 {
-  static const char *const prefixes[] = { "Phường ", "Xã ", "Thị trấn ", "Đặc khu ", "Quận ",
-                                          "Huyện ", "Thị xã ", "Thành phố ", "Tỉnh " };
+  static const char *const prefixes[] = { "Phường ", "Xã ",     "Thị trấn ",  "Đặc khu ", "Quận ",
+                                          "Huyện ",  "Thị xã ", "Thành phố ", "Tỉnh " };
 
   for (guint i = 0; i < G_N_ELEMENTS (prefixes); i++)
     if (g_str_has_prefix (unit_name, prefixes[i]) && strlen (unit_name) > strlen (prefixes[i]))
@@ -196,7 +202,8 @@ draw_heading (Pdf *pdf)
                    PANGO_ALIGN_CENTER);
 
   hr = draw_text (pdf, right_x, y, right_w, nation,
-                  fit_size (pdf, nation, 12.5, STYLE_BOLD, right_w), STYLE_BOLD, PANGO_ALIGN_CENTER);
+                  fit_size (pdf, nation, 12.5, STYLE_BOLD, right_w), STYLE_BOLD,
+                  PANGO_ALIGN_CENTER);
   motto = make_layout (pdf, "Độc lập - Tự do - Hạnh phúc", 13.0, STYLE_BOLD, right_w,
                        PANGO_ALIGN_CENTER);
   cairo_move_to (pdf->cr, right_x, y + hr);
@@ -221,7 +228,7 @@ draw_title (Pdf *pdf)
   g_autofree char *period = g_strdup_printf ("(%s)", doc->period_text);
   g_autofree char *intro = NULL, *from = NULL, *to = NULL;
 
-  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, _("REPORT"), 15.0, STYLE_BOLD,
+  pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, _ ("REPORT"), 15.0, STYLE_BOLD,
                        PANGO_ALIGN_CENTER);
   pdf->y += 2.0;
   pdf->y += draw_text (pdf, MARGIN_LEFT + 20.0, pdf->y, CONTENT_WIDTH - 40.0, title, 14.0,
@@ -233,8 +240,8 @@ draw_title (Pdf *pdf)
   pdf->y += 16.0;
   from = pcmbn_report_format_date (doc->from);
   to = pcmbn_report_format_date (doc->to);
-  intro = g_strdup_printf (_("%s (code %s) reports the results of its communication work against "
-                             "human trafficking from %s to %s as follows."),
+  intro = g_strdup_printf (_ ("%s (code %s) reports the results of its communication work against "
+                              "human trafficking from %s to %s as follows."),
                            doc->org_unit_name, doc->org_unit, from, to);
   pdf->y += draw_text (pdf, MARGIN_LEFT, pdf->y, CONTENT_WIDTH, intro, 13.0, STYLE_NORMAL,
                        PANGO_ALIGN_LEFT);
@@ -309,7 +316,7 @@ text_width (Pdf *pdf, const char *text, double size, Style style)
   PangoRectangle logical;
 
   pango_layout_get_extents (layout, NULL, &logical);
-  return (double) logical.width / PANGO_SCALE;
+  return (double)logical.width / PANGO_SCALE;
 }
 
 /* The widest word of @text: a column narrower than that breaks words. */
@@ -378,8 +385,8 @@ column_widths (Pdf *pdf, const PcmbnReportTable *table, double size, double *wid
         }
       widths[c] += pad;
       cells[c] = MAX (cells[c] + pad, widths[c]);
-      headers[c] = MAX (MIN (text_width (pdf, header, size, STYLE_BOLD), CONTENT_WIDTH * 0.25) + pad,
-                        cells[c]);
+      headers[c] = MAX (
+          MIN (text_width (pdf, header, size, STYLE_BOLD), CONTENT_WIDTH * 0.25) + pad, cells[c]);
       total_min += widths[c];
     }
   spare = CONTENT_WIDTH - total_min;
@@ -398,8 +405,8 @@ column_widths (Pdf *pdf, const PcmbnReportTable *table, double size, double *wid
 }
 
 static double
-row_height (Pdf *pdf, const char *const *texts, const double *widths, guint n, double size,
-            Style style)
+row_height (
+    Pdf *pdf, const char *const *texts, const double *widths, guint n, double size, Style style)
 {
   double h = 0;
 
@@ -409,8 +416,15 @@ row_height (Pdf *pdf, const char *const *texts, const double *widths, guint n, d
 }
 
 static void
-draw_row (Pdf *pdf, const char *const *texts, const PcmbnCell *cells, const double *widths,
-          guint n, double size, Style style, double height, gboolean header)
+draw_row (Pdf *pdf,
+          const char *const *texts,
+          const PcmbnCell *cells,
+          const double *widths,
+          guint n,
+          double size,
+          Style style,
+          double height,
+          gboolean header)
 {
   double x = MARGIN_LEFT;
 
@@ -499,13 +513,13 @@ draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
             }
           g_ptr_array_add (texts, text);
         }
-      h = row_height (pdf, (const char *const *) texts->pdata, widths, n, size, style);
+      h = row_height (pdf, (const char *const *)texts->pdata, widths, n, size, style);
       if (pdf->y + h > PAGE_HEIGHT - MARGIN_BOTTOM)
         {
           new_page (pdf);
           draw_row (pdf, header, NULL, widths, n, size, STYLE_BOLD, header_h, TRUE);
         }
-      draw_row (pdf, (const char *const *) texts->pdata, cells, widths, n, size, style, h, FALSE);
+      draw_row (pdf, (const char *const *)texts->pdata, cells, widths, n, size, style, h, FALSE);
     }
   pdf->y += 12.0;
   if (turned)
@@ -570,7 +584,7 @@ draw_bar_chart (Pdf *pdf, const char *heading, Bar *bars, guint n, double max, g
     {
       /* TRANSLATORS: the legend under the indicator chart. */
       pdf->y += draw_text (pdf, area_x, pdf->y, area_w + caption_w,
-                           _("Blue bar: value reached; red line: target."), 10.0, STYLE_ITALIC,
+                           _ ("Blue bar: value reached; red line: target."), 10.0, STYLE_ITALIC,
                            PANGO_ALIGN_LEFT);
     }
   pdf->y += 10.0;
@@ -589,7 +603,7 @@ draw_charts (Pdf *pdf)
       for (guint r = 0; r < ind->rows->len; r++)
         {
           const PcmbnCell *cells = ind->rows->pdata[r];
-          double den = cells[2].type == PCMBN_CELL_INT ? (double) cells[2].i : 0;
+          double den = cells[2].type == PCMBN_CELL_INT ? (double)cells[2].i : 0;
           gboolean months = cells[3].type == PCMBN_CELL_INT;
           g_autofree char *value = pcmbn_report_cell_to_display (&cells[3]);
           bars[r].label = cells[0].text;
@@ -608,7 +622,7 @@ draw_charts (Pdf *pdf)
             }
           max = MAX (max, MAX (bars[r].value, bars[r].target));
         }
-      draw_bar_chart (pdf, _("Indicators against their targets"), bars, ind->rows->len, max, TRUE);
+      draw_bar_chart (pdf, _ ("Indicators against their targets"), bars, ind->rows->len, max, TRUE);
       for (guint r = 0; r < ind->rows->len; r++)
         g_free (bars[r].caption);
     }
@@ -621,12 +635,12 @@ draw_charts (Pdf *pdf)
         {
           const PcmbnCell *cells = act->rows->pdata[r];
           bars[r].label = cells[0].text ? cells[0].text : "";
-          bars[r].value = cells[1].type == PCMBN_CELL_INT ? (double) cells[1].i : 0;
+          bars[r].value = cells[1].type == PCMBN_CELL_INT ? (double)cells[1].i : 0;
           bars[r].target = -1;
           bars[r].caption = pcmbn_report_cell_to_display (&cells[1]);
           max = MAX (max, bars[r].value);
         }
-      draw_bar_chart (pdf, _("Communication activities by type (number)"), bars, n, max, FALSE);
+      draw_bar_chart (pdf, _ ("Communication activities by type (number)"), bars, n, max, FALSE);
       for (guint r = 0; r < n; r++)
         g_free (bars[r].caption);
     }
@@ -643,31 +657,36 @@ draw_signature (Pdf *pdf)
   y = pdf->y;
   /* TRANSLATORS: the recipients block at the foot of an official letter,
    * "Nơi nhận:". */
-  hl += draw_text (pdf, MARGIN_LEFT, y, half, _("Recipients:"), 12.0, STYLE_BOLD | STYLE_ITALIC,
+  hl += draw_text (pdf, MARGIN_LEFT, y, half, _ ("Recipients:"), 12.0, STYLE_BOLD | STYLE_ITALIC,
                    PANGO_ALIGN_LEFT);
   /* TRANSLATORS: "- UBND cấp trên;" */
-  hl += draw_text (pdf, MARGIN_LEFT, y + hl, half, _("- The People’s Committee at the level above;"),
-                   11.0, STYLE_NORMAL, PANGO_ALIGN_LEFT);
+  hl += draw_text (pdf, MARGIN_LEFT, y + hl, half,
+                   _ ("- The People’s Committee at the level above;"), 11.0, STYLE_NORMAL,
+                   PANGO_ALIGN_LEFT);
   /* TRANSLATORS: "- Lưu: VT." */
-  hl += draw_text (pdf, MARGIN_LEFT, y + hl, half, _("- Filed: office."), 11.0, STYLE_NORMAL,
+  hl += draw_text (pdf, MARGIN_LEFT, y + hl, half, _ ("- Filed: office."), 11.0, STYLE_NORMAL,
                    PANGO_ALIGN_LEFT);
   /* TRANSLATORS: "TM. ỦY BAN NHÂN DÂN" */
-  hr += draw_text (pdf, MARGIN_LEFT + half, y, half, _("ON BEHALF OF THE PEOPLE’S COMMITTEE"), 13.0,
-                   STYLE_BOLD, PANGO_ALIGN_CENTER);
+  hr += draw_text (pdf, MARGIN_LEFT + half, y, half, _ ("ON BEHALF OF THE PEOPLE’S COMMITTEE"),
+                   13.0, STYLE_BOLD, PANGO_ALIGN_CENTER);
   /* TRANSLATORS: "CHỦ TỊCH" */
-  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _("CHAIRPERSON"), 13.0, STYLE_BOLD,
+  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _ ("CHAIRPERSON"), 13.0, STYLE_BOLD,
                    PANGO_ALIGN_CENTER);
   /* TRANSLATORS: "(Ký, ghi rõ họ tên, đóng dấu)" */
-  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _("(Signature, full name and seal)"), 12.0,
-                   STYLE_ITALIC, PANGO_ALIGN_CENTER);
+  hr += draw_text (pdf, MARGIN_LEFT + half, y + hr, half, _ ("(Signature, full name and seal)"),
+                   12.0, STYLE_ITALIC, PANGO_ALIGN_CENTER);
   pdf->y = y + MAX (hl, hr + 70.0);
 }
 
 /* ---- the document ---------------------------------------------------------- */
 
 static gboolean
-render (Pdf *pdf, PcmbnReportProgress progress, gpointer progress_data, double share,
-        double offset, GCancellable *cancellable)
+render (Pdf *pdf,
+        PcmbnReportProgress progress,
+        gpointer progress_data,
+        double share,
+        double offset,
+        GCancellable *cancellable)
 {
   const PcmbnReportDoc *doc = pdf->doc;
   guint n_tables = doc->tables->len;
@@ -678,15 +697,15 @@ render (Pdf *pdf, PcmbnReportProgress progress, gpointer progress_data, double s
   draw_heading (pdf);
   draw_title (pdf);
   /* TRANSLATORS: section heading; Roman numerals as in Vietnamese reports. */
-  draw_section (pdf, _("I. INDICATORS AGAINST THE TARGETS"));
-  draw_table (pdf, doc->tables->pdata[0], _("Table 1. Indicators of the plan"));
-  draw_section (pdf, _("II. CHARTS"));
+  draw_section (pdf, _ ("I. INDICATORS AGAINST THE TARGETS"));
+  draw_table (pdf, doc->tables->pdata[0], _ ("Table 1. Indicators of the plan"));
+  draw_section (pdf, _ ("II. CHARTS"));
   draw_charts (pdf);
-  draw_section (pdf, _("III. RESULTS IN DETAIL"));
+  draw_section (pdf, _ ("III. RESULTS IN DETAIL"));
   for (guint t = 1; t < n_tables; t++)
     {
       const PcmbnReportTable *table = doc->tables->pdata[t];
-      g_autofree char *heading = g_strdup_printf (_("Table %u. %s"), t + 1, table->title);
+      g_autofree char *heading = g_strdup_printf (_ ("Table %u. %s"), t + 1, table->title);
       if (g_cancellable_is_cancelled (cancellable))
         return FALSE;
       draw_table (pdf, table, heading);
@@ -708,9 +727,16 @@ write_to_array (void *closure, const unsigned char *data, unsigned int length)
 }
 
 static gboolean
-render_to (const PcmbnReportDoc *doc, GByteArray *out, int n_pages, int *pages_drawn,
-           PcmbnReportProgress progress, gpointer progress_data, double share, double offset,
-           GCancellable *cancellable, GError **error)
+render_to (const PcmbnReportDoc *doc,
+           GByteArray *out,
+           int n_pages,
+           int *pages_drawn,
+           PcmbnReportProgress progress,
+           gpointer progress_data,
+           double share,
+           double offset,
+           GCancellable *cancellable,
+           GError **error)
 {
   cairo_surface_t *surface = cairo_pdf_surface_create_for_stream (write_to_array, out, PAGE_WIDTH,
                                                                   PAGE_HEIGHT);
@@ -741,7 +767,7 @@ render_to (const PcmbnReportDoc *doc, GByteArray *out, int n_pages, int *pages_d
     }
   if (status != CAIRO_STATUS_SUCCESS)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Cannot draw the PDF: %s"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot draw the PDF: %s"),
                    cairo_status_to_string (status));
       return FALSE;
     }

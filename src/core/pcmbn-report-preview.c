@@ -59,11 +59,13 @@ pcmbn_report_preview (JsonNode *report, GError **error)
               json_builder_set_member_name (b, "text");
               json_builder_add_string_value (b, text ? text : "");
               json_builder_set_member_name (b, "number");
-              json_builder_add_boolean_value (b, cell->type == PCMBN_CELL_INT || cell->type == PCMBN_CELL_FRACTION);
+              json_builder_add_boolean_value (b, cell->type == PCMBN_CELL_INT
+                                                     || cell->type == PCMBN_CELL_FRACTION);
               if (cell->mark != PCMBN_MARK_NONE)
                 {
                   json_builder_set_member_name (b, "mark");
-                  json_builder_add_string_value (b, cell->mark == PCMBN_MARK_MET ? "met" : "not-met");
+                  json_builder_add_string_value (b,
+                                                 cell->mark == PCMBN_MARK_MET ? "met" : "not-met");
                 }
               json_builder_end_object (b);
             }

@@ -88,7 +88,7 @@ sheet_name (const char *wanted, GHashTable *taken)
   for (const char *p = wanted; *p && n < SHEET_NAME_MAX; p = g_utf8_next_char (p), n++)
     {
       gunichar c = g_utf8_get_char (p);
-      if (strchr ("[]:*?/\\'", (int) (c < 128 ? c : 'a')) != NULL && c < 128)
+      if (strchr ("[]:*?/\\'", (int)(c < 128 ? c : 'a')) != NULL && c < 128)
         c = '-';
       g_string_append_unichar (name, c);
     }
@@ -100,7 +100,7 @@ sheet_name (const char *wanted, GHashTable *taken)
     {
       g_autofree char *suffix = g_strdup_printf (" %u", i);
       g_autofree char *base = g_strdup (wanted);
-      glong keep = SHEET_NAME_MAX - (glong) strlen (suffix);
+      glong keep = SHEET_NAME_MAX - (glong)strlen (suffix);
       char *cut = g_utf8_offset_to_pointer (base, MIN (keep, g_utf8_strlen (base, -1)));
       *cut = '\0';
       g_string_printf (name, "%s%s", base, suffix);
@@ -126,7 +126,7 @@ column_width (const PcmbnReportTable *table, guint c)
     for (guint w = 0; words[w]; w++)
       widest = MAX (widest, g_utf8_strlen (words[w], -1));
   }
-  return CLAMP ((double) widest + 2.0, c == 0 ? 14.0 : 10.0, c == 0 ? 60.0 : 18.0);
+  return CLAMP ((double)widest + 2.0, c == 0 ? 14.0 : 10.0, c == 0 ? 60.0 : 18.0);
 }
 
 static void
@@ -150,7 +150,7 @@ write_sheet (lxw_workbook *wb,
     {
       double width = column_width (table, c);
       const char *label = table->columns->pdata[c];
-      guint lines = (guint) (g_utf8_strlen (label, -1) / MAX (width - 2.0, 1.0)) + 1;
+      guint lines = (guint)(g_utf8_strlen (label, -1) / MAX (width - 2.0, 1.0)) + 1;
       worksheet_set_column (ws, c, c, width, NULL);
       worksheet_write_string (ws, HEADER_ROW, c, label, fm->header);
       max_header_lines = MAX (max_header_lines, lines);
@@ -165,24 +165,24 @@ write_sheet (lxw_workbook *wb,
           const PcmbnCell *cell = PCMBN_REPORT_TABLE_CELL (table, r, c);
           switch (cell->type)
             {
-            case PCMBN_CELL_INT:
-              worksheet_write_number (ws, row, c, (double) cell->i,
-                                      is_total ? fm->total_integer : fm->integer);
-              break;
-            case PCMBN_CELL_FRACTION:
-              worksheet_write_number (ws, row, c, cell->d, fm->percent);
-              break;
-            case PCMBN_CELL_TEXT:
-              worksheet_write_string (ws, row, c, cell->text,
-                                      cell->mark == PCMBN_MARK_MET       ? fm->met
-                                      : cell->mark == PCMBN_MARK_NOT_MET ? fm->not_met
-                                      : is_total                         ? fm->total_text
-                                                                         : fm->text);
-              break;
-            case PCMBN_CELL_EMPTY:
-            default:
-              worksheet_write_blank (ws, row, c, fm->text);
-              break;
+              case PCMBN_CELL_INT:
+                worksheet_write_number (ws, row, c, (double)cell->i,
+                                        is_total ? fm->total_integer : fm->integer);
+                break;
+              case PCMBN_CELL_FRACTION:
+                worksheet_write_number (ws, row, c, cell->d, fm->percent);
+                break;
+              case PCMBN_CELL_TEXT:
+                worksheet_write_string (ws, row, c, cell->text,
+                                        cell->mark == PCMBN_MARK_MET       ? fm->met
+                                        : cell->mark == PCMBN_MARK_NOT_MET ? fm->not_met
+                                        : is_total                         ? fm->total_text
+                                                                           : fm->text);
+                break;
+              case PCMBN_CELL_EMPTY:
+              default:
+                worksheet_write_blank (ws, row, c, fm->text);
+                break;
             }
         }
     }
@@ -217,18 +217,18 @@ pcmbn_report_write_xlsx (const PcmbnReportDoc *doc,
   if (fd < 0)
     return NULL;
   g_close (fd, NULL);
-  options.tmpdir = (char *) g_get_tmp_dir ();
+  options.tmpdir = (char *)g_get_tmp_dir ();
   wb = workbook_new_opt (path, &options);
   if (wb == NULL)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Cannot create the workbook %s."),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot create the workbook %s."),
                    path);
       g_unlink (path);
       return NULL;
     }
   properties.title = title;
   properties.subject = doc->org_unit_name;
-  properties.comments = (char *) "PCMBN Logbook " PACKAGE_VERSION;
+  properties.comments = (char *)"PCMBN Logbook " PACKAGE_VERSION;
   workbook_set_properties (wb, &properties);
   formats_init (&fm, wb);
 
@@ -250,7 +250,7 @@ pcmbn_report_write_xlsx (const PcmbnReportDoc *doc,
         contents = NULL;
     }
   else if (rc != LXW_NO_ERROR)
-    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Cannot write the workbook: %s"),
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot write the workbook: %s"),
                  lxw_strerror (rc));
   g_unlink (path);
   if (contents == NULL)

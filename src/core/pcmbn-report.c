@@ -18,14 +18,14 @@
 
 const char *const pcmbn_indicator_keys[] = {
   "i1_materials_deployed", "i2a_intensive_model_key_areas", "i2b_integrated_model",
-  "i3_press_months", "i4_reach_14_60_key_areas", NULL
+  "i3_press_months",       "i4_reach_14_60_key_areas",      NULL
 };
 
 /* The communes in scope, as a temporary table every query joins. */
-#define SCOPE_CTE \
+#define SCOPE_CTE                                                                \
   "WITH RECURSIVE tree(code) AS (SELECT ?1 UNION SELECT o.code FROM org_units o" \
-  " JOIN tree t ON o.parent_code = t.code)," \
-  " communes AS (SELECT code, key_area, population_14_60 FROM org_units" \
+  " JOIN tree t ON o.parent_code = t.code),"                                     \
+  " communes AS (SELECT code, key_area, population_14_60 FROM org_units"         \
   " WHERE code IN tree AND level = 'commune') "
 
 /**
@@ -52,7 +52,7 @@ pcmbn_report_parse_period (const char *year,
   if (year && (from || to))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("year: give either --year or --from and --to, not both"));
+                   _ ("year: give either --year or --from and --to, not both"));
       return FALSE;
     }
   if (year)
@@ -62,37 +62,37 @@ pcmbn_report_parse_period (const char *year,
       if (end == NULL || *end != '\0' || y < 2000 || y > 2100)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("year: “%s” is not a year; write it like 2026"), year);
+                       _ ("year: “%s” is not a year; write it like 2026"), year);
           return FALSE;
         }
-      *out_from = g_strdup_printf ("%04d-01-01", (int) y);
-      *out_to = g_strdup_printf ("%04d-12-31", (int) y);
+      *out_from = g_strdup_printf ("%04d-01-01", (int)y);
+      *out_to = g_strdup_printf ("%04d-12-31", (int)y);
       return TRUE;
     }
   if (from || to)
     {
       if (!from || !to)
         {
-          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                       _("%s: give both --from and --to"), from ? "to" : "from");
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("%s: give both --from and --to"),
+                       from ? "to" : "from");
           return FALSE;
         }
       if (pcmbn_date_parse (from) < 0)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("from: “%s” is not a date; write it YYYY-MM-DD"), from);
+                       _ ("from: “%s” is not a date; write it YYYY-MM-DD"), from);
           return FALSE;
         }
       if (pcmbn_date_parse (to) < 0)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("to: “%s” is not a date; write it YYYY-MM-DD"), to);
+                       _ ("to: “%s” is not a date; write it YYYY-MM-DD"), to);
           return FALSE;
         }
       if (pcmbn_date_parse (to) < pcmbn_date_parse (from))
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("to: the end of the period is before its start (%s)"), from);
+                       _ ("to: the end of the period is before its start (%s)"), from);
           return FALSE;
         }
       *out_from = g_strdup (from);
@@ -162,8 +162,14 @@ pcmbn_report_default_target (const char *indicator, int year, gint64 months, dou
 }
 
 static gboolean
-query_pair (sqlite3 *db, const char *sql, const char *scope, const char *from, const char *to,
-            gint64 *a, gint64 *b, GError **error)
+query_pair (sqlite3 *db,
+            const char *sql,
+            const char *scope,
+            const char *from,
+            const char *to,
+            gint64 *a,
+            gint64 *b,
+            GError **error)
 {
   sqlite3_stmt *stmt;
   int rc;
@@ -193,25 +199,28 @@ query_pair (sqlite3 *db, const char *sql, const char *scope, const char *from, c
 
 static const char *const indicator_sql[] = {
   /* i1: received and deployed by the end of the period, earlier years count */
-  SCOPE_CTE "SELECT (SELECT count(*) FROM communes c WHERE EXISTS (SELECT 1 FROM records r"
+  SCOPE_CTE
+  "SELECT (SELECT count(*) FROM communes c WHERE EXISTS (SELECT 1 FROM records r"
   " WHERE r.kind = 'material' AND r.org_unit = c.code AND r.deleted = 0 AND r.rdate <= ?3"
   " AND r.f_deployed_on IS NOT NULL AND r.f_deployed_on <= ?3)), (SELECT count(*) FROM communes)",
   /* i2a: key areas with an intensive model living at the end of the period */
   SCOPE_CTE "SELECT (SELECT count(*) FROM communes c WHERE c.key_area = 1 AND EXISTS (SELECT 1"
-  " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
-  " AND r.f_model_type = 'intensive' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
-  " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes WHERE key_area = 1)",
+            " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
+            " AND r.f_model_type = 'intensive' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
+            " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes WHERE key_area = 1)",
   /* i2b: any commune with an integrated model */
   SCOPE_CTE "SELECT (SELECT count(*) FROM communes c WHERE EXISTS (SELECT 1"
-  " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
-  " AND r.f_model_type = 'integrated' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
-  " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes)",
+            " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
+            " AND r.f_model_type = 'integrated' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
+            " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes)",
   /* i3: months with a city-level press or radio/TV piece */
-  SCOPE_CTE "SELECT (SELECT count(DISTINCT substr(r.rdate, 1, 7)) FROM records r JOIN communes c"
+  SCOPE_CTE
+  "SELECT (SELECT count(DISTINCT substr(r.rdate, 1, 7)) FROM records r JOIN communes c"
   " ON r.org_unit = c.code WHERE r.kind = 'activity' AND r.deleted = 0 AND r.rdate BETWEEN ?2"
   " AND ?3 AND r.rtype IN ('press_article', 'radio_tv') AND r.f_outlet_level = 'city'), 0",
   /* i4: person-times aged 14–60 in key areas whose population is known */
-  SCOPE_CTE "SELECT (SELECT coalesce(sum(r.f_participants_14_60), 0) FROM records r JOIN communes c"
+  SCOPE_CTE
+  "SELECT (SELECT coalesce(sum(r.f_participants_14_60), 0) FROM records r JOIN communes c"
   " ON r.org_unit = c.code WHERE c.key_area = 1 AND c.population_14_60 IS NOT NULL AND r.kind ="
   " 'activity' AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3), (SELECT"
   " coalesce(sum(population_14_60), 0) FROM communes WHERE key_area = 1 AND population_14_60 IS"
@@ -219,8 +228,14 @@ static const char *const indicator_sql[] = {
 };
 
 static void
-add_indicator (JsonBuilder *b, PcmbnStore *store, const char *key, gint64 num, gint64 den,
-               gboolean is_count, int year, gint64 months)
+add_indicator (JsonBuilder *b,
+               PcmbnStore *store,
+               const char *key,
+               gint64 num,
+               gint64 den,
+               gboolean is_count,
+               int year,
+               gint64 months)
 {
   double target;
 
@@ -232,7 +247,7 @@ add_indicator (JsonBuilder *b, PcmbnStore *store, const char *key, gint64 num, g
   else if (den == 0)
     json_builder_add_null_value (b);
   else
-    json_builder_add_double_value (b, (double) num / (double) den);
+    json_builder_add_double_value (b, (double)num / (double)den);
   json_builder_set_member_name (b, "numerator");
   json_builder_add_int_value (b, num);
   json_builder_set_member_name (b, "denominator");
@@ -242,7 +257,7 @@ add_indicator (JsonBuilder *b, PcmbnStore *store, const char *key, gint64 num, g
       || pcmbn_report_default_target (key, year, months, &target))
     {
       if (is_count)
-        json_builder_add_int_value (b, (gint64) target);
+        json_builder_add_int_value (b, (gint64)target);
       else
         json_builder_add_double_value (b, target);
     }
@@ -260,24 +275,32 @@ add_indicator (JsonBuilder *b, PcmbnStore *store, const char *key, gint64 num, g
  * row for each catalogue entry so that the office sees the zeros too. The
  * columns come from the schema, so a new count field appears by itself. */
 static gboolean
-add_group_table (JsonBuilder *b, sqlite3 *db, const char *name, const PcmbnKind *kind,
-                 const char *group_field, const char *where, const char *scope, const char *from,
-                 const char *to, GError **error)
+add_group_table (JsonBuilder *b,
+                 sqlite3 *db,
+                 const char *name,
+                 const PcmbnKind *kind,
+                 const char *group_field,
+                 const char *where,
+                 const char *scope,
+                 const char *from,
+                 const char *to,
+                 GError **error)
 {
   const PcmbnField *group = pcmbn_kind_field (kind, group_field);
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (group->catalogue);
   g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT ");
-  g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                       (GDestroyNotify) g_array_unref);
+  g_autoptr (GHashTable)
+      rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
   g_autoptr (GPtrArray) ints = g_ptr_array_new ();
   sqlite3_stmt *stmt;
 
   for (guint f = 0; f < kind->n_fields; f++)
     if (kind->fields[f].type == PCMBN_FIELD_INT)
-      g_ptr_array_add (ints, (gpointer) &kind->fields[f]);
+      g_ptr_array_add (ints, (gpointer)&kind->fields[f]);
   g_string_append_printf (sql, "r.f_%s, count(*)", group_field);
   for (guint i = 0; i < ints->len; i++)
-    g_string_append_printf (sql, ", coalesce(sum(r.f_%s), 0)", ((PcmbnField *) ints->pdata[i])->name);
+    g_string_append_printf (sql, ", coalesce(sum(r.f_%s), 0)",
+                            ((PcmbnField *)ints->pdata[i])->name);
   g_string_append_printf (sql,
                           " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind ="
                           " '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
@@ -299,7 +322,7 @@ add_group_table (JsonBuilder *b, sqlite3 *db, const char *name, const PcmbnKind 
           g_array_append_val (values, v);
         }
       if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-        g_hash_table_insert (rows, g_strdup ((const char *) sqlite3_column_text (stmt, 0)), values);
+        g_hash_table_insert (rows, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), values);
       else
         g_array_unref (values);
     }
@@ -317,7 +340,7 @@ add_group_table (JsonBuilder *b, sqlite3 *db, const char *name, const PcmbnKind 
       json_builder_add_int_value (b, values ? g_array_index (values, gint64, 0) : 0);
       for (guint i = 0; i < ints->len; i++)
         {
-          json_builder_set_member_name (b, ((PcmbnField *) ints->pdata[i])->name);
+          json_builder_set_member_name (b, ((PcmbnField *)ints->pdata[i])->name);
           json_builder_add_int_value (b, values ? g_array_index (values, gint64, i + 1) : 0);
         }
       json_builder_end_object (b);
@@ -338,9 +361,15 @@ add_count_cell (JsonBuilder *b, gint64 n, PcmbnReportFlags flags)
 /* Counselling sessions in the period counted by one coded field; for a set
  * of codes a session counts once under each of its codes. */
 static gboolean
-add_counselling_table (JsonBuilder *b, sqlite3 *db, const char *name, const char *field,
-                       const char *scope, const char *from, const char *to,
-                       PcmbnReportFlags flags, GError **error)
+add_counselling_table (JsonBuilder *b,
+                       sqlite3 *db,
+                       const char *name,
+                       const char *field,
+                       const char *scope,
+                       const char *from,
+                       const char *to,
+                       PcmbnReportFlags flags,
+                       GError **error)
 {
   const PcmbnKind *kind = pcmbn_schema_kind ("counselling");
   const PcmbnField *f = pcmbn_kind_field (kind, field);
@@ -350,10 +379,11 @@ add_counselling_table (JsonBuilder *b, sqlite3 *db, const char *name, const char
   sqlite3_stmt *stmt;
 
   if (f->type == PCMBN_FIELD_CODES)
-    sql = g_strdup_printf (SCOPE_CTE "SELECT k.code, count(*) FROM records r JOIN communes c ON"
-                                     " r.org_unit = c.code JOIN record_codes k ON k.record_id = r.id"
-                                     " AND k.field = '%s' WHERE r.kind = 'counselling' AND"
-                                     " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY k.code",
+    sql = g_strdup_printf (SCOPE_CTE
+                           "SELECT k.code, count(*) FROM records r JOIN communes c ON"
+                           " r.org_unit = c.code JOIN record_codes k ON k.record_id = r.id"
+                           " AND k.field = '%s' WHERE r.kind = 'counselling' AND"
+                           " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY k.code",
                            field);
   else
     sql = g_strdup_printf (SCOPE_CTE "SELECT r.f_%s, count(*) FROM records r JOIN communes c ON"
@@ -370,7 +400,7 @@ add_counselling_table (JsonBuilder *b, sqlite3 *db, const char *name, const char
   sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-      g_hash_table_insert (counts, g_strdup ((const char *) sqlite3_column_text (stmt, 0)),
+      g_hash_table_insert (counts, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
                            GSIZE_TO_POINTER (sqlite3_column_int64 (stmt, 1)));
   sqlite3_finalize (stmt);
 
@@ -391,22 +421,26 @@ add_counselling_table (JsonBuilder *b, sqlite3 *db, const char *name, const char
 }
 
 static gboolean
-add_models_table (JsonBuilder *b, sqlite3 *db, const char *scope, const char *from, const char *to,
+add_models_table (JsonBuilder *b,
+                  sqlite3 *db,
+                  const char *scope,
+                  const char *from,
+                  const char *to,
                   GError **error)
 {
   const PcmbnCatalogue *types = pcmbn_catalogue_lookup ("model_type");
   const PcmbnCatalogue *kinds = pcmbn_catalogue_lookup ("model_kind");
   sqlite3_stmt *stmt;
   static const char sql[] = SCOPE_CTE
-    ", meetings AS (SELECT f_model AS model, count(*) AS n FROM records WHERE kind ="
-    " 'model-meeting' AND deleted = 0 AND rdate BETWEEN ?2 AND ?3 GROUP BY f_model)"
-    " SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
-    " coalesce(sum(r.f_members_total), 0), coalesce(sum(r.f_members_female), 0),"
-    " coalesce(sum(m.n), 0)"
-    " FROM records r JOIN communes c ON r.org_unit = c.code LEFT JOIN meetings m ON m.model ="
-    " r.uuid WHERE r.kind = 'model' AND"
-    " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)"
-    " GROUP BY 1, 2";
+      ", meetings AS (SELECT f_model AS model, count(*) AS n FROM records WHERE kind ="
+      " 'model-meeting' AND deleted = 0 AND rdate BETWEEN ?2 AND ?3 GROUP BY f_model)"
+      " SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
+      " coalesce(sum(r.f_members_total), 0), coalesce(sum(r.f_members_female), 0),"
+      " coalesce(sum(m.n), 0)"
+      " FROM records r JOIN communes c ON r.org_unit = c.code LEFT JOIN meetings m ON m.model ="
+      " r.uuid WHERE r.kind = 'model' AND"
+      " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)"
+      " GROUP BY 1, 2";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
@@ -422,10 +456,10 @@ add_models_table (JsonBuilder *b, sqlite3 *db, const char *scope, const char *fr
       gint64 *v = g_new (gint64, 4);
       for (int i = 0; i < 4; i++)
         v[i] = sqlite3_column_int64 (stmt, 2 + i);
-      g_hash_table_insert (rows,
-                           g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0),
-                                            sqlite3_column_text (stmt, 1)),
-                           v);
+      g_hash_table_insert (
+          rows,
+          g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1)),
+          v);
     }
   sqlite3_finalize (stmt);
 
@@ -457,16 +491,20 @@ add_models_table (JsonBuilder *b, sqlite3 *db, const char *scope, const char *fr
 }
 
 static gboolean
-add_materials_table (JsonBuilder *b, sqlite3 *db, const char *scope, const char *from,
-                     const char *to, GError **error)
+add_materials_table (JsonBuilder *b,
+                     sqlite3 *db,
+                     const char *scope,
+                     const char *from,
+                     const char *to,
+                     GError **error)
 {
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup ("material_type");
   static const char sql[] = SCOPE_CTE
-    "SELECT r.rtype, coalesce(sum(CASE WHEN r.rdate BETWEEN ?2 AND ?3 THEN r.f_quantity_received"
-    " END), 0), coalesce(sum(CASE WHEN r.f_deployed_on BETWEEN ?2 AND ?3 THEN"
-    " r.f_quantity_deployed END), 0), sum(r.rdate BETWEEN ?2 AND ?3)"
-    " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'material' AND"
-    " r.deleted = 0 AND r.rdate <= ?3 GROUP BY r.rtype";
+      "SELECT r.rtype, coalesce(sum(CASE WHEN r.rdate BETWEEN ?2 AND ?3 THEN r.f_quantity_received"
+      " END), 0), coalesce(sum(CASE WHEN r.f_deployed_on BETWEEN ?2 AND ?3 THEN"
+      " r.f_quantity_deployed END), 0), sum(r.rdate BETWEEN ?2 AND ?3)"
+      " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'material' AND"
+      " r.deleted = 0 AND r.rdate <= ?3 GROUP BY r.rtype";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   sqlite3_stmt *stmt;
 
@@ -484,7 +522,7 @@ add_materials_table (JsonBuilder *b, sqlite3 *db, const char *scope, const char 
       v[0] = sqlite3_column_int64 (stmt, 1);
       v[1] = sqlite3_column_int64 (stmt, 2);
       v[2] = sqlite3_column_int64 (stmt, 3);
-      g_hash_table_insert (rows, g_strdup ((const char *) sqlite3_column_text (stmt, 0)), v);
+      g_hash_table_insert (rows, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), v);
     }
   sqlite3_finalize (stmt);
 
@@ -523,7 +561,11 @@ table_exists (sqlite3 *db, const char *name)
 }
 
 static gboolean
-add_per_commune (JsonBuilder *b, sqlite3 *db, const char *scope, const char *from, const char *to,
+add_per_commune (JsonBuilder *b,
+                 sqlite3 *db,
+                 const char *scope,
+                 const char *from,
+                 const char *to,
                  GError **error)
 {
   guint n_kinds;
@@ -555,14 +597,14 @@ add_per_commune (JsonBuilder *b, sqlite3 *db, const char *scope, const char *fro
     {
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "org_unit");
-      json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 0));
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 0));
       json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 1));
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 1));
       json_builder_set_member_name (b, "last_sync");
       if (sqlite3_column_type (stmt, 2) == SQLITE_NULL)
         json_builder_add_null_value (b);
       else
-        json_builder_add_string_value (b, (const char *) sqlite3_column_text (stmt, 2));
+        json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 2));
       json_builder_set_member_name (b, "records");
       json_builder_begin_object (b);
       for (guint k = 0; k < n_kinds; k++)
@@ -612,8 +654,8 @@ pcmbn_report_build (PcmbnStore *store,
 
   if (unit == NULL)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("org_unit: no unit has the code %s"), scope ? scope : "");
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("org_unit: no unit has the code %s"),
+                   scope ? scope : "");
       return NULL;
     }
 

@@ -21,10 +21,8 @@ gboolean pcmbn_report_parse_period (const char *year,
                                     char **out_from,
                                     char **out_to,
                                     GError **error);
-gboolean pcmbn_report_default_target (const char *indicator,
-                                      int year,
-                                      gint64 months,
-                                      double *target);
+gboolean
+pcmbn_report_default_target (const char *indicator, int year, gint64 months, double *target);
 JsonNode *pcmbn_report_build (PcmbnStore *store,
                               const char *scope,
                               const char *from,

@@ -19,66 +19,123 @@
 #define TITLE_MAX 200
 #define TEXT_MAX 10000
 
-static const char *const no_participants_needed[] = {
-  "loudspeaker_broadcast", "press_article", "radio_tv", "web_social_post", NULL
-};
+static const char *const no_participants_needed[] = { "loudspeaker_broadcast", "press_article",
+                                                      "radio_tv", "web_social_post", NULL };
 static const char *const active_only[] = { "active", NULL };
 
-#define ATTACHMENTS \
-  { .name = "attachments", .type = PCMBN_FIELD_ATTACHMENTS, \
-    .label_vi = "Tệp đính kèm", .label_en = "Attachments" }
-#define NOTES \
-  { .name = "notes", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH | PCMBN_FIELD_MULTILINE, \
-    .label_vi = "Ghi chú", .label_en = "Notes" }
-#define TOPICS \
-  { .name = "topics", .type = PCMBN_FIELD_CODES, .catalogue = "topics", \
-    .label_vi = "Chủ đề", .label_en = "Topics" }
-#define FUNDING \
-  { .name = "funding_source", .type = PCMBN_FIELD_CODE, .catalogue = "funding_source", \
-    .label_vi = "Nguồn kinh phí", .label_en = "Funding source" }
-#define PARTICIPANTS_TOTAL(req) \
-  { .name = "participants_total", .type = PCMBN_FIELD_INT, .flags = req, \
-    .label_vi = "Tổng số người tham dự", .label_en = "Participants (total)" }
-#define BREAKDOWN(field, vi, en) \
-  { .name = field, .type = PCMBN_FIELD_INT, .le_field = "participants_total", \
-    .parent = "participants_total", .label_vi = vi, .label_en = en }
-#define ROLE(field, vi, en) \
-  { .name = field, .type = PCMBN_FIELD_INT, .sum_le_field = "participants_total", \
-    .parent = "participants_total", .label_vi = vi, .label_en = en }
+#define ATTACHMENTS                                                                     \
+  {                                                                                     \
+    .name = "attachments", .type = PCMBN_FIELD_ATTACHMENTS, .label_vi = "Tệp đính kèm", \
+    .label_en = "Attachments"                                                           \
+  }
+#define NOTES                                                                   \
+  {                                                                             \
+    .name = "notes", .type = PCMBN_FIELD_TEXT,                                  \
+    .flags = PCMBN_FIELD_SEARCH | PCMBN_FIELD_MULTILINE, .label_vi = "Ghi chú", \
+    .label_en = "Notes"                                                         \
+  }
+#define TOPICS                                                                                \
+  {                                                                                           \
+    .name = "topics", .type = PCMBN_FIELD_CODES, .catalogue = "topics", .label_vi = "Chủ đề", \
+    .label_en = "Topics"                                                                      \
+  }
+#define FUNDING                                                                        \
+  {                                                                                    \
+    .name = "funding_source", .type = PCMBN_FIELD_CODE, .catalogue = "funding_source", \
+    .label_vi = "Nguồn kinh phí", .label_en = "Funding source"                         \
+  }
+#define PARTICIPANTS_TOTAL(req)                                             \
+  {                                                                         \
+    .name = "participants_total", .type = PCMBN_FIELD_INT, .flags = req,    \
+    .label_vi = "Tổng số người tham dự", .label_en = "Participants (total)" \
+  }
+#define BREAKDOWN(field, vi, en)                                              \
+  {                                                                           \
+    .name = field, .type = PCMBN_FIELD_INT, .le_field = "participants_total", \
+    .parent = "participants_total", .label_vi = vi, .label_en = en            \
+  }
+#define ROLE(field, vi, en)                                                       \
+  {                                                                               \
+    .name = field, .type = PCMBN_FIELD_INT, .sum_le_field = "participants_total", \
+    .parent = "participants_total", .label_vi = vi, .label_en = en                \
+  }
 
 static const PcmbnField activity_fields[] = {
-  { .name = "date", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_REQUIRED,
-    .label_vi = "Ngày", .label_en = "Date" },
-  { .name = "end_date", .type = PCMBN_FIELD_DATE, .ge_field = "date",
-    .label_vi = "Ngày kết thúc", .label_en = "End date" },
-  { .name = "activity_type", .type = PCMBN_FIELD_CODE, .catalogue = "activity_type",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Loại hoạt động", .label_en = "Activity type" },
-  { .name = "subproject", .type = PCMBN_FIELD_CODE, .catalogue = "subproject",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Tiểu đề án", .label_en = "Sub-project" },
-  { .name = "title", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Tiêu đề", .label_en = "Title" },
-  { .name = "location", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH,
-    .label_vi = "Địa điểm", .label_en = "Location" },
-  { .name = "target_groups", .type = PCMBN_FIELD_CODES, .catalogue = "target_groups",
-    .label_vi = "Đối tượng", .label_en = "Target groups" },
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày",
+    .label_en = "Date" },
+  { .name = "end_date",
+    .type = PCMBN_FIELD_DATE,
+    .ge_field = "date",
+    .label_vi = "Ngày kết thúc",
+    .label_en = "End date" },
+  { .name = "activity_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "activity_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Loại hoạt động",
+    .label_en = "Activity type" },
+  { .name = "subproject",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "subproject",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Tiểu đề án",
+    .label_en = "Sub-project" },
+  { .name = "title",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tiêu đề",
+    .label_en = "Title" },
+  { .name = "location",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .label_vi = "Địa điểm",
+    .label_en = "Location" },
+  { .name = "target_groups",
+    .type = PCMBN_FIELD_CODES,
+    .catalogue = "target_groups",
+    .label_vi = "Đối tượng",
+    .label_en = "Target groups" },
   TOPICS,
-  { .name = "participants_total", .type = PCMBN_FIELD_INT, .flags = PCMBN_FIELD_REQUIRED,
-    .unless_field = "activity_type", .unless_values = no_participants_needed,
-    .label_vi = "Tổng số người tham dự", .label_en = "Participants (total)" },
+  { .name = "participants_total",
+    .type = PCMBN_FIELD_INT,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .unless_field = "activity_type",
+    .unless_values = no_participants_needed,
+    .label_vi = "Tổng số người tham dự",
+    .label_en = "Participants (total)" },
   BREAKDOWN ("participants_female", "Trong đó nữ", "of whom female"),
   BREAKDOWN ("participants_14_60", "Trong đó từ 14 đến 60 tuổi", "of whom aged 14–60"),
   BREAKDOWN ("participants_under_16", "Trong đó dưới 16 tuổi", "of whom under 16"),
-  BREAKDOWN ("participants_ethnic_minority", "Trong đó người dân tộc thiểu số",
-             "of whom ethnic minority"),
-  { .name = "outlet", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH, .max_length = TITLE_MAX,
-    .label_vi = "Cơ quan báo chí", .label_en = "Outlet" },
-  { .name = "outlet_level", .type = PCMBN_FIELD_CODE, .catalogue = "outlet_level",
-    .label_vi = "Cấp cơ quan báo chí", .label_en = "Outlet level" },
-  { .name = "materials", .type = PCMBN_FIELD_MATERIALS,
-    .label_vi = "Tài liệu phát", .label_en = "Materials handed out" },
-  { .name = "lead_agency", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Cơ quan chủ trì", .label_en = "Lead agency" },
-  { .name = "partners", .type = PCMBN_FIELD_TEXT, .label_vi = "Cơ quan phối hợp",
+  BREAKDOWN (
+      "participants_ethnic_minority", "Trong đó người dân tộc thiểu số", "of whom ethnic minority"),
+  { .name = "outlet",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Cơ quan báo chí",
+    .label_en = "Outlet" },
+  { .name = "outlet_level",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "outlet_level",
+    .label_vi = "Cấp cơ quan báo chí",
+    .label_en = "Outlet level" },
+  { .name = "materials",
+    .type = PCMBN_FIELD_MATERIALS,
+    .label_vi = "Tài liệu phát",
+    .label_en = "Materials handed out" },
+  { .name = "lead_agency",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Cơ quan chủ trì",
+    .label_en = "Lead agency" },
+  { .name = "partners",
+    .type = PCMBN_FIELD_TEXT,
+    .label_vi = "Cơ quan phối hợp",
     .label_en = "Partners" },
   FUNDING,
   NOTES,
@@ -86,20 +143,39 @@ static const PcmbnField activity_fields[] = {
 };
 
 static const PcmbnField training_fields[] = {
-  { .name = "date", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_REQUIRED,
-    .label_vi = "Ngày", .label_en = "Date" },
-  { .name = "end_date", .type = PCMBN_FIELD_DATE, .ge_field = "date",
-    .label_vi = "Ngày kết thúc", .label_en = "End date" },
-  { .name = "format", .type = PCMBN_FIELD_CODE, .catalogue = "training_format",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Hình thức", .label_en = "Format" },
-  { .name = "title", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Tiêu đề", .label_en = "Title" },
-  { .name = "organiser", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Đơn vị tổ chức", .label_en = "Organiser" },
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày",
+    .label_en = "Date" },
+  { .name = "end_date",
+    .type = PCMBN_FIELD_DATE,
+    .ge_field = "date",
+    .label_vi = "Ngày kết thúc",
+    .label_en = "End date" },
+  { .name = "format",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "training_format",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Hình thức",
+    .label_en = "Format" },
+  { .name = "title",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tiêu đề",
+    .label_en = "Title" },
+  { .name = "organiser",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Đơn vị tổ chức",
+    .label_en = "Organiser" },
   PARTICIPANTS_TOTAL (PCMBN_FIELD_REQUIRED),
   BREAKDOWN ("participants_female", "Trong đó nữ", "of whom female"),
   ROLE ("participants_reporter_editor", "Phóng viên, biên tập viên", "Reporters and editors"),
-  ROLE ("participants_culture_info_officer", "Cán bộ văn hóa - thông tin",
+  ROLE ("participants_culture_info_officer",
+        "Cán bộ văn hóa - thông tin",
         "Culture-information officers"),
   ROLE ("participants_legal_reporter", "Báo cáo viên pháp luật", "Legal reporters"),
   ROLE ("participants_propagandist", "Tuyên truyền viên", "Propagandists"),
@@ -114,35 +190,80 @@ static const PcmbnField training_fields[] = {
 };
 
 static const PcmbnField model_fields[] = {
-  { .name = "name", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Tên mô hình", .label_en = "Name" },
-  { .name = "model_type", .type = PCMBN_FIELD_CODE, .catalogue = "model_type",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Loại mô hình", .label_en = "Model type" },
-  { .name = "model_kind", .type = PCMBN_FIELD_CODE, .catalogue = "model_kind",
-    .label_vi = "Dạng mô hình", .label_en = "Model kind" },
-  { .name = "established_on", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_REQUIRED,
-    .label_vi = "Ngày thành lập", .label_en = "Established on" },
-  { .name = "decision_ref", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Số quyết định thành lập", .label_en = "Decision reference" },
-  { .name = "host_organisation", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Đơn vị chủ quản", .label_en = "Host organisation" },
-  { .name = "members_total", .type = PCMBN_FIELD_INT, .label_vi = "Tổng số thành viên",
+  { .name = "name",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tên mô hình",
+    .label_en = "Name" },
+  { .name = "model_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "model_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Loại mô hình",
+    .label_en = "Model type" },
+  { .name = "model_kind",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "model_kind",
+    .label_vi = "Dạng mô hình",
+    .label_en = "Model kind" },
+  { .name = "established_on",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày thành lập",
+    .label_en = "Established on" },
+  { .name = "decision_ref",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Số quyết định thành lập",
+    .label_en = "Decision reference" },
+  { .name = "host_organisation",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Đơn vị chủ quản",
+    .label_en = "Host organisation" },
+  { .name = "members_total",
+    .type = PCMBN_FIELD_INT,
+    .label_vi = "Tổng số thành viên",
     .label_en = "Members (total)" },
-  { .name = "members_female", .type = PCMBN_FIELD_INT, .le_field = "members_total",
-    .parent = "members_total", .label_vi = "Trong đó nữ", .label_en = "of whom female" },
-  { .name = "status", .type = PCMBN_FIELD_CODE, .catalogue = "model_status",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Tình trạng", .label_en = "Status" },
-  { .name = "status_since", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_REQUIRED,
-    .unless_field = "status", .unless_values = active_only, .ge_field = "established_on",
-    .label_vi = "Tình trạng từ ngày", .label_en = "Status since" },
+  { .name = "members_female",
+    .type = PCMBN_FIELD_INT,
+    .le_field = "members_total",
+    .parent = "members_total",
+    .label_vi = "Trong đó nữ",
+    .label_en = "of whom female" },
+  { .name = "status",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "model_status",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Tình trạng",
+    .label_en = "Status" },
+  { .name = "status_since",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .unless_field = "status",
+    .unless_values = active_only,
+    .ge_field = "established_on",
+    .label_vi = "Tình trạng từ ngày",
+    .label_en = "Status since" },
   NOTES,
 };
 
 static const PcmbnField meeting_fields[] = {
-  { .name = "model", .type = PCMBN_FIELD_REF, .ref_kind = "model", .flags = PCMBN_FIELD_REQUIRED,
-    .label_vi = "Mô hình", .label_en = "Model" },
-  { .name = "date", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_REQUIRED,
-    .ref_field = "model", .ref_target = "established_on", .label_vi = "Ngày sinh hoạt",
+  { .name = "model",
+    .type = PCMBN_FIELD_REF,
+    .ref_kind = "model",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Mô hình",
+    .label_en = "Model" },
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .ref_field = "model",
+    .ref_target = "established_on",
+    .label_vi = "Ngày sinh hoạt",
     .label_en = "Date" },
   PARTICIPANTS_TOTAL (PCMBN_FIELD_REQUIRED),
   BREAKDOWN ("participants_female", "Trong đó nữ", "of whom female"),
@@ -151,69 +272,144 @@ static const PcmbnField meeting_fields[] = {
 };
 
 static const PcmbnField counselling_fields[] = {
-  { .name = "date", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_REQUIRED,
-    .label_vi = "Ngày tư vấn", .label_en = "Date" },
-  { .name = "channel", .type = PCMBN_FIELD_CODE, .catalogue = "channel",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Hình thức tư vấn", .label_en = "Channel" },
-  { .name = "client_code", .type = PCMBN_FIELD_TEXT,
-    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_PSEUDONYM | PCMBN_FIELD_SEARCH, .max_length = 20,
-    .label_vi = "Mã đối tượng (bí danh)", .label_en = "Client code (pseudonym)" },
-  { .name = "client_type", .type = PCMBN_FIELD_CODE, .catalogue = "client_type",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Nhóm đối tượng", .label_en = "Client type" },
-  { .name = "client_sex", .type = PCMBN_FIELD_CODE, .catalogue = "client_sex",
-    .label_vi = "Giới tính", .label_en = "Sex" },
-  { .name = "client_age_band", .type = PCMBN_FIELD_CODE, .catalogue = "client_age_band",
-    .label_vi = "Nhóm tuổi", .label_en = "Age band" },
-  { .name = "client_ethnic_minority", .type = PCMBN_FIELD_BOOL,
-    .label_vi = "Người dân tộc thiểu số", .label_en = "Ethnic minority" },
-  { .name = "topics", .type = PCMBN_FIELD_CODES, .catalogue = "counselling_topics",
-    .label_vi = "Nội dung tư vấn", .label_en = "Topics" },
-  { .name = "referrals", .type = PCMBN_FIELD_CODES, .catalogue = "referrals", .exclusive = "none",
-    .label_vi = "Chuyển gửi", .label_en = "Referrals" },
-  { .name = "follow_up_on", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_FUTURE_OK,
-    .ge_field = "date", .max_years_after = 1, .label_vi = "Ngày theo dõi tiếp",
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày tư vấn",
+    .label_en = "Date" },
+  { .name = "channel",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "channel",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Hình thức tư vấn",
+    .label_en = "Channel" },
+  { .name = "client_code",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_PSEUDONYM | PCMBN_FIELD_SEARCH,
+    .max_length = 20,
+    .label_vi = "Mã đối tượng (bí danh)",
+    .label_en = "Client code (pseudonym)" },
+  { .name = "client_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "client_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Nhóm đối tượng",
+    .label_en = "Client type" },
+  { .name = "client_sex",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "client_sex",
+    .label_vi = "Giới tính",
+    .label_en = "Sex" },
+  { .name = "client_age_band",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "client_age_band",
+    .label_vi = "Nhóm tuổi",
+    .label_en = "Age band" },
+  { .name = "client_ethnic_minority",
+    .type = PCMBN_FIELD_BOOL,
+    .label_vi = "Người dân tộc thiểu số",
+    .label_en = "Ethnic minority" },
+  { .name = "topics",
+    .type = PCMBN_FIELD_CODES,
+    .catalogue = "counselling_topics",
+    .label_vi = "Nội dung tư vấn",
+    .label_en = "Topics" },
+  { .name = "referrals",
+    .type = PCMBN_FIELD_CODES,
+    .catalogue = "referrals",
+    .exclusive = "none",
+    .label_vi = "Chuyển gửi",
+    .label_en = "Referrals" },
+  { .name = "follow_up_on",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_FUTURE_OK,
+    .ge_field = "date",
+    .max_years_after = 1,
+    .label_vi = "Ngày theo dõi tiếp",
     .label_en = "Follow up on" },
-  { .name = "counsellor", .type = PCMBN_FIELD_TEXT, .max_length = TITLE_MAX,
-    .label_vi = "Người tư vấn", .label_en = "Counsellor" },
-  { .name = "case_notes", .type = PCMBN_FIELD_TEXT,
-    .flags = PCMBN_FIELD_SENSITIVE | PCMBN_FIELD_MULTILINE, .max_length = 20000,
-    .label_vi = "Ghi chép ca tư vấn", .label_en = "Case notes" },
+  { .name = "counsellor",
+    .type = PCMBN_FIELD_TEXT,
+    .max_length = TITLE_MAX,
+    .label_vi = "Người tư vấn",
+    .label_en = "Counsellor" },
+  { .name = "case_notes",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SENSITIVE | PCMBN_FIELD_MULTILINE,
+    .max_length = 20000,
+    .label_vi = "Ghi chép ca tư vấn",
+    .label_en = "Case notes" },
 };
 
 static const PcmbnField material_fields[] = {
-  { .name = "material_type", .type = PCMBN_FIELD_CODE, .catalogue = "material_type",
-    .flags = PCMBN_FIELD_REQUIRED, .label_vi = "Loại tài liệu", .label_en = "Material type" },
-  { .name = "title", .type = PCMBN_FIELD_TEXT, .flags = PCMBN_FIELD_SEARCH,
-    .max_length = TITLE_MAX, .label_vi = "Tên tài liệu", .label_en = "Title" },
-  { .name = "source", .type = PCMBN_FIELD_CODE, .catalogue = "material_source",
-    .label_vi = "Nguồn", .label_en = "Source" },
-  { .name = "received_on", .type = PCMBN_FIELD_DATE, .flags = PCMBN_FIELD_REQUIRED,
-    .label_vi = "Ngày nhận", .label_en = "Received on" },
-  { .name = "quantity_received", .type = PCMBN_FIELD_INT, .label_vi = "Số lượng nhận",
+  { .name = "material_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "material_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Loại tài liệu",
+    .label_en = "Material type" },
+  { .name = "title",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tên tài liệu",
+    .label_en = "Title" },
+  { .name = "source",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "material_source",
+    .label_vi = "Nguồn",
+    .label_en = "Source" },
+  { .name = "received_on",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày nhận",
+    .label_en = "Received on" },
+  { .name = "quantity_received",
+    .type = PCMBN_FIELD_INT,
+    .label_vi = "Số lượng nhận",
     .label_en = "Quantity received" },
-  { .name = "deployed_on", .type = PCMBN_FIELD_DATE, .ge_field = "received_on",
-    .label_vi = "Ngày triển khai", .label_en = "Deployed on" },
-  { .name = "quantity_deployed", .type = PCMBN_FIELD_INT, .le_field = "quantity_received",
-    .together_with = "deployed_on", .label_vi = "Số lượng đã triển khai",
+  { .name = "deployed_on",
+    .type = PCMBN_FIELD_DATE,
+    .ge_field = "received_on",
+    .label_vi = "Ngày triển khai",
+    .label_en = "Deployed on" },
+  { .name = "quantity_deployed",
+    .type = PCMBN_FIELD_INT,
+    .le_field = "quantity_received",
+    .together_with = "deployed_on",
+    .label_vi = "Số lượng đã triển khai",
     .label_en = "Quantity deployed" },
-  { .name = "deployment_notes", .type = PCMBN_FIELD_TEXT,
-    .flags = PCMBN_FIELD_SEARCH | PCMBN_FIELD_MULTILINE, .label_vi = "Ghi chú triển khai",
+  { .name = "deployment_notes",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH | PCMBN_FIELD_MULTILINE,
+    .label_vi = "Ghi chú triển khai",
     .label_en = "Deployment notes" },
 };
 
-#define KIND(id, vi, en, fields, date, type, title) \
-  { id, vi, en, fields, G_N_ELEMENTS (fields), date, type, title }
+#define KIND(id, vi, en, fields, date, type, title)              \
+  {                                                              \
+    id, vi, en, fields, G_N_ELEMENTS (fields), date, type, title \
+  }
 
 static const PcmbnKind kinds[] = {
-  KIND ("activity", "Hoạt động truyền thông", "Activity", activity_fields, "date", "activity_type",
+  KIND ("activity",
+        "Hoạt động truyền thông",
+        "Activity",
+        activity_fields,
+        "date",
+        "activity_type",
         "title"),
   KIND ("training", "Tập huấn, hội nghị", "Training", training_fields, "date", "format", "title"),
   KIND ("model", "Mô hình", "Model", model_fields, "established_on", "model_type", "name"),
   KIND ("model-meeting", "Sinh hoạt mô hình", "Model meeting", meeting_fields, "date", NULL, NULL),
-  KIND ("counselling", "Tư vấn", "Counselling", counselling_fields, "date", "channel",
-        "client_code"),
-  KIND ("material", "Tài liệu truyền thông", "Material", material_fields, "received_on",
-        "material_type", "title"),
+  KIND (
+      "counselling", "Tư vấn", "Counselling", counselling_fields, "date", "channel", "client_code"),
+  KIND ("material",
+        "Tài liệu truyền thông",
+        "Material",
+        material_fields,
+        "received_on",
+        "material_type",
+        "title"),
 };
 
 /**
@@ -306,14 +502,14 @@ field_is_column (const PcmbnField *field)
 {
   switch (field->type)
     {
-    case PCMBN_FIELD_DATE:
-    case PCMBN_FIELD_INT:
-    case PCMBN_FIELD_CODE:
-    case PCMBN_FIELD_BOOL:
-    case PCMBN_FIELD_REF:
-      return TRUE;
-    default:
-      return FALSE;
+      case PCMBN_FIELD_DATE:
+      case PCMBN_FIELD_INT:
+      case PCMBN_FIELD_CODE:
+      case PCMBN_FIELD_BOOL:
+      case PCMBN_FIELD_REF:
+        return TRUE;
+      default:
+        return FALSE;
     }
 }
 
@@ -344,14 +540,14 @@ pcmbn_schema_columns (guint *n_columns)
             if (!field_is_column (field))
               continue;
             for (guint i = 0; i < list->len && !seen; i++)
-              seen = g_str_equal (((PcmbnField *) list->pdata[i])->name, field->name);
+              seen = g_str_equal (((PcmbnField *)list->pdata[i])->name, field->name);
             if (!seen)
-              g_ptr_array_add (list, (gpointer) field);
+              g_ptr_array_add (list, (gpointer)field);
           }
       g_once_init_leave (&columns, list);
     }
   *n_columns = columns->len;
-  return (const PcmbnField *const *) columns->pdata;
+  return (const PcmbnField *const *)columns->pdata;
 }
 
 /**
@@ -372,7 +568,7 @@ pcmbn_schema_column_index (const PcmbnField *field)
       guint n;
       const PcmbnField *const *columns = pcmbn_schema_columns (&n);
       for (guint i = 0; i < n; i++)
-        g_hash_table_insert (table, (gpointer) columns[i]->name, GINT_TO_POINTER (i + 1));
+        g_hash_table_insert (table, (gpointer)columns[i]->name, GINT_TO_POINTER (i + 1));
       g_once_init_leave (&index, table);
     }
   if (!field_is_column (field))
@@ -445,7 +641,7 @@ pcmbn_field_errors_to_string (GPtrArray *errors)
         g_string_append_c (out, '\n');
       if (e->row > 0)
         /* TRANSLATORS: the start of a CSV error, "row 12, " */
-        g_string_append_printf (out, _("row %u, "), e->row);
+        g_string_append_printf (out, _ ("row %u, "), e->row);
       if (e->field != NULL)
         g_string_append_printf (out, "%s: ", e->field);
       g_string_append (out, e->message);
@@ -487,7 +683,7 @@ static gboolean
 has_error_for (GPtrArray *errors, const char *field)
 {
   for (guint i = 0; i < errors->len; i++)
-    if (g_strcmp0 (((PcmbnFieldError *) errors->pdata[i])->field, field) == 0)
+    if (g_strcmp0 (((PcmbnFieldError *)errors->pdata[i])->field, field) == 0)
       return TRUE;
   return FALSE;
 }
@@ -512,7 +708,7 @@ check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
 
   if (!g_utf8_validate (text, -1, NULL))
     {
-      add_error (errors, field->name, _("is not valid UTF-8 text"));
+      add_error (errors, field->name, _ ("is not valid UTF-8 text"));
       return;
     }
   /* Every code point of category Cc (C0, DEL and the C1 block U+0080–U+009F). */
@@ -520,13 +716,13 @@ check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
     if (g_unichar_iscntrl (g_utf8_get_char (p)) && *p != '\n' && *p != '\t')
       {
         add_error (errors, field->name,
-                   _("contains a control character; only letters, digits, punctuation, "
-                     "new lines and tabs are allowed"));
+                   _ ("contains a control character; only letters, digits, punctuation, "
+                      "new lines and tabs are allowed"));
         return;
       }
-  if ((guint) g_utf8_strlen (text, -1) > max)
+  if ((guint)g_utf8_strlen (text, -1) > max)
     {
-      add_error (errors, field->name, _("is too long: at most %u characters"), max);
+      add_error (errors, field->name, _ ("is too long: at most %u characters"), max);
       return;
     }
   if (field->flags & PCMBN_FIELD_PSEUDONYM)
@@ -537,8 +733,8 @@ check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
         ok = (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-';
       if (!ok)
         add_error (errors, field->name,
-                   _("must be a pseudonym of 3 to 20 characters from A–Z, 0–9 and “-”, "
-                     "never a name"));
+                   _ ("must be a pseudonym of 3 to 20 characters from A–Z, 0–9 and “-”, "
+                      "never a name"));
     }
 }
 
@@ -581,8 +777,8 @@ check_materials (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
 
 bad:
   add_error (errors, field->name,
-             _("must be a list of {\"material_type\": a material type, \"quantity\": a whole "
-               "number}"));
+             _ ("must be a list of {\"material_type\": a material type, \"quantity\": a whole "
+                "number}"));
 }
 
 static void
@@ -624,8 +820,8 @@ check_attachments (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
 
 bad:
   add_error (errors, field->name,
-             _("must be a list of {\"sha256\": 64 hex digits, \"name\": a file name, \"size\": "
-               "bytes}"));
+             _ ("must be a list of {\"sha256\": 64 hex digits, \"name\": a file name, \"size\": "
+                "bytes}"));
 }
 
 /* Type and range of one value, on its own. */
@@ -636,99 +832,100 @@ check_value (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
 
   switch (field->type)
     {
-    case PCMBN_FIELD_DATE:
-      {
-        gint64 day = -1;
-        if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-          day = pcmbn_date_parse (json_node_get_string (node));
-        if (day < 0)
-          add_error (errors, field->name, _("must be a date written YYYY-MM-DD, such as 2026-07-30"));
-        else if (day < pcmbn_date_parse (MIN_DATE))
-          add_error (errors, field->name, _("must not be before %s"), MIN_DATE);
-        else if (!(field->flags & PCMBN_FIELD_FUTURE_OK) && day > pcmbn_today () + 1)
-          add_error (errors, field->name, _("must not be in the future"));
-      }
-      break;
+      case PCMBN_FIELD_DATE:
+        {
+          gint64 day = -1;
+          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+            day = pcmbn_date_parse (json_node_get_string (node));
+          if (day < 0)
+            add_error (errors, field->name,
+                       _ ("must be a date written YYYY-MM-DD, such as 2026-07-30"));
+          else if (day < pcmbn_date_parse (MIN_DATE))
+            add_error (errors, field->name, _ ("must not be before %s"), MIN_DATE);
+          else if (!(field->flags & PCMBN_FIELD_FUTURE_OK) && day > pcmbn_today () + 1)
+            add_error (errors, field->name, _ ("must not be in the future"));
+        }
+        break;
 
-    case PCMBN_FIELD_INT:
-      if (!node_is_int (node, &n) || n < 0)
-        add_error (errors, field->name, _("must be a whole number, 0 or more"));
-      else if (n > G_MAXINT32)
-        add_error (errors, field->name, _("is too large"));
-      break;
+      case PCMBN_FIELD_INT:
+        if (!node_is_int (node, &n) || n < 0)
+          add_error (errors, field->name, _ ("must be a whole number, 0 or more"));
+        else if (n > G_MAXINT32)
+          add_error (errors, field->name, _ ("is too large"));
+        break;
 
-    case PCMBN_FIELD_TEXT:
-      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-        add_error (errors, field->name, _("must be text"));
-      else
-        check_text (field, json_node_get_string (node), errors);
-      break;
+      case PCMBN_FIELD_TEXT:
+        if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+          add_error (errors, field->name, _ ("must be text"));
+        else
+          check_text (field, json_node_get_string (node), errors);
+        break;
 
-    case PCMBN_FIELD_BOOL:
-      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-        add_error (errors, field->name, _("must be true or false"));
-      break;
+      case PCMBN_FIELD_BOOL:
+        if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+          add_error (errors, field->name, _ ("must be true or false"));
+        break;
 
-    case PCMBN_FIELD_REF:
-      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
-          || !pcmbn_uuid_is_valid (json_node_get_string (node)))
-        add_error (errors, field->name, _("must be the uuid of a record"));
-      break;
-
-    case PCMBN_FIELD_CODE:
-      {
-        const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+      case PCMBN_FIELD_REF:
         if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
-            || pcmbn_catalogue_find (cat, json_node_get_string (node)) == NULL)
-          {
-            g_autofree char *codes = catalogue_codes (cat);
-            add_error (errors, field->name, _("must be one of: %s"), codes);
-          }
-      }
-      break;
+            || !pcmbn_uuid_is_valid (json_node_get_string (node)))
+          add_error (errors, field->name, _ ("must be the uuid of a record"));
+        break;
 
-    case PCMBN_FIELD_CODES:
-      {
-        const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
-        JsonArray *array = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-        guint len = array ? json_array_get_length (array) : 0;
-        g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+      case PCMBN_FIELD_CODE:
+        {
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+          if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+              || pcmbn_catalogue_find (cat, json_node_get_string (node)) == NULL)
+            {
+              g_autofree char *codes = catalogue_codes (cat);
+              add_error (errors, field->name, _ ("must be one of: %s"), codes);
+            }
+        }
+        break;
 
-        for (guint i = 0; array != NULL && i < len; i++)
-          {
-            JsonNode *item = json_array_get_element (array, i);
-            const char *code;
-            if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING
-                || pcmbn_catalogue_find (cat, json_node_get_string (item)) == NULL)
-              {
-                array = NULL;
-                break;
-              }
-            code = json_node_get_string (item);
-            if (!g_hash_table_add (seen, (gpointer) code))
-              {
-                add_error (errors, field->name, _("lists “%s” twice"), code);
-                return;
-              }
-          }
-        if (array == NULL)
-          {
-            g_autofree char *codes = catalogue_codes (cat);
-            add_error (errors, field->name, _("must be a list of codes from: %s"), codes);
-          }
-        else if (field->exclusive && len > 1 && g_hash_table_contains (seen, field->exclusive))
-          add_error (errors, field->name, _("“%s” cannot be combined with other entries"),
-                     field->exclusive);
-      }
-      break;
+      case PCMBN_FIELD_CODES:
+        {
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+          JsonArray *array = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+          guint len = array ? json_array_get_length (array) : 0;
+          g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
-    case PCMBN_FIELD_MATERIALS:
-      check_materials (field, node, errors);
-      break;
+          for (guint i = 0; array != NULL && i < len; i++)
+            {
+              JsonNode *item = json_array_get_element (array, i);
+              const char *code;
+              if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING
+                  || pcmbn_catalogue_find (cat, json_node_get_string (item)) == NULL)
+                {
+                  array = NULL;
+                  break;
+                }
+              code = json_node_get_string (item);
+              if (!g_hash_table_add (seen, (gpointer)code))
+                {
+                  add_error (errors, field->name, _ ("lists “%s” twice"), code);
+                  return;
+                }
+            }
+          if (array == NULL)
+            {
+              g_autofree char *codes = catalogue_codes (cat);
+              add_error (errors, field->name, _ ("must be a list of codes from: %s"), codes);
+            }
+          else if (field->exclusive && len > 1 && g_hash_table_contains (seen, field->exclusive))
+            add_error (errors, field->name, _ ("“%s” cannot be combined with other entries"),
+                       field->exclusive);
+        }
+        break;
 
-    case PCMBN_FIELD_ATTACHMENTS:
-      check_attachments (field, node, errors);
-      break;
+      case PCMBN_FIELD_MATERIALS:
+        check_materials (field, node, errors);
+        break;
+
+      case PCMBN_FIELD_ATTACHMENTS:
+        check_attachments (field, node, errors);
+        break;
     }
 }
 
@@ -782,7 +979,7 @@ add_years (gint64 day, guint years)
   GDate date;
 
   g_date_clear (&date, 1);
-  g_date_set_julian (&date, (guint32) day);
+  g_date_set_julian (&date, (guint32)day);
   g_date_add_years (&date, years);
   return g_date_get_julian (&date);
 }
@@ -820,13 +1017,12 @@ pcmbn_schema_validate (const PcmbnKind *kind,
             continue;
           required = (field->flags & PCMBN_FIELD_REQUIRED) != 0;
           if (required && field->unless_field != NULL
-              && value_in (pcmbn_data_get_string (data, field->unless_field),
-                           field->unless_values))
+              && value_in (pcmbn_data_get_string (data, field->unless_field), field->unless_values))
             required = FALSE;
           if (required)
-            add_error (errors, field->name, _("is required"));
+            add_error (errors, field->name, _ ("is required"));
           else if (field->together_with && json_object_has_member (data, field->together_with))
-            add_error (errors, field->name, _("must be set together with %s"),
+            add_error (errors, field->name, _ ("must be set together with %s"),
                        field->together_with);
           continue;
         }
@@ -836,8 +1032,8 @@ pcmbn_schema_validate (const PcmbnKind *kind,
       if (field->le_field && json_object_has_member (data, field->le_field)
           && !has_error_for (errors, field->le_field)
           && pcmbn_data_get_int (data, field->name) > pcmbn_data_get_int (data, field->le_field))
-        add_error (errors, field->name, _("must not be greater than %s (%d)"),
-                   field->le_field, (int) pcmbn_data_get_int (data, field->le_field));
+        add_error (errors, field->name, _ ("must not be greater than %s (%d)"), field->le_field,
+                   (int)pcmbn_data_get_int (data, field->le_field));
 
       if (field->ge_field && json_object_has_member (data, field->ge_field)
           && !has_error_for (errors, field->ge_field))
@@ -845,25 +1041,25 @@ pcmbn_schema_validate (const PcmbnKind *kind,
           gint64 day = pcmbn_date_parse (pcmbn_data_get_string (data, field->name));
           gint64 other = pcmbn_date_parse (pcmbn_data_get_string (data, field->ge_field));
           if (day < other)
-            add_error (errors, field->name, _("must not be before %s (%s)"), field->ge_field,
+            add_error (errors, field->name, _ ("must not be before %s (%s)"), field->ge_field,
                        pcmbn_data_get_string (data, field->ge_field));
           else if (field->max_days_after && day > other + field->max_days_after)
-            add_error (errors, field->name, _("must be within %u days after %s"),
+            add_error (errors, field->name, _ ("must be within %u days after %s"),
                        field->max_days_after, field->ge_field);
           else if (field->max_years_after && day > add_years (other, field->max_years_after))
-            add_error (errors, field->name, _("must be within one year after %s"),
+            add_error (errors, field->name, _ ("must be within one year after %s"),
                        field->ge_field);
         }
 
       if (field->together_with && !json_object_has_member (data, field->together_with))
-        add_error (errors, field->name, _("must be set together with %s"), field->together_with);
+        add_error (errors, field->name, _ ("must be set together with %s"), field->together_with);
 
       if (field->type == PCMBN_FIELD_REF && resolver != NULL)
         {
-          JsonObject *target = resolver (pcmbn_data_get_string (data, field->name),
-                                         field->ref_kind, resolver_data);
+          JsonObject *target = resolver (pcmbn_data_get_string (data, field->name), field->ref_kind,
+                                         resolver_data);
           if (target == NULL)
-            add_error (errors, field->name, _("there is no %s with this uuid in this commune"),
+            add_error (errors, field->name, _ ("there is no %s with this uuid in this commune"),
                        field->ref_kind);
           else
             json_object_unref (target);
@@ -879,8 +1075,8 @@ pcmbn_schema_validate (const PcmbnKind *kind,
               const char *limit = pcmbn_data_get_string (target, field->ref_target);
               if (limit != NULL
                   && pcmbn_date_parse (pcmbn_data_get_string (data, field->name))
-                       < pcmbn_date_parse (limit))
-                add_error (errors, field->name, _("must not be before the %s’s %s (%s)"),
+                         < pcmbn_date_parse (limit))
+                add_error (errors, field->name, _ ("must not be before the %s’s %s (%s)"),
                            field->ref_field, field->ref_target, limit);
               json_object_unref (target);
             }
@@ -903,8 +1099,8 @@ pcmbn_schema_validate (const PcmbnKind *kind,
           }
       if (any && json_object_has_member (data, total->name) && !has_error_for (errors, total->name)
           && sum > pcmbn_data_get_int (data, total->name))
-        add_error (errors, total->name,
-                   _("is smaller than the sum of the counts by role (%d)"), (int) sum);
+        add_error (errors, total->name, _ ("is smaller than the sum of the counts by role (%d)"),
+                   (int)sum);
     }
 }
 
@@ -921,8 +1117,8 @@ static gint
 compare_codes (gconstpointer a, gconstpointer b, gpointer user_data)
 {
   const PcmbnCatalogue *cat = user_data;
-  return code_order (cat, json_node_get_string (*(JsonNode **) a))
-         - code_order (cat, json_node_get_string (*(JsonNode **) b));
+  return code_order (cat, json_node_get_string (*(JsonNode **)a))
+         - code_order (cat, json_node_get_string (*(JsonNode **)b));
 }
 
 /* A set of codes is kept in catalogue order, so that two equal sets are
@@ -938,7 +1134,7 @@ canonical_codes (const PcmbnField *field, JsonNode *node)
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     g_ptr_array_add (items, json_array_get_element (array, i));
-  g_ptr_array_sort_with_data (items, compare_codes, (gpointer) cat);
+  g_ptr_array_sort_with_data (items, compare_codes, (gpointer)cat);
   for (guint i = 0; i < items->len; i++)
     json_array_add_element (sorted, json_node_copy (items->pdata[i]));
   json_node_take_array (out, sorted);
@@ -960,7 +1156,10 @@ canonical_codes (const PcmbnField *field, JsonNode *node)
  *   appended
  */
 JsonObject *
-pcmbn_schema_normalize (const PcmbnKind *kind, JsonObject *input, JsonObject *base, GPtrArray *errors)
+pcmbn_schema_normalize (const PcmbnKind *kind,
+                        JsonObject *input,
+                        JsonObject *base,
+                        GPtrArray *errors)
 {
   JsonObject *out = json_object_new ();
   JsonObjectIter iter;
@@ -970,7 +1169,7 @@ pcmbn_schema_normalize (const PcmbnKind *kind, JsonObject *input, JsonObject *ba
   json_object_iter_init (&iter, input);
   while (json_object_iter_next (&iter, &name, &node))
     if (pcmbn_kind_field (kind, name) == NULL)
-      add_error (errors, name, _("is not a field of %s records"), kind->name);
+      add_error (errors, name, _ ("is not a field of %s records"), kind->name);
 
   /* Built in the schema's field order, so that stored JSON is canonical. */
   for (guint i = 0; i < kind->n_fields; i++)
@@ -1029,7 +1228,8 @@ pcmbn_schema_check (const PcmbnKind *kind,
                     JsonObject **out_data,
                     GError **error)
 {
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   JsonObject *data = pcmbn_schema_normalize (kind, input, base, errors);
 
   pcmbn_schema_validate (kind, data, resolver, resolver_data, errors);
@@ -1071,27 +1271,27 @@ pcmbn_field_to_text (const PcmbnField *field, JsonObject *data)
     return g_strdup ("");
   switch (field->type)
     {
-    case PCMBN_FIELD_INT:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-    case PCMBN_FIELD_BOOL:
-      return g_strdup (json_node_get_boolean (node) ? "yes" : "no");
-    case PCMBN_FIELD_CODES:
-      {
-        JsonArray *array = json_node_get_array (node);
-        GString *s = g_string_new (NULL);
-        for (guint i = 0; i < json_array_get_length (array); i++)
-          {
-            if (i > 0)
-              g_string_append_c (s, ';');
-            g_string_append (s, json_array_get_string_element (array, i));
-          }
-        return g_string_free (s, FALSE);
-      }
-    case PCMBN_FIELD_MATERIALS:
-    case PCMBN_FIELD_ATTACHMENTS:
-      return node_to_compact_json (node);
-    default:
-      return g_strdup (json_node_get_string (node));
+      case PCMBN_FIELD_INT:
+        return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+      case PCMBN_FIELD_BOOL:
+        return g_strdup (json_node_get_boolean (node) ? "yes" : "no");
+      case PCMBN_FIELD_CODES:
+        {
+          JsonArray *array = json_node_get_array (node);
+          GString *s = g_string_new (NULL);
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            {
+              if (i > 0)
+                g_string_append_c (s, ';');
+              g_string_append (s, json_array_get_string_element (array, i));
+            }
+          return g_string_free (s, FALSE);
+        }
+      case PCMBN_FIELD_MATERIALS:
+      case PCMBN_FIELD_ATTACHMENTS:
+        return node_to_compact_json (node);
+      default:
+        return g_strdup (json_node_get_string (node));
     }
 }
 
@@ -1116,77 +1316,77 @@ pcmbn_field_from_text (const PcmbnField *field, const char *text, char **problem
     return json_node_new (JSON_NODE_NULL);
   switch (field->type)
     {
-    case PCMBN_FIELD_INT:
-      {
-        char *end = NULL;
-        gint64 n;
-        gboolean digits = TRUE;
-        for (const char *p = trimmed; *p; p++)
-          digits = digits && g_ascii_isdigit (*p);
-        n = g_ascii_strtoll (trimmed, &end, 10);
-        if (!digits || end == NULL || *end != '\0' || strlen (trimmed) > 10)
-          {
-            if (problem)
-              *problem = g_strdup (_("must be a whole number, 0 or more"));
-            return NULL;
-          }
+      case PCMBN_FIELD_INT:
+        {
+          char *end = NULL;
+          gint64 n;
+          gboolean digits = TRUE;
+          for (const char *p = trimmed; *p; p++)
+            digits = digits && g_ascii_isdigit (*p);
+          n = g_ascii_strtoll (trimmed, &end, 10);
+          if (!digits || end == NULL || *end != '\0' || strlen (trimmed) > 10)
+            {
+              if (problem)
+                *problem = g_strdup (_ ("must be a whole number, 0 or more"));
+              return NULL;
+            }
+          node = json_node_new (JSON_NODE_VALUE);
+          json_node_set_int (node, n);
+          return node;
+        }
+      case PCMBN_FIELD_BOOL:
+        {
+          g_autofree char *low = g_ascii_strdown (trimmed, -1);
+          gboolean value;
+          if (value_in (low, (const char *const[]){ "yes", "true", "1", "có", NULL }))
+            value = TRUE;
+          else if (value_in (low, (const char *const[]){ "no", "false", "0", "không", NULL }))
+            value = FALSE;
+          else
+            {
+              if (problem)
+                *problem = g_strdup (_ ("must be yes or no"));
+              return NULL;
+            }
+          node = json_node_new (JSON_NODE_VALUE);
+          json_node_set_boolean (node, value);
+          return node;
+        }
+      case PCMBN_FIELD_CODES:
+        {
+          g_auto (GStrv) parts = g_strsplit (trimmed, ";", -1);
+          JsonArray *array = json_array_new ();
+          for (guint i = 0; parts[i]; i++)
+            {
+              g_strstrip (parts[i]);
+              if (*parts[i])
+                json_array_add_string_element (array, parts[i]);
+            }
+          node = json_node_new (JSON_NODE_ARRAY);
+          json_node_take_array (node, array);
+          return node;
+        }
+      case PCMBN_FIELD_MATERIALS:
+      case PCMBN_FIELD_ATTACHMENTS:
+        {
+          g_autoptr (JsonParser) parser = json_parser_new ();
+          if (!json_parser_load_from_data (parser, trimmed, -1, NULL))
+            {
+              if (problem)
+                *problem = g_strdup (_ ("must be a JSON list"));
+              return NULL;
+            }
+          return json_node_copy (json_parser_get_root (parser));
+        }
+      case PCMBN_FIELD_TEXT:
         node = json_node_new (JSON_NODE_VALUE);
-        json_node_set_int (node, n);
+        /* Free text keeps its inner spaces and new lines; only the ends go. */
+        json_node_set_string (node, trimmed);
         return node;
-      }
-    case PCMBN_FIELD_BOOL:
-      {
-        g_autofree char *low = g_ascii_strdown (trimmed, -1);
-        gboolean value;
-        if (value_in (low, (const char *const[]) { "yes", "true", "1", "có", NULL }))
-          value = TRUE;
-        else if (value_in (low, (const char *const[]) { "no", "false", "0", "không", NULL }))
-          value = FALSE;
-        else
-          {
-            if (problem)
-              *problem = g_strdup (_("must be yes or no"));
-            return NULL;
-          }
+      default:
         node = json_node_new (JSON_NODE_VALUE);
-        json_node_set_boolean (node, value);
+        json_node_set_string (node, trimmed);
         return node;
-      }
-    case PCMBN_FIELD_CODES:
-      {
-        g_auto (GStrv) parts = g_strsplit (trimmed, ";", -1);
-        JsonArray *array = json_array_new ();
-        for (guint i = 0; parts[i]; i++)
-          {
-            g_strstrip (parts[i]);
-            if (*parts[i])
-              json_array_add_string_element (array, parts[i]);
-          }
-        node = json_node_new (JSON_NODE_ARRAY);
-        json_node_take_array (node, array);
-        return node;
-      }
-    case PCMBN_FIELD_MATERIALS:
-    case PCMBN_FIELD_ATTACHMENTS:
-      {
-        g_autoptr (JsonParser) parser = json_parser_new ();
-        if (!json_parser_load_from_data (parser, trimmed, -1, NULL))
-          {
-            if (problem)
-              *problem = g_strdup (_("must be a JSON list"));
-            return NULL;
-          }
-        return json_node_copy (json_parser_get_root (parser));
-      }
-    case PCMBN_FIELD_TEXT:
-      node = json_node_new (JSON_NODE_VALUE);
-      /* Free text keeps its inner spaces and new lines; only the ends go. */
-      json_node_set_string (node, trimmed);
-      return node;
-    default:
-      node = json_node_new (JSON_NODE_VALUE);
-      json_node_set_string (node, trimmed);
-      return node;
     }
 }
 
@@ -1214,8 +1414,8 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
         g_string_append_printf (s, "%s\n", text);
       else if (field->type == PCMBN_FIELD_CODE && g_strcmp0 (field->name, kind->type_field) == 0)
         {
-          const PcmbnCatalogueEntry *e
-            = pcmbn_catalogue_find (pcmbn_catalogue_lookup (field->catalogue), text);
+          const PcmbnCatalogueEntry *e = pcmbn_catalogue_find (
+              pcmbn_catalogue_lookup (field->catalogue), text);
           if (e)
             g_string_append_printf (s, "%s\n%s\n", e->label_vi, e->label_en);
         }

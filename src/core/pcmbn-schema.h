@@ -45,13 +45,13 @@ struct _PcmbnField
   const char *together_with;
   const char *unless_field; /* REQUIRED unless that field is one of unless_values */
   const char *const *unless_values;
-  const char *ref_kind;         /* REF: kind of the record it points to */
-  const char *ref_field;        /* DATE: ≥ ref_target of the record in ref_field */
+  const char *ref_kind;  /* REF: kind of the record it points to */
+  const char *ref_field; /* DATE: ≥ ref_target of the record in ref_field */
   const char *ref_target;
-  guint max_days_after;     /* DATE: ≤ ge_field + this many days */
-  guint max_years_after;    /* DATE: ≤ the same day this many years after ge_field */
-  const char *exclusive;    /* CODES: this code stands alone */
-  const char *parent;       /* forms: shown under that field */
+  guint max_days_after;  /* DATE: ≤ ge_field + this many days */
+  guint max_years_after; /* DATE: ≤ the same day this many years after ge_field */
+  const char *exclusive; /* CODES: this code stands alone */
+  const char *parent;    /* forms: shown under that field */
 };
 
 struct _PcmbnKind
@@ -89,8 +89,8 @@ const PcmbnField *const *pcmbn_schema_columns (guint *n_columns);
 const char *pcmbn_field_sql_type (const PcmbnField *field);
 int pcmbn_schema_column_index (const PcmbnField *field);
 
-PcmbnFieldError *pcmbn_field_error_new (const char *field, guint row, const char *format, ...)
-  G_GNUC_PRINTF (3, 4);
+PcmbnFieldError *
+pcmbn_field_error_new (const char *field, guint row, const char *format, ...) G_GNUC_PRINTF (3, 4);
 void pcmbn_field_error_free (PcmbnFieldError *error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnFieldError, pcmbn_field_error_free)
 char *pcmbn_field_errors_to_string (GPtrArray *errors);

@@ -39,7 +39,7 @@ resolve_in_unit (const char *uuid, const char *kind, gpointer user_data)
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       parser = json_parser_new_immutable ();
-      if (json_parser_load_from_data (parser, (const char *) sqlite3_column_text (stmt, 0), -1,
+      if (json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, 0), -1,
                                       NULL))
         result = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
     }
@@ -79,19 +79,19 @@ pcmbn_store_add_for_unit (PcmbnStore *self,
   if (kind == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("kind: “%s” is not a kind of record; use one of %s"),
+                   _ ("kind: “%s” is not a kind of record; use one of %s"),
                    kind_name ? kind_name : "", pcmbn_kind_names_joined ());
       return NULL;
     }
   if (unit == NULL || !g_str_equal (unit->level, "commune"))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("org_unit: %s is not a commune of this database"), org_unit ? org_unit : "");
+                   _ ("org_unit: %s is not a commune of this database"), org_unit ? org_unit : "");
       return NULL;
     }
   if (uuid != NULL && !pcmbn_uuid_is_valid (uuid))
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("uuid: “%s” is not a record uuid"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("uuid: “%s” is not a record uuid"),
                    uuid);
       return NULL;
     }

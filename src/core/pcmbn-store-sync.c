@@ -59,22 +59,24 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
                          gboolean with_sensitive,
                          GError **error)
 {
-  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_outbox_item_free);
+  g_autoptr (GPtrArray)
+      items = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_outbox_item_free);
   g_autoptr (GString) out = g_string_new (NULL);
   sqlite3_stmt *stmt;
   gsize total = 0;
 
   pcmbn_store_lock (self);
-  stmt = pcmbn_store_prepare_cached (self,
-                                     "SELECT id, uuid, kind, org_unit, data, version, deleted,"
-                                     " modified_at, local_rev FROM records WHERE dirty = 1 AND state"
-                                     " NOT IN ('conflict', 'rejected', 'draft') AND id > ?1"
-                                     /* a damaged row must not hold up the others */
-                                     " AND json_valid (data) ORDER BY id LIMIT ?2",
-                                     error);
+  stmt = pcmbn_store_prepare_cached (
+      self,
+      "SELECT id, uuid, kind, org_unit, data, version, deleted,"
+      " modified_at, local_rev FROM records WHERE dirty = 1 AND state"
+      " NOT IN ('conflict', 'rejected', 'draft') AND id > ?1"
+      /* a damaged row must not hold up the others */
+      " AND json_valid (data) ORDER BY id LIMIT ?2",
+      error);
   if (stmt == NULL)
     {
-      g_prefix_error (error, "%s: ", _("reading the records to send"));
+      g_prefix_error (error, "%s: ", _ ("reading the records to send"));
       pcmbn_store_unlock (self);
       return NULL;
     }
@@ -82,8 +84,8 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
   sqlite3_bind_int64 (stmt, 2, max_records);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      const PcmbnKind *kind = pcmbn_schema_kind ((const char *) sqlite3_column_text (stmt, 2));
-      const char *data_text = (const char *) sqlite3_column_text (stmt, 4);
+      const PcmbnKind *kind = pcmbn_schema_kind ((const char *)sqlite3_column_text (stmt, 2));
+      const char *data_text = (const char *)sqlite3_column_text (stmt, 4);
       g_autofree char *stripped_text = NULL;
       PcmbnOutboxItem *item;
 
@@ -103,18 +105,18 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
         }
       g_string_truncate (out, 0);
       g_string_append (out, "{\"uuid\":");
-      pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (stmt, 1));
+      pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 1));
       g_string_append (out, ",\"kind\":");
       pcmbn_wire_append_string (out, kind->name);
       g_string_append (out, ",\"org_unit\":");
-      pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (stmt, 3));
+      pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 3));
       g_string_append_printf (out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s",
-                              (gint64) sqlite3_column_int64 (stmt, 5),
+                              (gint64)sqlite3_column_int64 (stmt, 5),
                               sqlite3_column_int (stmt, 6) ? "true" : "false");
       if (sqlite3_column_type (stmt, 7) != SQLITE_NULL)
         {
           g_string_append (out, ",\"modified_at\":");
-          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (stmt, 7));
+          pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 7));
         }
       g_string_append (out, ",\"data\":");
       g_string_append (out, data_text);
@@ -124,7 +126,7 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
       total += out->len;
       item = g_new0 (PcmbnOutboxItem, 1);
       item->id = sqlite3_column_int64 (stmt, 0);
-      item->uuid = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      item->uuid = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
       item->local_rev = sqlite3_column_int64 (stmt, 8);
       item->size = out->len;
       item->record = g_strndup (out->str, out->len);
@@ -137,7 +139,13 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
 
 /* Once per record of an answer: a cached statement. */
 static gboolean
-run_update (PcmbnStore *self, const char *sql, const char *uuid, gint64 a, gint64 b, const char *text, GError **error)
+run_update (PcmbnStore *self,
+            const char *sql,
+            const char *uuid,
+            gint64 a,
+            gint64 b,
+            const char *text,
+            GError **error)
 {
   sqlite3 *db = pcmbn_store_get_db (self);
   sqlite3_stmt *stmt;
@@ -156,7 +164,7 @@ run_update (PcmbnStore *self, const char *sql, const char *uuid, gint64 a, gint6
   sqlite3_bind_text (stmt, 4, text, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("saving the answer of the district server"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("saving the answer of the district server"));
   sqlite3_reset (stmt);
   pcmbn_store_unlock (self);
   return ok;
@@ -176,11 +184,8 @@ run_update (PcmbnStore *self, const char *sql, const char *uuid, gint64 a, gint6
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_store_sync_mark_accepted (PcmbnStore *self,
-                                const char *uuid,
-                                gint64 sent_rev,
-                                gint64 version,
-                                GError **error)
+pcmbn_store_sync_mark_accepted (
+    PcmbnStore *self, const char *uuid, gint64 sent_rev, gint64 version, GError **error)
 {
   return run_update (self,
                      "UPDATE records SET version = ?3,"
@@ -204,7 +209,10 @@ pcmbn_store_sync_mark_accepted (PcmbnStore *self,
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_store_sync_mark_conflict (PcmbnStore *self, const char *uuid, JsonObject *server_record, GError **error)
+pcmbn_store_sync_mark_conflict (PcmbnStore *self,
+                                const char *uuid,
+                                JsonObject *server_record,
+                                GError **error)
 {
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), server_record);
   g_autofree char *text = json_to_string (node, FALSE);
@@ -229,11 +237,8 @@ pcmbn_store_sync_mark_conflict (PcmbnStore *self, const char *uuid, JsonObject *
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_store_sync_mark_rejected (PcmbnStore *self,
-                                const char *uuid,
-                                gint64 sent_rev,
-                                const char *problem,
-                                GError **error)
+pcmbn_store_sync_mark_rejected (
+    PcmbnStore *self, const char *uuid, gint64 sent_rev, const char *problem, GError **error)
 {
   return run_update (self,
                      "UPDATE records SET state = 'rejected', problem = ?4 WHERE uuid = ?1 AND"
@@ -252,7 +257,8 @@ keep_local_sensitive (const PcmbnKind *kind, JsonObject *incoming, JsonObject *l
       if (!(kind->fields[f].flags & PCMBN_FIELD_SENSITIVE))
         continue;
       if (local && !json_object_has_member (incoming, name) && json_object_has_member (local, name))
-        json_object_set_member (incoming, name, json_node_copy (json_object_get_member (local, name)));
+        json_object_set_member (incoming, name,
+                                json_node_copy (json_object_get_member (local, name)));
     }
 }
 
@@ -279,7 +285,8 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
   gboolean deleted = pcmbn_wire_get_bool (record, "deleted", FALSE);
   const PcmbnKind *kind = pcmbn_schema_kind (kind_name);
   JsonNode *data_node = json_object_get_member (record, "data");
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   g_autoptr (JsonObject) local_data = NULL;
   g_autoptr (JsonObject) data = NULL;
   g_autofree char *local_state = NULL;
@@ -311,10 +318,10 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
       exists = TRUE;
       local_version = sqlite3_column_int64 (stmt, 0);
       local_dirty = sqlite3_column_int (stmt, 1);
-      local_state = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      local_state = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
       /* Only the fields that never leave the device are read from it. */
       if (pcmbn_wire_kind_has_sensitive (kind))
-        local_data = parse_object ((const char *) sqlite3_column_text (stmt, 3));
+        local_data = parse_object ((const char *)sqlite3_column_text (stmt, 3));
       conflict_version = sqlite3_column_int64 (stmt, 4);
     }
   sqlite3_reset (stmt);
@@ -327,7 +334,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
     {
       /* Edited here and there: keep both until a person chooses. */
       result = pcmbn_store_sync_mark_conflict (self, uuid, record, error) ? PCMBN_PULL_CONFLICT
-                                                                         : PCMBN_PULL_SKIPPED;
+                                                                          : PCMBN_PULL_SKIPPED;
       goto out;
     }
   /* Only the fields and types this version knows; a field it cannot read
@@ -341,16 +348,18 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
         {
           gboolean bad = FALSE;
           for (guint e = 0; e < errors->len; e++)
-            if (g_strcmp0 (((PcmbnFieldError *) errors->pdata[e])->field, l->data) == 0)
+            if (g_strcmp0 (((PcmbnFieldError *)errors->pdata[e])->field, l->data) == 0)
               bad = TRUE;
           if (!bad)
-            json_object_set_member (clean, l->data, json_node_copy (json_object_get_member (data, l->data)));
+            json_object_set_member (clean, l->data,
+                                    json_node_copy (json_object_get_member (data, l->data)));
         }
       g_clear_pointer (&data, json_object_unref);
       data = g_steal_pointer (&clean);
     }
   keep_local_sensitive (kind, data, local_data);
-  if (pcmbn_store_write_row (self, kind, uuid, org_unit, data, version, deleted, modified_at, error))
+  if (pcmbn_store_write_row (self, kind, uuid, org_unit, data, version, deleted, modified_at,
+                             error))
     result = PCMBN_PULL_APPLIED;
 
 out:
@@ -406,7 +415,7 @@ pcmbn_store_sync_apply_unit (PcmbnStore *self, JsonObject *unit, GError **error)
   sqlite3_bind_text (stmt, 7, folded, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("saving the org units"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("saving the org units"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (self);
   return ok;
@@ -434,13 +443,13 @@ pcmbn_store_sync_conflicts (PcmbnStore *self)
                       -1, &stmt, NULL);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      g_autoptr (JsonObject) mine = parse_object ((const char *) sqlite3_column_text (stmt, 2));
-      g_autoptr (JsonObject) server = parse_object ((const char *) sqlite3_column_text (stmt, 3));
+      g_autoptr (JsonObject) mine = parse_object ((const char *)sqlite3_column_text (stmt, 2));
+      g_autoptr (JsonObject) server = parse_object ((const char *)sqlite3_column_text (stmt, 3));
       JsonObject *o = json_object_new ();
       JsonNode *theirs = server ? json_object_get_member (server, "data") : NULL;
 
-      json_object_set_string_member (o, "uuid", (const char *) sqlite3_column_text (stmt, 0));
-      json_object_set_string_member (o, "kind", (const char *) sqlite3_column_text (stmt, 1));
+      json_object_set_string_member (o, "uuid", (const char *)sqlite3_column_text (stmt, 0));
+      json_object_set_string_member (o, "kind", (const char *)sqlite3_column_text (stmt, 1));
       json_object_set_object_member (o, "mine", mine ? json_object_ref (mine) : json_object_new ());
       json_object_set_boolean_member (o, "mine_deleted", sqlite3_column_int (stmt, 4));
       if (theirs && JSON_NODE_HOLDS_OBJECT (theirs))
@@ -449,9 +458,8 @@ pcmbn_store_sync_conflicts (PcmbnStore *self)
         json_object_set_object_member (o, "theirs", json_object_new ());
       json_object_set_int_member (o, "theirs_version",
                                   server ? pcmbn_wire_get_int (server, "version", 0) : 0);
-      json_object_set_boolean_member (o, "theirs_deleted",
-                                      server ? pcmbn_wire_get_bool (server, "deleted", FALSE)
-                                             : FALSE);
+      json_object_set_boolean_member (
+          o, "theirs_deleted", server ? pcmbn_wire_get_bool (server, "deleted", FALSE) : FALSE);
       json_array_add_object_element (array, o);
     }
   sqlite3_finalize (stmt);
@@ -510,12 +518,12 @@ pcmbn_store_sync_resolve (PcmbnStore *self, const char *uuid, const char *keep, 
 
   if (g_strcmp0 (keep, "mine") != 0 && g_strcmp0 (keep, "theirs") != 0)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("keep: must be “mine” or “theirs”"));
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("keep: must be “mine” or “theirs”"));
       return FALSE;
     }
   if (!pcmbn_uuid_is_valid (uuid))
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("uuid: “%s” is not a record uuid"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("uuid: “%s” is not a record uuid"),
                    uuid ? uuid : "");
       return FALSE;
     }
@@ -527,36 +535,39 @@ pcmbn_store_sync_resolve (PcmbnStore *self, const char *uuid, const char *keep, 
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       found = TRUE;
-      state = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-      server = parse_object ((const char *) sqlite3_column_text (stmt, 1));
-      kind_name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-      local = parse_object ((const char *) sqlite3_column_text (stmt, 3));
+      state = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+      server = parse_object ((const char *)sqlite3_column_text (stmt, 1));
+      kind_name = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
+      local = parse_object ((const char *)sqlite3_column_text (stmt, 3));
     }
   sqlite3_finalize (stmt);
   if (!found)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _("uuid: there is no record %s"), uuid);
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
+                   uuid);
       goto fail;
     }
   if (g_strcmp0 (state, "conflict") != 0 || server == NULL)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("uuid: the record %s is not in conflict; “pcmbn conflicts” lists those that are"),
-                   uuid);
+      g_set_error (
+          error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+          _ ("uuid: the record %s is not in conflict; “pcmbn conflicts” lists those that are"),
+          uuid);
       goto fail;
     }
   server_version = pcmbn_wire_get_int (server, "version", 0);
   if (g_str_equal (keep, "mine"))
     {
-      sqlite3_prepare_v2 (db,
-                          "UPDATE records SET version = ?2, state = 'dirty', dirty = 1, server_data ="
-                          " NULL, problem = NULL, local_rev = local_rev + 1 WHERE uuid = ?1",
-                          -1, &stmt, NULL);
+      sqlite3_prepare_v2 (
+          db,
+          "UPDATE records SET version = ?2, state = 'dirty', dirty = 1, server_data ="
+          " NULL, problem = NULL, local_rev = local_rev + 1 WHERE uuid = ?1",
+          -1, &stmt, NULL);
       sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (stmt, 2, server_version);
       if (sqlite3_step (stmt) != SQLITE_DONE)
         {
-          pcmbn_store_set_sqlite_error (error, db, _("saving the record"));
+          pcmbn_store_set_sqlite_error (error, db, _ ("saving the record"));
           sqlite3_finalize (stmt);
           goto fail;
         }
@@ -566,23 +577,21 @@ pcmbn_store_sync_resolve (PcmbnStore *self, const char *uuid, const char *keep, 
     {
       const PcmbnKind *kind = pcmbn_schema_kind (kind_name);
       JsonNode *data_node = json_object_get_member (server, "data");
-      g_autoptr (GPtrArray) errors
-        = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+      g_autoptr (GPtrArray)
+          errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
       g_autoptr (JsonObject) data = NULL;
 
       if (kind == NULL || data_node == NULL || !JSON_NODE_HOLDS_OBJECT (data_node))
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                       _("The server’s version of %s cannot be read."), uuid);
+                       _ ("The server’s version of %s cannot be read."), uuid);
           goto fail;
         }
       data = pcmbn_schema_normalize (kind, json_node_get_object (data_node), NULL, errors);
       keep_local_sensitive (kind, data, local);
       if (!pcmbn_store_write_row (self, kind, uuid, pcmbn_store_get_org_unit (self), data,
-                                  server_version,
-                                  pcmbn_wire_get_bool (server, "deleted", FALSE),
-                                  pcmbn_wire_get_string (server, "modified_at"),
-                                  error))
+                                  server_version, pcmbn_wire_get_bool (server, "deleted", FALSE),
+                                  pcmbn_wire_get_string (server, "modified_at"), error))
         goto fail;
     }
   if (!pcmbn_store_commit (self, error))

@@ -93,8 +93,8 @@ pcmbn_store_class_init (PcmbnStoreClass *klass)
    * Emitted in the thread that created the store after records changed, so
    * that list models can refresh.
    */
-  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                   NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -178,14 +178,14 @@ pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what)
 
   if (code == SQLITE_FULL)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("The disk is full: %s failed. Free some space and try again; nothing was "
-                   "changed."),
+                 _ ("The disk is full: %s failed. Free some space and try again; nothing was "
+                    "changed."),
                  what);
   else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("The database is busy in another program (%s). Try again in a moment."), what);
+                 _ ("The database is busy in another program (%s). Try again in a moment."), what);
   else
-    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Database error while %s: %s"), what,
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Database error while %s: %s"), what,
                  sqlite3_errmsg (db));
 }
 
@@ -196,7 +196,7 @@ pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error)
 
   if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Database error: %s"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Database error: %s"),
                    msg ? msg : sqlite3_errmsg (db));
       sqlite3_free (msg);
       return FALSE;
@@ -222,65 +222,65 @@ pcmbn_store_db_version (sqlite3 *db)
 /* ---- migrations -------------------------------------------------------- */
 
 static const char migration_1[] =
-  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-  "CREATE TABLE org_units ("
-  "  code TEXT PRIMARY KEY, name TEXT NOT NULL, full_name TEXT, level TEXT NOT NULL,"
-  "  unit_type TEXT, parent_code TEXT, key_area INTEGER NOT NULL DEFAULT 0,"
-  "  population_14_60 INTEGER, name_folded TEXT);"
-  "CREATE INDEX org_units_parent ON org_units (parent_code);"
-  "CREATE TABLE records ("
-  "  id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
-  "  org_unit TEXT NOT NULL, data TEXT NOT NULL, rdate TEXT, rtype TEXT, rtitle TEXT,"
-  "  search TEXT, deleted INTEGER NOT NULL DEFAULT 0, created_at TEXT,"
-  "  modified_at TEXT NOT NULL);"
-  "CREATE INDEX records_list ON records (kind, deleted, rdate, id);";
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE org_units ("
+    "  code TEXT PRIMARY KEY, name TEXT NOT NULL, full_name TEXT, level TEXT NOT NULL,"
+    "  unit_type TEXT, parent_code TEXT, key_area INTEGER NOT NULL DEFAULT 0,"
+    "  population_14_60 INTEGER, name_folded TEXT);"
+    "CREATE INDEX org_units_parent ON org_units (parent_code);"
+    "CREATE TABLE records ("
+    "  id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    "  org_unit TEXT NOT NULL, data TEXT NOT NULL, rdate TEXT, rtype TEXT, rtitle TEXT,"
+    "  search TEXT, deleted INTEGER NOT NULL DEFAULT 0, created_at TEXT,"
+    "  modified_at TEXT NOT NULL);"
+    "CREATE INDEX records_list ON records (kind, deleted, rdate, id);";
 
 /* Sync bookkeeping: the server version, whether a local edit waits to be
  * sent (dirty) and a local revision counter, so that an edit made while a
  * sync is under way is not marked clean by the answer to the older one. */
 static const char migration_2[] =
-  "ALTER TABLE records ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE records ADD COLUMN state TEXT NOT NULL DEFAULT 'dirty';"
-  "ALTER TABLE records ADD COLUMN dirty INTEGER NOT NULL DEFAULT 1;"
-  "ALTER TABLE records ADD COLUMN local_rev INTEGER NOT NULL DEFAULT 1;"
-  "ALTER TABLE records ADD COLUMN problem TEXT;"
-  "ALTER TABLE records ADD COLUMN server_data TEXT;"
-  "CREATE INDEX records_dirty ON records (dirty) WHERE dirty = 1;";
+    "ALTER TABLE records ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE records ADD COLUMN state TEXT NOT NULL DEFAULT 'dirty';"
+    "ALTER TABLE records ADD COLUMN dirty INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE records ADD COLUMN local_rev INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE records ADD COLUMN problem TEXT;"
+    "ALTER TABLE records ADD COLUMN server_data TEXT;"
+    "CREATE INDEX records_dirty ON records (dirty) WHERE dirty = 1;";
 
 /* Real columns for reports; added by ensure_columns() from the schema. */
 static const char migration_3[] =
-  "CREATE TABLE record_codes (record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,"
-  "  field TEXT NOT NULL, code TEXT NOT NULL);"
-  "CREATE INDEX record_codes_record ON record_codes (record_id);"
-  "CREATE INDEX record_codes_field ON record_codes (field, code);"
-  "CREATE INDEX records_scope ON records (kind, org_unit, deleted, rdate);"
-  "CREATE INDEX records_type ON records (kind, deleted, rtype, rdate);"
-  "CREATE INDEX records_title ON records (kind, deleted, rtitle);";
+    "CREATE TABLE record_codes (record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,"
+    "  field TEXT NOT NULL, code TEXT NOT NULL);"
+    "CREATE INDEX record_codes_record ON record_codes (record_id);"
+    "CREATE INDEX record_codes_field ON record_codes (field, code);"
+    "CREATE INDEX records_scope ON records (kind, org_unit, deleted, rdate);"
+    "CREATE INDEX records_type ON records (kind, deleted, rtype, rdate);"
+    "CREATE INDEX records_title ON records (kind, deleted, rtitle);";
 
 static const char migration_4[] =
-  "CREATE TABLE targets (year INTEGER NOT NULL, indicator TEXT NOT NULL, value REAL NOT NULL,"
-  "  PRIMARY KEY (year, indicator));"
-  "CREATE TABLE drafts (id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_uuid TEXT,"
-  "  data TEXT NOT NULL, saved_at TEXT NOT NULL);";
+    "CREATE TABLE targets (year INTEGER NOT NULL, indicator TEXT NOT NULL, value REAL NOT NULL,"
+    "  PRIMARY KEY (year, indicator));"
+    "CREATE TABLE drafts (id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_uuid TEXT,"
+    "  data TEXT NOT NULL, saved_at TEXT NOT NULL);";
 
 /* Lists of 100,000 records: the number of live records of each kind, kept
  * by triggers, so that opening an unfiltered list reads one row instead of
  * counting an index; and the search text in a covering index, so that
  * filtering as the person types reads the index, not every record's JSON. */
 static const char migration_5[] =
-  "CREATE TABLE record_counts (kind TEXT PRIMARY KEY, live INTEGER NOT NULL DEFAULT 0);"
-  "INSERT INTO record_counts SELECT kind, count(*) FROM records WHERE deleted = 0 GROUP BY kind;"
-  "CREATE TRIGGER record_counts_insert AFTER INSERT ON records WHEN NEW.deleted = 0 BEGIN"
-  "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, 1)"
-  "  ON CONFLICT (kind) DO UPDATE SET live = live + 1; END;"
-  "CREATE TRIGGER record_counts_delete AFTER DELETE ON records WHEN OLD.deleted = 0 BEGIN"
-  "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind; END;"
-  "CREATE TRIGGER record_counts_update AFTER UPDATE OF deleted, kind ON records"
-  "  WHEN OLD.deleted <> NEW.deleted OR OLD.kind <> NEW.kind BEGIN"
-  "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind AND OLD.deleted = 0;"
-  "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, NEW.deleted = 0)"
-  "  ON CONFLICT (kind) DO UPDATE SET live = live + (NEW.deleted = 0); END;"
-  "CREATE INDEX records_search ON records (kind, deleted, rdate, search);";
+    "CREATE TABLE record_counts (kind TEXT PRIMARY KEY, live INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO record_counts SELECT kind, count(*) FROM records WHERE deleted = 0 GROUP BY kind;"
+    "CREATE TRIGGER record_counts_insert AFTER INSERT ON records WHEN NEW.deleted = 0 BEGIN"
+    "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, 1)"
+    "  ON CONFLICT (kind) DO UPDATE SET live = live + 1; END;"
+    "CREATE TRIGGER record_counts_delete AFTER DELETE ON records WHEN OLD.deleted = 0 BEGIN"
+    "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind; END;"
+    "CREATE TRIGGER record_counts_update AFTER UPDATE OF deleted, kind ON records"
+    "  WHEN OLD.deleted <> NEW.deleted OR OLD.kind <> NEW.kind BEGIN"
+    "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind AND OLD.deleted = 0;"
+    "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, NEW.deleted = 0)"
+    "  ON CONFLICT (kind) DO UPDATE SET live = live + (NEW.deleted = 0); END;"
+    "CREATE INDEX records_search ON records (kind, deleted, rdate, search);";
 
 static gboolean
 ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
@@ -296,7 +296,7 @@ ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
       return FALSE;
     }
   while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_hash_table_add (have, g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+    g_hash_table_add (have, g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
   sqlite3_finalize (stmt);
 
   columns = pcmbn_schema_columns (&n_columns);
@@ -314,9 +314,9 @@ ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
         {
           /* Once per new column, on records written before it existed. */
           g_autofree char *fill = g_strdup_printf (
-            "UPDATE records SET %s = json_extract(data, '$.%s') WHERE json_type(data, '$.%s') "
-            "IS NOT NULL;",
-            col, columns[i]->name, columns[i]->name);
+              "UPDATE records SET %s = json_extract(data, '$.%s') WHERE json_type(data, '$.%s') "
+              "IS NOT NULL;",
+              col, columns[i]->name, columns[i]->name);
           if (!pcmbn_store_exec (db, fill, error))
             return FALSE;
         }
@@ -346,8 +346,7 @@ backfill_codes (sqlite3 *db, GError **error)
         sql = g_strdup_printf ("INSERT INTO record_codes (record_id, field, code) "
                                "SELECT r.id, '%s', j.value FROM records r, json_each(r.data, "
                                "'$.%s') j WHERE r.kind = '%s';",
-                               kinds[k]->fields[f].name, kinds[k]->fields[f].name,
-                               kinds[k]->name);
+                               kinds[k]->fields[f].name, kinds[k]->fields[f].name, kinds[k]->name);
         if (!pcmbn_store_exec (db, sql, error))
           return FALSE;
       }
@@ -378,8 +377,8 @@ pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
   if (version > PCMBN_STORE_SCHEMA_VERSION)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("This database was made by a newer version of PCMBN Logbook (schema %d). "
-                     "Install the newer version to open it."),
+                   _ ("This database was made by a newer version of PCMBN Logbook (schema %d). "
+                      "Install the newer version to open it."),
                    version);
       return FALSE;
     }
@@ -437,7 +436,7 @@ create_private_file (const char *path, GError **error)
     {
       int err = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
-                   _("Cannot create the folder %s: %s"), dir, g_strerror (err));
+                   _ ("Cannot create the folder %s: %s"), dir, g_strerror (err));
       return FALSE;
     }
   /* The records concern vulnerable people: only the owner may read them.
@@ -447,7 +446,7 @@ create_private_file (const char *path, GError **error)
     {
       int err = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
-                   _("Cannot create the database %s: %s"), path, g_strerror (err));
+                   _ ("Cannot create the database %s: %s"), path, g_strerror (err));
       return FALSE;
     }
   if (fd >= 0)
@@ -466,7 +465,7 @@ query_text (sqlite3 *db, const char *sql, const char *arg)
   if (arg)
     sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-    result = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    result = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   return result;
 }
@@ -497,19 +496,20 @@ pcmbn_store_open (const char *path, GError **error)
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("Cannot open the database %s: %s"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot open the database %s: %s"),
                    path, self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
       return NULL;
     }
   sqlite3_busy_timeout (self->db, 10000);
   sqlite3_extended_result_codes (self->db, 0);
-  if (!pcmbn_store_exec (self->db,
-                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16000;"
-                         "PRAGMA foreign_keys = ON;",
-                         NULL))
+  if (!pcmbn_store_exec (
+          self->db,
+          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16000;"
+          "PRAGMA foreign_keys = ON;",
+          NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("%s is not a PCMBN Logbook database, or it is damaged: %s"), path,
+                   _ ("%s is not a PCMBN Logbook database, or it is damaged: %s"), path,
                    sqlite3_errmsg (self->db));
       return NULL;
     }
@@ -565,7 +565,7 @@ pcmbn_store_set_meta (PcmbnStore *self, const char *key, const char *value, GErr
     sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, self->db, _("saving a setting"));
+    pcmbn_store_set_sqlite_error (error, self->db, _ ("saving a setting"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (self);
   return ok;
@@ -596,12 +596,12 @@ pcmbn_store_require_init (PcmbnStore *self, GError **error)
   if (self->org_unit != NULL)
     return TRUE;
   g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
-               _("This database has no commune yet. Run “pcmbn init --org-unit CODE” first."));
+               _ ("This database has no commune yet. Run “pcmbn init --org-unit CODE” first."));
   return FALSE;
 }
 
-static const char *const unit_columns[] = { "level", "code", "name", "full_name", "unit_type",
-                                            "parent_code" };
+static const char *const unit_columns[] = { "level",     "code",      "name",
+                                            "full_name", "unit_type", "parent_code" };
 
 /**
  * pcmbn_store_load_units:
@@ -645,7 +645,7 @@ pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error)
     return FALSE;
   if (rows->len == 0)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("units: the file is empty"));
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("units: the file is empty"));
       return FALSE;
     }
   header = rows->pdata[0];
@@ -658,8 +658,8 @@ pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error)
       if (index[c] < 0)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("row 1, %s: the column is missing; an org-unit list has the columns "
-                         "level,code,name,full_name,unit_type,parent_code"),
+                       _ ("row 1, %s: the column is missing; an org-unit list has the columns "
+                          "level,code,name,full_name,unit_type,parent_code"),
                        unit_columns[c]);
           return FALSE;
         }
@@ -669,16 +669,16 @@ pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error)
       PcmbnCsvRow *row = rows->pdata[r];
       guint n = g_strv_length (row->cells);
       for (guint c = 0; c < 3; c++)
-        if ((guint) index[c] >= n || *g_strstrip (row->cells[index[c]]) == '\0')
+        if ((guint)index[c] >= n || *g_strstrip (row->cells[index[c]]) == '\0')
           {
-            g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("row %u, %s: is empty"),
+            g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("row %u, %s: is empty"),
                          row->line, unit_columns[c]);
             return FALSE;
           }
       if (!g_hash_table_add (codes, row->cells[index[1]]))
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("row %u, code: %s appears twice"), row->line, row->cells[index[1]]);
+                       _ ("row %u, code: %s appears twice"), row->line, row->cells[index[1]]);
           return FALSE;
         }
     }
@@ -686,14 +686,14 @@ pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error)
     {
       PcmbnCsvRow *row = rows->pdata[r];
       guint n = g_strv_length (row->cells);
-      const char *parent = (guint) index[5] < n ? g_strstrip (row->cells[index[5]]) : "";
+      const char *parent = (guint)index[5] < n ? g_strstrip (row->cells[index[5]]) : "";
       if (*parent && !g_hash_table_contains (codes, parent))
         {
           g_autoptr (PcmbnOrgUnit) known = pcmbn_store_get_unit (self, parent);
           if (known == NULL)
             {
               g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                           _("row %u, parent_code: no unit has the code %s"), row->line, parent);
+                           _ ("row %u, parent_code: no unit has the code %s"), row->line, parent);
               return FALSE;
             }
         }
@@ -716,7 +716,7 @@ pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error)
       const char *v[G_N_ELEMENTS (unit_columns)];
       g_autofree char *both = NULL, *folded = NULL;
       for (guint c = 0; c < G_N_ELEMENTS (unit_columns); c++)
-        v[c] = (guint) index[c] < n ? g_strstrip (row->cells[index[c]]) : "";
+        v[c] = (guint)index[c] < n ? g_strstrip (row->cells[index[c]]) : "";
       both = g_strdup_printf ("%s %s", v[2], v[3]);
       folded = pcmbn_fold (both);
       sqlite3_reset (stmt);
@@ -732,7 +732,7 @@ pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error)
       sqlite3_bind_text (stmt, 7, folded, -1, SQLITE_TRANSIENT);
       if (sqlite3_step (stmt) != SQLITE_DONE)
         {
-          pcmbn_store_set_sqlite_error (error, self->db, _("saving the org units"));
+          pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the org units"));
           pcmbn_store_rollback (self);
           goto out;
         }
@@ -770,14 +770,14 @@ pcmbn_store_init_commune (PcmbnStore *self,
   if (profile && !g_str_equal (profile, "culture") && !g_str_equal (profile, "womens-union"))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("profile: must be “culture” or “womens-union”"));
+                   _ ("profile: must be “culture” or “womens-union”"));
       return FALSE;
     }
   if (self->org_unit && g_strcmp0 (self->org_unit, org_unit) != 0)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("org-unit: this database already belongs to commune %s; use another file "
-                     "with --db for %s"),
+                   _ ("org-unit: this database already belongs to commune %s; use another file "
+                      "with --db for %s"),
                    self->org_unit, org_unit);
       return FALSE;
     }
@@ -796,15 +796,15 @@ pcmbn_store_init_commune (PcmbnStore *self,
     if (unit == NULL)
       {
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                     _("org-unit: no unit has the code “%s” in the list; look it up in the list "
-                       "of communes"),
+                     _ ("org-unit: no unit has the code “%s” in the list; look it up in the list "
+                        "of communes"),
                      org_unit);
         return FALSE;
       }
     if (!g_str_equal (unit->level, "commune"))
       {
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                     _("org-unit: %s (%s) is a %s, not a commune; give the code of a commune"),
+                     _ ("org-unit: %s (%s) is a %s, not a commune; give the code of a commune"),
                      org_unit, unit->name, unit->level);
         return FALSE;
       }
@@ -824,19 +824,21 @@ unit_from_stmt (sqlite3_stmt *stmt)
 {
   PcmbnOrgUnit *unit = g_new0 (PcmbnOrgUnit, 1);
 
-  unit->code = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  unit->name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-  unit->full_name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-  unit->level = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
-  unit->unit_type = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
-  unit->parent_code = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+  unit->code = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  unit->name = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+  unit->full_name = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
+  unit->level = g_strdup ((const char *)sqlite3_column_text (stmt, 3));
+  unit->unit_type = g_strdup ((const char *)sqlite3_column_text (stmt, 4));
+  unit->parent_code = g_strdup ((const char *)sqlite3_column_text (stmt, 5));
   unit->key_area = sqlite3_column_int (stmt, 6);
-  unit->population_14_60
-    = sqlite3_column_type (stmt, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64 (stmt, 7);
+  unit->population_14_60 = sqlite3_column_type (stmt, 7) == SQLITE_NULL
+                               ? -1
+                               : sqlite3_column_int64 (stmt, 7);
   return unit;
 }
 
-#define UNIT_COLUMNS "code, name, full_name, level, unit_type, parent_code, key_area, population_14_60"
+#define UNIT_COLUMNS \
+  "code, name, full_name, level, unit_type, parent_code, key_area, population_14_60"
 
 /**
  * pcmbn_store_get_unit:
@@ -877,7 +879,7 @@ pcmbn_store_get_unit (PcmbnStore *self, const char *code)
 GPtrArray *
 pcmbn_store_find_units (PcmbnStore *self, const char *query, const char *level, guint limit)
 {
-  GPtrArray *units = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_org_unit_free);
+  GPtrArray *units = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_org_unit_free);
   g_autofree char *folded = pcmbn_fold (query);
   g_autofree char *pattern = NULL;
   sqlite3_stmt *stmt;
@@ -893,7 +895,7 @@ pcmbn_store_find_units (PcmbnStore *self, const char *query, const char *level, 
     sqlite3_bind_text (stmt, 1, level, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, pattern, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, folded, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 4, limit ? (gint64) limit : -1);
+  sqlite3_bind_int64 (stmt, 4, limit ? (gint64)limit : -1);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (units, unit_from_stmt (stmt));
   sqlite3_finalize (stmt);
@@ -915,7 +917,7 @@ pcmbn_store_find_units (PcmbnStore *self, const char *query, const char *level, 
 GPtrArray *
 pcmbn_store_communes_under (PcmbnStore *self, const char *code)
 {
-  GPtrArray *units = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_org_unit_free);
+  GPtrArray *units = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_org_unit_free);
   sqlite3_stmt *stmt;
 
   pcmbn_store_lock (self);
@@ -944,11 +946,8 @@ pcmbn_store_communes_under (PcmbnStore *self, const char *code)
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_store_set_unit_facts (PcmbnStore *self,
-                            const char *code,
-                            int key_area,
-                            gint64 population_14_60,
-                            GError **error)
+pcmbn_store_set_unit_facts (
+    PcmbnStore *self, const char *code, int key_area, gint64 population_14_60, GError **error)
 {
   sqlite3_stmt *stmt;
   gboolean ok;
@@ -964,11 +963,11 @@ pcmbn_store_set_unit_facts (PcmbnStore *self,
   sqlite3_bind_int64 (stmt, 3, population_14_60);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, self->db, _("saving the org unit"));
+    pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the org unit"));
   else if (sqlite3_changes (self->db) == 0)
     {
       ok = FALSE;
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("code: no org unit has the code %s"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("code: no org unit has the code %s"),
                    code);
     }
   sqlite3_finalize (stmt);
@@ -1017,21 +1016,22 @@ pcmbn_store_get_target (PcmbnStore *self, int year, const char *indicator, doubl
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_store_set_target (PcmbnStore *self, int year, const char *indicator, double value, GError **error)
+pcmbn_store_set_target (
+    PcmbnStore *self, int year, const char *indicator, double value, GError **error)
 {
   sqlite3_stmt *stmt;
   gboolean ok;
 
   pcmbn_store_lock (self);
   sqlite3_prepare_v2 (self->db,
-                      "INSERT OR REPLACE INTO targets (year, indicator, value) VALUES (?, ?, ?)", -1,
-                      &stmt, NULL);
+                      "INSERT OR REPLACE INTO targets (year, indicator, value) VALUES (?, ?, ?)",
+                      -1, &stmt, NULL);
   sqlite3_bind_int (stmt, 1, year);
   sqlite3_bind_text (stmt, 2, indicator, -1, SQLITE_TRANSIENT);
   sqlite3_bind_double (stmt, 3, value);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, self->db, _("saving a target"));
+    pcmbn_store_set_sqlite_error (error, self->db, _ ("saving a target"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (self);
   return ok;
@@ -1053,10 +1053,11 @@ gboolean
 pcmbn_store_begin (PcmbnStore *self, GError **error)
 {
   pcmbn_store_lock (self);
-  if (self->in_transaction++ == 0 && sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+  if (self->in_transaction++ == 0
+      && sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     {
       self->in_transaction = 0;
-      pcmbn_store_set_sqlite_error (error, self->db, _("starting to write"));
+      pcmbn_store_set_sqlite_error (error, self->db, _ ("starting to write"));
       pcmbn_store_unlock (self);
       return FALSE;
     }
@@ -1083,12 +1084,12 @@ pcmbn_store_commit (PcmbnStore *self, GError **error)
           self->doomed = FALSE;
           sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                       _("Nothing was saved because a part of the work failed."));
+                       _ ("Nothing was saved because a part of the work failed."));
           ok = FALSE;
         }
       else if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         {
-          pcmbn_store_set_sqlite_error (error, self->db, _("saving"));
+          pcmbn_store_set_sqlite_error (error, self->db, _ ("saving"));
           sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
           ok = FALSE;
         }
@@ -1116,7 +1117,7 @@ pcmbn_store_rollback (PcmbnStore *self)
 PcmbnRecord *
 pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int c)
 {
-  const PcmbnKind *kind = pcmbn_schema_kind ((const char *) sqlite3_column_text (stmt, c + 1));
+  const PcmbnKind *kind = pcmbn_schema_kind ((const char *)sqlite3_column_text (stmt, c + 1));
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   PcmbnRecord *record;
   PcmbnState state = PCMBN_STATE_DIRTY;
@@ -1124,18 +1125,18 @@ pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int c)
 
   if (kind == NULL)
     return NULL;
-  if (!json_parser_load_from_data (parser, (const char *) sqlite3_column_text (stmt, c + 3), -1,
+  if (!json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, c + 3), -1,
                                    NULL)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   data = json_node_get_object (json_parser_get_root (parser));
-  record = pcmbn_record_new (kind, (const char *) sqlite3_column_text (stmt, c),
-                             (const char *) sqlite3_column_text (stmt, c + 2), data);
-  pcmbn_state_from_string ((const char *) sqlite3_column_text (stmt, c + 5), &state);
+  record = pcmbn_record_new (kind, (const char *)sqlite3_column_text (stmt, c),
+                             (const char *)sqlite3_column_text (stmt, c + 2), data);
+  pcmbn_state_from_string ((const char *)sqlite3_column_text (stmt, c + 5), &state);
   pcmbn_record_set_bookkeeping (record, sqlite3_column_int64 (stmt, c + 4), state,
                                 sqlite3_column_int (stmt, c + 6),
-                                (const char *) sqlite3_column_text (stmt, c + 7),
-                                (const char *) sqlite3_column_text (stmt, c + 8));
+                                (const char *)sqlite3_column_text (stmt, c + 7),
+                                (const char *)sqlite3_column_text (stmt, c + 8));
   return record;
 }
 
@@ -1255,8 +1256,12 @@ data_to_json (JsonObject *data)
 }
 
 static gboolean
-write_codes (PcmbnStore *self, sqlite3_int64 id, gboolean is_new, const PcmbnKind *kind,
-             JsonObject *data, GError **error)
+write_codes (PcmbnStore *self,
+             sqlite3_int64 id,
+             gboolean is_new,
+             const PcmbnKind *kind,
+             JsonObject *data,
+             GError **error)
 {
   if (!is_new)
     {
@@ -1294,7 +1299,7 @@ write_codes (PcmbnStore *self, sqlite3_int64 id, gboolean is_new, const PcmbnKin
   return TRUE;
 
 fail:
-  pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+  pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
   return FALSE;
 }
 
@@ -1309,8 +1314,9 @@ build_insert_sql (void)
   for (guint i = 0; i < n_columns; i++)
     g_string_append_printf (sql, ", f_%s", columns[i]->name);
   /* modified_at is the parameter after the columns' (NULL: created_at). */
-  g_string_append_printf (sql, ") VALUES (?1, ?2, ?3, ?4, coalesce (?%u, ?4), ?5, ?6, ?7, 1, ?8, ?9,"
-                               " ?10, ?11, ?12, ?13",
+  g_string_append_printf (sql,
+                          ") VALUES (?1, ?2, ?3, ?4, coalesce (?%u, ?4), ?5, ?6, ?7, 1, ?8, ?9,"
+                          " ?10, ?11, ?12, ?13",
                           14 + n_columns);
   for (guint i = 0; i < n_columns; i++)
     g_string_append_printf (sql, ", ?%u", 14 + i);
@@ -1365,9 +1371,8 @@ resolve_ref (const char *uuid, const char *kind, gpointer user_data)
   if (sqlite3_step (self->resolve_stmt) == SQLITE_ROW)
     {
       parser = json_parser_new_immutable ();
-      if (json_parser_load_from_data (parser,
-                                      (const char *) sqlite3_column_text (self->resolve_stmt, 0),
-                                      -1, NULL))
+      if (json_parser_load_from_data (
+              parser, (const char *)sqlite3_column_text (self->resolve_stmt, 0), -1, NULL))
         result = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
     }
   sqlite3_reset (self->resolve_stmt);
@@ -1416,9 +1421,9 @@ insert_row (PcmbnStore *self,
     {
       if (sqlite3_errcode (self->db) == SQLITE_CONSTRAINT)
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                     _("uuid: a record with the uuid %s already exists"), uuid);
+                     _ ("uuid: a record with the uuid %s already exists"), uuid);
       else
-        pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+        pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
       sqlite3_reset (self->insert_stmt);
       return FALSE;
     }
@@ -1438,13 +1443,15 @@ pcmbn_store_insert_valid (PcmbnStore *self,
 }
 
 static gboolean
-insert_valid (PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObject *data, GError **error)
+insert_valid (
+    PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObject *data, GError **error)
 {
   return pcmbn_store_insert_valid (self, kind, uuid, NULL, data, error);
 }
 
 static gboolean
-update_valid (PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error)
+update_valid (
+    PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error)
 {
   g_autofree char *now = pcmbn_now_utc ();
   g_autofree char *sql = NULL;
@@ -1459,7 +1466,7 @@ update_valid (PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObj
   bind_field_columns (self->update_stmt, 8, kind, data);
   if (sqlite3_step (self->update_stmt) != SQLITE_DONE)
     {
-      pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+      pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
       sqlite3_reset (self->update_stmt);
       return FALSE;
     }
@@ -1534,7 +1541,7 @@ pcmbn_store_write_row (PcmbnStore *self,
   sqlite3_bind_text (stmt, 6, modified_at ? modified_at : now, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, self->db, _("saving the record"));
+    pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
   sqlite3_reset (stmt);
   return ok;
 }
@@ -1546,8 +1553,8 @@ lookup_kind (const char *kind_name, GError **error)
 
   if (kind == NULL)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                 _("kind: “%s” is not a kind of record; use one of %s"), kind_name ? kind_name : "",
-                 pcmbn_kind_names_joined ());
+                 _ ("kind: “%s” is not a kind of record; use one of %s"),
+                 kind_name ? kind_name : "", pcmbn_kind_names_joined ());
   return kind;
 }
 
@@ -1602,23 +1609,24 @@ check_uuid (const char *uuid, GError **error)
   if (pcmbn_uuid_is_valid (uuid))
     return TRUE;
   g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-               _("uuid: “%s” is not a record uuid (36 characters such as "
-                 "5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b)"),
+               _ ("uuid: “%s” is not a record uuid (36 characters such as "
+                  "5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b)"),
                uuid ? uuid : "");
   return FALSE;
 }
 
 static gboolean
-find_row (PcmbnStore *self, const char *uuid, sqlite3_int64 *id, PcmbnRecord **record, GError **error)
+find_row (
+    PcmbnStore *self, const char *uuid, sqlite3_int64 *id, PcmbnRecord **record, GError **error)
 {
   sqlite3_stmt *stmt;
   gboolean found = FALSE;
 
   if (!check_uuid (uuid, error))
     return FALSE;
-  sqlite3_prepare_v2 (self->db,
-                      "SELECT id, " PCMBN_RECORD_COLUMNS " FROM records WHERE uuid = ? AND deleted = 0",
-                      -1, &stmt, NULL);
+  sqlite3_prepare_v2 (
+      self->db, "SELECT id, " PCMBN_RECORD_COLUMNS " FROM records WHERE uuid = ? AND deleted = 0",
+      -1, &stmt, NULL);
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -1630,7 +1638,8 @@ find_row (PcmbnStore *self, const char *uuid, sqlite3_int64 *id, PcmbnRecord **r
     }
   sqlite3_finalize (stmt);
   if (!found)
-    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _("uuid: there is no record %s"), uuid);
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
+                 uuid);
   return found;
 }
 
@@ -1713,7 +1722,7 @@ set_deleted (PcmbnStore *self, const char *uuid, gboolean deleted, GError **erro
       if (meeting)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _("uuid: this model still has meetings (such as %s); delete them first"),
+                       _ ("uuid: this model still has meetings (such as %s); delete them first"),
                        meeting);
           pcmbn_store_rollback (self);
           return FALSE;
@@ -1732,13 +1741,13 @@ set_deleted (PcmbnStore *self, const char *uuid, gboolean deleted, GError **erro
   sqlite3_finalize (stmt);
   if (!ok)
     {
-      pcmbn_store_set_sqlite_error (error, self->db, _("deleting the record"));
+      pcmbn_store_set_sqlite_error (error, self->db, _ ("deleting the record"));
       pcmbn_store_rollback (self);
       return FALSE;
     }
   if (sqlite3_changes (self->db) == 0)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _("uuid: there is no record %s"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
                    uuid);
       pcmbn_store_rollback (self);
       return FALSE;
@@ -1788,7 +1797,7 @@ check_date_arg (const char *name, const char *value, GError **error)
   if (value == NULL || pcmbn_date_parse (value) > 0)
     return TRUE;
   g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-               _("%s: “%s” is not a date; write it YYYY-MM-DD, such as 2026-07-30"), name, value);
+               _ ("%s: “%s” is not a date; write it YYYY-MM-DD, such as 2026-07-30"), name, value);
   return FALSE;
 }
 
@@ -1804,7 +1813,8 @@ check_date_arg (const char *name, const char *value, GError **error)
  *   not deleted, by date
  */
 GPtrArray *
-pcmbn_store_list (PcmbnStore *self, const char *kind_name, const char *from, const char *to, GError **error)
+pcmbn_store_list (
+    PcmbnStore *self, const char *kind_name, const char *from, const char *to, GError **error)
 {
   const PcmbnKind *kind = lookup_kind (kind_name, error);
   GPtrArray *records;
@@ -1860,9 +1870,8 @@ count_query (PcmbnStore *self, const char *sql, const char *arg)
 gint64
 pcmbn_store_count (PcmbnStore *self, const char *kind)
 {
-  return count_query (self,
-                      "SELECT count(*) FROM records WHERE deleted = 0 AND (?1 IS NULL OR kind = ?1)",
-                      kind);
+  return count_query (
+      self, "SELECT count(*) FROM records WHERE deleted = 0 AND (?1 IS NULL OR kind = ?1)", kind);
 }
 
 /**
@@ -1923,10 +1932,10 @@ pcmbn_store_import_csv (PcmbnStore *self,
   if (rows->len == 0)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("row 1: the file is empty; the first row must name the columns"));
+                   _ ("row 1: the file is empty; the first row must name the columns"));
       return FALSE;
     }
-  errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   header = rows->pdata[0];
   n_columns = g_strv_length (header->cells);
   fields = g_ptr_array_new ();
@@ -1937,16 +1946,17 @@ pcmbn_store_import_csv (PcmbnStore *self,
       if (g_str_equal (name, "uuid") && uuid_column < 0)
         uuid_column = c;
       else if (field == NULL)
-        g_ptr_array_add (errors, pcmbn_field_error_new (name, 1, _("is not a column of %s records"),
-                                                        kind->name));
+        g_ptr_array_add (errors, pcmbn_field_error_new (
+                                     name, 1, _ ("is not a column of %s records"), kind->name));
       else
         for (guint d = 0; d < fields->len; d++)
           if (fields->pdata[d] == field)
             {
-              g_ptr_array_add (errors, pcmbn_field_error_new (name, 1, _("the column appears twice")));
+              g_ptr_array_add (errors,
+                               pcmbn_field_error_new (name, 1, _ ("the column appears twice")));
               break;
             }
-      g_ptr_array_add (fields, (gpointer) field);
+      g_ptr_array_add (fields, (gpointer)field);
     }
   if (errors->len > 0)
     {
@@ -1954,7 +1964,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
       return FALSE;
     }
 
-  valid = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  valid = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
   uuids = g_ptr_array_new_with_free_func (g_free);
   pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
   rd.store = self;
@@ -1967,17 +1977,17 @@ pcmbn_store_import_csv (PcmbnStore *self,
       guint n = g_strv_length (row->cells);
       g_autoptr (JsonObject) input = json_object_new ();
       g_autoptr (PcmbnRecord) existing = NULL;
-      g_autoptr (GPtrArray) row_errors
-        = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+      g_autoptr (GPtrArray)
+          row_errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
       g_autofree char *uuid = NULL;
       JsonObject *data;
 
       if (n > n_columns)
         {
-          g_ptr_array_add (errors,
-                           pcmbn_field_error_new (NULL, row->line,
-                                                  _("has %u cells but the header names %u columns"),
-                                                  n, n_columns));
+          g_ptr_array_add (
+              errors, pcmbn_field_error_new (NULL, row->line,
+                                             _ ("has %u cells but the header names %u columns"), n,
+                                             n_columns));
           continue;
         }
       for (guint c = 0; c < n; c++)
@@ -1985,7 +1995,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
           const PcmbnField *field = fields->pdata[c];
           g_autofree char *problem = NULL;
           JsonNode *value;
-          if ((int) c == uuid_column)
+          if ((int)c == uuid_column)
             {
               g_strstrip (row->cells[c]);
               if (*row->cells[c])
@@ -1994,27 +2004,29 @@ pcmbn_store_import_csv (PcmbnStore *self,
             }
           value = pcmbn_field_from_text (field, row->cells[c], &problem);
           if (value == NULL)
-            g_ptr_array_add (row_errors, pcmbn_field_error_new (field->name, row->line, "%s", problem));
+            g_ptr_array_add (row_errors,
+                             pcmbn_field_error_new (field->name, row->line, "%s", problem));
           else
             json_object_set_member (input, field->name, value);
         }
       if (uuid != NULL)
         {
           if (!pcmbn_uuid_is_valid (uuid))
-            g_ptr_array_add (row_errors, pcmbn_field_error_new ("uuid", row->line,
-                                                                _("is not a record uuid")));
+            g_ptr_array_add (row_errors,
+                             pcmbn_field_error_new ("uuid", row->line, _ ("is not a record uuid")));
           else if (g_hash_table_contains (pending, uuid))
-            g_ptr_array_add (row_errors, pcmbn_field_error_new ("uuid", row->line,
-                                                                _("appears on an earlier row too")));
+            g_ptr_array_add (
+                row_errors,
+                pcmbn_field_error_new ("uuid", row->line, _ ("appears on an earlier row too")));
           else
             find_row (self, uuid, NULL, &existing, NULL);
           if (existing && pcmbn_record_get_kind (existing) != kind)
-            g_ptr_array_add (row_errors, pcmbn_field_error_new ("uuid", row->line,
-                                                                _("belongs to a %s record"),
-                                                                pcmbn_record_get_kind (existing)->name));
+            g_ptr_array_add (row_errors,
+                             pcmbn_field_error_new ("uuid", row->line, _ ("belongs to a %s record"),
+                                                    pcmbn_record_get_kind (existing)->name));
         }
-      data = pcmbn_schema_normalize (kind, input,
-                                     existing ? pcmbn_record_get_data (existing) : NULL, row_errors);
+      data = pcmbn_schema_normalize (
+          kind, input, existing ? pcmbn_record_get_data (existing) : NULL, row_errors);
       pcmbn_schema_validate (kind, data, resolve_ref, &rd, row_errors);
       for (guint e = 0; e < row_errors->len; e++)
         {
@@ -2140,7 +2152,8 @@ pcmbn_store_export_csv_range (PcmbnStore *self,
  * Returns: (transfer full) (nullable): a JSON array of whole records
  */
 char *
-pcmbn_store_export_json (PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error)
+pcmbn_store_export_json (
+    PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error)
 {
   g_autoptr (GPtrArray) records = pcmbn_store_list (self, kind, from, to, error);
   g_autoptr (JsonNode) root = NULL;
@@ -2213,7 +2226,7 @@ pcmbn_store_add_async (PcmbnStore *self,
   wd->kind = g_strdup (kind);
   wd->data = json_object_ref (data);
   g_task_set_source_tag (task, pcmbn_store_add_async);
-  g_task_set_task_data (task, wd, (GDestroyNotify) write_data_free);
+  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
   g_task_run_in_thread (task, add_thread);
 }
 
@@ -2268,7 +2281,7 @@ pcmbn_store_update_async (PcmbnStore *self,
   wd->uuid = g_strdup (uuid);
   wd->data = json_object_ref (patch);
   g_task_set_source_tag (task, pcmbn_store_update_async);
-  g_task_set_task_data (task, wd, (GDestroyNotify) write_data_free);
+  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
   g_task_run_in_thread (task, update_thread);
 }
 
@@ -2309,7 +2322,7 @@ set_deleted_async (PcmbnStore *self,
   /* An empty object marks "undelete"; the data is not used otherwise. */
   wd->data = deleted ? NULL : json_object_new ();
   g_task_set_source_tag (task, set_deleted_async);
-  g_task_set_task_data (task, wd, (GDestroyNotify) write_data_free);
+  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
   g_task_run_in_thread (task, set_deleted_thread);
 }
 
@@ -2413,10 +2426,11 @@ pcmbn_store_count_by_month (PcmbnStore *self, const char *kind, int year, guint 
 
   memset (counts, 0, 12 * sizeof (guint));
   pcmbn_store_lock (self);
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT CAST (substr (rdate, 6, 2) AS INTEGER), count(*) FROM records"
-                          " WHERE kind = ? AND deleted = 0 AND rdate >= ? AND rdate <= ? GROUP BY 1",
-                          -1, &stmt, NULL)
+  if (sqlite3_prepare_v2 (
+          self->db,
+          "SELECT CAST (substr (rdate, 6, 2) AS INTEGER), count(*) FROM records"
+          " WHERE kind = ? AND deleted = 0 AND rdate >= ? AND rdate <= ? GROUP BY 1",
+          -1, &stmt, NULL)
       == SQLITE_OK)
     {
       sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_TRANSIENT);

@@ -41,21 +41,17 @@ gboolean pcmbn_store_init_commune (PcmbnStore *self,
 const char *pcmbn_store_get_org_unit (PcmbnStore *self);
 gboolean pcmbn_store_require_init (PcmbnStore *self, GError **error);
 PcmbnOrgUnit *pcmbn_store_get_unit (PcmbnStore *self, const char *code);
-GPtrArray *pcmbn_store_find_units (PcmbnStore *self, const char *query, const char *level, guint limit);
+GPtrArray *
+pcmbn_store_find_units (PcmbnStore *self, const char *query, const char *level, guint limit);
 GPtrArray *pcmbn_store_communes_under (PcmbnStore *self, const char *code);
-gboolean pcmbn_store_set_unit_facts (PcmbnStore *self,
-                                     const char *code,
-                                     int key_area,
-                                     gint64 population_14_60,
-                                     GError **error);
+gboolean pcmbn_store_set_unit_facts (
+    PcmbnStore *self, const char *code, int key_area, gint64 population_14_60, GError **error);
 char *pcmbn_store_get_meta (PcmbnStore *self, const char *key);
-gboolean pcmbn_store_set_meta (PcmbnStore *self, const char *key, const char *value, GError **error);
+gboolean
+pcmbn_store_set_meta (PcmbnStore *self, const char *key, const char *value, GError **error);
 gboolean pcmbn_store_get_target (PcmbnStore *self, int year, const char *indicator, double *value);
-gboolean pcmbn_store_set_target (PcmbnStore *self,
-                                 int year,
-                                 const char *indicator,
-                                 double value,
-                                 GError **error);
+gboolean pcmbn_store_set_target (
+    PcmbnStore *self, int year, const char *indicator, double value, GError **error);
 
 /* Records */
 char *pcmbn_store_add (PcmbnStore *self, const char *kind, JsonObject *data, GError **error);
@@ -63,11 +59,8 @@ gboolean pcmbn_store_update (PcmbnStore *self, const char *uuid, JsonObject *pat
 PcmbnRecord *pcmbn_store_get (PcmbnStore *self, const char *uuid, GError **error);
 gboolean pcmbn_store_delete (PcmbnStore *self, const char *uuid, GError **error);
 gboolean pcmbn_store_undelete (PcmbnStore *self, const char *uuid, GError **error);
-GPtrArray *pcmbn_store_list (PcmbnStore *self,
-                             const char *kind,
-                             const char *from,
-                             const char *to,
-                             GError **error);
+GPtrArray *pcmbn_store_list (
+    PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error);
 gint64 pcmbn_store_count (PcmbnStore *self, const char *kind);
 gint64 pcmbn_store_count_dirty (PcmbnStore *self);
 
@@ -89,11 +82,8 @@ char *pcmbn_store_export_csv_range (PcmbnStore *self,
                                     const char *to,
                                     gsize *len,
                                     GError **error);
-char *pcmbn_store_export_json (PcmbnStore *self,
-                               const char *kind,
-                               const char *from,
-                               const char *to,
-                               GError **error);
+char *pcmbn_store_export_json (
+    PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error);
 
 /* Async wrappers for the app: the work runs in a thread. */
 void pcmbn_store_add_async (PcmbnStore *self,

@@ -67,32 +67,35 @@ pcmbn_sync_engine_get_property (GObject *object, guint prop_id, GValue *value, G
 
   switch (prop_id)
     {
-    case PROP_STORE:
-      g_value_set_object (value, self->store);
-      break;
-    case PROP_STATUS:
-      g_value_set_int (value, self->status);
-      break;
-    case PROP_MESSAGE:
-      g_value_set_string (value, self->message);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_STORE:
+        g_value_set_object (value, self->store);
+        break;
+      case PROP_STATUS:
+        g_value_set_int (value, self->status);
+        break;
+      case PROP_MESSAGE:
+        g_value_set_string (value, self->message);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
-pcmbn_sync_engine_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+pcmbn_sync_engine_set_property (GObject *object,
+                                guint prop_id,
+                                const GValue *value,
+                                GParamSpec *pspec)
 {
   PcmbnSyncEngine *self = PCMBN_SYNC_ENGINE (object);
 
   switch (prop_id)
     {
-    case PROP_STORE:
-      self->store = g_value_dup_object (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_STORE:
+        self->store = g_value_dup_object (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -107,7 +110,7 @@ pcmbn_sync_engine_class_init (PcmbnSyncEngineClass *klass)
 
   props[PROP_STORE] = g_param_spec_object ("store", NULL, NULL, PCMBN_TYPE_STORE,
                                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
-                                             | G_PARAM_STATIC_STRINGS);
+                                               | G_PARAM_STATIC_STRINGS);
   /* A PcmbnSyncStatus; notified in the thread that made the engine. */
   props[PROP_STATUS] = g_param_spec_int ("status", NULL, NULL, PCMBN_SYNC_STATUS_IDLE,
                                          PCMBN_SYNC_STATUS_ERROR, PCMBN_SYNC_STATUS_IDLE,
@@ -218,7 +221,7 @@ set_status (PcmbnSyncEngine *self, PcmbnSyncStatus status, const char *message)
 typedef struct
 {
   SoupSession *session;
-  char *base;      /* scheme://host:port, no trailing slash */
+  char *base; /* scheme://host:port, no trailing slash */
   char *token;
   char *pin;       /* hex SHA-256 of the certificate enrolled with */
   char *seen_cert; /* the certificate of this connection */
@@ -252,18 +255,21 @@ normalize_url (const char *url, GError **error)
       || (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("server: “%s” is not the address of a district server; write it such as "
-                     "http://192.168.1.10:8470"),
+                   _ ("server: “%s” is not the address of a district server; write it such as "
+                      "http://192.168.1.10:8470"),
                    url ? url : "");
       return NULL;
     }
-  text = g_uri_join (G_URI_FLAGS_NONE, scheme, NULL, g_uri_get_host (uri), g_uri_get_port (uri),
-                     "", NULL, NULL);
+  text = g_uri_join (G_URI_FLAGS_NONE, scheme, NULL, g_uri_get_host (uri), g_uri_get_port (uri), "",
+                     NULL, NULL);
   return g_steal_pointer (&text);
 }
 
 static gboolean
-accept_certificate_cb (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer user_data)
+accept_certificate_cb (SoupMessage *msg,
+                       GTlsCertificate *cert,
+                       GTlsCertificateFlags errors,
+                       gpointer user_data)
 {
   Http *h = user_data;
   g_autoptr (GByteArray) der = NULL;
@@ -300,7 +306,8 @@ server_message (GBytes *body)
 /* Sends one request; returns the status (0 with @error set when no answer
  * came) and the body. */
 static guint
-http_send (Http *h, const char *method, const char *path, GBytes *body, GBytes **reply, GError **error)
+http_send (
+    Http *h, const char *method, const char *path, GBytes *body, GBytes **reply, GError **error)
 {
   g_autofree char *url = g_strconcat (h->base, path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
@@ -313,7 +320,7 @@ http_send (Http *h, const char *method, const char *path, GBytes *body, GBytes *
   if (msg == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("server: “%s” is not the address of a district server"), h->base);
+                   _ ("server: “%s” is not the address of a district server"), h->base);
       return 0;
     }
   headers = soup_message_get_request_headers (msg);
@@ -342,22 +349,22 @@ http_send (Http *h, const char *method, const char *path, GBytes *body, GBytes *
     {
       if (h->pin_failed)
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _("The district server’s certificate is not the one this logbook enrolled "
-                       "with. If the district office changed it, enrol again with a new code; "
-                       "otherwise someone may be intercepting the connection. Nothing was sent."));
+                     _ ("The district server’s certificate is not the one this logbook enrolled "
+                        "with. If the district office changed it, enrol again with a new code; "
+                        "otherwise someone may be intercepting the connection. Nothing was sent."));
       else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _("The sync was stopped. Nothing was lost; the next sync resumes."));
+                     _ ("The sync was stopped. Nothing was lost; the next sync resumes."));
       else if (local->domain == G_TLS_ERROR)
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _("Cannot make a secure connection to the district server at %s (%s). Check "
-                       "the address; nothing was lost."),
+                     _ ("Cannot make a secure connection to the district server at %s (%s). Check "
+                        "the address; nothing was lost."),
                      h->base, local->message);
       else
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _("Cannot reach the district server at %s (%s). Check the network connection "
-                       "and the address; nothing was lost, and the next sync resumes where this "
-                       "one stopped."),
+                     _ ("Cannot reach the district server at %s (%s). Check the network connection "
+                        "and the address; nothing was lost, and the next sync resumes where this "
+                        "one stopped."),
                      h->base, local->message);
       return 0;
     }
@@ -381,29 +388,29 @@ set_http_error (GError **error, guint status, GBytes *body, gboolean enrolling)
 
   if (status == 401 && enrolling)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("The enrolment code was not accepted: it is wrong, was used already, or has "
-                   "expired (codes last 7 days). Ask the district office for a new code."));
+                 _ ("The enrolment code was not accepted: it is wrong, was used already, or has "
+                    "expired (codes last 7 days). Ask the district office for a new code."));
   else if (status == 401)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("The district server no longer accepts this device (it was revoked or is not "
-                   "known there). Ask the district office for a new code and run “pcmbn enroll” "
-                   "again. Nothing was lost."));
+                 _ ("The district server no longer accepts this device (it was revoked or is not "
+                    "known there). Ask the district office for a new code and run “pcmbn enroll” "
+                    "again. Nothing was lost."));
   else if (status == 429)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("Too many wrong codes were tried from this computer. Wait 10 minutes, then try "
-                   "again with the right code."));
+                 _ ("Too many wrong codes were tried from this computer. Wait 10 minutes, then try "
+                    "again with the right code."));
   else if (status == 403)
-    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("The district server refused: %s"),
-                 said ? said : _("this device may not send or read these records."));
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("The district server refused: %s"),
+                 said ? said : _ ("this device may not send or read these records."));
   else if (status >= 500)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("The district server had an internal problem (HTTP %u). Try again later; "
-                   "nothing was lost."),
+                 _ ("The district server had an internal problem (HTTP %u). Try again later; "
+                    "nothing was lost."),
                  status);
   else
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                 _("The district server refused the request (HTTP %u): %s"), status,
-                 said ? said : _("no reason given"));
+                 _ ("The district server refused the request (HTTP %u): %s"), status,
+                 said ? said : _ ("no reason given"));
 }
 
 static JsonObject *
@@ -416,15 +423,19 @@ reply_object (GBytes *body, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("The district server sent an answer this logbook cannot read. Is the address "
-                     "really that of a PCMBN district server?"));
+                   _ ("The district server sent an answer this logbook cannot read. Is the address "
+                      "really that of a PCMBN district server?"));
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
 }
 
 static gboolean
-http_open (Http *h, PcmbnStore *store, const char *server_override, GCancellable *cancellable, GError **error)
+http_open (Http *h,
+           PcmbnStore *store,
+           const char *server_override,
+           GCancellable *cancellable,
+           GError **error)
 {
   g_autofree char *server = server_override ? g_strdup (server_override)
                                             : pcmbn_store_get_meta (store, PCMBN_SYNC_META_SERVER);
@@ -433,8 +444,8 @@ http_open (Http *h, PcmbnStore *store, const char *server_override, GCancellable
   if (server == NULL || h->token == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("This logbook is not connected to a district server yet. Run “pcmbn enroll "
-                     "--server URL --code CODE” with the code from the district office first."));
+                   _ ("This logbook is not connected to a district server yet. Run “pcmbn enroll "
+                      "--server URL --code CODE” with the code from the district office first."));
       return FALSE;
     }
   h->base = normalize_url (server, error);
@@ -489,7 +500,7 @@ pcmbn_sync_engine_enroll (PcmbnSyncEngine *self,
   if (code == NULL || *code == '\0')
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("code: give the enrolment code from the district office"));
+                   _ ("code: give the enrolment code from the district office"));
       return FALSE;
     }
   h.base = normalize_url (server_url, error);
@@ -534,14 +545,14 @@ pcmbn_sync_engine_enroll (PcmbnSyncEngine *self,
   if (token == NULL || device_id == NULL || org_unit == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("The district server’s answer to the enrolment is incomplete."));
+                   _ ("The district server’s answer to the enrolment is incomplete."));
       return FALSE;
     }
   if (own && !g_str_equal (own, org_unit))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("The code is for commune %s but this logbook belongs to %s. Ask the district "
-                     "office for a code for %s."),
+                   _ ("The code is for commune %s but this logbook belongs to %s. Ask the district "
+                      "office for a code for %s."),
                    org_unit, own, own);
       return FALSE;
     }
@@ -582,7 +593,12 @@ fail:
 /* ---- push and pull -------------------------------------------------------- */
 
 static gboolean
-push_batch (PcmbnSyncEngine *self, Http *h, GPtrArray *items, gboolean *cut, PcmbnSyncStats *stats, GError **error)
+push_batch (PcmbnSyncEngine *self,
+            Http *h,
+            GPtrArray *items,
+            gboolean *cut,
+            PcmbnSyncStats *stats,
+            GError **error)
 {
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GBytes) reply = NULL;
@@ -595,7 +611,7 @@ push_batch (PcmbnSyncEngine *self, Http *h, GPtrArray *items, gboolean *cut, Pcm
   /* The records are JSON text already (the outbox writes them): joined,
    * never parsed or serialized again. */
   for (guint i = 0; i < items->len; i++)
-    size += ((PcmbnOutboxItem *) items->pdata[i])->size + 1;
+    size += ((PcmbnOutboxItem *)items->pdata[i])->size + 1;
   text = g_string_sized_new (size);
   g_string_append (text, "{\"records\":[");
   for (guint i = 0; i < items->len; i++)
@@ -629,8 +645,8 @@ push_batch (PcmbnSyncEngine *self, Http *h, GPtrArray *items, gboolean *cut, Pcm
   if (results == NULL || json_array_get_length (results) != items->len)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("The district server’s answer to the push does not match what was sent. "
-                     "Nothing was lost; try again later."));
+                   _ ("The district server’s answer to the push does not match what was sent. "
+                      "Nothing was lost; try again later."));
       return FALSE;
     }
 
@@ -664,10 +680,11 @@ push_batch (PcmbnSyncEngine *self, Http *h, GPtrArray *items, gboolean *cut, Pcm
           JsonObject *e = pcmbn_wire_get_object (result, "error");
           const char *field = e ? pcmbn_wire_get_string (e, "field") : NULL;
           const char *message = e ? pcmbn_wire_get_string (e, "message") : NULL;
-          g_autofree char *problem = g_strdup_printf ("%s%s%s", field ? field : "",
-                                                      field ? ": " : "",
-                                                      message ? message : _("refused by the district server"));
-          ok = pcmbn_store_sync_mark_rejected (self->store, item->uuid, item->local_rev, problem, error);
+          g_autofree char *problem = g_strdup_printf (
+              "%s%s%s", field ? field : "", field ? ": " : "",
+              message ? message : _ ("refused by the district server"));
+          ok = pcmbn_store_sync_mark_rejected (self->store, item->uuid, item->local_rev, problem,
+                                               error);
           stats->rejected++;
         }
       if (!ok)
@@ -704,7 +721,7 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           batch = MAX (1, items->len / 2);
           continue;
         }
-      after = ((PcmbnOutboxItem *) items->pdata[items->len - 1])->id;
+      after = ((PcmbnOutboxItem *)items->pdata[items->len - 1])->id;
     }
 }
 
@@ -715,8 +732,8 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
     {
       g_autofree char *cursor_text = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_CURSOR);
       gint64 since = cursor_text ? g_ascii_strtoll (cursor_text, NULL, 10) : 0;
-      g_autofree char *path = g_strdup_printf ("/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=%d",
-                                               MAX (since, 0), PULL_LIMIT);
+      g_autofree char *path = g_strdup_printf (
+          "/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=%d", MAX (since, 0), PULL_LIMIT);
       g_autoptr (GBytes) reply = NULL;
       g_autoptr (JsonObject) answer = NULL;
       g_autofree char *next_text = NULL;
@@ -742,7 +759,7 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
       if (changes == NULL || next < 0)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                       _("The district server sent changes this logbook cannot read."));
+                       _ ("The district server sent changes this logbook cannot read."));
           return FALSE;
         }
 
@@ -790,7 +807,7 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
       if (next <= since)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                       _("The district server keeps sending the same changes; try again later."));
+                       _ ("The district server keeps sending the same changes; try again later."));
           return FALSE;
         }
     }
@@ -836,8 +853,9 @@ pcmbn_sync_engine_sync (PcmbnSyncEngine *self,
   stats->clock_skew = h.clock_skew;
   if (!ok)
     {
-      set_status (self, local->code == PCMBN_ERROR_NETWORK ? PCMBN_SYNC_STATUS_OFFLINE
-                                                          : PCMBN_SYNC_STATUS_ERROR,
+      set_status (self,
+                  local->code == PCMBN_ERROR_NETWORK ? PCMBN_SYNC_STATUS_OFFLINE
+                                                     : PCMBN_SYNC_STATUS_ERROR,
                   local->message);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
@@ -904,7 +922,7 @@ pcmbn_sync_engine_sync_async (PcmbnSyncEngine *self,
 
   d->server = g_strdup (server_override);
   g_task_set_source_tag (task, pcmbn_sync_engine_sync_async);
-  g_task_set_task_data (task, d, (GDestroyNotify) async_data_free);
+  g_task_set_task_data (task, d, (GDestroyNotify)async_data_free);
   g_task_run_in_thread (task, sync_thread);
 }
 
@@ -970,7 +988,7 @@ pcmbn_sync_engine_enroll_async (PcmbnSyncEngine *self,
   d->code = g_strdup (code);
   d->device_name = g_strdup (device_name);
   g_task_set_source_tag (task, pcmbn_sync_engine_enroll_async);
-  g_task_set_task_data (task, d, (GDestroyNotify) async_data_free);
+  g_task_set_task_data (task, d, (GDestroyNotify)async_data_free);
   g_task_run_in_thread (task, enroll_thread);
 }
 

@@ -20,8 +20,8 @@ typedef enum
 
 typedef struct
 {
-  guint pushed;   /* records (deletions included) the server accepted */
-  guint pulled;   /* record changes from the server applied here */
+  guint pushed; /* records (deletions included) the server accepted */
+  guint pulled; /* record changes from the server applied here */
   guint conflicts;
   guint rejected;
   gint64 clock_skew; /* seconds this computer is ahead of the server */
@@ -55,7 +55,8 @@ void pcmbn_sync_engine_enroll_async (PcmbnSyncEngine *self,
                                      GCancellable *cancellable,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
-gboolean pcmbn_sync_engine_enroll_finish (PcmbnSyncEngine *self, GAsyncResult *result, GError **error);
+gboolean
+pcmbn_sync_engine_enroll_finish (PcmbnSyncEngine *self, GAsyncResult *result, GError **error);
 
 gboolean pcmbn_sync_engine_sync (PcmbnSyncEngine *self,
                                  const char *server_override,

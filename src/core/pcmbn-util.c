@@ -9,7 +9,9 @@
 
 #include "pcmbn-util.h"
 
-G_DEFINE_QUARK (pcmbn-error-quark, pcmbn_error)
+/* clang-format off: the quark name is stringified as written */
+G_DEFINE_QUARK (pcmbn - error - quark, pcmbn_error)
+/* clang-format on */
 
 static const char *state_names[] = { "draft", "dirty", "synced", "conflict", "rejected" };
 
@@ -76,7 +78,7 @@ pcmbn_date_format (gint64 days)
   GDate date;
 
   g_date_clear (&date, 1);
-  g_date_set_julian (&date, (guint32) days);
+  g_date_set_julian (&date, (guint32)days);
   return g_strdup_printf ("%04d-%02d-%02d", g_date_get_year (&date), g_date_get_month (&date),
                           g_date_get_day (&date));
 }
@@ -179,7 +181,7 @@ pcmbn_fold (const char *text)
       gunichar c = g_utf8_get_char (p);
       if (c < 0x80)
         {
-          g_string_append_c (out, g_ascii_tolower ((char) c));
+          g_string_append_c (out, g_ascii_tolower ((char)c));
           continue;
         }
       if (c == 0x0110 || c == 0x0111) /* Đ đ */

@@ -14,7 +14,9 @@
  * never recurse on attacker-chosen depth and never allocate more than the
  * limits of interfaces.md. */
 
-G_DEFINE_QUARK (pcmbn-wire-error-quark, pcmbn_wire_error)
+/* clang-format off: the quark name is stringified as written */
+G_DEFINE_QUARK (pcmbn - wire - error - quark, pcmbn_wire_error)
+/* clang-format on */
 
 void
 pcmbn_wire_record_free (PcmbnWireRecord *record)
@@ -40,7 +42,7 @@ check_json (const char *text, gsize len, gboolean *surrogates, GError **error)
   if (!g_utf8_validate_len (text, len, NULL))
     {
       g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                   _("The body is not UTF-8 text."));
+                   _ ("The body is not UTF-8 text."));
       return FALSE;
     }
   for (gsize i = 0; i < len; i++)
@@ -70,7 +72,8 @@ check_json (const char *text, gsize len, gboolean *surrogates, GError **error)
           if (++depth > PCMBN_WIRE_MAX_DEPTH)
             {
               g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                           _("The body nests JSON more than %d levels deep."), PCMBN_WIRE_MAX_DEPTH);
+                           _ ("The body nests JSON more than %d levels deep."),
+                           PCMBN_WIRE_MAX_DEPTH);
               return FALSE;
             }
         }
@@ -150,20 +153,20 @@ pcmbn_wire_parse_json (const char *text, gsize len, GError **error)
     return NULL;
   if (len == 0)
     {
-      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED, _("The body is empty."));
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED, _ ("The body is empty."));
       return NULL;
     }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, text, len, &local))
     {
       g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                   _("The body is not valid JSON: %s"), local->message);
+                   _ ("The body is not valid JSON: %s"), local->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL)
     {
-      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED, _("The body is empty."));
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED, _ ("The body is empty."));
       return NULL;
     }
   /* Found by the fuzzer: a lone \uD800 became bytes that are not UTF-8,
@@ -171,8 +174,8 @@ pcmbn_wire_parse_json (const char *text, gsize len, GError **error)
   if (surrogates && !text_is_valid (root))
     {
       g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                   _("The body holds a \\u escape that is not a character (a lone UTF-16 "
-                     "surrogate)."));
+                   _ ("The body holds a \\u escape that is not a character (a lone UTF-16 "
+                      "surrogate)."));
       return NULL;
     }
   return json_node_ref (root);
@@ -204,20 +207,21 @@ parse_record (JsonObject *o)
   if (node_is_string (node))
     r->uuid = g_strdup (json_node_get_string (node));
   if (!pcmbn_uuid_is_valid (r->uuid))
-    record_error (r, "invalid_uuid", "uuid",
-                  _("is not a lowercase RFC 4122 uuid such as 5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b"));
+    record_error (
+        r, "invalid_uuid", "uuid",
+        _ ("is not a lowercase RFC 4122 uuid such as 5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b"));
 
   node = json_object_get_member (o, "kind");
   if (node_is_string (node))
     r->kind = pcmbn_schema_kind (json_node_get_string (node));
   if (r->kind == NULL)
-    record_error (r, "invalid_kind", "kind", _("is not a kind of record"));
+    record_error (r, "invalid_kind", "kind", _ ("is not a kind of record"));
 
   node = json_object_get_member (o, "org_unit");
   if (node_is_string (node))
     r->org_unit = g_strdup (json_node_get_string (node));
   else
-    record_error (r, "invalid_org_unit", "org_unit", _("is missing"));
+    record_error (r, "invalid_org_unit", "org_unit", _ ("is missing"));
 
   node = json_object_get_member (o, "base_version");
   if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64
@@ -225,7 +229,7 @@ parse_record (JsonObject *o)
     r->base_version = json_node_get_int (node);
   else
     record_error (r, "invalid_base_version", "base_version",
-                  _("must be the server version the edit started from, 0 for a new record"));
+                  _ ("must be the server version the edit started from, 0 for a new record"));
 
   node = json_object_get_member (o, "deleted");
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
@@ -233,7 +237,7 @@ parse_record (JsonObject *o)
   else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
     r->deleted = json_node_get_boolean (node);
   else
-    record_error (r, "invalid_deleted", "deleted", _("must be true or false"));
+    record_error (r, "invalid_deleted", "deleted", _ ("must be true or false"));
 
   node = json_object_get_member (o, "modified_at");
   if (node_is_string (node))
@@ -242,19 +246,19 @@ parse_record (JsonObject *o)
       g_autoptr (GDateTime) when = g_date_time_new_from_iso8601 (text, NULL);
       if (when == NULL)
         record_error (r, "invalid_modified_at", "modified_at",
-                      _("is not a time such as 2026-11-29T09:00:00Z"));
+                      _ ("is not a time such as 2026-11-29T09:00:00Z"));
       else
         r->modified_at = g_date_time_format (when, "%Y-%m-%dT%H:%M:%SZ");
     }
   else if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
     record_error (r, "invalid_modified_at", "modified_at",
-                  _("is not a time such as 2026-11-29T09:00:00Z"));
+                  _ ("is not a time such as 2026-11-29T09:00:00Z"));
 
   node = json_object_get_member (o, "data");
   if (node && JSON_NODE_HOLDS_OBJECT (node))
     r->data = json_object_ref (json_node_get_object (node));
   else
-    record_error (r, "invalid_data", "data", _("must be an object of the record’s fields"));
+    record_error (r, "invalid_data", "data", _ ("must be an object of the record’s fields"));
   return r;
 }
 
@@ -285,7 +289,7 @@ pcmbn_wire_parse_push (const char *body, gsize len, GError **error)
   if (len > PCMBN_WIRE_MAX_BODY)
     {
       g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
-                   _("The body is larger than %d MiB; send fewer records at a time."),
+                   _ ("The body is larger than %d MiB; send fewer records at a time."),
                    PCMBN_WIRE_MAX_BODY / (1024 * 1024));
       return NULL;
     }
@@ -303,18 +307,18 @@ pcmbn_wire_parse_push (const char *body, gsize len, GError **error)
   if (n > PCMBN_WIRE_MAX_RECORDS)
     {
       g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
-                   _("The push holds %u records; send at most %d at a time."), n,
+                   _ ("The push holds %u records; send at most %d at a time."), n,
                    PCMBN_WIRE_MAX_RECORDS);
       return NULL;
     }
-  records = g_ptr_array_new_full (n, (GDestroyNotify) pcmbn_wire_record_free);
+  records = g_ptr_array_new_full (n, (GDestroyNotify)pcmbn_wire_record_free);
   for (guint i = 0; i < n; i++)
     {
       JsonNode *element = json_array_get_element (array, i);
       if (!JSON_NODE_HOLDS_OBJECT (element))
         {
           g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                       _("records[%u] is not a record object."), i);
+                       _ ("records[%u] is not a record object."), i);
           return NULL;
         }
       g_ptr_array_add (records, parse_record (json_node_get_object (element)));
@@ -323,7 +327,7 @@ pcmbn_wire_parse_push (const char *body, gsize len, GError **error)
 
 malformed:
   g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-               _("The body must be a JSON object {\"records\": [ … ]}."));
+               _ ("The body must be a JSON object {\"records\": [ … ]}."));
   return NULL;
 }
 
@@ -338,22 +342,21 @@ convert (GConverter *converter, const void *data, gsize len, gsize limit, GError
     {
       gsize read = 0, written = 0;
       g_autoptr (GError) local = NULL;
-      GConverterResult res = g_converter_convert (converter, (const guint8 *) data + in_pos,
-                                                  len - in_pos, buf, sizeof buf,
-                                                  G_CONVERTER_INPUT_AT_END, &read, &written,
-                                                  &local);
+      GConverterResult res = g_converter_convert (
+          converter, (const guint8 *)data + in_pos, len - in_pos, buf, sizeof buf,
+          G_CONVERTER_INPUT_AT_END, &read, &written, &local);
       if (res == G_CONVERTER_ERROR)
         {
           g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                       _("The gzip body is damaged: %s"), local->message);
+                       _ ("The gzip body is damaged: %s"), local->message);
           return NULL;
         }
       in_pos += read;
       if (out->len + written > limit)
         {
           g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
-                       _("The body is larger than %u MiB once decompressed."),
-                       (guint) (limit / (1024 * 1024)));
+                       _ ("The body is larger than %u MiB once decompressed."),
+                       (guint)(limit / (1024 * 1024)));
           return NULL;
         }
       g_byte_array_append (out, buf, written);
@@ -362,7 +365,7 @@ convert (GConverter *converter, const void *data, gsize len, gsize limit, GError
       if (read == 0 && written == 0)
         {
           g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                       _("The gzip body is cut short."));
+                       _ ("The gzip body is cut short."));
           return NULL;
         }
     }
@@ -505,7 +508,8 @@ pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *s
             *stripped = TRUE;
           continue;
         }
-      json_object_set_member (out, l->data, json_node_copy (json_object_get_member (data, l->data)));
+      json_object_set_member (out, l->data,
+                              json_node_copy (json_object_get_member (data, l->data)));
     }
   return out;
 }
@@ -538,15 +542,19 @@ pcmbn_wire_object_to_string (JsonObject *object)
  * Returns: (transfer full): a hex digest
  */
 char *
-pcmbn_wire_edit_hash_text (const PcmbnKind *kind, gint64 base_version, gboolean deleted, const char *data_text)
+pcmbn_wire_edit_hash_text (const PcmbnKind *kind,
+                           gint64 base_version,
+                           gboolean deleted,
+                           const char *data_text)
 {
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   char head[64];
-  int n = g_snprintf (head, sizeof head, "\n%" G_GINT64_FORMAT "\n%d\n", base_version, deleted ? 1 : 0);
+  int n = g_snprintf (head, sizeof head, "\n%" G_GINT64_FORMAT "\n%d\n", base_version,
+                      deleted ? 1 : 0);
 
-  g_checksum_update (sum, (const guchar *) kind->name, strlen (kind->name));
-  g_checksum_update (sum, (const guchar *) head, n);
-  g_checksum_update (sum, (const guchar *) data_text, strlen (data_text));
+  g_checksum_update (sum, (const guchar *)kind->name, strlen (kind->name));
+  g_checksum_update (sum, (const guchar *)head, n);
+  g_checksum_update (sum, (const guchar *)data_text, strlen (data_text));
   return g_strdup (g_checksum_get_string (sum));
 }
 
@@ -560,7 +568,10 @@ pcmbn_wire_edit_hash_text (const PcmbnKind *kind, gint64 base_version, gboolean 
  * Returns: (transfer full): pcmbn_wire_edit_hash_text() of @data's text
  */
 char *
-pcmbn_wire_edit_hash (const PcmbnKind *kind, gint64 base_version, gboolean deleted, JsonObject *data)
+pcmbn_wire_edit_hash (const PcmbnKind *kind,
+                      gint64 base_version,
+                      gboolean deleted,
+                      JsonObject *data)
 {
   g_autofree char *json = pcmbn_wire_object_to_string (data);
 

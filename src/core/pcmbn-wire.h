@@ -28,8 +28,8 @@ typedef enum
 
 typedef struct
 {
-  char *uuid;             /* as sent; %NULL when missing or not a string */
-  const PcmbnKind *kind;  /* %NULL when unknown */
+  char *uuid;            /* as sent; %NULL when missing or not a string */
+  const PcmbnKind *kind; /* %NULL when unknown */
   char *org_unit;
   gint64 base_version;
   gboolean deleted;
@@ -52,8 +52,12 @@ GBytes *pcmbn_wire_gzip (const void *data, gsize len);
 char *pcmbn_wire_error_body (const char *code, const char *message);
 gboolean pcmbn_wire_kind_has_sensitive (const PcmbnKind *kind);
 gboolean pcmbn_wire_has_sensitive (const PcmbnKind *kind, JsonObject *data);
-JsonObject *pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *stripped);
-char *pcmbn_wire_edit_hash (const PcmbnKind *kind, gint64 base_version, gboolean deleted, JsonObject *data);
+JsonObject *
+pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *stripped);
+char *pcmbn_wire_edit_hash (const PcmbnKind *kind,
+                            gint64 base_version,
+                            gboolean deleted,
+                            JsonObject *data);
 char *pcmbn_wire_edit_hash_text (const PcmbnKind *kind,
                                  gint64 base_version,
                                  gboolean deleted,

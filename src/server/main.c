@@ -42,8 +42,8 @@ require (GHashTable *opts, const char *name, const char *usage, GError **error)
 {
   if (opt (opts, name) && *opt (opts, name))
     return TRUE;
-  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("%s: is required; usage: pcmbn-district %s"),
-               name, usage);
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+               _ ("%s: is required; usage: pcmbn-district %s"), name, usage);
   return FALSE;
 }
 
@@ -66,12 +66,13 @@ verb_init (GHashTable *opts, GError **error)
     return -1;
   if (opt (opts, "units") && !g_file_test (opt (opts, "units"), G_FILE_TEST_IS_REGULAR))
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("units: cannot read the file %s"),
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("units: cannot read the file %s"),
                    opt (opts, "units"));
       return -1;
     }
   store = pcmbn_district_open (opt (opts, "db"), TRUE, error);
-  if (store == NULL || !pcmbn_district_init (store, opt (opts, "org-unit"), opt (opts, "units"), error))
+  if (store == NULL
+      || !pcmbn_district_init (store, opt (opts, "org-unit"), opt (opts, "units"), error))
     return -1;
   return 0;
 }
@@ -93,17 +94,18 @@ verb_org_units (GHashTable *opts, GError **error)
         {
           (*error)->domain = PCMBN_ERROR;
           (*error)->code = PCMBN_ERROR_INVALID;
-          g_prefix_error (error, _("import: "));
+          g_prefix_error (error, _ ("import: "));
           return -1;
         }
       if (!g_utf8_validate (text, len, NULL))
         {
-          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("import: the file is not UTF-8 text"));
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("import: the file is not UTF-8 text"));
           return -1;
         }
       if (!pcmbn_district_import_units (store, text, len, &n, error))
         return -1;
-      g_printerr (_("%u communes updated.\n"), n);
+      g_printerr (_ ("%u communes updated.\n"), n);
       return 0;
     }
   if (opt (opts, "set"))
@@ -115,7 +117,7 @@ verb_org_units (GHashTable *opts, GError **error)
       if (key == NULL && pop == NULL)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                       _("set: give --key-area yes|no and/or --population-14-60 N"));
+                       _ ("set: give --key-area yes|no and/or --population-14-60 N"));
           return -1;
         }
       if (key)
@@ -128,7 +130,8 @@ verb_org_units (GHashTable *opts, GError **error)
             key_area = 0;
           else
             {
-              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _("key-area: must be yes or no"));
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                           _ ("key-area: must be yes or no"));
               return -1;
             }
         }
@@ -143,12 +146,13 @@ verb_org_units (GHashTable *opts, GError **error)
               if (!g_ascii_isdigit (*pop) || *end != '\0' || population < 0)
                 {
                   g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                               _("population-14-60: must be a whole number of people"));
+                               _ ("population-14-60: must be a whole number of people"));
                   return -1;
                 }
             }
         }
-      return pcmbn_district_set_unit (store, opt (opts, "set"), key_area, population, error) ? 0 : -1;
+      return pcmbn_district_set_unit (store, opt (opts, "set"), key_area, population, error) ? 0
+                                                                                             : -1;
     }
   /* Without a change: the communes and their facts, as JSON. */
   code = pcmbn_district_get_code (store);
@@ -232,14 +236,14 @@ write_output (const char *path, GBytes *bytes, GError **error)
       if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                       _("o: cannot write the report to the standard output"));
+                       _ ("o: cannot write the report to the standard output"));
           return FALSE;
         }
       return TRUE;
     }
   if (!g_file_set_contents (path, data, len, error))
     {
-      g_prefix_error (error, _("o: "));
+      g_prefix_error (error, _ ("o: "));
       return FALSE;
     }
   return TRUE;
@@ -257,7 +261,7 @@ verb_report (GHashTable *opts, GError **error)
   if (!pcmbn_report_format_from_string (format_name, &format))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("format: must be json, csv, pdf or xlsx"));
+                   _ ("format: must be json, csv, pdf or xlsx"));
       return -1;
     }
   /* The period first: a wrong date is a usage error even without a database. */
@@ -293,7 +297,7 @@ terminate_cb (gpointer user_data)
 {
   PcmbnDistrictServer *server = user_data;
 
-  g_printerr ("%s\n", _("Stopping: finishing the requests under way…"));
+  g_printerr ("%s\n", _ ("Stopping: finishing the requests under way…"));
   pcmbn_district_server_stop (server, G_CALLBACK (drained_cb), NULL);
   return G_SOURCE_CONTINUE;
 }
@@ -329,14 +333,14 @@ verb_serve (GHashTable *opts, GError **error)
   if (colon == NULL || colon == listen)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("listen: “%s” must be HOST:PORT, such as 127.0.0.1:8470"), listen);
+                   _ ("listen: “%s” must be HOST:PORT, such as 127.0.0.1:8470"), listen);
       return -1;
     }
   port = g_ascii_strtoull (colon + 1, &end, 10);
   if (*(colon + 1) == '\0' || *end != '\0' || port > 65535)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("listen: “%s” must be HOST:PORT, such as 127.0.0.1:8470"), listen);
+                   _ ("listen: “%s” must be HOST:PORT, such as 127.0.0.1:8470"), listen);
       return -1;
     }
   host = g_strndup (listen, colon - listen);
@@ -349,15 +353,16 @@ verb_serve (GHashTable *opts, GError **error)
   if ((opt (opts, "tls-cert") == NULL) != (opt (opts, "tls-key") == NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("tls-cert: give both --tls-cert FILE and --tls-key FILE"));
+                   _ ("tls-cert: give both --tls-cert FILE and --tls-key FILE"));
       return -1;
     }
   if (opt (opts, "tls-cert"))
     {
-      cert = g_tls_certificate_new_from_files (opt (opts, "tls-cert"), opt (opts, "tls-key"), error);
+      cert = g_tls_certificate_new_from_files (opt (opts, "tls-cert"), opt (opts, "tls-key"),
+                                               error);
       if (cert == NULL)
         {
-          g_prefix_error (error, _("tls-cert: "));
+          g_prefix_error (error, _ ("tls-cert: "));
           (*error)->domain = PCMBN_ERROR;
           (*error)->code = PCMBN_ERROR_INVALID;
           return -1;
@@ -383,7 +388,8 @@ verb_serve (GHashTable *opts, GError **error)
 }
 
 static const char *const init_options[] = { "db", "org-unit", "units", NULL };
-static const char *const org_units_options[] = { "db", "import", "set", "key-area", "population-14-60", NULL };
+static const char *const org_units_options[] = { "db",       "import",           "set",
+                                                 "key-area", "population-14-60", NULL };
 static const char *const serve_options[] = { "db", "listen", "tls-cert", "tls-key", NULL };
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
@@ -392,22 +398,29 @@ static const char *const report_options[] = { "db", "year", "from", "to", "forma
 
 static const Verb verbs[] = {
   { "init", "init --db PATH --org-unit CODE [--units FILE.csv]", init_options, verb_init },
-  { "org-units", "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]", org_units_options, verb_org_units },
-  { "serve", "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]", serve_options, verb_serve },
-  { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options, verb_enroll_code },
+  { "org-units",
+    "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]",
+    org_units_options, verb_org_units },
+  { "serve", "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]", serve_options,
+    verb_serve },
+  { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options,
+    verb_enroll_code },
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
   { "staff-token", "staff-token --db PATH --name NAME", staff_options, verb_staff_token },
-  { "report", "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]", report_options, verb_report },
+  { "report",
+    "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
+    report_options, verb_report },
 };
 
 static void
 usage (FILE *out)
 {
-  fprintf (out, "%s\n\n", _("Usage: pcmbn-district VERB --db PATH [OPTIONS]"));
-  fprintf (out, "%s\n\n", _("The district server of PCMBN Logbook and its admin commands."));
+  fprintf (out, "%s\n\n", _ ("Usage: pcmbn-district VERB --db PATH [OPTIONS]"));
+  fprintf (out, "%s\n\n", _ ("The district server of PCMBN Logbook and its admin commands."));
   for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
     fprintf (out, "  pcmbn-district %s\n", verbs[i].usage);
-  fprintf (out, "\n%s\n", _("Exit status: 0 success, 1 operational failure, 2 bad input or usage."));
+  fprintf (out, "\n%s\n",
+           _ ("Exit status: 0 success, 1 operational failure, 2 bad input or usage."));
 }
 
 int
@@ -445,12 +458,12 @@ main (int argc, char **argv)
             value = argv[++i];
           else
             {
-              g_printerr (_("%s: needs a value\n"), key);
+              g_printerr (_ ("%s: needs a value\n"), key);
               return 2;
             }
           if (g_hash_table_contains (opts, key))
             {
-              g_printerr (_("%s: is given twice\n"), key);
+              g_printerr (_ ("%s: is given twice\n"), key);
               return 2;
             }
           g_hash_table_insert (opts, g_steal_pointer (&key), g_strdup (value));
@@ -459,7 +472,7 @@ main (int argc, char **argv)
         verb_name = arg;
       else
         {
-          g_printerr (_("“%s”: unexpected argument\n"), arg);
+          g_printerr (_ ("“%s”: unexpected argument\n"), arg);
           return 2;
         }
     }
@@ -473,7 +486,7 @@ main (int argc, char **argv)
       verb = &verbs[i];
   if (verb == NULL)
     {
-      g_printerr (_("“%s” is not a verb of pcmbn-district.\n"), verb_name);
+      g_printerr (_ ("“%s” is not a verb of pcmbn-district.\n"), verb_name);
       usage (stderr);
       return 2;
     }
@@ -484,14 +497,14 @@ main (int argc, char **argv)
     while (g_hash_table_iter_next (&iter, &key, NULL))
       if (!g_strv_contains (verb->options, key))
         {
-          g_printerr (_("%s: is not an option of “pcmbn-district %s”; usage: pcmbn-district %s\n"),
-                      (const char *) key, verb->name, verb->usage);
+          g_printerr (_ ("%s: is not an option of “pcmbn-district %s”; usage: pcmbn-district %s\n"),
+                      (const char *)key, verb->name, verb->usage);
           return 2;
         }
   }
   if (opt (opts, "db") == NULL || *opt (opts, "db") == '\0')
     {
-      g_printerr (_("db: is required; usage: pcmbn-district %s\n"), verb->usage);
+      g_printerr (_ ("db: is required; usage: pcmbn-district %s\n"), verb->usage);
       return 2;
     }
   status = verb->run (opts, &error);

@@ -137,15 +137,17 @@ staff_token_known (sqlite3 *db, const char *hash, char **name)
   sqlite3_stmt *stmt;
   gboolean found = FALSE;
 
-  if (sqlite3_prepare_v2 (db, "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (
+          db, "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL", -1,
+          &stmt, NULL)
+      != SQLITE_OK)
     return FALSE;
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       found = TRUE;
       if (name)
-        *name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+        *name = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
     }
   sqlite3_finalize (stmt);
   return found;
@@ -163,23 +165,22 @@ auth_device (PcmbnStore *store, PcmbnDistrictRequest *req, Device *device)
 
   if (token == NULL)
     return reply_error (401, "unauthorized",
-                        _("This request needs the device’s token (Authorization: Bearer TOKEN). "
-                          "Enrol the device with “pcmbn enroll” first."));
+                        _ ("This request needs the device’s token (Authorization: Bearer TOKEN). "
+                           "Enrol the device with “pcmbn enroll” first."));
   hash = pcmbn_district_hash_secret (token);
   pcmbn_store_lock (store);
   /* Read at every request, never remembered: a revocation made by the
    * admin verb in another process takes effect at once. */
-  stmt = pcmbn_store_prepare_cached (store,
-                                     "SELECT id, org_unit, revoked_at FROM devices WHERE token_hash = ?",
-                                     NULL);
+  stmt = pcmbn_store_prepare_cached (
+      store, "SELECT id, org_unit, revoked_at FROM devices WHERE token_hash = ?", NULL);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
       if (sqlite3_step (stmt) == SQLITE_ROW)
         {
           found = TRUE;
-          device->id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-          device->org_unit = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+          device->id = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+          device->org_unit = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
           revoked = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
         }
       sqlite3_reset (stmt);
@@ -188,18 +189,18 @@ auth_device (PcmbnStore *store, PcmbnDistrictRequest *req, Device *device)
     {
       pcmbn_store_unlock (store);
       return reply_error (403, "forbidden",
-                          _("This is a district staff token; only an enrolled device may sync "
-                            "records."));
+                          _ ("This is a district staff token; only an enrolled device may sync "
+                             "records."));
     }
   pcmbn_store_unlock (store);
   if (!found)
     return reply_error (401, "unauthorized",
-                        _("This device’s token is not known to the district server. Enrol the "
-                          "device again with a new code from the district office."));
+                        _ ("This device’s token is not known to the district server. Enrol the "
+                           "device again with a new code from the district office."));
   if (revoked)
     return reply_error (401, "revoked",
-                        _("The district office revoked this device. Ask it for a new enrolment "
-                          "code and enrol again."));
+                        _ ("The district office revoked this device. Ask it for a new enrolment "
+                           "code and enrol again."));
   device->actor = g_strconcat ("device:", device->id, NULL);
   return NULL;
 }
@@ -215,8 +216,8 @@ auth_staff (PcmbnStore *store, PcmbnDistrictRequest *req, char **name)
 
   if (token == NULL)
     return reply_error (401, "unauthorized",
-                        _("This request needs a district staff token (Authorization: Bearer "
-                          "TOKEN); “pcmbn-district staff-token” makes one."));
+                        _ ("This request needs a district staff token (Authorization: Bearer "
+                           "TOKEN); “pcmbn-district staff-token” makes one."));
   hash = pcmbn_district_hash_secret (token);
   pcmbn_store_lock (store);
   staff = staff_token_known (db, hash, name);
@@ -233,10 +234,10 @@ auth_staff (PcmbnStore *store, PcmbnDistrictRequest *req, char **name)
     return NULL;
   if (device)
     return reply_error (403, "forbidden",
-                        _("A device token cannot read district reports; use a district staff "
-                          "token."));
+                        _ ("A device token cannot read district reports; use a district staff "
+                           "token."));
   return reply_error (401, "unauthorized",
-                      _("This staff token is not known to the district server."));
+                      _ ("This staff token is not known to the district server."));
 }
 
 /* The body as JSON text: gzip undone within @limit, media type checked. */
@@ -249,12 +250,12 @@ json_body (PcmbnDistrictRequest *req, gsize limit, PcmbnDistrictReply **reply)
   if (req->content_type && !g_str_has_prefix (req->content_type, "application/json"))
     {
       *reply = reply_error (415, "unsupported_media_type",
-                            _("Send the body as application/json."));
+                            _ ("Send the body as application/json."));
       return NULL;
     }
   if (req->body == NULL || g_bytes_get_size (req->body) == 0)
     {
-      *reply = reply_error (400, "bad_request", _("The request has no body."));
+      *reply = reply_error (400, "bad_request", _ ("The request has no body."));
       return NULL;
     }
   if (req->content_encoding == NULL || g_ascii_strcasecmp (req->content_encoding, "identity") == 0)
@@ -264,7 +265,7 @@ json_body (PcmbnDistrictRequest *req, gsize limit, PcmbnDistrictReply **reply)
   else
     {
       *reply = reply_error (415, "unsupported_media_type",
-                            _("The body’s Content-Encoding must be gzip or none."));
+                            _ ("The body’s Content-Encoding must be gzip or none."));
       return NULL;
     }
   if (body == NULL)
@@ -275,7 +276,7 @@ json_body (PcmbnDistrictRequest *req, gsize limit, PcmbnDistrictReply **reply)
   if (g_bytes_get_size (body) > limit)
     {
       g_bytes_unref (body);
-      *reply = reply_error (413, "too_large", _("The body is too large."));
+      *reply = reply_error (413, "too_large", _ ("The body is too large."));
       return NULL;
     }
   return body;
@@ -288,11 +289,12 @@ touch_sync (PcmbnStore *store, const char *org_unit, const char *device_id)
   sqlite3_stmt *stmt;
 
   pcmbn_store_lock (store);
-  stmt = pcmbn_store_prepare_cached (store,
-                                     "INSERT INTO commune_sync (org_unit, last_sync) VALUES (?1, ?2)"
-                                     " ON CONFLICT (org_unit) DO UPDATE SET last_sync ="
-                                     " excluded.last_sync",
-                                     NULL);
+  stmt = pcmbn_store_prepare_cached (
+      store,
+      "INSERT INTO commune_sync (org_unit, last_sync) VALUES (?1, ?2)"
+      " ON CONFLICT (org_unit) DO UPDATE SET last_sync ="
+      " excluded.last_sync",
+      NULL);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
@@ -300,7 +302,8 @@ touch_sync (PcmbnStore *store, const char *org_unit, const char *device_id)
       sqlite3_step (stmt);
       sqlite3_reset (stmt);
     }
-  stmt = pcmbn_store_prepare_cached (store, "UPDATE devices SET last_seen = ?2 WHERE id = ?1", NULL);
+  stmt = pcmbn_store_prepare_cached (store, "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
+                                     NULL);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -364,28 +367,30 @@ api_enroll (PcmbnStore *store, PcmbnDistrictRequest *req)
   if (root == NULL)
     return reply_gerror (error);
   if (!JSON_NODE_HOLDS_OBJECT (root))
-    return reply_error (400, "bad_request", _("The body must be {\"code\": …, \"device_name\": …}."));
+    return reply_error (400, "bad_request",
+                        _ ("The body must be {\"code\": …, \"device_name\": …}."));
   o = json_node_get_object (root);
   code = pcmbn_wire_get_string (o, "code");
   name = pcmbn_wire_get_string (o, "device_name");
   wanted = pcmbn_wire_get_string (o, "org_unit");
   if (code == NULL || *code == '\0' || strlen (code) > 64)
-    return reply_error (400, "bad_request", _("code: give the enrolment code as a string."));
+    return reply_error (400, "bad_request", _ ("code: give the enrolment code as a string."));
   if (name == NULL || *name == '\0' || g_utf8_strlen (name, -1) > 200)
     return reply_error (400, "bad_request",
-                        _("device_name: give a name for this device, at most 200 characters."));
+                        _ ("device_name: give a name for this device, at most 200 characters."));
 
   normal = pcmbn_district_normalize_code (code);
   hash = pcmbn_district_hash_secret (normal);
   if (!pcmbn_store_begin (store, &error))
     return reply_gerror (error);
-  sqlite3_prepare_v2 (db, "SELECT org_unit, expires_at, used_at FROM enrol_codes WHERE code_hash = ?",
+  sqlite3_prepare_v2 (db,
+                      "SELECT org_unit, expires_at, used_at FROM enrol_codes WHERE code_hash = ?",
                       -1, &stmt, NULL);
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       found = TRUE;
-      commune = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      commune = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
       expires = sqlite3_column_int64 (stmt, 1);
       used = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
     }
@@ -394,20 +399,20 @@ api_enroll (PcmbnStore *store, PcmbnDistrictRequest *req)
     {
       pcmbn_store_rollback (store);
       return reply_error (401, "bad_code",
-                          _("The enrolment code is wrong, was used already, or has expired (codes "
-                            "last 7 days). Ask the district office for a new code."));
+                          _ ("The enrolment code is wrong, was used already, or has expired (codes "
+                             "last 7 days). Ask the district office for a new code."));
     }
   if (wanted && !g_str_equal (wanted, commune))
     {
       pcmbn_store_rollback (store);
       return reply_error (403, "wrong_org_unit",
-                          _("This code is for another commune than the logbook’s. The code was "
-                            "not used; ask the district office for a code for your commune."));
+                          _ ("This code is for another commune than the logbook’s. The code was "
+                             "not used; ask the district office for a code for your commune."));
     }
   if (!pcmbn_wire_random_token (hex, 32))
     {
       pcmbn_store_rollback (store);
-      return reply_error (500, "internal", _("No random numbers available."));
+      return reply_error (500, "internal", _ ("No random numbers available."));
     }
   token = g_strconcat ("d_", hex, NULL);
   token_hash = pcmbn_district_hash_secret (token);
@@ -426,8 +431,9 @@ api_enroll (PcmbnStore *store, PcmbnDistrictRequest *req)
   sqlite3_finalize (stmt);
   if (found)
     {
-      sqlite3_prepare_v2 (db, "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-                          -1, &stmt, NULL);
+      sqlite3_prepare_v2 (
+          db, "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1", -1, &stmt,
+          NULL);
       sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 3, device_id, -1, SQLITE_TRANSIENT);
@@ -436,7 +442,7 @@ api_enroll (PcmbnStore *store, PcmbnDistrictRequest *req)
     }
   if (!found)
     {
-      pcmbn_store_set_sqlite_error (&error, db, _("saving the device"));
+      pcmbn_store_set_sqlite_error (&error, db, _ ("saving the device"));
       pcmbn_store_rollback (store);
       return reply_gerror (error);
     }
@@ -524,13 +530,14 @@ resolve_ref (const char *uuid, const char *kind, gpointer user_data)
   sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, r->org_unit, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    found = parse_object_text ((const char *) sqlite3_column_text (stmt, 0));
+    found = parse_object_text ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_reset (stmt);
   return found;
 }
 
 static void
-result_rejected (GString *out, const char *uuid, const char *code, const char *field, const char *message)
+result_rejected (
+    GString *out, const char *uuid, const char *code, const char *field, const char *message)
 {
   g_string_append (out, "{\"uuid\":");
   pcmbn_wire_append_string (out, uuid);
@@ -548,7 +555,8 @@ result_accepted (GString *out, const char *uuid, gint64 version)
 {
   g_string_append (out, "{\"uuid\":");
   pcmbn_wire_append_string (out, uuid);
-  g_string_append_printf (out, ",\"status\":\"accepted\",\"version\":%" G_GINT64_FORMAT "}", version);
+  g_string_append_printf (out, ",\"status\":\"accepted\",\"version\":%" G_GINT64_FORMAT "}",
+                          version);
 }
 
 /* A RECORD with its "version", as the server holds it; @data_text is the
@@ -569,8 +577,9 @@ append_record (GString *out,
   pcmbn_wire_append_string (out, kind);
   g_string_append (out, ",\"org_unit\":");
   pcmbn_wire_append_string (out, org_unit);
-  g_string_append_printf (out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s,\"modified_at\":",
-                          version, deleted ? "true" : "false");
+  g_string_append_printf (
+      out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s,\"modified_at\":", version,
+      deleted ? "true" : "false");
   pcmbn_wire_append_string (out, modified_at);
   g_string_append (out, ",\"data\":");
   g_string_append (out, data_text && *data_text ? data_text : "{}");
@@ -612,12 +621,12 @@ load_row (PcmbnStore *store, const char *uuid, ServerRow *row, GError **error)
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       row->exists = TRUE;
-      row->kind = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-      row->org_unit = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      row->data_text = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      row->kind = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+      row->org_unit = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      row->data_text = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
       row->version = sqlite3_column_int64 (stmt, 3);
       row->deleted = sqlite3_column_int (stmt, 4);
-      row->modified_at = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+      row->modified_at = g_strdup ((const char *)sqlite3_column_text (stmt, 5));
     }
   sqlite3_reset (stmt);
   return TRUE;
@@ -626,10 +635,11 @@ load_row (PcmbnStore *store, const char *uuid, ServerRow *row, GError **error)
 static gint64
 version_of_edit (PcmbnStore *store, const char *uuid, const char *hash)
 {
-  sqlite3_stmt *stmt = pcmbn_store_prepare_cached (store,
-                                                   "SELECT version FROM record_versions WHERE uuid = ?"
-                                                   " AND edit_hash = ? ORDER BY version DESC LIMIT 1",
-                                                   NULL);
+  sqlite3_stmt *stmt = pcmbn_store_prepare_cached (
+      store,
+      "SELECT version FROM record_versions WHERE uuid = ?"
+      " AND edit_hash = ? ORDER BY version DESC LIMIT 1",
+      NULL);
   gint64 version = 0;
 
   if (stmt == NULL)
@@ -653,8 +663,14 @@ step_cached (PcmbnStore *store, sqlite3_stmt *stmt)
 }
 
 static gboolean
-record_change (PcmbnStore *store, const char *uuid, const char *org_unit, gint64 version,
-               const char *hash, const char *device_id, const char *now, GError **error)
+record_change (PcmbnStore *store,
+               const char *uuid,
+               const char *org_unit,
+               gint64 version,
+               const char *hash,
+               const char *device_id,
+               const char *now,
+               GError **error)
 {
   sqlite3_stmt *stmt;
   gboolean ok;
@@ -682,9 +698,8 @@ record_change (PcmbnStore *store, const char *uuid, const char *org_unit, gint64
     }
   if (ok)
     {
-      stmt = pcmbn_store_prepare_cached (store,
-                                         "INSERT INTO changes (org_unit, record_uuid) VALUES (?, ?)",
-                                         error);
+      stmt = pcmbn_store_prepare_cached (
+          store, "INSERT INTO changes (org_unit, record_uuid) VALUES (?, ?)", error);
       if (stmt)
         {
           sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
@@ -693,7 +708,7 @@ record_change (PcmbnStore *store, const char *uuid, const char *org_unit, gint64
       ok = step_cached (store, stmt);
     }
   if (!ok && (error == NULL || *error == NULL))
-    pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _("saving the record"));
+    pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
   return ok;
 }
 
@@ -724,7 +739,7 @@ push_one (Push *p, PcmbnWireRecord *r, ServerRow *row, GString *out, GError **er
     }
   if (row->exists && g_strcmp0 (row->kind, r->kind->name) != 0)
     {
-      g_autofree char *message = g_strdup_printf (_("the record %s is a %s record on the server"),
+      g_autofree char *message = g_strdup_printf (_ ("the record %s is a %s record on the server"),
                                                   r->uuid, row->kind);
       result_rejected (out, r->uuid, "kind_mismatch", "kind", message);
       return TRUE;
@@ -734,7 +749,7 @@ push_one (Push *p, PcmbnWireRecord *r, ServerRow *row, GString *out, GError **er
    * row, and a record that was wrong can still be deleted. */
   input = p->keep_sensitive ? json_object_ref (r->data)
                             : pcmbn_wire_strip_sensitive (r->kind, r->data, NULL);
-  errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   data = pcmbn_schema_normalize (r->kind, input, NULL, errors);
   if (!r->deleted)
     pcmbn_schema_validate (r->kind, data, resolve_ref, p->resolve, errors);
@@ -775,10 +790,12 @@ push_one (Push *p, PcmbnWireRecord *r, ServerRow *row, GString *out, GError **er
                          p->now, error))
     return FALSE;
   if (!pcmbn_district_audit (p->store, p->device->actor,
-                             r->deleted ? "delete" : row->exists ? "update" : "create", r->uuid,
-                             version, NULL))
+                             r->deleted    ? "delete"
+                             : row->exists ? "update"
+                                           : "create",
+                             r->uuid, version, NULL))
     {
-      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (p->store), _("saving the record"));
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (p->store), _ ("saving the record"));
       return FALSE;
     }
   if (!r->deleted)
@@ -817,15 +834,16 @@ api_push (PcmbnStore *store, PcmbnDistrictRequest *req)
       if (r->org_unit && !g_str_equal (r->org_unit, device.org_unit))
         {
           g_autofree char *message = g_strdup_printf (
-            _("records[%u] belongs to org unit %s but this device belongs to %s; nothing was "
-              "stored"),
-            i, r->org_unit, device.org_unit);
+              _ ("records[%u] belongs to org unit %s but this device belongs to %s; nothing was "
+                 "stored"),
+              i, r->org_unit, device.org_unit);
           return reply_error (403, "forbidden", message);
         }
     }
   keep = pcmbn_store_get_meta (store, PCMBN_DISTRICT_META_CASE_NOTES);
   now = pcmbn_now_utc ();
-  pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_object_unref);
+  pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                   (GDestroyNotify)json_object_unref);
   resolve.store = store;
   resolve.org_unit = device.org_unit;
   resolve.pending = pending;
@@ -834,7 +852,7 @@ api_push (PcmbnStore *store, PcmbnDistrictRequest *req)
   p.keep_sensitive = g_strcmp0 (keep, "yes") == 0;
   p.resolve = &resolve;
   p.now = now;
-  out = g_string_sized_new (32 + 72 * (gsize) records->len);
+  out = g_string_sized_new (32 + 72 * (gsize)records->len);
   g_string_append (out, "{\"results\":[");
 
   turn = g_mutex_locker_new (&write_turn);
@@ -856,8 +874,8 @@ api_push (PcmbnStore *store, PcmbnDistrictRequest *req)
           if (row.exists && g_strcmp0 (row.org_unit, device.org_unit) != 0)
             {
               g_autofree char *message = g_strdup_printf (
-                _("records[%u] (%s) is a record of another org unit; nothing was stored"), i,
-                r->uuid);
+                  _ ("records[%u] (%s) is a record of another org unit; nothing was stored"), i,
+                  r->uuid);
               pcmbn_store_rollback (store);
               return reply_error (403, "forbidden", message);
             }
@@ -915,15 +933,15 @@ api_pull (PcmbnStore *store, PcmbnDistrictRequest *req)
     return reply;
   params = req->query ? g_uri_parse_params (req->query, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
   if (params == NULL && req->query != NULL)
-    return reply_error (400, "bad_request", _("The query string cannot be read."));
+    return reply_error (400, "bad_request", _ ("The query string cannot be read."));
   text = params ? g_hash_table_lookup (params, "since") : NULL;
   if (!parse_count (text, G_MAXINT64 / 2, &since))
     return reply_error (400, "bad_since",
-                        _("since: give the “next” of the previous pull, a whole number ≥ 0 (0 for "
-                          "everything)."));
+                        _ ("since: give the “next” of the previous pull, a whole number ≥ 0 (0 for "
+                           "everything)."));
   text = params ? g_hash_table_lookup (params, "limit") : NULL;
   if (text && (!parse_count (text, 1000, &limit) || limit < 1))
-    return reply_error (400, "bad_limit", _("limit: give a whole number from 1 to 1000."));
+    return reply_error (400, "bad_limit", _ ("limit: give a whole number from 1 to 1000."));
   next = since;
 
   out = g_string_new ("{\"changes\":[");
@@ -934,10 +952,11 @@ api_pull (PcmbnStore *store, PcmbnDistrictRequest *req)
                                      "SELECT seq, record_uuid, unit_code FROM changes WHERE"
                                      " org_unit = ? AND seq > ? ORDER BY seq LIMIT ?",
                                      NULL);
-  rec_stmt = pcmbn_store_prepare_cached (store,
-                                         "SELECT kind, org_unit, data, version, deleted, modified_at"
-                                         " FROM records WHERE uuid = ?",
-                                         NULL);
+  rec_stmt = pcmbn_store_prepare_cached (
+      store,
+      "SELECT kind, org_unit, data, version, deleted, modified_at"
+      " FROM records WHERE uuid = ?",
+      NULL);
   unit_stmt = pcmbn_store_prepare_cached (store,
                                           "SELECT code, name, level, parent_code, key_area,"
                                           " population_14_60 FROM org_units WHERE code = ?",
@@ -966,40 +985,42 @@ api_pull (PcmbnStore *store, PcmbnDistrictRequest *req)
         {
           s = rec_stmt;
           sqlite3_reset (s);
-          sqlite3_bind_text (s, 1, (const char *) sqlite3_column_text (stmt, 1), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (s, 1, (const char *)sqlite3_column_text (stmt, 1), -1,
+                             SQLITE_TRANSIENT);
           if (sqlite3_step (s) != SQLITE_ROW)
             continue;
-          g_string_append_printf (out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"record\":", n++ ? "," : "",
-                                  seq);
-          append_record (out, (const char *) sqlite3_column_text (stmt, 1),
-                         (const char *) sqlite3_column_text (s, 0),
-                         (const char *) sqlite3_column_text (s, 1), sqlite3_column_int64 (s, 3),
-                         sqlite3_column_int (s, 4), (const char *) sqlite3_column_text (s, 5),
-                         (const char *) sqlite3_column_text (s, 2));
+          g_string_append_printf (
+              out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"record\":", n++ ? "," : "", seq);
+          append_record (out, (const char *)sqlite3_column_text (stmt, 1),
+                         (const char *)sqlite3_column_text (s, 0),
+                         (const char *)sqlite3_column_text (s, 1), sqlite3_column_int64 (s, 3),
+                         sqlite3_column_int (s, 4), (const char *)sqlite3_column_text (s, 5),
+                         (const char *)sqlite3_column_text (s, 2));
           g_string_append_c (out, '}');
         }
       else
         {
           s = unit_stmt;
           sqlite3_reset (s);
-          sqlite3_bind_text (s, 1, (const char *) sqlite3_column_text (stmt, 2), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (s, 1, (const char *)sqlite3_column_text (stmt, 2), -1,
+                             SQLITE_TRANSIENT);
           if (sqlite3_step (s) != SQLITE_ROW)
             continue;
-          g_string_append_printf (out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"org_unit\":{\"code\":",
-                                  n++ ? "," : "", seq);
-          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 0));
+          g_string_append_printf (
+              out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"org_unit\":{\"code\":", n++ ? "," : "", seq);
+          pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 0));
           g_string_append (out, ",\"name\":");
-          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 1));
+          pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 1));
           g_string_append (out, ",\"level\":");
-          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 2));
+          pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 2));
           g_string_append (out, ",\"parent\":");
-          pcmbn_wire_append_string (out, (const char *) sqlite3_column_text (s, 3));
+          pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 3));
           g_string_append_printf (out, ",\"key_area\":%s,\"population_14_60\":",
                                   sqlite3_column_int (s, 4) ? "true" : "false");
           if (sqlite3_column_type (s, 5) == SQLITE_NULL)
             g_string_append (out, "null");
           else
-            g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (s, 5));
+            g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64)sqlite3_column_int64 (s, 5));
           g_string_append (out, "}}");
         }
     }
@@ -1053,8 +1074,8 @@ api_blob (PcmbnStore *store, PcmbnDistrictRequest *req, const char *sha)
     return reply;
   if (!is_sha256 (sha))
     return reply_error (400, "bad_hash",
-                        _("The address must end with the blob’s SHA-256 in 64 lowercase hex "
-                          "digits."));
+                        _ ("The address must end with the blob’s SHA-256 in 64 lowercase hex "
+                           "digits."));
   pcmbn_store_lock (store);
   sqlite3_prepare_v2 (db, "SELECT 1 FROM blobs WHERE sha256 = ?", -1, &stmt, NULL);
   sqlite3_bind_text (stmt, 1, sha, -1, SQLITE_TRANSIENT);
@@ -1068,27 +1089,30 @@ api_blob (PcmbnStore *store, PcmbnDistrictRequest *req, const char *sha)
   if (req->content_encoding && g_ascii_strcasecmp (req->content_encoding, "gzip") == 0)
     body = req->body ? pcmbn_wire_gunzip (req->body, PCMBN_WIRE_MAX_BLOB, &error) : NULL;
   else if (req->content_encoding && g_ascii_strcasecmp (req->content_encoding, "identity") != 0)
-    return reply_error (415, "unsupported_media_type", _("The body’s Content-Encoding must be gzip or none."));
+    return reply_error (415, "unsupported_media_type",
+                        _ ("The body’s Content-Encoding must be gzip or none."));
   else
     body = req->body ? g_bytes_ref (req->body) : g_bytes_new (NULL, 0);
   if (body == NULL)
-    return error ? reply_gerror (error) : reply_error (400, "bad_request", _("The request has no body."));
+    return error ? reply_gerror (error)
+                 : reply_error (400, "bad_request", _ ("The request has no body."));
   data = g_bytes_get_data (body, &len);
   if (len > PCMBN_WIRE_MAX_BLOB)
-    return reply_error (413, "too_large", _("An attachment may be at most 20 MiB."));
+    return reply_error (413, "too_large", _ ("An attachment may be at most 20 MiB."));
   actual = pcmbn_sha256_hex (data, len);
   if (!g_str_equal (actual, sha))
     return reply_error (422, "hash_mismatch",
-                        _("The body’s SHA-256 differs from the address: the upload was damaged. "
-                          "Send it again."));
+                        _ ("The body’s SHA-256 differs from the address: the upload was damaged. "
+                           "Send it again."));
   if (exists)
     return reply_take (200, "application/json", g_strdup ("{\"status\":\"exists\"}"));
   now = pcmbn_now_utc ();
   pcmbn_store_lock (store);
-  sqlite3_prepare_v2 (db,
-                      "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
-                      " (?, ?, ?, ?, ?)",
-                      -1, &stmt, NULL);
+  sqlite3_prepare_v2 (
+      db,
+      "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
+      " (?, ?, ?, ?, ?)",
+      -1, &stmt, NULL);
   sqlite3_bind_text (stmt, 1, sha, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, len);
   sqlite3_bind_blob (stmt, 3, data ? data : "", len, SQLITE_STATIC);
@@ -1096,7 +1120,7 @@ api_blob (PcmbnStore *store, PcmbnDistrictRequest *req, const char *sha)
   sqlite3_bind_text (stmt, 5, device.id, -1, SQLITE_TRANSIENT);
   exists = sqlite3_step (stmt) == SQLITE_DONE;
   if (!exists)
-    pcmbn_store_set_sqlite_error (&error, db, _("saving the attachment"));
+    pcmbn_store_set_sqlite_error (&error, db, _ ("saving the attachment"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (store);
   if (error)
@@ -1148,7 +1172,7 @@ static PcmbnDistrictReply *
 method_not_allowed (const char *allow)
 {
   PcmbnDistrictReply *reply = reply_error (405, "method_not_allowed",
-                                           _("This address does not take that method."));
+                                           _ ("This address does not take that method."));
   reply->allow = g_strdup (allow);
   return reply;
 }
@@ -1179,9 +1203,9 @@ pcmbn_district_api_handle (PcmbnStore *store, PcmbnDistrictRequest *req)
     return g_str_equal (m, "GET") ? api_pull (store, req) : method_not_allowed ("GET");
   if (g_str_has_prefix (path, "/api/v1/blobs/"))
     return g_str_equal (m, "PUT") || g_str_equal (m, "HEAD")
-             ? api_blob (store, req, path + strlen ("/api/v1/blobs/"))
-             : method_not_allowed ("PUT, HEAD");
+               ? api_blob (store, req, path + strlen ("/api/v1/blobs/"))
+               : method_not_allowed ("PUT, HEAD");
   if (g_str_equal (path, "/api/v1/report"))
     return g_str_equal (m, "GET") ? api_report (store, req) : method_not_allowed ("GET");
-  return reply_error (404, "not_found", _("There is nothing at this address."));
+  return reply_error (404, "not_found", _ ("There is nothing at this address."));
 }

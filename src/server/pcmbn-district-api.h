@@ -31,7 +31,7 @@ typedef struct
   guint status;
   char *content_type;
   GBytes *body;
-  char *allow;    /* for 405 */
+  char *allow; /* for 405 */
   char *error_code;
   GPtrArray *headers; /* nullable: more response headers, name then value */
 } PcmbnDistrictReply;
@@ -41,7 +41,8 @@ void pcmbn_district_reply_free (PcmbnDistrictReply *reply);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnDistrictRequest, pcmbn_district_request_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnDistrictReply, pcmbn_district_reply_free)
 
-PcmbnDistrictReply *pcmbn_district_reply_error (guint status, const char *code, const char *message);
+PcmbnDistrictReply *
+pcmbn_district_reply_error (guint status, const char *code, const char *message);
 PcmbnDistrictReply *pcmbn_district_api_handle (PcmbnStore *store, PcmbnDistrictRequest *request);
 gboolean pcmbn_district_api_is_enroll (const char *path);
 gsize pcmbn_district_api_body_limit (const char *path);

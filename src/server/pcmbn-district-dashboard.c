@@ -77,8 +77,8 @@ reply_add_header (PcmbnDistrictReply *reply, const char *name, const char *value
 static PcmbnDistrictReply *
 reply_html (guint status, char *html)
 {
-  PcmbnDistrictReply *reply
-      = reply_new (status, "text/html; charset=utf-8", g_bytes_new_take (html, strlen (html)));
+  PcmbnDistrictReply *reply = reply_new (status, "text/html; charset=utf-8",
+                                         g_bytes_new_take (html, strlen (html)));
 
   reply_add_header (reply, "Content-Security-Policy",
                     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action"
@@ -430,17 +430,17 @@ append_communes (GString *out, JsonArray *communes)
 
   g_string_append (out, "<p class=\"summary\" id=\"commune-summary\">");
   {
-    g_autofree char *text
-        = g_strdup_printf (ngettext ("%u commune in scope", "%u communes in scope", n), n);
+    g_autofree char *text = g_strdup_printf (
+        ngettext ("%u commune in scope", "%u communes in scope", n), n);
     append_escaped (out, text);
   }
   g_string_append (out, "; ");
   if (never > 0)
     {
-      g_autofree char *text
-          = g_strdup_printf (ngettext ("%u has never synced (listed first)",
-                                       "%u have never synced (listed first)", never),
-                             never);
+      g_autofree char *text = g_strdup_printf (ngettext ("%u has never synced (listed first)",
+                                                         "%u have never synced (listed first)",
+                                                         never),
+                                               never);
       g_string_append (out, "<strong class=\"never-count\">");
       append_escaped (out, text);
       g_string_append (out, "</strong>");
@@ -634,49 +634,49 @@ pcmbn_district_dashboard_render (PcmbnStore *store,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-static const char dashboard_css[]
-    = ":root{color-scheme:light;--fg:#1d1d1f;--muted:#5e5e66;--line:#d8d8de;--head:#f2f2f5;"
-      "--accent:#1c5fb8;--met:#17692e;--notmet:#b3261e;--never:#fff1c2;--never-line:#c98a00}\n"
-      "*{box-sizing:border-box}\n"
-      "body{margin:0;font:15px/1.45 system-ui,\"Noto Sans\",\"DejaVu "
-      "Sans\",sans-serif;color:var(--fg);"
-      "background:#fff}\n"
-      "header{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:flex-end;gap:"
-      "1em;"
-      "padding:1em 1.5em;border-bottom:1px solid var(--line);background:var(--head)}\n"
-      "h1{margin:0;font-size:1.5em}h2{font-size:1.15em;margin:1.6em 0 .6em}\n"
-      ".unit{margin:.2em 0 0;color:var(--muted)}\n"
-      "main{padding:0 1.5em 2em}main.narrow{max-width:32em;margin:3em auto}\n"
-      "a{color:var(--accent)}nav .who{color:var(--muted);margin-right:.8em}\n"
-      "form.period{margin:1.2em 0 0;display:flex;gap:.6em;align-items:center}\n"
-      "select,input,button{font:inherit;padding:.35em .6em}\n"
-      "button{border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:4px;"
-      "cursor:pointer}\n"
-      "form.signin{display:flex;flex-direction:column;gap:.5em;margin:1.5em 0}\n"
-      ".error{color:var(--notmet);font-weight:600}.hint,.legend{color:var(--muted);font-size:.9em}"
-      "\n"
-      ".downloads ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.6em}\n"
-      ".downloads a{display:inline-block;padding:.35em .8em;border:1px solid var(--accent);"
-      "border-radius:4px;text-decoration:none}\n"
-      "table{border-collapse:collapse}th,td{padding:.3em .6em;border-bottom:1px solid var(--line);"
-      "text-align:left;vertical-align:top}\n"
-      "thead th{background:var(--head);position:sticky;top:0;font-weight:600}\n"
-      "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
-      "#indicators tbody th{font-weight:400}.key{font-weight:700;margin-right:.3em}\n"
-      ".mark.met,.yes{color:var(--met)}.mark.not-met,.no{color:var(--notmet)}\n"
-      ".mark{font-weight:600}.na{color:var(--muted);text-align:center}\n"
-      ".scroll{overflow:auto;max-height:75vh;border:1px solid var(--line)}\n"
-      "#communes th[scope=row]{font-weight:400;white-space:nowrap}th.ind{text-align:center}\n"
-      "#communes td.yes,#communes td.no{text-align:center}\n"
-      "tr.never-synced{background:var(--never)}\n"
-      "tr.never-synced th[scope=row]{border-left:4px solid var(--never-line)}\n"
-      ".badge{display:inline-block;font-size:.8em;padding:0 .45em;border-radius:3px;"
-      "border:1px solid var(--line);color:var(--muted)}\n"
-      ".badge.never{border-color:var(--never-line);color:#6b4800;font-weight:700;background:#"
-      "ffe08a}\n"
-      ".summary .never-count{color:#6b4800}\n"
-      "@media print{header nav,form.period,.downloads{display:none}.scroll{max-height:none;"
-      "overflow:visible}}\n";
+static const char dashboard_css[] =
+    ":root{color-scheme:light;--fg:#1d1d1f;--muted:#5e5e66;--line:#d8d8de;--head:#f2f2f5;"
+    "--accent:#1c5fb8;--met:#17692e;--notmet:#b3261e;--never:#fff1c2;--never-line:#c98a00}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;font:15px/1.45 system-ui,\"Noto Sans\",\"DejaVu "
+    "Sans\",sans-serif;color:var(--fg);"
+    "background:#fff}\n"
+    "header{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:flex-end;gap:"
+    "1em;"
+    "padding:1em 1.5em;border-bottom:1px solid var(--line);background:var(--head)}\n"
+    "h1{margin:0;font-size:1.5em}h2{font-size:1.15em;margin:1.6em 0 .6em}\n"
+    ".unit{margin:.2em 0 0;color:var(--muted)}\n"
+    "main{padding:0 1.5em 2em}main.narrow{max-width:32em;margin:3em auto}\n"
+    "a{color:var(--accent)}nav .who{color:var(--muted);margin-right:.8em}\n"
+    "form.period{margin:1.2em 0 0;display:flex;gap:.6em;align-items:center}\n"
+    "select,input,button{font:inherit;padding:.35em .6em}\n"
+    "button{border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:4px;"
+    "cursor:pointer}\n"
+    "form.signin{display:flex;flex-direction:column;gap:.5em;margin:1.5em 0}\n"
+    ".error{color:var(--notmet);font-weight:600}.hint,.legend{color:var(--muted);font-size:.9em}"
+    "\n"
+    ".downloads ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.6em}\n"
+    ".downloads a{display:inline-block;padding:.35em .8em;border:1px solid var(--accent);"
+    "border-radius:4px;text-decoration:none}\n"
+    "table{border-collapse:collapse}th,td{padding:.3em .6em;border-bottom:1px solid var(--line);"
+    "text-align:left;vertical-align:top}\n"
+    "thead th{background:var(--head);position:sticky;top:0;font-weight:600}\n"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "#indicators tbody th{font-weight:400}.key{font-weight:700;margin-right:.3em}\n"
+    ".mark.met,.yes{color:var(--met)}.mark.not-met,.no{color:var(--notmet)}\n"
+    ".mark{font-weight:600}.na{color:var(--muted);text-align:center}\n"
+    ".scroll{overflow:auto;max-height:75vh;border:1px solid var(--line)}\n"
+    "#communes th[scope=row]{font-weight:400;white-space:nowrap}th.ind{text-align:center}\n"
+    "#communes td.yes,#communes td.no{text-align:center}\n"
+    "tr.never-synced{background:var(--never)}\n"
+    "tr.never-synced th[scope=row]{border-left:4px solid var(--never-line)}\n"
+    ".badge{display:inline-block;font-size:.8em;padding:0 .45em;border-radius:3px;"
+    "border:1px solid var(--line);color:var(--muted)}\n"
+    ".badge.never{border-color:var(--never-line);color:#6b4800;font-weight:700;background:#"
+    "ffe08a}\n"
+    ".summary .never-count{color:#6b4800}\n"
+    "@media print{header nav,form.period,.downloads{display:none}.scroll{max-height:none;"
+    "overflow:visible}}\n";
 
 /* ---- sessions ------------------------------------------------------------------ */
 
@@ -802,8 +802,8 @@ session_new (const char *token_hash)
   session->expires = now + (gint64)PCMBN_DASHBOARD_SESSION_SECONDS * G_USEC_PER_SEC;
   g_mutex_lock (&sessions_lock);
   if (sessions == NULL)
-    sessions
-        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)session_free);
+    sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify)session_free);
   g_hash_table_foreach_remove (sessions, prune_expired, &now);
   /* Memory stays bounded whatever signs in: the oldest go first. */
   while (g_hash_table_size (sessions) >= SESSION_LIMIT)
@@ -1037,9 +1037,9 @@ handle_page (PcmbnStore *store, PcmbnDistrictRequest *req, const char *staff)
                                           &error);
   if (html == NULL)
     {
-      gboolean bad_input
-          = error->domain == PCMBN_ERROR
-            && (error->code == PCMBN_ERROR_USAGE || error->code == PCMBN_ERROR_INVALID);
+      gboolean bad_input = error->domain == PCMBN_ERROR
+                           && (error->code == PCMBN_ERROR_USAGE
+                               || error->code == PCMBN_ERROR_INVALID);
       return reply_html (bad_input ? 400 : 500,
                          render_message (_ ("District dashboard"), error->message));
     }
@@ -1055,8 +1055,9 @@ handle_page (PcmbnStore *store, PcmbnDistrictRequest *req, const char *staff)
 gboolean
 pcmbn_district_dashboard_owns (const char *path)
 {
-  static const char *const paths[]
-      = { "/", "/login", "/logout", "/download", "/dashboard.css", NULL };
+  static const char *const paths[] = {
+    "/", "/login", "/logout", "/download", "/dashboard.css", NULL
+  };
 
   return path && g_strv_contains (paths, path);
 }

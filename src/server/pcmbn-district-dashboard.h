@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 #define PCMBN_DASHBOARD_SESSION_SECONDS (12 * 60 * 60)
 
 gboolean pcmbn_district_dashboard_owns (const char *path);
-PcmbnDistrictReply *pcmbn_district_dashboard_handle (PcmbnStore *store,
-                                                     PcmbnDistrictRequest *request);
+PcmbnDistrictReply *
+pcmbn_district_dashboard_handle (PcmbnStore *store, PcmbnDistrictRequest *request);
 PcmbnDistrictReply *
 pcmbn_district_report_reply (PcmbnStore *store, const char *query, gboolean attachment);
 char *pcmbn_district_dashboard_render (PcmbnStore *store,

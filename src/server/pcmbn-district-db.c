@@ -19,31 +19,31 @@
 #define SERVER_SCHEMA 1
 
 static const char server_migration_1[] =
-  "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
-  "  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, last_seen TEXT,"
-  "  revoked_at TEXT);"
-  "CREATE TABLE enrol_codes (code_hash TEXT PRIMARY KEY, org_unit TEXT NOT NULL,"
-  "  created_at TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at TEXT, device_id TEXT);"
-  "CREATE TABLE staff_tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-  "  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);"
-  "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
-  "  action TEXT NOT NULL, record_uuid TEXT, version INTEGER, detail TEXT);"
-  "CREATE INDEX audit_record ON audit (record_uuid);"
-  /* One row per version a push made: a retry of the same edit finds its
+    "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, last_seen TEXT,"
+    "  revoked_at TEXT);"
+    "CREATE TABLE enrol_codes (code_hash TEXT PRIMARY KEY, org_unit TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at TEXT, device_id TEXT);"
+    "CREATE TABLE staff_tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL, record_uuid TEXT, version INTEGER, detail TEXT);"
+    "CREATE INDEX audit_record ON audit (record_uuid);"
+    /* One row per version a push made: a retry of the same edit finds its
    * version here and changes nothing. */
-  "CREATE TABLE record_versions (uuid TEXT NOT NULL, version INTEGER NOT NULL,"
-  "  edit_hash TEXT NOT NULL, device_id TEXT, at TEXT NOT NULL, PRIMARY KEY (uuid, version));"
-  "CREATE INDEX record_versions_edit ON record_versions (uuid, edit_hash);"
-  /* The change sequence: one row per record or org unit, at its latest
+    "CREATE TABLE record_versions (uuid TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  edit_hash TEXT NOT NULL, device_id TEXT, at TEXT NOT NULL, PRIMARY KEY (uuid, version));"
+    "CREATE INDEX record_versions_edit ON record_versions (uuid, edit_hash);"
+    /* The change sequence: one row per record or org unit, at its latest
    * change, so that a pull reads an index range and never the whole table. */
-  "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_unit TEXT NOT NULL,"
-  "  record_uuid TEXT, unit_code TEXT);"
-  "CREATE INDEX changes_scope ON changes (org_unit, seq);"
-  "CREATE UNIQUE INDEX changes_record ON changes (record_uuid) WHERE record_uuid IS NOT NULL;"
-  "CREATE UNIQUE INDEX changes_unit ON changes (unit_code) WHERE unit_code IS NOT NULL;"
-  "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL,"
-  "  created_at TEXT NOT NULL, device_id TEXT);"
-  "CREATE TABLE IF NOT EXISTS commune_sync (org_unit TEXT PRIMARY KEY, last_sync TEXT);";
+    "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_unit TEXT NOT NULL,"
+    "  record_uuid TEXT, unit_code TEXT);"
+    "CREATE INDEX changes_scope ON changes (org_unit, seq);"
+    "CREATE UNIQUE INDEX changes_record ON changes (record_uuid) WHERE record_uuid IS NOT NULL;"
+    "CREATE UNIQUE INDEX changes_unit ON changes (unit_code) WHERE unit_code IS NOT NULL;"
+    "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL,"
+    "  created_at TEXT NOT NULL, device_id TEXT);"
+    "CREATE TABLE IF NOT EXISTS commune_sync (org_unit TEXT PRIMARY KEY, last_sync TEXT);";
 
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
@@ -57,8 +57,8 @@ server_migrate (PcmbnStore *store, GError **error)
   if (version > SERVER_SCHEMA)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _("This server database was made by a newer version of pcmbn-district "
-                     "(server schema %d). Install the newer version to use it."),
+                   _ ("This server database was made by a newer version of pcmbn-district "
+                      "(server schema %d). Install the newer version to use it."),
                    version);
       return FALSE;
     }
@@ -96,8 +96,8 @@ pcmbn_district_open (const char *path, gboolean create, GError **error)
   if (!create && !g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
-                   _("db: %s does not exist; make it first with “pcmbn-district init --db %s "
-                     "--org-unit CODE”"),
+                   _ ("db: %s does not exist; make it first with “pcmbn-district init --db %s "
+                      "--org-unit CODE”"),
                    path, path);
       return NULL;
     }
@@ -110,8 +110,8 @@ pcmbn_district_open (const char *path, gboolean create, GError **error)
       if (code == NULL)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
-                       _("db: %s is not a district server database yet; run “pcmbn-district init "
-                         "--db %s --org-unit CODE”"),
+                       _ ("db: %s is not a district server database yet; run “pcmbn-district init "
+                          "--db %s --org-unit CODE”"),
                        path, path);
           return NULL;
         }
@@ -163,7 +163,7 @@ pcmbn_district_unit_changed (PcmbnStore *store, const char *code, GError **error
       sqlite3_finalize (stmt);
     }
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("saving the org units"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("saving the org units"));
   pcmbn_store_unlock (store);
   return ok;
 }
@@ -187,7 +187,7 @@ pcmbn_district_init (PcmbnStore *store, const char *org_unit, const char *units_
   if (existing && g_strcmp0 (existing, org_unit) != 0)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("org-unit: this database already serves %s; use another file for %s"),
+                   _ ("org-unit: this database already serves %s; use another file for %s"),
                    existing, org_unit);
       return FALSE;
     }
@@ -199,20 +199,20 @@ pcmbn_district_init (PcmbnStore *store, const char *org_unit, const char *units_
   if (unit == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("org-unit: no unit has the code “%s” in the list"), org_unit ? org_unit : "");
+                   _ ("org-unit: no unit has the code “%s” in the list"), org_unit ? org_unit : "");
       goto fail;
     }
   communes = pcmbn_store_communes_under (store, org_unit);
   if (communes->len == 0)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("org-unit: %s (%s) has no communes under it; give the code of a district or "
-                     "city"),
+                   _ ("org-unit: %s (%s) has no communes under it; give the code of a district or "
+                      "city"),
                    org_unit, unit->name);
       goto fail;
     }
   for (guint i = 0; i < communes->len; i++)
-    if (!pcmbn_district_unit_changed (store, ((PcmbnOrgUnit *) communes->pdata[i])->code, error))
+    if (!pcmbn_district_unit_changed (store, ((PcmbnOrgUnit *)communes->pdata[i])->code, error))
       goto fail;
   /* The store writes records with its own org unit before the sync code
    * sets each record's commune; the district's code serves as that. */
@@ -236,7 +236,7 @@ fail:
 char *
 pcmbn_district_hash_secret (const char *secret)
 {
-  return pcmbn_sha256_hex ((const guint8 *) secret, strlen (secret));
+  return pcmbn_sha256_hex ((const guint8 *)secret, strlen (secret));
 }
 
 /**
@@ -276,7 +276,7 @@ pcmbn_district_is_commune_of (PcmbnStore *store, const char *code)
   g_autoptr (GPtrArray) communes = pcmbn_store_communes_under (store, district);
 
   for (guint i = 0; i < communes->len; i++)
-    if (g_strcmp0 (((PcmbnOrgUnit *) communes->pdata[i])->code, code) == 0)
+    if (g_strcmp0 (((PcmbnOrgUnit *)communes->pdata[i])->code, code) == 0)
       return TRUE;
   return FALSE;
 }
@@ -306,10 +306,11 @@ pcmbn_district_new_enrol_code (PcmbnStore *store, const char *commune, GError **
 
   if (!pcmbn_district_is_commune_of (store, commune))
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("org-unit: “%s” is not a commune of this district; “pcmbn-district org-units” "
-                     "lists them"),
-                   commune ? commune : "");
+      g_set_error (
+          error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+          _ ("org-unit: “%s” is not a commune of this district; “pcmbn-district org-units” "
+             "lists them"),
+          commune ? commune : "");
       return NULL;
     }
   while (at < 10)
@@ -317,7 +318,7 @@ pcmbn_district_new_enrol_code (PcmbnStore *store, const char *commune, GError **
       guint8 b;
       if (!pcmbn_random_bytes (&b, 1))
         {
-          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("No random numbers available."));
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("No random numbers available."));
           return NULL;
         }
       if (b >= 256 - 256 % n) /* no bias */
@@ -338,11 +339,11 @@ pcmbn_district_new_enrol_code (PcmbnStore *store, const char *commune, GError **
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, commune, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC
-                                 + PCMBN_DISTRICT_CODE_DAYS * 24 * 3600);
+  sqlite3_bind_int64 (stmt, 4,
+                      g_get_real_time () / G_USEC_PER_SEC + PCMBN_DISTRICT_CODE_DAYS * 24 * 3600);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("saving the code"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("saving the code"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (store);
   if (!ok)
@@ -374,17 +375,18 @@ pcmbn_district_list_devices (PcmbnStore *store)
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       JsonObject *o = json_object_new ();
-      json_object_set_string_member (o, "id", (const char *) sqlite3_column_text (stmt, 0));
-      json_object_set_string_member (o, "name", (const char *) sqlite3_column_text (stmt, 1));
-      json_object_set_string_member (o, "org_unit", (const char *) sqlite3_column_text (stmt, 2));
-      json_object_set_string_member (o, "created_at", (const char *) sqlite3_column_text (stmt, 3));
+      json_object_set_string_member (o, "id", (const char *)sqlite3_column_text (stmt, 0));
+      json_object_set_string_member (o, "name", (const char *)sqlite3_column_text (stmt, 1));
+      json_object_set_string_member (o, "org_unit", (const char *)sqlite3_column_text (stmt, 2));
+      json_object_set_string_member (o, "created_at", (const char *)sqlite3_column_text (stmt, 3));
       if (sqlite3_column_type (stmt, 4) != SQLITE_NULL)
-        json_object_set_string_member (o, "last_seen", (const char *) sqlite3_column_text (stmt, 4));
+        json_object_set_string_member (o, "last_seen", (const char *)sqlite3_column_text (stmt, 4));
       else
         json_object_set_null_member (o, "last_seen");
       json_object_set_boolean_member (o, "revoked", sqlite3_column_type (stmt, 5) != SQLITE_NULL);
       if (sqlite3_column_type (stmt, 5) != SQLITE_NULL)
-        json_object_set_string_member (o, "revoked_at", (const char *) sqlite3_column_text (stmt, 5));
+        json_object_set_string_member (o, "revoked_at",
+                                       (const char *)sqlite3_column_text (stmt, 5));
       json_array_add_object_element (array, o);
     }
   sqlite3_finalize (stmt);
@@ -413,21 +415,20 @@ pcmbn_district_revoke_device (PcmbnStore *store, const char *device_id, GError *
   int changes;
 
   pcmbn_store_lock (store);
-  sqlite3_prepare_v2 (db,
-                      "UPDATE devices SET revoked_at = coalesce (revoked_at, ?2) WHERE id = ?1", -1,
-                      &stmt, NULL);
+  sqlite3_prepare_v2 (db, "UPDATE devices SET revoked_at = coalesce (revoked_at, ?2) WHERE id = ?1",
+                      -1, &stmt, NULL);
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   changes = sqlite3_changes (db);
   sqlite3_finalize (stmt);
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("revoking the device"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("revoking the device"));
   else if (changes == 0)
     {
       ok = FALSE;
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND,
-                   _("revoke: there is no device %s; “pcmbn-district devices” lists them"),
+                   _ ("revoke: there is no device %s; “pcmbn-district devices” lists them"),
                    device_id);
     }
   pcmbn_store_unlock (store);
@@ -453,28 +454,28 @@ pcmbn_district_new_staff_token (PcmbnStore *store, const char *name, GError **er
   sqlite3_stmt *stmt;
   gboolean ok;
 
-  if (name == NULL || *g_strstrip ((char *) name) == '\0')
+  if (name == NULL || *g_strstrip ((char *)name) == '\0')
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _("name: give the staff member’s name"));
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("name: give the staff member’s name"));
       return NULL;
     }
   if (!pcmbn_wire_random_token (hex, 32))
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _("No random numbers available."));
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("No random numbers available."));
       return NULL;
     }
   token = g_strconcat ("s_", hex, NULL);
   hash = pcmbn_district_hash_secret (token);
   pcmbn_store_lock (store);
   sqlite3_prepare_v2 (db,
-                      "INSERT INTO staff_tokens (name, token_hash, created_at) VALUES (?, ?, ?)", -1,
-                      &stmt, NULL);
+                      "INSERT INTO staff_tokens (name, token_hash, created_at) VALUES (?, ?, ?)",
+                      -1, &stmt, NULL);
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    pcmbn_store_set_sqlite_error (error, db, _("saving the token"));
+    pcmbn_store_set_sqlite_error (error, db, _ ("saving the token"));
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (store);
   if (!ok)
@@ -494,12 +495,13 @@ pcmbn_district_new_staff_token (PcmbnStore *store, const char *name, GError **er
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_district_set_unit (PcmbnStore *store, const char *code, int key_area, gint64 population, GError **error)
+pcmbn_district_set_unit (
+    PcmbnStore *store, const char *code, int key_area, gint64 population, GError **error)
 {
   if (!pcmbn_district_is_commune_of (store, code))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("code: “%s” is not a commune of this district"), code ? code : "");
+                   _ ("code: “%s” is not a commune of this district"), code ? code : "");
       return FALSE;
     }
   if (!pcmbn_store_begin (store, error))
@@ -541,11 +543,13 @@ parse_yes_no (const char *text)
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_district_import_units (PcmbnStore *store, const char *text, gsize len, guint *n_changed, GError **error)
+pcmbn_district_import_units (
+    PcmbnStore *store, const char *text, gsize len, guint *n_changed, GError **error)
 {
   static const char *const names[] = { "code", "key_area", "population_14_60" };
   g_autoptr (GPtrArray) rows = pcmbn_csv_parse (text, len, error);
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   int index[3] = { -1, -1, -1 };
   PcmbnCsvRow *header;
@@ -554,8 +558,9 @@ pcmbn_district_import_units (PcmbnStore *store, const char *text, gsize len, gui
     return FALSE;
   if (rows->len == 0)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _("row 1: the file is empty; the first row must be code,key_area,population_14_60"));
+      g_set_error (
+          error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+          _ ("row 1: the file is empty; the first row must be code,key_area,population_14_60"));
       return FALSE;
     }
   header = rows->pdata[0];
@@ -568,39 +573,45 @@ pcmbn_district_import_units (PcmbnStore *store, const char *text, gsize len, gui
           {
             known = TRUE;
             if (index[c] >= 0)
-              g_ptr_array_add (errors, pcmbn_field_error_new (name, 1, _("the column appears twice")));
+              g_ptr_array_add (errors,
+                               pcmbn_field_error_new (name, 1, _ ("the column appears twice")));
             index[c] = i;
           }
       if (!known)
-        g_ptr_array_add (errors, pcmbn_field_error_new (name, 1,
-                                                        _("is not a column; use code,key_area,population_14_60")));
+        g_ptr_array_add (errors,
+                         pcmbn_field_error_new (
+                             name, 1, _ ("is not a column; use code,key_area,population_14_60")));
     }
   if (index[0] < 0)
-    g_ptr_array_add (errors, pcmbn_field_error_new ("code", 1, _("the column is missing")));
+    g_ptr_array_add (errors, pcmbn_field_error_new ("code", 1, _ ("the column is missing")));
   if (errors->len == 0)
     for (guint r = 1; r < rows->len && errors->len < 200; r++)
       {
         PcmbnCsvRow *row = rows->pdata[r];
         guint n = g_strv_length (row->cells);
-        const char *code = (guint) index[0] < n ? g_strstrip (row->cells[index[0]]) : "";
+        const char *code = (guint)index[0] < n ? g_strstrip (row->cells[index[0]]) : "";
         if (n == 1 && *row->cells[0] == '\0')
           continue; /* a blank line */
         if (!pcmbn_district_is_commune_of (store, code))
+          g_ptr_array_add (
+              errors, pcmbn_field_error_new ("code", row->line,
+                                             _ ("“%s” is not a commune of this district"), code));
+        else if (!g_hash_table_add (seen, (gpointer)code))
           g_ptr_array_add (errors, pcmbn_field_error_new ("code", row->line,
-                                                          _("“%s” is not a commune of this district"), code));
-        else if (!g_hash_table_add (seen, (gpointer) code))
-          g_ptr_array_add (errors, pcmbn_field_error_new ("code", row->line, _("appears on an earlier row too")));
-        if (index[1] >= 0 && (guint) index[1] < n && *g_strstrip (row->cells[index[1]])
+                                                          _ ("appears on an earlier row too")));
+        if (index[1] >= 0 && (guint)index[1] < n && *g_strstrip (row->cells[index[1]])
             && parse_yes_no (row->cells[index[1]]) < 0)
-          g_ptr_array_add (errors, pcmbn_field_error_new ("key_area", row->line,
-                                                          _("must be yes or no")));
-        if (index[2] >= 0 && (guint) index[2] < n && *g_strstrip (row->cells[index[2]]))
+          g_ptr_array_add (errors,
+                           pcmbn_field_error_new ("key_area", row->line, _ ("must be yes or no")));
+        if (index[2] >= 0 && (guint)index[2] < n && *g_strstrip (row->cells[index[2]]))
           {
             char *end;
             gint64 v = g_ascii_strtoll (row->cells[index[2]], &end, 10);
             if (*end != '\0' || v < 0 || !g_ascii_isdigit (row->cells[index[2]][0]))
-              g_ptr_array_add (errors, pcmbn_field_error_new ("population_14_60", row->line,
-                                                              _("must be a whole number of people, or empty when unknown")));
+              g_ptr_array_add (errors,
+                               pcmbn_field_error_new (
+                                   "population_14_60", row->line,
+                                   _ ("must be a whole number of people, or empty when unknown")));
           }
       }
   if (errors->len > 0)
@@ -614,15 +625,17 @@ pcmbn_district_import_units (PcmbnStore *store, const char *text, gsize len, gui
     {
       PcmbnCsvRow *row = rows->pdata[r];
       guint n = g_strv_length (row->cells);
-      const char *code = (guint) index[0] < n ? row->cells[index[0]] : "";
+      const char *code = (guint)index[0] < n ? row->cells[index[0]] : "";
       int key = -1;
       gint64 pop = -2;
       if (n == 1 && *row->cells[0] == '\0')
         continue;
-      if (index[1] >= 0 && (guint) index[1] < n && *row->cells[index[1]])
+      if (index[1] >= 0 && (guint)index[1] < n && *row->cells[index[1]])
         key = parse_yes_no (row->cells[index[1]]);
       if (index[2] >= 0)
-        pop = (guint) index[2] < n && *row->cells[index[2]] ? g_ascii_strtoll (row->cells[index[2]], NULL, 10) : -1;
+        pop = (guint)index[2] < n && *row->cells[index[2]]
+                  ? g_ascii_strtoll (row->cells[index[2]], NULL, 10)
+                  : -1;
       if (!pcmbn_district_set_unit (store, code, key, pop, error))
         {
           pcmbn_store_rollback (store);

@@ -15,19 +15,20 @@ G_BEGIN_DECLS
 #define PCMBN_DISTRICT_CODE_DAYS 7
 
 PcmbnStore *pcmbn_district_open (const char *path, gboolean create, GError **error);
-gboolean pcmbn_district_init (PcmbnStore *store, const char *org_unit, const char *units_csv, GError **error);
+gboolean pcmbn_district_init (PcmbnStore *store,
+                              const char *org_unit,
+                              const char *units_csv,
+                              GError **error);
 char *pcmbn_district_get_code (PcmbnStore *store);
 char *pcmbn_district_new_enrol_code (PcmbnStore *store, const char *commune, GError **error);
 char *pcmbn_district_normalize_code (const char *code);
 JsonNode *pcmbn_district_list_devices (PcmbnStore *store);
 gboolean pcmbn_district_revoke_device (PcmbnStore *store, const char *device_id, GError **error);
 char *pcmbn_district_new_staff_token (PcmbnStore *store, const char *name, GError **error);
-gboolean pcmbn_district_import_units (PcmbnStore *store, const char *text, gsize len, guint *n_changed, GError **error);
-gboolean pcmbn_district_set_unit (PcmbnStore *store,
-                                  const char *code,
-                                  int key_area,
-                                  gint64 population,
-                                  GError **error);
+gboolean pcmbn_district_import_units (
+    PcmbnStore *store, const char *text, gsize len, guint *n_changed, GError **error);
+gboolean pcmbn_district_set_unit (
+    PcmbnStore *store, const char *code, int key_area, gint64 population, GError **error);
 gboolean pcmbn_district_is_commune_of (PcmbnStore *store, const char *code);
 gboolean pcmbn_district_audit (PcmbnStore *store,
                                const char *actor,

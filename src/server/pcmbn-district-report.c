@@ -61,8 +61,8 @@ pcmbn_district_report_export (PcmbnStore *store,
       /* A whole year reads better as the year alone. */
       gboolean whole_year = g_str_has_suffix (first, "-01-01") && g_str_has_suffix (last, "-12-31")
                             && strncmp (first, last, 4) == 0;
-      g_autofree char *period
-          = whole_year ? g_strndup (first, 4) : g_strdup_printf ("%s_%s", first, last);
+      g_autofree char *period = whole_year ? g_strndup (first, 4)
+                                           : g_strdup_printf ("%s_%s", first, last);
       g_autofree char *safe_code = g_strcanon (g_strdup (code),
                                                "0123456789abcdefghijklmnopqrstuvwxyz"
                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_",

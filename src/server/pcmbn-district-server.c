@@ -108,7 +108,7 @@ pcmbn_district_server_init (PcmbnDistrictServer *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify) g_array_unref);
+                                          (GDestroyNotify)g_array_unref);
   self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -133,7 +133,8 @@ set_reply (SoupServerMessage *msg, PcmbnDistrictReply *reply)
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
   for (guint i = 0; reply->headers && i + 1 < reply->headers->len; i += 2)
     soup_message_headers_append (headers, reply->headers->pdata[i], reply->headers->pdata[i + 1]);
-  soup_server_message_set_response (msg, reply->content_type, SOUP_MEMORY_COPY, data ? data : "", len);
+  soup_server_message_set_response (msg, reply->content_type, SOUP_MEMORY_COPY, data ? data : "",
+                                    len);
 }
 
 static void
@@ -206,7 +207,11 @@ got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 }
 
 static void
-early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+early_handler (SoupServer *server,
+               SoupServerMessage *msg,
+               const char *path,
+               GHashTable *query,
+               gpointer user_data)
 {
   PcmbnDistrictServer *self = user_data;
   MsgData *d = msg_data (msg);
@@ -217,7 +222,7 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
     {
       d = g_new0 (MsgData, 1);
       d->started = g_get_monotonic_time ();
-      g_object_set_data_full (G_OBJECT (msg), "pcmbn-msg", d, (GDestroyNotify) msg_data_free);
+      g_object_set_data_full (G_OBJECT (msg), "pcmbn-msg", d, (GDestroyNotify)msg_data_free);
     }
   if (!d->counted)
     {
@@ -229,17 +234,18 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), NULL);
   if (self->stopping)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     {
       length = soup_message_headers_get_content_length (headers);
-      if (length > (goffset) d->limit)
+      if (length > (goffset)d->limit)
         {
           set_error (msg, 413, "too_large",
-                     _("The body is larger than this address accepts (16 MiB for a push, 20 MiB "
-                       "for an attachment)."));
-          soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
-                                        "close");
+                     _ ("The body is larger than this address accepts (16 MiB for a push, 20 MiB "
+                        "for an attachment)."));
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                        "Connection", "close");
         }
     }
 }
@@ -291,7 +297,11 @@ header_copy (SoupMessageHeaders *headers, const char *name)
 }
 
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+handler (SoupServer *server,
+         SoupServerMessage *msg,
+         const char *path,
+         GHashTable *query,
+         gpointer user_data)
 {
   PcmbnDistrictServer *self = user_data;
   MsgData *d = msg_data (msg);
@@ -301,15 +311,15 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 
   if (d && d->too_large)
     {
-      set_error (msg, 413, "too_large", _("The body is larger than this address accepts."));
+      set_error (msg, 413, "too_large", _ ("The body is larger than this address accepts."));
       return;
     }
   if (pcmbn_district_api_is_enroll (path)
       && is_blocked (self, soup_server_message_get_remote_host (msg)))
     {
       set_error (msg, 429, "too_many_attempts",
-                 _("Too many wrong enrolment codes came from this address. Wait 10 minutes, then "
-                   "try again with the right code."));
+                 _ ("Too many wrong enrolment codes came from this address. Wait 10 minutes, then "
+                    "try again with the right code."));
       return;
     }
   req = g_new0 (PcmbnDistrictRequest, 1);
@@ -353,14 +363,15 @@ finished (PcmbnDistrictServer *self, SoupServerMessage *msg, gboolean aborted)
     d->aborted = TRUE;
   if (d->counted)
     {
-      g_autofree char *status = aborted ? g_strdup ("aborted")
-                                        : g_strdup_printf ("%u", soup_server_message_get_status (msg));
+      g_autofree char *status = aborted
+                                    ? g_strdup ("aborted")
+                                    : g_strdup_printf ("%u", soup_server_message_get_status (msg));
       /* One line per request, for the district's IT person. */
       printf ("%s %s %s %s %s %.1fms\n", when,
-              soup_server_message_get_remote_host (msg) ? soup_server_message_get_remote_host (msg) : "-",
+              soup_server_message_get_remote_host (msg) ? soup_server_message_get_remote_host (msg)
+                                                        : "-",
               soup_server_message_get_method (msg) ? soup_server_message_get_method (msg) : "-",
-              uri ? g_uri_get_path (uri) : "-",
-              status,
+              uri ? g_uri_get_path (uri) : "-", status,
               (g_get_monotonic_time () - d->started) / 1000.0);
       fflush (stdout);
       d->counted = FALSE;
@@ -369,7 +380,7 @@ finished (PcmbnDistrictServer *self, SoupServerMessage *msg, gboolean aborted)
         {
           GCallback cb = self->drained;
           self->drained = NULL;
-          ((void (*) (gpointer)) cb) (self->drained_data);
+          ((void (*) (gpointer))cb) (self->drained_data);
         }
     }
 }
@@ -427,7 +438,10 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_district_server_listen (PcmbnDistrictServer *self, const char *host, guint port, GError **error)
+pcmbn_district_server_listen (PcmbnDistrictServer *self,
+                              const char *host,
+                              guint port,
+                              GError **error)
 {
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (host, port);
   g_autoptr (GSocket) socket = NULL;
@@ -436,7 +450,7 @@ pcmbn_district_server_listen (PcmbnDistrictServer *self, const char *host, guint
   if (address == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _("listen: “%s” is not an IP address such as 127.0.0.1 or 0.0.0.0"), host);
+                   _ ("listen: “%s” is not an IP address such as 127.0.0.1 or 0.0.0.0"), host);
       return FALSE;
     }
   if (soup_server_is_https (self->server))
@@ -465,7 +479,7 @@ pcmbn_district_server_get_url (PcmbnDistrictServer *self)
   GSList *uris = soup_server_get_uris (self->server);
   char *text = uris ? g_uri_to_string (uris->data) : NULL;
 
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   return text;
 }
 
@@ -485,7 +499,7 @@ pcmbn_district_server_stop (PcmbnDistrictServer *self, GCallback drained, gpoint
   self->stopping = TRUE;
   if (self->in_flight == 0)
     {
-      ((void (*) (gpointer)) drained) (user_data);
+      ((void (*) (gpointer))drained) (user_data);
       return;
     }
   self->drained = drained;

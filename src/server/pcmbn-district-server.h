@@ -8,9 +8,8 @@ G_BEGIN_DECLS
 #define PCMBN_TYPE_DISTRICT_SERVER (pcmbn_district_server_get_type ())
 G_DECLARE_FINAL_TYPE (PcmbnDistrictServer, pcmbn_district_server, PCMBN, DISTRICT_SERVER, GObject)
 
-PcmbnDistrictServer *pcmbn_district_server_new (const char *db_path,
-                                                GTlsCertificate *certificate,
-                                                GError **error);
+PcmbnDistrictServer *
+pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GError **error);
 gboolean pcmbn_district_server_listen (PcmbnDistrictServer *self,
                                        const char *host,
                                        guint port,

@@ -15,7 +15,8 @@ static double
 first_frame_ms (const char *db)
 {
   const char *app = g_getenv ("PCMBN_LOGBOOK");
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocessLauncher)
+      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
@@ -35,7 +36,7 @@ first_frame_ms (const char *db)
 static int
 compare_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -128,8 +129,9 @@ main (int argc, char **argv)
         while (g_main_context_iteration (NULL, FALSE))
           ;
         t1 = g_get_monotonic_time ();
-        g_print ("filter “%s”: %u rows; list ready in %.1f ms, window idle (drawn) after %.1f ms (aim <= 50 ms)\n",
-                 words[i], n, (t_rows - t0) / 1000.0, (t1 - t0) / 1000.0);
+        g_print (
+            "filter “%s”: %u rows; list ready in %.1f ms, window idle (drawn) after %.1f ms (aim <= 50 ms)\n",
+            words[i], n, (t_rows - t0) / 1000.0, (t1 - t0) / 1000.0);
       }
     gtk_window_destroy (GTK_WINDOW (window));
   }

@@ -15,12 +15,16 @@
 static void
 test_dates (void)
 {
-  struct { const char *in, *out; } good[] = {
-    { "30/07/2026", "2026-07-30" }, { "3/7/2026", "2026-07-03" }, { " 30-07-2026 ", "2026-07-30" },
-    { "30.7.2026", "2026-07-30" }, { "2026-07-30", "2026-07-30" }, { "29/02/2024", "2024-02-29" },
+  struct
+  {
+    const char *in, *out;
+  } good[] = {
+    { "30/07/2026", "2026-07-30" },   { "3/7/2026", "2026-07-03" },
+    { " 30-07-2026 ", "2026-07-30" }, { "30.7.2026", "2026-07-30" },
+    { "2026-07-30", "2026-07-30" },   { "29/02/2024", "2024-02-29" },
   };
-  const char *bad[] = { "", "30/07", "31/02/2026", "07/30/2026", "30/07/26", "2026-7-30", "abc",
-                        "30//2026", "1/1/20266", "٣/٧/٢٠٢٦", "30/07/2026x" };
+  const char *bad[] = { "",    "30/07",    "31/02/2026", "07/30/2026", "30/07/26",   "2026-7-30",
+                        "abc", "30//2026", "1/1/20266",  "٣/٧/٢٠٢٦",   "30/07/2026x" };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
@@ -56,7 +60,7 @@ test_states (void)
       const char *label = logbook_state_label (s);
       g_assert_cmpstr (label, !=, "");
       /* Every state reads differently in a row. */
-      g_assert_true (g_hash_table_add (seen, (gpointer) label));
+      g_assert_true (g_hash_table_add (seen, (gpointer)label));
       g_assert_nonnull (logbook_state_css_class (s));
     }
   g_assert_cmpstr (logbook_state_label (PCMBN_STATE_DIRTY), ==, "Waiting to sync");
@@ -75,7 +79,8 @@ test_pseudonyms (void)
     {
       g_autofree char *code = logbook_pseudonym_generate (i % 2 ? rand : NULL);
       g_autoptr (JsonObject) input = json_object_new ();
-      g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+      g_autoptr (GPtrArray)
+          errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
       g_autoptr (JsonObject) data = NULL;
 
       json_object_set_string_member (input, "client_code", code);
@@ -91,10 +96,14 @@ test_pseudonyms (void)
 static void
 test_indicators (void)
 {
-  g_autoptr (JsonObject) half = pcmbn_test_json ("{\"value\":0.25,\"numerator\":1,\"denominator\":4,\"target\":0.5}");
-  g_autoptr (JsonObject) none = pcmbn_test_json ("{\"value\":null,\"numerator\":0,\"denominator\":0,\"target\":0.3}");
-  g_autoptr (JsonObject) months = pcmbn_test_json ("{\"value\":7,\"numerator\":7,\"denominator\":12,\"target\":12}");
-  g_autoptr (JsonObject) over = pcmbn_test_json ("{\"value\":1.4,\"numerator\":14,\"denominator\":10,\"target\":0.75}");
+  g_autoptr (JsonObject)
+      half = pcmbn_test_json ("{\"value\":0.25,\"numerator\":1,\"denominator\":4,\"target\":0.5}");
+  g_autoptr (JsonObject)
+      none = pcmbn_test_json ("{\"value\":null,\"numerator\":0,\"denominator\":0,\"target\":0.3}");
+  g_autoptr (JsonObject)
+      months = pcmbn_test_json ("{\"value\":7,\"numerator\":7,\"denominator\":12,\"target\":12}");
+  g_autoptr (JsonObject) over = pcmbn_test_json (
+      "{\"value\":1.4,\"numerator\":14,\"denominator\":10,\"target\":0.75}");
   g_autofree char *a = logbook_format_indicator ("i2b_integrated_model", half);
   g_autofree char *b = logbook_format_indicator ("i2a_intensive_model_key_areas", none);
   g_autofree char *c = logbook_format_indicator ("i3_press_months", months);
@@ -102,9 +111,11 @@ test_indicators (void)
   g_assert_cmpstr (a, ==, "25% (target 50%)");
   g_assert_cmpstr (b, ==, "No data");
   g_assert_cmpstr (c, ==, "7 of 12 months");
-  g_assert_cmpfloat_with_epsilon (logbook_indicator_progress ("i2b_integrated_model", half), 0.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (logbook_indicator_progress ("i2b_integrated_model", half), 0.5,
+                                  1e-9);
   g_assert_cmpfloat (logbook_indicator_progress ("x", none), ==, 0);
-  g_assert_cmpfloat_with_epsilon (logbook_indicator_progress ("i3_press_months", months), 7.0 / 12, 1e-9);
+  g_assert_cmpfloat_with_epsilon (logbook_indicator_progress ("i3_press_months", months), 7.0 / 12,
+                                  1e-9);
   g_assert_cmpfloat (logbook_indicator_progress ("i4_reach_14_60_key_areas", over), ==, 1);
 }
 
@@ -115,7 +126,8 @@ test_patch_and_headline (void)
   const PcmbnKind *meeting = pcmbn_schema_kind ("model-meeting");
   g_autoptr (JsonObject) input = pcmbn_test_json ("{\"date\":\"2026-03-01\",\"title\":\"Talk\"}");
   g_autoptr (JsonObject) patch = logbook_update_patch (activity, input);
-  g_autoptr (JsonObject) meeting_data = pcmbn_test_json ("{\"date\":\"2026-03-01\",\"notes\":\"First line\\nsecond\"}");
+  g_autoptr (JsonObject) meeting_data = pcmbn_test_json (
+      "{\"date\":\"2026-03-01\",\"notes\":\"First line\\nsecond\"}");
   g_autoptr (JsonObject) empty = json_object_new ();
   g_autofree char *headline = logbook_record_headline (meeting, meeting_data);
   g_autofree char *fallback = logbook_record_headline (meeting, empty);
@@ -136,7 +148,8 @@ test_drafts (void)
 {
   g_autofree char *path = NULL;
   g_autoptr (PcmbnStore) store = pcmbn_test_store_new (&path);
-  g_autoptr (JsonObject) data = pcmbn_test_json ("{\"title\":\"Half typed\",\"date\":\"31/02/20\"}");
+  g_autoptr (JsonObject)
+      data = pcmbn_test_json ("{\"title\":\"Half typed\",\"date\":\"31/02/20\"}");
   g_autoptr (GError) error = NULL;
   g_autoptr (PcmbnDraft) draft = NULL;
   g_autoptr (GPtrArray) list = NULL;
@@ -183,7 +196,7 @@ test_attachments (void)
   g_autoptr (GFile) folder = g_file_new_for_path (dir);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) a = NULL, b = NULL;
-  g_autofree char *expected = pcmbn_sha256_hex ((const guint8 *) "not really a jpeg", 17);
+  g_autofree char *expected = pcmbn_sha256_hex ((const guint8 *)"not really a jpeg", 17);
   g_autofree char *stored = NULL;
   g_autofree char *content = NULL;
   g_autofree char *att_dir = pcmbn_attachments_dir (store);
@@ -214,7 +227,8 @@ test_attachments (void)
   {
     g_autoptr (JsonObject) input = json_object_new ();
     g_autoptr (JsonArray) list = json_array_new ();
-    g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+    g_autoptr (GPtrArray)
+        errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
     g_autoptr (JsonObject) data = NULL;
     json_array_add_object_element (list, json_object_ref (a));
     json_object_set_array_member (input, "attachments", json_array_ref (list));

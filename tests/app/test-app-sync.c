@@ -14,22 +14,23 @@
 #include "pcmbn-util.h"
 #include "sync-helpers.h"
 
-#define WAIT_UNTIL(cond)                                                             \
-  G_STMT_START                                                                       \
-  {                                                                                  \
-    gint64 deadline_ = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;                \
-    while (!(cond))                                                                  \
-      {                                                                              \
-        if (g_get_monotonic_time () > deadline_)                                     \
-          g_error ("line %d: timed out waiting for %s", __LINE__, #cond);             \
-        if (!g_main_context_iteration (NULL, FALSE))                                 \
-          g_usleep (1000);                                                           \
-      }                                                                              \
-  }                                                                                  \
+#define WAIT_UNTIL(cond)                                                  \
+  G_STMT_START                                                            \
+  {                                                                       \
+    gint64 deadline_ = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;     \
+    while (!(cond))                                                       \
+      {                                                                   \
+        if (g_get_monotonic_time () > deadline_)                          \
+          g_error ("line %d: timed out waiting for %s", __LINE__, #cond); \
+        if (!g_main_context_iteration (NULL, FALSE))                      \
+          g_usleep (1000);                                                \
+      }                                                                   \
+  }                                                                       \
   G_STMT_END
 
-#define MATERIAL "{\"material_type\":\"leaflet\",\"title\":\"Tờ rơi\",\"source\":\"district\"," \
-                 "\"received_on\":\"2025-12-10\",\"quantity_received\":%d}"
+#define MATERIAL                                                                    \
+  "{\"material_type\":\"leaflet\",\"title\":\"Tờ rơi\",\"source\":\"district\"," \
+  "\"received_on\":\"2025-12-10\",\"quantity_received\":%d}"
 
 typedef struct
 {
@@ -43,8 +44,9 @@ typedef struct
 static void
 on_state (LogbookSync *sync, GParamSpec *pspec, App *app)
 {
-  g_test_message ("sync state %d, waiting %" G_GINT64_FORMAT ", message %s", logbook_sync_get_state (sync),
-                  logbook_sync_get_waiting (sync), logbook_sync_get_message (sync));
+  g_test_message ("sync state %d, waiting %" G_GINT64_FORMAT ", message %s",
+                  logbook_sync_get_state (sync), logbook_sync_get_waiting (sync),
+                  logbook_sync_get_message (sync));
   if (logbook_sync_get_state (sync) == LOGBOOK_SYNC_RUNNING)
     app->saw_running = TRUE;
 }
@@ -117,7 +119,8 @@ press_connect (LogbookPreferencesWindow *prefs)
 
   gtk_widget_activate (connect);
   /* A click turns the status to "Connecting…" at once, the answer later. */
-  WAIT_UNTIL (clicks == 1 && gtk_widget_get_sensitive (connect) && strcmp (status_text (prefs), "Connecting…") != 0);
+  WAIT_UNTIL (clicks == 1 && gtk_widget_get_sensitive (connect)
+              && strcmp (status_text (prefs), "Connecting…") != 0);
   g_signal_handler_disconnect (connect, id);
 }
 
@@ -143,8 +146,9 @@ test_enroll_and_sync (void)
 
   sync_server_start (s);
   db = sync_new_logbook ("00001");
-  sync_add (db, "material", "{\"material_type\":\"poster\",\"title\":\"Áp phích\",\"source\":\"district\","
-                            "\"received_on\":\"2025-12-01\",\"quantity_received\":40}");
+  sync_add (db, "material",
+            "{\"material_type\":\"poster\",\"title\":\"Áp phích\",\"source\":\"district\","
+            "\"received_on\":\"2025-12-01\",\"quantity_received\":40}");
   app_open (&app, db);
   WAIT_UNTIL (logbook_sync_get_waiting (app.sync) == 1);
   g_assert_cmpint (logbook_sync_get_state (app.sync), ==, LOGBOOK_SYNC_NOT_CONNECTED);
@@ -155,22 +159,27 @@ test_enroll_and_sync (void)
   WAIT_UNTIL ((prefs = find_preferences ()) != NULL);
 
   /* Bad input first: no address, then a wrong code. */
-  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")), "ABCD-EFGH");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")),
+                         "ABCD-EFGH");
   press_connect (prefs);
   g_assert_nonnull (strstr (status_text (prefs), "Write the address of the district server"));
-  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "server")), s->url);
+  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "server")),
+                         s->url);
   gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")), "");
   press_connect (prefs);
   g_assert_nonnull (strstr (status_text (prefs), "enrolment code the district office gave you"));
-  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")), "WRONG-CODE");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")),
+                         "WRONG-CODE");
   press_connect (prefs);
   g_assert_nonnull (strstr (status_text (prefs), "not accepted"));
-  g_assert_true (gtk_widget_has_css_class (logbook_preferences_window_get_widget (prefs, "status"), "error"));
+  g_assert_true (
+      gtk_widget_has_css_class (logbook_preferences_window_get_widget (prefs, "status"), "error"));
   g_assert_false (logbook_sync_get_enrolled (app.sync));
 
   /* The real code: connected, and the first sync sends what was waiting. */
   code = sync_enrol_code (s, "00001");
-  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")), code);
+  gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")),
+                         code);
   press_connect (prefs);
   g_assert_nonnull (strstr (status_text (prefs), "Connected to"));
   WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED);
@@ -186,7 +195,8 @@ test_enroll_and_sync (void)
   app.saw_running = FALSE;
   gtk_widget_activate (logbook_window_get_sync_button (app.window));
   WAIT_UNTIL (app.saw_running);
-  WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED && logbook_sync_get_waiting (app.sync) == 0);
+  WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED
+              && logbook_sync_get_waiting (app.sync) == 0);
   g_assert_cmpstr (logbook_window_get_sync_text (app.window), ==, "Synced");
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 2);
 
@@ -206,7 +216,8 @@ test_enroll_and_sync (void)
   /* (It came back on another port.) */
   g_assert_true (pcmbn_store_set_meta (app.store, PCMBN_SYNC_META_SERVER, s->url, NULL));
   gtk_widget_activate (logbook_window_get_sync_button (app.window));
-  WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED && logbook_sync_get_waiting (app.sync) == 0);
+  WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED
+              && logbook_sync_get_waiting (app.sync) == 0);
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 3);
 
   app_close (&app);
@@ -235,10 +246,14 @@ test_conflict_merge (void)
   g_assert_cmpint (sync_cli (a, NULL, NULL, "sync", NULL), ==, 0);
   g_assert_cmpint (sync_cli (b, NULL, NULL, "sync", NULL), ==, 0);
   /* The district's copy (from A) and this computer's (B) both change. */
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", a, "update", uuid, NULL },
-                                       "{\"quantity_received\": 111, \"title\": \"Tờ rơi A\"}", NULL, NULL), ==, 0);
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", b, "update", uuid, NULL },
-                                       "{\"quantity_received\": 222, \"title\": \"Tờ rơi B\"}", NULL, NULL), ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", a, "update", uuid, NULL },
+                                       "{\"quantity_received\": 111, \"title\": \"Tờ rơi A\"}",
+                                       NULL, NULL),
+                   ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", b, "update", uuid, NULL },
+                                       "{\"quantity_received\": 222, \"title\": \"Tờ rơi B\"}",
+                                       NULL, NULL),
+                   ==, 0);
   g_assert_cmpint (sync_cli (a, NULL, NULL, "sync", NULL), ==, 0);
 
   app_open (&app, b);
@@ -265,9 +280,11 @@ test_conflict_merge (void)
   theirs = logbook_conflicts_page_get_choice (page, "quantity_received", TRUE);
   g_assert_nonnull (theirs);
   g_assert_cmpstr (gtk_check_button_get_label (GTK_CHECK_BUTTON (theirs)), ==, "111");
-  g_assert_cmpstr (gtk_check_button_get_label (GTK_CHECK_BUTTON (logbook_conflicts_page_get_choice (page, "title", FALSE))),
+  g_assert_cmpstr (gtk_check_button_get_label (
+                       GTK_CHECK_BUTTON (logbook_conflicts_page_get_choice (page, "title", FALSE))),
                    ==, "Tờ rơi B");
-  g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (logbook_conflicts_page_get_choice (page, "title", FALSE))));
+  g_assert_true (gtk_check_button_get_active (
+      GTK_CHECK_BUTTON (logbook_conflicts_page_get_choice (page, "title", FALSE))));
   gtk_widget_activate (theirs);
   WAIT_UNTIL (gtk_check_button_get_active (GTK_CHECK_BUTTON (theirs)));
   gtk_widget_activate (logbook_conflicts_page_get_button (page, "merge"));
@@ -275,9 +292,11 @@ test_conflict_merge (void)
               && logbook_conflicts_page_get_n_conflicts (page) == 0);
   g_assert_null (logbook_conflicts_page_get_error (page));
   g_assert_nonnull (logbook_window_get_last_toast (app.window));
-  g_assert_cmpint (sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 111);
+  g_assert_cmpint (
+      sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 111);
   {
-    g_autofree char *title = sync_query_text (b, "SELECT json_extract(data, '$.title') FROM records");
+    g_autofree char *title = sync_query_text (b,
+                                              "SELECT json_extract(data, '$.title') FROM records");
     g_autofree char *state = sync_query_text (b, "SELECT state FROM records");
     g_assert_cmpstr (title, ==, "Tờ rơi B");
     g_assert_cmpstr (state, ==, "dirty");
@@ -287,14 +306,19 @@ test_conflict_merge (void)
   /* Bad input: a merge for a record no longer in conflict changes nothing. */
   g_assert_false (pcmbn_conflict_resolve_merged (app.store, uuid, bogus, &error));
   g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
-  g_assert_cmpint (sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 111);
+  g_assert_cmpint (
+      sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 111);
 
   /* The merge goes to the district, which accepts it. */
   gtk_widget_activate (logbook_window_get_sync_button (app.window));
-  WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED && logbook_sync_get_waiting (app.sync) == 0);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 111);
+  WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED
+              && logbook_sync_get_waiting (app.sync) == 0);
+  g_assert_cmpint (
+      sync_query_int (s->db, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==,
+      111);
   {
-    g_autofree char *title = sync_query_text (s->db, "SELECT json_extract(data, '$.title') FROM records");
+    g_autofree char *title = sync_query_text (s->db,
+                                              "SELECT json_extract(data, '$.title') FROM records");
     g_assert_cmpstr (title, ==, "Tờ rơi B");
   }
   app_close (&app);
@@ -318,10 +342,12 @@ test_conflict_keep_theirs (void)
   }
   g_assert_cmpint (sync_cli (a, NULL, NULL, "sync", NULL), ==, 0);
   g_assert_cmpint (sync_cli (b, NULL, NULL, "sync", NULL), ==, 0);
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", a, "update", uuid, NULL },
-                                       "{\"quantity_received\": 333}", NULL, NULL), ==, 0);
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", b, "update", uuid, NULL },
-                                       "{\"quantity_received\": 444}", NULL, NULL), ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", a, "update", uuid, NULL },
+                                       "{\"quantity_received\": 333}", NULL, NULL),
+                   ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", b, "update", uuid, NULL },
+                                       "{\"quantity_received\": 444}", NULL, NULL),
+                   ==, 0);
   g_assert_cmpint (sync_cli (a, NULL, NULL, "sync", NULL), ==, 0);
 
   app_open (&app, b);
@@ -331,11 +357,13 @@ test_conflict_keep_theirs (void)
   gtk_widget_activate (logbook_window_get_conflicts_button (app.window));
   WAIT_UNTIL (g_strcmp0 (logbook_window_get_section (app.window), "conflicts") == 0);
   page = logbook_window_get_conflicts_page (app.window);
-  WAIT_UNTIL (logbook_conflicts_page_get_loaded (page) && logbook_conflicts_page_get_n_conflicts (page) == 1);
+  WAIT_UNTIL (logbook_conflicts_page_get_loaded (page)
+              && logbook_conflicts_page_get_n_conflicts (page) == 1);
   gtk_widget_activate (logbook_conflicts_page_get_button (page, "theirs"));
   WAIT_UNTIL (logbook_sync_get_conflicts (app.sync) == 0 && logbook_conflicts_page_get_loaded (page)
               && logbook_conflicts_page_get_n_conflicts (page) == 0);
-  g_assert_cmpint (sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 333);
+  g_assert_cmpint (
+      sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 333);
   g_assert_cmpint (sync_query_int (b, "SELECT dirty FROM records"), ==, 0);
   app_close (&app);
   sync_server_free (s);

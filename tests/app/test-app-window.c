@@ -14,18 +14,18 @@
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 
-#define WAIT_UNTIL(cond)                                                             \
-  G_STMT_START                                                                       \
-  {                                                                                  \
-    gint64 deadline_ = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;                \
-    while (!(cond))                                                                  \
-      {                                                                              \
-        if (g_get_monotonic_time () > deadline_)                                     \
-          g_error ("line %d: timed out waiting for %s", __LINE__, #cond);             \
-        if (!g_main_context_iteration (NULL, FALSE))                                 \
-          g_usleep (1000);                                                           \
-      }                                                                              \
-  }                                                                                  \
+#define WAIT_UNTIL(cond)                                                  \
+  G_STMT_START                                                            \
+  {                                                                       \
+    gint64 deadline_ = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;     \
+    while (!(cond))                                                       \
+      {                                                                   \
+        if (g_get_monotonic_time () > deadline_)                          \
+          g_error ("line %d: timed out waiting for %s", __LINE__, #cond); \
+        if (!g_main_context_iteration (NULL, FALSE))                      \
+          g_usleep (1000);                                                \
+      }                                                                   \
+  }                                                                       \
   G_STMT_END
 
 typedef struct
@@ -93,7 +93,8 @@ show_page (Fixture *f, const char *kind)
   if (g_str_has_prefix (kind, "model"))
     {
       logbook_window_show_section (f->window, "models");
-      gtk_stack_set_visible_child (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (page))), GTK_WIDGET (page));
+      gtk_stack_set_visible_child (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (page))),
+                                   GTK_WIDGET (page));
     }
   else
     logbook_window_show_section (f->window, kind);
@@ -130,59 +131,64 @@ fill_like_a_person (LogbookRecordEditor *editor, const PcmbnKind *kind, JsonObje
       g_assert_nonnull (w);
       switch (field->type)
         {
-        case PCMBN_FIELD_TEXT:
-          if (GTK_IS_TEXT_VIEW (w))
-            gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (w)),
-                                      node ? json_node_get_string (node) : "", -1);
-          else
-            gtk_editable_set_text (GTK_EDITABLE (w), node ? json_node_get_string (node) : "");
-          break;
-        case PCMBN_FIELD_INT:
-          {
-            g_autofree char *text = node ? g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node))
-                                         : g_strdup ("");
-            gtk_editable_set_text (GTK_EDITABLE (w), text);
-          }
-          break;
-        case PCMBN_FIELD_DATE:
-          {
-            g_autofree char *text = logbook_date_to_input (node ? json_node_get_string (node) : NULL);
-            gtk_editable_set_text (GTK_EDITABLE (w), text);
-          }
-          break;
-        case PCMBN_FIELD_CODE:
-          {
-            const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
-            guint selected = 0;
-            for (guint c = 0; node && c < cat->n_entries; c++)
-              if (g_str_equal (cat->entries[c].code, json_node_get_string (node)))
-                selected = c + 1;
-            adw_combo_row_set_selected (ADW_COMBO_ROW (w), selected);
-          }
-          break;
-        case PCMBN_FIELD_CODES:
-          {
-            const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
-            JsonArray *array = node ? json_node_get_array (node) : NULL;
-            for (guint c = 0; c < cat->n_entries; c++)
-              {
-                GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index (GTK_FLOW_BOX (w), c);
-                gboolean on = FALSE;
-                for (guint j = 0; array && j < json_array_get_length (array); j++)
-                  on = on || g_str_equal (json_array_get_string_element (array, j), cat->entries[c].code);
-                gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (gtk_flow_box_child_get_child (child)), on);
-              }
-          }
-          break;
-        case PCMBN_FIELD_BOOL:
-          gtk_switch_set_active (GTK_SWITCH (w), node && json_node_get_boolean (node));
-          break;
-        case PCMBN_FIELD_REF:
-          /* The only model of the test commune is the first entry. */
-          adw_combo_row_set_selected (ADW_COMBO_ROW (w), node ? 1 : 0);
-          break;
-        default:
-          break;
+          case PCMBN_FIELD_TEXT:
+            if (GTK_IS_TEXT_VIEW (w))
+              gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (w)),
+                                        node ? json_node_get_string (node) : "", -1);
+            else
+              gtk_editable_set_text (GTK_EDITABLE (w), node ? json_node_get_string (node) : "");
+            break;
+          case PCMBN_FIELD_INT:
+            {
+              g_autofree char *text = node ? g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                              json_node_get_int (node))
+                                           : g_strdup ("");
+              gtk_editable_set_text (GTK_EDITABLE (w), text);
+            }
+            break;
+          case PCMBN_FIELD_DATE:
+            {
+              g_autofree char *text = logbook_date_to_input (node ? json_node_get_string (node)
+                                                                  : NULL);
+              gtk_editable_set_text (GTK_EDITABLE (w), text);
+            }
+            break;
+          case PCMBN_FIELD_CODE:
+            {
+              const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+              guint selected = 0;
+              for (guint c = 0; node && c < cat->n_entries; c++)
+                if (g_str_equal (cat->entries[c].code, json_node_get_string (node)))
+                  selected = c + 1;
+              adw_combo_row_set_selected (ADW_COMBO_ROW (w), selected);
+            }
+            break;
+          case PCMBN_FIELD_CODES:
+            {
+              const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+              JsonArray *array = node ? json_node_get_array (node) : NULL;
+              for (guint c = 0; c < cat->n_entries; c++)
+                {
+                  GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index (GTK_FLOW_BOX (w), c);
+                  gboolean on = FALSE;
+                  for (guint j = 0; array && j < json_array_get_length (array); j++)
+                    on = on
+                         || g_str_equal (json_array_get_string_element (array, j),
+                                         cat->entries[c].code);
+                  gtk_toggle_button_set_active (
+                      GTK_TOGGLE_BUTTON (gtk_flow_box_child_get_child (child)), on);
+                }
+            }
+            break;
+          case PCMBN_FIELD_BOOL:
+            gtk_switch_set_active (GTK_SWITCH (w), node && json_node_get_boolean (node));
+            break;
+          case PCMBN_FIELD_REF:
+            /* The only model of the test commune is the first entry. */
+            adw_combo_row_set_selected (ADW_COMBO_ROW (w), node ? 1 : 0);
+            break;
+          default:
+            break;
         }
     }
 }
@@ -190,7 +196,8 @@ fill_like_a_person (LogbookRecordEditor *editor, const PcmbnKind *kind, JsonObje
 static JsonObject *
 normalized (const PcmbnKind *kind, JsonObject *data)
 {
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   JsonObject *out = pcmbn_schema_normalize (kind, data, NULL, errors);
   g_assert_cmpuint (errors->len, ==, 0);
   return out;
@@ -290,11 +297,12 @@ test_every_kind (Fixture *f, gconstpointer unused)
       uuid = g_strdup (pcmbn_record_get_uuid (saved));
       g_assert_cmpstr (pcmbn_record_get_kind (saved)->name, ==, kind->name);
       assert_same_data (pcmbn_record_get_data (saved), expected);
-      g_assert_cmpstr (adw_toast_get_title (logbook_window_get_last_toast (f->window)), ==, "Record added");
+      g_assert_cmpstr (adw_toast_get_title (logbook_window_get_last_toast (f->window)), ==,
+                       "Record added");
       /* Its row says it waits to sync. */
       {
         g_autofree char *row = logbook_record_page_describe_row (
-          page, find_position (logbook_record_page_get_model (page), uuid));
+            page, find_position (logbook_record_page_get_model (page), uuid));
         g_assert_nonnull (strstr (row, "Waiting to sync"));
       }
 
@@ -349,24 +357,31 @@ test_form_mapping (Fixture *f, gconstpointer unused)
     for (guint32 seed = 0; seed < 8; seed++)
       {
         g_autoptr (GRand) r = g_rand_new_with_seed (seed * 31 + k);
-        g_autoptr (JsonObject) data = pcmbn_demo_make (kinds[k]->name, r, today - 150, today - 1, model, model_uuid);
+        g_autoptr (JsonObject)
+            data = pcmbn_demo_make (kinds[k]->name, r, today - 150, today - 1, model, model_uuid);
         g_autoptr (JsonObject) expected = normalized (kinds[k], data);
-        LogbookRecordEditor *editor = g_object_ref_sink (logbook_record_editor_new (f->context, kinds[k]->name, NULL));
+        LogbookRecordEditor *editor = g_object_ref_sink (
+            logbook_record_editor_new (f->context, kinds[k]->name, NULL));
         g_autoptr (JsonObject) back = NULL;
 
         if (g_str_equal (kinds[k]->name, "activity") && seed == 0)
           {
             /* Lists: materials handed out and a file. */
             g_autoptr (JsonObject) extra = pcmbn_test_json (
-              "{\"materials\":[{\"material_type\":\"poster\",\"quantity\":12},"
-              "{\"material_type\":\"leaflet\",\"quantity\":300}],"
-              "\"attachments\":[{\"sha256\":\"" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-              "\",\"name\":\"list.pdf\",\"size\":2048}]}");
-            json_object_set_member (expected, "materials", json_node_copy (json_object_get_member (extra, "materials")));
-            json_object_set_member (expected, "attachments", json_node_copy (json_object_get_member (extra, "attachments")));
+                "{\"materials\":[{\"material_type\":\"poster\",\"quantity\":12},"
+                "{\"material_type\":\"leaflet\",\"quantity\":300}],"
+                "\"attachments\":[{\"sha256\":\""
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+                "\",\"name\":\"list.pdf\",\"size\":2048}]}");
+            json_object_set_member (expected, "materials",
+                                    json_node_copy (json_object_get_member (extra, "materials")));
+            json_object_set_member (expected, "attachments",
+                                    json_node_copy (json_object_get_member (extra, "attachments")));
             g_clear_pointer (&expected, json_object_unref);
-            json_object_set_member (data, "materials", json_node_copy (json_object_get_member (extra, "materials")));
-            json_object_set_member (data, "attachments", json_node_copy (json_object_get_member (extra, "attachments")));
+            json_object_set_member (data, "materials",
+                                    json_node_copy (json_object_get_member (extra, "materials")));
+            json_object_set_member (data, "attachments",
+                                    json_node_copy (json_object_get_member (extra, "attachments")));
             expected = normalized (kinds[k], data);
           }
         logbook_record_editor_set_data (editor, expected);
@@ -393,20 +408,25 @@ test_validation (Fixture *f, gconstpointer unused)
   /* Nothing is wrong before the person typed anything. */
   g_assert_null (logbook_record_editor_get_message (editor, "title"));
 
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_total")), "5");
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_female")), "9");
+  gtk_editable_set_text (
+      GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_total")), "5");
+  gtk_editable_set_text (
+      GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_female")), "9");
   WAIT_UNTIL (logbook_record_editor_get_message (editor, "participants_female") != NULL);
   message = logbook_record_editor_get_message (editor, "participants_female");
   g_assert_nonnull (strstr (message, "must not be greater than"));
   /* The other field is named by its label, not its key. */
   g_assert_nonnull (strstr (message, "Participants (total)"));
 
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date")), "31/02/2026");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date")),
+                         "31/02/2026");
   WAIT_UNTIL (logbook_record_editor_get_message (editor, "date") != NULL);
   g_assert_nonnull (strstr (logbook_record_editor_get_message (editor, "date"), "dd/mm/yyyy"));
 
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "end_date")), "01/01/2017");
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date")), "02/01/2017");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "end_date")),
+                         "01/01/2017");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date")),
+                         "02/01/2017");
   WAIT_UNTIL (logbook_record_editor_get_message (editor, "end_date") != NULL);
   g_assert_null (logbook_record_editor_get_message (editor, "date"));
 
@@ -422,7 +442,8 @@ test_validation (Fixture *f, gconstpointer unused)
   g_assert_cmpint (pcmbn_store_count (f->store, "activity"), ==, 0);
 
   /* Fixing the numbers clears their message. */
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_female")), "3");
+  gtk_editable_set_text (
+      GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_female")), "3");
   WAIT_UNTIL (logbook_record_editor_get_message (editor, "participants_female") == NULL);
 
   /* Cancel (Escape) closes the form and forgets its draft. */
@@ -439,9 +460,10 @@ test_validation (Fixture *f, gconstpointer unused)
 static JsonObject *
 activity (const char *date, const char *type, const char *title)
 {
-  g_autofree char *json = g_strdup_printf ("{\"date\":\"%s\",\"activity_type\":\"%s\",\"subproject\":"
-                                           "\"community\",\"title\":\"%s\",\"participants_total\":10}",
-                                           date, type, title);
+  g_autofree char *json = g_strdup_printf (
+      "{\"date\":\"%s\",\"activity_type\":\"%s\",\"subproject\":"
+      "\"community\",\"title\":\"%s\",\"participants_total\":10}",
+      date, type, title);
   return pcmbn_test_json (json);
 }
 
@@ -474,7 +496,8 @@ test_filter (Fixture *f, gconstpointer unused)
   /* Ctrl+F puts the cursor in the search entry. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL);
   search = logbook_record_page_get_search_entry (page);
-  g_assert_true (gtk_widget_has_focus (search) || gtk_widget_has_focus (gtk_widget_get_first_child (search))
+  g_assert_true (gtk_widget_has_focus (search)
+                 || gtk_widget_has_focus (gtk_widget_get_first_child (search))
                  || gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (f->window)), search));
   gtk_editable_set_text (GTK_EDITABLE (search), "thon dong");
   WAIT_UNTIL (g_list_model_get_n_items (model) == 1);
@@ -553,10 +576,11 @@ test_state_display (Fixture *f, gconstpointer unused)
   add (f, activity ("2026-01-11", "community_talk", "Refused one"));
   WAIT_UNTIL (g_list_model_get_n_items (model) == 2);
   /* As a sync would leave them. */
-  pcmbn_store_exec (pcmbn_store_get_db (f->store),
-                    "UPDATE records SET state = 'synced', dirty = 0, version = 1 WHERE rtitle LIKE 'synced%';"
-                    "UPDATE records SET state = 'rejected', problem = 'title: too short' WHERE rtitle LIKE 'refused%';",
-                    NULL);
+  pcmbn_store_exec (
+      pcmbn_store_get_db (f->store),
+      "UPDATE records SET state = 'synced', dirty = 0, version = 1 WHERE rtitle LIKE 'synced%';"
+      "UPDATE records SET state = 'rejected', problem = 'title: too short' WHERE rtitle LIKE 'refused%';",
+      NULL);
   pcmbn_record_list_refresh (PCMBN_RECORD_LIST (model));
   row = logbook_record_page_describe_row (page, 0);
   row2 = logbook_record_page_describe_row (page, 1);
@@ -581,12 +605,14 @@ test_first_run (Fixture *f, gconstpointer unused)
   /* Without diacritics. */
   gtk_editable_set_text (GTK_EDITABLE (search), "phuc xa");
   WAIT_UNTIL (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0) != NULL
-              && g_object_get_data (G_OBJECT (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0)), "code"));
+              && g_object_get_data (
+                  G_OBJECT (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0)), "code"));
   row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Phúc Xá");
   g_signal_emit_by_name (row, "activate");
   WAIT_UNTIL (gtk_widget_get_sensitive (start));
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (logbook_first_run_get_profile_check (first_run, "womens-union")), TRUE);
+  gtk_check_button_set_active (
+      GTK_CHECK_BUTTON (logbook_first_run_get_profile_check (first_run, "womens-union")), TRUE);
   gtk_widget_activate (start);
   WAIT_UNTIL (logbook_context_get_initialized (f->context));
   g_assert_cmpstr (pcmbn_store_get_org_unit (f->store), ==, "00001");
@@ -600,7 +626,8 @@ test_first_run (Fixture *f, gconstpointer unused)
   /* Ctrl+N from the overview opens the profile's first kind. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new", NULL);
   g_assert_cmpstr (logbook_window_get_section (f->window), ==, "counselling");
-  g_assert_nonnull (logbook_record_page_get_editor (logbook_window_get_record_page (f->window, "counselling")));
+  g_assert_nonnull (
+      logbook_record_page_get_editor (logbook_window_get_record_page (f->window, "counselling")));
 }
 
 static void
@@ -611,7 +638,8 @@ test_first_run_no_match (Fixture *f, gconstpointer unused)
 
   gtk_editable_set_text (GTK_EDITABLE (logbook_first_run_get_search_entry (first_run)), "zzzz qqq");
   WAIT_UNTIL (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0) != NULL);
-  g_assert_null (g_object_get_data (G_OBJECT (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0)), "code"));
+  g_assert_null (g_object_get_data (
+      G_OBJECT (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0)), "code"));
   g_assert_false (gtk_widget_get_sensitive (logbook_first_run_get_start_button (first_run)));
   gtk_widget_activate (logbook_first_run_get_start_button (first_run));
   g_assert_false (logbook_context_get_initialized (f->context));
@@ -626,8 +654,10 @@ test_draft_survives (Fixture *f, gconstpointer unused)
 
   gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
   editor = logbook_record_page_get_editor (page);
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "title")), "Unsaved training");
-  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date")), "31/02/20");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "title")),
+                         "Unsaved training");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date")),
+                         "31/02/20");
   WAIT_UNTIL ((draft = logbook_context_get_draft (f->context, "new-training")) != NULL);
   pcmbn_draft_free (draft);
 
@@ -641,10 +671,12 @@ test_draft_survives (Fixture *f, gconstpointer unused)
   page = show_page (f, "training");
   gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
   editor = logbook_record_page_get_editor (page);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "title"))),
+  g_assert_cmpstr (gtk_editable_get_text (
+                       GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "title"))),
                    ==, "Unsaved training");
   /* Even half-typed input comes back as typed. */
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date"))),
+  g_assert_cmpstr (gtk_editable_get_text (
+                       GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date"))),
                    ==, "31/02/20");
   g_assert_cmpint (pcmbn_store_count (f->store, "training"), ==, 0);
 }
@@ -666,7 +698,8 @@ test_counselling_privacy (Fixture *f, gconstpointer unused)
     g_assert_null (strstr (pcmbn_schema_kind ("counselling")->fields[i].name, "name"));
   gtk_editable_set_text (GTK_EDITABLE (code), "Nguyen Thi A");
   WAIT_UNTIL (logbook_record_editor_get_message (editor, "client_code") != NULL);
-  g_assert_nonnull (strstr (logbook_record_editor_get_message (editor, "client_code"), "never a name"));
+  g_assert_nonnull (
+      strstr (logbook_record_editor_get_message (editor, "client_code"), "never a name"));
   for (guint i = 0; (generate = find_named (code, GTK_TYPE_BUTTON, i)); i++)
     if (g_strcmp0 (gtk_widget_get_tooltip_text (generate), "Generate a pseudonym") == 0)
       break;
@@ -692,7 +725,8 @@ test_overview (Fixture *f, gconstpointer unused)
   WAIT_UNTIL (logbook_overview_page_get_loaded (overview));
   g_assert_cmpint (logbook_overview_page_get_dirty (overview), ==, 0);
   add (f, activity (date, "community_talk", "Today"));
-  WAIT_UNTIL (logbook_overview_page_get_loaded (overview) && logbook_overview_page_get_dirty (overview) == 1);
+  WAIT_UNTIL (logbook_overview_page_get_loaded (overview)
+              && logbook_overview_page_get_dirty (overview) == 1);
 }
 
 static void
@@ -712,7 +746,8 @@ test_reports (Fixture *f, gconstpointer unused)
   logbook_window_show_section (f->window, "reports");
   WAIT_UNTIL (logbook_reports_page_get_loaded (page));
   /* This year has no activities; 2025 has three. */
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (logbook_reports_page_get_widget (page, "year")), 2025);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (logbook_reports_page_get_widget (page, "year")),
+                             2025);
   WAIT_UNTIL (logbook_reports_page_get_loaded (page));
   header = logbook_reports_page_get_cell (page, "indicators", 0, 0);
   g_assert_cmpstr (header, ==, "Indicator");
@@ -831,7 +866,9 @@ test_scroll_kept (Fixture *f, gconstpointer unused)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, before / 2);
-  g_assert_cmpuint (pcmbn_record_list_get_cached_pages (PCMBN_RECORD_LIST (logbook_record_page_get_model (page))), <=, 12);
+  g_assert_cmpuint (
+      pcmbn_record_list_get_cached_pages (PCMBN_RECORD_LIST (logbook_record_page_get_model (page))),
+      <=, 12);
   {
     g_autoptr (PcmbnRecord) again = g_list_model_get_item (logbook_record_page_get_model (page), 3);
     g_assert_cmpstr (pcmbn_record_get_title (again), ==, "Edited while scrolled");
@@ -872,12 +909,15 @@ main (int argc, char **argv)
   g_test_add ("/app-window/form-mapping", Fixture, NULL, setup, test_form_mapping, teardown);
   g_test_add ("/app-window/validation", Fixture, NULL, setup, test_validation, teardown);
   g_test_add ("/app-window/filter", Fixture, NULL, setup, test_filter, teardown);
-  g_test_add ("/app-window/range-and-type", Fixture, NULL, setup, test_range_and_type_filters, teardown);
+  g_test_add ("/app-window/range-and-type", Fixture, NULL, setup, test_range_and_type_filters,
+              teardown);
   g_test_add ("/app-window/state-display", Fixture, NULL, setup, test_state_display, teardown);
   g_test_add ("/app-window/first-run", Fixture, NULL, setup_empty, test_first_run, teardown);
-  g_test_add ("/app-window/first-run-no-match", Fixture, NULL, setup_empty, test_first_run_no_match, teardown);
+  g_test_add ("/app-window/first-run-no-match", Fixture, NULL, setup_empty, test_first_run_no_match,
+              teardown);
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
-  g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy, teardown);
+  g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy,
+              teardown);
   g_test_add ("/app-window/overview", Fixture, NULL, setup, test_overview, teardown);
   g_test_add_func ("/app-window/guide", test_guide);
   g_test_add ("/app-window/reports", Fixture, NULL, setup, test_reports, teardown);

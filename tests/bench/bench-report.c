@@ -28,16 +28,16 @@ typedef struct
 } Bench;
 
 static const char *const insert_sql =
-  "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, created_at, modified_at,"
-  " version, state, dirty, f_date, f_activity_type, f_subproject, f_participants_total,"
-  " f_participants_female, f_participants_14_60, f_participants_under_16,"
-  " f_participants_ethnic_minority, f_outlet_level, f_format, f_participants_propagandist,"
-  " f_model_type, f_model_kind, f_established_on, f_members_total, f_members_female, f_status,"
-  " f_status_since, f_model, f_channel, f_client_type, f_material_type, f_received_on,"
-  " f_quantity_received, f_deployed_on, f_quantity_deployed)"
-  " VALUES (?1, ?2, ?3, '{}', ?4, ?5, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1,"
-  " 'synced', 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
-  " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
+    "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, created_at, modified_at,"
+    " version, state, dirty, f_date, f_activity_type, f_subproject, f_participants_total,"
+    " f_participants_female, f_participants_14_60, f_participants_under_16,"
+    " f_participants_ethnic_minority, f_outlet_level, f_format, f_participants_propagandist,"
+    " f_model_type, f_model_kind, f_established_on, f_members_total, f_members_female, f_status,"
+    " f_status_since, f_model, f_channel, f_client_type, f_material_type, f_received_on,"
+    " f_quantity_received, f_deployed_on, f_quantity_deployed)"
+    " VALUES (?1, ?2, ?3, '{}', ?4, ?5, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1,"
+    " 'synced', 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
+    " ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
 
 static const char *
 pick (GRand *rand, const char *catalogue)
@@ -68,23 +68,25 @@ bench_fill (Bench *bench, gint64 n)
   g_assert_true (pcmbn_store_exec (db, "PRAGMA cache_size = -400000", NULL));
   g_assert_true (pcmbn_store_exec (db, "BEGIN", NULL));
   g_assert_cmpint (sqlite3_prepare_v2 (db, insert_sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO record_codes (record_id, field, code)"
-                                           " VALUES (?, ?, ?)",
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "INSERT INTO record_codes (record_id, field, code)"
+                                       " VALUES (?, ?, ?)",
                                        -1, &codes, NULL),
                    ==, SQLITE_OK);
   for (gint64 i = 0; i < n; i++)
     {
       /* The last commune of D1 never sends anything; C90 is elsewhere. */
       guint c = g_rand_int_range (rand, 0, N_COMMUNES);
-      g_autofree char *unit = c == N_COMMUNES - 1 ? g_strdup ("C90") : g_strdup_printf ("C%02u", c + 1);
-      g_autofree char *day = pcmbn_date_format (lo + g_rand_int_range (rand, 0, (gint32) (hi - lo)));
+      g_autofree char *unit = c == N_COMMUNES - 1 ? g_strdup ("C90")
+                                                  : g_strdup_printf ("C%02u", c + 1);
+      g_autofree char *day = pcmbn_date_format (lo + g_rand_int_range (rand, 0, (gint32)(hi - lo)));
       int which = g_rand_int_range (rand, 0, 100);
       const char *kind;
 
       sqlite3_reset (stmt);
       sqlite3_clear_bindings (stmt);
       g_snprintf (uuid, sizeof uuid, "%08x-0000-4000-8000-%012" G_GINT64_MODIFIER "x",
-                  (guint) (i >> 20), i);
+                  (guint)(i >> 20), i);
       bind_text (stmt, 1, uuid);
       bind_text (stmt, 3, unit);
       bind_text (stmt, 4, day);
@@ -135,11 +137,13 @@ bench_fill (Bench *bench, gint64 n)
         }
       else if (which < 70 && models[c]->len > 0)
         {
-          gint64 model = g_array_index (models[c], gint64, g_rand_int_range (rand, 0, models[c]->len));
+          gint64 model = g_array_index (models[c], gint64,
+                                        g_rand_int_range (rand, 0, models[c]->len));
           char model_uuid[40];
           kind = "model-meeting";
-          g_snprintf (model_uuid, sizeof model_uuid, "%08x-0000-4000-8000-%012" G_GINT64_MODIFIER "x",
-                      (guint) (model >> 20), model);
+          g_snprintf (model_uuid, sizeof model_uuid,
+                      "%08x-0000-4000-8000-%012" G_GINT64_MODIFIER "x", (guint)(model >> 20),
+                      model);
           bind_text (stmt, 6, day);
           bind_text (stmt, 24, model_uuid);
           sqlite3_bind_int64 (stmt, 9, 15);
@@ -316,13 +320,14 @@ bench_district_report (gint64 n)
                          " ('activity', 'training', 'model', 'model-meeting', 'counselling',"
                          " 'material') AND deleted = 0 AND rdate BETWEEN ?1 AND ?2 GROUP BY kind",
                          &all);
-  g_print ("district report, %" G_GINT64_FORMAT " records (%" G_GINT64_FORMAT " in 2025, %"
-           G_GINT64_FORMAT " activities):\n", n, all, activities);
+  g_print ("district report, %" G_GINT64_FORMAT " records (%" G_GINT64_FORMAT
+           " in 2025, %" G_GINT64_FORMAT " activities):\n",
+           n, all, activities);
   g_print ("  pcmbn_report_build (D1, 2025):                 %8.1f ms\n", t_report * 1e3);
   g_print ("  GROUP BY activity type (records_type index):   %8.1f ms   ratio %.1fx\n",
            t_activity * 1e3, t_report / t_activity);
-  g_print ("  GROUP BY kind over every record of the year:   %8.1f ms   ratio %.1fx\n",
-           t_all * 1e3, t_report / t_all);
+  g_print ("  GROUP BY kind over every record of the year:   %8.1f ms   ratio %.1fx\n", t_all * 1e3,
+           t_report / t_all);
   bench_free (bench);
 }
 

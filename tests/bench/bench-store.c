@@ -26,7 +26,8 @@ cpu_seconds (void)
 {
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+         + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static PcmbnStore *
@@ -47,9 +48,10 @@ static GPtrArray *
 make_inputs (guint n)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (42);
-  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
   gint64 last = pcmbn_today ();
-  static const char *const kinds[] = { "activity", "activity", "training", "counselling", "material" };
+  static const char *const kinds[] = { "activity", "activity", "training", "counselling",
+                                       "material" };
 
   for (guint i = 0; i < n; i++)
     {
@@ -105,8 +107,8 @@ read_rows (sqlite3 *db, const char *table, char **columns_out)
   while (sqlite3_step (stmt) == SQLITE_ROW)
     for (int c = 0; c < rows->n_columns; c++)
       g_ptr_array_add (rows->values, sqlite3_column_type (stmt, c) == SQLITE_NULL
-                                       ? NULL
-                                       : g_strdup ((const char *) sqlite3_column_text (stmt, c)));
+                                         ? NULL
+                                         : g_strdup ((const char *)sqlite3_column_text (stmt, c)));
   sqlite3_finalize (stmt);
   *columns_out = g_string_free (cols, FALSE);
   return rows;
@@ -223,17 +225,18 @@ bench_list (void)
   double t_big = open_first_screen (big);
   double t_small = open_first_screen (small);
 
-  g_print ("list model, open + first %d rows: %" G_GINT64_FORMAT " activities %.2f ms, %"
-           G_GINT64_FORMAT " activities %.2f ms, ratio %.2f (aim <= 1.5)\n",
-           SCREEN, pcmbn_store_count (big, "activity"), t_big, pcmbn_store_count (small, "activity"),
-           t_small, t_big / t_small);
+  g_print ("list model, open + first %d rows: %" G_GINT64_FORMAT
+           " activities %.2f ms, %" G_GINT64_FORMAT
+           " activities %.2f ms, ratio %.2f (aim <= 1.5)\n",
+           SCREEN, pcmbn_store_count (big, "activity"), t_big,
+           pcmbn_store_count (small, "activity"), t_small, t_big / t_small);
 }
 
 int
 main (int argc, char **argv)
 {
   g_setenv ("PCMBN_TODAY", "2026-11-29", TRUE);
-  bench_insert (argc > 1 ? (guint) atoi (argv[1]) : 100000);
+  bench_insert (argc > 1 ? (guint)atoi (argv[1]) : 100000);
   if (argc <= 2)
     bench_list ();
   return 0;

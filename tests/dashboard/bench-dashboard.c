@@ -184,9 +184,9 @@ main (int argc, char **argv)
   t0 = now_ms ();
   for (guint i = 0; i < communes->len; i++)
     {
-      g_autoptr (JsonNode) report
-          = pcmbn_report_build (store, ((PcmbnOrgUnit *)communes->pdata[i])->code, "2026-01-01",
-                                "2026-12-31", PCMBN_REPORT_SUPPRESS_SMALL, &error);
+      g_autoptr (JsonNode) report = pcmbn_report_build (
+          store, ((PcmbnOrgUnit *)communes->pdata[i])->code, "2026-01-01", "2026-12-31",
+          PCMBN_REPORT_SUPPRESS_SMALL, &error);
       g_assert_no_error (error);
     }
   naive = now_ms () - t0;

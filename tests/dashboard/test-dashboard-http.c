@@ -13,12 +13,12 @@
  * with the real `pcmbn`, and a libsoup client that keeps headers and does
  * not follow redirects, so that every status and cookie is seen as sent. */
 
-#define ACTIVITY                                                                                   \
-  "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"                  \
-  "\"community\",\"title\":\"Nói chuyện tại Tổ 5\",\"participants_total\":40,"              \
+#define ACTIVITY                                                                      \
+  "{\"date\":\"2026-03-10\",\"activity_type\":\"community_talk\",\"subproject\":"     \
+  "\"community\",\"title\":\"Nói chuyện tại Tổ 5\",\"participants_total\":40," \
   "\"participants_female\":22}"
-#define MATERIAL                                                                                   \
-  "{\"material_type\":\"leaflet\",\"received_on\":\"2026-01-05\","                                 \
+#define MATERIAL                                                   \
+  "{\"material_type\":\"leaflet\",\"received_on\":\"2026-01-05\"," \
   "\"quantity_received\":500,\"deployed_on\":\"2026-02-01\",\"quantity_deployed\":300}"
 
 typedef struct
@@ -241,10 +241,10 @@ test_sign_in (Fixture *f, gconstpointer data)
   }
   /* A made-up session id is no session. */
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/",
-                   "pcmbn_session=0000000000000000000000000000000000000000000000000000000000000000",
-                   NULL, NULL, NULL, NULL);
+    g_autoptr (Resp) r = request (
+        f->s, "GET", "/",
+        "pcmbn_session=0000000000000000000000000000000000000000000000000000000000000000", NULL,
+        NULL, NULL, NULL);
     g_assert_nonnull (strstr (text (r), "name=\"token\""));
   }
 
@@ -330,8 +330,8 @@ test_sign_in (Fixture *f, gconstpointer data)
     g_assert_null (strstr (text (r), "id=\"communes\""));
   }
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/download?year=2026&format=pdf", cookie, NULL, NULL, NULL, NULL);
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/download?year=2026&format=pdf", cookie, NULL, NULL, NULL, NULL);
     g_assert_cmpuint (r->status, ==, 303);
   }
 }
@@ -367,9 +367,9 @@ district_bytes (const char *const *argv, int *status, char **err)
   for (guint i = 0; argv[i]; i++)
     g_ptr_array_add (args, (gpointer)argv[i]);
   g_ptr_array_add (args, NULL);
-  proc
-      = g_subprocess_newv ((const char *const *)args->pdata,
-                           G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  proc = g_subprocess_newv ((const char *const *)args->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            &error);
   g_assert_no_error (error);
   g_subprocess_communicate (proc, NULL, NULL, &out, &errbytes, &error);
   g_assert_no_error (error);
@@ -388,8 +388,8 @@ test_downloads (Fixture *f, gconstpointer data)
 
   /* The API: JSON as the contract's body, the others as attachments. */
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/api/v1/report?year=2026", NULL, f->staff, NULL, NULL, NULL);
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/api/v1/report?year=2026", NULL, f->staff, NULL, NULL, NULL);
     g_autoptr (JsonNode) root = NULL;
     g_assert_cmpuint (r->status, ==, 200);
     g_assert_cmpstr (soup_message_headers_get_content_type (r->headers, NULL), ==,
@@ -404,8 +404,8 @@ test_downloads (Fixture *f, gconstpointer data)
     {
       g_autofree char *path = g_strdup_printf ("/api/v1/report?year=2026&format=%s", formats[i]);
       g_autofree char *download = g_strdup_printf ("/download?year=2026&format=%s", formats[i]);
-      g_autofree char *name
-          = g_strdup_printf ("attachment; filename=\"pcmbn-report-001-2026.%s\"", formats[i]);
+      g_autofree char *name = g_strdup_printf ("attachment; filename=\"pcmbn-report-001-2026.%s\"",
+                                               formats[i]);
       g_autoptr (Resp) api = request (f->s, "GET", path, NULL, f->staff, NULL, NULL, NULL);
       g_autoptr (Resp) page = request (f->s, "GET", download, cookie, NULL, NULL, NULL, NULL);
       g_assert_cmpuint (api->status, ==, 200);
@@ -428,9 +428,9 @@ test_downloads (Fixture *f, gconstpointer data)
     }
   /* from/to instead of a year. */
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/api/v1/report?from=2026-01-01&to=2026-06-30&format=csv", NULL,
-                   f->staff, NULL, NULL, NULL);
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/api/v1/report?from=2026-01-01&to=2026-06-30&format=csv", NULL,
+                     f->staff, NULL, NULL, NULL);
     g_assert_cmpuint (r->status, ==, 200);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Content-Disposition"), ==,
                      "attachment; filename=\"pcmbn-report-001-2026-01-01_2026-06-30.csv\"");
@@ -452,8 +452,8 @@ test_downloads (Fixture *f, gconstpointer data)
     g_assert_cmpuint (r->status, ==, 400);
   }
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/download?year=2026&format=docx", cookie, NULL, NULL, NULL, NULL);
+    g_autoptr (Resp) r = request (f->s, "GET", "/download?year=2026&format=docx", cookie, NULL,
+                                  NULL, NULL, NULL);
     g_assert_cmpuint (r->status, ==, 400);
     g_assert_true (
         g_str_has_prefix (soup_message_headers_get_content_type (r->headers, NULL), "text/html"));
@@ -467,13 +467,13 @@ test_downloads (Fixture *f, gconstpointer data)
     g_assert_cmpuint (r->status, ==, 403);
   }
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/api/v1/report?year=2026", cookie, NULL, NULL, NULL, NULL);
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/api/v1/report?year=2026", cookie, NULL, NULL, NULL, NULL);
     g_assert_cmpuint (r->status, ==, 401);
   }
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/download?year=2026&format=csv", NULL, NULL, NULL, NULL, NULL);
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/download?year=2026&format=csv", NULL, NULL, NULL, NULL, NULL);
     g_assert_cmpuint (r->status, ==, 303);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Location"), ==, "/");
   }
@@ -485,8 +485,8 @@ test_downloads (Fixture *f, gconstpointer data)
       g_autofree char *file = g_build_filename (dir, "report", NULL);
       const char *to_file[] = { "report",   "--db",     f->s->db, "--year", "2026",
                                 "--format", formats[i], "-o",     file,     NULL };
-      const char *to_stdout[]
-          = { "report", "--db", f->s->db, "--year", "2026", "--format", formats[i], NULL };
+      const char *to_stdout[] = { "report", "--db",     f->s->db,   "--year",
+                                  "2026",   "--format", formats[i], NULL };
       g_autoptr (GBytes) out = NULL, out2 = NULL;
       g_autofree char *contents = NULL;
       gsize len;
@@ -598,8 +598,8 @@ test_revoked (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (text (r), "name=\"token\""));
   }
   {
-    g_autoptr (Resp) r
-        = request (f->s, "GET", "/download?year=2026&format=json", cookie, NULL, NULL, NULL, NULL);
+    g_autoptr (Resp) r = request (f->s, "GET", "/download?year=2026&format=json", cookie, NULL,
+                                  NULL, NULL, NULL);
     g_assert_cmpuint (r->status, ==, 303);
   }
 }

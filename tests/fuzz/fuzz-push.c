@@ -73,7 +73,7 @@ check_record (PcmbnWireRecord *r, GString *answer)
   g_assert (r->kind != NULL && r->data != NULL && r->org_unit != NULL);
   input = pcmbn_wire_strip_sensitive (r->kind, r->data, NULL);
   g_assert (!pcmbn_wire_has_sensitive (r->kind, input));
-  errors = g_ptr_array_new_with_free_func ((GDestroyNotify) pcmbn_field_error_free);
+  errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   data = pcmbn_schema_normalize (r->kind, input, NULL, errors);
   if (!r->deleted)
     pcmbn_schema_validate (r->kind, data, no_refs, NULL, errors);
@@ -101,7 +101,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (GPtrArray) records = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) answer = g_string_new ("{\"results\":[");
-  const char *body = (const char *) data;
+  const char *body = (const char *)data;
   gsize len = size;
 
   if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)

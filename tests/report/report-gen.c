@@ -11,8 +11,8 @@
 #include "report-gen.h"
 
 static const char *const commune_names[] = {
-  "Phúc Xá", "Trúc Bạch", "Vĩnh Phúc", "Cống Vị", "Liễu Giai", "Nguyễn Trung Trực", "Quán Thánh",
-  "Ngọc Hà", "Điện Biên", "Đội Cấn", "Ngọc Khánh", "Kim Mã", "Giảng Võ", "Thành Công",
+  "Phúc Xá", "Trúc Bạch", "Vĩnh Phúc", "Cống Vị",    "Liễu Giai", "Nguyễn Trung Trực", "Quán Thánh",
+  "Ngọc Hà", "Điện Biên", "Đội Cấn",   "Ngọc Khánh", "Kim Mã",    "Giảng Võ",          "Thành Công",
 };
 
 static void
@@ -39,7 +39,7 @@ gen_world_new (guint n_communes)
 
   world->dir = pcmbn_test_tmpdir ();
   world->path = g_build_filename (world->dir, "district.sqlite", NULL);
-  world->records = g_ptr_array_new_with_free_func ((GDestroyNotify) gen_record_free);
+  world->records = g_ptr_array_new_with_free_func ((GDestroyNotify)gen_record_free);
   world->communes = g_ptr_array_new_with_free_func (g_free);
   world->key_area = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   world->population = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -49,8 +49,8 @@ gen_world_new (guint n_communes)
       char *code = g_strdup_printf ("C%02u", i + 1);
       const char *name = commune_names[i % G_N_ELEMENTS (commune_names)];
       g_autofree char *unique = i < G_N_ELEMENTS (commune_names)
-                                  ? g_strdup (name)
-                                  : g_strdup_printf ("%s %u", name, i + 1);
+                                    ? g_strdup (name)
+                                    : g_strdup_printf ("%s %u", name, i + 1);
       g_string_append_printf (csv, "commune,%s,%s,Phường %s,phường,D1\n", code, unique, unique);
       g_ptr_array_add (world->communes, code);
     }
@@ -89,7 +89,8 @@ gen_world_set_facts (GenWorld *world, const char *code, gboolean key_area, gint6
   else
     g_hash_table_remove (world->key_area, code);
   if (population >= 0)
-    g_hash_table_insert (world->population, g_strdup (code), g_memdup2 (&population, sizeof population));
+    g_hash_table_insert (world->population, g_strdup (code),
+                         g_memdup2 (&population, sizeof population));
   else
     g_hash_table_remove (world->population, code);
 }
@@ -170,11 +171,15 @@ set_day (JsonObject *o, const char *name, gint64 day)
 static gint64
 random_day (GRand *rand, gint64 lo, gint64 hi)
 {
-  return lo >= hi ? lo : lo + g_rand_int_range (rand, 0, (gint32) (hi - lo + 1));
+  return lo >= hi ? lo : lo + g_rand_int_range (rand, 0, (gint32)(hi - lo + 1));
 }
 
 static void
-add_code_set (JsonObject *o, GRand *rand, const char *name, const char *catalogue, guint max,
+add_code_set (JsonObject *o,
+              GRand *rand,
+              const char *name,
+              const char *catalogue,
+              guint max,
               const char *skip)
 {
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (catalogue);
@@ -219,7 +224,7 @@ random_activity (GRand *rand, gint64 lo, gint64 hi)
       json_object_set_int_member (o, "participants_total", total);
       for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
         if (g_rand_int_range (rand, 0, 5) > 0)
-          json_object_set_int_member (o, parts[i], g_rand_int_range (rand, 0, (gint32) total + 1));
+          json_object_set_int_member (o, parts[i], g_rand_int_range (rand, 0, (gint32)total + 1));
     }
   if (media && g_rand_int_range (rand, 0, 4) > 0)
     json_object_set_string_member (o, "outlet_level",
@@ -234,8 +239,9 @@ random_training (GRand *rand, gint64 lo, gint64 hi)
   JsonObject *o = json_object_new ();
   static const char *const roles[] = {
     "participants_reporter_editor", "participants_culture_info_officer",
-    "participants_legal_reporter", "participants_propagandist", "participants_collaborator",
-    "participants_womens_union_officer", "participants_counsellor", "participants_other_role",
+    "participants_legal_reporter",  "participants_propagandist",
+    "participants_collaborator",    "participants_womens_union_officer",
+    "participants_counsellor",      "participants_other_role",
   };
   gint64 total = g_rand_int_range (rand, 1, 120), left = total;
 
@@ -243,11 +249,12 @@ random_training (GRand *rand, gint64 lo, gint64 hi)
   json_object_set_string_member (o, "format", pick (rand, "training_format"));
   json_object_set_string_member (o, "title", "Tập huấn kỹ năng truyền thông");
   json_object_set_int_member (o, "participants_total", total);
-  json_object_set_int_member (o, "participants_female", g_rand_int_range (rand, 0, (gint32) total + 1));
+  json_object_set_int_member (o, "participants_female",
+                              g_rand_int_range (rand, 0, (gint32)total + 1));
   for (guint i = 0; i < G_N_ELEMENTS (roles); i++)
     if (g_rand_boolean (rand))
       {
-        gint64 n = g_rand_int_range (rand, 0, (gint32) left / 2 + 1);
+        gint64 n = g_rand_int_range (rand, 0, (gint32)left / 2 + 1);
         json_object_set_int_member (o, roles[i], n);
         left -= n;
       }
@@ -270,7 +277,8 @@ random_model (GRand *rand, gint64 lo, gint64 hi)
     {
       gint64 members = g_rand_int_range (rand, 0, 60);
       json_object_set_int_member (o, "members_total", members);
-      json_object_set_int_member (o, "members_female", g_rand_int_range (rand, 0, (gint32) members + 1));
+      json_object_set_int_member (o, "members_female",
+                                  g_rand_int_range (rand, 0, (gint32)members + 1));
     }
   if (status < 11)
     json_object_set_string_member (o, "status", "active");
@@ -292,7 +300,8 @@ random_meeting (GRand *rand, GenRecord *model, gint64 hi)
   json_object_set_string_member (o, "model", model->uuid);
   set_day (o, "date", random_day (rand, since, hi));
   json_object_set_int_member (o, "participants_total", total);
-  json_object_set_int_member (o, "participants_female", g_rand_int_range (rand, 0, (gint32) total + 1));
+  json_object_set_int_member (o, "participants_female",
+                              g_rand_int_range (rand, 0, (gint32)total + 1));
   return o;
 }
 
@@ -332,7 +341,7 @@ random_material (GRand *rand, gint64 lo, gint64 hi)
     {
       set_day (o, "deployed_on", random_day (rand, received, hi));
       json_object_set_int_member (o, "quantity_deployed",
-                                  g_rand_int_range (rand, 0, (gint32) quantity + 1));
+                                  g_rand_int_range (rand, 0, (gint32)quantity + 1));
     }
   return o;
 }
@@ -369,7 +378,8 @@ gen_world_fill (GenWorld *world, guint32 seed, guint per_commune)
             kind = "model", data = random_model (rand, old, hi);
           else if (which < 68 && models->len > 0)
             kind = "model-meeting",
-            data = random_meeting (rand, models->pdata[g_rand_int_range (rand, 0, models->len)], hi);
+            data = random_meeting (rand, models->pdata[g_rand_int_range (rand, 0, models->len)],
+                                   hi);
           else if (which < 88)
             kind = "counselling", data = random_counselling (rand, lo, hi);
           else
@@ -396,7 +406,8 @@ gen_world_fill (GenWorld *world, guint32 seed, guint per_commune)
           {
             GenRecord *m = world->records->pdata[j];
             has_meetings = g_str_equal (m->kind, "model-meeting") && !m->deleted
-                           && g_str_equal (json_object_get_string_member (m->data, "model"), r->uuid);
+                           && g_str_equal (json_object_get_string_member (m->data, "model"),
+                                           r->uuid);
           }
       if (!has_meetings)
         gen_world_delete (world, r->uuid);
@@ -466,10 +477,8 @@ expected_default_target (const char *key, int year, gint64 months, double *targe
     const char *key;
     double t2018, t2020; /* -1: none; -2: the months of the period */
   } plan[] = {
-    { "i1_materials_deployed", 0.75, 1.0 },
-    { "i2a_intensive_model_key_areas", -1, 0.30 },
-    { "i2b_integrated_model", -1, 0.50 },
-    { "i3_press_months", -2, -2 },
+    { "i1_materials_deployed", 0.75, 1.0 },   { "i2a_intensive_model_key_areas", -1, 0.30 },
+    { "i2b_integrated_model", -1, 0.50 },     { "i3_press_months", -2, -2 },
     { "i4_reach_14_60_key_areas", -1, 0.75 },
   };
 
@@ -479,15 +488,21 @@ expected_default_target (const char *key, int year, gint64 months, double *targe
         double t = year >= 2020 ? plan[i].t2020 : year >= 2018 ? plan[i].t2018 : -1;
         if (t == -1)
           return FALSE;
-        *target = t == -2 ? (double) months : t;
+        *target = t == -2 ? (double)months : t;
         return TRUE;
       }
   g_assert_not_reached ();
 }
 
 static void
-check_indicator (JsonObject *indicators, const char *key, gint64 n, gint64 d, gboolean is_count,
-                 GenWorld *world, int year, gint64 months)
+check_indicator (JsonObject *indicators,
+                 const char *key,
+                 gint64 n,
+                 gint64 d,
+                 gboolean is_count,
+                 GenWorld *world,
+                 int year,
+                 gint64 months)
 {
   JsonObject *ind = json_object_get_object_member (indicators, key);
   JsonNode *value, *target;
@@ -506,7 +521,7 @@ check_indicator (JsonObject *indicators, const char *key, gint64 n, gint64 d, gb
   else if (d == 0)
     g_assert_true (JSON_NODE_HOLDS_NULL (value));
   else
-    g_assert_cmpfloat_with_epsilon (json_node_get_double (value), (double) n / d, 1e-12);
+    g_assert_cmpfloat_with_epsilon (json_node_get_double (value), (double)n / d, 1e-12);
 
   target = json_object_get_member (ind, "target");
   g_assert_nonnull (target);
@@ -522,14 +537,15 @@ check_indicator (JsonObject *indicators, const char *key, gint64 n, gint64 d, gb
 }
 
 void
-gen_world_check_report (GenWorld *world, JsonNode *report, const char *scope, const char *from,
-                        const char *to)
+gen_world_check_report (
+    GenWorld *world, JsonNode *report, const char *scope, const char *from, const char *to)
 {
   JsonObject *root = json_node_get_object (report);
   JsonObject *tables = json_object_get_object_member (root, "tables");
   g_autoptr (GHashTable) in_scope = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr (GHashTable) months_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable)
+      months_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) has_material = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) has_intensive = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) has_integrated = g_hash_table_new (g_str_hash, g_str_equal);
@@ -541,13 +557,14 @@ gen_world_check_report (GenWorld *world, JsonNode *report, const char *scope, co
   gpointer k;
 
   g_assert_cmpstr (json_object_get_string_member (root, "org_unit"), ==, scope);
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "period"),
-                                                  "from"), ==, from);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (root, "period"), "from"), ==,
+      from);
   if (g_str_equal (scope, "D1"))
     for (guint i = 0; i < world->communes->len; i++)
       g_hash_table_add (in_scope, world->communes->pdata[i]);
   else
-    g_hash_table_add (in_scope, (gpointer) scope);
+    g_hash_table_add (in_scope, (gpointer)scope);
 
   for (guint i = 0; i < world->records->len; i++)
     {
@@ -579,11 +596,11 @@ gen_world_check_report (GenWorld *world, JsonNode *report, const char *scope, co
       else if (g_str_equal (r->kind, "training"))
         {
           static const char *const sums[] = {
-            "participants_total", "participants_female", "participants_reporter_editor",
-            "participants_culture_info_officer", "participants_legal_reporter",
-            "participants_propagandist", "participants_collaborator",
-            "participants_womens_union_officer", "participants_counsellor",
-            "participants_other_role",
+            "participants_total",           "participants_female",
+            "participants_reporter_editor", "participants_culture_info_officer",
+            "participants_legal_reporter",  "participants_propagandist",
+            "participants_collaborator",    "participants_womens_union_officer",
+            "participants_counsellor",      "participants_other_role",
           };
           if (!period)
             continue;
@@ -607,7 +624,8 @@ gen_world_check_report (GenWorld *world, JsonNode *report, const char *scope, co
             {
               GenRecord *m = world->records->pdata[j];
               if (!m->deleted && g_str_equal (m->kind, "model-meeting")
-                  && g_str_equal (str (m, "model"), r->uuid) && in_period (str (m, "date"), from, to))
+                  && g_str_equal (str (m, "model"), r->uuid)
+                  && in_period (str (m, "date"), from, to))
                 meetings++;
             }
           add (expected, "models_by_type", group, "count", 1);
@@ -718,15 +736,15 @@ gen_world_check_report (GenWorld *world, JsonNode *report, const char *scope, co
                 gint64 *want;
                 if (json_node_get_value_type (node) != G_TYPE_INT64)
                   continue;
-                key = g_strdup_printf ("%s/%s/%s", (char *) t->data, group->str, (char *) m->data);
+                key = g_strdup_printf ("%s/%s/%s", (char *)t->data, group->str, (char *)m->data);
                 want = g_hash_table_lookup (expected, key);
                 if (json_node_get_int (node) != (want ? *want : 0))
-                  g_error ("%s: the report says %" G_GINT64_FORMAT ", the records say %" G_GINT64_FORMAT,
+                  g_error ("%s: the report says %" G_GINT64_FORMAT
+                           ", the records say %" G_GINT64_FORMAT,
                            key, json_node_get_int (node), want ? *want : 0);
                 if (want)
-                  g_hash_table_add (visited, g_hash_table_lookup_extended (expected, key, &k, NULL)
-                                               ? k
-                                               : NULL);
+                  g_hash_table_add (
+                      visited, g_hash_table_lookup_extended (expected, key, &k, NULL) ? k : NULL);
               }
           }
       }
@@ -734,12 +752,12 @@ gen_world_check_report (GenWorld *world, JsonNode *report, const char *scope, co
   g_hash_table_iter_init (&iter, expected);
   while (g_hash_table_iter_next (&iter, &k, NULL))
     if (!g_hash_table_contains (visited, k))
-      g_error ("%s: in the records but not in the report", (char *) k);
+      g_error ("%s: in the records but not in the report", (char *)k);
 }
 
 JsonNode *
-gen_report (GenWorld *world, const char *scope, const char *from, const char *to,
-            PcmbnReportFlags flags)
+gen_report (
+    GenWorld *world, const char *scope, const char *from, const char *to, PcmbnReportFlags flags)
 {
   g_autoptr (GError) error = NULL;
   JsonNode *report = pcmbn_report_build (world->store, scope, from, to, flags, &error);

@@ -26,9 +26,9 @@ typedef struct
   char *dir;
   char *path;
   PcmbnStore *store;
-  GPtrArray *records;   /* (element-type GenRecord) */
-  GPtrArray *communes;  /* (element-type utf8) codes under D1, the scope */
-  GHashTable *key_area; /* code → GINT_TO_POINTER (1) */
+  GPtrArray *records;     /* (element-type GenRecord) */
+  GPtrArray *communes;    /* (element-type utf8) codes under D1, the scope */
+  GHashTable *key_area;   /* code → GINT_TO_POINTER (1) */
   GHashTable *population; /* code → gint64 * */
   GHashTable *targets;    /* "YEAR/KEY" → double *, set in the reference data */
 } GenWorld;
@@ -42,7 +42,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GenWorld, gen_world_free)
 
 void gen_world_set_facts (GenWorld *world, const char *code, gboolean key_area, gint64 population);
 void gen_world_set_target (GenWorld *world, int year, const char *key, double value);
-const char *gen_world_add (GenWorld *world, const char *org_unit, const char *kind, const char *json);
+const char *
+gen_world_add (GenWorld *world, const char *org_unit, const char *kind, const char *json);
 void gen_world_delete (GenWorld *world, const char *uuid);
 
 /* @per_commune random records of every kind in each commune but the last
@@ -51,11 +52,11 @@ void gen_world_fill (GenWorld *world, guint32 seed, guint per_commune);
 
 /* Checks @report (from pcmbn_report_build() over @scope, which is D1 or one
  * commune) against the numbers computed from the records in memory. */
-void gen_world_check_report (GenWorld *world, JsonNode *report, const char *scope,
-                             const char *from, const char *to);
+void gen_world_check_report (
+    GenWorld *world, JsonNode *report, const char *scope, const char *from, const char *to);
 
-JsonNode *gen_report (GenWorld *world, const char *scope, const char *from, const char *to,
-                      PcmbnReportFlags flags);
+JsonNode *gen_report (
+    GenWorld *world, const char *scope, const char *from, const char *to, PcmbnReportFlags flags);
 double gen_indicator_value (JsonNode *report, const char *key, const char *member);
 gboolean gen_indicator_is_null (JsonNode *report, const char *key, const char *member);
 

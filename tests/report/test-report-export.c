@@ -16,8 +16,7 @@
 static GenWorld *world;
 static JsonNode *report; /* D1, 2026, district export with "<5" */
 
-static GBytes *
-export (JsonNode *node, PcmbnReportFormat format)
+static GBytes *export(JsonNode *node, PcmbnReportFormat format)
 {
   g_autoptr (GError) error = NULL;
   GBytes *bytes = pcmbn_report_export (node, format, NULL, NULL, NULL, &error);
@@ -34,8 +33,8 @@ save (GBytes *bytes, const char *name)
   g_autofree char *dir = pcmbn_test_tmpdir ();
   char *path = g_build_filename (dir, name, NULL);
 
-  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
-                                      g_bytes_get_size (bytes), NULL));
+  g_assert_true (
+      g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL));
   return path;
 }
 
@@ -46,8 +45,8 @@ run (const char *const *argv)
   g_autoptr (GSubprocess) proc = NULL;
   char *out = NULL;
 
-  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                            &error);
+  proc = g_subprocess_newv (
+      argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error);
   g_assert_no_error (error);
@@ -100,7 +99,7 @@ setup_world (void)
 static void
 test_csv (void)
 {
-  g_autoptr (GBytes) bytes = export (report, PCMBN_REPORT_FORMAT_CSV);
+  g_autoptr (GBytes) bytes = export(report, PCMBN_REPORT_FORMAT_CSV);
   const char *text = g_bytes_get_data (bytes, NULL);
   gsize len = g_bytes_get_size (bytes);
   g_autoptr (GError) error = NULL;
@@ -119,18 +118,18 @@ test_csv (void)
   rows = pcmbn_csv_parse (text, len, &error);
   g_assert_no_error (error);
 
-  g_assert_cmpstr (((PcmbnCsvRow *) rows->pdata[1])->cells[1], ==, "Quận Ba Đình Thử");
-  g_assert_cmpstr (((PcmbnCsvRow *) rows->pdata[1])->cells[2], ==, "D1");
-  g_assert_cmpstr (((PcmbnCsvRow *) rows->pdata[2])->cells[1], ==, "2026-01-01");
-  g_assert_cmpstr (((PcmbnCsvRow *) rows->pdata[2])->cells[2], ==, "2026-12-31");
+  g_assert_cmpstr (((PcmbnCsvRow *)rows->pdata[1])->cells[1], ==, "Quận Ba Đình Thử");
+  g_assert_cmpstr (((PcmbnCsvRow *)rows->pdata[1])->cells[2], ==, "D1");
+  g_assert_cmpstr (((PcmbnCsvRow *)rows->pdata[2])->cells[1], ==, "2026-01-01");
+  g_assert_cmpstr (((PcmbnCsvRow *)rows->pdata[2])->cells[2], ==, "2026-12-31");
 
   /* The indicators: a title row, a header row, one row each. */
-  g_assert_cmpuint (g_strv_length (((PcmbnCsvRow *) rows->pdata[at])->cells), ==, 1);
+  g_assert_cmpuint (g_strv_length (((PcmbnCsvRow *)rows->pdata[at])->cells), ==, 1);
   at += 2;
   for (guint i = 0; pcmbn_indicator_keys[i]; i++, at++)
     {
       JsonObject *ind = json_object_get_object_member (indicators, pcmbn_indicator_keys[i]);
-      char **cells = ((PcmbnCsvRow *) rows->pdata[at])->cells;
+      char **cells = ((PcmbnCsvRow *)rows->pdata[at])->cells;
       g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT,
                                             json_object_get_int_member (ind, "numerator"));
       g_autofree char *d = g_strdup_printf ("%" G_GINT64_FORMAT,
@@ -152,13 +151,13 @@ test_csv (void)
       JsonArray *json_rows = json_object_get_array_member (tables, t->data);
       guint n_columns;
       g_assert_cmpuint (at, <, rows->len);
-      g_assert_cmpuint (g_strv_length (((PcmbnCsvRow *) rows->pdata[at])->cells), ==, 1);
+      g_assert_cmpuint (g_strv_length (((PcmbnCsvRow *)rows->pdata[at])->cells), ==, 1);
       at++;
-      n_columns = g_strv_length (((PcmbnCsvRow *) rows->pdata[at])->cells);
+      n_columns = g_strv_length (((PcmbnCsvRow *)rows->pdata[at])->cells);
       at++;
       for (guint r = 0; r < json_array_get_length (json_rows); r++, at++)
         {
-          char **cells = ((PcmbnCsvRow *) rows->pdata[at])->cells;
+          char **cells = ((PcmbnCsvRow *)rows->pdata[at])->cells;
           g_autoptr (GPtrArray) values = row_values (json_array_get_object_element (json_rows, r));
           g_assert_cmpuint (g_strv_length (cells), ==, n_columns);
           g_assert_cmpuint (values->len, ==, n_columns);
@@ -167,7 +166,8 @@ test_csv (void)
               JsonNode *v = values->pdata[c];
               if (json_node_get_value_type (v) == G_TYPE_INT64)
                 {
-                  g_autofree char *want = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (v));
+                  g_autofree char *want = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                           json_node_get_int (v));
                   g_assert_cmpstr (cells[c], ==, want);
                 }
               else if (g_strcmp0 (json_node_get_string (v), "<5") == 0)
@@ -178,16 +178,17 @@ test_csv (void)
             }
         }
       /* A total row sums every whole-number column above it. */
-      if (at < rows->len && g_strv_length (((PcmbnCsvRow *) rows->pdata[at])->cells) == n_columns)
+      if (at < rows->len && g_strv_length (((PcmbnCsvRow *)rows->pdata[at])->cells) == n_columns)
         {
-          char **total = ((PcmbnCsvRow *) rows->pdata[at])->cells;
+          char **total = ((PcmbnCsvRow *)rows->pdata[at])->cells;
           for (guint c = 1; c < n_columns; c++)
             {
               gint64 sum = 0;
               gboolean ints = TRUE;
               for (guint r = 0; r < json_array_get_length (json_rows); r++)
                 {
-                  g_autoptr (GPtrArray) values = row_values (json_array_get_object_element (json_rows, r));
+                  g_autoptr (GPtrArray)
+                      values = row_values (json_array_get_object_element (json_rows, r));
                   JsonNode *v = values->pdata[c];
                   if (json_node_get_value_type (v) != G_TYPE_INT64)
                     ints = FALSE;
@@ -233,7 +234,7 @@ has_number_cell (const char *xml, const char *ref, double value)
 static void
 test_xlsx (void)
 {
-  g_autoptr (GBytes) bytes = export (report, PCMBN_REPORT_FORMAT_XLSX);
+  g_autoptr (GBytes) bytes = export(report, PCMBN_REPORT_FORMAT_XLSX);
   g_autofree char *path = save (bytes, "report.xlsx");
   g_autofree char *workbook = unzip (path, "xl/workbook.xml");
   g_autofree char *strings = unzip (path, "xl/sharedStrings.xml");
@@ -257,8 +258,9 @@ test_xlsx (void)
   /* Sheet 1: the indicators as numbers, fractions as fractions. */
   {
     g_autofree char *xml = unzip (path, "xl/worksheets/sheet1.xml");
-    g_assert_nonnull (strstr (xml, "<pane ySplit=\"4\" topLeftCell=\"A5\" activePane=\"bottomLeft\" "
-                                   "state=\"frozen\"/>"));
+    g_assert_nonnull (strstr (xml,
+                              "<pane ySplit=\"4\" topLeftCell=\"A5\" activePane=\"bottomLeft\" "
+                              "state=\"frozen\"/>"));
     for (guint i = 0; pcmbn_indicator_keys[i]; i++)
       {
         JsonObject *ind = json_object_get_object_member (indicators, pcmbn_indicator_keys[i]);
@@ -292,7 +294,7 @@ test_xlsx (void)
               g_autofree char *ref = g_strdup_printf ("%c%u", 'A' + c, 5 + r);
               if (json_node_get_value_type (v) == G_TYPE_INT64)
                 if (!has_number_cell (xml, ref, json_node_get_int (v)))
-                  g_error ("%s %s: %" G_GINT64_FORMAT " is not in the sheet", (char *) t->data, ref,
+                  g_error ("%s %s: %" G_GINT64_FORMAT " is not in the sheet", (char *)t->data, ref,
                            json_node_get_int (v));
             }
         }
@@ -316,7 +318,7 @@ words_of (const char *text)
 static void
 test_pdf (void)
 {
-  g_autoptr (GBytes) bytes = export (report, PCMBN_REPORT_FORMAT_PDF);
+  g_autoptr (GBytes) bytes = export(report, PCMBN_REPORT_FORMAT_PDF);
   g_autofree char *path = save (bytes, "report.pdf");
   const char *text_argv[] = { "pdftotext", "-layout", path, "-", NULL };
   const char *info_argv[] = { "pdfinfo", path, NULL };
@@ -347,8 +349,8 @@ test_pdf (void)
   g_assert_nonnull (strstr (text, "Ba Đình Thử, ngày 29 tháng 11 năm 2026"));
   g_assert_nonnull (strstr (text, "/BC-UBND"));
   for (guint r = 0; r < json_array_get_length (communes); r++)
-    g_assert_nonnull (strstr (text, json_object_get_string_member (
-                                      json_array_get_object_element (communes, r), "name")));
+    g_assert_nonnull (strstr (
+        text, json_object_get_string_member (json_array_get_object_element (communes, r), "name")));
 
   /* Page numbers, "1/N" to "N/N". */
   {
@@ -396,9 +398,9 @@ static void
 test_pdf_empty (void)
 {
   g_autoptr (GenWorld) empty = gen_world_new (1);
-  g_autoptr (JsonNode) node = gen_report (empty, "C01", "2017-01-01", "2017-12-31",
-                                          PCMBN_REPORT_DEFAULT);
-  g_autoptr (GBytes) bytes = export (node, PCMBN_REPORT_FORMAT_PDF);
+  g_autoptr (JsonNode)
+      node = gen_report (empty, "C01", "2017-01-01", "2017-12-31", PCMBN_REPORT_DEFAULT);
+  g_autoptr (GBytes) bytes = export(node, PCMBN_REPORT_FORMAT_PDF);
   g_autofree char *path = save (bytes, "empty.pdf");
   const char *text_argv[] = { "pdftotext", path, "-", NULL };
   g_autofree char *text = run (text_argv);
@@ -413,7 +415,7 @@ test_pdf_empty (void)
 static void
 test_json (void)
 {
-  g_autoptr (GBytes) bytes = export (report, PCMBN_REPORT_FORMAT_JSON);
+  g_autoptr (GBytes) bytes = export(report, PCMBN_REPORT_FORMAT_JSON);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
 
@@ -450,10 +452,10 @@ test_bad_input (void)
   for (guint f = PCMBN_REPORT_FORMAT_JSON; f <= PCMBN_REPORT_FORMAT_XLSX; f++)
     {
       g_autoptr (JsonNode) node = json_from_string (
-        "{\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-06-30\"},\"org_unit\":\"X\","
-        "\"indicators\":{},\"tables\":{\"per_commune\":[]}}",
-        NULL);
-      g_autoptr (GBytes) bytes = export (node, f);
+          "{\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-06-30\"},\"org_unit\":\"X\","
+          "\"indicators\":{},\"tables\":{\"per_commune\":[]}}",
+          NULL);
+      g_autoptr (GBytes) bytes = export(node, f);
     }
 
   g_assert_false (pcmbn_report_format_from_string ("docx", &format));
@@ -526,14 +528,15 @@ test_async (void)
       g_assert_cmpmem (contents, len, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
       if (f == PCMBN_REPORT_FORMAT_CSV)
         {
-          g_autoptr (GBytes) sync = export (report, f);
+          g_autoptr (GBytes) sync = export(report, f);
           g_assert_true (g_bytes_equal (sync, bytes));
         }
       g_assert_cmpuint (state.fractions->len, >, 0);
       for (guint i = 1; i < state.fractions->len; i++)
         g_assert_cmpfloat (g_array_index (state.fractions, double, i), >=,
                            g_array_index (state.fractions, double, i - 1));
-      g_assert_cmpfloat (g_array_index (state.fractions, double, state.fractions->len - 1), ==, 1.0);
+      g_assert_cmpfloat (g_array_index (state.fractions, double, state.fractions->len - 1), ==,
+                         1.0);
       g_clear_object (&state.result);
       /* The task goes, then its progress data, in this thread. */
       while (!state.freed)
@@ -571,16 +574,18 @@ test_async_cancelled (void)
 static void
 test_cli (void)
 {
-  g_autoptr (JsonNode) own = gen_report (world, "C01", "2026-01-01", "2026-12-31",
-                                         PCMBN_REPORT_DEFAULT);
-  g_autoptr (GBytes) csv = export (own, PCMBN_REPORT_FORMAT_CSV);
+  g_autoptr (JsonNode)
+      own = gen_report (world, "C01", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
+  g_autoptr (GBytes) csv = export(own, PCMBN_REPORT_FORMAT_CSV);
   g_autofree char *dir = pcmbn_test_tmpdir ();
   g_autofree char *xlsx = g_build_filename (dir, "r.xlsx", NULL);
   g_autofree char *out = NULL, *err = NULL;
 
   /* The commune's own report, the same bytes as the library's. */
   {
-    const char *argv[] = { "--db", world->path, "report", "--year", "2026", "--format", "csv", NULL };
+    const char *argv[] = {
+      "--db", world->path, "report", "--year", "2026", "--format", "csv", NULL
+    };
     g_assert_cmpint (pcmbn_test_run_cli (argv, NULL, &out, &err), ==, 0);
     g_assert_cmpmem (out, strlen (out), g_bytes_get_data (csv, NULL), g_bytes_get_size (csv));
     g_clear_pointer (&out, g_free);
@@ -588,15 +593,17 @@ test_cli (void)
   }
   /* Binary formats go to stdout without -o. */
   {
-    const char *argv[] = { "--db", world->path, "report", "--year", "2026", "--format", "pdf", NULL };
+    const char *argv[] = {
+      "--db", world->path, "report", "--year", "2026", "--format", "pdf", NULL
+    };
     g_assert_cmpint (pcmbn_test_run_cli (argv, NULL, &out, &err), ==, 0);
     g_assert_true (g_str_has_prefix (out, "%PDF-"));
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
   {
-    const char *argv[] = { "--db", world->path, "report", "--from", "2026-01-01", "--to",
-                           "2026-06-30", "--format", "xlsx", "-o", xlsx, NULL };
+    const char *argv[] = { "--db",       world->path, "report", "--from", "2026-01-01", "--to",
+                           "2026-06-30", "--format",  "xlsx",   "-o",     xlsx,         NULL };
     g_autofree char *sheet = NULL;
     g_assert_cmpint (pcmbn_test_run_cli (argv, NULL, &out, &err), ==, 0);
     g_assert_cmpstr (out, ==, "");
@@ -607,7 +614,9 @@ test_cli (void)
   }
   /* Unknown formats are a usage error and write nothing. */
   {
-    const char *argv[] = { "--db", world->path, "report", "--year", "2026", "--format", "docx", NULL };
+    const char *argv[] = {
+      "--db", world->path, "report", "--year", "2026", "--format", "docx", NULL
+    };
     g_assert_cmpint (pcmbn_test_run_cli (argv, NULL, &out, &err), ==, 2);
     g_assert_cmpstr (out, ==, "");
     g_assert_nonnull (strstr (err, "format"));

@@ -62,10 +62,10 @@ static void
 test_generated_suppressed (void)
 {
   g_autoptr (GenWorld) world = district_world (7, 60);
-  g_autoptr (JsonNode) exact = gen_report (world, "D1", "2026-01-01", "2026-12-31",
-                                           PCMBN_REPORT_DEFAULT);
-  g_autoptr (JsonNode) hidden = gen_report (world, "D1", "2026-01-01", "2026-12-31",
-                                            PCMBN_REPORT_SUPPRESS_SMALL);
+  g_autoptr (JsonNode)
+      exact = gen_report (world, "D1", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
+  g_autoptr (JsonNode)
+      hidden = gen_report (world, "D1", "2026-01-01", "2026-12-31", PCMBN_REPORT_SUPPRESS_SMALL);
   JsonObject *te = json_object_get_object_member (json_node_get_object (exact), "tables");
   JsonObject *th = json_object_get_object_member (json_node_get_object (hidden), "tables");
   g_autoptr (GList) names = json_object_get_members (te);
@@ -143,7 +143,8 @@ test_denominator_zero (void)
   gen_world_check_report (world, unknown, "D1", "2026-01-01", "2026-12-31");
   g_assert_true (gen_indicator_is_null (unknown, "i4_reach_14_60_key_areas", "value"));
   g_assert_cmpfloat (gen_indicator_value (unknown, "i4_reach_14_60_key_areas", "numerator"), ==, 0);
-  g_assert_cmpfloat (gen_indicator_value (unknown, "i2a_intensive_model_key_areas", "value"), ==, 0);
+  g_assert_cmpfloat (gen_indicator_value (unknown, "i2a_intensive_model_key_areas", "value"), ==,
+                     0);
   g_assert_cmpfloat (gen_indicator_value (unknown, "i2a_intensive_model_key_areas", "denominator"),
                      ==, 1);
 }
@@ -172,8 +173,8 @@ test_deleted (void)
   before = gen_report (world, "D1", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
   gen_world_check_report (world, before, "D1", "2026-01-01", "2026-12-31");
   g_assert_cmpfloat (gen_indicator_value (before, "i1_materials_deployed", "numerator"), ==, 1);
-  g_assert_cmpfloat (gen_indicator_value (before, "i2a_intensive_model_key_areas", "numerator"),
-                     ==, 1);
+  g_assert_cmpfloat (gen_indicator_value (before, "i2a_intensive_model_key_areas", "numerator"), ==,
+                     1);
   g_assert_cmpfloat (gen_indicator_value (before, "i3_press_months", "value"), ==, 1);
   g_assert_cmpfloat (gen_indicator_value (before, "i4_reach_14_60_key_areas", "numerator"), ==, 10);
 
@@ -183,8 +184,8 @@ test_deleted (void)
   after = gen_report (world, "D1", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
   gen_world_check_report (world, after, "D1", "2026-01-01", "2026-12-31");
   g_assert_cmpfloat (gen_indicator_value (after, "i1_materials_deployed", "numerator"), ==, 0);
-  g_assert_cmpfloat (gen_indicator_value (after, "i2a_intensive_model_key_areas", "numerator"),
-                     ==, 0);
+  g_assert_cmpfloat (gen_indicator_value (after, "i2a_intensive_model_key_areas", "numerator"), ==,
+                     0);
   g_assert_cmpfloat (gen_indicator_value (after, "i3_press_months", "value"), ==, 0);
   g_assert_cmpfloat (gen_indicator_value (after, "i4_reach_14_60_key_areas", "numerator"), ==, 0);
 
@@ -244,8 +245,8 @@ static void
 press (GenWorld *world, const char *date, const char *type, const char *level)
 {
   g_autofree char *json = g_strdup_printf (
-    "{\"date\":\"%s\",\"activity_type\":\"%s\",\"subproject\":\"mass_media\",\"title\":\"Tin\"%s%s%s}",
-    date, type, level ? ",\"outlet_level\":\"" : "", level ? level : "", level ? "\"" : "");
+      "{\"date\":\"%s\",\"activity_type\":\"%s\",\"subproject\":\"mass_media\",\"title\":\"Tin\"%s%s%s}",
+      date, type, level ? ",\"outlet_level\":\"" : "", level ? level : "", level ? "\"" : "");
   gen_world_add (world, "C01", "activity", json);
 }
 
@@ -255,14 +256,14 @@ test_cross_year (void)
   g_autoptr (GenWorld) world = small_world ();
   g_autoptr (JsonNode) report = NULL, y2020 = NULL, day = NULL;
 
-  press (world, "2025-11-10", "press_article", "city"); /* before the period */
-  press (world, "2025-11-20", "press_article", "city"); /* November */
-  press (world, "2025-12-02", "radio_tv", "district");  /* not the city's */
-  press (world, "2025-12-03", "press_article", NULL);   /* level unknown */
+  press (world, "2025-11-10", "press_article", "city");   /* before the period */
+  press (world, "2025-11-20", "press_article", "city");   /* November */
+  press (world, "2025-12-02", "radio_tv", "district");    /* not the city's */
+  press (world, "2025-12-03", "press_article", NULL);     /* level unknown */
   press (world, "2025-12-04", "web_social_post", "city"); /* neither press nor radio/TV */
-  press (world, "2026-01-05", "press_article", "city"); /* January */
-  press (world, "2026-01-20", "radio_tv", "city");      /* January again */
-  press (world, "2026-02-11", "radio_tv", "city");      /* after the period */
+  press (world, "2026-01-05", "press_article", "city");   /* January */
+  press (world, "2026-01-20", "radio_tv", "city");        /* January again */
+  press (world, "2026-02-11", "radio_tv", "city");        /* after the period */
 
   report = gen_report (world, "D1", "2025-11-15", "2026-02-10", PCMBN_REPORT_DEFAULT);
   gen_world_check_report (world, report, "D1", "2025-11-15", "2026-02-10");
@@ -293,13 +294,15 @@ test_earlier_years (void)
   g_autoptr (JsonNode) y2025 = NULL, y2026 = NULL, y2017 = NULL;
 
   /* Deployed years ago: counts in every later year. */
-  gen_world_add (world, "C01", "material",
-                 "{\"material_type\":\"poster\",\"received_on\":\"2017-03-01\","
-                 "\"quantity_received\":50,\"deployed_on\":\"2018-05-01\",\"quantity_deployed\":50}");
+  gen_world_add (
+      world, "C01", "material",
+      "{\"material_type\":\"poster\",\"received_on\":\"2017-03-01\","
+      "\"quantity_received\":50,\"deployed_on\":\"2018-05-01\",\"quantity_deployed\":50}");
   /* Received in 2025, deployed in 2026: counts from 2026 on only. */
-  gen_world_add (world, "C02", "material",
-                 "{\"material_type\":\"leaflet\",\"received_on\":\"2025-12-01\","
-                 "\"quantity_received\":100,\"deployed_on\":\"2026-01-10\",\"quantity_deployed\":80}");
+  gen_world_add (
+      world, "C02", "material",
+      "{\"material_type\":\"leaflet\",\"received_on\":\"2025-12-01\","
+      "\"quantity_received\":100,\"deployed_on\":\"2026-01-10\",\"quantity_deployed\":80}");
   /* Received but never deployed: never counts. */
   gen_world_add (world, "C03", "material",
                  "{\"material_type\":\"handbook\",\"received_on\":\"2024-02-01\","
@@ -346,7 +349,8 @@ test_population_unknown (void)
                  "\"participants_14_60\":900}");
   report = gen_report (world, "D1", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
   gen_world_check_report (world, report, "D1", "2026-01-01", "2026-12-31");
-  g_assert_cmpfloat (gen_indicator_value (report, "i4_reach_14_60_key_areas", "numerator"), ==, 100);
+  g_assert_cmpfloat (gen_indicator_value (report, "i4_reach_14_60_key_areas", "numerator"), ==,
+                     100);
   g_assert_cmpfloat (gen_indicator_value (report, "i4_reach_14_60_key_areas", "denominator"), ==,
                      1000);
   g_assert_cmpfloat (gen_indicator_value (report, "i4_reach_14_60_key_areas", "value"), ==, 0.1);
@@ -392,8 +396,8 @@ test_default_targets (void)
 
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {
-      g_autoptr (JsonNode) report = gen_report (world, "D1", cases[c].from, cases[c].to,
-                                                PCMBN_REPORT_DEFAULT);
+      g_autoptr (JsonNode)
+          report = gen_report (world, "D1", cases[c].from, cases[c].to, PCMBN_REPORT_DEFAULT);
       const double want[] = { cases[c].i1, cases[c].i2a, cases[c].i2b, cases[c].i3, cases[c].i4 };
       gen_world_check_report (world, report, "D1", cases[c].from, cases[c].to);
       for (guint i = 0; pcmbn_indicator_keys[i]; i++)
@@ -401,9 +405,8 @@ test_default_targets (void)
           if (want[i] < 0)
             g_assert_true (gen_indicator_is_null (report, pcmbn_indicator_keys[i], "target"));
           else
-            g_assert_cmpfloat_with_epsilon (gen_indicator_value (report, pcmbn_indicator_keys[i],
-                                                                 "target"),
-                                            want[i], 1e-9);
+            g_assert_cmpfloat_with_epsilon (
+                gen_indicator_value (report, pcmbn_indicator_keys[i], "target"), want[i], 1e-9);
         }
     }
 }
@@ -450,12 +453,12 @@ test_scope (void)
   /* The city holds both districts: four communes, C90 among them. */
   city = gen_report (world, "T1", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
   per_commune = json_object_get_array_member (
-    json_object_get_object_member (json_node_get_object (city), "tables"), "per_commune");
+      json_object_get_object_member (json_node_get_object (city), "tables"), "per_commune");
   g_assert_cmpuint (json_array_get_length (per_commune), ==, 4);
   g_assert_cmpfloat (gen_indicator_value (city, "i1_materials_deployed", "denominator"), ==, 4);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (per_commune, 3),
-                                                  "org_unit"),
-                   ==, "C90");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (per_commune, 3), "org_unit"),
+      ==, "C90");
 
   bad = pcmbn_report_build (world->store, "NOPE", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT,
                             &error);
@@ -468,11 +471,11 @@ test_add_for_unit_refuses (void)
 {
   g_autoptr (GenWorld) world = small_world ();
   g_autoptr (JsonObject) good = pcmbn_test_json (
-    "{\"date\":\"2026-05-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
-    "\"title\":\"Nói chuyện\",\"participants_total\":5}");
+      "{\"date\":\"2026-05-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
+      "\"title\":\"Nói chuyện\",\"participants_total\":5}");
   g_autoptr (JsonObject) bad = pcmbn_test_json (
-    "{\"date\":\"2026-05-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
-    "\"title\":\"Nói chuyện\",\"participants_total\":5,\"participants_female\":6}");
+      "{\"date\":\"2026-05-01\",\"activity_type\":\"community_talk\",\"subproject\":\"community\","
+      "\"title\":\"Nói chuyện\",\"participants_total\":5,\"participants_female\":6}");
   g_autofree char *digest = pcmbn_test_db_digest (world->path);
   const char *model;
   char *uuid;
@@ -483,11 +486,11 @@ test_add_for_unit_refuses (void)
     JsonObject *data;
     int code;
   } cases[] = {
-    { "D1", "activity", NULL, good, PCMBN_ERROR_INVALID },    /* a district is not a commune */
-    { "NOPE", "activity", NULL, good, PCMBN_ERROR_INVALID },  /* no such unit */
+    { "D1", "activity", NULL, good, PCMBN_ERROR_INVALID },   /* a district is not a commune */
+    { "NOPE", "activity", NULL, good, PCMBN_ERROR_INVALID }, /* no such unit */
     { NULL, "activity", NULL, good, PCMBN_ERROR_INVALID },
-    { "C02", "festival", NULL, good, PCMBN_ERROR_USAGE },     /* no such kind */
-    { "C02", "activity", NULL, bad, PCMBN_ERROR_INVALID },    /* female > total */
+    { "C02", "festival", NULL, good, PCMBN_ERROR_USAGE },  /* no such kind */
+    { "C02", "activity", NULL, bad, PCMBN_ERROR_INVALID }, /* female > total */
     { "C02", "activity", "not-a-uuid", good, PCMBN_ERROR_INVALID },
   };
 
@@ -545,17 +548,21 @@ static void
 test_bad_period (void)
 {
   static const char *const bad[][3] = {
-    { "abc", NULL, NULL }, { "1999", NULL, NULL }, { "2026", "2026-01-01", NULL },
-    { NULL, "2026-01-01", NULL }, { NULL, "2026-13-01", "2026-12-31" },
-    { NULL, "2026-02-01", "2026-01-31" }, { NULL, "2026-01-01", "31/12/2026" },
+    { "abc", NULL, NULL },
+    { "1999", NULL, NULL },
+    { "2026", "2026-01-01", NULL },
+    { NULL, "2026-01-01", NULL },
+    { NULL, "2026-13-01", "2026-12-31" },
+    { NULL, "2026-02-01", "2026-01-31" },
+    { NULL, "2026-01-01", "31/12/2026" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
       g_autofree char *from = NULL, *to = NULL;
-      g_assert_false (pcmbn_report_parse_period (bad[i][0], bad[i][1], bad[i][2], &from, &to,
-                                                 &error));
+      g_assert_false (
+          pcmbn_report_parse_period (bad[i][0], bad[i][1], bad[i][2], &from, &to, &error));
       g_assert_nonnull (error);
       g_assert_null (from);
     }

@@ -70,10 +70,10 @@ fill_logbook (char **path_out)
   for (int i = 0; i < N_RECORDS; i++)
     {
       g_autoptr (JsonObject) data = pcmbn_test_json (
-        "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
-        "\"community\",\"title\":\"Nói chuyện chuyên đề\",\"location\":\"Nhà văn hóa\","
-        "\"target_groups\":[\"officials\",\"general_public\"],\"topics\":[\"hotline\"],"
-        "\"lead_agency\":\"UBND phường\",\"funding_source\":\"state_budget\"}");
+          "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
+          "\"community\",\"title\":\"Nói chuyện chuyên đề\",\"location\":\"Nhà văn hóa\","
+          "\"target_groups\":[\"officials\",\"general_public\"],\"topics\":[\"hotline\"],"
+          "\"lead_agency\":\"UBND phường\",\"funding_source\":\"state_budget\"}");
       g_autofree char *uuid = NULL;
       json_object_set_string_member (data, "notes", text);
       uuid = pcmbn_store_add (store, "activity", data, &error);
@@ -139,7 +139,8 @@ bench_full_push (void)
   {
     g_autofree char *dir = pcmbn_test_tmpdir ();
     g_autofree char *raw_path = g_build_filename (dir, "raw.sqlite", NULL);
-    g_autofree char *body = sync_query_text (path, "SELECT '{\"records\":[' || group_concat(data) || ']}' FROM records");
+    g_autofree char *body = sync_query_text (
+        path, "SELECT '{\"records\":[' || group_concat(data) || ']}' FROM records");
     g_autoptr (SoupSession) session = soup_session_new ();
     g_autofree char *url = g_strconcat (s->url, "api/v1/sync/push", NULL);
     sqlite3 *db;
@@ -147,9 +148,11 @@ bench_full_push (void)
     double t = now_s ();
 
     g_assert_cmpint (sqlite3_open (raw_path, &db), ==, SQLITE_OK);
-    sqlite3_exec (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                      "CREATE TABLE records (id INTEGER PRIMARY KEY, uuid TEXT UNIQUE, data TEXT);"
-                      "BEGIN", NULL, NULL, NULL);
+    sqlite3_exec (db,
+                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                  "CREATE TABLE records (id INTEGER PRIMARY KEY, uuid TEXT UNIQUE, data TEXT);"
+                  "BEGIN",
+                  NULL, NULL, NULL);
     sqlite3_prepare_v2 (db, "INSERT INTO records (uuid, data) VALUES (?, ?)", -1, &stmt, NULL);
     for (int i = 0; i < N_RECORDS; i++)
       {
@@ -173,8 +176,9 @@ bench_full_push (void)
     }
     baseline = now_s () - t;
   }
-  g_print ("# full push of %d records: %.2f s; raw insert + one raw POST: %.2f s; ratio %.2f (aim <= 3)\n",
-           N_RECORDS, push_time, baseline, push_time / baseline);
+  g_print (
+      "# full push of %d records: %.2f s; raw insert + one raw POST: %.2f s; ratio %.2f (aim <= 3)\n",
+      N_RECORDS, push_time, baseline, push_time / baseline);
   g_print ("# full push against the local store's own validated insert: ratio %.2f\n",
            push_time / fill_time);
 
@@ -230,22 +234,24 @@ bench_noop_sync (void)
   /* 990,000 more records of the district's other communes, written
    * straight into the server's tables as pushes would have. */
   g_assert_cmpint (sync_server_stop (s), ==, 0);
-  sync_exec (s->db,
-             "BEGIN;"
-             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 990000)"
-             " INSERT INTO records (uuid, kind, org_unit, data, rdate, deleted, modified_at, version,"
-             " state, dirty) SELECT printf('%08x-0000-4000-8000-%012x', i, i), 'material', '00004',"
-             " (SELECT data FROM records LIMIT 1), '2025-12-10', 0, '2026-01-01T00:00:00Z', 1,"
-             " 'synced', 0 FROM n;"
-             "INSERT INTO changes (org_unit, record_uuid) SELECT org_unit, uuid FROM records WHERE"
-             " org_unit = '00004';"
-             "COMMIT;");
+  sync_exec (
+      s->db,
+      "BEGIN;"
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 990000)"
+      " INSERT INTO records (uuid, kind, org_unit, data, rdate, deleted, modified_at, version,"
+      " state, dirty) SELECT printf('%08x-0000-4000-8000-%012x', i, i), 'material', '00004',"
+      " (SELECT data FROM records LIMIT 1), '2025-12-10', 0, '2026-01-01T00:00:00Z', 1,"
+      " 'synced', 0 FROM n;"
+      "INSERT INTO changes (org_unit, record_uuid) SELECT org_unit, uuid FROM records WHERE"
+      " org_unit = '00004';"
+      "COMMIT;");
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 1000000);
   sync_server_start (s);
   g_assert_true (pcmbn_store_set_meta (store, "sync_server", s->url, NULL));
   large = median_noop (store);
-  g_print ("# no-op sync: %.2f ms with 10,000 server records, %.2f ms with 1,000,000; ratio %.2f (aim <= 1.5)\n",
-           small * 1000, large * 1000, large / small);
+  g_print (
+      "# no-op sync: %.2f ms with 10,000 server records, %.2f ms with 1,000,000; ratio %.2f (aim <= 1.5)\n",
+      small * 1000, large * 1000, large / small);
   sync_server_free (s);
 }
 
@@ -279,12 +285,16 @@ check_push_reply (SoupMessage *msg, GBytes *reply, GError *error)
     return g_strdup_printf ("no answer: %s", error ? error->message : "?");
   if (soup_message_get_status (msg) != 200)
     return g_strdup_printf ("HTTP %u", soup_message_get_status (msg));
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply), NULL))
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
+                                   NULL))
     return g_strdup ("answer is not JSON");
-  results = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "results");
+  results = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                          "results");
   for (guint i = 0; results && i < json_array_get_length (results); i++)
-    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (results, i), "status"),
-                   "accepted") == 0)
+    if (g_strcmp0 (
+            json_object_get_string_member (json_array_get_object_element (results, i), "status"),
+            "accepted")
+        == 0)
       accepted++;
   if (accepted != N_PER_DEVICE)
     return g_strdup_printf ("%u of %d records accepted", accepted, N_PER_DEVICE);
@@ -351,7 +361,7 @@ device_body (const char *commune, int device)
 static int
 compare_double (gconstpointer a, gconstpointer b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -404,7 +414,8 @@ bench_concurrent_devices (void)
       DevicePush *d = i < N_DEVICES ? &devices[i] : &serial[i - N_DEVICES];
       const char *commune = bench_communes[i % G_N_ELEMENTS (bench_communes)];
       g_autofree char *code = sync_enrol_code (s, commune);
-      g_autofree char *request = g_strdup_printf ("{\"code\":\"%s\",\"device_name\":\"bench %u\"}", code, i);
+      g_autofree char *request = g_strdup_printf ("{\"code\":\"%s\",\"device_name\":\"bench %u\"}",
+                                                  code, i);
       g_autofree char *answer = NULL;
       g_autoptr (JsonNode) root = NULL;
       guint status;
@@ -442,9 +453,11 @@ bench_concurrent_devices (void)
     g_thread_join (threads[i]);
   concurrent = now_s () - t;
   errors = report_run ("all at once", devices, concurrent);
-  g_print ("# 300 concurrent devices: %u errors (aim 0), %.2f s at once vs %.2f s one after another\n",
-           errors, concurrent, sequential);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 2 * N_DEVICES * N_PER_DEVICE);
+  g_print (
+      "# 300 concurrent devices: %u errors (aim 0), %.2f s at once vs %.2f s one after another\n",
+      errors, concurrent, sequential);
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==,
+                   2 * N_DEVICES * N_PER_DEVICE);
 
   for (guint i = 0; i < N_DEVICES; i++)
     {

@@ -21,12 +21,13 @@ sync_district (const char *const *argv, char **out, char **err)
   g_autofree char *o = NULL, *e = NULL;
 
   g_assert_nonnull (exe);
-  g_ptr_array_add (args, (gpointer) exe);
+  g_ptr_array_add (args, (gpointer)exe);
   for (guint i = 0; argv[i]; i++)
-    g_ptr_array_add (args, (gpointer) argv[i]);
+    g_ptr_array_add (args, (gpointer)argv[i]);
   g_ptr_array_add (args, NULL);
-  proc = g_subprocess_newv ((const char *const *) args->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  proc = g_subprocess_newv ((const char *const *)args->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &o, &e, &error);
   g_assert_no_error (error);
@@ -57,10 +58,10 @@ sync_server_new (gboolean tls)
       g_autoptr (GSubprocess) proc = NULL;
       g_autoptr (GError) error = NULL;
       s->cert = g_build_filename (s->dir, "cert.pem", NULL);
-      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                               &error, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                               "-keyout", key, "-out", s->cert, "-days", "2", "-subj",
-                               "/CN=127.0.0.1", NULL);
+      proc = g_subprocess_new (
+          G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "openssl",
+          "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", s->cert, "-days",
+          "2", "-subj", "/CN=127.0.0.1", NULL);
       if (proc == NULL || !g_subprocess_wait_check (proc, NULL, NULL))
         {
           g_clear_pointer (&s->cert, g_free);
@@ -104,14 +105,14 @@ sync_server_start (SyncServer *s)
   /* A failed test must not leave a server behind. */
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_clear_object (&s->proc);
-  s->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) args->pdata, &error);
+  s->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *)args->pdata, &error);
   g_assert_no_error (error);
   g_clear_pointer (&s->url, g_free);
   for (int i = 0; i < 3000 && s->url == NULL; i++)
     {
       g_autofree char *text = NULL;
-      if (g_file_get_contents (s->log, &text, NULL, NULL) && g_str_has_prefix (text, "Listening on ")
-          && strchr (text, '\n'))
+      if (g_file_get_contents (s->log, &text, NULL, NULL)
+          && g_str_has_prefix (text, "Listening on ") && strchr (text, '\n'))
         s->url = g_strndup (text + 13, strchr (text, '\n') - (text + 13));
       else
         g_usleep (10000);
@@ -180,13 +181,13 @@ sync_cli (const char *db, char **out, char **err, ...)
   const char *arg;
 
   g_ptr_array_add (argv, (gpointer) "--db");
-  g_ptr_array_add (argv, (gpointer) db);
+  g_ptr_array_add (argv, (gpointer)db);
   va_start (ap, err);
   while ((arg = va_arg (ap, const char *)))
-    g_ptr_array_add (argv, (gpointer) arg);
+    g_ptr_array_add (argv, (gpointer)arg);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  return pcmbn_test_run_cli ((const char *const *) argv->pdata, NULL, out, err);
+  return pcmbn_test_run_cli ((const char *const *)argv->pdata, NULL, out, err);
 }
 
 char *
@@ -207,7 +208,8 @@ sync_enrolled_logbook (SyncServer *s, const char *commune)
   g_autofree char *code = sync_enrol_code (s, commune);
   g_autofree char *err = NULL;
 
-  g_assert_cmpint (sync_cli (db, NULL, &err, "enroll", "--server", s->url, "--code", code, NULL), ==, 0);
+  g_assert_cmpint (sync_cli (db, NULL, &err, "enroll", "--server", s->url, "--code", code, NULL),
+                   ==, 0);
   return db;
 }
 
@@ -307,7 +309,7 @@ sync_query_text (const char *db, const char *sql)
   g_assert_cmpint (sqlite3_open_v2 (db, &handle, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (handle, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-    v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    v = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   sqlite3_close (handle);
   return v;

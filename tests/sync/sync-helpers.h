@@ -12,7 +12,7 @@ typedef struct
   GSubprocess *proc;
   char *dir;
   char *db;
-  char *url;  /* with a trailing slash */
+  char *url; /* with a trailing slash */
   char *log;
   char *cert; /* PEM, when TLS */
 } SyncServer;

@@ -92,7 +92,7 @@ relay_thread (gpointer data)
       if (send > 0)
         {
           gsize off = 0;
-          while (off < (gsize) send)
+          while (off < (gsize)send)
             {
               gssize w = g_socket_send (r->to, buf + off, send - off, NULL, NULL);
               if (w <= 0)
@@ -123,7 +123,8 @@ accept_thread (gpointer data)
 
       if (client == NULL)
         break;
-      server = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+      server = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                             NULL);
       if (server == NULL || !g_socket_connect (server, G_SOCKET_ADDRESS (p->upstream), NULL, NULL))
         {
           g_socket_close (client, NULL);
@@ -167,7 +168,8 @@ proxy_new (const char *server_url)
   p->cancel = g_cancellable_new ();
   p->sockets = g_ptr_array_new_with_free_func (g_object_unref);
   p->threads = g_ptr_array_new ();
-  p->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  p->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                              &error);
   g_assert_no_error (error);
   g_assert_true (g_socket_bind (p->listener, any, TRUE, &error));
   g_assert_true (g_socket_listen (p->listener, &error));
@@ -230,10 +232,8 @@ typedef struct
 } World;
 
 static const char *const titles[] = {
-  "Tờ rơi phòng, chống mua bán người",
-  "Áp phích \"Cảnh giác\" – đường dây nóng 111",
-  "Sổ tay tuyên truyền\\pháp luật",
-  "Leaflet for the market day",
+  "Tờ rơi phòng, chống mua bán người", "Áp phích \"Cảnh giác\" – đường dây nóng 111",
+  "Sổ tay tuyên truyền\\pháp luật",    "Leaflet for the market day",
   "Tài liệu\tcho tổ dân phố",
 };
 
@@ -312,9 +312,9 @@ static char *
 rows_of (const char *db, const char *commune)
 {
   g_autofree char *sql = g_strdup_printf (
-    "SELECT group_concat (uuid || ' ' || deleted || ' ' || version || ' ' || data, char (10))"
-    " FROM (SELECT * FROM records WHERE org_unit = '%s' ORDER BY uuid)",
-    commune);
+      "SELECT group_concat (uuid || ' ' || deleted || ' ' || version || ' ' || data, char (10))"
+      " FROM (SELECT * FROM records WHERE org_unit = '%s' ORDER BY uuid)",
+      commune);
   char *text = sync_query_text (db, sql);
 
   return text ? text : g_strdup ("");
@@ -339,26 +339,28 @@ check_converged (SyncServer *s, Device *d, World *w, guint round)
   if (g_strcmp0 (server_rows, device_rows) != 0)
     g_error ("round %u: %s differs from the server:\n--- server\n%s\n--- device\n%s", round, d->db,
              server_rows, device_rows);
-  g_assert_cmpint (sync_query_int (d->db, "SELECT count(*) FROM records WHERE dirty = 1 OR state <> 'synced'"),
-                   ==, 0);
+  g_assert_cmpint (
+      sync_query_int (d->db, "SELECT count(*) FROM records WHERE dirty = 1 OR state <> 'synced'"),
+      ==, 0);
   /* No edit stored twice: each record's version is the number of rounds
    * that changed it, and each version is written down once. */
   g_hash_table_iter_init (&iter, w->expected);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       g_autofree char *sql = g_strdup_printf ("SELECT version FROM records WHERE uuid = '%s'",
-                                              (const char *) key);
+                                              (const char *)key);
       gint64 version = sync_query_int (s->db, sql);
       if (version != GPOINTER_TO_INT (value))
         g_error ("round %u: %s has version %" G_GINT64_FORMAT " on the server, expected %d", round,
-                 (const char *) key, version, GPOINTER_TO_INT (value));
+                 (const char *)key, version, GPOINTER_TO_INT (value));
     }
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM (SELECT uuid FROM record_versions"
                                           " GROUP BY uuid HAVING count(*) <> max(version))"),
                    ==, 0);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records r WHERE version <>"
-                                          " (SELECT max(version) FROM record_versions v WHERE v.uuid = r.uuid)"),
-                   ==, 0);
+  g_assert_cmpint (
+      sync_query_int (s->db, "SELECT count(*) FROM records r WHERE version <>"
+                             " (SELECT max(version) FROM record_versions v WHERE v.uuid = r.uuid)"),
+      ==, 0);
 }
 
 static guint
@@ -366,7 +368,7 @@ env_uint (const char *name, guint fallback)
 {
   const char *text = g_getenv (name);
 
-  return text && *text ? (guint) g_ascii_strtoull (text, NULL, 10) : fallback;
+  return text && *text ? (guint)g_ascii_strtoull (text, NULL, 10) : fallback;
 }
 
 static void
@@ -398,16 +400,19 @@ test_cut_connections (void)
       devices[i].db = sync_new_logbook (communes[i]);
       devices[i].commune = communes[i];
       devices[i].live = g_ptr_array_new_with_free_func (g_free);
-      if (sync_cli (devices[i].db, NULL, &err, "enroll", "--server", proxy_url, "--code", code, NULL) != 0)
+      if (sync_cli (devices[i].db, NULL, &err, "enroll", "--server", proxy_url, "--code", code,
+                    NULL)
+          != 0)
         g_error ("enroll failed: %s", err);
     }
 
   for (guint round = 1; round <= rounds; round++)
     {
       Device *d = &devices[g_rand_int_range (w.rand, 0, N_DEVICES)];
-      g_autoptr (GHashTable) changed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_autoptr (GHashTable)
+          changed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       int dir = g_rand_int_range (w.rand, 0, 2);
-      guint64 at = g_rand_int_range (w.rand, 0, (gint32) MIN (estimate[dir], G_MAXINT32));
+      guint64 at = g_rand_int_range (w.rand, 0, (gint32)MIN (estimate[dir], G_MAXINT32));
       g_autofree char *out = NULL, *err = NULL;
       GHashTableIter iter;
       gpointer key;
@@ -455,7 +460,8 @@ test_cut_connections (void)
       while (g_hash_table_iter_next (&iter, &key, NULL))
         {
           gpointer n = g_hash_table_lookup (w.expected, key);
-          g_hash_table_insert (w.expected, g_strdup (key), GINT_TO_POINTER (GPOINTER_TO_INT (n) + 1));
+          g_hash_table_insert (w.expected, g_strdup (key),
+                               GINT_TO_POINTER (GPOINTER_TO_INT (n) + 1));
         }
       check_converged (s, d, &w, round);
     }
@@ -478,10 +484,11 @@ test_cut_connections (void)
     g_assert_cmpstr (a, ==, b);
   }
 
-  g_test_message ("%u rounds (seed %u): %u adds, %u edits, %u deletes over %d devices", rounds, seed,
-                  w.adds, w.edits, w.deletes, N_DEVICES);
+  g_test_message ("%u rounds (seed %u): %u adds, %u edits, %u deletes over %d devices", rounds,
+                  seed, w.adds, w.edits, w.deletes, N_DEVICES);
   g_test_message ("cuts landed: %u in a request, %u in a response; %u fell past the end of the "
-                  "exchange", landed[DIR_REQUEST], landed[DIR_RESPONSE], missed);
+                  "exchange",
+                  landed[DIR_REQUEST], landed[DIR_RESPONSE], missed);
   g_test_message ("retries: %u cut syncs failed and were run again; %u completed anyway; %u "
                   "connections reopened within a run",
                   failed, survived, reconnects);

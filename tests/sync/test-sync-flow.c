@@ -11,13 +11,15 @@
 /* Real clients (`pcmbn` subprocesses, and the core in-process) against a
  * real `pcmbn-district serve` on loopback. */
 
-#define MATERIAL "{\"material_type\":\"leaflet\",\"title\":\"Tờ rơi\",\"source\":\"district\"," \
-                 "\"received_on\":\"2025-12-10\",\"quantity_received\":%d}"
-#define COUNSELLING "{\"date\":\"2025-12-03\",\"channel\":\"office\",\"client_code\":\"KH-3862\"," \
-                    "\"client_type\":\"planning_labour_migration\",\"client_sex\":\"male\"," \
-                    "\"client_age_band\":\"over_60\",\"topics\":[\"labour_migration\"]," \
-                    "\"referrals\":[\"none\"],\"counsellor\":\"Trần Thị Lan\"," \
-                    "\"case_notes\":\"BÍ MẬT riêng tư của thân chủ\"}"
+#define MATERIAL                                                                    \
+  "{\"material_type\":\"leaflet\",\"title\":\"Tờ rơi\",\"source\":\"district\"," \
+  "\"received_on\":\"2025-12-10\",\"quantity_received\":%d}"
+#define COUNSELLING                                                              \
+  "{\"date\":\"2025-12-03\",\"channel\":\"office\",\"client_code\":\"KH-3862\"," \
+  "\"client_type\":\"planning_labour_migration\",\"client_sex\":\"male\","       \
+  "\"client_age_band\":\"over_60\",\"topics\":[\"labour_migration\"],"           \
+  "\"referrals\":[\"none\"],\"counsellor\":\"Trần Thị Lan\","                \
+  "\"case_notes\":\"BÍ MẬT riêng tư của thân chủ\"}"
 
 static char *
 add_material (const char *db, int quantity)
@@ -58,29 +60,36 @@ test_enrol_push_pull_restore (void)
   g_free (add_material (a, 300));
   assert_sync (a, 0, "pushed 3, pulled 0, conflicts 0, rejected 0");
   g_assert_cmpint (sync_query_int (a, "SELECT count(*) FROM records WHERE dirty = 1"), ==, 0);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records WHERE org_unit = '00001'"), ==, 3);
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records WHERE org_unit = '00001'"),
+                   ==, 3);
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records WHERE deleted = 1"), ==, 1);
   /* The audit says who pushed what. */
-  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM audit WHERE action IN ('create', 'delete')"
-                                          " AND actor LIKE 'device:%'"), ==, 3);
+  g_assert_cmpint (sync_query_int (s->db,
+                                   "SELECT count(*) FROM audit WHERE action IN ('create', 'delete')"
+                                   " AND actor LIKE 'device:%'"),
+                   ==, 3);
   /* A no-op sync changes nothing on either side. */
   digest_a = pcmbn_test_db_digest (a);
   assert_sync (a, 0, "pushed 0, pulled 0, conflicts 0, rejected 0");
 
   /* The district marks the commune a key area: it reaches the device. */
   {
-    const char *argv[] = { "org-units", "--db", s->db, "--set", "00001", "--key-area", "yes",
-                           "--population-14-60", "5000", NULL };
+    const char *argv[] = { "org-units", "--db",       s->db, "--set",
+                           "00001",     "--key-area", "yes", "--population-14-60",
+                           "5000",      NULL };
     g_assert_cmpint (sync_district (argv, NULL, NULL), ==, 0);
   }
   assert_sync (a, 0, "pushed 0, pulled 0, conflicts 0, rejected 0");
-  g_assert_cmpint (sync_query_int (a, "SELECT key_area FROM org_units WHERE code = '00001'"), ==, 1);
-  g_assert_cmpint (sync_query_int (a, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==, 5000);
+  g_assert_cmpint (sync_query_int (a, "SELECT key_area FROM org_units WHERE code = '00001'"), ==,
+                   1);
+  g_assert_cmpint (
+      sync_query_int (a, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==, 5000);
 
   /* A new laptop with an empty database restores the commune. */
   b = sync_new_logbook (NULL);
   code = sync_enrol_code (s, "00001");
-  g_assert_cmpint (sync_cli (b, NULL, &err, "enroll", "--server", s->url, "--code", code, NULL), ==, 0);
+  g_assert_cmpint (sync_cli (b, NULL, &err, "enroll", "--server", s->url, "--code", code, NULL), ==,
+                   0);
   assert_sync (b, 0, "pushed 0, pulled 3, conflicts 0, rejected 0");
   g_assert_cmpint (sync_cli (b, &out, NULL, "list", "material", NULL), ==, 0);
   {
@@ -88,12 +97,14 @@ test_enrol_push_pull_restore (void)
     g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 2);
   }
   g_assert_cmpint (sync_query_int (b, "SELECT count(*) FROM records WHERE deleted = 1"), ==, 1);
-  g_assert_cmpint (sync_query_int (b, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==, 5000);
+  g_assert_cmpint (
+      sync_query_int (b, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==, 5000);
   /* The used code does not work twice. */
   {
     g_autofree char *c = sync_new_logbook (NULL);
     g_autofree char *e2 = NULL;
-    g_assert_cmpint (sync_cli (c, NULL, &e2, "enroll", "--server", s->url, "--code", code, NULL), ==, 1);
+    g_assert_cmpint (sync_cli (c, NULL, &e2, "enroll", "--server", s->url, "--code", code, NULL),
+                     ==, 1);
     g_assert_nonnull (strstr (e2, "code"));
   }
   /* The district's report sees the commune's sync time. */
@@ -119,14 +130,17 @@ test_conflict_between_devices (void)
   assert_sync (a, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
   assert_sync (b, 0, "pushed 0, pulled 1, conflicts 0, rejected 0");
 
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", a, "update", uuid, NULL },
-                                       "{\"quantity_received\": 111}", NULL, NULL), ==, 0);
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", b, "update", uuid, NULL },
-                                       "{\"quantity_received\": 222}", NULL, NULL), ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", a, "update", uuid, NULL },
+                                       "{\"quantity_received\": 111}", NULL, NULL),
+                   ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", b, "update", uuid, NULL },
+                                       "{\"quantity_received\": 222}", NULL, NULL),
+                   ==, 0);
   assert_sync (a, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
   /* B's edit started from version 1 too: kept, with the server's beside it. */
   assert_sync (b, 0, NULL);
-  g_assert_cmpint (sync_query_int (b, "SELECT count(*) FROM records WHERE state = 'conflict'"), ==, 1);
+  g_assert_cmpint (sync_query_int (b, "SELECT count(*) FROM records WHERE state = 'conflict'"), ==,
+                   1);
   g_assert_cmpint (sync_cli (b, &out, NULL, "conflicts", NULL), ==, 0);
   {
     g_autoptr (JsonNode) list = sync_parse (out);
@@ -135,33 +149,46 @@ test_conflict_between_devices (void)
     g_assert_cmpuint (json_array_get_length (array), ==, 1);
     c = json_array_get_object_element (array, 0);
     g_assert_cmpstr (json_object_get_string_member (c, "uuid"), ==, uuid);
-    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (c, "mine"), "quantity_received"), ==, 222);
-    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (c, "theirs"), "quantity_received"), ==, 111);
+    g_assert_cmpint (
+        json_object_get_int_member (json_object_get_object_member (c, "mine"), "quantity_received"),
+        ==, 222);
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (c, "theirs"),
+                                                 "quantity_received"),
+                     ==, 111);
   }
   /* Still in conflict after another sync: nothing overwritten silently. */
   assert_sync (b, 0, NULL);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 111);
+  g_assert_cmpint (
+      sync_query_int (s->db, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==,
+      111);
 
   /* Bad input to resolve. */
   g_assert_cmpint (sync_cli (b, NULL, &err, "resolve", uuid, "--keep", "both", NULL), ==, 2);
-  g_assert_cmpint (sync_cli (b, NULL, NULL, "resolve", "not-a-uuid", "--keep", "mine", NULL), ==, 2);
+  g_assert_cmpint (sync_cli (b, NULL, NULL, "resolve", "not-a-uuid", "--keep", "mine", NULL), ==,
+                   2);
 
   g_assert_cmpint (sync_cli (b, NULL, NULL, "resolve", uuid, "--keep", "mine", NULL), ==, 0);
   assert_sync (b, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
-  g_assert_cmpint (sync_query_int (s->db, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 222);
+  g_assert_cmpint (
+      sync_query_int (s->db, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==,
+      222);
   g_assert_cmpint (sync_query_int (s->db, "SELECT version FROM records"), ==, 3);
   assert_sync (a, 0, "pushed 0, pulled 1, conflicts 0, rejected 0");
-  g_assert_cmpint (sync_query_int (a, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 222);
+  g_assert_cmpint (
+      sync_query_int (a, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 222);
 
   /* And the other way: theirs. */
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", a, "update", uuid, NULL },
-                                       "{\"quantity_received\": 333}", NULL, NULL), ==, 0);
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", b, "update", uuid, NULL },
-                                       "{\"quantity_received\": 444}", NULL, NULL), ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", a, "update", uuid, NULL },
+                                       "{\"quantity_received\": 333}", NULL, NULL),
+                   ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", b, "update", uuid, NULL },
+                                       "{\"quantity_received\": 444}", NULL, NULL),
+                   ==, 0);
   assert_sync (a, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
   assert_sync (b, 0, NULL);
   g_assert_cmpint (sync_cli (b, NULL, NULL, "resolve", uuid, "--keep", "theirs", NULL), ==, 0);
-  g_assert_cmpint (sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 333);
+  g_assert_cmpint (
+      sync_query_int (b, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==, 333);
   g_assert_cmpint (sync_query_int (b, "SELECT dirty FROM records"), ==, 0);
   assert_sync (b, 0, "pushed 0, pulled 0, conflicts 0, rejected 0");
   /* Not in conflict any more. */
@@ -184,13 +211,15 @@ test_bad_record_quarantined (void)
    * after an upgrade on one side. */
   {
     g_autofree char *sql = g_strdup_printf (
-      "UPDATE records SET data = json_set(data, '$.quantity_received', -5) WHERE uuid = '%s'", bad);
+        "UPDATE records SET data = json_set(data, '$.quantity_received', -5) WHERE uuid = '%s'",
+        bad);
     sync_exec (a, sql);
   }
   assert_sync (a, 0, "pushed 2, pulled 0, conflicts 0, rejected 1");
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 2);
   {
-    g_autofree char *sql = g_strdup_printf ("SELECT problem FROM records WHERE uuid = '%s' AND state = 'rejected'", bad);
+    g_autofree char *sql = g_strdup_printf (
+        "SELECT problem FROM records WHERE uuid = '%s' AND state = 'rejected'", bad);
     problem = sync_query_text (a, sql);
   }
   g_assert_nonnull (problem);
@@ -198,8 +227,9 @@ test_bad_record_quarantined (void)
   /* Set aside: the next sync does not send it again, the others are done. */
   assert_sync (a, 0, "pushed 0, pulled 0, conflicts 0, rejected 0");
   /* Corrected, it goes. */
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", a, "update", bad, NULL },
-                                       "{\"quantity_received\": 25}", NULL, NULL), ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", a, "update", bad, NULL },
+                                       "{\"quantity_received\": 25}", NULL, NULL),
+                   ==, 0);
   assert_sync (a, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 3);
   sync_server_free (s);
@@ -217,41 +247,49 @@ test_case_notes_stay (void)
   a = sync_enrolled_logbook (s, "00001");
   uuid = sync_add (a, "counselling", COUNSELLING);
   assert_sync (a, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
-  server_dump = sync_query_text (s->db, "SELECT group_concat(data || coalesce(search, '')) FROM records");
+  server_dump = sync_query_text (s->db,
+                                 "SELECT group_concat(data || coalesce(search, '')) FROM records");
   g_assert_nonnull (server_dump);
   g_assert_null (strstr (server_dump, "case_notes"));
   g_assert_null (strstr (server_dump, "BÍ MẬT"));
   /* Kept here. */
   {
-    g_autofree char *sql = g_strdup_printf ("SELECT json_extract(data, '$.case_notes') FROM records WHERE uuid = '%s'", uuid);
+    g_autofree char *sql = g_strdup_printf (
+        "SELECT json_extract(data, '$.case_notes') FROM records WHERE uuid = '%s'", uuid);
     g_autofree char *notes = sync_query_text (a, sql);
     g_assert_cmpstr (notes, ==, "BÍ MẬT riêng tư của thân chủ");
   }
   /* A client that sends them anyway: the server drops them. */
   token = sync_device_token (a);
-  body = g_strdup_printf ("{\"records\":[{\"uuid\":\"0b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\","
-                          "\"kind\":\"counselling\",\"org_unit\":\"00001\",\"base_version\":0,"
-                          "\"deleted\":false,\"modified_at\":\"2026-01-01T00:00:00Z\",\"data\":%s}]}",
-                          COUNSELLING);
+  body = g_strdup_printf (
+      "{\"records\":[{\"uuid\":\"0b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\","
+      "\"kind\":\"counselling\",\"org_unit\":\"00001\",\"base_version\":0,"
+      "\"deleted\":false,\"modified_at\":\"2026-01-01T00:00:00Z\",\"data\":%s}]}",
+      COUNSELLING);
   g_free (sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", NULL, body,
                      strlen (body), &status));
   g_assert_cmpuint (status, ==, 200);
   g_free (server_dump);
-  server_dump = sync_query_text (s->db, "SELECT group_concat(data || coalesce(search, '')) FROM records");
+  server_dump = sync_query_text (s->db,
+                                 "SELECT group_concat(data || coalesce(search, '')) FROM records");
   g_assert_null (strstr (server_dump, "BÍ MẬT"));
   /* Another device of the commune gets the record without them, and a pull
    * never erases them where they are. */
   b = sync_enrolled_logbook (s, "00001");
   assert_sync (b, 0, "pushed 0, pulled 2, conflicts 0, rejected 0");
-  g_assert_cmpint (sync_query_int (b, "SELECT count(*) FROM records WHERE data LIKE '%case_notes%'"), ==, 0);
-  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]) { "--db", b, "update", uuid, NULL },
-                                       "{\"counsellor\": \"Lê Văn Nam\"}", NULL, NULL), ==, 0);
+  g_assert_cmpint (
+      sync_query_int (b, "SELECT count(*) FROM records WHERE data LIKE '%case_notes%'"), ==, 0);
+  g_assert_cmpint (pcmbn_test_run_cli ((const char *[]){ "--db", b, "update", uuid, NULL },
+                                       "{\"counsellor\": \"Lê Văn Nam\"}", NULL, NULL),
+                   ==, 0);
   assert_sync (b, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
   /* A gets the raw push and B's edit. */
   assert_sync (a, 0, "pushed 0, pulled 2, conflicts 0, rejected 0");
   {
-    g_autofree char *sql = g_strdup_printf ("SELECT json_extract(data, '$.case_notes') || '|' ||"
-                                            " json_extract(data, '$.counsellor') FROM records WHERE uuid = '%s'", uuid);
+    g_autofree char *sql = g_strdup_printf (
+        "SELECT json_extract(data, '$.case_notes') || '|' ||"
+        " json_extract(data, '$.counsellor') FROM records WHERE uuid = '%s'",
+        uuid);
     g_autofree char *both = sync_query_text (a, sql);
     g_assert_cmpstr (both, ==, "BÍ MẬT riêng tư của thân chủ|Lê Văn Nam");
   }
@@ -264,9 +302,10 @@ static void
 test_edit_during_sync_stays_dirty (void)
 {
   g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
-  g_autoptr (JsonObject) data = pcmbn_test_json ("{\"material_type\":\"leaflet\",\"title\":\"x\","
-                                                 "\"source\":\"district\",\"received_on\":\"2025-12-10\","
-                                                 "\"quantity_received\":5}");
+  g_autoptr (JsonObject)
+      data = pcmbn_test_json ("{\"material_type\":\"leaflet\",\"title\":\"x\","
+                              "\"source\":\"district\",\"received_on\":\"2025-12-10\","
+                              "\"quantity_received\":5}");
   g_autoptr (JsonObject) patch = pcmbn_test_json ("{\"quantity_received\":6}");
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) outbox = NULL;
@@ -292,7 +331,8 @@ test_edit_during_sync_stays_dirty (void)
   item = outbox->pdata[0];
   {
     g_autoptr (JsonNode) sent = sync_parse (item->record);
-    g_assert_cmpint (json_object_get_int_member (json_node_get_object (sent), "base_version"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (sent), "base_version"), ==,
+                     1);
   }
   g_assert_true (pcmbn_store_sync_mark_accepted (store, uuid, item->local_rev, 2, &error));
   g_assert_cmpint (pcmbn_store_count_dirty (store), ==, 0);
@@ -352,7 +392,8 @@ test_unreachable (void)
     g_autofree char *e2 = NULL;
     g_assert_cmpint (sync_cli (c, NULL, &e2, "sync", NULL), ==, 1);
     g_assert_nonnull (strstr (e2, "enroll"));
-    g_assert_cmpint (sync_cli (c, NULL, &e2, "enroll", "--server", "ftp://x", "--code", "A", NULL), ==, 2);
+    g_assert_cmpint (sync_cli (c, NULL, &e2, "enroll", "--server", "ftp://x", "--code", "A", NULL),
+                     ==, 2);
   }
   sync_server_free (s);
 }

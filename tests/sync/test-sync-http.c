@@ -78,8 +78,9 @@ test_idempotent_retry (void)
   g_assert_cmpstr (r1, ==, r2);
   {
     g_autoptr (GBytes) z = pcmbn_wire_gzip (body, strlen (body));
-    g_autofree char *r3 = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", "gzip",
-                                     g_bytes_get_data (z, NULL), g_bytes_get_size (z), &status);
+    g_autofree char *r3 = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json",
+                                     "gzip", g_bytes_get_data (z, NULL), g_bytes_get_size (z),
+                                     &status);
     g_assert_cmpuint (status, ==, 200);
     g_assert_cmpstr (r1, ==, r3);
   }
@@ -100,7 +101,8 @@ test_idempotent_retry (void)
     g_autofree char *y = push (s, token, eb, &status);
     g_assert_nonnull (strstr (x, "\"version\":2"));
     g_assert_cmpstr (x, ==, y);
-    g_assert_cmpint (sync_query_int (s->db, "SELECT version FROM records WHERE uuid = '" UUID1 "'"), ==, 2);
+    g_assert_cmpint (sync_query_int (s->db, "SELECT version FROM records WHERE uuid = '" UUID1 "'"),
+                     ==, 2);
   }
   /* A stale edit is a conflict that carries the server's record. */
   {
@@ -114,7 +116,8 @@ test_idempotent_retry (void)
     server = json_object_get_object_member (r, "server");
     g_assert_cmpint (json_object_get_int_member (server, "version"), ==, 2);
     g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (server, "data"),
-                                                 "quantity_received"), ==, 11);
+                                                 "quantity_received"),
+                     ==, 11);
   }
   sync_server_free (s);
 }
@@ -131,35 +134,38 @@ test_mixed_batch (void)
   db = sync_enrolled_logbook (s, "00001");
   token = sync_device_token (db);
   good = material_record (UUID1, "00001", 0, 10);
-  model = g_strdup ("{\"uuid\":\"11111111-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"model\",\"org_unit\":\"00001\","
-                    "\"base_version\":0,\"deleted\":false,\"data\":{\"established_on\":\"2025-01-01\","
-                    "\"name\":\"CLB\",\"model_type\":\"intensive\",\"model_kind\":\"anti_trafficking_club\","
-                    "\"host_organisation\":\"Hội\",\"members_total\":20,\"members_female\":10,\"status\":\"active\"}}");
-  meeting = g_strdup ("{\"uuid\":\"22222222-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"model-meeting\",\"org_unit\":\"00001\","
-                      "\"base_version\":0,\"deleted\":false,\"data\":{\"model\":\"11111111-2f4a-4d7e-9b1a-0c2d3e4f5a6b\","
-                      "\"date\":\"2025-02-01\",\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}}");
+  model = g_strdup (
+      "{\"uuid\":\"11111111-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"model\",\"org_unit\":\"00001\","
+      "\"base_version\":0,\"deleted\":false,\"data\":{\"established_on\":\"2025-01-01\","
+      "\"name\":\"CLB\",\"model_type\":\"intensive\",\"model_kind\":\"anti_trafficking_club\","
+      "\"host_organisation\":\"Hội\",\"members_total\":20,\"members_female\":10,\"status\":\"active\"}}");
+  meeting = g_strdup (
+      "{\"uuid\":\"22222222-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"model-meeting\",\"org_unit\":\"00001\","
+      "\"base_version\":0,\"deleted\":false,\"data\":{\"model\":\"11111111-2f4a-4d7e-9b1a-0c2d3e4f5a6b\","
+      "\"date\":\"2025-02-01\",\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}}");
   body = g_strdup_printf (
-    "{\"records\":[%s,"
-    "{\"uuid\":\"5B0C6C1E-2F4A-4D7E-9B1A-0C2D3E4F5A6B\",\"kind\":\"material\",\"org_unit\":\"00001\",\"base_version\":0,\"data\":{}},"
-    "{\"uuid\":\"" UUID2 "\",\"kind\":\"material\",\"org_unit\":\"00001\",\"base_version\":0,"
-    "\"data\":{\"material_type\":\"leaflet\",\"title\":\"x\",\"source\":\"district\",\"received_on\":\"2025-12-10\","
-    "\"quantity_received\":10,\"deployed_on\":\"2025-12-11\",\"quantity_deployed\":50}},"
-    "{\"uuid\":\"33333333-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"spaceship\",\"org_unit\":\"00001\",\"base_version\":0,\"data\":{}},"
-    "{\"uuid\":\"44444444-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"material\",\"org_unit\":\"00001\",\"base_version\":-3,\"data\":{}},"
-    "%s,%s,"
-    "{\"uuid\":\"55555555-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"model-meeting\",\"org_unit\":\"00001\","
-    "\"base_version\":0,\"data\":{\"model\":\"66666666-2f4a-4d7e-9b1a-0c2d3e4f5a6b\","
-    "\"date\":\"2025-02-01\",\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}}]}",
-    good, model, meeting);
+      "{\"records\":[%s,"
+      "{\"uuid\":\"5B0C6C1E-2F4A-4D7E-9B1A-0C2D3E4F5A6B\",\"kind\":\"material\",\"org_unit\":\"00001\",\"base_version\":0,\"data\":{}},"
+      "{\"uuid\":\"" UUID2 "\",\"kind\":\"material\",\"org_unit\":\"00001\",\"base_version\":0,"
+      "\"data\":{\"material_type\":\"leaflet\",\"title\":\"x\",\"source\":\"district\",\"received_on\":\"2025-12-10\","
+      "\"quantity_received\":10,\"deployed_on\":\"2025-12-11\",\"quantity_deployed\":50}},"
+      "{\"uuid\":\"33333333-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"spaceship\",\"org_unit\":\"00001\",\"base_version\":0,\"data\":{}},"
+      "{\"uuid\":\"44444444-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"material\",\"org_unit\":\"00001\",\"base_version\":-3,\"data\":{}},"
+      "%s,%s,"
+      "{\"uuid\":\"55555555-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"model-meeting\",\"org_unit\":\"00001\","
+      "\"base_version\":0,\"data\":{\"model\":\"66666666-2f4a-4d7e-9b1a-0c2d3e4f5a6b\","
+      "\"date\":\"2025-02-01\",\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}}]}",
+      good, model, meeting);
   reply = push (s, token, body, &status);
   g_assert_cmpuint (status, ==, 200);
   {
     g_autoptr (JsonNode) root = sync_parse (reply);
     JsonArray *results = results_of (root);
-    static const char *const expected[] = { "accepted", "rejected", "rejected", "rejected", "rejected",
-                                            "accepted", "accepted", "rejected" };
-    static const char *const fields[] = { NULL, "uuid", "quantity_deployed", "kind", "base_version",
-                                          NULL, NULL, "model" };
+    static const char *const expected[] = { "accepted", "rejected", "rejected", "rejected",
+                                            "rejected", "accepted", "accepted", "rejected" };
+    static const char *const fields[] = { NULL,   "uuid",         "quantity_deployed",
+                                          "kind", "base_version", NULL,
+                                          NULL,   "model" };
     g_assert_cmpuint (json_array_get_length (results), ==, G_N_ELEMENTS (expected));
     for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
       {
@@ -196,25 +202,43 @@ test_error_statuses (void)
     g_autofree char *r = sync_http (s, "GET", "/api/v1/health", NULL, NULL, NULL, NULL, 0, &status);
     g_autoptr (JsonNode) root = sync_parse (r);
     g_assert_cmpuint (status, ==, 200);
-    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "org_unit"), ==, "001");
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "org_unit"), ==,
+                     "001");
     g_assert_cmpint (json_object_get_int_member (json_node_get_object (root), "protocol"), ==, 1);
   }
 
   before = pcmbn_test_db_digest (s->db);
   /* 401 */
-  { g_autofree char *r = push (s, NULL, body, &status); assert_error (r, status, 401, NULL); }
-  { g_autofree char *r = push (s, "d_0000", body, &status); assert_error (r, status, 401, NULL); }
-  { g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/pull?since=0", "nope", NULL, NULL, NULL, 0, &status);
-    assert_error (r, status, 401, NULL); }
-  { g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=2025", NULL, NULL, NULL, NULL, 0, &status);
-    assert_error (r, status, 401, NULL); }
-  { const char *e = "{\"code\":\"AAAAA-AAAAA\",\"device_name\":\"x\"}";
-    g_autofree char *r = sync_http (s, "POST", "/api/v1/enroll", NULL, "application/json", NULL, e, strlen (e), &status);
-    assert_error (r, status, 401, NULL); }
+  {
+    g_autofree char *r = push (s, NULL, body, &status);
+    assert_error (r, status, 401, NULL);
+  }
+  {
+    g_autofree char *r = push (s, "d_0000", body, &status);
+    assert_error (r, status, 401, NULL);
+  }
+  {
+    g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/pull?since=0", "nope", NULL, NULL, NULL,
+                                    0, &status);
+    assert_error (r, status, 401, NULL);
+  }
+  {
+    g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=2025", NULL, NULL, NULL, NULL, 0,
+                                    &status);
+    assert_error (r, status, 401, NULL);
+  }
+  {
+    const char *e = "{\"code\":\"AAAAA-AAAAA\",\"device_name\":\"x\"}";
+    g_autofree char *r = sync_http (s, "POST", "/api/v1/enroll", NULL, "application/json", NULL, e,
+                                    strlen (e), &status);
+    assert_error (r, status, 401, NULL);
+  }
   /* 400 */
   {
-    static const char *const bad[] = { "not json", "[]", "{\"records\":5}", "{\"records\":[1]}",
-                                       "{\"recs\":[]}", "\"records\"", "{\"records\":[{}", "" };
+    static const char *const bad[] = { "not json",         "[]",
+                                       "{\"records\":5}",  "{\"records\":[1]}",
+                                       "{\"recs\":[]}",    "\"records\"",
+                                       "{\"records\":[{}", "" };
     for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json",
@@ -245,11 +269,13 @@ test_error_statuses (void)
      * (found by tests/fuzz/fuzz-push): refused whole, in a name or a value,
      * in a push or an enrolment. */
     g_autofree char *in_name = g_strdup_printf (
-      "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
-      "\"base_version\":0,\"data\":{\"\\ud800title\":\"x\"}}]}", UUID1);
+        "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
+        "\"base_version\":0,\"data\":{\"\\ud800title\":\"x\"}}]}",
+        UUID1);
     g_autofree char *in_value = g_strdup_printf (
-      "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
-      "\"base_version\":0,\"data\":{\"title\":\"a\\uDC00b\"}}]}", UUID1);
+        "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
+        "\"base_version\":0,\"data\":{\"title\":\"a\\uDC00b\"}}]}",
+        UUID1);
     const char *enrol = "{\"code\":\"AAAAA-AAAAA\",\"device_name\":\"\\ud83d\"}";
     g_autofree char *r1 = push (s, token, in_name, &status);
     assert_error (r1, status, 400, NULL);
@@ -265,8 +291,8 @@ test_error_statuses (void)
   }
   {
     const char *broken = "\x1f\x8b\x08\x00garbage";
-    g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", "gzip",
-                                    broken, 12, &status);
+    g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json",
+                                    "gzip", broken, 12, &status);
     assert_error (r, status, 400, NULL);
   }
   {
@@ -278,16 +304,21 @@ test_error_statuses (void)
         assert_error (r, status, 400, NULL);
       }
     {
-      g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/pull", token, NULL, NULL, NULL, 0, &status);
+      g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/pull", token, NULL, NULL, NULL, 0,
+                                      &status);
       assert_error (r, status, 400, NULL);
     }
     {
-      g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/pull?since=0&limit=0", token, NULL, NULL, NULL, 0, &status);
+      g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/pull?since=0&limit=0", token, NULL,
+                                      NULL, NULL, 0, &status);
       assert_error (r, status, 400, NULL);
     }
   }
-  { g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=abc", staff, NULL, NULL, NULL, 0, &status);
-    assert_error (r, status, 400, NULL); }
+  {
+    g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=abc", staff, NULL, NULL, NULL, 0,
+                                    &status);
+    assert_error (r, status, 400, NULL);
+  }
   /* 403 */
   {
     g_autofree char *other = material_record (UUID2, "00004", 0, 10);
@@ -295,9 +326,15 @@ test_error_statuses (void)
     g_autofree char *r = push (s, token, mixed, &status);
     assert_error (r, status, 403, NULL);
   }
-  { g_autofree char *r = push (s, staff, body, &status); assert_error (r, status, 403, NULL); }
-  { g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=2025", token, NULL, NULL, NULL, 0, &status);
-    assert_error (r, status, 403, NULL); }
+  {
+    g_autofree char *r = push (s, staff, body, &status);
+    assert_error (r, status, 403, NULL);
+  }
+  {
+    g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=2025", token, NULL, NULL, NULL,
+                                    0, &status);
+    assert_error (r, status, 403, NULL);
+  }
   /* 413 */
   {
     GString *many = g_string_new ("{\"records\":[");
@@ -325,36 +362,53 @@ test_error_statuses (void)
     z = pcmbn_wire_gzip (big, n);
     g_assert_cmpuint (g_bytes_get_size (z), <, 200 * 1024);
     {
-      g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", "gzip",
-                                      g_bytes_get_data (z, NULL), g_bytes_get_size (z), &status);
+      g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json",
+                                      "gzip", g_bytes_get_data (z, NULL), g_bytes_get_size (z),
+                                      &status);
       assert_error (r, status, 413, NULL);
     }
     {
-      g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", NULL,
-                                      big, n, &status);
+      g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json",
+                                      NULL, big, n, &status);
       assert_error (r, status, 413, NULL);
     }
     g_free (big);
   }
   /* 415 */
-  { g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "text/plain", NULL, body, strlen (body), &status);
-    assert_error (r, status, 415, NULL); }
-  { g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", "br", body, strlen (body), &status);
-    assert_error (r, status, 415, NULL); }
+  {
+    g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "text/plain", NULL, body,
+                                    strlen (body), &status);
+    assert_error (r, status, 415, NULL);
+  }
+  {
+    g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json", "br",
+                                    body, strlen (body), &status);
+    assert_error (r, status, 415, NULL);
+  }
   /* 404, 405 */
-  { g_autofree char *r = sync_http (s, "GET", "/api/v1/nothing", token, NULL, NULL, NULL, 0, &status);
-    assert_error (r, status, 404, NULL); }
-  { g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/push", token, NULL, NULL, NULL, 0, &status);
-    assert_error (r, status, 405, NULL); }
-  { g_autofree char *r = sync_http (s, "DELETE", "/api/v1/health", token, NULL, NULL, NULL, 0, &status);
-    assert_error (r, status, 405, NULL); }
+  {
+    g_autofree char *r = sync_http (s, "GET", "/api/v1/nothing", token, NULL, NULL, NULL, 0,
+                                    &status);
+    assert_error (r, status, 404, NULL);
+  }
+  {
+    g_autofree char *r = sync_http (s, "GET", "/api/v1/sync/push", token, NULL, NULL, NULL, 0,
+                                    &status);
+    assert_error (r, status, 405, NULL);
+  }
+  {
+    g_autofree char *r = sync_http (s, "DELETE", "/api/v1/health", token, NULL, NULL, NULL, 0,
+                                    &status);
+    assert_error (r, status, 405, NULL);
+  }
   /* None of these stored anything. */
   after = pcmbn_test_db_digest (s->db);
   g_assert_cmpstr (before, ==, after);
 
   /* The staff token reads the report. */
   {
-    g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=2025", staff, NULL, NULL, NULL, 0, &status);
+    g_autofree char *r = sync_http (s, "GET", "/api/v1/report?year=2025", staff, NULL, NULL, NULL,
+                                    0, &status);
     g_autoptr (JsonNode) root = sync_parse (r);
     g_assert_cmpuint (status, ==, 200);
     g_assert_true (json_object_has_member (json_node_get_object (root), "indicators"));
@@ -369,22 +423,27 @@ test_error_statuses (void)
     g_autofree char *other_path = g_strconcat ("/api/v1/blobs/", other, NULL);
     g_autofree char *r = NULL;
 
-    r = sync_http (s, "PUT", "/api/v1/blobs/XYZ", token, "application/octet-stream", NULL, content, strlen (content), &status);
+    r = sync_http (s, "PUT", "/api/v1/blobs/XYZ", token, "application/octet-stream", NULL, content,
+                   strlen (content), &status);
     assert_error (r, status, 400, NULL);
     g_free (r);
-    r = sync_http (s, "PUT", other_path, token, "application/octet-stream", NULL, content, strlen (content), &status);
+    r = sync_http (s, "PUT", other_path, token, "application/octet-stream", NULL, content,
+                   strlen (content), &status);
     assert_error (r, status, 422, NULL);
     g_free (r);
-    r = sync_http (s, "PUT", path, NULL, "application/octet-stream", NULL, content, strlen (content), &status);
+    r = sync_http (s, "PUT", path, NULL, "application/octet-stream", NULL, content,
+                   strlen (content), &status);
     assert_error (r, status, 401, NULL);
     g_free (r);
     r = sync_http (s, "HEAD", path, token, NULL, NULL, NULL, 0, &status);
     g_assert_cmpuint (status, ==, 404);
     g_free (r);
-    r = sync_http (s, "PUT", path, token, "application/octet-stream", NULL, content, strlen (content), &status);
+    r = sync_http (s, "PUT", path, token, "application/octet-stream", NULL, content,
+                   strlen (content), &status);
     g_assert_cmpuint (status, ==, 201);
     g_free (r);
-    r = sync_http (s, "PUT", path, token, "application/octet-stream", NULL, content, strlen (content), &status);
+    r = sync_http (s, "PUT", path, token, "application/octet-stream", NULL, content,
+                   strlen (content), &status);
     g_assert_cmpuint (status, ==, 200);
     g_free (r);
     r = sync_http (s, "HEAD", path, token, NULL, NULL, NULL, 0, &status);
@@ -401,7 +460,8 @@ test_error_statuses (void)
     g_assert_cmpuint (status, ==, 200);
     while (more)
       {
-        g_autofree char *path = g_strdup_printf ("/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=1", since);
+        g_autofree char *path = g_strdup_printf (
+            "/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=1", since);
         g_autofree char *page = sync_http (s, "GET", path, token, NULL, NULL, NULL, 0, &status);
         g_autoptr (JsonNode) root = sync_parse (page);
         JsonObject *o = json_node_get_object (root);
@@ -420,7 +480,9 @@ test_error_statuses (void)
               }
             else
               {
-                g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (c, "org_unit"), "code"), ==, "00001");
+                g_assert_cmpstr (json_object_get_string_member (
+                                     json_object_get_object_member (c, "org_unit"), "code"),
+                                 ==, "00001");
                 units++;
               }
           }
@@ -435,7 +497,8 @@ test_error_statuses (void)
 
   /* Revoked while the server runs: 401 at once. */
   {
-    g_autofree char *id = sync_query_text (db, "SELECT value FROM meta WHERE key = 'sync_device_id'");
+    g_autofree char *id = sync_query_text (db,
+                                           "SELECT value FROM meta WHERE key = 'sync_device_id'");
     const char *argv[] = { "devices", "--db", s->db, "--revoke", id, NULL };
     const char *bad_argv[] = { "devices", "--db", s->db, "--revoke", "no-such-device", NULL };
     g_autofree char *list = NULL, *r = NULL, *out = NULL, *err = NULL;
@@ -450,12 +513,16 @@ test_error_statuses (void)
       g_autoptr (JsonNode) root = NULL;
       g_assert_cmpint (sync_district (list_argv, &list, NULL), ==, 0);
       root = sync_parse (list);
-      g_assert_true (json_object_get_boolean_member (json_array_get_object_element (json_node_get_array (root), 0), "revoked"));
+      g_assert_true (json_object_get_boolean_member (
+          json_array_get_object_element (json_node_get_array (root), 0), "revoked"));
     }
     /* No token is stored in the clear. */
-    g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM devices WHERE token_hash = (SELECT 1)"), ==, 0);
+    g_assert_cmpint (
+        sync_query_int (s->db, "SELECT count(*) FROM devices WHERE token_hash = (SELECT 1)"), ==,
+        0);
     {
-      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM devices WHERE token_hash = '%s'", token);
+      g_autofree char *sql = g_strdup_printf (
+          "SELECT count(*) FROM devices WHERE token_hash = '%s'", token);
       g_assert_cmpint (sync_query_int (s->db, sql), ==, 0);
     }
   }
@@ -485,7 +552,8 @@ test_throttle (void)
     assert_error (r, status, 429, NULL);
   }
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM devices"), ==, 0);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM enrol_codes WHERE used_at IS NULL"), ==, 1);
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM enrol_codes WHERE used_at IS NULL"),
+                   ==, 1);
   /* A restart forgets the block (it lives in memory); the code still works
    * once, in lower case and without its dash. */
   g_assert_cmpint (sync_server_stop (s), ==, 0);
@@ -496,7 +564,8 @@ test_throttle (void)
     g_autofree char *r = NULL;
     lower[5] = ' ';
     typed = g_strdup_printf ("{\"code\":\"%s\",\"device_name\":\"x\"}", lower);
-    r = sync_http (s, "POST", "/api/v1/enroll", NULL, "application/json", NULL, typed, strlen (typed), &status);
+    r = sync_http (s, "POST", "/api/v1/enroll", NULL, "application/json", NULL, typed,
+                   strlen (typed), &status);
     g_assert_cmpuint (status, ==, 200);
     g_assert_nonnull (strstr (r, "\"token\""));
   }
@@ -524,16 +593,18 @@ test_sigterm_during_push (void)
   rec = material_record (UUID1, "00001", 0, 10);
   body = g_strdup_printf ("{\"records\":[%s]}", rec);
   uri = g_uri_parse (s->url, G_URI_FLAGS_NONE, &error);
-  conn = g_socket_client_connect_to_host (client, g_uri_get_host (uri), g_uri_get_port (uri), NULL, &error);
+  conn = g_socket_client_connect_to_host (client, g_uri_get_host (uri), g_uri_get_port (uri), NULL,
+                                          &error);
   g_assert_no_error (error);
   in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
   out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
   /* With "Expect: 100-continue" the server says when it has the headers:
    * from then on the request is in flight. */
-  head = g_strdup_printf ("POST /api/v1/sync/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
-                          "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                          "Expect: 100-continue\r\n\r\n",
-                          token, strlen (body));
+  head = g_strdup_printf (
+      "POST /api/v1/sync/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+      "Expect: 100-continue\r\n\r\n",
+      token, strlen (body));
   g_output_stream_write_all (out, head, strlen (head), NULL, NULL, &error);
   g_assert_no_error (error);
   while (strstr (reply->str, "\r\n\r\n") == NULL)
@@ -574,14 +645,20 @@ test_admin_verbs (void)
   g_autofree char *bad = g_build_filename (dir, "bad.csv", NULL);
   g_autofree char *out = NULL, *err = NULL, *before = NULL, *after = NULL;
 
-  g_assert_true (g_file_set_contents (csv, "code,key_area,population_14_60\n00001,yes,1200\n00004,no,\n", -1, NULL));
-  g_assert_true (g_file_set_contents (bad, "code,key_area,population_14_60\n00001,yes,1200\n00004,maybe,-3\n99999,no,1\n", -1, NULL));
+  g_assert_true (g_file_set_contents (
+      csv, "code,key_area,population_14_60\n00001,yes,1200\n00004,no,\n", -1, NULL));
+  g_assert_true (g_file_set_contents (
+      bad, "code,key_area,population_14_60\n00001,yes,1200\n00004,maybe,-3\n99999,no,1\n", -1,
+      NULL));
   {
     const char *argv[] = { "org-units", "--db", s->db, "--import", csv, NULL };
     g_assert_cmpint (sync_district (argv, NULL, NULL), ==, 0);
   }
-  g_assert_cmpint (sync_query_int (s->db, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==, 1200);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT key_area FROM org_units WHERE code = '00001'"), ==, 1);
+  g_assert_cmpint (
+      sync_query_int (s->db, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==,
+      1200);
+  g_assert_cmpint (sync_query_int (s->db, "SELECT key_area FROM org_units WHERE code = '00001'"),
+                   ==, 1);
   before = pcmbn_test_db_digest (s->db);
   {
     const char *argv[] = { "org-units", "--db", s->db, "--import", bad, NULL };
@@ -592,7 +669,8 @@ test_admin_verbs (void)
     g_assert_nonnull (strstr (err, "4"));
   }
   {
-    const char *argv[] = { "org-units", "--db", s->db, "--set", "00001", "--key-area", "perhaps", NULL };
+    const char *argv[] = { "org-units", "--db",       s->db,     "--set",
+                           "00001",     "--key-area", "perhaps", NULL };
     g_assert_cmpint (sync_district (argv, NULL, NULL), ==, 2);
   }
   {
