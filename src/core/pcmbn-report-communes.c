@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "pcmbn-report-communes.h"
+#include "pcmbn-report-private.h"
 #include "pcmbn-report.h"
 #include "pcmbn-store-private.h"
 #include "pcmbn-util.h"
@@ -79,42 +80,6 @@ static const char *const queries[] = {
 };
 
 static gboolean
-prepare (sqlite3 *db,
-         const char *sql,
-         const char *scope,
-         const char *from,
-         const char *to,
-         sqlite3_stmt **stmt,
-         GError **error)
-{
-  if (sqlite3_prepare_v2 (db, sql, -1, stmt, NULL) != SQLITE_OK)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
-      return FALSE;
-    }
-  sqlite3_bind_text (*stmt, 1, scope, -1, SQLITE_TRANSIENT);
-  if (sqlite3_bind_parameter_count (*stmt) >= 2)
-    sqlite3_bind_text (*stmt, 2, from, -1, SQLITE_TRANSIENT);
-  if (sqlite3_bind_parameter_count (*stmt) >= 3)
-    sqlite3_bind_text (*stmt, 3, to, -1, SQLITE_TRANSIENT);
-  return TRUE;
-}
-
-static gboolean
-table_exists (sqlite3 *db, const char *name)
-{
-  sqlite3_stmt *stmt;
-  gboolean found;
-
-  sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
-                      &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_finalize (stmt);
-  return found;
-}
-
-static gboolean
 load_communes (sqlite3 *db,
                const char *scope,
                guint n_kinds,
@@ -127,11 +92,11 @@ load_communes (sqlite3 *db,
   int rc;
 
   sql = g_strconcat (SCOPE_CTE "SELECT c.code, o.name, c.key_area, c.population_14_60, ",
-                     table_exists (db, "commune_sync")
+                     pcmbn_report_table_exists (db, "commune_sync")
                          ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
                          : "NULL",
                      " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
-  if (!prepare (db, sql, scope, NULL, NULL, &stmt, error))
+  if (!pcmbn_report_prepare (db, sql, scope, NULL, NULL, &stmt, error))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -170,7 +135,7 @@ run_query (sqlite3 *db,
   sqlite3_stmt *stmt;
   int rc;
 
-  if (!prepare (db, queries[query], scope, from, to, &stmt, error))
+  if (!pcmbn_report_prepare (db, queries[query], scope, from, to, &stmt, error))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {

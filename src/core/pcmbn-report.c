@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pcmbn-report.h"
+#include "pcmbn-report-private.h"
 #include "pcmbn-store-private.h"
 #include "pcmbn-util.h"
 
@@ -27,6 +28,63 @@ const char *const pcmbn_indicator_keys[] = {
   " JOIN tree t ON o.parent_code = t.code),"                                     \
   " communes AS (SELECT code, key_area, population_14_60 FROM org_units"         \
   " WHERE code IN tree AND level = 'commune') "
+
+/**
+ * pcmbn_report_prepare:
+ * @db: the database
+ * @sql: a query whose parameters are ?1 scope, ?2 from and ?3 to (the later
+ *   ones may be absent)
+ * @scope: the org unit
+ * @from: first day
+ * @to: last day
+ * @stmt: (out): the prepared statement
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when @stmt is ready to step
+ */
+gboolean
+pcmbn_report_prepare (sqlite3 *db,
+                      const char *sql,
+                      const char *scope,
+                      const char *from,
+                      const char *to,
+                      sqlite3_stmt **stmt,
+                      GError **error)
+{
+  if (sqlite3_prepare_v2 (db, sql, -1, stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
+      return FALSE;
+    }
+  sqlite3_bind_text (*stmt, 1, scope, -1, SQLITE_TRANSIENT);
+  if (sqlite3_bind_parameter_count (*stmt) >= 2)
+    sqlite3_bind_text (*stmt, 2, from, -1, SQLITE_TRANSIENT);
+  if (sqlite3_bind_parameter_count (*stmt) >= 3)
+    sqlite3_bind_text (*stmt, 3, to, -1, SQLITE_TRANSIENT);
+  return TRUE;
+}
+
+/**
+ * pcmbn_report_table_exists:
+ * @db: the database
+ * @name: a table name
+ *
+ * Returns: whether the table is there (the server's `commune_sync` is not
+ *   in a commune's database)
+ */
+gboolean
+pcmbn_report_table_exists (sqlite3 *db, const char *name)
+{
+  sqlite3_stmt *stmt;
+  gboolean found;
+
+  sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
+                      &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  return found;
+}
 
 /**
  * pcmbn_report_parse_period:
@@ -174,14 +232,8 @@ query_pair (sqlite3 *db,
   sqlite3_stmt *stmt;
   int rc;
 
-  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
-      return FALSE;
-    }
-  sqlite3_bind_text (stmt, 1, scope, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
@@ -305,14 +357,8 @@ add_group_table (JsonBuilder *b,
                           " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind ="
                           " '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
                           kind->name, where, group_field);
-  if (sqlite3_prepare_v2 (db, sql->str, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
-      return FALSE;
-    }
-  sqlite3_bind_text (stmt, 1, scope, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+    return FALSE;
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       GArray *values = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -390,14 +436,8 @@ add_counselling_table (JsonBuilder *b,
                                      " r.org_unit = c.code WHERE r.kind = 'counselling' AND"
                                      " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY r.f_%s",
                            field, field);
-  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
-      return FALSE;
-    }
-  sqlite3_bind_text (stmt, 1, scope, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
   while (sqlite3_step (stmt) == SQLITE_ROW)
     if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
       g_hash_table_insert (counts, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
@@ -443,14 +483,8 @@ add_models_table (JsonBuilder *b,
       " GROUP BY 1, 2";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
-      return FALSE;
-    }
-  sqlite3_bind_text (stmt, 1, scope, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       gint64 *v = g_new (gint64, 4);
@@ -508,14 +542,8 @@ add_materials_table (JsonBuilder *b,
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   sqlite3_stmt *stmt;
 
-  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
-      return FALSE;
-    }
-  sqlite3_bind_text (stmt, 1, scope, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       gint64 *v = g_new (gint64, 3);
@@ -547,20 +575,6 @@ add_materials_table (JsonBuilder *b,
 }
 
 static gboolean
-table_exists (sqlite3 *db, const char *name)
-{
-  sqlite3_stmt *stmt;
-  gboolean found;
-
-  sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
-                      &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_finalize (stmt);
-  return found;
-}
-
-static gboolean
 add_per_commune (JsonBuilder *b,
                  sqlite3 *db,
                  const char *scope,
@@ -570,7 +584,7 @@ add_per_commune (JsonBuilder *b,
 {
   guint n_kinds;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  gboolean has_sync = table_exists (db, "commune_sync");
+  gboolean has_sync = pcmbn_report_table_exists (db, "commune_sync");
   g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT c.code, o.name, ");
   sqlite3_stmt *stmt;
 
@@ -583,14 +597,8 @@ add_per_commune (JsonBuilder *b,
                             " = c.code AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3)",
                             kinds[k]->name);
   g_string_append (sql, " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code");
-  if (sqlite3_prepare_v2 (db, sql->str, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
-      return FALSE;
-    }
-  sqlite3_bind_text (stmt, 1, scope, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+    return FALSE;
   json_builder_set_member_name (b, "per_commune");
   json_builder_begin_array (b);
   while (sqlite3_step (stmt) == SQLITE_ROW)

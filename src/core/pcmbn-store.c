@@ -2187,6 +2187,30 @@ write_data_free (WriteData *wd)
   g_free (wd);
 }
 
+/* Runs @func in a worker thread with the kind, uuid and data it needs; the
+ * one place the store's _async functions set up their GTask. */
+static void
+run_write (PcmbnStore *self,
+           const char *kind,
+           const char *uuid,
+           JsonObject *data,
+           gpointer source_tag,
+           GTaskThreadFunc func,
+           GCancellable *cancellable,
+           GAsyncReadyCallback callback,
+           gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  WriteData *wd = g_new0 (WriteData, 1);
+
+  wd->kind = g_strdup (kind);
+  wd->uuid = g_strdup (uuid);
+  wd->data = data ? json_object_ref (data) : NULL;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
+  g_task_run_in_thread (task, func);
+}
+
 static void
 add_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -2220,14 +2244,8 @@ pcmbn_store_add_async (PcmbnStore *self,
                        GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  WriteData *wd = g_new0 (WriteData, 1);
-
-  wd->kind = g_strdup (kind);
-  wd->data = json_object_ref (data);
-  g_task_set_source_tag (task, pcmbn_store_add_async);
-  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
-  g_task_run_in_thread (task, add_thread);
+  run_write (self, kind, NULL, data, pcmbn_store_add_async, add_thread, cancellable, callback,
+             user_data);
 }
 
 /**
@@ -2275,14 +2293,8 @@ pcmbn_store_update_async (PcmbnStore *self,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  WriteData *wd = g_new0 (WriteData, 1);
-
-  wd->uuid = g_strdup (uuid);
-  wd->data = json_object_ref (patch);
-  g_task_set_source_tag (task, pcmbn_store_update_async);
-  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
-  g_task_run_in_thread (task, update_thread);
+  run_write (self, NULL, uuid, patch, pcmbn_store_update_async, update_thread, cancellable,
+             callback, user_data);
 }
 
 gboolean
@@ -2315,15 +2327,11 @@ set_deleted_async (PcmbnStore *self,
                    GAsyncReadyCallback callback,
                    gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  WriteData *wd = g_new0 (WriteData, 1);
-
-  wd->uuid = g_strdup (uuid);
   /* An empty object marks "undelete"; the data is not used otherwise. */
-  wd->data = deleted ? NULL : json_object_new ();
-  g_task_set_source_tag (task, set_deleted_async);
-  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
-  g_task_run_in_thread (task, set_deleted_thread);
+  g_autoptr (JsonObject) marker = deleted ? NULL : json_object_new ();
+
+  run_write (self, NULL, uuid, marker, set_deleted_async, set_deleted_thread, cancellable, callback,
+             user_data);
 }
 
 /**
