@@ -88,14 +88,18 @@ like_patterns (const char *search)
 static sqlite3_stmt *
 prepare (PcmbnRecordList *self, const char *what, const char *tail)
 {
+  gboolean searching = self->search != NULL && *self->search != '\0';
+  /* Without statistics the planner prefers an index without the search text
+   * and reads every record's row to test it (60-70 ms over 100,000);
+   * records_search holds the text, so a typed word reads only the index. */
   g_autofree char *sql = g_strdup_printf (
-      "SELECT %s FROM records WHERE kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
+      "SELECT %s FROM records%s WHERE kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
       " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4)"
       " AND (?5 IS NULL OR search LIKE ?5 ESCAPE '\\') AND (?6 IS NULL OR search LIKE ?6 ESCAPE '\\')"
       " AND (?7 IS NULL OR search LIKE ?7 ESCAPE '\\') AND (?8 IS NULL OR search LIKE ?8 ESCAPE '\\')"
       " AND (?9 IS NULL OR search LIKE ?9 ESCAPE '\\') AND (?10 IS NULL OR search LIKE ?10 ESCAPE '\\')"
       " %s",
-      what, tail);
+      what, searching ? " INDEXED BY records_search" : "", tail);
   sqlite3_stmt *stmt = NULL;
   g_autoptr (GPtrArray) patterns = NULL;
 
