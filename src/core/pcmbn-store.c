@@ -28,6 +28,7 @@ struct _PcmbnStore
   sqlite3 *db;
   GRecMutex lock;
   GMainContext *context;
+  GThread *owner; /* the thread whose context gets the signals */
   char *org_unit;
   sqlite3_stmt *insert_stmt;
   sqlite3_stmt *update_stmt;
@@ -75,6 +76,7 @@ pcmbn_store_finalize (GObject *object)
   g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
   g_clear_pointer (&self->db, sqlite3_close);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->owner, g_thread_unref);
   g_rec_mutex_clear (&self->lock);
   g_free (self->path);
   g_free (self->org_unit);
@@ -102,6 +104,7 @@ pcmbn_store_init (PcmbnStore *self)
 {
   g_rec_mutex_init (&self->lock);
   self->context = g_main_context_ref_thread_default ();
+  self->owner = g_thread_ref (g_thread_self ());
 }
 
 void
@@ -156,19 +159,7 @@ pcmbn_store_emit_changed (PcmbnStore *self, const char *kind)
   data = g_new0 (ChangedData, 1);
   data->store = g_object_ref (self);
   data->kind = g_strdup (kind);
-  /* Not g_main_context_invoke(): when no thread is iterating the context
-   * it runs the callback right here, and a worker thread (the app's
-   * _async writes) would then emit into list models and widgets. */
-  if (g_main_context_is_owner (self->context))
-    emit_changed_cb (data);
-  else
-    {
-      GSource *source = g_idle_source_new ();
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, emit_changed_cb, data, NULL);
-      g_source_attach (source, self->context);
-      g_source_unref (source);
-    }
+  pcmbn_invoke_in_context (self->context, self->owner, emit_changed_cb, data);
 }
 
 void

@@ -31,7 +31,8 @@ struct _PcmbnSyncEngine
 
   PcmbnStore *store;
   GMainContext *context;
-  GMutex mutex; /* one sync or enrolment at a time */
+  GThread *owner; /* the thread whose context gets the signals */
+  GMutex mutex;   /* one sync or enrolment at a time */
   PcmbnSyncStatus status;
   char *message;
 };
@@ -55,6 +56,7 @@ pcmbn_sync_engine_finalize (GObject *object)
 
   g_clear_object (&self->store);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->owner, g_thread_unref);
   g_mutex_clear (&self->mutex);
   g_free (self->message);
   G_OBJECT_CLASS (pcmbn_sync_engine_parent_class)->finalize (object);
@@ -125,6 +127,7 @@ pcmbn_sync_engine_init (PcmbnSyncEngine *self)
 {
   g_mutex_init (&self->mutex);
   self->context = g_main_context_ref_thread_default ();
+  self->owner = g_thread_ref (g_thread_self ());
 }
 
 /**
@@ -213,7 +216,7 @@ set_status (PcmbnSyncEngine *self, PcmbnSyncStatus status, const char *message)
   u->self = g_object_ref (self);
   u->status = status;
   u->message = g_strdup (message);
-  g_main_context_invoke (self->context, status_update_cb, u);
+  pcmbn_invoke_in_context (self->context, self->owner, status_update_cb, u);
 }
 
 /* ---- HTTP ----------------------------------------------------------------- */

@@ -273,3 +273,33 @@ pcmbn_utf8_length (const char *text)
 {
   return g_utf8_strlen (text, -1);
 }
+
+/**
+ * pcmbn_invoke_in_context:
+ * @context: the context of the thread that owns the objects concerned
+ * @owner: the thread that created them
+ * @func: the function
+ * @data: its data
+ *
+ * Runs @func at once when called from @owner (or from a thread iterating
+ * @context), else from an idle source in @context. Unlike
+ * g_main_context_invoke(), it never runs @func in a worker thread just
+ * because nobody iterates @context at that moment: signals of the core
+ * must reach widgets in their own thread.
+ */
+void
+pcmbn_invoke_in_context (GMainContext *context, GThread *owner, GSourceFunc func, gpointer data)
+{
+  GSource *source;
+
+  if (g_thread_self () == owner || g_main_context_is_owner (context))
+    {
+      func (data);
+      return;
+    }
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, context);
+  g_source_unref (source);
+}

@@ -17,5 +17,7 @@ gboolean pcmbn_is_vietnamese (void);
 void pcmbn_i18n_init (void);
 char *pcmbn_sha256_hex (const guint8 *data, gsize len);
 glong pcmbn_utf8_length (const char *text);
+void
+pcmbn_invoke_in_context (GMainContext *context, GThread *owner, GSourceFunc func, gpointer data);
 
 G_END_DECLS
