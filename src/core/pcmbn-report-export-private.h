@@ -3,8 +3,9 @@
 
 /* The report as the file writers see it: titled tables of labelled cells,
  * made once from the report JSON so that CSV, XLSX and PDF show the same
- * labels and the same numbers. Shared by pcmbn-report-export.c,
- * pcmbn-report-pdf.c and pcmbn-report-xlsx.c only. */
+ * labels and the same numbers. Shared by the file writers
+ * (pcmbn-report-export.c, -pdf.c, -xlsx.c) and pcmbn-report-preview.c, which
+ * gives the app's preview the same tables; not for programs or widgets. */
 
 #include "pcmbn-report-export.h"
 
