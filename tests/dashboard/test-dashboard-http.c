@@ -353,32 +353,6 @@ check_file (GBytes *bytes, const char *format)
     g_assert_cmpint (data[0], ==, '{');
 }
 
-static GBytes *
-district_bytes (const char *const *argv, int *status, char **err)
-{
-  const char *exe = g_getenv ("PCMBN_DISTRICT");
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) errbytes = NULL;
-  GBytes *out = NULL;
-
-  g_ptr_array_add (args, (gpointer)exe);
-  for (guint i = 0; argv[i]; i++)
-    g_ptr_array_add (args, (gpointer)argv[i]);
-  g_ptr_array_add (args, NULL);
-  proc = g_subprocess_newv ((const char *const *)args->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                            &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate (proc, NULL, NULL, &out, &errbytes, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_exit_status (proc);
-  if (err)
-    *err = g_strndup (g_bytes_get_data (errbytes, NULL), g_bytes_get_size (errbytes));
-  return out;
-}
-
 static void
 test_downloads (Fixture *f, gconstpointer data)
 {
@@ -492,14 +466,14 @@ test_downloads (Fixture *f, gconstpointer data)
       gsize len;
       int status;
 
-      out = district_bytes (to_file, &status, NULL);
+      out = sync_district_bytes (to_file, &status, NULL);
       g_assert_cmpint (status, ==, 0);
       g_assert_cmpuint (g_bytes_get_size (out), ==, 0);
       g_assert_true (g_file_get_contents (file, &contents, &len, NULL));
       {
         g_autoptr (GBytes) bytes = g_bytes_new (contents, len);
         check_file (bytes, formats[i]);
-        out2 = district_bytes (to_stdout, &status, NULL);
+        out2 = sync_district_bytes (to_stdout, &status, NULL);
         g_assert_cmpint (status, ==, 0);
         check_file (out2, formats[i]);
         if (g_str_equal (formats[i], "csv") || g_str_equal (formats[i], "json"))
@@ -549,7 +523,7 @@ test_downloads (Fixture *f, gconstpointer data)
       {
         g_autofree char *err = NULL;
         int status;
-        g_autoptr (GBytes) out = district_bytes (cases[i].args, &status, &err);
+        g_autoptr (GBytes) out = sync_district_bytes (cases[i].args, &status, &err);
         g_assert_cmpint (status, ==, cases[i].status);
         g_assert_cmpuint (g_bytes_get_size (out), ==, 0);
         if (!g_str_has_prefix (err, cases[i].prefix))

@@ -11,14 +11,17 @@
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
 
-int
-sync_district (const char *const *argv, char **out, char **err)
+/* Runs `pcmbn-district` with @argv; stdout comes back as bytes, since
+ * reports in PDF or XLSX are not text. */
+GBytes *
+sync_district_bytes (const char *const *argv, int *status, char **err)
 {
   const char *exe = g_getenv ("PCMBN_DISTRICT");
   g_autoptr (GPtrArray) args = g_ptr_array_new ();
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *o = NULL, *e = NULL;
+  g_autoptr (GBytes) errbytes = NULL;
+  GBytes *out = NULL;
 
   g_assert_nonnull (exe);
   g_ptr_array_add (args, (gpointer)exe);
@@ -29,14 +32,26 @@ sync_district (const char *const *argv, char **out, char **err)
                             G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                             &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &o, &e, &error);
+  g_subprocess_communicate (proc, NULL, NULL, &out, &errbytes, &error);
   g_assert_no_error (error);
-  if (out)
-    *out = g_steal_pointer (&o);
   if (err)
-    *err = g_steal_pointer (&e);
+    *err = g_strndup (g_bytes_get_data (errbytes, NULL), g_bytes_get_size (errbytes));
   g_assert_true (g_subprocess_get_if_exited (proc));
-  return g_subprocess_get_exit_status (proc);
+  *status = g_subprocess_get_exit_status (proc);
+  return out;
+}
+
+int
+sync_district (const char *const *argv, char **out, char **err)
+{
+  int status;
+  g_autoptr (GBytes) bytes = sync_district_bytes (argv, &status, err);
+
+  /* Admin verbs print text: it must be UTF-8 (as communicate_utf8 checked). */
+  g_assert_true (g_utf8_validate (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL));
+  if (out)
+    *out = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  return status;
 }
 
 SyncServer *

@@ -22,6 +22,7 @@ void sync_server_start (SyncServer *s);
 int sync_server_stop (SyncServer *s);
 void sync_server_free (SyncServer *s);
 int sync_district (const char *const *argv, char **out, char **err);
+GBytes *sync_district_bytes (const char *const *argv, int *status, char **err);
 char *sync_enrol_code (SyncServer *s, const char *commune);
 char *sync_staff_token (SyncServer *s);
 
