@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "pcmbn-csv.h"
+#include "records/pcmbn-csv.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include "pcmbn-report.h"
+#include "report/pcmbn-report.h"
 #include "pcmbn-test-util.h"
 
 /* Small hand-computed cases of indicators.md for one commune (00001). */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include "pcmbn-demo.h"
-#include "pcmbn-record-list.h"
+#include "store/pcmbn-demo.h"
+#include "store/pcmbn-record-list.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include "pcmbn-store-private.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 

@@ -7,8 +7,8 @@
 
 #include "logbook-conflicts-page.h"
 #include "logbook-format.h"
-#include "pcmbn-conflict.h"
-#include "pcmbn-store-sync.h"
+#include "sync/pcmbn-conflict.h"
+#include "sync/pcmbn-store-sync.h"
 
 /* Records edited here and at the district at the same time. Each is shown
  * as its two versions side by side, field by field with the schema's

@@ -7,8 +7,8 @@
 
 #include "logbook-context.h"
 #include "logbook-sync.h"
-#include "pcmbn-attachments.h"
-#include "pcmbn-report.h"
+#include "store/pcmbn-attachments.h"
+#include "report/pcmbn-report.h"
 #include "pcmbn-util.h"
 
 /* The one object through which the window reaches its data. It owns the

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "pcmbn-drafts.h"
-#include "pcmbn-record-list.h"
-#include "pcmbn-store.h"
+#include "store/pcmbn-drafts.h"
+#include "store/pcmbn-record-list.h"
+#include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
 

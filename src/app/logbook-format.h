@@ -2,7 +2,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
-#include "pcmbn-schema.h"
+#include "records/pcmbn-schema.h"
 
 G_BEGIN_DECLS
 

@@ -8,7 +8,7 @@
 #include "logbook-bar-chart.h"
 #include "logbook-format.h"
 #include "logbook-overview-page.h"
-#include "pcmbn-report.h"
+#include "report/pcmbn-report.h"
 
 /* The commune at a glance: its indicators toward their targets, activities
  * per month, what waits to sync, what changed last. Everything is counted

@@ -8,8 +8,8 @@
 
 #include "logbook-format.h"
 #include "logbook-reports-page.h"
-#include "pcmbn-report-preview.h"
-#include "pcmbn-report.h"
+#include "report/pcmbn-report-preview.h"
+#include "report/pcmbn-report.h"
 #include "pcmbn-util.h"
 
 /* The commune's report for a year or a period: the indicators against

@@ -3,7 +3,7 @@
 
 #include <adwaita.h>
 #include "logbook-context.h"
-#include "pcmbn-report-export.h"
+#include "report/pcmbn-report-export.h"
 
 G_BEGIN_DECLS
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "logbook-sync.h"
-#include "pcmbn-conflict.h"
+#include "sync/pcmbn-conflict.h"
 #include "pcmbn-util.h"
 
 /* The app's side of sync: when to sync (at start, when the network comes

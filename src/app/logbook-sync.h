@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 #include "logbook-context.h"
-#include "pcmbn-sync-engine.h"
+#include "sync/pcmbn-sync-engine.h"
 
 G_BEGIN_DECLS
 

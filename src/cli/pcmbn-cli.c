@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "pcmbn-cli.h"
-#include "pcmbn-demo.h"
-#include "pcmbn-report.h"
-#include "pcmbn-report-export.h"
-#include "pcmbn-store.h"
-#include "pcmbn-store-sync.h"
-#include "pcmbn-sync-engine.h"
+#include "store/pcmbn-demo.h"
+#include "report/pcmbn-report.h"
+#include "report/pcmbn-report-export.h"
+#include "store/pcmbn-store.h"
+#include "sync/pcmbn-store-sync.h"
+#include "sync/pcmbn-sync-engine.h"
 #include "pcmbn-util.h"
 
 /* `pcmbn`: the local database from the command line. Each verb checks its

@@ -14,8 +14,8 @@
 #include "pcmbn-district-db.h"
 #include "pcmbn-district-report.h"
 #include "pcmbn-district-server.h"
-#include "pcmbn-report.h"
-#include "pcmbn-store.h"
+#include "report/pcmbn-report.h"
+#include "store/pcmbn-store.h"
 #include "pcmbn-util.h"
 
 /* `pcmbn-district`: the district server and its admin verbs. Like `pcmbn`:

@@ -9,10 +9,10 @@
 #include "pcmbn-district-api.h"
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-db.h"
-#include "pcmbn-report.h"
-#include "pcmbn-store-private.h"
+#include "report/pcmbn-report.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
-#include "pcmbn-wire.h"
+#include "sync/pcmbn-wire.h"
 
 /* The API of interfaces.md. Every handler runs in a worker thread with that
  * thread's own connection; a request that fails writes nothing (each write

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "pcmbn-store.h"
+#include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
 

@@ -10,12 +10,12 @@
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-db.h"
 #include "pcmbn-district-report.h"
-#include "pcmbn-report-communes.h"
-#include "pcmbn-report.h"
-#include "pcmbn-schema.h"
-#include "pcmbn-store-private.h"
+#include "report/pcmbn-report-communes.h"
+#include "report/pcmbn-report.h"
+#include "records/pcmbn-schema.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
-#include "pcmbn-wire.h"
+#include "sync/pcmbn-wire.h"
 
 /* The district at a glance, as plain server-rendered HTML: no script, no
  * font or file from the internet, one small style sheet from this server.

@@ -6,12 +6,12 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "pcmbn-csv.h"
+#include "records/pcmbn-csv.h"
 #include "pcmbn-district-db.h"
 #include "pcmbn-random.h"
-#include "pcmbn-store-private.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
-#include "pcmbn-wire.h"
+#include "sync/pcmbn-wire.h"
 
 /* Secrets (device tokens, staff tokens, enrolment codes) are kept only as
  * their SHA-256: a copy of the database gives nobody a way in. */

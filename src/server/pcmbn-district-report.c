@@ -8,7 +8,7 @@
 
 #include "pcmbn-district-db.h"
 #include "pcmbn-district-report.h"
-#include "pcmbn-report.h"
+#include "report/pcmbn-report.h"
 #include "pcmbn-util.h"
 
 /* The district's report, the one way `pcmbn-district report`,

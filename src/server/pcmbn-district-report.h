@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include "pcmbn-report-export.h"
-#include "pcmbn-store.h"
+#include "report/pcmbn-report-export.h"
+#include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
 

@@ -11,8 +11,8 @@
 #include "pcmbn-district-api.h"
 #include "pcmbn-district-db.h"
 #include "pcmbn-district-server.h"
-#include "pcmbn-store.h"
-#include "pcmbn-wire.h"
+#include "store/pcmbn-store.h"
+#include "sync/pcmbn-wire.h"
 
 /* The HTTP side of `pcmbn-district serve`. The main loop only moves bytes:
  * each request, once its body is in (bounded as it arrives), is paused and

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "logbook-format.h"
-#include "pcmbn-attachments.h"
-#include "pcmbn-drafts.h"
+#include "store/pcmbn-attachments.h"
+#include "store/pcmbn-drafts.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 

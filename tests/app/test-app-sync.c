@@ -9,7 +9,7 @@
 
 #include "logbook-preferences-window.h"
 #include "logbook-window.h"
-#include "pcmbn-conflict.h"
+#include "sync/pcmbn-conflict.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 #include "sync-helpers.h"

@@ -9,8 +9,8 @@
 #include "logbook-application.h"
 #include "logbook-format.h"
 #include "logbook-window.h"
-#include "pcmbn-demo.h"
-#include "pcmbn-store-private.h"
+#include "store/pcmbn-demo.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 

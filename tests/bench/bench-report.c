@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pcmbn-report-export.h"
-#include "pcmbn-report.h"
-#include "pcmbn-store-private.h"
+#include "report/pcmbn-report-export.h"
+#include "report/pcmbn-report.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
 
 /* Benchmarks of the report engine, run by `meson test --benchmark`:

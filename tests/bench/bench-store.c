@@ -4,9 +4,9 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 
-#include "pcmbn-demo.h"
-#include "pcmbn-record-list.h"
-#include "pcmbn-store-private.h"
+#include "store/pcmbn-demo.h"
+#include "store/pcmbn-record-list.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 

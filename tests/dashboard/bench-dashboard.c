@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pcmbn-report-communes.h"
-#include "pcmbn-report.h"
-#include "pcmbn-store-private.h"
+#include "report/pcmbn-report-communes.h"
+#include "report/pcmbn-report.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 #include "sync-helpers.h"

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "pcmbn-report-communes.h"
+#include "report/pcmbn-report-communes.h"
 #include "pcmbn-test-util.h"
 #include "report-gen.h"
 

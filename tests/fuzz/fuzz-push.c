@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcmbn-schema.h"
-#include "pcmbn-wire.h"
+#include "records/pcmbn-schema.h"
+#include "sync/pcmbn-wire.h"
 
 /* libFuzzer target for what the district server does with a push body
  * before it touches the database: gunzip (when the bytes are gzip), the

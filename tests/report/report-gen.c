@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcmbn-catalogue.h"
-#include "pcmbn-store-private.h"
+#include "records/pcmbn-catalogue.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 #include "report-gen.h"

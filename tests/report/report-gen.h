@@ -7,8 +7,8 @@
  * computed again here, in C over the records kept in memory — never with
  * the engine's SQL. */
 
-#include "pcmbn-report.h"
-#include "pcmbn-store.h"
+#include "report/pcmbn-report.h"
+#include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
 

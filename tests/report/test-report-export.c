@@ -4,8 +4,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "pcmbn-csv.h"
-#include "pcmbn-report-export.h"
+#include "records/pcmbn-csv.h"
+#include "report/pcmbn-report-export.h"
 #include "pcmbn-test-util.h"
 #include "report-gen.h"
 

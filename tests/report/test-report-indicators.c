@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include "pcmbn-store-private.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "report-gen.h"
 

@@ -5,10 +5,10 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "pcmbn-store-private.h"
-#include "pcmbn-sync-engine.h"
+#include "store/pcmbn-store-private.h"
+#include "sync/pcmbn-sync-engine.h"
 #include "pcmbn-test-util.h"
-#include "pcmbn-wire.h"
+#include "sync/pcmbn-wire.h"
 #include "sync-helpers.h"
 
 /* `meson test --benchmark`: sync against its baselines in the same run.

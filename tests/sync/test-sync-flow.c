@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "pcmbn-store-private.h"
-#include "pcmbn-store-sync.h"
+#include "store/pcmbn-store-private.h"
+#include "sync/pcmbn-store-sync.h"
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
 

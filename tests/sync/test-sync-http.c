@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "pcmbn-test-util.h"
-#include "pcmbn-wire.h"
+#include "sync/pcmbn-wire.h"
 #include "sync-helpers.h"
 
 /* The HTTP contract from the outside, with hostile and broken requests

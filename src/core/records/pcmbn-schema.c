@@ -1,0 +1,1430 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-schema"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records/pcmbn-schema.h"
+#include "pcmbn-util.h"
+
+/* The six record kinds of records.md, described once. Validation, the SQL
+ * columns, JSON, CSV, the forms and the report tables all read these tables;
+ * adding a field to a kind is a change here and nowhere else. */
+
+#define MIN_DATE "2016-01-01"
+#define TITLE_MAX 200
+#define TEXT_MAX 10000
+
+static const char *const no_participants_needed[] = { "loudspeaker_broadcast", "press_article",
+                                                      "radio_tv", "web_social_post", NULL };
+static const char *const active_only[] = { "active", NULL };
+
+#define ATTACHMENTS                                                                     \
+  {                                                                                     \
+    .name = "attachments", .type = PCMBN_FIELD_ATTACHMENTS, .label_vi = "Tệp đính kèm", \
+    .label_en = "Attachments"                                                           \
+  }
+#define NOTES                                                                   \
+  {                                                                             \
+    .name = "notes", .type = PCMBN_FIELD_TEXT,                                  \
+    .flags = PCMBN_FIELD_SEARCH | PCMBN_FIELD_MULTILINE, .label_vi = "Ghi chú", \
+    .label_en = "Notes"                                                         \
+  }
+#define TOPICS                                                                                \
+  {                                                                                           \
+    .name = "topics", .type = PCMBN_FIELD_CODES, .catalogue = "topics", .label_vi = "Chủ đề", \
+    .label_en = "Topics"                                                                      \
+  }
+#define FUNDING                                                                        \
+  {                                                                                    \
+    .name = "funding_source", .type = PCMBN_FIELD_CODE, .catalogue = "funding_source", \
+    .label_vi = "Nguồn kinh phí", .label_en = "Funding source"                         \
+  }
+#define PARTICIPANTS_TOTAL(req)                                             \
+  {                                                                         \
+    .name = "participants_total", .type = PCMBN_FIELD_INT, .flags = req,    \
+    .label_vi = "Tổng số người tham dự", .label_en = "Participants (total)" \
+  }
+#define BREAKDOWN(field, vi, en)                                              \
+  {                                                                           \
+    .name = field, .type = PCMBN_FIELD_INT, .le_field = "participants_total", \
+    .parent = "participants_total", .label_vi = vi, .label_en = en            \
+  }
+#define ROLE(field, vi, en)                                                       \
+  {                                                                               \
+    .name = field, .type = PCMBN_FIELD_INT, .sum_le_field = "participants_total", \
+    .parent = "participants_total", .label_vi = vi, .label_en = en                \
+  }
+
+static const PcmbnField activity_fields[] = {
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày",
+    .label_en = "Date" },
+  { .name = "end_date",
+    .type = PCMBN_FIELD_DATE,
+    .ge_field = "date",
+    .label_vi = "Ngày kết thúc",
+    .label_en = "End date" },
+  { .name = "activity_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "activity_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Loại hoạt động",
+    .label_en = "Activity type" },
+  { .name = "subproject",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "subproject",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Tiểu đề án",
+    .label_en = "Sub-project" },
+  { .name = "title",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tiêu đề",
+    .label_en = "Title" },
+  { .name = "location",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .label_vi = "Địa điểm",
+    .label_en = "Location" },
+  { .name = "target_groups",
+    .type = PCMBN_FIELD_CODES,
+    .catalogue = "target_groups",
+    .label_vi = "Đối tượng",
+    .label_en = "Target groups" },
+  TOPICS,
+  { .name = "participants_total",
+    .type = PCMBN_FIELD_INT,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .unless_field = "activity_type",
+    .unless_values = no_participants_needed,
+    .label_vi = "Tổng số người tham dự",
+    .label_en = "Participants (total)" },
+  BREAKDOWN ("participants_female", "Trong đó nữ", "of whom female"),
+  BREAKDOWN ("participants_14_60", "Trong đó từ 14 đến 60 tuổi", "of whom aged 14–60"),
+  BREAKDOWN ("participants_under_16", "Trong đó dưới 16 tuổi", "of whom under 16"),
+  BREAKDOWN (
+      "participants_ethnic_minority", "Trong đó người dân tộc thiểu số", "of whom ethnic minority"),
+  { .name = "outlet",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Cơ quan báo chí",
+    .label_en = "Outlet" },
+  { .name = "outlet_level",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "outlet_level",
+    .label_vi = "Cấp cơ quan báo chí",
+    .label_en = "Outlet level" },
+  { .name = "materials",
+    .type = PCMBN_FIELD_MATERIALS,
+    .label_vi = "Tài liệu phát",
+    .label_en = "Materials handed out" },
+  { .name = "lead_agency",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Cơ quan chủ trì",
+    .label_en = "Lead agency" },
+  { .name = "partners",
+    .type = PCMBN_FIELD_TEXT,
+    .label_vi = "Cơ quan phối hợp",
+    .label_en = "Partners" },
+  FUNDING,
+  NOTES,
+  ATTACHMENTS,
+};
+
+static const PcmbnField training_fields[] = {
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày",
+    .label_en = "Date" },
+  { .name = "end_date",
+    .type = PCMBN_FIELD_DATE,
+    .ge_field = "date",
+    .label_vi = "Ngày kết thúc",
+    .label_en = "End date" },
+  { .name = "format",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "training_format",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Hình thức",
+    .label_en = "Format" },
+  { .name = "title",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tiêu đề",
+    .label_en = "Title" },
+  { .name = "organiser",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Đơn vị tổ chức",
+    .label_en = "Organiser" },
+  PARTICIPANTS_TOTAL (PCMBN_FIELD_REQUIRED),
+  BREAKDOWN ("participants_female", "Trong đó nữ", "of whom female"),
+  ROLE ("participants_reporter_editor", "Phóng viên, biên tập viên", "Reporters and editors"),
+  ROLE ("participants_culture_info_officer",
+        "Cán bộ văn hóa - thông tin",
+        "Culture-information officers"),
+  ROLE ("participants_legal_reporter", "Báo cáo viên pháp luật", "Legal reporters"),
+  ROLE ("participants_propagandist", "Tuyên truyền viên", "Propagandists"),
+  ROLE ("participants_collaborator", "Cộng tác viên", "Collaborators"),
+  ROLE ("participants_womens_union_officer", "Cán bộ Hội Phụ nữ", "Women's Union officers"),
+  ROLE ("participants_counsellor", "Tư vấn viên", "Counsellors"),
+  ROLE ("participants_other_role", "Thành phần khác", "Other roles"),
+  TOPICS,
+  FUNDING,
+  NOTES,
+  ATTACHMENTS,
+};
+
+static const PcmbnField model_fields[] = {
+  { .name = "name",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tên mô hình",
+    .label_en = "Name" },
+  { .name = "model_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "model_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Loại mô hình",
+    .label_en = "Model type" },
+  { .name = "model_kind",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "model_kind",
+    .label_vi = "Dạng mô hình",
+    .label_en = "Model kind" },
+  { .name = "established_on",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày thành lập",
+    .label_en = "Established on" },
+  { .name = "decision_ref",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Số quyết định thành lập",
+    .label_en = "Decision reference" },
+  { .name = "host_organisation",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Đơn vị chủ quản",
+    .label_en = "Host organisation" },
+  { .name = "members_total",
+    .type = PCMBN_FIELD_INT,
+    .label_vi = "Tổng số thành viên",
+    .label_en = "Members (total)" },
+  { .name = "members_female",
+    .type = PCMBN_FIELD_INT,
+    .le_field = "members_total",
+    .parent = "members_total",
+    .label_vi = "Trong đó nữ",
+    .label_en = "of whom female" },
+  { .name = "status",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "model_status",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Tình trạng",
+    .label_en = "Status" },
+  { .name = "status_since",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .unless_field = "status",
+    .unless_values = active_only,
+    .ge_field = "established_on",
+    .label_vi = "Tình trạng từ ngày",
+    .label_en = "Status since" },
+  NOTES,
+};
+
+static const PcmbnField meeting_fields[] = {
+  { .name = "model",
+    .type = PCMBN_FIELD_REF,
+    .ref_kind = "model",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Mô hình",
+    .label_en = "Model" },
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .ref_field = "model",
+    .ref_target = "established_on",
+    .label_vi = "Ngày sinh hoạt",
+    .label_en = "Date" },
+  PARTICIPANTS_TOTAL (PCMBN_FIELD_REQUIRED),
+  BREAKDOWN ("participants_female", "Trong đó nữ", "of whom female"),
+  TOPICS,
+  NOTES,
+};
+
+static const PcmbnField counselling_fields[] = {
+  { .name = "date",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày tư vấn",
+    .label_en = "Date" },
+  { .name = "channel",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "channel",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Hình thức tư vấn",
+    .label_en = "Channel" },
+  { .name = "client_code",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_PSEUDONYM | PCMBN_FIELD_SEARCH,
+    .max_length = 20,
+    .label_vi = "Mã đối tượng (bí danh)",
+    .label_en = "Client code (pseudonym)" },
+  { .name = "client_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "client_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Nhóm đối tượng",
+    .label_en = "Client type" },
+  { .name = "client_sex",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "client_sex",
+    .label_vi = "Giới tính",
+    .label_en = "Sex" },
+  { .name = "client_age_band",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "client_age_band",
+    .label_vi = "Nhóm tuổi",
+    .label_en = "Age band" },
+  { .name = "client_ethnic_minority",
+    .type = PCMBN_FIELD_BOOL,
+    .label_vi = "Người dân tộc thiểu số",
+    .label_en = "Ethnic minority" },
+  { .name = "topics",
+    .type = PCMBN_FIELD_CODES,
+    .catalogue = "counselling_topics",
+    .label_vi = "Nội dung tư vấn",
+    .label_en = "Topics" },
+  { .name = "referrals",
+    .type = PCMBN_FIELD_CODES,
+    .catalogue = "referrals",
+    .exclusive = "none",
+    .label_vi = "Chuyển gửi",
+    .label_en = "Referrals" },
+  { .name = "follow_up_on",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_FUTURE_OK,
+    .ge_field = "date",
+    .max_years_after = 1,
+    .label_vi = "Ngày theo dõi tiếp",
+    .label_en = "Follow up on" },
+  { .name = "counsellor",
+    .type = PCMBN_FIELD_TEXT,
+    .max_length = TITLE_MAX,
+    .label_vi = "Người tư vấn",
+    .label_en = "Counsellor" },
+  { .name = "case_notes",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SENSITIVE | PCMBN_FIELD_MULTILINE,
+    .max_length = 20000,
+    .label_vi = "Ghi chép ca tư vấn",
+    .label_en = "Case notes" },
+};
+
+static const PcmbnField material_fields[] = {
+  { .name = "material_type",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "material_type",
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Loại tài liệu",
+    .label_en = "Material type" },
+  { .name = "title",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH,
+    .max_length = TITLE_MAX,
+    .label_vi = "Tên tài liệu",
+    .label_en = "Title" },
+  { .name = "source",
+    .type = PCMBN_FIELD_CODE,
+    .catalogue = "material_source",
+    .label_vi = "Nguồn",
+    .label_en = "Source" },
+  { .name = "received_on",
+    .type = PCMBN_FIELD_DATE,
+    .flags = PCMBN_FIELD_REQUIRED,
+    .label_vi = "Ngày nhận",
+    .label_en = "Received on" },
+  { .name = "quantity_received",
+    .type = PCMBN_FIELD_INT,
+    .label_vi = "Số lượng nhận",
+    .label_en = "Quantity received" },
+  { .name = "deployed_on",
+    .type = PCMBN_FIELD_DATE,
+    .ge_field = "received_on",
+    .label_vi = "Ngày triển khai",
+    .label_en = "Deployed on" },
+  { .name = "quantity_deployed",
+    .type = PCMBN_FIELD_INT,
+    .le_field = "quantity_received",
+    .together_with = "deployed_on",
+    .label_vi = "Số lượng đã triển khai",
+    .label_en = "Quantity deployed" },
+  { .name = "deployment_notes",
+    .type = PCMBN_FIELD_TEXT,
+    .flags = PCMBN_FIELD_SEARCH | PCMBN_FIELD_MULTILINE,
+    .label_vi = "Ghi chú triển khai",
+    .label_en = "Deployment notes" },
+};
+
+#define KIND(id, vi, en, fields, date, type, title)              \
+  {                                                              \
+    id, vi, en, fields, G_N_ELEMENTS (fields), date, type, title \
+  }
+
+static const PcmbnKind kinds[] = {
+  KIND ("activity",
+        "Hoạt động truyền thông",
+        "Activity",
+        activity_fields,
+        "date",
+        "activity_type",
+        "title"),
+  KIND ("training", "Tập huấn, hội nghị", "Training", training_fields, "date", "format", "title"),
+  KIND ("model", "Mô hình", "Model", model_fields, "established_on", "model_type", "name"),
+  KIND ("model-meeting", "Sinh hoạt mô hình", "Model meeting", meeting_fields, "date", NULL, NULL),
+  KIND (
+      "counselling", "Tư vấn", "Counselling", counselling_fields, "date", "channel", "client_code"),
+  KIND ("material",
+        "Tài liệu truyền thông",
+        "Material",
+        material_fields,
+        "received_on",
+        "material_type",
+        "title"),
+};
+
+/**
+ * pcmbn_schema_kinds:
+ * @n_kinds: (out): the number of kinds
+ *
+ * Returns: (transfer none): the six record kinds, in the order of records.md
+ */
+const PcmbnKind *const *
+pcmbn_schema_kinds (guint *n_kinds)
+{
+  static const PcmbnKind *list[G_N_ELEMENTS (kinds)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    list[i] = &kinds[i];
+  *n_kinds = G_N_ELEMENTS (kinds);
+  return list;
+}
+
+/**
+ * pcmbn_schema_kind:
+ * @name: (nullable): a kind's name, such as "model-meeting"
+ *
+ * Returns: (transfer none) (nullable): the kind, or %NULL when unknown
+ */
+const PcmbnKind *
+pcmbn_schema_kind (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (g_strcmp0 (kinds[i].name, name) == 0)
+      return &kinds[i];
+  return NULL;
+}
+
+/**
+ * pcmbn_kind_names_joined:
+ *
+ * Returns: (transfer none): "activity, training, …" for usage messages
+ */
+const char *
+pcmbn_kind_names_joined (void)
+{
+  return "activity, training, model, model-meeting, counselling, material";
+}
+
+/**
+ * pcmbn_kind_field:
+ * @kind: a kind
+ * @name: (nullable): a field name
+ *
+ * Returns: (transfer none) (nullable): the field, or %NULL
+ */
+const PcmbnField *
+pcmbn_kind_field (const PcmbnKind *kind, const char *name)
+{
+  if (name == NULL)
+    return NULL;
+  for (guint i = 0; i < kind->n_fields; i++)
+    if (g_str_equal (kind->fields[i].name, name))
+      return &kind->fields[i];
+  return NULL;
+}
+
+/**
+ * pcmbn_kind_label:
+ * @kind: a kind
+ *
+ * Returns: (transfer none): the kind's name in the user's language
+ */
+const char *
+pcmbn_kind_label (const PcmbnKind *kind)
+{
+  return pcmbn_is_vietnamese () ? kind->label_vi : kind->label_en;
+}
+
+/**
+ * pcmbn_field_label:
+ * @field: a field
+ *
+ * Returns: (transfer none): the field's label in the user's language
+ */
+const char *
+pcmbn_field_label (const PcmbnField *field)
+{
+  return pcmbn_is_vietnamese () ? field->label_vi : field->label_en;
+}
+
+static gboolean
+field_is_column (const PcmbnField *field)
+{
+  switch (field->type)
+    {
+      case PCMBN_FIELD_DATE:
+      case PCMBN_FIELD_INT:
+      case PCMBN_FIELD_CODE:
+      case PCMBN_FIELD_BOOL:
+      case PCMBN_FIELD_REF:
+        return TRUE;
+      default:
+        return FALSE;
+    }
+}
+
+/**
+ * pcmbn_schema_columns:
+ * @n_columns: (out): their number
+ *
+ * The fields the store keeps as real, indexable columns (`f_NAME`): every
+ * date, number, code, flag and reference, so that reports group and sum
+ * over columns and never over JSON. A name shared by several kinds is one
+ * column; the schema test checks that they agree on the type.
+ *
+ * Returns: (transfer none): the column fields, each name once
+ */
+const PcmbnField *const *
+pcmbn_schema_columns (guint *n_columns)
+{
+  static GPtrArray *columns;
+
+  if (g_once_init_enter (&columns))
+    {
+      GPtrArray *list = g_ptr_array_new ();
+      for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+        for (guint f = 0; f < kinds[k].n_fields; f++)
+          {
+            const PcmbnField *field = &kinds[k].fields[f];
+            gboolean seen = FALSE;
+            if (!field_is_column (field))
+              continue;
+            for (guint i = 0; i < list->len && !seen; i++)
+              seen = g_str_equal (((PcmbnField *)list->pdata[i])->name, field->name);
+            if (!seen)
+              g_ptr_array_add (list, (gpointer)field);
+          }
+      g_once_init_leave (&columns, list);
+    }
+  *n_columns = columns->len;
+  return (const PcmbnField *const *)columns->pdata;
+}
+
+/**
+ * pcmbn_schema_column_index:
+ * @field: a field of any kind
+ *
+ * Returns: the index of its column in pcmbn_schema_columns(), or -1 when
+ *   the field is not stored as a column
+ */
+int
+pcmbn_schema_column_index (const PcmbnField *field)
+{
+  static GHashTable *index;
+
+  if (g_once_init_enter (&index))
+    {
+      GHashTable *table = g_hash_table_new (g_str_hash, g_str_equal);
+      guint n;
+      const PcmbnField *const *columns = pcmbn_schema_columns (&n);
+      for (guint i = 0; i < n; i++)
+        g_hash_table_insert (table, (gpointer)columns[i]->name, GINT_TO_POINTER (i + 1));
+      g_once_init_leave (&index, table);
+    }
+  if (!field_is_column (field))
+    return -1;
+  return GPOINTER_TO_INT (g_hash_table_lookup (index, field->name)) - 1;
+}
+
+/**
+ * pcmbn_field_sql_type:
+ * @field: a column field
+ *
+ * Returns: (transfer none): the SQLite type of its column
+ */
+const char *
+pcmbn_field_sql_type (const PcmbnField *field)
+{
+  return (field->type == PCMBN_FIELD_INT || field->type == PCMBN_FIELD_BOOL) ? "INTEGER" : "TEXT";
+}
+
+/**
+ * pcmbn_field_error_new:
+ * @field: (nullable): the field key the error is about
+ * @row: the CSV line, or 0
+ * @format: printf format of the message, in the user's language
+ *
+ * Returns: (transfer full): a new error
+ */
+PcmbnFieldError *
+pcmbn_field_error_new (const char *field, guint row, const char *format, ...)
+{
+  PcmbnFieldError *error = g_new0 (PcmbnFieldError, 1);
+  va_list args;
+
+  va_start (args, format);
+  error->message = g_strdup_vprintf (format, args);
+  va_end (args);
+  error->field = g_strdup (field);
+  error->row = row;
+  return error;
+}
+
+void
+pcmbn_field_error_free (PcmbnFieldError *error)
+{
+  if (error == NULL)
+    return;
+  g_free (error->field);
+  g_free (error->message);
+  g_free (error);
+}
+
+/**
+ * pcmbn_field_errors_to_string:
+ * @errors: (element-type PcmbnFieldError): errors
+ *
+ * One line each: `row N, FIELD: message` or `FIELD: message`, the field key
+ * first so that scripts can find it.
+ *
+ * Returns: (transfer full): the lines
+ */
+char *
+pcmbn_field_errors_to_string (GPtrArray *errors)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < errors->len; i++)
+    {
+      PcmbnFieldError *e = errors->pdata[i];
+      if (i > 0)
+        g_string_append_c (out, '\n');
+      if (e->row > 0)
+        /* TRANSLATORS: the start of a CSV error, "row 12, " */
+        g_string_append_printf (out, _ ("row %u, "), e->row);
+      if (e->field != NULL)
+        g_string_append_printf (out, "%s: ", e->field);
+      g_string_append (out, e->message);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * pcmbn_set_field_errors:
+ * @error: (out) (optional): where to put the error
+ * @errors: (element-type PcmbnFieldError): a non-empty list of problems
+ *
+ * Sets a %PCMBN_ERROR_INVALID error whose message lists @errors.
+ */
+void
+pcmbn_set_field_errors (GError **error, GPtrArray *errors)
+{
+  g_autofree char *text = pcmbn_field_errors_to_string (errors);
+  g_set_error_literal (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, text);
+}
+
+static void
+add_error (GPtrArray *errors, const char *field, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static void
+add_error (GPtrArray *errors, const char *field, const char *format, ...)
+{
+  PcmbnFieldError *error = g_new0 (PcmbnFieldError, 1);
+  va_list args;
+
+  va_start (args, format);
+  error->message = g_strdup_vprintf (format, args);
+  va_end (args);
+  error->field = g_strdup (field);
+  g_ptr_array_add (errors, error);
+}
+
+static gboolean
+has_error_for (GPtrArray *errors, const char *field)
+{
+  for (guint i = 0; i < errors->len; i++)
+    if (g_strcmp0 (((PcmbnFieldError *)errors->pdata[i])->field, field) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+catalogue_codes (const PcmbnCatalogue *catalogue)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < catalogue->n_entries; i++)
+    {
+      if (i > 0)
+        g_string_append (s, ", ");
+      g_string_append (s, catalogue->entries[i].code);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
+{
+  guint max = field->max_length ? field->max_length : TEXT_MAX;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      add_error (errors, field->name, _ ("is not valid UTF-8 text"));
+      return;
+    }
+  /* Every code point of category Cc (C0, DEL and the C1 block U+0080–U+009F). */
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)) && *p != '\n' && *p != '\t')
+      {
+        add_error (errors, field->name,
+                   _ ("contains a control character; only letters, digits, punctuation, "
+                      "new lines and tabs are allowed"));
+        return;
+      }
+  if ((guint)g_utf8_strlen (text, -1) > max)
+    {
+      add_error (errors, field->name, _ ("is too long: at most %u characters"), max);
+      return;
+    }
+  if (field->flags & PCMBN_FIELD_PSEUDONYM)
+    {
+      gsize len = strlen (text);
+      gboolean ok = len >= 3 && len <= 20;
+      for (const char *p = text; *p && ok; p++)
+        ok = (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-';
+      if (!ok)
+        add_error (errors, field->name,
+                   _ ("must be a pseudonym of 3 to 20 characters from A–Z, 0–9 and “-”, "
+                      "never a name"));
+    }
+}
+
+static gboolean
+node_is_int (JsonNode *node, gint64 *value)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *value = json_node_get_int (node);
+  return TRUE;
+}
+
+static void
+check_materials (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
+{
+  const PcmbnCatalogue *types = pcmbn_catalogue_lookup ("material_type");
+  JsonArray *array;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    goto bad;
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      JsonObject *obj;
+      JsonNode *type, *qty;
+      gint64 n;
+      if (!JSON_NODE_HOLDS_OBJECT (item))
+        goto bad;
+      obj = json_node_get_object (item);
+      type = json_object_get_member (obj, "material_type");
+      qty = json_object_get_member (obj, "quantity");
+      if (json_object_get_size (obj) != 2 || type == NULL || qty == NULL
+          || !JSON_NODE_HOLDS_VALUE (type) || json_node_get_value_type (type) != G_TYPE_STRING
+          || pcmbn_catalogue_find (types, json_node_get_string (type)) == NULL
+          || !node_is_int (qty, &n) || n < 0)
+        goto bad;
+    }
+  return;
+
+bad:
+  add_error (errors, field->name,
+             _ ("must be a list of {\"material_type\": a material type, \"quantity\": a whole "
+                "number}"));
+}
+
+static void
+check_attachments (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
+{
+  JsonArray *array;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    goto bad;
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      JsonObject *obj;
+      JsonNode *sha, *name, *size;
+      gint64 n;
+      const char *hex;
+      if (!JSON_NODE_HOLDS_OBJECT (item))
+        goto bad;
+      obj = json_node_get_object (item);
+      sha = json_object_get_member (obj, "sha256");
+      name = json_object_get_member (obj, "name");
+      size = json_object_get_member (obj, "size");
+      if (json_object_get_size (obj) != 3 || sha == NULL || name == NULL || size == NULL
+          || json_node_get_value_type (sha) != G_TYPE_STRING
+          || json_node_get_value_type (name) != G_TYPE_STRING || !node_is_int (size, &n) || n < 0)
+        goto bad;
+      hex = json_node_get_string (sha);
+      if (strlen (hex) != 64)
+        goto bad;
+      for (const char *p = hex; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+          goto bad;
+      if (*json_node_get_string (name) == '\0' || strlen (json_node_get_string (name)) > 255
+          || strpbrk (json_node_get_string (name), "/\\:") != NULL)
+        goto bad;
+    }
+  return;
+
+bad:
+  add_error (errors, field->name,
+             _ ("must be a list of {\"sha256\": 64 hex digits, \"name\": a file name, \"size\": "
+                "bytes}"));
+}
+
+/* Type and range of one value, on its own. */
+static void
+check_value (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
+{
+  gint64 n;
+
+  switch (field->type)
+    {
+      case PCMBN_FIELD_DATE:
+        {
+          gint64 day = -1;
+          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+            day = pcmbn_date_parse (json_node_get_string (node));
+          if (day < 0)
+            add_error (errors, field->name,
+                       _ ("must be a date written YYYY-MM-DD, such as 2026-07-30"));
+          else if (day < pcmbn_date_parse (MIN_DATE))
+            add_error (errors, field->name, _ ("must not be before %s"), MIN_DATE);
+          else if (!(field->flags & PCMBN_FIELD_FUTURE_OK) && day > pcmbn_today () + 1)
+            add_error (errors, field->name, _ ("must not be in the future"));
+        }
+        break;
+
+      case PCMBN_FIELD_INT:
+        if (!node_is_int (node, &n) || n < 0)
+          add_error (errors, field->name, _ ("must be a whole number, 0 or more"));
+        else if (n > G_MAXINT32)
+          add_error (errors, field->name, _ ("is too large"));
+        break;
+
+      case PCMBN_FIELD_TEXT:
+        if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+          add_error (errors, field->name, _ ("must be text"));
+        else
+          check_text (field, json_node_get_string (node), errors);
+        break;
+
+      case PCMBN_FIELD_BOOL:
+        if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+          add_error (errors, field->name, _ ("must be true or false"));
+        break;
+
+      case PCMBN_FIELD_REF:
+        if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+            || !pcmbn_uuid_is_valid (json_node_get_string (node)))
+          add_error (errors, field->name, _ ("must be the uuid of a record"));
+        break;
+
+      case PCMBN_FIELD_CODE:
+        {
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+          if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+              || pcmbn_catalogue_find (cat, json_node_get_string (node)) == NULL)
+            {
+              g_autofree char *codes = catalogue_codes (cat);
+              add_error (errors, field->name, _ ("must be one of: %s"), codes);
+            }
+        }
+        break;
+
+      case PCMBN_FIELD_CODES:
+        {
+          const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+          JsonArray *array = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+          guint len = array ? json_array_get_length (array) : 0;
+          g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+          for (guint i = 0; array != NULL && i < len; i++)
+            {
+              JsonNode *item = json_array_get_element (array, i);
+              const char *code;
+              if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING
+                  || pcmbn_catalogue_find (cat, json_node_get_string (item)) == NULL)
+                {
+                  array = NULL;
+                  break;
+                }
+              code = json_node_get_string (item);
+              if (!g_hash_table_add (seen, (gpointer)code))
+                {
+                  add_error (errors, field->name, _ ("lists “%s” twice"), code);
+                  return;
+                }
+            }
+          if (array == NULL)
+            {
+              g_autofree char *codes = catalogue_codes (cat);
+              add_error (errors, field->name, _ ("must be a list of codes from: %s"), codes);
+            }
+          else if (field->exclusive && len > 1 && g_hash_table_contains (seen, field->exclusive))
+            add_error (errors, field->name, _ ("“%s” cannot be combined with other entries"),
+                       field->exclusive);
+        }
+        break;
+
+      case PCMBN_FIELD_MATERIALS:
+        check_materials (field, node, errors);
+        break;
+
+      case PCMBN_FIELD_ATTACHMENTS:
+        check_attachments (field, node, errors);
+        break;
+    }
+}
+
+/**
+ * pcmbn_data_get_int:
+ * @data: a record's data
+ * @name: a field
+ *
+ * Returns: the field's value, 0 when it is not set (as sums count it)
+ */
+gint64
+pcmbn_data_get_int (JsonObject *data, const char *name)
+{
+  JsonNode *node = json_object_get_member (data, name);
+  gint64 n = 0;
+  if (node != NULL && node_is_int (node, &n))
+    return n;
+  return 0;
+}
+
+/**
+ * pcmbn_data_get_string:
+ * @data: a record's data
+ * @name: a field
+ *
+ * Returns: (transfer none) (nullable): the field's text, or %NULL
+ */
+const char *
+pcmbn_data_get_string (JsonObject *data, const char *name)
+{
+  JsonNode *node = json_object_get_member (data, name);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+value_in (const char *value, const char *const *values)
+{
+  for (guint i = 0; values && values[i]; i++)
+    if (g_strcmp0 (value, values[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The same day @years later; 29 February becomes 28 February. */
+static gint64
+add_years (gint64 day, guint years)
+{
+  GDate date;
+
+  g_date_clear (&date, 1);
+  g_date_set_julian (&date, (guint32)day);
+  g_date_add_years (&date, years);
+  return g_date_get_julian (&date);
+}
+
+/**
+ * pcmbn_schema_validate:
+ * @kind: the record's kind
+ * @data: the record's data, as pcmbn_schema_normalize() returns it
+ * @resolver: (nullable) (scope call): finds referenced records
+ * @resolver_data: (closure): data for @resolver
+ * @errors: (element-type PcmbnFieldError): where problems are appended
+ *
+ * Checks every rule of records.md that involves more than one value: required
+ * fields, comparisons between fields and references to other records. A rule
+ * between two fields reports the field named first in it.
+ */
+void
+pcmbn_schema_validate (const PcmbnKind *kind,
+                       JsonObject *data,
+                       PcmbnRefResolver resolver,
+                       gpointer resolver_data,
+                       GPtrArray *errors)
+{
+  for (guint i = 0; i < kind->n_fields; i++)
+    {
+      const PcmbnField *field = &kind->fields[i];
+      gboolean set = json_object_has_member (data, field->name);
+
+      if (!set)
+        {
+          gboolean required;
+          /* A value refused by pcmbn_schema_normalize() is not in @data;
+           * its message says enough without "is required" after it. */
+          if (has_error_for (errors, field->name))
+            continue;
+          required = (field->flags & PCMBN_FIELD_REQUIRED) != 0;
+          if (required && field->unless_field != NULL
+              && value_in (pcmbn_data_get_string (data, field->unless_field), field->unless_values))
+            required = FALSE;
+          if (required)
+            add_error (errors, field->name, _ ("is required"));
+          else if (field->together_with && json_object_has_member (data, field->together_with))
+            add_error (errors, field->name, _ ("must be set together with %s"),
+                       field->together_with);
+          continue;
+        }
+      if (has_error_for (errors, field->name))
+        continue;
+
+      if (field->le_field && json_object_has_member (data, field->le_field)
+          && !has_error_for (errors, field->le_field)
+          && pcmbn_data_get_int (data, field->name) > pcmbn_data_get_int (data, field->le_field))
+        add_error (errors, field->name, _ ("must not be greater than %s (%d)"), field->le_field,
+                   (int)pcmbn_data_get_int (data, field->le_field));
+
+      if (field->ge_field && json_object_has_member (data, field->ge_field)
+          && !has_error_for (errors, field->ge_field))
+        {
+          gint64 day = pcmbn_date_parse (pcmbn_data_get_string (data, field->name));
+          gint64 other = pcmbn_date_parse (pcmbn_data_get_string (data, field->ge_field));
+          if (day < other)
+            add_error (errors, field->name, _ ("must not be before %s (%s)"), field->ge_field,
+                       pcmbn_data_get_string (data, field->ge_field));
+          else if (field->max_days_after && day > other + field->max_days_after)
+            add_error (errors, field->name, _ ("must be within %u days after %s"),
+                       field->max_days_after, field->ge_field);
+          else if (field->max_years_after && day > add_years (other, field->max_years_after))
+            add_error (errors, field->name, _ ("must be within one year after %s"),
+                       field->ge_field);
+        }
+
+      if (field->together_with && !json_object_has_member (data, field->together_with))
+        add_error (errors, field->name, _ ("must be set together with %s"), field->together_with);
+
+      if (field->type == PCMBN_FIELD_REF && resolver != NULL)
+        {
+          JsonObject *target = resolver (pcmbn_data_get_string (data, field->name), field->ref_kind,
+                                         resolver_data);
+          if (target == NULL)
+            add_error (errors, field->name, _ ("there is no %s with this uuid in this commune"),
+                       field->ref_kind);
+          else
+            json_object_unref (target);
+        }
+
+      if (field->ref_field && resolver != NULL && !has_error_for (errors, field->ref_field))
+        {
+          const PcmbnField *ref = pcmbn_kind_field (kind, field->ref_field);
+          const char *uuid = pcmbn_data_get_string (data, field->ref_field);
+          JsonObject *target = uuid ? resolver (uuid, ref->ref_kind, resolver_data) : NULL;
+          if (target != NULL)
+            {
+              const char *limit = pcmbn_data_get_string (target, field->ref_target);
+              if (limit != NULL
+                  && pcmbn_date_parse (pcmbn_data_get_string (data, field->name))
+                         < pcmbn_date_parse (limit))
+                add_error (errors, field->name, _ ("must not be before the %s’s %s (%s)"),
+                           field->ref_field, field->ref_target, limit);
+              json_object_unref (target);
+            }
+        }
+    }
+
+  /* Sums: fields naming the same sum_le_field together stay within it, and
+   * the error is reported on the total they exceed. */
+  for (guint i = 0; i < kind->n_fields; i++)
+    {
+      const PcmbnField *total = &kind->fields[i];
+      gint64 sum = 0;
+      gboolean any = FALSE;
+
+      for (guint j = 0; j < kind->n_fields; j++)
+        if (g_strcmp0 (kind->fields[j].sum_le_field, total->name) == 0)
+          {
+            any = TRUE;
+            sum += pcmbn_data_get_int (data, kind->fields[j].name);
+          }
+      if (any && json_object_has_member (data, total->name) && !has_error_for (errors, total->name)
+          && sum > pcmbn_data_get_int (data, total->name))
+        add_error (errors, total->name, _ ("is smaller than the sum of the counts by role (%d)"),
+                   (int)sum);
+    }
+}
+
+static int
+code_order (const PcmbnCatalogue *cat, const char *code)
+{
+  for (guint i = 0; i < cat->n_entries; i++)
+    if (g_str_equal (cat->entries[i].code, code))
+      return i;
+  return G_MAXINT;
+}
+
+static gint
+compare_codes (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const PcmbnCatalogue *cat = user_data;
+  return code_order (cat, json_node_get_string (*(JsonNode **)a))
+         - code_order (cat, json_node_get_string (*(JsonNode **)b));
+}
+
+/* A set of codes is kept in catalogue order, so that two equal sets are
+ * equal JSON and comparing versions in a sync never sees a false change. */
+static JsonNode *
+canonical_codes (const PcmbnField *field, JsonNode *node)
+{
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+  JsonArray *array = json_node_get_array (node);
+  g_autoptr (GPtrArray) items = g_ptr_array_new ();
+  JsonArray *sorted = json_array_new ();
+  JsonNode *out = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_ptr_array_add (items, json_array_get_element (array, i));
+  g_ptr_array_sort_with_data (items, compare_codes, (gpointer)cat);
+  for (guint i = 0; i < items->len; i++)
+    json_array_add_element (sorted, json_node_copy (items->pdata[i]));
+  json_node_take_array (out, sorted);
+  return out;
+}
+
+/**
+ * pcmbn_schema_normalize:
+ * @kind: the record's kind
+ * @input: the fields given by a person, a file or a client
+ * @base: (nullable): the record's current data, for an update
+ * @errors: (element-type PcmbnFieldError): where problems are appended
+ *
+ * Turns input into the stored form: `null` and empty optional text mean
+ * "not set" (and clear the field of @base), unknown fields and values of the
+ * wrong type are refused, sets of codes are put in catalogue order.
+ *
+ * Returns: (transfer full): the new data; meaningful only when no error was
+ *   appended
+ */
+JsonObject *
+pcmbn_schema_normalize (const PcmbnKind *kind,
+                        JsonObject *input,
+                        JsonObject *base,
+                        GPtrArray *errors)
+{
+  JsonObject *out = json_object_new ();
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+
+  json_object_iter_init (&iter, input);
+  while (json_object_iter_next (&iter, &name, &node))
+    if (pcmbn_kind_field (kind, name) == NULL)
+      add_error (errors, name, _ ("is not a field of %s records"), kind->name);
+
+  /* Built in the schema's field order, so that stored JSON is canonical. */
+  for (guint i = 0; i < kind->n_fields; i++)
+    {
+      const PcmbnField *field = &kind->fields[i];
+      node = json_object_get_member (input, field->name);
+
+      if (node == NULL)
+        {
+          JsonNode *old = base ? json_object_get_member (base, field->name) : NULL;
+          if (old != NULL)
+            json_object_set_member (out, field->name, json_node_copy (old));
+          continue;
+        }
+      /* null clears; an empty text clears an optional field, and for a
+       * required one the "is required" rule gives the message. */
+      if (JSON_NODE_HOLDS_NULL (node)
+          || (field->type == PCMBN_FIELD_TEXT && JSON_NODE_HOLDS_VALUE (node)
+              && json_node_get_value_type (node) == G_TYPE_STRING
+              && *json_node_get_string (node) == '\0'))
+        continue;
+      {
+        guint before = errors->len;
+        check_value (field, node, errors);
+        if (errors->len != before)
+          continue;
+      }
+      if (field->type == PCMBN_FIELD_CODES)
+        json_object_set_member (out, field->name, canonical_codes (field, node));
+      else
+        json_object_set_member (out, field->name, json_node_copy (node));
+    }
+  return out;
+}
+
+/**
+ * pcmbn_schema_check:
+ * @kind: the record's kind
+ * @input: the given fields
+ * @base: (nullable): the current data, for an update
+ * @resolver: (nullable) (scope call): finds referenced records
+ * @resolver_data: (closure): data for @resolver
+ * @out_data: (out) (transfer full) (optional): the stored form
+ * @error: return location for a %PCMBN_ERROR_INVALID error listing every problem
+ *
+ * Normalizes and validates in one step.
+ *
+ * Returns: %TRUE when @input is a valid record
+ */
+gboolean
+pcmbn_schema_check (const PcmbnKind *kind,
+                    JsonObject *input,
+                    JsonObject *base,
+                    PcmbnRefResolver resolver,
+                    gpointer resolver_data,
+                    JsonObject **out_data,
+                    GError **error)
+{
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  JsonObject *data = pcmbn_schema_normalize (kind, input, base, errors);
+
+  pcmbn_schema_validate (kind, data, resolver, resolver_data, errors);
+  if (errors->len > 0)
+    {
+      json_object_unref (data);
+      pcmbn_set_field_errors (error, errors);
+      return FALSE;
+    }
+  if (out_data)
+    *out_data = data;
+  else
+    json_object_unref (data);
+  return TRUE;
+}
+
+static char *
+node_to_compact_json (JsonNode *node)
+{
+  return json_to_string (node, FALSE);
+}
+
+/**
+ * pcmbn_field_to_text:
+ * @field: a field
+ * @data: a record's data
+ *
+ * The value as a CSV cell: codes sets joined with ";", booleans as
+ * "yes"/"no", lists as compact JSON. Not set is the empty string.
+ *
+ * Returns: (transfer full): the cell text
+ */
+char *
+pcmbn_field_to_text (const PcmbnField *field, JsonObject *data)
+{
+  JsonNode *node = json_object_get_member (data, field->name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return g_strdup ("");
+  switch (field->type)
+    {
+      case PCMBN_FIELD_INT:
+        return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+      case PCMBN_FIELD_BOOL:
+        return g_strdup (json_node_get_boolean (node) ? "yes" : "no");
+      case PCMBN_FIELD_CODES:
+        {
+          JsonArray *array = json_node_get_array (node);
+          GString *s = g_string_new (NULL);
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            {
+              if (i > 0)
+                g_string_append_c (s, ';');
+              g_string_append (s, json_array_get_string_element (array, i));
+            }
+          return g_string_free (s, FALSE);
+        }
+      case PCMBN_FIELD_MATERIALS:
+      case PCMBN_FIELD_ATTACHMENTS:
+        return node_to_compact_json (node);
+      default:
+        return g_strdup (json_node_get_string (node));
+    }
+}
+
+/**
+ * pcmbn_field_from_text:
+ * @field: a field
+ * @text: a CSV cell
+ * @problem: (out) (transfer full) (optional): why @text is not a value
+ *
+ * The inverse of pcmbn_field_to_text(). An empty cell is JSON `null`, that is
+ * "not set". The value still goes through pcmbn_schema_normalize().
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL with @problem set
+ */
+JsonNode *
+pcmbn_field_from_text (const PcmbnField *field, const char *text, char **problem)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  JsonNode *node;
+
+  if (*trimmed == '\0' && field->type != PCMBN_FIELD_TEXT)
+    return json_node_new (JSON_NODE_NULL);
+  switch (field->type)
+    {
+      case PCMBN_FIELD_INT:
+        {
+          char *end = NULL;
+          gint64 n;
+          gboolean digits = TRUE;
+          for (const char *p = trimmed; *p; p++)
+            digits = digits && g_ascii_isdigit (*p);
+          n = g_ascii_strtoll (trimmed, &end, 10);
+          if (!digits || end == NULL || *end != '\0' || strlen (trimmed) > 10)
+            {
+              if (problem)
+                *problem = g_strdup (_ ("must be a whole number, 0 or more"));
+              return NULL;
+            }
+          node = json_node_new (JSON_NODE_VALUE);
+          json_node_set_int (node, n);
+          return node;
+        }
+      case PCMBN_FIELD_BOOL:
+        {
+          g_autofree char *low = g_ascii_strdown (trimmed, -1);
+          gboolean value;
+          if (value_in (low, (const char *const[]){ "yes", "true", "1", "có", NULL }))
+            value = TRUE;
+          else if (value_in (low, (const char *const[]){ "no", "false", "0", "không", NULL }))
+            value = FALSE;
+          else
+            {
+              if (problem)
+                *problem = g_strdup (_ ("must be yes or no"));
+              return NULL;
+            }
+          node = json_node_new (JSON_NODE_VALUE);
+          json_node_set_boolean (node, value);
+          return node;
+        }
+      case PCMBN_FIELD_CODES:
+        {
+          g_auto (GStrv) parts = g_strsplit (trimmed, ";", -1);
+          JsonArray *array = json_array_new ();
+          for (guint i = 0; parts[i]; i++)
+            {
+              g_strstrip (parts[i]);
+              if (*parts[i])
+                json_array_add_string_element (array, parts[i]);
+            }
+          node = json_node_new (JSON_NODE_ARRAY);
+          json_node_take_array (node, array);
+          return node;
+        }
+      case PCMBN_FIELD_MATERIALS:
+      case PCMBN_FIELD_ATTACHMENTS:
+        {
+          g_autoptr (JsonParser) parser = json_parser_new ();
+          if (!json_parser_load_from_data (parser, trimmed, -1, NULL))
+            {
+              if (problem)
+                *problem = g_strdup (_ ("must be a JSON list"));
+              return NULL;
+            }
+          return json_node_copy (json_parser_get_root (parser));
+        }
+      case PCMBN_FIELD_TEXT:
+        node = json_node_new (JSON_NODE_VALUE);
+        /* Free text keeps its inner spaces and new lines; only the ends go. */
+        json_node_set_string (node, trimmed);
+        return node;
+      default:
+        node = json_node_new (JSON_NODE_VALUE);
+        json_node_set_string (node, trimmed);
+        return node;
+    }
+}
+
+/**
+ * pcmbn_schema_search_text:
+ * @kind: a kind
+ * @data: a record's data
+ *
+ * Returns: (transfer full): the folded text of the searchable fields and the
+ *   labels of its type, for accent-insensitive search in lists
+ */
+char *
+pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
+{
+  GString *s = g_string_new (NULL);
+  g_autofree char *folded = NULL;
+
+  for (guint i = 0; i < kind->n_fields; i++)
+    {
+      const PcmbnField *field = &kind->fields[i];
+      const char *text = pcmbn_data_get_string (data, field->name);
+      if (text == NULL)
+        continue;
+      if (field->flags & PCMBN_FIELD_SEARCH)
+        g_string_append_printf (s, "%s\n", text);
+      else if (field->type == PCMBN_FIELD_CODE && g_strcmp0 (field->name, kind->type_field) == 0)
+        {
+          const PcmbnCatalogueEntry *e = pcmbn_catalogue_find (
+              pcmbn_catalogue_lookup (field->catalogue), text);
+          if (e)
+            g_string_append_printf (s, "%s\n%s\n", e->label_vi, e->label_en);
+        }
+    }
+  folded = pcmbn_fold (s->str);
+  g_string_free (s, TRUE);
+  /* Punctuation becomes space, so that "phong chong" finds "Phòng, chống". */
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p))
+      *p = ' ';
+  return g_steal_pointer (&folded);
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-report"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <stdlib.h>
+
+#include "report/pcmbn-report-communes.h"
+#include "report/pcmbn-report-private.h"
+#include "report/pcmbn-report.h"
+#include "store/pcmbn-store-private.h"
+#include "pcmbn-util.h"
+
+/* Every indicator of indicators.md for each commune under a scope on its
+ * own, for the district dashboard's table. pcmbn_report_build() with one
+ * commune as the scope gives the same numbers, but asking it 579 times (the
+ * communes of Hanoi) walks the org-unit tree and every table 579 times; here
+ * each quantity is one GROUP BY org_unit over the whole scope. The
+ * predicates are those of pcmbn-report.c, word for word, and the tests
+ * compare the two paths commune by commune. */
+
+#define SCOPE_CTE                                                                \
+  "WITH RECURSIVE tree(code) AS (SELECT ?1 UNION SELECT o.code FROM org_units o" \
+  " JOIN tree t ON o.parent_code = t.code),"                                     \
+  " communes AS (SELECT code, key_area, population_14_60 FROM org_units"         \
+  " WHERE code IN tree AND level = 'commune') "
+
+typedef struct
+{
+  char *code;
+  char *name;
+  char *last_sync;
+  gboolean key_area;
+  gint64 population; /* -1 unknown */
+  gint64 *records;   /* one count per kind, in schema order */
+  gboolean i1, i2a, i2b;
+  gint64 i3_months;
+  gint64 i4_sum;
+} CommuneRow;
+
+static void
+commune_row_free (CommuneRow *row)
+{
+  g_free (row->code);
+  g_free (row->name);
+  g_free (row->last_sync);
+  g_free (row->records);
+  g_free (row);
+}
+
+enum
+{
+  Q_I1,
+  Q_MODELS,
+  Q_I3,
+  Q_I4,
+  Q_RECORDS,
+};
+
+static const char *const queries[] = {
+  [Q_I1] = SCOPE_CTE "SELECT DISTINCT r.org_unit, NULL, 1 FROM records r JOIN communes c ON"
+                     " r.org_unit = c.code WHERE r.kind = 'material' AND r.deleted = 0 AND r.rdate"
+                     " <= ?3 AND r.f_deployed_on IS NOT NULL AND r.f_deployed_on <= ?3",
+  [Q_MODELS] = SCOPE_CTE
+  "SELECT r.org_unit, r.f_model_type, count(*) FROM records r JOIN communes c"
+  " ON r.org_unit = c.code WHERE r.kind = 'model' AND r.deleted = 0 AND"
+  " r.f_model_type IN ('intensive', 'integrated') AND r.rdate <= ?3 AND NOT"
+  " (r.f_status = 'dissolved' AND r.f_status_since <= ?3) GROUP BY 1, 2",
+  [Q_I3] = SCOPE_CTE "SELECT r.org_unit, NULL, count(DISTINCT substr(r.rdate, 1, 7)) FROM records r"
+                     " JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'activity' AND"
+                     " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 AND r.rtype IN"
+                     " ('press_article', 'radio_tv') AND r.f_outlet_level = 'city' GROUP BY 1",
+  [Q_I4] = SCOPE_CTE "SELECT r.org_unit, NULL, coalesce(sum(r.f_participants_14_60), 0) FROM"
+                     " records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'activity'"
+                     " AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY 1",
+  [Q_RECORDS] = SCOPE_CTE "SELECT r.org_unit, r.kind, count(*) FROM records r JOIN communes c ON"
+                          " r.org_unit = c.code WHERE r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3"
+                          " GROUP BY 1, 2",
+};
+
+static gboolean
+load_communes (sqlite3 *db,
+               const char *scope,
+               guint n_kinds,
+               GPtrArray *rows,
+               GHashTable *by_code,
+               GError **error)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  sql = g_strconcat (SCOPE_CTE "SELECT c.code, o.name, c.key_area, c.population_14_60, ",
+                     pcmbn_report_table_exists (db, "commune_sync")
+                         ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
+                         : "NULL",
+                     " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
+  if (!pcmbn_report_prepare (db, sql, scope, NULL, NULL, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      CommuneRow *row = g_new0 (CommuneRow, 1);
+      row->code = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+      row->name = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      row->key_area = sqlite3_column_int (stmt, 2) == 1;
+      row->population = sqlite3_column_type (stmt, 3) == SQLITE_NULL
+                            ? -1
+                            : sqlite3_column_int64 (stmt, 3);
+      row->last_sync = g_strdup ((const char *)sqlite3_column_text (stmt, 4));
+      row->records = g_new0 (gint64, n_kinds);
+      g_ptr_array_add (rows, row);
+      g_hash_table_insert (by_code, row->code, row);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+run_query (sqlite3 *db,
+           guint query,
+           const char *scope,
+           const char *from,
+           const char *to,
+           GHashTable *by_code,
+           GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!pcmbn_report_prepare (db, queries[query], scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      CommuneRow *row = g_hash_table_lookup (by_code, sqlite3_column_text (stmt, 0));
+      const char *what = (const char *)sqlite3_column_text (stmt, 1);
+      gint64 n = sqlite3_column_int64 (stmt, 2);
+
+      if (row == NULL)
+        continue;
+      switch (query)
+        {
+          case Q_I1:
+            row->i1 = TRUE;
+            break;
+          case Q_MODELS:
+            if (g_strcmp0 (what, "intensive") == 0)
+              row->i2a = n > 0;
+            else
+              row->i2b = n > 0;
+            break;
+          case Q_I3:
+            row->i3_months = n;
+            break;
+          case Q_I4:
+            row->i4_sum = n;
+            break;
+          case Q_RECORDS:
+            for (guint k = 0; k < n_kinds; k++)
+              if (g_strcmp0 (kinds[k]->name, what) == 0)
+                row->records[k] = n;
+            break;
+          default:
+            g_assert_not_reached ();
+        }
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The shape of an indicator in the report JSON, without the target (the
+ * district's targets are not the commune's). */
+static void
+add_indicator (JsonBuilder *b, const char *key, gint64 num, gint64 den, gboolean is_count)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "value");
+  if (is_count)
+    json_builder_add_int_value (b, num);
+  else if (den == 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_double_value (b, (double)num / (double)den);
+  json_builder_set_member_name (b, "numerator");
+  json_builder_add_int_value (b, num);
+  json_builder_set_member_name (b, "denominator");
+  json_builder_add_int_value (b, den);
+  json_builder_end_object (b);
+}
+
+static gint64
+months_touched (const char *from, const char *to)
+{
+  int fy = atoi (from), fm = atoi (from + 5), ty = atoi (to), tm = atoi (to + 5);
+  return (ty - fy) * 12 + (tm - fm) + 1;
+}
+
+/**
+ * pcmbn_report_build_communes:
+ * @store: the database
+ * @scope: an org unit
+ * @from: first day, `YYYY-MM-DD`
+ * @to: last day, inclusive
+ * @error: return location for an error
+ *
+ * One row per commune at or under @scope, by code: `org_unit`, `name`,
+ * `key_area`, `population_14_60` (null when unknown), `last_sync` (null
+ * when it never synced), `records` (records of each kind dated in the
+ * period) and `indicators`, each indicator of that commune alone with
+ * `value`, `numerator` and `denominator` exactly as pcmbn_report_build()
+ * gives them for the commune as scope (a commune outside the key areas has
+ * a denominator of 0 and a null value for i2a and i4).
+ *
+ * Returns: (transfer full) (nullable): a JSON array
+ */
+JsonNode *
+pcmbn_report_build_communes (
+    PcmbnStore *store, const char *scope, const char *from, const char *to, GError **error)
+{
+  sqlite3 *db = pcmbn_store_get_db (store);
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)commune_row_free);
+  g_autoptr (GHashTable) by_code = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (JsonBuilder) b = NULL;
+  gint64 months = months_touched (from, to);
+  gboolean ok, own_transaction;
+
+  g_return_val_if_fail (scope != NULL && from != NULL && to != NULL, NULL);
+
+  {
+    g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
+    if (unit == NULL)
+      {
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                     _ ("org_unit: no unit has the code %s"), scope);
+        return NULL;
+      }
+  }
+  pcmbn_store_lock (store);
+  /* One read transaction: every column from the same state, even while a
+   * sync writes. */
+  own_transaction = sqlite3_get_autocommit (db);
+  if (own_transaction)
+    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  ok = load_communes (db, scope, n_kinds, rows, by_code, error);
+  for (guint q = Q_I1; ok && q <= Q_RECORDS; q++)
+    ok = run_query (db, q, scope, from, to, by_code, error);
+  if (own_transaction)
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  pcmbn_store_unlock (store);
+  if (!ok)
+    return NULL;
+
+  b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      CommuneRow *row = rows->pdata[i];
+      gboolean i4_counts = row->key_area && row->population >= 0;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "org_unit");
+      json_builder_add_string_value (b, row->code);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, row->name);
+      json_builder_set_member_name (b, "key_area");
+      json_builder_add_boolean_value (b, row->key_area);
+      json_builder_set_member_name (b, "population_14_60");
+      if (row->population < 0)
+        json_builder_add_null_value (b);
+      else
+        json_builder_add_int_value (b, row->population);
+      json_builder_set_member_name (b, "last_sync");
+      if (row->last_sync)
+        json_builder_add_string_value (b, row->last_sync);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "records");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_kinds; k++)
+        {
+          json_builder_set_member_name (b, kinds[k]->name);
+          json_builder_add_int_value (b, row->records[k]);
+        }
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "indicators");
+      json_builder_begin_object (b);
+      add_indicator (b, "i1_materials_deployed", row->i1, 1, FALSE);
+      add_indicator (b, "i2a_intensive_model_key_areas", row->key_area && row->i2a, row->key_area,
+                     FALSE);
+      add_indicator (b, "i2b_integrated_model", row->i2b, 1, FALSE);
+      add_indicator (b, "i3_press_months", row->i3_months, months, TRUE);
+      add_indicator (b, "i4_reach_14_60_key_areas", i4_counts ? row->i4_sum : 0,
+                     i4_counts ? row->population : 0, FALSE);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return json_builder_get_root (b);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* The report as the file writers see it: titled tables of labelled cells,
+ * made once from the report JSON so that CSV, XLSX and PDF show the same
+ * labels and the same numbers. Shared by the file writers
+ * (pcmbn-report-export.c, -pdf.c, -xlsx.c) and pcmbn-report-preview.c, which
+ * gives the app's preview the same tables; not for programs or widgets. */
+
+#include "report/pcmbn-report-export.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  PCMBN_CELL_EMPTY,
+  PCMBN_CELL_TEXT,
+  PCMBN_CELL_INT,
+  PCMBN_CELL_FRACTION, /* shown as a percentage */
+} PcmbnCellType;
+
+typedef enum
+{
+  PCMBN_MARK_NONE,
+  PCMBN_MARK_MET,
+  PCMBN_MARK_NOT_MET,
+} PcmbnMark;
+
+typedef struct
+{
+  PcmbnCellType type;
+  PcmbnMark mark;
+  char *text;
+  gint64 i;
+  double d;
+} PcmbnCell;
+
+typedef struct
+{
+  char *key;          /* the table's key in the JSON, "indicators" for the first */
+  char *title;        /* translated */
+  char *sheet;        /* a short title for a spreadsheet tab */
+  GPtrArray *columns; /* (element-type utf8) labels */
+  GPtrArray *rows;    /* (element-type PcmbnCell[n_columns]) */
+  gboolean has_total; /* the last row sums the others */
+} PcmbnReportTable;
+
+typedef struct
+{
+  char *org_unit;
+  char *org_unit_name;
+  char *from;
+  char *to;
+  char *period_text; /* "Year 2026" or "2026-01-01 – 2026-06-30", translated */
+  GPtrArray *tables; /* (element-type PcmbnReportTable); the indicators first */
+} PcmbnReportDoc;
+
+#define PCMBN_REPORT_TABLE_CELL(table, row, column) \
+  (&((PcmbnCell *)g_ptr_array_index ((table)->rows, (row)))[(column)])
+
+PcmbnReportDoc *pcmbn_report_doc_new (JsonNode *report, GError **error);
+void pcmbn_report_doc_free (PcmbnReportDoc *doc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnReportDoc, pcmbn_report_doc_free)
+
+const PcmbnReportTable *pcmbn_report_doc_find (const PcmbnReportDoc *doc, const char *key);
+char *pcmbn_report_cell_to_display (const PcmbnCell *cell);
+char *pcmbn_report_title (void);
+char *pcmbn_report_format_date (const char *iso);
+
+GBytes *pcmbn_report_write_pdf (const PcmbnReportDoc *doc,
+                                PcmbnReportProgress progress,
+                                gpointer progress_data,
+                                GCancellable *cancellable,
+                                GError **error);
+GBytes *pcmbn_report_write_xlsx (const PcmbnReportDoc *doc,
+                                 PcmbnReportProgress progress,
+                                 gpointer progress_data,
+                                 GCancellable *cancellable,
+                                 GError **error);
+
+G_END_DECLS

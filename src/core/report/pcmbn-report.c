@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-report"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/pcmbn-report.h"
+#include "report/pcmbn-report-private.h"
+#include "store/pcmbn-store-private.h"
+#include "pcmbn-util.h"
+
+/* The indicators of indicators.md and the tables a report carries, for any
+ * org unit and the communes under it: the commune's own report and the
+ * district's are the same code. Every query goes through the real columns
+ * and their indexes. */
+
+const char *const pcmbn_indicator_keys[] = {
+  "i1_materials_deployed", "i2a_intensive_model_key_areas", "i2b_integrated_model",
+  "i3_press_months",       "i4_reach_14_60_key_areas",      NULL
+};
+
+/* The communes in scope, as a temporary table every query joins. */
+#define SCOPE_CTE                                                                \
+  "WITH RECURSIVE tree(code) AS (SELECT ?1 UNION SELECT o.code FROM org_units o" \
+  " JOIN tree t ON o.parent_code = t.code),"                                     \
+  " communes AS (SELECT code, key_area, population_14_60 FROM org_units"         \
+  " WHERE code IN tree AND level = 'commune') "
+
+/**
+ * pcmbn_report_prepare:
+ * @db: the database
+ * @sql: a query whose parameters are ?1 scope, ?2 from and ?3 to (the later
+ *   ones may be absent)
+ * @scope: the org unit
+ * @from: first day
+ * @to: last day
+ * @stmt: (out): the prepared statement
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when @stmt is ready to step
+ */
+gboolean
+pcmbn_report_prepare (sqlite3 *db,
+                      const char *sql,
+                      const char *scope,
+                      const char *from,
+                      const char *to,
+                      sqlite3_stmt **stmt,
+                      GError **error)
+{
+  if (sqlite3_prepare_v2 (db, sql, -1, stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "preparing the report");
+      return FALSE;
+    }
+  sqlite3_bind_text (*stmt, 1, scope, -1, SQLITE_TRANSIENT);
+  if (sqlite3_bind_parameter_count (*stmt) >= 2)
+    sqlite3_bind_text (*stmt, 2, from, -1, SQLITE_TRANSIENT);
+  if (sqlite3_bind_parameter_count (*stmt) >= 3)
+    sqlite3_bind_text (*stmt, 3, to, -1, SQLITE_TRANSIENT);
+  return TRUE;
+}
+
+/**
+ * pcmbn_report_table_exists:
+ * @db: the database
+ * @name: a table name
+ *
+ * Returns: whether the table is there (the server's `commune_sync` is not
+ *   in a commune's database)
+ */
+gboolean
+pcmbn_report_table_exists (sqlite3 *db, const char *name)
+{
+  sqlite3_stmt *stmt;
+  gboolean found;
+
+  sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
+                      &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  return found;
+}
+
+/**
+ * pcmbn_report_parse_period:
+ * @year: (nullable): `--year`
+ * @from: (nullable): `--from`
+ * @to: (nullable): `--to`
+ * @out_from: (out) (transfer full): the first day
+ * @out_to: (out) (transfer full): the last day
+ * @error: return location for an error naming the option
+ *
+ * Without any, the period is the current year.
+ *
+ * Returns: %TRUE when the period is valid
+ */
+gboolean
+pcmbn_report_parse_period (const char *year,
+                           const char *from,
+                           const char *to,
+                           char **out_from,
+                           char **out_to,
+                           GError **error)
+{
+  if (year && (from || to))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("year: give either --year or --from and --to, not both"));
+      return FALSE;
+    }
+  if (year)
+    {
+      char *end = NULL;
+      gint64 y = g_ascii_strtoll (year, &end, 10);
+      if (end == NULL || *end != '\0' || y < 2000 || y > 2100)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("year: “%s” is not a year; write it like 2026"), year);
+          return FALSE;
+        }
+      *out_from = g_strdup_printf ("%04d-01-01", (int)y);
+      *out_to = g_strdup_printf ("%04d-12-31", (int)y);
+      return TRUE;
+    }
+  if (from || to)
+    {
+      if (!from || !to)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("%s: give both --from and --to"),
+                       from ? "to" : "from");
+          return FALSE;
+        }
+      if (pcmbn_date_parse (from) < 0)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("from: “%s” is not a date; write it YYYY-MM-DD"), from);
+          return FALSE;
+        }
+      if (pcmbn_date_parse (to) < 0)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("to: “%s” is not a date; write it YYYY-MM-DD"), to);
+          return FALSE;
+        }
+      if (pcmbn_date_parse (to) < pcmbn_date_parse (from))
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("to: the end of the period is before its start (%s)"), from);
+          return FALSE;
+        }
+      *out_from = g_strdup (from);
+      *out_to = g_strdup (to);
+      return TRUE;
+    }
+  {
+    g_autofree char *today = pcmbn_date_format (pcmbn_today ());
+    today[4] = '\0';
+    *out_from = g_strdup_printf ("%s-01-01", today);
+    *out_to = g_strdup_printf ("%s-12-31", today);
+  }
+  return TRUE;
+}
+
+static gint64
+months_touched (const char *from, const char *to)
+{
+  int fy = atoi (from), fm = atoi (from + 5), ty = atoi (to), tm = atoi (to + 5);
+  return (ty - fy) * 12 + (tm - fm) + 1;
+}
+
+/**
+ * pcmbn_report_default_target:
+ * @indicator: a key
+ * @year: the report's year
+ * @months: months in the period, the i3 target
+ * @target: (out): the plan's target
+ *
+ * The plan's 2020 targets apply to 2020 and every later year, its 2018
+ * targets to 2018–2019, none before.
+ *
+ * Returns: %TRUE when the plan sets one
+ */
+gboolean
+pcmbn_report_default_target (const char *indicator, int year, gint64 months, double *target)
+{
+  gboolean is_i3 = g_str_equal (indicator, "i3_press_months");
+
+  if (year >= 2020)
+    {
+      if (g_str_equal (indicator, "i1_materials_deployed"))
+        *target = 1.0;
+      else if (g_str_equal (indicator, "i2a_intensive_model_key_areas"))
+        *target = 0.30;
+      else if (g_str_equal (indicator, "i2b_integrated_model"))
+        *target = 0.50;
+      else if (is_i3)
+        *target = months;
+      else if (g_str_equal (indicator, "i4_reach_14_60_key_areas"))
+        *target = 0.75;
+      else
+        return FALSE;
+      return TRUE;
+    }
+  if (year >= 2018)
+    {
+      if (g_str_equal (indicator, "i1_materials_deployed"))
+        *target = 0.75;
+      else if (is_i3)
+        *target = months;
+      else
+        return FALSE;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+query_pair (sqlite3 *db,
+            const char *sql,
+            const char *scope,
+            const char *from,
+            const char *to,
+            gint64 *a,
+            gint64 *b,
+            GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *a = sqlite3_column_int64 (stmt, 0);
+      *b = sqlite3_column_int64 (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const char *const indicator_sql[] = {
+  /* i1: received and deployed by the end of the period, earlier years count */
+  SCOPE_CTE
+  "SELECT (SELECT count(*) FROM communes c WHERE EXISTS (SELECT 1 FROM records r"
+  " WHERE r.kind = 'material' AND r.org_unit = c.code AND r.deleted = 0 AND r.rdate <= ?3"
+  " AND r.f_deployed_on IS NOT NULL AND r.f_deployed_on <= ?3)), (SELECT count(*) FROM communes)",
+  /* i2a: key areas with an intensive model living at the end of the period */
+  SCOPE_CTE "SELECT (SELECT count(*) FROM communes c WHERE c.key_area = 1 AND EXISTS (SELECT 1"
+            " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
+            " AND r.f_model_type = 'intensive' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
+            " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes WHERE key_area = 1)",
+  /* i2b: any commune with an integrated model */
+  SCOPE_CTE "SELECT (SELECT count(*) FROM communes c WHERE EXISTS (SELECT 1"
+            " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
+            " AND r.f_model_type = 'integrated' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
+            " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes)",
+  /* i3: months with a city-level press or radio/TV piece */
+  SCOPE_CTE
+  "SELECT (SELECT count(DISTINCT substr(r.rdate, 1, 7)) FROM records r JOIN communes c"
+  " ON r.org_unit = c.code WHERE r.kind = 'activity' AND r.deleted = 0 AND r.rdate BETWEEN ?2"
+  " AND ?3 AND r.rtype IN ('press_article', 'radio_tv') AND r.f_outlet_level = 'city'), 0",
+  /* i4: person-times aged 14–60 in key areas whose population is known */
+  SCOPE_CTE
+  "SELECT (SELECT coalesce(sum(r.f_participants_14_60), 0) FROM records r JOIN communes c"
+  " ON r.org_unit = c.code WHERE c.key_area = 1 AND c.population_14_60 IS NOT NULL AND r.kind ="
+  " 'activity' AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3), (SELECT"
+  " coalesce(sum(population_14_60), 0) FROM communes WHERE key_area = 1 AND population_14_60 IS"
+  " NOT NULL)",
+};
+
+static void
+add_indicator (JsonBuilder *b,
+               PcmbnStore *store,
+               const char *key,
+               gint64 num,
+               gint64 den,
+               gboolean is_count,
+               int year,
+               gint64 months)
+{
+  double target;
+
+  json_builder_set_member_name (b, key);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "value");
+  if (is_count)
+    json_builder_add_int_value (b, num);
+  else if (den == 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_double_value (b, (double)num / (double)den);
+  json_builder_set_member_name (b, "numerator");
+  json_builder_add_int_value (b, num);
+  json_builder_set_member_name (b, "denominator");
+  json_builder_add_int_value (b, den);
+  json_builder_set_member_name (b, "target");
+  if (pcmbn_store_get_target (store, year, key, &target)
+      || pcmbn_report_default_target (key, year, months, &target))
+    {
+      if (is_count)
+        json_builder_add_int_value (b, (gint64)target);
+      else
+        json_builder_add_double_value (b, target);
+    }
+  else
+    json_builder_add_null_value (b);
+  if (g_str_equal (key, "i4_reach_14_60_key_areas"))
+    {
+      json_builder_set_member_name (b, "unit");
+      json_builder_add_string_value (b, "person-times");
+    }
+  json_builder_end_object (b);
+}
+
+/* Sums of every whole-number field of @kind, grouped by @group_sql, with a
+ * row for each catalogue entry so that the office sees the zeros too. The
+ * columns come from the schema, so a new count field appears by itself. */
+static gboolean
+add_group_table (JsonBuilder *b,
+                 sqlite3 *db,
+                 const char *name,
+                 const PcmbnKind *kind,
+                 const char *group_field,
+                 const char *where,
+                 const char *scope,
+                 const char *from,
+                 const char *to,
+                 GError **error)
+{
+  const PcmbnField *group = pcmbn_kind_field (kind, group_field);
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (group->catalogue);
+  g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT ");
+  g_autoptr (GHashTable)
+      rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+  g_autoptr (GPtrArray) ints = g_ptr_array_new ();
+  sqlite3_stmt *stmt;
+
+  for (guint f = 0; f < kind->n_fields; f++)
+    if (kind->fields[f].type == PCMBN_FIELD_INT)
+      g_ptr_array_add (ints, (gpointer)&kind->fields[f]);
+  g_string_append_printf (sql, "r.f_%s, count(*)", group_field);
+  for (guint i = 0; i < ints->len; i++)
+    g_string_append_printf (sql, ", coalesce(sum(r.f_%s), 0)",
+                            ((PcmbnField *)ints->pdata[i])->name);
+  g_string_append_printf (sql,
+                          " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind ="
+                          " '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
+                          kind->name, where, group_field);
+  if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      GArray *values = g_array_new (FALSE, FALSE, sizeof (gint64));
+      for (guint i = 0; i <= ints->len; i++)
+        {
+          gint64 v = sqlite3_column_int64 (stmt, 1 + i);
+          g_array_append_val (values, v);
+        }
+      if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+        g_hash_table_insert (rows, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), values);
+      else
+        g_array_unref (values);
+    }
+  sqlite3_finalize (stmt);
+
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint e = 0; e < cat->n_entries; e++)
+    {
+      GArray *values = g_hash_table_lookup (rows, cat->entries[e].code);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, group_field);
+      json_builder_add_string_value (b, cat->entries[e].code);
+      json_builder_set_member_name (b, "count");
+      json_builder_add_int_value (b, values ? g_array_index (values, gint64, 0) : 0);
+      for (guint i = 0; i < ints->len; i++)
+        {
+          json_builder_set_member_name (b, ((PcmbnField *)ints->pdata[i])->name);
+          json_builder_add_int_value (b, values ? g_array_index (values, gint64, i + 1) : 0);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+static void
+add_count_cell (JsonBuilder *b, gint64 n, PcmbnReportFlags flags)
+{
+  if ((flags & PCMBN_REPORT_SUPPRESS_SMALL) && n >= 1 && n <= 4)
+    json_builder_add_string_value (b, "<5");
+  else
+    json_builder_add_int_value (b, n);
+}
+
+/* Counselling sessions in the period counted by one coded field; for a set
+ * of codes a session counts once under each of its codes. */
+static gboolean
+add_counselling_table (JsonBuilder *b,
+                       sqlite3 *db,
+                       const char *name,
+                       const char *field,
+                       const char *scope,
+                       const char *from,
+                       const char *to,
+                       PcmbnReportFlags flags,
+                       GError **error)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ("counselling");
+  const PcmbnField *f = pcmbn_kind_field (kind, field);
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (f->catalogue);
+  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+
+  if (f->type == PCMBN_FIELD_CODES)
+    sql = g_strdup_printf (SCOPE_CTE
+                           "SELECT k.code, count(*) FROM records r JOIN communes c ON"
+                           " r.org_unit = c.code JOIN record_codes k ON k.record_id = r.id"
+                           " AND k.field = '%s' WHERE r.kind = 'counselling' AND"
+                           " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY k.code",
+                           field);
+  else
+    sql = g_strdup_printf (SCOPE_CTE "SELECT r.f_%s, count(*) FROM records r JOIN communes c ON"
+                                     " r.org_unit = c.code WHERE r.kind = 'counselling' AND"
+                                     " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY r.f_%s",
+                           field, field);
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+      g_hash_table_insert (counts, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
+                           GSIZE_TO_POINTER (sqlite3_column_int64 (stmt, 1)));
+  sqlite3_finalize (stmt);
+
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint e = 0; e < cat->n_entries; e++)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, field);
+      json_builder_add_string_value (b, cat->entries[e].code);
+      json_builder_set_member_name (b, "count");
+      add_count_cell (b, GPOINTER_TO_SIZE (g_hash_table_lookup (counts, cat->entries[e].code)),
+                      flags);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+static gboolean
+add_models_table (JsonBuilder *b,
+                  sqlite3 *db,
+                  const char *scope,
+                  const char *from,
+                  const char *to,
+                  GError **error)
+{
+  const PcmbnCatalogue *types = pcmbn_catalogue_lookup ("model_type");
+  const PcmbnCatalogue *kinds = pcmbn_catalogue_lookup ("model_kind");
+  sqlite3_stmt *stmt;
+  static const char sql[] = SCOPE_CTE
+      ", meetings AS (SELECT f_model AS model, count(*) AS n FROM records WHERE kind ="
+      " 'model-meeting' AND deleted = 0 AND rdate BETWEEN ?2 AND ?3 GROUP BY f_model)"
+      " SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
+      " coalesce(sum(r.f_members_total), 0), coalesce(sum(r.f_members_female), 0),"
+      " coalesce(sum(m.n), 0)"
+      " FROM records r JOIN communes c ON r.org_unit = c.code LEFT JOIN meetings m ON m.model ="
+      " r.uuid WHERE r.kind = 'model' AND"
+      " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)"
+      " GROUP BY 1, 2";
+  g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 *v = g_new (gint64, 4);
+      for (int i = 0; i < 4; i++)
+        v[i] = sqlite3_column_int64 (stmt, 2 + i);
+      g_hash_table_insert (
+          rows,
+          g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1)),
+          v);
+    }
+  sqlite3_finalize (stmt);
+
+  json_builder_set_member_name (b, "models_by_type");
+  json_builder_begin_array (b);
+  for (guint t = 0; t < types->n_entries; t++)
+    for (guint k = 0; k < kinds->n_entries; k++)
+      {
+        g_autofree char *key = g_strdup_printf ("%s/%s", types->entries[t].code,
+                                                kinds->entries[k].code);
+        gint64 *v = g_hash_table_lookup (rows, key);
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "model_type");
+        json_builder_add_string_value (b, types->entries[t].code);
+        json_builder_set_member_name (b, "model_kind");
+        json_builder_add_string_value (b, kinds->entries[k].code);
+        json_builder_set_member_name (b, "count");
+        json_builder_add_int_value (b, v ? v[0] : 0);
+        json_builder_set_member_name (b, "members_total");
+        json_builder_add_int_value (b, v ? v[1] : 0);
+        json_builder_set_member_name (b, "members_female");
+        json_builder_add_int_value (b, v ? v[2] : 0);
+        json_builder_set_member_name (b, "meetings");
+        json_builder_add_int_value (b, v ? v[3] : 0);
+        json_builder_end_object (b);
+      }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+static gboolean
+add_materials_table (JsonBuilder *b,
+                     sqlite3 *db,
+                     const char *scope,
+                     const char *from,
+                     const char *to,
+                     GError **error)
+{
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup ("material_type");
+  static const char sql[] = SCOPE_CTE
+      "SELECT r.rtype, coalesce(sum(CASE WHEN r.rdate BETWEEN ?2 AND ?3 THEN r.f_quantity_received"
+      " END), 0), coalesce(sum(CASE WHEN r.f_deployed_on BETWEEN ?2 AND ?3 THEN"
+      " r.f_quantity_deployed END), 0), sum(r.rdate BETWEEN ?2 AND ?3)"
+      " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'material' AND"
+      " r.deleted = 0 AND r.rdate <= ?3 GROUP BY r.rtype";
+  g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  sqlite3_stmt *stmt;
+
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 *v = g_new (gint64, 3);
+      v[0] = sqlite3_column_int64 (stmt, 1);
+      v[1] = sqlite3_column_int64 (stmt, 2);
+      v[2] = sqlite3_column_int64 (stmt, 3);
+      g_hash_table_insert (rows, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), v);
+    }
+  sqlite3_finalize (stmt);
+
+  json_builder_set_member_name (b, "materials_by_type");
+  json_builder_begin_array (b);
+  for (guint e = 0; e < cat->n_entries; e++)
+    {
+      gint64 *v = g_hash_table_lookup (rows, cat->entries[e].code);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "material_type");
+      json_builder_add_string_value (b, cat->entries[e].code);
+      json_builder_set_member_name (b, "received_records");
+      json_builder_add_int_value (b, v ? v[2] : 0);
+      json_builder_set_member_name (b, "quantity_received");
+      json_builder_add_int_value (b, v ? v[0] : 0);
+      json_builder_set_member_name (b, "quantity_deployed");
+      json_builder_add_int_value (b, v ? v[1] : 0);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+static gboolean
+add_per_commune (JsonBuilder *b,
+                 sqlite3 *db,
+                 const char *scope,
+                 const char *from,
+                 const char *to,
+                 GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  gboolean has_sync = pcmbn_report_table_exists (db, "commune_sync");
+  g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT c.code, o.name, ");
+  sqlite3_stmt *stmt;
+
+  g_string_append (sql, has_sync ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit ="
+                                   " c.code)"
+                                 : "NULL");
+  for (guint k = 0; k < n_kinds; k++)
+    g_string_append_printf (sql,
+                            ", (SELECT count(*) FROM records r WHERE r.kind = '%s' AND r.org_unit"
+                            " = c.code AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3)",
+                            kinds[k]->name);
+  g_string_append (sql, " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code");
+  if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+    return FALSE;
+  json_builder_set_member_name (b, "per_commune");
+  json_builder_begin_array (b);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "org_unit");
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 0));
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 1));
+      json_builder_set_member_name (b, "last_sync");
+      if (sqlite3_column_type (stmt, 2) == SQLITE_NULL)
+        json_builder_add_null_value (b);
+      else
+        json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 2));
+      json_builder_set_member_name (b, "records");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_kinds; k++)
+        {
+          json_builder_set_member_name (b, kinds[k]->name);
+          json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 3 + k));
+        }
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  sqlite3_finalize (stmt);
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+/**
+ * pcmbn_report_build:
+ * @store: the database
+ * @scope: an org unit; the report covers it and every commune under it
+ * @from: first day, `YYYY-MM-DD`
+ * @to: last day, inclusive
+ * @flags: %PCMBN_REPORT_SUPPRESS_SMALL for district exports
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the report JSON of interfaces.md
+ */
+JsonNode *
+pcmbn_report_build (PcmbnStore *store,
+                    const char *scope,
+                    const char *from,
+                    const char *to,
+                    PcmbnReportFlags flags,
+                    GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  sqlite3 *db = pcmbn_store_get_db (store);
+  gint64 months = months_touched (from, to);
+  int year = atoi (to);
+  gboolean ok = TRUE, own_transaction;
+  g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
+  static const char *const counselling_tables[][2] = {
+    { "counselling_by_channel", "channel" },
+    { "counselling_by_client_type", "client_type" },
+    { "counselling_by_topic", "topics" },
+    { "counselling_by_referral", "referrals" },
+  };
+
+  if (unit == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("org_unit: no unit has the code %s"),
+                   scope ? scope : "");
+      return NULL;
+    }
+
+  pcmbn_store_lock (store);
+  /* One read transaction, so that every number comes from the same state
+   * even while a sync writes. */
+  own_transaction = sqlite3_get_autocommit (db);
+  if (own_transaction)
+    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "period");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "from");
+  json_builder_add_string_value (b, from);
+  json_builder_set_member_name (b, "to");
+  json_builder_add_string_value (b, to);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "org_unit");
+  json_builder_add_string_value (b, scope);
+  json_builder_set_member_name (b, "org_unit_name");
+  json_builder_add_string_value (b, unit->full_name ? unit->full_name : unit->name);
+
+  json_builder_set_member_name (b, "indicators");
+  json_builder_begin_object (b);
+  for (guint i = 0; ok && pcmbn_indicator_keys[i]; i++)
+    {
+      gint64 num = 0, den = 0;
+      ok = query_pair (db, indicator_sql[i], scope, from, to, &num, &den, error);
+      if (i == 3)
+        den = months;
+      if (ok)
+        add_indicator (b, store, pcmbn_indicator_keys[i], num, den, i == 3, year, months);
+    }
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "tables");
+  json_builder_begin_object (b);
+  ok = ok
+       && add_group_table (b, db, "activities_by_type", pcmbn_schema_kind ("activity"),
+                           "activity_type", "r.rdate BETWEEN ?2 AND ?3", scope, from, to, error)
+       && add_group_table (b, db, "trainings_by_format", pcmbn_schema_kind ("training"), "format",
+                           "r.rdate BETWEEN ?2 AND ?3", scope, from, to, error)
+       && add_models_table (b, db, scope, from, to, error);
+  for (guint t = 0; ok && t < G_N_ELEMENTS (counselling_tables); t++)
+    ok = add_counselling_table (b, db, counselling_tables[t][0], counselling_tables[t][1], scope,
+                                from, to, flags, error);
+  ok = ok && add_materials_table (b, db, scope, from, to, error)
+       && add_per_commune (b, db, scope, from, to, error);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  if (own_transaction)
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  pcmbn_store_unlock (store);
+
+  if (!ok)
+    return NULL;
+  return json_builder_get_root (b);
+}

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-record-list"
+
+#include "config.h"
+
+#include "store/pcmbn-record-list.h"
+#include "store/pcmbn-store-private.h"
+#include "pcmbn-util.h"
+
+/* A GListModel over a query. It knows the number of rows from one COUNT
+ * through an index and loads rows a page at a time when a view asks for
+ * them, keeping only a few pages: a list of 100,000 records costs what is on
+ * screen, not what is in the table. */
+
+#define PAGE_SIZE 64
+#define MAX_PAGES 12
+
+struct _PcmbnRecordList
+{
+  GObject parent_instance;
+
+  PcmbnStore *store;
+  const PcmbnKind *kind;
+  char *search;
+  char *from;
+  char *to;
+  char *type_code;
+  PcmbnSort sort;
+  guint n_items;
+  GHashTable *pages; /* page index → GPtrArray of PcmbnRecord */
+  GQueue lru;        /* page indexes, most recent first */
+  gulong changed_id;
+  gboolean minimal_changes;
+  guint refresh_source;
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (PcmbnRecordList,
+                               pcmbn_record_list,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+static const char *const order_by[] = {
+  [PCMBN_SORT_DATE_DESC] = "rdate DESC, id DESC",
+  [PCMBN_SORT_DATE_ASC] = "rdate ASC, id ASC",
+  [PCMBN_SORT_TITLE_ASC] = "rtitle ASC, id ASC",
+  [PCMBN_SORT_TITLE_DESC] = "rtitle DESC, id DESC",
+  [PCMBN_SORT_TYPE_ASC] = "rtype ASC, rdate DESC, id DESC",
+  [PCMBN_SORT_TYPE_DESC] = "rtype DESC, rdate DESC, id DESC",
+  [PCMBN_SORT_STATE_ASC] = "state ASC, rdate DESC, id DESC",
+  [PCMBN_SORT_STATE_DESC] = "state DESC, rdate DESC, id DESC",
+};
+
+#define MAX_WORDS 6
+
+/* Each word of the search must appear, in any order, with or without
+ * diacritics: the words become LIKE patterns over the folded search text. */
+static GPtrArray *
+like_patterns (const char *search)
+{
+  g_autofree char *folded = pcmbn_fold (search);
+  GPtrArray *patterns = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) words = NULL;
+
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p) && *p != '%' && *p != '_')
+      *p = ' ';
+  words = g_strsplit_set (folded, " \t\n", -1);
+  for (guint i = 0; words[i] && patterns->len < MAX_WORDS; i++)
+    {
+      GString *s;
+      if (*words[i] == '\0')
+        continue;
+      s = g_string_new ("%");
+      for (const char *p = words[i]; *p; p++)
+        {
+          if (*p == '%' || *p == '_' || *p == '\\')
+            g_string_append_c (s, '\\');
+          g_string_append_c (s, *p);
+        }
+      g_string_append_c (s, '%');
+      g_ptr_array_add (patterns, g_string_free (s, FALSE));
+    }
+  return patterns;
+}
+
+static sqlite3_stmt *
+prepare (PcmbnRecordList *self, const char *what, const char *tail)
+{
+  gboolean searching = self->search != NULL && *self->search != '\0';
+  /* Without statistics the planner prefers an index without the search text
+   * and reads every record's row to test it (60-70 ms over 100,000);
+   * records_search holds the text, so a typed word reads only the index. */
+  g_autofree char *sql = g_strdup_printf (
+      "SELECT %s FROM records%s WHERE kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
+      " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4)"
+      " AND (?5 IS NULL OR search LIKE ?5 ESCAPE '\\') AND (?6 IS NULL OR search LIKE ?6 ESCAPE '\\')"
+      " AND (?7 IS NULL OR search LIKE ?7 ESCAPE '\\') AND (?8 IS NULL OR search LIKE ?8 ESCAPE '\\')"
+      " AND (?9 IS NULL OR search LIKE ?9 ESCAPE '\\') AND (?10 IS NULL OR search LIKE ?10 ESCAPE '\\')"
+      " %s",
+      what, searching ? " INDEXED BY records_search" : "", tail);
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr (GPtrArray) patterns = NULL;
+
+  if (sqlite3_prepare_v2 (pcmbn_store_get_db (self->store), sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      g_warning ("list query: %s", sqlite3_errmsg (pcmbn_store_get_db (self->store)));
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, self->from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, self->to, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, self->type_code, -1, SQLITE_TRANSIENT);
+  if (self->search && *self->search)
+    {
+      patterns = like_patterns (self->search);
+      for (guint i = 0; i < patterns->len; i++)
+        sqlite3_bind_text (stmt, 5 + i, patterns->pdata[i], -1, SQLITE_TRANSIENT);
+    }
+  return stmt;
+}
+
+static guint
+count_rows (PcmbnRecordList *self)
+{
+  sqlite3_stmt *stmt;
+  guint n = 0;
+
+  pcmbn_store_lock (self->store);
+  if (self->from == NULL && self->to == NULL && self->type_code == NULL
+      && (self->search == NULL || *self->search == '\0'))
+    {
+      /* Unfiltered: the count the store keeps, not a walk over the index. */
+      sqlite3_prepare_v2 (pcmbn_store_get_db (self->store),
+                          "SELECT coalesce((SELECT live FROM record_counts WHERE kind = ?), 0)", -1,
+                          &stmt, NULL);
+      sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
+    }
+  else
+    stmt = prepare (self, "count(*)", "");
+  if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self->store);
+  return n;
+}
+
+static GPtrArray *
+load_page (PcmbnRecordList *self, guint page)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *tail = g_strdup_printf ("ORDER BY %s LIMIT %d OFFSET %u", order_by[self->sort],
+                                           PAGE_SIZE, page * PAGE_SIZE);
+  sqlite3_stmt *stmt;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, PCMBN_RECORD_COLUMNS, tail);
+  while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
+      g_ptr_array_add (records, record);
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self->store);
+  return records;
+}
+
+static GType
+get_item_type (GListModel *model)
+{
+  return PCMBN_TYPE_RECORD;
+}
+
+static guint
+get_n_items (GListModel *model)
+{
+  return PCMBN_RECORD_LIST (model)->n_items;
+}
+
+static gpointer
+get_item (GListModel *model, guint position)
+{
+  PcmbnRecordList *self = PCMBN_RECORD_LIST (model);
+  guint page = position / PAGE_SIZE;
+  GPtrArray *records;
+
+  if (position >= self->n_items)
+    return NULL;
+  records = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
+  if (records == NULL)
+    {
+      records = load_page (self, page);
+      g_hash_table_insert (self->pages, GUINT_TO_POINTER (page), records);
+      g_queue_push_head (&self->lru, GUINT_TO_POINTER (page));
+      while (g_queue_get_length (&self->lru) > MAX_PAGES)
+        g_hash_table_remove (self->pages, g_queue_pop_tail (&self->lru));
+    }
+  else if (g_queue_peek_head (&self->lru) != GUINT_TO_POINTER (page))
+    {
+      g_queue_remove (&self->lru, GUINT_TO_POINTER (page));
+      g_queue_push_head (&self->lru, GUINT_TO_POINTER (page));
+    }
+  if (position % PAGE_SIZE >= records->len || records->pdata[position % PAGE_SIZE] == NULL)
+    return NULL;
+  return g_object_ref (records->pdata[position % PAGE_SIZE]);
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = get_item_type;
+  iface->get_n_items = get_n_items;
+  iface->get_item = get_item;
+}
+
+/**
+ * pcmbn_record_list_refresh:
+ * @self: a list
+ *
+ * Reloads after the records or the filter changed.
+ */
+void
+pcmbn_record_list_refresh (PcmbnRecordList *self)
+{
+  guint old = self->n_items;
+
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  guint lo = G_MAXUINT, hi = 0, recent;
+
+  /* The rows a view shows are in the pages read last. */
+  if (self->minimal_changes && !g_queue_is_empty (&self->lru))
+    {
+      recent = GPOINTER_TO_UINT (g_queue_peek_head (&self->lru));
+      for (GList *l = self->lru.head; l; l = l->next)
+        {
+          guint page = GPOINTER_TO_UINT (l->data);
+          if (page + 2 < recent || page > recent + 2)
+            continue;
+          lo = MIN (lo, page * PAGE_SIZE);
+          hi = MAX (hi, (page + 1) * PAGE_SIZE);
+        }
+    }
+  g_hash_table_remove_all (self->pages);
+  g_queue_clear (&self->lru);
+  self->n_items = count_rows (self);
+  if (lo == G_MAXUINT)
+    {
+      g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
+      return;
+    }
+  /* A view with rows on screen hears of those rows, and of the end of the
+   * list growing or shrinking: it keeps its scroll position and never reads
+   * the rows it does not show (see pcmbn_record_list_set_minimal_changes()). */
+  {
+    guint n_new = self->n_items;
+
+    /* Each announcement leaves the list as long as it says. */
+    if (n_new < old)
+      g_list_model_items_changed (G_LIST_MODEL (self), n_new, old - n_new, 0);
+    else
+      self->n_items = old;
+    hi = MIN (hi, MIN (old, n_new));
+    if (lo < hi)
+      g_list_model_items_changed (G_LIST_MODEL (self), lo, hi - lo, hi - lo);
+    self->n_items = n_new;
+    if (n_new > old)
+      g_list_model_items_changed (G_LIST_MODEL (self), old, 0, n_new - old);
+  }
+}
+
+/**
+ * pcmbn_record_list_set_minimal_changes:
+ * @self: a list
+ * @minimal: whether a refresh announces only the rows read last
+ *
+ * GTK 4.8's list views read every added row of a change that removes the
+ * row they track, so a refresh that replaces all rows reads the whole table
+ * and scrolls back to the top. With @minimal, a refresh announces the pages
+ * read last (the rows on screen) as changed in place, and the rows gained or
+ * lost at the end; a view's rows elsewhere are read again when shown. The
+ * store's changes are then applied once per burst, in an idle callback.
+ */
+void
+pcmbn_record_list_set_minimal_changes (PcmbnRecordList *self, gboolean minimal)
+{
+  self->minimal_changes = minimal;
+}
+
+static gboolean
+refresh_cb (gpointer user_data)
+{
+  PcmbnRecordList *self = user_data;
+
+  self->refresh_source = 0;
+  pcmbn_record_list_refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_store_changed (PcmbnStore *store, const char *kind, PcmbnRecordList *self)
+{
+  if (kind != NULL && g_strcmp0 (kind, self->kind->name) != 0)
+    return;
+  /* A view's list reloads once for a burst of changes (a sync's pull, an
+   * import), before the next frame. */
+  if (self->minimal_changes)
+    {
+      if (self->refresh_source == 0)
+        self->refresh_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_cb, self, NULL);
+      return;
+    }
+  pcmbn_record_list_refresh (self);
+}
+
+static void
+pcmbn_record_list_dispose (GObject *object)
+{
+  PcmbnRecordList *self = PCMBN_RECORD_LIST (object);
+
+  g_clear_signal_handler (&self->changed_id, self->store);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (pcmbn_record_list_parent_class)->dispose (object);
+}
+
+static void
+pcmbn_record_list_finalize (GObject *object)
+{
+  PcmbnRecordList *self = PCMBN_RECORD_LIST (object);
+
+  g_hash_table_unref (self->pages);
+  g_queue_clear (&self->lru);
+  g_free (self->search);
+  g_free (self->from);
+  g_free (self->to);
+  g_free (self->type_code);
+  G_OBJECT_CLASS (pcmbn_record_list_parent_class)->finalize (object);
+}
+
+static void
+pcmbn_record_list_class_init (PcmbnRecordListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pcmbn_record_list_dispose;
+  object_class->finalize = pcmbn_record_list_finalize;
+}
+
+static void
+pcmbn_record_list_init (PcmbnRecordList *self)
+{
+  self->pages = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
+  g_queue_init (&self->lru);
+}
+
+/**
+ * pcmbn_record_list_new:
+ * @store: the store
+ * @kind: a kind's name
+ *
+ * Returns: (transfer full): a list of that kind's records, newest first
+ */
+PcmbnRecordList *
+pcmbn_record_list_new (PcmbnStore *store, const char *kind)
+{
+  PcmbnRecordList *self = g_object_new (PCMBN_TYPE_RECORD_LIST, NULL);
+
+  self->store = g_object_ref (store);
+  self->kind = pcmbn_schema_kind (kind);
+  g_return_val_if_fail (self->kind != NULL, self);
+  self->changed_id = g_signal_connect (store, "changed", G_CALLBACK (on_store_changed), self);
+  self->n_items = count_rows (self);
+  return self;
+}
+
+static gboolean
+replace (char **slot, const char *value)
+{
+  if (g_strcmp0 (*slot, value) == 0)
+    return FALSE;
+  g_free (*slot);
+  *slot = (value && *value) ? g_strdup (value) : NULL;
+  return TRUE;
+}
+
+/**
+ * pcmbn_record_list_set_search:
+ * @self: a list
+ * @search: (nullable): words, with or without diacritics
+ */
+void
+pcmbn_record_list_set_search (PcmbnRecordList *self, const char *search)
+{
+  if (replace (&self->search, search))
+    pcmbn_record_list_refresh (self);
+}
+
+/**
+ * pcmbn_record_list_set_range:
+ * @self: a list
+ * @from: (nullable): first date
+ * @to: (nullable): last date
+ */
+void
+pcmbn_record_list_set_range (PcmbnRecordList *self, const char *from, const char *to)
+{
+  gboolean a = replace (&self->from, from);
+  gboolean b = replace (&self->to, to);
+  if (a || b)
+    pcmbn_record_list_refresh (self);
+}
+
+/**
+ * pcmbn_record_list_set_type:
+ * @self: a list
+ * @type_code: (nullable): only records of this type
+ */
+void
+pcmbn_record_list_set_type (PcmbnRecordList *self, const char *type_code)
+{
+  if (replace (&self->type_code, type_code))
+    pcmbn_record_list_refresh (self);
+}
+
+void
+pcmbn_record_list_set_sort (PcmbnRecordList *self, PcmbnSort sort)
+{
+  g_return_if_fail (sort < G_N_ELEMENTS (order_by));
+  if (self->sort == sort)
+    return;
+  self->sort = sort;
+  pcmbn_record_list_refresh (self);
+}
+
+/**
+ * pcmbn_record_list_get_cached_pages:
+ * @self: a list
+ *
+ * Returns: how many pages of rows are in memory, for tests of laziness
+ */
+guint
+pcmbn_record_list_get_cached_pages (PcmbnRecordList *self)
+{
+  return g_hash_table_size (self->pages);
+}

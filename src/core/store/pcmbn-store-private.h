@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* For the core's own modules (list model, reports, sync) and its tests:
+ * the SQLite handle and the pieces of the store they share. Widgets never
+ * include this. */
+
+#include <sqlite3.h>
+#include "store/pcmbn-store.h"
+
+G_BEGIN_DECLS
+
+/* The columns pcmbn_store_record_from_stmt() reads, in order. */
+#define PCMBN_RECORD_COLUMNS \
+  "uuid, kind, org_unit, data, version, state, deleted, modified_at, problem"
+
+sqlite3 *pcmbn_store_get_db (PcmbnStore *self);
+void pcmbn_store_lock (PcmbnStore *self);
+void pcmbn_store_unlock (PcmbnStore *self);
+PcmbnRecord *pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int first_column);
+void pcmbn_store_emit_changed (PcmbnStore *self, const char *kind);
+gboolean pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error);
+sqlite3_stmt *pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error);
+void pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what);
+gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);
+int pcmbn_store_db_version (sqlite3 *db);
+gboolean pcmbn_store_write_row (PcmbnStore *self,
+                                const PcmbnKind *kind,
+                                const char *uuid,
+                                const char *org_unit,
+                                JsonObject *data,
+                                gint64 version,
+                                gboolean deleted,
+                                const char *modified_at,
+                                GError **error);
+gboolean pcmbn_store_insert_valid (PcmbnStore *self,
+                                   const PcmbnKind *kind,
+                                   const char *uuid,
+                                   const char *org_unit,
+                                   JsonObject *data,
+                                   GError **error);
+/* pcmbn-store-import.c: a valid record of any commune (district data). */
+char *pcmbn_store_add_for_unit (PcmbnStore *self,
+                                const char *org_unit,
+                                const char *kind,
+                                const char *uuid,
+                                JsonObject *data,
+                                GError **error);
+
+/* Shared by the store's own files (store, org units, CSV). */
+typedef struct
+{
+  PcmbnStore *store;
+  GHashTable *pending; /* uuid → JsonObject, records of this import not yet written */
+} PcmbnStoreResolve;
+
+JsonObject *pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data);
+const PcmbnKind *pcmbn_store_lookup_kind (const char *kind_name, GError **error);
+gboolean pcmbn_store_find_row (
+    PcmbnStore *self, const char *uuid, sqlite3_int64 *id, PcmbnRecord **record, GError **error);
+gboolean pcmbn_store_update_valid (
+    PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error);
+void pcmbn_store_cache_org_unit (PcmbnStore *self, const char *org_unit);
+
+G_END_DECLS

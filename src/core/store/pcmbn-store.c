@@ -1,0 +1,1714 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "records/pcmbn-csv.h"
+#include "pcmbn-core-resources.h"
+#include "store/pcmbn-store-private.h"
+#include "pcmbn-util.h"
+
+/* The local database: one SQLite file per commune (and, with more tables,
+ * per district server). Records keep their data as canonical JSON, for the
+ * wire, and every date, number and code the schema knows also as a real
+ * column `f_NAME`, so that lists and reports filter, group and sum through
+ * indexes and never through json_extract(). */
+
+struct _PcmbnStore
+{
+  GObject parent_instance;
+
+  char *path;
+  sqlite3 *db;
+  GRecMutex lock;
+  GMainContext *context;
+  GThread *owner; /* the thread whose context gets the signals */
+  char *org_unit;
+  sqlite3_stmt *insert_stmt;
+  sqlite3_stmt *update_stmt;
+  sqlite3_stmt *codes_delete_stmt;
+  sqlite3_stmt *codes_insert_stmt;
+  sqlite3_stmt *resolve_stmt;
+  GHashTable *stmt_cache; /* SQL text → sqlite3_stmt, see pcmbn_store_prepare_cached() */
+  int in_transaction;
+  gboolean doomed; /* an inner part failed: the outermost commit rolls back */
+};
+
+G_DEFINE_FINAL_TYPE (PcmbnStore, pcmbn_store, G_TYPE_OBJECT)
+
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void
+pcmbn_store_finalize (GObject *object)
+{
+  PcmbnStore *self = PCMBN_STORE (object);
+
+  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->owner, g_thread_unref);
+  g_rec_mutex_clear (&self->lock);
+  g_free (self->path);
+  g_free (self->org_unit);
+  G_OBJECT_CLASS (pcmbn_store_parent_class)->finalize (object);
+}
+
+static void
+pcmbn_store_class_init (PcmbnStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pcmbn_store_finalize;
+
+  /**
+   * PcmbnStore::changed:
+   * @kind: the kind of the records that changed, or %NULL for many
+   *
+   * Emitted in the thread that created the store after records changed, so
+   * that list models can refresh.
+   */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                   NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+pcmbn_store_init (PcmbnStore *self)
+{
+  g_rec_mutex_init (&self->lock);
+  self->context = g_main_context_ref_thread_default ();
+  self->owner = g_thread_ref (g_thread_self ());
+}
+
+void
+pcmbn_store_lock (PcmbnStore *self)
+{
+  g_rec_mutex_lock (&self->lock);
+}
+
+void
+pcmbn_store_unlock (PcmbnStore *self)
+{
+  g_rec_mutex_unlock (&self->lock);
+}
+
+sqlite3 *
+pcmbn_store_get_db (PcmbnStore *self)
+{
+  return self->db;
+}
+
+const char *
+pcmbn_store_get_path (PcmbnStore *self)
+{
+  return self->path;
+}
+
+typedef struct
+{
+  PcmbnStore *store;
+  char *kind;
+} ChangedData;
+
+static gboolean
+emit_changed_cb (gpointer user_data)
+{
+  ChangedData *data = user_data;
+  g_signal_emit (data->store, signals[CHANGED], 0, data->kind);
+  g_object_unref (data->store);
+  g_free (data->kind);
+  g_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+pcmbn_store_emit_changed (PcmbnStore *self, const char *kind)
+{
+  ChangedData *data;
+
+  /* The CLI never listens; do not queue work nobody will run. */
+  if (!g_signal_has_handler_pending (self, signals[CHANGED], 0, FALSE))
+    return;
+  data = g_new0 (ChangedData, 1);
+  data->store = g_object_ref (self);
+  data->kind = g_strdup (kind);
+  pcmbn_invoke_in_context (self->context, self->owner, emit_changed_cb, data);
+}
+
+void
+pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what)
+{
+  int code = sqlite3_errcode (db);
+
+  if (code == SQLITE_FULL)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                 _ ("The disk is full: %s failed. Free some space and try again; nothing was "
+                    "changed."),
+                 what);
+  else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                 _ ("The database is busy in another program (%s). Try again in a moment."), what);
+  else
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Database error while %s: %s"), what,
+                 sqlite3_errmsg (db));
+}
+
+gboolean
+pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Database error: %s"),
+                   msg ? msg : sqlite3_errmsg (db));
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+pcmbn_store_db_version (sqlite3 *db)
+{
+  sqlite3_stmt *stmt;
+  int version = 0;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int (stmt, 0);
+      sqlite3_finalize (stmt);
+    }
+  return version;
+}
+
+/* ---- migrations -------------------------------------------------------- */
+
+static const char migration_1[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE org_units ("
+    "  code TEXT PRIMARY KEY, name TEXT NOT NULL, full_name TEXT, level TEXT NOT NULL,"
+    "  unit_type TEXT, parent_code TEXT, key_area INTEGER NOT NULL DEFAULT 0,"
+    "  population_14_60 INTEGER, name_folded TEXT);"
+    "CREATE INDEX org_units_parent ON org_units (parent_code);"
+    "CREATE TABLE records ("
+    "  id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    "  org_unit TEXT NOT NULL, data TEXT NOT NULL, rdate TEXT, rtype TEXT, rtitle TEXT,"
+    "  search TEXT, deleted INTEGER NOT NULL DEFAULT 0, created_at TEXT,"
+    "  modified_at TEXT NOT NULL);"
+    "CREATE INDEX records_list ON records (kind, deleted, rdate, id);";
+
+/* Sync bookkeeping: the server version, whether a local edit waits to be
+ * sent (dirty) and a local revision counter, so that an edit made while a
+ * sync is under way is not marked clean by the answer to the older one. */
+static const char migration_2[] =
+    "ALTER TABLE records ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE records ADD COLUMN state TEXT NOT NULL DEFAULT 'dirty';"
+    "ALTER TABLE records ADD COLUMN dirty INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE records ADD COLUMN local_rev INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE records ADD COLUMN problem TEXT;"
+    "ALTER TABLE records ADD COLUMN server_data TEXT;"
+    "CREATE INDEX records_dirty ON records (dirty) WHERE dirty = 1;";
+
+/* Real columns for reports; added by ensure_columns() from the schema. */
+static const char migration_3[] =
+    "CREATE TABLE record_codes (record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,"
+    "  field TEXT NOT NULL, code TEXT NOT NULL);"
+    "CREATE INDEX record_codes_record ON record_codes (record_id);"
+    "CREATE INDEX record_codes_field ON record_codes (field, code);"
+    "CREATE INDEX records_scope ON records (kind, org_unit, deleted, rdate);"
+    "CREATE INDEX records_type ON records (kind, deleted, rtype, rdate);"
+    "CREATE INDEX records_title ON records (kind, deleted, rtitle);";
+
+static const char migration_4[] =
+    "CREATE TABLE targets (year INTEGER NOT NULL, indicator TEXT NOT NULL, value REAL NOT NULL,"
+    "  PRIMARY KEY (year, indicator));"
+    "CREATE TABLE drafts (id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_uuid TEXT,"
+    "  data TEXT NOT NULL, saved_at TEXT NOT NULL);";
+
+/* Lists of 100,000 records: the number of live records of each kind, kept
+ * by triggers, so that opening an unfiltered list reads one row instead of
+ * counting an index; and the search text in a covering index, so that
+ * filtering as the person types reads the index, not every record's JSON. */
+static const char migration_5[] =
+    "CREATE TABLE record_counts (kind TEXT PRIMARY KEY, live INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO record_counts SELECT kind, count(*) FROM records WHERE deleted = 0 GROUP BY kind;"
+    "CREATE TRIGGER record_counts_insert AFTER INSERT ON records WHEN NEW.deleted = 0 BEGIN"
+    "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, 1)"
+    "  ON CONFLICT (kind) DO UPDATE SET live = live + 1; END;"
+    "CREATE TRIGGER record_counts_delete AFTER DELETE ON records WHEN OLD.deleted = 0 BEGIN"
+    "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind; END;"
+    "CREATE TRIGGER record_counts_update AFTER UPDATE OF deleted, kind ON records"
+    "  WHEN OLD.deleted <> NEW.deleted OR OLD.kind <> NEW.kind BEGIN"
+    "  UPDATE record_counts SET live = live - 1 WHERE kind = OLD.kind AND OLD.deleted = 0;"
+    "  INSERT INTO record_counts (kind, live) VALUES (NEW.kind, NEW.deleted = 0)"
+    "  ON CONFLICT (kind) DO UPDATE SET live = live + (NEW.deleted = 0); END;"
+    "CREATE INDEX records_search ON records (kind, deleted, rdate, search);";
+
+static gboolean
+ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
+{
+  g_autoptr (GHashTable) have = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const PcmbnField *const *columns;
+  guint n_columns;
+  sqlite3_stmt *stmt;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA table_info(records)", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "reading the table");
+      return FALSE;
+    }
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_hash_table_add (have, g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
+  sqlite3_finalize (stmt);
+
+  columns = pcmbn_schema_columns (&n_columns);
+  for (guint i = 0; i < n_columns; i++)
+    {
+      g_autofree char *col = g_strconcat ("f_", columns[i]->name, NULL);
+      g_autofree char *sql = NULL;
+      if (g_hash_table_contains (have, col))
+        continue;
+      sql = g_strdup_printf ("ALTER TABLE records ADD COLUMN %s %s;", col,
+                             pcmbn_field_sql_type (columns[i]));
+      if (!pcmbn_store_exec (db, sql, error))
+        return FALSE;
+      if (backfill)
+        {
+          /* Once per new column, on records written before it existed. */
+          g_autofree char *fill = g_strdup_printf (
+              "UPDATE records SET %s = json_extract(data, '$.%s') WHERE json_type(data, '$.%s') "
+              "IS NOT NULL;",
+              col, columns[i]->name, columns[i]->name);
+          if (!pcmbn_store_exec (db, fill, error))
+            return FALSE;
+        }
+    }
+  /* Meetings of one model; more equality columns than records_list, so
+   * that the planner prefers it without statistics. */
+  if (!pcmbn_store_exec (db,
+                         "CREATE INDEX IF NOT EXISTS records_model ON records (f_model, kind,"
+                         " deleted, rdate);",
+                         error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+backfill_codes (sqlite3 *db, GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+
+  for (guint k = 0; k < n_kinds; k++)
+    for (guint f = 0; f < kinds[k]->n_fields; f++)
+      {
+        g_autofree char *sql = NULL;
+        if (kinds[k]->fields[f].type != PCMBN_FIELD_CODES)
+          continue;
+        sql = g_strdup_printf ("INSERT INTO record_codes (record_id, field, code) "
+                               "SELECT r.id, '%s', j.value FROM records r, json_each(r.data, "
+                               "'$.%s') j WHERE r.kind = '%s';",
+                               kinds[k]->fields[f].name, kinds[k]->fields[f].name, kinds[k]->name);
+        if (!pcmbn_store_exec (db, sql, error))
+          return FALSE;
+      }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_migrate:
+ * @db: an open database
+ * @target_version: the version to reach, at most %PCMBN_STORE_SCHEMA_VERSION
+ * @error: return location for an error
+ *
+ * Upgrades step by step from the file's `PRAGMA user_version`, each step in
+ * its own transaction, so that a crash leaves a file at one version or the
+ * next and never in between.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
+{
+  static const char *const steps[] = { NULL,        migration_1, migration_2,
+                                       migration_3, migration_4, migration_5 };
+  int version = pcmbn_store_db_version (db);
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (steps) == PCMBN_STORE_SCHEMA_VERSION + 1);
+
+  if (version > PCMBN_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _ ("This database was made by a newer version of PCMBN Logbook (schema %d). "
+                      "Install the newer version to open it."),
+                   version);
+      return FALSE;
+    }
+  while (version < target_version)
+    {
+      int next = version + 1;
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d;", next);
+
+      if (!pcmbn_store_exec (db, "BEGIN IMMEDIATE;", error))
+        return FALSE;
+      if (!pcmbn_store_exec (db, steps[next], error)
+          || (next == 3 && (!ensure_columns (db, TRUE, error) || !backfill_codes (db, error)))
+          || !pcmbn_store_exec (db, bump, error) || !pcmbn_store_exec (db, "COMMIT;", error))
+        {
+          sqlite3_exec (db, "ROLLBACK;", NULL, NULL, NULL);
+          return FALSE;
+        }
+      version = next;
+    }
+  /* A field added to the schema since: a new column, filled from the JSON. */
+  if (version >= 3)
+    {
+      if (!pcmbn_store_exec (db, "BEGIN IMMEDIATE;", error))
+        return FALSE;
+      if (!ensure_columns (db, TRUE, error) || !pcmbn_store_exec (db, "COMMIT;", error))
+        {
+          sqlite3_exec (db, "ROLLBACK;", NULL, NULL, NULL);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_default_path:
+ *
+ * Returns: (transfer full): `$XDG_DATA_HOME/pcmbn-logbook/logbook.sqlite`
+ */
+char *
+pcmbn_store_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "pcmbn-logbook", "logbook.sqlite", NULL);
+}
+
+static gboolean
+create_private_file (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  int fd;
+
+  /* SQLite's in-memory database is not a file. */
+  if (g_str_equal (path, ":memory:") || g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int err = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                   _ ("Cannot create the folder %s: %s"), dir, g_strerror (err));
+      return FALSE;
+    }
+  /* The records concern vulnerable people: only the owner may read them.
+   * SQLite gives its -wal and -shm files the same mode. */
+  fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 && errno != EEXIST)
+    {
+      int err = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                   _ ("Cannot create the database %s: %s"), path, g_strerror (err));
+      return FALSE;
+    }
+  if (fd >= 0)
+    g_close (fd, NULL);
+  return TRUE;
+}
+
+static char *
+query_text (sqlite3 *db, const char *sql, const char *arg)
+{
+  sqlite3_stmt *stmt;
+  char *result = NULL;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return NULL;
+  if (arg)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    result = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return result;
+}
+
+/**
+ * pcmbn_store_open:
+ * @path: the database file; created (mode 0600) when missing
+ * @error: return location for an error
+ *
+ * Opens the file in WAL mode with foreign keys and a busy timeout, and
+ * upgrades it to the current schema.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL on error
+ */
+PcmbnStore *
+pcmbn_store_open (const char *path, GError **error)
+{
+  g_autoptr (PcmbnStore) self = NULL;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!create_private_file (path, error))
+    return NULL;
+  self = g_object_new (PCMBN_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot open the database %s: %s"),
+                   path, self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  sqlite3_busy_timeout (self->db, 10000);
+  sqlite3_extended_result_codes (self->db, 0);
+  if (!pcmbn_store_exec (
+          self->db,
+          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16000;"
+          "PRAGMA foreign_keys = ON;",
+          NULL))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _ ("%s is not a PCMBN Logbook database, or it is damaged: %s"), path,
+                   sqlite3_errmsg (self->db));
+      return NULL;
+    }
+  if (!pcmbn_store_migrate (self->db, PCMBN_STORE_SCHEMA_VERSION, error))
+    return NULL;
+  self->org_unit = query_text (self->db, "SELECT value FROM meta WHERE key = 'org_unit'", NULL);
+  return g_steal_pointer (&self);
+}
+
+/* ---- meta and reference data -------------------------------------------- */
+
+/**
+ * pcmbn_store_get_meta:
+ * @self: a store
+ * @key: a setting's key
+ *
+ * Returns: (transfer full) (nullable): its value
+ */
+char *
+pcmbn_store_get_meta (PcmbnStore *self, const char *key)
+{
+  char *value;
+
+  pcmbn_store_lock (self);
+  value = query_text (self->db, "SELECT value FROM meta WHERE key = ?", key);
+  pcmbn_store_unlock (self);
+  return value;
+}
+
+/**
+ * pcmbn_store_set_meta:
+ * @self: a store
+ * @key: a setting's key
+ * @value: (nullable): its value; %NULL removes it
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_set_meta (PcmbnStore *self, const char *key, const char *value, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      value ? "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                              "UPDATE SET value = excluded.value"
+                            : "DELETE FROM meta WHERE key = ?",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+  if (value)
+    sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, self->db, _ ("saving a setting"));
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/**
+ * pcmbn_store_get_org_unit:
+ * @self: a store
+ *
+ * Returns: (transfer none) (nullable): the commune this database belongs to
+ */
+void
+pcmbn_store_cache_org_unit (PcmbnStore *self, const char *org_unit)
+{
+  g_free (self->org_unit);
+  self->org_unit = g_strdup (org_unit);
+}
+
+const char *
+pcmbn_store_get_org_unit (PcmbnStore *self)
+{
+  return self->org_unit;
+}
+
+/**
+ * pcmbn_store_require_init:
+ * @self: a store
+ * @error: return location for a %PCMBN_ERROR_NOT_INITIALIZED error
+ *
+ * Returns: %TRUE when the database has its commune
+ */
+gboolean
+pcmbn_store_require_init (PcmbnStore *self, GError **error)
+{
+  if (self->org_unit != NULL)
+    return TRUE;
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
+               _ ("This database has no commune yet. Run “pcmbn init --org-unit CODE” first."));
+  return FALSE;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+/**
+ * pcmbn_store_begin:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Starts a write transaction; nests by counting, so that bulk work can wrap
+ * calls that open their own.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_begin (PcmbnStore *self, GError **error)
+{
+  pcmbn_store_lock (self);
+  if (self->in_transaction++ == 0
+      && sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      self->in_transaction = 0;
+      pcmbn_store_set_sqlite_error (error, self->db, _ ("starting to write"));
+      pcmbn_store_unlock (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_commit:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the outermost transaction is on disk
+ */
+gboolean
+pcmbn_store_commit (PcmbnStore *self, GError **error)
+{
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (self->in_transaction > 0, FALSE);
+  if (--self->in_transaction == 0)
+    {
+      if (self->doomed)
+        {
+          self->doomed = FALSE;
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                       _ ("Nothing was saved because a part of the work failed."));
+          ok = FALSE;
+        }
+      else if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        {
+          pcmbn_store_set_sqlite_error (error, self->db, _ ("saving"));
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          ok = FALSE;
+        }
+    }
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+void
+pcmbn_store_rollback (PcmbnStore *self)
+{
+  g_return_if_fail (self->in_transaction > 0);
+  if (--self->in_transaction == 0)
+    {
+      self->doomed = FALSE;
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  else
+    self->doomed = TRUE;
+  pcmbn_store_unlock (self);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+PcmbnRecord *
+pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int c)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ((const char *)sqlite3_column_text (stmt, c + 1));
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  PcmbnRecord *record;
+  PcmbnState state = PCMBN_STATE_DIRTY;
+  JsonObject *data;
+
+  if (kind == NULL)
+    return NULL;
+  if (!json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, c + 3), -1,
+                                   NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  data = json_node_get_object (json_parser_get_root (parser));
+  record = pcmbn_record_new (kind, (const char *)sqlite3_column_text (stmt, c),
+                             (const char *)sqlite3_column_text (stmt, c + 2), data);
+  pcmbn_state_from_string ((const char *)sqlite3_column_text (stmt, c + 5), &state);
+  pcmbn_record_set_bookkeeping (record, sqlite3_column_int64 (stmt, c + 4), state,
+                                sqlite3_column_int (stmt, c + 6),
+                                (const char *)sqlite3_column_text (stmt, c + 7),
+                                (const char *)sqlite3_column_text (stmt, c + 8));
+  return record;
+}
+
+static gboolean
+prepare_cached (PcmbnStore *self, sqlite3_stmt **stmt, const char *sql, GError **error)
+{
+  if (*stmt != NULL)
+    {
+      sqlite3_reset (*stmt);
+      sqlite3_clear_bindings (*stmt);
+      return TRUE;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, "preparing");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+finalize_stmt (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+/**
+ * pcmbn_store_prepare_cached:
+ * @self: a store; the caller holds its lock
+ * @sql: one SQL statement
+ * @error: return location for an error
+ *
+ * The statement for @sql on this store's connection, prepared once and then
+ * kept: hot paths (a push of a thousand records, a pull page) run the same
+ * few statements per record, and parsing them again each time cost more
+ * than running them. The statement comes reset with its bindings cleared.
+ * The caller resets it again once done (sqlite3_reset()), so that it holds
+ * no read snapshot between requests, and never finalizes it.
+ *
+ * Returns: (transfer none) (nullable): the statement
+ */
+sqlite3_stmt *
+pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (self->stmt_cache == NULL)
+    self->stmt_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  stmt = g_hash_table_lookup (self->stmt_cache, sql);
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, "preparing");
+      return NULL;
+    }
+  g_hash_table_insert (self->stmt_cache, g_strdup (sql), stmt);
+  return stmt;
+}
+
+/* Binds the schema columns of @kind's fields that @data sets, starting at
+ * @first; the statement's bindings were cleared, so every other column is
+ * NULL. Only the kind's own fields are visited: this is the hot path of bulk
+ * imports. */
+static void
+bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    {
+      const PcmbnField *field = &kind->fields[f];
+      int column = pcmbn_schema_column_index (field);
+      JsonNode *node;
+      int at;
+
+      if (column < 0 || (node = json_object_get_member (data, field->name)) == NULL)
+        continue;
+      at = first + column;
+      if (field->type == PCMBN_FIELD_INT)
+        sqlite3_bind_int64 (stmt, at, json_node_get_int (node));
+      else if (field->type == PCMBN_FIELD_BOOL)
+        sqlite3_bind_int (stmt, at, json_node_get_boolean (node));
+      else
+        sqlite3_bind_text (stmt, at, json_node_get_string (node), -1, SQLITE_TRANSIENT);
+    }
+}
+
+static void
+bind_derived (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data, char *json)
+{
+  const char *title = kind->title_field ? pcmbn_data_get_string (data, kind->title_field) : NULL;
+  g_autofree char *folded_title = title ? pcmbn_fold (title) : NULL;
+
+  sqlite3_bind_text (stmt, first, json, -1, g_free);
+  sqlite3_bind_text (stmt, first + 1, pcmbn_data_get_string (data, kind->date_field), -1,
+                     SQLITE_TRANSIENT);
+  if (kind->type_field)
+    sqlite3_bind_text (stmt, first + 2, pcmbn_data_get_string (data, kind->type_field), -1,
+                       SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, first + 2);
+  sqlite3_bind_text (stmt, first + 3, folded_title, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
+}
+
+static char *
+data_to_json (JsonObject *data)
+{
+  JsonNode *node = json_node_init_object (json_node_alloc (), data);
+  char *text = json_to_string (node, FALSE);
+
+  json_node_unref (node);
+  return text;
+}
+
+static gboolean
+write_codes (PcmbnStore *self,
+             sqlite3_int64 id,
+             gboolean is_new,
+             const PcmbnKind *kind,
+             JsonObject *data,
+             GError **error)
+{
+  if (!is_new)
+    {
+      if (!prepare_cached (self, &self->codes_delete_stmt,
+                           "DELETE FROM record_codes WHERE record_id = ?", error))
+        return FALSE;
+      sqlite3_bind_int64 (self->codes_delete_stmt, 1, id);
+      if (sqlite3_step (self->codes_delete_stmt) != SQLITE_DONE)
+        goto fail;
+    }
+  for (guint f = 0; f < kind->n_fields; f++)
+    {
+      JsonNode *node;
+      JsonArray *array;
+      if (kind->fields[f].type != PCMBN_FIELD_CODES)
+        continue;
+      node = json_object_get_member (data, kind->fields[f].name);
+      if (node == NULL)
+        continue;
+      array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          if (!prepare_cached (self, &self->codes_insert_stmt,
+                               "INSERT INTO record_codes (record_id, field, code) VALUES (?, ?, ?)",
+                               error))
+            return FALSE;
+          sqlite3_bind_int64 (self->codes_insert_stmt, 1, id);
+          sqlite3_bind_text (self->codes_insert_stmt, 2, kind->fields[f].name, -1, SQLITE_STATIC);
+          sqlite3_bind_text (self->codes_insert_stmt, 3, json_array_get_string_element (array, i),
+                             -1, SQLITE_TRANSIENT);
+          if (sqlite3_step (self->codes_insert_stmt) != SQLITE_DONE)
+            goto fail;
+        }
+    }
+  return TRUE;
+
+fail:
+  pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
+  return FALSE;
+}
+
+static char *
+build_insert_sql (void)
+{
+  guint n_columns;
+  const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
+  GString *sql = g_string_new ("INSERT INTO records (uuid, kind, org_unit, created_at, modified_at,"
+                               " version, state, dirty, local_rev, deleted, data, rdate, rtype,"
+                               " rtitle, search");
+  for (guint i = 0; i < n_columns; i++)
+    g_string_append_printf (sql, ", f_%s", columns[i]->name);
+  /* modified_at is the parameter after the columns' (NULL: created_at). */
+  g_string_append_printf (sql,
+                          ") VALUES (?1, ?2, ?3, ?4, coalesce (?%u, ?4), ?5, ?6, ?7, 1, ?8, ?9,"
+                          " ?10, ?11, ?12, ?13",
+                          14 + n_columns);
+  for (guint i = 0; i < n_columns; i++)
+    g_string_append_printf (sql, ", ?%u", 14 + i);
+  g_string_append (sql, ")");
+  return g_string_free (sql, FALSE);
+}
+
+static char *
+build_update_sql (void)
+{
+  guint n_columns;
+  const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
+  GString *sql = g_string_new ("UPDATE records SET modified_at = ?2, data = ?3, rdate = ?4,"
+                               " rtype = ?5, rtitle = ?6, search = ?7, dirty = 1,"
+                               " local_rev = local_rev + 1, state = CASE state WHEN 'conflict'"
+                               " THEN 'conflict' ELSE 'dirty' END, problem = CASE state WHEN"
+                               " 'conflict' THEN problem ELSE NULL END");
+  for (guint i = 0; i < n_columns; i++)
+    g_string_append_printf (sql, ", f_%s = ?%u", columns[i]->name, 8 + i);
+  g_string_append (sql, " WHERE id = ?1");
+  return g_string_free (sql, FALSE);
+}
+
+JsonObject *
+pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
+{
+  PcmbnStoreResolve *rd = user_data;
+  PcmbnStore *self = rd->store;
+  JsonObject *result = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+
+  if (rd->pending)
+    {
+      JsonObject *pending = g_hash_table_lookup (rd->pending, uuid);
+      if (pending)
+        return json_object_ref (pending);
+    }
+  if (!prepare_cached (self, &self->resolve_stmt,
+                       "SELECT data FROM records WHERE uuid = ? AND kind = ? AND org_unit = ?"
+                       " AND deleted = 0",
+                       NULL))
+    return NULL;
+  sqlite3_bind_text (self->resolve_stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->resolve_stmt, 2, kind, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->resolve_stmt, 3, self->org_unit, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (self->resolve_stmt) == SQLITE_ROW)
+    {
+      parser = json_parser_new_immutable ();
+      if (json_parser_load_from_data (
+              parser, (const char *)sqlite3_column_text (self->resolve_stmt, 0), -1, NULL))
+        result = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+    }
+  sqlite3_reset (self->resolve_stmt);
+  return result;
+}
+
+/* Writes a new record whose data is already valid, for @org_unit (the
+ * store's own commune when %NULL): a local record (dirty), or one as the
+ * district server holds it (@synced), in one write. Caller holds
+ * the lock. */
+static gboolean
+insert_row (PcmbnStore *self,
+            const PcmbnKind *kind,
+            const char *uuid,
+            const char *org_unit,
+            JsonObject *data,
+            gint64 version,
+            gboolean synced,
+            gboolean deleted,
+            const char *modified_at,
+            GError **error)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  g_autofree char *sql = NULL;
+  guint n_columns;
+
+  pcmbn_schema_columns (&n_columns);
+  if (self->insert_stmt == NULL)
+    sql = build_insert_sql ();
+  if (!prepare_cached (self, &self->insert_stmt, sql, error))
+    return FALSE;
+  sqlite3_bind_text (self->insert_stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->insert_stmt, 2, kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (self->insert_stmt, 3, org_unit ? org_unit : self->org_unit, -1,
+                     SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->insert_stmt, 4, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (self->insert_stmt, 5, version);
+  sqlite3_bind_text (self->insert_stmt, 6, synced ? "synced" : "dirty", -1, SQLITE_STATIC);
+  sqlite3_bind_int (self->insert_stmt, 7, synced ? 0 : 1);
+  sqlite3_bind_int (self->insert_stmt, 8, deleted ? 1 : 0);
+  if (modified_at)
+    sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
+  bind_derived (self->insert_stmt, 9, kind, data, data_to_json (data));
+  bind_field_columns (self->insert_stmt, 14, kind, data);
+  if (sqlite3_step (self->insert_stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_errcode (self->db) == SQLITE_CONSTRAINT)
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                     _ ("uuid: a record with the uuid %s already exists"), uuid);
+      else
+        pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
+      sqlite3_reset (self->insert_stmt);
+      return FALSE;
+    }
+  sqlite3_reset (self->insert_stmt);
+  return write_codes (self, sqlite3_last_insert_rowid (self->db), TRUE, kind, data, error);
+}
+
+gboolean
+pcmbn_store_insert_valid (PcmbnStore *self,
+                          const PcmbnKind *kind,
+                          const char *uuid,
+                          const char *org_unit,
+                          JsonObject *data,
+                          GError **error)
+{
+  return insert_row (self, kind, uuid, org_unit, data, 0, FALSE, FALSE, NULL, error);
+}
+
+static gboolean
+insert_valid (
+    PcmbnStore *self, const PcmbnKind *kind, const char *uuid, JsonObject *data, GError **error)
+{
+  return pcmbn_store_insert_valid (self, kind, uuid, NULL, data, error);
+}
+
+gboolean
+pcmbn_store_update_valid (
+    PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  g_autofree char *sql = NULL;
+
+  if (self->update_stmt == NULL)
+    sql = build_update_sql ();
+  if (!prepare_cached (self, &self->update_stmt, sql, error))
+    return FALSE;
+  sqlite3_bind_int64 (self->update_stmt, 1, id);
+  sqlite3_bind_text (self->update_stmt, 2, now, -1, SQLITE_TRANSIENT);
+  bind_derived (self->update_stmt, 3, kind, data, data_to_json (data));
+  bind_field_columns (self->update_stmt, 8, kind, data);
+  if (sqlite3_step (self->update_stmt) != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
+      sqlite3_reset (self->update_stmt);
+      return FALSE;
+    }
+  sqlite3_reset (self->update_stmt);
+  return write_codes (self, id, FALSE, kind, data, error);
+}
+
+/**
+ * pcmbn_store_write_row:
+ * @self: a store; the caller holds a transaction (pcmbn_store_begin())
+ * @kind: the record's kind
+ * @uuid: the record's uuid
+ * @org_unit: the commune the record belongs to
+ * @data: fields that are already normalized and valid
+ * @version: the server version of this content
+ * @deleted: whether it is a tombstone
+ * @modified_at: (nullable): when it was last edited, or %NULL for now
+ * @error: return location for an error
+ *
+ * Inserts or replaces a record with the content the district server holds,
+ * for the sync engine (pulled records, a conflict settled with the server's
+ * side) and for the server itself: state "synced", not dirty, no problem.
+ * The report columns are derived as for any other write.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_write_row (PcmbnStore *self,
+                       const PcmbnKind *kind,
+                       const char *uuid,
+                       const char *org_unit,
+                       JsonObject *data,
+                       gint64 version,
+                       gboolean deleted,
+                       const char *modified_at,
+                       GError **error)
+{
+  g_autofree char *now = modified_at ? NULL : pcmbn_now_utc ();
+  sqlite3_stmt *stmt;
+  sqlite3_int64 id = 0;
+  gboolean ok;
+
+  /* Cached statements: the sync applies thousands of rows in a row. */
+  stmt = pcmbn_store_prepare_cached (self, "SELECT id FROM records WHERE uuid = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (id == 0)
+    {
+      /* A new row is written once, bookkeeping included (a server push or
+       * a fresh pull writes thousands of them). */
+      return insert_row (self, kind, uuid, org_unit, data, version, TRUE, deleted,
+                         modified_at ? modified_at : now, error);
+    }
+  if (!pcmbn_store_update_valid (self, id, kind, data, error))
+    return FALSE;
+  stmt = pcmbn_store_prepare_cached (self,
+                                     "UPDATE records SET kind = ?2, org_unit = ?3, version = ?4,"
+                                     " deleted = ?5, modified_at = ?6, state = 'synced', dirty = 0,"
+                                     " problem = NULL, server_data = NULL WHERE id = ?1",
+                                     error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, org_unit, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 4, version);
+  sqlite3_bind_int (stmt, 5, deleted ? 1 : 0);
+  sqlite3_bind_text (stmt, 6, modified_at ? modified_at : now, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
+  sqlite3_reset (stmt);
+  return ok;
+}
+
+const PcmbnKind *
+pcmbn_store_lookup_kind (const char *kind_name, GError **error)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind (kind_name);
+
+  if (kind == NULL)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                 _ ("kind: “%s” is not a kind of record; use one of %s"),
+                 kind_name ? kind_name : "", pcmbn_kind_names_joined ());
+  return kind;
+}
+
+/**
+ * pcmbn_store_add:
+ * @self: a store
+ * @kind: the kind's name
+ * @data: the record's fields
+ * @error: return location for an error; %PCMBN_ERROR_INVALID lists every
+ *   field that is wrong
+ *
+ * Validates and stores a new record. Nothing is written when it is invalid.
+ *
+ * Returns: (transfer full) (nullable): the new record's uuid
+ */
+char *
+pcmbn_store_add (PcmbnStore *self, const char *kind_name, JsonObject *data, GError **error)
+{
+  const PcmbnKind *kind = pcmbn_store_lookup_kind (kind_name, error);
+  g_autoptr (JsonObject) valid = NULL;
+  PcmbnStoreResolve rd = { self, NULL };
+  char *uuid;
+
+  if (kind == NULL || !pcmbn_store_require_init (self, error))
+    return NULL;
+  if (!pcmbn_store_begin (self, error))
+    return NULL;
+  if (!pcmbn_schema_check (kind, data, NULL, pcmbn_store_resolve_ref, &rd, &valid, error))
+    {
+      pcmbn_store_rollback (self);
+      return NULL;
+    }
+  uuid = g_uuid_string_random ();
+  if (!insert_valid (self, kind, uuid, valid, error))
+    {
+      pcmbn_store_rollback (self);
+      g_free (uuid);
+      return NULL;
+    }
+  if (!pcmbn_store_commit (self, error))
+    {
+      g_free (uuid);
+      return NULL;
+    }
+  pcmbn_store_emit_changed (self, kind->name);
+  return uuid;
+}
+
+static gboolean
+check_uuid (const char *uuid, GError **error)
+{
+  if (pcmbn_uuid_is_valid (uuid))
+    return TRUE;
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+               _ ("uuid: “%s” is not a record uuid (36 characters such as "
+                  "5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b)"),
+               uuid ? uuid : "");
+  return FALSE;
+}
+
+gboolean
+pcmbn_store_find_row (
+    PcmbnStore *self, const char *uuid, sqlite3_int64 *id, PcmbnRecord **record, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean found = FALSE;
+
+  if (!check_uuid (uuid, error))
+    return FALSE;
+  sqlite3_prepare_v2 (
+      self->db, "SELECT id, " PCMBN_RECORD_COLUMNS " FROM records WHERE uuid = ? AND deleted = 0",
+      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      found = TRUE;
+      if (id)
+        *id = sqlite3_column_int64 (stmt, 0);
+      if (record)
+        *record = pcmbn_store_record_from_stmt (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  if (!found)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
+                 uuid);
+  return found;
+}
+
+/**
+ * pcmbn_store_update:
+ * @self: a store
+ * @uuid: the record
+ * @patch: the fields to replace; `null` clears one; the others stay
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the record was valid and saved
+ */
+gboolean
+pcmbn_store_update (PcmbnStore *self, const char *uuid, JsonObject *patch, GError **error)
+{
+  g_autoptr (PcmbnRecord) record = NULL;
+  g_autoptr (JsonObject) valid = NULL;
+  PcmbnStoreResolve rd = { self, NULL };
+  const PcmbnKind *kind;
+  sqlite3_int64 id;
+
+  if (!pcmbn_store_begin (self, error))
+    return FALSE;
+  if (!pcmbn_store_find_row (self, uuid, &id, &record, error))
+    goto fail;
+  kind = pcmbn_record_get_kind (record);
+  if (!pcmbn_schema_check (kind, patch, pcmbn_record_get_data (record), pcmbn_store_resolve_ref,
+                           &rd, &valid, error))
+    goto fail;
+  if (!pcmbn_store_update_valid (self, id, kind, valid, error))
+    goto fail;
+  if (!pcmbn_store_commit (self, error))
+    return FALSE;
+  pcmbn_store_emit_changed (self, kind->name);
+  return TRUE;
+
+fail:
+  pcmbn_store_rollback (self);
+  return FALSE;
+}
+
+/**
+ * pcmbn_store_get:
+ * @self: a store
+ * @uuid: a record's uuid
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the record, unless deleted
+ */
+PcmbnRecord *
+pcmbn_store_get (PcmbnStore *self, const char *uuid, GError **error)
+{
+  PcmbnRecord *record = NULL;
+
+  pcmbn_store_lock (self);
+  pcmbn_store_find_row (self, uuid, NULL, &record, error);
+  pcmbn_store_unlock (self);
+  return record;
+}
+
+static gboolean
+set_deleted (PcmbnStore *self, const char *uuid, gboolean deleted, GError **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *now = pcmbn_now_utc ();
+  g_autofree char *kind = NULL;
+  gboolean ok;
+
+  if (!check_uuid (uuid, error))
+    return FALSE;
+  if (!pcmbn_store_begin (self, error))
+    return FALSE;
+  kind = query_text (self->db, "SELECT kind FROM records WHERE uuid = ?", uuid);
+  if (deleted && g_strcmp0 (kind, "model") == 0)
+    {
+      g_autofree char *meeting = query_text (self->db,
+                                             "SELECT uuid FROM records WHERE f_model = ? AND"
+                                             " kind = 'model-meeting' AND deleted = 0 LIMIT 1",
+                                             uuid);
+      if (meeting)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("uuid: this model still has meetings (such as %s); delete them first"),
+                       meeting);
+          pcmbn_store_rollback (self);
+          return FALSE;
+        }
+    }
+  sqlite3_prepare_v2 (self->db,
+                      "UPDATE records SET deleted = ?2, dirty = 1, local_rev = local_rev + 1,"
+                      " modified_at = ?3, state = CASE state WHEN 'conflict' THEN 'conflict' ELSE"
+                      " 'dirty' END WHERE uuid = ?1 AND deleted = ?4",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 2, deleted);
+  sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 4, !deleted);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_finalize (stmt);
+  if (!ok)
+    {
+      pcmbn_store_set_sqlite_error (error, self->db, _ ("deleting the record"));
+      pcmbn_store_rollback (self);
+      return FALSE;
+    }
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
+                   uuid);
+      pcmbn_store_rollback (self);
+      return FALSE;
+    }
+  if (!pcmbn_store_commit (self, error))
+    return FALSE;
+  pcmbn_store_emit_changed (self, kind);
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_delete:
+ * @self: a store
+ * @uuid: a record's uuid
+ * @error: return location for an error
+ *
+ * Marks the record deleted. It stays as a tombstone until the server has
+ * it, and pcmbn_store_undelete() brings it back.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_delete (PcmbnStore *self, const char *uuid, GError **error)
+{
+  return set_deleted (self, uuid, TRUE, error);
+}
+
+/**
+ * pcmbn_store_undelete:
+ * @self: a store
+ * @uuid: a deleted record's uuid
+ * @error: return location for an error
+ *
+ * Undoes pcmbn_store_delete().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_undelete (PcmbnStore *self, const char *uuid, GError **error)
+{
+  return set_deleted (self, uuid, FALSE, error);
+}
+
+static gboolean
+check_date_arg (const char *name, const char *value, GError **error)
+{
+  if (value == NULL || pcmbn_date_parse (value) > 0)
+    return TRUE;
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+               _ ("%s: “%s” is not a date; write it YYYY-MM-DD, such as 2026-07-30"), name, value);
+  return FALSE;
+}
+
+/**
+ * pcmbn_store_list:
+ * @self: a store
+ * @kind: a kind's name
+ * @from: (nullable): first date, inclusive
+ * @to: (nullable): last date, inclusive
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (element-type PcmbnRecord): the records that are
+ *   not deleted, by date
+ */
+GPtrArray *
+pcmbn_store_list (
+    PcmbnStore *self, const char *kind_name, const char *from, const char *to, GError **error)
+{
+  const PcmbnKind *kind = pcmbn_store_lookup_kind (kind_name, error);
+  GPtrArray *records;
+  sqlite3_stmt *stmt;
+
+  if (kind == NULL || !check_date_arg ("from", from, error) || !check_date_arg ("to", to, error))
+    return NULL;
+  records = g_ptr_array_new_with_free_func (g_object_unref);
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      "SELECT " PCMBN_RECORD_COLUMNS " FROM records WHERE kind = ?1 AND deleted ="
+                      " 0 AND (?2 IS NULL OR rdate >= ?2) AND (?3 IS NULL OR rdate <= ?3)"
+                      " ORDER BY rdate, id",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, kind->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
+      if (record)
+        g_ptr_array_add (records, record);
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return records;
+}
+
+static gint64
+count_query (PcmbnStore *self, const char *sql, const char *arg)
+{
+  sqlite3_stmt *stmt;
+  gint64 n = 0;
+
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (arg)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return n;
+}
+
+/**
+ * pcmbn_store_count:
+ * @self: a store
+ * @kind: (nullable): a kind's name, or %NULL for all
+ *
+ * Returns: the number of records that are not deleted
+ */
+gint64
+pcmbn_store_count (PcmbnStore *self, const char *kind)
+{
+  return count_query (
+      self, "SELECT count(*) FROM records WHERE deleted = 0 AND (?1 IS NULL OR kind = ?1)", kind);
+}
+
+/**
+ * pcmbn_store_count_dirty:
+ * @self: a store
+ *
+ * Returns: the number of records waiting to be sent to the district
+ */
+gint64
+pcmbn_store_count_dirty (PcmbnStore *self)
+{
+  return count_query (self, "SELECT count(*) FROM records WHERE dirty = 1", NULL);
+}
+
+/* ---- async -------------------------------------------------------------- */
+
+typedef struct
+{
+  char *kind;
+  char *uuid;
+  JsonObject *data;
+} WriteData;
+
+static void
+write_data_free (WriteData *wd)
+{
+  g_free (wd->kind);
+  g_free (wd->uuid);
+  g_clear_pointer (&wd->data, json_object_unref);
+  g_free (wd);
+}
+
+/* Runs @func in a worker thread with the kind, uuid and data it needs; the
+ * one place the store's _async functions set up their GTask. */
+static void
+run_write (PcmbnStore *self,
+           const char *kind,
+           const char *uuid,
+           JsonObject *data,
+           gpointer source_tag,
+           GTaskThreadFunc func,
+           GCancellable *cancellable,
+           GAsyncReadyCallback callback,
+           gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  WriteData *wd = g_new0 (WriteData, 1);
+
+  wd->kind = g_strdup (kind);
+  wd->uuid = g_strdup (uuid);
+  wd->data = data ? json_object_ref (data) : NULL;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, wd, (GDestroyNotify)write_data_free);
+  g_task_run_in_thread (task, func);
+}
+
+static void
+add_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WriteData *wd = task_data;
+  GError *error = NULL;
+  char *uuid = pcmbn_store_add (source, wd->kind, wd->data, &error);
+
+  if (uuid)
+    g_task_return_pointer (task, uuid, g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * pcmbn_store_add_async:
+ * @self: a store
+ * @kind: a kind's name
+ * @data: the fields; copied
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_add() in a worker thread, so that the window never waits on
+ * the disk.
+ */
+void
+pcmbn_store_add_async (PcmbnStore *self,
+                       const char *kind,
+                       JsonObject *data,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  run_write (self, kind, NULL, data, pcmbn_store_add_async, add_thread, cancellable, callback,
+             user_data);
+}
+
+/**
+ * pcmbn_store_add_finish:
+ * @self: a store
+ * @result: the result
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the new uuid
+ */
+char *
+pcmbn_store_add_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+update_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WriteData *wd = task_data;
+  GError *error = NULL;
+
+  if (pcmbn_store_update (source, wd->uuid, wd->data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * pcmbn_store_update_async:
+ * @self: a store
+ * @uuid: the record
+ * @patch: the fields to replace; copied
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_update() in a worker thread.
+ */
+void
+pcmbn_store_update_async (PcmbnStore *self,
+                          const char *uuid,
+                          JsonObject *patch,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  run_write (self, NULL, uuid, patch, pcmbn_store_update_async, update_thread, cancellable,
+             callback, user_data);
+}
+
+gboolean
+pcmbn_store_update_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- app ---- */
+
+static void
+set_deleted_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WriteData *wd = task_data;
+  GError *error = NULL;
+  gboolean ok = wd->data == NULL ? pcmbn_store_delete (source, wd->uuid, &error)
+                                 : pcmbn_store_undelete (source, wd->uuid, &error);
+
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+set_deleted_async (PcmbnStore *self,
+                   const char *uuid,
+                   gboolean deleted,
+                   GCancellable *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer user_data)
+{
+  /* An empty object marks "undelete"; the data is not used otherwise. */
+  g_autoptr (JsonObject) marker = deleted ? NULL : json_object_new ();
+
+  run_write (self, NULL, uuid, marker, set_deleted_async, set_deleted_thread, cancellable, callback,
+             user_data);
+}
+
+/**
+ * pcmbn_store_delete_async:
+ * @self: a store
+ * @uuid: a record's uuid
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_delete() in a worker thread.
+ */
+void
+pcmbn_store_delete_async (PcmbnStore *self,
+                          const char *uuid,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  set_deleted_async (self, uuid, TRUE, cancellable, callback, user_data);
+}
+
+gboolean
+pcmbn_store_delete_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * pcmbn_store_undelete_async:
+ * @self: a store
+ * @uuid: a deleted record's uuid
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * pcmbn_store_undelete() in a worker thread, for the Undo of a toast.
+ */
+void
+pcmbn_store_undelete_async (PcmbnStore *self,
+                            const char *uuid,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  set_deleted_async (self, uuid, FALSE, cancellable, callback, user_data);
+}
+
+gboolean
+pcmbn_store_undelete_finish (PcmbnStore *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * pcmbn_store_recent:
+ * @self: a store
+ * @limit: at most this many
+ *
+ * Returns: (transfer full) (element-type PcmbnRecord): the records changed
+ *   last, of every kind, newest first
+ */
+GPtrArray *
+pcmbn_store_recent (PcmbnStore *self, guint limit)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func (g_object_unref);
+  sqlite3_stmt *stmt = NULL;
+
+  pcmbn_store_lock (self);
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT " PCMBN_RECORD_COLUMNS " FROM records WHERE deleted = 0"
+                          " ORDER BY modified_at DESC, id DESC LIMIT ?",
+                          -1, &stmt, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_int64 (stmt, 1, limit);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        g_ptr_array_add (records, pcmbn_store_record_from_stmt (stmt, 0));
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return records;
+}
+
+/**
+ * pcmbn_store_count_by_month:
+ * @self: a store
+ * @kind: a kind's name
+ * @year: a year
+ * @counts: (out caller-allocates) (array fixed-size=12): records of each month
+ *
+ * Counts the records of @kind whose list date falls in each month of @year.
+ */
+void
+pcmbn_store_count_by_month (PcmbnStore *self, const char *kind, int year, guint counts[12])
+{
+  g_autofree char *from = g_strdup_printf ("%04d-01-01", year);
+  g_autofree char *to = g_strdup_printf ("%04d-12-31", year);
+  sqlite3_stmt *stmt = NULL;
+
+  memset (counts, 0, 12 * sizeof (guint));
+  pcmbn_store_lock (self);
+  if (sqlite3_prepare_v2 (
+          self->db,
+          "SELECT CAST (substr (rdate, 6, 2) AS INTEGER), count(*) FROM records"
+          " WHERE kind = ? AND deleted = 0 AND rdate >= ? AND rdate <= ? GROUP BY 1",
+          -1, &stmt, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, from, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, to, -1, SQLITE_TRANSIENT);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          int month = sqlite3_column_int (stmt, 0);
+          if (month >= 1 && month <= 12)
+            counts[month - 1] = sqlite3_column_int (stmt, 1);
+        }
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+}

@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-wire"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "pcmbn-random.h"
+#include "pcmbn-util.h"
+#include "sync/pcmbn-wire.h"
+
+/* Everything here reads input from the network: it must survive any bytes,
+ * never recurse on attacker-chosen depth and never allocate more than the
+ * limits of interfaces.md. */
+
+/* clang-format off: the quark name is stringified as written */
+G_DEFINE_QUARK (pcmbn - wire - error - quark, pcmbn_wire_error)
+/* clang-format on */
+
+void
+pcmbn_wire_record_free (PcmbnWireRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->uuid);
+  g_free (record->org_unit);
+  g_free (record->modified_at);
+  g_clear_pointer (&record->data, json_object_unref);
+  g_free (record->error_code);
+  g_free (record->error_field);
+  g_free (record->error_message);
+  g_free (record);
+}
+
+static gboolean
+check_json (const char *text, gsize len, gboolean *surrogates, GError **error)
+{
+  int depth = 0;
+  gboolean in_string = FALSE, escape = FALSE;
+
+  if (!g_utf8_validate_len (text, len, NULL))
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                   _ ("The body is not UTF-8 text."));
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = text[i];
+      if (in_string)
+        {
+          if (escape)
+            {
+              escape = FALSE;
+              /* \uD800–\uDFFF: json-glib decodes a lone one into bytes that
+               * are not UTF-8; the tree is checked after parsing. */
+              if (c == 'u' && i + 2 < len && (text[i + 1] == 'd' || text[i + 1] == 'D')
+                  && text[i + 2] != '\0' && strchr ("89abcdefABCDEF", text[i + 2]) != NULL)
+                *surrogates = TRUE;
+            }
+          else if (c == '\\')
+            escape = TRUE;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > PCMBN_WIRE_MAX_DEPTH)
+            {
+              g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                           _ ("The body nests JSON more than %d levels deep."),
+                           PCMBN_WIRE_MAX_DEPTH);
+              return FALSE;
+            }
+        }
+      else if (c == ']' || c == '}')
+        depth--;
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_wire_check_json:
+ * @text: (array length=len): bytes received
+ * @len: their number
+ * @error: return location for a %PCMBN_WIRE_ERROR_MALFORMED error
+ *
+ * The checks json-glib does not make: UTF-8, no NUL byte, and a nesting
+ * depth of at most %PCMBN_WIRE_MAX_DEPTH, because its parser recurses once
+ * per level and a body of brackets would overflow the stack.
+ *
+ * Returns: %TRUE when @text may be given to the JSON parser
+ */
+gboolean
+pcmbn_wire_check_json (const char *text, gsize len, GError **error)
+{
+  gboolean surrogates = FALSE;
+
+  return check_json (text, len, &surrogates, error);
+}
+
+/* Every member name and string is UTF-8; @node is at most
+ * %PCMBN_WIRE_MAX_DEPTH deep (check_json() saw to it). */
+static gboolean
+text_is_valid (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member))
+        if (!g_utf8_validate (name, -1, NULL) || !text_is_valid (member))
+          return FALSE;
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        if (!text_is_valid (json_array_get_element (array, i)))
+          return FALSE;
+      return TRUE;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return g_utf8_validate (json_node_get_string (node), -1, NULL);
+  return TRUE;
+}
+
+/**
+ * pcmbn_wire_parse_json:
+ * @text: (array length=len): bytes received
+ * @len: their number
+ * @error: return location for a %PCMBN_WIRE_ERROR_MALFORMED error
+ *
+ * Returns: (transfer full) (nullable): the document's root
+ */
+JsonNode *
+pcmbn_wire_parse_json (const char *text, gsize len, GError **error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) local = NULL;
+  gboolean surrogates = FALSE;
+  JsonNode *root;
+
+  if (!check_json (text, len, &surrogates, error))
+    return NULL;
+  if (len == 0)
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED, _ ("The body is empty."));
+      return NULL;
+    }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, len, &local))
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                   _ ("The body is not valid JSON: %s"), local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED, _ ("The body is empty."));
+      return NULL;
+    }
+  /* Found by the fuzzer: a lone \uD800 became bytes that are not UTF-8,
+   * which then went into error messages and the database. */
+  if (surrogates && !text_is_valid (root))
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                   _ ("The body holds a \\u escape that is not a character (a lone UTF-16 "
+                      "surrogate)."));
+      return NULL;
+    }
+  return json_node_ref (root);
+}
+
+static void
+record_error (PcmbnWireRecord *r, const char *code, const char *field, const char *message)
+{
+  if (r->error_code)
+    return;
+  r->error_code = g_strdup (code);
+  r->error_field = g_strdup (field);
+  r->error_message = g_strdup (message);
+}
+
+static gboolean
+node_is_string (JsonNode *node)
+{
+  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
+}
+
+static PcmbnWireRecord *
+parse_record (JsonObject *o)
+{
+  PcmbnWireRecord *r = g_new0 (PcmbnWireRecord, 1);
+  JsonNode *node;
+
+  node = json_object_get_member (o, "uuid");
+  if (node_is_string (node))
+    r->uuid = g_strdup (json_node_get_string (node));
+  if (!pcmbn_uuid_is_valid (r->uuid))
+    record_error (
+        r, "invalid_uuid", "uuid",
+        _ ("is not a lowercase RFC 4122 uuid such as 5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b"));
+
+  node = json_object_get_member (o, "kind");
+  if (node_is_string (node))
+    r->kind = pcmbn_schema_kind (json_node_get_string (node));
+  if (r->kind == NULL)
+    record_error (r, "invalid_kind", "kind", _ ("is not a kind of record"));
+
+  node = json_object_get_member (o, "org_unit");
+  if (node_is_string (node))
+    r->org_unit = g_strdup (json_node_get_string (node));
+  else
+    record_error (r, "invalid_org_unit", "org_unit", _ ("is missing"));
+
+  node = json_object_get_member (o, "base_version");
+  if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64
+      && json_node_get_int (node) >= 0)
+    r->base_version = json_node_get_int (node);
+  else
+    record_error (r, "invalid_base_version", "base_version",
+                  _ ("must be the server version the edit started from, 0 for a new record"));
+
+  node = json_object_get_member (o, "deleted");
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    r->deleted = FALSE;
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    r->deleted = json_node_get_boolean (node);
+  else
+    record_error (r, "invalid_deleted", "deleted", _ ("must be true or false"));
+
+  node = json_object_get_member (o, "modified_at");
+  if (node_is_string (node))
+    {
+      const char *text = json_node_get_string (node);
+      g_autoptr (GDateTime) when = g_date_time_new_from_iso8601 (text, NULL);
+      if (when == NULL)
+        record_error (r, "invalid_modified_at", "modified_at",
+                      _ ("is not a time such as 2026-11-29T09:00:00Z"));
+      else
+        r->modified_at = g_date_time_format (when, "%Y-%m-%dT%H:%M:%SZ");
+    }
+  else if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    record_error (r, "invalid_modified_at", "modified_at",
+                  _ ("is not a time such as 2026-11-29T09:00:00Z"));
+
+  node = json_object_get_member (o, "data");
+  if (node && JSON_NODE_HOLDS_OBJECT (node))
+    r->data = json_object_ref (json_node_get_object (node));
+  else
+    record_error (r, "invalid_data", "data", _ ("must be an object of the record’s fields"));
+  return r;
+}
+
+/**
+ * pcmbn_wire_parse_push:
+ * @body: (array length=len): the decompressed body of a push
+ * @len: its length
+ * @error: return location for a %PCMBN_WIRE_ERROR error: MALFORMED when
+ *   the body is not the envelope `{"records":[…]}` (400), TOO_LARGE when it
+ *   holds more than %PCMBN_WIRE_MAX_RECORDS records (413)
+ *
+ * A record that is an object but has a bad member comes back with its
+ * error_ fields set, so that it alone is rejected.
+ *
+ * Returns: (transfer full) (element-type PcmbnWireRecord) (nullable): the
+ *   records in order
+ */
+GPtrArray *
+pcmbn_wire_parse_push (const char *body, gsize len, GError **error)
+{
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  JsonObject *envelope;
+  JsonNode *node;
+  JsonArray *array;
+  guint n;
+
+  if (len > PCMBN_WIRE_MAX_BODY)
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
+                   _ ("The body is larger than %d MiB; send fewer records at a time."),
+                   PCMBN_WIRE_MAX_BODY / (1024 * 1024));
+      return NULL;
+    }
+  root = pcmbn_wire_parse_json (body, len, error);
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    goto malformed;
+  envelope = json_node_get_object (root);
+  node = json_object_get_member (envelope, "records");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    goto malformed;
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n > PCMBN_WIRE_MAX_RECORDS)
+    {
+      g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
+                   _ ("The push holds %u records; send at most %d at a time."), n,
+                   PCMBN_WIRE_MAX_RECORDS);
+      return NULL;
+    }
+  records = g_ptr_array_new_full (n, (GDestroyNotify)pcmbn_wire_record_free);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        {
+          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                       _ ("records[%u] is not a record object."), i);
+          return NULL;
+        }
+      g_ptr_array_add (records, parse_record (json_node_get_object (element)));
+    }
+  return g_steal_pointer (&records);
+
+malformed:
+  g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+               _ ("The body must be a JSON object {\"records\": [ … ]}."));
+  return NULL;
+}
+
+static GBytes *
+convert (GConverter *converter, const void *data, gsize len, gsize limit, GError **error)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  gsize in_pos = 0;
+  guint8 buf[65536];
+
+  for (;;)
+    {
+      gsize read = 0, written = 0;
+      g_autoptr (GError) local = NULL;
+      GConverterResult res = g_converter_convert (
+          converter, (const guint8 *)data + in_pos, len - in_pos, buf, sizeof buf,
+          G_CONVERTER_INPUT_AT_END, &read, &written, &local);
+      if (res == G_CONVERTER_ERROR)
+        {
+          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                       _ ("The gzip body is damaged: %s"), local->message);
+          return NULL;
+        }
+      in_pos += read;
+      if (out->len + written > limit)
+        {
+          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
+                       _ ("The body is larger than %u MiB once decompressed."),
+                       (guint)(limit / (1024 * 1024)));
+          return NULL;
+        }
+      g_byte_array_append (out, buf, written);
+      if (res == G_CONVERTER_FINISHED)
+        break;
+      if (read == 0 && written == 0)
+        {
+          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                       _ ("The gzip body is cut short."));
+          return NULL;
+        }
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/**
+ * pcmbn_wire_gunzip:
+ * @compressed: a gzip stream
+ * @limit: the most bytes to produce
+ * @error: return location for an error; TOO_LARGE once @limit is passed,
+ *   so that a small bomb never fills the memory
+ *
+ * Returns: (transfer full) (nullable): the decompressed bytes
+ */
+GBytes *
+pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error)
+{
+  g_autoptr (GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  gsize len;
+  const void *data = g_bytes_get_data (compressed, &len);
+
+  return convert (G_CONVERTER (z), data, len, limit, error);
+}
+
+/**
+ * pcmbn_wire_gzip:
+ * @data: (array length=len): bytes
+ * @len: their number
+ *
+ * Returns: (transfer full): @data as a gzip stream
+ */
+GBytes *
+pcmbn_wire_gzip (const void *data, gsize len)
+{
+  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+
+  return convert (G_CONVERTER (z), data, len, G_MAXSIZE, NULL);
+}
+
+/**
+ * pcmbn_wire_to_string:
+ * @node: a JSON node
+ *
+ * Returns: (transfer full): compact JSON text
+ */
+char *
+pcmbn_wire_to_string (JsonNode *node)
+{
+  return json_to_string (node, FALSE);
+}
+
+/**
+ * pcmbn_wire_error_body:
+ * @code: a short machine-readable code
+ * @message: what happened, in words a person can act on
+ *
+ * Returns: (transfer full): `{"error":{"code":…,"message":…}}`
+ */
+char *
+pcmbn_wire_error_body (const char *code, const char *message)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+/**
+ * pcmbn_wire_kind_has_sensitive:
+ * @kind: a kind of record
+ *
+ * Returns: whether @kind has a field that never leaves the device
+ */
+gboolean
+pcmbn_wire_kind_has_sensitive (const PcmbnKind *kind)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if (kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * pcmbn_wire_has_sensitive:
+ * @kind: the record's kind
+ * @data: its fields
+ *
+ * Returns: whether @data holds a field that never leaves the device
+ */
+gboolean
+pcmbn_wire_has_sensitive (const PcmbnKind *kind, JsonObject *data)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if ((kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+        && json_object_has_member (data, kind->fields[f].name))
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * pcmbn_wire_strip_sensitive:
+ * @kind: the record's kind
+ * @data: its fields
+ * @stripped: (out) (optional): whether a field was removed
+ *
+ * Returns: (transfer full): @data without the fields that never leave the
+ *   device (counselling case notes): a new object when one was removed,
+ *   else @data itself with a new reference (most records have none, and a
+ *   push of thousands should not copy them all)
+ */
+JsonObject *
+pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *stripped)
+{
+  JsonObject *out;
+  g_autoptr (GList) members = NULL;
+
+  if (stripped)
+    *stripped = FALSE;
+  if (!pcmbn_wire_has_sensitive (kind, data))
+    return json_object_ref (data);
+  out = json_object_new ();
+  members = json_object_get_members (data);
+  for (GList *l = members; l; l = l->next)
+    {
+      const PcmbnField *field = pcmbn_kind_field (kind, l->data);
+      if (field && (field->flags & PCMBN_FIELD_SENSITIVE))
+        {
+          if (stripped)
+            *stripped = TRUE;
+          continue;
+        }
+      json_object_set_member (out, l->data,
+                              json_node_copy (json_object_get_member (data, l->data)));
+    }
+  return out;
+}
+
+/**
+ * pcmbn_wire_object_to_string:
+ * @object: a JSON object
+ *
+ * Returns: (transfer full): @object as compact JSON text, the form the
+ *   store keeps in its `data` column
+ */
+char *
+pcmbn_wire_object_to_string (JsonObject *object)
+{
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  return json_to_string (node, FALSE);
+}
+
+/**
+ * pcmbn_wire_edit_hash_text:
+ * @kind: the record's kind
+ * @base_version: the version the edit started from
+ * @deleted: whether the edit deletes
+ * @data_text: the normalized fields as compact JSON text
+ *
+ * Two pushes of the same edit (a retry after a lost answer) have the same
+ * hash, so that the server answers the second with the first's version.
+ *
+ * Returns: (transfer full): a hex digest
+ */
+char *
+pcmbn_wire_edit_hash_text (const PcmbnKind *kind,
+                           gint64 base_version,
+                           gboolean deleted,
+                           const char *data_text)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  char head[64];
+  int n = g_snprintf (head, sizeof head, "\n%" G_GINT64_FORMAT "\n%d\n", base_version,
+                      deleted ? 1 : 0);
+
+  g_checksum_update (sum, (const guchar *)kind->name, strlen (kind->name));
+  g_checksum_update (sum, (const guchar *)head, n);
+  g_checksum_update (sum, (const guchar *)data_text, strlen (data_text));
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+/**
+ * pcmbn_wire_edit_hash:
+ * @kind: the record's kind
+ * @base_version: the version the edit started from
+ * @deleted: whether the edit deletes
+ * @data: the normalized fields
+ *
+ * Returns: (transfer full): pcmbn_wire_edit_hash_text() of @data's text
+ */
+char *
+pcmbn_wire_edit_hash (const PcmbnKind *kind,
+                      gint64 base_version,
+                      gboolean deleted,
+                      JsonObject *data)
+{
+  g_autofree char *json = pcmbn_wire_object_to_string (data);
+
+  return pcmbn_wire_edit_hash_text (kind, base_version, deleted, json);
+}
+
+/**
+ * pcmbn_wire_append_string:
+ * @out: a string being built
+ * @text: (nullable): UTF-8 text; %NULL writes `null`
+ *
+ * Appends @text as a JSON string literal, for answers written straight
+ * into a buffer instead of through a tree of nodes.
+ */
+void
+pcmbn_wire_append_string (GString *out, const char *text)
+{
+  g_autofree char *valid = NULL;
+  const char *run;
+
+  if (text == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  /* An answer is always JSON, whatever bytes the text came from. */
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+  g_string_append_c (out, '"');
+  run = text;
+  for (const char *p = text; *p; p++)
+    {
+      guchar c = *p;
+      if (c != '"' && c != '\\' && c >= 0x20)
+        continue;
+      g_string_append_len (out, run, p - run);
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, c);
+        }
+      else
+        g_string_append_printf (out, "\\u%04x", c);
+      run = p + 1;
+    }
+  g_string_append (out, run);
+  g_string_append_c (out, '"');
+}
+
+/**
+ * pcmbn_wire_record_json:
+ * @uuid: the uuid
+ * @kind: the kind's name
+ * @org_unit: the commune
+ * @base_version: the version the edit started from
+ * @deleted: whether it is a tombstone
+ * @modified_at: (nullable): when it was edited
+ * @data: the fields
+ * @version: the server version, or -1 to leave it out
+ *
+ * Returns: (transfer full): a RECORD of interfaces.md
+ */
+JsonNode *
+pcmbn_wire_record_json (const char *uuid,
+                        const char *kind,
+                        const char *org_unit,
+                        gint64 base_version,
+                        gboolean deleted,
+                        const char *modified_at,
+                        JsonObject *data,
+                        gint64 version)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (o, "uuid", uuid);
+  json_object_set_string_member (o, "kind", kind);
+  json_object_set_string_member (o, "org_unit", org_unit);
+  json_object_set_int_member (o, "base_version", base_version);
+  json_object_set_boolean_member (o, "deleted", deleted);
+  if (modified_at)
+    json_object_set_string_member (o, "modified_at", modified_at);
+  json_object_set_object_member (o, "data", json_object_ref (data));
+  if (version >= 0)
+    json_object_set_int_member (o, "version", version);
+  json_node_take_object (node, o);
+  return node;
+}
+
+/**
+ * pcmbn_wire_random_token:
+ * @out: a buffer of 2 × @n_bytes + 1 characters
+ * @n_bytes: how many random bytes, at most 64
+ *
+ * Fills @out with @n_bytes from the system's random source, in hex.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_wire_random_token (char *out, gsize n_bytes)
+{
+  guint8 buf[64];
+
+  g_return_val_if_fail (n_bytes <= sizeof buf, FALSE);
+  if (!pcmbn_random_bytes (buf, n_bytes))
+    return FALSE;
+  for (gsize i = 0; i < n_bytes; i++)
+    g_snprintf (out + 2 * i, 3, "%02x", buf[i]);
+  return TRUE;
+}
+
+/**
+ * pcmbn_wire_get_string:
+ * @object: a JSON object
+ * @name: a member's name
+ *
+ * Returns: (transfer none) (nullable): the member when it is a string
+ */
+const char *
+pcmbn_wire_get_string (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node_is_string (node) ? json_node_get_string (node) : NULL;
+}
+
+/**
+ * pcmbn_wire_get_int:
+ * @object: a JSON object
+ * @name: a member's name
+ * @default_value: the answer when it is missing or not an integer
+ *
+ * Returns: the member's value
+ */
+gint64
+pcmbn_wire_get_int (JsonObject *object, const char *name, gint64 default_value)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
+    return json_node_get_int (node);
+  return default_value;
+}
+
+/**
+ * pcmbn_wire_get_bool:
+ * @object: a JSON object
+ * @name: a member's name
+ * @default_value: the answer when it is missing or not a boolean
+ *
+ * Returns: the member's value
+ */
+gboolean
+pcmbn_wire_get_bool (JsonObject *object, const char *name, gboolean default_value)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    return json_node_get_boolean (node);
+  return default_value;
+}
+
+/**
+ * pcmbn_wire_get_object:
+ * @object: a JSON object
+ * @name: a member's name
+ *
+ * Returns: (transfer none) (nullable): the member when it is an object
+ */
+JsonObject *
+pcmbn_wire_get_object (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/**
+ * pcmbn_wire_get_array:
+ * @object: a JSON object
+ * @name: a member's name
+ *
+ * Returns: (transfer none) (nullable): the member when it is an array
+ */
+JsonArray *
+pcmbn_wire_get_array (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
