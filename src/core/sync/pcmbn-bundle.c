@@ -151,14 +151,14 @@ split (GBytes *file,
 
   if (len < strlen (MAGIC) || memcmp (data, MAGIC, strlen (MAGIC)) != 0)
     {
-      bundle_invalid (error, _ ("This file is not a PCMBN sync bundle."));
+      bundle_invalid (error, _ ("This file is not a PCMBN sync bundle. Nothing was changed."));
       return FALSE;
     }
   nl = memchr (data, '\n', MIN (len, 256));
   if (nl == NULL || (gsize)(nl + 1 - data) + MAC_HEX + 1 > len || nl[1 + MAC_HEX] != '\n')
     {
-      bundle_invalid (error, _ ("The bundle is damaged: its first lines are incomplete. Copy it "
-                                "again from the stick or make it again."));
+      bundle_invalid (error, _ ("The bundle is damaged: its first lines are incomplete. Nothing "
+                                "was changed; copy it again from the stick or make it again."));
       return FALSE;
     }
   nl2 = nl + 1 + MAC_HEX;
@@ -166,7 +166,8 @@ split (GBytes *file,
   parts = g_strsplit (line, " ", -1);
   if (g_strv_length (parts) != 2 || !g_utf8_validate (line, -1, NULL))
     {
-      bundle_invalid (error, _ ("The bundle is damaged: its first line cannot be read."));
+      bundle_invalid (error, _ ("The bundle is damaged: its first line cannot be read. Nothing "
+                                "was changed; make the bundle again."));
       return FALSE;
     }
   if (kind)
@@ -240,7 +241,8 @@ pcmbn_bundle_open (
   if (!g_str_equal (file_kind, kind))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _ ("This bundle holds “%s”, not “%s”. Check that you chose the right file."),
+                   _ ("This bundle holds “%s”, not “%s”. Nothing was changed; check that you "
+                      "chose the right file."),
                    file_kind, kind);
       return NULL;
     }
@@ -620,10 +622,9 @@ apply_reply (
   if (serial < applied)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                   _ ("This reply (number %" G_GINT64_FORMAT ") is older than one already "
-                      "applied (number %" G_GINT64_FORMAT "). Nothing was changed; import the "
-                      "newest reply."),
-                   serial, applied);
+                   _ ("This reply (number %lld) is older than one already applied (number "
+                      "%lld). Nothing was changed; import the newest reply."),
+                   (long long)serial, (long long)applied);
       return FALSE;
     }
 
