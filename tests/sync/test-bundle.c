@@ -434,6 +434,29 @@ test_mix_with_http (void)
   sync_server_free (s);
 }
 
+/* More records than one HTTP push may hold travel in one bundle. */
+static void
+test_large_bundle (void)
+{
+  Office *o = office_new ();
+  g_autofree char *a = enrolled_by_bundle (o);
+  g_autofree char *csv = file_in (a, "many.csv");
+  g_autoptr (GString) text = g_string_new ("date,activity_type,subproject,title,"
+                                           "participants_total\r\n");
+  g_autofree char *err = NULL, *line = NULL;
+
+  for (guint i = 0; i < 2500; i++)
+    g_string_append_printf (text, "2026-05-%02u,community_talk,community,Buổi %u,%u\r\n",
+                            1 + i % 28, i, 5 + i % 50);
+  g_assert_true (g_file_set_contents (csv, text->str, text->len, NULL));
+  g_assert_cmpint (sync_cli (a, NULL, &err, "import", "activity", csv, NULL), ==, 0);
+  line = round_trip (o, a, "many");
+  g_assert_cmpstr (line, ==, "pushed 2500, pulled 0, conflicts 0, rejected 0");
+  g_assert_cmpint (count_server (o), ==, 2500);
+  g_assert_cmpint (sync_query_int (a, "SELECT count(*) FROM records WHERE dirty"), ==, 0);
+  office_free (o);
+}
+
 static void
 test_cli_errors (void)
 {
@@ -468,6 +491,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bundle/foreign-and-replayed", test_foreign_and_replayed);
   g_test_add_func ("/bundle/attachments-travel", test_attachments_travel);
   g_test_add_func ("/bundle/mix-with-http", test_mix_with_http);
+  g_test_add_func ("/bundle/large", test_large_bundle);
   g_test_add_func ("/bundle/cli-errors", test_cli_errors);
   return g_test_run ();
 }

@@ -129,15 +129,15 @@ answer_push (
     PcmbnDistrictStore *self, GBytes *file, const char *device_id, guint *n_records, GError **error)
 {
   PcmbnStore *store = pcmbn_district_store_get_store (self);
-  g_autofree char *token_hash = NULL, *serial_key = NULL, *reply_key = NULL, *results = NULL;
-  g_autofree char *push_body = NULL, *records_text = NULL, *revs_text = NULL, *now = NULL;
+  g_autofree char *token_hash = NULL, *serial_key = NULL, *reply_key = NULL;
+  g_autofree char *revs_text = NULL, *now = NULL;
   g_autoptr (PcmbnDistrictPrincipal) device = NULL;
   g_autoptr (JsonObject) bundle = NULL;
-  g_autoptr (GPtrArray) records = NULL;
-  g_autoptr (JsonNode) results_node = NULL;
+  g_autoptr (GString) result_list = g_string_new (NULL);
   g_autoptr (GString) payload = g_string_new (NULL);
   guint8 key[PCMBN_BUNDLE_KEY_SIZE];
-  JsonArray *revs, *result_list;
+  JsonArray *revs, *all_records;
+  guint n;
   gint64 serial, since, next, reply_serial;
   GBytes *out;
 
@@ -184,44 +184,68 @@ answer_push (
       return NULL;
     }
 
-  /* The records go through the very path of an HTTP push. */
-  records_text = pcmbn_wire_to_string (json_object_get_member (bundle, "records"));
-  push_body = g_strconcat ("{\"records\":", records_text, "}", NULL);
-  records = pcmbn_wire_parse_push (push_body, strlen (push_body), error);
-  if (records == NULL)
-    return NULL;
   revs = pcmbn_wire_get_array (bundle, "revs");
-  if (json_array_get_length (revs) != records->len)
+  all_records = pcmbn_wire_get_array (bundle, "records");
+  n = json_array_get_length (all_records);
+  if (json_array_get_length (revs) != n)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
                    _ ("The bundle is incomplete; make it again on the commune’s computer."));
       return NULL;
     }
   put_blobs (self, pcmbn_wire_get_array (bundle, "blobs"), device);
-  results = pcmbn_district_store_push (self, device, records, error);
-  if (results == NULL)
-    return NULL;
-  results_node = pcmbn_wire_parse_json (results, strlen (results), error);
-  if (results_node == NULL)
-    return NULL;
-  result_list = pcmbn_wire_get_array (json_node_get_object (results_node), "results");
+
+  /* The records go through the very path of an HTTP push, in pushes of
+   * the size HTTP allows. A failure part way leaves the earlier pushes
+   * stored; the same bundle applied again finds them as retries. */
+  g_string_append_c (result_list, '[');
+  for (guint start = 0; start < n; start += PCMBN_WIRE_MAX_RECORDS)
+    {
+      g_autoptr (GString) body = g_string_new ("{\"records\":[");
+      g_autoptr (GPtrArray) records = NULL;
+      g_autoptr (JsonNode) answer = NULL;
+      g_autofree char *results = NULL;
+      JsonArray *list;
+
+      for (guint i = start; i < MIN (n, start + PCMBN_WIRE_MAX_RECORDS); i++)
+        {
+          g_autofree char *text = pcmbn_wire_to_string (json_array_get_element (all_records, i));
+          if (i > start)
+            g_string_append_c (body, ',');
+          g_string_append (body, text);
+        }
+      g_string_append (body, "]}");
+      records = pcmbn_wire_parse_push (body->str, body->len, error);
+      if (records == NULL)
+        return NULL;
+      results = pcmbn_district_store_push (self, device, records, error);
+      if (results == NULL)
+        return NULL;
+      answer = pcmbn_wire_parse_json (results, strlen (results), error);
+      if (answer == NULL)
+        return NULL;
+      list = pcmbn_wire_get_array (json_node_get_object (answer), "results");
+      for (guint i = 0; list && i < json_array_get_length (list); i++)
+        {
+          g_autofree char *text = pcmbn_wire_to_string (json_array_get_element (list, i));
+          if (result_list->len > 1)
+            g_string_append_c (result_list, ',');
+          g_string_append (result_list, text);
+        }
+    }
+  g_string_append_c (result_list, ']');
 
   reply_serial = meta_int (store, reply_key) + 1;
   now = pcmbn_now_utc ();
   g_string_append (payload, "{\"format\":1,\"kind\":\"" PCMBN_BUNDLE_REPLY "\",\"device\":");
   pcmbn_wire_append_string (payload, device_id);
   revs_text = pcmbn_wire_to_string (json_object_get_member (bundle, "revs"));
-  {
-    g_autofree char *list = result_list ? pcmbn_wire_to_string (json_object_get_member (
-                                json_node_get_object (results_node), "results"))
-                                        : g_strdup ("[]");
-    g_string_append_printf (
-        payload,
-        ",\"serial\":%" G_GINT64_FORMAT ",\"bundle_serial\":%" G_GINT64_FORMAT
-        ",\"created_at\":\"%s\",\"results\":%s,\"revs\":%s,\"since\":%" G_GINT64_FORMAT
-        ",\"changes\":",
-        reply_serial, serial, now, list, revs_text, since);
-  }
+  g_string_append_printf (
+      payload,
+      ",\"serial\":%" G_GINT64_FORMAT ",\"bundle_serial\":%" G_GINT64_FORMAT
+      ",\"created_at\":\"%s\",\"results\":%s,\"revs\":%s,\"since\":%" G_GINT64_FORMAT
+      ",\"changes\":",
+      reply_serial, serial, now, result_list->str, revs_text, since);
   if (!all_changes (self, device->org_unit, since, payload, &next, error))
     return NULL;
   g_string_append_printf (payload, ",\"next\":%" G_GINT64_FORMAT ",\"blobs\":[]}", next);
@@ -238,14 +262,13 @@ answer_push (
   if (!pcmbn_store_commit (store, error))
     return NULL;
   {
-    g_autofree char *detail = g_strdup_printf ("%u records, bundle %" G_GINT64_FORMAT, records->len,
-                                               serial);
+    g_autofree char *detail = g_strdup_printf ("%u records, bundle %" G_GINT64_FORMAT, n, serial);
     pcmbn_district_store_audit (self, device->actor, "bundle", NULL, 0, detail);
   }
   out = pcmbn_bundle_seal (PCMBN_BUNDLE_REPLY, device_id, key, payload->str, payload->len);
   sodium_memzero (key, sizeof key);
   if (n_records)
-    *n_records = records->len;
+    *n_records = n;
   return out;
 }
 
