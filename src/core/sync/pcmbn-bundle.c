@@ -854,3 +854,156 @@ pcmbn_bundle_import (PcmbnStore *store,
     *already_applied = already;
   return ok;
 }
+
+/* ---- async ---------------------------------------------------------------- */
+
+typedef struct
+{
+  char *path;
+  guint n_records;
+  PcmbnSyncStats stats;
+  gboolean already;
+} BundleTask;
+
+static void
+bundle_task_free (BundleTask *t)
+{
+  g_free (t->path);
+  g_free (t);
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  BundleTask *t = task_data;
+  GError *error = NULL;
+
+  if (pcmbn_bundle_export (PCMBN_STORE (source), t->path, &t->n_records, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  BundleTask *t = task_data;
+  GError *error = NULL;
+
+  if (pcmbn_bundle_import (PCMBN_STORE (source), t->path, &t->stats, &t->already, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+run_bundle_task (PcmbnStore *store,
+                 const char *path,
+                 GTaskThreadFunc func,
+                 gpointer tag,
+                 GCancellable *cancellable,
+                 GAsyncReadyCallback callback,
+                 gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (store, cancellable, callback, user_data);
+  BundleTask *t = g_new0 (BundleTask, 1);
+
+  t->path = g_strdup (path);
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, t, (GDestroyNotify)bundle_task_free);
+  g_task_run_in_thread (task, func);
+}
+
+/**
+ * pcmbn_bundle_export_async:
+ * @store: an enrolled logbook
+ * @path: the bundle file to write
+ * @cancellable: (nullable): a cancellable
+ * @callback: called in the caller's thread when the file is written
+ * @user_data: data for @callback
+ *
+ * pcmbn_bundle_export() in a worker thread.
+ */
+void
+pcmbn_bundle_export_async (PcmbnStore *store,
+                           const char *path,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  run_bundle_task (store, path, export_thread, pcmbn_bundle_export_async, cancellable, callback,
+                   user_data);
+}
+
+/**
+ * pcmbn_bundle_export_finish:
+ * @store: the logbook
+ * @result: the result given to the callback
+ * @n_records: (out) (optional): the records the bundle holds
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the file was written
+ */
+gboolean
+pcmbn_bundle_export_finish (PcmbnStore *store,
+                            GAsyncResult *result,
+                            guint *n_records,
+                            GError **error)
+{
+  BundleTask *t = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (n_records)
+    *n_records = t->n_records;
+  return TRUE;
+}
+
+/**
+ * pcmbn_bundle_import_async:
+ * @store: the logbook the reply is for
+ * @path: the reply file
+ * @cancellable: (nullable): a cancellable
+ * @callback: called in the caller's thread when the reply is applied
+ * @user_data: data for @callback
+ *
+ * pcmbn_bundle_import() in a worker thread.
+ */
+void
+pcmbn_bundle_import_async (PcmbnStore *store,
+                           const char *path,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  run_bundle_task (store, path, import_thread, pcmbn_bundle_import_async, cancellable, callback,
+                   user_data);
+}
+
+/**
+ * pcmbn_bundle_import_finish:
+ * @store: the logbook
+ * @result: the result given to the callback
+ * @stats: (out caller-allocates) (optional): what applying it did
+ * @already_applied: (out) (optional): whether the reply had been applied
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the reply was applied (or had been already)
+ */
+gboolean
+pcmbn_bundle_import_finish (PcmbnStore *store,
+                            GAsyncResult *result,
+                            PcmbnSyncStats *stats,
+                            gboolean *already_applied,
+                            GError **error)
+{
+  BundleTask *t = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (stats)
+    *stats = t->stats;
+  if (already_applied)
+    *already_applied = t->already;
+  return TRUE;
+}

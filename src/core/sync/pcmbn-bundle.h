@@ -45,4 +45,24 @@ gboolean pcmbn_bundle_import (PcmbnStore *store,
                               gboolean *already_applied,
                               GError **error);
 
+void pcmbn_bundle_export_async (PcmbnStore *store,
+                                const char *path,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean pcmbn_bundle_export_finish (PcmbnStore *store,
+                                     GAsyncResult *result,
+                                     guint *n_records,
+                                     GError **error);
+void pcmbn_bundle_import_async (PcmbnStore *store,
+                                const char *path,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+gboolean pcmbn_bundle_import_finish (PcmbnStore *store,
+                                     GAsyncResult *result,
+                                     PcmbnSyncStats *stats,
+                                     gboolean *already_applied,
+                                     GError **error);
+
 G_END_DECLS
