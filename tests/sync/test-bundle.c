@@ -457,6 +457,125 @@ test_large_bundle (void)
   office_free (o);
 }
 
+/* Kills a program at @delay_us after its start (unless it ends before);
+ * returns TRUE when it ran to the end, which must be a success. */
+static gboolean
+run_and_kill (const char *program, const char *const *args, gint64 delay_us)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 deadline;
+
+  g_ptr_array_add (argv, (gpointer)program);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char *const *)argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                            &error);
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + delay_us;
+  while (g_get_monotonic_time () < deadline)
+    {
+      if (g_subprocess_get_identifier (proc) == NULL)
+        break;
+      g_usleep (200);
+    }
+  g_subprocess_force_exit (proc);
+  g_subprocess_wait (proc, NULL, NULL);
+  if (g_subprocess_get_if_exited (proc))
+    {
+      g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+assert_sound (const char *db)
+{
+  g_autofree char *check = sync_query_text (db, "PRAGMA integrity_check");
+  g_assert_cmpstr (check, ==, "ok");
+}
+
+/* Every step of a round by stick is killed at a random moment, then done
+ * again: nothing is lost, nothing is stored twice, both files stay sound,
+ * and an HTTP sync afterwards has nothing left to do. */
+static void
+test_kill_rounds (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  Office o = { NULL, s->db };
+  const char *cli = g_getenv ("PCMBN_CLI");
+  const char *district = g_getenv ("PCMBN_DISTRICT");
+  guint seed = g_test_rand_int ();
+  guint rounds = g_test_slow () ? 60 : 12;
+  g_autoptr (GRand) rand = NULL;
+  g_autofree char *a = enrolled_by_bundle (&o);
+  g_autofree char *bundle = file_in (a, "k.bundle"), *reply = file_in (a, "k.reply");
+  g_autofree char *out = NULL;
+  guint killed[3] = { 0 }, total = 0;
+  gint32 took[3] = { 100000, 300000, 100000 }; /* µs, until measured */
+  gint64 start;
+
+  if (g_getenv ("PCMBN_BUNDLE_SEED"))
+    seed = (guint)g_ascii_strtoull (g_getenv ("PCMBN_BUNDLE_SEED"), NULL, 10);
+  rand = g_rand_new_with_seed (seed);
+  g_test_message ("seed %u (PCMBN_BUNDLE_SEED), %u rounds", seed, rounds);
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      const char *export_args[] = { "--db", a, "bundle", "export", "-o", bundle, NULL };
+      const char *answer_args[] = {
+        "bundle", "--db", o.server, "--in", bundle, "--out", reply, NULL
+      };
+      const char *import_args[] = { "--db", a, "bundle", "import", reply, NULL };
+      guint n = 1 + g_rand_int_range (rand, 0, 40);
+      g_autofree char *tag = g_strdup_printf ("K%u-", round);
+      g_autofree char *err = NULL;
+
+      add_activities (a, tag, n);
+      total += n;
+      g_unlink (bundle);
+      g_unlink (reply);
+      /* Each step is killed somewhere within the time it took undisturbed
+       * last round, then done again to the end (and timed for the next). */
+      if (!run_and_kill (cli, export_args, g_rand_int_range (rand, 0, took[0] + 1)))
+        killed[0]++;
+      assert_sound (a);
+      start = g_get_monotonic_time ();
+      g_assert_cmpint (sync_cli (a, NULL, &err, "bundle", "export", "-o", bundle, NULL), ==, 0);
+      took[0] = g_get_monotonic_time () - start;
+      if (!run_and_kill (district, answer_args, g_rand_int_range (rand, 0, took[1] + 1)))
+        killed[1]++;
+      assert_sound (o.server);
+      start = g_get_monotonic_time ();
+      g_assert_cmpint (office_answer (&o, bundle, reply, NULL), ==, 0);
+      took[1] = g_get_monotonic_time () - start;
+      if (!run_and_kill (cli, import_args, g_rand_int_range (rand, 0, took[2] + 1)))
+        killed[2]++;
+      assert_sound (a);
+      g_clear_pointer (&err, g_free);
+      start = g_get_monotonic_time ();
+      g_assert_cmpint (sync_cli (a, NULL, &err, "bundle", "import", reply, NULL), ==, 0);
+      took[2] = g_get_monotonic_time () - start;
+
+      g_assert_cmpint (count_server (&o), ==, total);
+      g_assert_cmpint (count_live (a), ==, total);
+      g_assert_cmpint (sync_query_int (a, "SELECT count(*) FROM records WHERE dirty"), ==, 0);
+    }
+  g_test_message ("killed: %u exports, %u answers at the office, %u imports", killed[0], killed[1],
+                  killed[2]);
+
+  /* Then the network: nothing left to send, nothing new to receive */
+  sync_server_start (s);
+  g_assert_cmpint (sync_cli (a, &out, NULL, "sync", "--server", s->url, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "pushed 0, pulled 0"));
+  g_assert_cmpint (sync_server_stop (s), ==, 0);
+  sync_server_free (s);
+}
+
 static void
 test_cli_errors (void)
 {
@@ -492,6 +611,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bundle/attachments-travel", test_attachments_travel);
   g_test_add_func ("/bundle/mix-with-http", test_mix_with_http);
   g_test_add_func ("/bundle/large", test_large_bundle);
+  g_test_add_func ("/bundle/kill-rounds", test_kill_rounds);
   g_test_add_func ("/bundle/cli-errors", test_cli_errors);
   return g_test_run ();
 }
