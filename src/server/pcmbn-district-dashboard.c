@@ -714,9 +714,9 @@ token_owner (PcmbnDistrictStore *store, const char *token_hash)
   return who;
 }
 
-/* The staff member's name for a live session, or NULL: expired, unknown,
- * or its token revoked since. */
-static char *
+/* The staff member of a live session, or NULL: expired, unknown, or its
+ * token revoked since. */
+static PcmbnDistrictPrincipal *
 session_staff (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   g_autofree char *id = session_id (req);
@@ -748,7 +748,8 @@ session_staff (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
       g_mutex_unlock (&sessions_lock);
       return NULL;
     }
-  return g_steal_pointer (&who->id);
+  who->address = g_strdup (req->remote);
+  return g_steal_pointer (&who);
 }
 
 static gboolean
@@ -857,6 +858,20 @@ same_origin (PcmbnDistrictRequest *req)
          && g_strcmp0 (g_uri_get_scheme (origin), req->https ? "https" : "http") == 0;
 }
 
+/* Every sign-in attempt is audited, with whose token it was when known;
+ * never the token. */
+static PcmbnDistrictReply *
+signin_refused (PcmbnDistrictStore *store,
+                PcmbnDistrictRequest *req,
+                PcmbnDistrictPrincipal *who,
+                PcmbnDistrictReply *reply)
+{
+  const char *actor = who && who->kind != PCMBN_DISTRICT_TOKEN_UNKNOWN ? who->actor : "unknown";
+
+  pcmbn_district_store_audit (store, actor, "sign-in", "dashboard", req->remote, FALSE);
+  return reply;
+}
+
 static PcmbnDistrictReply *
 handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
@@ -868,20 +883,26 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   const char *raw;
 
   if (!same_origin (req))
-    return reply_html (
-        403,
-        render_message (_ ("Sign in"), _ ("This sign-in form did not come from this server. "
-                                          "Open the dashboard’s own address and sign in there.")));
+    return signin_refused (
+        store, req, NULL,
+        reply_html (403, render_message (_ ("Sign in"),
+                                         _ ("This sign-in form did not come from this server. "
+                                            "Open the dashboard’s own address and sign in "
+                                            "there."))));
   if (req->content_type
       && !g_str_has_prefix (req->content_type, "application/x-www-form-urlencoded"))
-    return reply_html (415, render_signin (store, _ ("Send the sign-in form as a web form.")));
+    return signin_refused (
+        store, req, NULL,
+        reply_html (415, render_signin (store, _ ("Send the sign-in form as a web form."))));
   if (req->body)
     text = g_strndup (g_bytes_get_data (req->body, NULL), g_bytes_get_size (req->body));
   form = text ? g_uri_parse_params (text, -1, "&", G_URI_PARAMS_WWW_FORM, NULL) : NULL;
   raw = form ? g_hash_table_lookup (form, "token") : NULL;
   token = g_strstrip (g_strdup (raw ? raw : ""));
   if (*token == '\0' || !g_utf8_validate (token, -1, NULL))
-    return reply_html (400, render_signin (store, _ ("Type your staff token, then sign in.")));
+    return signin_refused (
+        store, req, NULL,
+        reply_html (400, render_signin (store, _ ("Type your staff token, then sign in."))));
   hash = pcmbn_district_hash_secret (token);
   who = token_owner (store, hash);
   if (who == NULL)
@@ -889,19 +910,22 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
     {
       if (who->kind == PCMBN_DISTRICT_TOKEN_DEVICE)
-        return reply_html (403,
-                           render_signin (store, _ ("This is a commune device’s token, not a staff "
-                                                    "token. Use the staff token the district’s "
-                                                    "administrator gave you.")));
-      return reply_html (
-          401, render_signin (store, _ ("This staff token is not known to the district "
-                                        "server, or it was revoked. Check it and try "
-                                        "again, or ask the administrator for a new one.")));
+        return signin_refused (
+            store, req, who,
+            reply_html (403, render_signin (store, _ ("This is a commune device’s token, not a "
+                                                      "staff token. Use the staff token the "
+                                                      "district’s administrator gave you."))));
+      return signin_refused (
+          store, req, who,
+          reply_html (401, render_signin (store, _ ("This staff token is not known to the "
+                                                    "district server, or it was revoked. Check "
+                                                    "it and try again, or ask the administrator "
+                                                    "for a new one."))));
     }
   id = session_new (hash);
   if (id == NULL)
     return pcmbn_district_reply_error (500, "internal", _ ("No random numbers available."));
-  pcmbn_district_store_audit (store, who->actor, "dashboard-sign-in", NULL, 0, req->remote);
+  pcmbn_district_store_audit (store, who->actor, "sign-in", "dashboard", req->remote, TRUE);
   reply = reply_redirect ("/");
   cookie = cookie_header (req, id, PCMBN_DASHBOARD_SESSION_SECONDS);
   reply_add_header (reply, "Set-Cookie", cookie);
@@ -909,46 +933,78 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 }
 
 static PcmbnDistrictReply *
-handle_logout (PcmbnDistrictRequest *req)
+handle_logout (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   PcmbnDistrictReply *reply = reply_redirect ("/");
   g_autofree char *cookie = cookie_header (req, "", 0);
+  g_autoptr (PcmbnDistrictPrincipal) staff = session_staff (store, req);
 
+  if (staff)
+    pcmbn_district_store_audit (store, staff->actor, "sign-out", "dashboard", staff->address, TRUE);
   session_end (req);
   reply_add_header (reply, "Set-Cookie", cookie);
   return reply;
 }
 
+/* What a report request asked for, for the audit: the known parameters
+ * only, so that nothing else a client put in the address is kept. */
+static char *
+report_object (GHashTable *params)
+{
+  static const char *const names[] = { "year", "from", "to", "format", "lang", "org_unit" };
+  GString *out = g_string_new ("report");
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const char *value = g_hash_table_lookup (params, names[i]);
+      if (value && strlen (value) <= 32 && g_utf8_validate (value, -1, NULL))
+        g_string_append_printf (out, " %s=%s", names[i], value);
+    }
+  return g_string_free (out, FALSE);
+}
+
 /**
  * pcmbn_district_report_reply:
  * @store: a server database
+ * @staff: the staff member asking, already authenticated
+ * @action: the audit's name for the read: "report" (the API) or "download"
+ *   (the dashboard)
  * @query: (nullable): the query string: `year` or `from` and `to`, and
  *   `format` (json when absent)
  * @attachment: whether JSON too comes as a file to save
  *
- * The report for a caller already known to be staff. JSON comes back as the
- * API's body (unless @attachment); the other formats always as a download
- * (Content-Disposition: attachment).
+ * The report for a caller already known to be staff, audited. JSON comes
+ * back as the API's body (unless @attachment); the other formats always as
+ * a download (Content-Disposition: attachment).
  *
  * Returns: (transfer full): the reply
  */
 PcmbnDistrictReply *
-pcmbn_district_report_reply (PcmbnDistrictStore *store, const char *query, gboolean attachment)
+pcmbn_district_report_reply (PcmbnDistrictStore *store,
+                             PcmbnDistrictPrincipal *staff,
+                             const char *action,
+                             const char *query,
+                             gboolean attachment)
 {
   g_autoptr (GHashTable) params = parse_query (query);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autofree char *filename = NULL;
+  g_autofree char *object = report_object (params);
   const char *format_name = g_hash_table_lookup (params, "format");
   PcmbnReportFormat format = PCMBN_REPORT_FORMAT_JSON;
   PcmbnDistrictReply *reply;
 
   if (format_name && !pcmbn_report_format_from_string (format_name, &format))
-    return pcmbn_district_reply_error (400, "bad_format",
-                                       _ ("format: must be json, csv, pdf or xlsx"));
+    {
+      pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, FALSE);
+      return pcmbn_district_reply_error (400, "bad_format",
+                                         _ ("format: must be json, csv, pdf or xlsx"));
+    }
   bytes = pcmbn_district_report_export (
       store, g_hash_table_lookup (params, "year"), g_hash_table_lookup (params, "from"),
       g_hash_table_lookup (params, "to"), format, &filename, &error);
+  pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, bytes != NULL);
   if (bytes == NULL)
     {
       if (error->domain == PCMBN_ERROR
@@ -966,7 +1022,9 @@ pcmbn_district_report_reply (PcmbnDistrictStore *store, const char *query, gbool
 }
 
 static PcmbnDistrictReply *
-handle_download (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *staff)
+handle_download (PcmbnDistrictStore *store,
+                 PcmbnDistrictRequest *req,
+                 PcmbnDistrictPrincipal *staff)
 {
   PcmbnDistrictReply *reply;
   g_autofree char *message = NULL;
@@ -977,7 +1035,7 @@ handle_download (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const cha
   if (staff == NULL)
     return reply_redirect ("/");
   /* From the dashboard, JSON too is a file to save. */
-  reply = pcmbn_district_report_reply (store, req->query, TRUE);
+  reply = pcmbn_district_report_reply (store, staff, "download", req->query, TRUE);
   if (reply->status == 200)
     return reply;
   /* A person clicked a link: answer with a page, not the API's JSON. */
@@ -995,16 +1053,21 @@ handle_download (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const cha
 }
 
 static PcmbnDistrictReply *
-handle_page (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *staff)
+handle_page (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, PcmbnDistrictPrincipal *staff)
 {
   g_autoptr (GHashTable) params = parse_query (req->query);
   g_autoptr (GError) error = NULL;
+  g_autofree char *object = NULL;
+  const char *year;
   char *html;
 
   if (staff == NULL)
     return reply_html (200, render_signin (store, NULL));
-  html = pcmbn_district_dashboard_render (store, g_hash_table_lookup (params, "year"), staff,
-                                          &error);
+  year = g_hash_table_lookup (params, "year");
+  html = pcmbn_district_dashboard_render (store, year, staff->id, &error);
+  /* The page shows every commune's figures: a read like a download. */
+  object = g_strdup_printf ("dashboard year=%.8s", year ? year : "");
+  pcmbn_district_store_audit (store, staff->actor, "view", object, staff->address, html != NULL);
   if (html == NULL)
     {
       gboolean bad_input = error->domain == PCMBN_ERROR
@@ -1044,7 +1107,7 @@ pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest
 {
   const char *path = req->path;
   gboolean get = g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD");
-  g_autofree char *staff = NULL;
+  g_autoptr (PcmbnDistrictPrincipal) staff = NULL;
 
   if (g_str_equal (path, "/dashboard.css"))
     {
@@ -1065,7 +1128,7 @@ pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest
   if (!get)
     return method_not_allowed ("GET, HEAD");
   if (g_str_equal (path, "/logout"))
-    return handle_logout (req);
+    return handle_logout (store, req);
   staff = session_staff (store, req);
   if (g_str_equal (path, "/download"))
     return handle_download (store, req, staff);

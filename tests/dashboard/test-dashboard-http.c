@@ -629,6 +629,166 @@ test_tls (void)
   sync_server_free (s);
 }
 
+/* The entry of @entries with this actor, action and object (prefix),
+ * or NULL. */
+static JsonObject *
+find_entry (JsonArray *entries, const char *actor, const char *action, const char *object)
+{
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    {
+      JsonObject *e = json_array_get_object_element (entries, i);
+      const char *o = json_object_get_null_member (e, "object")
+                          ? NULL
+                          : json_object_get_string_member (e, "object");
+      if ((actor == NULL || g_strcmp0 (json_object_get_string_member (e, "actor"), actor) == 0)
+          && g_str_equal (json_object_get_string_member (e, "action"), action)
+          && (object == NULL || (o && g_str_has_prefix (o, object))))
+        return e;
+    }
+  return NULL;
+}
+
+/* Every read of commune data, every sign-in and enrolment attempt and every
+ * admin verb reach `pcmbn-district audit`; no token and no enrolment code
+ * reach the audit or the server's log. */
+static void
+test_audit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = sign_in (f->s, f->staff);
+  g_autofree char *origin = origin_of (f->s);
+  g_autofree char *code = sync_enrol_code (f->s, "00007");
+  g_autofree char *out = NULL, *err = NULL, *log = NULL, *wrong = NULL, *enrol = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonArray *entries;
+  JsonObject *e;
+
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/download?year=2026&format=csv", cookie, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/api/v1/report?year=2026", NULL, f->staff, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  {
+    g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, origin,
+                                  "application/x-www-form-urlencoded", "token=s_wrong");
+    g_assert_cmpuint (r->status, ==, 401);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/api/v1/sync/pull?since=0", NULL, "d_unknown", NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 401);
+  }
+  /* A wrong code, then the right one. */
+  wrong = g_strdup_printf ("{\"code\":\"%c%s\",\"device_name\":\"Máy 7\"}",
+                           code[0] == 'A' ? 'B' : 'A', code + 1);
+  enrol = g_strdup_printf ("{\"code\":\"%s\",\"device_name\":\"Máy 7\"}", code);
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "POST", "/api/v1/enroll", NULL, NULL, NULL, "application/json", wrong);
+    g_assert_cmpuint (r->status, ==, 401);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "POST", "/api/v1/enroll", NULL, NULL, NULL, "application/json", enrol);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, NULL };
+    g_assert_cmpint (sync_district (argv, &out, &err), ==, 0);
+  }
+  root = sync_parse (out);
+  entries = json_node_get_array (root);
+  /* The download, by whom and what, without the token. */
+  e = find_entry (entries, "staff:Chị Hoa", "download", "report year=2026 format=csv");
+  g_assert_nonnull (e);
+  g_assert_true (json_object_get_boolean_member (e, "ok"));
+  g_assert_cmpstr (json_object_get_string_member (e, "address"), ==, "127.0.0.1");
+  g_assert_nonnull (find_entry (entries, "staff:Chị Hoa", "report", "report year=2026"));
+  g_assert_nonnull (find_entry (entries, "staff:Chị Hoa", "sign-in", "dashboard"));
+  g_assert_nonnull (find_entry (entries, "staff:Chị Hoa", "view", "dashboard year=2026"));
+  /* The refused ones. */
+  e = find_entry (entries, "unknown", "sign-in", "dashboard");
+  g_assert_nonnull (e);
+  g_assert_false (json_object_get_boolean_member (e, "ok"));
+  e = find_entry (entries, "unknown", "sign-in", "/api/v1/sync/pull");
+  g_assert_nonnull (e);
+  g_assert_false (json_object_get_boolean_member (e, "ok"));
+  e = find_entry (entries, "unknown", "enroll", NULL);
+  g_assert_nonnull (e);
+  g_assert_false (json_object_get_boolean_member (e, "ok"));
+  e = find_entry (entries, NULL, "enroll", "00007");
+  g_assert_nonnull (e);
+  g_assert_true (json_object_get_boolean_member (e, "ok"));
+  /* The fixture's syncs and admin verbs. */
+  g_assert_nonnull (find_entry (entries, NULL, "pull", "00001"));
+  g_assert_nonnull (find_entry (entries, NULL, "create", NULL));
+  g_assert_nonnull (find_entry (entries, "admin", "staff-token", "Chị Hoa"));
+  g_assert_nonnull (find_entry (entries, "admin", "enroll-code", "00007"));
+  g_assert_nonnull (find_entry (entries, "admin", "serve", NULL));
+  /* Oldest first. */
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (entries, 0), "action"), ==,
+      "init");
+
+  /* No secret anywhere a person reads. */
+  g_assert_true (g_file_get_contents (f->s->log, &log, NULL, NULL));
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *where = i == 0 ? out : log;
+      g_assert_null (strstr (where, f->staff));
+      g_assert_null (strstr (where, f->device));
+      g_assert_null (strstr (where, code));
+      g_assert_null (strstr (where, code + 6));
+      g_assert_null (strstr (where, "s_wrong"));
+      g_assert_null (strstr (where, "d_unknown"));
+    }
+
+  /* Reading the audit is audited; --limit keeps the most recent. */
+  g_clear_pointer (&out, g_free);
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, "--limit", "1", NULL };
+    g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+  }
+  g_clear_pointer (&root, json_node_unref);
+  root = sync_parse (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_array_get_object_element (json_node_get_array (root), 0), "action"),
+                   ==, "audit");
+  g_clear_pointer (&out, g_free);
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, "--since", "2999-01-01", NULL };
+    g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+  }
+  g_clear_pointer (&root, json_node_unref);
+  root = sync_parse (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 0);
+
+  /* Bad values: exit 2, naming the option. */
+  {
+    static const char *const bad[][2] = {
+      { "--since", "yesterday" }, { "--since", "2026-02-30" }, { "--limit", "0" },
+      { "--limit", "-3" },        { "--limit", "ten" },        { "--limit", "" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        const char *argv[] = { "audit", "--db", f->s->db, bad[i][0], bad[i][1], NULL };
+        g_autofree char *message = NULL;
+        g_assert_cmpint (sync_district (argv, NULL, &message), ==, 2);
+        g_assert_nonnull (strstr (message, bad[i][0] + 2));
+      }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -640,6 +800,8 @@ main (int argc, char **argv)
   g_test_add ("/dashboard-http/escaping", Fixture, NULL, fixture_set_up, test_escaping,
               fixture_tear_down);
   g_test_add ("/dashboard-http/revoked", Fixture, NULL, fixture_set_up, test_revoked,
+              fixture_tear_down);
+  g_test_add ("/dashboard-http/audit", Fixture, NULL, fixture_set_up, test_audit,
               fixture_tear_down);
   g_test_add_func ("/dashboard-http/language", test_language);
   g_test_add_func ("/dashboard-http/tls", test_tls);

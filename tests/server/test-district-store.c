@@ -82,11 +82,13 @@ audit_text (const char *path)
   GString *out = g_string_new (NULL);
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "SELECT actor, action, coalesce (record_uuid, ''),"
-                                       " coalesce (detail, '') FROM audit ORDER BY id",
-                                       -1, &stmt, NULL),
-                   ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db,
+                          "SELECT actor, action, coalesce (record_uuid, ''),"
+                          " coalesce (object, '') || ' ' || coalesce (address, '') || ' '"
+                          " || coalesce (detail, '') FROM audit ORDER BY id",
+                          -1, &stmt, NULL),
+      ==, SQLITE_OK);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_string_append_printf (out, "%s %s %s %s\n", sqlite3_column_text (stmt, 0),
                             sqlite3_column_text (stmt, 1), sqlite3_column_text (stmt, 2),
@@ -227,7 +229,7 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   1);
+                   2);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
@@ -383,7 +385,7 @@ test_authenticate (Fixture *f, gconstpointer data)
   g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
   g_autoptr (PcmbnDistrictPrincipal) who = NULL;
   g_autoptr (JsonNode) devices = NULL;
-  g_autofree char *staff = NULL, *hash = NULL;
+  g_autofree char *staff = NULL, *hash = NULL, *audit = NULL;
   JsonObject *device;
 
   who = pcmbn_district_store_authenticate (f->store, "d_0000", &error);
@@ -432,7 +434,8 @@ test_authenticate (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (device, "id"), ==, e->device_id);
   g_assert_true (json_object_get_boolean_member (device, "revoked"));
   g_assert_true (json_object_get_null_member (device, "last_seen"));
-  g_assert_null (strstr (audit_text (f->path), staff));
+  audit = audit_text (f->path);
+  g_assert_null (strstr (audit, staff));
 }
 
 /* ---- sync ------------------------------------------------------------------- */
@@ -446,7 +449,7 @@ test_push_and_rows (Fixture *f, gconstpointer data)
   g_autofree char *v1 = material (UUID1, "00001", 0, 10);
   g_autofree char *v2 = material (UUID1, "00001", 1, 20);
   g_autofree char *stale = material (UUID1, "00001", 1, 30);
-  g_autofree char *edit_hash = NULL;
+  g_autofree char *edit_hash = NULL, *audit = NULL;
   g_autoptr (JsonArray) results = NULL;
   g_auto (PcmbnDistrictRow) row = { 0 };
   JsonObject *server;
@@ -507,7 +510,8 @@ test_push_and_rows (Fixture *f, gconstpointer data)
       query_int (f->path, "SELECT count(*) FROM changes WHERE record_uuid = '" UUID1 "'"), ==, 1);
   g_assert_cmpint (
       query_int (f->path, "SELECT record_uuid IS NOT NULL FROM changes ORDER BY seq DESC"), ==, 1);
-  g_assert_nonnull (strstr (audit_text (f->path), "update " UUID1));
+  audit = audit_text (f->path);
+  g_assert_nonnull (strstr (audit, "update " UUID1));
 }
 
 static void
@@ -655,8 +659,14 @@ test_changes_since (Fixture *f, gconstpointer data)
   page = pull (f, "99999", 0, 500);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (page, "changes")), ==, 0);
 
-  g_assert_true (pcmbn_district_store_note_sync (f->store, "00001", a->device_id, &error));
+  device_a->address = g_strdup ("10.1.2.3");
+  g_assert_true (pcmbn_district_store_note_pull (f->store, device_a, next, &error));
   g_assert_no_error (error);
+  g_assert_cmpint (
+      query_int (f->path,
+                 "SELECT count(*) FROM audit WHERE action = 'pull' AND address = '10.1.2.3'"
+                 " AND actor LIKE 'device:%' AND ok = 1"),
+      ==, 1);
   devices = pcmbn_district_store_list_devices (f->store);
   g_assert_false (json_object_get_null_member (
       json_array_get_object_element (json_node_get_array (devices), 0), "last_seen"));
@@ -690,17 +700,90 @@ test_blobs (Fixture *f, gconstpointer data)
 static void
 test_audit (Fixture *f, gconstpointer data)
 {
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) all = NULL, last = NULL, later = NULL;
   g_autofree char *text = NULL;
   gint64 before = query_int (f->path, "SELECT count(*) FROM audit");
+  JsonArray *entries;
+  JsonObject *entry;
+  guint n;
 
-  g_assert_true (pcmbn_district_store_audit (f->store, "staff:Lan", "dashboard-sign-in", NULL, 0,
-                                             "127.0.0.1"));
-  g_assert_true (pcmbn_district_store_audit (f->store, "device:x", "create", UUID1, 3, NULL));
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit"), ==, before + 2);
+  g_assert_true (
+      pcmbn_district_store_audit (f->store, "staff:Lan", "sign-in", "dashboard", "10.0.0.7", TRUE));
+  g_assert_true (
+      pcmbn_district_store_audit (f->store, "unknown", "sign-in", "dashboard", "10.0.0.8", FALSE));
+  g_assert_true (pcmbn_district_store_audit_record (f->store, "device:x", "create", UUID1, 3, NULL,
+                                                    "10.0.0.9", TRUE));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit"), ==, before + 3);
   g_assert_cmpint (query_int (f->path, "SELECT version FROM audit ORDER BY id DESC"), ==, 3);
   text = audit_text (f->path);
   g_assert_nonnull (strstr (text, "admin init"));
-  g_assert_nonnull (strstr (text, "staff:Lan dashboard-sign-in  127.0.0.1"));
+
+  /* Oldest first, every field of the contract. */
+  all = pcmbn_district_store_read_audit (f->store, NULL, 0, &error);
+  g_assert_no_error (error);
+  entries = json_node_get_array (all);
+  n = json_array_get_length (entries);
+  g_assert_cmpuint (n, ==, before + 3);
+  entry = json_array_get_object_element (entries, 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "action"), ==, "init");
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, "001");
+  g_assert_true (json_object_get_null_member (entry, "address"));
+  entry = json_array_get_object_element (entries, n - 2);
+  g_assert_cmpstr (json_object_get_string_member (entry, "actor"), ==, "unknown");
+  g_assert_cmpstr (json_object_get_string_member (entry, "address"), ==, "10.0.0.8");
+  g_assert_false (json_object_get_boolean_member (entry, "ok"));
+  entry = json_array_get_object_element (entries, n - 1);
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, UUID1);
+  g_assert_true (json_object_get_boolean_member (entry, "ok"));
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (entry, "at"), "Z"));
+  g_assert_cmpuint (json_object_get_size (entry), ==, 6);
+
+  /* --limit: the most recent ones, still oldest first. */
+  last = pcmbn_district_store_read_audit (f->store, NULL, 2, &error);
+  entries = json_node_get_array (last);
+  g_assert_cmpuint (json_array_get_length (entries), ==, 2);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (entries, 0), "actor"), ==,
+      "unknown");
+  /* --since: a day after today has nothing yet. */
+  later = pcmbn_district_store_read_audit (f->store, "2999-01-01", 0, &error);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (later)), ==, 0);
+
+  g_assert_null (pcmbn_district_store_read_audit (f->store, "yesterday", 0, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE);
+  g_clear_error (&error);
+  g_assert_null (pcmbn_district_store_read_audit (f->store, NULL, -1, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE);
+}
+
+/* A database of server schema 1 gains the audit's object, address and ok,
+ * its earlier lines keeping what they named. */
+static void
+test_audit_migration (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) entries = NULL;
+  JsonObject *entry;
+
+  g_clear_object (&f->store);
+  exec_sql (f->path, "DROP INDEX audit_at; ALTER TABLE audit DROP COLUMN object;"
+                     "ALTER TABLE audit DROP COLUMN address; ALTER TABLE audit DROP COLUMN ok;"
+                     "UPDATE meta SET value = '1' WHERE key = 'server_schema';"
+                     "INSERT INTO audit (at, actor, action, record_uuid, version, detail) VALUES"
+                     " ('2026-01-01T00:00:00Z', 'admin', 'revoke', NULL, NULL, 'd-1'),"
+                     " ('2026-01-01T00:00:00Z', 'device:d', 'create', '" UUID1 "', 1, NULL);");
+  f->store = pcmbn_district_store_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
+                   2);
+  entries = pcmbn_district_store_read_audit (f->store, NULL, 2, &error);
+  entry = json_array_get_object_element (json_node_get_array (entries), 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, "d-1");
+  g_assert_true (json_object_get_boolean_member (entry, "ok"));
+  g_assert_true (json_object_get_null_member (entry, "address"));
+  entry = json_array_get_object_element (json_node_get_array (entries), 1);
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, UUID1);
 }
 
 int
@@ -721,6 +804,7 @@ main (int argc, char *argv[])
   ADD ("/district-store/changes-since", test_changes_since);
   ADD ("/district-store/blobs", test_blobs);
   ADD ("/district-store/audit", test_audit);
+  ADD ("/district-store/audit/migration", test_audit_migration);
 #undef ADD
   return g_test_run ();
 }

@@ -33,7 +33,7 @@ G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
-#define SERVER_SCHEMA 1
+#define SERVER_SCHEMA 2
 
 static const char server_migration_1[] =
     "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
@@ -61,6 +61,16 @@ static const char server_migration_1[] =
     "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL,"
     "  created_at TEXT NOT NULL, device_id TEXT);"
     "CREATE TABLE IF NOT EXISTS commune_sync (org_unit TEXT PRIMARY KEY, last_sync TEXT);";
+
+/* Every read and every attempt is audited: what it concerned, where the
+ * request came from and whether it succeeded. Earlier lines keep their
+ * record or detail as their object. */
+static const char server_migration_2[] =
+    "ALTER TABLE audit ADD COLUMN object TEXT;"
+    "ALTER TABLE audit ADD COLUMN address TEXT;"
+    "ALTER TABLE audit ADD COLUMN ok INTEGER NOT NULL DEFAULT 1;"
+    "UPDATE audit SET object = coalesce (record_uuid, detail);"
+    "CREATE INDEX audit_at ON audit (at);";
 
 static void
 pcmbn_district_store_dispose (GObject *object)
@@ -90,6 +100,7 @@ pcmbn_district_principal_free (PcmbnDistrictPrincipal *principal)
   g_free (principal->id);
   g_free (principal->org_unit);
   g_free (principal->actor);
+  g_free (principal->address);
   g_free (principal);
 }
 
@@ -107,7 +118,7 @@ pcmbn_district_enrolment_free (PcmbnDistrictEnrolment *enrolment)
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
 {
-  static const char *const steps[] = { NULL, server_migration_1 };
+  static const char *const steps[] = { NULL, server_migration_1, server_migration_2 };
   g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
   int version = text ? atoi (text) : 0;
   sqlite3 *db = pcmbn_store_get_db (store);
@@ -365,7 +376,7 @@ pcmbn_district_store_initialize (PcmbnDistrictStore *self,
    * sets each record's commune; the district's code serves as that. */
   if (!pcmbn_store_set_meta (store, PCMBN_DISTRICT_META_CODE, org_unit, error)
       || !pcmbn_store_set_meta (store, "org_unit", org_unit, error)
-      || !pcmbn_district_store_audit (self, "admin", "init", NULL, 0, org_unit))
+      || !pcmbn_district_store_audit (self, "admin", "init", org_unit, NULL, TRUE))
     goto fail;
   return pcmbn_store_commit (store, error);
 
@@ -579,7 +590,7 @@ pcmbn_district_store_new_enrol_code (PcmbnDistrictStore *self, const char *commu
   pcmbn_store_unlock (self->store);
   if (!ok)
     return NULL;
-  pcmbn_district_store_audit (self, "admin", "enroll-code", NULL, 0, commune);
+  pcmbn_district_store_audit (self, "admin", "enroll-code", commune, NULL, TRUE);
   return g_strdup (code);
 }
 
@@ -611,7 +622,7 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
 {
   g_autoptr (PcmbnDistrictEnrolment) enrolment = NULL;
   g_autofree char *normal = NULL, *hash = NULL, *commune = NULL, *now = NULL;
-  g_autofree char *token_hash = NULL, *actor = NULL, *detail = NULL;
+  g_autofree char *token_hash = NULL, *actor = NULL, *object = NULL;
   PcmbnStore *store = self->store;
   sqlite3_stmt *stmt;
   gint64 expires = 0;
@@ -683,8 +694,12 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
   if (!step_done (self, stmt, _ ("saving the device"), error))
     goto fail;
   actor = g_strconcat ("device:", enrolment->device_id, NULL);
-  detail = g_strdup_printf ("%s (%s) from %s", device_name, commune, remote ? remote : "?");
-  pcmbn_district_store_audit (self, actor, "enroll", NULL, 0, detail);
+  object = g_strdup_printf ("%s (%s)", commune, device_name);
+  if (!pcmbn_district_store_audit (self, actor, "enroll", object, remote, TRUE))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the device"));
+      goto fail;
+    }
   if (!pcmbn_store_commit (store, error))
     return NULL;
   return g_steal_pointer (&enrolment);
@@ -773,7 +788,7 @@ pcmbn_district_store_revoke_device (PcmbnDistrictStore *self, const char *device
     }
   pcmbn_store_unlock (self->store);
   if (ok)
-    pcmbn_district_store_audit (self, "admin", "revoke", NULL, 0, device_id);
+    pcmbn_district_store_audit (self, "admin", "revoke", device_id, NULL, TRUE);
   return ok;
 }
 
@@ -819,7 +834,7 @@ pcmbn_district_store_new_staff_token (PcmbnDistrictStore *self, const char *name
   pcmbn_store_unlock (self->store);
   if (!ok)
     return NULL;
-  pcmbn_district_store_audit (self, "admin", "staff-token", NULL, 0, clean);
+  pcmbn_district_store_audit (self, "admin", "staff-token", clean, NULL, TRUE);
   return g_steal_pointer (&token);
 }
 
@@ -924,7 +939,7 @@ pcmbn_district_store_set_unit (
     return FALSE;
   if (!pcmbn_store_set_unit_facts (self->store, code, key_area, population, error)
       || !pcmbn_district_store_unit_changed (self, code, error)
-      || !pcmbn_district_store_audit (self, "admin", "org-units", NULL, 0, code))
+      || !pcmbn_district_store_audit (self, "admin", "org-units", code, NULL, TRUE))
     {
       pcmbn_store_rollback (self->store);
       return FALSE;
@@ -1137,38 +1152,48 @@ pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
     }
   pcmbn_store_unlock (self->store);
   if (ok)
-    pcmbn_district_store_audit (self, device ? device->actor : "admin", "blob", NULL, 0, sha256);
+    pcmbn_district_store_audit (self, device ? device->actor : "admin", "blob", sha256,
+                                device ? device->address : NULL, TRUE);
   return ok;
 }
 
 /**
- * pcmbn_district_store_audit:
+ * pcmbn_district_store_audit_record:
  * @self: a server database
- * @actor: "admin", "device:ID" or "staff:NAME"
- * @action: what was done
- * @record_uuid: (nullable): the record it concerns
+ * @actor: "admin", "device:ID", "staff:NAME" or "unknown"
+ * @action: what was done or tried
+ * @record_uuid: (nullable): the record it concerns, also its object
  * @version: the record's new version, or 0
- * @detail: (nullable): more
+ * @object: (nullable): what it concerned, when not a record: a commune, a
+ *   device, a period; never a token or an enrolment code
+ * @address: (nullable): where the request came from; %NULL for the admin
+ *   verbs run on the server itself
+ * @ok: whether it succeeded
+ *
+ * Writes one line of the audit, inside the caller's transaction when there
+ * is one (a push audits each record with its write).
  *
  * Returns: %TRUE when the line was written
  */
 gboolean
-pcmbn_district_store_audit (PcmbnDistrictStore *self,
-                            const char *actor,
-                            const char *action,
-                            const char *record_uuid,
-                            gint64 version,
-                            const char *detail)
+pcmbn_district_store_audit_record (PcmbnDistrictStore *self,
+                                   const char *actor,
+                                   const char *action,
+                                   const char *record_uuid,
+                                   gint64 version,
+                                   const char *object,
+                                   const char *address,
+                                   gboolean ok)
 {
   g_autofree char *now = pcmbn_now_utc ();
   sqlite3_stmt *stmt;
-  gboolean ok;
+  gboolean written;
 
   pcmbn_store_lock (self->store);
   /* Once per record of a push: a cached statement. */
   stmt = prepare (self,
-                  "INSERT INTO audit (at, actor, action, record_uuid, version,"
-                  " detail) VALUES (?, ?, ?, ?, ?, ?)",
+                  "INSERT INTO audit (at, actor, action, record_uuid, version, object, address,"
+                  " ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                   NULL);
   if (stmt == NULL)
     {
@@ -1183,9 +1208,105 @@ pcmbn_district_store_audit (PcmbnDistrictStore *self,
     sqlite3_bind_int64 (stmt, 5, version);
   else
     sqlite3_bind_null (stmt, 5);
-  sqlite3_bind_text (stmt, 6, detail, -1, SQLITE_TRANSIENT);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_bind_text (stmt, 6, object ? object : record_uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 7, address, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 8, ok ? 1 : 0);
+  written = sqlite3_step (stmt) == SQLITE_DONE;
   sqlite3_reset (stmt);
   pcmbn_store_unlock (self->store);
-  return ok;
+  return written;
+}
+
+/**
+ * pcmbn_district_store_audit:
+ * @self: a server database
+ * @actor: "admin", "device:ID", "staff:NAME" or "unknown"
+ * @action: what was done or tried
+ * @object: (nullable): what it concerned; never a token or an enrolment code
+ * @address: (nullable): where the request came from
+ * @ok: whether it succeeded
+ *
+ * Returns: %TRUE when the line was written
+ */
+gboolean
+pcmbn_district_store_audit (PcmbnDistrictStore *self,
+                            const char *actor,
+                            const char *action,
+                            const char *object,
+                            const char *address,
+                            gboolean ok)
+{
+  return pcmbn_district_store_audit_record (self, actor, action, NULL, 0, object, address, ok);
+}
+
+/**
+ * pcmbn_district_store_read_audit:
+ * @self: a server database
+ * @since: (nullable): the first day, `YYYY-MM-DD` (UTC)
+ * @limit: at most this many lines, the most recent ones; 0 for all
+ * @error: return location for an error; %PCMBN_ERROR_USAGE naming `since`
+ *   or `limit` when they are wrong
+ *
+ * Returns: (transfer full) (nullable): a JSON array, oldest first, of
+ *   `{"at","actor","action","object","address","ok"}`
+ */
+JsonNode *
+pcmbn_district_store_read_audit (PcmbnDistrictStore *self,
+                                 const char *since,
+                                 gint64 limit,
+                                 GError **error)
+{
+  JsonArray *array;
+  JsonNode *root;
+  sqlite3_stmt *stmt;
+
+  if (since && pcmbn_date_parse (since) < 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("since: “%s” is not a date such as 2026-11-29"), since);
+      return NULL;
+    }
+  if (limit < 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("limit: give a whole number of entries, 1 or more"));
+      return NULL;
+    }
+  pcmbn_store_lock (self->store);
+  /* The newest @limit, then turned oldest first. */
+  stmt = prepare (self,
+                  "SELECT at, actor, action, object, address, ok FROM (SELECT id, at, actor,"
+                  " action, object, address, ok FROM audit WHERE at >= ?1 ORDER BY id DESC"
+                  " LIMIT ?2) ORDER BY id",
+                  error);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (self->store);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, since ? since : "", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, limit > 0 ? limit : -1);
+  array = json_array_new ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "at", (const char *)sqlite3_column_text (stmt, 0));
+      json_object_set_string_member (o, "actor", (const char *)sqlite3_column_text (stmt, 1));
+      json_object_set_string_member (o, "action", (const char *)sqlite3_column_text (stmt, 2));
+      if (sqlite3_column_type (stmt, 3) != SQLITE_NULL)
+        json_object_set_string_member (o, "object", (const char *)sqlite3_column_text (stmt, 3));
+      else
+        json_object_set_null_member (o, "object");
+      if (sqlite3_column_type (stmt, 4) != SQLITE_NULL)
+        json_object_set_string_member (o, "address", (const char *)sqlite3_column_text (stmt, 4));
+      else
+        json_object_set_null_member (o, "address");
+      json_object_set_boolean_member (o, "ok", sqlite3_column_int (stmt, 5) != 0);
+      json_array_add_object_element (array, o);
+    }
+  sqlite3_reset (stmt);
+  pcmbn_store_unlock (self->store);
+  root = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (root, array);
+  return root;
 }
