@@ -191,8 +191,11 @@ verb_devices (GHashTable *opts, GError **error)
 
   if (store == NULL)
     return -1;
-  if (opt (opts, "revoke"))
-    return pcmbn_district_store_revoke_device (store, opt (opts, "revoke"), error) ? 0 : -1;
+  /* After a revocation too, the list (as the contract says): the admin
+   * sees the device marked revoked. */
+  if (opt (opts, "revoke")
+      && !pcmbn_district_store_revoke_device (store, opt (opts, "revoke"), error))
+    return -1;
   list = pcmbn_district_store_list_devices (store);
   text = json_to_string (list, TRUE);
   puts (text);

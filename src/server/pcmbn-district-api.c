@@ -449,7 +449,9 @@ api_blob (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *sha)
     return reply_error (400, "bad_hash",
                         _ ("The address must end with the blob’s SHA-256 in 64 lowercase hex "
                            "digits."));
-  if (!pcmbn_district_store_has_blob (store, sha, &exists, &error))
+  /* Scoped to the device's commune: whether another commune holds the same
+   * file is not this device's to learn. */
+  if (!pcmbn_district_store_has_blob (store, sha, device->org_unit, &exists, &error))
     return reply_gerror (error);
   if (g_str_equal (req->method, "HEAD"))
     {

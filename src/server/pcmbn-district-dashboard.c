@@ -21,32 +21,17 @@
  *
  * Sign-in: staff type a staff token once into a form (the only POST). The
  * server answers with a cookie holding a fresh random session id, never the
- * token: the session table (in this process's memory) keys the session by
- * the id's SHA-256 and keeps only the staff token's hash, so neither a
- * stolen cookie jar nor a memory dump yields a token, sessions end when the
- * server restarts, and a revoked staff token ends its sessions at their
- * next request (the token hash is checked against the database each time).
- * The cookie is HttpOnly and SameSite=Strict (Secure under HTTPS), so
- * another site can neither read it nor make the browser send it; downloads
- * are plain GETs with the cookie. */
+ * token. The district store keeps the session by the id's SHA-256 with the
+ * staff token's hash only, so that sessions survive a restart while a copy
+ * of the database signs nobody in, and a revoked staff token ends its
+ * sessions at their next request. The cookie is HttpOnly and
+ * SameSite=Strict (Secure under HTTPS), so another site can neither read it
+ * nor make the browser send it; downloads are plain GETs with the cookie.
+ * After 5 refused sign-ins from one address within 10 minutes, that address
+ * waits (429), counted from the audit. */
 
-#define SESSION_LIMIT 1000
-
-typedef struct
-{
-  char *token_hash;
-  gint64 expires; /* monotonic µs */
-} Session;
-
-static void
-session_free (Session *session)
-{
-  g_free (session->token_hash);
-  g_free (session);
-}
-
-static GMutex sessions_lock;
-static GHashTable *sessions; /* sha256 (session id) → Session */
+#define SIGNIN_FAILURES 5
+#define SIGNIN_WINDOW (10 * 60)
 
 /* ---- replies ---------------------------------------------------------------- */
 
@@ -720,91 +705,27 @@ static PcmbnDistrictPrincipal *
 session_staff (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   g_autofree char *id = session_id (req);
-  g_autofree char *id_hash = NULL, *token_hash = NULL;
   g_autoptr (PcmbnDistrictPrincipal) who = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (id == NULL)
     return NULL;
-  id_hash = pcmbn_district_hash_secret (id);
-  g_mutex_lock (&sessions_lock);
-  if (sessions)
-    {
-      Session *session = g_hash_table_lookup (sessions, id_hash);
-      if (session && session->expires <= g_get_monotonic_time ())
-        g_hash_table_remove (sessions, id_hash);
-      else if (session)
-        token_hash = g_strdup (session->token_hash);
-    }
-  g_mutex_unlock (&sessions_lock);
-  if (token_hash == NULL)
-    return NULL;
-  who = token_owner (store, token_hash);
+  who = pcmbn_district_store_session_staff (store, id, &error);
   if (who == NULL)
+    g_warning ("Cannot read the dashboard sessions: %s", error->message);
+  if (who == NULL || who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
     return NULL;
-  if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
-    {
-      g_mutex_lock (&sessions_lock);
-      g_hash_table_remove (sessions, id_hash);
-      g_mutex_unlock (&sessions_lock);
-      return NULL;
-    }
   who->address = g_strdup (req->remote);
   return g_steal_pointer (&who);
 }
 
-static gboolean
-prune_expired (gpointer key, gpointer value, gpointer now)
-{
-  return ((Session *)value)->expires <= *(gint64 *)now;
-}
-
-static char *
-session_new (const char *token_hash)
-{
-  char hex[65];
-  gint64 now = g_get_monotonic_time ();
-  Session *session;
-
-  if (!pcmbn_wire_random_token (hex, 32))
-    return NULL;
-  session = g_new0 (Session, 1);
-  session->token_hash = g_strdup (token_hash);
-  session->expires = now + (gint64)PCMBN_DASHBOARD_SESSION_SECONDS * G_USEC_PER_SEC;
-  g_mutex_lock (&sessions_lock);
-  if (sessions == NULL)
-    sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                      (GDestroyNotify)session_free);
-  g_hash_table_foreach_remove (sessions, prune_expired, &now);
-  /* Memory stays bounded whatever signs in: the oldest go first. */
-  while (g_hash_table_size (sessions) >= SESSION_LIMIT)
-    {
-      GHashTableIter iter;
-      gpointer key, value, oldest = NULL;
-      gint64 oldest_expiry = G_MAXINT64;
-      g_hash_table_iter_init (&iter, sessions);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        if (((Session *)value)->expires < oldest_expiry)
-          {
-            oldest_expiry = ((Session *)value)->expires;
-            oldest = key;
-          }
-      g_hash_table_remove (sessions, oldest);
-    }
-  g_hash_table_insert (sessions, pcmbn_district_hash_secret (hex), session);
-  g_mutex_unlock (&sessions_lock);
-  return g_strdup (hex);
-}
-
 static void
-session_end (PcmbnDistrictRequest *req)
+session_end (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   g_autofree char *id = session_id (req);
-  g_autofree char *id_hash = id ? pcmbn_district_hash_secret (id) : NULL;
 
-  g_mutex_lock (&sessions_lock);
-  if (sessions && id_hash)
-    g_hash_table_remove (sessions, id_hash);
-  g_mutex_unlock (&sessions_lock);
+  if (id)
+    pcmbn_district_store_end_session (store, id);
 }
 
 static char *
@@ -859,16 +780,19 @@ same_origin (PcmbnDistrictRequest *req)
 }
 
 /* Every sign-in attempt is audited, with whose token it was when known;
- * never the token. */
+ * never the token. Only a token that was tried and refused (object
+ * "dashboard") counts towards the throttle: a form from another origin or
+ * without a token guesses nothing. */
 static PcmbnDistrictReply *
 signin_refused (PcmbnDistrictStore *store,
                 PcmbnDistrictRequest *req,
                 PcmbnDistrictPrincipal *who,
+                const char *object,
                 PcmbnDistrictReply *reply)
 {
   const char *actor = who && who->kind != PCMBN_DISTRICT_TOKEN_UNKNOWN ? who->actor : "unknown";
 
-  pcmbn_district_store_audit (store, actor, "sign-in", "dashboard", req->remote, FALSE);
+  pcmbn_district_store_audit (store, actor, "sign-in", object, req->remote, FALSE);
   return reply;
 }
 
@@ -879,12 +803,20 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   g_autofree char *token = NULL, *hash = NULL, *id = NULL, *cookie = NULL;
   g_autoptr (PcmbnDistrictPrincipal) who = NULL;
   g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
   PcmbnDistrictReply *reply;
   const char *raw;
 
+  if (pcmbn_district_store_count_refused (store, "sign-in", "dashboard", req->remote, SIGNIN_WINDOW)
+      >= SIGNIN_FAILURES)
+    return signin_refused (
+        store, req, NULL, "dashboard",
+        reply_html (429, render_signin (store, _ ("Too many wrong sign-ins came from this "
+                                                  "address. Wait 10 minutes, then sign in with "
+                                                  "the right staff token."))));
   if (!same_origin (req))
     return signin_refused (
-        store, req, NULL,
+        store, req, NULL, "dashboard: another origin",
         reply_html (403, render_message (_ ("Sign in"),
                                          _ ("This sign-in form did not come from this server. "
                                             "Open the dashboard’s own address and sign in "
@@ -892,7 +824,7 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   if (req->content_type
       && !g_str_has_prefix (req->content_type, "application/x-www-form-urlencoded"))
     return signin_refused (
-        store, req, NULL,
+        store, req, NULL, "dashboard: not a form",
         reply_html (415, render_signin (store, _ ("Send the sign-in form as a web form."))));
   if (req->body)
     text = g_strndup (g_bytes_get_data (req->body, NULL), g_bytes_get_size (req->body));
@@ -901,7 +833,7 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   token = g_strstrip (g_strdup (raw ? raw : ""));
   if (*token == '\0' || !g_utf8_validate (token, -1, NULL))
     return signin_refused (
-        store, req, NULL,
+        store, req, NULL, "dashboard: no token",
         reply_html (400, render_signin (store, _ ("Type your staff token, then sign in."))));
   hash = pcmbn_district_hash_secret (token);
   who = token_owner (store, hash);
@@ -911,20 +843,20 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
     {
       if (who->kind == PCMBN_DISTRICT_TOKEN_DEVICE)
         return signin_refused (
-            store, req, who,
+            store, req, who, "dashboard",
             reply_html (403, render_signin (store, _ ("This is a commune device’s token, not a "
                                                       "staff token. Use the staff token the "
                                                       "district’s administrator gave you."))));
       return signin_refused (
-          store, req, who,
+          store, req, who, "dashboard",
           reply_html (401, render_signin (store, _ ("This staff token is not known to the "
                                                     "district server, or it was revoked. Check "
                                                     "it and try again, or ask the administrator "
                                                     "for a new one."))));
     }
-  id = session_new (hash);
+  id = pcmbn_district_store_new_session (store, hash, PCMBN_DASHBOARD_SESSION_SECONDS, &error);
   if (id == NULL)
-    return pcmbn_district_reply_error (500, "internal", _ ("No random numbers available."));
+    return pcmbn_district_reply_error (500, "internal", error->message);
   pcmbn_district_store_audit (store, who->actor, "sign-in", "dashboard", req->remote, TRUE);
   reply = reply_redirect ("/");
   cookie = cookie_header (req, id, PCMBN_DASHBOARD_SESSION_SECONDS);
@@ -941,7 +873,7 @@ handle_logout (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 
   if (staff)
     pcmbn_district_store_audit (store, staff->actor, "sign-out", "dashboard", staff->address, TRUE);
-  session_end (req);
+  session_end (store, req);
   reply_add_header (reply, "Set-Cookie", cookie);
   return reply;
 }
@@ -1095,15 +1027,8 @@ pcmbn_district_dashboard_owns (const char *path)
   return path && g_strv_contains (paths, path);
 }
 
-/**
- * pcmbn_district_dashboard_handle:
- * @store: this thread's connection to the server database
- * @request: a request whose path pcmbn_district_dashboard_owns()
- *
- * Returns: (transfer full): the answer
- */
-PcmbnDistrictReply *
-pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
+static PcmbnDistrictReply *
+route (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   const char *path = req->path;
   gboolean get = g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD");
@@ -1133,4 +1058,23 @@ pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest
   if (g_str_equal (path, "/download"))
     return handle_download (store, req, staff);
   return handle_page (store, req, staff);
+}
+
+/**
+ * pcmbn_district_dashboard_handle:
+ * @store: this thread's connection to the server database
+ * @request: a request whose path pcmbn_district_dashboard_owns()
+ *
+ * Returns: (transfer full): the answer
+ */
+PcmbnDistrictReply *
+pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
+{
+  PcmbnDistrictReply *reply = route (store, req);
+
+  /* Under TLS, the browser keeps to HTTPS for a year: a later visit typed
+   * as http:// cannot be intercepted before the session cookie goes out. */
+  if (req->https)
+    reply_add_header (reply, "Strict-Transport-Security", "max-age=31536000");
+  return reply;
 }

@@ -618,6 +618,14 @@ test_tls (void)
     g_assert_cmpuint (r->status, ==, 303);
     g_assert_nonnull (set_cookie);
     g_assert_nonnull (strstr (set_cookie, "; Secure"));
+    /* Under TLS the browser is told to stay on HTTPS. */
+    g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"), ==,
+                     "max-age=31536000");
+  }
+  {
+    g_autoptr (Resp) r = request (s, "GET", "/", NULL, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"));
   }
   /* The same host and port over plain http is another origin. */
   http_origin = g_strconcat ("http://", origin + strlen ("https://"), NULL);
@@ -627,6 +635,59 @@ test_tls (void)
     g_assert_cmpuint (r->status, ==, 403);
   }
   sync_server_free (s);
+}
+
+/* Five wrong tokens from one address: the sixth attempt waits, even with
+ * the right token; the refusals are in the audit. A restart changes
+ * nothing, and a signed-in session survives it. */
+static void
+test_throttle_and_restart (Fixture *f, gconstpointer data)
+{
+  g_autofree char *origin = origin_of (f->s);
+  g_autofree char *cookie = sign_in (f->s, f->staff);
+  g_autofree char *form = g_strconcat ("token=", f->staff, NULL);
+  g_autofree char *out = NULL;
+
+  /* Not counted: no token guessed. */
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, "http://evil.example",
+                                    "application/x-www-form-urlencoded", "token=s_x");
+      g_assert_cmpuint (r->status, ==, 403);
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, origin,
+                                    "application/x-www-form-urlencoded", "token=s_wrong");
+      g_assert_cmpuint (r->status, ==, 401);
+    }
+  g_assert_cmpint (sync_server_stop (f->s), ==, 0);
+  sync_server_start (f->s);
+  g_free (origin);
+  origin = origin_of (f->s); /* a new port */
+  {
+    g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, origin,
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 429);
+    g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Retry-After"), ==, "600");
+    g_assert_nonnull (strstr (text (r), "Wait 10 minutes"));
+    g_assert_null (soup_message_headers_get_one (r->headers, "Set-Cookie"));
+  }
+  /* The session made before the restart still reads the dashboard. */
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (text (r), "Signed in as Chị Hoa"));
+    g_assert_nonnull (strstr (text (r), "<table id=\"communes\">"));
+  }
+  /* The audit holds the refusals, not the tokens. */
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, NULL };
+    g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+    g_assert_null (strstr (out, f->staff));
+    g_assert_null (strstr (out, "s_wrong"));
+    g_assert_nonnull (strstr (out, "dashboard: another origin"));
+  }
 }
 
 /* The entry of @entries with this actor, action and object (prefix),
@@ -665,6 +726,8 @@ test_audit (Fixture *f, gconstpointer data)
   {
     g_autoptr (Resp) r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
     g_assert_cmpuint (r->status, ==, 200);
+    /* Plain HTTP: no HSTS, which would only be ignored. */
+    g_assert_null (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"));
   }
   {
     g_autoptr (Resp)
@@ -803,6 +866,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/dashboard-http/audit", Fixture, NULL, fixture_set_up, test_audit,
               fixture_tear_down);
+  g_test_add ("/dashboard-http/throttle-and-restart", Fixture, NULL, fixture_set_up,
+              test_throttle_and_restart, fixture_tear_down);
   g_test_add_func ("/dashboard-http/language", test_language);
   g_test_add_func ("/dashboard-http/tls", test_tls);
   return g_test_run ();

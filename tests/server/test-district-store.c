@@ -229,7 +229,7 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   2);
+                   3);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
@@ -680,21 +680,116 @@ test_blobs (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictEnrolment) other = enrol (f, "00004");
   g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autoptr (PcmbnDistrictPrincipal) device_b = device_of (f, other);
   g_autoptr (GBytes) bytes = g_bytes_new_static ("photo", 5);
   g_autofree char *sha = pcmbn_sha256_hex ((const guint8 *)"photo", 5);
   gboolean exists = TRUE;
 
-  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, &exists, &error));
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00001", &exists, &error));
   g_assert_false (exists);
   g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device, &error));
   g_assert_no_error (error);
-  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, &exists, &error));
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00001", &exists, &error));
   g_assert_true (exists);
-  /* Twice: still one. */
+  /* Another commune does not see it... */
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00004", &exists, &error));
+  g_assert_false (exists);
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, NULL, &exists, &error));
+  g_assert_true (exists);
+  /* ...until it sends the same file: the bytes stay stored once. */
+  g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device_b, &error));
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00004", &exists, &error));
+  g_assert_true (exists);
   g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device, &error));
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blobs"), ==, 1);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blob_scopes"), ==, 2);
   g_assert_cmpint (query_int (f->path, "SELECT size FROM blobs"), ==, 5);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit WHERE action = 'blob'"), ==, 3);
+}
+
+static void
+test_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autofree char *token = pcmbn_district_store_new_staff_token (f->store, "Lan", &error);
+  g_autofree char *hash = pcmbn_district_hash_secret (token);
+  g_autofree char *device_hash = pcmbn_district_hash_secret (e->token);
+  g_autofree char *id = NULL, *short_id = NULL, *device_session = NULL, *text = NULL;
+  g_autoptr (PcmbnDistrictPrincipal) who = NULL;
+
+  id = pcmbn_district_store_new_session (f->store, hash, 3600, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (id), ==, 64);
+  who = pcmbn_district_store_session_staff (f->store, id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_STAFF);
+  g_assert_cmpstr (who->id, ==, "Lan");
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  /* Neither the id nor the token is in the file; the session survives a
+   * restart (a new connection). */
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 1);
+  text = g_strdup_printf ("SELECT count(*) FROM dashboard_sessions WHERE id_hash = '%s' OR"
+                          " token_hash = '%s'",
+                          id, token);
+  g_assert_cmpint (query_int (f->path, text), ==, 0);
+  g_clear_object (&f->store);
+  f->store = pcmbn_district_store_open (f->path, FALSE, &error);
+  who = pcmbn_district_store_session_staff (f->store, id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_STAFF);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  /* Unknown, expired, a device's token: no one. */
+  who = pcmbn_district_store_session_staff (f->store, "not-a-session", &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+  short_id = pcmbn_district_store_new_session (f->store, hash, -1, &error);
+  who = pcmbn_district_store_session_staff (f->store, short_id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+  device_session = pcmbn_district_store_new_session (f->store, device_hash, 3600, &error);
+  who = pcmbn_district_store_session_staff (f->store, device_session, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  /* Signed out: gone. The expired one and the device's were dropped. */
+  pcmbn_district_store_end_session (f->store, id);
+  who = pcmbn_district_store_session_staff (f->store, id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 0);
+
+  /* Bounded: the oldest go first. */
+  for (guint i = 0; i < 1005; i++)
+    g_free (pcmbn_district_store_new_session (f->store, hash, 3600 + i, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 1000);
+}
+
+static void
+test_count_refused (Fixture *f, gconstpointer data)
+{
+  for (guint i = 0; i < 3; i++)
+    pcmbn_district_store_audit (f->store, "unknown", "sign-in", "dashboard", "10.0.0.1", FALSE);
+  pcmbn_district_store_audit (f->store, "staff:Lan", "sign-in", "dashboard", "10.0.0.1", TRUE);
+  pcmbn_district_store_audit (f->store, "unknown", "sign-in", "/api/v1/sync/pull", "10.0.0.1",
+                              FALSE);
+  pcmbn_district_store_audit (f->store, "unknown", "sign-in", "dashboard", "10.0.0.2", FALSE);
+  g_assert_cmpuint (
+      pcmbn_district_store_count_refused (f->store, "sign-in", "dashboard", "10.0.0.1", 600), ==,
+      3);
+  g_assert_cmpuint (pcmbn_district_store_count_refused (f->store, "sign-in", NULL, "10.0.0.1", 600),
+                    ==, 4);
+  g_assert_cmpuint (
+      pcmbn_district_store_count_refused (f->store, "sign-in", "dashboard", "10.0.0.9", 600), ==,
+      0);
+  /* Older than the window: not counted. */
+  exec_sql (f->path, "UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE address = '10.0.0.2'");
+  g_assert_cmpuint (
+      pcmbn_district_store_count_refused (f->store, "sign-in", "dashboard", "10.0.0.2", 600), ==,
+      0);
 }
 
 static void
@@ -767,6 +862,13 @@ test_audit_migration (Fixture *f, gconstpointer data)
   JsonObject *entry;
 
   g_clear_object (&f->store);
+  /* As server schema 1 left it: a blob of 00001's device, the old audit. */
+  exec_sql (f->path, "INSERT INTO devices (id, name, org_unit, token_hash, created_at) VALUES"
+                     " ('d-1', 'Laptop', '00001', 'h', '2026-01-01T00:00:00Z');"
+                     "INSERT INTO blobs (sha256, size, data, created_at, device_id) VALUES"
+                     " ('abc', 1, x'00', '2026-01-01T00:00:00Z', 'd-1');"
+                     "DROP TABLE blob_scopes; DROP TABLE dashboard_sessions;"
+                     "DROP INDEX audit_refused;");
   exec_sql (f->path, "DROP INDEX audit_at; ALTER TABLE audit DROP COLUMN object;"
                      "ALTER TABLE audit DROP COLUMN address; ALTER TABLE audit DROP COLUMN ok;"
                      "UPDATE meta SET value = '1' WHERE key = 'server_schema';"
@@ -776,7 +878,10 @@ test_audit_migration (Fixture *f, gconstpointer data)
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   2);
+                   3);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blob_scopes WHERE sha256 = 'abc' AND"
+                                       " org_unit = '00001'"),
+                   ==, 1);
   entries = pcmbn_district_store_read_audit (f->store, NULL, 2, &error);
   entry = json_array_get_object_element (json_node_get_array (entries), 0);
   g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, "d-1");
@@ -803,6 +908,8 @@ main (int argc, char *argv[])
   ADD ("/district-store/push/rejects-and-references", test_push_rejects_and_references);
   ADD ("/district-store/changes-since", test_changes_since);
   ADD ("/district-store/blobs", test_blobs);
+  ADD ("/district-store/sessions", test_sessions);
+  ADD ("/district-store/count-refused", test_count_refused);
   ADD ("/district-store/audit", test_audit);
   ADD ("/district-store/audit/migration", test_audit_migration);
 #undef ADD

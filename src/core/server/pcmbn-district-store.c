@@ -33,7 +33,7 @@ G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
-#define SERVER_SCHEMA 2
+#define SERVER_SCHEMA 3
 
 static const char server_migration_1[] =
     "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
@@ -71,6 +71,21 @@ static const char server_migration_2[] =
     "ALTER TABLE audit ADD COLUMN ok INTEGER NOT NULL DEFAULT 1;"
     "UPDATE audit SET object = coalesce (record_uuid, detail);"
     "CREATE INDEX audit_at ON audit (at);";
+
+/* Attachments belong to communes: a device sees (HEAD) and adds (PUT) only
+ * its own commune's, so that it cannot learn whether another commune holds
+ * a file. The bytes stay stored once. Dashboard sessions live here, by the
+ * SHA-256 of their id, so that they survive a restart and a copy of the
+ * file signs nobody in. Refused sign-ins are counted from the audit. */
+static const char server_migration_3[] =
+    "CREATE TABLE blob_scopes (sha256 TEXT NOT NULL, org_unit TEXT NOT NULL,"
+    "  PRIMARY KEY (sha256, org_unit)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO blob_scopes (sha256, org_unit)"
+    "  SELECT b.sha256, d.org_unit FROM blobs b JOIN devices d ON d.id = b.device_id;"
+    "CREATE TABLE dashboard_sessions (id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL);"
+    "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at);"
+    "CREATE INDEX audit_refused ON audit (address, at) WHERE ok = 0;";
 
 static void
 pcmbn_district_store_dispose (GObject *object)
@@ -118,7 +133,8 @@ pcmbn_district_enrolment_free (PcmbnDistrictEnrolment *enrolment)
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
 {
-  static const char *const steps[] = { NULL, server_migration_1, server_migration_2 };
+  static const char *const steps[] = { NULL, server_migration_1, server_migration_2,
+                                       server_migration_3 };
   g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
   int version = text ? atoi (text) : 0;
   sqlite3 *db = pcmbn_store_get_db (store);
@@ -1082,7 +1098,8 @@ pcmbn_district_store_import_units (
  * pcmbn_district_store_has_blob:
  * @self: a server database
  * @sha256: a blob's address
- * @exists: (out): whether the server holds it
+ * @org_unit: (nullable): the commune asking; %NULL for any commune
+ * @exists: (out): whether the server holds it for @org_unit
  * @error: return location for an error of the database
  *
  * Returns: %TRUE when the database answered
@@ -1090,6 +1107,7 @@ pcmbn_district_store_import_units (
 gboolean
 pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
                                const char *sha256,
+                               const char *org_unit,
                                gboolean *exists,
                                GError **error)
 {
@@ -1097,10 +1115,14 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
 
   *exists = FALSE;
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "SELECT 1 FROM blobs WHERE sha256 = ?", error);
+  stmt = org_unit
+             ? prepare (self, "SELECT 1 FROM blob_scopes WHERE sha256 = ? AND org_unit = ?", error)
+             : prepare (self, "SELECT 1 FROM blobs WHERE sha256 = ?", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+      if (org_unit)
+        sqlite3_bind_text (stmt, 2, org_unit, -1, SQLITE_TRANSIENT);
       *exists = sqlite3_step (stmt) == SQLITE_ROW;
       sqlite3_reset (stmt);
     }
@@ -1116,8 +1138,9 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
  * @device: the device that sent it
  * @error: return location for an error
  *
- * Stores the blob once (a second put of the same address changes nothing)
- * and audits it.
+ * Stores the blob for the device's commune, in one transaction: the bytes
+ * once whatever commune sent them first, and the commune's right to see
+ * them. A second put changes nothing. Audited.
  *
  * Returns: %TRUE on success
  */
@@ -1134,7 +1157,9 @@ pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
   sqlite3_stmt *stmt;
   gboolean ok = FALSE;
 
-  pcmbn_store_lock (self->store);
+  g_return_val_if_fail (device != NULL && device->org_unit != NULL, FALSE);
+  if (!pcmbn_store_begin (self->store, error))
+    return FALSE;
   stmt = prepare (self,
                   "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
                   " (?, ?, ?, ?, ?)",
@@ -1145,16 +1170,231 @@ pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
       sqlite3_bind_int64 (stmt, 2, len);
       sqlite3_bind_blob (stmt, 3, bytes ? bytes : "", len, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 4, now, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 5, device ? device->id : NULL, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 5, device->id, -1, SQLITE_TRANSIENT);
       ok = step_done (self, stmt, _ ("saving the attachment"), error);
       /* The cache must not keep pointing at the blob. */
       sqlite3_clear_bindings (stmt);
     }
-  pcmbn_store_unlock (self->store);
   if (ok)
-    pcmbn_district_store_audit (self, device ? device->actor : "admin", "blob", sha256,
-                                device ? device->address : NULL, TRUE);
-  return ok;
+    {
+      stmt = prepare (self, "INSERT OR IGNORE INTO blob_scopes (sha256, org_unit) VALUES (?, ?)",
+                      error);
+      ok = stmt != NULL;
+      if (ok)
+        {
+          sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 2, device->org_unit, -1, SQLITE_TRANSIENT);
+          ok = step_done (self, stmt, _ ("saving the attachment"), error);
+        }
+    }
+  if (ok
+      && !pcmbn_district_store_audit (self, device->actor, "blob", sha256, device->address, TRUE))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (self->store),
+                                    _ ("saving the audit"));
+      ok = FALSE;
+    }
+  if (!ok)
+    {
+      pcmbn_store_rollback (self->store);
+      return FALSE;
+    }
+  return pcmbn_store_commit (self->store, error);
+}
+
+/* ---- dashboard sessions ------------------------------------------------------ */
+
+#define SESSION_LIMIT 1000
+
+/**
+ * pcmbn_district_store_new_session:
+ * @self: a server database
+ * @token_hash: the staff token's hash, as pcmbn_district_hash_secret()
+ * @seconds: how long the session lasts
+ * @error: return location for an error
+ *
+ * Opens a dashboard session. Only the SHA-256 of its id is kept, with the
+ * token's hash (never the token): a copy of the file signs nobody in, and
+ * a revoked token ends its sessions at their next request. At most 1,000
+ * sessions are kept, the oldest going first.
+ *
+ * Returns: (transfer full) (nullable): the session id, for the cookie
+ */
+char *
+pcmbn_district_store_new_session (PcmbnDistrictStore *self,
+                                  const char *token_hash,
+                                  gint64 seconds,
+                                  GError **error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *id_hash = NULL;
+  sqlite3_stmt *stmt;
+  gboolean ok;
+  char hex[65];
+
+  if (!pcmbn_wire_random_token (hex, 32))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("No random numbers available."));
+      return NULL;
+    }
+  id_hash = pcmbn_district_hash_secret (hex);
+  if (!pcmbn_store_begin (self->store, error))
+    return NULL;
+  stmt = prepare (self,
+                  "DELETE FROM dashboard_sessions WHERE expires_at <= ?1 OR id_hash IN (SELECT"
+                  " id_hash FROM dashboard_sessions ORDER BY expires_at DESC LIMIT -1 OFFSET ?2)",
+                  error);
+  ok = stmt != NULL;
+  if (ok)
+    {
+      sqlite3_bind_int64 (stmt, 1, now);
+      sqlite3_bind_int64 (stmt, 2, SESSION_LIMIT - 1);
+      ok = step_done (self, stmt, _ ("saving the session"), error);
+    }
+  if (ok)
+    {
+      stmt = prepare (self,
+                      "INSERT INTO dashboard_sessions (id_hash, token_hash, expires_at) VALUES"
+                      " (?, ?, ?)",
+                      error);
+      ok = stmt != NULL;
+    }
+  if (ok)
+    {
+      sqlite3_bind_text (stmt, 1, id_hash, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, token_hash, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 3, now + seconds);
+      ok = step_done (self, stmt, _ ("saving the session"), error);
+    }
+  if (!ok)
+    {
+      pcmbn_store_rollback (self->store);
+      return NULL;
+    }
+  if (!pcmbn_store_commit (self->store, error))
+    return NULL;
+  return g_strdup (hex);
+}
+
+/**
+ * pcmbn_district_store_session_staff:
+ * @self: a server database
+ * @session_id: a session id from a cookie
+ * @error: return location for an error of the database
+ *
+ * Returns: (transfer full) (nullable): the staff member of a live session,
+ *   of kind %PCMBN_DISTRICT_TOKEN_UNKNOWN when the session is unknown,
+ *   expired or its token revoked since (it is ended then); %NULL only when
+ *   the database failed
+ */
+PcmbnDistrictPrincipal *
+pcmbn_district_store_session_staff (PcmbnDistrictStore *self,
+                                    const char *session_id,
+                                    GError **error)
+{
+  g_autofree char *id_hash = pcmbn_district_hash_secret (session_id);
+  g_autofree char *token_hash = NULL;
+  g_autoptr (PcmbnDistrictPrincipal) who = NULL;
+  sqlite3_stmt *stmt;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self,
+                  "SELECT token_hash FROM dashboard_sessions WHERE id_hash = ? AND"
+                  " expires_at > ?",
+                  error);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (self->store);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, id_hash, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, g_get_real_time () / G_USEC_PER_SEC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    token_hash = column_dup (stmt, 0);
+  sqlite3_reset (stmt);
+  pcmbn_store_unlock (self->store);
+  if (token_hash == NULL)
+    return g_new0 (PcmbnDistrictPrincipal, 1);
+  who = pcmbn_district_store_authenticate_hash (self, token_hash, error);
+  if (who == NULL)
+    return NULL;
+  if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
+    {
+      pcmbn_district_store_end_session (self, session_id);
+      pcmbn_district_principal_free (who);
+      who = g_new0 (PcmbnDistrictPrincipal, 1);
+    }
+  return g_steal_pointer (&who);
+}
+
+/**
+ * pcmbn_district_store_end_session:
+ * @self: a server database
+ * @session_id: a session id from a cookie
+ *
+ * Ends the session, if there is one.
+ */
+void
+pcmbn_district_store_end_session (PcmbnDistrictStore *self, const char *session_id)
+{
+  g_autofree char *id_hash = pcmbn_district_hash_secret (session_id);
+  sqlite3_stmt *stmt;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "DELETE FROM dashboard_sessions WHERE id_hash = ?", NULL);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, id_hash, -1, SQLITE_TRANSIENT);
+      step_done (self, stmt, "", NULL);
+    }
+  pcmbn_store_unlock (self->store);
+}
+
+/**
+ * pcmbn_district_store_count_refused:
+ * @self: a server database
+ * @action: an audited action, such as "sign-in"
+ * @object: (nullable): its object, such as "dashboard"; any when %NULL
+ * @address: where the attempts came from
+ * @seconds: how far back to count
+ *
+ * Counts the refused attempts from @address in the last @seconds, from the
+ * audit: a throttle that survives a restart.
+ *
+ * Returns: their number
+ */
+guint
+pcmbn_district_store_count_refused (PcmbnDistrictStore *self,
+                                    const char *action,
+                                    const char *object,
+                                    const char *address,
+                                    gint64 seconds)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) start = g_date_time_add_seconds (now, -(gdouble)seconds);
+  g_autofree char *since = g_date_time_format (start, "%Y-%m-%dT%H:%M:%SZ");
+  sqlite3_stmt *stmt;
+  guint n = 0;
+
+  if (address == NULL)
+    return 0;
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self,
+                  "SELECT count(*) FROM audit WHERE address = ?1 AND at >= ?2 AND ok = 0 AND"
+                  " action = ?3 AND (?4 IS NULL OR object = ?4)",
+                  NULL);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, address, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, since, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, action, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 4, object, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        n = sqlite3_column_int (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  pcmbn_store_unlock (self->store);
+  return n;
 }
 
 /**

@@ -148,9 +148,10 @@ gboolean pcmbn_district_store_note_pull (PcmbnDistrictStore *self,
                                          gint64 since,
                                          GError **error);
 
-/* Attachments */
+/* Attachments, each commune's own */
 gboolean pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
                                         const char *sha256,
+                                        const char *org_unit,
                                         gboolean *exists,
                                         GError **error);
 gboolean pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
@@ -158,6 +159,21 @@ gboolean pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
                                         GBytes *data,
                                         PcmbnDistrictPrincipal *device,
                                         GError **error);
+
+/* Dashboard sessions, kept hashed; refused attempts */
+char *pcmbn_district_store_new_session (PcmbnDistrictStore *self,
+                                        const char *token_hash,
+                                        gint64 seconds,
+                                        GError **error);
+PcmbnDistrictPrincipal *pcmbn_district_store_session_staff (PcmbnDistrictStore *self,
+                                                            const char *session_id,
+                                                            GError **error);
+void pcmbn_district_store_end_session (PcmbnDistrictStore *self, const char *session_id);
+guint pcmbn_district_store_count_refused (PcmbnDistrictStore *self,
+                                          const char *action,
+                                          const char *object,
+                                          const char *address,
+                                          gint64 seconds);
 
 /* Audit: every read of commune data, every sign-in and enrolment attempt,
  * every write and every admin verb. Never a token or an enrolment code. */
