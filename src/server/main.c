@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-report.h"
 #include "pcmbn-district-server.h"
 #include "server/pcmbn-district-store.h"
@@ -396,6 +397,16 @@ verb_serve (GHashTable *opts, GError **error)
       g_free (host);
       host = inner;
     }
+  /* Checked before anything listens: the dashboard trusts this origin. */
+  if (opt (opts, "public-url")
+      && !pcmbn_district_dashboard_set_origins (opt (opts, "public-url"), NULL))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("public-url: “%s” must be the dashboard’s address as browsers open it, "
+                      "such as https://pcmbn.example.gov.vn"),
+                   opt (opts, "public-url"));
+      return -1;
+    }
   if ((opt (opts, "tls-cert") == NULL) != (opt (opts, "tls-key") == NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
@@ -421,6 +432,7 @@ verb_serve (GHashTable *opts, GError **error)
   if (!pcmbn_district_server_listen (server, host, port, error))
     return -1;
   url = pcmbn_district_server_get_url (server);
+  pcmbn_district_dashboard_set_origins (opt (opts, "public-url"), url);
   {
     g_autoptr (PcmbnDistrictStore)
         store = pcmbn_district_store_open (opt (opts, "db"), FALSE, NULL);
@@ -442,7 +454,8 @@ verb_serve (GHashTable *opts, GError **error)
 static const char *const init_options[] = { "db", "org-unit", "units", NULL };
 static const char *const org_units_options[] = { "db",       "import",           "set",
                                                  "key-area", "population-14-60", NULL };
-static const char *const serve_options[] = { "db", "listen", "tls-cert", "tls-key", NULL };
+static const char *const serve_options[] = { "db",      "listen",     "tls-cert",
+                                             "tls-key", "public-url", NULL };
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
@@ -454,8 +467,9 @@ static const Verb verbs[] = {
   { "org-units",
     "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]",
     org_units_options, verb_org_units },
-  { "serve", "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]", serve_options,
-    verb_serve },
+  { "serve",
+    "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--public-url URL]",
+    serve_options, verb_serve },
   { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options,
     verb_enroll_code },
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },

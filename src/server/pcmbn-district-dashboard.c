@@ -747,36 +747,95 @@ parse_query (const char *query)
   return params ? params : g_hash_table_new (g_str_hash, g_str_equal);
 }
 
+/* The origins a sign-in form may come from, set once before the server
+ * answers anything: the configured public URL, or the address it listens
+ * on. Never the request's own Host: a site that points its own name at this
+ * server (DNS rebinding) would pass that check. */
+static GStrv allowed_origins;
+
+/* scheme://host:port, lower case, the port always written, an IPv6 host in
+ * brackets: two spellings of one origin compare equal. */
+static char *
+origin_key (const char *text)
+{
+  g_autoptr (GUri) uri = text ? g_uri_parse (text, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autofree char *scheme = NULL, *host = NULL;
+  int port;
+
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    return NULL;
+  scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
+  if (!g_str_equal (scheme, "http") && !g_str_equal (scheme, "https"))
+    return NULL;
+  host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  port = g_uri_get_port (uri);
+  if (port <= 0)
+    port = g_str_equal (scheme, "https") ? 443 : 80;
+  return strchr (host, ':') ? g_strdup_printf ("%s://[%s]:%d", scheme, host, port)
+                            : g_strdup_printf ("%s://%s:%d", scheme, host, port);
+}
+
+/**
+ * pcmbn_district_dashboard_set_origins:
+ * @public_url: (nullable): the address staff type in their browsers
+ *   (`serve --public-url`), such as https://pcmbn.badinh.hanoi.gov.vn
+ * @listen_url: (nullable): the address the server listens on
+ *
+ * Sets where a sign-in form may come from, before the server answers its
+ * first request: @public_url when given, else @listen_url (and, for a
+ * loopback address, its other loopback names). A server listening on every
+ * interface without @public_url accepts no browser sign-in: it cannot know
+ * the name browsers use.
+ *
+ * Returns: %FALSE when @public_url is not an http:// or https:// address
+ */
+gboolean
+pcmbn_district_dashboard_set_origins (const char *public_url, const char *listen_url)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char *url = public_url ? public_url : listen_url;
+  g_autofree char *key = origin_key (url);
+
+  if (public_url && key == NULL)
+    return FALSE;
+  if (key)
+    {
+      g_autoptr (GUri) uri = g_uri_parse (key, G_URI_FLAGS_NONE, NULL);
+      const char *host = g_uri_get_host (uri);
+      static const char *const loopback[] = { "127.0.0.1", "localhost", "[::1]" };
+      static const char *const wildcard[] = { "0.0.0.0", "::", "" };
+
+      if (public_url == NULL && g_strv_contains (wildcard, host))
+        ; /* every interface: no name to trust */
+      else if (public_url == NULL
+               && (g_str_equal (host, "127.0.0.1") || g_str_equal (host, "localhost")
+                   || g_str_equal (host, "::1")))
+        for (guint i = 0; i < G_N_ELEMENTS (loopback); i++)
+          {
+            g_autofree char *name = g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (uri),
+                                                     loopback[i], g_uri_get_port (uri));
+            g_strv_builder_add (builder, name);
+          }
+      else
+        g_strv_builder_add (builder, key);
+    }
+  g_clear_pointer (&allowed_origins, g_strfreev);
+  allowed_origins = g_strv_builder_end (builder);
+  return TRUE;
+}
+
 /* The form's origin must be this server: a sign-in form on another site
  * cannot sign a browser in as someone else. Browsers send Origin with every
  * POST; a client that sends none is not a browser and is let through. */
 static gboolean
 same_origin (PcmbnDistrictRequest *req)
 {
-  g_autoptr (GUri) origin = NULL;
-  g_autofree char *expected = NULL;
-  const char *host;
+  g_autofree char *key = NULL;
 
   if (req->origin == NULL)
     return TRUE;
-  origin = g_uri_parse (req->origin, G_URI_FLAGS_NONE, NULL);
-  if (origin == NULL || req->host == NULL)
-    return FALSE;
-  host = g_uri_get_host (origin);
-  if (g_uri_get_port (origin) > 0)
-    expected = g_strdup_printf ("%s:%d", host, g_uri_get_port (origin));
-  else
-    expected = g_strdup (host);
-  /* An IPv6 literal comes back from GUri without its brackets. */
-  if (host && strchr (host, ':'))
-    {
-      g_free (expected);
-      expected = g_uri_get_port (origin) > 0
-                     ? g_strdup_printf ("[%s]:%d", host, g_uri_get_port (origin))
-                     : g_strdup_printf ("[%s]", host);
-    }
-  return g_ascii_strcasecmp (expected, req->host) == 0
-         && g_strcmp0 (g_uri_get_scheme (origin), req->https ? "https" : "http") == 0;
+  key = origin_key (req->origin);
+  return key && allowed_origins && g_strv_contains ((const char *const *)allowed_origins, key);
 }
 
 /* Every sign-in attempt is audited, with whose token it was when known;
@@ -814,6 +873,15 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
         reply_html (429, render_signin (store, _ ("Too many wrong sign-ins came from this "
                                                   "address. Wait 10 minutes, then sign in with "
                                                   "the right staff token."))));
+  if (req->origin && (allowed_origins == NULL || allowed_origins[0] == NULL))
+    return signin_refused (
+        store, req, NULL, "dashboard: another origin",
+        reply_html (403, render_message (
+                             _ ("Sign in"),
+                             _ ("This server listens on every address and does not know the one "
+                                "your browser uses. The administrator starts it with "
+                                "“--public-url” and the dashboard’s address, such as "
+                                "https://pcmbn.example.gov.vn."))));
   if (!same_origin (req))
     return signin_refused (
         store, req, NULL, "dashboard: another origin",

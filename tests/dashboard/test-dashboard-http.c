@@ -104,6 +104,38 @@ request (SyncServer *s,
   return r;
 }
 
+/* A request whose Host header names another site, as a browser sends it
+ * after DNS rebinding. */
+static Resp *
+request_with_host (SyncServer *s,
+                   const char *method,
+                   const char *path,
+                   const char *host,
+                   const char *origin,
+                   const char *content_type,
+                   const char *body)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (s->url, path + 1, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  Resp *r = g_new0 (Resp, 1);
+
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  soup_message_headers_replace (headers, "Host", host);
+  soup_message_headers_replace (headers, "Origin", origin);
+  soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  r->status = soup_message_get_status (msg);
+  r->body = g_bytes_new (NULL, 0);
+  r->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  return r;
+}
+
 static char *
 origin_of (SyncServer *s)
 {
@@ -637,6 +669,71 @@ test_tls (void)
   sync_server_free (s);
 }
 
+/* A sign-in form is accepted from the server's configured public URL
+ * only, never from whatever Host the request names: a site that points its
+ * own name at the server (DNS rebinding) sends matching Origin and Host. */
+static void
+test_origin (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *staff = sync_staff_token (s);
+  g_autofree char *form = g_strconcat ("token=", staff, NULL);
+  g_autofree char *listen_origin = NULL, *port_part = NULL, *evil = NULL, *host = NULL;
+
+  sync_server_start (s);
+  listen_origin = origin_of (s);
+  port_part = g_strdup (strrchr (listen_origin, ':'));
+  evil = g_strconcat ("http://evil.example", port_part, NULL);
+  host = g_strconcat ("evil.example", port_part, NULL);
+  {
+    g_autoptr (Resp) r = request_with_host (s, "POST", "/login", host, evil,
+                                            "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 403);
+    g_assert_null (soup_message_headers_get_one (r->headers, "Set-Cookie"));
+  }
+  /* The loopback names of a loopback server are all its own. */
+  {
+    g_autofree char *localhost = g_strconcat ("http://localhost", port_part, NULL);
+    g_autoptr (Resp) r = request (s, "POST", "/login", NULL, NULL, localhost,
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 303);
+  }
+  g_assert_cmpint (sync_server_stop (s), ==, 0);
+
+  /* Behind a reverse proxy: the public URL, and nothing else. */
+  s->public_url = "https://pcmbn.example.gov.vn";
+  sync_server_start (s);
+  {
+    g_autoptr (Resp) r = request (s, "POST", "/login", NULL, NULL, "https://pcmbn.example.gov.vn",
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 303);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (s, "POST", "/login", NULL, NULL, "https://PCMBN.example.gov.vn:443",
+                     "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 303);
+  }
+  g_free (listen_origin);
+  listen_origin = origin_of (s);
+  {
+    g_autoptr (Resp) r = request (s, "POST", "/login", NULL, NULL, listen_origin,
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 403);
+  }
+  g_assert_cmpint (sync_server_stop (s), ==, 0);
+
+  /* A public URL that is not one: exit 2, naming the option. */
+  {
+    const char *argv[] = { "serve", "--db", s->db, "--public-url", "pcmbn.example.gov.vn", NULL };
+    g_autofree char *err = NULL;
+    g_assert_cmpint (sync_district (argv, NULL, &err), ==, 2);
+    g_assert_nonnull (strstr (err, "public-url"));
+  }
+  s->public_url = NULL;
+  sync_server_free (s);
+}
+
 /* Five wrong tokens from one address: the sixth attempt waits, even with
  * the right token; the refusals are in the audit. A restart changes
  * nothing, and a signed-in session survives it. */
@@ -868,6 +965,7 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/dashboard-http/throttle-and-restart", Fixture, NULL, fixture_set_up,
               test_throttle_and_restart, fixture_tear_down);
+  g_test_add_func ("/dashboard-http/origin", test_origin);
   g_test_add_func ("/dashboard-http/language", test_language);
   g_test_add_func ("/dashboard-http/tls", test_tls);
   return g_test_run ();
