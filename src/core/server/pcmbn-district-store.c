@@ -9,7 +9,7 @@
 #include "pcmbn-random.h"
 #include "pcmbn-util.h"
 #include "records/pcmbn-csv.h"
-#include "server/pcmbn-district-store.h"
+#include "server/pcmbn-district-store-private.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-wire.h"
 
@@ -169,14 +169,17 @@ server_migrate (PcmbnStore *store, GError **error)
 /* From the connection's statement cache: the server runs the same few
  * statements again and again. Each is reset right after use, so that none
  * keeps a read snapshot open between requests. */
-static sqlite3_stmt *
-prepare (PcmbnDistrictStore *self, const char *sql, GError **error)
+sqlite3_stmt *
+pcmbn_district_store_prepare (PcmbnDistrictStore *self, const char *sql, GError **error)
 {
   return pcmbn_store_prepare_cached (self->store, sql, error);
 }
 
-static gboolean
-step_done (PcmbnDistrictStore *self, sqlite3_stmt *stmt, const char *what, GError **error)
+gboolean
+pcmbn_district_store_step_done (PcmbnDistrictStore *self,
+                                sqlite3_stmt *stmt,
+                                const char *what,
+                                GError **error)
 {
   gboolean ok = sqlite3_step (stmt) == SQLITE_DONE;
 
@@ -186,8 +189,8 @@ step_done (PcmbnDistrictStore *self, sqlite3_stmt *stmt, const char *what, GErro
   return ok;
 }
 
-static char *
-column_dup (sqlite3_stmt *stmt, int column)
+char *
+pcmbn_district_column_dup (sqlite3_stmt *stmt, int column)
 {
   return g_strdup ((const char *)sqlite3_column_text (stmt, column));
 }
@@ -317,20 +320,21 @@ pcmbn_district_store_unit_changed (PcmbnDistrictStore *self, const char *code, G
   gboolean ok = FALSE;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "DELETE FROM changes WHERE unit_code = ?1", error);
+  stmt = pcmbn_district_store_prepare (self, "DELETE FROM changes WHERE unit_code = ?1", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("saving the org units"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the org units"), error);
     }
   if (ok)
     {
-      stmt = prepare (self, "INSERT INTO changes (org_unit, unit_code) VALUES (?1, ?1)", error);
+      stmt = pcmbn_district_store_prepare (
+          self, "INSERT INTO changes (org_unit, unit_code) VALUES (?1, ?1)", error);
       ok = stmt != NULL;
       if (ok)
         {
           sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
-          ok = step_done (self, stmt, _ ("saving the org units"), error);
+          ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the org units"), error);
         }
     }
   pcmbn_store_unlock (self->store);
@@ -590,10 +594,11 @@ pcmbn_district_store_new_enrol_code (PcmbnDistrictStore *self, const char *commu
   hash = pcmbn_district_hash_secret (normal);
   now = pcmbn_now_utc ();
   pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "INSERT INTO enrol_codes (code_hash, org_unit, created_at, expires_at) VALUES"
-                  " (?, ?, ?, ?)",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "INSERT INTO enrol_codes (code_hash, org_unit, created_at, expires_at) VALUES"
+      " (?, ?, ?, ?)",
+      error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
@@ -601,7 +606,7 @@ pcmbn_district_store_new_enrol_code (PcmbnDistrictStore *self, const char *commu
       sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (
           stmt, 4, g_get_real_time () / G_USEC_PER_SEC + PCMBN_DISTRICT_CODE_DAYS * 24 * 3600);
-      ok = step_done (self, stmt, _ ("saving the code"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the code"), error);
     }
   pcmbn_store_unlock (self->store);
   if (!ok)
@@ -649,15 +654,15 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
   hash = pcmbn_district_hash_secret (normal);
   if (!pcmbn_store_begin (store, error))
     return NULL;
-  stmt = prepare (self, "SELECT org_unit, expires_at, used_at FROM enrol_codes WHERE code_hash = ?",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "SELECT org_unit, expires_at, used_at FROM enrol_codes WHERE code_hash = ?", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       found = TRUE;
-      commune = column_dup (stmt, 0);
+      commune = pcmbn_district_column_dup (stmt, 0);
       expires = sqlite3_column_int64 (stmt, 1);
       used = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
     }
@@ -687,10 +692,11 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
   enrolment->org_unit = g_strdup (commune);
   token_hash = pcmbn_district_hash_secret (enrolment->token);
   now = pcmbn_now_utc ();
-  stmt = prepare (self,
-                  "INSERT INTO devices (id, name, org_unit, token_hash, created_at) VALUES"
-                  " (?, ?, ?, ?, ?)",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "INSERT INTO devices (id, name, org_unit, token_hash, created_at) VALUES"
+      " (?, ?, ?, ?, ?)",
+      error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, enrolment->device_id, -1, SQLITE_TRANSIENT);
@@ -698,16 +704,16 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
   sqlite3_bind_text (stmt, 3, commune, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, token_hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
-  if (!step_done (self, stmt, _ ("saving the device"), error))
+  if (!pcmbn_district_store_step_done (self, stmt, _ ("saving the device"), error))
     goto fail;
-  stmt = prepare (self, "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, enrolment->device_id, -1, SQLITE_TRANSIENT);
-  if (!step_done (self, stmt, _ ("saving the device"), error))
+  if (!pcmbn_district_store_step_done (self, stmt, _ ("saving the device"), error))
     goto fail;
   actor = g_strconcat ("device:", enrolment->device_id, NULL);
   object = g_strdup_printf ("%s (%s)", commune, device_name);
@@ -740,10 +746,11 @@ pcmbn_district_store_list_devices (PcmbnDistrictStore *self)
   sqlite3_stmt *stmt;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "SELECT id, name, org_unit, created_at, last_seen, revoked_at FROM devices"
-                  " ORDER BY created_at, id",
-                  NULL);
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "SELECT id, name, org_unit, created_at, last_seen, revoked_at FROM devices"
+      " ORDER BY created_at, id",
+      NULL);
   while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     {
       JsonObject *o = json_object_new ();
@@ -787,13 +794,13 @@ pcmbn_district_store_revoke_device (PcmbnDistrictStore *self, const char *device
   gboolean ok = FALSE;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "UPDATE devices SET revoked_at = coalesce (revoked_at, ?2) WHERE id = ?1",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "UPDATE devices SET revoked_at = coalesce (revoked_at, ?2) WHERE id = ?1", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("revoking the device"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("revoking the device"), error);
       if (ok && sqlite3_changes (pcmbn_store_get_db (self->store)) == 0)
         {
           ok = FALSE;
@@ -838,97 +845,20 @@ pcmbn_district_store_new_staff_token (PcmbnDistrictStore *self, const char *name
   token = g_strconcat ("s_", hex, NULL);
   hash = pcmbn_district_hash_secret (token);
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "INSERT INTO staff_tokens (name, token_hash, created_at) VALUES (?, ?, ?)",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "INSERT INTO staff_tokens (name, token_hash, created_at) VALUES (?, ?, ?)", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, clean, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, hash, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("saving the token"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the token"), error);
     }
   pcmbn_store_unlock (self->store);
   if (!ok)
     return NULL;
   pcmbn_district_store_audit (self, "admin", "staff-token", clean, NULL, TRUE);
   return g_steal_pointer (&token);
-}
-
-/**
- * pcmbn_district_store_authenticate_hash:
- * @self: a server database
- * @token_hash: pcmbn_district_hash_secret() of a token
- * @error: return location for an error of the database
- *
- * The one token look-up of the server. It reads the database at every call
- * and remembers nothing, so that a revocation made by the admin verb in
- * another process takes effect at once. A device token is found whether or
- * not it was revoked (@revoked tells); a revoked staff token is unknown.
- *
- * Returns: (transfer full) (nullable): who the token belongs to, of kind
- *   %PCMBN_DISTRICT_TOKEN_UNKNOWN when nobody; %NULL only when the database
- *   failed
- */
-PcmbnDistrictPrincipal *
-pcmbn_district_store_authenticate_hash (PcmbnDistrictStore *self,
-                                        const char *token_hash,
-                                        GError **error)
-{
-  g_autoptr (PcmbnDistrictPrincipal) who = g_new0 (PcmbnDistrictPrincipal, 1);
-  sqlite3_stmt *stmt;
-
-  pcmbn_store_lock (self->store);
-  stmt = prepare (self, "SELECT id, org_unit, revoked_at FROM devices WHERE token_hash = ?", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      who->kind = PCMBN_DISTRICT_TOKEN_DEVICE;
-      who->id = column_dup (stmt, 0);
-      who->org_unit = column_dup (stmt, 1);
-      who->revoked = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
-      who->actor = g_strconcat ("device:", who->id, NULL);
-    }
-  sqlite3_reset (stmt);
-  if (who->kind == PCMBN_DISTRICT_TOKEN_UNKNOWN)
-    {
-      stmt = prepare (
-          self, "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL", error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          who->kind = PCMBN_DISTRICT_TOKEN_STAFF;
-          who->id = column_dup (stmt, 0);
-          who->actor = g_strconcat ("staff:", who->id, NULL);
-        }
-      sqlite3_reset (stmt);
-    }
-  pcmbn_store_unlock (self->store);
-  return g_steal_pointer (&who);
-
-fail:
-  pcmbn_store_unlock (self->store);
-  return NULL;
-}
-
-/**
- * pcmbn_district_store_authenticate:
- * @self: a server database
- * @token: a device or staff token as sent
- * @error: return location for an error of the database
- *
- * Returns: (transfer full) (nullable): as
- *   pcmbn_district_store_authenticate_hash()
- */
-PcmbnDistrictPrincipal *
-pcmbn_district_store_authenticate (PcmbnDistrictStore *self, const char *token, GError **error)
-{
-  g_autofree char *hash = pcmbn_district_hash_secret (token ? token : "");
-
-  return pcmbn_district_store_authenticate_hash (self, hash, error);
 }
 
 /**
@@ -1116,8 +1046,9 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
   *exists = FALSE;
   pcmbn_store_lock (self->store);
   stmt = org_unit
-             ? prepare (self, "SELECT 1 FROM blob_scopes WHERE sha256 = ? AND org_unit = ?", error)
-             : prepare (self, "SELECT 1 FROM blobs WHERE sha256 = ?", error);
+             ? pcmbn_district_store_prepare (
+                 self, "SELECT 1 FROM blob_scopes WHERE sha256 = ? AND org_unit = ?", error)
+             : pcmbn_district_store_prepare (self, "SELECT 1 FROM blobs WHERE sha256 = ?", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
@@ -1160,10 +1091,11 @@ pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
   g_return_val_if_fail (device != NULL && device->org_unit != NULL, FALSE);
   if (!pcmbn_store_begin (self->store, error))
     return FALSE;
-  stmt = prepare (self,
-                  "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
-                  " (?, ?, ?, ?, ?)",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
+      " (?, ?, ?, ?, ?)",
+      error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
@@ -1171,20 +1103,20 @@ pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
       sqlite3_bind_blob (stmt, 3, bytes ? bytes : "", len, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 4, now, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 5, device->id, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("saving the attachment"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the attachment"), error);
       /* The cache must not keep pointing at the blob. */
       sqlite3_clear_bindings (stmt);
     }
   if (ok)
     {
-      stmt = prepare (self, "INSERT OR IGNORE INTO blob_scopes (sha256, org_unit) VALUES (?, ?)",
-                      error);
+      stmt = pcmbn_district_store_prepare (
+          self, "INSERT OR IGNORE INTO blob_scopes (sha256, org_unit) VALUES (?, ?)", error);
       ok = stmt != NULL;
       if (ok)
         {
           sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
           sqlite3_bind_text (stmt, 2, device->org_unit, -1, SQLITE_TRANSIENT);
-          ok = step_done (self, stmt, _ ("saving the attachment"), error);
+          ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the attachment"), error);
         }
     }
   if (ok
@@ -1200,353 +1132,4 @@ pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
       return FALSE;
     }
   return pcmbn_store_commit (self->store, error);
-}
-
-/* ---- dashboard sessions ------------------------------------------------------ */
-
-#define SESSION_LIMIT 1000
-
-/**
- * pcmbn_district_store_new_session:
- * @self: a server database
- * @token_hash: the staff token's hash, as pcmbn_district_hash_secret()
- * @seconds: how long the session lasts
- * @error: return location for an error
- *
- * Opens a dashboard session. Only the SHA-256 of its id is kept, with the
- * token's hash (never the token): a copy of the file signs nobody in, and
- * a revoked token ends its sessions at their next request. At most 1,000
- * sessions are kept, the oldest going first.
- *
- * Returns: (transfer full) (nullable): the session id, for the cookie
- */
-char *
-pcmbn_district_store_new_session (PcmbnDistrictStore *self,
-                                  const char *token_hash,
-                                  gint64 seconds,
-                                  GError **error)
-{
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autofree char *id_hash = NULL;
-  sqlite3_stmt *stmt;
-  gboolean ok;
-  char hex[65];
-
-  if (!pcmbn_wire_random_token (hex, 32))
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("No random numbers available."));
-      return NULL;
-    }
-  id_hash = pcmbn_district_hash_secret (hex);
-  if (!pcmbn_store_begin (self->store, error))
-    return NULL;
-  stmt = prepare (self,
-                  "DELETE FROM dashboard_sessions WHERE expires_at <= ?1 OR id_hash IN (SELECT"
-                  " id_hash FROM dashboard_sessions ORDER BY expires_at DESC LIMIT -1 OFFSET ?2)",
-                  error);
-  ok = stmt != NULL;
-  if (ok)
-    {
-      sqlite3_bind_int64 (stmt, 1, now);
-      sqlite3_bind_int64 (stmt, 2, SESSION_LIMIT - 1);
-      ok = step_done (self, stmt, _ ("saving the session"), error);
-    }
-  if (ok)
-    {
-      stmt = prepare (self,
-                      "INSERT INTO dashboard_sessions (id_hash, token_hash, expires_at) VALUES"
-                      " (?, ?, ?)",
-                      error);
-      ok = stmt != NULL;
-    }
-  if (ok)
-    {
-      sqlite3_bind_text (stmt, 1, id_hash, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 2, token_hash, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (stmt, 3, now + seconds);
-      ok = step_done (self, stmt, _ ("saving the session"), error);
-    }
-  if (!ok)
-    {
-      pcmbn_store_rollback (self->store);
-      return NULL;
-    }
-  if (!pcmbn_store_commit (self->store, error))
-    return NULL;
-  return g_strdup (hex);
-}
-
-/**
- * pcmbn_district_store_session_staff:
- * @self: a server database
- * @session_id: a session id from a cookie
- * @error: return location for an error of the database
- *
- * Returns: (transfer full) (nullable): the staff member of a live session,
- *   of kind %PCMBN_DISTRICT_TOKEN_UNKNOWN when the session is unknown,
- *   expired or its token revoked since (it is ended then); %NULL only when
- *   the database failed
- */
-PcmbnDistrictPrincipal *
-pcmbn_district_store_session_staff (PcmbnDistrictStore *self,
-                                    const char *session_id,
-                                    GError **error)
-{
-  g_autofree char *id_hash = pcmbn_district_hash_secret (session_id);
-  g_autofree char *token_hash = NULL;
-  g_autoptr (PcmbnDistrictPrincipal) who = NULL;
-  sqlite3_stmt *stmt;
-
-  pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "SELECT token_hash FROM dashboard_sessions WHERE id_hash = ? AND"
-                  " expires_at > ?",
-                  error);
-  if (stmt == NULL)
-    {
-      pcmbn_store_unlock (self->store);
-      return NULL;
-    }
-  sqlite3_bind_text (stmt, 1, id_hash, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 2, g_get_real_time () / G_USEC_PER_SEC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    token_hash = column_dup (stmt, 0);
-  sqlite3_reset (stmt);
-  pcmbn_store_unlock (self->store);
-  if (token_hash == NULL)
-    return g_new0 (PcmbnDistrictPrincipal, 1);
-  who = pcmbn_district_store_authenticate_hash (self, token_hash, error);
-  if (who == NULL)
-    return NULL;
-  if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
-    {
-      pcmbn_district_store_end_session (self, session_id);
-      pcmbn_district_principal_free (who);
-      who = g_new0 (PcmbnDistrictPrincipal, 1);
-    }
-  return g_steal_pointer (&who);
-}
-
-/**
- * pcmbn_district_store_end_session:
- * @self: a server database
- * @session_id: a session id from a cookie
- *
- * Ends the session, if there is one.
- */
-void
-pcmbn_district_store_end_session (PcmbnDistrictStore *self, const char *session_id)
-{
-  g_autofree char *id_hash = pcmbn_district_hash_secret (session_id);
-  sqlite3_stmt *stmt;
-
-  pcmbn_store_lock (self->store);
-  stmt = prepare (self, "DELETE FROM dashboard_sessions WHERE id_hash = ?", NULL);
-  if (stmt)
-    {
-      sqlite3_bind_text (stmt, 1, id_hash, -1, SQLITE_TRANSIENT);
-      step_done (self, stmt, "", NULL);
-    }
-  pcmbn_store_unlock (self->store);
-}
-
-/**
- * pcmbn_district_store_count_refused:
- * @self: a server database
- * @action: an audited action, such as "sign-in"
- * @object: (nullable): its object, such as "dashboard"; any when %NULL
- * @address: where the attempts came from
- * @seconds: how far back to count
- *
- * Counts the refused attempts from @address in the last @seconds, from the
- * audit: a throttle that survives a restart.
- *
- * Returns: their number
- */
-guint
-pcmbn_district_store_count_refused (PcmbnDistrictStore *self,
-                                    const char *action,
-                                    const char *object,
-                                    const char *address,
-                                    gint64 seconds)
-{
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr (GDateTime) start = g_date_time_add_seconds (now, -(gdouble)seconds);
-  g_autofree char *since = g_date_time_format (start, "%Y-%m-%dT%H:%M:%SZ");
-  sqlite3_stmt *stmt;
-  guint n = 0;
-
-  if (address == NULL)
-    return 0;
-  pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "SELECT count(*) FROM audit WHERE address = ?1 AND at >= ?2 AND ok = 0 AND"
-                  " action = ?3 AND (?4 IS NULL OR object = ?4)",
-                  NULL);
-  if (stmt)
-    {
-      sqlite3_bind_text (stmt, 1, address, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 2, since, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 3, action, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 4, object, -1, SQLITE_TRANSIENT);
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        n = sqlite3_column_int (stmt, 0);
-      sqlite3_reset (stmt);
-    }
-  pcmbn_store_unlock (self->store);
-  return n;
-}
-
-/**
- * pcmbn_district_store_audit_record:
- * @self: a server database
- * @actor: "admin", "device:ID", "staff:NAME" or "unknown"
- * @action: what was done or tried
- * @record_uuid: (nullable): the record it concerns, also its object
- * @version: the record's new version, or 0
- * @object: (nullable): what it concerned, when not a record: a commune, a
- *   device, a period; never a token or an enrolment code
- * @address: (nullable): where the request came from; %NULL for the admin
- *   verbs run on the server itself
- * @ok: whether it succeeded
- *
- * Writes one line of the audit, inside the caller's transaction when there
- * is one (a push audits each record with its write).
- *
- * Returns: %TRUE when the line was written
- */
-gboolean
-pcmbn_district_store_audit_record (PcmbnDistrictStore *self,
-                                   const char *actor,
-                                   const char *action,
-                                   const char *record_uuid,
-                                   gint64 version,
-                                   const char *object,
-                                   const char *address,
-                                   gboolean ok)
-{
-  g_autofree char *now = pcmbn_now_utc ();
-  sqlite3_stmt *stmt;
-  gboolean written;
-
-  pcmbn_store_lock (self->store);
-  /* Once per record of a push: a cached statement. */
-  stmt = prepare (self,
-                  "INSERT INTO audit (at, actor, action, record_uuid, version, object, address,"
-                  " ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  NULL);
-  if (stmt == NULL)
-    {
-      pcmbn_store_unlock (self->store);
-      return FALSE;
-    }
-  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, actor, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, action, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 4, record_uuid, -1, SQLITE_TRANSIENT);
-  if (version > 0)
-    sqlite3_bind_int64 (stmt, 5, version);
-  else
-    sqlite3_bind_null (stmt, 5);
-  sqlite3_bind_text (stmt, 6, object ? object : record_uuid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 7, address, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (stmt, 8, ok ? 1 : 0);
-  written = sqlite3_step (stmt) == SQLITE_DONE;
-  sqlite3_reset (stmt);
-  pcmbn_store_unlock (self->store);
-  return written;
-}
-
-/**
- * pcmbn_district_store_audit:
- * @self: a server database
- * @actor: "admin", "device:ID", "staff:NAME" or "unknown"
- * @action: what was done or tried
- * @object: (nullable): what it concerned; never a token or an enrolment code
- * @address: (nullable): where the request came from
- * @ok: whether it succeeded
- *
- * Returns: %TRUE when the line was written
- */
-gboolean
-pcmbn_district_store_audit (PcmbnDistrictStore *self,
-                            const char *actor,
-                            const char *action,
-                            const char *object,
-                            const char *address,
-                            gboolean ok)
-{
-  return pcmbn_district_store_audit_record (self, actor, action, NULL, 0, object, address, ok);
-}
-
-/**
- * pcmbn_district_store_read_audit:
- * @self: a server database
- * @since: (nullable): the first day, `YYYY-MM-DD` (UTC)
- * @limit: at most this many lines, the most recent ones; 0 for all
- * @error: return location for an error; %PCMBN_ERROR_USAGE naming `since`
- *   or `limit` when they are wrong
- *
- * Returns: (transfer full) (nullable): a JSON array, oldest first, of
- *   `{"at","actor","action","object","address","ok"}`
- */
-JsonNode *
-pcmbn_district_store_read_audit (PcmbnDistrictStore *self,
-                                 const char *since,
-                                 gint64 limit,
-                                 GError **error)
-{
-  JsonArray *array;
-  JsonNode *root;
-  sqlite3_stmt *stmt;
-
-  if (since && pcmbn_date_parse (since) < 0)
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _ ("since: “%s” is not a date such as 2026-11-29"), since);
-      return NULL;
-    }
-  if (limit < 0)
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _ ("limit: give a whole number of entries, 1 or more"));
-      return NULL;
-    }
-  pcmbn_store_lock (self->store);
-  /* The newest @limit, then turned oldest first. */
-  stmt = prepare (self,
-                  "SELECT at, actor, action, object, address, ok FROM (SELECT id, at, actor,"
-                  " action, object, address, ok FROM audit WHERE at >= ?1 ORDER BY id DESC"
-                  " LIMIT ?2) ORDER BY id",
-                  error);
-  if (stmt == NULL)
-    {
-      pcmbn_store_unlock (self->store);
-      return NULL;
-    }
-  sqlite3_bind_text (stmt, 1, since ? since : "", -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 2, limit > 0 ? limit : -1);
-  array = json_array_new ();
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      JsonObject *o = json_object_new ();
-      json_object_set_string_member (o, "at", (const char *)sqlite3_column_text (stmt, 0));
-      json_object_set_string_member (o, "actor", (const char *)sqlite3_column_text (stmt, 1));
-      json_object_set_string_member (o, "action", (const char *)sqlite3_column_text (stmt, 2));
-      if (sqlite3_column_type (stmt, 3) != SQLITE_NULL)
-        json_object_set_string_member (o, "object", (const char *)sqlite3_column_text (stmt, 3));
-      else
-        json_object_set_null_member (o, "object");
-      if (sqlite3_column_type (stmt, 4) != SQLITE_NULL)
-        json_object_set_string_member (o, "address", (const char *)sqlite3_column_text (stmt, 4));
-      else
-        json_object_set_null_member (o, "address");
-      json_object_set_boolean_member (o, "ok", sqlite3_column_int (stmt, 5) != 0);
-      json_array_add_object_element (array, o);
-    }
-  sqlite3_reset (stmt);
-  pcmbn_store_unlock (self->store);
-  root = json_node_new (JSON_NODE_ARRAY);
-  json_node_take_array (root, array);
-  return root;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "pcmbn-util.h"
-#include "server/pcmbn-district-store.h"
+#include "server/pcmbn-district-store-private.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-wire.h"
 
