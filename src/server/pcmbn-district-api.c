@@ -849,7 +849,8 @@ api_push (PcmbnStore *store, PcmbnDistrictRequest *req)
   resolve.pending = pending;
   p.store = store;
   p.device = &device;
-  p.keep_sensitive = g_strcmp0 (keep, "yes") == 0;
+  /* Kept only sealed: without PCMBN_CASE_NOTES_KEY they are dropped. */
+  p.keep_sensitive = g_strcmp0 (keep, "yes") == 0 && pcmbn_store_has_key (store);
   p.resolve = &resolve;
   p.now = now;
   out = g_string_sized_new (32 + 72 * (gsize)records->len);
