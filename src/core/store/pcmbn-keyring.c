@@ -20,6 +20,62 @@
 
 #define SECRETS_NAME "org.freedesktop.secrets"
 #define PROBE_TIMEOUT_MS 1500
+/* A keyring that asks to be unlocked shows a prompt: time enough for a
+ * person to type a password, not forever (a prompt on a screen nobody
+ * watches, as under Xvfb, would otherwise hang the program). */
+#define KEYRING_TIMEOUT_S 25
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  GCancellable *cancellable;
+  GThread *thread;
+} Watchdog;
+
+static gpointer
+watchdog_run (gpointer data)
+{
+  Watchdog *w = data;
+  gint64 end = g_get_monotonic_time () + KEYRING_TIMEOUT_S * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&w->lock);
+  while (!w->done)
+    if (!g_cond_wait_until (&w->cond, &w->lock, end))
+      break;
+  if (!w->done)
+    g_cancellable_cancel (w->cancellable);
+  g_mutex_unlock (&w->lock);
+  return NULL;
+}
+
+/* Cancels the keyring call under way unless watchdog_stop() comes first. */
+static Watchdog *
+watchdog_start (void)
+{
+  Watchdog *w = g_new0 (Watchdog, 1);
+
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  w->cancellable = g_cancellable_new ();
+  w->thread = g_thread_new ("pcmbn-keyring-watchdog", watchdog_run, w);
+  return w;
+}
+
+static void
+watchdog_stop (Watchdog *w)
+{
+  g_mutex_lock (&w->lock);
+  w->done = TRUE;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+  g_thread_join (w->thread);
+  g_object_unref (w->cancellable);
+  g_mutex_clear (&w->lock);
+  g_cond_clear (&w->cond);
+  g_free (w);
+}
 
 struct _PcmbnKeyring
 {
@@ -223,8 +279,10 @@ pcmbn_keyring_lookup (PcmbnKeyring *self, const char *key_id, char **found_in, G
   if (self->backend == PCMBN_KEY_BACKEND_KEYRING)
     {
       g_autoptr (GError) local = NULL;
-      char *secret = secret_password_lookup_sync (key_schema (), NULL, &local, "key-id", key_id,
-                                                  NULL);
+      Watchdog *w = watchdog_start ();
+      char *secret = secret_password_lookup_sync (key_schema (), w->cancellable, &local, "key-id",
+                                                  key_id, NULL);
+      watchdog_stop (w);
       if (secret)
         {
           PcmbnCrypto *crypto = pcmbn_crypto_new_from_text (secret, error);
@@ -294,8 +352,11 @@ pcmbn_keyring_store (PcmbnKeyring *self,
       g_autofree char *key = pcmbn_crypto_to_text (crypto);
       g_autofree char *label = g_strdup_printf (_ ("PCMBN Logbook key of %s"),
                                                 db_path ? db_path : key_id);
+      Watchdog *w = watchdog_start ();
       gboolean ok = secret_password_store_sync (key_schema (), SECRET_COLLECTION_DEFAULT, label,
-                                                key, NULL, &local, "key-id", key_id, NULL);
+                                                key, w->cancellable, &local, "key-id", key_id,
+                                                NULL);
+      watchdog_stop (w);
       memset (key, 0, strlen (key));
       if (ok)
         return TRUE;
@@ -320,6 +381,10 @@ pcmbn_keyring_forget (PcmbnKeyring *self, const char *key_id)
   g_autofree char *path = pcmbn_keyring_key_file_path (key_id);
 
   if (self->backend == PCMBN_KEY_BACKEND_KEYRING)
-    secret_password_clear_sync (key_schema (), NULL, NULL, "key-id", key_id, NULL);
+    {
+      Watchdog *w = watchdog_start ();
+      secret_password_clear_sync (key_schema (), w->cancellable, NULL, "key-id", key_id, NULL);
+      watchdog_stop (w);
+    }
   g_unlink (path);
 }

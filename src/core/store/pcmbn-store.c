@@ -801,6 +801,14 @@ create_key (PcmbnStore *self, GError **error)
       pcmbn_keyring_forget (self->keyring, key_id);
       return FALSE;
     }
+  /* Another program opening the same new file made its key first: use it. */
+  self->key_id = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_id'", NULL);
+  if (self->key_id != NULL)
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      pcmbn_keyring_forget (self->keyring, key_id);
+      return TRUE;
+    }
   if (!set_meta_raw (self->db, "key_id", key_id) || !set_meta_raw (self->db, "key_check", check)
       || !set_meta_raw (self->db, "key_recovery", wrapped)
       || !pcmbn_store_exec (self->db, "COMMIT", error))
@@ -838,7 +846,12 @@ setup_user_key (PcmbnStore *self, GError **error)
   self->keyring = pcmbn_keyring_new ();
   self->key_id = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_id'", NULL);
   if (self->key_id == NULL)
-    return create_key (self, error);
+    {
+      if (!create_key (self, error))
+        return FALSE;
+      if (self->crypto != NULL)
+        return TRUE;
+    }
   check = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_check'", NULL);
   crypto = pcmbn_keyring_lookup (self->keyring, self->key_id, &found_in, &local);
   if (crypto == NULL)
