@@ -295,6 +295,36 @@ test_bad_key_file (void)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* A sealed value changed in one byte, or moved to another record, does not
+ * open: the note is left out (with a warning), never shown wrong. */
+static void
+test_tampered (void)
+{
+  g_autofree char *db = sync_new_logbook ("00001");
+  g_autofree char *a = sync_add (db, "counselling", COUNSELLING);
+  g_autofree char *b = sync_add (db, "counselling", COUNSELLING);
+  g_autofree char *out = NULL, *err = NULL, *sql = NULL;
+
+  sql = g_strdup_printf ("UPDATE records SET sealed = (SELECT sealed FROM records WHERE uuid ="
+                         " '%s') WHERE uuid = '%s'",
+                         a, b);
+  sync_exec (db, sql);
+  g_assert_cmpint (sync_cli (db, &out, &err, "get", b, NULL), ==, 0);
+  g_assert_null (field_of (out, "case_notes"));
+  g_assert_nonnull (strstr (err, "do not open"));
+  g_free (out);
+  g_free (err);
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE records SET sealed = CAST (substr (sealed, 1, 30) ||"
+                         " CASE substr (sealed, 31, 1) WHEN X'00' THEN X'01' ELSE X'00' END ||"
+                         " substr (sealed, 32) AS BLOB) WHERE uuid = '%s'",
+                         a);
+  sync_exec (db, sql);
+  g_assert_cmpint (sync_cli (db, &out, &err, "get", a, NULL), ==, 0);
+  g_assert_null (field_of (out, "case_notes"));
+  g_assert_cmpstr (field_of (out, "counsellor"), ==, "Trần Thị Lan");
+}
+
 /* A database as the version before this one wrote it: no sealed columns,
  * case notes, a counselling draft and the token in clear. */
 static char *
@@ -477,6 +507,7 @@ main (int argc, char **argv)
   g_test_add_func ("/at-rest/grep-after-sync", test_grep_after_sync);
   g_test_add_func ("/at-rest/copied-file", test_copied_file);
   g_test_add_func ("/at-rest/bad-key-file", test_bad_key_file);
+  g_test_add_func ("/at-rest/tampered", test_tampered);
   g_test_add_func ("/at-rest/migrate", test_migrate);
   g_test_add_func ("/at-rest/migrate-killed", test_migrate_killed);
   g_test_add_func ("/at-rest/server-key", test_server_key);
