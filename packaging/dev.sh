@@ -15,6 +15,7 @@ packages=(
   libglib2.0-dev libglib2.0-bin libjson-glib-dev libsqlite3-dev sqlite3 libsoup-3.0-dev libsodium-dev
   libgtk-4-dev libadwaita-1-dev
   libxlsxwriter-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-core
+  libsodium-dev libsecret-1-dev gnome-keyring
   poppler-utils unzip
   xvfb xauth dbus dbus-x11 at-spi2-core python3-gi gir1.2-atspi-2.0 locales
   desktop-file-utils appstream openssl

@@ -7,6 +7,7 @@
 
 #include "logbook-bundle.h"
 #include "logbook-conflicts-page.h"
+#include "logbook-key-notice.h"
 #include "logbook-preferences-window.h"
 #include "logbook-reports-page.h"
 #include "logbook-sync.h"
@@ -441,6 +442,7 @@ on_first_run_done (LogbookFirstRun *first_run, LogbookWindow *self)
 {
   show_main (self);
   logbook_window_add_toast (self, adw_toast_new (_ ("Your logbook is ready")));
+  logbook_key_notice_show_recovery (GTK_WINDOW (self), logbook_context_get_store (self->context));
 }
 
 LogbookRecordPage *
@@ -748,5 +750,6 @@ logbook_window_new (GtkApplication *app, LogbookContext *context)
       adw_bin_set_child (self->setup_bin, GTK_WIDGET (first_run));
       gtk_stack_set_visible_child_name (self->root_stack, "setup");
     }
+  logbook_key_notice_watch (GTK_WINDOW (self), logbook_context_get_store (context));
   return self;
 }

@@ -518,6 +518,93 @@ verb_resolve (PcmbnStore *store, Args *args, GError **error)
   return pcmbn_store_sync_resolve (store, args->positional[0], opt (args, "keep"), error) ? 0 : -1;
 }
 
+/* `pcmbn key status|recover|recovery-code`: the data key outside the file. */
+static int
+verb_key (PcmbnStore *store, Args *args, GError **error)
+{
+  const char *action = args->positional[0];
+
+  if (g_str_equal (action, "status"))
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) node = NULL;
+      const char *location = pcmbn_store_get_key_location (store);
+      const char *problem = pcmbn_store_get_key_problem (store);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "key");
+      json_builder_add_string_value (b, pcmbn_store_has_key (store) ? "present" : "missing");
+      json_builder_set_member_name (b, "location");
+      if (location)
+        json_builder_add_string_value (b, pcmbn_store_key_in_file (store) ? location : "keyring");
+      else
+        json_builder_add_null_value (b);
+      if (problem)
+        {
+          json_builder_set_member_name (b, "problem");
+          json_builder_add_string_value (b, problem);
+        }
+      json_builder_end_object (b);
+      node = json_builder_get_root (b);
+      print_json (node);
+      return pcmbn_store_has_key (store) ? 0 : 1;
+    }
+  if (g_str_equal (action, "recover"))
+    {
+      const char *code = opt (args, "code");
+      if (code == NULL || *code == '\0')
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _ ("code: is required; usage: pcmbn key recover --code CODE"));
+          return -1;
+        }
+      if (pcmbn_store_has_key (store))
+        {
+          g_printerr ("%s\n", _ ("This logbook already has its key on this computer; nothing "
+                                 "was changed."));
+          return 0;
+        }
+      if (!pcmbn_store_recover_key (store, code, error))
+        return -1;
+      g_printerr (_ ("The key is back (kept in %s). Case notes and sync work again.\n"),
+                  pcmbn_store_key_in_file (store) ? pcmbn_store_get_key_location (store)
+                                                  : _ ("the keyring"));
+      return 0;
+    }
+  if (g_str_equal (action, "recovery-code"))
+    {
+      g_autofree char *code = pcmbn_store_new_recovery_code (store, error);
+      if (code == NULL)
+        return -1;
+      print_line (code);
+      g_printerr ("%s\n", _ ("This is the new recovery code; the old one no longer works. Write "
+                             "it on paper and keep it apart from this computer."));
+      return 0;
+    }
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+               _ ("key: “%s” is not an action; use status, recover or recovery-code"), action);
+  return -1;
+}
+
+/* Once, when this run made the logbook's key: the recovery code, and where
+ * the key is kept when no keyring runs. */
+static void
+print_new_key_notice (PcmbnStore *store)
+{
+  g_autofree char *code = pcmbn_store_take_recovery_code (store);
+
+  if (code == NULL)
+    return;
+  if (pcmbn_store_key_in_file (store))
+    g_printerr (_ ("No keyring is running: the key that protects the case notes is kept in the "
+                   "file %s, readable only by you. Do not copy it next to the database.\n"),
+                pcmbn_store_get_key_location (store));
+  g_printerr (_ ("Recovery code: %s\nWrite it on paper and keep it apart from this computer. "
+                 "If the key is lost (a new account, a reinstalled computer), “pcmbn key recover "
+                 "--code CODE” opens the case notes again. It is shown only now.\n"),
+              code);
+}
+
 static const OptionSpec init_opts[] = {
   { "org-unit", TRUE }, { "units", TRUE }, { "profile", TRUE }, { NULL }
 };
@@ -535,6 +622,7 @@ static const OptionSpec sync_opts[] = { { "server", TRUE }, { NULL } };
 static const OptionSpec resolve_opts[] = { { "keep", TRUE }, { NULL } };
 static const OptionSpec bundle_export_opts[] = { { "o", TRUE }, { NULL } };
 static const OptionSpec bundle_enrol_opts[] = { { "code", TRUE }, { "o", TRUE }, { NULL } };
+static const OptionSpec key_opts[] = { { "code", TRUE }, { NULL } };
 
 static const Verb verbs[] = {
   { "init", 0, "init --org-unit CODE [--units FILE.csv] [--profile culture|womens-union]",
@@ -558,6 +646,7 @@ static const Verb verbs[] = {
   { "report", 0, "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
     report_opts, TRUE, verb_report },
   { "demo", 0, "demo [--records N]", demo_opts, TRUE, verb_demo },
+  { "key", 1, "key status|recover --code CODE|recovery-code", key_opts, TRUE, verb_key },
 };
 
 static void
@@ -752,8 +841,11 @@ pcmbn_cli_main (int argc, char **argv)
     }
   /* Every verb but init and demo (which makes a sample commune) works on
    * the logbook of a commune. */
+  /* A copied file (or a lost key): every verb says so, and how to recover. */
+  if (verb->run != verb_key && pcmbn_store_get_key_problem (store) != NULL)
+    g_printerr ("%s\n", pcmbn_store_get_key_problem (store));
   if (verb->run != verb_init && verb->run != verb_demo && verb->run != verb_enroll
-      && verb->run != verb_bundle_enrol && verb->run != verb_bundle_import
+      && verb->run != verb_bundle_enrol && verb->run != verb_bundle_import && verb->run != verb_key
       && !pcmbn_store_require_init (store, &error))
     status = -1;
   else
@@ -769,8 +861,11 @@ pcmbn_cli_main (int argc, char **argv)
   args_clear (&args);
   /* Nothing is written on a failure: not even the file a first command
    * made, such as an init with a wrong commune code. */
+  if (status == 0)
+    print_new_key_notice (store);
   if (status != 0 && !existed)
     {
+      pcmbn_store_forget_new_key (store);
       g_clear_object (&store);
       remove_new_database (db_path);
     }

@@ -19,6 +19,7 @@ typedef enum
   PCMBN_ERROR_NOT_INITIALIZED,
   PCMBN_ERROR_CONFLICT,
   PCMBN_ERROR_NETWORK,
+  PCMBN_ERROR_KEY_MISSING, /* the data key is not on this computer */
 } PcmbnError;
 
 /* Local state of a record, as shown in lists and in `pcmbn get`. */

@@ -202,14 +202,14 @@ store_with (guint n)
 }
 
 static double
-open_first_screen (PcmbnStore *store)
+open_first_screen (PcmbnStore *store, const char *kind)
 {
   double best = G_MAXDOUBLE;
 
   for (int round = 0; round < 15; round++)
     {
       gint64 start = g_get_monotonic_time ();
-      g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, "activity");
+      g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, kind);
       for (guint i = 0; i < SCREEN; i++)
         g_object_unref (g_list_model_get_item (G_LIST_MODEL (list), i));
       best = MIN (best, (g_get_monotonic_time () - start) / 1e3);
@@ -222,14 +222,22 @@ bench_list (void)
 {
   g_autoptr (PcmbnStore) big = store_with (100000);
   g_autoptr (PcmbnStore) small = store_with (1000);
-  double t_big = open_first_screen (big);
-  double t_small = open_first_screen (small);
+  double t_big = open_first_screen (big, "activity");
+  double t_small = open_first_screen (small, "activity");
+  /* Counselling rows come through pcmbn_unseal() (their case notes are
+   * sealed): against the activities of the same store. */
+  double t_sealed = open_first_screen (big, "counselling");
 
   g_print ("list model, open + first %d rows: %" G_GINT64_FORMAT
            " activities %.2f ms, %" G_GINT64_FORMAT
            " activities %.2f ms, ratio %.2f (aim <= 1.5)\n",
            SCREEN, pcmbn_store_count (big, "activity"), t_big,
            pcmbn_store_count (small, "activity"), t_small, t_big / t_small);
+  g_print ("list model, open + first %d rows: %" G_GINT64_FORMAT
+           " counselling (case notes sealed) %.2f ms, %" G_GINT64_FORMAT
+           " activities %.2f ms, ratio %.2f (aim <= 1.5)\n",
+           SCREEN, pcmbn_store_count (big, "counselling"), t_sealed,
+           pcmbn_store_count (big, "activity"), t_big, t_sealed / t_big);
 }
 
 int

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "store/pcmbn-store.h"
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
 
@@ -351,5 +352,10 @@ sync_exec (const char *db, const char *sql)
 char *
 sync_device_token (const char *db)
 {
-  return sync_query_text (db, "SELECT value FROM meta WHERE key = 'sync_token'");
+  /* Sealed in the file: read through the store, with this account's key. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_store_open (db, &error);
+
+  g_assert_no_error (error);
+  return pcmbn_store_get_meta (store, "sync_token");
 }

@@ -1408,7 +1408,8 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
     {
       const PcmbnField *field = &kind->fields[i];
       const char *text = pcmbn_data_get_string (data, field->name);
-      if (text == NULL)
+      /* The search column is kept in clear: never a sensitive field. */
+      if (text == NULL || (field->flags & PCMBN_FIELD_SENSITIVE))
         continue;
       if (field->flags & PCMBN_FIELD_SEARCH)
         g_string_append_printf (s, "%s\n", text);

@@ -222,7 +222,10 @@ pcmbn_district_store_open (const char *path, gboolean create, GError **error)
                    path, path);
       return NULL;
     }
-  store = pcmbn_store_open (path, error);
+  /* Case notes, where this server keeps them, are sealed with the key of
+   * its configuration file (an environment variable under systemd), never
+   * with one kept in the database or a keyring. */
+  store = pcmbn_store_open_with_key (path, g_getenv ("PCMBN_CASE_NOTES_KEY"), error);
   if (store == NULL || !server_migrate (store, error))
     return NULL;
   self = g_object_new (PCMBN_TYPE_DISTRICT_STORE, NULL);

@@ -427,7 +427,9 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
   resolve.pending = pending;
   p.self = self;
   p.device = device;
-  p.keep_sensitive = pcmbn_district_store_keeps_case_notes (self);
+  /* Kept only sealed: without PCMBN_CASE_NOTES_KEY they are dropped. */
+  p.keep_sensitive = pcmbn_district_store_keeps_case_notes (self)
+                     && pcmbn_store_has_key (pcmbn_district_store_get_store (self));
   p.resolve = &resolve;
   out = g_string_sized_new (32 + 72 * (gsize)records->len);
   g_string_append (out, "{\"results\":[");

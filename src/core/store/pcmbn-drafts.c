@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "store/pcmbn-drafts.h"
 #include "store/pcmbn-store-private.h"
@@ -20,6 +21,19 @@ pcmbn_draft_free (PcmbnDraft *draft)
   g_clear_pointer (&draft->data, json_object_unref);
   g_free (draft->saved_at);
   g_free (draft);
+}
+
+/* Drafts of a kind with sensitive fields (counselling) are sealed whole:
+ * a draft need not be valid, so its fields cannot be told apart. */
+static gboolean
+kind_is_sensitive (const char *kind_name)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind (kind_name);
+
+  for (guint f = 0; kind && f < kind->n_fields; f++)
+    if (kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+      return TRUE;
+  return FALSE;
 }
 
 /**
@@ -47,6 +61,7 @@ pcmbn_drafts_save (PcmbnStore *store,
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *json = NULL;
   g_autofree char *now = pcmbn_now_utc ();
+  g_autoptr (GBytes) sealed = NULL;
   sqlite3 *db = pcmbn_store_get_db (store);
   sqlite3_stmt *stmt = NULL;
   gboolean ok;
@@ -55,12 +70,24 @@ pcmbn_drafts_save (PcmbnStore *store,
 
   json_node_set_object (node, data);
   json = json_to_string (node, FALSE);
+  if (kind_is_sensitive (kind))
+    {
+      /* A counselling draft may hold case notes: all of it is sealed. */
+      g_autofree char *ad = g_strconcat ("drafts.sealed:", id, NULL);
+      sealed = pcmbn_store_seal (store, ad, json, error);
+      if (sealed == NULL)
+        return FALSE;
+      memset (json, 0, strlen (json));
+      g_free (json);
+      json = g_strdup ("{}");
+    }
   pcmbn_store_lock (store);
   if (sqlite3_prepare_v2 (db,
-                          "INSERT INTO drafts (id, kind, record_uuid, data, saved_at)"
-                          " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                          "INSERT INTO drafts (id, kind, record_uuid, data, saved_at, sealed)"
+                          " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                           " kind = excluded.kind, record_uuid = excluded.record_uuid,"
-                          " data = excluded.data, saved_at = excluded.saved_at",
+                          " data = excluded.data, saved_at = excluded.saved_at,"
+                          " sealed = excluded.sealed",
                           -1, &stmt, NULL)
       != SQLITE_OK)
     {
@@ -73,6 +100,9 @@ pcmbn_drafts_save (PcmbnStore *store,
   sqlite3_bind_text (stmt, 3, record_uuid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, json, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
+  if (sealed)
+    sqlite3_bind_blob (stmt, 6, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed),
+                       SQLITE_TRANSIENT);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
     pcmbn_store_set_sqlite_error (error, db, _ ("saving a draft"));
@@ -81,15 +111,29 @@ pcmbn_drafts_save (PcmbnStore *store,
   return ok;
 }
 
+/* A sealed draft whose key is missing is left out, as if there were none. */
 static PcmbnDraft *
-draft_from_stmt (sqlite3_stmt *stmt)
+draft_from_stmt (PcmbnStore *store, sqlite3_stmt *stmt)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *opened = NULL;
+  const char *text = (const char *)sqlite3_column_text (stmt, 3);
   PcmbnDraft *draft;
   JsonNode *root;
 
-  if (!json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, 3), -1, NULL))
+  if (sqlite3_column_type (stmt, 5) != SQLITE_NULL)
+    {
+      g_autofree char *ad = g_strconcat (
+          "drafts.sealed:", (const char *)sqlite3_column_text (stmt, 0), NULL);
+      text = opened = pcmbn_store_unseal (store, ad, sqlite3_column_blob (stmt, 5),
+                                          sqlite3_column_bytes (stmt, 5), NULL);
+      if (opened == NULL)
+        return NULL;
+    }
+  if (!json_parser_load_from_data (parser, text, -1, NULL))
     return NULL;
+  if (opened)
+    memset (opened, 0, strlen (opened));
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
@@ -116,14 +160,15 @@ pcmbn_drafts_get (PcmbnStore *store, const char *id)
   PcmbnDraft *draft = NULL;
 
   pcmbn_store_lock (store);
-  if (sqlite3_prepare_v2 (pcmbn_store_get_db (store),
-                          "SELECT id, kind, record_uuid, data, saved_at FROM drafts WHERE id = ?",
-                          -1, &stmt, NULL)
+  if (sqlite3_prepare_v2 (
+          pcmbn_store_get_db (store),
+          "SELECT id, kind, record_uuid, data, saved_at, sealed FROM drafts WHERE id = ?", -1,
+          &stmt, NULL)
       == SQLITE_OK)
     {
       sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
       if (sqlite3_step (stmt) == SQLITE_ROW)
-        draft = draft_from_stmt (stmt);
+        draft = draft_from_stmt (store, stmt);
     }
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (store);
@@ -146,7 +191,7 @@ pcmbn_drafts_list (PcmbnStore *store, const char *kind)
 
   pcmbn_store_lock (store);
   if (sqlite3_prepare_v2 (pcmbn_store_get_db (store),
-                          "SELECT id, kind, record_uuid, data, saved_at FROM drafts"
+                          "SELECT id, kind, record_uuid, data, saved_at, sealed FROM drafts"
                           " WHERE ?1 IS NULL OR kind = ?1 ORDER BY saved_at DESC, id",
                           -1, &stmt, NULL)
       == SQLITE_OK)
@@ -154,7 +199,7 @@ pcmbn_drafts_list (PcmbnStore *store, const char *kind)
       sqlite3_bind_text (stmt, 1, kind, -1, SQLITE_TRANSIENT);
       while (sqlite3_step (stmt) == SQLITE_ROW)
         {
-          PcmbnDraft *draft = draft_from_stmt (stmt);
+          PcmbnDraft *draft = draft_from_stmt (store, stmt);
           if (draft)
             g_ptr_array_add (drafts, draft);
         }

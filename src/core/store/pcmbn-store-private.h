@@ -12,7 +12,10 @@ G_BEGIN_DECLS
 
 /* The columns pcmbn_store_record_from_stmt() reads, in order. */
 #define PCMBN_RECORD_COLUMNS \
-  "uuid, kind, org_unit, data, version, state, deleted, modified_at, problem"
+  "uuid, kind, org_unit, " PCMBN_RECORD_DATA ", version, state, deleted, modified_at, problem"
+/* A record's data with its sealed fields (case notes) put back when the
+ * store has its key: for a query on the store's own connection. */
+#define PCMBN_RECORD_DATA "pcmbn_unseal (uuid, data, sealed)"
 
 sqlite3 *pcmbn_store_get_db (PcmbnStore *self);
 void pcmbn_store_lock (PcmbnStore *self);
@@ -66,5 +69,8 @@ gboolean pcmbn_store_find_row (
 gboolean pcmbn_store_update_valid (
     PcmbnStore *self, sqlite3_int64 id, const PcmbnKind *kind, JsonObject *data, GError **error);
 void pcmbn_store_cache_org_unit (PcmbnStore *self, const char *org_unit);
+GBytes *pcmbn_store_seal (PcmbnStore *self, const char *ad, const char *text, GError **error);
+char *
+pcmbn_store_unseal (PcmbnStore *self, const char *ad, const void *blob, gsize len, GError **error);
 
 G_END_DECLS

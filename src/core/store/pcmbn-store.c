@@ -11,6 +11,8 @@
 
 #include "records/pcmbn-csv.h"
 #include "pcmbn-core-resources.h"
+#include "store/pcmbn-crypto.h"
+#include "store/pcmbn-keyring.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
 
@@ -38,6 +40,19 @@ struct _PcmbnStore
   GHashTable *stmt_cache; /* SQL text → sqlite3_stmt, see pcmbn_store_prepare_cached() */
   int in_transaction;
   gboolean doomed; /* an inner part failed: the outermost commit rolls back */
+
+  /* Sensitive data at rest (see pcmbn-crypto.c): the data key when it was
+   * found, else why not. The server's store takes its key from its
+   * configuration and never asks the keyring. */
+  PcmbnCrypto *crypto;
+  PcmbnKeyring *keyring;
+  char *key_id;
+  char *key_location;  /* "the keyring" or the key file's path */
+  char *key_problem;   /* why the key is missing, in words */
+  char *recovery_code; /* made with a new key, until the program shows it */
+  gboolean key_is_new; /* this open made the key */
+  gboolean server_mode;
+  sqlite3_stmt *uuid_stmt;
 };
 
 G_DEFINE_FINAL_TYPE (PcmbnStore, pcmbn_store, G_TYPE_OBJECT)
@@ -59,6 +74,7 @@ pcmbn_store_finalize (GObject *object)
   g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
   g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
   g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->uuid_stmt, sqlite3_finalize);
   g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
   g_clear_pointer (&self->db, sqlite3_close);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -66,6 +82,14 @@ pcmbn_store_finalize (GObject *object)
   g_rec_mutex_clear (&self->lock);
   g_free (self->path);
   g_free (self->org_unit);
+  g_clear_object (&self->crypto);
+  g_clear_object (&self->keyring);
+  g_free (self->key_id);
+  g_free (self->key_location);
+  g_free (self->key_problem);
+  if (self->recovery_code)
+    memset (self->recovery_code, 0, strlen (self->recovery_code));
+  g_free (self->recovery_code);
   G_OBJECT_CLASS (pcmbn_store_parent_class)->finalize (object);
 }
 
@@ -447,28 +471,462 @@ query_text (sqlite3 *db, const char *sql, const char *arg)
   return result;
 }
 
-/**
- * pcmbn_store_open:
- * @path: the database file; created (mode 0600) when missing
- * @error: return location for an error
- *
- * Opens the file in WAL mode with foreign keys and a busy timeout, and
- * upgrades it to the current schema.
- *
- * Returns: (transfer full) (nullable): the store, or %NULL on error
- */
-PcmbnStore *
-pcmbn_store_open (const char *path, GError **error)
+/* ---- sensitive data at rest -------------------------------------------- */
+
+static char *data_to_json (JsonObject *data);
+
+static gboolean
+kind_has_sensitive (const PcmbnKind *kind)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if (kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+      return TRUE;
+  return FALSE;
+}
+
+/* Meta rows that give away the device: sealed like case notes. */
+static gboolean
+meta_is_sensitive (const char *key)
+{
+  return g_strcmp0 (key, "sync_token") == 0;
+}
+
+static char *
+record_ad (const char *uuid)
+{
+  return g_strconcat ("records.sealed:", uuid, NULL);
+}
+
+/* SQL `pcmbn_unseal(uuid, data, sealed)`: the record's data with its
+ * sealed fields put back, when this store has the key; the data alone
+ * otherwise. Registered on the store's connection, so that every query
+ * that reads whole records gets them through PCMBN_RECORD_COLUMNS. */
+static void
+unseal_func (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  PcmbnStore *self = sqlite3_user_data (ctx);
+  const char *uuid = (const char *)sqlite3_value_text (argv[0]);
+  const char *data;
+  g_autofree char *ad = NULL;
+  g_autofree char *plain = NULL;
+  gsize data_len, plain_len = 0;
+  char *merged;
+
+  if (sqlite3_value_type (argv[2]) == SQLITE_NULL || self->crypto == NULL || uuid == NULL
+      || sqlite3_value_type (argv[1]) == SQLITE_NULL)
+    {
+      sqlite3_result_value (ctx, argv[1]);
+      return;
+    }
+  data = (const char *)sqlite3_value_text (argv[1]);
+  data_len = sqlite3_value_bytes (argv[1]);
+  ad = record_ad (uuid);
+  plain = pcmbn_crypto_open (self->crypto, ad, sqlite3_value_blob (argv[2]),
+                             sqlite3_value_bytes (argv[2]), &plain_len, NULL);
+  /* Both are JSON objects that seal_data() split by field, so their
+   * members never clash: joined as text, with no parse on this hot path
+   * (every row of a counselling list comes through here). */
+  if (plain == NULL || plain_len < 2 || plain[0] != '{' || plain[plain_len - 1] != '}'
+      || data_len < 2 || data[0] != '{' || data[data_len - 1] != '}')
+    {
+      g_warning ("The sealed fields of record %s do not open; they are left out", uuid);
+      sqlite3_result_value (ctx, argv[1]);
+      if (plain)
+        memset (plain, 0, plain_len);
+      return;
+    }
+  if (plain_len == 2)
+    merged = g_strndup (data, data_len);
+  else if (data_len == 2)
+    merged = g_strndup (plain, plain_len);
+  else
+    {
+      merged = g_malloc (data_len + plain_len);
+      memcpy (merged, data, data_len - 1);
+      merged[data_len - 1] = ',';
+      memcpy (merged + data_len, plain + 1, plain_len - 1);
+      merged[data_len + plain_len - 1] = '\0';
+    }
+  memset (plain, 0, plain_len);
+  sqlite3_result_text (ctx, merged, -1, g_free);
+}
+
+/* Splits valid @data into the JSON kept in clear and, when it sets a field
+ * marked sensitive, those fields sealed for the row @uuid. */
+static gboolean
+seal_data (PcmbnStore *self,
+           const PcmbnKind *kind,
+           const char *uuid,
+           JsonObject *data,
+           char **json,
+           GBytes **sealed,
+           GError **error)
+{
+  g_autoptr (JsonObject) clear = NULL;
+  g_autoptr (JsonObject) secret = NULL;
+  g_autofree char *secret_text = NULL;
+  g_autofree char *ad = NULL;
+  g_autoptr (GList) members = NULL;
+
+  *sealed = NULL;
+  if (!kind_has_sensitive (kind))
+    {
+      *json = data_to_json (data);
+      return TRUE;
+    }
+  /* Without the key, the record's sealed fields cannot be read back: any
+   * write would lose them. A server without a key keeps none at all. */
+  if (self->crypto == NULL && !self->server_mode)
+    return pcmbn_store_require_key (self, error);
+  clear = json_object_new ();
+  secret = json_object_new ();
+  /* In the data's own order (the iterator's is the hash table's). */
+  members = json_object_get_members (data);
+  for (GList *l = members; l; l = l->next)
+    {
+      const PcmbnField *field = pcmbn_kind_field (kind, l->data);
+      json_object_set_member (field && (field->flags & PCMBN_FIELD_SENSITIVE) ? secret : clear,
+                              l->data, json_node_copy (json_object_get_member (data, l->data)));
+    }
+  if (json_object_get_size (secret) > 0)
+    {
+      if (self->crypto == NULL)
+        {
+          *json = data_to_json (clear);
+          return TRUE;
+        }
+      ad = record_ad (uuid);
+      secret_text = data_to_json (secret);
+      *sealed = pcmbn_crypto_seal (self->crypto, ad, secret_text, strlen (secret_text));
+      memset (secret_text, 0, strlen (secret_text));
+    }
+  *json = data_to_json (clear);
+  return TRUE;
+}
+
+static char *
+meta_ad (const char *key)
+{
+  return g_strconcat ("meta:", key, NULL);
+}
+
+static gboolean
+set_meta_raw (sqlite3 *db, const char *key, const char *value)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  if (sqlite3_prepare_v2 (db,
+                          value
+                              ? "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                                "UPDATE SET value = excluded.value"
+                              : "DELETE FROM meta WHERE key = ?",
+                          -1, &stmt, NULL)
+      != SQLITE_OK)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+  if (value)
+    sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static gboolean
+ensure_sealed_columns (sqlite3 *db, GError **error)
+{
+  static const char *const tables[] = { "records", "drafts" };
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *probe = g_strdup_printf ("SELECT sealed FROM %s LIMIT 0", tables[t]);
+      g_autofree char *add = g_strdup_printf ("ALTER TABLE %s ADD COLUMN sealed BLOB", tables[t]);
+      sqlite3_stmt *stmt = NULL;
+
+      if (sqlite3_prepare_v2 (db, probe, -1, &stmt, NULL) == SQLITE_OK)
+        {
+          sqlite3_finalize (stmt);
+          continue;
+        }
+      if (!pcmbn_store_exec (db, add, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Once per database, with its key: case notes, counselling drafts and the
+ * token written in clear by an older version move into sealed form, in one
+ * transaction (a kill leaves all of it in clear or all sealed). With
+ * secure_delete the old cells are zeroed, and the truncating checkpoint
+ * leaves no copy of them in the WAL. */
+static gboolean
+seal_existing (PcmbnStore *self, GError **error)
+{
+  g_autofree char *done = query_text (self->db, "SELECT value FROM meta WHERE key = 'sealed'",
+                                      NULL);
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GString) sensitive_kinds = g_string_new (NULL);
+  gboolean ok = TRUE;
+
+  if (self->crypto == NULL || g_strcmp0 (done, "1") == 0)
+    return TRUE;
+  for (guint k = 0; k < n_kinds; k++)
+    if (kind_has_sensitive (kinds[k]))
+      g_string_append_printf (sensitive_kinds, "%s'%s'", sensitive_kinds->len ? "," : "",
+                              kinds[k]->name);
+  if (!pcmbn_store_exec (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (sensitive_kinds->len > 0)
+    {
+      g_autofree char *sql = g_strdup_printf (
+          "SELECT id, uuid, kind, data FROM records WHERE sealed IS NULL AND kind IN (%s)",
+          sensitive_kinds->str);
+      g_autofree char *dsql = g_strdup_printf (
+          "SELECT id, data FROM drafts WHERE sealed IS NULL AND kind IN (%s)",
+          sensitive_kinds->str);
+      sqlite3_stmt *stmt = NULL, *upd = NULL;
+
+      ok = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) == SQLITE_OK
+           && sqlite3_prepare_v2 (self->db,
+                                  "UPDATE records SET data = ?2, sealed = ?3 WHERE id = ?1", -1,
+                                  &upd, NULL)
+                  == SQLITE_OK;
+      while (ok && sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          const PcmbnKind *kind = pcmbn_schema_kind ((const char *)sqlite3_column_text (stmt, 2));
+          g_autoptr (JsonParser) parser = json_parser_new ();
+          g_autofree char *json = NULL;
+          g_autoptr (GBytes) sealed = NULL;
+
+          if (kind == NULL
+              || !json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, 3),
+                                              -1, NULL)
+              || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+            continue;
+          ok = seal_data (self, kind, (const char *)sqlite3_column_text (stmt, 1),
+                          json_node_get_object (json_parser_get_root (parser)), &json, &sealed,
+                          error);
+          if (!ok || sealed == NULL)
+            continue;
+          sqlite3_reset (upd);
+          sqlite3_bind_int64 (upd, 1, sqlite3_column_int64 (stmt, 0));
+          sqlite3_bind_text (upd, 2, json, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_blob (upd, 3, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed),
+                             SQLITE_TRANSIENT);
+          ok = sqlite3_step (upd) == SQLITE_DONE;
+        }
+      sqlite3_finalize (stmt);
+      sqlite3_finalize (upd);
+      stmt = upd = NULL;
+      /* Drafts of such a kind: the whole input, since it may not be valid. */
+      ok = ok && sqlite3_prepare_v2 (self->db, dsql, -1, &stmt, NULL) == SQLITE_OK
+           && sqlite3_prepare_v2 (self->db,
+                                  "UPDATE drafts SET data = '{}', sealed = ?2 WHERE id = ?1", -1,
+                                  &upd, NULL)
+                  == SQLITE_OK;
+      while (ok && sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          const char *id = (const char *)sqlite3_column_text (stmt, 0);
+          const char *text = (const char *)sqlite3_column_text (stmt, 1);
+          g_autofree char *ad = g_strconcat ("drafts.sealed:", id, NULL);
+          g_autoptr (GBytes) sealed = pcmbn_crypto_seal (self->crypto, ad, text ? text : "{}",
+                                                         text ? strlen (text) : 2);
+          sqlite3_reset (upd);
+          sqlite3_bind_text (upd, 1, id, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_blob (upd, 2, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed),
+                             SQLITE_TRANSIENT);
+          ok = sqlite3_step (upd) == SQLITE_DONE;
+        }
+      sqlite3_finalize (stmt);
+      sqlite3_finalize (upd);
+    }
+  if (ok)
+    {
+      g_autofree char *token = query_text (self->db,
+                                           "SELECT value FROM meta WHERE key = 'sync_token'", NULL);
+      if (token && !pcmbn_crypto_is_sealed_text (token))
+        {
+          g_autofree char *ad = meta_ad ("sync_token");
+          g_autofree char *sealed = pcmbn_crypto_seal_text (self->crypto, ad, token);
+          memset (token, 0, strlen (token));
+          ok = set_meta_raw (self->db, "sync_token", sealed);
+        }
+    }
+  ok = ok && set_meta_raw (self->db, "sealed", "1");
+  if (!ok || !pcmbn_store_exec (self->db, "COMMIT", error))
+    {
+      if (error && *error == NULL)
+        pcmbn_store_set_sqlite_error (error, self->db, _ ("encrypting the case notes"));
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  /* The clear copies were in the WAL: empty it now (best effort: a reader
+   * in another program may hold it, and the next checkpoint resets it). */
+  sqlite3_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+  return TRUE;
+}
+
+static void
+set_key_missing (PcmbnStore *self, const char *why)
+{
+  g_free (self->key_problem);
+  self->key_problem = g_strdup_printf (
+      _ ("The key of this logbook (%s) is missing on this computer: %s Case notes, counselling "
+         "drafts and the connection to the district stay locked. To restore the key, run "
+         "“pcmbn --db %s key recover --code CODE” with the recovery code written down when the "
+         "logbook was set up."),
+      self->path, why, self->path);
+}
+
+/* A new data key: saved outside the file first, then named in the file
+ * with its check value and its copy for the recovery code, in one
+ * transaction. A kill in between leaves an unused key behind, never a
+ * database whose key is lost. */
+static gboolean
+create_key (PcmbnStore *self, GError **error)
+{
+  g_autoptr (PcmbnCrypto) crypto = pcmbn_crypto_new_random ();
+  g_autofree char *key_id = g_uuid_string_random ();
+  g_autofree char *code = pcmbn_crypto_new_recovery_code ();
+  g_autofree char *wrapped = NULL;
+  g_autofree char *check = pcmbn_crypto_make_check (crypto);
+
+  wrapped = pcmbn_crypto_wrap_for_recovery (crypto, code, error);
+  if (wrapped == NULL)
+    return FALSE;
+  if (!pcmbn_keyring_store (self->keyring, key_id, crypto, self->path, error))
+    return FALSE;
+  if (!pcmbn_store_exec (self->db, "BEGIN IMMEDIATE", error))
+    {
+      pcmbn_keyring_forget (self->keyring, key_id);
+      return FALSE;
+    }
+  /* Another program opening the same new file made its key first: use it. */
+  self->key_id = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_id'", NULL);
+  if (self->key_id != NULL)
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      pcmbn_keyring_forget (self->keyring, key_id);
+      return TRUE;
+    }
+  if (!set_meta_raw (self->db, "key_id", key_id) || !set_meta_raw (self->db, "key_check", check)
+      || !set_meta_raw (self->db, "key_recovery", wrapped)
+      || !pcmbn_store_exec (self->db, "COMMIT", error))
+    {
+      if (error && *error == NULL)
+        pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the key"));
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      pcmbn_keyring_forget (self->keyring, key_id);
+      return FALSE;
+    }
+  self->crypto = g_steal_pointer (&crypto);
+  self->key_id = g_steal_pointer (&key_id);
+  self->recovery_code = g_steal_pointer (&code);
+  self->key_is_new = TRUE;
+  self->key_location = pcmbn_keyring_get_backend (self->keyring) == PCMBN_KEY_BACKEND_KEYRING
+                           ? g_strdup (_ ("the keyring"))
+                           : pcmbn_keyring_key_file_path (self->key_id);
+  return TRUE;
+}
+
+static gboolean
+setup_user_key (PcmbnStore *self, GError **error)
+{
+  g_autofree char *check = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (PcmbnCrypto) crypto = NULL;
+  g_autofree char *found_in = NULL;
+
+  if (g_str_equal (self->path, ":memory:"))
+    {
+      /* Gone with the process, like the data. */
+      self->crypto = pcmbn_crypto_new_random ();
+      return TRUE;
+    }
+  self->keyring = pcmbn_keyring_new ();
+  self->key_id = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_id'", NULL);
+  if (self->key_id == NULL)
+    {
+      if (!create_key (self, error))
+        return FALSE;
+      if (self->crypto != NULL)
+        return TRUE;
+    }
+  check = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_check'", NULL);
+  crypto = pcmbn_keyring_lookup (self->keyring, self->key_id, &found_in, &local);
+  if (crypto == NULL)
+    {
+      g_autofree char *file = pcmbn_keyring_key_file_path (self->key_id);
+      g_autofree char *why = local ? g_strdup (local->message)
+                                   : g_strdup_printf (_ ("it is neither in the keyring nor in %s."),
+                                                      file);
+      set_key_missing (self, why);
+      return TRUE;
+    }
+  if (check != NULL && !pcmbn_crypto_verify_check (crypto, check))
+    {
+      g_autofree char *why = g_strdup_printf (
+          _ ("the key found in %s belongs to another logbook or is damaged."), found_in);
+      set_key_missing (self, why);
+      return TRUE;
+    }
+  self->crypto = g_steal_pointer (&crypto);
+  self->key_location = g_steal_pointer (&found_in);
+  return TRUE;
+}
+
+static gboolean
+setup_server_key (PcmbnStore *self, const char *key_text, GError **error)
+{
+  g_autofree char *check = NULL;
+  g_autoptr (PcmbnCrypto) crypto = NULL;
+
+  if (key_text == NULL || *key_text == '\0')
+    return TRUE;
+  crypto = pcmbn_crypto_new_from_text (key_text, error);
+  if (crypto == NULL)
+    {
+      g_prefix_error (error, "PCMBN_CASE_NOTES_KEY: ");
+      return FALSE;
+    }
+  check = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_check'", NULL);
+  if (check == NULL)
+    {
+      g_autofree char *made = pcmbn_crypto_make_check (crypto);
+      if (!set_meta_raw (self->db, "key_check", made))
+        {
+          pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the key"));
+          return FALSE;
+        }
+    }
+  else if (!pcmbn_crypto_verify_check (crypto, check))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _ ("PCMBN_CASE_NOTES_KEY: this key does not open the case notes kept in %s; "
+                      "put back the key the server had (see /etc/pcmbn-district/"
+                      "pcmbn-district.conf)."),
+                   self->path);
+      return FALSE;
+    }
+  self->crypto = g_steal_pointer (&crypto);
+  self->key_location = g_strdup ("PCMBN_CASE_NOTES_KEY");
+  return TRUE;
+}
+
+static PcmbnStore *
+open_store (const char *path, gboolean server_mode, const char *key_text, GError **error)
 {
   g_autoptr (PcmbnStore) self = NULL;
   int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!create_private_file (path, error))
+  if (!pcmbn_crypto_init_library (error) || !create_private_file (path, error))
     return NULL;
   self = g_object_new (PCMBN_TYPE_STORE, NULL);
   self->path = g_strdup (path);
+  self->server_mode = server_mode;
   rc = sqlite3_open_v2 (path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
   if (rc != SQLITE_OK)
@@ -479,10 +937,12 @@ pcmbn_store_open (const char *path, GError **error)
     }
   sqlite3_busy_timeout (self->db, 10000);
   sqlite3_extended_result_codes (self->db, 0);
+  /* secure_delete: what a change or a deletion frees is zeroed, so that no
+   * old case note lingers in free pages. */
   if (!pcmbn_store_exec (
           self->db,
           "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16000;"
-          "PRAGMA foreign_keys = ON;",
+          "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
           NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
@@ -490,10 +950,274 @@ pcmbn_store_open (const char *path, GError **error)
                    sqlite3_errmsg (self->db));
       return NULL;
     }
+  sqlite3_create_function_v2 (self->db, "pcmbn_unseal", 3, SQLITE_UTF8, self, unseal_func, NULL,
+                              NULL, NULL);
   if (!pcmbn_store_migrate (self->db, PCMBN_STORE_SCHEMA_VERSION, error))
+    return NULL;
+  if (!ensure_sealed_columns (self->db, error))
+    return NULL;
+  if (!(server_mode ? setup_server_key (self, key_text, error) : setup_user_key (self, error)))
+    return NULL;
+  if (!seal_existing (self, error))
     return NULL;
   self->org_unit = query_text (self->db, "SELECT value FROM meta WHERE key = 'org_unit'", NULL);
   return g_steal_pointer (&self);
+}
+
+/**
+ * pcmbn_store_open:
+ * @path: the database file; created (mode 0600) when missing
+ * @error: return location for an error
+ *
+ * Opens the file in WAL mode with foreign keys and a busy timeout, and
+ * upgrades it to the current schema. The data key comes from the keyring
+ * or the key file (see #PcmbnKeyring); a new database gets a new key and a
+ * recovery code (pcmbn_store_take_recovery_code()). A missing key is not an
+ * error here: the store opens locked (pcmbn_store_require_key()).
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL on error
+ */
+PcmbnStore *
+pcmbn_store_open (const char *path, GError **error)
+{
+  return open_store (path, FALSE, NULL, error);
+}
+
+/**
+ * pcmbn_store_open_with_key:
+ * @path: the database file
+ * @key_text: (nullable): the data key in base64, from the server's
+ *   configuration; %NULL keeps no sensitive field at all
+ * @error: return location for an error
+ *
+ * Opens a server's database: its key comes from its configuration, never
+ * from a keyring, and a wrong key is an error.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL on error
+ */
+PcmbnStore *
+pcmbn_store_open_with_key (const char *path, const char *key_text, GError **error)
+{
+  return open_store (path, TRUE, key_text, error);
+}
+
+/**
+ * pcmbn_store_has_key:
+ * @self: a store
+ *
+ * Returns: whether sensitive fields can be read and written
+ */
+gboolean
+pcmbn_store_has_key (PcmbnStore *self)
+{
+  return self->crypto != NULL;
+}
+
+/**
+ * pcmbn_store_require_key:
+ * @self: a store
+ * @error: return location for a %PCMBN_ERROR_KEY_MISSING error that says
+ *   how to restore the key
+ *
+ * Returns: %TRUE when the store has its key
+ */
+gboolean
+pcmbn_store_require_key (PcmbnStore *self, GError **error)
+{
+  if (self->crypto != NULL)
+    return TRUE;
+  g_set_error_literal (
+      error, PCMBN_ERROR, PCMBN_ERROR_KEY_MISSING,
+      self->key_problem ? self->key_problem
+                        : _ ("This server keeps no case notes: it has no PCMBN_CASE_NOTES_KEY."));
+  return FALSE;
+}
+
+/**
+ * pcmbn_store_get_key_problem:
+ * @self: a store
+ *
+ * Returns: (transfer none) (nullable): why the key is missing, with what to
+ *   do, or %NULL when the store has it (or is a server's)
+ */
+const char *
+pcmbn_store_get_key_problem (PcmbnStore *self)
+{
+  return self->key_problem;
+}
+
+/**
+ * pcmbn_store_get_key_location:
+ * @self: a store
+ *
+ * Returns: (transfer none) (nullable): where the key was found: "the
+ *   keyring" or a key file's path
+ */
+const char *
+pcmbn_store_get_key_location (PcmbnStore *self)
+{
+  return self->key_location;
+}
+
+/**
+ * pcmbn_store_key_in_file:
+ * @self: a store
+ *
+ * Returns: whether the key is kept in a key file rather than a keyring, which
+ *   the programs say once
+ */
+gboolean
+pcmbn_store_key_in_file (PcmbnStore *self)
+{
+  return self->crypto != NULL && self->key_location != NULL
+         && g_path_is_absolute (self->key_location);
+}
+
+/**
+ * pcmbn_store_take_recovery_code:
+ * @self: a store
+ *
+ * The recovery code made with a new key, once: the program shows it at set-up
+ * and it is never stored.
+ *
+ * Returns: (transfer full) (nullable): the code, or %NULL
+ */
+char *
+pcmbn_store_take_recovery_code (PcmbnStore *self)
+{
+  return g_steal_pointer (&self->recovery_code);
+}
+
+/**
+ * pcmbn_store_new_recovery_code:
+ * @self: a store with its key
+ * @error: return location for an error
+ *
+ * Makes a new recovery code; the old one stops working.
+ *
+ * Returns: (transfer full) (nullable): the new code
+ */
+char *
+pcmbn_store_new_recovery_code (PcmbnStore *self, GError **error)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *wrapped = NULL;
+  gboolean ok;
+
+  if (!pcmbn_store_require_key (self, error))
+    return NULL;
+  code = pcmbn_crypto_new_recovery_code ();
+  wrapped = pcmbn_crypto_wrap_for_recovery (self->crypto, code, error);
+  if (wrapped == NULL)
+    return NULL;
+  pcmbn_store_lock (self);
+  ok = set_meta_raw (self->db, "key_recovery", wrapped);
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the recovery code"));
+  pcmbn_store_unlock (self);
+  return ok ? g_steal_pointer (&code) : NULL;
+}
+
+/**
+ * pcmbn_store_recover_key:
+ * @self: a store whose key is missing
+ * @code: the recovery code, as typed
+ * @error: return location for an error; %PCMBN_ERROR_INVALID for a wrong code
+ *
+ * Opens the database's key with the recovery code and saves it again in the
+ * keyring or key file. Nothing changes when the code is wrong.
+ *
+ * Returns: %TRUE when the key is back
+ */
+gboolean
+pcmbn_store_recover_key (PcmbnStore *self, const char *code, GError **error)
+{
+  g_autofree char *wrapped = NULL;
+  g_autofree char *check = NULL;
+  g_autoptr (PcmbnCrypto) crypto = NULL;
+
+  if (self->server_mode || self->key_id == NULL || self->keyring == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _ ("This database has no key to recover."));
+      return FALSE;
+    }
+  pcmbn_store_lock (self);
+  wrapped = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_recovery'", NULL);
+  check = query_text (self->db, "SELECT value FROM meta WHERE key = 'key_check'", NULL);
+  pcmbn_store_unlock (self);
+  crypto = pcmbn_crypto_unwrap_recovery (wrapped, code, error);
+  if (crypto == NULL)
+    return FALSE;
+  if (check && !pcmbn_crypto_verify_check (crypto, check))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _ ("The recovery copy of the key in this logbook is damaged."));
+      return FALSE;
+    }
+  if (!pcmbn_keyring_store (self->keyring, self->key_id, crypto, self->path, error))
+    return FALSE;
+  g_set_object (&self->crypto, crypto);
+  g_clear_pointer (&self->key_problem, g_free);
+  g_free (self->key_location);
+  self->key_location = pcmbn_keyring_get_backend (self->keyring) == PCMBN_KEY_BACKEND_KEYRING
+                           ? g_strdup (_ ("the keyring"))
+                           : pcmbn_keyring_key_file_path (self->key_id);
+  pcmbn_store_lock (self);
+  seal_existing (self, NULL);
+  pcmbn_store_unlock (self);
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_forget_new_key:
+ * @self: a store
+ *
+ * Removes the key this open made, for a database the program then deletes
+ * (a first command that failed).
+ */
+void
+pcmbn_store_forget_new_key (PcmbnStore *self)
+{
+  if (self->key_is_new && self->keyring && self->key_id)
+    pcmbn_keyring_forget (self->keyring, self->key_id);
+}
+
+/**
+ * pcmbn_store_seal_text:
+ * @self: a store
+ * @ad: where the value belongs
+ * @text: the value
+ * @error: return location for an error
+ *
+ * For the store's own modules (drafts).
+ *
+ * Returns: (transfer full) (nullable): the sealed value
+ */
+GBytes *
+pcmbn_store_seal (PcmbnStore *self, const char *ad, const char *text, GError **error)
+{
+  if (!pcmbn_store_require_key (self, error))
+    return NULL;
+  return pcmbn_crypto_seal (self->crypto, ad, text, strlen (text));
+}
+
+/**
+ * pcmbn_store_unseal:
+ * @self: a store
+ * @ad: what pcmbn_store_seal() was given
+ * @blob: (array length=len): a sealed value
+ * @len: its length
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the value
+ */
+char *
+pcmbn_store_unseal (PcmbnStore *self, const char *ad, const void *blob, gsize len, GError **error)
+{
+  if (!pcmbn_store_require_key (self, error))
+    return NULL;
+  return pcmbn_crypto_open (self->crypto, ad, blob, len, NULL, error);
 }
 
 /* ---- meta and reference data -------------------------------------------- */
@@ -513,6 +1237,13 @@ pcmbn_store_get_meta (PcmbnStore *self, const char *key)
   pcmbn_store_lock (self);
   value = query_text (self->db, "SELECT value FROM meta WHERE key = ?", key);
   pcmbn_store_unlock (self);
+  if (meta_is_sensitive (key) && pcmbn_crypto_is_sealed_text (value))
+    {
+      g_autofree char *ad = meta_ad (key);
+      g_autofree char *sealed = value;
+      /* Without the key the device token does not exist for the caller. */
+      value = self->crypto ? pcmbn_crypto_open_text (self->crypto, ad, sealed, NULL) : NULL;
+    }
   return value;
 }
 
@@ -528,9 +1259,18 @@ pcmbn_store_get_meta (PcmbnStore *self, const char *key)
 gboolean
 pcmbn_store_set_meta (PcmbnStore *self, const char *key, const char *value, GError **error)
 {
+  g_autofree char *sealed = NULL;
   sqlite3_stmt *stmt;
   gboolean ok;
 
+  if (value && meta_is_sensitive (key))
+    {
+      g_autofree char *ad = meta_ad (key);
+      if (self->crypto)
+        value = sealed = pcmbn_crypto_seal_text (self->crypto, ad, value);
+      else if (!self->server_mode)
+        return pcmbn_store_require_key (self, error);
+    }
   pcmbn_store_lock (self);
   sqlite3_prepare_v2 (self->db,
                       value ? "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
@@ -857,14 +1597,14 @@ build_insert_sql (void)
   const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
   GString *sql = g_string_new ("INSERT INTO records (uuid, kind, org_unit, created_at, modified_at,"
                                " version, state, dirty, local_rev, deleted, data, rdate, rtype,"
-                               " rtitle, search");
+                               " rtitle, search, sealed");
   for (guint i = 0; i < n_columns; i++)
     g_string_append_printf (sql, ", f_%s", columns[i]->name);
   /* modified_at is the parameter after the columns' (NULL: created_at). */
   g_string_append_printf (sql,
                           ") VALUES (?1, ?2, ?3, ?4, coalesce (?%u, ?4), ?5, ?6, ?7, 1, ?8, ?9,"
-                          " ?10, ?11, ?12, ?13",
-                          14 + n_columns);
+                          " ?10, ?11, ?12, ?13, ?%u",
+                          14 + n_columns, 15 + n_columns);
   for (guint i = 0; i < n_columns; i++)
     g_string_append_printf (sql, ", ?%u", 14 + i);
   g_string_append (sql, ")");
@@ -876,11 +1616,15 @@ build_update_sql (void)
 {
   guint n_columns;
   const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
-  GString *sql = g_string_new ("UPDATE records SET modified_at = ?2, data = ?3, rdate = ?4,"
-                               " rtype = ?5, rtitle = ?6, search = ?7, dirty = 1,"
-                               " local_rev = local_rev + 1, state = CASE state WHEN 'conflict'"
-                               " THEN 'conflict' ELSE 'dirty' END, problem = CASE state WHEN"
-                               " 'conflict' THEN problem ELSE NULL END");
+  GString *sql = g_string_new (NULL);
+
+  g_string_printf (sql,
+                   "UPDATE records SET modified_at = ?2, data = ?3, rdate = ?4,"
+                   " rtype = ?5, rtitle = ?6, search = ?7, sealed = ?%u, dirty = 1,"
+                   " local_rev = local_rev + 1, state = CASE state WHEN 'conflict'"
+                   " THEN 'conflict' ELSE 'dirty' END, problem = CASE state WHEN"
+                   " 'conflict' THEN problem ELSE NULL END",
+                   8 + n_columns);
   for (guint i = 0; i < n_columns; i++)
     g_string_append_printf (sql, ", f_%s = ?%u", columns[i]->name, 8 + i);
   g_string_append (sql, " WHERE id = ?1");
@@ -965,6 +1709,8 @@ insert_row (PcmbnStore *self,
 {
   g_autofree char *now = pcmbn_now_utc ();
   g_autofree char *sql = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr (GBytes) sealed = NULL;
   guint n_columns;
 
   pcmbn_schema_columns (&n_columns);
@@ -983,8 +1729,13 @@ insert_row (PcmbnStore *self,
   sqlite3_bind_int (self->insert_stmt, 8, deleted ? 1 : 0);
   if (modified_at)
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
-  bind_derived (self->insert_stmt, 9, kind, data, data_to_json (data));
+  if (!seal_data (self, kind, uuid, data, &json, &sealed, error))
+    return FALSE;
+  bind_derived (self->insert_stmt, 9, kind, data, g_steal_pointer (&json));
   bind_field_columns (self->insert_stmt, 14, kind, data);
+  if (sealed)
+    sqlite3_bind_blob (self->insert_stmt, 15 + n_columns, g_bytes_get_data (sealed, NULL),
+                       g_bytes_get_size (sealed), SQLITE_TRANSIENT);
   if (sqlite3_step (self->insert_stmt) != SQLITE_DONE)
     {
       if (sqlite3_errcode (self->db) == SQLITE_CONSTRAINT)
@@ -1023,15 +1774,36 @@ pcmbn_store_update_valid (
 {
   g_autofree char *now = pcmbn_now_utc ();
   g_autofree char *sql = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  guint n_columns;
 
+  pcmbn_schema_columns (&n_columns);
+
+  if (kind_has_sensitive (kind))
+    {
+      /* The sealed fields are bound to the row's uuid. */
+      if (!prepare_cached (self, &self->uuid_stmt, "SELECT uuid FROM records WHERE id = ?", error))
+        return FALSE;
+      sqlite3_bind_int64 (self->uuid_stmt, 1, id);
+      if (sqlite3_step (self->uuid_stmt) == SQLITE_ROW)
+        uuid = g_strdup ((const char *)sqlite3_column_text (self->uuid_stmt, 0));
+      sqlite3_reset (self->uuid_stmt);
+    }
+  if (!seal_data (self, kind, uuid ? uuid : "", data, &json, &sealed, error))
+    return FALSE;
   if (self->update_stmt == NULL)
     sql = build_update_sql ();
   if (!prepare_cached (self, &self->update_stmt, sql, error))
     return FALSE;
   sqlite3_bind_int64 (self->update_stmt, 1, id);
   sqlite3_bind_text (self->update_stmt, 2, now, -1, SQLITE_TRANSIENT);
-  bind_derived (self->update_stmt, 3, kind, data, data_to_json (data));
+  bind_derived (self->update_stmt, 3, kind, data, g_steal_pointer (&json));
   bind_field_columns (self->update_stmt, 8, kind, data);
+  if (sealed)
+    sqlite3_bind_blob (self->update_stmt, 8 + n_columns, g_bytes_get_data (sealed, NULL),
+                       g_bytes_get_size (sealed), SQLITE_TRANSIENT);
   if (sqlite3_step (self->update_stmt) != SQLITE_DONE)
     {
       pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));

@@ -29,7 +29,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnOrgUnit, pcmbn_org_unit_free)
 
 char *pcmbn_store_default_path (void);
 PcmbnStore *pcmbn_store_open (const char *path, GError **error);
+PcmbnStore *pcmbn_store_open_with_key (const char *path, const char *key_text, GError **error);
 const char *pcmbn_store_get_path (PcmbnStore *self);
+
+/* Sensitive data at rest: the key lives outside the file. */
+gboolean pcmbn_store_has_key (PcmbnStore *self);
+gboolean pcmbn_store_require_key (PcmbnStore *self, GError **error);
+const char *pcmbn_store_get_key_problem (PcmbnStore *self);
+const char *pcmbn_store_get_key_location (PcmbnStore *self);
+gboolean pcmbn_store_key_in_file (PcmbnStore *self);
+char *pcmbn_store_take_recovery_code (PcmbnStore *self);
+char *pcmbn_store_new_recovery_code (PcmbnStore *self, GError **error);
+gboolean pcmbn_store_recover_key (PcmbnStore *self, const char *code, GError **error);
+void pcmbn_store_forget_new_key (PcmbnStore *self);
 
 /* Reference data */
 gboolean pcmbn_store_load_units (PcmbnStore *self, const char *units_csv, GError **error);

@@ -68,8 +68,9 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
   pcmbn_store_lock (self);
   stmt = pcmbn_store_prepare_cached (
       self,
-      "SELECT id, uuid, kind, org_unit, data, version, deleted,"
-      " modified_at, local_rev FROM records WHERE dirty = 1 AND state"
+      /* Sealed fields (case notes) are opened only when they are sent. */
+      "SELECT id, uuid, kind, org_unit, CASE WHEN ?3 THEN " PCMBN_RECORD_DATA " ELSE data END,"
+      " version, deleted, modified_at, local_rev FROM records WHERE dirty = 1 AND state"
       " NOT IN ('conflict', 'rejected', 'draft') AND id > ?1"
       /* a damaged row must not hold up the others */
       " AND json_valid (data) ORDER BY id LIMIT ?2",
@@ -82,6 +83,7 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
     }
   sqlite3_bind_int64 (stmt, 1, after_id);
   sqlite3_bind_int64 (stmt, 2, max_records);
+  sqlite3_bind_int (stmt, 3, with_sensitive);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       const PcmbnKind *kind = pcmbn_schema_kind ((const char *)sqlite3_column_text (stmt, 2));
@@ -290,7 +292,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
 
   pcmbn_store_lock (self);
   stmt = pcmbn_store_prepare_cached (self,
-                                     "SELECT version, dirty, state, data,"
+                                     "SELECT version, dirty, state, " PCMBN_RECORD_DATA ","
                                      " json_extract(server_data, '$.version') FROM records WHERE"
                                      " uuid = ?",
                                      error);
@@ -425,7 +427,8 @@ pcmbn_store_sync_conflicts (PcmbnStore *self)
 
   pcmbn_store_lock (self);
   sqlite3_prepare_v2 (db,
-                      "SELECT uuid, kind, data, server_data, deleted FROM records WHERE state ="
+                      "SELECT uuid, kind, " PCMBN_RECORD_DATA ", server_data, deleted FROM records"
+                      " WHERE state ="
                       " 'conflict' ORDER BY id",
                       -1, &stmt, NULL);
   while (sqlite3_step (stmt) == SQLITE_ROW)
@@ -516,8 +519,9 @@ pcmbn_store_sync_resolve (PcmbnStore *self, const char *uuid, const char *keep, 
     }
   if (!pcmbn_store_begin (self, error))
     return FALSE;
-  sqlite3_prepare_v2 (db, "SELECT state, server_data, kind, data FROM records WHERE uuid = ?", -1,
-                      &stmt, NULL);
+  sqlite3_prepare_v2 (
+      db, "SELECT state, server_data, kind, " PCMBN_RECORD_DATA " FROM records WHERE uuid = ?", -1,
+      &stmt, NULL);
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {

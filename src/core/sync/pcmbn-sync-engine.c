@@ -444,6 +444,9 @@ http_open (Http *h,
   g_autofree char *server = server_override ? g_strdup (server_override)
                                             : pcmbn_store_get_meta (store, PCMBN_SYNC_META_SERVER);
 
+  /* A copied database has a sealed token and no key: say so, not "not enrolled". */
+  if (pcmbn_store_get_key_problem (store) != NULL)
+    return pcmbn_store_require_key (store, error);
   h->token = pcmbn_store_get_meta (store, PCMBN_SYNC_META_TOKEN);
   if (server == NULL || h->token == NULL)
     {
