@@ -256,6 +256,7 @@ verb_report (GHashTable *opts, GError **error)
   g_autoptr (GBytes) bytes = NULL;
   const char *format_name = opt (opts, "format") ? opt (opts, "format") : "json";
   PcmbnReportFormat format;
+  PcmbnLang lang;
   g_autofree char *from = NULL, *to = NULL;
 
   if (!pcmbn_report_format_from_string (format_name, &format))
@@ -264,6 +265,8 @@ verb_report (GHashTable *opts, GError **error)
                    _ ("format: must be json, csv, pdf or xlsx"));
       return -1;
     }
+  if (!pcmbn_lang_parse_option (opt (opts, "lang"), &lang, error))
+    return -1;
   /* The period first: a wrong date is a usage error even without a database. */
   if (!pcmbn_report_parse_period (opt (opts, "year"), opt (opts, "from"), opt (opts, "to"), &from,
                                   &to, error))
@@ -272,7 +275,7 @@ verb_report (GHashTable *opts, GError **error)
   if (store == NULL)
     return -1;
   bytes = pcmbn_district_report_export (store, opt (opts, "year"), opt (opts, "from"),
-                                        opt (opts, "to"), format, NULL, error);
+                                        opt (opts, "to"), format, lang, NULL, error);
   if (bytes == NULL)
     return -1;
   return write_output (opt (opts, "o"), bytes, error) ? 0 : 1;
@@ -394,7 +397,8 @@ static const char *const serve_options[] = { "db", "listen", "tls-cert", "tls-ke
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
-static const char *const report_options[] = { "db", "year", "from", "to", "format", "o", NULL };
+static const char *const report_options[] = { "db",     "year", "from", "to",
+                                              "format", "o",    "lang", NULL };
 
 static const Verb verbs[] = {
   { "init", "init --db PATH --org-unit CODE [--units FILE.csv]", init_options, verb_init },
@@ -408,7 +412,8 @@ static const Verb verbs[] = {
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
   { "staff-token", "staff-token --db PATH --name NAME", staff_options, verb_staff_token },
   { "report",
-    "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
+    "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE] "
+    "[--lang vi|en]",
     report_options, verb_report },
 };
 

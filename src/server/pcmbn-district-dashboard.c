@@ -3,7 +3,7 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include "pcmbn-gettext.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -607,9 +607,10 @@ pcmbn_district_dashboard_render (PcmbnStore *store,
       {
         g_string_append_printf (
             out,
-            "<li><a id=\"download-%s\" href=\"/download?year=%d&amp;format=%s\" "
+            "<li><a id=\"download-%s\" href=\"/download?year=%d&amp;format=%s&amp;lang=%s\" "
             "download>",
-            downloads[i].format, shown, downloads[i].format);
+            downloads[i].format, shown, downloads[i].format,
+            pcmbn_lang_to_string (pcmbn_lang_current ()));
         append_escaped (out, _ (downloads[i].label));
         g_string_append (out, "</a></li>\n");
       }
@@ -952,8 +953,8 @@ handle_logout (PcmbnDistrictRequest *req)
 /**
  * pcmbn_district_report_reply:
  * @store: a server database
- * @query: (nullable): the query string: `year` or `from` and `to`, and
- *   `format` (json when absent)
+ * @query: (nullable): the query string: `year` or `from` and `to`,
+ *   `format` (json when absent) and `lang` (vi when absent)
  * @attachment: whether JSON too comes as a file to save
  *
  * The report for a caller already known to be staff. JSON comes back as the
@@ -971,14 +972,17 @@ pcmbn_district_report_reply (PcmbnStore *store, const char *query, gboolean atta
   g_autofree char *filename = NULL;
   const char *format_name = g_hash_table_lookup (params, "format");
   PcmbnReportFormat format = PCMBN_REPORT_FORMAT_JSON;
+  PcmbnLang lang;
   PcmbnDistrictReply *reply;
 
   if (format_name && !pcmbn_report_format_from_string (format_name, &format))
     return pcmbn_district_reply_error (400, "bad_format",
                                        _ ("format: must be json, csv, pdf or xlsx"));
+  if (!pcmbn_lang_parse_option (g_hash_table_lookup (params, "lang"), &lang, &error))
+    return pcmbn_district_reply_error (400, "bad_lang", error->message);
   bytes = pcmbn_district_report_export (
       store, g_hash_table_lookup (params, "year"), g_hash_table_lookup (params, "from"),
-      g_hash_table_lookup (params, "to"), format, &filename, &error);
+      g_hash_table_lookup (params, "to"), format, lang, &filename, &error);
   if (bytes == NULL)
     {
       if (error->domain == PCMBN_ERROR
@@ -1075,6 +1079,10 @@ pcmbn_district_dashboard_handle (PcmbnStore *store, PcmbnDistrictRequest *req)
   const char *path = req->path;
   gboolean get = g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD");
   g_autofree char *staff = NULL;
+  /* Each browser gets its own language, from this worker thread only:
+   * the process locale stays as it is for every other request. */
+  g_autoptr (PcmbnLangScope)
+      lang = pcmbn_lang_scope_new (pcmbn_lang_from_accept_language (req->accept_language));
 
   if (g_str_equal (path, "/dashboard.css"))
     {

@@ -183,7 +183,8 @@ def main():
                              "--no-first-run", "--disable-background-networking",
                              "--disable-component-update", "--disable-sync",
                              "--user-data-dir=" + os.path.join(tmp, "profile")],
-                    "prefs": {"download.default_directory": downloads,
+                    "prefs": {"intl.accept_languages": "en-US,en",
+                              "download.default_directory": downloads,
                               "download.prompt_for_download": False,
                               "safebrowsing.enabled": False},
                 },
@@ -193,7 +194,8 @@ def main():
             try:
                 wd.s("POST", "/timeouts", {"implicit": PATIENCE * 1000, "pageLoad": PATIENCE * 1000})
 
-                # The sign-in page, in the server's language (English here).
+                # The sign-in page, in the browser's language (English here,
+                # while the server runs in the C locale).
                 wd.go(url)
                 assert wd.attribute(wd.find("html"), "lang") == "en"
                 assert wd.absent("#communes"), "the table shows before signing in"
@@ -260,7 +262,7 @@ def main():
                 wd.find(f'#year option[value="{other}"][selected]')
                 assert f"year={other}" in wd.url(), wd.url()
                 assert len(wd.find_all("#communes tbody tr")) == 14
-                assert wd.find_all(f'a[href="/download?year={other}&format=xlsx"]'), "no link for the year"
+                assert wd.find_all(f'a[href="/download?year={other}&format=xlsx&lang=en"]'), "no link for the year"
 
                 # Sign out: back to the sign-in form; the old page is gone.
                 wd.click(wd.find("#signout"))
