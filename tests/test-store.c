@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "store/pcmbn-record-list.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
@@ -97,9 +98,9 @@ test_migrations_from_every_version (void)
               "INSERT INTO meta VALUES ('org_unit', '00001');"
               "INSERT INTO org_units (code, name, full_name, level, parent_code) VALUES"
               " ('00001', 'Phúc Xá', 'Phường Phúc Xá', 'commune', NULL);"
-              "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, modified_at) VALUES"
-              " ('%s', 'activity', '00001', '%s', '2025-03-08', 'community_talk',"
-              " '2025-03-08T10:00:00Z');",
+              "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, search, modified_at)"
+              " VALUES ('%s', 'activity', '00001', '%s', '2025-03-08', 'community_talk',"
+              " 'noi chuyen tai thon dong', '2025-03-08T10:00:00Z');",
               uuid, TALK);
           g_assert_true (pcmbn_store_exec (db, insert, &error));
           g_assert_no_error (error);
@@ -138,6 +139,16 @@ test_migrations_from_every_version (void)
         g_autofree char *live = query_text (
             db, "SELECT live FROM record_counts WHERE kind = 'activity'");
         g_assert_cmpstr (live, ==, "1");
+      }
+      {
+        /* The search index holds the records written before it existed. */
+        g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, "activity");
+        g_autofree char *indexed = query_text (
+            db, "SELECT count(*) FROM records_fts_activity WHERE records_fts_activity MATCH"
+                " '\"thon\" AND \"dong\"'");
+        g_assert_cmpstr (indexed, ==, "1");
+        pcmbn_record_list_set_search (list, "Thôn Đông");
+        g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
       }
     }
 }
@@ -298,6 +309,11 @@ test_queries_use_indexes (void)
     " deleted = 0 AND rdate BETWEEN '2026-01-01' AND '2026-12-31' GROUP BY rtype",
     "SELECT count(*) FROM records WHERE dirty = 1",
     "SELECT count(*) FROM records WHERE kind = 'activity' AND deleted = 0 AND search LIKE '%thon%'",
+    /* What the list counts and reads for words of three letters or more. */
+    "SELECT count(*) FROM records_fts_activity WHERE records_fts_activity MATCH '\"thon\"'",
+    "SELECT uuid FROM records WHERE id IN (SELECT rowid FROM records_fts_activity WHERE"
+    " records_fts_activity MATCH '\"thon\"') AND kind = 'activity' AND deleted = 0"
+    " ORDER BY rdate DESC, id DESC LIMIT 64",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (queries); i++)

@@ -85,6 +85,93 @@ like_patterns (const char *search)
   return patterns;
 }
 
+/* Above this many matches, a page is read by walking the date index and
+ * testing the text (it meets 64 matches soon); below, from the matches the
+ * trigram index gives (fewer rows than that walk would test). */
+#define FTS_PAGE_LIMIT 4096
+
+/* The search as a query of the kind's trigram index: every word as a
+ * quoted string, all required. NULL when a word is shorter than three
+ * characters, which a trigram index cannot look up: the folded text is
+ * scanned then. */
+static char *
+fts_query (const char *search)
+{
+  g_autofree char *folded = NULL;
+  g_auto (GStrv) words = NULL;
+  GString *q;
+  guint n = 0;
+
+  if (search == NULL || *search == '\0')
+    return NULL;
+  folded = pcmbn_fold (search);
+  /* As like_patterns() and the search text itself: punctuation is space. */
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p) && *p != '%' && *p != '_')
+      *p = ' ';
+  words = g_strsplit_set (folded, " \t\n", -1);
+  q = g_string_new (NULL);
+  for (guint i = 0; words[i] && n < MAX_WORDS; i++)
+    {
+      if (*words[i] == '\0')
+        continue;
+      if (g_utf8_strlen (words[i], -1) < 3)
+        {
+          g_string_free (q, TRUE);
+          return NULL;
+        }
+      if (n++ > 0)
+        g_string_append (q, " AND ");
+      g_string_append_c (q, '"');
+      for (const char *p = words[i]; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (q, '"');
+          g_string_append_c (q, *p);
+        }
+      g_string_append_c (q, '"');
+    }
+  if (n == 0)
+    return g_string_free (q, TRUE);
+  return g_string_free (q, FALSE);
+}
+
+/* A query through the kind's trigram index, or NULL (and the caller scans)
+ * when the search cannot use it. */
+static sqlite3_stmt *
+prepare_fts (PcmbnRecordList *self, const char *what, const char *tail, gboolean count_only)
+{
+  g_autofree char *query = fts_query (self->search);
+  g_autofree char *table = NULL, *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  if (query == NULL)
+    return NULL;
+  table = pcmbn_store_search_table (self->kind);
+  if (count_only && self->from == NULL && self->to == NULL && self->type_code == NULL)
+    /* The index holds only live records of the kind: counting reads
+     * nothing else. */
+    sql = g_strdup_printf ("SELECT count(*) FROM %s WHERE %s MATCH ?11", table, table);
+  else
+    sql = g_strdup_printf (
+        "SELECT %s FROM records WHERE id IN (SELECT rowid FROM %s WHERE %s MATCH ?11)"
+        " AND kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
+        " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4) %s",
+        what, table, table, tail);
+  /* A kind added to the schema after the index was made has none yet. */
+  if (sqlite3_prepare_v2 (pcmbn_store_get_db (self->store), sql, -1, &stmt, NULL) != SQLITE_OK)
+    return NULL;
+  if (sqlite3_bind_parameter_index (stmt, "?1") > 0)
+    {
+      sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, self->from, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, self->to, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 4, self->type_code, -1, SQLITE_TRANSIENT);
+    }
+  sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, "?11"), query, -1, SQLITE_TRANSIENT);
+  return stmt;
+}
+
 static sqlite3_stmt *
 prepare (PcmbnRecordList *self, const char *what, const char *tail)
 {
@@ -138,7 +225,11 @@ count_rows (PcmbnRecordList *self)
       sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
     }
   else
-    stmt = prepare (self, "count(*)", "");
+    {
+      stmt = prepare_fts (self, "count(*)", "", TRUE);
+      if (stmt == NULL)
+        stmt = prepare (self, "count(*)", "");
+    }
   if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     n = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);
@@ -155,7 +246,13 @@ load_page (PcmbnRecordList *self, guint page)
   sqlite3_stmt *stmt;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, PCMBN_RECORD_COLUMNS, tail);
+  /* Few matches, or deep in many: the index's matches cost less than the
+   * rows a walk in date order would test to reach them. */
+  stmt = (self->n_items <= FTS_PAGE_LIMIT || page * PAGE_SIZE >= FTS_PAGE_LIMIT)
+             ? prepare_fts (self, PCMBN_RECORD_COLUMNS, tail, FALSE)
+             : NULL;
+  if (stmt == NULL)
+    stmt = prepare (self, PCMBN_RECORD_COLUMNS, tail);
   while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     {
       PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
