@@ -9,6 +9,7 @@
 
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-db.h"
+#include "pcmbn-district-charts.h"
 #include "pcmbn-district-report.h"
 #include "report/pcmbn-report-communes.h"
 #include "report/pcmbn-report.h"
@@ -522,6 +523,66 @@ append_communes (GString *out, JsonArray *communes)
   g_string_append (out, "</tbody>\n</table>\n</div>\n");
 }
 
+/* The charts beside the tables, from the same numbers (see
+ * pcmbn-district-charts.c for the drawing). */
+static void
+append_charts (
+    GString *out, PcmbnStore *store, JsonObject *report_indicators, JsonArray *communes, int year)
+{
+  PcmbnChartIndicator bars[G_N_ELEMENTS (indicators)];
+  g_autoptr (GArray) rows = g_array_new (FALSE, TRUE, sizeof (PcmbnChartCommune));
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  guint n_kinds, months[12];
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+
+  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+    {
+      JsonObject *ind = object_member (report_indicators, indicators[i].key);
+      gboolean is_count = g_str_equal (indicators[i].key, "i3_press_months");
+      bars[i] = (PcmbnChartIndicator){
+        .key = indicators[i].key,
+        .short_label = _ (indicators[i].short_label),
+        .label = _ (indicators[i].label),
+        .has_value = member_is_number (ind, "value"),
+        .value = member_is_number (ind, "value") ? json_object_get_double_member (ind, "value") : 0,
+        .has_target = member_is_number (ind, "target"),
+        .target = member_is_number (ind, "target") ? json_object_get_double_member (ind, "target")
+                                                   : 0,
+        .is_count = is_count,
+        .full = is_count && ind ? json_object_get_int_member_with_default (ind, "denominator", 12)
+                                : 1.0,
+      };
+    }
+  pcmbn_store_count_by_month (store, "activity", year, months);
+  for (guint i = 0; i < json_array_get_length (communes); i++)
+    g_ptr_array_add (sorted, json_array_get_element (communes, i));
+  g_ptr_array_sort (sorted, never_synced_first);
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      JsonObject *row = json_node_get_object (sorted->pdata[i]);
+      JsonObject *records = object_member (row, "records");
+      PcmbnChartCommune c = {
+        .code = json_object_get_string_member_with_default (row, "org_unit", ""),
+        .name = json_object_get_string_member_with_default (row, "name", ""),
+        .last_sync = json_object_get_null_member (row, "last_sync")
+                         ? NULL
+                         : json_object_get_string_member (row, "last_sync"),
+      };
+      for (guint k = 0; records && k < n_kinds; k++)
+        c.records += json_object_get_int_member_with_default (records, kinds[k]->name, 0);
+      g_array_append_val (rows, c);
+    }
+
+  g_string_append (out, "<section class=\"charts\">\n<h2>");
+  append_escaped_printf (out, _ ("At a glance, %d"), year);
+  g_string_append (out, "</h2>\n");
+  pcmbn_district_chart_indicators (out, bars, G_N_ELEMENTS (bars));
+  pcmbn_district_chart_months (out, year, months);
+  pcmbn_district_chart_communes (out, (PcmbnChartCommune *)(gpointer)rows->data, rows->len, now);
+  g_string_append (out, "</section>\n");
+}
+
 /**
  * pcmbn_district_dashboard_render:
  * @store: a server database
@@ -621,7 +682,10 @@ pcmbn_district_dashboard_render (PcmbnStore *store,
   append_escaped_printf (out, _ ("Indicators against targets, %d"), shown);
   g_string_append (out, "</h2>\n");
   append_indicators (out, object_member (json_node_get_object (report), "indicators"));
-  g_string_append (out, "</section>\n<section>\n<h2>");
+  g_string_append (out, "</section>\n");
+  append_charts (out, store, object_member (json_node_get_object (report), "indicators"),
+                 json_node_get_array (communes), shown);
+  g_string_append (out, "<section>\n<h2>");
   append_escaped_printf (out, _ ("Communes, %d"), shown);
   g_string_append (out, "</h2>\n");
   append_communes (out, json_node_get_array (communes));
@@ -676,6 +740,8 @@ static const char dashboard_css[] =
     ".badge.never{border-color:var(--never-line);color:#6b4800;font-weight:700;background:#"
     "ffe08a}\n"
     ".summary .never-count{color:#6b4800}\n"
+    ".chart{margin:1em 0 1.6em}.chart svg{max-width:100%;height:auto}"
+    ".chart figcaption{color:var(--muted);font-size:.9em}\n"
     "@media print{header nav,form.period,.downloads{display:none}.scroll{max-height:none;"
     "overflow:visible}}\n";
 

@@ -241,6 +241,34 @@ def main():
                 rect = wd.s("GET", f"/element/{rows[0]}/rect")
                 assert rect["width"] > 0 and rect["height"] > 0, rect
 
+                # The charts, drawn by the server as SVG: laid out and
+                # visible, their bars sized by the numbers.
+                for chart in ("chart-indicators", "chart-months", "chart-communes"):
+                    box = wd.s("GET", f"/element/{wd.find('#' + chart)}/rect")
+                    assert box["width"] > 200 and box["height"] > 100, (chart, box)
+                i1 = wd.s("GET", "/element/" + wd.find(
+                    '#chart-indicators g[data-indicator="i1_materials_deployed"] rect.bar') + "/rect")
+                track = wd.s("GET", "/element/" + wd.find(
+                    '#chart-indicators g[data-indicator="i1_materials_deployed"] rect') + "/rect")
+                # 1 commune of 14: a fourteenth of the track, as drawn.
+                assert abs(i1["width"] / track["width"] - 1 / 14) < 0.01, (i1, track)
+                march = wd.s("GET", "/element/" + wd.find(
+                    '#chart-months g[data-month="3"] rect.bar') + "/rect")
+                assert march["height"] > 50, march
+                assert wd.absent('#chart-months g[data-month="4"] rect.bar[data-count="1"]')
+                phuc_xa = wd.s("GET", "/element/" + wd.find(
+                    '#chart-communes g[data-code="00001"] rect.bar') + "/rect")
+                silent = wd.s("GET", "/element/" + wd.find(
+                    '#chart-communes g[data-code="00007"] rect.bar') + "/rect")
+                assert phuc_xa["width"] > 10 * silent["width"], (phuc_xa, silent)
+                if shot:
+                    import base64
+                    wd.s("POST", "/window/rect", {"width": 1400, "height": 3000})
+                    for chart in ("chart-indicators", "chart-months", "chart-communes"):
+                        png = wd.s("GET", f"/element/{wd.find('#' + chart)}/screenshot")
+                        with open(shot.replace(".png", f"-{chart}.png"), "wb") as f:
+                            f.write(base64.b64decode(png))
+
                 # Downloads with the cookie, into the folder the prefs name.
                 wd.click(wd.find("#download-csv"))
                 csv_path = wait_for_file(downloads, f"pcmbn-report-001-{year}.csv")

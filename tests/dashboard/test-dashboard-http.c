@@ -715,6 +715,105 @@ test_report_lang (Fixture *f, gconstpointer data)
   }
 }
 
+/* The element of @page from the start of @open_tag to its end tag (or
+ * "/>"), or NULL. */
+static char *
+element (const char *page, const char *open_tag, const char *end_tag)
+{
+  const char *start = strstr (page, open_tag);
+  const char *end = start ? strstr (start, end_tag) : NULL;
+
+  return end ? g_strndup (start, end + strlen (end_tag) - start) : NULL;
+}
+
+/* The charts: SVG drawn on the server, well-formed, with a title and a
+ * description, no script and no inline style (the page's policy allows
+ * neither), and the numbers of the tables beside them. */
+static void
+test_charts (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = sign_in (f->s, f->staff);
+  static const char *const charts[] = { "chart-indicators", "chart-months", "chart-communes" };
+
+  for (guint lang = 0; lang < 2; lang++)
+    {
+      g_autoptr (Resp) r = NULL;
+      const char *page;
+
+      request_language = lang ? "vi" : "en";
+      r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+      page = text (r);
+      g_assert_cmpuint (r->status, ==, 200);
+      g_assert_null (strstr (page, "<script"));
+      g_assert_null (strstr (page, " style="));
+      for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
+        {
+          g_autofree char *open = g_strdup_printf ("<svg id=\"%s\"", charts[c]);
+          g_autofree char *title = g_strdup_printf ("<title id=\"%s-title\">", charts[c]);
+          g_autofree char *svg = element (page, open, "</svg>");
+          g_autoptr (GMarkupParseContext) ctx = NULL;
+          g_autoptr (GError) error = NULL;
+          static const GMarkupParser no_callbacks = { 0 };
+
+          g_assert_nonnull (svg);
+          g_assert_nonnull (strstr (svg, "role=\"img\""));
+          g_assert_nonnull (strstr (svg, title));
+          /* Well-formed XML, whatever the names hold. */
+          ctx = g_markup_parse_context_new (&no_callbacks, 0, NULL, NULL);
+          g_assert_true (g_markup_parse_context_parse (ctx, svg, -1, &error)
+                         && g_markup_parse_context_end_parse (ctx, &error));
+          g_assert_no_error (error);
+        }
+      /* Indicators: five bars; I1 is 1 of 14 communes, short of its target. */
+      {
+        g_autofree char *svg = element (page, "<svg id=\"chart-indicators\"", "</svg>");
+        g_autofree char *i1 = element (
+            svg, "<g class=\"indicator\" data-indicator=\"i1_materials_deployed\"", "</g>");
+        g_assert_cmpuint (count (svg, "<g class=\"indicator\""), ==, 5);
+        g_assert_nonnull (i1);
+        g_assert_nonnull (strstr (i1, "class=\"bar\""));
+        g_assert_nonnull (strstr (i1, "width=\"33.6\"")); /* 470 × 1/14 */
+        g_assert_nonnull (strstr (i1, "fill=\"#b3261e\""));
+        g_assert_nonnull (strstr (i1, "class=\"target\""));
+        g_assert_nonnull (strstr (i1, lang ? "7,1%" : "7.1%"));
+        g_assert_nonnull (
+            strstr (svg, lang ? "Kết quả so với chỉ tiêu" : "Indicators against their targets"));
+      }
+      /* Activities by month: the one activity, in March. */
+      {
+        g_autofree char *svg = element (page, "<svg id=\"chart-months\"", "</svg>");
+        g_assert_cmpuint (count (svg, "<g class=\"month\""), ==, 12);
+        g_assert_cmpuint (count (svg, "data-count=\"0\""), ==, 11);
+        g_assert_nonnull (strstr (svg, "<g class=\"month\" data-month=\"3\">"));
+        g_assert_nonnull (strstr (strstr (svg, "data-month=\"3\""), "data-count=\"1\""));
+        g_assert_nonnull (strstr (svg, lang ? "tháng 3: 1" : "month 3: 1"));
+      }
+      /* Communes: all 14; Phúc Xá synced just now with its two records,
+       * the twelve silent ones grey and first. */
+      {
+        g_autofree char *svg = element (page, "<svg id=\"chart-communes\"", "</svg>");
+        g_autofree char *phuc_xa = element (svg, "<g class=\"commune\" data-code=\"00001\"",
+                                            "</g>");
+        g_assert_cmpuint (count (svg, "<g class=\"commune\""), ==, 14);
+        g_assert_nonnull (phuc_xa);
+        g_assert_nonnull (strstr (phuc_xa, "data-records=\"2\""));
+        g_assert_nonnull (strstr (phuc_xa, "class=\"bar\" x=\"210.0\" y=\""));
+        g_assert_nonnull (strstr (phuc_xa, "width=\"300.0\""));
+        g_assert_nonnull (strstr (phuc_xa, "fill=\"#17692e\""));
+        g_assert_cmpuint (count (svg, "fill=\"#9e9ea6\""), ==, 12 + 1); /* and the legend */
+        g_assert_true (strstr (svg, "data-code=\"00001\"") > strstr (svg, "data-code=\"00007\""));
+      }
+    }
+  /* A year without records: empty months, said in words. */
+  request_language = "en";
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2024", cookie, NULL, NULL, NULL, NULL);
+    g_autofree char *svg = element (text (r), "<svg id=\"chart-months\"", "</svg>");
+    g_assert_cmpuint (count (svg, "data-count=\"0\""), ==, 12);
+    g_assert_nonnull (strstr (svg, "No activities dated in 2024."));
+  }
+}
+
 /* Under HTTPS the cookie is also Secure; the origin check knows the scheme. */
 static void
 test_tls (void)
@@ -766,6 +865,8 @@ main (int argc, char **argv)
   g_test_add ("/dashboard-http/language", Fixture, NULL, fixture_set_up, test_language,
               fixture_tear_down);
   g_test_add ("/dashboard-http/report-lang", Fixture, NULL, fixture_set_up, test_report_lang,
+              fixture_tear_down);
+  g_test_add ("/dashboard-http/charts", Fixture, NULL, fixture_set_up, test_charts,
               fixture_tear_down);
   g_test_add_func ("/dashboard-http/tls", test_tls);
   return g_test_run ();
