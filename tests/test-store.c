@@ -334,6 +334,56 @@ test_queries_use_indexes (void)
     }
 }
 
+/* A district server keeps no search index: a new database drops it, an old
+ * one being upgraded never builds it; its lists still search, by scanning. */
+static void
+test_no_search_index_on_servers (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = pcmbn_store_add (store, "activity", talk, &error);
+  g_autoptr (PcmbnRecordList) list = NULL;
+  sqlite3 *db = pcmbn_store_get_db (store);
+  const char *count_sql = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'records_fts%'";
+
+  g_assert_no_error (error);
+  {
+    g_autofree char *before = query_text (db, count_sql);
+    g_assert_cmpint (atoi (before), >, 6);
+  }
+  g_assert_true (pcmbn_store_drop_search_index (store, &error));
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_store_drop_search_index (store, &error));
+  {
+    g_autofree char *after = query_text (db, count_sql);
+    g_assert_cmpstr (after, ==, "0");
+  }
+  list = pcmbn_record_list_new (store, "activity");
+  pcmbn_record_list_set_search (list, "thon dong");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+  /* Writes go on without the triggers. */
+  g_assert_true (pcmbn_store_delete (store, uuid, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+
+  /* An old server database upgraded: no index made. */
+  {
+    g_autofree char *dir = pcmbn_test_tmpdir ();
+    g_autofree char *path = g_build_filename (dir, "server.sqlite", NULL);
+    g_autofree char *n = NULL;
+    sqlite3 *old;
+    g_assert_cmpint (sqlite3_open (path, &old), ==, SQLITE_OK);
+    g_assert_true (pcmbn_store_migrate (old, 5, &error));
+    g_assert_true (
+        pcmbn_store_exec (old, "INSERT INTO meta VALUES ('server_schema', '3');", &error));
+    g_assert_true (pcmbn_store_migrate (old, PCMBN_STORE_SCHEMA_VERSION, &error));
+    g_assert_no_error (error);
+    n = query_text (old, count_sql);
+    g_assert_cmpstr (n, ==, "0");
+    sqlite3_close (old);
+  }
+}
+
 static void
 test_units_and_search (void)
 {
@@ -427,6 +477,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/open/private-wal", test_open_creates_private_wal_file);
   g_test_add_func ("/store/open/refuses", test_open_refuses_garbage_and_newer);
   g_test_add_func ("/store/migrations/every-version", test_migrations_from_every_version);
+  g_test_add_func ("/store/search-index/servers", test_no_search_index_on_servers);
   g_test_add_func ("/store/records/crud", test_add_get_update_delete);
   g_test_add_func ("/store/records/invalid-unchanged", test_invalid_changes_nothing);
   g_test_add_func ("/store/records/model-with-meetings",

@@ -102,7 +102,8 @@ pcmbn_district_open (const char *path, gboolean create, GError **error)
       return NULL;
     }
   store = pcmbn_store_open (path, error);
-  if (store == NULL || !server_migrate (store, error))
+  if (store == NULL || !server_migrate (store, error)
+      || !pcmbn_store_drop_search_index (store, error))
     return NULL;
   if (!create)
     {

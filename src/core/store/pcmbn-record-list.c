@@ -3,7 +3,7 @@
 
 #include "config.h"
 
-#include "store/pcmbn-record-list.h"
+#include "store/pcmbn-record-list-private.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
 
@@ -31,6 +31,7 @@ struct _PcmbnRecordList
   GQueue lru;        /* page indexes, most recent first */
   gulong changed_id;
   gboolean minimal_changes;
+  gboolean scan_only; /* tests and benchmarks: never the trigram index */
   guint refresh_source;
 };
 
@@ -145,7 +146,7 @@ prepare_fts (PcmbnRecordList *self, const char *what, const char *tail, gboolean
   g_autofree char *table = NULL, *sql = NULL;
   sqlite3_stmt *stmt = NULL;
 
-  if (query == NULL)
+  if (query == NULL || self->scan_only)
     return NULL;
   table = pcmbn_store_search_table (self->kind);
   if (count_only && self->from == NULL && self->to == NULL && self->type_code == NULL)
@@ -540,4 +541,21 @@ guint
 pcmbn_record_list_get_cached_pages (PcmbnRecordList *self)
 {
   return g_hash_table_size (self->pages);
+}
+
+/**
+ * pcmbn_record_list_set_search_index:
+ * @self: a list
+ * @use: whether a search may go through the trigram index
+ *
+ * For tests and benchmarks, which compare the index with a scan of the
+ * folded text: both must find the same rows in the same order.
+ */
+void
+pcmbn_record_list_set_search_index (PcmbnRecordList *self, gboolean use)
+{
+  if (self->scan_only == !use)
+    return;
+  self->scan_only = !use;
+  pcmbn_record_list_refresh (self);
 }

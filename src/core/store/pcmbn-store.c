@@ -290,6 +290,18 @@ create_search_index (sqlite3 *db, GError **error)
   g_autoptr (GString) on_update = g_string_new (
       "CREATE TRIGGER records_fts_update AFTER UPDATE OF search, deleted, kind ON records BEGIN ");
   g_autoptr (GString) on_update_new = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+  gboolean server = FALSE;
+
+  /* A district server lists no records for a person to filter: its pushes
+   * should not pay for an index nobody reads (see
+   * pcmbn_store_drop_search_index()). */
+  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM meta WHERE key = 'server_schema'", -1, &stmt, NULL)
+      == SQLITE_OK)
+    server = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  if (server)
+    return TRUE;
 
   for (guint k = 0; k < n_kinds; k++)
     {
@@ -323,6 +335,55 @@ create_search_index (sqlite3 *db, GError **error)
   g_string_append (on_update, on_update_new->str);
   g_string_append (on_update, "END;");
   return pcmbn_store_exec (db, on_update->str, error);
+}
+
+/**
+ * pcmbn_store_drop_search_index:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Removes the trigram search index and its triggers, for a database whose
+ * records nobody filters as they type (a district server): every write then
+ * costs what it did without it. Lists still search, by scanning.
+ *
+ * Returns: %TRUE on success, also when there was no index
+ */
+gboolean
+pcmbn_store_drop_search_index (PcmbnStore *self, GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GString)
+      sql = g_string_new ("BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS records_fts_update;");
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok, present = FALSE;
+
+  /* Opened often (a connection per worker): a read when there is nothing
+   * to drop, no write lock. */
+  pcmbn_store_lock (self);
+  if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM sqlite_master WHERE name = 'records_fts_update'",
+                          -1, &stmt, NULL)
+      == SQLITE_OK)
+    present = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  if (!present)
+    return TRUE;
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autofree char *t = pcmbn_store_search_table (kinds[k]);
+      g_string_append_printf (sql,
+                              "DROP TRIGGER IF EXISTS %s_insert; DROP TRIGGER IF EXISTS %s_delete;"
+                              " DROP TABLE IF EXISTS %s;",
+                              t, t, t);
+    }
+  g_string_append (sql, "COMMIT;");
+  pcmbn_store_lock (self);
+  ok = pcmbn_store_exec (self->db, sql->str, error);
+  if (!ok)
+    sqlite3_exec (self->db, "ROLLBACK;", NULL, NULL, NULL);
+  pcmbn_store_unlock (self);
+  return ok;
 }
 
 static gboolean

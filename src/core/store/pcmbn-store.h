@@ -63,6 +63,7 @@ GPtrArray *pcmbn_store_list (
     PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error);
 gint64 pcmbn_store_count (PcmbnStore *self, const char *kind);
 gint64 pcmbn_store_count_dirty (PcmbnStore *self);
+gboolean pcmbn_store_drop_search_index (PcmbnStore *self, GError **error);
 
 /* Bulk work: one transaction, all or nothing. */
 gboolean pcmbn_store_begin (PcmbnStore *self, GError **error);
