@@ -48,7 +48,10 @@ install_missing() {
 
 build() {
   if [ ! -f "$builddir/build.ninja" ]; then
-    meson setup "$builddir" "$@"
+    # PCMBN_MESON_ARGS: extra options for a new build folder, e.g. CI's
+    # sanitizer build (-Db_sanitize=address,undefined).
+    # shellcheck disable=SC2086
+    meson setup "$builddir" ${PCMBN_MESON_ARGS:-} "$@"
   fi
   ninja -C "$builddir"
 }

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pcmbn-district-db.h"
 #include "pcmbn-district-report.h"
 #include "pcmbn-district-server.h"
+#include "server/pcmbn-district-store.h"
 #include "report/pcmbn-report.h"
 #include "store/pcmbn-store.h"
 #include "pcmbn-util.h"
@@ -60,7 +60,7 @@ status_for (GError *error)
 static int
 verb_init (GHashTable *opts, GError **error)
 {
-  g_autoptr (PcmbnStore) store = NULL;
+  g_autoptr (PcmbnDistrictStore) store = NULL;
 
   if (!require (opts, "org-unit", "init --db PATH --org-unit CODE [--units FILE.csv]", error))
     return -1;
@@ -70,9 +70,10 @@ verb_init (GHashTable *opts, GError **error)
                    opt (opts, "units"));
       return -1;
     }
-  store = pcmbn_district_open (opt (opts, "db"), TRUE, error);
+  store = pcmbn_district_store_open (opt (opts, "db"), TRUE, error);
   if (store == NULL
-      || !pcmbn_district_init (store, opt (opts, "org-unit"), opt (opts, "units"), error))
+      || !pcmbn_district_store_initialize (store, opt (opts, "org-unit"), opt (opts, "units"),
+                                           error))
     return -1;
   return 0;
 }
@@ -80,9 +81,7 @@ verb_init (GHashTable *opts, GError **error)
 static int
 verb_org_units (GHashTable *opts, GError **error)
 {
-  g_autoptr (PcmbnStore) store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
-  g_autofree char *code = NULL;
-
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
   if (store == NULL)
     return -1;
   if (opt (opts, "import"))
@@ -103,7 +102,7 @@ verb_org_units (GHashTable *opts, GError **error)
                        _ ("import: the file is not UTF-8 text"));
           return -1;
         }
-      if (!pcmbn_district_import_units (store, text, len, &n, error))
+      if (!pcmbn_district_store_import_units (store, text, len, &n, error))
         return -1;
       g_printerr (_ ("%u communes updated.\n"), n);
       return 0;
@@ -151,20 +150,14 @@ verb_org_units (GHashTable *opts, GError **error)
                 }
             }
         }
-      return pcmbn_district_set_unit (store, opt (opts, "set"), key_area, population, error) ? 0
-                                                                                             : -1;
+      return pcmbn_district_store_set_unit (store, opt (opts, "set"), key_area, population, error)
+                 ? 0
+                 : -1;
     }
   /* Without a change: the communes and their facts, as JSON. */
-  code = pcmbn_district_get_code (store);
   {
-    g_autoptr (GPtrArray) communes = pcmbn_store_communes_under (store, code);
-    g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
-    g_autofree char *text = NULL;
-    JsonArray *array = json_array_new ();
-    for (guint i = 0; i < communes->len; i++)
-      json_array_add_element (array, pcmbn_district_unit_json (communes->pdata[i]));
-    json_node_take_array (root, array);
-    text = json_to_string (root, TRUE);
+    g_autoptr (JsonNode) root = pcmbn_district_store_list_communes (store);
+    g_autofree char *text = json_to_string (root, TRUE);
     puts (text);
   }
   return 0;
@@ -173,15 +166,15 @@ verb_org_units (GHashTable *opts, GError **error)
 static int
 verb_enroll_code (GHashTable *opts, GError **error)
 {
-  g_autoptr (PcmbnStore) store = NULL;
+  g_autoptr (PcmbnDistrictStore) store = NULL;
   g_autofree char *code = NULL;
 
   if (!require (opts, "org-unit", "enroll-code --db PATH --org-unit COMMUNE_CODE", error))
     return -1;
-  store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
   if (store == NULL)
     return -1;
-  code = pcmbn_district_new_enrol_code (store, opt (opts, "org-unit"), error);
+  code = pcmbn_district_store_new_enrol_code (store, opt (opts, "org-unit"), error);
   if (code == NULL)
     return -1;
   puts (code);
@@ -191,15 +184,15 @@ verb_enroll_code (GHashTable *opts, GError **error)
 static int
 verb_devices (GHashTable *opts, GError **error)
 {
-  g_autoptr (PcmbnStore) store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
   g_autoptr (JsonNode) list = NULL;
   g_autofree char *text = NULL;
 
   if (store == NULL)
     return -1;
   if (opt (opts, "revoke"))
-    return pcmbn_district_revoke_device (store, opt (opts, "revoke"), error) ? 0 : -1;
-  list = pcmbn_district_list_devices (store);
+    return pcmbn_district_store_revoke_device (store, opt (opts, "revoke"), error) ? 0 : -1;
+  list = pcmbn_district_store_list_devices (store);
   text = json_to_string (list, TRUE);
   puts (text);
   return 0;
@@ -208,15 +201,15 @@ verb_devices (GHashTable *opts, GError **error)
 static int
 verb_staff_token (GHashTable *opts, GError **error)
 {
-  g_autoptr (PcmbnStore) store = NULL;
+  g_autoptr (PcmbnDistrictStore) store = NULL;
   g_autofree char *token = NULL;
 
   if (!require (opts, "name", "staff-token --db PATH --name NAME", error))
     return -1;
-  store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
   if (store == NULL)
     return -1;
-  token = pcmbn_district_new_staff_token (store, opt (opts, "name"), error);
+  token = pcmbn_district_store_new_staff_token (store, opt (opts, "name"), error);
   if (token == NULL)
     return -1;
   puts (token);
@@ -252,7 +245,7 @@ write_output (const char *path, GBytes *bytes, GError **error)
 static int
 verb_report (GHashTable *opts, GError **error)
 {
-  g_autoptr (PcmbnStore) store = NULL;
+  g_autoptr (PcmbnDistrictStore) store = NULL;
   g_autoptr (GBytes) bytes = NULL;
   const char *format_name = opt (opts, "format") ? opt (opts, "format") : "json";
   PcmbnReportFormat format;
@@ -271,7 +264,7 @@ verb_report (GHashTable *opts, GError **error)
   if (!pcmbn_report_parse_period (opt (opts, "year"), opt (opts, "from"), opt (opts, "to"), &from,
                                   &to, error))
     return -1;
-  store = pcmbn_district_open (opt (opts, "db"), FALSE, error);
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
   if (store == NULL)
     return -1;
   bytes = pcmbn_district_report_export (store, opt (opts, "year"), opt (opts, "from"),

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "store/pcmbn-store.h"
+#include "server/pcmbn-district-store.h"
 
 G_BEGIN_DECLS
 
@@ -45,7 +45,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnDistrictReply, pcmbn_district_reply_free)
 
 PcmbnDistrictReply *
 pcmbn_district_reply_error (guint status, const char *code, const char *message);
-PcmbnDistrictReply *pcmbn_district_api_handle (PcmbnStore *store, PcmbnDistrictRequest *request);
+PcmbnDistrictReply *
+pcmbn_district_api_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *request);
 gboolean pcmbn_district_api_is_enroll (const char *path);
 gsize pcmbn_district_api_body_limit (const char *path);
 

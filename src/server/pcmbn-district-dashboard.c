@@ -8,14 +8,13 @@
 #include <string.h>
 
 #include "pcmbn-district-dashboard.h"
-#include "pcmbn-district-db.h"
 #include "pcmbn-district-charts.h"
 #include "pcmbn-district-report.h"
+#include "pcmbn-util.h"
+#include "records/pcmbn-schema.h"
 #include "report/pcmbn-report-communes.h"
 #include "report/pcmbn-report.h"
-#include "records/pcmbn-schema.h"
-#include "store/pcmbn-store-private.h"
-#include "pcmbn-util.h"
+#include "server/pcmbn-district-store.h"
 #include "sync/pcmbn-wire.h"
 
 /* The district at a glance, as plain server-rendered HTML: no script, no
@@ -161,17 +160,6 @@ page_end (GString *out)
   g_string_append (out, "</body>\n</html>\n");
 }
 
-static char *
-district_name (PcmbnStore *store)
-{
-  g_autofree char *code = pcmbn_district_get_code (store);
-  g_autoptr (PcmbnOrgUnit) unit = code ? pcmbn_store_get_unit (store, code) : NULL;
-
-  if (unit == NULL)
-    return g_strdup (code ? code : "");
-  return g_strdup (unit->full_name ? unit->full_name : unit->name);
-}
-
 /* Vietnamese writes 45,5%; English 45.5%. */
 static char *
 format_percent (double fraction)
@@ -264,10 +252,10 @@ append_signin_form (GString *out, const char *message)
 }
 
 static char *
-render_signin (PcmbnStore *store, const char *message)
+render_signin (PcmbnDistrictStore *store, const char *message)
 {
   GString *out = g_string_new (NULL);
-  g_autofree char *name = district_name (store);
+  g_autofree char *name = pcmbn_district_store_get_name (store);
 
   page_start (out, _ ("District dashboard — sign in"));
   g_string_append (out, "<main class=\"narrow\">\n<h1>");
@@ -526,8 +514,11 @@ append_communes (GString *out, JsonArray *communes)
 /* The charts beside the tables, from the same numbers (see
  * pcmbn-district-charts.c for the drawing). */
 static void
-append_charts (
-    GString *out, PcmbnStore *store, JsonObject *report_indicators, JsonArray *communes, int year)
+append_charts (GString *out,
+               PcmbnDistrictStore *store,
+               JsonObject *report_indicators,
+               JsonArray *communes,
+               int year)
 {
   PcmbnChartIndicator bars[G_N_ELEMENTS (indicators)];
   g_autoptr (GArray) rows = g_array_new (FALSE, TRUE, sizeof (PcmbnChartCommune));
@@ -554,7 +545,7 @@ append_charts (
                                 : 1.0,
       };
     }
-  pcmbn_store_count_by_month (store, "activity", year, months);
+  pcmbn_store_count_by_month (pcmbn_district_store_get_store (store), "activity", year, months);
   for (guint i = 0; i < json_array_get_length (communes); i++)
     g_ptr_array_add (sorted, json_array_get_element (communes, i));
   g_ptr_array_sort (sorted, never_synced_first);
@@ -593,7 +584,7 @@ append_charts (
  * Returns: (transfer full) (nullable): the dashboard page
  */
 char *
-pcmbn_district_dashboard_render (PcmbnStore *store,
+pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
                                  const char *year,
                                  const char *staff_name,
                                  GError **error)
@@ -611,13 +602,15 @@ pcmbn_district_dashboard_render (PcmbnStore *store,
     g_autofree char *today = pcmbn_date_format (pcmbn_today ());
     this_year = atoi (today);
   }
-  code = pcmbn_district_get_code (store);
-  name = district_name (store);
+  code = pcmbn_district_store_get_code (store);
+  name = pcmbn_district_store_get_name (store);
   /* The same report the downloads carry, so the page and the files agree. */
-  report = pcmbn_report_build (store, code, from, to, PCMBN_REPORT_SUPPRESS_SMALL, error);
+  report = pcmbn_report_build (pcmbn_district_store_get_store (store), code, from, to,
+                               PCMBN_REPORT_SUPPRESS_SMALL, error);
   if (report == NULL)
     return NULL;
-  communes = pcmbn_report_build_communes (store, code, from, to, error);
+  communes = pcmbn_report_build_communes (pcmbn_district_store_get_store (store), code, from, to,
+                                          error);
   if (communes == NULL)
     return NULL;
 
@@ -779,50 +772,26 @@ session_id (PcmbnDistrictRequest *req)
   return g_strndup (value, len);
 }
 
-static gboolean
-staff_lookup (PcmbnStore *store, const char *token_hash, char **name)
+/* Who a token hash belongs to; NULL when the database failed. */
+static PcmbnDistrictPrincipal *
+token_owner (PcmbnDistrictStore *store, const char *token_hash)
 {
-  sqlite3 *db = pcmbn_store_get_db (store);
-  sqlite3_stmt *stmt;
-  gboolean found;
+  g_autoptr (GError) error = NULL;
+  PcmbnDistrictPrincipal *who = pcmbn_district_store_authenticate_hash (store, token_hash, &error);
 
-  pcmbn_store_lock (store);
-  sqlite3_prepare_v2 (db,
-                      "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-                      -1, &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  if (found && name)
-    *name = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
-  pcmbn_store_unlock (store);
-  return found;
-}
-
-static gboolean
-device_lookup (PcmbnStore *store, const char *token_hash)
-{
-  sqlite3 *db = pcmbn_store_get_db (store);
-  sqlite3_stmt *stmt;
-  gboolean found;
-
-  pcmbn_store_lock (store);
-  sqlite3_prepare_v2 (db, "SELECT 1 FROM devices WHERE token_hash = ?", -1, &stmt, NULL);
-  sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_finalize (stmt);
-  pcmbn_store_unlock (store);
-  return found;
+  if (who == NULL)
+    g_warning ("Cannot read the staff tokens: %s", error->message);
+  return who;
 }
 
 /* The staff member's name for a live session, or NULL: expired, unknown,
  * or its token revoked since. */
 static char *
-session_staff (PcmbnStore *store, PcmbnDistrictRequest *req)
+session_staff (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   g_autofree char *id = session_id (req);
   g_autofree char *id_hash = NULL, *token_hash = NULL;
-  char *name = NULL;
+  g_autoptr (PcmbnDistrictPrincipal) who = NULL;
 
   if (id == NULL)
     return NULL;
@@ -839,14 +808,17 @@ session_staff (PcmbnStore *store, PcmbnDistrictRequest *req)
   g_mutex_unlock (&sessions_lock);
   if (token_hash == NULL)
     return NULL;
-  if (!staff_lookup (store, token_hash, &name))
+  who = token_owner (store, token_hash);
+  if (who == NULL)
+    return NULL;
+  if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
     {
       g_mutex_lock (&sessions_lock);
       g_hash_table_remove (sessions, id_hash);
       g_mutex_unlock (&sessions_lock);
       return NULL;
     }
-  return name;
+  return g_steal_pointer (&who->id);
 }
 
 static gboolean
@@ -956,10 +928,11 @@ same_origin (PcmbnDistrictRequest *req)
 }
 
 static PcmbnDistrictReply *
-handle_login (PcmbnStore *store, PcmbnDistrictRequest *req)
+handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   g_autoptr (GHashTable) form = NULL;
-  g_autofree char *token = NULL, *hash = NULL, *name = NULL, *id = NULL, *cookie = NULL;
+  g_autofree char *token = NULL, *hash = NULL, *id = NULL, *cookie = NULL;
+  g_autoptr (PcmbnDistrictPrincipal) who = NULL;
   g_autofree char *text = NULL;
   PcmbnDistrictReply *reply;
   const char *raw;
@@ -980,9 +953,12 @@ handle_login (PcmbnStore *store, PcmbnDistrictRequest *req)
   if (*token == '\0' || !g_utf8_validate (token, -1, NULL))
     return reply_html (400, render_signin (store, _ ("Type your staff token, then sign in.")));
   hash = pcmbn_district_hash_secret (token);
-  if (!staff_lookup (store, hash, &name))
+  who = token_owner (store, hash);
+  if (who == NULL)
+    return pcmbn_district_reply_error (500, "internal", _ ("The server database cannot be read."));
+  if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
     {
-      if (device_lookup (store, hash))
+      if (who->kind == PCMBN_DISTRICT_TOKEN_DEVICE)
         return reply_html (403,
                            render_signin (store, _ ("This is a commune device’s token, not a staff "
                                                     "token. Use the staff token the district’s "
@@ -995,10 +971,7 @@ handle_login (PcmbnStore *store, PcmbnDistrictRequest *req)
   id = session_new (hash);
   if (id == NULL)
     return pcmbn_district_reply_error (500, "internal", _ ("No random numbers available."));
-  {
-    g_autofree char *actor = g_strconcat ("staff:", name, NULL);
-    pcmbn_district_audit (store, actor, "dashboard-sign-in", NULL, 0, req->remote);
-  }
+  pcmbn_district_store_audit (store, who->actor, "dashboard-sign-in", NULL, 0, req->remote);
   reply = reply_redirect ("/");
   cookie = cookie_header (req, id, PCMBN_DASHBOARD_SESSION_SECONDS);
   reply_add_header (reply, "Set-Cookie", cookie);
@@ -1030,7 +1003,7 @@ handle_logout (PcmbnDistrictRequest *req)
  * Returns: (transfer full): the reply
  */
 PcmbnDistrictReply *
-pcmbn_district_report_reply (PcmbnStore *store, const char *query, gboolean attachment)
+pcmbn_district_report_reply (PcmbnDistrictStore *store, const char *query, gboolean attachment)
 {
   g_autoptr (GHashTable) params = parse_query (query);
   g_autoptr (GError) error = NULL;
@@ -1066,7 +1039,7 @@ pcmbn_district_report_reply (PcmbnStore *store, const char *query, gboolean atta
 }
 
 static PcmbnDistrictReply *
-handle_download (PcmbnStore *store, PcmbnDistrictRequest *req, const char *staff)
+handle_download (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *staff)
 {
   PcmbnDistrictReply *reply;
   g_autofree char *message = NULL;
@@ -1095,7 +1068,7 @@ handle_download (PcmbnStore *store, PcmbnDistrictRequest *req, const char *staff
 }
 
 static PcmbnDistrictReply *
-handle_page (PcmbnStore *store, PcmbnDistrictRequest *req, const char *staff)
+handle_page (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *staff)
 {
   g_autoptr (GHashTable) params = parse_query (req->query);
   g_autoptr (GError) error = NULL;
@@ -1140,7 +1113,7 @@ pcmbn_district_dashboard_owns (const char *path)
  * Returns: (transfer full): the answer
  */
 PcmbnDistrictReply *
-pcmbn_district_dashboard_handle (PcmbnStore *store, PcmbnDistrictRequest *req)
+pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   const char *path = req->path;
   gboolean get = g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD");

@@ -14,10 +14,10 @@ G_BEGIN_DECLS
 
 gboolean pcmbn_district_dashboard_owns (const char *path);
 PcmbnDistrictReply *
-pcmbn_district_dashboard_handle (PcmbnStore *store, PcmbnDistrictRequest *request);
+pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *request);
 PcmbnDistrictReply *
-pcmbn_district_report_reply (PcmbnStore *store, const char *query, gboolean attachment);
-char *pcmbn_district_dashboard_render (PcmbnStore *store,
+pcmbn_district_report_reply (PcmbnDistrictStore *store, const char *query, gboolean attachment);
+char *pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
                                        const char *year,
                                        const char *staff_name,
                                        GError **error);

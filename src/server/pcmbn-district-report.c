@@ -6,7 +6,6 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "pcmbn-district-db.h"
 #include "pcmbn-district-report.h"
 #include "report/pcmbn-report.h"
 #include "pcmbn-util.h"
@@ -34,7 +33,7 @@
  * Returns: (transfer full) (nullable): the report file's bytes
  */
 GBytes *
-pcmbn_district_report_export (PcmbnStore *store,
+pcmbn_district_report_export (PcmbnDistrictStore *store,
                               const char *year,
                               const char *from,
                               const char *to,
@@ -49,14 +48,15 @@ pcmbn_district_report_export (PcmbnStore *store,
 
   if (!pcmbn_report_parse_period (year, from, to, &first, &last, error))
     return NULL;
-  code = pcmbn_district_get_code (store);
+  code = pcmbn_district_store_get_code (store);
   if (code == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
                    _ ("db: this is not a district server database yet; run “pcmbn-district init”"));
       return NULL;
     }
-  report = pcmbn_report_build (store, code, first, last, PCMBN_REPORT_SUPPRESS_SMALL, error);
+  report = pcmbn_report_build (pcmbn_district_store_get_store (store), code, first, last,
+                               PCMBN_REPORT_SUPPRESS_SMALL, error);
   if (report == NULL)
     return NULL;
   bytes = pcmbn_report_export_in (report, format, lang, NULL, NULL, NULL, error);

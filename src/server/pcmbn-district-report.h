@@ -2,11 +2,11 @@
 #pragma once
 
 #include "report/pcmbn-report-export.h"
-#include "store/pcmbn-store.h"
+#include "server/pcmbn-district-store.h"
 
 G_BEGIN_DECLS
 
-GBytes *pcmbn_district_report_export (PcmbnStore *store,
+GBytes *pcmbn_district_report_export (PcmbnDistrictStore *store,
                                       const char *year,
                                       const char *from,
                                       const char *to,

@@ -9,9 +9,8 @@
 #include <string.h>
 
 #include "pcmbn-district-api.h"
-#include "pcmbn-district-db.h"
 #include "pcmbn-district-server.h"
-#include "store/pcmbn-store.h"
+#include "server/pcmbn-district-store.h"
 #include "sync/pcmbn-wire.h"
 
 /* The HTTP side of `pcmbn-district serve`. The main loop only moves bytes:
@@ -272,12 +271,12 @@ worker (gpointer data, gpointer user_data)
 {
   Job *job = data;
   PcmbnDistrictServer *self = user_data;
-  PcmbnStore *store = g_private_get (&thread_store);
+  PcmbnDistrictStore *store = g_private_get (&thread_store);
 
   if (store == NULL)
     {
       g_autoptr (GError) error = NULL;
-      store = pcmbn_district_open (self->db_path, FALSE, &error);
+      store = pcmbn_district_store_open (self->db_path, FALSE, &error);
       if (store == NULL)
         {
           job->reply = pcmbn_district_reply_error (500, "internal", error->message);
@@ -410,7 +409,7 @@ PcmbnDistrictServer *
 pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GError **error)
 {
   g_autoptr (PcmbnDistrictServer) self = NULL;
-  g_autoptr (PcmbnStore) probe = pcmbn_district_open (db_path, FALSE, error);
+  g_autoptr (PcmbnDistrictStore) probe = pcmbn_district_store_open (db_path, FALSE, error);
 
   if (probe == NULL)
     return NULL;

@@ -20,6 +20,39 @@ row_free (PcmbnCsvRow *row)
   g_free (row);
 }
 
+/* A spreadsheet runs a cell that starts with one of these as a formula
+ * (CSV injection), so a written text cell that starts with one, after any
+ * number of apostrophes, gets one more apostrophe in front; reading takes
+ * one away again. Counting the apostrophes keeps the round trip exact for a
+ * text that itself starts with "'=". */
+static gboolean
+needs_formula_guard (const char *cell)
+{
+  const char *p = cell;
+  char *num_end = NULL;
+
+  while (*p == '\'')
+    p++;
+  if (*p == '\0' || strchr ("=+-@\t\r", *p) == NULL)
+    return FALSE;
+  /* A plain number such as -5 is not a formula and stays as it is. */
+  if (p == cell && *p == '-')
+    {
+      g_ascii_strtod (cell, &num_end);
+      if (num_end != cell && *num_end == '\0' && strpbrk (cell, "eExXnN") == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+cell_text (GString *cell)
+{
+  if (cell->str[0] == '\'' && needs_formula_guard (cell->str + 1))
+    return g_strdup (cell->str + 1);
+  return g_strdup (cell->str);
+}
+
 /**
  * pcmbn_csv_parse:
  * @text: (array length=len): the file's bytes
@@ -68,7 +101,7 @@ pcmbn_csv_parse (const char *text, gsize len, GError **error)
           if (row_has_content || cells->len > 0 || cell->len > 0)
             {
               PcmbnCsvRow *row = g_new0 (PcmbnCsvRow, 1);
-              g_ptr_array_add (cells, g_strdup (cell->str));
+              g_ptr_array_add (cells, cell_text (cell));
               g_ptr_array_add (cells, NULL);
               row->cells = (char **)g_ptr_array_steal (cells, NULL);
               row->line = row_line;
@@ -88,7 +121,7 @@ pcmbn_csv_parse (const char *text, gsize len, GError **error)
         }
       if (*p == ',')
         {
-          g_ptr_array_add (cells, g_strdup (cell->str));
+          g_ptr_array_add (cells, cell_text (cell));
           g_string_truncate (cell, 0);
           row_has_content = TRUE;
           p++;
@@ -142,19 +175,9 @@ pcmbn_csv_begin (GString *out)
   g_string_append (out, "\xEF\xBB\xBF");
 }
 
-/**
- * pcmbn_csv_append_cell:
- * @out: the file being written
- * @cell: (nullable): the cell's text
- * @first: whether it opens a row
- */
-void
-pcmbn_csv_append_cell (GString *out, const char *cell, gboolean first)
+static void
+append_quoted (GString *out, const char *cell)
 {
-  if (!first)
-    g_string_append_c (out, ',');
-  if (cell == NULL)
-    return;
   if (strpbrk (cell, ",\"\r\n") != NULL || (cell[0] == ' ')
       || (*cell && cell[strlen (cell) - 1] == ' '))
     {
@@ -169,6 +192,32 @@ pcmbn_csv_append_cell (GString *out, const char *cell, gboolean first)
     }
   else
     g_string_append (out, cell);
+}
+
+/**
+ * pcmbn_csv_append_cell:
+ * @out: the file being written
+ * @cell: (nullable): the cell's text
+ * @first: whether it opens a row
+ *
+ * Quotes the cell when it must, and guards a text that a spreadsheet would
+ * run as a formula (see needs_formula_guard()); pcmbn_csv_parse() removes
+ * the guard again.
+ */
+void
+pcmbn_csv_append_cell (GString *out, const char *cell, gboolean first)
+{
+  if (!first)
+    g_string_append_c (out, ',');
+  if (cell == NULL)
+    return;
+  if (needs_formula_guard (cell))
+    {
+      g_autofree char *guarded = g_strconcat ("'", cell, NULL);
+      append_quoted (out, guarded);
+      return;
+    }
+  append_quoted (out, cell);
 }
 
 void

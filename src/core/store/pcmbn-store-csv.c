@@ -46,7 +46,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
   g_autoptr (GPtrArray) valid = NULL;
   g_autoptr (GPtrArray) uuids = NULL;
   g_autoptr (GHashTable) pending = NULL;
-  PcmbnStoreResolve rd;
+  PcmbnStoreResolve rd = { 0 };
   PcmbnCsvRow *header;
   int uuid_column = -1;
   guint n_columns;
@@ -93,7 +93,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
 
   valid = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
   uuids = g_ptr_array_new_with_free_func (g_free);
-  pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
+  pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   rd.store = self;
   rd.pending = pending;
 
@@ -138,10 +138,11 @@ pcmbn_store_import_csv (PcmbnStore *self,
         }
       if (uuid != NULL)
         {
+          g_autofree char *pending_key = pcmbn_store_resolve_key (kind->name, uuid);
           if (!pcmbn_uuid_is_valid (uuid))
             g_ptr_array_add (row_errors,
                              pcmbn_field_error_new ("uuid", row->line, _ ("is not a record uuid")));
-          else if (g_hash_table_contains (pending, uuid))
+          else if (g_hash_table_contains (pending, pending_key))
             g_ptr_array_add (
                 row_errors,
                 pcmbn_field_error_new ("uuid", row->line, _ ("appears on an earlier row too")));
@@ -164,7 +165,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
       if (uuid == NULL)
         uuid = g_uuid_string_random ();
       g_ptr_array_add (valid, data);
-      g_hash_table_insert (pending, uuid, data);
+      g_hash_table_insert (pending, pcmbn_store_resolve_key (kind->name, uuid), data);
       g_ptr_array_add (uuids, g_steal_pointer (&uuid));
     }
   pcmbn_store_unlock (self);

@@ -13,40 +13,6 @@
  * data goes through the same schema check as a person's input, with
  * references resolved inside the record's own commune. */
 
-typedef struct
-{
-  sqlite3 *db;
-  const char *org_unit;
-} UnitResolve;
-
-static JsonObject *
-resolve_in_unit (const char *uuid, const char *kind, gpointer user_data)
-{
-  UnitResolve *ur = user_data;
-  g_autoptr (JsonParser) parser = NULL;
-  JsonObject *result = NULL;
-  sqlite3_stmt *stmt;
-
-  if (sqlite3_prepare_v2 (ur->db,
-                          "SELECT data FROM records WHERE uuid = ? AND kind = ? AND org_unit = ?"
-                          " AND deleted = 0",
-                          -1, &stmt, NULL)
-      != SQLITE_OK)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, ur->org_unit, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      parser = json_parser_new_immutable ();
-      if (json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, 0), -1,
-                                      NULL))
-        result = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-    }
-  sqlite3_finalize (stmt);
-  return result;
-}
-
 /**
  * pcmbn_store_add_for_unit:
  * @self: a store
@@ -74,7 +40,7 @@ pcmbn_store_add_for_unit (PcmbnStore *self,
   g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (self, org_unit);
   g_autoptr (JsonObject) valid = NULL;
   g_autofree char *new_uuid = NULL;
-  UnitResolve ur = { pcmbn_store_get_db (self), org_unit };
+  PcmbnStoreResolve rd = { self, org_unit, NULL };
 
   if (kind == NULL)
     {
@@ -99,7 +65,7 @@ pcmbn_store_add_for_unit (PcmbnStore *self,
 
   if (!pcmbn_store_begin (self, error))
     return NULL;
-  if (!pcmbn_schema_check (kind, data, NULL, resolve_in_unit, &ur, &valid, error)
+  if (!pcmbn_schema_check (kind, data, NULL, pcmbn_store_resolve_ref, &rd, &valid, error)
       || !pcmbn_store_insert_valid (self, kind, new_uuid, org_unit, valid, error))
     {
       pcmbn_store_rollback (self);

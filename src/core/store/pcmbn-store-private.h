@@ -48,14 +48,19 @@ char *pcmbn_store_add_for_unit (PcmbnStore *self,
                                 JsonObject *data,
                                 GError **error);
 
-/* Shared by the store's own files (store, org units, CSV). */
+/* The one reference resolver (a PcmbnRefResolver): the store's own writes,
+ * CSV imports, district data and the district server's pushes. */
 typedef struct
 {
   PcmbnStore *store;
-  GHashTable *pending; /* uuid → JsonObject, records of this import not yet written */
+  const char *org_unit; /* nullable: the store's own commune */
+  /* nullable: pcmbn_store_resolve_key () → JsonObject, records of this
+   * import or push not yet written */
+  GHashTable *pending;
 } PcmbnStoreResolve;
 
 JsonObject *pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data);
+char *pcmbn_store_resolve_key (const char *kind, const char *uuid);
 const PcmbnKind *pcmbn_store_lookup_kind (const char *kind_name, GError **error);
 gboolean pcmbn_store_find_row (
     PcmbnStore *self, const char *uuid, sqlite3_int64 *id, PcmbnRecord **record, GError **error);

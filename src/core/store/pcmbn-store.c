@@ -1015,6 +1015,31 @@ build_update_sql (void)
   return g_string_free (sql, FALSE);
 }
 
+/**
+ * pcmbn_store_resolve_key:
+ * @kind: a kind's name
+ * @uuid: a record's uuid
+ *
+ * Returns: (transfer full): the key of a pending record in a
+ *   #PcmbnStoreResolve: a reference finds it only when the kinds agree
+ */
+char *
+pcmbn_store_resolve_key (const char *kind, const char *uuid)
+{
+  return g_strconcat (kind, " ", uuid, NULL);
+}
+
+/**
+ * pcmbn_store_resolve_ref:
+ * @uuid: the referenced record
+ * @kind: the kind it must be
+ * @user_data: a #PcmbnStoreResolve
+ *
+ * A reference is to a live record of the same commune: one pending in the
+ * same import or push, or one in the database. The caller holds the lock.
+ *
+ * Returns: (transfer full) (nullable): the record's data
+ */
 JsonObject *
 pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
 {
@@ -1025,7 +1050,8 @@ pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
 
   if (rd->pending)
     {
-      JsonObject *pending = g_hash_table_lookup (rd->pending, uuid);
+      g_autofree char *key = pcmbn_store_resolve_key (kind, uuid);
+      JsonObject *pending = g_hash_table_lookup (rd->pending, key);
       if (pending)
         return json_object_ref (pending);
     }
@@ -1036,7 +1062,8 @@ pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
     return NULL;
   sqlite3_bind_text (self->resolve_stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (self->resolve_stmt, 2, kind, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (self->resolve_stmt, 3, self->org_unit, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->resolve_stmt, 3, rd->org_unit ? rd->org_unit : self->org_unit, -1,
+                     SQLITE_TRANSIENT);
   if (sqlite3_step (self->resolve_stmt) == SQLITE_ROW)
     {
       parser = json_parser_new_immutable ();

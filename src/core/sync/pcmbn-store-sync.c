@@ -104,23 +104,10 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
           data_text = stripped_text;
         }
       g_string_truncate (out, 0);
-      g_string_append (out, "{\"uuid\":");
-      pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 1));
-      g_string_append (out, ",\"kind\":");
-      pcmbn_wire_append_string (out, kind->name);
-      g_string_append (out, ",\"org_unit\":");
-      pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 3));
-      g_string_append_printf (out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s",
-                              (gint64)sqlite3_column_int64 (stmt, 5),
-                              sqlite3_column_int (stmt, 6) ? "true" : "false");
-      if (sqlite3_column_type (stmt, 7) != SQLITE_NULL)
-        {
-          g_string_append (out, ",\"modified_at\":");
-          pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 7));
-        }
-      g_string_append (out, ",\"data\":");
-      g_string_append (out, data_text);
-      g_string_append_c (out, '}');
+      pcmbn_wire_append_record (out, (const char *)sqlite3_column_text (stmt, 1), kind->name,
+                                (const char *)sqlite3_column_text (stmt, 3),
+                                sqlite3_column_int64 (stmt, 5), sqlite3_column_int (stmt, 6),
+                                (const char *)sqlite3_column_text (stmt, 7), data_text, -1);
       if (items->len > 0 && total + out->len > max_bytes)
         break;
       total += out->len;

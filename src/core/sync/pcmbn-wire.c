@@ -622,43 +622,51 @@ pcmbn_wire_append_string (GString *out, const char *text)
 }
 
 /**
- * pcmbn_wire_record_json:
+ * pcmbn_wire_append_record:
+ * @out: a string being built
  * @uuid: the uuid
  * @kind: the kind's name
  * @org_unit: the commune
- * @base_version: the version the edit started from
+ * @base_version: the server version the content started from
  * @deleted: whether it is a tombstone
- * @modified_at: (nullable): when it was edited
- * @data: the fields
+ * @modified_at: (nullable): when it was edited; left out when %NULL
+ * @data_text: (nullable): the fields as compact JSON text, written as they
+ *   are (the canonical text the store keeps); `{}` when %NULL or empty
  * @version: the server version, or -1 to leave it out
  *
- * Returns: (transfer full): a RECORD of interfaces.md
+ * Appends one RECORD of interfaces.md. The one writer of that envelope: the
+ * client's outbox, the server's pull and its conflict answers all use it,
+ * and none builds a tree of nodes for it (a pull writes thousands).
  */
-JsonNode *
-pcmbn_wire_record_json (const char *uuid,
-                        const char *kind,
-                        const char *org_unit,
-                        gint64 base_version,
-                        gboolean deleted,
-                        const char *modified_at,
-                        JsonObject *data,
-                        gint64 version)
+void
+pcmbn_wire_append_record (GString *out,
+                          const char *uuid,
+                          const char *kind,
+                          const char *org_unit,
+                          gint64 base_version,
+                          gboolean deleted,
+                          const char *modified_at,
+                          const char *data_text,
+                          gint64 version)
 {
-  JsonObject *o = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_object_set_string_member (o, "uuid", uuid);
-  json_object_set_string_member (o, "kind", kind);
-  json_object_set_string_member (o, "org_unit", org_unit);
-  json_object_set_int_member (o, "base_version", base_version);
-  json_object_set_boolean_member (o, "deleted", deleted);
+  g_string_append (out, "{\"uuid\":");
+  pcmbn_wire_append_string (out, uuid);
+  g_string_append (out, ",\"kind\":");
+  pcmbn_wire_append_string (out, kind);
+  g_string_append (out, ",\"org_unit\":");
+  pcmbn_wire_append_string (out, org_unit);
+  g_string_append_printf (out, ",\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":%s",
+                          base_version, deleted ? "true" : "false");
   if (modified_at)
-    json_object_set_string_member (o, "modified_at", modified_at);
-  json_object_set_object_member (o, "data", json_object_ref (data));
+    {
+      g_string_append (out, ",\"modified_at\":");
+      pcmbn_wire_append_string (out, modified_at);
+    }
+  g_string_append (out, ",\"data\":");
+  g_string_append (out, data_text && *data_text ? data_text : "{}");
   if (version >= 0)
-    json_object_set_int_member (o, "version", version);
-  json_node_take_object (node, o);
-  return node;
+    g_string_append_printf (out, ",\"version\":%" G_GINT64_FORMAT, version);
+  g_string_append_c (out, '}');
 }
 
 /**

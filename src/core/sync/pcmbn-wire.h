@@ -65,14 +65,15 @@ char *pcmbn_wire_edit_hash_text (const PcmbnKind *kind,
 char *pcmbn_wire_to_string (JsonNode *node);
 char *pcmbn_wire_object_to_string (JsonObject *object);
 void pcmbn_wire_append_string (GString *out, const char *text);
-JsonNode *pcmbn_wire_record_json (const char *uuid,
-                                  const char *kind,
-                                  const char *org_unit,
-                                  gint64 base_version,
-                                  gboolean deleted,
-                                  const char *modified_at,
-                                  JsonObject *data,
-                                  gint64 version);
+void pcmbn_wire_append_record (GString *out,
+                               const char *uuid,
+                               const char *kind,
+                               const char *org_unit,
+                               gint64 base_version,
+                               gboolean deleted,
+                               const char *modified_at,
+                               const char *data_text,
+                               gint64 version);
 gboolean pcmbn_wire_random_token (char *out, gsize n_bytes);
 
 /* Member access that never warns on a member of the wrong type. */

@@ -1,0 +1,1194 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-district-store"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "pcmbn-random.h"
+#include "pcmbn-util.h"
+#include "records/pcmbn-csv.h"
+#include "server/pcmbn-district-store.h"
+#include "store/pcmbn-store-private.h"
+#include "sync/pcmbn-wire.h"
+
+/* Secrets (device tokens, staff tokens, enrolment codes) are kept only as
+ * their SHA-256: a copy of the database gives nobody a way in.
+ *
+ * The server's tables live in the same SQLite file and the same connection
+ * as the core's PcmbnStore, so that a push writes its records, their change
+ * rows and their audit lines in one transaction. */
+
+struct _PcmbnDistrictStore
+{
+  GObject parent_instance;
+
+  PcmbnStore *store;
+};
+
+G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
+
+/* clang-format off: the quark name is stringified as written */
+G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
+/* clang-format on */
+
+#define SERVER_SCHEMA 1
+
+static const char server_migration_1[] =
+    "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, last_seen TEXT,"
+    "  revoked_at TEXT);"
+    "CREATE TABLE enrol_codes (code_hash TEXT PRIMARY KEY, org_unit TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at TEXT, device_id TEXT);"
+    "CREATE TABLE staff_tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL, record_uuid TEXT, version INTEGER, detail TEXT);"
+    "CREATE INDEX audit_record ON audit (record_uuid);"
+    /* One row per version a push made: a retry of the same edit finds its
+   * version here and changes nothing. */
+    "CREATE TABLE record_versions (uuid TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  edit_hash TEXT NOT NULL, device_id TEXT, at TEXT NOT NULL, PRIMARY KEY (uuid, version));"
+    "CREATE INDEX record_versions_edit ON record_versions (uuid, edit_hash);"
+    /* The change sequence: one row per record or org unit, at its latest
+   * change, so that a pull reads an index range and never the whole table. */
+    "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_unit TEXT NOT NULL,"
+    "  record_uuid TEXT, unit_code TEXT);"
+    "CREATE INDEX changes_scope ON changes (org_unit, seq);"
+    "CREATE UNIQUE INDEX changes_record ON changes (record_uuid) WHERE record_uuid IS NOT NULL;"
+    "CREATE UNIQUE INDEX changes_unit ON changes (unit_code) WHERE unit_code IS NOT NULL;"
+    "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL,"
+    "  created_at TEXT NOT NULL, device_id TEXT);"
+    "CREATE TABLE IF NOT EXISTS commune_sync (org_unit TEXT PRIMARY KEY, last_sync TEXT);";
+
+static void
+pcmbn_district_store_dispose (GObject *object)
+{
+  PcmbnDistrictStore *self = PCMBN_DISTRICT_STORE (object);
+
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (pcmbn_district_store_parent_class)->dispose (object);
+}
+
+static void
+pcmbn_district_store_class_init (PcmbnDistrictStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = pcmbn_district_store_dispose;
+}
+
+static void
+pcmbn_district_store_init (PcmbnDistrictStore *self)
+{
+}
+
+void
+pcmbn_district_principal_free (PcmbnDistrictPrincipal *principal)
+{
+  if (principal == NULL)
+    return;
+  g_free (principal->id);
+  g_free (principal->org_unit);
+  g_free (principal->actor);
+  g_free (principal);
+}
+
+void
+pcmbn_district_enrolment_free (PcmbnDistrictEnrolment *enrolment)
+{
+  if (enrolment == NULL)
+    return;
+  g_free (enrolment->device_id);
+  g_free (enrolment->token);
+  g_free (enrolment->org_unit);
+  g_free (enrolment);
+}
+
+static gboolean
+server_migrate (PcmbnStore *store, GError **error)
+{
+  static const char *const steps[] = { NULL, server_migration_1 };
+  g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
+  int version = text ? atoi (text) : 0;
+  sqlite3 *db = pcmbn_store_get_db (store);
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (steps) == SERVER_SCHEMA + 1);
+  if (version > SERVER_SCHEMA)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _ ("This server database was made by a newer version of pcmbn-district "
+                      "(server schema %d). Install the newer version to use it."),
+                   version);
+      return FALSE;
+    }
+  while (version < SERVER_SCHEMA)
+    {
+      g_autofree char *next = g_strdup_printf ("%d", version + 1);
+      if (!pcmbn_store_begin (store, error))
+        return FALSE;
+      if (!pcmbn_store_exec (db, steps[version + 1], error)
+          || !pcmbn_store_set_meta (store, "server_schema", next, error))
+        {
+          pcmbn_store_rollback (store);
+          return FALSE;
+        }
+      if (!pcmbn_store_commit (store, error))
+        return FALSE;
+      version++;
+    }
+  return TRUE;
+}
+
+/* From the connection's statement cache: the server runs the same few
+ * statements again and again. Each is reset right after use, so that none
+ * keeps a read snapshot open between requests. */
+static sqlite3_stmt *
+prepare (PcmbnDistrictStore *self, const char *sql, GError **error)
+{
+  return pcmbn_store_prepare_cached (self->store, sql, error);
+}
+
+static gboolean
+step_done (PcmbnDistrictStore *self, sqlite3_stmt *stmt, const char *what, GError **error)
+{
+  gboolean ok = sqlite3_step (stmt) == SQLITE_DONE;
+
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (self->store), what);
+  sqlite3_reset (stmt);
+  return ok;
+}
+
+static char *
+column_dup (sqlite3_stmt *stmt, int column)
+{
+  return g_strdup ((const char *)sqlite3_column_text (stmt, column));
+}
+
+/**
+ * pcmbn_district_store_open:
+ * @path: the server database
+ * @create: whether a missing file is made (only `init` does)
+ * @error: return location for an error
+ *
+ * Opens the file with the core's store (its own migrations) and brings the
+ * server's tables to the current server schema. Without @create, the file
+ * must exist and have been made a district database by
+ * pcmbn_district_store_initialize().
+ *
+ * Returns: (transfer full) (nullable): the server database
+ */
+PcmbnDistrictStore *
+pcmbn_district_store_open (const char *path, gboolean create, GError **error)
+{
+  g_autoptr (PcmbnStore) store = NULL;
+  g_autoptr (PcmbnDistrictStore) self = NULL;
+
+  if (!create && !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
+                   _ ("db: %s does not exist; make it first with “pcmbn-district init --db %s "
+                      "--org-unit CODE”"),
+                   path, path);
+      return NULL;
+    }
+  store = pcmbn_store_open (path, error);
+  /* No trigram search index on a server: nobody filters its records as
+   * they type, and every push would pay for it. */
+  if (store == NULL || !server_migrate (store, error)
+      || !pcmbn_store_drop_search_index (store, error))
+    return NULL;
+  self = g_object_new (PCMBN_TYPE_DISTRICT_STORE, NULL);
+  self->store = g_steal_pointer (&store);
+  if (!create)
+    {
+      g_autofree char *code = pcmbn_district_store_get_code (self);
+      if (code == NULL)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
+                       _ ("db: %s is not a district server database yet; run “pcmbn-district init "
+                          "--db %s --org-unit CODE”"),
+                       path, path);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * pcmbn_district_store_get_store:
+ * @self: a server database
+ *
+ * The core store under the server's tables, for what reads records the
+ * core's way (reports, the dashboard's tables).
+ *
+ * Returns: (transfer none): the store
+ */
+PcmbnStore *
+pcmbn_district_store_get_store (PcmbnDistrictStore *self)
+{
+  g_return_val_if_fail (PCMBN_IS_DISTRICT_STORE (self), NULL);
+  return self->store;
+}
+
+/**
+ * pcmbn_district_store_get_code:
+ * @self: a server database
+ *
+ * Returns: (transfer full) (nullable): the district's (or city's) code
+ */
+char *
+pcmbn_district_store_get_code (PcmbnDistrictStore *self)
+{
+  return pcmbn_store_get_meta (self->store, PCMBN_DISTRICT_META_CODE);
+}
+
+/**
+ * pcmbn_district_store_get_name:
+ * @self: a server database
+ *
+ * Returns: (transfer full): the district's full name, or its code when the
+ *   unit is unknown
+ */
+char *
+pcmbn_district_store_get_name (PcmbnDistrictStore *self)
+{
+  g_autofree char *code = pcmbn_district_store_get_code (self);
+  g_autoptr (PcmbnOrgUnit) unit = code ? pcmbn_store_get_unit (self->store, code) : NULL;
+
+  if (unit == NULL)
+    return g_strdup (code ? code : "");
+  return g_strdup (unit->full_name ? unit->full_name : unit->name);
+}
+
+/**
+ * pcmbn_district_store_keeps_case_notes:
+ * @self: a server database
+ *
+ * Returns: whether the configuration lets the server store case notes
+ */
+gboolean
+pcmbn_district_store_keeps_case_notes (PcmbnDistrictStore *self)
+{
+  g_autofree char *keep = pcmbn_store_get_meta (self->store, PCMBN_DISTRICT_META_CASE_NOTES);
+
+  return g_strcmp0 (keep, "yes") == 0;
+}
+
+/**
+ * pcmbn_district_store_unit_changed:
+ * @self: a server database, in a transaction
+ * @code: an org unit's code
+ * @error: return location for an error
+ *
+ * Puts the unit at the end of the change sequence, so that the devices of
+ * that commune pull its new key-area flag and population.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_unit_changed (PcmbnDistrictStore *self, const char *code, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "DELETE FROM changes WHERE unit_code = ?1", error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
+      ok = step_done (self, stmt, _ ("saving the org units"), error);
+    }
+  if (ok)
+    {
+      stmt = prepare (self, "INSERT INTO changes (org_unit, unit_code) VALUES (?1, ?1)", error);
+      ok = stmt != NULL;
+      if (ok)
+        {
+          sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
+          ok = step_done (self, stmt, _ ("saving the org units"), error);
+        }
+    }
+  pcmbn_store_unlock (self->store);
+  return ok;
+}
+
+/**
+ * pcmbn_district_store_initialize:
+ * @self: a new server database
+ * @org_unit: the district's or city's code
+ * @units_csv: (nullable): an org-unit list; the bundled one when %NULL
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_initialize (PcmbnDistrictStore *self,
+                                 const char *org_unit,
+                                 const char *units_csv,
+                                 GError **error)
+{
+  g_autofree char *existing = pcmbn_district_store_get_code (self);
+  g_autoptr (PcmbnOrgUnit) unit = NULL;
+  g_autoptr (GPtrArray) communes = NULL;
+  PcmbnStore *store = self->store;
+
+  if (existing && g_strcmp0 (existing, org_unit) != 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("org-unit: this database already serves %s; use another file for %s"),
+                   existing, org_unit);
+      return FALSE;
+    }
+  if (!pcmbn_store_begin (store, error))
+    return FALSE;
+  if (!pcmbn_store_load_units (store, units_csv, error))
+    goto fail;
+  unit = pcmbn_store_get_unit (store, org_unit);
+  if (unit == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("org-unit: no unit has the code “%s” in the list"), org_unit ? org_unit : "");
+      goto fail;
+    }
+  communes = pcmbn_store_communes_under (store, org_unit);
+  if (communes->len == 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("org-unit: %s (%s) has no communes under it; give the code of a district or "
+                      "city"),
+                   org_unit, unit->name);
+      goto fail;
+    }
+  for (guint i = 0; i < communes->len; i++)
+    if (!pcmbn_district_store_unit_changed (self, ((PcmbnOrgUnit *)communes->pdata[i])->code,
+                                            error))
+      goto fail;
+  /* The store writes records with its own org unit before the sync code
+   * sets each record's commune; the district's code serves as that. */
+  if (!pcmbn_store_set_meta (store, PCMBN_DISTRICT_META_CODE, org_unit, error)
+      || !pcmbn_store_set_meta (store, "org_unit", org_unit, error)
+      || !pcmbn_district_store_audit (self, "admin", "init", NULL, 0, org_unit))
+    goto fail;
+  return pcmbn_store_commit (store, error);
+
+fail:
+  pcmbn_store_rollback (store);
+  return FALSE;
+}
+
+/**
+ * pcmbn_district_hash_secret:
+ * @secret: a token or code
+ *
+ * Returns: (transfer full): what the database keeps of it
+ */
+char *
+pcmbn_district_hash_secret (const char *secret)
+{
+  return pcmbn_sha256_hex ((const guint8 *)secret, strlen (secret));
+}
+
+/**
+ * pcmbn_district_normalize_code:
+ * @code: an enrolment code as typed
+ *
+ * Read over the phone and typed again: case, spaces and dashes do not
+ * matter, and O/I/L are read as 0/1/1... which the alphabet never uses.
+ *
+ * Returns: (transfer full): the code's canonical form
+ */
+char *
+pcmbn_district_normalize_code (const char *code)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = code; p && *p; p++)
+    {
+      if (*p == '-' || *p == ' ' || *p == '\t')
+        continue;
+      g_string_append_c (out, g_ascii_toupper (*p));
+    }
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * pcmbn_district_store_is_commune_of:
+ * @self: a server database
+ * @code: (nullable): an org unit's code
+ *
+ * Returns: whether @code is a commune this server serves
+ */
+gboolean
+pcmbn_district_store_is_commune_of (PcmbnDistrictStore *self, const char *code)
+{
+  g_autofree char *district = pcmbn_district_store_get_code (self);
+  g_autoptr (GPtrArray) communes = pcmbn_store_communes_under (self->store, district);
+
+  for (guint i = 0; i < communes->len; i++)
+    if (g_strcmp0 (((PcmbnOrgUnit *)communes->pdata[i])->code, code) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * pcmbn_district_unit_json:
+ * @unit: an org unit
+ *
+ * Returns: (transfer full): `{code, name, level, parent, key_area,
+ *   population_14_60}`
+ */
+JsonNode *
+pcmbn_district_unit_json (PcmbnOrgUnit *unit)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (o, "code", unit->code);
+  json_object_set_string_member (o, "name", unit->name);
+  json_object_set_string_member (o, "level", unit->level);
+  if (unit->parent_code && *unit->parent_code)
+    json_object_set_string_member (o, "parent", unit->parent_code);
+  else
+    json_object_set_null_member (o, "parent");
+  json_object_set_boolean_member (o, "key_area", unit->key_area);
+  if (unit->population_14_60 >= 0)
+    json_object_set_int_member (o, "population_14_60", unit->population_14_60);
+  else
+    json_object_set_null_member (o, "population_14_60");
+  json_node_take_object (node, o);
+  return node;
+}
+
+/**
+ * pcmbn_district_store_list_communes:
+ * @self: a server database
+ *
+ * Returns: (transfer full): a JSON array of the communes this server
+ *   serves, as pcmbn_district_unit_json() writes them
+ */
+JsonNode *
+pcmbn_district_store_list_communes (PcmbnDistrictStore *self)
+{
+  g_autofree char *code = pcmbn_district_store_get_code (self);
+  g_autoptr (GPtrArray) communes = pcmbn_store_communes_under (self->store, code);
+  JsonArray *array = json_array_new ();
+  JsonNode *root = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; i < communes->len; i++)
+    json_array_add_element (array, pcmbn_district_unit_json (communes->pdata[i]));
+  json_node_take_array (root, array);
+  return root;
+}
+
+/**
+ * pcmbn_district_store_reference:
+ * @self: a server database
+ * @commune: a commune's code
+ *
+ * The reference data a new device starts with: the commune and the units
+ * above it, up to the top.
+ *
+ * Returns: (transfer full): `{"org_units": [...]}`
+ */
+JsonNode *
+pcmbn_district_store_reference (PcmbnDistrictStore *self, const char *commune)
+{
+  JsonObject *o = json_object_new ();
+  JsonArray *units = json_array_new ();
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  char *unit_code = g_strdup (commune);
+
+  for (int depth = 0; unit_code && depth < 16; depth++)
+    {
+      g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (self->store, unit_code);
+      g_free (unit_code);
+      unit_code = NULL;
+      if (unit == NULL)
+        break;
+      json_array_add_element (units, pcmbn_district_unit_json (unit));
+      if (unit->parent_code && *unit->parent_code)
+        unit_code = g_strdup (unit->parent_code);
+    }
+  g_free (unit_code);
+  json_object_set_array_member (o, "org_units", units);
+  json_node_take_object (root, o);
+  return root;
+}
+
+/**
+ * pcmbn_district_store_new_enrol_code:
+ * @self: a server database
+ * @commune: the commune the device will belong to
+ * @error: return location for an error
+ *
+ * Ten characters from an alphabet without look-alikes (about 49 bits),
+ * printed as two groups of five, valid for 7 days and once.
+ *
+ * Returns: (transfer full) (nullable): the code
+ */
+char *
+pcmbn_district_store_new_enrol_code (PcmbnDistrictStore *self, const char *commune, GError **error)
+{
+  static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+  const guint n = sizeof alphabet - 1;
+  char code[12];
+  guint at = 0;
+  g_autofree char *normal = NULL, *hash = NULL, *now = NULL;
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  if (!pcmbn_district_store_is_commune_of (self, commune))
+    {
+      g_set_error (
+          error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+          _ ("org-unit: “%s” is not a commune of this district; “pcmbn-district org-units” "
+             "lists them"),
+          commune ? commune : "");
+      return NULL;
+    }
+  while (at < 10)
+    {
+      guint8 b;
+      if (!pcmbn_random_bytes (&b, 1))
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("No random numbers available."));
+          return NULL;
+        }
+      if (b >= 256 - 256 % n) /* no bias */
+        continue;
+      code[at + (at >= 5)] = alphabet[b % n];
+      at++;
+    }
+  code[5] = '-';
+  code[11] = '\0';
+  normal = pcmbn_district_normalize_code (code);
+  hash = pcmbn_district_hash_secret (normal);
+  now = pcmbn_now_utc ();
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self,
+                  "INSERT INTO enrol_codes (code_hash, org_unit, created_at, expires_at) VALUES"
+                  " (?, ?, ?, ?)",
+                  error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, commune, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (
+          stmt, 4, g_get_real_time () / G_USEC_PER_SEC + PCMBN_DISTRICT_CODE_DAYS * 24 * 3600);
+      ok = step_done (self, stmt, _ ("saving the code"), error);
+    }
+  pcmbn_store_unlock (self->store);
+  if (!ok)
+    return NULL;
+  pcmbn_district_store_audit (self, "admin", "enroll-code", NULL, 0, commune);
+  return g_strdup (code);
+}
+
+/**
+ * pcmbn_district_store_enroll:
+ * @self: a server database
+ * @code: the enrolment code as typed
+ * @device_name: a name for the device
+ * @wanted_org_unit: (nullable): the commune the device's logbook belongs
+ *   to, when it has one already
+ * @remote: (nullable): where the request came from, for the audit
+ * @error: return location for an error: %PCMBN_DISTRICT_ERROR_BAD_CODE when
+ *   the code is wrong, used or expired, %PCMBN_DISTRICT_ERROR_WRONG_ORG_UNIT
+ *   when it is for another commune than @wanted_org_unit (the code stays
+ *   unused)
+ *
+ * Uses the code up and registers a device with a new token, in one
+ * transaction.
+ *
+ * Returns: (transfer full) (nullable): the new device and its token
+ */
+PcmbnDistrictEnrolment *
+pcmbn_district_store_enroll (PcmbnDistrictStore *self,
+                             const char *code,
+                             const char *device_name,
+                             const char *wanted_org_unit,
+                             const char *remote,
+                             GError **error)
+{
+  g_autoptr (PcmbnDistrictEnrolment) enrolment = NULL;
+  g_autofree char *normal = NULL, *hash = NULL, *commune = NULL, *now = NULL;
+  g_autofree char *token_hash = NULL, *actor = NULL, *detail = NULL;
+  PcmbnStore *store = self->store;
+  sqlite3_stmt *stmt;
+  gint64 expires = 0;
+  gboolean used = TRUE, found = FALSE;
+  char hex[65];
+
+  normal = pcmbn_district_normalize_code (code);
+  hash = pcmbn_district_hash_secret (normal);
+  if (!pcmbn_store_begin (store, error))
+    return NULL;
+  stmt = prepare (self, "SELECT org_unit, expires_at, used_at FROM enrol_codes WHERE code_hash = ?",
+                  error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      found = TRUE;
+      commune = column_dup (stmt, 0);
+      expires = sqlite3_column_int64 (stmt, 1);
+      used = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
+    }
+  sqlite3_reset (stmt);
+  if (!found || used || expires < g_get_real_time () / G_USEC_PER_SEC)
+    {
+      g_set_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_BAD_CODE,
+                   _ ("The enrolment code is wrong, was used already, or has expired (codes "
+                      "last 7 days). Ask the district office for a new code."));
+      goto fail;
+    }
+  if (wanted_org_unit && !g_str_equal (wanted_org_unit, commune))
+    {
+      g_set_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_WRONG_ORG_UNIT,
+                   _ ("This code is for another commune than the logbook’s. The code was "
+                      "not used; ask the district office for a code for your commune."));
+      goto fail;
+    }
+  if (!pcmbn_wire_random_token (hex, 32))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("No random numbers available."));
+      goto fail;
+    }
+  enrolment = g_new0 (PcmbnDistrictEnrolment, 1);
+  enrolment->token = g_strconcat ("d_", hex, NULL);
+  enrolment->device_id = g_uuid_string_random ();
+  enrolment->org_unit = g_strdup (commune);
+  token_hash = pcmbn_district_hash_secret (enrolment->token);
+  now = pcmbn_now_utc ();
+  stmt = prepare (self,
+                  "INSERT INTO devices (id, name, org_unit, token_hash, created_at) VALUES"
+                  " (?, ?, ?, ?, ?)",
+                  error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, enrolment->device_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, device_name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, commune, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, token_hash, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
+  if (!step_done (self, stmt, _ ("saving the device"), error))
+    goto fail;
+  stmt = prepare (self, "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+                  error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, enrolment->device_id, -1, SQLITE_TRANSIENT);
+  if (!step_done (self, stmt, _ ("saving the device"), error))
+    goto fail;
+  actor = g_strconcat ("device:", enrolment->device_id, NULL);
+  detail = g_strdup_printf ("%s (%s) from %s", device_name, commune, remote ? remote : "?");
+  pcmbn_district_store_audit (self, actor, "enroll", NULL, 0, detail);
+  if (!pcmbn_store_commit (store, error))
+    return NULL;
+  return g_steal_pointer (&enrolment);
+
+fail:
+  pcmbn_store_rollback (store);
+  return NULL;
+}
+
+/**
+ * pcmbn_district_store_list_devices:
+ * @self: a server database
+ *
+ * Returns: (transfer full): a JSON array of `{id, name, org_unit,
+ *   created_at, last_seen, revoked}`
+ */
+JsonNode *
+pcmbn_district_store_list_devices (PcmbnDistrictStore *self)
+{
+  JsonArray *array = json_array_new ();
+  JsonNode *root = json_node_new (JSON_NODE_ARRAY);
+  sqlite3_stmt *stmt;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self,
+                  "SELECT id, name, org_unit, created_at, last_seen, revoked_at FROM devices"
+                  " ORDER BY created_at, id",
+                  NULL);
+  while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "id", (const char *)sqlite3_column_text (stmt, 0));
+      json_object_set_string_member (o, "name", (const char *)sqlite3_column_text (stmt, 1));
+      json_object_set_string_member (o, "org_unit", (const char *)sqlite3_column_text (stmt, 2));
+      json_object_set_string_member (o, "created_at", (const char *)sqlite3_column_text (stmt, 3));
+      if (sqlite3_column_type (stmt, 4) != SQLITE_NULL)
+        json_object_set_string_member (o, "last_seen", (const char *)sqlite3_column_text (stmt, 4));
+      else
+        json_object_set_null_member (o, "last_seen");
+      json_object_set_boolean_member (o, "revoked", sqlite3_column_type (stmt, 5) != SQLITE_NULL);
+      if (sqlite3_column_type (stmt, 5) != SQLITE_NULL)
+        json_object_set_string_member (o, "revoked_at",
+                                       (const char *)sqlite3_column_text (stmt, 5));
+      json_array_add_object_element (array, o);
+    }
+  if (stmt)
+    sqlite3_reset (stmt);
+  pcmbn_store_unlock (self->store);
+  json_node_take_array (root, array);
+  return root;
+}
+
+/**
+ * pcmbn_district_store_revoke_device:
+ * @self: a server database
+ * @device_id: a device's id
+ * @error: return location for an error; %PCMBN_ERROR_NOT_FOUND when no
+ *   device has that id
+ *
+ * The device gets 401 from its next request on.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_revoke_device (PcmbnDistrictStore *self, const char *device_id, GError **error)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "UPDATE devices SET revoked_at = coalesce (revoked_at, ?2) WHERE id = ?1",
+                  error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
+      ok = step_done (self, stmt, _ ("revoking the device"), error);
+      if (ok && sqlite3_changes (pcmbn_store_get_db (self->store)) == 0)
+        {
+          ok = FALSE;
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND,
+                       _ ("revoke: there is no device %s; “pcmbn-district devices” lists them"),
+                       device_id);
+        }
+    }
+  pcmbn_store_unlock (self->store);
+  if (ok)
+    pcmbn_district_store_audit (self, "admin", "revoke", NULL, 0, device_id);
+  return ok;
+}
+
+/**
+ * pcmbn_district_store_new_staff_token:
+ * @self: a server database
+ * @name: whose token it is
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the token; it is shown only now
+ */
+char *
+pcmbn_district_store_new_staff_token (PcmbnDistrictStore *self, const char *name, GError **error)
+{
+  char hex[65];
+  g_autofree char *token = NULL, *hash = NULL, *now = pcmbn_now_utc ();
+  g_autofree char *clean = g_strstrip (g_strdup (name ? name : ""));
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  if (*clean == '\0')
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("name: give the staff member’s name"));
+      return NULL;
+    }
+  if (!pcmbn_wire_random_token (hex, 32))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("No random numbers available."));
+      return NULL;
+    }
+  token = g_strconcat ("s_", hex, NULL);
+  hash = pcmbn_district_hash_secret (token);
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "INSERT INTO staff_tokens (name, token_hash, created_at) VALUES (?, ?, ?)",
+                  error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, clean, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, hash, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
+      ok = step_done (self, stmt, _ ("saving the token"), error);
+    }
+  pcmbn_store_unlock (self->store);
+  if (!ok)
+    return NULL;
+  pcmbn_district_store_audit (self, "admin", "staff-token", NULL, 0, clean);
+  return g_steal_pointer (&token);
+}
+
+/**
+ * pcmbn_district_store_authenticate_hash:
+ * @self: a server database
+ * @token_hash: pcmbn_district_hash_secret() of a token
+ * @error: return location for an error of the database
+ *
+ * The one token look-up of the server. It reads the database at every call
+ * and remembers nothing, so that a revocation made by the admin verb in
+ * another process takes effect at once. A device token is found whether or
+ * not it was revoked (@revoked tells); a revoked staff token is unknown.
+ *
+ * Returns: (transfer full) (nullable): who the token belongs to, of kind
+ *   %PCMBN_DISTRICT_TOKEN_UNKNOWN when nobody; %NULL only when the database
+ *   failed
+ */
+PcmbnDistrictPrincipal *
+pcmbn_district_store_authenticate_hash (PcmbnDistrictStore *self,
+                                        const char *token_hash,
+                                        GError **error)
+{
+  g_autoptr (PcmbnDistrictPrincipal) who = g_new0 (PcmbnDistrictPrincipal, 1);
+  sqlite3_stmt *stmt;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "SELECT id, org_unit, revoked_at FROM devices WHERE token_hash = ?", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      who->kind = PCMBN_DISTRICT_TOKEN_DEVICE;
+      who->id = column_dup (stmt, 0);
+      who->org_unit = column_dup (stmt, 1);
+      who->revoked = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
+      who->actor = g_strconcat ("device:", who->id, NULL);
+    }
+  sqlite3_reset (stmt);
+  if (who->kind == PCMBN_DISTRICT_TOKEN_UNKNOWN)
+    {
+      stmt = prepare (
+          self, "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          who->kind = PCMBN_DISTRICT_TOKEN_STAFF;
+          who->id = column_dup (stmt, 0);
+          who->actor = g_strconcat ("staff:", who->id, NULL);
+        }
+      sqlite3_reset (stmt);
+    }
+  pcmbn_store_unlock (self->store);
+  return g_steal_pointer (&who);
+
+fail:
+  pcmbn_store_unlock (self->store);
+  return NULL;
+}
+
+/**
+ * pcmbn_district_store_authenticate:
+ * @self: a server database
+ * @token: a device or staff token as sent
+ * @error: return location for an error of the database
+ *
+ * Returns: (transfer full) (nullable): as
+ *   pcmbn_district_store_authenticate_hash()
+ */
+PcmbnDistrictPrincipal *
+pcmbn_district_store_authenticate (PcmbnDistrictStore *self, const char *token, GError **error)
+{
+  g_autofree char *hash = pcmbn_district_hash_secret (token ? token : "");
+
+  return pcmbn_district_store_authenticate_hash (self, hash, error);
+}
+
+/**
+ * pcmbn_district_store_set_unit:
+ * @self: a server database
+ * @code: a commune of the district
+ * @key_area: 1, 0, or -1 to leave it
+ * @population: the population aged 14–60, -1 for unknown, -2 to leave it
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_set_unit (
+    PcmbnDistrictStore *self, const char *code, int key_area, gint64 population, GError **error)
+{
+  if (!pcmbn_district_store_is_commune_of (self, code))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("code: “%s” is not a commune of this district"), code ? code : "");
+      return FALSE;
+    }
+  if (!pcmbn_store_begin (self->store, error))
+    return FALSE;
+  if (!pcmbn_store_set_unit_facts (self->store, code, key_area, population, error)
+      || !pcmbn_district_store_unit_changed (self, code, error)
+      || !pcmbn_district_store_audit (self, "admin", "org-units", NULL, 0, code))
+    {
+      pcmbn_store_rollback (self->store);
+      return FALSE;
+    }
+  return pcmbn_store_commit (self->store, error);
+}
+
+static int
+parse_yes_no (const char *text)
+{
+  g_autofree char *t = g_ascii_strdown (text, -1);
+
+  g_strstrip (t);
+  if (g_str_equal (t, "yes") || g_str_equal (t, "1") || g_str_equal (t, "true"))
+    return 1;
+  if (g_str_equal (t, "no") || g_str_equal (t, "0") || g_str_equal (t, "false"))
+    return 0;
+  return -1;
+}
+
+/**
+ * pcmbn_district_store_import_units:
+ * @self: a server database
+ * @text: (array length=len): CSV with the columns code,key_area,population_14_60
+ * @len: its length
+ * @n_changed: (out) (optional): the number of communes set
+ * @error: return location for an error naming each bad row and column
+ *
+ * All rows or none. An empty population means unknown; communes not in the
+ * file keep their values.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_import_units (
+    PcmbnDistrictStore *self, const char *text, gsize len, guint *n_changed, GError **error)
+{
+  static const char *const names[] = { "code", "key_area", "population_14_60" };
+  g_autoptr (GPtrArray) rows = pcmbn_csv_parse (text, len, error);
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  int index[3] = { -1, -1, -1 };
+  PcmbnCsvRow *header;
+
+  if (rows == NULL)
+    return FALSE;
+  if (rows->len == 0)
+    {
+      g_set_error (
+          error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+          _ ("row 1: the file is empty; the first row must be code,key_area,population_14_60"));
+      return FALSE;
+    }
+  header = rows->pdata[0];
+  for (guint i = 0; header->cells[i]; i++)
+    {
+      const char *name = g_strstrip (header->cells[i]);
+      gboolean known = FALSE;
+      for (guint c = 0; c < 3; c++)
+        if (g_str_equal (name, names[c]))
+          {
+            known = TRUE;
+            if (index[c] >= 0)
+              g_ptr_array_add (errors,
+                               pcmbn_field_error_new (name, 1, _ ("the column appears twice")));
+            index[c] = i;
+          }
+      if (!known)
+        g_ptr_array_add (errors,
+                         pcmbn_field_error_new (
+                             name, 1, _ ("is not a column; use code,key_area,population_14_60")));
+    }
+  if (index[0] < 0)
+    g_ptr_array_add (errors, pcmbn_field_error_new ("code", 1, _ ("the column is missing")));
+  if (errors->len == 0)
+    for (guint r = 1; r < rows->len && errors->len < 200; r++)
+      {
+        PcmbnCsvRow *row = rows->pdata[r];
+        guint n = g_strv_length (row->cells);
+        const char *code = (guint)index[0] < n ? g_strstrip (row->cells[index[0]]) : "";
+        if (n == 1 && *row->cells[0] == '\0')
+          continue; /* a blank line */
+        if (!pcmbn_district_store_is_commune_of (self, code))
+          g_ptr_array_add (
+              errors, pcmbn_field_error_new ("code", row->line,
+                                             _ ("“%s” is not a commune of this district"), code));
+        else if (!g_hash_table_add (seen, (gpointer)code))
+          g_ptr_array_add (errors, pcmbn_field_error_new ("code", row->line,
+                                                          _ ("appears on an earlier row too")));
+        if (index[1] >= 0 && (guint)index[1] < n && *g_strstrip (row->cells[index[1]])
+            && parse_yes_no (row->cells[index[1]]) < 0)
+          g_ptr_array_add (errors,
+                           pcmbn_field_error_new ("key_area", row->line, _ ("must be yes or no")));
+        if (index[2] >= 0 && (guint)index[2] < n && *g_strstrip (row->cells[index[2]]))
+          {
+            char *end;
+            gint64 v = g_ascii_strtoll (row->cells[index[2]], &end, 10);
+            if (*end != '\0' || v < 0 || !g_ascii_isdigit (row->cells[index[2]][0]))
+              g_ptr_array_add (errors,
+                               pcmbn_field_error_new (
+                                   "population_14_60", row->line,
+                                   _ ("must be a whole number of people, or empty when unknown")));
+          }
+      }
+  if (errors->len > 0)
+    {
+      pcmbn_set_field_errors (error, errors);
+      return FALSE;
+    }
+  if (!pcmbn_store_begin (self->store, error))
+    return FALSE;
+  for (guint r = 1; r < rows->len; r++)
+    {
+      PcmbnCsvRow *row = rows->pdata[r];
+      guint n = g_strv_length (row->cells);
+      const char *code = (guint)index[0] < n ? row->cells[index[0]] : "";
+      int key = -1;
+      gint64 pop = -2;
+      if (n == 1 && *row->cells[0] == '\0')
+        continue;
+      if (index[1] >= 0 && (guint)index[1] < n && *row->cells[index[1]])
+        key = parse_yes_no (row->cells[index[1]]);
+      if (index[2] >= 0)
+        pop = (guint)index[2] < n && *row->cells[index[2]]
+                  ? g_ascii_strtoll (row->cells[index[2]], NULL, 10)
+                  : -1;
+      if (!pcmbn_district_store_set_unit (self, code, key, pop, error))
+        {
+          pcmbn_store_rollback (self->store);
+          return FALSE;
+        }
+    }
+  if (n_changed)
+    *n_changed = g_hash_table_size (seen);
+  return pcmbn_store_commit (self->store, error);
+}
+
+/**
+ * pcmbn_district_store_has_blob:
+ * @self: a server database
+ * @sha256: a blob's address
+ * @exists: (out): whether the server holds it
+ * @error: return location for an error of the database
+ *
+ * Returns: %TRUE when the database answered
+ */
+gboolean
+pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
+                               const char *sha256,
+                               gboolean *exists,
+                               GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  *exists = FALSE;
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "SELECT 1 FROM blobs WHERE sha256 = ?", error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+      *exists = sqlite3_step (stmt) == SQLITE_ROW;
+      sqlite3_reset (stmt);
+    }
+  pcmbn_store_unlock (self->store);
+  return stmt != NULL;
+}
+
+/**
+ * pcmbn_district_store_put_blob:
+ * @self: a server database
+ * @sha256: the blob's address, already checked against @data
+ * @data: the blob
+ * @device: the device that sent it
+ * @error: return location for an error
+ *
+ * Stores the blob once (a second put of the same address changes nothing)
+ * and audits it.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
+                               const char *sha256,
+                               GBytes *data,
+                               PcmbnDistrictPrincipal *device,
+                               GError **error)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  gsize len;
+  const void *bytes = g_bytes_get_data (data, &len);
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self,
+                  "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
+                  " (?, ?, ?, ?, ?)",
+                  error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, len);
+      sqlite3_bind_blob (stmt, 3, bytes ? bytes : "", len, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, now, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 5, device ? device->id : NULL, -1, SQLITE_TRANSIENT);
+      ok = step_done (self, stmt, _ ("saving the attachment"), error);
+      /* The cache must not keep pointing at the blob. */
+      sqlite3_clear_bindings (stmt);
+    }
+  pcmbn_store_unlock (self->store);
+  if (ok)
+    pcmbn_district_store_audit (self, device ? device->actor : "admin", "blob", NULL, 0, sha256);
+  return ok;
+}
+
+/**
+ * pcmbn_district_store_audit:
+ * @self: a server database
+ * @actor: "admin", "device:ID" or "staff:NAME"
+ * @action: what was done
+ * @record_uuid: (nullable): the record it concerns
+ * @version: the record's new version, or 0
+ * @detail: (nullable): more
+ *
+ * Returns: %TRUE when the line was written
+ */
+gboolean
+pcmbn_district_store_audit (PcmbnDistrictStore *self,
+                            const char *actor,
+                            const char *action,
+                            const char *record_uuid,
+                            gint64 version,
+                            const char *detail)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  pcmbn_store_lock (self->store);
+  /* Once per record of a push: a cached statement. */
+  stmt = prepare (self,
+                  "INSERT INTO audit (at, actor, action, record_uuid, version,"
+                  " detail) VALUES (?, ?, ?, ?, ?, ?)",
+                  NULL);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (self->store);
+      return FALSE;
+    }
+  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, actor, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, action, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, record_uuid, -1, SQLITE_TRANSIENT);
+  if (version > 0)
+    sqlite3_bind_int64 (stmt, 5, version);
+  else
+    sqlite3_bind_null (stmt, 5);
+  sqlite3_bind_text (stmt, 6, detail, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_reset (stmt);
+  pcmbn_store_unlock (self->store);
+  return ok;
+}

@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pcmbn-district-store"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "pcmbn-util.h"
+#include "server/pcmbn-district-store.h"
+#include "store/pcmbn-store-private.h"
+#include "sync/pcmbn-wire.h"
+
+/* The server's side of sync, on PcmbnDistrictStore: pushes, pulls and the
+ * change sequence they share.
+ *
+ * A push runs the same few statements for each of up to 1,000 records: they
+ * come from the connection's statement cache (pcmbn_store_prepare_cached()),
+ * each record's data is serialized once, and the answer is written straight
+ * into one buffer. Every cached statement is reset right after use, so that
+ * none keeps a read snapshot open between requests. */
+
+/* The workers' writes (pushes, and the "last seen" of pulls) take turns
+ * here rather than in SQLite's busy handler, which sleeps up to 100 ms
+ * between tries: with hundreds of communes syncing at once, that sleep and
+ * not the work set the pace. Every worker thread has its own connection
+ * (its own PcmbnDistrictStore), hence one lock for the process. Other
+ * processes (the admin verbs) still meet the busy handler. */
+static GMutex write_turn;
+
+void
+pcmbn_district_row_clear (PcmbnDistrictRow *row)
+{
+  g_clear_pointer (&row->kind, g_free);
+  g_clear_pointer (&row->org_unit, g_free);
+  g_clear_pointer (&row->data_text, g_free);
+  g_clear_pointer (&row->modified_at, g_free);
+  row->exists = FALSE;
+}
+
+static gboolean
+step_cached (sqlite3_stmt *stmt)
+{
+  gboolean ok = stmt != NULL && sqlite3_step (stmt) == SQLITE_DONE;
+
+  if (stmt)
+    sqlite3_reset (stmt);
+  return ok;
+}
+
+/**
+ * pcmbn_district_store_load_row:
+ * @self: a server database
+ * @uuid: a record's uuid
+ * @row: (out caller-allocates): the row; @row->exists is %FALSE when the
+ *   server has no such record
+ * @error: return location for an error of the database
+ *
+ * Returns: %TRUE when the database answered
+ */
+gboolean
+pcmbn_district_store_load_row (PcmbnDistrictStore *self,
+                               const char *uuid,
+                               PcmbnDistrictRow *row,
+                               GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  sqlite3_stmt *stmt;
+
+  memset (row, 0, sizeof *row);
+  pcmbn_store_lock (store);
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "SELECT kind, org_unit, data, version, deleted,"
+                                     " modified_at FROM records WHERE uuid = ?",
+                                     error);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (store);
+      return FALSE;
+    }
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      row->exists = TRUE;
+      row->kind = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+      row->org_unit = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      row->data_text = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
+      row->version = sqlite3_column_int64 (stmt, 3);
+      row->deleted = sqlite3_column_int (stmt, 4);
+      row->modified_at = g_strdup ((const char *)sqlite3_column_text (stmt, 5));
+    }
+  sqlite3_reset (stmt);
+  pcmbn_store_unlock (store);
+  return TRUE;
+}
+
+/**
+ * pcmbn_district_store_find_edit:
+ * @self: a server database
+ * @uuid: a record's uuid
+ * @edit_hash: pcmbn_wire_edit_hash() of an edit
+ *
+ * Returns: the version a push of that very edit made, or 0 when none did
+ */
+gint64
+pcmbn_district_store_find_edit (PcmbnDistrictStore *self, const char *uuid, const char *edit_hash)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  sqlite3_stmt *stmt;
+  gint64 version = 0;
+
+  pcmbn_store_lock (store);
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "SELECT version FROM record_versions WHERE uuid = ?"
+                                     " AND edit_hash = ? ORDER BY version DESC LIMIT 1",
+                                     NULL);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, edit_hash, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  pcmbn_store_unlock (store);
+  return version;
+}
+
+/**
+ * pcmbn_district_store_record_change:
+ * @self: a server database, in a transaction
+ * @uuid: the record written
+ * @org_unit: its commune
+ * @version: its new version
+ * @edit_hash: the edit that made it
+ * @device_id: (nullable): the device that sent it
+ * @error: return location for an error
+ *
+ * Remembers the edit (so that a retry finds its version) and moves the
+ * record to the end of the change sequence, where its commune's devices
+ * pull it.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_record_change (PcmbnDistrictStore *self,
+                                    const char *uuid,
+                                    const char *org_unit,
+                                    gint64 version,
+                                    const char *edit_hash,
+                                    const char *device_id,
+                                    GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  g_autofree char *now = pcmbn_now_utc ();
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  pcmbn_store_lock (store);
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "INSERT OR REPLACE INTO record_versions (uuid, version,"
+                                     " edit_hash, device_id, at) VALUES (?, ?, ?, ?, ?)",
+                                     error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, version);
+      sqlite3_bind_text (stmt, 3, edit_hash, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 4, device_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
+    }
+  ok = step_cached (stmt);
+  if (ok)
+    {
+      /* One row per record in the change sequence, at its latest change. */
+      stmt = pcmbn_store_prepare_cached (store, "DELETE FROM changes WHERE record_uuid = ?", error);
+      if (stmt)
+        sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      ok = step_cached (stmt);
+    }
+  if (ok)
+    {
+      stmt = pcmbn_store_prepare_cached (
+          store, "INSERT INTO changes (org_unit, record_uuid) VALUES (?, ?)", error);
+      if (stmt)
+        {
+          sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 2, uuid, -1, SQLITE_TRANSIENT);
+        }
+      ok = step_cached (stmt);
+    }
+  if (!ok && (error == NULL || *error == NULL))
+    pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
+  pcmbn_store_unlock (store);
+  return ok;
+}
+
+/* The commune's last sync and the device's last sight; the caller holds a
+ * transaction. */
+static void
+touch_sync (PcmbnStore *store, const char *org_unit, const char *device_id)
+{
+  g_autofree char *now = pcmbn_now_utc ();
+  sqlite3_stmt *stmt;
+
+  stmt = pcmbn_store_prepare_cached (
+      store,
+      "INSERT INTO commune_sync (org_unit, last_sync) VALUES (?1, ?2)"
+      " ON CONFLICT (org_unit) DO UPDATE SET last_sync ="
+      " excluded.last_sync",
+      NULL);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
+      step_cached (stmt);
+    }
+  stmt = pcmbn_store_prepare_cached (store, "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
+                                     NULL);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
+      step_cached (stmt);
+    }
+}
+
+/**
+ * pcmbn_district_store_note_sync:
+ * @self: a server database
+ * @org_unit: the commune that synced
+ * @device_id: the device that did
+ * @error: return location for an error
+ *
+ * Notes when the commune last synced (the dashboard lists the communes
+ * that never did) and when the device was last seen.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_note_sync (PcmbnDistrictStore *self,
+                                const char *org_unit,
+                                const char *device_id,
+                                GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  g_autoptr (GMutexLocker) turn = g_mutex_locker_new (&write_turn);
+
+  if (!pcmbn_store_begin (store, error))
+    return FALSE;
+  touch_sync (store, org_unit, device_id);
+  return pcmbn_store_commit (store, error);
+}
+
+static void
+result_rejected (
+    GString *out, const char *uuid, const char *code, const char *field, const char *message)
+{
+  g_string_append (out, "{\"uuid\":");
+  pcmbn_wire_append_string (out, uuid);
+  g_string_append (out, ",\"status\":\"rejected\",\"error\":{\"code\":");
+  pcmbn_wire_append_string (out, code);
+  g_string_append (out, ",\"message\":");
+  pcmbn_wire_append_string (out, message);
+  g_string_append (out, ",\"field\":");
+  pcmbn_wire_append_string (out, field);
+  g_string_append (out, "}}");
+}
+
+static void
+result_accepted (GString *out, const char *uuid, gint64 version)
+{
+  g_string_append (out, "{\"uuid\":");
+  pcmbn_wire_append_string (out, uuid);
+  g_string_append_printf (out, ",\"status\":\"accepted\",\"version\":%" G_GINT64_FORMAT "}",
+                          version);
+}
+
+typedef struct
+{
+  PcmbnDistrictStore *self;
+  PcmbnDistrictPrincipal *device;
+  gboolean keep_sensitive;
+  PcmbnStoreResolve *resolve;
+} Push;
+
+/* One record of a push: appends its RESULT to @out; FALSE with @error set
+ * when the database failed (the whole push is then rolled back). */
+static gboolean
+push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (p->self);
+  g_autoptr (JsonObject) input = NULL;
+  g_autoptr (JsonObject) data = NULL;
+  g_autoptr (GPtrArray) errors = NULL;
+  g_autofree char *hash = NULL, *data_text = NULL;
+  gint64 version, known;
+
+  if (r->error_code)
+    {
+      result_rejected (out, r->uuid, r->error_code, r->error_field, r->error_message);
+      return TRUE;
+    }
+  if (row->exists && g_strcmp0 (row->kind, r->kind->name) != 0)
+    {
+      g_autofree char *message = g_strdup_printf (_ ("the record %s is a %s record on the server"),
+                                                  r->uuid, row->kind);
+      result_rejected (out, r->uuid, "kind_mismatch", "kind", message);
+      return TRUE;
+    }
+  /* A tombstone keeps the content the device deleted (its last edit
+   * included), normalized but not validated: so both sides hold the same
+   * row, and a record that was wrong can still be deleted. */
+  input = p->keep_sensitive ? json_object_ref (r->data)
+                            : pcmbn_wire_strip_sensitive (r->kind, r->data, NULL);
+  errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  data = pcmbn_schema_normalize (r->kind, input, NULL, errors);
+  if (!r->deleted)
+    pcmbn_schema_validate (r->kind, data, pcmbn_store_resolve_ref, p->resolve, errors);
+  if (errors->len > 0)
+    {
+      PcmbnFieldError *first = errors->pdata[0];
+      g_autofree char *all = pcmbn_field_errors_to_string (errors);
+      result_rejected (out, r->uuid, "invalid", first->field, all);
+      return TRUE;
+    }
+  data_text = pcmbn_wire_object_to_string (data);
+  hash = pcmbn_wire_edit_hash_text (r->kind, r->base_version, r->deleted, data_text);
+  known = pcmbn_district_store_find_edit (p->self, r->uuid, hash);
+  if (known > 0)
+    {
+      result_accepted (out, r->uuid, known); /* a retry: already here */
+      return TRUE;
+    }
+  if (row->exists && row->deleted == r->deleted && g_strcmp0 (row->data_text, data_text) == 0)
+    {
+      result_accepted (out, r->uuid, row->version); /* the server has exactly this */
+      return TRUE;
+    }
+  if (row->exists && r->base_version != row->version)
+    {
+      g_string_append (out, "{\"uuid\":");
+      pcmbn_wire_append_string (out, r->uuid);
+      g_string_append (out, ",\"status\":\"conflict\",\"server\":");
+      pcmbn_wire_append_record (out, r->uuid, row->kind, row->org_unit, row->version, row->deleted,
+                                row->modified_at, row->data_text, row->version);
+      g_string_append_c (out, '}');
+      return TRUE;
+    }
+  version = row->exists ? row->version + 1 : 1;
+  if (!pcmbn_store_write_row (store, r->kind, r->uuid, p->device->org_unit, data, version,
+                              r->deleted, r->modified_at, error)
+      || !pcmbn_district_store_record_change (p->self, r->uuid, p->device->org_unit, version, hash,
+                                              p->device->id, error))
+    return FALSE;
+  if (!pcmbn_district_store_audit (p->self, p->device->actor,
+                                   r->deleted    ? "delete"
+                                   : row->exists ? "update"
+                                                 : "create",
+                                   r->uuid, version, NULL))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
+      return FALSE;
+    }
+  if (!r->deleted)
+    g_hash_table_insert (p->resolve->pending, pcmbn_store_resolve_key (r->kind->name, r->uuid),
+                         g_steal_pointer (&data));
+  result_accepted (out, r->uuid, version);
+  return TRUE;
+}
+
+/**
+ * pcmbn_district_store_push:
+ * @self: a server database
+ * @device: the device that pushes (authenticated, not revoked)
+ * @records: (element-type PcmbnWireRecord): the records of the push, as
+ *   pcmbn_wire_parse_push() read them
+ * @error: return location for an error; %PCMBN_DISTRICT_ERROR_FORBIDDEN
+ *   when a record belongs to another org unit than the device's (nothing
+ *   is stored then)
+ *
+ * Applies a push in one transaction: each record comes back accepted (with
+ * its version), in conflict (with the server's record) or rejected (with
+ * the reason), and the commune's last sync is noted. Case notes are dropped
+ * unless the configuration keeps them.
+ *
+ * Returns: (transfer full) (nullable): the answer, `{"results":[...]}`
+ */
+char *
+pcmbn_district_store_push (PcmbnDistrictStore *self,
+                           PcmbnDistrictPrincipal *device,
+                           GPtrArray *records,
+                           GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  g_autoptr (GHashTable) pending = NULL;
+  g_autoptr (GString) out = NULL;
+  g_autoptr (GMutexLocker) turn = NULL;
+  PcmbnStoreResolve resolve = { 0 };
+  Push p;
+
+  g_return_val_if_fail (device != NULL && device->kind == PCMBN_DISTRICT_TOKEN_DEVICE, NULL);
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcmbnWireRecord *r = records->pdata[i];
+      if (r->org_unit && !g_str_equal (r->org_unit, device->org_unit))
+        {
+          g_set_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN,
+                       _ ("records[%u] belongs to org unit %s but this device belongs to %s; "
+                          "nothing was stored"),
+                       i, r->org_unit, device->org_unit);
+          return NULL;
+        }
+    }
+  pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                   (GDestroyNotify)json_object_unref);
+  resolve.store = store;
+  resolve.org_unit = device->org_unit;
+  resolve.pending = pending;
+  p.self = self;
+  p.device = device;
+  p.keep_sensitive = pcmbn_district_store_keeps_case_notes (self);
+  p.resolve = &resolve;
+  out = g_string_sized_new (32 + 72 * (gsize)records->len);
+  g_string_append (out, "{\"results\":[");
+
+  turn = g_mutex_locker_new (&write_turn);
+  if (!pcmbn_store_begin (store, error))
+    return NULL;
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcmbnWireRecord *r = records->pdata[i];
+      g_auto (PcmbnDistrictRow) row = { 0 };
+
+      if (r->error_code == NULL)
+        {
+          if (!pcmbn_district_store_load_row (self, r->uuid, &row, error))
+            {
+              pcmbn_store_rollback (store);
+              return NULL;
+            }
+          /* A uuid the server holds for another commune: refused whole. */
+          if (row.exists && g_strcmp0 (row.org_unit, device->org_unit) != 0)
+            {
+              g_set_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN,
+                           _ ("records[%u] (%s) is a record of another org unit; nothing was "
+                              "stored"),
+                           i, r->uuid);
+              pcmbn_store_rollback (store);
+              return NULL;
+            }
+        }
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (!push_one (&p, r, &row, out, error))
+        {
+          pcmbn_store_rollback (store);
+          return NULL;
+        }
+    }
+  g_string_append (out, "]}");
+  touch_sync (store, device->org_unit, device->id);
+  if (!pcmbn_store_commit (store, error))
+    return NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* A CHANGE of reference data: the org unit as it is now. */
+static void
+append_unit (GString *out, sqlite3_stmt *s)
+{
+  g_string_append (out, "{\"code\":");
+  pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 0));
+  g_string_append (out, ",\"name\":");
+  pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 1));
+  g_string_append (out, ",\"level\":");
+  pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 2));
+  g_string_append (out, ",\"parent\":");
+  pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (s, 3));
+  g_string_append_printf (
+      out, ",\"key_area\":%s,\"population_14_60\":", sqlite3_column_int (s, 4) ? "true" : "false");
+  if (sqlite3_column_type (s, 5) == SQLITE_NULL)
+    g_string_append (out, "null");
+  else
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64)sqlite3_column_int64 (s, 5));
+  g_string_append_c (out, '}');
+}
+
+/**
+ * pcmbn_district_store_changes_since:
+ * @self: a server database
+ * @org_unit: the commune whose changes are wanted
+ * @since: the cursor: the `next` of the previous page, 0 for everything
+ * @limit: at most this many changes
+ * @error: return location for an error of the database
+ *
+ * One page of a pull, read in one snapshot: the commune's records (deleted
+ * ones as tombstones) and its org unit, each at its latest change. A cursor
+ * past the end gives no change and the same cursor back.
+ *
+ * Returns: (transfer full) (nullable): the answer,
+ *   `{"changes":[...],"next":SEQ,"more":bool}`
+ */
+char *
+pcmbn_district_store_changes_since (
+    PcmbnDistrictStore *self, const char *org_unit, gint64 since, gint64 limit, GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  sqlite3 *db = pcmbn_store_get_db (store);
+  sqlite3_stmt *stmt, *rec_stmt, *unit_stmt;
+  g_autoptr (GString) out = NULL;
+  gint64 next = since, n = 0;
+  gboolean more = FALSE;
+
+  g_return_val_if_fail (since >= 0 && limit > 0, NULL);
+  out = g_string_new ("{\"changes\":[");
+  pcmbn_store_lock (store);
+  /* A read transaction: the page is one consistent snapshot. */
+  sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "SELECT seq, record_uuid, unit_code FROM changes WHERE"
+                                     " org_unit = ? AND seq > ? ORDER BY seq LIMIT ?",
+                                     error);
+  rec_stmt = stmt ? pcmbn_store_prepare_cached (store,
+                                                "SELECT kind, org_unit, data, version, deleted,"
+                                                " modified_at FROM records WHERE uuid = ?",
+                                                error)
+                  : NULL;
+  unit_stmt = rec_stmt ? pcmbn_store_prepare_cached (store,
+                                                     "SELECT code, name, level, parent_code,"
+                                                     " key_area, population_14_60 FROM org_units"
+                                                     " WHERE code = ?",
+                                                     error)
+                       : NULL;
+  if (unit_stmt == NULL)
+    {
+      sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+      pcmbn_store_unlock (store);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, since);
+  sqlite3_bind_int64 (stmt, 3, limit + 1);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 seq = sqlite3_column_int64 (stmt, 0);
+      sqlite3_stmt *s;
+      if (n == limit)
+        {
+          more = TRUE;
+          break;
+        }
+      next = seq;
+      if (sqlite3_column_type (stmt, 1) != SQLITE_NULL)
+        {
+          s = rec_stmt;
+          sqlite3_reset (s);
+          sqlite3_bind_text (s, 1, (const char *)sqlite3_column_text (stmt, 1), -1,
+                             SQLITE_TRANSIENT);
+          if (sqlite3_step (s) != SQLITE_ROW)
+            continue;
+          g_string_append_printf (
+              out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"record\":", n++ ? "," : "", seq);
+          pcmbn_wire_append_record (
+              out, (const char *)sqlite3_column_text (stmt, 1),
+              (const char *)sqlite3_column_text (s, 0), (const char *)sqlite3_column_text (s, 1),
+              sqlite3_column_int64 (s, 3), sqlite3_column_int (s, 4),
+              (const char *)sqlite3_column_text (s, 5), (const char *)sqlite3_column_text (s, 2),
+              sqlite3_column_int64 (s, 3));
+          g_string_append_c (out, '}');
+        }
+      else
+        {
+          s = unit_stmt;
+          sqlite3_reset (s);
+          sqlite3_bind_text (s, 1, (const char *)sqlite3_column_text (stmt, 2), -1,
+                             SQLITE_TRANSIENT);
+          if (sqlite3_step (s) != SQLITE_ROW)
+            continue;
+          g_string_append_printf (
+              out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"org_unit\":", n++ ? "," : "", seq);
+          append_unit (out, s);
+          g_string_append_c (out, '}');
+        }
+    }
+  sqlite3_reset (stmt);
+  sqlite3_reset (rec_stmt);
+  sqlite3_reset (unit_stmt);
+  sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  pcmbn_store_unlock (store);
+  g_string_append_printf (out, "],\"next\":%" G_GINT64_FORMAT ",\"more\":%s}", next,
+                          more ? "true" : "false");
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}

@@ -1,0 +1,726 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "pcmbn-test-util.h"
+#include "pcmbn-util.h"
+#include "server/pcmbn-district-store.h"
+#include "sync/pcmbn-wire.h"
+
+/* The district server's data layer without HTTP: every typed function of
+ * PcmbnDistrictStore against a real SQLite file, good cases and bad. The
+ * HTTP tests (tests/sync, tests/dashboard) drive the same functions through
+ * a running server. */
+
+#define UUID1 "5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b"
+#define UUID2 "6c1d7d2f-3a5b-4e8f-8c2b-1d3e4f5a6b7c"
+#define MODEL "11111111-2f4a-4d7e-9b1a-0c2d3e4f5a6b"
+#define MEETING "22222222-2f4a-4d7e-9b1a-0c2d3e4f5a6b"
+
+typedef struct
+{
+  char *dir;
+  char *path;
+  PcmbnDistrictStore *store;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = pcmbn_test_tmpdir ();
+  f->path = g_build_filename (f->dir, "district.sqlite", NULL);
+  f->store = pcmbn_district_store_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_district_store_initialize (f->store, "001", NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->store);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+static gint64
+query_int (const char *path, const char *sql)
+{
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+  gint64 value = -1;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static void
+exec_sql (const char *path, const char *sql)
+{
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* Every line of the audit as text: what an attacker with the file reads. */
+static char *
+audit_text (const char *path)
+{
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+  GString *out = g_string_new (NULL);
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "SELECT actor, action, coalesce (record_uuid, ''),"
+                                       " coalesce (detail, '') FROM audit ORDER BY id",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (out, "%s %s %s %s\n", sqlite3_column_text (stmt, 0),
+                            sqlite3_column_text (stmt, 1), sqlite3_column_text (stmt, 2),
+                            sqlite3_column_text (stmt, 3));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return g_string_free (out, FALSE);
+}
+
+static JsonNode *
+parse (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *node = pcmbn_wire_parse_json (text, strlen (text), &error);
+
+  g_assert_no_error (error);
+  return node;
+}
+
+static PcmbnDistrictEnrolment *
+enrol (Fixture *f, const char *commune)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *code = pcmbn_district_store_new_enrol_code (f->store, commune, &error);
+  PcmbnDistrictEnrolment *e;
+
+  g_assert_no_error (error);
+  e = pcmbn_district_store_enroll (f->store, code, "Laptop", NULL, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (e);
+  return e;
+}
+
+static PcmbnDistrictPrincipal *
+device_of (Fixture *f, PcmbnDistrictEnrolment *e)
+{
+  g_autoptr (GError) error = NULL;
+  PcmbnDistrictPrincipal *who = pcmbn_district_store_authenticate (f->store, e->token, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_DEVICE);
+  return who;
+}
+
+static char *
+material (const char *uuid, const char *org_unit, gint64 base, int quantity)
+{
+  return g_strdup_printf ("{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"%s\","
+                          "\"base_version\":%" G_GINT64_FORMAT ",\"deleted\":false,"
+                          "\"modified_at\":\"2026-01-02T03:04:05Z\",\"data\":{\"material_type\":"
+                          "\"leaflet\",\"title\":\"Tờ rơi\",\"source\":\"district\","
+                          "\"received_on\":\"2025-12-10\",\"quantity_received\":%d}}",
+                          uuid, org_unit, base, quantity);
+}
+
+/* Pushes the records and returns the results array. */
+static JsonArray *
+push (Fixture *f, PcmbnDistrictPrincipal *device, const char *records, GError **error)
+{
+  g_autofree char *body = g_strdup_printf ("{\"records\":[%s]}", records);
+  g_autoptr (GPtrArray) parsed = pcmbn_wire_parse_push (body, strlen (body), NULL);
+  g_autofree char *answer = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  g_assert_nonnull (parsed);
+  answer = pcmbn_district_store_push (f->store, device, parsed, error);
+  if (answer == NULL)
+    return NULL;
+  root = parse (answer);
+  return json_array_ref (json_object_get_array_member (json_node_get_object (root), "results"));
+}
+
+static JsonObject *
+result (JsonArray *results, guint i)
+{
+  return json_array_get_object_element (results, i);
+}
+
+static JsonObject *
+pull (Fixture *f, const char *org_unit, gint64 since, gint64 limit)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = pcmbn_district_store_changes_since (f->store, org_unit, since, limit,
+                                                              &error);
+  g_autoptr (JsonNode) root = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (text);
+  root = parse (text);
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+static void
+test_open_bad_files (void)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "missing.sqlite", NULL);
+  g_autofree char *plain = g_build_filename (dir, "plain.sqlite", NULL);
+  g_autofree char *newer = g_build_filename (dir, "newer.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictStore) store = NULL;
+
+  store = pcmbn_district_store_open (missing, FALSE, &error);
+  g_assert_null (store);
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED);
+  g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+
+  /* Made, but never given a district: not a server database yet. */
+  store = pcmbn_district_store_open (plain, TRUE, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  store = pcmbn_district_store_open (plain, FALSE, &error);
+  g_assert_null (store);
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED);
+  g_assert_nonnull (strstr (error->message, "pcmbn-district init"));
+  g_clear_error (&error);
+
+  store = pcmbn_district_store_open (newer, TRUE, &error);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  exec_sql (newer, "UPDATE meta SET value = '99' WHERE key = 'server_schema'");
+  store = pcmbn_district_store_open (newer, TRUE, &error);
+  g_assert_null (store);
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "99"));
+}
+
+/* The server's migrations stay keyed by the "server_schema" meta row: a
+ * database made before this layer existed opens unchanged. */
+static void
+test_reopen_keeps_schema (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL, *after = NULL, *code = NULL, *name = NULL;
+
+  g_clear_object (&f->store);
+  g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
+                   1);
+  before = pcmbn_test_db_digest (f->path);
+  f->store = pcmbn_district_store_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  code = pcmbn_district_store_get_code (f->store);
+  g_assert_cmpstr (code, ==, "001");
+  name = pcmbn_district_store_get_name (f->store);
+  g_assert_nonnull (strstr (name, "Ba Đình"));
+  g_assert_false (pcmbn_district_store_keeps_case_notes (f->store));
+  g_clear_object (&f->store);
+  after = pcmbn_test_db_digest (f->path);
+  g_assert_cmpstr (before, ==, after);
+  f->store = pcmbn_district_store_open (f->path, FALSE, &error);
+}
+
+static void
+test_initialize_bad_units (void)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "d.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (path, TRUE, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (pcmbn_district_store_initialize (store, "nowhere", NULL, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "org-unit:"));
+  g_clear_error (&error);
+  g_assert_null (pcmbn_district_store_get_code (store));
+
+  g_assert_true (pcmbn_district_store_initialize (store, "001", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (pcmbn_district_store_initialize (store, "002", NULL, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+}
+
+/* ---- org units ---------------------------------------------------------------- */
+
+static void
+test_org_units (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) communes = pcmbn_district_store_list_communes (f->store);
+  g_autoptr (JsonNode) reference = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+  const char *good = "code,key_area,population_14_60\n00001,yes,1200\n00004,no,\n";
+  const char *bad = "code,key_area,population_14_60\n00001,yes,1200\n00004,maybe,-3\n99999,no,1\n";
+  JsonArray *units;
+  guint n = 0;
+
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (communes)), >, 5);
+  g_assert_true (pcmbn_district_store_is_commune_of (f->store, "00001"));
+  g_assert_false (pcmbn_district_store_is_commune_of (f->store, "001"));
+  g_assert_false (pcmbn_district_store_is_commune_of (f->store, "99999"));
+  g_assert_false (pcmbn_district_store_is_commune_of (f->store, NULL));
+
+  reference = pcmbn_district_store_reference (f->store, "00001");
+  units = json_object_get_array_member (json_node_get_object (reference), "org_units");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (units, 0), "code"),
+                   ==, "00001");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (units, 1), "code"),
+                   ==, "001");
+
+  before = pcmbn_test_db_digest (f->path);
+  g_assert_false (pcmbn_district_store_import_units (f->store, bad, strlen (bad), &n, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "key_area"));
+  g_assert_nonnull (strstr (error->message, "population_14_60"));
+  g_assert_nonnull (strstr (error->message, "99999"));
+  g_clear_error (&error);
+  g_assert_false (pcmbn_district_store_set_unit (f->store, "99999", 1, -2, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_clear_error (&error);
+  after = pcmbn_test_db_digest (f->path);
+  g_assert_cmpstr (before, ==, after);
+
+  g_assert_true (pcmbn_district_store_import_units (f->store, good, strlen (good), &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (
+      query_int (f->path, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==, 1200);
+  g_assert_cmpint (query_int (f->path, "SELECT key_area FROM org_units WHERE code = '00001'"), ==,
+                   1);
+  /* The changed communes moved to the end of the change sequence. */
+  g_assert_cmpint (query_int (f->path, "SELECT unit_code = '00004' FROM changes ORDER BY seq DESC"),
+                   ==, 1);
+}
+
+/* ---- enrolment and tokens --------------------------------------------------- */
+
+static void
+test_enrol_codes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *code = NULL, *typed = NULL, *other = NULL, *audit = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = NULL;
+
+  g_assert_null (pcmbn_district_store_new_enrol_code (f->store, "001", &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_clear_error (&error);
+
+  code = pcmbn_district_store_new_enrol_code (f->store, "00001", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (code), ==, 11);
+  g_assert_cmpint (code[5], ==, '-');
+
+  g_assert_null (
+      pcmbn_district_store_enroll (f->store, "AAAAA-AAAAA", "Laptop", NULL, "10.0.0.9", &error));
+  g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_BAD_CODE);
+  g_clear_error (&error);
+
+  /* A code for another commune than the logbook's is not used up. */
+  g_assert_null (
+      pcmbn_district_store_enroll (f->store, code, "Laptop", "00004", "10.0.0.9", &error));
+  g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_WRONG_ORG_UNIT);
+  g_clear_error (&error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices"), ==, 0);
+
+  /* Typed again over the phone: lower case, no dash. */
+  typed = g_ascii_strdown (code, -1);
+  memmove (typed + 5, typed + 6, strlen (typed + 6) + 1);
+  e = pcmbn_district_store_enroll (f->store, typed, "Laptop", "00001", "10.0.0.9", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->org_unit, ==, "00001");
+  g_assert_true (g_str_has_prefix (e->token, "d_"));
+  g_assert_true (pcmbn_uuid_is_valid (e->device_id));
+
+  /* Once only. */
+  g_assert_null (pcmbn_district_store_enroll (f->store, code, "Again", NULL, NULL, &error));
+  g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_BAD_CODE);
+  g_clear_error (&error);
+
+  /* Expired. */
+  other = pcmbn_district_store_new_enrol_code (f->store, "00004", &error);
+  g_assert_no_error (error);
+  exec_sql (f->path, "UPDATE enrol_codes SET expires_at = 1 WHERE used_at IS NULL");
+  g_assert_null (pcmbn_district_store_enroll (f->store, other, "Late", NULL, NULL, &error));
+  g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_BAD_CODE);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices"), ==, 1);
+
+  /* Neither the code nor the token is in the file. */
+  audit = audit_text (f->path);
+  g_assert_null (strstr (audit, code));
+  g_assert_null (strstr (audit, e->token));
+  g_assert_nonnull (strstr (audit, "enroll"));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices WHERE token_hash LIKE 'd_%'"),
+                   ==, 0);
+}
+
+static void
+test_authenticate (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) who = NULL;
+  g_autoptr (JsonNode) devices = NULL;
+  g_autofree char *staff = NULL, *hash = NULL;
+  JsonObject *device;
+
+  who = pcmbn_district_store_authenticate (f->store, "d_0000", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+  who = pcmbn_district_store_authenticate (f->store, "", &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  who = pcmbn_district_store_authenticate (f->store, e->token, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_DEVICE);
+  g_assert_false (who->revoked);
+  g_assert_cmpstr (who->id, ==, e->device_id);
+  g_assert_cmpstr (who->org_unit, ==, "00001");
+  g_assert_true (g_str_has_prefix (who->actor, "device:"));
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  g_assert_null (pcmbn_district_store_new_staff_token (f->store, "  ", &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE);
+  g_clear_error (&error);
+  staff = pcmbn_district_store_new_staff_token (f->store, " Chị Lan ", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (staff, "s_"));
+  hash = pcmbn_district_hash_secret (staff);
+  who = pcmbn_district_store_authenticate_hash (f->store, hash, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_STAFF);
+  g_assert_cmpstr (who->id, ==, "Chị Lan");
+  g_assert_cmpstr (who->actor, ==, "staff:Chị Lan");
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  /* Revoked: still known (the caller says "revoked"), at once. */
+  g_assert_false (pcmbn_district_store_revoke_device (f->store, "no-such-device", &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (pcmbn_district_store_revoke_device (f->store, e->device_id, &error));
+  g_assert_no_error (error);
+  who = pcmbn_district_store_authenticate (f->store, e->token, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_DEVICE);
+  g_assert_true (who->revoked);
+
+  devices = pcmbn_district_store_list_devices (f->store);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (devices)), ==, 1);
+  device = json_array_get_object_element (json_node_get_array (devices), 0);
+  g_assert_cmpstr (json_object_get_string_member (device, "id"), ==, e->device_id);
+  g_assert_true (json_object_get_boolean_member (device, "revoked"));
+  g_assert_true (json_object_get_null_member (device, "last_seen"));
+  g_assert_null (strstr (audit_text (f->path), staff));
+}
+
+/* ---- sync ------------------------------------------------------------------- */
+
+static void
+test_push_and_rows (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autofree char *v1 = material (UUID1, "00001", 0, 10);
+  g_autofree char *v2 = material (UUID1, "00001", 1, 20);
+  g_autofree char *stale = material (UUID1, "00001", 1, 30);
+  g_autofree char *edit_hash = NULL;
+  g_autoptr (JsonArray) results = NULL;
+  g_auto (PcmbnDistrictRow) row = { 0 };
+  JsonObject *server;
+
+  g_assert_true (pcmbn_district_store_load_row (f->store, UUID1, &row, &error));
+  g_assert_false (row.exists);
+
+  results = push (f, device, v1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (result (results, 0), "status"), ==, "accepted");
+  g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 1);
+  g_clear_pointer (&results, json_array_unref);
+  g_assert_true (pcmbn_district_store_load_row (f->store, UUID1, &row, &error));
+  g_assert_true (row.exists);
+  g_assert_cmpstr (row.kind, ==, "material");
+  g_assert_cmpstr (row.org_unit, ==, "00001");
+  g_assert_cmpint (row.version, ==, 1);
+  g_assert_false (row.deleted);
+  g_assert_nonnull (strstr (row.data_text, "\"quantity_received\":10"));
+  g_assert_cmpstr (row.modified_at, ==, "2026-01-02T03:04:05Z");
+  pcmbn_district_row_clear (&row);
+
+  /* A retry of the same edit: the same version, nothing new. */
+  results = push (f, device, v1, &error);
+  g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 1);
+  g_clear_pointer (&results, json_array_unref);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM record_versions"), ==, 1);
+
+  results = push (f, device, v2, &error);
+  g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 2);
+  g_clear_pointer (&results, json_array_unref);
+
+  /* Started from version 1 but the server is at 2: a conflict with the
+   * server's record, written by the one RECORD writer. */
+  results = push (f, device, stale, &error);
+  g_assert_cmpstr (json_object_get_string_member (result (results, 0), "status"), ==, "conflict");
+  server = json_object_get_object_member (result (results, 0), "server");
+  g_assert_cmpint (json_object_get_int_member (server, "version"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (server, "base_version"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (server, "modified_at"), ==,
+                   "2026-01-02T03:04:05Z");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (server, "data"),
+                                               "quantity_received"),
+                   ==, 20);
+  g_clear_pointer (&results, json_array_unref);
+
+  /* find_edit knows each version's edit; record_change moves the record to
+   * the end of the change sequence. */
+  g_assert_cmpint (pcmbn_district_store_find_edit (f->store, UUID1, "nope"), ==, 0);
+  edit_hash = g_strnfill (64, 'a');
+  g_assert_true (pcmbn_store_begin (pcmbn_district_store_get_store (f->store), &error));
+  g_assert_true (
+      pcmbn_district_store_record_change (f->store, UUID1, "00001", 3, edit_hash, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_store_commit (pcmbn_district_store_get_store (f->store), &error));
+  g_assert_cmpint (pcmbn_district_store_find_edit (f->store, UUID1, edit_hash), ==, 3);
+  g_assert_cmpint (
+      query_int (f->path, "SELECT count(*) FROM changes WHERE record_uuid = '" UUID1 "'"), ==, 1);
+  g_assert_cmpint (
+      query_int (f->path, "SELECT record_uuid IS NOT NULL FROM changes ORDER BY seq DESC"), ==, 1);
+  g_assert_nonnull (strstr (audit_text (f->path), "update " UUID1));
+}
+
+static void
+test_push_refused_whole (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) a = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictEnrolment) b = enrol (f, "00004");
+  g_autoptr (PcmbnDistrictPrincipal) device_a = device_of (f, a);
+  g_autoptr (PcmbnDistrictPrincipal) device_b = device_of (f, b);
+  g_autofree char *mine = material (UUID1, "00001", 0, 10);
+  g_autofree char *theirs = material (UUID2, "00004", 0, 10);
+  g_autofree char *both = g_strdup_printf ("%s,%s", mine, theirs);
+  g_autofree char *taken = material (UUID2, "00001", 0, 10);
+  g_autofree char *before = NULL, *after = NULL;
+  g_autoptr (JsonArray) results = NULL;
+
+  before = pcmbn_test_db_digest (f->path);
+  g_assert_null (push (f, device_a, both, &error));
+  g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN);
+  g_assert_nonnull (strstr (error->message, "records[1]"));
+  g_clear_error (&error);
+  after = pcmbn_test_db_digest (f->path);
+  g_assert_cmpstr (before, ==, after);
+
+  /* A uuid the server holds for another commune. */
+  results = push (f, device_b, theirs, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&results, json_array_unref);
+  g_free (before);
+  before = pcmbn_test_db_digest (f->path);
+  g_assert_null (push (f, device_a, taken, &error));
+  g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN);
+  g_free (after);
+  after = pcmbn_test_db_digest (f->path);
+  g_assert_cmpstr (before, ==, after);
+}
+
+/* Rejections one by one, and references resolved by the core's one
+ * resolver: within the push, in the device's commune, of the right kind. */
+static void
+test_push_rejects_and_references (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autoptr (JsonArray) results = NULL;
+  const char *records =
+      "{\"uuid\":\"" MODEL "\",\"kind\":\"model\",\"org_unit\":\"00001\",\"base_version\":0,"
+      "\"data\":{\"established_on\":\"2025-01-01\",\"name\":\"CLB\",\"model_type\":\"intensive\","
+      "\"model_kind\":\"anti_trafficking_club\",\"host_organisation\":\"Hội\","
+      "\"members_total\":20,\"members_female\":10,\"status\":\"active\"}},"
+      "{\"uuid\":\"" MEETING "\",\"kind\":\"model-meeting\",\"org_unit\":\"00001\","
+      "\"base_version\":0,\"data\":{\"model\":\"" MODEL "\",\"date\":\"2025-02-01\","
+      "\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}},"
+      /* a meeting of a "model" that is a meeting */
+      "{\"uuid\":\"33333333-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"model-meeting\","
+      "\"org_unit\":\"00001\",\"base_version\":0,\"data\":{\"model\":\"" MEETING "\","
+      "\"date\":\"2025-02-01\",\"participants_total\":10,\"participants_female\":5,"
+      "\"topics\":[\"hotline\"]}},"
+      "{\"uuid\":\"44444444-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"material\","
+      "\"org_unit\":\"00001\",\"base_version\":0,\"data\":{}},"
+      "{\"uuid\":\"" MODEL "\",\"kind\":\"material\",\"org_unit\":\"00001\",\"base_version\":1,"
+      "\"data\":{}}";
+
+  results = push (f, device, records, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (results), ==, 5);
+  g_assert_cmpstr (json_object_get_string_member (result (results, 0), "status"), ==, "accepted");
+  g_assert_cmpstr (json_object_get_string_member (result (results, 1), "status"), ==, "accepted");
+  g_assert_cmpstr (json_object_get_string_member (result (results, 2), "status"), ==, "rejected");
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (result (results, 2), "error"), "field"),
+                   ==, "model");
+  g_assert_cmpstr (json_object_get_string_member (result (results, 3), "status"), ==, "rejected");
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (result (results, 4), "error"), "code"),
+                   ==, "kind_mismatch");
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM records"), ==, 2);
+}
+
+static void
+test_changes_since (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) a = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictEnrolment) b = enrol (f, "00004");
+  g_autoptr (PcmbnDistrictPrincipal) device_a = device_of (f, a);
+  g_autoptr (PcmbnDistrictPrincipal) device_b = device_of (f, b);
+  g_autofree char *one = material (UUID1, "00001", 0, 10);
+  g_autofree char *two = material (UUID2, "00004", 0, 10);
+  g_autoptr (JsonArray) results = NULL;
+  g_autoptr (JsonObject) page = NULL;
+  g_autoptr (JsonNode) devices = NULL;
+  JsonArray *changes;
+  JsonObject *record;
+  gint64 next;
+
+  g_clear_pointer (&results, json_array_unref);
+  results = push (f, device_a, one, &error);
+  g_clear_pointer (&results, json_array_unref);
+  results = push (f, device_b, two, &error);
+  g_assert_no_error (error);
+
+  /* Everything of 00001: its org unit, then its one record. */
+  page = pull (f, "00001", 0, 500);
+  changes = json_object_get_array_member (page, "changes");
+  g_assert_cmpuint (json_array_get_length (changes), ==, 2);
+  g_assert_cmpstr (
+      json_object_get_string_member (
+          json_object_get_object_member (json_array_get_object_element (changes, 0), "org_unit"),
+          "code"),
+      ==, "00001");
+  record = json_object_get_object_member (json_array_get_object_element (changes, 1), "record");
+  g_assert_cmpstr (json_object_get_string_member (record, "uuid"), ==, UUID1);
+  g_assert_cmpint (json_object_get_int_member (record, "version"), ==, 1);
+  g_assert_false (json_object_get_boolean_member (page, "more"));
+  next = json_object_get_int_member (page, "next");
+  g_clear_pointer (&page, json_object_unref);
+
+  /* One at a time. */
+  page = pull (f, "00001", 0, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (page, "changes")), ==, 1);
+  g_assert_true (json_object_get_boolean_member (page, "more"));
+  g_clear_pointer (&page, json_object_unref);
+
+  /* At the end, and past it: nothing, and the cursor stays. */
+  page = pull (f, "00001", next, 500);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (page, "changes")), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (page, "next"), ==, next);
+  g_assert_false (json_object_get_boolean_member (page, "more"));
+  g_clear_pointer (&page, json_object_unref);
+  page = pull (f, "00001", next + 1000, 500);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (page, "changes")), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (page, "next"), ==, next + 1000);
+  g_clear_pointer (&page, json_object_unref);
+
+  /* Another commune never sees it; an unknown one sees nothing. */
+  page = pull (f, "00004", 0, 500);
+  changes = json_object_get_array_member (page, "changes");
+  g_assert_cmpuint (json_array_get_length (changes), ==, 2);
+  record = json_object_get_object_member (json_array_get_object_element (changes, 1), "record");
+  g_assert_cmpstr (json_object_get_string_member (record, "uuid"), ==, UUID2);
+  g_clear_pointer (&page, json_object_unref);
+  page = pull (f, "99999", 0, 500);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (page, "changes")), ==, 0);
+
+  g_assert_true (pcmbn_district_store_note_sync (f->store, "00001", a->device_id, &error));
+  g_assert_no_error (error);
+  devices = pcmbn_district_store_list_devices (f->store);
+  g_assert_false (json_object_get_null_member (
+      json_array_get_object_element (json_node_get_array (devices), 0), "last_seen"));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM commune_sync"), ==, 2);
+}
+
+/* ---- blobs and audit ---------------------------------------------------------- */
+
+static void
+test_blobs (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("photo", 5);
+  g_autofree char *sha = pcmbn_sha256_hex ((const guint8 *)"photo", 5);
+  gboolean exists = TRUE;
+
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, &exists, &error));
+  g_assert_false (exists);
+  g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device, &error));
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, &exists, &error));
+  g_assert_true (exists);
+  /* Twice: still one. */
+  g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device, &error));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blobs"), ==, 1);
+  g_assert_cmpint (query_int (f->path, "SELECT size FROM blobs"), ==, 5);
+}
+
+static void
+test_audit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *text = NULL;
+  gint64 before = query_int (f->path, "SELECT count(*) FROM audit");
+
+  g_assert_true (pcmbn_district_store_audit (f->store, "staff:Lan", "dashboard-sign-in", NULL, 0,
+                                             "127.0.0.1"));
+  g_assert_true (pcmbn_district_store_audit (f->store, "device:x", "create", UUID1, 3, NULL));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit"), ==, before + 2);
+  g_assert_cmpint (query_int (f->path, "SELECT version FROM audit ORDER BY id DESC"), ==, 3);
+  text = audit_text (f->path);
+  g_assert_nonnull (strstr (text, "admin init"));
+  g_assert_nonnull (strstr (text, "staff:Lan dashboard-sign-in  127.0.0.1"));
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, func) g_test_add (name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  g_test_add_func ("/district-store/open/bad-files", test_open_bad_files);
+  ADD ("/district-store/open/reopen-keeps-schema", test_reopen_keeps_schema);
+  g_test_add_func ("/district-store/initialize/bad-units", test_initialize_bad_units);
+  ADD ("/district-store/org-units", test_org_units);
+  ADD ("/district-store/enrol-codes", test_enrol_codes);
+  ADD ("/district-store/authenticate", test_authenticate);
+  ADD ("/district-store/push/rows", test_push_and_rows);
+  ADD ("/district-store/push/refused-whole", test_push_refused_whole);
+  ADD ("/district-store/push/rejects-and-references", test_push_rejects_and_references);
+  ADD ("/district-store/changes-since", test_changes_since);
+  ADD ("/district-store/blobs", test_blobs);
+  ADD ("/district-store/audit", test_audit);
+#undef ADD
+  return g_test_run ();
+}
