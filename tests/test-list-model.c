@@ -298,6 +298,35 @@ test_search_deep_pages (void)
     }
 }
 
+/* A row still there after a refresh, unchanged, is the same object, so
+ * that a view keeps its widgets as the person types; a changed one is new. */
+static void
+test_keeps_rows (void)
+{
+  g_autoptr (PcmbnStore) store = store_with_talks (1000);
+  g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, "activity");
+  g_autoptr (PcmbnRecord) first = NULL, again = NULL, edited = NULL, other = NULL;
+  g_autoptr (JsonObject) patch = pcmbn_test_json ("{\"title\":\"Họp thôn, đã sửa\"}");
+  g_autoptr (GError) error = NULL;
+
+  pcmbn_record_list_set_search (list, "hop");
+  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  pcmbn_record_list_set_search (list, "hop thon");
+  again = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_true (again == first);
+
+  g_assert_true (pcmbn_store_update (store, pcmbn_record_get_uuid (first), patch, &error));
+  g_assert_no_error (error);
+  edited = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_cmpstr (pcmbn_record_get_uuid (edited), ==, pcmbn_record_get_uuid (first));
+  g_assert_true (edited != first);
+  g_assert_cmpstr (pcmbn_record_get_title (edited), ==, "Họp thôn, đã sửa");
+
+  pcmbn_record_list_set_search (list, "phong chong");
+  other = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_cmpstr (pcmbn_record_get_uuid (other), !=, pcmbn_record_get_uuid (first));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -309,5 +338,6 @@ main (int argc, char **argv)
   g_test_add_func ("/list-model/sorting", test_sorting);
   g_test_add_func ("/list-model/search-index", test_search_index);
   g_test_add_func ("/list-model/search-deep-pages", test_search_deep_pages);
+  g_test_add_func ("/list-model/keeps-rows", test_keeps_rows);
   return g_test_run ();
 }

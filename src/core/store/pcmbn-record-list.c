@@ -28,6 +28,7 @@ struct _PcmbnRecordList
   PcmbnSort sort;
   guint n_items;
   GHashTable *pages; /* page index → GPtrArray of PcmbnRecord */
+  GHashTable *kept;  /* uuid → PcmbnRecord: the rows read before the last refresh */
   GQueue lru;        /* page indexes, most recent first */
   gulong changed_id;
   gboolean minimal_changes;
@@ -238,6 +239,18 @@ count_rows (PcmbnRecordList *self)
   return n;
 }
 
+/* Whether a row read again is the record a view already shows. */
+static gboolean
+same_record (PcmbnRecord *a, PcmbnRecord *b)
+{
+  return pcmbn_record_get_version (a) == pcmbn_record_get_version (b)
+         && pcmbn_record_get_state (a) == pcmbn_record_get_state (b)
+         && pcmbn_record_get_deleted (a) == pcmbn_record_get_deleted (b)
+         && g_strcmp0 (pcmbn_record_get_modified_at (a), pcmbn_record_get_modified_at (b)) == 0
+         && g_strcmp0 (pcmbn_record_get_problem (a), pcmbn_record_get_problem (b)) == 0
+         && json_object_equal (pcmbn_record_get_data (a), pcmbn_record_get_data (b));
+}
+
 static GPtrArray *
 load_page (PcmbnRecordList *self, guint page)
 {
@@ -257,6 +270,15 @@ load_page (PcmbnRecordList *self, guint page)
   while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     {
       PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
+      PcmbnRecord *before = self->kept
+                                ? g_hash_table_lookup (self->kept, pcmbn_record_get_uuid (record))
+                                : NULL;
+      /* A row that was on screen before a refresh, unchanged, is the same
+       * object: a list view finds it among the rows it had and keeps its
+       * widgets, instead of making them again (each typed letter of a
+       * search keeps most of the rows on screen). */
+      if (before && same_record (before, record))
+        g_set_object (&record, before);
       g_ptr_array_add (records, record);
     }
   sqlite3_finalize (stmt);
@@ -338,6 +360,24 @@ pcmbn_record_list_refresh (PcmbnRecordList *self)
           lo = MIN (lo, page * PAGE_SIZE);
           hi = MAX (hi, (page + 1) * PAGE_SIZE);
         }
+    }
+  /* The rows read last, for load_page() to give out again; two refreshes
+   * in a row (a search and a range set together) keep the earlier ones. */
+  if (g_hash_table_size (self->pages) > 0)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_clear_pointer (&self->kept, g_hash_table_unref);
+      self->kept = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+      g_hash_table_iter_init (&iter, self->pages);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        for (guint i = 0; i < ((GPtrArray *)value)->len; i++)
+          {
+            PcmbnRecord *record = ((GPtrArray *)value)->pdata[i];
+            g_hash_table_replace (self->kept, (gpointer)pcmbn_record_get_uuid (record),
+                                  g_object_ref (record));
+          }
     }
   g_hash_table_remove_all (self->pages);
   g_queue_clear (&self->lru);
@@ -428,6 +468,7 @@ pcmbn_record_list_finalize (GObject *object)
   PcmbnRecordList *self = PCMBN_RECORD_LIST (object);
 
   g_hash_table_unref (self->pages);
+  g_clear_pointer (&self->kept, g_hash_table_unref);
   g_queue_clear (&self->lru);
   g_free (self->search);
   g_free (self->from);
