@@ -88,6 +88,10 @@ reply_html (guint status, char *html)
   /* Not no-referrer: under it browsers send "Origin: null" with the sign-in
    * form, and the origin check below could not tell it from another site. */
   reply_add_header (reply, "Referrer-Policy", "same-origin");
+  /* The page is in the browser's language: a cache must not give one
+   * person's page to another who reads another language. */
+  reply_add_header (reply, "Vary", "Accept-Language");
+  reply_add_header (reply, "Content-Language", pcmbn_lang_to_string (pcmbn_lang_current ()));
   return reply;
 }
 

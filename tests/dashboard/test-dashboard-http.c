@@ -622,6 +622,9 @@ test_language (Fixture *f, gconstpointer data)
         g_autoptr (Resp) r = request (f->s, "GET", "/", NULL, NULL, NULL, NULL, NULL);
         g_test_message ("Accept-Language: %s", cases[i].header ? cases[i].header : "(none)");
         g_assert_nonnull (strstr (text (r), html_lang));
+        g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Vary"), ==, "Accept-Language");
+        g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Content-Language"), ==,
+                         cases[i].lang);
         g_assert_true ((strstr (text (r), "Đăng nhập") != NULL) == vi);
       }
       {
