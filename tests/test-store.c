@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "store/pcmbn-record-list.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
@@ -97,9 +98,9 @@ test_migrations_from_every_version (void)
               "INSERT INTO meta VALUES ('org_unit', '00001');"
               "INSERT INTO org_units (code, name, full_name, level, parent_code) VALUES"
               " ('00001', 'Phúc Xá', 'Phường Phúc Xá', 'commune', NULL);"
-              "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, modified_at) VALUES"
-              " ('%s', 'activity', '00001', '%s', '2025-03-08', 'community_talk',"
-              " '2025-03-08T10:00:00Z');",
+              "INSERT INTO records (uuid, kind, org_unit, data, rdate, rtype, search, modified_at)"
+              " VALUES ('%s', 'activity', '00001', '%s', '2025-03-08', 'community_talk',"
+              " 'noi chuyen tai thon dong', '2025-03-08T10:00:00Z');",
               uuid, TALK);
           g_assert_true (pcmbn_store_exec (db, insert, &error));
           g_assert_no_error (error);
@@ -138,6 +139,16 @@ test_migrations_from_every_version (void)
         g_autofree char *live = query_text (
             db, "SELECT live FROM record_counts WHERE kind = 'activity'");
         g_assert_cmpstr (live, ==, "1");
+      }
+      {
+        /* The search index holds the records written before it existed. */
+        g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, "activity");
+        g_autofree char *indexed = query_text (
+            db, "SELECT count(*) FROM records_fts_activity WHERE records_fts_activity MATCH"
+                " '\"thon\" AND \"dong\"'");
+        g_assert_cmpstr (indexed, ==, "1");
+        pcmbn_record_list_set_search (list, "Thôn Đông");
+        g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
       }
     }
 }
@@ -298,6 +309,11 @@ test_queries_use_indexes (void)
     " deleted = 0 AND rdate BETWEEN '2026-01-01' AND '2026-12-31' GROUP BY rtype",
     "SELECT count(*) FROM records WHERE dirty = 1",
     "SELECT count(*) FROM records WHERE kind = 'activity' AND deleted = 0 AND search LIKE '%thon%'",
+    /* What the list counts and reads for words of three letters or more. */
+    "SELECT count(*) FROM records_fts_activity WHERE records_fts_activity MATCH '\"thon\"'",
+    "SELECT uuid FROM records WHERE id IN (SELECT rowid FROM records_fts_activity WHERE"
+    " records_fts_activity MATCH '\"thon\"') AND kind = 'activity' AND deleted = 0"
+    " ORDER BY rdate DESC, id DESC LIMIT 64",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
@@ -316,6 +332,56 @@ test_queries_use_indexes (void)
       g_assert_null (strstr (plan->str, "SCAN records\n"));
       g_string_free (plan, TRUE);
     }
+}
+
+/* A district server keeps no search index: a new database drops it, an old
+ * one being upgraded never builds it; its lists still search, by scanning. */
+static void
+test_no_search_index_on_servers (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = pcmbn_store_add (store, "activity", talk, &error);
+  g_autoptr (PcmbnRecordList) list = NULL;
+  sqlite3 *db = pcmbn_store_get_db (store);
+  const char *count_sql = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'records_fts%'";
+
+  g_assert_no_error (error);
+  {
+    g_autofree char *before = query_text (db, count_sql);
+    g_assert_cmpint (atoi (before), >, 6);
+  }
+  g_assert_true (pcmbn_store_drop_search_index (store, &error));
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_store_drop_search_index (store, &error));
+  {
+    g_autofree char *after = query_text (db, count_sql);
+    g_assert_cmpstr (after, ==, "0");
+  }
+  list = pcmbn_record_list_new (store, "activity");
+  pcmbn_record_list_set_search (list, "thon dong");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+  /* Writes go on without the triggers. */
+  g_assert_true (pcmbn_store_delete (store, uuid, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+
+  /* An old server database upgraded: no index made. */
+  {
+    g_autofree char *dir = pcmbn_test_tmpdir ();
+    g_autofree char *path = g_build_filename (dir, "server.sqlite", NULL);
+    g_autofree char *n = NULL;
+    sqlite3 *old;
+    g_assert_cmpint (sqlite3_open (path, &old), ==, SQLITE_OK);
+    g_assert_true (pcmbn_store_migrate (old, 5, &error));
+    g_assert_true (
+        pcmbn_store_exec (old, "INSERT INTO meta VALUES ('server_schema', '3');", &error));
+    g_assert_true (pcmbn_store_migrate (old, PCMBN_STORE_SCHEMA_VERSION, &error));
+    g_assert_no_error (error);
+    n = query_text (old, count_sql);
+    g_assert_cmpstr (n, ==, "0");
+    sqlite3_close (old);
+  }
 }
 
 static void
@@ -411,6 +477,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/open/private-wal", test_open_creates_private_wal_file);
   g_test_add_func ("/store/open/refuses", test_open_refuses_garbage_and_newer);
   g_test_add_func ("/store/migrations/every-version", test_migrations_from_every_version);
+  g_test_add_func ("/store/search-index/servers", test_no_search_index_on_servers);
   g_test_add_func ("/store/records/crud", test_add_get_update_delete);
   g_test_add_func ("/store/records/invalid-unchanged", test_invalid_changes_nothing);
   g_test_add_func ("/store/records/model-with-meetings",

@@ -365,8 +365,13 @@ verb_report (PcmbnStore *store, Args *args, GError **error)
   const char *format = opt (args, "format") ? opt (args, "format") : "json";
   g_autofree char *from = NULL, *to = NULL;
   g_autoptr (JsonNode) report = NULL;
+  PcmbnLang lang;
 
   if (!check_format (format, formats, error))
+    return -1;
+  /* Vietnamese unless asked: the report is an official document, whatever
+   * the locale the command runs in. */
+  if (!pcmbn_lang_parse_option (opt (args, "lang"), &lang, error))
     return -1;
   if (!pcmbn_report_parse_period (opt (args, "year"), opt (args, "from"), opt (args, "to"), &from,
                                   &to, error))
@@ -382,7 +387,7 @@ verb_report (PcmbnStore *store, Args *args, GError **error)
     PcmbnReportFormat report_format = PCMBN_REPORT_FORMAT_JSON;
     g_autoptr (GBytes) bytes = NULL;
     pcmbn_report_format_from_string (format, &report_format);
-    bytes = pcmbn_report_export (report, report_format, NULL, NULL, NULL, error);
+    bytes = pcmbn_report_export_in (report, report_format, lang, NULL, NULL, NULL, error);
     if (bytes == NULL)
       return 1;
     return write_output (opt (args, "o"), g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
@@ -615,8 +620,10 @@ static const OptionSpec list_opts[] = {
 };
 static const OptionSpec export_opts[] = { { "format", TRUE }, { "o", TRUE }, { NULL } };
 static const OptionSpec demo_opts[] = { { "records", TRUE }, { NULL } };
-static const OptionSpec report_opts[] = { { "year", TRUE },   { "from", TRUE }, { "to", TRUE },
-                                          { "format", TRUE }, { "o", TRUE },    { NULL } };
+static const OptionSpec report_opts[] = { { "year", TRUE }, { "from", TRUE },
+                                          { "to", TRUE },   { "format", TRUE },
+                                          { "o", TRUE },    { "lang", TRUE },
+                                          { NULL } };
 static const OptionSpec enroll_opts[] = { { "server", TRUE }, { "code", TRUE }, { NULL } };
 static const OptionSpec sync_opts[] = { { "server", TRUE }, { NULL } };
 static const OptionSpec resolve_opts[] = { { "keep", TRUE }, { NULL } };
@@ -643,7 +650,9 @@ static const Verb verbs[] = {
     verb_bundle_enrol },
   { "conflicts", 0, "conflicts", no_opts, TRUE, verb_conflicts },
   { "resolve", 1, "resolve UUID --keep mine|theirs", resolve_opts, TRUE, verb_resolve },
-  { "report", 0, "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
+  { "report", 0,
+    "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE] "
+    "[--lang vi|en]",
     report_opts, TRUE, verb_report },
   { "demo", 0, "demo [--records N]", demo_opts, TRUE, verb_demo },
   { "key", 1, "key status|recover --code CODE|recovery-code", key_opts, TRUE, verb_key },

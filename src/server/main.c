@@ -286,6 +286,7 @@ verb_report (GHashTable *opts, GError **error)
   g_autoptr (GBytes) bytes = NULL;
   const char *format_name = opt (opts, "format") ? opt (opts, "format") : "json";
   PcmbnReportFormat format;
+  PcmbnLang lang;
   g_autofree char *from = NULL, *to = NULL, *object = NULL;
 
   if (!pcmbn_report_format_from_string (format_name, &format))
@@ -294,6 +295,8 @@ verb_report (GHashTable *opts, GError **error)
                    _ ("format: must be json, csv, pdf or xlsx"));
       return -1;
     }
+  if (!pcmbn_lang_parse_option (opt (opts, "lang"), &lang, error))
+    return -1;
   /* The period first: a wrong date is a usage error even without a database. */
   if (!pcmbn_report_parse_period (opt (opts, "year"), opt (opts, "from"), opt (opts, "to"), &from,
                                   &to, error))
@@ -302,7 +305,7 @@ verb_report (GHashTable *opts, GError **error)
   if (store == NULL)
     return -1;
   bytes = pcmbn_district_report_export (store, opt (opts, "year"), opt (opts, "from"),
-                                        opt (opts, "to"), format, NULL, error);
+                                        opt (opts, "to"), format, lang, NULL, error);
   object = g_strdup_printf ("report from=%s to=%s format=%s", from, to, format_name);
   pcmbn_district_store_audit (store, "admin", "report", object, NULL, bytes != NULL);
   if (bytes == NULL)
@@ -491,7 +494,8 @@ static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
 static const char *const bundle_options[] = { "db", "in", "out", "server-url", NULL };
-static const char *const report_options[] = { "db", "year", "from", "to", "format", "o", NULL };
+static const char *const report_options[] = { "db",     "year", "from", "to",
+                                              "format", "o",    "lang", NULL };
 static const char *const audit_options[] = { "db", "since", "limit", NULL };
 
 static const Verb verbs[] = {
@@ -509,7 +513,8 @@ static const Verb verbs[] = {
   { "bundle", "bundle --db PATH --in FILE --out REPLY [--server-url URL]", bundle_options,
     verb_bundle },
   { "report",
-    "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
+    "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE] "
+    "[--lang vi|en]",
     report_options, verb_report },
   { "audit", "audit --db PATH [--since DATE] [--limit N]", audit_options, verb_audit },
 };

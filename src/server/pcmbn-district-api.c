@@ -34,6 +34,7 @@ pcmbn_district_request_free (PcmbnDistrictRequest *request)
   g_free (request->cookie);
   g_free (request->origin);
   g_free (request->host);
+  g_free (request->accept_language);
   g_free (request);
 }
 

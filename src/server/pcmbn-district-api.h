@@ -23,6 +23,8 @@ typedef struct
   char *cookie; /* nullable */
   char *origin; /* nullable */
   char *host;   /* nullable */
+  /* The languages the browser asks for: the dashboard's language. */
+  char *accept_language; /* nullable */
   gboolean https;
 } PcmbnDistrictRequest;
 

@@ -3,11 +3,12 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include "pcmbn-gettext.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "pcmbn-district-dashboard.h"
+#include "pcmbn-district-charts.h"
 #include "pcmbn-district-report.h"
 #include "pcmbn-util.h"
 #include "records/pcmbn-schema.h"
@@ -72,6 +73,10 @@ reply_html (guint status, char *html)
   /* Not no-referrer: under it browsers send "Origin: null" with the sign-in
    * form, and the origin check below could not tell it from another site. */
   reply_add_header (reply, "Referrer-Policy", "same-origin");
+  /* The page is in the browser's language: a cache must not give one
+   * person's page to another who reads another language. */
+  reply_add_header (reply, "Vary", "Accept-Language");
+  reply_add_header (reply, "Content-Language", pcmbn_lang_to_string (pcmbn_lang_current ()));
   return reply;
 }
 
@@ -515,6 +520,69 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
   g_string_append (out, "</tbody>\n</table>\n</div>\n");
 }
 
+/* The charts beside the tables, from the same numbers (see
+ * pcmbn-district-charts.c for the drawing). */
+static void
+append_charts (GString *out,
+               PcmbnDistrictStore *store,
+               JsonObject *report_indicators,
+               JsonArray *communes,
+               int year)
+{
+  PcmbnChartIndicator bars[G_N_ELEMENTS (indicators)];
+  g_autoptr (GArray) rows = g_array_new (FALSE, TRUE, sizeof (PcmbnChartCommune));
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  guint n_kinds, months[12];
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+
+  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+    {
+      JsonObject *ind = object_member (report_indicators, indicators[i].key);
+      gboolean is_count = g_str_equal (indicators[i].key, "i3_press_months");
+      bars[i] = (PcmbnChartIndicator){
+        .key = indicators[i].key,
+        .short_label = _ (indicators[i].short_label),
+        .label = _ (indicators[i].label),
+        .has_value = member_is_number (ind, "value"),
+        .value = member_is_number (ind, "value") ? json_object_get_double_member (ind, "value") : 0,
+        .has_target = member_is_number (ind, "target"),
+        .target = member_is_number (ind, "target") ? json_object_get_double_member (ind, "target")
+                                                   : 0,
+        .is_count = is_count,
+        .full = is_count && ind ? json_object_get_int_member_with_default (ind, "denominator", 12)
+                                : 1.0,
+      };
+    }
+  pcmbn_store_count_by_month (pcmbn_district_store_get_store (store), "activity", year, months);
+  for (guint i = 0; i < json_array_get_length (communes); i++)
+    g_ptr_array_add (sorted, json_array_get_element (communes, i));
+  g_ptr_array_sort (sorted, never_synced_first);
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      JsonObject *row = json_node_get_object (sorted->pdata[i]);
+      JsonObject *records = object_member (row, "records");
+      PcmbnChartCommune c = {
+        .code = json_object_get_string_member_with_default (row, "org_unit", ""),
+        .name = json_object_get_string_member_with_default (row, "name", ""),
+        .last_sync = json_object_get_null_member (row, "last_sync")
+                         ? NULL
+                         : json_object_get_string_member (row, "last_sync"),
+      };
+      for (guint k = 0; records && k < n_kinds; k++)
+        c.records += json_object_get_int_member_with_default (records, kinds[k]->name, 0);
+      g_array_append_val (rows, c);
+    }
+
+  g_string_append (out, "<section class=\"charts\">\n<h2>");
+  append_escaped_printf (out, _ ("At a glance, %d"), year);
+  g_string_append (out, "</h2>\n");
+  pcmbn_district_chart_indicators (out, bars, G_N_ELEMENTS (bars));
+  pcmbn_district_chart_months (out, year, months);
+  pcmbn_district_chart_communes (out, (PcmbnChartCommune *)(gpointer)rows->data, rows->len, now);
+  g_string_append (out, "</section>\n");
+}
+
 /**
  * pcmbn_district_dashboard_render:
  * @store: a server database
@@ -602,9 +670,10 @@ pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
       {
         g_string_append_printf (
             out,
-            "<li><a id=\"download-%s\" href=\"/download?year=%d&amp;format=%s\" "
+            "<li><a id=\"download-%s\" href=\"/download?year=%d&amp;format=%s&amp;lang=%s\" "
             "download>",
-            downloads[i].format, shown, downloads[i].format);
+            downloads[i].format, shown, downloads[i].format,
+            pcmbn_lang_to_string (pcmbn_lang_current ()));
         append_escaped (out, _ (downloads[i].label));
         g_string_append (out, "</a></li>\n");
       }
@@ -615,7 +684,10 @@ pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
   append_escaped_printf (out, _ ("Indicators against targets, %d"), shown);
   g_string_append (out, "</h2>\n");
   append_indicators (out, object_member (json_node_get_object (report), "indicators"));
-  g_string_append (out, "</section>\n<section>\n<h2>");
+  g_string_append (out, "</section>\n");
+  append_charts (out, store, object_member (json_node_get_object (report), "indicators"),
+                 json_node_get_array (communes), shown);
+  g_string_append (out, "<section>\n<h2>");
   append_escaped_printf (out, _ ("Communes, %d"), shown);
   g_string_append (out, "</h2>\n");
   append_communes (store, out, json_node_get_array (communes));
@@ -670,6 +742,8 @@ static const char dashboard_css[] =
     ".badge.never{border-color:var(--never-line);color:#6b4800;font-weight:700;background:#"
     "ffe08a}\n"
     ".summary .never-count{color:#6b4800}\n"
+    ".chart{margin:1em 0 1.6em}.chart svg{max-width:100%;height:auto}"
+    ".chart figcaption{color:var(--muted);font-size:.9em}\n"
     "@media print{header nav,form.period,.downloads{display:none}.scroll{max-height:none;"
     "overflow:visible}}\n";
 
@@ -989,8 +1063,8 @@ report_object (GHashTable *params)
  * @staff: the staff member asking, already authenticated
  * @action: the audit's name for the read: "report" (the API) or "download"
  *   (the dashboard)
- * @query: (nullable): the query string: `year` or `from` and `to`, and
- *   `format` (json when absent)
+ * @query: (nullable): the query string: `year` or `from` and `to`,
+ *   `format` (json when absent) and `lang` (vi when absent)
  * @attachment: whether JSON too comes as a file to save
  *
  * The report for a caller already known to be staff, audited. JSON comes
@@ -1013,6 +1087,7 @@ pcmbn_district_report_reply (PcmbnDistrictStore *store,
   g_autofree char *object = report_object (params);
   const char *format_name = g_hash_table_lookup (params, "format");
   PcmbnReportFormat format = PCMBN_REPORT_FORMAT_JSON;
+  PcmbnLang lang;
   PcmbnDistrictReply *reply;
 
   if (format_name && !pcmbn_report_format_from_string (format_name, &format))
@@ -1021,9 +1096,14 @@ pcmbn_district_report_reply (PcmbnDistrictStore *store,
       return pcmbn_district_reply_error (400, "bad_format",
                                          _ ("format: must be json, csv, pdf or xlsx"));
     }
+  if (!pcmbn_lang_parse_option (g_hash_table_lookup (params, "lang"), &lang, &error))
+    {
+      pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, FALSE);
+      return pcmbn_district_reply_error (400, "bad_lang", error->message);
+    }
   bytes = pcmbn_district_report_export (
       store, g_hash_table_lookup (params, "year"), g_hash_table_lookup (params, "from"),
-      g_hash_table_lookup (params, "to"), format, &filename, &error);
+      g_hash_table_lookup (params, "to"), format, lang, &filename, &error);
   pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, bytes != NULL);
   if (bytes == NULL)
     {
@@ -1121,6 +1201,10 @@ route (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   const char *path = req->path;
   gboolean get = g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD");
   g_autoptr (PcmbnDistrictPrincipal) staff = NULL;
+  /* Each browser gets its own language, from this worker thread only:
+   * the process locale stays as it is for every other request. */
+  g_autoptr (PcmbnLangScope)
+      lang = pcmbn_lang_scope_new (pcmbn_lang_from_accept_language (req->accept_language));
 
   if (g_str_equal (path, "/dashboard.css"))
     {

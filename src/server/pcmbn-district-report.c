@@ -13,7 +13,9 @@
 /* The district's report, the one way `pcmbn-district report`,
  * GET /api/v1/report and the dashboard's downloads all make it: the scope
  * is the server's district (or city), counselling counts below 5 are
- * suppressed, and every format comes from pcmbn_report_export(). */
+ * suppressed, and every format comes from pcmbn_report_export_in(), in the
+ * language asked for (Vietnamese unless told otherwise: an official
+ * document, even from a service running in the C locale). */
 
 /**
  * pcmbn_district_report_export:
@@ -22,6 +24,7 @@
  * @from: (nullable): the first day, as `--from`
  * @to: (nullable): the last day, as `--to`
  * @format: the file format
+ * @lang: the document's language, whatever the server's locale
  * @out_filename: (out) (optional) (transfer full): a file name for a
  *   download, ASCII only
  * @error: return location for an error; %PCMBN_ERROR_USAGE or
@@ -35,6 +38,7 @@ pcmbn_district_report_export (PcmbnDistrictStore *store,
                               const char *from,
                               const char *to,
                               PcmbnReportFormat format,
+                              PcmbnLang lang,
                               char **out_filename,
                               GError **error)
 {
@@ -55,7 +59,7 @@ pcmbn_district_report_export (PcmbnDistrictStore *store,
                                PCMBN_REPORT_SUPPRESS_SMALL, error);
   if (report == NULL)
     return NULL;
-  bytes = pcmbn_report_export (report, format, NULL, NULL, NULL, error);
+  bytes = pcmbn_report_export_in (report, format, lang, NULL, NULL, NULL, error);
   if (bytes && out_filename)
     {
       /* A whole year reads better as the year alone. */

@@ -11,6 +11,7 @@ GBytes *pcmbn_district_report_export (PcmbnDistrictStore *store,
                                       const char *from,
                                       const char *to,
                                       PcmbnReportFormat format,
+                                      PcmbnLang lang,
                                       char **out_filename,
                                       GError **error);
 

@@ -331,6 +331,7 @@ handler (SoupServer *server,
   req->cookie = header_copy (headers, "Cookie");
   req->origin = header_copy (headers, "Origin");
   req->host = header_copy (headers, "Host");
+  req->accept_language = header_copy (headers, "Accept-Language");
   req->https = soup_server_is_https (server);
   req->remote = g_strdup (soup_server_message_get_remote_host (msg));
   if (req->remote == NULL)

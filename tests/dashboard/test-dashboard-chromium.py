@@ -183,7 +183,8 @@ def main():
                              "--no-first-run", "--disable-background-networking",
                              "--disable-component-update", "--disable-sync",
                              "--user-data-dir=" + os.path.join(tmp, "profile")],
-                    "prefs": {"download.default_directory": downloads,
+                    "prefs": {"intl.accept_languages": "en-US,en",
+                              "download.default_directory": downloads,
                               "download.prompt_for_download": False,
                               "safebrowsing.enabled": False},
                 },
@@ -193,7 +194,8 @@ def main():
             try:
                 wd.s("POST", "/timeouts", {"implicit": PATIENCE * 1000, "pageLoad": PATIENCE * 1000})
 
-                # The sign-in page, in the server's language (English here).
+                # The sign-in page, in the browser's language (English here,
+                # while the server runs in the C locale).
                 wd.go(url)
                 assert wd.attribute(wd.find("html"), "lang") == "en"
                 assert wd.absent("#communes"), "the table shows before signing in"
@@ -239,6 +241,34 @@ def main():
                 rect = wd.s("GET", f"/element/{rows[0]}/rect")
                 assert rect["width"] > 0 and rect["height"] > 0, rect
 
+                # The charts, drawn by the server as SVG: laid out and
+                # visible, their bars sized by the numbers.
+                for chart in ("chart-indicators", "chart-months", "chart-communes"):
+                    box = wd.s("GET", f"/element/{wd.find('#' + chart)}/rect")
+                    assert box["width"] > 200 and box["height"] > 100, (chart, box)
+                i1 = wd.s("GET", "/element/" + wd.find(
+                    '#chart-indicators g[data-indicator="i1_materials_deployed"] rect.bar') + "/rect")
+                track = wd.s("GET", "/element/" + wd.find(
+                    '#chart-indicators g[data-indicator="i1_materials_deployed"] rect') + "/rect")
+                # 1 commune of 14: a fourteenth of the track, as drawn.
+                assert abs(i1["width"] / track["width"] - 1 / 14) < 0.01, (i1, track)
+                march = wd.s("GET", "/element/" + wd.find(
+                    '#chart-months g[data-month="3"] rect.bar') + "/rect")
+                assert march["height"] > 50, march
+                assert wd.absent('#chart-months g[data-month="4"] rect.bar[data-count="1"]')
+                phuc_xa = wd.s("GET", "/element/" + wd.find(
+                    '#chart-communes g[data-code="00001"] rect.bar') + "/rect")
+                silent = wd.s("GET", "/element/" + wd.find(
+                    '#chart-communes g[data-code="00007"] rect.bar') + "/rect")
+                assert phuc_xa["width"] > 10 * silent["width"], (phuc_xa, silent)
+                if shot:
+                    import base64
+                    wd.s("POST", "/window/rect", {"width": 1400, "height": 3000})
+                    for chart in ("chart-indicators", "chart-months", "chart-communes"):
+                        png = wd.s("GET", f"/element/{wd.find('#' + chart)}/screenshot")
+                        with open(shot.replace(".png", f"-{chart}.png"), "wb") as f:
+                            f.write(base64.b64decode(png))
+
                 # Downloads with the cookie, into the folder the prefs name.
                 wd.click(wd.find("#download-csv"))
                 csv_path = wait_for_file(downloads, f"pcmbn-report-001-{year}.csv")
@@ -260,7 +290,7 @@ def main():
                 wd.find(f'#year option[value="{other}"][selected]')
                 assert f"year={other}" in wd.url(), wd.url()
                 assert len(wd.find_all("#communes tbody tr")) == 14
-                assert wd.find_all(f'a[href="/download?year={other}&format=xlsx"]'), "no link for the year"
+                assert wd.find_all(f'a[href="/download?year={other}&format=xlsx&lang=en"]'), "no link for the year"
 
                 # Sign out: back to the sign-in form; the old page is gone.
                 wd.click(wd.find("#signout"))

@@ -50,6 +50,10 @@ accept_any_cb (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags err
   return TRUE;
 }
 
+/* The Accept-Language every request sends: English, which the other tests
+ * read; test_language() sends others, and none. */
+static const char *request_language = "en";
+
 static Resp *
 request (SyncServer *s,
          const char *method,
@@ -83,6 +87,8 @@ request (SyncServer *s,
     }
   if (origin)
     soup_message_headers_replace (headers, "Origin", origin);
+  if (request_language)
+    soup_message_headers_replace (headers, "Accept-Language", request_language);
   if (body)
     {
       g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
@@ -311,10 +317,10 @@ test_sign_in (Fixture *f, gconstpointer data)
     /* i1: 1 of 14 communes. */
     g_assert_nonnull (strstr (page, "<td class=\"num\">1 / 14</td>"));
     /* A download link for every format. */
-    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=pdf\""));
-    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=xlsx\""));
-    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=csv\""));
-    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=json\""));
+    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=pdf&amp;lang=en\""));
+    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=xlsx&amp;lang=en\""));
+    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=csv&amp;lang=en\""));
+    g_assert_nonnull (strstr (page, "href=\"/download?year=2026&amp;format=json&amp;lang=en\""));
     g_assert_nonnull (strstr (page, "<option value=\"2026\" selected>"));
   }
   /* Another year: no record dated in it, the same communes. */
@@ -610,19 +616,237 @@ test_revoked (Fixture *f, gconstpointer data)
   }
 }
 
-/* The page's language follows the server's: lang="vi" under Vietnamese. */
+/* The page follows each browser's Accept-Language, Vietnamese when it names
+ * neither, while the server runs in the C locale (the test environment's):
+ * the language belongs to the request, not to the process. */
 static void
-test_language (void)
+test_language (Fixture *f, gconstpointer data)
 {
-  SyncServer *s = sync_server_new (FALSE);
-  g_autoptr (Resp) r = NULL;
+  static const struct
+  {
+    const char *header; /* NULL: no header at all */
+    const char *lang;
+  } cases[] = {
+    { NULL, "vi" },
+    { "", "vi" },
+    { "vi", "vi" },
+    { "vi-VN,vi;q=0.9", "vi" },
+    { "en", "en" },
+    { "en-GB,en;q=0.9", "en" },
+    { "fr-FR,fr;q=0.9", "vi" },
+    { "fr-FR, en;q=0.5, vi;q=0.4", "en" },
+    { "en;q=0.3, vi;q=0.8", "vi" },
+    { "de, *;q=0.1", "vi" },
+    { "EN-us", "en" },
+  };
+  g_autofree char *cookie = sign_in (f->s, f->staff);
 
-  g_setenv ("LANGUAGE", "vi", TRUE);
-  sync_server_start (s);
-  g_unsetenv ("LANGUAGE");
-  r = request (s, "GET", "/", NULL, NULL, NULL, NULL, NULL);
-  g_assert_nonnull (strstr (text (r), "<html lang=\"vi\">"));
-  sync_server_free (s);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *html_lang = g_strdup_printf ("<html lang=\"%s\">", cases[i].lang);
+      g_autofree char *link = g_strdup_printf ("&amp;format=pdf&amp;lang=%s\"", cases[i].lang);
+      gboolean vi = g_str_equal (cases[i].lang, "vi");
+
+      request_language = cases[i].header;
+      /* The sign-in page, and the dashboard with its download links, which
+       * bring the report in the page's language. */
+      {
+        g_autoptr (Resp) r = request (f->s, "GET", "/", NULL, NULL, NULL, NULL, NULL);
+        g_test_message ("Accept-Language: %s", cases[i].header ? cases[i].header : "(none)");
+        g_assert_nonnull (strstr (text (r), html_lang));
+        g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Vary"), ==, "Accept-Language");
+        g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Content-Language"), ==,
+                         cases[i].lang);
+        g_assert_true ((strstr (text (r), "Đăng nhập") != NULL) == vi);
+      }
+      {
+        g_autoptr (Resp) r = request (f->s, "GET", "/", cookie, NULL, NULL, NULL, NULL);
+        g_assert_cmpuint (r->status, ==, 200);
+        g_assert_nonnull (strstr (text (r), html_lang));
+        g_assert_nonnull (strstr (text (r), link));
+      }
+    }
+  /* Two browsers at once in two languages each get their own, every time. */
+  request_language = "en";
+  {
+    g_autoptr (Resp) en = request (f->s, "GET", "/", cookie, NULL, NULL, NULL, NULL);
+    g_autoptr (Resp) vi = NULL;
+    request_language = "vi";
+    vi = request (f->s, "GET", "/", cookie, NULL, NULL, NULL, NULL);
+    g_assert_false (g_bytes_equal (en->body, vi->body));
+    for (guint round = 0; round < 20; round++)
+      {
+        g_autoptr (Resp) again = NULL;
+        request_language = round % 2 ? "vi" : "en";
+        again = request (f->s, "GET", "/", cookie, NULL, NULL, NULL, NULL);
+        g_assert_true (g_bytes_equal (again->body, round % 2 ? vi->body : en->body));
+      }
+  }
+  request_language = "en";
+}
+
+/* The report API and the downloads: Vietnamese unless `lang=en`, whatever
+ * the server's locale and the browser's language; anything else is refused
+ * naming the parameter. */
+static void
+test_report_lang (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = sign_in (f->s, f->staff);
+
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/api/v1/report?year=2026&format=csv", NULL,
+                                  f->staff, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (text (r), "Báo cáo kết quả thực hiện Kế hoạch"));
+    g_assert_nonnull (strstr (text (r), "Chỉ tiêu,Tử số,Mẫu số"));
+    g_assert_null (strstr (text (r), "Indicators"));
+  }
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/api/v1/report?year=2026&format=csv&lang=vi", NULL,
+                                  f->staff, NULL, NULL, NULL);
+    g_autoptr (Resp) plain = request (f->s, "GET", "/api/v1/report?year=2026&format=csv", NULL,
+                                      f->staff, NULL, NULL, NULL);
+    g_assert_true (g_bytes_equal (r->body, plain->body));
+  }
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/api/v1/report?year=2026&format=csv&lang=en", NULL,
+                                  f->staff, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (text (r), "Report on the results of implementing the Plan"));
+    g_assert_nonnull (strstr (text (r), "Indicator,Numerator,Denominator"));
+    g_assert_null (strstr (text (r), "Chỉ tiêu"));
+  }
+  /* The PDF too (its text is compressed: the sizes differ). */
+  {
+    g_autoptr (Resp) vi = request (f->s, "GET", "/api/v1/report?year=2026&format=pdf", NULL,
+                                   f->staff, NULL, NULL, NULL);
+    g_autoptr (Resp) en = request (f->s, "GET", "/api/v1/report?year=2026&format=pdf&lang=en", NULL,
+                                   f->staff, NULL, NULL, NULL);
+    g_assert_cmpuint (vi->status, ==, 200);
+    g_assert_cmpuint (en->status, ==, 200);
+    g_assert_false (g_bytes_equal (vi->body, en->body));
+  }
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/api/v1/report?year=2026&format=csv&lang=fr", NULL,
+                                  f->staff, NULL, NULL, NULL);
+    g_autoptr (JsonNode) root = sync_parse (text (r));
+    JsonObject *error = json_object_get_object_member (json_node_get_object (root), "error");
+    g_assert_cmpuint (r->status, ==, 400);
+    g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, "bad_lang");
+    g_assert_true (g_str_has_prefix (json_object_get_string_member (error, "message"), "lang: "));
+  }
+  /* From the dashboard, the link's language. */
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/download?year=2026&format=csv&lang=en", cookie,
+                                  NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (text (r), "Indicator,Numerator,Denominator"));
+  }
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/download?year=2026&format=csv&lang=vi", cookie,
+                                  NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (text (r), "Chỉ tiêu,Tử số,Mẫu số"));
+  }
+}
+
+/* The element of @page from the start of @open_tag to its end tag (or
+ * "/>"), or NULL. */
+static char *
+element (const char *page, const char *open_tag, const char *end_tag)
+{
+  const char *start = strstr (page, open_tag);
+  const char *end = start ? strstr (start, end_tag) : NULL;
+
+  return end ? g_strndup (start, end + strlen (end_tag) - start) : NULL;
+}
+
+/* The charts: SVG drawn on the server, well-formed, with a title and a
+ * description, no script and no inline style (the page's policy allows
+ * neither), and the numbers of the tables beside them. */
+static void
+test_charts (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = sign_in (f->s, f->staff);
+  static const char *const charts[] = { "chart-indicators", "chart-months", "chart-communes" };
+
+  for (guint lang = 0; lang < 2; lang++)
+    {
+      g_autoptr (Resp) r = NULL;
+      const char *page;
+
+      request_language = lang ? "vi" : "en";
+      r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+      page = text (r);
+      g_assert_cmpuint (r->status, ==, 200);
+      g_assert_null (strstr (page, "<script"));
+      g_assert_null (strstr (page, " style="));
+      for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
+        {
+          g_autofree char *open = g_strdup_printf ("<svg id=\"%s\"", charts[c]);
+          g_autofree char *title = g_strdup_printf ("<title id=\"%s-title\">", charts[c]);
+          g_autofree char *svg = element (page, open, "</svg>");
+          g_autoptr (GMarkupParseContext) ctx = NULL;
+          g_autoptr (GError) error = NULL;
+          static const GMarkupParser no_callbacks = { 0 };
+
+          g_assert_nonnull (svg);
+          g_assert_nonnull (strstr (svg, "role=\"img\""));
+          g_assert_nonnull (strstr (svg, title));
+          /* Well-formed XML, whatever the names hold. */
+          ctx = g_markup_parse_context_new (&no_callbacks, 0, NULL, NULL);
+          g_assert_true (g_markup_parse_context_parse (ctx, svg, -1, &error)
+                         && g_markup_parse_context_end_parse (ctx, &error));
+          g_assert_no_error (error);
+        }
+      /* Indicators: five bars; I1 is 1 of 14 communes, short of its target. */
+      {
+        g_autofree char *svg = element (page, "<svg id=\"chart-indicators\"", "</svg>");
+        g_autofree char *i1 = element (
+            svg, "<g class=\"indicator\" data-indicator=\"i1_materials_deployed\"", "</g>");
+        g_assert_cmpuint (count (svg, "<g class=\"indicator\""), ==, 5);
+        g_assert_nonnull (i1);
+        g_assert_nonnull (strstr (i1, "class=\"bar\""));
+        g_assert_nonnull (strstr (i1, "width=\"33.6\"")); /* 470 × 1/14 */
+        g_assert_nonnull (strstr (i1, "fill=\"#b3261e\""));
+        g_assert_nonnull (strstr (i1, "class=\"target\""));
+        g_assert_nonnull (strstr (i1, lang ? "7,1%" : "7.1%"));
+        g_assert_nonnull (
+            strstr (svg, lang ? "Kết quả so với chỉ tiêu" : "Indicators against their targets"));
+      }
+      /* Activities by month: the one activity, in March. */
+      {
+        g_autofree char *svg = element (page, "<svg id=\"chart-months\"", "</svg>");
+        g_assert_cmpuint (count (svg, "<g class=\"month\""), ==, 12);
+        g_assert_cmpuint (count (svg, "data-count=\"0\""), ==, 11);
+        g_assert_nonnull (strstr (svg, "<g class=\"month\" data-month=\"3\">"));
+        g_assert_nonnull (strstr (strstr (svg, "data-month=\"3\""), "data-count=\"1\""));
+        g_assert_nonnull (strstr (svg, lang ? "tháng 3: 1" : "month 3: 1"));
+      }
+      /* Communes: all 14; Phúc Xá synced just now with its two records,
+       * the twelve silent ones grey and first. */
+      {
+        g_autofree char *svg = element (page, "<svg id=\"chart-communes\"", "</svg>");
+        g_autofree char *phuc_xa = element (svg, "<g class=\"commune\" data-code=\"00001\"",
+                                            "</g>");
+        g_assert_cmpuint (count (svg, "<g class=\"commune\""), ==, 14);
+        g_assert_nonnull (phuc_xa);
+        g_assert_nonnull (strstr (phuc_xa, "data-records=\"2\""));
+        g_assert_nonnull (strstr (phuc_xa, "class=\"bar\" x=\"210.0\" y=\""));
+        g_assert_nonnull (strstr (phuc_xa, "width=\"300.0\""));
+        g_assert_nonnull (strstr (phuc_xa, "fill=\"#17692e\""));
+        g_assert_cmpuint (count (svg, "fill=\"#9e9ea6\""), ==, 12 + 1); /* and the legend */
+        g_assert_true (strstr (svg, "data-code=\"00001\"") > strstr (svg, "data-code=\"00007\""));
+      }
+    }
+  /* A year without records: empty months, said in words. */
+  request_language = "en";
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2024", cookie, NULL, NULL, NULL, NULL);
+    g_autofree char *svg = element (text (r), "<svg id=\"chart-months\"", "</svg>");
+    g_assert_cmpuint (count (svg, "data-count=\"0\""), ==, 12);
+    g_assert_nonnull (strstr (svg, "No activities dated in 2024."));
+  }
 }
 
 /* Under HTTPS the cookie is also Secure; the origin check knows the scheme. */
@@ -1000,7 +1224,12 @@ main (int argc, char **argv)
   g_test_add ("/dashboard-http/throttle-and-restart", Fixture, NULL, fixture_set_up,
               test_throttle_and_restart, fixture_tear_down);
   g_test_add_func ("/dashboard-http/origin", test_origin);
-  g_test_add_func ("/dashboard-http/language", test_language);
+  g_test_add ("/dashboard-http/language", Fixture, NULL, fixture_set_up, test_language,
+              fixture_tear_down);
+  g_test_add ("/dashboard-http/report-lang", Fixture, NULL, fixture_set_up, test_report_lang,
+              fixture_tear_down);
+  g_test_add ("/dashboard-http/charts", Fixture, NULL, fixture_set_up, test_charts,
+              fixture_tear_down);
   g_test_add_func ("/dashboard-http/tls", test_tls);
   return g_test_run ();
 }

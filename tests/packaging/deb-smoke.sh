@@ -35,24 +35,38 @@ else
 fi
 logbook_deb=$(ls "$debs"/pcmbn-logbook_*.deb 2>/dev/null | head -n1)
 district_deb=$(ls "$debs"/pcmbn-district_*.deb 2>/dev/null | head -n1)
+common_deb=$(ls "$debs"/pcmbn-common_*.deb 2>/dev/null | head -n1)
 [ -f "$logbook_deb" ] || fail "no pcmbn-logbook .deb in $debs"
 [ -f "$district_deb" ] || fail "no pcmbn-district .deb in $debs"
-echo "packages: $(basename "$logbook_deb") $(basename "$district_deb")"
+[ -f "$common_deb" ] || fail "no pcmbn-common .deb in $debs"
+echo "packages: $(basename "$logbook_deb") $(basename "$district_deb") $(basename "$common_deb")"
 
 # Could apt install them here? (a simulation: it resolves Depends against
 # the archive's lists and changes nothing)
 if command -v apt-get >/dev/null; then
-  if ! apt-get install -s -qq "$logbook_deb" "$district_deb" >"$work/apt.log" 2>&1; then
+  if ! apt-get install -s -qq "$logbook_deb" "$district_deb" "$common_deb" >"$work/apt.log" 2>&1; then
     cat "$work/apt.log" >&2
     fail "apt-get cannot install the packages"
   fi
   echo "apt-get install --simulate: ok"
 fi
 
+# A server-only install (the server and what it depends on) has its
+# messages: the reports it writes are Vietnamese under any locale.
+server_root=$work/server-root
+mkdir -p "$server_root"
+dpkg -x "$district_deb" "$server_root"
+dpkg -x "$common_deb" "$server_root"
+dpkg-deb -f "$district_deb" Depends | grep -q 'pcmbn-common' || fail "pcmbn-district does not depend on pcmbn-common"
+dpkg-deb -f "$logbook_deb" Depends | grep -q 'pcmbn-common' || fail "pcmbn-logbook does not depend on pcmbn-common"
+[ -e "$server_root/usr/share/locale/vi/LC_MESSAGES/pcmbn-logbook.mo" ] \
+  || fail "a server-only install lacks the Vietnamese messages"
+
 root=$work/root
 mkdir -p "$root"
 dpkg -x "$logbook_deb" "$root"
 dpkg -x "$district_deb" "$root"
+dpkg -x "$common_deb" "$root"
 
 for f in usr/bin/pcmbn usr/bin/pcmbn-logbook usr/bin/pcmbn-district \
          usr/share/applications/org.pcmbn.Logbook.desktop \
@@ -66,7 +80,7 @@ for f in usr/bin/pcmbn usr/bin/pcmbn-logbook usr/bin/pcmbn-district \
          usr/share/man/man1/pcmbn-district.1.gz \
          lib/systemd/system/pcmbn-district.service \
          etc/pcmbn-district/pcmbn-district.conf; do
-  [ -e "$root/$f" ] || fail "/$f is in neither package"
+  [ -e "$root/$f" ] || fail "/$f is in no package"
 done
 ls "$root"/usr/lib/sysusers.d/pcmbn-district.conf >/dev/null 2>&1 \
   || fail "no sysusers.d entry for the pcmbn-district user"
@@ -106,6 +120,16 @@ usage_en=$(PCMBN_LOCALEDIR=$root/usr/share/locale LANGUAGE=en "$bin/pcmbn" --hel
 usage_vi=$(PCMBN_LOCALEDIR=$root/usr/share/locale LANGUAGE=vi "$bin/pcmbn" --help 2>&1)
 [ "$usage_en" != "$usage_vi" ] || fail "pcmbn --help is not translated by the packaged .mo"
 man -l "$root/usr/share/man/man1/pcmbn-district.1.gz" >/dev/null 2>&1 || fail "man pcmbn-district"
+# The server alone, in the C locale of a systemd service, writes its report
+# in Vietnamese from the packaged catalogue.
+LC_ALL=C "$server_root/usr/bin/pcmbn-district" init --db "$work/lang.sqlite" --org-unit 001 >/dev/null \
+  || fail "pcmbn-district init (server-only install)"
+report_vi=$(LC_ALL=C PCMBN_LOCALEDIR=$server_root/usr/share/locale \
+  "$server_root/usr/bin/pcmbn-district" report --db "$work/lang.sqlite" --format csv)
+case "$report_vi" in
+  *"Chỉ tiêu"*) ;;
+  *) fail "a server-only install writes its report in English under LC_ALL=C" ;;
+esac
 echo "binaries start: ok"
 
 # The unit, pointed at the unpacked binary, passes systemd-analyze verify.

@@ -7,6 +7,7 @@
 #include "records/pcmbn-csv.h"
 #include "report/pcmbn-report-export.h"
 #include "pcmbn-test-util.h"
+#include "pcmbn-util.h"
 #include "report-gen.h"
 
 /* The report files read back the way their readers read them: the CSV
@@ -24,6 +25,17 @@ static GBytes *export(JsonNode *node, PcmbnReportFormat format)
   g_assert_no_error (error);
   g_assert_nonnull (bytes);
   g_assert_cmpuint (g_bytes_get_size (bytes), >, 0);
+  return bytes;
+}
+
+static GBytes *
+export_in (JsonNode *node, PcmbnReportFormat format, PcmbnLang lang)
+{
+  g_autoptr (GError) error = NULL;
+  GBytes *bytes = pcmbn_report_export_in (node, format, lang, NULL, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (bytes);
   return bytes;
 }
 
@@ -576,7 +588,8 @@ test_cli (void)
 {
   g_autoptr (JsonNode)
       own = gen_report (world, "C01", "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
-  g_autoptr (GBytes) csv = export(own, PCMBN_REPORT_FORMAT_CSV);
+  /* An official document: Vietnamese unless --lang says otherwise. */
+  g_autoptr (GBytes) csv = export_in (own, PCMBN_REPORT_FORMAT_CSV, PCMBN_LANG_VI);
   g_autofree char *dir = pcmbn_test_tmpdir ();
   g_autofree char *xlsx = g_build_filename (dir, "r.xlsx", NULL);
   g_autofree char *out = NULL, *err = NULL;
@@ -623,12 +636,175 @@ test_cli (void)
   }
 }
 
+/* The document's language is the caller's, never the process locale's:
+ * the labels, the catalogue entries and the way numbers are written. */
+static void
+test_lang (void)
+{
+  g_autoptr (GBytes) vi = export_in (report, PCMBN_REPORT_FORMAT_CSV, PCMBN_LANG_VI);
+  g_autoptr (GBytes) en = export_in (report, PCMBN_REPORT_FORMAT_CSV, PCMBN_LANG_EN);
+  g_autoptr (GBytes) plain = export(report, PCMBN_REPORT_FORMAT_CSV);
+  g_autoptr (GBytes) vi_pdf = export_in (report, PCMBN_REPORT_FORMAT_PDF, PCMBN_LANG_VI);
+  g_autofree char *vi_text = g_strndup (g_bytes_get_data (vi, NULL), g_bytes_get_size (vi));
+  g_autofree char *en_text = g_strndup (g_bytes_get_data (en, NULL), g_bytes_get_size (en));
+  g_autofree char *path = save (vi_pdf, "vi.pdf");
+  const char *text_argv[] = { "pdftotext", path, "-", NULL };
+  g_autofree char *pdf_text = run (text_argv);
+
+  g_assert_nonnull (strstr (vi_text, "Báo cáo kết quả thực hiện Kế hoạch truyền thông"));
+  g_assert_nonnull (strstr (vi_text, "Chỉ tiêu,Tử số,Mẫu số,Kết quả"));
+  /* A catalogue entry, from the schema's own Vietnamese label. */
+  g_assert_nonnull (strstr (vi_text, "Nói chuyện chuyên đề"));
+  g_assert_null (strstr (vi_text, "Indicator"));
+  g_assert_nonnull (strstr (en_text, "Indicator,Numerator,Denominator,Value"));
+  g_assert_nonnull (strstr (en_text, "Community talk"));
+  g_assert_null (strstr (en_text, "Chỉ tiêu"));
+  /* The test runs in C.UTF-8: the process's own language is English, and a
+   * document in Vietnamese did not change it. */
+  g_assert_true (g_bytes_equal (plain, en));
+  g_assert_cmpint (pcmbn_lang_current (), ==, PCMBN_LANG_EN);
+  g_assert_false (pcmbn_is_vietnamese ());
+  /* The PDF: its headings, and a percentage written with a decimal comma. */
+  g_assert_nonnull (strstr (pdf_text, "BÁO CÁO"));
+  g_assert_nonnull (strstr (pdf_text, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"));
+  g_assert_true (g_regex_match_simple ("[0-9],[0-9]%", pdf_text, 0, 0));
+  g_assert_null (strstr (pdf_text, "REPORT"));
+}
+
+typedef struct
+{
+  PcmbnLang lang;
+  GBytes *expected;
+  guint mismatches;
+} LangWorker;
+
+static gpointer
+lang_worker (gpointer data)
+{
+  LangWorker *w = data;
+
+  for (guint i = 0; i < 15; i++)
+    {
+      g_autoptr (GBytes) bytes = pcmbn_report_export_in (report, PCMBN_REPORT_FORMAT_CSV, w->lang,
+                                                         NULL, NULL, NULL, NULL);
+      if (bytes == NULL || !g_bytes_equal (bytes, w->expected))
+        w->mismatches++;
+    }
+  return NULL;
+}
+
+/* A server renders reports for several people at once: each thread gets
+ * its own language, every time. */
+static void
+test_lang_threads (void)
+{
+  g_autoptr (GBytes) vi = export_in (report, PCMBN_REPORT_FORMAT_CSV, PCMBN_LANG_VI);
+  g_autoptr (GBytes) en = export_in (report, PCMBN_REPORT_FORMAT_CSV, PCMBN_LANG_EN);
+  LangWorker workers[4];
+  GThread *threads[G_N_ELEMENTS (workers)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (workers); i++)
+    {
+      workers[i].lang = i % 2 ? PCMBN_LANG_EN : PCMBN_LANG_VI;
+      workers[i].expected = i % 2 ? en : vi;
+      workers[i].mismatches = 0;
+      threads[i] = g_thread_new ("lang", lang_worker, &workers[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (workers); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpuint (workers[i].mismatches, ==, 0);
+    }
+}
+
+/* Both programs, in the plain C locale a systemd service runs in. */
+static void
+test_lang_cli (void)
+{
+  static const char *const c_locale[] = { "LC_ALL", "C", "LANG", "C", "LANGUAGE", "", NULL };
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *server_db = g_build_filename (dir, "district.sqlite", NULL);
+  g_autofree char *out_file = g_build_filename (dir, "r.csv", NULL);
+  const char *district = g_getenv ("PCMBN_DISTRICT");
+
+  {
+    const char *argv[] = {
+      "--db", world->path, "report", "--year", "2026", "--format", "csv", NULL
+    };
+    g_autofree char *out = NULL;
+    g_assert_cmpint (pcmbn_test_run_cli_env (argv, c_locale, NULL, &out, NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "Báo cáo kết quả thực hiện Kế hoạch truyền thông"));
+    g_assert_nonnull (strstr (out, "Chỉ tiêu,Tử số,Mẫu số"));
+  }
+  {
+    const char *argv[] = { "--db",   world->path, "report",   "--year", "2026",
+                           "--lang", "en",        "--format", "csv",    NULL };
+    g_autofree char *out = NULL;
+    g_assert_cmpint (pcmbn_test_run_cli_env (argv, c_locale, NULL, &out, NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "Indicator,Numerator,Denominator"));
+    g_assert_null (strstr (out, "Chỉ tiêu"));
+  }
+  {
+    const char *argv[] = { "--db", world->path, "report", "--year", "2026",   "--format",
+                           "csv",  "--lang",    "xx",     "-o",     out_file, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (pcmbn_test_run_cli_env (argv, c_locale, NULL, &out, &err), ==, 2);
+    g_assert_true (g_str_has_prefix (err, "lang: "));
+    g_assert_nonnull (strstr (err, "vi or en"));
+    g_assert_cmpstr (out, ==, "");
+    g_assert_false (g_file_test (out_file, G_FILE_TEST_EXISTS));
+  }
+
+  /* pcmbn-district report, on a server database of its own. */
+  g_assert_nonnull (district);
+  {
+    const char *argv[] = { district, "init", "--db", server_db, "--org-unit", "001", NULL };
+    g_autoptr (GSubprocess) p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, NULL);
+    g_assert_true (g_subprocess_wait_check (p, NULL, NULL));
+  }
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *lang = i == 0 ? NULL : i == 1 ? "en" : "xx";
+      const char *argv[] = { district,   "report", "--db",
+                             server_db,  "--year", "2026",
+                             "--format", "csv",    lang ? "--lang" : NULL,
+                             lang,       NULL };
+      g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autoptr (GSubprocess) p = NULL;
+      g_autofree char *out = NULL, *err = NULL;
+
+      for (guint e = 0; c_locale[e]; e += 2)
+        g_subprocess_launcher_setenv (launcher, c_locale[e], c_locale[e + 1], TRUE);
+      p = g_subprocess_launcher_spawnv (launcher, argv, NULL);
+      g_assert_nonnull (p);
+      g_assert_true (g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &err, NULL));
+      if (i == 0)
+        {
+          g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+          g_assert_nonnull (strstr (out, "Chỉ tiêu,Tử số,Mẫu số"));
+        }
+      else if (i == 1)
+        {
+          g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+          g_assert_nonnull (strstr (out, "Indicator,Numerator,Denominator"));
+        }
+      else
+        {
+          g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 2);
+          g_assert_nonnull (strstr (err, "lang: "));
+          g_assert_cmpstr (out, ==, "");
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   int status;
 
   g_setenv ("PCMBN_TODAY", "2026-11-29", TRUE);
+  pcmbn_i18n_init ();
   g_test_init (&argc, &argv, NULL);
   setup_world ();
   g_test_add_func ("/report/export/csv", test_csv);
@@ -640,6 +816,9 @@ main (int argc, char **argv)
   g_test_add_func ("/report/export/async", test_async);
   g_test_add_func ("/report/export/async-cancelled", test_async_cancelled);
   g_test_add_func ("/report/export/cli", test_cli);
+  g_test_add_func ("/report/export/lang", test_lang);
+  g_test_add_func ("/report/export/lang-threads", test_lang_threads);
+  g_test_add_func ("/report/export/lang-cli", test_lang_cli);
   status = g_test_run ();
   json_node_unref (report);
   gen_world_free (world);

@@ -3,7 +3,7 @@
 
 #include "config.h"
 
-#include <glib/gi18n-lib.h>
+#include "pcmbn-gettext.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -504,26 +504,53 @@ pcmbn_report_doc_find (const PcmbnReportDoc *doc, const char *key)
   return NULL;
 }
 
+/* 12345 as "12.345" in Vietnamese and "12,345" in English: by the
+ * document's language, not the process locale (the C locale groups
+ * nothing). */
+static char *
+format_int (gint64 value, PcmbnLang lang)
+{
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                             value < 0 ? -(guint64)value : (guint64)value);
+  GString *out = g_string_new (value < 0 ? "-" : "");
+  gsize n = strlen (digits);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append_c (out, lang == PCMBN_LANG_VI ? '.' : ',');
+      g_string_append_c (out, digits[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
 /**
  * pcmbn_report_cell_to_display:
  * @cell: a cell
  *
- * Numbers as people read them in the current locale: thousands grouped,
- * fractions as percentages with one decimal.
+ * Numbers as people read them in the document's language
+ * (pcmbn_lang_current()): thousands grouped, fractions as percentages with
+ * one decimal (45,5% in Vietnamese, 45.5% in English).
  *
  * Returns: (transfer full): the text
  */
 char *
 pcmbn_report_cell_to_display (const PcmbnCell *cell)
 {
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  PcmbnLang lang = pcmbn_lang_current ();
+
   switch (cell->type)
     {
       case PCMBN_CELL_TEXT:
         return g_strdup (cell->text);
       case PCMBN_CELL_INT:
-        return g_strdup_printf ("%'" G_GINT64_FORMAT, cell->i);
+        return format_int (cell->i, lang);
       case PCMBN_CELL_FRACTION:
-        return g_strdup_printf ("%.1f%%", cell->d * 100.0);
+        g_ascii_formatd (buf, sizeof buf, "%.1f", cell->d * 100.0);
+        if (lang == PCMBN_LANG_VI)
+          g_strdelimit (buf, ".", ',');
+        return g_strdup_printf ("%s%%", buf);
       case PCMBN_CELL_EMPTY:
       default:
         return g_strdup ("–");
@@ -671,10 +698,8 @@ pcmbn_report_format_content_type (PcmbnReportFormat format)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Renders @report as a file: JSON as the contract gives it; CSV in UTF-8
- * with a byte order mark and one section per table; XLSX with one sheet per
- * table; PDF on A4 in the layout of a Vietnamese administrative report.
- * Blocks; see pcmbn_report_export_async() for the app.
+ * pcmbn_report_export_in() in the language of the calling thread
+ * (pcmbn_lang_current()): the app's, for the app.
  *
  * Returns: (transfer full) (nullable): the file's bytes
  */
@@ -686,10 +711,47 @@ pcmbn_report_export (JsonNode *report,
                      GCancellable *cancellable,
                      GError **error)
 {
+  return pcmbn_report_export_in (report, format, pcmbn_lang_current (), progress, progress_data,
+                                 cancellable, error);
+}
+
+/**
+ * pcmbn_report_export_in:
+ * @report: a report from pcmbn_report_build()
+ * @format: the file format
+ * @lang: the language of the document, whatever the process locale
+ * @progress: (nullable) (scope call): told how far the work is
+ * @progress_data: data for @progress
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Renders @report as a file: JSON as the contract gives it; CSV in UTF-8
+ * with a byte order mark and one section per table; XLSX with one sheet per
+ * table; PDF on A4 in the layout of a Vietnamese administrative report.
+ * Titles, labels and numbers are written in @lang; safe to call from
+ * several threads at once in different languages.
+ * Blocks; see pcmbn_report_export_async() for the app.
+ *
+ * Returns: (transfer full) (nullable): the file's bytes
+ */
+GBytes *
+pcmbn_report_export_in (JsonNode *report,
+                        PcmbnReportFormat format,
+                        PcmbnLang lang,
+                        PcmbnReportProgress progress,
+                        gpointer progress_data,
+                        GCancellable *cancellable,
+                        GError **error)
+{
   g_autoptr (PcmbnReportDoc) doc = NULL;
+  g_autoptr (PcmbnLangScope) scope = NULL;
   GBytes *bytes = NULL;
 
   g_return_val_if_fail (report != NULL, NULL);
+
+  /* Every label, catalogue entry and number below is rendered in @lang, in
+   * this thread only. */
+  scope = pcmbn_lang_scope_new (lang);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
@@ -730,6 +792,7 @@ typedef struct
 {
   JsonNode *report;
   PcmbnReportFormat format;
+  PcmbnLang lang;
   GFile *destination;
   PcmbnReportProgress progress;
   gpointer progress_data;
@@ -835,9 +898,9 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   GError *error = NULL;
   g_autoptr (GBytes) bytes = NULL;
 
-  bytes = pcmbn_report_export (data->report, data->format,
-                               data->progress ? progress_from_thread : NULL, task, cancellable,
-                               &error);
+  bytes = pcmbn_report_export_in (data->report, data->format, data->lang,
+                                  data->progress ? progress_from_thread : NULL, task, cancellable,
+                                  &error);
   if (bytes && data->destination
       && !g_file_replace_contents (data->destination, g_bytes_get_data (bytes, NULL),
                                    g_bytes_get_size (bytes), NULL, FALSE,
@@ -864,7 +927,8 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
  * @user_data: data for @callback
  *
  * Runs pcmbn_report_export() in a thread, so that a window stays responsive
- * while a large report is laid out.
+ * while a large report is laid out. The document is in the language of the
+ * calling thread at the time of the call.
  */
 void
 pcmbn_report_export_async (JsonNode *report,
@@ -886,6 +950,7 @@ pcmbn_report_export_async (JsonNode *report,
    * until the callback runs. */
   data->report = json_node_ref (report);
   data->format = format;
+  data->lang = pcmbn_lang_current ();
   data->destination = destination ? g_object_ref (destination) : NULL;
   data->progress = progress;
   data->progress_data = progress_data;

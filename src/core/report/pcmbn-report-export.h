@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "pcmbn-i18n.h"
+
 G_BEGIN_DECLS
 
 /* The files a report is written to. Every format renders the same report
@@ -29,6 +31,14 @@ GBytes *pcmbn_report_export (JsonNode *report,
                              gpointer progress_data,
                              GCancellable *cancellable,
                              GError **error);
+
+GBytes *pcmbn_report_export_in (JsonNode *report,
+                                PcmbnReportFormat format,
+                                PcmbnLang lang,
+                                PcmbnReportProgress progress,
+                                gpointer progress_data,
+                                GCancellable *cancellable,
+                                GError **error);
 
 void pcmbn_report_export_async (JsonNode *report,
                                 PcmbnReportFormat format,

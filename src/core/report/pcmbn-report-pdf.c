@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include <cairo-pdf.h>
-#include <glib/gi18n-lib.h>
+#include "pcmbn-gettext.h"
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdlib.h>

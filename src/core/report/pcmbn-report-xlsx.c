@@ -3,7 +3,7 @@
 
 #include "config.h"
 
-#include <glib/gi18n-lib.h>
+#include "pcmbn-gettext.h"
 #include <glib/gstdio.h>
 #include <string.h>
 #include <glib/gstdio.h>

@@ -226,7 +226,10 @@ pcmbn_district_store_open (const char *path, gboolean create, GError **error)
    * its configuration file (an environment variable under systemd), never
    * with one kept in the database or a keyring. */
   store = pcmbn_store_open_with_key (path, g_getenv ("PCMBN_CASE_NOTES_KEY"), error);
-  if (store == NULL || !server_migrate (store, error))
+  /* No trigram search index on a server: nobody filters its records as
+   * they type, and every push would pay for it. */
+  if (store == NULL || !server_migrate (store, error)
+      || !pcmbn_store_drop_search_index (store, error))
     return NULL;
   self = g_object_new (PCMBN_TYPE_DISTRICT_STORE, NULL);
   self->store = g_steal_pointer (&store);

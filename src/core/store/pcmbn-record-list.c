@@ -3,7 +3,7 @@
 
 #include "config.h"
 
-#include "store/pcmbn-record-list.h"
+#include "store/pcmbn-record-list-private.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
 
@@ -28,9 +28,11 @@ struct _PcmbnRecordList
   PcmbnSort sort;
   guint n_items;
   GHashTable *pages; /* page index → GPtrArray of PcmbnRecord */
+  GHashTable *kept;  /* uuid → PcmbnRecord: the rows read before the last refresh */
   GQueue lru;        /* page indexes, most recent first */
   gulong changed_id;
   gboolean minimal_changes;
+  gboolean scan_only; /* tests and benchmarks: never the trigram index */
   guint refresh_source;
 };
 
@@ -83,6 +85,93 @@ like_patterns (const char *search)
       g_ptr_array_add (patterns, g_string_free (s, FALSE));
     }
   return patterns;
+}
+
+/* Above this many matches, a page is read by walking the date index and
+ * testing the text (it meets 64 matches soon); below, from the matches the
+ * trigram index gives (fewer rows than that walk would test). */
+#define FTS_PAGE_LIMIT 4096
+
+/* The search as a query of the kind's trigram index: every word as a
+ * quoted string, all required. NULL when a word is shorter than three
+ * characters, which a trigram index cannot look up: the folded text is
+ * scanned then. */
+static char *
+fts_query (const char *search)
+{
+  g_autofree char *folded = NULL;
+  g_auto (GStrv) words = NULL;
+  GString *q;
+  guint n = 0;
+
+  if (search == NULL || *search == '\0')
+    return NULL;
+  folded = pcmbn_fold (search);
+  /* As like_patterns() and the search text itself: punctuation is space. */
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p) && *p != '%' && *p != '_')
+      *p = ' ';
+  words = g_strsplit_set (folded, " \t\n", -1);
+  q = g_string_new (NULL);
+  for (guint i = 0; words[i] && n < MAX_WORDS; i++)
+    {
+      if (*words[i] == '\0')
+        continue;
+      if (g_utf8_strlen (words[i], -1) < 3)
+        {
+          g_string_free (q, TRUE);
+          return NULL;
+        }
+      if (n++ > 0)
+        g_string_append (q, " AND ");
+      g_string_append_c (q, '"');
+      for (const char *p = words[i]; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (q, '"');
+          g_string_append_c (q, *p);
+        }
+      g_string_append_c (q, '"');
+    }
+  if (n == 0)
+    return g_string_free (q, TRUE);
+  return g_string_free (q, FALSE);
+}
+
+/* A query through the kind's trigram index, or NULL (and the caller scans)
+ * when the search cannot use it. */
+static sqlite3_stmt *
+prepare_fts (PcmbnRecordList *self, const char *what, const char *tail, gboolean count_only)
+{
+  g_autofree char *query = fts_query (self->search);
+  g_autofree char *table = NULL, *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  if (query == NULL || self->scan_only)
+    return NULL;
+  table = pcmbn_store_search_table (self->kind);
+  if (count_only && self->from == NULL && self->to == NULL && self->type_code == NULL)
+    /* The index holds only live records of the kind: counting reads
+     * nothing else. */
+    sql = g_strdup_printf ("SELECT count(*) FROM %s WHERE %s MATCH ?11", table, table);
+  else
+    sql = g_strdup_printf (
+        "SELECT %s FROM records WHERE id IN (SELECT rowid FROM %s WHERE %s MATCH ?11)"
+        " AND kind = ?1 AND deleted = 0 AND (?2 IS NULL OR rdate >= ?2)"
+        " AND (?3 IS NULL OR rdate <= ?3) AND (?4 IS NULL OR rtype = ?4) %s",
+        what, table, table, tail);
+  /* A kind added to the schema after the index was made has none yet. */
+  if (sqlite3_prepare_v2 (pcmbn_store_get_db (self->store), sql, -1, &stmt, NULL) != SQLITE_OK)
+    return NULL;
+  if (sqlite3_bind_parameter_index (stmt, "?1") > 0)
+    {
+      sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, self->from, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, self->to, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 4, self->type_code, -1, SQLITE_TRANSIENT);
+    }
+  sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, "?11"), query, -1, SQLITE_TRANSIENT);
+  return stmt;
 }
 
 static sqlite3_stmt *
@@ -138,12 +227,28 @@ count_rows (PcmbnRecordList *self)
       sqlite3_bind_text (stmt, 1, self->kind->name, -1, SQLITE_STATIC);
     }
   else
-    stmt = prepare (self, "count(*)", "");
+    {
+      stmt = prepare_fts (self, "count(*)", "", TRUE);
+      if (stmt == NULL)
+        stmt = prepare (self, "count(*)", "");
+    }
   if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     n = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);
   pcmbn_store_unlock (self->store);
   return n;
+}
+
+/* Whether a row read again is the record a view already shows. */
+static gboolean
+same_record (PcmbnRecord *a, PcmbnRecord *b)
+{
+  return pcmbn_record_get_version (a) == pcmbn_record_get_version (b)
+         && pcmbn_record_get_state (a) == pcmbn_record_get_state (b)
+         && pcmbn_record_get_deleted (a) == pcmbn_record_get_deleted (b)
+         && g_strcmp0 (pcmbn_record_get_modified_at (a), pcmbn_record_get_modified_at (b)) == 0
+         && g_strcmp0 (pcmbn_record_get_problem (a), pcmbn_record_get_problem (b)) == 0
+         && json_object_equal (pcmbn_record_get_data (a), pcmbn_record_get_data (b));
 }
 
 static GPtrArray *
@@ -155,10 +260,25 @@ load_page (PcmbnRecordList *self, guint page)
   sqlite3_stmt *stmt;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, PCMBN_RECORD_COLUMNS, tail);
+  /* Few matches, or deep in many: the index's matches cost less than the
+   * rows a walk in date order would test to reach them. */
+  stmt = (self->n_items <= FTS_PAGE_LIMIT || page * PAGE_SIZE >= FTS_PAGE_LIMIT)
+             ? prepare_fts (self, PCMBN_RECORD_COLUMNS, tail, FALSE)
+             : NULL;
+  if (stmt == NULL)
+    stmt = prepare (self, PCMBN_RECORD_COLUMNS, tail);
   while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     {
       PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
+      PcmbnRecord *before = self->kept
+                                ? g_hash_table_lookup (self->kept, pcmbn_record_get_uuid (record))
+                                : NULL;
+      /* A row that was on screen before a refresh, unchanged, is the same
+       * object: a list view finds it among the rows it had and keeps its
+       * widgets, instead of making them again (each typed letter of a
+       * search keeps most of the rows on screen). */
+      if (before && same_record (before, record))
+        g_set_object (&record, before);
       g_ptr_array_add (records, record);
     }
   sqlite3_finalize (stmt);
@@ -240,6 +360,24 @@ pcmbn_record_list_refresh (PcmbnRecordList *self)
           lo = MIN (lo, page * PAGE_SIZE);
           hi = MAX (hi, (page + 1) * PAGE_SIZE);
         }
+    }
+  /* The rows read last, for load_page() to give out again; two refreshes
+   * in a row (a search and a range set together) keep the earlier ones. */
+  if (g_hash_table_size (self->pages) > 0)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_clear_pointer (&self->kept, g_hash_table_unref);
+      self->kept = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+      g_hash_table_iter_init (&iter, self->pages);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        for (guint i = 0; i < ((GPtrArray *)value)->len; i++)
+          {
+            PcmbnRecord *record = ((GPtrArray *)value)->pdata[i];
+            g_hash_table_replace (self->kept, (gpointer)pcmbn_record_get_uuid (record),
+                                  g_object_ref (record));
+          }
     }
   g_hash_table_remove_all (self->pages);
   g_queue_clear (&self->lru);
@@ -330,6 +468,7 @@ pcmbn_record_list_finalize (GObject *object)
   PcmbnRecordList *self = PCMBN_RECORD_LIST (object);
 
   g_hash_table_unref (self->pages);
+  g_clear_pointer (&self->kept, g_hash_table_unref);
   g_queue_clear (&self->lru);
   g_free (self->search);
   g_free (self->from);
@@ -443,4 +582,21 @@ guint
 pcmbn_record_list_get_cached_pages (PcmbnRecordList *self)
 {
   return g_hash_table_size (self->pages);
+}
+
+/**
+ * pcmbn_record_list_set_search_index:
+ * @self: a list
+ * @use: whether a search may go through the trigram index
+ *
+ * For tests and benchmarks, which compare the index with a scan of the
+ * folded text: both must find the same rows in the same order.
+ */
+void
+pcmbn_record_list_set_search_index (PcmbnRecordList *self, gboolean use)
+{
+  if (self->scan_only == !use)
+    return;
+  self->scan_only = !use;
+  pcmbn_record_list_refresh (self);
 }

@@ -27,6 +27,7 @@ sqlite3_stmt *pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GEr
 void pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what);
 gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);
 int pcmbn_store_db_version (sqlite3 *db);
+char *pcmbn_store_search_table (const PcmbnKind *kind);
 gboolean pcmbn_store_write_row (PcmbnStore *self,
                                 const PcmbnKind *kind,
                                 const char *uuid,

@@ -283,6 +283,133 @@ static const char migration_5[] =
     "  ON CONFLICT (kind) DO UPDATE SET live = live + (NEW.deleted = 0); END;"
     "CREATE INDEX records_search ON records (kind, deleted, rdate, search);";
 
+/* Filtering as fast as typing: a trigram index of the search text, one per
+ * kind and of live records only, so that counting what a word finds reads
+ * the words' index entries instead of every record of the kind (a scan of
+ * the folded text grows with the kind; the index with what matches). The
+ * index reads the text from `records` (external content); triggers keep
+ * it in step with every insert, edit, deletion and restoration. Made by
+ * create_search_index() from the schema's kinds. */
+static const char migration_6[] = "";
+
+/**
+ * pcmbn_store_search_table:
+ * @kind: a kind
+ *
+ * Returns: (transfer full): the name of @kind's trigram search index
+ */
+char *
+pcmbn_store_search_table (const PcmbnKind *kind)
+{
+  char *name = g_strconcat ("records_fts_", kind->name, NULL);
+
+  return g_strdelimit (name, "-", '_');
+}
+
+static gboolean
+create_search_index (sqlite3 *db, GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GString) on_update = g_string_new (
+      "CREATE TRIGGER records_fts_update AFTER UPDATE OF search, deleted, kind ON records BEGIN ");
+  g_autoptr (GString) on_update_new = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+  gboolean server = FALSE;
+
+  /* A district server lists no records for a person to filter: its pushes
+   * should not pay for an index nobody reads (see
+   * pcmbn_store_drop_search_index()). */
+  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM meta WHERE key = 'server_schema'", -1, &stmt, NULL)
+      == SQLITE_OK)
+    server = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  if (server)
+    return TRUE;
+
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autofree char *t = pcmbn_store_search_table (kinds[k]);
+      const char *kind = kinds[k]->name;
+      g_autofree char *sql = g_strdup_printf (
+          "CREATE VIRTUAL TABLE %s USING fts5 (search, content = 'records', content_rowid = 'id',"
+          "  tokenize = 'trigram');"
+          "INSERT INTO %s (rowid, search) SELECT id, search FROM records"
+          "  WHERE kind = '%s' AND deleted = 0;"
+          "CREATE TRIGGER %s_insert AFTER INSERT ON records"
+          "  WHEN NEW.kind = '%s' AND NEW.deleted = 0 BEGIN"
+          "  INSERT INTO %s (rowid, search) VALUES (NEW.id, NEW.search); END;"
+          "CREATE TRIGGER %s_delete AFTER DELETE ON records"
+          "  WHEN OLD.kind = '%s' AND OLD.deleted = 0 BEGIN"
+          "  INSERT INTO %s (%s, rowid, search) VALUES ('delete', OLD.id, OLD.search); END;",
+          t, t, kind, t, kind, t, t, kind, t, t);
+      if (!pcmbn_store_exec (db, sql, error))
+        return FALSE;
+      /* One trigger for edits: every old entry goes before any new one is
+       * made, whatever order SQLite would run separate triggers in. */
+      g_string_append_printf (on_update,
+                              "INSERT INTO %s (%s, rowid, search) SELECT 'delete', OLD.id,"
+                              " OLD.search WHERE OLD.kind = '%s' AND OLD.deleted = 0; ",
+                              t, t, kind);
+      g_string_append_printf (on_update_new,
+                              "INSERT INTO %s (rowid, search) SELECT NEW.id, NEW.search"
+                              " WHERE NEW.kind = '%s' AND NEW.deleted = 0; ",
+                              t, kind);
+    }
+  g_string_append (on_update, on_update_new->str);
+  g_string_append (on_update, "END;");
+  return pcmbn_store_exec (db, on_update->str, error);
+}
+
+/**
+ * pcmbn_store_drop_search_index:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Removes the trigram search index and its triggers, for a database whose
+ * records nobody filters as they type (a district server): every write then
+ * costs what it did without it. Lists still search, by scanning.
+ *
+ * Returns: %TRUE on success, also when there was no index
+ */
+gboolean
+pcmbn_store_drop_search_index (PcmbnStore *self, GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GString)
+      sql = g_string_new ("BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS records_fts_update;");
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok, present = FALSE;
+
+  /* Opened often (a connection per worker): a read when there is nothing
+   * to drop, no write lock. */
+  pcmbn_store_lock (self);
+  if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM sqlite_master WHERE name = 'records_fts_update'",
+                          -1, &stmt, NULL)
+      == SQLITE_OK)
+    present = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  if (!present)
+    return TRUE;
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autofree char *t = pcmbn_store_search_table (kinds[k]);
+      g_string_append_printf (sql,
+                              "DROP TRIGGER IF EXISTS %s_insert; DROP TRIGGER IF EXISTS %s_delete;"
+                              " DROP TABLE IF EXISTS %s;",
+                              t, t, t);
+    }
+  g_string_append (sql, "COMMIT;");
+  pcmbn_store_lock (self);
+  ok = pcmbn_store_exec (self->db, sql->str, error);
+  if (!ok)
+    sqlite3_exec (self->db, "ROLLBACK;", NULL, NULL, NULL);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
 static gboolean
 ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
 {
@@ -369,8 +496,8 @@ backfill_codes (sqlite3 *db, GError **error)
 gboolean
 pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
 {
-  static const char *const steps[] = { NULL,        migration_1, migration_2,
-                                       migration_3, migration_4, migration_5 };
+  static const char *const steps[] = { NULL,        migration_1, migration_2, migration_3,
+                                       migration_4, migration_5, migration_6 };
   int version = pcmbn_store_db_version (db);
 
   G_STATIC_ASSERT (G_N_ELEMENTS (steps) == PCMBN_STORE_SCHEMA_VERSION + 1);
@@ -392,7 +519,8 @@ pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
         return FALSE;
       if (!pcmbn_store_exec (db, steps[next], error)
           || (next == 3 && (!ensure_columns (db, TRUE, error) || !backfill_codes (db, error)))
-          || !pcmbn_store_exec (db, bump, error) || !pcmbn_store_exec (db, "COMMIT;", error))
+          || (next == 6 && !create_search_index (db, error)) || !pcmbn_store_exec (db, bump, error)
+          || !pcmbn_store_exec (db, "COMMIT;", error))
         {
           sqlite3_exec (db, "ROLLBACK;", NULL, NULL, NULL);
           return FALSE;

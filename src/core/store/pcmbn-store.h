@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 #define PCMBN_TYPE_STORE (pcmbn_store_get_type ())
 G_DECLARE_FINAL_TYPE (PcmbnStore, pcmbn_store, PCMBN, STORE, GObject)
 
-#define PCMBN_STORE_SCHEMA_VERSION 5
+#define PCMBN_STORE_SCHEMA_VERSION 6
 
 typedef struct
 {
@@ -75,6 +75,7 @@ GPtrArray *pcmbn_store_list (
     PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error);
 gint64 pcmbn_store_count (PcmbnStore *self, const char *kind);
 gint64 pcmbn_store_count_dirty (PcmbnStore *self);
+gboolean pcmbn_store_drop_search_index (PcmbnStore *self, GError **error);
 
 /* Bulk work: one transaction, all or nothing. */
 gboolean pcmbn_store_begin (PcmbnStore *self, GError **error);
