@@ -168,22 +168,6 @@ format_sync_time (const char *iso)
   return g_date_time_format (local, "%d/%m/%Y %H:%M");
 }
 
-static const struct
-{
-  const char *key;
-  const char *short_label;
-  const char *label;
-} indicators[] = {
-  { "i1_materials_deployed", N_ ("I1"),
-    N_ ("Communes that have deployed the communication materials") },
-  { "i2a_intensive_model_key_areas", N_ ("I2a"), N_ ("Key-area communes with an intensive model") },
-  { "i2b_integrated_model", N_ ("I2b"), N_ ("Communes with an integrated model") },
-  { "i3_press_months", N_ ("I3"),
-    N_ ("Months with a city-level press article or radio/TV programme") },
-  { "i4_reach_14_60_key_areas", N_ ("I4"),
-    N_ ("People aged 14–60 reached in key areas (person-times)") },
-};
-
 static JsonObject *
 object_member (JsonObject *object, const char *name)
 {
@@ -273,6 +257,9 @@ render_message (const char *title, const char *message)
 static void
 append_indicators (GString *out, JsonObject *report_indicators)
 {
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+
   g_string_append (out, "<table id=\"indicators\">\n<thead><tr><th scope=\"col\">");
   append_escaped (out, _ ("Indicator"));
   g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
@@ -284,10 +271,10 @@ append_indicators (GString *out, JsonObject *report_indicators)
   g_string_append (out, "</th><th scope=\"col\">");
   append_escaped (out, _ ("Assessment"));
   g_string_append (out, "</th></tr></thead>\n<tbody>\n");
-  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+  for (guint i = 0; i < n_indicators; i++)
     {
       JsonObject *ind = object_member (report_indicators, indicators[i].key);
-      gboolean is_count = g_str_equal (indicators[i].key, "i3_press_months");
+      gboolean is_count = pcmbn_indicator_is_count (&indicators[i]);
       g_autofree char *value = format_indicator_value (ind, "value", is_count);
       g_autofree char *target = format_indicator_value (ind, "target", is_count);
       const char *mark_class, *mark;
@@ -306,9 +293,9 @@ append_indicators (GString *out, JsonObject *report_indicators)
       g_string_append_printf (out,
                               "<tr data-indicator=\"%s\"><th scope=\"row\"><span class=\"key\">",
                               indicators[i].key);
-      append_escaped (out, _ (indicators[i].short_label));
+      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
       g_string_append (out, "</span> ");
-      append_escaped (out, _ (indicators[i].label));
+      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
       g_string_append (out, "</th><td class=\"num value\">");
       append_escaped (out, value);
       g_string_append (out, "</td><td class=\"num\">");
@@ -333,12 +320,12 @@ append_indicators (GString *out, JsonObject *report_indicators)
  * months for I3, the share for I4, a dash where the commune does not count
  * (I2a and I4 outside the key areas or without a known population). */
 static void
-append_commune_indicator (GString *out, JsonObject *ind, const char *key)
+append_commune_indicator (GString *out, JsonObject *ind, const PcmbnIndicator *indicator)
 {
   gint64 den = ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0;
   gint64 num = ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0;
 
-  if (g_str_equal (key, "i3_press_months"))
+  if (pcmbn_indicator_is_count (indicator))
     {
       g_string_append_printf (out, "<td class=\"num\">%" G_GINT64_FORMAT "</td>", num);
       return;
@@ -350,7 +337,7 @@ append_commune_indicator (GString *out, JsonObject *ind, const char *key)
       g_string_append (out, "\">—</td>");
       return;
     }
-  if (g_str_equal (key, "i4_reach_14_60_key_areas"))
+  if (indicator->count == PCMBN_INDICATOR_SUM)
     {
       g_autofree char *text = format_percent ((double)num / (double)den);
       g_string_append (out, "<td class=\"num\">");
@@ -406,8 +393,9 @@ never_synced_first (gconstpointer a, gconstpointer b)
 static void
 append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
 {
-  guint n_kinds, n = json_array_get_length (communes), never = 0;
+  guint n_kinds, n = json_array_get_length (communes), never = 0, n_indicators;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   g_autoptr (GPtrArray) sorted = g_ptr_array_sized_new (n);
 
   for (guint i = 0; i < n; i++)
@@ -453,12 +441,12 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
       append_escaped (out, pcmbn_kind_label (kinds[k]));
       g_string_append (out, "</th>");
     }
-  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+  for (guint i = 0; i < n_indicators; i++)
     {
       g_string_append (out, "<th scope=\"col\" class=\"ind\" title=\"");
-      append_escaped (out, _ (indicators[i].label));
+      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
       g_string_append (out, "\">");
-      append_escaped (out, _ (indicators[i].short_label));
+      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
       g_string_append (out, "</th>");
     }
   g_string_append (out, "</tr></thead>\n<tbody>\n");
@@ -508,8 +496,8 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
         g_string_append_printf (
             out, "<td class=\"num\">%" G_GINT64_FORMAT "</td>",
             records ? json_object_get_int_member_with_default (records, kinds[k]->name, 0) : 0);
-      for (guint k = 0; k < G_N_ELEMENTS (indicators); k++)
-        append_commune_indicator (out, object_member (inds, indicators[k].key), indicators[k].key);
+      for (guint k = 0; k < n_indicators; k++)
+        append_commune_indicator (out, object_member (inds, indicators[k].key), &indicators[k]);
       g_string_append (out, "</tr>\n");
     }
   g_string_append (out, "</tbody>\n</table>\n</div>\n");
