@@ -16,6 +16,7 @@
 #include "pcmbn-district-server.h"
 #include "server/pcmbn-district-store.h"
 #include "report/pcmbn-report.h"
+#include "report/pcmbn-targets.h"
 #include "store/pcmbn-store.h"
 #include "sync/pcmbn-bundle.h"
 #include "pcmbn-util.h"
@@ -301,8 +302,9 @@ verb_report (GHashTable *opts, GError **error)
   store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
   if (store == NULL)
     return -1;
-  bytes = pcmbn_district_report_export (store, opt (opts, "year"), opt (opts, "from"),
-                                        opt (opts, "to"), format, NULL, error);
+  bytes = pcmbn_district_report_export_unit (store, opt (opts, "org-unit"), opt (opts, "year"),
+                                             opt (opts, "from"), opt (opts, "to"), format, NULL,
+                                             error);
   object = g_strdup_printf ("report from=%s to=%s format=%s", from, to, format_name);
   pcmbn_district_store_audit (store, "admin", "report", object, NULL, bytes != NULL);
   if (bytes == NULL)
@@ -353,6 +355,57 @@ verb_audit (GHashTable *opts, GError **error)
   object = g_strdup_printf ("audit since=%s limit=%s", since ? since : "",
                             limit_text ? limit_text : "");
   pcmbn_district_store_audit (store, "admin", "audit", object, NULL, TRUE);
+  return 0;
+}
+
+/* A year's targets, set once at the city and moved down the chain. Values
+ * of a repeated option arrive joined by REPEAT_SEP. */
+#define REPEAT_SEP "\x1f"
+
+static int
+verb_targets (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictStore) store = NULL;
+  g_autoptr (JsonNode) json = NULL;
+  g_autofree char *text = NULL;
+  int year = 0;
+
+  if (opt (opts, "year"))
+    {
+      char *end = NULL;
+      gint64 y = g_ascii_strtoll (opt (opts, "year"), &end, 10);
+      if (end == NULL || *end != '\0' || y < 2000 || y > 2100)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("year: “%s” is not a year; write it like 2026"), opt (opts, "year"));
+          return -1;
+        }
+      year = (int)y;
+    }
+  if (opt (opts, "set") && year == 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("year: is required with --set; usage: pcmbn-district targets --db PATH "
+                      "--year Y --set INDICATOR=VALUE ..."));
+      return -1;
+    }
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL)
+    return -1;
+  if (opt (opts, "set"))
+    {
+      g_auto (GStrv) sets = g_strsplit (opt (opts, "set"), REPEAT_SEP, -1);
+      g_autofree char *joined = g_strjoinv (" ", sets);
+      g_autofree char *object = g_strdup_printf ("targets year=%d %s", year, joined);
+      gboolean ok = pcmbn_targets_set (pcmbn_district_store_get_store (store), year,
+                                       (const char *const *)sets, error);
+      pcmbn_district_store_audit (store, "admin", "targets", object, NULL, ok);
+      if (!ok)
+        return -1;
+    }
+  json = pcmbn_targets_to_json (pcmbn_district_store_get_store (store), year);
+  text = json_to_string (json, TRUE);
+  puts (text);
   return 0;
 }
 
@@ -491,7 +544,9 @@ static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
 static const char *const bundle_options[] = { "db", "in", "out", "server-url", NULL };
-static const char *const report_options[] = { "db", "year", "from", "to", "format", "o", NULL };
+static const char *const report_options[] = { "db",     "year", "from",     "to",
+                                              "format", "o",    "org-unit", NULL };
+static const char *const targets_options[] = { "db", "year", "set", NULL };
 static const char *const audit_options[] = { "db", "since", "limit", NULL };
 
 static const Verb verbs[] = {
@@ -509,10 +564,20 @@ static const Verb verbs[] = {
   { "bundle", "bundle --db PATH --in FILE --out REPLY [--server-url URL]", bundle_options,
     verb_bundle },
   { "report",
-    "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
+    "report --db PATH [--year Y | --from DATE --to DATE] [--org-unit CODE] --format "
+    "json|csv|pdf|xlsx [-o FILE]",
     report_options, verb_report },
   { "audit", "audit --db PATH [--since DATE] [--limit N]", audit_options, verb_audit },
+  { "targets", "targets --db PATH [--year Y] [--set INDICATOR=VALUE ...]", targets_options,
+    verb_targets },
 };
+
+/* Options a verb takes more than once. */
+static gboolean
+repeatable (const char *verb, const char *key)
+{
+  return g_strcmp0 (verb, "targets") == 0 && g_str_equal (key, "set");
+}
 
 static void
 usage (FILE *out)
@@ -529,6 +594,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) twice = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GError) error = NULL;
   const char *verb_name = NULL;
   const Verb *verb = NULL;
@@ -565,10 +631,13 @@ main (int argc, char **argv)
             }
           if (g_hash_table_contains (opts, key))
             {
-              g_printerr (_ ("%s: is given twice\n"), key);
-              return 2;
+              /* Whether the verb takes it again is known once the verb is. */
+              char *joined = g_strconcat (opt (opts, key), REPEAT_SEP, value, NULL);
+              g_hash_table_add (twice, g_strdup (key));
+              g_hash_table_insert (opts, g_steal_pointer (&key), joined);
             }
-          g_hash_table_insert (opts, g_steal_pointer (&key), g_strdup (value));
+          else
+            g_hash_table_insert (opts, g_steal_pointer (&key), g_strdup (value));
         }
       else if (verb_name == NULL)
         verb_name = arg;
@@ -595,6 +664,13 @@ main (int argc, char **argv)
   {
     GHashTableIter iter;
     gpointer key;
+    g_hash_table_iter_init (&iter, twice);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      if (!repeatable (verb->name, key))
+        {
+          g_printerr (_ ("%s: is given twice\n"), (const char *)key);
+          return 2;
+        }
     g_hash_table_iter_init (&iter, opts);
     while (g_hash_table_iter_next (&iter, &key, NULL))
       if (!g_strv_contains (verb->options, key))

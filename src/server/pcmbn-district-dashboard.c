@@ -1009,12 +1009,18 @@ pcmbn_district_report_reply (PcmbnDistrictStore *store,
       return pcmbn_district_reply_error (400, "bad_format",
                                          _ ("format: must be json, csv, pdf or xlsx"));
     }
-  bytes = pcmbn_district_report_export (
-      store, g_hash_table_lookup (params, "year"), g_hash_table_lookup (params, "from"),
-      g_hash_table_lookup (params, "to"), format, &filename, &error);
+  bytes = pcmbn_district_report_export_unit (
+      store, g_hash_table_lookup (params, "org_unit"), g_hash_table_lookup (params, "year"),
+      g_hash_table_lookup (params, "from"), g_hash_table_lookup (params, "to"), format, &filename,
+      &error);
   pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, bytes != NULL);
   if (bytes == NULL)
     {
+      if (error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_NOT_FOUND)
+        return pcmbn_district_reply_error (403, "outside_unit", error->message);
+      if (error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_INVALID
+          && g_str_has_prefix (error->message, "org_unit:"))
+        return pcmbn_district_reply_error (400, "bad_org_unit", error->message);
       if (error->domain == PCMBN_ERROR
           && (error->code == PCMBN_ERROR_USAGE || error->code == PCMBN_ERROR_INVALID))
         return pcmbn_district_reply_error (400, "bad_period", error->message);

@@ -14,4 +14,13 @@ GBytes *pcmbn_district_report_export (PcmbnDistrictStore *store,
                                       char **out_filename,
                                       GError **error);
 
+GBytes *pcmbn_district_report_export_unit (PcmbnDistrictStore *store,
+                                           const char *org_unit,
+                                           const char *year,
+                                           const char *from,
+                                           const char *to,
+                                           PcmbnReportFormat format,
+                                           char **out_filename,
+                                           GError **error);
+
 G_END_DECLS
