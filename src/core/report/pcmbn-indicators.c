@@ -255,7 +255,9 @@ pcmbn_indicator_sql (const PcmbnIndicator *indicator, const char *scope_cte)
   switch (indicator->count)
     {
       case PCMBN_INDICATOR_COMMUNES_WITH:
-        /* EXISTS stops at a commune's first record, through records_scope. */
+        /* EXISTS stops at a commune's first record. The communes come first
+         * in every query (CROSS JOIN fixes the order): each one's records are
+         * then a range of the kind's covering index (pcmbn-store.c). */
         return g_strdup_printf (
             "%s SELECT c.grp, sum(CASE WHEN (%s) AND EXISTS (SELECT 1 FROM records r WHERE"
             " r.org_unit = c.code AND %s) THEN 1 ELSE 0 END), sum(CASE WHEN (%s) THEN 1 ELSE 0"
@@ -263,15 +265,15 @@ pcmbn_indicator_sql (const PcmbnIndicator *indicator, const char *scope_cte)
             scope_cte, communes, records, communes);
       case PCMBN_INDICATOR_MONTHS_WITH:
         return g_strdup_printf ("%s SELECT c.grp, count(DISTINCT substr(r.rdate, 1, 7)), 0 FROM"
-                                " records r JOIN communes c ON r.org_unit = c.code WHERE (%s) AND"
-                                " %s GROUP BY c.grp",
+                                " communes c CROSS JOIN records r WHERE r.org_unit = c.code AND"
+                                " (%s) AND %s GROUP BY c.grp",
                                 scope_cte, communes, records);
       case PCMBN_INDICATOR_SUM:
         return g_strdup_printf (
             "%s SELECT d.grp, coalesce(n.v, 0), d.den FROM (SELECT c.grp AS grp, sum(CASE WHEN"
             " (%s) THEN c.%s ELSE 0 END) AS den FROM communes c GROUP BY c.grp) d LEFT JOIN"
-            " (SELECT c.grp AS grp, sum(r.f_%s) AS v FROM records r JOIN communes c ON r.org_unit"
-            " = c.code WHERE (%s) AND %s GROUP BY c.grp) n ON n.grp = d.grp",
+            " (SELECT c.grp AS grp, sum(r.f_%s) AS v FROM communes c CROSS JOIN records r WHERE"
+            " r.org_unit = c.code AND (%s) AND %s GROUP BY c.grp) n ON n.grp = d.grp",
             scope_cte, communes, indicator->denominator_column, indicator->sum_field, communes,
             records);
       default:

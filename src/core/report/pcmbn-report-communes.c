@@ -95,14 +95,11 @@ count_records (sqlite3 *db,
 {
   guint n_kinds;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autofree char *records_sql = pcmbn_report_records_sql (SCOPE_CTE);
   sqlite3_stmt *stmt;
   int rc;
 
-  if (!pcmbn_report_prepare (db,
-                             SCOPE_CTE "SELECT r.org_unit, r.kind, count(*) FROM records r JOIN"
-                                       " communes c ON r.org_unit = c.code WHERE r.deleted = 0"
-                                       " AND r.rdate BETWEEN ?2 AND ?3 GROUP BY 1, 2",
-                             scope, from, to, &stmt, error))
+  if (!pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {

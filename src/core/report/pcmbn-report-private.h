@@ -50,6 +50,7 @@ GHashTable *pcmbn_report_count_indicator (sqlite3 *db,
                                           const char *from,
                                           const char *to,
                                           GError **error);
+char *pcmbn_report_records_sql (const char *scope_cte);
 void pcmbn_report_add_indicator (JsonBuilder *b,
                                  const PcmbnIndicator *indicator,
                                  const PcmbnIndicatorCounts *counts,

@@ -322,8 +322,8 @@ add_group_table (JsonBuilder *b,
     g_string_append_printf (sql, ", coalesce(sum(r.f_%s), 0)",
                             ((PcmbnField *)ints->pdata[i])->name);
   g_string_append_printf (sql,
-                          " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind ="
-                          " '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
+                          " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND"
+                          " r.kind = '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
                           kind->name, where, group_field);
   if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
     return FALSE;
@@ -394,14 +394,14 @@ add_counselling_table (JsonBuilder *b,
 
   if (f->type == PCMBN_FIELD_CODES)
     sql = g_strdup_printf (SCOPE_CTE
-                           "SELECT k.code, count(*) FROM records r JOIN communes c ON"
-                           " r.org_unit = c.code JOIN record_codes k ON k.record_id = r.id"
-                           " AND k.field = '%s' WHERE r.kind = 'counselling' AND"
+                           "SELECT k.code, count(*) FROM communes c CROSS JOIN records r"
+                           " CROSS JOIN record_codes k WHERE r.org_unit = c.code AND"
+                           " k.record_id = r.id AND k.field = '%s' AND r.kind = 'counselling' AND"
                            " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY k.code",
                            field);
   else
-    sql = g_strdup_printf (SCOPE_CTE "SELECT r.f_%s, count(*) FROM records r JOIN communes c ON"
-                                     " r.org_unit = c.code WHERE r.kind = 'counselling' AND"
+    sql = g_strdup_printf (SCOPE_CTE "SELECT r.f_%s, count(*) FROM communes c CROSS JOIN records r"
+                                     " WHERE r.org_unit = c.code AND r.kind = 'counselling' AND"
                                      " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY r.f_%s",
                            field, field);
   if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
@@ -440,13 +440,12 @@ add_models_table (JsonBuilder *b,
   const PcmbnCatalogue *kinds = pcmbn_catalogue_lookup ("model_kind");
   sqlite3_stmt *stmt;
   static const char sql[] = SCOPE_CTE
-      ", meetings AS (SELECT f_model AS model, count(*) AS n FROM records WHERE kind ="
-      " 'model-meeting' AND deleted = 0 AND rdate BETWEEN ?2 AND ?3 GROUP BY f_model)"
-      " SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
+      /* Each model's meetings through records_model, an index seek per model. */
+      "SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
       " coalesce(sum(r.f_members_total), 0), coalesce(sum(r.f_members_female), 0),"
-      " coalesce(sum(m.n), 0)"
-      " FROM records r JOIN communes c ON r.org_unit = c.code LEFT JOIN meetings m ON m.model ="
-      " r.uuid WHERE r.kind = 'model' AND"
+      " coalesce(sum((SELECT count(*) FROM records m WHERE m.f_model = r.uuid AND m.kind ="
+      " 'model-meeting' AND m.deleted = 0 AND m.rdate BETWEEN ?2 AND ?3)), 0)"
+      " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND r.kind = 'model' AND"
       " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)"
       " GROUP BY 1, 2";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -505,7 +504,7 @@ add_materials_table (JsonBuilder *b,
       "SELECT r.rtype, coalesce(sum(CASE WHEN r.rdate BETWEEN ?2 AND ?3 THEN r.f_quantity_received"
       " END), 0), coalesce(sum(CASE WHEN r.f_deployed_on BETWEEN ?2 AND ?3 THEN"
       " r.f_quantity_deployed END), 0), sum(r.rdate BETWEEN ?2 AND ?3)"
-      " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'material' AND"
+      " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND r.kind = 'material' AND"
       " r.deleted = 0 AND r.rdate <= ?3 GROUP BY r.rtype";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   sqlite3_stmt *stmt;
@@ -542,6 +541,29 @@ add_materials_table (JsonBuilder *b,
   return TRUE;
 }
 
+/**
+ * pcmbn_report_records_sql:
+ * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
+ *
+ * Returns: (transfer full): a query of (commune, kind, records dated in
+ *   the period), through records_scope alone: every kind is named so that
+ *   the index's first column is an equality
+ */
+char *
+pcmbn_report_records_sql (const char *scope_cte)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GString) sql = g_string_new (scope_cte);
+
+  g_string_append (sql, "SELECT r.org_unit, r.kind, count(*) FROM communes c CROSS JOIN records r"
+                        " WHERE r.org_unit = c.code AND r.kind IN (");
+  for (guint k = 0; k < n_kinds; k++)
+    g_string_append_printf (sql, "%s'%s'", k ? ", " : "", kinds[k]->name);
+  g_string_append (sql, ") AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY 1, 2");
+  return g_string_free (g_steal_pointer (&sql), FALSE);
+}
+
 /* Records of each kind per commune: one grouped pass over the scope, then
  * every commune in order, those that sent nothing with zeros. */
 static gboolean
@@ -561,14 +583,11 @@ add_per_commune (JsonBuilder *b,
           ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
           : "NULL",
       " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
+  g_autofree char *records_sql = pcmbn_report_records_sql (SCOPE_CTE);
   sqlite3_stmt *stmt;
   int rc;
 
-  if (!pcmbn_report_prepare (db,
-                             SCOPE_CTE "SELECT r.org_unit, r.kind, count(*) FROM records r JOIN"
-                                       " communes c ON r.org_unit = c.code WHERE r.deleted = 0"
-                                       " AND r.rdate BETWEEN ?2 AND ?3 GROUP BY 1, 2",
-                             scope, from, to, &stmt, error))
+  if (!pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
