@@ -17,6 +17,7 @@
 #include "server/pcmbn-district-store.h"
 #include "report/pcmbn-report.h"
 #include "report/pcmbn-targets.h"
+#include "server/pcmbn-district-chain.h"
 #include "store/pcmbn-store.h"
 #include "sync/pcmbn-bundle.h"
 #include "pcmbn-util.h"
@@ -398,7 +399,8 @@ verb_targets (GHashTable *opts, GError **error)
       g_autofree char *joined = g_strjoinv (" ", sets);
       g_autofree char *object = g_strdup_printf ("targets year=%d %s", year, joined);
       gboolean ok = pcmbn_targets_set (pcmbn_district_store_get_store (store), year,
-                                       (const char *const *)sets, error);
+                                       (const char *const *)sets, error)
+                    && pcmbn_district_store_targets_changed (store, year, error);
       pcmbn_district_store_audit (store, "admin", "targets", object, NULL, ok);
       if (!ok)
         return -1;
@@ -407,6 +409,122 @@ verb_targets (GHashTable *opts, GError **error)
   text = json_to_string (json, TRUE);
   puts (text);
   return 0;
+}
+
+/* ---- the reporting chain: this server under a parent ------------------------ */
+
+static int
+verb_enroll (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictStore) store = NULL;
+
+  if (!require (opts, "parent", "enroll --db PATH --parent URL --code CODE", error)
+      || !require (opts, "code", "enroll --db PATH --parent URL --code CODE", error))
+    return -1;
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL
+      || !pcmbn_district_store_enroll_parent (store, opt (opts, "parent"), opt (opts, "code"),
+                                              error))
+    return -1;
+  g_printerr (_ ("Enrolled under %s.\n"), opt (opts, "parent"));
+  return 0;
+}
+
+static int
+verb_sync (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  PcmbnDistrictChainStats stats = { 0 };
+  gboolean ok;
+
+  if (store == NULL)
+    return -1;
+  ok = pcmbn_district_store_sync_parent (store, &stats, error);
+  pcmbn_district_store_audit (store, "admin", "sync", "parent", NULL, ok);
+  if (!ok)
+    {
+      /* Not a usage error once enrolled: the next run resumes. */
+      if ((*error)->domain == PCMBN_ERROR && (*error)->code == PCMBN_ERROR_USAGE)
+        return -1;
+      return 1;
+    }
+  printf ("pushed %u, pulled %u, conflicts %u, rejected %u\n", stats.pushed, stats.pulled,
+          stats.conflicts, stats.rejected);
+  return 0;
+}
+
+/* `serve --parent-interval`: the same exchange in the background, on its
+ * own connection, with the devices' back-off after a failure (30 s,
+ * doubling, at most an hour). */
+#define PARENT_BACKOFF_FIRST_S 30
+#define PARENT_BACKOFF_MAX_S 3600
+
+typedef struct
+{
+  char *db;
+  guint interval;
+  guint failures;
+  gboolean running;
+} ParentSync;
+
+static void parent_schedule (ParentSync *ps, guint seconds);
+
+static void
+parent_sync_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  ParentSync *ps = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (ps->db, FALSE, &error);
+  PcmbnDistrictChainStats stats = { 0 };
+
+  if (store && pcmbn_district_store_sync_parent (store, &stats, &error))
+    {
+      g_print ("parent sync: pushed %u, pulled %u, conflicts %u, rejected %u\n", stats.pushed,
+               stats.pulled, stats.conflicts, stats.rejected);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+parent_sync_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ParentSync *ps = data;
+  g_autoptr (GError) error = NULL;
+
+  ps->running = FALSE;
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      ps->failures = 0;
+      parent_schedule (ps, ps->interval);
+      return;
+    }
+  ps->failures++;
+  g_printerr (_ ("parent sync failed: %s\n"), error ? error->message : "?");
+  parent_schedule (ps, MIN ((guint)PARENT_BACKOFF_FIRST_S << MIN (ps->failures - 1, 7u),
+                            (guint)PARENT_BACKOFF_MAX_S));
+}
+
+static gboolean
+parent_tick (gpointer data)
+{
+  ParentSync *ps = data;
+  g_autoptr (GTask) task = NULL;
+
+  if (ps->running)
+    return G_SOURCE_REMOVE;
+  ps->running = TRUE;
+  task = g_task_new (NULL, NULL, parent_sync_done, ps);
+  g_task_set_task_data (task, ps, NULL);
+  g_task_run_in_thread (task, parent_sync_thread);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+parent_schedule (ParentSync *ps, guint seconds)
+{
+  g_timeout_add_seconds (seconds, parent_tick, ps);
 }
 
 /* ---- serve ---------------------------------------------------------------- */
@@ -460,6 +578,7 @@ verb_serve (GHashTable *opts, GError **error)
   const char *colon = strrchr (listen, ':');
   guint64 port = 0;
   char *end = NULL;
+  static ParentSync parent;
 
   if (colon == NULL || colon == listen)
     {
@@ -509,6 +628,20 @@ verb_serve (GHashTable *opts, GError **error)
           return -1;
         }
     }
+  if (opt (opts, "parent-interval"))
+    {
+      const char *text = opt (opts, "parent-interval");
+      guint64 seconds = g_ascii_strtoull (text, &end, 10);
+      if (!g_ascii_isdigit (*text) || *end != '\0' || seconds < 1 || seconds > 7 * 24 * 3600)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _ ("parent-interval: “%s” must be a number of seconds from 1 to 604800"),
+                       text);
+          return -1;
+        }
+      parent.db = (char *)opt (opts, "db");
+      parent.interval = (guint)seconds;
+    }
   default_to_vietnamese ();
   server = pcmbn_district_server_new (opt (opts, "db"), cert, error);
   if (server == NULL)
@@ -526,6 +659,9 @@ verb_serve (GHashTable *opts, GError **error)
   printf ("Listening on %s\n", url ? url : listen);
   fflush (stdout);
   serve_loop = g_main_loop_new (NULL, FALSE);
+  /* The first exchange soon after start, then every interval. */
+  if (parent.interval > 0)
+    parent_schedule (&parent, 1);
 #ifdef G_OS_UNIX
   g_unix_signal_add (SIGTERM, terminate_cb, server);
   g_unix_signal_add (SIGINT, terminate_cb, server);
@@ -538,8 +674,10 @@ verb_serve (GHashTable *opts, GError **error)
 static const char *const init_options[] = { "db", "org-unit", "units", NULL };
 static const char *const org_units_options[] = { "db",       "import",           "set",
                                                  "key-area", "population-14-60", NULL };
-static const char *const serve_options[] = { "db",      "listen",     "tls-cert",
-                                             "tls-key", "public-url", NULL };
+static const char *const serve_options[] = { "db",         "listen",          "tls-cert", "tls-key",
+                                             "public-url", "parent-interval", NULL };
+static const char *const enroll_options[] = { "db", "parent", "code", NULL };
+static const char *const sync_options[] = { "db", NULL };
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
@@ -555,7 +693,8 @@ static const Verb verbs[] = {
     "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]",
     org_units_options, verb_org_units },
   { "serve",
-    "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--public-url URL]",
+    "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--public-url URL]"
+    " [--parent-interval SECONDS]",
     serve_options, verb_serve },
   { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options,
     verb_enroll_code },
@@ -570,6 +709,8 @@ static const Verb verbs[] = {
   { "audit", "audit --db PATH [--since DATE] [--limit N]", audit_options, verb_audit },
   { "targets", "targets --db PATH [--year Y] [--set INDICATOR=VALUE ...]", targets_options,
     verb_targets },
+  { "enroll", "enroll --db PATH --parent URL --code CODE", enroll_options, verb_enroll },
+  { "sync", "sync --db PATH", sync_options, verb_sync },
 };
 
 /* Options a verb takes more than once. */

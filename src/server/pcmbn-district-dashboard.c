@@ -9,6 +9,7 @@
 
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-report.h"
+#include "server/pcmbn-district-chain.h"
 #include "pcmbn-util.h"
 #include "records/pcmbn-schema.h"
 #include "report/pcmbn-report-communes.h"
@@ -503,6 +504,66 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
   g_string_append (out, "</tbody>\n</table>\n</div>\n");
 }
 
+/* The servers enrolled under this one (the reporting chain), above the
+ * communes: when each last synced and how many records each of its
+ * communes has here. */
+static void
+append_child_servers (GString *out, PcmbnDistrictStore *store)
+{
+  g_autoptr (JsonNode) children = pcmbn_district_store_child_servers (store);
+  JsonArray *list = json_node_get_array (children);
+
+  if (json_array_get_length (list) == 0)
+    return;
+  g_string_append (out, "<section id=\"child-servers\">\n<h2>");
+  append_escaped (out, _ ("Servers under this one"));
+  g_string_append (out, "</h2>\n<table>\n<thead><tr><th scope=\"col\">");
+  append_escaped (out, _ ("Server"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Unit"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Last sync"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Records per commune"));
+  g_string_append (out, "</th></tr></thead>\n<tbody>\n");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *child = json_array_get_object_element (list, i);
+      JsonArray *communes = json_object_get_array_member (child, "communes");
+      const char *last = json_object_get_null_member (child, "last_sync")
+                             ? NULL
+                             : json_object_get_string_member (child, "last_sync");
+      g_string_append (out, "<tr data-child=\"");
+      append_escaped (out, json_object_get_string_member (child, "org_unit"));
+      g_string_append (out, "\"><th scope=\"row\">");
+      append_escaped (out, json_object_get_string_member (child, "name"));
+      g_string_append (out, "</th><td>");
+      append_escaped (out, json_object_get_string_member (child, "org_unit"));
+      g_string_append (out, "</td><td class=\"sync\">");
+      if (last)
+        {
+          g_autofree char *when = format_sync_time (last);
+          append_escaped (out, when);
+        }
+      else
+        append_escaped (out, _ ("Never synced"));
+      g_string_append (out, "</td><td><ul class=\"child-communes\">");
+      for (guint c = 0; c < json_array_get_length (communes); c++)
+        {
+          JsonObject *row = json_array_get_object_element (communes, c);
+          g_string_append (out, "<li data-code=\"");
+          append_escaped (out, json_object_get_string_member (row, "org_unit"));
+          g_string_append (out, "\">");
+          append_escaped_printf (out, "%s: %" G_GINT64_FORMAT,
+                                 json_object_get_string_member (row, "name"),
+                                 json_object_get_int_member (row, "records"));
+          g_string_append (out, "</li>");
+        }
+      g_string_append (out, "</ul></td></tr>\n");
+    }
+  g_string_append (out, "</tbody>\n</table>\n</section>\n");
+}
+
 /**
  * pcmbn_district_dashboard_render:
  * @store: a server database
@@ -603,7 +664,9 @@ pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
   append_escaped_printf (out, _ ("Indicators against targets, %d"), shown);
   g_string_append (out, "</h2>\n");
   append_indicators (out, object_member (json_node_get_object (report), "indicators"));
-  g_string_append (out, "</section>\n<section>\n<h2>");
+  g_string_append (out, "</section>\n");
+  append_child_servers (out, store);
+  g_string_append (out, "<section>\n<h2>");
   append_escaped_printf (out, _ ("Communes, %d"), shown);
   g_string_append (out, "</h2>\n");
   append_communes (store, out, json_node_get_array (communes));

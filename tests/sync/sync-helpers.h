@@ -16,6 +16,7 @@ typedef struct
   char *log;
   char *cert;             /* PEM, when TLS */
   const char *public_url; /* nullable: `serve --public-url` */
+  char **extra_args;      /* more options for serve, such as --parent-interval */
 } SyncServer;
 
 SyncServer *sync_server_new (gboolean tls);
