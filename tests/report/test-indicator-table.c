@@ -171,6 +171,55 @@ test_children_grouping (void)
     }
 }
 
+/* The public per-child breakdown: each district's row equals the
+ * district's own report. */
+static void
+test_children_report (void)
+{
+  g_autoptr (GenWorld) world = gen_world_new (4);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) rows = NULL;
+  JsonArray *array;
+
+  gen_world_fill (world, 9, 15);
+  rows = pcmbn_report_build_children (world->store, "T1", "2026-01-01", "2026-12-31", &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (rows);
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *row = json_array_get_object_element (array, i);
+      const char *code = json_object_get_string_member (row, "org_unit");
+      g_autoptr (JsonNode)
+          own = gen_report (world, code, "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
+      JsonObject *own_ind = json_object_get_object_member (json_node_get_object (own),
+                                                           "indicators");
+      JsonObject *row_ind = json_object_get_object_member (row, "indicators");
+      JsonArray *per_commune = json_object_get_array_member (
+          json_object_get_object_member (json_node_get_object (own), "tables"), "per_commune");
+      gint64 activities = 0;
+
+      g_assert_cmpstr (code, ==, i == 0 ? "D1" : "D2");
+      for (guint k = 0; pcmbn_indicator_keys[k]; k++)
+        {
+          JsonObject *a = json_object_get_object_member (own_ind, pcmbn_indicator_keys[k]);
+          JsonObject *b = json_object_get_object_member (row_ind, pcmbn_indicator_keys[k]);
+          g_assert_cmpint (json_object_get_int_member (a, "numerator"), ==,
+                           json_object_get_int_member (b, "numerator"));
+          g_assert_cmpint (json_object_get_int_member (a, "denominator"), ==,
+                           json_object_get_int_member (b, "denominator"));
+        }
+      for (guint c = 0; c < json_array_get_length (per_commune); c++)
+        activities += json_object_get_int_member (
+            json_object_get_object_member (json_array_get_object_element (per_commune, c),
+                                           "records"),
+            "activity");
+      g_assert_cmpint (
+          json_object_get_int_member (json_object_get_object_member (row, "records"), "activity"),
+          ==, activities);
+    }
+}
+
 /* Reports add up only the fields the schema marks as summed. */
 static void
 test_summed_fields (void)
@@ -211,6 +260,7 @@ main (int argc, char **argv)
   g_test_add_func ("/indicator-table/report", test_report_follows_table);
   g_test_add_func ("/indicator-table/new-entry", test_new_indicator_is_one_entry);
   g_test_add_func ("/indicator-table/children", test_children_grouping);
+  g_test_add_func ("/indicator-table/children-report", test_children_report);
   g_test_add_func ("/indicator-table/summed-fields", test_summed_fields);
   return g_test_run ();
 }

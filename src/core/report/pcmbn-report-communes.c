@@ -230,3 +230,124 @@ pcmbn_report_build_communes (
   json_builder_end_array (b);
   return json_builder_get_root (b);
 }
+
+/**
+ * pcmbn_report_build_children:
+ * @store: the database
+ * @scope: an org unit
+ * @from: first day, `YYYY-MM-DD`
+ * @to: last day, inclusive
+ * @error: return location for an error
+ *
+ * The report's breakdown by the units right under @scope (the districts of
+ * a city, the communes of a district), each counted over every commune
+ * under it, in one grouped pass per quantity. One row per child, by code:
+ * `org_unit`, `name`, `level`, `records` (records of each kind dated in the
+ * period) and `indicators` (`value`, `numerator`, `denominator`) exactly as
+ * pcmbn_report_build() gives them with that child as the scope.
+ *
+ * Returns: (transfer full) (nullable): a JSON array
+ */
+JsonNode *
+pcmbn_report_build_children (
+    PcmbnStore *store, const char *scope, const char *from, const char *to, GError **error)
+{
+  sqlite3 *db = pcmbn_store_get_db (store);
+  guint n_kinds, n_indicators;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+  g_autoptr (GPtrArray)
+      counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
+  g_autoptr (GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GPtrArray) children = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_CHILDREN);
+  gint64 months = pcmbn_report_months_touched (from, to);
+  gboolean ok = TRUE, own_transaction;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (scope != NULL && from != NULL && to != NULL, NULL);
+  {
+    g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
+    if (unit == NULL)
+      {
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                     _ ("org_unit: no unit has the code %s"), scope);
+        return NULL;
+      }
+  }
+  pcmbn_store_lock (store);
+  own_transaction = sqlite3_get_autocommit (db);
+  if (own_transaction)
+    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  ok = pcmbn_report_prepare (db, "SELECT code FROM org_units WHERE parent_code = ?1 ORDER BY code",
+                             scope, from, to, &stmt, error);
+  if (ok)
+    {
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        g_ptr_array_add (children, g_strdup ((const char *)sqlite3_column_text (stmt, 0)));
+      sqlite3_finalize (stmt);
+    }
+  ok = ok && pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error);
+  if (ok)
+    {
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          gint64 *n = g_new (gint64, 1);
+          *n = sqlite3_column_int64 (stmt, 2);
+          g_hash_table_insert (records,
+                               g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0),
+                                                sqlite3_column_text (stmt, 1)),
+                               n);
+        }
+      sqlite3_finalize (stmt);
+    }
+  for (guint i = 0; ok && i < n_indicators; i++)
+    {
+      GHashTable *groups = pcmbn_report_count_indicator (
+          db, &indicators[i], PCMBN_REPORT_SCOPE_CHILDREN, scope, from, to, error);
+      ok = groups != NULL;
+      if (ok)
+        g_ptr_array_add (counts, groups);
+    }
+  if (own_transaction)
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  pcmbn_store_unlock (store);
+  if (!ok)
+    return NULL;
+
+  b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint c = 0; c < children->len; c++)
+    {
+      const char *code = children->pdata[c];
+      g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, code);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "org_unit");
+      json_builder_add_string_value (b, code);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, unit ? unit->name : code);
+      json_builder_set_member_name (b, "level");
+      json_builder_add_string_value (b, unit ? unit->level : "");
+      json_builder_set_member_name (b, "records");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_kinds; k++)
+        {
+          g_autofree char *key = g_strdup_printf ("%s/%s", code, kinds[k]->name);
+          gint64 *n = g_hash_table_lookup (records, key);
+          json_builder_set_member_name (b, kinds[k]->name);
+          json_builder_add_int_value (b, n ? *n : 0);
+        }
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "indicators");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_indicators; k++)
+        pcmbn_report_add_indicator (b, &indicators[k], g_hash_table_lookup (counts->pdata[k], code),
+                                    months, NULL, FALSE);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return json_builder_get_root (b);
+}

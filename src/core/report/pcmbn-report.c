@@ -545,9 +545,9 @@ add_materials_table (JsonBuilder *b,
  * pcmbn_report_records_sql:
  * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
  *
- * Returns: (transfer full): a query of (commune, kind, records dated in
- *   the period), through records_scope alone: every kind is named so that
- *   the index's first column is an equality
+ * Returns: (transfer full): a query of (group, kind, records dated in the
+ *   period), through records_scope alone: every kind is named so that the
+ *   index's first column is an equality
  */
 char *
 pcmbn_report_records_sql (const char *scope_cte)
@@ -556,7 +556,7 @@ pcmbn_report_records_sql (const char *scope_cte)
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   g_autoptr (GString) sql = g_string_new (scope_cte);
 
-  g_string_append (sql, "SELECT r.org_unit, r.kind, count(*) FROM communes c CROSS JOIN records r"
+  g_string_append (sql, "SELECT c.grp, r.kind, count(*) FROM communes c CROSS JOIN records r"
                         " WHERE r.org_unit = c.code AND r.kind IN (");
   for (guint k = 0; k < n_kinds; k++)
     g_string_append_printf (sql, "%s'%s'", k ? ", " : "", kinds[k]->name);
@@ -583,7 +583,7 @@ add_per_commune (JsonBuilder *b,
           ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
           : "NULL",
       " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
-  g_autofree char *records_sql = pcmbn_report_records_sql (SCOPE_CTE);
+  g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_COMMUNES);
   sqlite3_stmt *stmt;
   int rc;
 
