@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
 #include "pcmbn-test-util.h"
@@ -123,6 +124,38 @@ report_json (const char *db, const char *unit)
   return node;
 }
 
+/* The dashboard page as a signed-in staff member sees it. */
+static char *
+dashboard_page (SyncServer *s)
+{
+  g_autofree char *token = sync_staff_token (s);
+  g_autofree char *origin = g_strndup (s->url, strlen (s->url) - 1);
+  g_autofree char *form = g_strconcat ("token=", token, NULL);
+  g_autofree char *login = g_strconcat (s->url, "login", NULL);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", login);
+  g_autoptr (SoupMessage) page = soup_message_new ("GET", s->url);
+  g_autoptr (GBytes) bytes = g_bytes_new (form, strlen (form));
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) cookie = NULL;
+  const char *set_cookie;
+
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Origin", origin);
+  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", bytes);
+  g_bytes_unref (soup_session_send_and_read (session, msg, NULL, &error));
+  g_assert_no_error (error);
+  set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+  g_assert_nonnull (set_cookie);
+  cookie = g_strsplit (set_cookie, ";", 2);
+  soup_message_headers_replace (soup_message_get_request_headers (page), "Cookie", cookie[0]);
+  reply = soup_session_send_and_read (session, page, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (page), ==, 200);
+  return g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+}
+
 static void
 test_three_levels (Chain *c, gconstpointer data)
 {
@@ -203,6 +236,18 @@ test_three_levels (Chain *c, gconstpointer data)
                            "i3_press_months"),
                        "target"),
                    ==, 9);
+
+  /* The city's dashboard lists its child server, above the communes, with
+   * its communes' records. */
+  {
+    g_autofree char *html = dashboard_page (c->city);
+    const char *child = strstr (html, "id=\"child-servers\"");
+    g_assert_nonnull (child);
+    g_assert_nonnull (strstr (child, "data-child=\"001\""));
+    g_assert_nonnull (strstr (child, "data-code=\"00001\">Phúc Xá: 3<"));
+    g_assert_nonnull (strstr (html, "<tr data-code=\"00001\""));
+    g_assert_true (child < strstr (html, "<tr data-code=\"00001\""));
+  }
 }
 
 /* A child's token covers its subtree only: a record of another district
