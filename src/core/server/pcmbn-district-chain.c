@@ -150,6 +150,50 @@ chain_one (PcmbnDistrictStore *self,
   return TRUE;
 }
 
+/* The child's `commune_sync`: when each of its communes last synced there.
+ * The later time wins, since a commune may sync with both servers. */
+static gboolean
+note_commune_sync (PcmbnDistrictStore *self,
+                   PcmbnDistrictPrincipal *child,
+                   JsonObject *push,
+                   GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  JsonObject *times = pcmbn_wire_get_object (push, "commune_sync");
+  g_autoptr (GList) codes = times ? json_object_get_members (times) : NULL;
+  sqlite3_stmt *stmt;
+
+  for (GList *c = codes; c; c = c->next)
+    {
+      const char *when = pcmbn_wire_get_string (times, c->data);
+      g_autoptr (GDateTime) parsed = when ? g_date_time_new_from_iso8601 (when, NULL) : NULL;
+      gboolean ok;
+      if (parsed == NULL || !pcmbn_store_unit_is_within (store, c->data, child->org_unit))
+        continue;
+      pcmbn_store_lock (store);
+      stmt = pcmbn_store_prepare_cached (
+          store,
+          "INSERT INTO commune_sync (org_unit, last_sync) VALUES (?1, ?2) ON CONFLICT (org_unit)"
+          " DO UPDATE SET last_sync = max(coalesce(last_sync, ''), excluded.last_sync)",
+          error);
+      ok = stmt != NULL;
+      if (ok)
+        {
+          sqlite3_bind_text (stmt, 1, c->data, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 2, when, -1, SQLITE_TRANSIENT);
+          ok = sqlite3_step (stmt) == SQLITE_DONE;
+          sqlite3_reset (stmt);
+          if (!ok)
+            pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store),
+                                          _ ("saving the record"));
+        }
+      pcmbn_store_unlock (store);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * pcmbn_district_store_push_chain:
  * @self: a server database
@@ -245,6 +289,8 @@ pcmbn_district_store_push_chain (PcmbnDistrictStore *self,
         goto fail;
     }
   g_string_append (out, "]}");
+  if (!note_commune_sync (self, child, json_node_get_object (root), error))
+    goto fail;
   if (!pcmbn_store_commit (store, error))
     return NULL;
   pcmbn_district_store_note_pull (self, child, 0, NULL);

@@ -253,6 +253,36 @@ meta_int (PcmbnStore *store, const char *key)
   return text ? g_ascii_strtoll (text, NULL, 10) : 0;
 }
 
+/* When each commune last synced here, `"commune_sync":{CODE:TIME...}`:
+ * the parent's report on this server's unit shows the same times. */
+static void
+append_commune_sync (PcmbnStore *store, GString *out)
+{
+  sqlite3_stmt *stmt;
+  gboolean first = TRUE;
+
+  g_string_append (out, "\"commune_sync\":{");
+  pcmbn_store_lock (store);
+  stmt = pcmbn_store_prepare_cached (store,
+                                     "SELECT s.org_unit, s.last_sync FROM commune_sync s JOIN"
+                                     " org_units o ON o.code = s.org_unit WHERE o.level ="
+                                     " 'commune' AND s.last_sync IS NOT NULL",
+                                     NULL);
+  while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      if (!first)
+        g_string_append_c (out, ',');
+      pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 0));
+      g_string_append_c (out, ':');
+      pcmbn_wire_append_string (out, (const char *)sqlite3_column_text (stmt, 1));
+      first = FALSE;
+    }
+  if (stmt)
+    sqlite3_reset (stmt);
+  pcmbn_store_unlock (store);
+  g_string_append_c (out, '}');
+}
+
 /* The next batch of this server's records to push: each record at its
  * latest change after @after, in change order; @last is the batch's last
  * seq. Case notes are taken out here, whatever the configuration. */
@@ -307,7 +337,9 @@ next_batch (PcmbnStore *store, gint64 after, guint *n, gint64 *last, GError **er
       pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), "reading the records");
       return NULL;
     }
-  g_string_append (out, "]}");
+  g_string_append (out, "],");
+  append_commune_sync (store, out);
+  g_string_append_c (out, '}');
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -315,6 +347,7 @@ static gboolean
 push_up (PcmbnDistrictStore *self, Upstream *u, PcmbnDistrictChainStats *stats, GError **error)
 {
   PcmbnStore *store = pcmbn_district_store_get_store (self);
+  gboolean sent = FALSE;
 
   for (;;)
     {
@@ -328,9 +361,10 @@ push_up (PcmbnDistrictStore *self, Upstream *u, PcmbnDistrictChainStats *stats, 
 
       if (body == NULL)
         return FALSE;
-      if (last == after)
+      if (last == after && sent)
         return TRUE;
-      if (n > 0)
+      /* At least one push a run, which also carries the communes' sync times. */
+      if (n > 0 || !sent)
         {
           status = send (u, "POST", "/api/v1/sync/push", body, &reply, error);
           if (status == 0)
@@ -358,6 +392,9 @@ push_up (PcmbnDistrictStore *self, Upstream *u, PcmbnDistrictChainStats *stats, 
                 stats->rejected++;
             }
         }
+      sent = TRUE;
+      if (last == after)
+        return TRUE;
       last_text = g_strdup_printf ("%" G_GINT64_FORMAT, last);
       if (!pcmbn_store_set_meta (store, META_PARENT_PUSHED, last_text, error))
         return FALSE;
