@@ -192,7 +192,8 @@ bench_fill (Bench *bench, gint64 n)
   sqlite3_finalize (stmt);
   sqlite3_finalize (codes);
   g_assert_true (pcmbn_store_exec (db, "COMMIT", NULL));
-  g_assert_true (pcmbn_store_exec (db, "PRAGMA cache_size = -2000", NULL));
+  /* Back to the cache every store connection opens with (pcmbn-store.c). */
+  g_assert_true (pcmbn_store_exec (db, "PRAGMA cache_size = -16000", NULL));
   for (guint c = 0; c <= N_COMMUNES; c++)
     g_array_unref (models[c]);
 }

@@ -372,60 +372,107 @@ add_count_cell (JsonBuilder *b, gint64 n, PcmbnReportFlags flags)
     json_builder_add_int_value (b, n);
 }
 
-/* Counselling sessions in the period counted by one coded field; for a set
- * of codes a session counts once under each of its codes. */
+/* Counselling sessions in the period counted by each coded field of
+ * @fields, as "FIELD/CODE" → count in @counts: one grouped pass for the
+ * single codes together (channel and client type) and one for the sets of
+ * codes together (topics and referrals), where a session counts once under
+ * each of its codes. */
 static gboolean
-add_counselling_table (JsonBuilder *b,
-                       sqlite3 *db,
-                       const char *name,
-                       const char *field,
-                       const char *scope,
-                       const char *from,
-                       const char *to,
-                       PcmbnReportFlags flags,
-                       GError **error)
+count_counselling (sqlite3 *db,
+                   const char *const (*fields)[2],
+                   guint n_fields,
+                   const char *scope,
+                   const char *from,
+                   const char *to,
+                   GHashTable *counts,
+                   GError **error)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ("counselling");
+  g_autoptr (GPtrArray) singles = g_ptr_array_new ();
+  g_autoptr (GString) sets = g_string_new (NULL);
+
+  for (guint i = 0; i < n_fields; i++)
+    {
+      const PcmbnField *f = pcmbn_kind_field (kind, fields[i][1]);
+      if (f->type == PCMBN_FIELD_CODES)
+        g_string_append_printf (sets, "%s'%s'", sets->len ? ", " : "", f->name);
+      else
+        g_ptr_array_add (singles, (gpointer)f->name);
+    }
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT ");
+      guint n_keys = pass == 0 ? singles->len : 2;
+      sqlite3_stmt *stmt;
+
+      if (pass == 0 && singles->len == 0)
+        continue;
+      if (pass == 1 && sets->len == 0)
+        break;
+      if (pass == 0)
+        {
+          for (guint i = 0; i < singles->len; i++)
+            g_string_append_printf (sql, "r.f_%s, ", (char *)singles->pdata[i]);
+          g_string_append (sql, "count(*) FROM communes c CROSS JOIN records r WHERE r.org_unit ="
+                                " c.code AND r.kind = 'counselling' AND r.deleted = 0 AND r.rdate"
+                                " BETWEEN ?2 AND ?3 GROUP BY ");
+          for (guint i = 0; i < singles->len; i++)
+            g_string_append_printf (sql, "%s%u", i ? ", " : "", i + 1);
+        }
+      else
+        g_string_append_printf (sql,
+                                "k.field, k.code, count(*) FROM communes c CROSS JOIN records r"
+                                " CROSS JOIN record_codes k WHERE r.org_unit = c.code AND"
+                                " k.record_id = r.id AND k.field IN (%s) AND r.kind ="
+                                " 'counselling' AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3"
+                                " GROUP BY 1, 2",
+                                sets->str);
+      if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+        return FALSE;
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          gint64 n = sqlite3_column_int64 (stmt, (int)n_keys);
+          for (guint i = 0; i < (pass == 0 ? n_keys : 1); i++)
+            {
+              int column = pass == 0 ? (int)i : 1;
+              const char *field = pass == 0 ? singles->pdata[i]
+                                            : (const char *)sqlite3_column_text (stmt, 0);
+              g_autofree char *key = NULL;
+              if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+                continue;
+              key = g_strdup_printf ("%s/%s", field, sqlite3_column_text (stmt, column));
+              g_hash_table_insert (
+                  counts, g_strdup (key),
+                  GSIZE_TO_POINTER (GPOINTER_TO_SIZE (g_hash_table_lookup (counts, key)) + n));
+            }
+        }
+      sqlite3_finalize (stmt);
+    }
+  return TRUE;
+}
+
+/* One counselling table: a row for each code of the field's catalogue. */
+static void
+add_counselling_table (
+    JsonBuilder *b, const char *name, const char *field, GHashTable *counts, PcmbnReportFlags flags)
 {
   const PcmbnKind *kind = pcmbn_schema_kind ("counselling");
   const PcmbnField *f = pcmbn_kind_field (kind, field);
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (f->catalogue);
-  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt;
-
-  if (f->type == PCMBN_FIELD_CODES)
-    sql = g_strdup_printf (SCOPE_CTE
-                           "SELECT k.code, count(*) FROM communes c CROSS JOIN records r"
-                           " CROSS JOIN record_codes k WHERE r.org_unit = c.code AND"
-                           " k.record_id = r.id AND k.field = '%s' AND r.kind = 'counselling' AND"
-                           " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY k.code",
-                           field);
-  else
-    sql = g_strdup_printf (SCOPE_CTE "SELECT r.f_%s, count(*) FROM communes c CROSS JOIN records r"
-                                     " WHERE r.org_unit = c.code AND r.kind = 'counselling' AND"
-                                     " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY r.f_%s",
-                           field, field);
-  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
-    return FALSE;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-      g_hash_table_insert (counts, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
-                           GSIZE_TO_POINTER (sqlite3_column_int64 (stmt, 1)));
-  sqlite3_finalize (stmt);
 
   json_builder_set_member_name (b, name);
   json_builder_begin_array (b);
   for (guint e = 0; e < cat->n_entries; e++)
     {
+      g_autofree char *key = g_strdup_printf ("%s/%s", field, cat->entries[e].code);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, field);
       json_builder_add_string_value (b, cat->entries[e].code);
       json_builder_set_member_name (b, "count");
-      add_count_cell (b, GPOINTER_TO_SIZE (g_hash_table_lookup (counts, cat->entries[e].code)),
-                      flags);
+      add_count_cell (b, GPOINTER_TO_SIZE (g_hash_table_lookup (counts, key)), flags);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
-  return TRUE;
 }
 
 static gboolean
@@ -726,9 +773,14 @@ pcmbn_report_build (PcmbnStore *store,
        && add_group_table (b, db, "trainings_by_format", pcmbn_schema_kind ("training"), "format",
                            "r.rdate BETWEEN ?2 AND ?3", scope, from, to, error)
        && add_models_table (b, db, scope, from, to, error);
-  for (guint t = 0; ok && t < G_N_ELEMENTS (counselling_tables); t++)
-    ok = add_counselling_table (b, db, counselling_tables[t][0], counselling_tables[t][1], scope,
-                                from, to, flags, error);
+  {
+    g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    ok = ok
+         && count_counselling (db, counselling_tables, G_N_ELEMENTS (counselling_tables), scope,
+                               from, to, counts, error);
+    for (guint t = 0; ok && t < G_N_ELEMENTS (counselling_tables); t++)
+      add_counselling_table (b, counselling_tables[t][0], counselling_tables[t][1], counts, flags);
+  }
   ok = ok && add_materials_table (b, db, scope, from, to, error)
        && add_per_commune (b, db, scope, from, to, error);
   json_builder_end_object (b);
