@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "logbook-format.h"
+#include "report/pcmbn-indicators.h"
 #include "pcmbn-util.h"
 
 /**
@@ -177,17 +178,9 @@ logbook_pseudonym_generate (GRand *rand)
 const char *
 logbook_indicator_title (const char *key)
 {
-  if (g_strcmp0 (key, "i1_materials_deployed") == 0)
-    return _ ("Materials received and deployed");
-  if (g_strcmp0 (key, "i2a_intensive_model_key_areas") == 0)
-    return _ ("Intensive model (key areas)");
-  if (g_strcmp0 (key, "i2b_integrated_model") == 0)
-    return _ ("Integrated model");
-  if (g_strcmp0 (key, "i3_press_months") == 0)
-    return _ ("Months with city press coverage");
-  if (g_strcmp0 (key, "i4_reach_14_60_key_areas") == 0)
-    return _ ("People aged 14–60 reached (person-times)");
-  return key;
+  const PcmbnIndicator *indicator = pcmbn_indicator_lookup (key);
+
+  return indicator ? pcmbn_indicator_title (indicator) : key;
 }
 
 static gboolean
@@ -216,7 +209,7 @@ logbook_format_indicator (const char *key, JsonObject *indicator)
 
   if (!member_double (indicator, "value", &value))
     return g_strdup (_ ("No data"));
-  if (g_strcmp0 (key, "i3_press_months") == 0)
+  if (pcmbn_indicator_lookup (key) && pcmbn_indicator_is_count (pcmbn_indicator_lookup (key)))
     {
       if (has_target)
         /* TRANSLATORS: months with press coverage, "7 of 12 months" */

@@ -16,6 +16,8 @@
 #include "pcmbn-district-server.h"
 #include "server/pcmbn-district-store.h"
 #include "report/pcmbn-report.h"
+#include "report/pcmbn-targets.h"
+#include "server/pcmbn-district-chain.h"
 #include "store/pcmbn-store.h"
 #include "sync/pcmbn-bundle.h"
 #include "pcmbn-util.h"
@@ -304,8 +306,9 @@ verb_report (GHashTable *opts, GError **error)
   store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
   if (store == NULL)
     return -1;
-  bytes = pcmbn_district_report_export (store, opt (opts, "year"), opt (opts, "from"),
-                                        opt (opts, "to"), format, lang, NULL, error);
+  bytes = pcmbn_district_report_export_unit (store, opt (opts, "org-unit"), opt (opts, "year"),
+                                             opt (opts, "from"), opt (opts, "to"), format, lang,
+                                             NULL, error);
   object = g_strdup_printf ("report from=%s to=%s format=%s", from, to, format_name);
   pcmbn_district_store_audit (store, "admin", "report", object, NULL, bytes != NULL);
   if (bytes == NULL)
@@ -359,6 +362,174 @@ verb_audit (GHashTable *opts, GError **error)
   return 0;
 }
 
+/* A year's targets, set once at the city and moved down the chain. Values
+ * of a repeated option arrive joined by REPEAT_SEP. */
+#define REPEAT_SEP "\x1f"
+
+static int
+verb_targets (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictStore) store = NULL;
+  g_autoptr (JsonNode) json = NULL;
+  g_autofree char *text = NULL;
+  int year = 0;
+
+  if (opt (opts, "year"))
+    {
+      char *end = NULL;
+      gint64 y = g_ascii_strtoll (opt (opts, "year"), &end, 10);
+      if (end == NULL || *end != '\0' || y < 2000 || y > 2100)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("year: “%s” is not a year; write it like 2026"), opt (opts, "year"));
+          return -1;
+        }
+      year = (int)y;
+    }
+  if (opt (opts, "set") && year == 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("year: is required with --set; usage: pcmbn-district targets --db PATH "
+                      "--year Y --set INDICATOR=VALUE ..."));
+      return -1;
+    }
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL)
+    return -1;
+  if (opt (opts, "set"))
+    {
+      g_auto (GStrv) sets = g_strsplit (opt (opts, "set"), REPEAT_SEP, -1);
+      g_autofree char *joined = g_strjoinv (" ", sets);
+      g_autofree char *object = g_strdup_printf ("targets year=%d %s", year, joined);
+      gboolean ok = pcmbn_targets_set (pcmbn_district_store_get_store (store), year,
+                                       (const char *const *)sets, error)
+                    && pcmbn_district_store_targets_changed (store, year, error);
+      pcmbn_district_store_audit (store, "admin", "targets", object, NULL, ok);
+      if (!ok)
+        return -1;
+    }
+  json = pcmbn_targets_to_json (pcmbn_district_store_get_store (store), year);
+  text = json_to_string (json, TRUE);
+  puts (text);
+  return 0;
+}
+
+/* ---- the reporting chain: this server under a parent ------------------------ */
+
+static int
+verb_enroll (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictStore) store = NULL;
+
+  if (!require (opts, "parent", "enroll --db PATH --parent URL --code CODE", error)
+      || !require (opts, "code", "enroll --db PATH --parent URL --code CODE", error))
+    return -1;
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL
+      || !pcmbn_district_store_enroll_parent (store, opt (opts, "parent"), opt (opts, "code"),
+                                              error))
+    return -1;
+  g_printerr (_ ("Enrolled under %s.\n"), opt (opts, "parent"));
+  return 0;
+}
+
+static int
+verb_sync (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  PcmbnDistrictChainStats stats = { 0 };
+  gboolean ok;
+
+  if (store == NULL)
+    return -1;
+  ok = pcmbn_district_store_sync_parent (store, &stats, error);
+  pcmbn_district_store_audit (store, "admin", "sync", "parent", NULL, ok);
+  if (!ok)
+    {
+      /* Not a usage error once enrolled: the next run resumes. */
+      if ((*error)->domain == PCMBN_ERROR && (*error)->code == PCMBN_ERROR_USAGE)
+        return -1;
+      return 1;
+    }
+  printf ("pushed %u, pulled %u, conflicts %u, rejected %u\n", stats.pushed, stats.pulled,
+          stats.conflicts, stats.rejected);
+  return 0;
+}
+
+/* `serve --parent-interval`: the same exchange in the background, on its
+ * own connection, with the devices' back-off after a failure (30 s,
+ * doubling, at most an hour). */
+#define PARENT_BACKOFF_FIRST_S 30
+#define PARENT_BACKOFF_MAX_S 3600
+
+typedef struct
+{
+  char *db;
+  guint interval;
+  guint failures;
+  gboolean running;
+} ParentSync;
+
+static void parent_schedule (ParentSync *ps, guint seconds);
+
+static void
+parent_sync_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  ParentSync *ps = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (ps->db, FALSE, &error);
+  PcmbnDistrictChainStats stats = { 0 };
+
+  if (store && pcmbn_district_store_sync_parent (store, &stats, &error))
+    {
+      g_print ("parent sync: pushed %u, pulled %u, conflicts %u, rejected %u\n", stats.pushed,
+               stats.pulled, stats.conflicts, stats.rejected);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+parent_sync_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ParentSync *ps = data;
+  g_autoptr (GError) error = NULL;
+
+  ps->running = FALSE;
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      ps->failures = 0;
+      parent_schedule (ps, ps->interval);
+      return;
+    }
+  ps->failures++;
+  g_printerr (_ ("parent sync failed: %s\n"), error ? error->message : "?");
+  parent_schedule (ps, MIN ((guint)PARENT_BACKOFF_FIRST_S << MIN (ps->failures - 1, 7u),
+                            (guint)PARENT_BACKOFF_MAX_S));
+}
+
+static gboolean
+parent_tick (gpointer data)
+{
+  ParentSync *ps = data;
+  g_autoptr (GTask) task = NULL;
+
+  if (ps->running)
+    return G_SOURCE_REMOVE;
+  ps->running = TRUE;
+  task = g_task_new (NULL, NULL, parent_sync_done, ps);
+  g_task_set_task_data (task, ps, NULL);
+  g_task_run_in_thread (task, parent_sync_thread);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+parent_schedule (ParentSync *ps, guint seconds)
+{
+  g_timeout_add_seconds (seconds, parent_tick, ps);
+}
+
 /* ---- serve ---------------------------------------------------------------- */
 
 static GMainLoop *serve_loop;
@@ -410,6 +581,7 @@ verb_serve (GHashTable *opts, GError **error)
   const char *colon = strrchr (listen, ':');
   guint64 port = 0;
   char *end = NULL;
+  static ParentSync parent;
 
   if (colon == NULL || colon == listen)
     {
@@ -459,6 +631,20 @@ verb_serve (GHashTable *opts, GError **error)
           return -1;
         }
     }
+  if (opt (opts, "parent-interval"))
+    {
+      const char *text = opt (opts, "parent-interval");
+      guint64 seconds = g_ascii_strtoull (text, &end, 10);
+      if (!g_ascii_isdigit (*text) || *end != '\0' || seconds < 1 || seconds > 7 * 24 * 3600)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _ ("parent-interval: “%s” must be a number of seconds from 1 to 604800"),
+                       text);
+          return -1;
+        }
+      parent.db = (char *)opt (opts, "db");
+      parent.interval = (guint)seconds;
+    }
   default_to_vietnamese ();
   server = pcmbn_district_server_new (opt (opts, "db"), cert, error);
   if (server == NULL)
@@ -476,6 +662,9 @@ verb_serve (GHashTable *opts, GError **error)
   printf ("Listening on %s\n", url ? url : listen);
   fflush (stdout);
   serve_loop = g_main_loop_new (NULL, FALSE);
+  /* The first exchange soon after start, then every interval. */
+  if (parent.interval > 0)
+    parent_schedule (&parent, 1);
 #ifdef G_OS_UNIX
   g_unix_signal_add (SIGTERM, terminate_cb, server);
   g_unix_signal_add (SIGINT, terminate_cb, server);
@@ -488,14 +677,17 @@ verb_serve (GHashTable *opts, GError **error)
 static const char *const init_options[] = { "db", "org-unit", "units", NULL };
 static const char *const org_units_options[] = { "db",       "import",           "set",
                                                  "key-area", "population-14-60", NULL };
-static const char *const serve_options[] = { "db",      "listen",     "tls-cert",
-                                             "tls-key", "public-url", NULL };
+static const char *const serve_options[] = { "db",         "listen",          "tls-cert", "tls-key",
+                                             "public-url", "parent-interval", NULL };
+static const char *const enroll_options[] = { "db", "parent", "code", NULL };
+static const char *const sync_options[] = { "db", NULL };
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
 static const char *const bundle_options[] = { "db", "in", "out", "server-url", NULL };
-static const char *const report_options[] = { "db",     "year", "from", "to",
-                                              "format", "o",    "lang", NULL };
+static const char *const report_options[] = { "db", "year",     "from", "to", "format",
+                                              "o",  "org-unit", "lang", NULL };
+static const char *const targets_options[] = { "db", "year", "set", NULL };
 static const char *const audit_options[] = { "db", "since", "limit", NULL };
 
 static const Verb verbs[] = {
@@ -504,7 +696,8 @@ static const Verb verbs[] = {
     "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]",
     org_units_options, verb_org_units },
   { "serve",
-    "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--public-url URL]",
+    "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--public-url URL]"
+    " [--parent-interval SECONDS]",
     serve_options, verb_serve },
   { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options,
     verb_enroll_code },
@@ -513,11 +706,22 @@ static const Verb verbs[] = {
   { "bundle", "bundle --db PATH --in FILE --out REPLY [--server-url URL]", bundle_options,
     verb_bundle },
   { "report",
-    "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE] "
-    "[--lang vi|en]",
+    "report --db PATH [--year Y | --from DATE --to DATE] [--org-unit CODE] --format "
+    "json|csv|pdf|xlsx [-o FILE] [--lang vi|en]",
     report_options, verb_report },
   { "audit", "audit --db PATH [--since DATE] [--limit N]", audit_options, verb_audit },
+  { "targets", "targets --db PATH [--year Y] [--set INDICATOR=VALUE ...]", targets_options,
+    verb_targets },
+  { "enroll", "enroll --db PATH --parent URL --code CODE", enroll_options, verb_enroll },
+  { "sync", "sync --db PATH", sync_options, verb_sync },
 };
+
+/* Options a verb takes more than once. */
+static gboolean
+repeatable (const char *verb, const char *key)
+{
+  return g_strcmp0 (verb, "targets") == 0 && g_str_equal (key, "set");
+}
 
 static void
 usage (FILE *out)
@@ -534,6 +738,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) twice = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GError) error = NULL;
   const char *verb_name = NULL;
   const Verb *verb = NULL;
@@ -570,10 +775,13 @@ main (int argc, char **argv)
             }
           if (g_hash_table_contains (opts, key))
             {
-              g_printerr (_ ("%s: is given twice\n"), key);
-              return 2;
+              /* Whether the verb takes it again is known once the verb is. */
+              char *joined = g_strconcat (opt (opts, key), REPEAT_SEP, value, NULL);
+              g_hash_table_add (twice, g_strdup (key));
+              g_hash_table_insert (opts, g_steal_pointer (&key), joined);
             }
-          g_hash_table_insert (opts, g_steal_pointer (&key), g_strdup (value));
+          else
+            g_hash_table_insert (opts, g_steal_pointer (&key), g_strdup (value));
         }
       else if (verb_name == NULL)
         verb_name = arg;
@@ -600,6 +808,13 @@ main (int argc, char **argv)
   {
     GHashTableIter iter;
     gpointer key;
+    g_hash_table_iter_init (&iter, twice);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      if (!repeatable (verb->name, key))
+        {
+          g_printerr (_ ("%s: is given twice\n"), (const char *)key);
+          return 2;
+        }
     g_hash_table_iter_init (&iter, opts);
     while (g_hash_table_iter_next (&iter, &key, NULL))
       if (!g_strv_contains (verb->options, key))

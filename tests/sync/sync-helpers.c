@@ -119,6 +119,8 @@ sync_server_start (SyncServer *s)
       g_ptr_array_add (args, g_strdup ("--public-url"));
       g_ptr_array_add (args, g_strdup (s->public_url));
     }
+  for (guint i = 0; s->extra_args && s->extra_args[i]; i++)
+    g_ptr_array_add (args, g_strdup (s->extra_args[i]));
   g_ptr_array_add (args, NULL);
   g_unlink (s->log);
   /* A file, not a pipe: the log grows without anyone having to read it. */
@@ -169,6 +171,7 @@ sync_server_free (SyncServer *s)
   g_free (s->url);
   g_free (s->log);
   g_free (s->cert);
+  g_strfreev (s->extra_args);
   g_free (s);
 }
 

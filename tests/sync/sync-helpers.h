@@ -16,12 +16,14 @@ typedef struct
   char *log;
   char *cert;             /* PEM, when TLS */
   const char *public_url; /* nullable: `serve --public-url` */
+  char **extra_args;      /* more options for serve, such as --parent-interval */
 } SyncServer;
 
 SyncServer *sync_server_new (gboolean tls);
 void sync_server_start (SyncServer *s);
 int sync_server_stop (SyncServer *s);
 void sync_server_free (SyncServer *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncServer, sync_server_free)
 int sync_district (const char *const *argv, char **out, char **err);
 GBytes *sync_district_bytes (const char *const *argv, int *status, char **err);
 char *sync_enrol_code (SyncServer *s, const char *commune);

@@ -44,20 +44,22 @@ static const char *const active_only[] = { "active", NULL };
     .name = "funding_source", .type = PCMBN_FIELD_CODE, .catalogue = "funding_source", \
     .label_vi = "Nguồn kinh phí", .label_en = "Funding source"                         \
   }
-#define PARTICIPANTS_TOTAL(req)                                             \
-  {                                                                         \
-    .name = "participants_total", .type = PCMBN_FIELD_INT, .flags = req,    \
-    .label_vi = "Tổng số người tham dự", .label_en = "Participants (total)" \
+#define PARTICIPANTS_TOTAL(req)                                                                 \
+  {                                                                                             \
+    .name = "participants_total", .type = PCMBN_FIELD_INT, .flags = (req) | PCMBN_FIELD_SUMMED, \
+    .label_vi = "Tổng số người tham dự", .label_en = "Participants (total)"                     \
   }
-#define BREAKDOWN(field, vi, en)                                              \
-  {                                                                           \
-    .name = field, .type = PCMBN_FIELD_INT, .le_field = "participants_total", \
-    .parent = "participants_total", .label_vi = vi, .label_en = en            \
+#define BREAKDOWN(field, vi, en)                                                      \
+  {                                                                                   \
+    .name = field, .type = PCMBN_FIELD_INT, .flags = PCMBN_FIELD_SUMMED,              \
+    .le_field = "participants_total", .parent = "participants_total", .label_vi = vi, \
+    .label_en = en                                                                    \
   }
-#define ROLE(field, vi, en)                                                       \
-  {                                                                               \
-    .name = field, .type = PCMBN_FIELD_INT, .sum_le_field = "participants_total", \
-    .parent = "participants_total", .label_vi = vi, .label_en = en                \
+#define ROLE(field, vi, en)                                                               \
+  {                                                                                       \
+    .name = field, .type = PCMBN_FIELD_INT, .flags = PCMBN_FIELD_SUMMED,                  \
+    .sum_le_field = "participants_total", .parent = "participants_total", .label_vi = vi, \
+    .label_en = en                                                                        \
   }
 
 static const PcmbnField activity_fields[] = {
@@ -102,7 +104,7 @@ static const PcmbnField activity_fields[] = {
   TOPICS,
   { .name = "participants_total",
     .type = PCMBN_FIELD_INT,
-    .flags = PCMBN_FIELD_REQUIRED,
+    .flags = PCMBN_FIELD_REQUIRED | PCMBN_FIELD_SUMMED,
     .unless_field = "activity_type",
     .unless_values = no_participants_needed,
     .label_vi = "Tổng số người tham dự",
@@ -226,10 +228,12 @@ static const PcmbnField model_fields[] = {
     .label_en = "Host organisation" },
   { .name = "members_total",
     .type = PCMBN_FIELD_INT,
+    .flags = PCMBN_FIELD_SUMMED,
     .label_vi = "Tổng số thành viên",
     .label_en = "Members (total)" },
   { .name = "members_female",
     .type = PCMBN_FIELD_INT,
+    .flags = PCMBN_FIELD_SUMMED,
     .le_field = "members_total",
     .parent = "members_total",
     .label_vi = "Trong đó nữ",
@@ -365,6 +369,7 @@ static const PcmbnField material_fields[] = {
     .label_en = "Received on" },
   { .name = "quantity_received",
     .type = PCMBN_FIELD_INT,
+    .flags = PCMBN_FIELD_SUMMED,
     .label_vi = "Số lượng nhận",
     .label_en = "Quantity received" },
   { .name = "deployed_on",
@@ -374,6 +379,7 @@ static const PcmbnField material_fields[] = {
     .label_en = "Deployed on" },
   { .name = "quantity_deployed",
     .type = PCMBN_FIELD_INT,
+    .flags = PCMBN_FIELD_SUMMED,
     .le_field = "quantity_received",
     .together_with = "deployed_on",
     .label_vi = "Số lượng đã triển khai",
@@ -495,6 +501,18 @@ const char *
 pcmbn_field_label (const PcmbnField *field)
 {
   return pcmbn_is_vietnamese () ? field->label_vi : field->label_en;
+}
+
+/**
+ * pcmbn_field_is_summed:
+ * @field: a field
+ *
+ * Returns: whether reports add the field up (a count, never an age or money)
+ */
+gboolean
+pcmbn_field_is_summed (const PcmbnField *field)
+{
+  return field->type == PCMBN_FIELD_INT && (field->flags & PCMBN_FIELD_SUMMED) != 0;
 }
 
 static gboolean

@@ -28,6 +28,9 @@ typedef enum
   PCMBN_FIELD_FUTURE_OK = 1 << 3, /* a date allowed in the future */
   PCMBN_FIELD_PSEUDONYM = 1 << 4, /* 3–20 of A–Z 0–9 - */
   PCMBN_FIELD_MULTILINE = 1 << 5,
+  /* INT: a count of people or things that reports add up. An age, a year
+   * or an amount of money is an INT without it and is never summed. */
+  PCMBN_FIELD_SUMMED = 1 << 6,
 } PcmbnFieldFlags;
 
 struct _PcmbnField
@@ -82,6 +85,7 @@ const PcmbnKind *pcmbn_schema_kind (const char *name);
 const PcmbnField *pcmbn_kind_field (const PcmbnKind *kind, const char *name);
 const char *pcmbn_kind_label (const PcmbnKind *kind);
 const char *pcmbn_field_label (const PcmbnField *field);
+gboolean pcmbn_field_is_summed (const PcmbnField *field);
 const char *pcmbn_kind_names_joined (void);
 
 /* Every distinct field that is stored as a real column, over all kinds. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "report/pcmbn-report-communes.h"
+#include "report/pcmbn-indicators.h"
 #include "report/pcmbn-report-private.h"
 #include "report/pcmbn-report.h"
 #include "store/pcmbn-store-private.h"
@@ -16,15 +17,11 @@
  * own, for the district dashboard's table. pcmbn_report_build() with one
  * commune as the scope gives the same numbers, but asking it 579 times (the
  * communes of Hanoi) walks the org-unit tree and every table 579 times; here
- * each quantity is one GROUP BY org_unit over the whole scope. The
- * predicates are those of pcmbn-report.c, word for word, and the tests
- * compare the two paths commune by commune. */
+ * each quantity is one GROUP BY commune over the whole scope. Both paths
+ * run the same SQL of the indicator table (pcmbn-indicators.c), grouped
+ * differently, and the tests compare them commune by commune. */
 
-#define SCOPE_CTE                                                                \
-  "WITH RECURSIVE tree(code) AS (SELECT ?1 UNION SELECT o.code FROM org_units o" \
-  " JOIN tree t ON o.parent_code = t.code),"                                     \
-  " communes AS (SELECT code, key_area, population_14_60 FROM org_units"         \
-  " WHERE code IN tree AND level = 'commune') "
+#define SCOPE_CTE PCMBN_REPORT_SCOPE_COMMUNES
 
 typedef struct
 {
@@ -34,9 +31,6 @@ typedef struct
   gboolean key_area;
   gint64 population; /* -1 unknown */
   gint64 *records;   /* one count per kind, in schema order */
-  gboolean i1, i2a, i2b;
-  gint64 i3_months;
-  gint64 i4_sum;
 } CommuneRow;
 
 static void
@@ -48,36 +42,6 @@ commune_row_free (CommuneRow *row)
   g_free (row->records);
   g_free (row);
 }
-
-enum
-{
-  Q_I1,
-  Q_MODELS,
-  Q_I3,
-  Q_I4,
-  Q_RECORDS,
-};
-
-static const char *const queries[] = {
-  [Q_I1] = SCOPE_CTE "SELECT DISTINCT r.org_unit, NULL, 1 FROM records r JOIN communes c ON"
-                     " r.org_unit = c.code WHERE r.kind = 'material' AND r.deleted = 0 AND r.rdate"
-                     " <= ?3 AND r.f_deployed_on IS NOT NULL AND r.f_deployed_on <= ?3",
-  [Q_MODELS] = SCOPE_CTE
-  "SELECT r.org_unit, r.f_model_type, count(*) FROM records r JOIN communes c"
-  " ON r.org_unit = c.code WHERE r.kind = 'model' AND r.deleted = 0 AND"
-  " r.f_model_type IN ('intensive', 'integrated') AND r.rdate <= ?3 AND NOT"
-  " (r.f_status = 'dissolved' AND r.f_status_since <= ?3) GROUP BY 1, 2",
-  [Q_I3] = SCOPE_CTE "SELECT r.org_unit, NULL, count(DISTINCT substr(r.rdate, 1, 7)) FROM records r"
-                     " JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'activity' AND"
-                     " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 AND r.rtype IN"
-                     " ('press_article', 'radio_tv') AND r.f_outlet_level = 'city' GROUP BY 1",
-  [Q_I4] = SCOPE_CTE "SELECT r.org_unit, NULL, coalesce(sum(r.f_participants_14_60), 0) FROM"
-                     " records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'activity'"
-                     " AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY 1",
-  [Q_RECORDS] = SCOPE_CTE "SELECT r.org_unit, r.kind, count(*) FROM records r JOIN communes c ON"
-                          " r.org_unit = c.code WHERE r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3"
-                          " GROUP BY 1, 2",
-};
 
 static gboolean
 load_communes (sqlite3 *db,
@@ -122,54 +86,29 @@ load_communes (sqlite3 *db,
 }
 
 static gboolean
-run_query (sqlite3 *db,
-           guint query,
-           const char *scope,
-           const char *from,
-           const char *to,
-           GHashTable *by_code,
-           GError **error)
+count_records (sqlite3 *db,
+               const char *scope,
+               const char *from,
+               const char *to,
+               GHashTable *by_code,
+               GError **error)
 {
   guint n_kinds;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autofree char *records_sql = pcmbn_report_records_sql (SCOPE_CTE);
   sqlite3_stmt *stmt;
   int rc;
 
-  if (!pcmbn_report_prepare (db, queries[query], scope, from, to, &stmt, error))
+  if (!pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       CommuneRow *row = g_hash_table_lookup (by_code, sqlite3_column_text (stmt, 0));
-      const char *what = (const char *)sqlite3_column_text (stmt, 1);
-      gint64 n = sqlite3_column_int64 (stmt, 2);
+      const char *kind = (const char *)sqlite3_column_text (stmt, 1);
 
-      if (row == NULL)
-        continue;
-      switch (query)
-        {
-          case Q_I1:
-            row->i1 = TRUE;
-            break;
-          case Q_MODELS:
-            if (g_strcmp0 (what, "intensive") == 0)
-              row->i2a = n > 0;
-            else
-              row->i2b = n > 0;
-            break;
-          case Q_I3:
-            row->i3_months = n;
-            break;
-          case Q_I4:
-            row->i4_sum = n;
-            break;
-          case Q_RECORDS:
-            for (guint k = 0; k < n_kinds; k++)
-              if (g_strcmp0 (kinds[k]->name, what) == 0)
-                row->records[k] = n;
-            break;
-          default:
-            g_assert_not_reached ();
-        }
+      for (guint k = 0; row && k < n_kinds; k++)
+        if (g_strcmp0 (kinds[k]->name, kind) == 0)
+          row->records[k] = sqlite3_column_int64 (stmt, 2);
     }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
@@ -178,34 +117,6 @@ run_query (sqlite3 *db,
       return FALSE;
     }
   return TRUE;
-}
-
-/* The shape of an indicator in the report JSON, without the target (the
- * district's targets are not the commune's). */
-static void
-add_indicator (JsonBuilder *b, const char *key, gint64 num, gint64 den, gboolean is_count)
-{
-  json_builder_set_member_name (b, key);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "value");
-  if (is_count)
-    json_builder_add_int_value (b, num);
-  else if (den == 0)
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_double_value (b, (double)num / (double)den);
-  json_builder_set_member_name (b, "numerator");
-  json_builder_add_int_value (b, num);
-  json_builder_set_member_name (b, "denominator");
-  json_builder_add_int_value (b, den);
-  json_builder_end_object (b);
-}
-
-static gint64
-months_touched (const char *from, const char *to)
-{
-  int fy = atoi (from), fm = atoi (from + 5), ty = atoi (to), tm = atoi (to + 5);
-  return (ty - fy) * 12 + (tm - fm) + 1;
 }
 
 /**
@@ -236,7 +147,11 @@ pcmbn_report_build_communes (
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)commune_row_free);
   g_autoptr (GHashTable) by_code = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (JsonBuilder) b = NULL;
-  gint64 months = months_touched (from, to);
+  gint64 months = pcmbn_report_months_touched (from, to);
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+  g_autoptr (GPtrArray)
+      counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
   gboolean ok, own_transaction;
 
   g_return_val_if_fail (scope != NULL && from != NULL && to != NULL, NULL);
@@ -257,8 +172,15 @@ pcmbn_report_build_communes (
   if (own_transaction)
     sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
   ok = load_communes (db, scope, n_kinds, rows, by_code, error);
-  for (guint q = Q_I1; ok && q <= Q_RECORDS; q++)
-    ok = run_query (db, q, scope, from, to, by_code, error);
+  ok = ok && count_records (db, scope, from, to, by_code, error);
+  for (guint i = 0; ok && i < n_indicators; i++)
+    {
+      GHashTable *groups = pcmbn_report_count_indicator (db, &indicators[i], SCOPE_CTE, scope, from,
+                                                         to, error);
+      ok = groups != NULL;
+      if (ok)
+        g_ptr_array_add (counts, groups);
+    }
   if (own_transaction)
     sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
   pcmbn_store_unlock (store);
@@ -270,7 +192,6 @@ pcmbn_report_build_communes (
   for (guint i = 0; i < rows->len; i++)
     {
       CommuneRow *row = rows->pdata[i];
-      gboolean i4_counts = row->key_area && row->population >= 0;
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "org_unit");
@@ -299,13 +220,131 @@ pcmbn_report_build_communes (
       json_builder_end_object (b);
       json_builder_set_member_name (b, "indicators");
       json_builder_begin_object (b);
-      add_indicator (b, "i1_materials_deployed", row->i1, 1, FALSE);
-      add_indicator (b, "i2a_intensive_model_key_areas", row->key_area && row->i2a, row->key_area,
-                     FALSE);
-      add_indicator (b, "i2b_integrated_model", row->i2b, 1, FALSE);
-      add_indicator (b, "i3_press_months", row->i3_months, months, TRUE);
-      add_indicator (b, "i4_reach_14_60_key_areas", i4_counts ? row->i4_sum : 0,
-                     i4_counts ? row->population : 0, FALSE);
+      for (guint k = 0; k < n_indicators; k++)
+        pcmbn_report_add_indicator (b, &indicators[k],
+                                    g_hash_table_lookup (counts->pdata[k], row->code), months, NULL,
+                                    FALSE);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return json_builder_get_root (b);
+}
+
+/**
+ * pcmbn_report_build_children:
+ * @store: the database
+ * @scope: an org unit
+ * @from: first day, `YYYY-MM-DD`
+ * @to: last day, inclusive
+ * @error: return location for an error
+ *
+ * The report's breakdown by the units right under @scope (the districts of
+ * a city, the communes of a district), each counted over every commune
+ * under it, in one grouped pass per quantity. One row per child, by code:
+ * `org_unit`, `name`, `level`, `records` (records of each kind dated in the
+ * period) and `indicators` (`value`, `numerator`, `denominator`) exactly as
+ * pcmbn_report_build() gives them with that child as the scope.
+ *
+ * Returns: (transfer full) (nullable): a JSON array
+ */
+JsonNode *
+pcmbn_report_build_children (
+    PcmbnStore *store, const char *scope, const char *from, const char *to, GError **error)
+{
+  sqlite3 *db = pcmbn_store_get_db (store);
+  guint n_kinds, n_indicators;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+  g_autoptr (GPtrArray)
+      counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
+  g_autoptr (GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GPtrArray) children = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_CHILDREN);
+  gint64 months = pcmbn_report_months_touched (from, to);
+  gboolean ok = TRUE, own_transaction;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (scope != NULL && from != NULL && to != NULL, NULL);
+  {
+    g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
+    if (unit == NULL)
+      {
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                     _ ("org_unit: no unit has the code %s"), scope);
+        return NULL;
+      }
+  }
+  pcmbn_store_lock (store);
+  own_transaction = sqlite3_get_autocommit (db);
+  if (own_transaction)
+    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  ok = pcmbn_report_prepare (db, "SELECT code FROM org_units WHERE parent_code = ?1 ORDER BY code",
+                             scope, from, to, &stmt, error);
+  if (ok)
+    {
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        g_ptr_array_add (children, g_strdup ((const char *)sqlite3_column_text (stmt, 0)));
+      sqlite3_finalize (stmt);
+    }
+  ok = ok && pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error);
+  if (ok)
+    {
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          gint64 *n = g_new (gint64, 1);
+          *n = sqlite3_column_int64 (stmt, 2);
+          g_hash_table_insert (records,
+                               g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0),
+                                                sqlite3_column_text (stmt, 1)),
+                               n);
+        }
+      sqlite3_finalize (stmt);
+    }
+  for (guint i = 0; ok && i < n_indicators; i++)
+    {
+      GHashTable *groups = pcmbn_report_count_indicator (
+          db, &indicators[i], PCMBN_REPORT_SCOPE_CHILDREN, scope, from, to, error);
+      ok = groups != NULL;
+      if (ok)
+        g_ptr_array_add (counts, groups);
+    }
+  if (own_transaction)
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+  pcmbn_store_unlock (store);
+  if (!ok)
+    return NULL;
+
+  b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint c = 0; c < children->len; c++)
+    {
+      const char *code = children->pdata[c];
+      g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, code);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "org_unit");
+      json_builder_add_string_value (b, code);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, unit ? unit->name : code);
+      json_builder_set_member_name (b, "level");
+      json_builder_add_string_value (b, unit ? unit->level : "");
+      json_builder_set_member_name (b, "records");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_kinds; k++)
+        {
+          g_autofree char *key = g_strdup_printf ("%s/%s", code, kinds[k]->name);
+          gint64 *n = g_hash_table_lookup (records, key);
+          json_builder_set_member_name (b, kinds[k]->name);
+          json_builder_add_int_value (b, n ? *n : 0);
+        }
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "indicators");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_indicators; k++)
+        pcmbn_report_add_indicator (b, &indicators[k], g_hash_table_lookup (counts->pdata[k], code),
+                                    months, NULL, FALSE);
       json_builder_end_object (b);
       json_builder_end_object (b);
     }

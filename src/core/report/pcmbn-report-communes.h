@@ -9,4 +9,7 @@ G_BEGIN_DECLS
 JsonNode *pcmbn_report_build_communes (
     PcmbnStore *store, const char *scope, const char *from, const char *to, GError **error);
 
+JsonNode *pcmbn_report_build_children (
+    PcmbnStore *store, const char *scope, const char *from, const char *to, GError **error);
+
 G_END_DECLS

@@ -47,18 +47,6 @@ static const struct
   { "per_commune", NULL, N_ ("Records per commune in the period"), N_ ("Communes"), TRUE },
 };
 
-static const struct
-{
-  const char *key;
-  const char *label;
-} indicator_labels[] = {
-  { "i1_materials_deployed", N_ ("Communes that have deployed the communication materials") },
-  { "i2a_intensive_model_key_areas", N_ ("Key-area communes with an intensive model") },
-  { "i2b_integrated_model", N_ ("Communes with an integrated model") },
-  { "i3_press_months", N_ ("Months with a city-level press article or radio/TV programme") },
-  { "i4_reach_14_60_key_areas", N_ ("People aged 14–60 reached in key areas (person-times)") },
-};
-
 /* ---- the labelled tables ------------------------------------------------ */
 
 static void
@@ -217,20 +205,19 @@ indicators_table (JsonObject *indicators)
   g_ptr_array_add (table->columns, g_strdup (_ ("Value")));
   g_ptr_array_add (table->columns, g_strdup (_ ("Target")));
   g_ptr_array_add (table->columns, g_strdup (_ ("Assessment")));
-  for (guint i = 0; pcmbn_indicator_keys[i]; i++)
+  guint n_indicators;
+  const PcmbnIndicator *all = pcmbn_indicators (&n_indicators);
+
+  for (guint i = 0; i < n_indicators; i++)
     {
-      const char *key = pcmbn_indicator_keys[i];
-      JsonObject *ind = object_member (indicators, key);
-      gboolean is_count = g_str_equal (key, "i3_press_months");
+      JsonObject *ind = object_member (indicators, all[i].key);
+      gboolean is_count = pcmbn_indicator_is_count (&all[i]);
+      const char *label = pcmbn_indicator_label (&all[i]);
       JsonNode *value, *target;
       PcmbnCell *cells;
-      const char *label = key;
 
       if (ind == NULL)
         continue;
-      for (guint l = 0; l < G_N_ELEMENTS (indicator_labels); l++)
-        if (g_str_equal (indicator_labels[l].key, key))
-          label = _ (indicator_labels[l].label);
       cells = table_add_row (table);
       set_text (&cells[0], label);
       set_int (&cells[1], int_member (ind, "numerator"));

@@ -6,8 +6,26 @@
 
 #include <sqlite3.h>
 #include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "report/pcmbn-indicators.h"
 
 G_BEGIN_DECLS
+
+/* The communes in scope (?1 and every commune under it) and the group each
+ * one is counted in: @grp is "?1" for the whole scope, "t.top" for the
+ * scope's child it lies under (a district of a city, a commune of a
+ * district), "o.code" for the commune itself. */
+#define PCMBN_REPORT_SCOPE(grp)                                                     \
+  "WITH RECURSIVE tree(code, top) AS (SELECT ?1, ?1 UNION ALL SELECT o.code, CASE"  \
+  " WHEN t.code = ?1 THEN o.code ELSE t.top END FROM org_units o JOIN tree t ON"    \
+  " o.parent_code = t.code),"                                                       \
+  " communes AS (SELECT o.code AS code, o.key_area AS key_area, o.population_14_60" \
+  " AS population_14_60, " grp " AS grp FROM org_units o JOIN tree t ON t.code ="   \
+  " o.code WHERE o.level = 'commune') "
+#define PCMBN_REPORT_SCOPE_TOTAL PCMBN_REPORT_SCOPE ("?1")
+#define PCMBN_REPORT_SCOPE_CHILDREN PCMBN_REPORT_SCOPE ("t.top")
+#define PCMBN_REPORT_SCOPE_COMMUNES PCMBN_REPORT_SCOPE ("o.code")
 
 gboolean pcmbn_report_prepare (sqlite3 *db,
                                const char *sql,
@@ -17,5 +35,27 @@ gboolean pcmbn_report_prepare (sqlite3 *db,
                                sqlite3_stmt **stmt,
                                GError **error);
 gboolean pcmbn_report_table_exists (sqlite3 *db, const char *name);
+gint64 pcmbn_report_months_touched (const char *from, const char *to);
+
+typedef struct
+{
+  gint64 numerator;
+  gint64 denominator;
+} PcmbnIndicatorCounts;
+
+GHashTable *pcmbn_report_count_indicator (sqlite3 *db,
+                                          const PcmbnIndicator *indicator,
+                                          const char *scope_cte,
+                                          const char *scope,
+                                          const char *from,
+                                          const char *to,
+                                          GError **error);
+char *pcmbn_report_records_sql (const char *scope_cte);
+void pcmbn_report_add_indicator (JsonBuilder *b,
+                                 const PcmbnIndicator *indicator,
+                                 const PcmbnIndicatorCounts *counts,
+                                 gint64 months,
+                                 const double *target,
+                                 gboolean with_target);
 
 G_END_DECLS

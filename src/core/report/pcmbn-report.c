@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/pcmbn-report.h"
+#include "report/pcmbn-indicators.h"
 #include "report/pcmbn-report-private.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
@@ -17,17 +18,7 @@
  * district's are the same code. Every query goes through the real columns
  * and their indexes. */
 
-const char *const pcmbn_indicator_keys[] = {
-  "i1_materials_deployed", "i2a_intensive_model_key_areas", "i2b_integrated_model",
-  "i3_press_months",       "i4_reach_14_60_key_areas",      NULL
-};
-
-/* The communes in scope, as a temporary table every query joins. */
-#define SCOPE_CTE                                                                \
-  "WITH RECURSIVE tree(code) AS (SELECT ?1 UNION SELECT o.code FROM org_units o" \
-  " JOIN tree t ON o.parent_code = t.code),"                                     \
-  " communes AS (SELECT code, key_area, population_14_60 FROM org_units"         \
-  " WHERE code IN tree AND level = 'commune') "
+#define SCOPE_CTE PCMBN_REPORT_SCOPE_TOTAL
 
 /**
  * pcmbn_report_prepare:
@@ -166,8 +157,15 @@ pcmbn_report_parse_period (const char *year,
   return TRUE;
 }
 
-static gint64
-months_touched (const char *from, const char *to)
+/**
+ * pcmbn_report_months_touched:
+ * @from: first day
+ * @to: last day
+ *
+ * Returns: the calendar months the period touches
+ */
+gint64
+pcmbn_report_months_touched (const char *from, const char *to)
 {
   int fy = atoi (from), fm = atoi (from + 5), ty = atoi (to), tm = atoi (to + 5);
   return (ty - fy) * 12 + (tm - fm) + 1;
@@ -188,110 +186,80 @@ months_touched (const char *from, const char *to)
 gboolean
 pcmbn_report_default_target (const char *indicator, int year, gint64 months, double *target)
 {
-  gboolean is_i3 = g_str_equal (indicator, "i3_press_months");
+  const PcmbnIndicator *ind = pcmbn_indicator_lookup (indicator);
 
-  if (year >= 2020)
-    {
-      if (g_str_equal (indicator, "i1_materials_deployed"))
-        *target = 1.0;
-      else if (g_str_equal (indicator, "i2a_intensive_model_key_areas"))
-        *target = 0.30;
-      else if (g_str_equal (indicator, "i2b_integrated_model"))
-        *target = 0.50;
-      else if (is_i3)
-        *target = months;
-      else if (g_str_equal (indicator, "i4_reach_14_60_key_areas"))
-        *target = 0.75;
-      else
-        return FALSE;
-      return TRUE;
-    }
-  if (year >= 2018)
-    {
-      if (g_str_equal (indicator, "i1_materials_deployed"))
-        *target = 0.75;
-      else if (is_i3)
-        *target = months;
-      else
-        return FALSE;
-      return TRUE;
-    }
-  return FALSE;
+  return ind && pcmbn_indicator_default_target (ind, year, months, target);
 }
 
-static gboolean
-query_pair (sqlite3 *db,
-            const char *sql,
-            const char *scope,
-            const char *from,
-            const char *to,
-            gint64 *a,
-            gint64 *b,
-            GError **error)
+/**
+ * pcmbn_report_count_indicator:
+ * @db: the database
+ * @indicator: what to count
+ * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
+ * @scope: the org unit
+ * @from: first day
+ * @to: last day
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): group → #PcmbnIndicatorCounts; a
+ *   group missing counts 0 / 0
+ */
+GHashTable *
+pcmbn_report_count_indicator (sqlite3 *db,
+                              const PcmbnIndicator *indicator,
+                              const char *scope_cte,
+                              const char *scope,
+                              const char *from,
+                              const char *to,
+                              GError **error)
 {
+  g_autofree char *sql = pcmbn_indicator_sql (indicator, scope_cte);
+  g_autoptr (GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   sqlite3_stmt *stmt;
   int rc;
 
   if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
-    return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      *a = sqlite3_column_int64 (stmt, 0);
-      *b = sqlite3_column_int64 (stmt, 1);
+      PcmbnIndicatorCounts *counts = g_new (PcmbnIndicatorCounts, 1);
+      counts->numerator = sqlite3_column_int64 (stmt, 1);
+      counts->denominator = sqlite3_column_int64 (stmt, 2);
+      g_hash_table_insert (groups, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), counts);
     }
   sqlite3_finalize (stmt);
-  if (rc != SQLITE_ROW)
+  if (rc != SQLITE_DONE)
     {
       pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
+      return NULL;
     }
-  return TRUE;
+  return g_steal_pointer (&groups);
 }
 
-static const char *const indicator_sql[] = {
-  /* i1: received and deployed by the end of the period, earlier years count */
-  SCOPE_CTE
-  "SELECT (SELECT count(*) FROM communes c WHERE EXISTS (SELECT 1 FROM records r"
-  " WHERE r.kind = 'material' AND r.org_unit = c.code AND r.deleted = 0 AND r.rdate <= ?3"
-  " AND r.f_deployed_on IS NOT NULL AND r.f_deployed_on <= ?3)), (SELECT count(*) FROM communes)",
-  /* i2a: key areas with an intensive model living at the end of the period */
-  SCOPE_CTE "SELECT (SELECT count(*) FROM communes c WHERE c.key_area = 1 AND EXISTS (SELECT 1"
-            " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
-            " AND r.f_model_type = 'intensive' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
-            " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes WHERE key_area = 1)",
-  /* i2b: any commune with an integrated model */
-  SCOPE_CTE "SELECT (SELECT count(*) FROM communes c WHERE EXISTS (SELECT 1"
-            " FROM records r WHERE r.kind = 'model' AND r.org_unit = c.code AND r.deleted = 0"
-            " AND r.f_model_type = 'integrated' AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved'"
-            " AND r.f_status_since <= ?3))), (SELECT count(*) FROM communes)",
-  /* i3: months with a city-level press or radio/TV piece */
-  SCOPE_CTE
-  "SELECT (SELECT count(DISTINCT substr(r.rdate, 1, 7)) FROM records r JOIN communes c"
-  " ON r.org_unit = c.code WHERE r.kind = 'activity' AND r.deleted = 0 AND r.rdate BETWEEN ?2"
-  " AND ?3 AND r.rtype IN ('press_article', 'radio_tv') AND r.f_outlet_level = 'city'), 0",
-  /* i4: person-times aged 14–60 in key areas whose population is known */
-  SCOPE_CTE
-  "SELECT (SELECT coalesce(sum(r.f_participants_14_60), 0) FROM records r JOIN communes c"
-  " ON r.org_unit = c.code WHERE c.key_area = 1 AND c.population_14_60 IS NOT NULL AND r.kind ="
-  " 'activity' AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3), (SELECT"
-  " coalesce(sum(population_14_60), 0) FROM communes WHERE key_area = 1 AND population_14_60 IS"
-  " NOT NULL)",
-};
-
-static void
-add_indicator (JsonBuilder *b,
-               PcmbnStore *store,
-               const char *key,
-               gint64 num,
-               gint64 den,
-               gboolean is_count,
-               int year,
-               gint64 months)
+/**
+ * pcmbn_report_add_indicator:
+ * @b: a builder inside an object
+ * @indicator: the indicator
+ * @counts: (nullable): its numerator and denominator, %NULL for none
+ * @months: months the period touches, the denominator of a count of months
+ * @target: (nullable): its target, %NULL when none is set
+ * @with_target: whether to write the `target` member at all
+ *
+ * Writes the indicator's member in the shape of interfaces.md.
+ */
+void
+pcmbn_report_add_indicator (JsonBuilder *b,
+                            const PcmbnIndicator *indicator,
+                            const PcmbnIndicatorCounts *counts,
+                            gint64 months,
+                            const double *target,
+                            gboolean with_target)
 {
-  double target;
+  gboolean is_count = pcmbn_indicator_is_count (indicator);
+  gint64 num = counts ? counts->numerator : 0;
+  gint64 den = is_count ? months : counts ? counts->denominator : 0;
 
-  json_builder_set_member_name (b, key);
+  json_builder_set_member_name (b, indicator->key);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "value");
   if (is_count)
@@ -304,28 +272,28 @@ add_indicator (JsonBuilder *b,
   json_builder_add_int_value (b, num);
   json_builder_set_member_name (b, "denominator");
   json_builder_add_int_value (b, den);
-  json_builder_set_member_name (b, "target");
-  if (pcmbn_store_get_target (store, year, key, &target)
-      || pcmbn_report_default_target (key, year, months, &target))
+  if (with_target)
     {
-      if (is_count)
-        json_builder_add_int_value (b, (gint64)target);
+      json_builder_set_member_name (b, "target");
+      if (target == NULL)
+        json_builder_add_null_value (b);
+      else if (is_count)
+        json_builder_add_int_value (b, (gint64)*target);
       else
-        json_builder_add_double_value (b, target);
+        json_builder_add_double_value (b, *target);
     }
-  else
-    json_builder_add_null_value (b);
-  if (g_str_equal (key, "i4_reach_14_60_key_areas"))
+  if (indicator->unit)
     {
       json_builder_set_member_name (b, "unit");
-      json_builder_add_string_value (b, "person-times");
+      json_builder_add_string_value (b, indicator->unit);
     }
   json_builder_end_object (b);
 }
 
-/* Sums of every whole-number field of @kind, grouped by @group_sql, with a
+/* Sums of every summed field of @kind, grouped by @group_sql, with a
  * row for each catalogue entry so that the office sees the zeros too. The
- * columns come from the schema, so a new count field appears by itself. */
+ * columns come from the schema, so a new count field appears by itself and
+ * an age or an amount of money (not %PCMBN_FIELD_SUMMED) never does. */
 static gboolean
 add_group_table (JsonBuilder *b,
                  sqlite3 *db,
@@ -347,15 +315,15 @@ add_group_table (JsonBuilder *b,
   sqlite3_stmt *stmt;
 
   for (guint f = 0; f < kind->n_fields; f++)
-    if (kind->fields[f].type == PCMBN_FIELD_INT)
+    if (pcmbn_field_is_summed (&kind->fields[f]))
       g_ptr_array_add (ints, (gpointer)&kind->fields[f]);
   g_string_append_printf (sql, "r.f_%s, count(*)", group_field);
   for (guint i = 0; i < ints->len; i++)
     g_string_append_printf (sql, ", coalesce(sum(r.f_%s), 0)",
                             ((PcmbnField *)ints->pdata[i])->name);
   g_string_append_printf (sql,
-                          " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind ="
-                          " '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
+                          " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND"
+                          " r.kind = '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
                           kind->name, where, group_field);
   if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
     return FALSE;
@@ -404,60 +372,107 @@ add_count_cell (JsonBuilder *b, gint64 n, PcmbnReportFlags flags)
     json_builder_add_int_value (b, n);
 }
 
-/* Counselling sessions in the period counted by one coded field; for a set
- * of codes a session counts once under each of its codes. */
+/* Counselling sessions in the period counted by each coded field of
+ * @fields, as "FIELD/CODE" → count in @counts: one grouped pass for the
+ * single codes together (channel and client type) and one for the sets of
+ * codes together (topics and referrals), where a session counts once under
+ * each of its codes. */
 static gboolean
-add_counselling_table (JsonBuilder *b,
-                       sqlite3 *db,
-                       const char *name,
-                       const char *field,
-                       const char *scope,
-                       const char *from,
-                       const char *to,
-                       PcmbnReportFlags flags,
-                       GError **error)
+count_counselling (sqlite3 *db,
+                   const char *const (*fields)[2],
+                   guint n_fields,
+                   const char *scope,
+                   const char *from,
+                   const char *to,
+                   GHashTable *counts,
+                   GError **error)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ("counselling");
+  g_autoptr (GPtrArray) singles = g_ptr_array_new ();
+  g_autoptr (GString) sets = g_string_new (NULL);
+
+  for (guint i = 0; i < n_fields; i++)
+    {
+      const PcmbnField *f = pcmbn_kind_field (kind, fields[i][1]);
+      if (f->type == PCMBN_FIELD_CODES)
+        g_string_append_printf (sets, "%s'%s'", sets->len ? ", " : "", f->name);
+      else
+        g_ptr_array_add (singles, (gpointer)f->name);
+    }
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT ");
+      guint n_keys = pass == 0 ? singles->len : 2;
+      sqlite3_stmt *stmt;
+
+      if (pass == 0 && singles->len == 0)
+        continue;
+      if (pass == 1 && sets->len == 0)
+        break;
+      if (pass == 0)
+        {
+          for (guint i = 0; i < singles->len; i++)
+            g_string_append_printf (sql, "r.f_%s, ", (char *)singles->pdata[i]);
+          g_string_append (sql, "count(*) FROM communes c CROSS JOIN records r WHERE r.org_unit ="
+                                " c.code AND r.kind = 'counselling' AND r.deleted = 0 AND r.rdate"
+                                " BETWEEN ?2 AND ?3 GROUP BY ");
+          for (guint i = 0; i < singles->len; i++)
+            g_string_append_printf (sql, "%s%u", i ? ", " : "", i + 1);
+        }
+      else
+        g_string_append_printf (sql,
+                                "k.field, k.code, count(*) FROM communes c CROSS JOIN records r"
+                                " CROSS JOIN record_codes k WHERE r.org_unit = c.code AND"
+                                " k.record_id = r.id AND k.field IN (%s) AND r.kind ="
+                                " 'counselling' AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3"
+                                " GROUP BY 1, 2",
+                                sets->str);
+      if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+        return FALSE;
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          gint64 n = sqlite3_column_int64 (stmt, (int)n_keys);
+          for (guint i = 0; i < (pass == 0 ? n_keys : 1); i++)
+            {
+              int column = pass == 0 ? (int)i : 1;
+              const char *field = pass == 0 ? singles->pdata[i]
+                                            : (const char *)sqlite3_column_text (stmt, 0);
+              g_autofree char *key = NULL;
+              if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+                continue;
+              key = g_strdup_printf ("%s/%s", field, sqlite3_column_text (stmt, column));
+              g_hash_table_insert (
+                  counts, g_strdup (key),
+                  GSIZE_TO_POINTER (GPOINTER_TO_SIZE (g_hash_table_lookup (counts, key)) + n));
+            }
+        }
+      sqlite3_finalize (stmt);
+    }
+  return TRUE;
+}
+
+/* One counselling table: a row for each code of the field's catalogue. */
+static void
+add_counselling_table (
+    JsonBuilder *b, const char *name, const char *field, GHashTable *counts, PcmbnReportFlags flags)
 {
   const PcmbnKind *kind = pcmbn_schema_kind ("counselling");
   const PcmbnField *f = pcmbn_kind_field (kind, field);
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (f->catalogue);
-  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt;
-
-  if (f->type == PCMBN_FIELD_CODES)
-    sql = g_strdup_printf (SCOPE_CTE
-                           "SELECT k.code, count(*) FROM records r JOIN communes c ON"
-                           " r.org_unit = c.code JOIN record_codes k ON k.record_id = r.id"
-                           " AND k.field = '%s' WHERE r.kind = 'counselling' AND"
-                           " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY k.code",
-                           field);
-  else
-    sql = g_strdup_printf (SCOPE_CTE "SELECT r.f_%s, count(*) FROM records r JOIN communes c ON"
-                                     " r.org_unit = c.code WHERE r.kind = 'counselling' AND"
-                                     " r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY r.f_%s",
-                           field, field);
-  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
-    return FALSE;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-      g_hash_table_insert (counts, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
-                           GSIZE_TO_POINTER (sqlite3_column_int64 (stmt, 1)));
-  sqlite3_finalize (stmt);
 
   json_builder_set_member_name (b, name);
   json_builder_begin_array (b);
   for (guint e = 0; e < cat->n_entries; e++)
     {
+      g_autofree char *key = g_strdup_printf ("%s/%s", field, cat->entries[e].code);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, field);
       json_builder_add_string_value (b, cat->entries[e].code);
       json_builder_set_member_name (b, "count");
-      add_count_cell (b, GPOINTER_TO_SIZE (g_hash_table_lookup (counts, cat->entries[e].code)),
-                      flags);
+      add_count_cell (b, GPOINTER_TO_SIZE (g_hash_table_lookup (counts, key)), flags);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
-  return TRUE;
 }
 
 static gboolean
@@ -472,13 +487,12 @@ add_models_table (JsonBuilder *b,
   const PcmbnCatalogue *kinds = pcmbn_catalogue_lookup ("model_kind");
   sqlite3_stmt *stmt;
   static const char sql[] = SCOPE_CTE
-      ", meetings AS (SELECT f_model AS model, count(*) AS n FROM records WHERE kind ="
-      " 'model-meeting' AND deleted = 0 AND rdate BETWEEN ?2 AND ?3 GROUP BY f_model)"
-      " SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
+      /* Each model's meetings through records_model, an index seek per model. */
+      "SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
       " coalesce(sum(r.f_members_total), 0), coalesce(sum(r.f_members_female), 0),"
-      " coalesce(sum(m.n), 0)"
-      " FROM records r JOIN communes c ON r.org_unit = c.code LEFT JOIN meetings m ON m.model ="
-      " r.uuid WHERE r.kind = 'model' AND"
+      " coalesce(sum((SELECT count(*) FROM records m WHERE m.f_model = r.uuid AND m.kind ="
+      " 'model-meeting' AND m.deleted = 0 AND m.rdate BETWEEN ?2 AND ?3)), 0)"
+      " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND r.kind = 'model' AND"
       " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)"
       " GROUP BY 1, 2";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -537,7 +551,7 @@ add_materials_table (JsonBuilder *b,
       "SELECT r.rtype, coalesce(sum(CASE WHEN r.rdate BETWEEN ?2 AND ?3 THEN r.f_quantity_received"
       " END), 0), coalesce(sum(CASE WHEN r.f_deployed_on BETWEEN ?2 AND ?3 THEN"
       " r.f_quantity_deployed END), 0), sum(r.rdate BETWEEN ?2 AND ?3)"
-      " FROM records r JOIN communes c ON r.org_unit = c.code WHERE r.kind = 'material' AND"
+      " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND r.kind = 'material' AND"
       " r.deleted = 0 AND r.rdate <= ?3 GROUP BY r.rtype";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   sqlite3_stmt *stmt;
@@ -574,6 +588,31 @@ add_materials_table (JsonBuilder *b,
   return TRUE;
 }
 
+/**
+ * pcmbn_report_records_sql:
+ * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
+ *
+ * Returns: (transfer full): a query of (group, kind, records dated in the
+ *   period), through records_scope alone: every kind is named so that the
+ *   index's first column is an equality
+ */
+char *
+pcmbn_report_records_sql (const char *scope_cte)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autoptr (GString) sql = g_string_new (scope_cte);
+
+  g_string_append (sql, "SELECT c.grp, r.kind, count(*) FROM communes c CROSS JOIN records r"
+                        " WHERE r.org_unit = c.code AND r.kind IN (");
+  for (guint k = 0; k < n_kinds; k++)
+    g_string_append_printf (sql, "%s'%s'", k ? ", " : "", kinds[k]->name);
+  g_string_append (sql, ") AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY 1, 2");
+  return g_string_free (g_steal_pointer (&sql), FALSE);
+}
+
+/* Records of each kind per commune: one grouped pass over the scope, then
+ * every commune in order, those that sent nothing with zeros. */
 static gboolean
 add_per_commune (JsonBuilder *b,
                  sqlite3 *db,
@@ -584,28 +623,45 @@ add_per_commune (JsonBuilder *b,
 {
   guint n_kinds;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  gboolean has_sync = pcmbn_report_table_exists (db, "commune_sync");
-  g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT c.code, o.name, ");
+  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *units_sql = g_strconcat (
+      SCOPE_CTE "SELECT c.code, o.name, ",
+      pcmbn_report_table_exists (db, "commune_sync")
+          ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
+          : "NULL",
+      " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
+  g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_COMMUNES);
   sqlite3_stmt *stmt;
+  int rc;
 
-  g_string_append (sql, has_sync ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit ="
-                                   " c.code)"
-                                 : "NULL");
-  for (guint k = 0; k < n_kinds; k++)
-    g_string_append_printf (sql,
-                            ", (SELECT count(*) FROM records r WHERE r.kind = '%s' AND r.org_unit"
-                            " = c.code AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3)",
-                            kinds[k]->name);
-  g_string_append (sql, " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code");
-  if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+  if (!pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 *n = g_new (gint64, 1);
+      *n = sqlite3_column_int64 (stmt, 2);
+      g_hash_table_insert (
+          counts,
+          g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1)),
+          n);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+
+  if (!pcmbn_report_prepare (db, units_sql, scope, from, to, &stmt, error))
     return FALSE;
   json_builder_set_member_name (b, "per_commune");
   json_builder_begin_array (b);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
+      const char *code = (const char *)sqlite3_column_text (stmt, 0);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "org_unit");
-      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 0));
+      json_builder_add_string_value (b, code);
       json_builder_set_member_name (b, "name");
       json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 1));
       json_builder_set_member_name (b, "last_sync");
@@ -617,8 +673,10 @@ add_per_commune (JsonBuilder *b,
       json_builder_begin_object (b);
       for (guint k = 0; k < n_kinds; k++)
         {
+          g_autofree char *key = g_strdup_printf ("%s/%s", code, kinds[k]->name);
+          gint64 *n = g_hash_table_lookup (counts, key);
           json_builder_set_member_name (b, kinds[k]->name);
-          json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 3 + k));
+          json_builder_add_int_value (b, n ? *n : 0);
         }
       json_builder_end_object (b);
       json_builder_end_object (b);
@@ -649,8 +707,10 @@ pcmbn_report_build (PcmbnStore *store,
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   sqlite3 *db = pcmbn_store_get_db (store);
-  gint64 months = months_touched (from, to);
+  gint64 months = pcmbn_report_months_touched (from, to);
   int year = atoi (to);
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   gboolean ok = TRUE, own_transaction;
   g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
   static const char *const counselling_tables[][2] = {
@@ -688,14 +748,20 @@ pcmbn_report_build (PcmbnStore *store,
 
   json_builder_set_member_name (b, "indicators");
   json_builder_begin_object (b);
-  for (guint i = 0; ok && pcmbn_indicator_keys[i]; i++)
+  for (guint i = 0; ok && i < n_indicators; i++)
     {
-      gint64 num = 0, den = 0;
-      ok = query_pair (db, indicator_sql[i], scope, from, to, &num, &den, error);
-      if (i == 3)
-        den = months;
-      if (ok)
-        add_indicator (b, store, pcmbn_indicator_keys[i], num, den, i == 3, year, months);
+      g_autoptr (GHashTable) groups = pcmbn_report_count_indicator (db, &indicators[i], SCOPE_CTE,
+                                                                    scope, from, to, error);
+      double target;
+      gboolean has_target;
+
+      ok = groups != NULL;
+      if (!ok)
+        break;
+      has_target = pcmbn_store_get_target (store, year, indicators[i].key, &target)
+                   || pcmbn_indicator_default_target (&indicators[i], year, months, &target);
+      pcmbn_report_add_indicator (b, &indicators[i], g_hash_table_lookup (groups, scope), months,
+                                  has_target ? &target : NULL, TRUE);
     }
   json_builder_end_object (b);
 
@@ -707,9 +773,14 @@ pcmbn_report_build (PcmbnStore *store,
        && add_group_table (b, db, "trainings_by_format", pcmbn_schema_kind ("training"), "format",
                            "r.rdate BETWEEN ?2 AND ?3", scope, from, to, error)
        && add_models_table (b, db, scope, from, to, error);
-  for (guint t = 0; ok && t < G_N_ELEMENTS (counselling_tables); t++)
-    ok = add_counselling_table (b, db, counselling_tables[t][0], counselling_tables[t][1], scope,
-                                from, to, flags, error);
+  {
+    g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    ok = ok
+         && count_counselling (db, counselling_tables, G_N_ELEMENTS (counselling_tables), scope,
+                               from, to, counts, error);
+    for (guint t = 0; ok && t < G_N_ELEMENTS (counselling_tables); t++)
+      add_counselling_table (b, counselling_tables[t][0], counselling_tables[t][1], counts, flags);
+  }
   ok = ok && add_materials_table (b, db, scope, from, to, error)
        && add_per_commune (b, db, scope, from, to, error);
   json_builder_end_object (b);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include "report/pcmbn-indicators.h"
 #include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
@@ -12,8 +13,6 @@ typedef enum
   /* District exports: counselling cells between 1 and 4 become "<5". */
   PCMBN_REPORT_SUPPRESS_SMALL = 1 << 0,
 } PcmbnReportFlags;
-
-extern const char *const pcmbn_indicator_keys[];
 
 gboolean pcmbn_report_parse_period (const char *year,
                                     const char *from,

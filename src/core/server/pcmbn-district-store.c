@@ -9,6 +9,7 @@
 #include "pcmbn-random.h"
 #include "pcmbn-util.h"
 #include "records/pcmbn-csv.h"
+#include "server/pcmbn-district-chain.h"
 #include "server/pcmbn-district-store-private.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-wire.h"
@@ -572,7 +573,9 @@ pcmbn_district_store_new_enrol_code (PcmbnDistrictStore *self, const char *commu
   sqlite3_stmt *stmt;
   gboolean ok = FALSE;
 
-  if (!pcmbn_district_store_is_commune_of (self, commune))
+  /* A commune's device, or a server under this one (the reporting chain). */
+  if (!pcmbn_district_store_is_commune_of (self, commune)
+      && !pcmbn_district_store_is_child_unit (self, commune))
     {
       g_set_error (
           error, PCMBN_ERROR, PCMBN_ERROR_INVALID,

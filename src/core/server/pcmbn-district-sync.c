@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pcmbn-util.h"
+#include "server/pcmbn-district-chain.h"
 #include "server/pcmbn-district-store-private.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-wire.h"
@@ -529,7 +530,7 @@ pcmbn_district_store_changes_since (
   sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
   stmt = pcmbn_store_prepare_cached (store,
                                      "SELECT seq, record_uuid, unit_code FROM changes WHERE"
-                                     " org_unit = ? AND seq > ? ORDER BY seq LIMIT ?",
+                                     " org_unit IN (?, '*') AND seq > ? ORDER BY seq LIMIT ?",
                                      error);
   rec_stmt = stmt ? pcmbn_store_prepare_cached (store,
                                                 "SELECT kind, org_unit, data, version, deleted,"
@@ -577,6 +578,14 @@ pcmbn_district_store_changes_since (
               sqlite3_column_int64 (s, 3), sqlite3_column_int (s, 4),
               (const char *)sqlite3_column_text (s, 5), (const char *)sqlite3_column_text (s, 2),
               sqlite3_column_int64 (s, 3));
+          g_string_append_c (out, '}');
+        }
+      else if (g_str_has_prefix ((const char *)sqlite3_column_text (stmt, 2), "targets:"))
+        {
+          /* The targets of a year, for every commune ('*'). */
+          g_string_append_printf (out, "%s{\"seq\":%" G_GINT64_FORMAT ",", n++ ? "," : "", seq);
+          pcmbn_district_append_targets_change (store, out,
+                                                (const char *)sqlite3_column_text (stmt, 2));
           g_string_append_c (out, '}');
         }
       else

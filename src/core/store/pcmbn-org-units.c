@@ -466,3 +466,30 @@ pcmbn_store_set_target (
   pcmbn_store_unlock (self);
   return ok;
 }
+
+/**
+ * pcmbn_store_unit_is_within:
+ * @self: a store
+ * @code: an org unit
+ * @ancestor: another org unit
+ *
+ * Returns: whether @code is @ancestor or lies anywhere under it
+ */
+gboolean
+pcmbn_store_unit_is_within (PcmbnStore *self, const char *code, const char *ancestor)
+{
+  g_autofree char *at = g_strdup (code);
+
+  /* Up the parents: a unit is at most a few levels deep (city, district,
+   * commune); the bound only guards against a loop in bad reference data. */
+  for (int depth = 0; at != NULL && depth < 16; depth++)
+    {
+      g_autoptr (PcmbnOrgUnit) unit = NULL;
+      if (g_strcmp0 (at, ancestor) == 0)
+        return TRUE;
+      unit = pcmbn_store_get_unit (self, at);
+      g_free (at);
+      at = unit && unit->parent_code && *unit->parent_code ? g_strdup (unit->parent_code) : NULL;
+    }
+  return FALSE;
+}

@@ -56,6 +56,7 @@ PcmbnOrgUnit *pcmbn_store_get_unit (PcmbnStore *self, const char *code);
 GPtrArray *
 pcmbn_store_find_units (PcmbnStore *self, const char *query, const char *level, guint limit);
 GPtrArray *pcmbn_store_communes_under (PcmbnStore *self, const char *code);
+gboolean pcmbn_store_unit_is_within (PcmbnStore *self, const char *code, const char *ancestor);
 gboolean pcmbn_store_set_unit_facts (
     PcmbnStore *self, const char *code, int key_area, gint64 population_14_60, GError **error);
 char *pcmbn_store_get_meta (PcmbnStore *self, const char *key);

@@ -594,3 +594,64 @@ fail:
   pcmbn_store_rollback (self);
   return FALSE;
 }
+
+/**
+ * pcmbn_store_sync_resend_all:
+ * @self: a logbook, in a transaction
+ * @error: return location for an error
+ *
+ * Queues every synced record to be sent again, from the version it has:
+ * for a logbook enrolled with another server (a commune moved from its
+ * district's server to the city's). A server that has the record already,
+ * through the reporting chain, accepts it as it is; one that lacks it
+ * stores it. Either way nothing is duplicated, since records are known by
+ * uuid.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_sync_resend_all (PcmbnStore *self, GError **error)
+{
+  gboolean ok;
+
+  pcmbn_store_lock (self);
+  ok = pcmbn_store_exec (pcmbn_store_get_db (self),
+                         "UPDATE records SET dirty = 1, state = 'dirty', local_rev = local_rev + 1"
+                         " WHERE state = 'synced'",
+                         error);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/**
+ * pcmbn_store_sync_apply_targets:
+ * @self: a logbook, in a transaction
+ * @targets: a CHANGE's `targets`: `{"year", "values": {KEY: VALUE}}`
+ * @error: return location for an error
+ *
+ * Keeps the year's targets the city set, so that the commune's own report
+ * measures against them. Keys this version does not know are skipped.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_sync_apply_targets (PcmbnStore *self, JsonObject *targets, GError **error)
+{
+  gint64 year = pcmbn_wire_get_int (targets, "year", 0);
+  JsonObject *values = pcmbn_wire_get_object (targets, "values");
+  g_autoptr (GList) keys = values ? json_object_get_members (values) : NULL;
+
+  if (year < 2000 || year > 2100)
+    return TRUE;
+  for (GList *k = keys; k; k = k->next)
+    {
+      JsonNode *v = json_object_get_member (values, k->data);
+      if (!JSON_NODE_HOLDS_VALUE (v)
+          || (json_node_get_value_type (v) != G_TYPE_DOUBLE
+              && json_node_get_value_type (v) != G_TYPE_INT64))
+        continue;
+      if (!pcmbn_store_set_target (self, (int)year, k->data, json_node_get_double (v), error))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -45,6 +45,8 @@ gboolean pcmbn_store_sync_mark_rejected (
 PcmbnPullResult
 pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **error);
 gboolean pcmbn_store_sync_apply_unit (PcmbnStore *self, JsonObject *unit, GError **error);
+gboolean pcmbn_store_sync_apply_targets (PcmbnStore *self, JsonObject *targets, GError **error);
+gboolean pcmbn_store_sync_resend_all (PcmbnStore *self, GError **error);
 JsonNode *pcmbn_store_sync_conflicts (PcmbnStore *self);
 gint64 pcmbn_store_sync_count_state (PcmbnStore *self, const char *state);
 gboolean

@@ -127,6 +127,7 @@ pcmbn_sync_apply_changes (PcmbnStore *store,
       JsonObject *change = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
       JsonObject *record = change ? pcmbn_wire_get_object (change, "record") : NULL;
       JsonObject *unit = change ? pcmbn_wire_get_object (change, "org_unit") : NULL;
+      JsonObject *targets = change ? pcmbn_wire_get_object (change, "targets") : NULL;
       g_autoptr (GError) local = NULL;
 
       if (record)
@@ -143,7 +144,8 @@ pcmbn_sync_apply_changes (PcmbnStore *store,
           else if (r == PCMBN_PULL_CONFLICT)
             stats->conflicts++;
         }
-      else if (unit && !pcmbn_store_sync_apply_unit (store, unit, error))
+      else if ((unit && !pcmbn_store_sync_apply_unit (store, unit, error))
+               || (targets && !pcmbn_store_sync_apply_targets (store, targets, error)))
         {
           pcmbn_store_rollback (store);
           return FALSE;

@@ -584,6 +584,14 @@ pcmbn_sync_engine_enroll (PcmbnSyncEngine *self,
           && !pcmbn_store_sync_apply_unit (self->store, json_node_get_object (node), error))
         goto fail;
     }
+  /* Enrolled with another server before (a commune moved from a retired
+   * district server to the city's): every record goes to the new one. */
+  {
+    g_autofree char *previous = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_SERVER);
+    if (previous && !g_str_equal (previous, h.base)
+        && !pcmbn_store_sync_resend_all (self->store, error))
+      goto fail;
+  }
   if (!pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_SERVER, h.base, error)
       || !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_TOKEN, token, error)
       || !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_DEVICE, device_id, error)
