@@ -264,6 +264,9 @@ cli_sync (const char *db, SyncProxy *proxy, const char *expect)
   t = now_s () - t;
   if (status != 0 || strstr (out, expect) == NULL)
     g_error ("sync: exit %d, “%s”, %s", status, out, err);
+  /* G_MESSAGES_DEBUG=pcmbn-sync: where the client's time went. */
+  if (g_getenv ("G_MESSAGES_DEBUG"))
+    g_print ("# %s%s", out, err);
   return t;
 }
 
