@@ -502,6 +502,43 @@ test_bulk_load (void)
   }
 }
 
+/* Only the relaxed transaction itself commits without fsync: the safety
+ * level is FULL again after it, whether it committed or rolled back, and
+ * a relaxed transaction inside an ordinary one stays ordinary. */
+static void
+test_relaxed_transaction (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  sqlite3 *db = pcmbn_store_get_db (store);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *full = query_text (db, "PRAGMA synchronous");
+  g_autofree char *inside = NULL;
+  g_autofree char *after_commit = NULL;
+  g_autofree char *after_rollback = NULL;
+  g_autofree char *nested = NULL;
+
+  g_assert_cmpstr (full, ==, "2");
+  g_assert_true (pcmbn_store_begin_relaxed (store, &error));
+  inside = query_text (db, "PRAGMA synchronous");
+  g_assert_true (pcmbn_store_commit (store, &error));
+  after_commit = query_text (db, "PRAGMA synchronous");
+  g_assert_cmpstr (inside, ==, "1");
+  g_assert_cmpstr (after_commit, ==, "2");
+
+  g_assert_true (pcmbn_store_begin_relaxed (store, &error));
+  pcmbn_store_rollback (store);
+  after_rollback = query_text (db, "PRAGMA synchronous");
+  g_assert_cmpstr (after_rollback, ==, "2");
+
+  g_assert_true (pcmbn_store_begin (store, &error));
+  g_assert_true (pcmbn_store_begin_relaxed (store, &error));
+  g_assert_true (pcmbn_store_commit (store, &error));
+  g_assert_true (pcmbn_store_commit (store, &error));
+  nested = query_text (db, "PRAGMA synchronous");
+  g_assert_cmpstr (nested, ==, "2");
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -522,5 +559,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/units/bad-file", test_bad_units_file);
   g_test_add_func ("/store/async/add", test_async_add);
   g_test_add_func ("/store/bulk-load", test_bulk_load);
+  g_test_add_func ("/store/transactions/relaxed", test_relaxed_transaction);
   return g_test_run ();
 }
