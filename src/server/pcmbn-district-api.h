@@ -24,6 +24,7 @@ typedef struct
   char *origin; /* nullable */
   char *host;   /* nullable */
   gboolean https;
+  gboolean accepts_gzip; /* Accept-Encoding names gzip */
 } PcmbnDistrictRequest;
 
 typedef struct

@@ -139,6 +139,14 @@ char *pcmbn_district_store_push (PcmbnDistrictStore *self,
                                  PcmbnDistrictPrincipal *device,
                                  GPtrArray *records,
                                  GError **error);
+char *pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
+                                               const char *org_unit,
+                                               const char *device_id,
+                                               gint64 mine_from,
+                                               gint64 since,
+                                               gint64 limit,
+                                               GError **error);
+int pcmbn_district_store_checkpoint (PcmbnDistrictStore *self);
 char *pcmbn_district_store_changes_since (
     PcmbnDistrictStore *self, const char *org_unit, gint64 since, gint64 limit, GError **error);
 gboolean pcmbn_district_store_note_sync (PcmbnDistrictStore *self,

@@ -23,6 +23,7 @@ gboolean pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error);
 sqlite3_stmt *pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error);
 void pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what);
 gboolean pcmbn_store_begin_relaxed (PcmbnStore *self, GError **error);
+void pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep);
 gboolean pcmbn_store_bulk_begin (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_bulk_end (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);

@@ -37,8 +37,9 @@ struct _PcmbnStore
   sqlite3_stmt *resolve_stmt;
   GHashTable *stmt_cache; /* SQL text → sqlite3_stmt, see pcmbn_store_prepare_cached() */
   int in_transaction;
-  gboolean doomed;  /* an inner part failed: the outermost commit rolls back */
-  gboolean relaxed; /* the outermost transaction commits without fsync */
+  gboolean doomed;    /* an inner part failed: the outermost commit rolls back */
+  gboolean relaxed;   /* the outermost transaction commits without fsync */
+  gboolean no_search; /* the district server: no folded search copy */
 };
 
 G_DEFINE_FINAL_TYPE (PcmbnStore, pcmbn_store, G_TYPE_OBJECT)
@@ -485,7 +486,9 @@ pcmbn_store_open (const char *path, GError **error)
   if (!pcmbn_store_exec (
           self->db,
           "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;"
-          "PRAGMA foreign_keys = ON;",
+          /* The statement journals that triggers and multi-row writes
+           * need stay in memory rather than in temporary files. */
+          "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;",
           NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
@@ -586,6 +589,21 @@ pcmbn_store_require_init (PcmbnStore *self, GError **error)
   g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_INITIALIZED,
                _ ("This database has no commune yet. Run “pcmbn init --org-unit CODE” first."));
   return FALSE;
+}
+
+/**
+ * pcmbn_store_set_search_text:
+ * @self: a store
+ * @keep: whether records keep the folded search text of their fields
+ *
+ * The district server's store says %FALSE: nothing there searches records
+ * as a person types, and the copy cost a folded text and an index entry of
+ * the size of the record for every write.
+ */
+void
+pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep)
+{
+  self->no_search = !keep;
 }
 
 /* ---- bulk loading ------------------------------------------------------- */
@@ -978,7 +996,12 @@ bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonOb
 }
 
 static void
-bind_derived (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data, char *json)
+bind_derived (PcmbnStore *self,
+              sqlite3_stmt *stmt,
+              int first,
+              const PcmbnKind *kind,
+              JsonObject *data,
+              char *json)
 {
   const char *title = kind->title_field ? pcmbn_data_get_string (data, kind->title_field) : NULL;
   g_autofree char *folded_title = title ? pcmbn_fold (title) : NULL;
@@ -992,7 +1015,10 @@ bind_derived (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *
   else
     sqlite3_bind_null (stmt, first + 2);
   sqlite3_bind_text (stmt, first + 3, folded_title, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
+  if (self->no_search)
+    sqlite3_bind_null (stmt, first + 4);
+  else
+    sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
 }
 
 static char *
@@ -1186,7 +1212,7 @@ insert_row (PcmbnStore *self,
   sqlite3_bind_int (self->insert_stmt, 8, deleted ? 1 : 0);
   if (modified_at)
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
-  bind_derived (self->insert_stmt, 9, kind, data, data_to_json (data));
+  bind_derived (self, self->insert_stmt, 9, kind, data, data_to_json (data));
   bind_field_columns (self->insert_stmt, 14, kind, data);
   if (sqlite3_step (self->insert_stmt) != SQLITE_DONE)
     {
@@ -1233,7 +1259,7 @@ pcmbn_store_update_valid (
     return FALSE;
   sqlite3_bind_int64 (self->update_stmt, 1, id);
   sqlite3_bind_text (self->update_stmt, 2, now, -1, SQLITE_TRANSIENT);
-  bind_derived (self->update_stmt, 3, kind, data, data_to_json (data));
+  bind_derived (self, self->update_stmt, 3, kind, data, data_to_json (data));
   bind_field_columns (self->update_stmt, 8, kind, data);
   if (sqlite3_step (self->update_stmt) != SQLITE_DONE)
     {

@@ -235,6 +235,9 @@ typedef struct
   /* Where a sync's time goes, for G_MESSAGES_DEBUG=pcmbn-sync (µs). */
   gint64 t_http, t_parse, t_store;
   guint n_requests;
+  /* The first change the server made for this run's pushes: the pull after
+   * them leaves out this device's own changes from there on. */
+  gint64 mine_from;
 } Http;
 
 static void
@@ -657,6 +660,11 @@ push_batch (PcmbnSyncEngine *self,
   if (answer == NULL)
     return FALSE;
   results = pcmbn_wire_get_array (answer, "results");
+  {
+    gint64 first = pcmbn_wire_get_int (answer, "first_seq", 0);
+    if (first > 0 && (h->mine_from == 0 || first < h->mine_from))
+      h->mine_from = first;
+  }
   if (results == NULL || json_array_get_length (results) != items->len)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
@@ -755,6 +763,13 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
       gint64 since = cursor_text ? g_ascii_strtoll (cursor_text, NULL, 10) : 0;
       g_autofree char *path = g_strdup_printf (
           "/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=%d", MAX (since, 0), PULL_LIMIT);
+      if (h->mine_from > 0)
+        {
+          /* Not the echo of what this run pushed: the server leaves out
+           * this device's own changes from mine_from on. */
+          g_autofree char *base = g_steal_pointer (&path);
+          path = g_strdup_printf ("%s&mine_from=%" G_GINT64_FORMAT, base, h->mine_from);
+        }
       g_autoptr (GBytes) reply = NULL;
       g_autoptr (JsonObject) answer = NULL;
       g_autofree char *next_text = NULL;
