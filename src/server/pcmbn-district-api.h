@@ -25,6 +25,7 @@ typedef struct
   char *host;   /* nullable */
   gboolean https;
   gboolean accepts_gzip; /* Accept-Encoding names gzip */
+  char *range;           /* nullable: the Range header */
 } PcmbnDistrictRequest;
 
 typedef struct

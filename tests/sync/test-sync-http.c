@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pcmbn-test-util.h"
+#include "pcmbn-util.h"
 #include "sync/pcmbn-wire.h"
 #include "sync-helpers.h"
 
@@ -826,6 +827,130 @@ test_pull_mine_and_gzip (void)
   sync_server_free (s);
 }
 
+/* GET of a blob: body, status and Content-Range (nullable). */
+static GBytes *
+get_blob (SyncServer *s,
+          const char *token,
+          const char *sha,
+          const char *range,
+          guint *status,
+          char **content_range)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (s->url, "api/v1/blobs/", sha, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  GBytes *body;
+
+  if (token)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      soup_message_headers_replace (headers, "Authorization", auth);
+    }
+  if (range)
+    soup_message_headers_replace (headers, "Range", range);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  g_assert_nonnull (body);
+  *status = soup_message_get_status (msg);
+  if (content_range)
+    *content_range = g_strdup (
+        soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Range"));
+  return body;
+}
+
+/* Attachments come back: the whole blob, or a range of it to resume an
+ * interrupted download; to the devices of its commune and to staff only. */
+static void
+test_blob_get_range (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *db_a = NULL, *db_c = NULL, *token_a = NULL, *token_c = NULL, *staff = NULL;
+  g_autofree char *sha = NULL, *path = NULL, *r = NULL;
+  gsize size = 200 * 1024;
+  g_autofree guchar *content = g_malloc (size);
+  guint status;
+
+  for (gsize i = 0; i < size; i++)
+    content[i] = (guchar)(i * 7 + i / 251);
+  sha = pcmbn_sha256_hex (content, size);
+  sync_server_start (s);
+  db_a = sync_enrolled_logbook (s, "00001");
+  db_c = sync_enrolled_logbook (s, "00004");
+  token_a = sync_device_token (db_a);
+  token_c = sync_device_token (db_c);
+  staff = sync_staff_token (s);
+  path = g_strconcat ("/api/v1/blobs/", sha, NULL);
+  r = sync_http (s, "PUT", path, token_a, "application/octet-stream", NULL, content, size, &status);
+  g_assert_cmpuint (status, ==, 201);
+
+  {
+    g_autoptr (GBytes) whole = get_blob (s, token_a, sha, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpmem (g_bytes_get_data (whole, NULL), g_bytes_get_size (whole), content, size);
+  }
+  {
+    /* Resumed after 150,000 bytes. */
+    g_autofree char *cr = NULL;
+    g_autoptr (GBytes) rest = get_blob (s, token_a, sha, "bytes=150000-", &status, &cr);
+    g_autofree char *expect = g_strdup_printf ("bytes 150000-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                               size - 1, size);
+    g_assert_cmpuint (status, ==, 206);
+    g_assert_cmpstr (cr, ==, expect);
+    g_assert_cmpmem (g_bytes_get_data (rest, NULL), g_bytes_get_size (rest), content + 150000,
+                     size - 150000);
+  }
+  {
+    g_autofree char *cr = NULL;
+    g_autoptr (GBytes) part = get_blob (s, token_a, sha, "bytes=10-19", &status, &cr);
+    g_assert_cmpuint (status, ==, 206);
+    g_assert_cmpstr (cr, ==, "bytes 10-19/204800");
+    g_assert_cmpmem (g_bytes_get_data (part, NULL), g_bytes_get_size (part), content + 10, 10);
+  }
+  {
+    g_autoptr (GBytes) tail = get_blob (s, token_a, sha, "bytes=-100", &status, NULL);
+    g_assert_cmpuint (status, ==, 206);
+    g_assert_cmpmem (g_bytes_get_data (tail, NULL), g_bytes_get_size (tail), content + size - 100,
+                     100);
+  }
+  /* Ranges that cannot be met: 416, with the size. */
+  {
+    static const char *const bad[] = { "bytes=300000-", "bytes=20-10", "bytes=0-1,5-6", "items=0-1",
+                                       "bytes=x-" };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *cr = NULL;
+        g_autoptr (GBytes) b = get_blob (s, token_a, sha, bad[i], &status, &cr);
+        g_autofree char *text = g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+        assert_error (text, status, 416, "range_not_satisfiable");
+        g_assert_cmpstr (cr, ==, "bytes */204800");
+      }
+  }
+  /* Staff may read it; another commune's device, nobody and a missing hash
+   * may not. */
+  {
+    g_autoptr (GBytes) b = get_blob (s, staff, sha, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpuint (g_bytes_get_size (b), ==, size);
+  }
+  {
+    g_autoptr (GBytes) b = get_blob (s, token_c, sha, NULL, &status, NULL);
+    g_autofree char *text = g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+    assert_error (text, status, 404, "not_found");
+  }
+  {
+    g_autoptr (GBytes) b = get_blob (s, NULL, sha, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 401);
+  }
+  {
+    g_autofree char *missing = pcmbn_sha256_hex ((const guchar *)"x", 1);
+    g_autoptr (GBytes) b = get_blob (s, token_a, missing, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 404);
+  }
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM audit WHERE action = 'blob-read'"),
+                   >=, 5);
+  sync_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -837,5 +962,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync-http/sigterm-during-push", test_sigterm_during_push);
   g_test_add_func ("/sync-http/admin-verbs", test_admin_verbs);
   g_test_add_func ("/sync-http/pull-mine-and-gzip", test_pull_mine_and_gzip);
+  g_test_add_func ("/sync-http/blob-get-range", test_blob_get_range);
   return g_test_run ();
 }

@@ -1138,6 +1138,48 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
  *
  * Returns: %TRUE on success
  */
+/**
+ * pcmbn_district_store_get_blob:
+ * @self: a server database
+ * @sha256: the blob's hash
+ * @org_unit: (out) (transfer full) (optional) (nullable): the commune of the
+ *   device that uploaded it, %NULL when unknown
+ * @error: return location for an error of the database
+ *
+ * Returns: (transfer full) (nullable): the blob, or %NULL (without @error)
+ *   when the server has none with that hash
+ */
+GBytes *
+pcmbn_district_store_get_blob (PcmbnDistrictStore *self,
+                               const char *sha256,
+                               char **org_unit,
+                               GError **error)
+{
+  sqlite3_stmt *stmt;
+  GBytes *blob = NULL;
+
+  if (org_unit)
+    *org_unit = NULL;
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self,
+                  "SELECT b.data, d.org_unit FROM blobs b LEFT JOIN devices d ON d.id = b.device_id"
+                  " WHERE b.sha256 = ?",
+                  error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          blob = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+          if (org_unit)
+            *org_unit = column_dup (stmt, 1);
+        }
+      sqlite3_reset (stmt);
+    }
+  pcmbn_store_unlock (self->store);
+  return blob;
+}
+
 gboolean
 pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
                                const char *sha256,

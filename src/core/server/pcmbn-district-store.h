@@ -159,6 +159,10 @@ gboolean pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
                                         const char *sha256,
                                         gboolean *exists,
                                         GError **error);
+GBytes *pcmbn_district_store_get_blob (PcmbnDistrictStore *self,
+                                       const char *sha256,
+                                       char **org_unit,
+                                       GError **error);
 gboolean pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
                                         const char *sha256,
                                         GBytes *data,
