@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-sync-engine.h"
 #include "pcmbn-test-util.h"
@@ -59,15 +60,19 @@ server_ms (SyncServer *s, const char *path, guint *n_out)
   return total;
 }
 
+/* @n activities of about 1 KB; with @n_attachments, the first ones each
+ * carry an attachment of @attachment_size bytes that do not compress. */
 static PcmbnStore *
-fill_logbook (char **path_out)
+fill_logbook_with (char **path_out, int n, int n_attachments, gsize attachment_size)
 {
   PcmbnStore *store = pcmbn_test_store_new (path_out);
   g_autofree char *text = note ();
   g_autoptr (GError) error = NULL;
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
 
   g_assert_true (pcmbn_store_begin (store, &error));
-  for (int i = 0; i < N_RECORDS; i++)
+  for (int i = 0; i < n; i++)
     {
       g_autoptr (JsonObject) data = pcmbn_test_json (
           "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
@@ -76,11 +81,32 @@ fill_logbook (char **path_out)
           "\"lead_agency\":\"UBND phường\",\"funding_source\":\"state_budget\"}");
       g_autofree char *uuid = NULL;
       json_object_set_string_member (data, "notes", text);
+      if (i < n_attachments)
+        {
+          g_autofree guint32 *bytes = g_new (guint32, attachment_size / 4);
+          g_autofree char *file_path = g_build_filename (dir, "photo.jpg", NULL);
+          g_autoptr (GFile) file = g_file_new_for_path (file_path);
+          JsonArray *list = json_array_new ();
+          for (gsize b = 0; b < attachment_size / 4; b++)
+            bytes[b] = g_rand_int (rand);
+          g_assert_true (
+              g_file_set_contents (file_path, (const char *)bytes, attachment_size / 4 * 4, NULL));
+          json_array_add_object_element (list,
+                                         pcmbn_attachments_add_file (store, file, NULL, &error));
+          g_assert_no_error (error);
+          json_object_set_array_member (data, "attachments", list);
+        }
       uuid = pcmbn_store_add (store, "activity", data, &error);
       g_assert_no_error (error);
     }
   g_assert_true (pcmbn_store_commit (store, &error));
   return store;
+}
+
+static PcmbnStore *
+fill_logbook (char **path_out)
+{
+  return fill_logbook_with (path_out, N_RECORDS, 0, 0);
 }
 
 static void
@@ -203,7 +229,7 @@ raw_get (GBytes *body)
  * size inserted by prepared statement into a plain table, one transaction,
  * with the durability the store has. */
 static double
-raw_insert (const char *body)
+raw_insert_n (const char *body, int n)
 {
   g_autofree char *dir = pcmbn_test_tmpdir ();
   g_autofree char *raw_path = g_build_filename (dir, "raw.sqlite", NULL);
@@ -218,7 +244,7 @@ raw_insert (const char *body)
                 "BEGIN",
                 NULL, NULL, NULL);
   sqlite3_prepare_v2 (db, "INSERT INTO records (uuid, data) VALUES (?, ?)", -1, &stmt, NULL);
-  for (int i = 0; i < N_RECORDS; i++)
+  for (int i = 0; i < n; i++)
     {
       g_autofree char *uuid = g_uuid_string_random ();
       sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
@@ -230,6 +256,12 @@ raw_insert (const char *body)
   sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
   sqlite3_close (db);
   return now_s () - t;
+}
+
+static double
+raw_insert (const char *body)
+{
+  return raw_insert_n (body, N_RECORDS);
 }
 
 /* The raw limit of an upload of @body: one POST to the push address
@@ -645,6 +677,104 @@ bench_concurrent_devices (void)
   sync_server_free (s);
 }
 
+/* A restore that brings 200 attachments of 200 KB back with the records,
+ * against a raw insert of the rows and one GET of all the bytes. */
+#define N_ATTACHED 200
+#define ATTACHMENT_SIZE (200 * 1024)
+
+static void
+bench_restore_attachments (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *path = NULL;
+  g_autofree char *fresh_path = NULL;
+  g_autoptr (PcmbnStore) store = fill_logbook_with (&path, N_ATTACHED, N_ATTACHED, ATTACHMENT_SIZE);
+  g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (&fresh_path);
+  g_autofree char *json = NULL;
+  SyncProxy *proxy;
+  double push_time, restore_time, raw;
+
+  sync_server_start (s);
+  proxy = sync_proxy_new (s->url);
+  enrol (s, store);
+  enrol (s, fresh);
+  g_clear_object (&store);
+  g_clear_object (&fresh);
+  json = sync_query_text (path,
+                          "SELECT '{\"records\":[' || group_concat(data) || ']}' FROM records");
+  push_time = cli_sync (path, proxy, "pushed 200,");
+  sync_proxy_arm (proxy, -1, 0);
+  restore_time = cli_sync (fresh_path, proxy, "pulled 200,");
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM blobs WHERE size = " G_STRINGIFY (
+                                              ATTACHMENT_SIZE)),
+                   ==, N_ATTACHED);
+  {
+    g_autoptr (PcmbnStore) check = pcmbn_store_open (fresh_path, NULL);
+    g_autofree char *dir = pcmbn_attachments_dir (check);
+    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+    guint n = 0;
+    while (d && g_dir_read_name (d))
+      n++;
+    g_assert_cmpuint (n, ==, N_ATTACHED);
+  }
+  {
+    gsize total = strlen (json) + (gsize)N_ATTACHED * ATTACHMENT_SIZE;
+    g_autofree char *bytes = g_malloc0 (total);
+    g_autoptr (GBytes) body = NULL;
+    memcpy (bytes, json, strlen (json));
+    body = g_bytes_new_take (g_steal_pointer (&bytes), total);
+    raw = raw_insert_n (json, N_ATTACHED) + raw_get (body);
+  }
+  g_print ("# push of %d records with %d attachments of %d KB: %.2f s\n", N_ATTACHED, N_ATTACHED,
+           ATTACHMENT_SIZE / 1024, push_time);
+  g_print ("# restore of %d records with %d attachments of %d KB (whole `pcmbn sync`): %.2f s, "
+           "%" G_GUINT64_FORMAT " B received; raw insert + one raw GET of the same bytes: %.2f s; "
+           "ratio %.2f\n",
+           N_ATTACHED, N_ATTACHED, ATTACHMENT_SIZE / 1024, restore_time,
+           proxy->bytes[SYNC_PROXY_DOWN], raw, restore_time / raw);
+  sync_proxy_free (proxy);
+  sync_server_free (s);
+}
+
+/* A slow link: 256 kbit/s each way with 300 ms of latency, through the
+ * proxy; a push and a restore of 1,000 records complete. */
+#define N_SLOW 1000
+
+static void
+bench_slow_link (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *path = NULL;
+  g_autofree char *fresh_path = NULL;
+  g_autoptr (PcmbnStore) store = fill_logbook_with (&path, N_SLOW, 0, 0);
+  g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (&fresh_path);
+  SyncProxy *proxy;
+  double push_time, restore_time;
+  guint64 up, down;
+
+  sync_server_start (s);
+  proxy = sync_proxy_new (s->url);
+  enrol (s, store);
+  enrol (s, fresh);
+  g_clear_object (&store);
+  g_clear_object (&fresh);
+  sync_proxy_set_link (proxy, 256000, 300);
+  sync_proxy_arm (proxy, -1, 0);
+  push_time = cli_sync (path, proxy, "pushed 1000,");
+  up = proxy->bytes[SYNC_PROXY_UP];
+  down = proxy->bytes[SYNC_PROXY_DOWN];
+  g_print ("# slow link (256 kbit/s, 300 ms): push of %d records %.2f s, %" G_GUINT64_FORMAT
+           " B sent, %" G_GUINT64_FORMAT " B received\n",
+           N_SLOW, push_time, up, down);
+  sync_proxy_arm (proxy, -1, 0);
+  restore_time = cli_sync (fresh_path, proxy, "pulled 1000,");
+  g_print ("# slow link (256 kbit/s, 300 ms): restore of %d records %.2f s, %" G_GUINT64_FORMAT
+           " B sent, %" G_GUINT64_FORMAT " B received\n",
+           N_SLOW, restore_time, proxy->bytes[SYNC_PROXY_UP], proxy->bytes[SYNC_PROXY_DOWN]);
+  sync_proxy_free (proxy);
+  sync_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -652,5 +782,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bench/full-push-pull", bench_full_push);
   g_test_add_func ("/bench/noop-sync", bench_noop_sync);
   g_test_add_func ("/bench/concurrent-devices", bench_concurrent_devices);
+  g_test_add_func ("/bench/restore-attachments", bench_restore_attachments);
+  g_test_add_func ("/bench/slow-link", bench_slow_link);
   return g_test_run ();
 }
