@@ -39,6 +39,8 @@ struct _PcmbnSyncEngine
   GMutex mutex;   /* one sync or enrolment at a time */
   PcmbnSyncStatus status;
   char *message;
+  PcmbnSyncProgress progress;
+  gpointer progress_data;
 };
 
 G_DEFINE_FINAL_TYPE (PcmbnSyncEngine, pcmbn_sync_engine, G_TYPE_OBJECT)
@@ -144,6 +146,25 @@ PcmbnSyncEngine *
 pcmbn_sync_engine_new (PcmbnStore *store)
 {
   return g_object_new (PCMBN_TYPE_SYNC_ENGINE, "store", store, NULL);
+}
+
+/**
+ * pcmbn_sync_engine_set_progress:
+ * @self: an engine
+ * @progress: (nullable) (scope notified): called after each batch sent and
+ *   each page received, in the thread that syncs
+ * @user_data: data for @progress
+ *
+ * For long syncs: `pcmbn sync` shows records done and the rate on a
+ * terminal.
+ */
+void
+pcmbn_sync_engine_set_progress (PcmbnSyncEngine *self,
+                                PcmbnSyncProgress progress,
+                                gpointer user_data)
+{
+  self->progress = progress;
+  self->progress_data = user_data;
 }
 
 /**
@@ -645,8 +666,9 @@ blob_send (Http *h,
   if (response == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                   _ ("Cannot reach the district server at %s (%s). Check the network connection; "
-                      "nothing was lost, and the next sync resumes where this one stopped."),
+                   _ ("Cannot reach the district server at %s (%s). Check the network connection "
+                      "and the address; nothing was lost, and the next sync resumes where this "
+                      "one stopped."),
                    h->base, local->message);
       return 0;
     }
@@ -950,6 +972,7 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
   gboolean with_sensitive = g_strcmp0 (allow, "yes") == 0;
   gint64 after = 0;
   guint batch = PUSH_BATCH;
+  guint total = self->progress ? (guint)pcmbn_store_count_dirty (self->store) : 0;
 
   for (;;)
     {
@@ -969,12 +992,17 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           continue;
         }
       after = ((PcmbnOutboxItem *)items->pdata[items->len - 1])->id;
+      if (self->progress)
+        self->progress (PCMBN_SYNC_PHASE_PUSH, stats->pushed + stats->conflicts + stats->rejected,
+                        total, self->progress_data);
     }
 }
 
 static gboolean
 pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
+  guint received = 0;
+
   for (;;)
     {
       g_autofree char *cursor_text = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_CURSOR);
@@ -1070,6 +1098,9 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
       if (!pcmbn_store_commit (self->store, error))
         return FALSE;
       h->t_store += g_get_monotonic_time () - t;
+      received += json_array_get_length (changes);
+      if (self->progress)
+        self->progress (PCMBN_SYNC_PHASE_PULL, received, 0, self->progress_data);
       if (!more)
         return TRUE;
       if (next <= since)
