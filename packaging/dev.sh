@@ -12,7 +12,7 @@ builddir=${PCMBN_BUILDDIR:-build}
 # Every Debian 12 package the project needs to build, test and run.
 packages=(
   meson ninja-build pkg-config gcc gettext
-  libglib2.0-dev libglib2.0-bin libjson-glib-dev libsqlite3-dev sqlite3 libsoup-3.0-dev
+  libglib2.0-dev libglib2.0-bin libjson-glib-dev libsqlite3-dev sqlite3 libsoup-3.0-dev libsodium-dev
   libgtk-4-dev libadwaita-1-dev
   libxlsxwriter-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-core
   poppler-utils unzip

@@ -32,13 +32,13 @@ xgettext --from-code=UTF-8 --add-comments --package-name=pcmbn-logbook \
 msgmerge --quiet --no-fuzzy-matching po/vi.po "$tmp/all.pot" -o "$tmp/merged.po"
 msgattrib --untranslated --no-obsolete "$tmp/merged.po" -o "$tmp/untranslated.po"
 msgattrib --only-fuzzy --no-obsolete "$tmp/merged.po" -o "$tmp/fuzzy.po"
+stats=$(msgfmt --check --statistics -o /dev/null "$tmp/merged.po" 2>&1) || status=1
+echo "$stats"
 for part in untranslated fuzzy; do
-  if [ -s "$tmp/$part.po" ] && grep -q '^msgid "..*"' "$tmp/$part.po"; then
-    n=$(grep -c '^msgid ' "$tmp/$part.po")
-    echo "po/vi.po: $((n - 1)) $part message(s):"
-    grep -A1 '^#:' "$tmp/$part.po" | grep '^msgid' | head -40
+  if echo "$stats" | grep -q "$part"; then
+    echo "po/vi.po: $part message(s):"
+    msgattrib --no-wrap --no-location "$tmp/$part.po" | grep '^msgid "..*"' | head -40
     status=1
   fi
 done
-msgfmt --check --statistics -o /dev/null "$tmp/merged.po" || status=1
 exit $status

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "logbook-bundle.h"
 #include "logbook-conflicts-page.h"
 #include "logbook-preferences-window.h"
 #include "logbook-reports-page.h"
@@ -541,6 +542,20 @@ sync_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+bundle_export_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+  logbook_bundle_export (GTK_WINDOW (self), self->context);
+}
+
+static void
+bundle_import_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+  logbook_bundle_import (GTK_WINDOW (self), self->context);
+}
+
+static void
 conflicts_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   logbook_window_show_section (LOGBOOK_WINDOW (widget), "conflicts");
@@ -602,6 +617,8 @@ logbook_window_class_init (LogbookWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.sync", NULL, sync_action);
   gtk_widget_class_install_action (widget_class, "win.conflicts", NULL, conflicts_action);
   gtk_widget_class_install_action (widget_class, "win.connect", NULL, connect_action);
+  gtk_widget_class_install_action (widget_class, "win.bundle-export", NULL, bundle_export_action);
+  gtk_widget_class_install_action (widget_class, "win.bundle-import", NULL, bundle_import_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search",
                                        NULL);

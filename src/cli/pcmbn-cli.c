@@ -14,6 +14,7 @@
 #include "report/pcmbn-report.h"
 #include "report/pcmbn-report-export.h"
 #include "store/pcmbn-store.h"
+#include "sync/pcmbn-bundle.h"
 #include "sync/pcmbn-store-sync.h"
 #include "sync/pcmbn-sync-engine.h"
 #include "pcmbn-util.h"
@@ -530,6 +531,65 @@ verb_sync (PcmbnStore *store, Args *args, GError **error)
 }
 
 static int
+verb_bundle_export (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autofree char *line = NULL;
+  guint n = 0;
+
+  if (opt (args, "o") == NULL || *opt (args, "o") == '\0')
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("o: is required; usage: pcmbn bundle export -o FILE"));
+      return -1;
+    }
+  if (!pcmbn_bundle_export (store, opt (args, "o"), &n, error))
+    return -1;
+  line = g_strdup_printf (_ ("%u records in %s. Take the file to the office; bring back its "
+                             "reply and run “pcmbn bundle import REPLY”."),
+                          n, opt (args, "o"));
+  g_printerr ("%s\n", line);
+  return 0;
+}
+
+static int
+verb_bundle_enrol (PcmbnStore *store, Args *args, GError **error)
+{
+  if (opt (args, "code") == NULL || opt (args, "o") == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("%s: is required; usage: pcmbn bundle enroll --code CODE -o FILE"),
+                   opt (args, "code") == NULL ? "code" : "o");
+      return -1;
+    }
+  if (!pcmbn_bundle_export_enrolment (store, opt (args, "code"), NULL, opt (args, "o"), error))
+    return -1;
+  g_printerr (_ ("The enrolment request is in %s. Take it to the office; bring back its reply "
+                 "and run “pcmbn bundle import REPLY”.\n"),
+              opt (args, "o"));
+  return 0;
+}
+
+static int
+verb_bundle_import (PcmbnStore *store, Args *args, GError **error)
+{
+  PcmbnSyncStats stats = { 0 };
+  gboolean already = FALSE;
+  g_autofree char *line = NULL;
+
+  if (!pcmbn_bundle_import (store, args->positional[0], &stats, &already, error))
+    return -1;
+  if (already)
+    g_printerr (_ ("This reply was applied before; nothing changed.\n"));
+  if (pcmbn_store_sync_count_state (store, "conflict") > 0)
+    g_printerr (_ ("Some records were changed here and at the district: “pcmbn conflicts” lists "
+                   "them and “pcmbn resolve UUID --keep mine|theirs” settles each.\n"));
+  line = g_strdup_printf ("pushed %u, pulled %u, conflicts %u, rejected %u", stats.pushed,
+                          stats.pulled, stats.conflicts, stats.rejected);
+  print_line (line);
+  return 0;
+}
+
+static int
 verb_conflicts (PcmbnStore *store, Args *args, GError **error)
 {
   g_autoptr (JsonNode) list = pcmbn_store_sync_conflicts (store);
@@ -566,6 +626,8 @@ static const OptionSpec report_opts[] = { { "year", TRUE },   { "from", TRUE }, 
 static const OptionSpec enroll_opts[] = { { "server", TRUE }, { "code", TRUE }, { NULL } };
 static const OptionSpec sync_opts[] = { { "server", TRUE }, { NULL } };
 static const OptionSpec resolve_opts[] = { { "keep", TRUE }, { NULL } };
+static const OptionSpec bundle_export_opts[] = { { "o", TRUE }, { NULL } };
+static const OptionSpec bundle_enrol_opts[] = { { "code", TRUE }, { "o", TRUE }, { NULL } };
 
 static const Verb verbs[] = {
   { "init", 0, "init --org-unit CODE [--units FILE.csv] [--profile culture|womens-union]",
@@ -580,6 +642,10 @@ static const Verb verbs[] = {
   { "delete", 1, "delete UUID", no_opts, TRUE, verb_delete },
   { "enroll", 0, "enroll --server URL --code CODE", enroll_opts, TRUE, verb_enroll },
   { "sync", 0, "sync [--server URL]", sync_opts, TRUE, verb_sync },
+  { "bundle export", 0, "bundle export -o FILE", bundle_export_opts, TRUE, verb_bundle_export },
+  { "bundle import", 1, "bundle import REPLY", no_opts, TRUE, verb_bundle_import },
+  { "bundle enroll", 0, "bundle enroll --code CODE -o FILE", bundle_enrol_opts, TRUE,
+    verb_bundle_enrol },
   { "conflicts", 0, "conflicts", no_opts, TRUE, verb_conflicts },
   { "resolve", 1, "resolve UUID --keep mine|theirs", resolve_opts, TRUE, verb_resolve },
   { "report", 0, "report [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
@@ -696,6 +762,7 @@ pcmbn_cli_main (int argc, char **argv)
   g_autoptr (PcmbnStore) store = NULL;
   g_autofree char *db_path = NULL;
   const char *verb_name = NULL;
+  g_autofree char *bundle_verb = NULL;
   const Verb *verb = NULL;
   Args args = { 0 };
   gboolean existed;
@@ -737,6 +804,18 @@ pcmbn_cli_main (int argc, char **argv)
       print_usage (stderr);
       return 2;
     }
+  /* `bundle` takes what to do with the bundle as its first word. */
+  if (g_str_equal (verb_name, "bundle"))
+    {
+      for (guint i = 0; i < rest->len; i++)
+        if (((char *)rest->pdata[i])[0] != '-')
+          {
+            bundle_verb = g_strconcat ("bundle ", (char *)rest->pdata[i], NULL);
+            g_ptr_array_remove_index (rest, i);
+            break;
+          }
+      verb_name = bundle_verb ? bundle_verb : "bundle export";
+    }
   for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
     if (g_str_equal (verbs[i].name, verb_name))
       verb = &verbs[i];
@@ -767,6 +846,7 @@ pcmbn_cli_main (int argc, char **argv)
   /* Every verb but init and demo (which makes a sample commune) works on
    * the logbook of a commune. */
   if (verb->run != verb_init && verb->run != verb_demo && verb->run != verb_enroll
+      && verb->run != verb_bundle_enrol && verb->run != verb_bundle_import
       && !pcmbn_store_require_init (store, &error))
     status = -1;
   else

@@ -16,6 +16,7 @@
 #include "server/pcmbn-district-store.h"
 #include "report/pcmbn-report.h"
 #include "store/pcmbn-store.h"
+#include "sync/pcmbn-bundle.h"
 #include "pcmbn-util.h"
 
 /* `pcmbn-district`: the district server and its admin verbs. Like `pcmbn`:
@@ -216,6 +217,36 @@ verb_staff_token (GHashTable *opts, GError **error)
   return 0;
 }
 
+static int
+verb_bundle (GHashTable *opts, GError **error)
+{
+  static const char *const usage = "bundle --db PATH --in FILE --out REPLY";
+  g_autoptr (PcmbnDistrictStore) store = NULL;
+  g_autoptr (GBytes) in = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  guint n = 0;
+
+  if (!require (opts, "in", usage, error) || !require (opts, "out", usage, error))
+    return -1;
+  in = pcmbn_bundle_read_file (opt (opts, "in"), error);
+  if (in == NULL)
+    return -1;
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL)
+    return -1;
+  reply = pcmbn_district_store_answer_bundle (store, in, opt (opts, "server-url"), &n, error);
+  if (reply == NULL)
+    return -1;
+  if (!pcmbn_bundle_write_file (opt (opts, "out"), reply, error))
+    {
+      g_prefix_error (error, "out: ");
+      return -1;
+    }
+  g_printerr (_ ("%u records applied; the reply for the commune is in %s.\n"), n,
+              opt (opts, "out"));
+  return 0;
+}
+
 /* Writes the whole file or nothing: a partial report must never look like
  * a finished one. Without -o (or with -o -), the bytes go to stdout. */
 static gboolean
@@ -387,6 +418,7 @@ static const char *const serve_options[] = { "db", "listen", "tls-cert", "tls-ke
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
+static const char *const bundle_options[] = { "db", "in", "out", "server-url", NULL };
 static const char *const report_options[] = { "db", "year", "from", "to", "format", "o", NULL };
 
 static const Verb verbs[] = {
@@ -400,6 +432,8 @@ static const Verb verbs[] = {
     verb_enroll_code },
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
   { "staff-token", "staff-token --db PATH --name NAME", staff_options, verb_staff_token },
+  { "bundle", "bundle --db PATH --in FILE --out REPLY [--server-url URL]", bundle_options,
+    verb_bundle },
   { "report",
     "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
     report_options, verb_report },

@@ -159,7 +159,7 @@ RUNTIME_PROVIDES = {
     "libsoup-3.0", "cairo", "cairo-pdf", "pango", "pangocairo", "gtk4", "libadwaita-1", "zlib",
 }
 # What each module of the manifest provides, by pkg-config name.
-MODULE_PROVIDES = {"libxlsxwriter": {"xlsxwriter"}}
+MODULE_PROVIDES = {"libxlsxwriter": {"xlsxwriter"}, "libsodium": {"libsodium"}}
 
 
 def meson_dependencies(root):

@@ -856,6 +856,80 @@ pcmbn_district_store_new_staff_token (PcmbnDistrictStore *self, const char *name
 }
 
 /**
+ * pcmbn_district_store_device_token_hash:
+ * @self: a server database
+ * @device_id: a device's id
+ * @error: return location for an error; %PCMBN_ERROR_INVALID when no
+ *   device has that id
+ *
+ * What the database keeps of the device's token: the key of its bundles.
+ *
+ * Returns: (transfer full) (nullable): the token's hash
+ */
+char *
+pcmbn_district_store_device_token_hash (PcmbnDistrictStore *self,
+                                        const char *device_id,
+                                        GError **error)
+{
+  sqlite3_stmt *stmt;
+  char *hash = NULL;
+
+  pcmbn_store_lock (self->store);
+  stmt = prepare (self, "SELECT token_hash FROM devices WHERE id = ?", error);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (self->store);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    hash = column_dup (stmt, 0);
+  sqlite3_reset (stmt);
+  pcmbn_store_unlock (self->store);
+  if (hash == NULL)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                 _ ("This bundle is from device %s, which this server does not know. Was it made "
+                    "for another server? Nothing was changed."),
+                 device_id);
+  return hash;
+}
+
+/**
+ * pcmbn_district_store_note_bundle:
+ * @self: a server database
+ * @org_unit: the commune whose bundle was applied
+ * @error: return location for an error
+ *
+ * Remembers when the commune last synced by bundle, for the dashboard.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_district_store_note_bundle (PcmbnDistrictStore *self, const char *org_unit, GError **error)
+{
+  g_autofree char *key = g_strconcat ("bundle_last:", org_unit, NULL);
+  g_autofree char *now = pcmbn_now_utc ();
+
+  return pcmbn_store_set_meta (self->store, key, now, error);
+}
+
+/**
+ * pcmbn_district_store_last_bundle:
+ * @self: a server database
+ * @org_unit: a commune
+ *
+ * Returns: (transfer full) (nullable): when the commune last synced by
+ *   bundle, as UTC ISO 8601, or %NULL when it never did
+ */
+char *
+pcmbn_district_store_last_bundle (PcmbnDistrictStore *self, const char *org_unit)
+{
+  g_autofree char *key = g_strconcat ("bundle_last:", org_unit, NULL);
+
+  return pcmbn_store_get_meta (self->store, key);
+}
+
+/**
  * pcmbn_district_store_authenticate_hash:
  * @self: a server database
  * @token_hash: pcmbn_district_hash_secret() of a token

@@ -107,6 +107,20 @@ PcmbnDistrictPrincipal *pcmbn_district_store_authenticate_hash (PcmbnDistrictSto
                                                                 const char *token_hash,
                                                                 GError **error);
 
+char *pcmbn_district_store_device_token_hash (PcmbnDistrictStore *self,
+                                              const char *device_id,
+                                              GError **error);
+
+/* Sync by USB bundle (pcmbn-district-bundle.c) */
+GBytes *pcmbn_district_store_answer_bundle (PcmbnDistrictStore *self,
+                                            GBytes *file,
+                                            const char *server_url,
+                                            guint *n_records,
+                                            GError **error);
+gboolean
+pcmbn_district_store_note_bundle (PcmbnDistrictStore *self, const char *org_unit, GError **error);
+char *pcmbn_district_store_last_bundle (PcmbnDistrictStore *self, const char *org_unit);
+
 /* Sync: rows, changes, pushes and pulls */
 typedef struct
 {

@@ -12,6 +12,7 @@
 #include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-store-sync.h"
+#include "sync/pcmbn-sync-apply.h"
 #include "sync/pcmbn-sync-engine.h"
 #include "pcmbn-util.h"
 #include "sync/pcmbn-wire.h"
@@ -857,6 +858,7 @@ push_batch (PcmbnSyncEngine *self,
   g_autoptr (GBytes) reply = NULL;
   g_autoptr (JsonObject) answer = NULL;
   JsonArray *results;
+  g_autofree PcmbnSentRecord *sent = NULL;
   GString *text;
   gsize size = 16;
   guint status;
@@ -905,59 +907,21 @@ push_batch (PcmbnSyncEngine *self,
     if (first > 0 && (h->mine_from == 0 || first < h->mine_from))
       h->mine_from = first;
   }
-  if (results == NULL || json_array_get_length (results) != items->len)
+  sent = g_new (PcmbnSentRecord, items->len);
+  for (guint i = 0; i < items->len; i++)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                   _ ("The district server’s answer to the push does not match what was sent. "
-                      "Nothing was lost; try again later."));
-      return FALSE;
+      PcmbnOutboxItem *item = items->pdata[i];
+      sent[i] = (PcmbnSentRecord){ item->uuid, item->local_rev };
     }
-
   /* Relaxed: an answer lost to a power cut leaves the records in the
    * outbox, and the server answers them again, the same way, next time. */
   t = g_get_monotonic_time ();
   if (!pcmbn_store_begin_relaxed (self->store, error))
     return FALSE;
-  for (guint i = 0; i < items->len; i++)
+  if (!pcmbn_sync_apply_results (self->store, sent, items->len, results, stats, error))
     {
-      PcmbnOutboxItem *item = items->pdata[i];
-      JsonNode *node = json_array_get_element (results, i);
-      JsonObject *result = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-      const char *state = result ? pcmbn_wire_get_string (result, "status") : NULL;
-      gboolean ok = TRUE;
-
-      /* Only an answer that names this very record counts. */
-      if (result == NULL || g_strcmp0 (pcmbn_wire_get_string (result, "uuid"), item->uuid) != 0)
-        continue;
-      if (g_strcmp0 (state, "accepted") == 0 && pcmbn_wire_get_int (result, "version", 0) > 0)
-        {
-          ok = pcmbn_store_sync_mark_accepted (self->store, item->uuid, item->local_rev,
-                                               pcmbn_wire_get_int (result, "version", 0), error);
-          stats->pushed++;
-        }
-      else if (g_strcmp0 (state, "conflict") == 0 && pcmbn_wire_get_object (result, "server"))
-        {
-          ok = pcmbn_store_sync_mark_conflict (self->store, item->uuid,
-                                               pcmbn_wire_get_object (result, "server"), error);
-          stats->conflicts++;
-        }
-      else if (g_strcmp0 (state, "rejected") == 0)
-        {
-          JsonObject *e = pcmbn_wire_get_object (result, "error");
-          const char *field = e ? pcmbn_wire_get_string (e, "field") : NULL;
-          const char *message = e ? pcmbn_wire_get_string (e, "message") : NULL;
-          g_autofree char *problem = g_strdup_printf (
-              "%s%s%s", field ? field : "", field ? ": " : "",
-              message ? message : _ ("refused by the district server"));
-          ok = pcmbn_store_sync_mark_rejected (self->store, item->uuid, item->local_rev, problem,
-                                               error);
-          stats->rejected++;
-        }
-      if (!ok)
-        {
-          pcmbn_store_rollback (self->store);
-          return FALSE;
-        }
+      pcmbn_store_rollback (self->store);
+      return FALSE;
     }
   if (!pcmbn_store_commit (self->store, error))
     return FALSE;
@@ -1018,7 +982,6 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
         }
       g_autoptr (GBytes) reply = NULL;
       g_autoptr (JsonObject) answer = NULL;
-      g_autofree char *next_text = NULL;
       JsonArray *changes;
       gint64 next, t;
       gboolean more;
@@ -1054,43 +1017,11 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
       if (!pcmbn_store_begin_relaxed (self->store, error))
         return FALSE;
       /* A new device's first page: a restore, loaded in bulk. */
-      if (since == 0 && !pcmbn_store_bulk_begin (self->store, error))
-        {
-          pcmbn_store_rollback (self->store);
-          return FALSE;
-        }
-      for (guint i = 0; i < json_array_get_length (changes); i++)
-        {
-          JsonNode *node = json_array_get_element (changes, i);
-          JsonObject *change = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-          JsonObject *record = change ? pcmbn_wire_get_object (change, "record") : NULL;
-          JsonObject *unit = change ? pcmbn_wire_get_object (change, "org_unit") : NULL;
-          g_autoptr (GError) local = NULL;
-
-          if (record)
-            {
-              PcmbnPullResult r = pcmbn_store_sync_apply_record (self->store, record, &local);
-              if (local)
-                {
-                  pcmbn_store_rollback (self->store);
-                  g_propagate_error (error, g_steal_pointer (&local));
-                  return FALSE;
-                }
-              if (r == PCMBN_PULL_APPLIED)
-                stats->pulled++;
-              else if (r == PCMBN_PULL_CONFLICT)
-                stats->conflicts++;
-            }
-          else if (unit && !pcmbn_store_sync_apply_unit (self->store, unit, error))
-            {
-              pcmbn_store_rollback (self->store);
-              return FALSE;
-            }
-        }
-      next_text = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (next, since));
-      if ((stats->pulled > 0 && !pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, "1", error))
-          || (!more && !pcmbn_store_bulk_end (self->store, error))
-          || !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_CURSOR, next_text, error))
+      if ((since == 0 && !pcmbn_store_bulk_begin (self->store, error))
+          || !pcmbn_sync_apply_changes (self->store, changes, since, next, stats, error)
+          || (stats->pulled > 0
+              && !pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, "1", error))
+          || (!more && !pcmbn_store_bulk_end (self->store, error)))
         {
           pcmbn_store_rollback (self->store);
           return FALSE;

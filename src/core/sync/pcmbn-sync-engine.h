@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include "store/pcmbn-store.h"
+#include "sync/pcmbn-sync-apply.h"
 
 G_BEGIN_DECLS
 
@@ -17,15 +18,6 @@ typedef enum
   PCMBN_SYNC_STATUS_OFFLINE,
   PCMBN_SYNC_STATUS_ERROR,
 } PcmbnSyncStatus;
-
-typedef struct
-{
-  guint pushed; /* records (deletions included) the server accepted */
-  guint pulled; /* record changes from the server applied here */
-  guint conflicts;
-  guint rejected;
-  gint64 clock_skew; /* seconds this computer is ahead of the server */
-} PcmbnSyncStats;
 
 typedef enum
 {
