@@ -37,12 +37,6 @@ struct _PcmbnDistrictServer
   gboolean stopping;
   GCallback drained;
   gpointer drained_data;
-  /* The log is copied into the database here, never in a push's commit. */
-  GThread *checkpointer;
-  PcmbnDistrictStore *checkpoint_store;
-  GMutex checkpoint_lock;
-  GCond checkpoint_cond;
-  gboolean checkpoint_quit;
 };
 
 G_DEFINE_FINAL_TYPE (PcmbnDistrictServer, pcmbn_district_server, G_TYPE_OBJECT)
@@ -92,17 +86,6 @@ pcmbn_district_server_finalize (GObject *object)
 
   if (self->pool)
     g_thread_pool_free (self->pool, FALSE, TRUE);
-  if (self->checkpointer)
-    {
-      g_mutex_lock (&self->checkpoint_lock);
-      self->checkpoint_quit = TRUE;
-      g_cond_signal (&self->checkpoint_cond);
-      g_mutex_unlock (&self->checkpoint_lock);
-      g_thread_join (self->checkpointer);
-    }
-  g_clear_object (&self->checkpoint_store);
-  g_mutex_clear (&self->checkpoint_lock);
-  g_cond_clear (&self->checkpoint_cond);
   if (self->server)
     soup_server_disconnect (self->server);
   g_clear_object (&self->server);
@@ -123,8 +106,6 @@ static void
 pcmbn_district_server_init (PcmbnDistrictServer *self)
 {
   self->context = g_main_context_ref_thread_default ();
-  g_mutex_init (&self->checkpoint_lock);
-  g_cond_init (&self->checkpoint_cond);
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify)g_array_unref);
   self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -420,28 +401,6 @@ request_aborted_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_da
   finished (user_data, msg, TRUE);
 }
 
-/* Every quarter of a second, a passive checkpoint: it waits for nobody,
- * and the pushes' commits only append to the log. */
-static gpointer
-checkpoint_thread (gpointer data)
-{
-  PcmbnDistrictServer *self = data;
-
-  g_mutex_lock (&self->checkpoint_lock);
-  while (!self->checkpoint_quit)
-    {
-      gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 4;
-      g_cond_wait_until (&self->checkpoint_cond, &self->checkpoint_lock, until);
-      if (self->checkpoint_quit)
-        break;
-      g_mutex_unlock (&self->checkpoint_lock);
-      pcmbn_district_store_checkpoint (self->checkpoint_store);
-      g_mutex_lock (&self->checkpoint_lock);
-    }
-  g_mutex_unlock (&self->checkpoint_lock);
-  return NULL;
-}
-
 /**
  * pcmbn_district_server_new:
  * @db_path: the server database, made with `pcmbn-district init`
@@ -460,8 +419,6 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
     return NULL;
   self = g_object_new (PCMBN_TYPE_DISTRICT_SERVER, NULL);
   self->db_path = g_strdup (db_path);
-  self->checkpoint_store = g_steal_pointer (&probe);
-  self->checkpointer = g_thread_new ("checkpoint", checkpoint_thread, self);
   self->server = soup_server_new ("server-header", "pcmbn-district/" PACKAGE_VERSION, NULL);
   if (certificate)
     soup_server_set_tls_certificate (self->server, certificate);

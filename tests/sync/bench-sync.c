@@ -493,7 +493,9 @@ check_push_reply (SoupMessage *msg, GBytes *reply, GError *error)
   if (reply == NULL)
     return g_strdup_printf ("no answer: %s", error ? error->message : "?");
   if (soup_message_get_status (msg) != 200)
-    return g_strdup_printf ("HTTP %u", soup_message_get_status (msg));
+    return g_strdup_printf ("HTTP %u: %.*s", soup_message_get_status (msg),
+                            (int)MIN (g_bytes_get_size (reply), 300),
+                            (const char *)g_bytes_get_data (reply, NULL));
   if (!json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
                                    NULL))
     return g_strdup ("answer is not JSON");

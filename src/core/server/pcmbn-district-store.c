@@ -201,10 +201,6 @@ pcmbn_district_store_open (const char *path, gboolean create, GError **error)
   if (store == NULL || !server_migrate (store, error))
     return NULL;
   pcmbn_store_set_search_text (store, FALSE);
-  /* A push's commit must not also copy the log into the database: `serve`
-   * checkpoints in a thread of its own (pcmbn_district_store_checkpoint()),
-   * and the last connection to close checkpoints what is left. */
-  pcmbn_store_exec (pcmbn_store_get_db (store), "PRAGMA wal_autocheckpoint = 0", NULL);
   self = g_object_new (PCMBN_TYPE_DISTRICT_STORE, NULL);
   self->store = g_steal_pointer (&store);
   if (!create)
@@ -220,28 +216,6 @@ pcmbn_district_store_open (const char *path, gboolean create, GError **error)
         }
     }
   return g_steal_pointer (&self);
-}
-
-/**
- * pcmbn_district_store_checkpoint:
- * @self: a server database, on a connection of the checkpointing thread
- *
- * Copies what the write-ahead log holds into the database without waiting
- * for readers or writers (a passive checkpoint); pushes then commit with
- * one fsync of the log and never pay for the copy.
- *
- * Returns: the frames the log holds after it
- */
-int
-pcmbn_district_store_checkpoint (PcmbnDistrictStore *self)
-{
-  int log = 0, done = 0;
-
-  pcmbn_store_lock (self->store);
-  sqlite3_wal_checkpoint_v2 (pcmbn_store_get_db (self->store), NULL, SQLITE_CHECKPOINT_PASSIVE,
-                             &log, &done);
-  pcmbn_store_unlock (self->store);
-  return log;
 }
 
 /**

@@ -160,7 +160,6 @@ char *pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
                                                gint64 since,
                                                gint64 limit,
                                                GError **error);
-int pcmbn_district_store_checkpoint (PcmbnDistrictStore *self);
 char *pcmbn_district_store_changes_since (
     PcmbnDistrictStore *self, const char *org_unit, gint64 since, gint64 limit, GError **error);
 gboolean pcmbn_district_store_note_sync (PcmbnDistrictStore *self,
