@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-report.h"
 #include "pcmbn-district-server.h"
 #include "server/pcmbn-district-store.h"
@@ -161,6 +162,7 @@ verb_org_units (GHashTable *opts, GError **error)
     g_autofree char *text = json_to_string (root, TRUE);
     puts (text);
   }
+  pcmbn_district_store_audit (store, "admin", "org-units", "list", NULL, TRUE);
   return 0;
 }
 
@@ -191,11 +193,15 @@ verb_devices (GHashTable *opts, GError **error)
 
   if (store == NULL)
     return -1;
-  if (opt (opts, "revoke"))
-    return pcmbn_district_store_revoke_device (store, opt (opts, "revoke"), error) ? 0 : -1;
+  /* After a revocation too, the list (as the contract says): the admin
+   * sees the device marked revoked. */
+  if (opt (opts, "revoke")
+      && !pcmbn_district_store_revoke_device (store, opt (opts, "revoke"), error))
+    return -1;
   list = pcmbn_district_store_list_devices (store);
   text = json_to_string (list, TRUE);
   puts (text);
+  pcmbn_district_store_audit (store, "admin", "devices", "list", NULL, TRUE);
   return 0;
 }
 
@@ -280,7 +286,7 @@ verb_report (GHashTable *opts, GError **error)
   g_autoptr (GBytes) bytes = NULL;
   const char *format_name = opt (opts, "format") ? opt (opts, "format") : "json";
   PcmbnReportFormat format;
-  g_autofree char *from = NULL, *to = NULL;
+  g_autofree char *from = NULL, *to = NULL, *object = NULL;
 
   if (!pcmbn_report_format_from_string (format_name, &format))
     {
@@ -297,9 +303,57 @@ verb_report (GHashTable *opts, GError **error)
     return -1;
   bytes = pcmbn_district_report_export (store, opt (opts, "year"), opt (opts, "from"),
                                         opt (opts, "to"), format, NULL, error);
+  object = g_strdup_printf ("report from=%s to=%s format=%s", from, to, format_name);
+  pcmbn_district_store_audit (store, "admin", "report", object, NULL, bytes != NULL);
   if (bytes == NULL)
     return -1;
   return write_output (opt (opts, "o"), bytes, error) ? 0 : 1;
+}
+
+/* ---- audit ---------------------------------------------------------------- */
+
+static int
+verb_audit (GHashTable *opts, GError **error)
+{
+  g_autoptr (PcmbnDistrictStore) store = NULL;
+  g_autoptr (JsonNode) entries = NULL;
+  g_autofree char *text = NULL, *object = NULL;
+  const char *since = opt (opts, "since");
+  const char *limit_text = opt (opts, "limit");
+  gint64 limit = 0;
+
+  /* Bad options are usage errors even without a database. */
+  if (since && pcmbn_date_parse (since) < 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("since: “%s” is not a date such as 2026-11-29"), since);
+      return -1;
+    }
+  if (limit_text)
+    {
+      char *end = NULL;
+      limit = g_ascii_strtoll (limit_text, &end, 10);
+      if (!g_ascii_isdigit (*limit_text) || *end != '\0' || limit < 1 || limit > G_MAXINT32)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _ ("limit: give a whole number of entries, 1 or more"));
+          return -1;
+        }
+    }
+  store = pcmbn_district_store_open (opt (opts, "db"), FALSE, error);
+  if (store == NULL)
+    return -1;
+  entries = pcmbn_district_store_read_audit (store, since, limit, error);
+  if (entries == NULL)
+    return -1;
+  text = json_to_string (entries, TRUE);
+  puts (text);
+  /* Reading the audit is an admin verb like the others: the next reader
+   * sees this one. */
+  object = g_strdup_printf ("audit since=%s limit=%s", since ? since : "",
+                            limit_text ? limit_text : "");
+  pcmbn_district_store_audit (store, "admin", "audit", object, NULL, TRUE);
+  return 0;
 }
 
 /* ---- serve ---------------------------------------------------------------- */
@@ -374,6 +428,16 @@ verb_serve (GHashTable *opts, GError **error)
       g_free (host);
       host = inner;
     }
+  /* Checked before anything listens: the dashboard trusts this origin. */
+  if (opt (opts, "public-url")
+      && !pcmbn_district_dashboard_set_origins (opt (opts, "public-url"), NULL))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("public-url: “%s” must be the dashboard’s address as browsers open it, "
+                      "such as https://pcmbn.example.gov.vn"),
+                   opt (opts, "public-url"));
+      return -1;
+    }
   if ((opt (opts, "tls-cert") == NULL) != (opt (opts, "tls-key") == NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
@@ -399,6 +463,13 @@ verb_serve (GHashTable *opts, GError **error)
   if (!pcmbn_district_server_listen (server, host, port, error))
     return -1;
   url = pcmbn_district_server_get_url (server);
+  pcmbn_district_dashboard_set_origins (opt (opts, "public-url"), url);
+  {
+    g_autoptr (PcmbnDistrictStore)
+        store = pcmbn_district_store_open (opt (opts, "db"), FALSE, NULL);
+    if (store)
+      pcmbn_district_store_audit (store, "admin", "serve", url ? url : listen, NULL, TRUE);
+  }
   printf ("Listening on %s\n", url ? url : listen);
   fflush (stdout);
   serve_loop = g_main_loop_new (NULL, FALSE);
@@ -414,20 +485,23 @@ verb_serve (GHashTable *opts, GError **error)
 static const char *const init_options[] = { "db", "org-unit", "units", NULL };
 static const char *const org_units_options[] = { "db",       "import",           "set",
                                                  "key-area", "population-14-60", NULL };
-static const char *const serve_options[] = { "db", "listen", "tls-cert", "tls-key", NULL };
+static const char *const serve_options[] = { "db",      "listen",     "tls-cert",
+                                             "tls-key", "public-url", NULL };
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
 static const char *const bundle_options[] = { "db", "in", "out", "server-url", NULL };
 static const char *const report_options[] = { "db", "year", "from", "to", "format", "o", NULL };
+static const char *const audit_options[] = { "db", "since", "limit", NULL };
 
 static const Verb verbs[] = {
   { "init", "init --db PATH --org-unit CODE [--units FILE.csv]", init_options, verb_init },
   { "org-units",
     "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]",
     org_units_options, verb_org_units },
-  { "serve", "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]", serve_options,
-    verb_serve },
+  { "serve",
+    "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--public-url URL]",
+    serve_options, verb_serve },
   { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options,
     verb_enroll_code },
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
@@ -437,6 +511,7 @@ static const Verb verbs[] = {
   { "report",
     "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
     report_options, verb_report },
+  { "audit", "audit --db PATH [--since DATE] [--limit N]", audit_options, verb_audit },
 };
 
 static void

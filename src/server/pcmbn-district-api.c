@@ -150,6 +150,20 @@ bearer (PcmbnDistrictRequest *req)
   return *auth ? auth : NULL;
 }
 
+/* A token that was refused: the audit names whose it was when known, the
+ * address it came from and what it asked for, never the token. */
+static PcmbnDistrictReply *
+refused (PcmbnDistrictStore *store,
+         PcmbnDistrictRequest *req,
+         PcmbnDistrictPrincipal *who,
+         PcmbnDistrictReply *reply)
+{
+  const char *actor = who && who->kind != PCMBN_DISTRICT_TOKEN_UNKNOWN ? who->actor : "unknown";
+
+  pcmbn_district_store_audit (store, actor, "sign-in", req->path, req->remote, FALSE);
+  return reply;
+}
+
 /* Authenticates a device: NULL and @device set, or the error reply. */
 static PcmbnDistrictReply *
 auth_device (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, PcmbnDistrictPrincipal **device)
@@ -159,24 +173,31 @@ auth_device (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, PcmbnDistrict
   g_autoptr (GError) error = NULL;
 
   if (token == NULL)
-    return reply_error (401, "unauthorized",
-                        _ ("This request needs the device’s token (Authorization: Bearer TOKEN). "
-                           "Enrol the device with “pcmbn enroll” first."));
+    return refused (
+        store, req, NULL,
+        reply_error (401, "unauthorized",
+                     _ ("This request needs the device’s token (Authorization: Bearer TOKEN). "
+                        "Enrol the device with “pcmbn enroll” first.")));
   who = pcmbn_district_store_authenticate (store, token, &error);
   if (who == NULL)
     return reply_gerror (error);
   if (who->kind == PCMBN_DISTRICT_TOKEN_STAFF)
-    return reply_error (403, "forbidden",
-                        _ ("This is a district staff token; only an enrolled device may sync "
-                           "records."));
+    return refused (store, req, who,
+                    reply_error (403, "forbidden",
+                                 _ ("This is a district staff token; only an enrolled device may "
+                                    "sync records.")));
   if (who->kind != PCMBN_DISTRICT_TOKEN_DEVICE)
-    return reply_error (401, "unauthorized",
-                        _ ("This device’s token is not known to the district server. Enrol the "
-                           "device again with a new code from the district office."));
+    return refused (store, req, who,
+                    reply_error (401, "unauthorized",
+                                 _ ("This device’s token is not known to the district server. "
+                                    "Enrol the device again with a new code from the district "
+                                    "office.")));
   if (who->revoked)
-    return reply_error (401, "revoked",
-                        _ ("The district office revoked this device. Ask it for a new enrolment "
-                           "code and enrol again."));
+    return refused (store, req, who,
+                    reply_error (401, "revoked",
+                                 _ ("The district office revoked this device. Ask it for a new "
+                                    "enrolment code and enrol again.")));
+  who->address = g_strdup (req->remote);
   *device = g_steal_pointer (&who);
   return NULL;
 }
@@ -189,23 +210,28 @@ auth_staff (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, PcmbnDistrictP
   g_autoptr (GError) error = NULL;
 
   if (token == NULL)
-    return reply_error (401, "unauthorized",
-                        _ ("This request needs a district staff token (Authorization: Bearer "
-                           "TOKEN); “pcmbn-district staff-token” makes one."));
+    return refused (
+        store, req, NULL,
+        reply_error (401, "unauthorized",
+                     _ ("This request needs a district staff token (Authorization: Bearer "
+                        "TOKEN); “pcmbn-district staff-token” makes one.")));
   who = pcmbn_district_store_authenticate (store, token, &error);
   if (who == NULL)
     return reply_gerror (error);
   if (who->kind == PCMBN_DISTRICT_TOKEN_STAFF)
     {
+      who->address = g_strdup (req->remote);
       *staff = g_steal_pointer (&who);
       return NULL;
     }
   if (who->kind == PCMBN_DISTRICT_TOKEN_DEVICE && !who->revoked)
-    return reply_error (403, "forbidden",
-                        _ ("A device token cannot read district reports; use a district staff "
-                           "token."));
-  return reply_error (401, "unauthorized",
-                      _ ("This staff token is not known to the district server."));
+    return refused (store, req, who,
+                    reply_error (403, "forbidden",
+                                 _ ("A device token cannot read district reports; use a district "
+                                    "staff token.")));
+  return refused (store, req, who,
+                  reply_error (401, "unauthorized",
+                               _ ("This staff token is not known to the district server.")));
 }
 
 /* The body as JSON text: gzip undone within @limit, media type checked. */
@@ -266,6 +292,18 @@ api_health (PcmbnDistrictStore *store)
   return reply_json (200, node);
 }
 
+/* A failed enrolment, for the audit: the commune asked for when known, and
+ * never the code that was tried. */
+static PcmbnDistrictReply *
+enroll_failed (PcmbnDistrictStore *store,
+               PcmbnDistrictRequest *req,
+               const char *wanted,
+               PcmbnDistrictReply *reply)
+{
+  pcmbn_district_store_audit (store, "unknown", "enroll", wanted, req->remote, FALSE);
+  return reply;
+}
+
 static PcmbnDistrictReply *
 api_enroll (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
@@ -279,26 +317,33 @@ api_enroll (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   const char *code, *name, *wanted;
 
   if (body == NULL)
-    return reply;
+    return enroll_failed (store, req, NULL, reply);
   root = pcmbn_wire_parse_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
   if (root == NULL)
-    return reply_gerror (error);
+    return enroll_failed (store, req, NULL, reply_gerror (error));
   if (!JSON_NODE_HOLDS_OBJECT (root))
-    return reply_error (400, "bad_request",
-                        _ ("The body must be {\"code\": …, \"device_name\": …}."));
+    return enroll_failed (store, req, NULL,
+                          reply_error (400, "bad_request",
+                                       _ ("The body must be {\"code\": …, \"device_name\": …}.")));
   o = json_node_get_object (root);
   code = pcmbn_wire_get_string (o, "code");
   name = pcmbn_wire_get_string (o, "device_name");
   wanted = pcmbn_wire_get_string (o, "org_unit");
+  if (wanted && (strlen (wanted) > 64 || !g_utf8_validate (wanted, -1, NULL)))
+    wanted = NULL; /* not a code of ours; the audit keeps no junk */
   if (code == NULL || *code == '\0' || strlen (code) > 64)
-    return reply_error (400, "bad_request", _ ("code: give the enrolment code as a string."));
+    return enroll_failed (
+        store, req, wanted,
+        reply_error (400, "bad_request", _ ("code: give the enrolment code as a string.")));
   if (name == NULL || *name == '\0' || g_utf8_strlen (name, -1) > 200)
-    return reply_error (400, "bad_request",
-                        _ ("device_name: give a name for this device, at most 200 characters."));
+    return enroll_failed (
+        store, req, wanted,
+        reply_error (400, "bad_request",
+                     _ ("device_name: give a name for this device, at most 200 characters.")));
 
   enrolment = pcmbn_district_store_enroll (store, code, name, wanted, req->remote, &error);
   if (enrolment == NULL)
-    return reply_store_error (error);
+    return enroll_failed (store, req, wanted, reply_store_error (error));
 
   answer = json_node_new (JSON_NODE_OBJECT);
   a = json_object_new ();
@@ -332,6 +377,10 @@ api_push (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   if (records == NULL)
     return reply_gerror (error);
   answer = pcmbn_district_store_push (store, device, records, &error);
+  if (answer == NULL
+      && g_error_matches (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN))
+    pcmbn_district_store_audit (store, device->actor, "push", device->org_unit, device->address,
+                                FALSE);
   if (answer == NULL)
     return reply_store_error (error);
   return reply_gzip (req, reply_take (200, "application/json", answer));
@@ -392,8 +441,9 @@ api_pull (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
                                                     since, limit, &error);
   if (answer == NULL)
     return reply_gerror (error);
-  /* The page is read; a failure to note when is not the device's. */
-  pcmbn_district_store_note_sync (store, device->org_unit, device->id, NULL);
+  /* The page is read; a failure to note it is not the device's. */
+  if (!pcmbn_district_store_note_pull (store, device, since, &error))
+    g_warning ("Cannot note a pull: %s", error->message);
   return reply_gzip (req, reply_take (200, "application/json", answer));
 }
 
@@ -466,24 +516,30 @@ reply_add_header (PcmbnDistrictReply *reply, const char *name, char *value)
 static PcmbnDistrictReply *
 blob_get (PcmbnDistrictStore *store,
           PcmbnDistrictPrincipal *device,
-          const char *actor,
+          PcmbnDistrictPrincipal *staff,
           PcmbnDistrictRequest *req,
           const char *sha)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *org_unit = NULL;
-  g_autoptr (GBytes) blob = pcmbn_district_store_get_blob (store, sha, &org_unit, &error);
+  PcmbnDistrictPrincipal *who = device ? device : staff;
+  /* A device reads its own commune's attachments only; another commune's
+   * is as absent as a missing one. Staff read any. */
+  g_autoptr (GBytes)
+      blob = pcmbn_district_store_get_blob (store, sha, device ? device->org_unit : NULL, &error);
   PcmbnDistrictReply *reply;
   gsize size, start, end;
 
   if (blob == NULL && error)
     return reply_gerror (error);
-  /* Another commune's attachment is as absent as a missing one. */
-  if (blob == NULL || (device && g_strcmp0 (org_unit, device->org_unit) != 0))
-    return reply_error (404, "not_found", _ ("The server has no such attachment for this device."));
+  if (blob == NULL)
+    {
+      pcmbn_district_store_audit (store, who->actor, "blob-read", sha, who->address, FALSE);
+      return reply_error (404, "not_found",
+                          _ ("The server has no such attachment for this device."));
+    }
   size = g_bytes_get_size (blob);
   /* A read of commune data: audited like a pull. */
-  pcmbn_district_store_audit (store, actor, "blob-read", NULL, 0, sha);
+  pcmbn_district_store_audit (store, who->actor, "blob-read", sha, who->address, TRUE);
   if (req->range == NULL)
     {
       reply = g_new0 (PcmbnDistrictReply, 1);
@@ -545,12 +601,17 @@ api_blob (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *sha)
                         _ ("The address must end with the blob’s SHA-256 in 64 lowercase hex "
                            "digits."));
   if (g_str_equal (req->method, "GET"))
-    return blob_get (store, device, device ? device->actor : staff->actor, req, sha);
-  if (!pcmbn_district_store_has_blob (store, sha, &exists, &error))
+    return blob_get (store, device, staff, req, sha);
+  /* Scoped to the device's commune: whether another commune holds the same
+   * file is not this device's to learn. */
+  if (!pcmbn_district_store_has_blob (store, sha, device->org_unit, &exists, &error))
     return reply_gerror (error);
   if (g_str_equal (req->method, "HEAD"))
-    return exists ? reply_take (200, "application/json", g_strdup (""))
-                  : reply_take (404, "application/json", g_strdup (""));
+    {
+      pcmbn_district_store_audit (store, device->actor, "blob-check", sha, device->address, TRUE);
+      return exists ? reply_take (200, "application/json", g_strdup (""))
+                    : reply_take (404, "application/json", g_strdup (""));
+    }
 
   if (req->content_encoding && g_ascii_strcasecmp (req->content_encoding, "gzip") == 0)
     body = req->body ? pcmbn_wire_gunzip (req->body, PCMBN_WIRE_MAX_BLOB, &error) : NULL;
@@ -589,7 +650,7 @@ api_report (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
     return reply;
   /* The same code as `pcmbn-district report` and the dashboard's downloads;
    * `&format=csv|pdf|xlsx` extends the contract. */
-  return pcmbn_district_report_reply (store, req->query, FALSE);
+  return pcmbn_district_report_reply (store, staff, "report", req->query, FALSE);
 }
 
 /* ---- routing -------------------------------------------------------------- */

@@ -21,32 +21,17 @@
  *
  * Sign-in: staff type a staff token once into a form (the only POST). The
  * server answers with a cookie holding a fresh random session id, never the
- * token: the session table (in this process's memory) keys the session by
- * the id's SHA-256 and keeps only the staff token's hash, so neither a
- * stolen cookie jar nor a memory dump yields a token, sessions end when the
- * server restarts, and a revoked staff token ends its sessions at their
- * next request (the token hash is checked against the database each time).
- * The cookie is HttpOnly and SameSite=Strict (Secure under HTTPS), so
- * another site can neither read it nor make the browser send it; downloads
- * are plain GETs with the cookie. */
+ * token. The district store keeps the session by the id's SHA-256 with the
+ * staff token's hash only, so that sessions survive a restart while a copy
+ * of the database signs nobody in, and a revoked staff token ends its
+ * sessions at their next request. The cookie is HttpOnly and
+ * SameSite=Strict (Secure under HTTPS), so another site can neither read it
+ * nor make the browser send it; downloads are plain GETs with the cookie.
+ * After 5 refused sign-ins from one address within 10 minutes, that address
+ * waits (429), counted from the audit. */
 
-#define SESSION_LIMIT 1000
-
-typedef struct
-{
-  char *token_hash;
-  gint64 expires; /* monotonic µs */
-} Session;
-
-static void
-session_free (Session *session)
-{
-  g_free (session->token_hash);
-  g_free (session);
-}
-
-static GMutex sessions_lock;
-static GHashTable *sessions; /* sha256 (session id) → Session */
+#define SIGNIN_FAILURES 5
+#define SIGNIN_WINDOW (10 * 60)
 
 /* ---- replies ---------------------------------------------------------------- */
 
@@ -386,6 +371,24 @@ append_commune_indicator (GString *out, JsonObject *ind, const char *key)
   g_string_append (out, "</td>");
 }
 
+/* A commune without a network syncs by USB bundle: say when it last did. */
+static void
+append_bundle_sync (PcmbnDistrictStore *store, GString *out, const char *code)
+{
+  g_autofree char *last = pcmbn_district_store_last_bundle (store, code);
+  g_autofree char *when = last ? format_sync_time (last) : NULL;
+
+  if (last == NULL)
+    return;
+  g_string_append (out, " <span class=\"badge bundle\">");
+  append_escaped (out, _ ("by USB bundle"));
+  g_string_append (out, " <time datetime=\"");
+  append_escaped (out, last);
+  g_string_append (out, "\">");
+  append_escaped (out, when);
+  g_string_append (out, "</time></span>");
+}
+
 static gint
 never_synced_first (gconstpointer a, gconstpointer b)
 {
@@ -401,7 +404,7 @@ never_synced_first (gconstpointer a, gconstpointer b)
 }
 
 static void
-append_communes (GString *out, JsonArray *communes)
+append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
 {
   guint n_kinds, n = json_array_get_length (communes), never = 0;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
@@ -491,7 +494,9 @@ append_communes (GString *out, JsonArray *communes)
           append_escaped (out, last_sync);
           g_string_append (out, "\">");
           append_escaped (out, when);
-          g_string_append (out, "</time></td>");
+          g_string_append (out, "</time>");
+          append_bundle_sync (store, out, code);
+          g_string_append (out, "</td>");
         }
       else
         {
@@ -613,7 +618,7 @@ pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
   g_string_append (out, "</section>\n<section>\n<h2>");
   append_escaped_printf (out, _ ("Communes, %d"), shown);
   g_string_append (out, "</h2>\n");
-  append_communes (out, json_node_get_array (communes));
+  append_communes (store, out, json_node_get_array (communes));
   g_string_append (out, "<p class=\"legend\">");
   append_escaped (out,
                   _ ("Records of each kind dated in the year. Indicators for each commune "
@@ -714,96 +719,33 @@ token_owner (PcmbnDistrictStore *store, const char *token_hash)
   return who;
 }
 
-/* The staff member's name for a live session, or NULL: expired, unknown,
- * or its token revoked since. */
-static char *
+/* The staff member of a live session, or NULL: expired, unknown, or its
+ * token revoked since. */
+static PcmbnDistrictPrincipal *
 session_staff (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   g_autofree char *id = session_id (req);
-  g_autofree char *id_hash = NULL, *token_hash = NULL;
   g_autoptr (PcmbnDistrictPrincipal) who = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (id == NULL)
     return NULL;
-  id_hash = pcmbn_district_hash_secret (id);
-  g_mutex_lock (&sessions_lock);
-  if (sessions)
-    {
-      Session *session = g_hash_table_lookup (sessions, id_hash);
-      if (session && session->expires <= g_get_monotonic_time ())
-        g_hash_table_remove (sessions, id_hash);
-      else if (session)
-        token_hash = g_strdup (session->token_hash);
-    }
-  g_mutex_unlock (&sessions_lock);
-  if (token_hash == NULL)
-    return NULL;
-  who = token_owner (store, token_hash);
+  who = pcmbn_district_store_session_staff (store, id, &error);
   if (who == NULL)
+    g_warning ("Cannot read the dashboard sessions: %s", error->message);
+  if (who == NULL || who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
     return NULL;
-  if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
-    {
-      g_mutex_lock (&sessions_lock);
-      g_hash_table_remove (sessions, id_hash);
-      g_mutex_unlock (&sessions_lock);
-      return NULL;
-    }
-  return g_steal_pointer (&who->id);
-}
-
-static gboolean
-prune_expired (gpointer key, gpointer value, gpointer now)
-{
-  return ((Session *)value)->expires <= *(gint64 *)now;
-}
-
-static char *
-session_new (const char *token_hash)
-{
-  char hex[65];
-  gint64 now = g_get_monotonic_time ();
-  Session *session;
-
-  if (!pcmbn_wire_random_token (hex, 32))
-    return NULL;
-  session = g_new0 (Session, 1);
-  session->token_hash = g_strdup (token_hash);
-  session->expires = now + (gint64)PCMBN_DASHBOARD_SESSION_SECONDS * G_USEC_PER_SEC;
-  g_mutex_lock (&sessions_lock);
-  if (sessions == NULL)
-    sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                      (GDestroyNotify)session_free);
-  g_hash_table_foreach_remove (sessions, prune_expired, &now);
-  /* Memory stays bounded whatever signs in: the oldest go first. */
-  while (g_hash_table_size (sessions) >= SESSION_LIMIT)
-    {
-      GHashTableIter iter;
-      gpointer key, value, oldest = NULL;
-      gint64 oldest_expiry = G_MAXINT64;
-      g_hash_table_iter_init (&iter, sessions);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        if (((Session *)value)->expires < oldest_expiry)
-          {
-            oldest_expiry = ((Session *)value)->expires;
-            oldest = key;
-          }
-      g_hash_table_remove (sessions, oldest);
-    }
-  g_hash_table_insert (sessions, pcmbn_district_hash_secret (hex), session);
-  g_mutex_unlock (&sessions_lock);
-  return g_strdup (hex);
+  who->address = g_strdup (req->remote);
+  return g_steal_pointer (&who);
 }
 
 static void
-session_end (PcmbnDistrictRequest *req)
+session_end (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   g_autofree char *id = session_id (req);
-  g_autofree char *id_hash = id ? pcmbn_district_hash_secret (id) : NULL;
 
-  g_mutex_lock (&sessions_lock);
-  if (sessions && id_hash)
-    g_hash_table_remove (sessions, id_hash);
-  g_mutex_unlock (&sessions_lock);
+  if (id)
+    pcmbn_district_store_end_session (store, id);
 }
 
 static char *
@@ -825,36 +767,112 @@ parse_query (const char *query)
   return params ? params : g_hash_table_new (g_str_hash, g_str_equal);
 }
 
+/* The origins a sign-in form may come from, set once before the server
+ * answers anything: the configured public URL, or the address it listens
+ * on. Never the request's own Host: a site that points its own name at this
+ * server (DNS rebinding) would pass that check. */
+static GStrv allowed_origins;
+
+/* scheme://host:port, lower case, the port always written, an IPv6 host in
+ * brackets: two spellings of one origin compare equal. */
+static char *
+origin_key (const char *text)
+{
+  g_autoptr (GUri) uri = text ? g_uri_parse (text, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autofree char *scheme = NULL, *host = NULL;
+  int port;
+
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    return NULL;
+  scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
+  if (!g_str_equal (scheme, "http") && !g_str_equal (scheme, "https"))
+    return NULL;
+  host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  port = g_uri_get_port (uri);
+  if (port <= 0)
+    port = g_str_equal (scheme, "https") ? 443 : 80;
+  return strchr (host, ':') ? g_strdup_printf ("%s://[%s]:%d", scheme, host, port)
+                            : g_strdup_printf ("%s://%s:%d", scheme, host, port);
+}
+
+/**
+ * pcmbn_district_dashboard_set_origins:
+ * @public_url: (nullable): the address staff type in their browsers
+ *   (`serve --public-url`), such as https://pcmbn.badinh.hanoi.gov.vn
+ * @listen_url: (nullable): the address the server listens on
+ *
+ * Sets where a sign-in form may come from, before the server answers its
+ * first request: @public_url when given, else @listen_url (and, for a
+ * loopback address, its other loopback names). A server listening on every
+ * interface without @public_url accepts no browser sign-in: it cannot know
+ * the name browsers use.
+ *
+ * Returns: %FALSE when @public_url is not an http:// or https:// address
+ */
+gboolean
+pcmbn_district_dashboard_set_origins (const char *public_url, const char *listen_url)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const char *url = public_url ? public_url : listen_url;
+  g_autofree char *key = origin_key (url);
+
+  if (public_url && key == NULL)
+    return FALSE;
+  if (key)
+    {
+      g_autoptr (GUri) uri = g_uri_parse (key, G_URI_FLAGS_NONE, NULL);
+      const char *host = g_uri_get_host (uri);
+      static const char *const loopback[] = { "127.0.0.1", "localhost", "[::1]" };
+      static const char *const wildcard[] = { "0.0.0.0", "::", "" };
+
+      if (public_url == NULL && g_strv_contains (wildcard, host))
+        ; /* every interface: no name to trust */
+      else if (public_url == NULL
+               && (g_str_equal (host, "127.0.0.1") || g_str_equal (host, "localhost")
+                   || g_str_equal (host, "::1")))
+        for (guint i = 0; i < G_N_ELEMENTS (loopback); i++)
+          {
+            g_autofree char *name = g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (uri),
+                                                     loopback[i], g_uri_get_port (uri));
+            g_strv_builder_add (builder, name);
+          }
+      else
+        g_strv_builder_add (builder, key);
+    }
+  g_clear_pointer (&allowed_origins, g_strfreev);
+  allowed_origins = g_strv_builder_end (builder);
+  return TRUE;
+}
+
 /* The form's origin must be this server: a sign-in form on another site
  * cannot sign a browser in as someone else. Browsers send Origin with every
  * POST; a client that sends none is not a browser and is let through. */
 static gboolean
 same_origin (PcmbnDistrictRequest *req)
 {
-  g_autoptr (GUri) origin = NULL;
-  g_autofree char *expected = NULL;
-  const char *host;
+  g_autofree char *key = NULL;
 
   if (req->origin == NULL)
     return TRUE;
-  origin = g_uri_parse (req->origin, G_URI_FLAGS_NONE, NULL);
-  if (origin == NULL || req->host == NULL)
-    return FALSE;
-  host = g_uri_get_host (origin);
-  if (g_uri_get_port (origin) > 0)
-    expected = g_strdup_printf ("%s:%d", host, g_uri_get_port (origin));
-  else
-    expected = g_strdup (host);
-  /* An IPv6 literal comes back from GUri without its brackets. */
-  if (host && strchr (host, ':'))
-    {
-      g_free (expected);
-      expected = g_uri_get_port (origin) > 0
-                     ? g_strdup_printf ("[%s]:%d", host, g_uri_get_port (origin))
-                     : g_strdup_printf ("[%s]", host);
-    }
-  return g_ascii_strcasecmp (expected, req->host) == 0
-         && g_strcmp0 (g_uri_get_scheme (origin), req->https ? "https" : "http") == 0;
+  key = origin_key (req->origin);
+  return key && allowed_origins && g_strv_contains ((const char *const *)allowed_origins, key);
+}
+
+/* Every sign-in attempt is audited, with whose token it was when known;
+ * never the token. Only a token that was tried and refused (object
+ * "dashboard") counts towards the throttle: a form from another origin or
+ * without a token guesses nothing. */
+static PcmbnDistrictReply *
+signin_refused (PcmbnDistrictStore *store,
+                PcmbnDistrictRequest *req,
+                PcmbnDistrictPrincipal *who,
+                const char *object,
+                PcmbnDistrictReply *reply)
+{
+  const char *actor = who && who->kind != PCMBN_DISTRICT_TOKEN_UNKNOWN ? who->actor : "unknown";
+
+  pcmbn_district_store_audit (store, actor, "sign-in", object, req->remote, FALSE);
+  return reply;
 }
 
 static PcmbnDistrictReply *
@@ -864,24 +882,47 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   g_autofree char *token = NULL, *hash = NULL, *id = NULL, *cookie = NULL;
   g_autoptr (PcmbnDistrictPrincipal) who = NULL;
   g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
   PcmbnDistrictReply *reply;
   const char *raw;
 
+  if (pcmbn_district_store_count_refused (store, "sign-in", "dashboard", req->remote, SIGNIN_WINDOW)
+      >= SIGNIN_FAILURES)
+    return signin_refused (
+        store, req, NULL, "dashboard",
+        reply_html (429, render_signin (store, _ ("Too many wrong sign-ins came from this "
+                                                  "address. Wait 10 minutes, then sign in with "
+                                                  "the right staff token."))));
+  if (req->origin && (allowed_origins == NULL || allowed_origins[0] == NULL))
+    return signin_refused (
+        store, req, NULL, "dashboard: another origin",
+        reply_html (403, render_message (
+                             _ ("Sign in"),
+                             _ ("This server listens on every address and does not know the one "
+                                "your browser uses. The administrator starts it with "
+                                "“--public-url” and the dashboard’s address, such as "
+                                "https://pcmbn.example.gov.vn."))));
   if (!same_origin (req))
-    return reply_html (
-        403,
-        render_message (_ ("Sign in"), _ ("This sign-in form did not come from this server. "
-                                          "Open the dashboard’s own address and sign in there.")));
+    return signin_refused (
+        store, req, NULL, "dashboard: another origin",
+        reply_html (403, render_message (_ ("Sign in"),
+                                         _ ("This sign-in form did not come from this server. "
+                                            "Open the dashboard’s own address and sign in "
+                                            "there."))));
   if (req->content_type
       && !g_str_has_prefix (req->content_type, "application/x-www-form-urlencoded"))
-    return reply_html (415, render_signin (store, _ ("Send the sign-in form as a web form.")));
+    return signin_refused (
+        store, req, NULL, "dashboard: not a form",
+        reply_html (415, render_signin (store, _ ("Send the sign-in form as a web form."))));
   if (req->body)
     text = g_strndup (g_bytes_get_data (req->body, NULL), g_bytes_get_size (req->body));
   form = text ? g_uri_parse_params (text, -1, "&", G_URI_PARAMS_WWW_FORM, NULL) : NULL;
   raw = form ? g_hash_table_lookup (form, "token") : NULL;
   token = g_strstrip (g_strdup (raw ? raw : ""));
   if (*token == '\0' || !g_utf8_validate (token, -1, NULL))
-    return reply_html (400, render_signin (store, _ ("Type your staff token, then sign in.")));
+    return signin_refused (
+        store, req, NULL, "dashboard: no token",
+        reply_html (400, render_signin (store, _ ("Type your staff token, then sign in."))));
   hash = pcmbn_district_hash_secret (token);
   who = token_owner (store, hash);
   if (who == NULL)
@@ -889,19 +930,22 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   if (who->kind != PCMBN_DISTRICT_TOKEN_STAFF)
     {
       if (who->kind == PCMBN_DISTRICT_TOKEN_DEVICE)
-        return reply_html (403,
-                           render_signin (store, _ ("This is a commune device’s token, not a staff "
-                                                    "token. Use the staff token the district’s "
-                                                    "administrator gave you.")));
-      return reply_html (
-          401, render_signin (store, _ ("This staff token is not known to the district "
-                                        "server, or it was revoked. Check it and try "
-                                        "again, or ask the administrator for a new one.")));
+        return signin_refused (
+            store, req, who, "dashboard",
+            reply_html (403, render_signin (store, _ ("This is a commune device’s token, not a "
+                                                      "staff token. Use the staff token the "
+                                                      "district’s administrator gave you."))));
+      return signin_refused (
+          store, req, who, "dashboard",
+          reply_html (401, render_signin (store, _ ("This staff token is not known to the "
+                                                    "district server, or it was revoked. Check "
+                                                    "it and try again, or ask the administrator "
+                                                    "for a new one."))));
     }
-  id = session_new (hash);
+  id = pcmbn_district_store_new_session (store, hash, PCMBN_DASHBOARD_SESSION_SECONDS, &error);
   if (id == NULL)
-    return pcmbn_district_reply_error (500, "internal", _ ("No random numbers available."));
-  pcmbn_district_store_audit (store, who->actor, "dashboard-sign-in", NULL, 0, req->remote);
+    return pcmbn_district_reply_error (500, "internal", error->message);
+  pcmbn_district_store_audit (store, who->actor, "sign-in", "dashboard", req->remote, TRUE);
   reply = reply_redirect ("/");
   cookie = cookie_header (req, id, PCMBN_DASHBOARD_SESSION_SECONDS);
   reply_add_header (reply, "Set-Cookie", cookie);
@@ -909,46 +953,78 @@ handle_login (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 }
 
 static PcmbnDistrictReply *
-handle_logout (PcmbnDistrictRequest *req)
+handle_logout (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   PcmbnDistrictReply *reply = reply_redirect ("/");
   g_autofree char *cookie = cookie_header (req, "", 0);
+  g_autoptr (PcmbnDistrictPrincipal) staff = session_staff (store, req);
 
-  session_end (req);
+  if (staff)
+    pcmbn_district_store_audit (store, staff->actor, "sign-out", "dashboard", staff->address, TRUE);
+  session_end (store, req);
   reply_add_header (reply, "Set-Cookie", cookie);
   return reply;
+}
+
+/* What a report request asked for, for the audit: the known parameters
+ * only, so that nothing else a client put in the address is kept. */
+static char *
+report_object (GHashTable *params)
+{
+  static const char *const names[] = { "year", "from", "to", "format", "lang", "org_unit" };
+  GString *out = g_string_new ("report");
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const char *value = g_hash_table_lookup (params, names[i]);
+      if (value && strlen (value) <= 32 && g_utf8_validate (value, -1, NULL))
+        g_string_append_printf (out, " %s=%s", names[i], value);
+    }
+  return g_string_free (out, FALSE);
 }
 
 /**
  * pcmbn_district_report_reply:
  * @store: a server database
+ * @staff: the staff member asking, already authenticated
+ * @action: the audit's name for the read: "report" (the API) or "download"
+ *   (the dashboard)
  * @query: (nullable): the query string: `year` or `from` and `to`, and
  *   `format` (json when absent)
  * @attachment: whether JSON too comes as a file to save
  *
- * The report for a caller already known to be staff. JSON comes back as the
- * API's body (unless @attachment); the other formats always as a download
- * (Content-Disposition: attachment).
+ * The report for a caller already known to be staff, audited. JSON comes
+ * back as the API's body (unless @attachment); the other formats always as
+ * a download (Content-Disposition: attachment).
  *
  * Returns: (transfer full): the reply
  */
 PcmbnDistrictReply *
-pcmbn_district_report_reply (PcmbnDistrictStore *store, const char *query, gboolean attachment)
+pcmbn_district_report_reply (PcmbnDistrictStore *store,
+                             PcmbnDistrictPrincipal *staff,
+                             const char *action,
+                             const char *query,
+                             gboolean attachment)
 {
   g_autoptr (GHashTable) params = parse_query (query);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autofree char *filename = NULL;
+  g_autofree char *object = report_object (params);
   const char *format_name = g_hash_table_lookup (params, "format");
   PcmbnReportFormat format = PCMBN_REPORT_FORMAT_JSON;
   PcmbnDistrictReply *reply;
 
   if (format_name && !pcmbn_report_format_from_string (format_name, &format))
-    return pcmbn_district_reply_error (400, "bad_format",
-                                       _ ("format: must be json, csv, pdf or xlsx"));
+    {
+      pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, FALSE);
+      return pcmbn_district_reply_error (400, "bad_format",
+                                         _ ("format: must be json, csv, pdf or xlsx"));
+    }
   bytes = pcmbn_district_report_export (
       store, g_hash_table_lookup (params, "year"), g_hash_table_lookup (params, "from"),
       g_hash_table_lookup (params, "to"), format, &filename, &error);
+  pcmbn_district_store_audit (store, staff->actor, action, object, staff->address, bytes != NULL);
   if (bytes == NULL)
     {
       if (error->domain == PCMBN_ERROR
@@ -966,7 +1042,9 @@ pcmbn_district_report_reply (PcmbnDistrictStore *store, const char *query, gbool
 }
 
 static PcmbnDistrictReply *
-handle_download (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *staff)
+handle_download (PcmbnDistrictStore *store,
+                 PcmbnDistrictRequest *req,
+                 PcmbnDistrictPrincipal *staff)
 {
   PcmbnDistrictReply *reply;
   g_autofree char *message = NULL;
@@ -977,7 +1055,7 @@ handle_download (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const cha
   if (staff == NULL)
     return reply_redirect ("/");
   /* From the dashboard, JSON too is a file to save. */
-  reply = pcmbn_district_report_reply (store, req->query, TRUE);
+  reply = pcmbn_district_report_reply (store, staff, "download", req->query, TRUE);
   if (reply->status == 200)
     return reply;
   /* A person clicked a link: answer with a page, not the API's JSON. */
@@ -995,16 +1073,21 @@ handle_download (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const cha
 }
 
 static PcmbnDistrictReply *
-handle_page (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, const char *staff)
+handle_page (PcmbnDistrictStore *store, PcmbnDistrictRequest *req, PcmbnDistrictPrincipal *staff)
 {
   g_autoptr (GHashTable) params = parse_query (req->query);
   g_autoptr (GError) error = NULL;
+  g_autofree char *object = NULL;
+  const char *year;
   char *html;
 
   if (staff == NULL)
     return reply_html (200, render_signin (store, NULL));
-  html = pcmbn_district_dashboard_render (store, g_hash_table_lookup (params, "year"), staff,
-                                          &error);
+  year = g_hash_table_lookup (params, "year");
+  html = pcmbn_district_dashboard_render (store, year, staff->id, &error);
+  /* The page shows every commune's figures: a read like a download. */
+  object = g_strdup_printf ("dashboard year=%.8s", year ? year : "");
+  pcmbn_district_store_audit (store, staff->actor, "view", object, staff->address, html != NULL);
   if (html == NULL)
     {
       gboolean bad_input = error->domain == PCMBN_ERROR
@@ -1032,19 +1115,12 @@ pcmbn_district_dashboard_owns (const char *path)
   return path && g_strv_contains (paths, path);
 }
 
-/**
- * pcmbn_district_dashboard_handle:
- * @store: this thread's connection to the server database
- * @request: a request whose path pcmbn_district_dashboard_owns()
- *
- * Returns: (transfer full): the answer
- */
-PcmbnDistrictReply *
-pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
+static PcmbnDistrictReply *
+route (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
 {
   const char *path = req->path;
   gboolean get = g_str_equal (req->method, "GET") || g_str_equal (req->method, "HEAD");
-  g_autofree char *staff = NULL;
+  g_autoptr (PcmbnDistrictPrincipal) staff = NULL;
 
   if (g_str_equal (path, "/dashboard.css"))
     {
@@ -1065,9 +1141,28 @@ pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest
   if (!get)
     return method_not_allowed ("GET, HEAD");
   if (g_str_equal (path, "/logout"))
-    return handle_logout (req);
+    return handle_logout (store, req);
   staff = session_staff (store, req);
   if (g_str_equal (path, "/download"))
     return handle_download (store, req, staff);
   return handle_page (store, req, staff);
+}
+
+/**
+ * pcmbn_district_dashboard_handle:
+ * @store: this thread's connection to the server database
+ * @request: a request whose path pcmbn_district_dashboard_owns()
+ *
+ * Returns: (transfer full): the answer
+ */
+PcmbnDistrictReply *
+pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
+{
+  PcmbnDistrictReply *reply = route (store, req);
+
+  /* Under TLS, the browser keeps to HTTPS for a year: a later visit typed
+   * as http:// cannot be intercepted before the session cookie goes out. */
+  if (req->https)
+    reply_add_header (reply, "Strict-Transport-Security", "max-age=31536000");
+  return reply;
 }

@@ -13,10 +13,14 @@ G_BEGIN_DECLS
 #define PCMBN_DASHBOARD_SESSION_SECONDS (12 * 60 * 60)
 
 gboolean pcmbn_district_dashboard_owns (const char *path);
+gboolean pcmbn_district_dashboard_set_origins (const char *public_url, const char *listen_url);
 PcmbnDistrictReply *
 pcmbn_district_dashboard_handle (PcmbnDistrictStore *store, PcmbnDistrictRequest *request);
-PcmbnDistrictReply *
-pcmbn_district_report_reply (PcmbnDistrictStore *store, const char *query, gboolean attachment);
+PcmbnDistrictReply *pcmbn_district_report_reply (PcmbnDistrictStore *store,
+                                                 PcmbnDistrictPrincipal *staff,
+                                                 const char *action,
+                                                 const char *query,
+                                                 gboolean attachment);
 char *pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
                                        const char *year,
                                        const char *staff_name,

@@ -104,6 +104,38 @@ request (SyncServer *s,
   return r;
 }
 
+/* A request whose Host header names another site, as a browser sends it
+ * after DNS rebinding. */
+static Resp *
+request_with_host (SyncServer *s,
+                   const char *method,
+                   const char *path,
+                   const char *host,
+                   const char *origin,
+                   const char *content_type,
+                   const char *body)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (s->url, path + 1, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  Resp *r = g_new0 (Resp, 1);
+
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  soup_message_headers_replace (headers, "Host", host);
+  soup_message_headers_replace (headers, "Origin", origin);
+  soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  r->status = soup_message_get_status (msg);
+  r->body = g_bytes_new (NULL, 0);
+  r->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  return r;
+}
+
 static char *
 origin_of (SyncServer *s)
 {
@@ -618,6 +650,14 @@ test_tls (void)
     g_assert_cmpuint (r->status, ==, 303);
     g_assert_nonnull (set_cookie);
     g_assert_nonnull (strstr (set_cookie, "; Secure"));
+    /* Under TLS the browser is told to stay on HTTPS. */
+    g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"), ==,
+                     "max-age=31536000");
+  }
+  {
+    g_autoptr (Resp) r = request (s, "GET", "/", NULL, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"));
   }
   /* The same host and port over plain http is another origin. */
   http_origin = g_strconcat ("http://", origin + strlen ("https://"), NULL);
@@ -629,11 +669,325 @@ test_tls (void)
   sync_server_free (s);
 }
 
+/* A sign-in form is accepted from the server's configured public URL
+ * only, never from whatever Host the request names: a site that points its
+ * own name at the server (DNS rebinding) sends matching Origin and Host. */
+static void
+test_origin (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *staff = sync_staff_token (s);
+  g_autofree char *form = g_strconcat ("token=", staff, NULL);
+  g_autofree char *listen_origin = NULL, *port_part = NULL, *evil = NULL, *host = NULL;
+
+  sync_server_start (s);
+  listen_origin = origin_of (s);
+  port_part = g_strdup (strrchr (listen_origin, ':'));
+  evil = g_strconcat ("http://evil.example", port_part, NULL);
+  host = g_strconcat ("evil.example", port_part, NULL);
+  {
+    g_autoptr (Resp) r = request_with_host (s, "POST", "/login", host, evil,
+                                            "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 403);
+    g_assert_null (soup_message_headers_get_one (r->headers, "Set-Cookie"));
+  }
+  /* The loopback names of a loopback server are all its own. */
+  {
+    g_autofree char *localhost = g_strconcat ("http://localhost", port_part, NULL);
+    g_autoptr (Resp) r = request (s, "POST", "/login", NULL, NULL, localhost,
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 303);
+  }
+  g_assert_cmpint (sync_server_stop (s), ==, 0);
+
+  /* Behind a reverse proxy: the public URL, and nothing else. */
+  s->public_url = "https://pcmbn.example.gov.vn";
+  sync_server_start (s);
+  {
+    g_autoptr (Resp) r = request (s, "POST", "/login", NULL, NULL, "https://pcmbn.example.gov.vn",
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 303);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (s, "POST", "/login", NULL, NULL, "https://PCMBN.example.gov.vn:443",
+                     "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 303);
+  }
+  g_free (listen_origin);
+  listen_origin = origin_of (s);
+  {
+    g_autoptr (Resp) r = request (s, "POST", "/login", NULL, NULL, listen_origin,
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 403);
+  }
+  g_assert_cmpint (sync_server_stop (s), ==, 0);
+
+  /* A public URL that is not one: exit 2, naming the option. */
+  {
+    const char *argv[] = { "serve", "--db", s->db, "--public-url", "pcmbn.example.gov.vn", NULL };
+    g_autofree char *err = NULL;
+    g_assert_cmpint (sync_district (argv, NULL, &err), ==, 2);
+    g_assert_nonnull (strstr (err, "public-url"));
+  }
+  s->public_url = NULL;
+  sync_server_free (s);
+}
+
+/* Five wrong tokens from one address: the sixth attempt waits, even with
+ * the right token; the refusals are in the audit. A restart changes
+ * nothing, and a signed-in session survives it. */
+static void
+test_throttle_and_restart (Fixture *f, gconstpointer data)
+{
+  g_autofree char *origin = origin_of (f->s);
+  g_autofree char *cookie = sign_in (f->s, f->staff);
+  g_autofree char *form = g_strconcat ("token=", f->staff, NULL);
+  g_autofree char *out = NULL;
+
+  /* Not counted: no token guessed. */
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, "http://evil.example",
+                                    "application/x-www-form-urlencoded", "token=s_x");
+      g_assert_cmpuint (r->status, ==, 403);
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, origin,
+                                    "application/x-www-form-urlencoded", "token=s_wrong");
+      g_assert_cmpuint (r->status, ==, 401);
+    }
+  g_assert_cmpint (sync_server_stop (f->s), ==, 0);
+  sync_server_start (f->s);
+  g_free (origin);
+  origin = origin_of (f->s); /* a new port */
+  {
+    g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, origin,
+                                  "application/x-www-form-urlencoded", form);
+    g_assert_cmpuint (r->status, ==, 429);
+    g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Retry-After"), ==, "600");
+    g_assert_nonnull (strstr (text (r), "Wait 10 minutes"));
+    g_assert_null (soup_message_headers_get_one (r->headers, "Set-Cookie"));
+  }
+  /* The session made before the restart still reads the dashboard. */
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (text (r), "Signed in as Chị Hoa"));
+    g_assert_nonnull (strstr (text (r), "<table id=\"communes\">"));
+  }
+  /* The audit holds the refusals, not the tokens. */
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, NULL };
+    g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+    g_assert_null (strstr (out, f->staff));
+    g_assert_null (strstr (out, "s_wrong"));
+    g_assert_nonnull (strstr (out, "dashboard: another origin"));
+  }
+}
+
+/* The entry of @entries with this actor, action and object (prefix),
+ * or NULL. */
+static JsonObject *
+find_entry (JsonArray *entries, const char *actor, const char *action, const char *object)
+{
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    {
+      JsonObject *e = json_array_get_object_element (entries, i);
+      const char *o = json_object_get_null_member (e, "object")
+                          ? NULL
+                          : json_object_get_string_member (e, "object");
+      if ((actor == NULL || g_strcmp0 (json_object_get_string_member (e, "actor"), actor) == 0)
+          && g_str_equal (json_object_get_string_member (e, "action"), action)
+          && (object == NULL || (o && g_str_has_prefix (o, object))))
+        return e;
+    }
+  return NULL;
+}
+
+/* Every read of commune data, every sign-in and enrolment attempt and every
+ * admin verb reach `pcmbn-district audit`; no token and no enrolment code
+ * reach the audit or the server's log. */
+static void
+test_audit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = sign_in (f->s, f->staff);
+  g_autofree char *origin = origin_of (f->s);
+  g_autofree char *code = sync_enrol_code (f->s, "00007");
+  g_autofree char *out = NULL, *err = NULL, *log = NULL, *wrong = NULL, *enrol = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonArray *entries;
+  JsonObject *e;
+
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    /* Plain HTTP: no HSTS, which would only be ignored. */
+    g_assert_null (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"));
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/download?year=2026&format=csv", cookie, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/api/v1/report?year=2026", NULL, f->staff, NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  {
+    g_autoptr (Resp) r = request (f->s, "POST", "/login", NULL, NULL, origin,
+                                  "application/x-www-form-urlencoded", "token=s_wrong");
+    g_assert_cmpuint (r->status, ==, 401);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "GET", "/api/v1/sync/pull?since=0", NULL, "d_unknown", NULL, NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 401);
+  }
+  /* A wrong code, then the right one. */
+  wrong = g_strdup_printf ("{\"code\":\"%c%s\",\"device_name\":\"Máy 7\"}",
+                           code[0] == 'A' ? 'B' : 'A', code + 1);
+  enrol = g_strdup_printf ("{\"code\":\"%s\",\"device_name\":\"Máy 7\"}", code);
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "POST", "/api/v1/enroll", NULL, NULL, NULL, "application/json", wrong);
+    g_assert_cmpuint (r->status, ==, 401);
+  }
+  {
+    g_autoptr (Resp)
+        r = request (f->s, "POST", "/api/v1/enroll", NULL, NULL, NULL, "application/json", enrol);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, NULL };
+    g_assert_cmpint (sync_district (argv, &out, &err), ==, 0);
+  }
+  root = sync_parse (out);
+  entries = json_node_get_array (root);
+  /* The download, by whom and what, without the token. */
+  e = find_entry (entries, "staff:Chị Hoa", "download", "report year=2026 format=csv");
+  g_assert_nonnull (e);
+  g_assert_true (json_object_get_boolean_member (e, "ok"));
+  g_assert_cmpstr (json_object_get_string_member (e, "address"), ==, "127.0.0.1");
+  g_assert_nonnull (find_entry (entries, "staff:Chị Hoa", "report", "report year=2026"));
+  g_assert_nonnull (find_entry (entries, "staff:Chị Hoa", "sign-in", "dashboard"));
+  g_assert_nonnull (find_entry (entries, "staff:Chị Hoa", "view", "dashboard year=2026"));
+  /* The refused ones. */
+  e = find_entry (entries, "unknown", "sign-in", "dashboard");
+  g_assert_nonnull (e);
+  g_assert_false (json_object_get_boolean_member (e, "ok"));
+  e = find_entry (entries, "unknown", "sign-in", "/api/v1/sync/pull");
+  g_assert_nonnull (e);
+  g_assert_false (json_object_get_boolean_member (e, "ok"));
+  e = find_entry (entries, "unknown", "enroll", NULL);
+  g_assert_nonnull (e);
+  g_assert_false (json_object_get_boolean_member (e, "ok"));
+  e = find_entry (entries, NULL, "enroll", "00007");
+  g_assert_nonnull (e);
+  g_assert_true (json_object_get_boolean_member (e, "ok"));
+  /* The fixture's syncs and admin verbs. */
+  g_assert_nonnull (find_entry (entries, NULL, "pull", "00001"));
+  g_assert_nonnull (find_entry (entries, NULL, "create", NULL));
+  g_assert_nonnull (find_entry (entries, "admin", "staff-token", "Chị Hoa"));
+  g_assert_nonnull (find_entry (entries, "admin", "enroll-code", "00007"));
+  g_assert_nonnull (find_entry (entries, "admin", "serve", NULL));
+  /* Oldest first. */
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (entries, 0), "action"), ==,
+      "init");
+
+  /* No secret anywhere a person reads. */
+  g_assert_true (g_file_get_contents (f->s->log, &log, NULL, NULL));
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *where = i == 0 ? out : log;
+      g_assert_null (strstr (where, f->staff));
+      g_assert_null (strstr (where, f->device));
+      g_assert_null (strstr (where, code));
+      g_assert_null (strstr (where, code + 6));
+      g_assert_null (strstr (where, "s_wrong"));
+      g_assert_null (strstr (where, "d_unknown"));
+    }
+
+  /* Reading the audit is audited; --limit keeps the most recent. */
+  g_clear_pointer (&out, g_free);
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, "--limit", "1", NULL };
+    g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+  }
+  g_clear_pointer (&root, json_node_unref);
+  root = sync_parse (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_array_get_object_element (json_node_get_array (root), 0), "action"),
+                   ==, "audit");
+  g_clear_pointer (&out, g_free);
+  {
+    const char *argv[] = { "audit", "--db", f->s->db, "--since", "2999-01-01", NULL };
+    g_assert_cmpint (sync_district (argv, &out, NULL), ==, 0);
+  }
+  g_clear_pointer (&root, json_node_unref);
+  root = sync_parse (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 0);
+
+  /* Bad values: exit 2, naming the option. */
+  {
+    static const char *const bad[][2] = {
+      { "--since", "yesterday" }, { "--since", "2026-02-30" }, { "--limit", "0" },
+      { "--limit", "-3" },        { "--limit", "ten" },        { "--limit", "" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        const char *argv[] = { "audit", "--db", f->s->db, bad[i][0], bad[i][1], NULL };
+        g_autofree char *message = NULL;
+        g_assert_cmpint (sync_district (argv, NULL, &message), ==, 2);
+        g_assert_nonnull (strstr (message, bad[i][0] + 2));
+      }
+  }
+}
+
+/* A commune that syncs by USB bundle shows it, with when. */
+static void
+test_bundle_sync (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_path_get_dirname (f->logbook);
+  g_autofree char *bundle = g_build_filename (dir, "b.pcmbn", NULL);
+  g_autofree char *reply = g_build_filename (dir, "r.pcmbn", NULL);
+  g_autofree char *cookie = NULL;
+  const char *argv[] = { "bundle", "--db", f->s->db, "--in", bundle, "--out", reply, NULL };
+
+  cookie = sign_in (f->s, f->staff);
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+    g_assert_null (strstr (text (r), "by USB bundle"));
+  }
+  g_free (sync_add (f->logbook, "activity", ACTIVITY));
+  g_assert_cmpint (sync_cli (f->logbook, NULL, NULL, "bundle", "export", "-o", bundle, NULL), ==,
+                   0);
+  g_assert_cmpint (sync_district (argv, NULL, NULL), ==, 0);
+  {
+    g_autoptr (Resp) r = request (f->s, "GET", "/?year=2026", cookie, NULL, NULL, NULL, NULL);
+    const char *row = strstr (text (r), "<tr data-code=\"00001\"");
+    const char *other = strstr (text (r), "<tr data-code=\"00004\"");
+    g_assert_nonnull (row);
+    g_assert_nonnull (other);
+    g_assert_nonnull (strstr (row, "by USB bundle"));
+    g_assert_true (strstr (row, "by USB bundle") < strstr (row, "</tr>"));
+    g_assert_true (strstr (other, "by USB bundle") == NULL
+                   || strstr (other, "by USB bundle") > strstr (other, "</tr>"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/dashboard-http/sign-in", Fixture, NULL, fixture_set_up, test_sign_in,
+              fixture_tear_down);
+  g_test_add ("/dashboard-http/bundle-sync", Fixture, NULL, fixture_set_up, test_bundle_sync,
               fixture_tear_down);
   g_test_add ("/dashboard-http/downloads", Fixture, NULL, fixture_set_up, test_downloads,
               fixture_tear_down);
@@ -641,6 +995,11 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/dashboard-http/revoked", Fixture, NULL, fixture_set_up, test_revoked,
               fixture_tear_down);
+  g_test_add ("/dashboard-http/audit", Fixture, NULL, fixture_set_up, test_audit,
+              fixture_tear_down);
+  g_test_add ("/dashboard-http/throttle-and-restart", Fixture, NULL, fixture_set_up,
+              test_throttle_and_restart, fixture_tear_down);
+  g_test_add_func ("/dashboard-http/origin", test_origin);
   g_test_add_func ("/dashboard-http/language", test_language);
   g_test_add_func ("/dashboard-http/tls", test_tls);
   return g_test_run ();

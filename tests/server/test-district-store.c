@@ -82,11 +82,13 @@ audit_text (const char *path)
   GString *out = g_string_new (NULL);
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "SELECT actor, action, coalesce (record_uuid, ''),"
-                                       " coalesce (detail, '') FROM audit ORDER BY id",
-                                       -1, &stmt, NULL),
-                   ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db,
+                          "SELECT actor, action, coalesce (record_uuid, ''),"
+                          " coalesce (object, '') || ' ' || coalesce (address, '') || ' '"
+                          " || coalesce (detail, '') FROM audit ORDER BY id",
+                          -1, &stmt, NULL),
+      ==, SQLITE_OK);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_string_append_printf (out, "%s %s %s %s\n", sqlite3_column_text (stmt, 0),
                             sqlite3_column_text (stmt, 1), sqlite3_column_text (stmt, 2),
@@ -227,7 +229,7 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   2);
+                   4);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
@@ -372,7 +374,7 @@ test_enrol_codes (Fixture *f, gconstpointer data)
   g_assert_null (strstr (audit, code));
   g_assert_null (strstr (audit, e->token));
   g_assert_nonnull (strstr (audit, "enroll"));
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices WHERE token_hash LIKE 'd_%'"),
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices WHERE token_hash GLOB 'd_*'"),
                    ==, 0);
 }
 
@@ -383,7 +385,7 @@ test_authenticate (Fixture *f, gconstpointer data)
   g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
   g_autoptr (PcmbnDistrictPrincipal) who = NULL;
   g_autoptr (JsonNode) devices = NULL;
-  g_autofree char *staff = NULL, *hash = NULL;
+  g_autofree char *staff = NULL, *hash = NULL, *audit = NULL;
   JsonObject *device;
 
   who = pcmbn_district_store_authenticate (f->store, "d_0000", &error);
@@ -432,7 +434,8 @@ test_authenticate (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (device, "id"), ==, e->device_id);
   g_assert_true (json_object_get_boolean_member (device, "revoked"));
   g_assert_true (json_object_get_null_member (device, "last_seen"));
-  g_assert_null (strstr (audit_text (f->path), staff));
+  audit = audit_text (f->path);
+  g_assert_null (strstr (audit, staff));
 }
 
 /* ---- sync ------------------------------------------------------------------- */
@@ -446,7 +449,7 @@ test_push_and_rows (Fixture *f, gconstpointer data)
   g_autofree char *v1 = material (UUID1, "00001", 0, 10);
   g_autofree char *v2 = material (UUID1, "00001", 1, 20);
   g_autofree char *stale = material (UUID1, "00001", 1, 30);
-  g_autofree char *edit_hash = NULL;
+  g_autofree char *edit_hash = NULL, *audit = NULL;
   g_autoptr (JsonArray) results = NULL;
   g_auto (PcmbnDistrictRow) row = { 0 };
   JsonObject *server;
@@ -507,7 +510,8 @@ test_push_and_rows (Fixture *f, gconstpointer data)
       query_int (f->path, "SELECT count(*) FROM changes WHERE record_uuid = '" UUID1 "'"), ==, 1);
   g_assert_cmpint (
       query_int (f->path, "SELECT record_uuid IS NOT NULL FROM changes ORDER BY seq DESC"), ==, 1);
-  g_assert_nonnull (strstr (audit_text (f->path), "update " UUID1));
+  audit = audit_text (f->path);
+  g_assert_nonnull (strstr (audit, "update " UUID1));
 }
 
 static void
@@ -655,8 +659,14 @@ test_changes_since (Fixture *f, gconstpointer data)
   page = pull (f, "99999", 0, 500);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (page, "changes")), ==, 0);
 
-  g_assert_true (pcmbn_district_store_note_sync (f->store, "00001", a->device_id, &error));
+  device_a->address = g_strdup ("10.1.2.3");
+  g_assert_true (pcmbn_district_store_note_pull (f->store, device_a, next, &error));
   g_assert_no_error (error);
+  g_assert_cmpint (
+      query_int (f->path,
+                 "SELECT count(*) FROM audit WHERE action = 'pull' AND address = '10.1.2.3'"
+                 " AND actor LIKE 'device:%' AND ok = 1"),
+      ==, 1);
   devices = pcmbn_district_store_list_devices (f->store);
   g_assert_false (json_object_get_null_member (
       json_array_get_object_element (json_node_get_array (devices), 0), "last_seen"));
@@ -670,37 +680,215 @@ test_blobs (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictEnrolment) other = enrol (f, "00004");
   g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autoptr (PcmbnDistrictPrincipal) device_b = device_of (f, other);
   g_autoptr (GBytes) bytes = g_bytes_new_static ("photo", 5);
   g_autofree char *sha = pcmbn_sha256_hex ((const guint8 *)"photo", 5);
   gboolean exists = TRUE;
 
-  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, &exists, &error));
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00001", &exists, &error));
   g_assert_false (exists);
   g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device, &error));
   g_assert_no_error (error);
-  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, &exists, &error));
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00001", &exists, &error));
   g_assert_true (exists);
-  /* Twice: still one. */
+  /* Another commune does not see it... */
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00004", &exists, &error));
+  g_assert_false (exists);
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, NULL, &exists, &error));
+  g_assert_true (exists);
+  /* ...until it sends the same file: the bytes stay stored once. */
+  g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device_b, &error));
+  g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00004", &exists, &error));
+  g_assert_true (exists);
   g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device, &error));
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blobs"), ==, 1);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blob_scopes"), ==, 2);
   g_assert_cmpint (query_int (f->path, "SELECT size FROM blobs"), ==, 5);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit WHERE action = 'blob'"), ==, 3);
+}
+
+static void
+test_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autofree char *token = pcmbn_district_store_new_staff_token (f->store, "Lan", &error);
+  g_autofree char *hash = pcmbn_district_hash_secret (token);
+  g_autofree char *device_hash = pcmbn_district_hash_secret (e->token);
+  g_autofree char *id = NULL, *short_id = NULL, *device_session = NULL, *text = NULL;
+  g_autoptr (PcmbnDistrictPrincipal) who = NULL;
+
+  id = pcmbn_district_store_new_session (f->store, hash, 3600, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (id), ==, 64);
+  who = pcmbn_district_store_session_staff (f->store, id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_STAFF);
+  g_assert_cmpstr (who->id, ==, "Lan");
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  /* Neither the id nor the token is in the file; the session survives a
+   * restart (a new connection). */
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 1);
+  text = g_strdup_printf ("SELECT count(*) FROM dashboard_sessions WHERE id_hash = '%s' OR"
+                          " token_hash = '%s'",
+                          id, token);
+  g_assert_cmpint (query_int (f->path, text), ==, 0);
+  g_clear_object (&f->store);
+  f->store = pcmbn_district_store_open (f->path, FALSE, &error);
+  who = pcmbn_district_store_session_staff (f->store, id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_STAFF);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  /* Unknown, expired, a device's token: no one. */
+  who = pcmbn_district_store_session_staff (f->store, "not-a-session", &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+  short_id = pcmbn_district_store_new_session (f->store, hash, -1, &error);
+  who = pcmbn_district_store_session_staff (f->store, short_id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+  device_session = pcmbn_district_store_new_session (f->store, device_hash, 3600, &error);
+  who = pcmbn_district_store_session_staff (f->store, device_session, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+
+  /* Signed out: gone. The expired one and the device's were dropped. */
+  pcmbn_district_store_end_session (f->store, id);
+  who = pcmbn_district_store_session_staff (f->store, id, &error);
+  g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
+  g_clear_pointer (&who, pcmbn_district_principal_free);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 0);
+
+  /* Bounded: the oldest go first. */
+  for (guint i = 0; i < 1005; i++)
+    g_free (pcmbn_district_store_new_session (f->store, hash, 3600 + i, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 1000);
+}
+
+static void
+test_count_refused (Fixture *f, gconstpointer data)
+{
+  for (guint i = 0; i < 3; i++)
+    pcmbn_district_store_audit (f->store, "unknown", "sign-in", "dashboard", "10.0.0.1", FALSE);
+  pcmbn_district_store_audit (f->store, "staff:Lan", "sign-in", "dashboard", "10.0.0.1", TRUE);
+  pcmbn_district_store_audit (f->store, "unknown", "sign-in", "/api/v1/sync/pull", "10.0.0.1",
+                              FALSE);
+  pcmbn_district_store_audit (f->store, "unknown", "sign-in", "dashboard", "10.0.0.2", FALSE);
+  g_assert_cmpuint (
+      pcmbn_district_store_count_refused (f->store, "sign-in", "dashboard", "10.0.0.1", 600), ==,
+      3);
+  g_assert_cmpuint (pcmbn_district_store_count_refused (f->store, "sign-in", NULL, "10.0.0.1", 600),
+                    ==, 4);
+  g_assert_cmpuint (
+      pcmbn_district_store_count_refused (f->store, "sign-in", "dashboard", "10.0.0.9", 600), ==,
+      0);
+  /* Older than the window: not counted. */
+  exec_sql (f->path, "UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE address = '10.0.0.2'");
+  g_assert_cmpuint (
+      pcmbn_district_store_count_refused (f->store, "sign-in", "dashboard", "10.0.0.2", 600), ==,
+      0);
 }
 
 static void
 test_audit (Fixture *f, gconstpointer data)
 {
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) all = NULL, last = NULL, later = NULL;
   g_autofree char *text = NULL;
   gint64 before = query_int (f->path, "SELECT count(*) FROM audit");
+  JsonArray *entries;
+  JsonObject *entry;
+  guint n;
 
-  g_assert_true (pcmbn_district_store_audit (f->store, "staff:Lan", "dashboard-sign-in", NULL, 0,
-                                             "127.0.0.1"));
-  g_assert_true (pcmbn_district_store_audit (f->store, "device:x", "create", UUID1, 3, NULL));
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit"), ==, before + 2);
+  g_assert_true (
+      pcmbn_district_store_audit (f->store, "staff:Lan", "sign-in", "dashboard", "10.0.0.7", TRUE));
+  g_assert_true (
+      pcmbn_district_store_audit (f->store, "unknown", "sign-in", "dashboard", "10.0.0.8", FALSE));
+  g_assert_true (pcmbn_district_store_audit_record (f->store, "device:x", "create", UUID1, 3, NULL,
+                                                    "10.0.0.9", TRUE));
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit"), ==, before + 3);
   g_assert_cmpint (query_int (f->path, "SELECT version FROM audit ORDER BY id DESC"), ==, 3);
   text = audit_text (f->path);
   g_assert_nonnull (strstr (text, "admin init"));
-  g_assert_nonnull (strstr (text, "staff:Lan dashboard-sign-in  127.0.0.1"));
+
+  /* Oldest first, every field of the contract. */
+  all = pcmbn_district_store_read_audit (f->store, NULL, 0, &error);
+  g_assert_no_error (error);
+  entries = json_node_get_array (all);
+  n = json_array_get_length (entries);
+  g_assert_cmpuint (n, ==, before + 3);
+  entry = json_array_get_object_element (entries, 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "action"), ==, "init");
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, "001");
+  g_assert_true (json_object_get_null_member (entry, "address"));
+  entry = json_array_get_object_element (entries, n - 2);
+  g_assert_cmpstr (json_object_get_string_member (entry, "actor"), ==, "unknown");
+  g_assert_cmpstr (json_object_get_string_member (entry, "address"), ==, "10.0.0.8");
+  g_assert_false (json_object_get_boolean_member (entry, "ok"));
+  entry = json_array_get_object_element (entries, n - 1);
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, UUID1);
+  g_assert_true (json_object_get_boolean_member (entry, "ok"));
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (entry, "at"), "Z"));
+  g_assert_cmpuint (json_object_get_size (entry), ==, 6);
+
+  /* --limit: the most recent ones, still oldest first. */
+  last = pcmbn_district_store_read_audit (f->store, NULL, 2, &error);
+  entries = json_node_get_array (last);
+  g_assert_cmpuint (json_array_get_length (entries), ==, 2);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (entries, 0), "actor"), ==,
+      "unknown");
+  /* --since: a day after today has nothing yet. */
+  later = pcmbn_district_store_read_audit (f->store, "2999-01-01", 0, &error);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (later)), ==, 0);
+
+  g_assert_null (pcmbn_district_store_read_audit (f->store, "yesterday", 0, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE);
+  g_clear_error (&error);
+  g_assert_null (pcmbn_district_store_read_audit (f->store, NULL, -1, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE);
+}
+
+/* A database of server schema 1 gains the audit's object, address and ok,
+ * its earlier lines keeping what they named. */
+static void
+test_audit_migration (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) entries = NULL;
+  JsonObject *entry;
+
+  g_clear_object (&f->store);
+  /* As server schema 1 left it: a blob of 00001's device, the old audit. */
+  exec_sql (f->path, "INSERT INTO devices (id, name, org_unit, token_hash, created_at) VALUES"
+                     " ('d-1', 'Laptop', '00001', 'h', '2026-01-01T00:00:00Z');"
+                     "INSERT INTO blobs (sha256, size, data, created_at, device_id) VALUES"
+                     " ('abc', 1, x'00', '2026-01-01T00:00:00Z', 'd-1');"
+                     "DROP TABLE blob_scopes; DROP TABLE dashboard_sessions;"
+                     "DROP INDEX audit_refused;");
+  exec_sql (f->path, "DROP INDEX audit_at; ALTER TABLE audit DROP COLUMN object;"
+                     "ALTER TABLE audit DROP COLUMN address; ALTER TABLE audit DROP COLUMN ok;"
+                     "UPDATE meta SET value = '1' WHERE key = 'server_schema';"
+                     "INSERT INTO audit (at, actor, action, record_uuid, version, detail) VALUES"
+                     " ('2026-01-01T00:00:00Z', 'admin', 'revoke', NULL, NULL, 'd-1'),"
+                     " ('2026-01-01T00:00:00Z', 'device:d', 'create', '" UUID1 "', 1, NULL);");
+  f->store = pcmbn_district_store_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
+                   4);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blob_scopes WHERE sha256 = 'abc' AND"
+                                       " org_unit = '00001'"),
+                   ==, 1);
+  entries = pcmbn_district_store_read_audit (f->store, NULL, 2, &error);
+  entry = json_array_get_object_element (json_node_get_array (entries), 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, "d-1");
+  g_assert_true (json_object_get_boolean_member (entry, "ok"));
+  g_assert_true (json_object_get_null_member (entry, "address"));
+  entry = json_array_get_object_element (json_node_get_array (entries), 1);
+  g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, UUID1);
 }
 
 int
@@ -720,7 +908,10 @@ main (int argc, char *argv[])
   ADD ("/district-store/push/rejects-and-references", test_push_rejects_and_references);
   ADD ("/district-store/changes-since", test_changes_since);
   ADD ("/district-store/blobs", test_blobs);
+  ADD ("/district-store/sessions", test_sessions);
+  ADD ("/district-store/count-refused", test_count_refused);
   ADD ("/district-store/audit", test_audit);
+  ADD ("/district-store/audit/migration", test_audit_migration);
 #undef ADD
   return g_test_run ();
 }

@@ -113,6 +113,11 @@ sync_server_start (SyncServer *s)
       g_ptr_array_add (args, g_strdup ("--tls-key"));
       g_ptr_array_add (args, g_build_filename (s->dir, "key.pem", NULL));
     }
+  if (s->public_url)
+    {
+      g_ptr_array_add (args, g_strdup ("--public-url"));
+      g_ptr_array_add (args, g_strdup (s->public_url));
+    }
   g_ptr_array_add (args, NULL);
   g_unlink (s->log);
   /* A file, not a pipe: the log grows without anyone having to read it. */

@@ -14,7 +14,8 @@ typedef struct
   char *db;
   char *url; /* with a trailing slash */
   char *log;
-  char *cert; /* PEM, when TLS */
+  char *cert;             /* PEM, when TLS */
+  const char *public_url; /* nullable: `serve --public-url` */
 } SyncServer;
 
 SyncServer *sync_server_new (gboolean tls);

@@ -292,6 +292,29 @@ test_error_statuses (void)
     }
   }
   {
+    /* \u0000 inside a string: json-glib would cut the text there and
+     * store the rest silently; refused whole like any control character,
+     * in a name or a value, in a push or an enrolment, with the JSON error. */
+    g_autofree char *in_value = g_strdup_printf (
+        "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
+        "\"base_version\":0,\"data\":{\"title\":\"Tờ\\u0000rơi\"}}]}",
+        UUID1);
+    g_autofree char *in_name = g_strdup_printf (
+        "{\"records\":[{\"uuid\":\"%s\",\"kind\":\"material\",\"org_unit\":\"00001\","
+        "\"base_version\":0,\"data\":{\"ti\\u0000tle\":\"x\"}}]}",
+        UUID1);
+    const char *enrol = "{\"code\":\"AAAAA-AAAAA\",\"device_name\":\"M\\u0000y\"}";
+    g_autofree char *r1 = push (s, token, in_value, &status);
+    g_autofree char *r2 = NULL, *r3 = NULL;
+    assert_error (r1, status, 400, "bad_request");
+    g_assert_nonnull (strstr (r1, "u0000"));
+    r2 = push (s, token, in_name, &status);
+    assert_error (r2, status, 400, "bad_request");
+    r3 = sync_http (s, "POST", "/api/v1/enroll", NULL, "application/json", NULL, enrol,
+                    strlen (enrol), &status);
+    assert_error (r3, status, 400, "bad_request");
+  }
+  {
     const char *broken = "\x1f\x8b\x08\x00garbage";
     g_autofree char *r = sync_http (s, "POST", "/api/v1/sync/push", token, "application/json",
                                     "gzip", broken, 12, &status);
@@ -451,6 +474,24 @@ test_error_statuses (void)
     r = sync_http (s, "HEAD", path, token, NULL, NULL, NULL, 0, &status);
     g_assert_cmpuint (status, ==, 200);
     g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM blobs"), ==, 1);
+    g_free (r);
+    /* Another commune's device cannot learn that 00001 holds the file; it
+     * may send the same file for itself, stored once. */
+    {
+      g_autofree char *other_db = sync_enrolled_logbook (s, "00004");
+      g_autofree char *other_token = sync_device_token (other_db);
+      r = sync_http (s, "HEAD", path, other_token, NULL, NULL, NULL, 0, &status);
+      g_assert_cmpuint (status, ==, 404);
+      g_free (r);
+      r = sync_http (s, "PUT", path, other_token, "application/octet-stream", NULL, content,
+                     strlen (content), &status);
+      g_assert_cmpuint (status, ==, 201);
+      g_free (r);
+      r = sync_http (s, "HEAD", path, other_token, NULL, NULL, NULL, 0, &status);
+      g_assert_cmpuint (status, ==, 200);
+      g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM blobs"), ==, 1);
+      g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM blob_scopes"), ==, 2);
+    }
   }
 
   /* Pull pages: since, next, more. */
@@ -503,8 +544,24 @@ test_error_statuses (void)
                                            "SELECT value FROM meta WHERE key = 'sync_device_id'");
     const char *argv[] = { "devices", "--db", s->db, "--revoke", id, NULL };
     const char *bad_argv[] = { "devices", "--db", s->db, "--revoke", "no-such-device", NULL };
-    g_autofree char *list = NULL, *r = NULL, *out = NULL, *err = NULL;
-    g_assert_cmpint (sync_district (argv, NULL, NULL), ==, 0);
+    g_autofree char *list = NULL, *r = NULL, *out = NULL, *err = NULL, *revoked = NULL;
+    g_assert_cmpint (sync_district (argv, &revoked, NULL), ==, 0);
+    /* The contract: `devices --revoke` prints the JSON array of devices. */
+    {
+      g_autoptr (JsonNode) array = sync_parse (revoked);
+      JsonArray *devices = json_node_get_array (array);
+      gboolean seen = FALSE;
+      for (guint i = 0; i < json_array_get_length (devices); i++)
+        {
+          JsonObject *d = json_array_get_object_element (devices, i);
+          if (g_str_equal (json_object_get_string_member (d, "id"), id))
+            {
+              seen = TRUE;
+              g_assert_true (json_object_get_boolean_member (d, "revoked"));
+            }
+        }
+      g_assert_true (seen);
+    }
     g_assert_cmpint (sync_district (bad_argv, NULL, NULL), ==, 2);
     r = push (s, token, body, &status);
     assert_error (r, status, 401, "revoked");

@@ -148,8 +148,8 @@ answer_push (
   bundle = pcmbn_bundle_open (file, PCMBN_BUNDLE_PUSH, device_id, key, error);
   if (bundle == NULL)
     {
-      g_autofree char *detail = g_strdup_printf ("device %s: refused", device_id);
-      pcmbn_district_store_audit (self, "bundle", "bundle", NULL, 0, detail);
+      g_autofree char *actor = g_strconcat ("device:", device_id, NULL);
+      pcmbn_district_store_audit (self, actor, "bundle", NULL, "bundle", FALSE);
       return NULL;
     }
   device = pcmbn_district_store_authenticate_hash (self, token_hash, error);
@@ -262,8 +262,8 @@ answer_push (
   if (!pcmbn_store_commit (store, error))
     return NULL;
   {
-    g_autofree char *detail = g_strdup_printf ("%u records, bundle %" G_GINT64_FORMAT, n, serial);
-    pcmbn_district_store_audit (self, device->actor, "bundle", NULL, 0, detail);
+    g_autofree char *object = g_strdup_printf ("%u records, bundle %" G_GINT64_FORMAT, n, serial);
+    pcmbn_district_store_audit (self, device->actor, "bundle", object, "bundle", TRUE);
   }
   out = pcmbn_bundle_seal (PCMBN_BUNDLE_REPLY, device_id, key, payload->str, payload->len);
   sodium_memzero (key, sizeof key);

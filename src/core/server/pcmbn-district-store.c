@@ -9,7 +9,7 @@
 #include "pcmbn-random.h"
 #include "pcmbn-util.h"
 #include "records/pcmbn-csv.h"
-#include "server/pcmbn-district-store.h"
+#include "server/pcmbn-district-store-private.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-wire.h"
 
@@ -33,7 +33,7 @@ G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
-#define SERVER_SCHEMA 2
+#define SERVER_SCHEMA 4
 
 static const char server_migration_1[] =
     "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
@@ -61,6 +61,31 @@ static const char server_migration_1[] =
     "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL,"
     "  created_at TEXT NOT NULL, device_id TEXT);"
     "CREATE TABLE IF NOT EXISTS commune_sync (org_unit TEXT PRIMARY KEY, last_sync TEXT);";
+
+/* Every read and every attempt is audited: what it concerned, where the
+ * request came from and whether it succeeded. Earlier lines keep their
+ * record or detail as their object. */
+static const char server_migration_2[] =
+    "ALTER TABLE audit ADD COLUMN object TEXT;"
+    "ALTER TABLE audit ADD COLUMN address TEXT;"
+    "ALTER TABLE audit ADD COLUMN ok INTEGER NOT NULL DEFAULT 1;"
+    "UPDATE audit SET object = coalesce (record_uuid, detail);"
+    "CREATE INDEX audit_at ON audit (at);";
+
+/* Attachments belong to communes: a device sees (HEAD) and adds (PUT) only
+ * its own commune's, so that it cannot learn whether another commune holds
+ * a file. The bytes stay stored once. Dashboard sessions live here, by the
+ * SHA-256 of their id, so that they survive a restart and a copy of the
+ * file signs nobody in. Refused sign-ins are counted from the audit. */
+static const char server_migration_3[] =
+    "CREATE TABLE blob_scopes (sha256 TEXT NOT NULL, org_unit TEXT NOT NULL,"
+    "  PRIMARY KEY (sha256, org_unit)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO blob_scopes (sha256, org_unit)"
+    "  SELECT b.sha256, d.org_unit FROM blobs b JOIN devices d ON d.id = b.device_id;"
+    "CREATE TABLE dashboard_sessions (id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL);"
+    "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at);"
+    "CREATE INDEX audit_refused ON audit (address, at) WHERE ok = 0;";
 
 static void
 pcmbn_district_store_dispose (GObject *object)
@@ -90,6 +115,7 @@ pcmbn_district_principal_free (PcmbnDistrictPrincipal *principal)
   g_free (principal->id);
   g_free (principal->org_unit);
   g_free (principal->actor);
+  g_free (principal->address);
   g_free (principal);
 }
 
@@ -107,12 +133,13 @@ pcmbn_district_enrolment_free (PcmbnDistrictEnrolment *enrolment)
 /* Nothing on the server searches records as a person types: the folded
  * search copy's index, as large as the records, goes (the store stops
  * writing the copy, see pcmbn_store_set_search_text()). */
-static const char server_migration_2[] = "DROP INDEX IF EXISTS records_search;";
+static const char server_migration_4[] = "DROP INDEX IF EXISTS records_search;";
 
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
 {
-  static const char *const steps[] = { NULL, server_migration_1, server_migration_2 };
+  static const char *const steps[] = { NULL, server_migration_1, server_migration_2,
+                                       server_migration_3, server_migration_4 };
   g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
   int version = text ? atoi (text) : 0;
   sqlite3 *db = pcmbn_store_get_db (store);
@@ -147,14 +174,17 @@ server_migrate (PcmbnStore *store, GError **error)
 /* From the connection's statement cache: the server runs the same few
  * statements again and again. Each is reset right after use, so that none
  * keeps a read snapshot open between requests. */
-static sqlite3_stmt *
-prepare (PcmbnDistrictStore *self, const char *sql, GError **error)
+sqlite3_stmt *
+pcmbn_district_store_prepare (PcmbnDistrictStore *self, const char *sql, GError **error)
 {
   return pcmbn_store_prepare_cached (self->store, sql, error);
 }
 
-static gboolean
-step_done (PcmbnDistrictStore *self, sqlite3_stmt *stmt, const char *what, GError **error)
+gboolean
+pcmbn_district_store_step_done (PcmbnDistrictStore *self,
+                                sqlite3_stmt *stmt,
+                                const char *what,
+                                GError **error)
 {
   gboolean ok = sqlite3_step (stmt) == SQLITE_DONE;
 
@@ -164,8 +194,8 @@ step_done (PcmbnDistrictStore *self, sqlite3_stmt *stmt, const char *what, GErro
   return ok;
 }
 
-static char *
-column_dup (sqlite3_stmt *stmt, int column)
+char *
+pcmbn_district_column_dup (sqlite3_stmt *stmt, int column)
 {
   return g_strdup ((const char *)sqlite3_column_text (stmt, column));
 }
@@ -296,20 +326,21 @@ pcmbn_district_store_unit_changed (PcmbnDistrictStore *self, const char *code, G
   gboolean ok = FALSE;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "DELETE FROM changes WHERE unit_code = ?1", error);
+  stmt = pcmbn_district_store_prepare (self, "DELETE FROM changes WHERE unit_code = ?1", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("saving the org units"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the org units"), error);
     }
   if (ok)
     {
-      stmt = prepare (self, "INSERT INTO changes (org_unit, unit_code) VALUES (?1, ?1)", error);
+      stmt = pcmbn_district_store_prepare (
+          self, "INSERT INTO changes (org_unit, unit_code) VALUES (?1, ?1)", error);
       ok = stmt != NULL;
       if (ok)
         {
           sqlite3_bind_text (stmt, 1, code, -1, SQLITE_TRANSIENT);
-          ok = step_done (self, stmt, _ ("saving the org units"), error);
+          ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the org units"), error);
         }
     }
   pcmbn_store_unlock (self->store);
@@ -371,7 +402,7 @@ pcmbn_district_store_initialize (PcmbnDistrictStore *self,
    * sets each record's commune; the district's code serves as that. */
   if (!pcmbn_store_set_meta (store, PCMBN_DISTRICT_META_CODE, org_unit, error)
       || !pcmbn_store_set_meta (store, "org_unit", org_unit, error)
-      || !pcmbn_district_store_audit (self, "admin", "init", NULL, 0, org_unit))
+      || !pcmbn_district_store_audit (self, "admin", "init", org_unit, NULL, TRUE))
     goto fail;
   return pcmbn_store_commit (store, error);
 
@@ -569,10 +600,11 @@ pcmbn_district_store_new_enrol_code (PcmbnDistrictStore *self, const char *commu
   hash = pcmbn_district_hash_secret (normal);
   now = pcmbn_now_utc ();
   pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "INSERT INTO enrol_codes (code_hash, org_unit, created_at, expires_at) VALUES"
-                  " (?, ?, ?, ?)",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "INSERT INTO enrol_codes (code_hash, org_unit, created_at, expires_at) VALUES"
+      " (?, ?, ?, ?)",
+      error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
@@ -580,12 +612,12 @@ pcmbn_district_store_new_enrol_code (PcmbnDistrictStore *self, const char *commu
       sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (
           stmt, 4, g_get_real_time () / G_USEC_PER_SEC + PCMBN_DISTRICT_CODE_DAYS * 24 * 3600);
-      ok = step_done (self, stmt, _ ("saving the code"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the code"), error);
     }
   pcmbn_store_unlock (self->store);
   if (!ok)
     return NULL;
-  pcmbn_district_store_audit (self, "admin", "enroll-code", NULL, 0, commune);
+  pcmbn_district_store_audit (self, "admin", "enroll-code", commune, NULL, TRUE);
   return g_strdup (code);
 }
 
@@ -617,7 +649,7 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
 {
   g_autoptr (PcmbnDistrictEnrolment) enrolment = NULL;
   g_autofree char *normal = NULL, *hash = NULL, *commune = NULL, *now = NULL;
-  g_autofree char *token_hash = NULL, *actor = NULL, *detail = NULL;
+  g_autofree char *token_hash = NULL, *actor = NULL, *object = NULL;
   PcmbnStore *store = self->store;
   sqlite3_stmt *stmt;
   gint64 expires = 0;
@@ -628,15 +660,15 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
   hash = pcmbn_district_hash_secret (normal);
   if (!pcmbn_store_begin (store, error))
     return NULL;
-  stmt = prepare (self, "SELECT org_unit, expires_at, used_at FROM enrol_codes WHERE code_hash = ?",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "SELECT org_unit, expires_at, used_at FROM enrol_codes WHERE code_hash = ?", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       found = TRUE;
-      commune = column_dup (stmt, 0);
+      commune = pcmbn_district_column_dup (stmt, 0);
       expires = sqlite3_column_int64 (stmt, 1);
       used = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
     }
@@ -666,10 +698,11 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
   enrolment->org_unit = g_strdup (commune);
   token_hash = pcmbn_district_hash_secret (enrolment->token);
   now = pcmbn_now_utc ();
-  stmt = prepare (self,
-                  "INSERT INTO devices (id, name, org_unit, token_hash, created_at) VALUES"
-                  " (?, ?, ?, ?, ?)",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "INSERT INTO devices (id, name, org_unit, token_hash, created_at) VALUES"
+      " (?, ?, ?, ?, ?)",
+      error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, enrolment->device_id, -1, SQLITE_TRANSIENT);
@@ -677,20 +710,24 @@ pcmbn_district_store_enroll (PcmbnDistrictStore *self,
   sqlite3_bind_text (stmt, 3, commune, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, token_hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 5, now, -1, SQLITE_TRANSIENT);
-  if (!step_done (self, stmt, _ ("saving the device"), error))
+  if (!pcmbn_district_store_step_done (self, stmt, _ ("saving the device"), error))
     goto fail;
-  stmt = prepare (self, "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "UPDATE enrol_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 3, enrolment->device_id, -1, SQLITE_TRANSIENT);
-  if (!step_done (self, stmt, _ ("saving the device"), error))
+  if (!pcmbn_district_store_step_done (self, stmt, _ ("saving the device"), error))
     goto fail;
   actor = g_strconcat ("device:", enrolment->device_id, NULL);
-  detail = g_strdup_printf ("%s (%s) from %s", device_name, commune, remote ? remote : "?");
-  pcmbn_district_store_audit (self, actor, "enroll", NULL, 0, detail);
+  object = g_strdup_printf ("%s (%s)", commune, device_name);
+  if (!pcmbn_district_store_audit (self, actor, "enroll", object, remote, TRUE))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the device"));
+      goto fail;
+    }
   if (!pcmbn_store_commit (store, error))
     return NULL;
   return g_steal_pointer (&enrolment);
@@ -715,10 +752,11 @@ pcmbn_district_store_list_devices (PcmbnDistrictStore *self)
   sqlite3_stmt *stmt;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "SELECT id, name, org_unit, created_at, last_seen, revoked_at FROM devices"
-                  " ORDER BY created_at, id",
-                  NULL);
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "SELECT id, name, org_unit, created_at, last_seen, revoked_at FROM devices"
+      " ORDER BY created_at, id",
+      NULL);
   while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
     {
       JsonObject *o = json_object_new ();
@@ -762,13 +800,13 @@ pcmbn_district_store_revoke_device (PcmbnDistrictStore *self, const char *device
   gboolean ok = FALSE;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "UPDATE devices SET revoked_at = coalesce (revoked_at, ?2) WHERE id = ?1",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "UPDATE devices SET revoked_at = coalesce (revoked_at, ?2) WHERE id = ?1", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("revoking the device"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("revoking the device"), error);
       if (ok && sqlite3_changes (pcmbn_store_get_db (self->store)) == 0)
         {
           ok = FALSE;
@@ -779,7 +817,7 @@ pcmbn_district_store_revoke_device (PcmbnDistrictStore *self, const char *device
     }
   pcmbn_store_unlock (self->store);
   if (ok)
-    pcmbn_district_store_audit (self, "admin", "revoke", NULL, 0, device_id);
+    pcmbn_district_store_audit (self, "admin", "revoke", device_id, NULL, TRUE);
   return ok;
 }
 
@@ -813,19 +851,19 @@ pcmbn_district_store_new_staff_token (PcmbnDistrictStore *self, const char *name
   token = g_strconcat ("s_", hex, NULL);
   hash = pcmbn_district_hash_secret (token);
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "INSERT INTO staff_tokens (name, token_hash, created_at) VALUES (?, ?, ?)",
-                  error);
+  stmt = pcmbn_district_store_prepare (
+      self, "INSERT INTO staff_tokens (name, token_hash, created_at) VALUES (?, ?, ?)", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, clean, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, hash, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 3, now, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("saving the token"), error);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the token"), error);
     }
   pcmbn_store_unlock (self->store);
   if (!ok)
     return NULL;
-  pcmbn_district_store_audit (self, "admin", "staff-token", NULL, 0, clean);
+  pcmbn_district_store_audit (self, "admin", "staff-token", clean, NULL, TRUE);
   return g_steal_pointer (&token);
 }
 
@@ -849,7 +887,7 @@ pcmbn_district_store_device_token_hash (PcmbnDistrictStore *self,
   char *hash = NULL;
 
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "SELECT token_hash FROM devices WHERE id = ?", error);
+  stmt = pcmbn_district_store_prepare (self, "SELECT token_hash FROM devices WHERE id = ?", error);
   if (stmt == NULL)
     {
       pcmbn_store_unlock (self->store);
@@ -857,7 +895,7 @@ pcmbn_district_store_device_token_hash (PcmbnDistrictStore *self,
     }
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    hash = column_dup (stmt, 0);
+    hash = pcmbn_district_column_dup (stmt, 0);
   sqlite3_reset (stmt);
   pcmbn_store_unlock (self->store);
   if (hash == NULL)
@@ -904,83 +942,6 @@ pcmbn_district_store_last_bundle (PcmbnDistrictStore *self, const char *org_unit
 }
 
 /**
- * pcmbn_district_store_authenticate_hash:
- * @self: a server database
- * @token_hash: pcmbn_district_hash_secret() of a token
- * @error: return location for an error of the database
- *
- * The one token look-up of the server. It reads the database at every call
- * and remembers nothing, so that a revocation made by the admin verb in
- * another process takes effect at once. A device token is found whether or
- * not it was revoked (@revoked tells); a revoked staff token is unknown.
- *
- * Returns: (transfer full) (nullable): who the token belongs to, of kind
- *   %PCMBN_DISTRICT_TOKEN_UNKNOWN when nobody; %NULL only when the database
- *   failed
- */
-PcmbnDistrictPrincipal *
-pcmbn_district_store_authenticate_hash (PcmbnDistrictStore *self,
-                                        const char *token_hash,
-                                        GError **error)
-{
-  g_autoptr (PcmbnDistrictPrincipal) who = g_new0 (PcmbnDistrictPrincipal, 1);
-  sqlite3_stmt *stmt;
-
-  pcmbn_store_lock (self->store);
-  stmt = prepare (self, "SELECT id, org_unit, revoked_at FROM devices WHERE token_hash = ?", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      who->kind = PCMBN_DISTRICT_TOKEN_DEVICE;
-      who->id = column_dup (stmt, 0);
-      who->org_unit = column_dup (stmt, 1);
-      who->revoked = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
-      who->actor = g_strconcat ("device:", who->id, NULL);
-    }
-  sqlite3_reset (stmt);
-  if (who->kind == PCMBN_DISTRICT_TOKEN_UNKNOWN)
-    {
-      stmt = prepare (
-          self, "SELECT name FROM staff_tokens WHERE token_hash = ? AND revoked_at IS NULL", error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT);
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          who->kind = PCMBN_DISTRICT_TOKEN_STAFF;
-          who->id = column_dup (stmt, 0);
-          who->actor = g_strconcat ("staff:", who->id, NULL);
-        }
-      sqlite3_reset (stmt);
-    }
-  pcmbn_store_unlock (self->store);
-  return g_steal_pointer (&who);
-
-fail:
-  pcmbn_store_unlock (self->store);
-  return NULL;
-}
-
-/**
- * pcmbn_district_store_authenticate:
- * @self: a server database
- * @token: a device or staff token as sent
- * @error: return location for an error of the database
- *
- * Returns: (transfer full) (nullable): as
- *   pcmbn_district_store_authenticate_hash()
- */
-PcmbnDistrictPrincipal *
-pcmbn_district_store_authenticate (PcmbnDistrictStore *self, const char *token, GError **error)
-{
-  g_autofree char *hash = pcmbn_district_hash_secret (token ? token : "");
-
-  return pcmbn_district_store_authenticate_hash (self, hash, error);
-}
-
-/**
  * pcmbn_district_store_set_unit:
  * @self: a server database
  * @code: a commune of the district
@@ -1004,7 +965,7 @@ pcmbn_district_store_set_unit (
     return FALSE;
   if (!pcmbn_store_set_unit_facts (self->store, code, key_area, population, error)
       || !pcmbn_district_store_unit_changed (self, code, error)
-      || !pcmbn_district_store_audit (self, "admin", "org-units", NULL, 0, code))
+      || !pcmbn_district_store_audit (self, "admin", "org-units", code, NULL, TRUE))
     {
       pcmbn_store_rollback (self->store);
       return FALSE;
@@ -1147,7 +1108,8 @@ pcmbn_district_store_import_units (
  * pcmbn_district_store_has_blob:
  * @self: a server database
  * @sha256: a blob's address
- * @exists: (out): whether the server holds it
+ * @org_unit: (nullable): the commune asking; %NULL for any commune
+ * @exists: (out): whether the server holds it for @org_unit
  * @error: return location for an error of the database
  *
  * Returns: %TRUE when the database answered
@@ -1155,6 +1117,7 @@ pcmbn_district_store_import_units (
 gboolean
 pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
                                const char *sha256,
+                               const char *org_unit,
                                gboolean *exists,
                                GError **error)
 {
@@ -1162,10 +1125,15 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
 
   *exists = FALSE;
   pcmbn_store_lock (self->store);
-  stmt = prepare (self, "SELECT 1 FROM blobs WHERE sha256 = ?", error);
+  stmt = org_unit
+             ? pcmbn_district_store_prepare (
+                 self, "SELECT 1 FROM blob_scopes WHERE sha256 = ? AND org_unit = ?", error)
+             : pcmbn_district_store_prepare (self, "SELECT 1 FROM blobs WHERE sha256 = ?", error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+      if (org_unit)
+        sqlite3_bind_text (stmt, 2, org_unit, -1, SQLITE_TRANSIENT);
       *exists = sqlite3_step (stmt) == SQLITE_ROW;
       sqlite3_reset (stmt);
     }
@@ -1181,8 +1149,9 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
  * @device: the device that sent it
  * @error: return location for an error
  *
- * Stores the blob once (a second put of the same address changes nothing)
- * and audits it.
+ * Stores the blob for the device's commune, in one transaction: the bytes
+ * once whatever commune sent them first, and the commune's right to see
+ * them. A second put changes nothing. Audited.
  *
  * Returns: %TRUE on success
  */
@@ -1190,38 +1159,36 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
  * pcmbn_district_store_get_blob:
  * @self: a server database
  * @sha256: the blob's hash
- * @org_unit: (out) (transfer full) (optional) (nullable): the commune of the
- *   device that uploaded it, %NULL when unknown
+ * @org_unit: (nullable): the commune asking (%NULL for district staff)
  * @error: return location for an error of the database
  *
  * Returns: (transfer full) (nullable): the blob, or %NULL (without @error)
- *   when the server has none with that hash
+ *   when the server has none with that hash for @org_unit
  */
 GBytes *
 pcmbn_district_store_get_blob (PcmbnDistrictStore *self,
                                const char *sha256,
-                               char **org_unit,
+                               const char *org_unit,
                                GError **error)
 {
   sqlite3_stmt *stmt;
   GBytes *blob = NULL;
 
-  if (org_unit)
-    *org_unit = NULL;
   pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "SELECT b.data, d.org_unit FROM blobs b LEFT JOIN devices d ON d.id = b.device_id"
-                  " WHERE b.sha256 = ?",
-                  error);
+  stmt = org_unit ? pcmbn_district_store_prepare (
+             self,
+             "SELECT b.data FROM blobs b JOIN blob_scopes s ON s.sha256 = b.sha256"
+             " WHERE b.sha256 = ? AND s.org_unit = ?",
+             error)
+                  : pcmbn_district_store_prepare (self, "SELECT data FROM blobs WHERE sha256 = ?",
+                                                  error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+      if (org_unit)
+        sqlite3_bind_text (stmt, 2, org_unit, -1, SQLITE_TRANSIENT);
       if (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          blob = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
-          if (org_unit)
-            *org_unit = column_dup (stmt, 1);
-        }
+        blob = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
       sqlite3_reset (stmt);
     }
   pcmbn_store_unlock (self->store);
@@ -1241,73 +1208,48 @@ pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
   sqlite3_stmt *stmt;
   gboolean ok = FALSE;
 
-  pcmbn_store_lock (self->store);
-  stmt = prepare (self,
-                  "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
-                  " (?, ?, ?, ?, ?)",
-                  error);
+  g_return_val_if_fail (device != NULL && device->org_unit != NULL, FALSE);
+  if (!pcmbn_store_begin (self->store, error))
+    return FALSE;
+  stmt = pcmbn_district_store_prepare (
+      self,
+      "INSERT OR IGNORE INTO blobs (sha256, size, data, created_at, device_id) VALUES"
+      " (?, ?, ?, ?, ?)",
+      error);
   if (stmt)
     {
       sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (stmt, 2, len);
       sqlite3_bind_blob (stmt, 3, bytes ? bytes : "", len, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 4, now, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 5, device ? device->id : NULL, -1, SQLITE_TRANSIENT);
-      ok = step_done (self, stmt, _ ("saving the attachment"), error);
+      sqlite3_bind_text (stmt, 5, device->id, -1, SQLITE_TRANSIENT);
+      ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the attachment"), error);
       /* The cache must not keep pointing at the blob. */
       sqlite3_clear_bindings (stmt);
     }
-  pcmbn_store_unlock (self->store);
   if (ok)
-    pcmbn_district_store_audit (self, device ? device->actor : "admin", "blob", NULL, 0, sha256);
-  return ok;
-}
-
-/**
- * pcmbn_district_store_audit:
- * @self: a server database
- * @actor: "admin", "device:ID" or "staff:NAME"
- * @action: what was done
- * @record_uuid: (nullable): the record it concerns
- * @version: the record's new version, or 0
- * @detail: (nullable): more
- *
- * Returns: %TRUE when the line was written
- */
-gboolean
-pcmbn_district_store_audit (PcmbnDistrictStore *self,
-                            const char *actor,
-                            const char *action,
-                            const char *record_uuid,
-                            gint64 version,
-                            const char *detail)
-{
-  g_autofree char *now = pcmbn_now_utc ();
-  sqlite3_stmt *stmt;
-  gboolean ok;
-
-  pcmbn_store_lock (self->store);
-  /* Once per record of a push: a cached statement. */
-  stmt = prepare (self,
-                  "INSERT INTO audit (at, actor, action, record_uuid, version,"
-                  " detail) VALUES (?, ?, ?, ?, ?, ?)",
-                  NULL);
-  if (stmt == NULL)
     {
-      pcmbn_store_unlock (self->store);
+      stmt = pcmbn_district_store_prepare (
+          self, "INSERT OR IGNORE INTO blob_scopes (sha256, org_unit) VALUES (?, ?)", error);
+      ok = stmt != NULL;
+      if (ok)
+        {
+          sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 2, device->org_unit, -1, SQLITE_TRANSIENT);
+          ok = pcmbn_district_store_step_done (self, stmt, _ ("saving the attachment"), error);
+        }
+    }
+  if (ok
+      && !pcmbn_district_store_audit (self, device->actor, "blob", sha256, device->address, TRUE))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (self->store),
+                                    _ ("saving the audit"));
+      ok = FALSE;
+    }
+  if (!ok)
+    {
+      pcmbn_store_rollback (self->store);
       return FALSE;
     }
-  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, actor, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, action, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 4, record_uuid, -1, SQLITE_TRANSIENT);
-  if (version > 0)
-    sqlite3_bind_int64 (stmt, 5, version);
-  else
-    sqlite3_bind_null (stmt, 5);
-  sqlite3_bind_text (stmt, 6, detail, -1, SQLITE_TRANSIENT);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
-  sqlite3_reset (stmt);
-  pcmbn_store_unlock (self->store);
-  return ok;
+  return pcmbn_store_commit (self->store, error);
 }

@@ -45,6 +45,8 @@ typedef struct
   char *id;         /* the device's id, or the staff member's name */
   char *org_unit;   /* a device's commune */
   char *actor;      /* as the audit names it: "device:ID" or "staff:NAME" */
+  char *address;    /* nullable: where the request came from, set by the caller
+                     * for the audit lines the store writes on its behalf */
 } PcmbnDistrictPrincipal;
 
 void pcmbn_district_principal_free (PcmbnDistrictPrincipal *principal);
@@ -162,19 +164,20 @@ char *pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
                                                GError **error);
 char *pcmbn_district_store_changes_since (
     PcmbnDistrictStore *self, const char *org_unit, gint64 since, gint64 limit, GError **error);
-gboolean pcmbn_district_store_note_sync (PcmbnDistrictStore *self,
-                                         const char *org_unit,
-                                         const char *device_id,
+gboolean pcmbn_district_store_note_pull (PcmbnDistrictStore *self,
+                                         PcmbnDistrictPrincipal *device,
+                                         gint64 since,
                                          GError **error);
 
-/* Attachments */
+/* Attachments, each commune's own */
 gboolean pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
                                         const char *sha256,
+                                        const char *org_unit,
                                         gboolean *exists,
                                         GError **error);
 GBytes *pcmbn_district_store_get_blob (PcmbnDistrictStore *self,
                                        const char *sha256,
-                                       char **org_unit,
+                                       const char *org_unit,
                                        GError **error);
 gboolean pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
                                         const char *sha256,
@@ -182,12 +185,40 @@ gboolean pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
                                         PcmbnDistrictPrincipal *device,
                                         GError **error);
 
-/* Audit */
+/* Dashboard sessions, kept hashed; refused attempts */
+char *pcmbn_district_store_new_session (PcmbnDistrictStore *self,
+                                        const char *token_hash,
+                                        gint64 seconds,
+                                        GError **error);
+PcmbnDistrictPrincipal *pcmbn_district_store_session_staff (PcmbnDistrictStore *self,
+                                                            const char *session_id,
+                                                            GError **error);
+void pcmbn_district_store_end_session (PcmbnDistrictStore *self, const char *session_id);
+guint pcmbn_district_store_count_refused (PcmbnDistrictStore *self,
+                                          const char *action,
+                                          const char *object,
+                                          const char *address,
+                                          gint64 seconds);
+
+/* Audit: every read of commune data, every sign-in and enrolment attempt,
+ * every write and every admin verb. Never a token or an enrolment code. */
 gboolean pcmbn_district_store_audit (PcmbnDistrictStore *self,
                                      const char *actor,
                                      const char *action,
-                                     const char *record_uuid,
-                                     gint64 version,
-                                     const char *detail);
+                                     const char *object,
+                                     const char *address,
+                                     gboolean ok);
+gboolean pcmbn_district_store_audit_record (PcmbnDistrictStore *self,
+                                            const char *actor,
+                                            const char *action,
+                                            const char *record_uuid,
+                                            gint64 version,
+                                            const char *object,
+                                            const char *address,
+                                            gboolean ok);
+JsonNode *pcmbn_district_store_read_audit (PcmbnDistrictStore *self,
+                                           const char *since,
+                                           gint64 limit,
+                                           GError **error);
 
 G_END_DECLS

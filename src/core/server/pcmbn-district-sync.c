@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "pcmbn-util.h"
-#include "server/pcmbn-district-store.h"
+#include "server/pcmbn-district-store-private.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-wire.h"
 
@@ -226,29 +226,37 @@ touch_sync (PcmbnStore *store, const char *org_unit, const char *device_id)
 }
 
 /**
- * pcmbn_district_store_note_sync:
+ * pcmbn_district_store_note_pull:
  * @self: a server database
- * @org_unit: the commune that synced
- * @device_id: the device that did
+ * @device: the device that pulled
+ * @since: the cursor it pulled from
  * @error: return location for an error
  *
- * Notes when the commune last synced (the dashboard lists the communes
- * that never did) and when the device was last seen.
+ * Audits the read and notes when the commune last synced (the dashboard
+ * lists the communes that never did) and when the device was last seen, in
+ * one write.
  *
  * Returns: %TRUE on success
  */
 gboolean
-pcmbn_district_store_note_sync (PcmbnDistrictStore *self,
-                                const char *org_unit,
-                                const char *device_id,
+pcmbn_district_store_note_pull (PcmbnDistrictStore *self,
+                                PcmbnDistrictPrincipal *device,
+                                gint64 since,
                                 GError **error)
 {
   PcmbnStore *store = pcmbn_district_store_get_store (self);
   g_autoptr (GMutexLocker) turn = g_mutex_locker_new (&write_turn);
+  g_autofree char *object = g_strdup_printf ("%s since %" G_GINT64_FORMAT, device->org_unit, since);
 
   if (!pcmbn_store_begin (store, error))
     return FALSE;
-  touch_sync (store, org_unit, device_id);
+  touch_sync (store, device->org_unit, device->id);
+  if (!pcmbn_district_store_audit (self, device->actor, "pull", object, device->address, TRUE))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the audit"));
+      pcmbn_store_rollback (store);
+      return FALSE;
+    }
   return pcmbn_store_commit (store, error);
 }
 
@@ -383,11 +391,11 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
                                               p->device->id, error))
     return FALSE;
   note_seq (p, sqlite3_last_insert_rowid (pcmbn_store_get_db (store)));
-  if (!pcmbn_district_store_audit (p->self, p->device->actor,
-                                   r->deleted    ? "delete"
-                                   : row->exists ? "update"
-                                                 : "create",
-                                   r->uuid, version, NULL))
+  if (!pcmbn_district_store_audit_record (p->self, p->device->actor,
+                                          r->deleted    ? "delete"
+                                          : row->exists ? "update"
+                                                        : "create",
+                                          r->uuid, version, NULL, p->device->address, TRUE))
     {
       pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
       return FALSE;

@@ -53,6 +53,16 @@ check_json (const char *text, gsize len, gboolean *surrogates, GError **error)
           if (escape)
             {
               escape = FALSE;
+              /* json-glib decodes \u0000 and then cuts the text there: the
+               * rest of the string would vanish without a word. Refused
+               * like the control characters it already refuses raw. */
+              if (c == 'u' && i + 4 < len && memcmp (text + i + 1, "0000", 4) == 0)
+                {
+                  g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                               _ ("The body holds \\u0000 inside a string; text may not "
+                                  "contain a NUL character."));
+                  return FALSE;
+                }
               /* \uD800–\uDFFF: json-glib decodes a lone one into bytes that
                * are not UTF-8; the tree is checked after parsing. */
               if (c == 'u' && i + 2 < len && (text[i + 1] == 'd' || text[i + 1] == 'D')
