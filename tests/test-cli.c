@@ -3,12 +3,16 @@
  * a real database file, exit status and stdout/stderr checked against
  * interfaces.md. Every kind of bad input must exit 2, say which field is
  * wrong first on stderr, and leave the database as it was. */
+#define _GNU_SOURCE /* posix_openpt() and its kin, for a terminal */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
@@ -951,6 +955,46 @@ test_operational_failure (Fixture *f, gconstpointer data)
   }
 }
 
+/* Long work shows its progress on a terminal's stderr (records done of the
+ * total, the rate), and nothing on a pipe. */
+static void
+test_progress_on_terminal (Fixture *f, gconstpointer data)
+{
+  int master = posix_openpt (O_RDWR | O_NOCTTY);
+  int slave;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) seen = g_string_new (NULL);
+  g_autofree char *err = NULL;
+  char buf[4096];
+  gssize n;
+
+  g_assert_cmpint (master, >=, 0);
+  g_assert_cmpint (grantpt (master), ==, 0);
+  g_assert_cmpint (unlockpt (master), ==, 0);
+  slave = g_open (ptsname (master), O_RDWR | O_NOCTTY, 0);
+  g_assert_cmpint (slave, >=, 0);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_take_stderr_fd (launcher, slave);
+  proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PCMBN_CLI"), "--db", f->db,
+                                      "demo", "--records", "3000", NULL);
+  g_assert_no_error (error);
+  g_clear_object (&launcher); /* closes our copy of the slave */
+  while ((n = read (master, buf, sizeof buf)) > 0)
+    g_string_append_len (seen, buf, n);
+  g_assert_true (g_subprocess_wait_check (proc, NULL, &error));
+  close (master);
+  g_assert_nonnull (strstr (seen->str, "\r"));
+  g_assert_nonnull (strstr (seen->str, "3000 of 3000"));
+  g_assert_nonnull (strstr (seen->str, "a second"));
+
+  /* A pipe: the same work, no progress. */
+  g_assert_cmpint (cli (NULL, NULL, &err, "--db", f->db, "demo", "--records", "3000", NULL), ==, 0);
+  g_assert_null (strstr (err, "\r"));
+  g_assert_null (strstr (err, "of 3000"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -988,6 +1032,7 @@ main (int argc, char **argv)
   ADD_FRESH ("/cli/bad-input/before-init", test_before_init);
   ADD ("/cli/messages/vietnamese", test_messages_vietnamese);
   ADD ("/cli/operational-failure", test_operational_failure);
+  ADD ("/cli/progress-on-terminal", test_progress_on_terminal);
 
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "store/pcmbn-record-list.h"
@@ -469,6 +470,141 @@ test_async_add (void)
   g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 1);
 }
 
+static char *
+schema_of (sqlite3 *db)
+{
+  return query_text (db, "SELECT group_concat (sql, ';') FROM (SELECT sql FROM sqlite_master"
+                         " WHERE sql IS NOT NULL ORDER BY type, name)");
+}
+
+/* A restore loads an empty store without its indexes and triggers; they
+ * come back at the end, or at the next open when the process died first,
+ * and the counts the triggers keep are right either way. */
+static void
+test_bulk_load (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (&path);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = schema_of (pcmbn_store_get_db (store));
+  g_autofree char *during = NULL;
+  g_autofree char *after = NULL;
+  const PcmbnKind *kind = pcmbn_schema_kind ("activity");
+
+  for (int round = 0; round < 2; round++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+
+      g_assert_true (pcmbn_store_begin (store, &error));
+      g_assert_true (pcmbn_store_bulk_begin (store, &error));
+      g_assert_no_error (error);
+      g_assert_true (
+          pcmbn_store_write_row (store, kind, uuid, "00001", talk, 1, FALSE, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (pcmbn_store_commit (store, &error));
+      g_clear_pointer (&during, g_free);
+      during = schema_of (pcmbn_store_get_db (store));
+      if (round == 0)
+        {
+          /* Dropped while loading, kept in the file. */
+          g_assert_cmpstr (during, !=, before);
+          g_assert_null (strstr (during, "records_list"));
+          {
+            g_autofree char *kept = pcmbn_store_get_meta (store, "bulk_load_schema");
+            g_assert_nonnull (kept);
+            g_assert_nonnull (strstr (kept, "records_list"));
+          }
+          {
+            g_autofree char *live = query_text (
+                pcmbn_store_get_db (store), "SELECT coalesce (sum (live), 0) FROM record_counts");
+            g_assert_cmpstr (live, ==, "0");
+          }
+          /* The process dies here: the next open builds them again. */
+          g_clear_object (&store);
+          store = pcmbn_store_open (path, &error);
+          g_assert_no_error (error);
+          after = schema_of (pcmbn_store_get_db (store));
+          g_assert_cmpstr (after, ==, before);
+          {
+            g_autofree char *live = query_text (
+                pcmbn_store_get_db (store),
+                "SELECT live FROM record_counts WHERE kind = 'activity'");
+            g_assert_cmpstr (live, ==, "1");
+          }
+        }
+      else
+        /* A store that holds records is loaded the ordinary way. */
+        g_assert_cmpstr (during, ==, before);
+    }
+  {
+    g_autofree char *live = query_text (pcmbn_store_get_db (store),
+                                        "SELECT live FROM record_counts WHERE kind = 'activity'");
+    g_assert_cmpstr (live, ==, "2");
+  }
+
+  /* The whole way: begin, rows, end. */
+  {
+    g_autofree char *path2 = NULL;
+    g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (&path2);
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *end = NULL;
+
+    g_assert_true (pcmbn_store_begin (fresh, &error));
+    g_assert_true (pcmbn_store_bulk_begin (fresh, &error));
+    g_assert_true (
+        pcmbn_store_write_row (fresh, kind, uuid, "00001", talk, 1, FALSE, NULL, &error));
+    g_assert_true (pcmbn_store_bulk_end (fresh, &error));
+    g_assert_true (pcmbn_store_commit (fresh, &error));
+    g_assert_no_error (error);
+    end = schema_of (pcmbn_store_get_db (fresh));
+    g_assert_cmpstr (end, ==, before);
+    {
+      g_autofree char *live = query_text (pcmbn_store_get_db (fresh),
+                                          "SELECT live FROM record_counts WHERE kind = 'activity'");
+      g_assert_cmpstr (live, ==, "1");
+    }
+    g_assert_null (pcmbn_store_get_meta (fresh, "bulk_load_schema"));
+  }
+}
+
+/* Only the relaxed transaction itself commits without fsync: the safety
+ * level is FULL again after it, whether it committed or rolled back, and
+ * a relaxed transaction inside an ordinary one stays ordinary. */
+static void
+test_relaxed_transaction (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  sqlite3 *db = pcmbn_store_get_db (store);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *full = query_text (db, "PRAGMA synchronous");
+  g_autofree char *inside = NULL;
+  g_autofree char *after_commit = NULL;
+  g_autofree char *after_rollback = NULL;
+  g_autofree char *nested = NULL;
+
+  g_assert_cmpstr (full, ==, "2");
+  g_assert_true (pcmbn_store_begin_relaxed (store, &error));
+  inside = query_text (db, "PRAGMA synchronous");
+  g_assert_true (pcmbn_store_commit (store, &error));
+  after_commit = query_text (db, "PRAGMA synchronous");
+  g_assert_cmpstr (inside, ==, "1");
+  g_assert_cmpstr (after_commit, ==, "2");
+
+  g_assert_true (pcmbn_store_begin_relaxed (store, &error));
+  pcmbn_store_rollback (store);
+  after_rollback = query_text (db, "PRAGMA synchronous");
+  g_assert_cmpstr (after_rollback, ==, "2");
+
+  g_assert_true (pcmbn_store_begin (store, &error));
+  g_assert_true (pcmbn_store_begin_relaxed (store, &error));
+  g_assert_true (pcmbn_store_commit (store, &error));
+  g_assert_true (pcmbn_store_commit (store, &error));
+  nested = query_text (db, "PRAGMA synchronous");
+  g_assert_cmpstr (nested, ==, "2");
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -489,5 +625,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/units/two-tier", test_two_tier_units);
   g_test_add_func ("/store/units/bad-file", test_bad_units_file);
   g_test_add_func ("/store/async/add", test_async_add);
+  g_test_add_func ("/store/bulk-load", test_bulk_load);
+  g_test_add_func ("/store/transactions/relaxed", test_relaxed_transaction);
   return g_test_run ();
 }

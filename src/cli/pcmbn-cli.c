@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pcmbn-cli.h"
 #include "store/pcmbn-demo.h"
@@ -326,13 +327,72 @@ verb_delete (PcmbnStore *store, Args *args, GError **error)
   return pcmbn_store_delete (store, args->positional[0], error) ? 0 : -1;
 }
 
+/* ---- progress on a terminal ---------------------------------------------- */
+
+/* Long work shows how far it is on stderr, on one line rewritten in place,
+ * at most ten times a second; nothing at all when stderr is not a terminal,
+ * so that scripts and logs stay clean. */
+typedef struct
+{
+  const char *what; /* translated */
+  gint64 started;
+  gint64 shown;
+  gboolean any;
+} Progress;
+
+static Progress *
+progress_new (const char *what)
+{
+  Progress *p;
+
+  if (!isatty (STDERR_FILENO))
+    return NULL;
+  p = g_new0 (Progress, 1);
+  p->what = what;
+  p->started = g_get_monotonic_time ();
+  return p;
+}
+
+static void
+progress_show (Progress *p, guint done, guint total)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autofree char *line = NULL;
+  double rate;
+
+  if (p == NULL || (now - p->shown < G_USEC_PER_SEC / 10 && done != total))
+    return;
+  p->shown = now;
+  p->any = TRUE;
+  rate = done / MAX ((now - p->started) / 1e6, 1e-3);
+  if (total > 0)
+    /* TRANSLATORS: progress: what, records done, of how many, records per second */
+    line = g_strdup_printf (_ ("%s: %u of %u records (%.0f a second)"), p->what, done, total, rate);
+  else
+    line = g_strdup_printf (_ ("%s: %u records (%.0f a second)"), p->what, done, rate);
+  /* Back to the start of the line; blanks cover a longer line before. */
+  g_printerr ("\r%s   ", line);
+}
+
+static void
+progress_free (Progress *p)
+{
+  if (p && p->any)
+    g_printerr ("\n");
+  g_free (p);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Progress, progress_free)
+
 static void
 demo_progress (guint done, guint total, gpointer user_data)
 {
-  if (total >= 10000)
-    g_printerr ("\r%u / %u", done, total);
-  if (total >= 10000 && done == total)
-    g_printerr ("\n");
+  progress_show (user_data, done, total);
+}
+
+static void
+report_progress (double fraction, gpointer user_data)
+{
+  progress_show (user_data, (guint)(fraction * 100), 100);
 }
 
 static int
@@ -352,8 +412,11 @@ verb_demo (PcmbnStore *store, Args *args, GError **error)
           return -1;
         }
     }
-  if (!pcmbn_demo_fill (store, n, 20260730, isatty (2) ? demo_progress : NULL, NULL, error))
-    return -1;
+  {
+    g_autoptr (Progress) progress = progress_new (_ ("Adding sample records"));
+    if (!pcmbn_demo_fill (store, n, 20260730, progress ? demo_progress : NULL, progress, error))
+      return -1;
+  }
   g_printerr (_ ("Added %d sample records to %s.\n"), (int)n, pcmbn_store_get_path (store));
   return 0;
 }
@@ -386,8 +449,10 @@ verb_report (PcmbnStore *store, Args *args, GError **error)
   {
     PcmbnReportFormat report_format = PCMBN_REPORT_FORMAT_JSON;
     g_autoptr (GBytes) bytes = NULL;
+    g_autoptr (Progress) progress = progress_new (_ ("Writing the report (per cent)"));
     pcmbn_report_format_from_string (format, &report_format);
-    bytes = pcmbn_report_export_in (report, report_format, lang, NULL, NULL, NULL, error);
+    bytes = pcmbn_report_export_in (report, report_format, lang, progress ? report_progress : NULL,
+                                    progress, NULL, error);
     if (bytes == NULL)
       return 1;
     return write_output (opt (args, "o"), g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
@@ -417,13 +482,41 @@ verb_enroll (PcmbnStore *store, Args *args, GError **error)
   return 0;
 }
 
+typedef struct
+{
+  Progress *push;
+  Progress *pull;
+} SyncProgress;
+
+static void
+sync_progress (PcmbnSyncPhase phase, guint done, guint total, gpointer user_data)
+{
+  SyncProgress *p = user_data;
+
+  if (phase == PCMBN_SYNC_PHASE_PUSH)
+    progress_show (p->push, done, total);
+  else
+    {
+      /* The sending is over: its line stays as it ended. */
+      g_clear_pointer (&p->push, progress_free);
+      progress_show (p->pull, done, total);
+    }
+}
+
 static int
 verb_sync (PcmbnStore *store, Args *args, GError **error)
 {
   g_autoptr (PcmbnSyncEngine) engine = pcmbn_sync_engine_new (store);
   PcmbnSyncStats stats = { 0 };
   g_autofree char *line = NULL;
-  gboolean ok = pcmbn_sync_engine_sync (engine, opt (args, "server"), NULL, &stats, error);
+  SyncProgress progress = { progress_new (_ ("Sending")), progress_new (_ ("Receiving")) };
+  gboolean ok;
+
+  if (progress.push)
+    pcmbn_sync_engine_set_progress (engine, sync_progress, &progress);
+  ok = pcmbn_sync_engine_sync (engine, opt (args, "server"), NULL, &stats, error);
+  g_clear_pointer (&progress.push, progress_free);
+  g_clear_pointer (&progress.pull, progress_free);
 
   if (stats.clock_skew > 3600 || stats.clock_skew < -3600)
     g_printerr (_ ("Warning: this computer’s clock is %d minutes off the district server’s. Set "

@@ -26,6 +26,8 @@ typedef struct
   /* The languages the browser asks for: the dashboard's language. */
   char *accept_language; /* nullable */
   gboolean https;
+  gboolean accepts_gzip; /* Accept-Encoding names gzip */
+  char *range;           /* nullable: the Range header */
 } PcmbnDistrictRequest;
 
 typedef struct

@@ -327,6 +327,11 @@ handler (SoupServer *server,
   req->query = g_strdup (g_uri_get_query (soup_server_message_get_uri (msg)));
   req->authorization = header_copy (headers, "Authorization");
   req->content_encoding = header_copy (headers, "Content-Encoding");
+  req->range = header_copy (headers, "Range");
+  {
+    const char *accept = soup_message_headers_get_list (headers, "Accept-Encoding");
+    req->accepts_gzip = accept && soup_header_contains (accept, "gzip");
+  }
   req->content_type = header_copy (headers, "Content-Type");
   req->cookie = header_copy (headers, "Cookie");
   req->origin = header_copy (headers, "Origin");

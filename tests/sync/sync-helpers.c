@@ -362,3 +362,268 @@ sync_device_token (const char *db)
   g_assert_no_error (error);
   return pcmbn_store_get_meta (store, "sync_token");
 }
+
+/* ---- the proxy ------------------------------------------------------------ */
+
+typedef struct
+{
+  SyncProxy *proxy;
+  GSocket *from;
+  GSocket *to;
+  int dir;
+  /* A slow link: chunks wait in @queue until their time comes. */
+  GAsyncQueue *queue;
+  GThread *sender;
+  guint bits_per_second;
+  guint latency_ms;
+} Relay;
+
+typedef struct
+{
+  gint64 due; /* monotonic µs */
+  gsize len;  /* 0: the end */
+  char data[];
+} Chunk;
+
+static void
+shutdown_pair (Relay *r)
+{
+  g_socket_shutdown (r->from, TRUE, TRUE, NULL);
+  g_socket_shutdown (r->to, TRUE, TRUE, NULL);
+}
+
+static void
+send_all (GSocket *to, const char *buf, gsize len)
+{
+  gsize off = 0;
+
+  while (off < len)
+    {
+      gssize w = g_socket_send (to, buf + off, len - off, NULL, NULL);
+      if (w <= 0)
+        break;
+      off += w;
+    }
+}
+
+/* The far end of a slow link: each chunk arrives when the bandwidth has
+ * carried it and the latency has passed, in order. */
+static gpointer
+sender_thread (gpointer data)
+{
+  Relay *r = data;
+
+  for (;;)
+    {
+      Chunk *c = g_async_queue_pop (r->queue);
+      gint64 wait = c->due - g_get_monotonic_time ();
+      gsize len = c->len;
+
+      if (wait > 0)
+        g_usleep (wait);
+      if (len > 0)
+        send_all (r->to, c->data, len);
+      g_free (c);
+      if (len == 0)
+        break;
+    }
+  shutdown_pair (r);
+  return NULL;
+}
+
+static gpointer
+relay_thread (gpointer data)
+{
+  Relay *r = data;
+  SyncProxy *p = r->proxy;
+  char buf[16384];
+  gint64 wire_free = 0; /* when the slow link has sent what it was given */
+
+  for (;;)
+    {
+      gssize n = g_socket_receive (r->from, buf, sizeof buf, NULL, NULL);
+      gssize send = n;
+      gboolean cut = FALSE;
+
+      if (n <= 0)
+        break;
+      g_mutex_lock (&p->lock);
+      if (p->cut_dir == r->dir && !p->cut_done && p->bytes[r->dir] + n >= p->cut_at)
+        {
+          send = p->cut_at - p->bytes[r->dir];
+          p->cut_done = TRUE;
+          cut = TRUE;
+        }
+      p->bytes[r->dir] += send;
+      g_mutex_unlock (&p->lock);
+      if (send > 0 && r->queue)
+        {
+          Chunk *c = g_malloc (sizeof (Chunk) + send);
+          gint64 now = g_get_monotonic_time ();
+          wire_free = MAX (wire_free, now)
+                      + (r->bits_per_second ? (gint64)send * 8 * G_USEC_PER_SEC / r->bits_per_second
+                                            : 0);
+          c->due = wire_free + (gint64)r->latency_ms * 1000;
+          c->len = send;
+          memcpy (c->data, buf, send);
+          g_async_queue_push (r->queue, c);
+        }
+      else if (send > 0)
+        send_all (r->to, buf, send);
+      if (cut)
+        break;
+    }
+  if (r->queue)
+    {
+      /* The end travels the link too, after the last byte. */
+      Chunk *end = g_malloc0 (sizeof (Chunk));
+      end->due = MAX (wire_free, g_get_monotonic_time ()) + (gint64)r->latency_ms * 1000;
+      g_async_queue_push (r->queue, end);
+      g_thread_join (r->sender);
+      g_async_queue_unref (r->queue);
+    }
+  else
+    /* An end or a cut on either side ends the pair: HTTP needs no
+     * half-open connection, and a cut must reach both ends at once. */
+    shutdown_pair (r);
+  g_free (r);
+  return NULL;
+}
+
+static Relay *
+relay_new (SyncProxy *p, GSocket *from, GSocket *to, int dir)
+{
+  Relay *r = g_new0 (Relay, 1);
+
+  r->proxy = p;
+  r->from = from;
+  r->to = to;
+  r->dir = dir;
+  r->bits_per_second = p->bits_per_second;
+  r->latency_ms = p->latency_ms;
+  if (r->bits_per_second || r->latency_ms)
+    {
+      r->queue = g_async_queue_new ();
+      r->sender = g_thread_new ("relay-link", sender_thread, r);
+    }
+  return r;
+}
+
+static gpointer
+accept_thread (gpointer data)
+{
+  SyncProxy *p = data;
+
+  for (;;)
+    {
+      g_autoptr (GSocket) client = g_socket_accept (p->listener, p->cancel, NULL);
+      g_autoptr (GSocket) server = NULL;
+
+      if (client == NULL)
+        break;
+      server = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                             NULL);
+      if (server == NULL || !g_socket_connect (server, G_SOCKET_ADDRESS (p->upstream), NULL, NULL))
+        {
+          g_socket_close (client, NULL);
+          continue;
+        }
+      g_mutex_lock (&p->lock);
+      p->connections++;
+      g_ptr_array_add (p->sockets, g_object_ref (client));
+      g_ptr_array_add (p->sockets, g_object_ref (server));
+      g_ptr_array_add (p->threads, g_thread_new ("relay-up", relay_thread,
+                                                 relay_new (p, client, server, SYNC_PROXY_UP)));
+      g_ptr_array_add (p->threads, g_thread_new ("relay-down", relay_thread,
+                                                 relay_new (p, server, client, SYNC_PROXY_DOWN)));
+      g_mutex_unlock (&p->lock);
+    }
+  return NULL;
+}
+
+/**
+ * sync_proxy_new:
+ * @server_url: the server to relay to, on loopback
+ *
+ * Returns: (transfer full): a proxy passing everything at loopback speed
+ */
+SyncProxy *
+sync_proxy_new (const char *server_url)
+{
+  SyncProxy *p = g_new0 (SyncProxy, 1);
+  g_autoptr (GUri) uri = g_uri_parse (server_url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (uri);
+  g_mutex_init (&p->lock);
+  p->upstream = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (loopback, g_uri_get_port (uri)));
+  p->cut_dir = -1;
+  p->cancel = g_cancellable_new ();
+  p->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  p->threads = g_ptr_array_new ();
+  p->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                              &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (p->listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (p->listener, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (p->listener, &error);
+  g_assert_no_error (error);
+  p->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  p->accept_thread = g_thread_new ("proxy-accept", accept_thread, p);
+  return p;
+}
+
+char *
+sync_proxy_url (SyncProxy *p)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u", p->port);
+}
+
+/* A slow link for the connections opened from now on. */
+void
+sync_proxy_set_link (SyncProxy *p, guint bits_per_second, guint latency_ms)
+{
+  g_mutex_lock (&p->lock);
+  p->bits_per_second = bits_per_second;
+  p->latency_ms = latency_ms;
+  g_mutex_unlock (&p->lock);
+}
+
+void
+sync_proxy_free (SyncProxy *p)
+{
+  g_cancellable_cancel (p->cancel);
+  g_thread_join (p->accept_thread);
+  g_mutex_lock (&p->lock);
+  for (guint i = 0; i < p->sockets->len; i++)
+    g_socket_shutdown (p->sockets->pdata[i], TRUE, TRUE, NULL);
+  g_mutex_unlock (&p->lock);
+  for (guint i = 0; i < p->threads->len; i++)
+    g_thread_join (p->threads->pdata[i]);
+  g_ptr_array_unref (p->threads);
+  g_ptr_array_unref (p->sockets);
+  g_socket_close (p->listener, NULL);
+  g_object_unref (p->listener);
+  g_object_unref (p->upstream);
+  g_object_unref (p->cancel);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}
+
+/* Opens a window: from now on, cut @dir after @at bytes (-1: no cut), and
+ * count the bytes from zero. */
+void
+sync_proxy_arm (SyncProxy *p, int dir, guint64 at)
+{
+  g_mutex_lock (&p->lock);
+  p->cut_dir = dir;
+  p->cut_at = at;
+  p->bytes[0] = p->bytes[1] = 0;
+  p->cut_done = FALSE;
+  p->connections = 0;
+  g_mutex_unlock (&p->lock);
+}

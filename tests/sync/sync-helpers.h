@@ -51,4 +51,40 @@ char *sync_query_text (const char *db, const char *sql);
 void sync_exec (const char *db, const char *sql);
 char *sync_device_token (const char *db);
 
+/* A TCP proxy between clients and a server, to cut connections at a chosen
+ * byte (the fault test), to count the bytes on the wire and to play a slow
+ * link (bandwidth and latency in each direction). */
+enum
+{
+  SYNC_PROXY_UP,   /* client → server */
+  SYNC_PROXY_DOWN, /* server → client */
+};
+
+typedef struct
+{
+  GMutex lock;
+  GSocket *listener;
+  guint16 port;
+  GInetSocketAddress *upstream;
+  GCancellable *cancel;
+  GThread *accept_thread;
+  GPtrArray *sockets; /* every socket opened, for the shutdown at the end */
+  GPtrArray *threads; /* relay threads, joined at the end */
+  /* The plan of the armed window. */
+  int cut_dir;      /* -1: pass everything */
+  guint64 cut_at;   /* bytes in cut_dir before the cut */
+  guint64 bytes[2]; /* counted since the window opened */
+  gboolean cut_done;
+  guint connections; /* accepted since the window opened */
+  /* The link: 0 for as fast as loopback. */
+  guint bits_per_second;
+  guint latency_ms;
+} SyncProxy;
+
+SyncProxy *sync_proxy_new (const char *server_url);
+char *sync_proxy_url (SyncProxy *p);
+void sync_proxy_arm (SyncProxy *p, int dir, guint64 at);
+void sync_proxy_set_link (SyncProxy *p, guint bits_per_second, guint latency_ms);
+void sync_proxy_free (SyncProxy *p);
+
 G_END_DECLS

@@ -23,198 +23,6 @@
 #define DEFAULT_ROUNDS 200
 #define N_DEVICES 3
 
-/* ---- the proxy ------------------------------------------------------------ */
-
-enum
-{
-  DIR_REQUEST,  /* client → server */
-  DIR_RESPONSE, /* server → client */
-};
-
-typedef struct
-{
-  GMutex lock;
-  GSocket *listener;
-  guint16 port;
-  GInetSocketAddress *upstream;
-  GCancellable *cancel;
-  GThread *accept_thread;
-  GPtrArray *sockets; /* every socket opened, for the shutdown at the end */
-  GPtrArray *threads; /* relay threads, joined at the end */
-  /* The plan of the armed window. */
-  int cut_dir;      /* -1: pass everything */
-  guint64 cut_at;   /* bytes in cut_dir before the cut */
-  guint64 bytes[2]; /* counted since the window opened */
-  gboolean cut_done;
-  guint connections; /* accepted since the window opened */
-} Proxy;
-
-typedef struct
-{
-  Proxy *proxy;
-  GSocket *from;
-  GSocket *to;
-  GSocket *other; /* the pair's sockets, to close both on a cut */
-  int dir;
-} Relay;
-
-static void
-shutdown_pair (Relay *r)
-{
-  g_socket_shutdown (r->from, TRUE, TRUE, NULL);
-  g_socket_shutdown (r->to, TRUE, TRUE, NULL);
-}
-
-static gpointer
-relay_thread (gpointer data)
-{
-  Relay *r = data;
-  Proxy *p = r->proxy;
-  char buf[16384];
-
-  for (;;)
-    {
-      gssize n = g_socket_receive (r->from, buf, sizeof buf, NULL, NULL);
-      gssize send = n;
-      gboolean cut = FALSE;
-
-      if (n <= 0)
-        break;
-      g_mutex_lock (&p->lock);
-      if (p->cut_dir == r->dir && !p->cut_done && p->bytes[r->dir] + n >= p->cut_at)
-        {
-          send = p->cut_at - p->bytes[r->dir];
-          p->cut_done = TRUE;
-          cut = TRUE;
-        }
-      p->bytes[r->dir] += send;
-      g_mutex_unlock (&p->lock);
-      if (send > 0)
-        {
-          gsize off = 0;
-          while (off < (gsize)send)
-            {
-              gssize w = g_socket_send (r->to, buf + off, send - off, NULL, NULL);
-              if (w <= 0)
-                break;
-              off += w;
-            }
-        }
-      if (cut)
-        break;
-    }
-  /* An end or a cut on either side ends the pair: HTTP needs no half-open
-   * connection, and a cut must reach both ends at once. */
-  shutdown_pair (r);
-  g_free (r);
-  return NULL;
-}
-
-static gpointer
-accept_thread (gpointer data)
-{
-  Proxy *p = data;
-
-  for (;;)
-    {
-      g_autoptr (GSocket) client = g_socket_accept (p->listener, p->cancel, NULL);
-      g_autoptr (GSocket) server = NULL;
-      Relay *up, *down;
-
-      if (client == NULL)
-        break;
-      server = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                             NULL);
-      if (server == NULL || !g_socket_connect (server, G_SOCKET_ADDRESS (p->upstream), NULL, NULL))
-        {
-          g_socket_close (client, NULL);
-          continue;
-        }
-      up = g_new0 (Relay, 1);
-      up->proxy = p;
-      up->from = client;
-      up->to = server;
-      up->dir = DIR_REQUEST;
-      down = g_new0 (Relay, 1);
-      down->proxy = p;
-      down->from = server;
-      down->to = client;
-      down->dir = DIR_RESPONSE;
-      g_mutex_lock (&p->lock);
-      p->connections++;
-      g_ptr_array_add (p->sockets, g_object_ref (client));
-      g_ptr_array_add (p->sockets, g_object_ref (server));
-      g_ptr_array_add (p->threads, g_thread_new ("relay-up", relay_thread, up));
-      g_ptr_array_add (p->threads, g_thread_new ("relay-down", relay_thread, down));
-      g_mutex_unlock (&p->lock);
-    }
-  return NULL;
-}
-
-static Proxy *
-proxy_new (const char *server_url)
-{
-  Proxy *p = g_new0 (Proxy, 1);
-  g_autoptr (GUri) uri = g_uri_parse (server_url, G_URI_FLAGS_NONE, NULL);
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  g_autoptr (GError) error = NULL;
-
-  g_assert_nonnull (uri);
-  g_mutex_init (&p->lock);
-  p->upstream = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (loopback, g_uri_get_port (uri)));
-  p->cut_dir = -1;
-  p->cancel = g_cancellable_new ();
-  p->sockets = g_ptr_array_new_with_free_func (g_object_unref);
-  p->threads = g_ptr_array_new ();
-  p->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                              &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (p->listener, any, TRUE, &error));
-  g_assert_true (g_socket_listen (p->listener, &error));
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (p->listener, &error);
-  g_assert_no_error (error);
-  p->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  p->accept_thread = g_thread_new ("proxy-accept", accept_thread, p);
-  return p;
-}
-
-static void
-proxy_free (Proxy *p)
-{
-  g_cancellable_cancel (p->cancel);
-  g_thread_join (p->accept_thread);
-  g_mutex_lock (&p->lock);
-  for (guint i = 0; i < p->sockets->len; i++)
-    g_socket_shutdown (p->sockets->pdata[i], TRUE, TRUE, NULL);
-  g_mutex_unlock (&p->lock);
-  for (guint i = 0; i < p->threads->len; i++)
-    g_thread_join (p->threads->pdata[i]);
-  g_ptr_array_unref (p->threads);
-  g_ptr_array_unref (p->sockets);
-  g_socket_close (p->listener, NULL);
-  g_object_unref (p->listener);
-  g_object_unref (p->upstream);
-  g_object_unref (p->cancel);
-  g_mutex_clear (&p->lock);
-  g_free (p);
-}
-
-/* Opens a window: from now on, cut @dir after @at bytes (-1: no cut). */
-static void
-proxy_arm (Proxy *p, int dir, guint64 at)
-{
-  g_mutex_lock (&p->lock);
-  p->cut_dir = dir;
-  p->cut_at = at;
-  p->bytes[0] = p->bytes[1] = 0;
-  p->cut_done = FALSE;
-  p->connections = 0;
-  g_mutex_unlock (&p->lock);
-}
-
 /* ---- the devices ---------------------------------------------------------- */
 
 typedef struct
@@ -321,7 +129,7 @@ rows_of (const char *db, const char *commune)
 }
 
 static int
-sync_via (Device *d, Proxy *p, char **out, char **err)
+sync_via (Device *d, SyncProxy *p, char **out, char **err)
 {
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", p->port);
 
@@ -380,7 +188,7 @@ test_cut_connections (void)
   static const char *const communes[N_DEVICES] = { "00001", "00001", "00004" };
   Device devices[N_DEVICES];
   World w = { 0 };
-  Proxy *p;
+  SyncProxy *p;
   guint64 estimate[2] = { 2048, 2048 };
   guint landed[2] = { 0, 0 }, missed = 0, failed = 0, survived = 0, reconnects = 0;
   g_autofree char *proxy_url = NULL;
@@ -389,7 +197,7 @@ test_cut_connections (void)
   w.rand = g_rand_new_with_seed (seed);
   w.expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   sync_server_start (s);
-  p = proxy_new (s->url);
+  p = sync_proxy_new (s->url);
   proxy_url = g_strdup_printf ("http://127.0.0.1:%u", p->port);
 
   /* Enrolled through the proxy, which passes everything for now. */
@@ -422,7 +230,7 @@ test_cut_connections (void)
       random_edits (&w, d, changed);
 
       /* The faulty exchange: it may fail, never crash, never lose. */
-      proxy_arm (p, dir, at);
+      sync_proxy_arm (p, dir, at);
       status = sync_via (d, p, &out, &err);
       g_mutex_lock (&p->lock);
       cut = p->cut_done;
@@ -445,15 +253,15 @@ test_cut_connections (void)
       g_clear_pointer (&err, g_free);
 
       /* The retry, with the proxy passing everything, must complete. */
-      proxy_arm (p, -1, 0);
+      sync_proxy_arm (p, -1, 0);
       status = sync_via (d, p, &out, &err);
       if (status != 0)
         g_error ("round %u: the retry exited %d: %s", round, status, err);
       g_assert_nonnull (strstr (out, ", conflicts 0, rejected 0"));
       g_mutex_lock (&p->lock);
       /* The next cut falls anywhere in an exchange of about this size. */
-      estimate[DIR_REQUEST] = MAX (p->bytes[DIR_REQUEST] * 3 / 2, 512);
-      estimate[DIR_RESPONSE] = MAX (p->bytes[DIR_RESPONSE] * 3 / 2, 512);
+      estimate[SYNC_PROXY_UP] = MAX (p->bytes[SYNC_PROXY_UP] * 3 / 2, 512);
+      estimate[SYNC_PROXY_DOWN] = MAX (p->bytes[SYNC_PROXY_DOWN] * 3 / 2, 512);
       g_mutex_unlock (&p->lock);
 
       g_hash_table_iter_init (&iter, changed);
@@ -468,7 +276,7 @@ test_cut_connections (void)
 
   /* The other devices catch up, and a new laptop restores commune 00001
    * straight from the server: the same records again. */
-  proxy_arm (p, -1, 0);
+  sync_proxy_arm (p, -1, 0);
   for (guint i = 0; i < N_DEVICES; i++)
     {
       g_autofree char *err = NULL;
@@ -488,16 +296,16 @@ test_cut_connections (void)
                   seed, w.adds, w.edits, w.deletes, N_DEVICES);
   g_test_message ("cuts landed: %u in a request, %u in a response; %u fell past the end of the "
                   "exchange",
-                  landed[DIR_REQUEST], landed[DIR_RESPONSE], missed);
+                  landed[SYNC_PROXY_UP], landed[SYNC_PROXY_DOWN], missed);
   g_test_message ("retries: %u cut syncs failed and were run again; %u completed anyway; %u "
                   "connections reopened within a run",
                   failed, survived, reconnects);
   g_test_message ("server records: %" G_GINT64_FORMAT ", all converged",
                   sync_query_int (s->db, "SELECT count(*) FROM records"));
-  g_assert_cmpuint (landed[DIR_REQUEST], >, 0);
-  g_assert_cmpuint (landed[DIR_RESPONSE], >, 0);
+  g_assert_cmpuint (landed[SYNC_PROXY_UP], >, 0);
+  g_assert_cmpuint (landed[SYNC_PROXY_DOWN], >, 0);
 
-  proxy_free (p);
+  sync_proxy_free (p);
   for (guint i = 0; i < N_DEVICES; i++)
     {
       g_free (devices[i].db);

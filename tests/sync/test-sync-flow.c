@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-store-sync.h"
 #include "pcmbn-test-util.h"
@@ -411,6 +412,91 @@ test_unreachable (void)
   sync_server_free (s);
 }
 
+/* Attachments travel with their records: sent before the record on a push,
+ * fetched after a restore, and an interrupted download resumes. */
+static void
+test_attachments_come_back (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *sha = NULL, *json = NULL;
+  g_autofree char *photo_path = NULL;
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  gsize size = 300 * 1024;
+  g_autofree char *content = g_malloc (size);
+  g_autoptr (GError) error = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    content[i] = (char)(i * 13 + i / 509);
+  photo_path = g_build_filename (dir, "anh.jpg", NULL);
+  g_assert_true (g_file_set_contents (photo_path, content, size, NULL));
+  sync_server_start (s);
+  a = sync_enrolled_logbook (s, "00001");
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (a, &error);
+    g_autoptr (GFile) photo = g_file_new_for_path (photo_path);
+    g_autoptr (JsonObject) att = pcmbn_attachments_add_file (store, photo, NULL, &error);
+    g_assert_no_error (error);
+    sha = g_strdup (json_object_get_string_member (att, "sha256"));
+  }
+  json = g_strdup_printf (
+      "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
+      "\"community\",\"title\":\"Ảnh buổi phát thanh\",\"location\":\"Nhà văn hóa\","
+      "\"target_groups\":[\"officials\"],\"topics\":[\"hotline\"],\"lead_agency\":\"UBND "
+      "phường\",\"funding_source\":\"state_budget\",\"attachments\":[{\"sha256\":\"%s\","
+      "\"name\":\"anh.jpg\",\"size\":%" G_GSIZE_FORMAT "}]}",
+      sha, size);
+  g_free (sync_add (a, "activity", json));
+  assert_sync (a, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT size FROM blobs WHERE sha256 = '%s'", sha);
+    g_assert_cmpint (sync_query_int (s->db, sql), ==, size);
+  }
+
+  /* A new laptop gets the record and the file. */
+  b = sync_enrolled_logbook (s, "00001");
+  assert_sync (b, 0, "pushed 0, pulled 1, conflicts 0, rejected 0");
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (b, &error);
+    g_autofree char *path = pcmbn_attachments_path (store, sha);
+    g_autofree char *got = NULL;
+    gsize len;
+    g_assert_true (g_file_get_contents (path, &got, &len, NULL));
+    g_assert_cmpmem (got, len, content, size);
+  }
+
+  /* Another, whose first download stopped after 100 KB: the rest only. */
+  c = sync_enrolled_logbook (s, "00001");
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (c, &error);
+    g_autofree char *path = pcmbn_attachments_path (store, sha);
+    g_autofree char *part = g_strconcat (path, ".part", NULL);
+    g_autofree char *folder = g_path_get_dirname (path);
+    g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+    g_assert_true (g_file_set_contents (part, content, 100 * 1024, NULL));
+  }
+  assert_sync (c, 0, "pushed 0, pulled 1, conflicts 0, rejected 0");
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (c, &error);
+    g_autofree char *path = pcmbn_attachments_path (store, sha);
+    g_autofree char *part = g_strconcat (path, ".part", NULL);
+    g_autofree char *got = NULL;
+    g_autofree char *log = NULL;
+    gsize len;
+    g_assert_true (g_file_get_contents (path, &got, &len, NULL));
+    g_assert_cmpmem (got, len, content, size);
+    g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  }
+  /* Nothing more to fetch: a second sync sends no blob request. */
+  {
+    g_autofree char *before = NULL, *after = NULL;
+    g_assert_true (g_file_get_contents (s->log, &before, NULL, NULL));
+    assert_sync (c, 0, "pushed 0, pulled 0, conflicts 0, rejected 0");
+    g_assert_true (g_file_get_contents (s->log, &after, NULL, NULL));
+    g_assert_null (strstr (after + strlen (before), "/api/v1/blobs/"));
+  }
+  sync_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -422,5 +508,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/edit-during-sync", test_edit_during_sync_stays_dirty);
   g_test_add_func ("/sync/tls", test_tls);
   g_test_add_func ("/sync/unreachable", test_unreachable);
+  g_test_add_func ("/sync/attachments-come-back", test_attachments_come_back);
   return g_test_run ();
 }

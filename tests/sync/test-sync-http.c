@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
 
 #include "pcmbn-test-util.h"
+#include "pcmbn-util.h"
 #include "sync/pcmbn-wire.h"
 #include "sync-helpers.h"
 
@@ -759,6 +761,262 @@ test_admin_verbs (void)
   sync_server_free (s);
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The uuids of the records among a pull page's changes, sorted. */
+static char *
+pulled_uuids (const char *page)
+{
+  g_autoptr (JsonNode) root = sync_parse (page);
+  JsonArray *changes = json_object_get_array_member (json_node_get_object (root), "changes");
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new ();
+
+  for (guint i = 0; i < json_array_get_length (changes); i++)
+    {
+      JsonObject *c = json_array_get_object_element (changes, i);
+      if (json_object_has_member (c, "record"))
+        g_ptr_array_add (uuids, (gpointer)json_object_get_string_member (
+                                    json_object_get_object_member (c, "record"), "uuid"));
+    }
+  g_ptr_array_sort (uuids, compare_strings);
+  g_ptr_array_add (uuids, NULL);
+  return g_strjoinv (" ", (char **)uuids->pdata);
+}
+
+/* A pull after a push leaves out what that push sent (from the push's
+ * first_seq on, and only this device's own changes); without mine_from
+ * everything comes; a page is gzipped for a client that accepts it. */
+static void
+test_pull_mine_and_gzip (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *db_a = NULL, *db_b = NULL, *token_a = NULL, *token_b = NULL;
+  g_autofree char *rec_a = NULL, *rec_b = NULL, *body_a = NULL, *body_b = NULL;
+  g_autofree char *answer = NULL, *path = NULL, *page = NULL, *uuids = NULL, *bad = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  gint64 first_seq;
+  guint status;
+
+  sync_server_start (s);
+  db_a = sync_enrolled_logbook (s, "00001");
+  db_b = sync_enrolled_logbook (s, "00001");
+  token_a = sync_device_token (db_a);
+  token_b = sync_device_token (db_b);
+  rec_a = material_record (UUID1, "00001", 0, 10);
+  rec_b = material_record (UUID2, "00001", 0, 20);
+  body_a = g_strdup_printf ("{\"records\":[%s]}", rec_a);
+  body_b = g_strdup_printf ("{\"records\":[%s]}", rec_b);
+
+  answer = push (s, token_a, body_a, &status);
+  g_assert_cmpuint (status, ==, 200);
+  root = sync_parse (answer);
+  first_seq = json_object_get_int_member (json_node_get_object (root), "first_seq");
+  g_assert_cmpint (first_seq, >, 0);
+  g_free (push (s, token_b, body_b, &status));
+  g_assert_cmpuint (status, ==, 200);
+
+  /* A's pull after its push: B's record only. */
+  path = g_strdup_printf ("/api/v1/sync/pull?since=0&mine_from=%" G_GINT64_FORMAT, first_seq);
+  page = sync_http (s, "GET", path, token_a, NULL, NULL, NULL, 0, &status);
+  g_assert_cmpuint (status, ==, 200);
+  uuids = pulled_uuids (page);
+  g_assert_cmpstr (uuids, ==, UUID2);
+  /* B's pull with the same mine_from: A's record is not B's own. */
+  g_free (page);
+  g_free (uuids);
+  page = sync_http (s, "GET", path, token_b, NULL, NULL, NULL, 0, &status);
+  uuids = pulled_uuids (page);
+  g_assert_cmpstr (uuids, ==, UUID1);
+  /* A's own changes before mine_from still come back. */
+  g_free (path);
+  g_free (page);
+  g_free (uuids);
+  path = g_strdup_printf ("/api/v1/sync/pull?since=0&mine_from=%" G_GINT64_FORMAT, first_seq + 1);
+  page = sync_http (s, "GET", path, token_a, NULL, NULL, NULL, 0, &status);
+  uuids = pulled_uuids (page);
+  g_assert_cmpstr (uuids, ==, UUID1 " " UUID2);
+  g_free (page);
+  g_free (uuids);
+  page = sync_http (s, "GET", "/api/v1/sync/pull?since=0", token_a, NULL, NULL, NULL, 0, &status);
+  uuids = pulled_uuids (page);
+  g_assert_cmpstr (uuids, ==, UUID1 " " UUID2);
+  bad = sync_http (s, "GET", "/api/v1/sync/pull?since=0&mine_from=x", token_a, NULL, NULL, NULL, 0,
+                   &status);
+  assert_error (bad, status, 400, "bad_mine_from");
+
+  /* Gzip on the wire, the same JSON inside, for a page over 1 KB. */
+  {
+    GString *more = g_string_new ("{\"records\":[");
+    for (int i = 0; i < 20; i++)
+      {
+        g_autofree char *uuid = g_uuid_string_random ();
+        g_autofree char *rec = material_record (uuid, "00001", 0, i + 1);
+        g_string_append_printf (more, "%s%s", i ? "," : "", rec);
+      }
+    g_string_append (more, "]}");
+    g_free (push (s, token_b, more->str, &status));
+    g_assert_cmpuint (status, ==, 200);
+    g_string_free (more, TRUE);
+    g_free (page);
+    page = sync_http (s, "GET", "/api/v1/sync/pull?since=0", token_a, NULL, NULL, NULL, 0, &status);
+    g_assert_cmpuint (strlen (page), >, 1024);
+  }
+  {
+    g_autoptr (SoupSession) session = soup_session_new ();
+    g_autofree char *url = g_strconcat (s->url, "api/v1/sync/pull?since=0", NULL);
+    g_autofree char *auth = g_strconcat ("Bearer ", token_a, NULL);
+    g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+    g_autoptr (GBytes) wire = NULL;
+    g_autoptr (GBytes) plain = NULL;
+    g_autoptr (GError) error = NULL;
+
+    /* Read the bytes as they travel. */
+    soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept-Encoding",
+                                  "gzip");
+    wire = soup_session_send_and_read (session, msg, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+    g_assert_cmpstr (
+        soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Encoding"),
+        ==, "gzip");
+    plain = pcmbn_wire_gunzip (wire, 1 << 24, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (g_bytes_get_data (plain, NULL), g_bytes_get_size (plain), page, strlen (page));
+    g_assert_cmpuint (g_bytes_get_size (wire), <, strlen (page));
+  }
+  sync_server_free (s);
+}
+
+/* GET of a blob: body, status and Content-Range (nullable). */
+static GBytes *
+get_blob (SyncServer *s,
+          const char *token,
+          const char *sha,
+          const char *range,
+          guint *status,
+          char **content_range)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (s->url, "api/v1/blobs/", sha, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  GBytes *body;
+
+  if (token)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      soup_message_headers_replace (headers, "Authorization", auth);
+    }
+  if (range)
+    soup_message_headers_replace (headers, "Range", range);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  g_assert_nonnull (body);
+  *status = soup_message_get_status (msg);
+  if (content_range)
+    *content_range = g_strdup (
+        soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Range"));
+  return body;
+}
+
+/* Attachments come back: the whole blob, or a range of it to resume an
+ * interrupted download; to the devices of its commune and to staff only. */
+static void
+test_blob_get_range (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *db_a = NULL, *db_c = NULL, *token_a = NULL, *token_c = NULL, *staff = NULL;
+  g_autofree char *sha = NULL, *path = NULL, *r = NULL;
+  gsize size = 200 * 1024;
+  g_autofree guchar *content = g_malloc (size);
+  guint status;
+
+  for (gsize i = 0; i < size; i++)
+    content[i] = (guchar)(i * 7 + i / 251);
+  sha = pcmbn_sha256_hex (content, size);
+  sync_server_start (s);
+  db_a = sync_enrolled_logbook (s, "00001");
+  db_c = sync_enrolled_logbook (s, "00004");
+  token_a = sync_device_token (db_a);
+  token_c = sync_device_token (db_c);
+  staff = sync_staff_token (s);
+  path = g_strconcat ("/api/v1/blobs/", sha, NULL);
+  r = sync_http (s, "PUT", path, token_a, "application/octet-stream", NULL, content, size, &status);
+  g_assert_cmpuint (status, ==, 201);
+
+  {
+    g_autoptr (GBytes) whole = get_blob (s, token_a, sha, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpmem (g_bytes_get_data (whole, NULL), g_bytes_get_size (whole), content, size);
+  }
+  {
+    /* Resumed after 150,000 bytes. */
+    g_autofree char *cr = NULL;
+    g_autoptr (GBytes) rest = get_blob (s, token_a, sha, "bytes=150000-", &status, &cr);
+    g_autofree char *expect = g_strdup_printf ("bytes 150000-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                               size - 1, size);
+    g_assert_cmpuint (status, ==, 206);
+    g_assert_cmpstr (cr, ==, expect);
+    g_assert_cmpmem (g_bytes_get_data (rest, NULL), g_bytes_get_size (rest), content + 150000,
+                     size - 150000);
+  }
+  {
+    g_autofree char *cr = NULL;
+    g_autoptr (GBytes) part = get_blob (s, token_a, sha, "bytes=10-19", &status, &cr);
+    g_assert_cmpuint (status, ==, 206);
+    g_assert_cmpstr (cr, ==, "bytes 10-19/204800");
+    g_assert_cmpmem (g_bytes_get_data (part, NULL), g_bytes_get_size (part), content + 10, 10);
+  }
+  {
+    g_autoptr (GBytes) tail = get_blob (s, token_a, sha, "bytes=-100", &status, NULL);
+    g_assert_cmpuint (status, ==, 206);
+    g_assert_cmpmem (g_bytes_get_data (tail, NULL), g_bytes_get_size (tail), content + size - 100,
+                     100);
+  }
+  /* Ranges that cannot be met: 416, with the size. */
+  {
+    static const char *const bad[] = { "bytes=300000-", "bytes=20-10", "bytes=0-1,5-6", "items=0-1",
+                                       "bytes=x-" };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *cr = NULL;
+        g_autoptr (GBytes) b = get_blob (s, token_a, sha, bad[i], &status, &cr);
+        g_autofree char *text = g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+        assert_error (text, status, 416, "range_not_satisfiable");
+        g_assert_cmpstr (cr, ==, "bytes */204800");
+      }
+  }
+  /* Staff may read it; another commune's device, nobody and a missing hash
+   * may not. */
+  {
+    g_autoptr (GBytes) b = get_blob (s, staff, sha, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpuint (g_bytes_get_size (b), ==, size);
+  }
+  {
+    g_autoptr (GBytes) b = get_blob (s, token_c, sha, NULL, &status, NULL);
+    g_autofree char *text = g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+    assert_error (text, status, 404, "not_found");
+  }
+  {
+    g_autoptr (GBytes) b = get_blob (s, NULL, sha, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 401);
+  }
+  {
+    g_autofree char *missing = pcmbn_sha256_hex ((const guchar *)"x", 1);
+    g_autoptr (GBytes) b = get_blob (s, token_a, missing, NULL, &status, NULL);
+    g_assert_cmpuint (status, ==, 404);
+  }
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM audit WHERE action = 'blob-read'"),
+                   >=, 5);
+  sync_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -769,5 +1027,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync-http/throttle", test_throttle);
   g_test_add_func ("/sync-http/sigterm-during-push", test_sigterm_during_push);
   g_test_add_func ("/sync-http/admin-verbs", test_admin_verbs);
+  g_test_add_func ("/sync-http/pull-mine-and-gzip", test_pull_mine_and_gzip);
+  g_test_add_func ("/sync-http/blob-get-range", test_blob_get_range);
   return g_test_run ();
 }

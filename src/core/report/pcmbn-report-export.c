@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "pcmbn-gettext.h"
+#include <glib/gi18n-lib.h>
+#include <gmodule.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -619,6 +621,86 @@ write_csv (const PcmbnReportDoc *doc, PcmbnReportProgress progress, gpointer pro
 
 /* ---- the API --------------------------------------------------------------- */
 
+typedef GBytes *(*ReportWriter) (const PcmbnReportDoc *doc,
+                                 PcmbnReportProgress progress,
+                                 gpointer progress_data,
+                                 GCancellable *cancellable,
+                                 GError **error);
+
+#ifdef PCMBN_REPORT_FILES_MODULE
+/* The module of the PDF and XLSX writers: next to the program in the build
+ * tree (src/core beside src/cli, src/server, src/app), else where it was
+ * installed; PCMBN_REPORT_MODULE names another. Loaded once, never
+ * unloaded. */
+static GModule *
+open_writers (GError **error)
+{
+  static GMutex lock;
+  static GModule *module;
+  static char *problem;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *exe_dir = exe ? g_path_get_dirname (exe) : NULL;
+  g_autofree char *beside = exe_dir ? g_build_filename (exe_dir, "..", "core",
+                                                        "libpcmbn-report-files.so", NULL)
+                                    : NULL;
+  const char *candidates[] = { g_getenv ("PCMBN_REPORT_MODULE"), beside,
+                               PCMBN_REPORT_FILES_MODULE };
+
+  if (module)
+    return module;
+  /* A program with the writers linked in (the server, alone in its
+   * package) has them already. */
+  module = g_module_open (NULL, G_MODULE_BIND_LOCAL);
+  if (module != NULL && !g_module_symbol (module, "pcmbn_report_write_pdf", &(gpointer){ NULL }))
+    g_clear_pointer (&module, g_module_close);
+  for (guint i = 0; i < G_N_ELEMENTS (candidates) && module == NULL; i++)
+    {
+      if (candidates[i] == NULL || !g_file_test (candidates[i], G_FILE_TEST_EXISTS))
+        continue;
+      module = g_module_open (candidates[i], G_MODULE_BIND_LOCAL);
+      if (module == NULL)
+        {
+          g_free (problem);
+          problem = g_strdup (g_module_error ());
+        }
+    }
+  if (module == NULL)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                 _ ("Cannot write PDF or XLSX files: the part of the program that writes them (%s) "
+                    "is missing or damaged (%s). Install PCMBN Logbook again; JSON and CSV "
+                    "still work."),
+                 PCMBN_REPORT_FILES_MODULE, problem ? problem : _ ("not found"));
+  else
+    g_module_make_resident (module);
+  return module;
+}
+#endif
+
+static ReportWriter
+load_writer (const char *name, GError **error)
+{
+#ifdef PCMBN_REPORT_FILES_MODULE
+  GModule *module = open_writers (error);
+  gpointer symbol = NULL;
+
+  if (module == NULL)
+    return NULL;
+  if (!g_module_symbol (module, name, &symbol) || symbol == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                   _ ("Cannot write PDF or XLSX files: the part of the program that writes them "
+                      "lacks %s. Install PCMBN Logbook again; JSON and CSV still work."),
+                   name);
+      return NULL;
+    }
+  return (ReportWriter)symbol;
+#else
+  return g_str_equal (name, "pcmbn_report_write_pdf") ? pcmbn_report_write_pdf
+                                                      : pcmbn_report_write_xlsx;
+#endif
+}
+
 static const char *const format_names[] = { "json", "csv", "pdf", "xlsx" };
 
 /**
@@ -759,10 +841,14 @@ pcmbn_report_export_in (JsonNode *report,
         bytes = write_csv (doc, progress, progress_data);
         break;
       case PCMBN_REPORT_FORMAT_PDF:
-        bytes = pcmbn_report_write_pdf (doc, progress, progress_data, cancellable, error);
-        break;
       case PCMBN_REPORT_FORMAT_XLSX:
-        bytes = pcmbn_report_write_xlsx (doc, progress, progress_data, cancellable, error);
+        {
+          ReportWriter writer = load_writer (format == PCMBN_REPORT_FORMAT_PDF
+                                                 ? "pcmbn_report_write_pdf"
+                                                 : "pcmbn_report_write_xlsx",
+                                             error);
+          bytes = writer ? writer (doc, progress, progress_data, cancellable, error) : NULL;
+        }
         break;
       default:
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("format: unknown report format"));

@@ -34,7 +34,7 @@ G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
-#define SERVER_SCHEMA 3
+#define SERVER_SCHEMA 4
 
 static const char server_migration_1[] =
     "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
@@ -131,11 +131,16 @@ pcmbn_district_enrolment_free (PcmbnDistrictEnrolment *enrolment)
   g_free (enrolment);
 }
 
+/* Nothing on the server searches records as a person types: the folded
+ * search copy's index, as large as the records, goes (the store stops
+ * writing the copy, see pcmbn_store_set_search_text()). */
+static const char server_migration_4[] = "DROP INDEX IF EXISTS records_search;";
+
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
 {
   static const char *const steps[] = { NULL, server_migration_1, server_migration_2,
-                                       server_migration_3 };
+                                       server_migration_3, server_migration_4 };
   g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
   int version = text ? atoi (text) : 0;
   sqlite3 *db = pcmbn_store_get_db (store);
@@ -232,6 +237,7 @@ pcmbn_district_store_open (const char *path, gboolean create, GError **error)
   if (store == NULL || !server_migrate (store, error)
       || !pcmbn_store_drop_search_index (store, error))
     return NULL;
+  pcmbn_store_set_search_text (store, FALSE);
   self = g_object_new (PCMBN_TYPE_DISTRICT_STORE, NULL);
   self->store = g_steal_pointer (&store);
   if (!create)
@@ -1158,6 +1164,46 @@ pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
  *
  * Returns: %TRUE on success
  */
+/**
+ * pcmbn_district_store_get_blob:
+ * @self: a server database
+ * @sha256: the blob's hash
+ * @org_unit: (nullable): the commune asking (%NULL for district staff)
+ * @error: return location for an error of the database
+ *
+ * Returns: (transfer full) (nullable): the blob, or %NULL (without @error)
+ *   when the server has none with that hash for @org_unit
+ */
+GBytes *
+pcmbn_district_store_get_blob (PcmbnDistrictStore *self,
+                               const char *sha256,
+                               const char *org_unit,
+                               GError **error)
+{
+  sqlite3_stmt *stmt;
+  GBytes *blob = NULL;
+
+  pcmbn_store_lock (self->store);
+  stmt = org_unit ? pcmbn_district_store_prepare (
+             self,
+             "SELECT b.data FROM blobs b JOIN blob_scopes s ON s.sha256 = b.sha256"
+             " WHERE b.sha256 = ? AND s.org_unit = ?",
+             error)
+                  : pcmbn_district_store_prepare (self, "SELECT data FROM blobs WHERE sha256 = ?",
+                                                  error);
+  if (stmt)
+    {
+      sqlite3_bind_text (stmt, 1, sha256, -1, SQLITE_TRANSIENT);
+      if (org_unit)
+        sqlite3_bind_text (stmt, 2, org_unit, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        blob = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+      sqlite3_reset (stmt);
+    }
+  pcmbn_store_unlock (self->store);
+  return blob;
+}
+
 gboolean
 pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
                                const char *sha256,

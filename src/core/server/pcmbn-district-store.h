@@ -155,6 +155,13 @@ char *pcmbn_district_store_push (PcmbnDistrictStore *self,
                                  PcmbnDistrictPrincipal *device,
                                  GPtrArray *records,
                                  GError **error);
+char *pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
+                                               const char *org_unit,
+                                               const char *device_id,
+                                               gint64 mine_from,
+                                               gint64 since,
+                                               gint64 limit,
+                                               GError **error);
 char *pcmbn_district_store_changes_since (
     PcmbnDistrictStore *self, const char *org_unit, gint64 since, gint64 limit, GError **error);
 gboolean pcmbn_district_store_note_pull (PcmbnDistrictStore *self,
@@ -168,6 +175,10 @@ gboolean pcmbn_district_store_has_blob (PcmbnDistrictStore *self,
                                         const char *org_unit,
                                         gboolean *exists,
                                         GError **error);
+GBytes *pcmbn_district_store_get_blob (PcmbnDistrictStore *self,
+                                       const char *sha256,
+                                       const char *org_unit,
+                                       GError **error);
 gboolean pcmbn_district_store_put_blob (PcmbnDistrictStore *self,
                                         const char *sha256,
                                         GBytes *data,

@@ -291,7 +291,34 @@ typedef struct
   PcmbnDistrictPrincipal *device;
   gboolean keep_sensitive;
   PcmbnStoreResolve *resolve;
+  gint64 first_seq; /* the first change this push made, 0 for none */
 } Push;
+
+/* The change sequence number of @uuid's latest change, 0 when none. */
+static gint64
+change_seq (PcmbnStore *store, const char *uuid)
+{
+  sqlite3_stmt *stmt = pcmbn_store_prepare_cached (
+      store, "SELECT seq FROM changes WHERE record_uuid = ?", NULL);
+  gint64 seq = 0;
+
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    seq = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return seq;
+}
+
+/* The lowest change of the records a push answers as accepted: a retry
+ * answers the same as the push it repeats. */
+static void
+note_seq (Push *p, gint64 seq)
+{
+  if (seq > 0 && (p->first_seq == 0 || seq < p->first_seq))
+    p->first_seq = seq;
+}
 
 /* One record of a push: appends its RESULT to @out; FALSE with @error set
  * when the database failed (the whole push is then rolled back). */
@@ -339,11 +366,13 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
   if (known > 0)
     {
       result_accepted (out, r->uuid, known); /* a retry: already here */
+      note_seq (p, change_seq (store, r->uuid));
       return TRUE;
     }
   if (row->exists && row->deleted == r->deleted && g_strcmp0 (row->data_text, data_text) == 0)
     {
       result_accepted (out, r->uuid, row->version); /* the server has exactly this */
+      note_seq (p, change_seq (store, r->uuid));
       return TRUE;
     }
   if (row->exists && r->base_version != row->version)
@@ -362,6 +391,7 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
       || !pcmbn_district_store_record_change (p->self, r->uuid, p->device->org_unit, version, hash,
                                               p->device->id, error))
     return FALSE;
+  note_seq (p, sqlite3_last_insert_rowid (pcmbn_store_get_db (store)));
   if (!pcmbn_district_store_audit_record (p->self, p->device->actor,
                                           r->deleted    ? "delete"
                                           : row->exists ? "update"
@@ -432,6 +462,7 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
   p.keep_sensitive = pcmbn_district_store_keeps_case_notes (self)
                      && pcmbn_store_has_key (pcmbn_district_store_get_store (self));
   p.resolve = &resolve;
+  p.first_seq = 0;
   out = g_string_sized_new (32 + 72 * (gsize)records->len);
   g_string_append (out, "{\"results\":[");
 
@@ -469,7 +500,12 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
           return NULL;
         }
     }
-  g_string_append (out, "]}");
+  g_string_append_c (out, ']');
+  /* Where this push's changes start: the device's next pull may leave out
+   * its own changes from there on, which it holds already. */
+  if (p.first_seq > 0)
+    g_string_append_printf (out, ",\"first_seq\":%" G_GINT64_FORMAT, p.first_seq);
+  g_string_append_c (out, '}');
   touch_sync (store, device->org_unit, device->id);
   if (!pcmbn_store_commit (store, error))
     return NULL;
@@ -516,11 +552,48 @@ char *
 pcmbn_district_store_changes_since (
     PcmbnDistrictStore *self, const char *org_unit, gint64 since, gint64 limit, GError **error)
 {
+  return pcmbn_district_store_changes_for_device (self, org_unit, NULL, 0, since, limit, error);
+}
+
+/* How many changes a page reads at most, skipped ones included, per change
+ * it may return: a device that just pushed 10,000 records reads past them
+ * in a few pages rather than one long one. */
+#define SKIP_BUDGET 20
+
+/**
+ * pcmbn_district_store_changes_for_device:
+ * @self: a server database
+ * @org_unit: the commune whose changes are wanted
+ * @device_id: (nullable): the device that pulls
+ * @mine_from: leave out the changes from this sequence number on whose
+ *   record's latest version @device_id pushed itself (0: leave out none).
+ *   The device gives the `first_seq` of the pushes of the same sync: it
+ *   holds those records and took their versions from the answers. Its
+ *   older changes still come back, to a logbook restored from a copy too.
+ * @since: the cursor: the `next` of the previous page, 0 for everything
+ * @limit: at most this many changes
+ * @error: return location for an error of the database
+ *
+ * Like pcmbn_district_store_changes_since(); `next` moves past the changes
+ * left out too, so that they are read once.
+ *
+ * Returns: (transfer full) (nullable): the answer,
+ *   `{"changes":[...],"next":SEQ,"more":bool}`
+ */
+char *
+pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
+                                         const char *org_unit,
+                                         const char *device_id,
+                                         gint64 mine_from,
+                                         gint64 since,
+                                         gint64 limit,
+                                         GError **error)
+{
   PcmbnStore *store = pcmbn_district_store_get_store (self);
   sqlite3 *db = pcmbn_store_get_db (store);
   sqlite3_stmt *stmt, *rec_stmt, *unit_stmt;
   g_autoptr (GString) out = NULL;
-  gint64 next = since, n = 0;
+  gint64 next = since, n = 0, scanned = 0;
   gboolean more = FALSE;
 
   g_return_val_if_fail (since >= 0 && limit > 0, NULL);
@@ -532,10 +605,14 @@ pcmbn_district_store_changes_since (
                                      "SELECT seq, record_uuid, unit_code FROM changes WHERE"
                                      " org_unit IN (?, '*') AND seq > ? ORDER BY seq LIMIT ?",
                                      error);
-  rec_stmt = stmt ? pcmbn_store_prepare_cached (store,
-                                                "SELECT kind, org_unit, data, version, deleted,"
-                                                " modified_at FROM records WHERE uuid = ?",
-                                                error)
+  /* The device that made each record's latest version: the pusher's own
+   * records are not sent back to it. */
+  rec_stmt = stmt ? pcmbn_store_prepare_cached (
+                 store,
+                 "SELECT r.kind, r.org_unit, r.data, r.version, r.deleted, r.modified_at,"
+                 " v.device_id FROM records r LEFT JOIN record_versions v ON v.uuid = r.uuid"
+                 " AND v.version = r.version WHERE r.uuid = ?",
+                 error)
                   : NULL;
   unit_stmt = rec_stmt ? pcmbn_store_prepare_cached (store,
                                                      "SELECT code, name, level, parent_code,"
@@ -551,17 +628,18 @@ pcmbn_district_store_changes_since (
     }
   sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, since);
-  sqlite3_bind_int64 (stmt, 3, limit + 1);
+  sqlite3_bind_int64 (stmt, 3, limit * SKIP_BUDGET + 1);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       gint64 seq = sqlite3_column_int64 (stmt, 0);
       sqlite3_stmt *s;
-      if (n == limit)
+      if (n == limit || scanned == limit * SKIP_BUDGET)
         {
           more = TRUE;
           break;
         }
       next = seq;
+      scanned++;
       if (sqlite3_column_type (stmt, 1) != SQLITE_NULL)
         {
           s = rec_stmt;
@@ -569,6 +647,9 @@ pcmbn_district_store_changes_since (
           sqlite3_bind_text (s, 1, (const char *)sqlite3_column_text (stmt, 1), -1,
                              SQLITE_TRANSIENT);
           if (sqlite3_step (s) != SQLITE_ROW)
+            continue;
+          if (device_id && mine_from > 0 && seq >= mine_from
+              && g_strcmp0 ((const char *)sqlite3_column_text (s, 6), device_id) == 0)
             continue;
           g_string_append_printf (
               out, "%s{\"seq\":%" G_GINT64_FORMAT ",\"record\":", n++ ? "," : "", seq);

@@ -39,7 +39,9 @@ struct _PcmbnStore
   sqlite3_stmt *resolve_stmt;
   GHashTable *stmt_cache; /* SQL text → sqlite3_stmt, see pcmbn_store_prepare_cached() */
   int in_transaction;
-  gboolean doomed; /* an inner part failed: the outermost commit rolls back */
+  gboolean doomed;    /* an inner part failed: the outermost commit rolls back */
+  gboolean relaxed;   /* the outermost transaction commits without fsync */
+  gboolean no_search; /* the district server: no folded search copy */
 
   /* Sensitive data at rest (see pcmbn-crypto.c): the data key when it was
    * found, else why not. The server's store takes its key from its
@@ -657,6 +659,8 @@ create_private_file (const char *path, GError **error)
   return TRUE;
 }
 
+static gboolean finish_bulk_load (PcmbnStore *self, GError **error);
+
 static char *
 query_text (sqlite3 *db, const char *sql, const char *arg)
 {
@@ -1144,7 +1148,9 @@ open_store (const char *path, gboolean server_mode, const char *key_text, GError
   if (!pcmbn_store_exec (
           self->db,
           "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16000;"
-          "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+          /* The statement journals that triggers and multi-row writes
+           * need stay in memory rather than in temporary files. */
+          "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
           NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
@@ -1154,7 +1160,8 @@ open_store (const char *path, gboolean server_mode, const char *key_text, GError
     }
   sqlite3_create_function_v2 (self->db, "pcmbn_unseal", 3, SQLITE_UTF8, self, unseal_func, NULL,
                               NULL, NULL);
-  if (!pcmbn_store_migrate (self->db, PCMBN_STORE_SCHEMA_VERSION, error))
+  if (!pcmbn_store_migrate (self->db, PCMBN_STORE_SCHEMA_VERSION, error)
+      || !finish_bulk_load (self, error))
     return NULL;
   if (!ensure_sealed_columns (self->db, error))
     return NULL;
@@ -1526,6 +1533,195 @@ pcmbn_store_require_init (PcmbnStore *self, GError **error)
   return FALSE;
 }
 
+/**
+ * pcmbn_store_set_search_text:
+ * @self: a store
+ * @keep: whether records keep the folded search text of their fields
+ *
+ * The district server's store says %FALSE: nothing there searches records
+ * as a person types, and the copy cost a folded text and an index entry of
+ * the size of the record for every write.
+ */
+void
+pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep)
+{
+  self->no_search = !keep;
+}
+
+/* ---- bulk loading ------------------------------------------------------- */
+
+/* The meta key holding the SQL of the indexes and triggers a bulk load
+ * dropped, until they are made again. */
+#define BULK_META "bulk_load_schema"
+
+/**
+ * pcmbn_store_bulk_begin:
+ * @self: a store; the caller holds a transaction (pcmbn_store_begin())
+ * @error: return location for an error
+ *
+ * Prepares an empty store for many inserts (a restore onto a new device):
+ * the secondary indexes and the triggers of the records are dropped, their
+ * SQL kept in the file, so that each row costs what a plain table's does;
+ * pcmbn_store_bulk_end() builds them again in one sorted pass each. The
+ * uuid's unique index stays, so that lookups and duplicates work as ever.
+ * The work may span many transactions: when a process dies before the end,
+ * the next pcmbn_store_open() rebuilds them. Does nothing on a store that
+ * holds records.
+ *
+ * Returns: %FALSE with @error set on failure
+ */
+gboolean
+pcmbn_store_bulk_begin (PcmbnStore *self, GError **error)
+{
+  g_autoptr (GString) saved = g_string_new (NULL);
+  g_autoptr (GPtrArray) drops = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *pending = NULL;
+  sqlite3_stmt *stmt;
+  gboolean empty = FALSE;
+
+  pcmbn_store_lock (self);
+  pending = query_text (self->db, "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
+  if (sqlite3_prepare_v2 (self->db, "SELECT NOT EXISTS (SELECT 1 FROM records)", -1, &stmt, NULL)
+      == SQLITE_OK)
+    {
+      empty = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0);
+      sqlite3_finalize (stmt);
+    }
+  if (!empty || pending != NULL)
+    {
+      pcmbn_store_unlock (self);
+      return TRUE;
+    }
+  sqlite3_prepare_v2 (self->db,
+                      "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+                      " AND tbl_name IN ('records', 'record_codes') AND sql IS NOT NULL"
+                      " ORDER BY type, name",
+                      -1, &stmt, NULL);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *type = (const char *)sqlite3_column_text (stmt, 0);
+      const char *name = (const char *)sqlite3_column_text (stmt, 1);
+      const char *sql = (const char *)sqlite3_column_text (stmt, 2);
+      /* The migrations at the next open may have made some already. */
+      static const char *const prefixes[] = { "CREATE INDEX ", "CREATE UNIQUE INDEX ",
+                                              "CREATE TRIGGER " };
+      for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
+        if (g_str_has_prefix (sql, prefixes[p]))
+          {
+            g_string_append (saved, prefixes[p]);
+            g_string_append (saved, "IF NOT EXISTS ");
+            sql += strlen (prefixes[p]);
+            break;
+          }
+      g_string_append_printf (saved, "%s;\n", sql);
+      g_ptr_array_add (drops,
+                       g_strdup_printf ("DROP %s \"%s\";",
+                                        g_str_equal (type, "index") ? "INDEX" : "TRIGGER", name));
+    }
+  sqlite3_finalize (stmt);
+  /* The statements cached on this connection name the old indexes. */
+  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
+  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  for (guint i = 0; i < drops->len; i++)
+    if (!pcmbn_store_exec (self->db, drops->pdata[i], error))
+      {
+        pcmbn_store_unlock (self);
+        return FALSE;
+      }
+  pcmbn_store_unlock (self);
+  return saved->len == 0 || pcmbn_store_set_meta (self, BULK_META, saved->str, error);
+}
+
+/* The trigram search index (see create_search_index()) reads its text from
+ * `records` but is filled only by the triggers a bulk load dropped: it is
+ * filled again from the rows, or its entries would not match them. */
+static gboolean
+refill_search_index (sqlite3 *db, GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autofree char *t = pcmbn_store_search_table (kinds[k]);
+      g_autofree char *exists = query_text (
+          db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", t);
+      g_autofree char *sql = NULL;
+
+      if (exists == NULL)
+        continue;
+      sql = g_strdup_printf ("INSERT INTO %s (%s) VALUES ('delete-all');"
+                             "INSERT INTO %s (rowid, search) SELECT id, search FROM records"
+                             "  WHERE kind = '%s' AND deleted = 0;",
+                             t, t, t, kinds[k]->name);
+      if (!pcmbn_store_exec (db, sql, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_bulk_end:
+ * @self: a store; the caller holds a transaction
+ * @error: return location for an error
+ *
+ * Builds again what pcmbn_store_bulk_begin() dropped, and the counts the
+ * triggers keep. Does nothing when no bulk load is under way.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_bulk_end (PcmbnStore *self, GError **error)
+{
+  g_autofree char *saved = NULL;
+  gboolean ok;
+
+  pcmbn_store_lock (self);
+  saved = query_text (self->db, "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
+  if (saved == NULL)
+    {
+      pcmbn_store_unlock (self);
+      return TRUE;
+    }
+  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
+  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  ok = pcmbn_store_exec (self->db, saved, error) && refill_search_index (self->db, error)
+       && pcmbn_store_exec (self->db,
+                            "DELETE FROM record_counts; INSERT INTO record_counts (kind, live)"
+                            " SELECT kind, count(*) FROM records WHERE deleted = 0 GROUP BY kind;"
+                            "DELETE FROM meta WHERE key = '" BULK_META "';",
+                            error);
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/* A bulk load that a dead process left unfinished. */
+static gboolean
+finish_bulk_load (PcmbnStore *self, GError **error)
+{
+  g_autofree char *saved = query_text (self->db,
+                                       "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
+
+  if (saved == NULL)
+    return TRUE;
+  if (!pcmbn_store_begin (self, error))
+    return FALSE;
+  if (!pcmbn_store_bulk_end (self, error))
+    {
+      pcmbn_store_rollback (self);
+      return FALSE;
+    }
+  return pcmbn_store_commit (self, error);
+}
+
 /* ---- transactions ------------------------------------------------------- */
 
 /**
@@ -1551,6 +1747,57 @@ pcmbn_store_begin (PcmbnStore *self, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * pcmbn_store_begin_relaxed:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Like pcmbn_store_begin(), but the outermost commit does not wait for the
+ * disk (`synchronous = NORMAL` in WAL mode): a power cut may lose this
+ * transaction, never damage the file, and any later ordinary commit makes
+ * it durable with its own. Only for writes that are redone by themselves
+ * when lost: the sync's acknowledgements and pulled pages (the record
+ * stays in the outbox and the server answers the resent edit with the same
+ * version; the pull cursor stays behind and the page comes again). The
+ * store's lock is held throughout, so no other thread's write can commit
+ * relaxed meanwhile. Inside another transaction it is an ordinary one.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_begin_relaxed (PcmbnStore *self, GError **error)
+{
+  pcmbn_store_lock (self);
+  if (self->in_transaction == 0)
+    {
+      /* SQLite refuses to change the safety level inside a transaction. */
+      sqlite3_exec (self->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+      self->relaxed = TRUE;
+    }
+  if (!pcmbn_store_begin (self, error))
+    {
+      if (self->relaxed)
+        {
+          sqlite3_exec (self->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+          self->relaxed = FALSE;
+        }
+      pcmbn_store_unlock (self);
+      return FALSE;
+    }
+  pcmbn_store_unlock (self);
+  return TRUE;
+}
+
+static void
+end_relaxed (PcmbnStore *self)
+{
+  if (self->relaxed)
+    {
+      sqlite3_exec (self->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+      self->relaxed = FALSE;
+    }
 }
 
 /**
@@ -1582,6 +1829,7 @@ pcmbn_store_commit (PcmbnStore *self, GError **error)
           sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
           ok = FALSE;
         }
+      end_relaxed (self);
     }
   pcmbn_store_unlock (self);
   return ok;
@@ -1595,6 +1843,7 @@ pcmbn_store_rollback (PcmbnStore *self)
     {
       self->doomed = FALSE;
       sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      end_relaxed (self);
     }
   else
     self->doomed = TRUE;
@@ -1717,7 +1966,12 @@ bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonOb
 }
 
 static void
-bind_derived (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data, char *json)
+bind_derived (PcmbnStore *self,
+              sqlite3_stmt *stmt,
+              int first,
+              const PcmbnKind *kind,
+              JsonObject *data,
+              char *json)
 {
   const char *title = kind->title_field ? pcmbn_data_get_string (data, kind->title_field) : NULL;
   g_autofree char *folded_title = title ? pcmbn_fold (title) : NULL;
@@ -1731,7 +1985,10 @@ bind_derived (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *
   else
     sqlite3_bind_null (stmt, first + 2);
   sqlite3_bind_text (stmt, first + 3, folded_title, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
+  if (self->no_search)
+    sqlite3_bind_null (stmt, first + 4);
+  else
+    sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
 }
 
 static char *
@@ -1933,7 +2190,7 @@ insert_row (PcmbnStore *self,
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
   if (!seal_data (self, kind, uuid, data, &json, &sealed, error))
     return FALSE;
-  bind_derived (self->insert_stmt, 9, kind, data, g_steal_pointer (&json));
+  bind_derived (self, self->insert_stmt, 9, kind, data, g_steal_pointer (&json));
   bind_field_columns (self->insert_stmt, 14, kind, data);
   if (sealed)
     sqlite3_bind_blob (self->insert_stmt, 15 + n_columns, g_bytes_get_data (sealed, NULL),
@@ -2001,7 +2258,7 @@ pcmbn_store_update_valid (
     return FALSE;
   sqlite3_bind_int64 (self->update_stmt, 1, id);
   sqlite3_bind_text (self->update_stmt, 2, now, -1, SQLITE_TRANSIENT);
-  bind_derived (self->update_stmt, 3, kind, data, g_steal_pointer (&json));
+  bind_derived (self, self->update_stmt, 3, kind, data, g_steal_pointer (&json));
   bind_field_columns (self->update_stmt, 8, kind, data);
   if (sealed)
     sqlite3_bind_blob (self->update_stmt, 8 + n_columns, g_bytes_get_data (sealed, NULL),

@@ -7,6 +7,9 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
+#include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-store-sync.h"
 #include "sync/pcmbn-sync-apply.h"
@@ -23,7 +26,8 @@
 
 #define PUSH_BATCH 1000
 #define PUSH_MAX_BYTES (4 * 1024 * 1024)
-#define PULL_LIMIT 500
+/* The most a server takes: fewer round trips and commits per restore. */
+#define PULL_LIMIT 1000
 #define GZIP_THRESHOLD 1024
 
 struct _PcmbnSyncEngine
@@ -36,6 +40,8 @@ struct _PcmbnSyncEngine
   GMutex mutex;   /* one sync or enrolment at a time */
   PcmbnSyncStatus status;
   char *message;
+  PcmbnSyncProgress progress;
+  gpointer progress_data;
 };
 
 G_DEFINE_FINAL_TYPE (PcmbnSyncEngine, pcmbn_sync_engine, G_TYPE_OBJECT)
@@ -144,6 +150,25 @@ pcmbn_sync_engine_new (PcmbnStore *store)
 }
 
 /**
+ * pcmbn_sync_engine_set_progress:
+ * @self: an engine
+ * @progress: (nullable) (scope notified): called after each batch sent and
+ *   each page received, in the thread that syncs
+ * @user_data: data for @progress
+ *
+ * For long syncs: `pcmbn sync` shows records done and the rate on a
+ * terminal.
+ */
+void
+pcmbn_sync_engine_set_progress (PcmbnSyncEngine *self,
+                                PcmbnSyncProgress progress,
+                                gpointer user_data)
+{
+  self->progress = progress;
+  self->progress_data = user_data;
+}
+
+/**
  * pcmbn_sync_engine_get_store:
  * @self: an engine
  *
@@ -232,6 +257,12 @@ typedef struct
   gboolean pin_failed;
   GCancellable *cancellable;
   gint64 clock_skew;
+  /* Where a sync's time goes, for G_MESSAGES_DEBUG=pcmbn-sync (µs). */
+  gint64 t_http, t_parse, t_store;
+  guint n_requests;
+  /* The first change the server made for this run's pushes: the pull after
+   * them leaves out this device's own changes from there on. */
+  gint64 mine_from;
 } Http;
 
 static void
@@ -348,7 +379,12 @@ http_send (
         soup_message_set_request_body_from_bytes (msg, "application/json", body);
     }
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), h);
-  response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
+  {
+    gint64 t = g_get_monotonic_time ();
+    response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
+    h->t_http += g_get_monotonic_time () - t;
+    h->n_requests++;
+  }
   if (response == NULL)
     {
       if (h->pin_failed)
@@ -605,6 +641,220 @@ fail:
   return FALSE;
 }
 
+/* ---- attachments ---------------------------------------------------------- */
+
+/* The meta key set while pulled records may name attachments this logbook
+ * has not downloaded yet. */
+#define META_BLOBS_PENDING "sync_blobs_pending"
+
+/* One request about a blob, without gzip (photos and scans do not shrink)
+ * and with an optional Range. Returns the status, 0 with @error set when no
+ * answer came. */
+static guint
+blob_send (Http *h,
+           const char *method,
+           const char *sha,
+           GBytes *body,
+           const char *range,
+           GBytes **reply,
+           GError **error)
+{
+  g_autofree char *url = g_strconcat (h->base, "/api/v1/blobs/", sha, NULL);
+  g_autofree char *auth = g_strconcat ("Bearer ", h->token, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GError) local = NULL;
+  GBytes *response;
+  gint64 t = g_get_monotonic_time ();
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+  if (range)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", range);
+  if (body)
+    soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), h);
+  response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
+  h->t_http += g_get_monotonic_time () - t;
+  h->n_requests++;
+  if (response == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
+                   _ ("Cannot reach the district server at %s (%s). Check the network connection "
+                      "and the address; nothing was lost, and the next sync resumes where this "
+                      "one stopped."),
+                   h->base, local->message);
+      return 0;
+    }
+  *reply = response;
+  return soup_message_get_status (msg);
+}
+
+/* The attachments a RECORD's JSON text names, by hash. */
+static void
+collect_blobs (const char *record, GHashTable *shas)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *data;
+  JsonNode *list;
+
+  /* Most records have none: no parse for them. */
+  if (strstr (record, "\"sha256\"") == NULL)
+    return;
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, record, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  data = pcmbn_wire_get_object (json_node_get_object (json_parser_get_root (parser)), "data");
+  list = data ? json_object_get_member (data, "attachments") : NULL;
+  if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+    return;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+    {
+      JsonNode *item = json_array_get_element (json_node_get_array (list), i);
+      const char *sha = JSON_NODE_HOLDS_OBJECT (item)
+                            ? pcmbn_wire_get_string (json_node_get_object (item), "sha256")
+                            : NULL;
+      if (sha)
+        g_hash_table_add (shas, g_strdup (sha));
+    }
+}
+
+/* Sends the attachments of a batch before its records, so that the server
+ * never holds a record whose attachment it lacks. One the server has is
+ * not sent again; one missing here (deleted by hand) is left out. */
+static gboolean
+upload_blobs (PcmbnSyncEngine *self, Http *h, GPtrArray *items, GError **error)
+{
+  g_autoptr (GHashTable) shas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key;
+
+  for (guint i = 0; i < items->len; i++)
+    collect_blobs (((PcmbnOutboxItem *)items->pdata[i])->record, shas);
+  g_hash_table_iter_init (&iter, shas);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_autofree char *path = pcmbn_attachments_path (self->store, key);
+      g_autoptr (GBytes) reply = NULL;
+      g_autoptr (GMappedFile) file = NULL;
+      g_autoptr (GBytes) content = NULL;
+      guint status;
+
+      if (path == NULL || (file = g_mapped_file_new (path, FALSE, NULL)) == NULL)
+        continue;
+      status = blob_send (h, "HEAD", key, NULL, NULL, &reply, error);
+      if (status == 0)
+        return FALSE;
+      if (status == 200)
+        continue;
+      g_clear_pointer (&reply, g_bytes_unref);
+      content = g_mapped_file_get_bytes (file);
+      status = blob_send (h, "PUT", key, content, NULL, &reply, error);
+      if (status == 0)
+        return FALSE;
+      if (status != 200 && status != 201)
+        {
+          set_http_error (error, status, reply, FALSE);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Downloads one attachment into the store's folder. A download cut short
+ * leaves SHA.part behind, and the next try asks only for the rest (Range);
+ * the file takes its name only once its hash is right. */
+static gboolean
+download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
+{
+  g_autofree char *path = pcmbn_attachments_path (self->store, sha);
+  g_autofree char *part = g_strconcat (path, ".part", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *range = NULL;
+  g_autofree char *have = NULL;
+  g_autofree char *hash = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GByteArray) whole = g_byte_array_new ();
+  gsize have_len = 0;
+  guint status;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot create the folder %s: %s"),
+                   dir, g_strerror (errno));
+      return FALSE;
+    }
+  if (g_file_get_contents (part, &have, &have_len, NULL) && have_len > 0)
+    range = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", have_len);
+  status = blob_send (h, "GET", sha, NULL, range, &reply, error);
+  if (status == 0)
+    return FALSE;
+  if (status == 404)
+    return TRUE; /* not on the server (yet): the next sync tries again */
+  if (status == 416 || (status != 200 && status != 206))
+    {
+      g_unlink (part);
+      if (status == 416)
+        return TRUE;
+      set_http_error (error, status, reply, FALSE);
+      return FALSE;
+    }
+  if (status == 206)
+    g_byte_array_append (whole, (const guint8 *)have, have_len);
+  g_byte_array_append (whole, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+  hash = pcmbn_sha256_hex (whole->data, whole->len);
+  if (!g_str_equal (hash, sha))
+    {
+      /* Damaged or mixed with another: start again next time. */
+      g_unlink (part);
+      return TRUE;
+    }
+  if (!g_file_set_contents_full (part, (const char *)whole->data, whole->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error)
+      || g_rename (part, path) != 0)
+    {
+      if (error && *error == NULL)
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot save the attachment %s"),
+                     path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* After a pull that applied records: the attachments they name that are
+ * not here yet. */
+static gboolean
+download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
+{
+  g_autofree char *pending = pcmbn_store_get_meta (self->store, META_BLOBS_PENDING);
+  g_autoptr (GPtrArray) shas = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+
+  if (pending == NULL)
+    return TRUE;
+  pcmbn_store_lock (self->store);
+  if (sqlite3_prepare_v2 (pcmbn_store_get_db (self->store),
+                          "SELECT DISTINCT json_extract (j.value, '$.sha256') FROM records,"
+                          " json_each (records.data, '$.attachments') j WHERE records.data LIKE"
+                          " '%\"sha256\"%'",
+                          -1, &stmt, NULL)
+      == SQLITE_OK)
+    {
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        if (sqlite3_column_text (stmt, 0))
+          g_ptr_array_add (shas, g_strdup ((const char *)sqlite3_column_text (stmt, 0)));
+      sqlite3_finalize (stmt);
+    }
+  pcmbn_store_unlock (self->store);
+  for (guint i = 0; i < shas->len; i++)
+    {
+      g_autofree char *path = pcmbn_attachments_path (self->store, shas->pdata[i]);
+      if (path && !g_file_test (path, G_FILE_TEST_EXISTS)
+          && !download_blob (self, h, shas->pdata[i], error))
+        return FALSE;
+    }
+  return pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, NULL, error);
+}
+
 /* ---- push and pull -------------------------------------------------------- */
 
 static gboolean
@@ -623,6 +873,7 @@ push_batch (PcmbnSyncEngine *self,
   GString *text;
   gsize size = 16;
   guint status;
+  gint64 t;
 
   /* The records are JSON text already (the outbox writes them): joined,
    * never parsed or serialized again. */
@@ -640,6 +891,8 @@ push_batch (PcmbnSyncEngine *self,
   g_string_append (text, "]}");
   body = g_string_free_to_bytes (text);
 
+  if (!upload_blobs (self, h, items, error))
+    return FALSE;
   status = http_send (h, "POST", "/api/v1/sync/push", body, &reply, error);
   if (status == 0)
     return FALSE;
@@ -654,17 +907,37 @@ push_batch (PcmbnSyncEngine *self,
       set_http_error (error, status, reply, FALSE);
       return FALSE;
     }
+  t = g_get_monotonic_time ();
   answer = reply_object (reply, error);
+  h->t_parse += g_get_monotonic_time () - t;
   if (answer == NULL)
     return FALSE;
   results = pcmbn_wire_get_array (answer, "results");
+  {
+    gint64 first = pcmbn_wire_get_int (answer, "first_seq", 0);
+    if (first > 0 && (h->mine_from == 0 || first < h->mine_from))
+      h->mine_from = first;
+  }
   sent = g_new (PcmbnSentRecord, items->len);
   for (guint i = 0; i < items->len; i++)
     {
       PcmbnOutboxItem *item = items->pdata[i];
       sent[i] = (PcmbnSentRecord){ item->uuid, item->local_rev };
     }
-  return pcmbn_sync_apply_results (self->store, sent, items->len, results, stats, error);
+  /* Relaxed: an answer lost to a power cut leaves the records in the
+   * outbox, and the server answers them again, the same way, next time. */
+  t = g_get_monotonic_time ();
+  if (!pcmbn_store_begin_relaxed (self->store, error))
+    return FALSE;
+  if (!pcmbn_sync_apply_results (self->store, sent, items->len, results, stats, error))
+    {
+      pcmbn_store_rollback (self->store);
+      return FALSE;
+    }
+  if (!pcmbn_store_commit (self->store, error))
+    return FALSE;
+  h->t_store += g_get_monotonic_time () - t;
+  return TRUE;
 }
 
 static gboolean
@@ -674,6 +947,7 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
   gboolean with_sensitive = g_strcmp0 (allow, "yes") == 0;
   gint64 after = 0;
   guint batch = PUSH_BATCH;
+  guint total = self->progress ? (guint)pcmbn_store_count_dirty (self->store) : 0;
 
   for (;;)
     {
@@ -693,22 +967,34 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           continue;
         }
       after = ((PcmbnOutboxItem *)items->pdata[items->len - 1])->id;
+      if (self->progress)
+        self->progress (PCMBN_SYNC_PHASE_PUSH, stats->pushed + stats->conflicts + stats->rejected,
+                        total, self->progress_data);
     }
 }
 
 static gboolean
 pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
+  guint received = 0;
+
   for (;;)
     {
       g_autofree char *cursor_text = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_CURSOR);
       gint64 since = cursor_text ? g_ascii_strtoll (cursor_text, NULL, 10) : 0;
       g_autofree char *path = g_strdup_printf (
           "/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=%d", MAX (since, 0), PULL_LIMIT);
+      if (h->mine_from > 0)
+        {
+          /* Not the echo of what this run pushed: the server leaves out
+           * this device's own changes from mine_from on. */
+          g_autofree char *base = g_steal_pointer (&path);
+          path = g_strdup_printf ("%s&mine_from=%" G_GINT64_FORMAT, base, h->mine_from);
+        }
       g_autoptr (GBytes) reply = NULL;
       g_autoptr (JsonObject) answer = NULL;
       JsonArray *changes;
-      gint64 next;
+      gint64 next, t;
       gboolean more;
       guint status;
 
@@ -720,7 +1006,9 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           set_http_error (error, status, reply, FALSE);
           return FALSE;
         }
+      t = g_get_monotonic_time ();
       answer = reply_object (reply, error);
+      h->t_parse += g_get_monotonic_time () - t;
       if (answer == NULL)
         return FALSE;
       changes = pcmbn_wire_get_array (answer, "changes");
@@ -733,9 +1021,28 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           return FALSE;
         }
 
-      /* The page and the cursor after it are saved together. */
-      if (!pcmbn_sync_apply_changes (self->store, changes, since, next, stats, error))
+      /* The page and the cursor after it are saved together. Relaxed: a
+       * page lost to a power cut takes its cursor with it, and comes again
+       * at the next sync; applying a change twice changes nothing. */
+      t = g_get_monotonic_time ();
+      if (!pcmbn_store_begin_relaxed (self->store, error))
         return FALSE;
+      /* A new device's first page: a restore, loaded in bulk. */
+      if ((since == 0 && !pcmbn_store_bulk_begin (self->store, error))
+          || !pcmbn_sync_apply_changes (self->store, changes, since, next, stats, error)
+          || (stats->pulled > 0
+              && !pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, "1", error))
+          || (!more && !pcmbn_store_bulk_end (self->store, error)))
+        {
+          pcmbn_store_rollback (self->store);
+          return FALSE;
+        }
+      if (!pcmbn_store_commit (self->store, error))
+        return FALSE;
+      h->t_store += g_get_monotonic_time () - t;
+      received += json_array_get_length (changes);
+      if (self->progress)
+        self->progress (PCMBN_SYNC_PHASE_PULL, received, 0, self->progress_data);
       if (!more)
         return TRUE;
       if (next <= since)
@@ -782,8 +1089,11 @@ pcmbn_sync_engine_sync (PcmbnSyncEngine *self,
     return FALSE;
   g_mutex_lock (&self->mutex);
   set_status (self, PCMBN_SYNC_STATUS_RUNNING, NULL);
-  ok = push (self, &h, stats, &local) && pull (self, &h, stats, &local);
+  ok = push (self, &h, stats, &local) && pull (self, &h, stats, &local)
+       && download_blobs (self, &h, &local);
   g_mutex_unlock (&self->mutex);
+  g_debug ("sync: %u requests, %.3f s waiting for them, %.3f s reading answers, %.3f s storing",
+           h.n_requests, h.t_http / 1e6, h.t_parse / 1e6, h.t_store / 1e6);
   stats->clock_skew = h.clock_skew;
   if (!ok)
     {

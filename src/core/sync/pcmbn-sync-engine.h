@@ -19,6 +19,19 @@ typedef enum
   PCMBN_SYNC_STATUS_ERROR,
 } PcmbnSyncStatus;
 
+typedef enum
+{
+  PCMBN_SYNC_PHASE_PUSH, /* records sent of those waiting */
+  PCMBN_SYNC_PHASE_PULL, /* changes received; the total is not known */
+} PcmbnSyncPhase;
+
+/* Called in the syncing thread after each batch or page; @total is 0 when
+ * not known. */
+typedef void (*PcmbnSyncProgress) (PcmbnSyncPhase phase,
+                                   guint done,
+                                   guint total,
+                                   gpointer user_data);
+
 /* Meta keys in the local store. */
 #define PCMBN_SYNC_META_SERVER "sync_server"
 #define PCMBN_SYNC_META_TOKEN "sync_token"
@@ -50,6 +63,9 @@ void pcmbn_sync_engine_enroll_async (PcmbnSyncEngine *self,
 gboolean
 pcmbn_sync_engine_enroll_finish (PcmbnSyncEngine *self, GAsyncResult *result, GError **error);
 
+void pcmbn_sync_engine_set_progress (PcmbnSyncEngine *self,
+                                     PcmbnSyncProgress progress,
+                                     gpointer user_data);
 gboolean pcmbn_sync_engine_sync (PcmbnSyncEngine *self,
                                  const char *server_override,
                                  GCancellable *cancellable,
