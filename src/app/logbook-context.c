@@ -311,13 +311,12 @@ logbook_context_set_profile (LogbookContext *self, const char *profile)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIDE_COUNSELLING]);
 }
 
-/* A culture-information officer does not counsel: the section is hidden for
- * that profile unless the person asked for it. */
+/* A profile orders the sections and hides none: the first run promises that
+ * every section stays usable. Only the person hides Counselling. */
 gboolean
 logbook_context_get_hide_counselling (LogbookContext *self)
 {
   g_autofree char *value = NULL;
-  g_autofree char *profile = NULL;
 
   if (self->settings)
     {
@@ -327,10 +326,7 @@ logbook_context_get_hide_counselling (LogbookContext *self)
     }
   else
     value = pcmbn_store_get_meta (self->store, "app.hide_counselling");
-  if (value)
-    return g_str_equal (value, "yes");
-  profile = logbook_context_dup_profile (self);
-  return g_str_equal (profile, "culture");
+  return g_strcmp0 (value, "yes") == 0;
 }
 
 void

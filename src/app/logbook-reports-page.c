@@ -363,17 +363,11 @@ suggested_name (LogbookReportsPage *self, PcmbnReportFormat format)
 {
   JsonObject *root = json_node_get_object (self->report);
   JsonObject *period = json_object_get_object_member (root, "period");
-  const char *from = json_object_get_string_member_with_default (period, "from", "");
-  const char *to = json_object_get_string_member_with_default (period, "to", "");
-  g_autofree char *span = g_str_has_suffix (from, "-01-01") && g_str_has_suffix (to, "-12-31")
-                                  && strncmp (from, to, 4) == 0
-                              ? g_strndup (from, 4)
-                              : g_strdup_printf ("%s_%s", from, to);
 
-  /* TRANSLATORS: the start of a report's file name; no spaces */
-  return g_strdup_printf ("%s-%s-%s.%s", _ ("report"),
-                          json_object_get_string_member_with_default (root, "org_unit", ""), span,
-                          extensions[format]);
+  return logbook_report_file_name (
+      json_object_get_string_member_with_default (root, "org_unit", ""),
+      json_object_get_string_member_with_default (period, "from", ""),
+      json_object_get_string_member_with_default (period, "to", ""), extensions[format]);
 }
 
 static void

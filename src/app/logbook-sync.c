@@ -573,6 +573,10 @@ logbook_sync_describe (LogbookSync *self)
       case LOGBOOK_SYNC_RUNNING:
         return g_strdup (_ ("Syncing…"));
       case LOGBOOK_SYNC_SYNCED:
+        /* Records in conflict are not synced: saying so beside "1
+         * conflict" would contradict it. */
+        if (self->conflicts > 0)
+          return g_strdup (_ ("Not fully synced"));
         return g_strdup (_ ("Synced"));
       case LOGBOOK_SYNC_WAITING:
         return g_strdup_printf (g_dngettext (NULL, "%d waiting", "%d waiting", self->waiting),

@@ -180,7 +180,7 @@ update_sync_label (LogbookWindow *self)
   switch (state)
     {
       case LOGBOOK_SYNC_SYNCED:
-        icon = "emblem-ok-symbolic";
+        icon = conflicts > 0 ? "dialog-warning-symbolic" : "emblem-ok-symbolic";
         break;
       case LOGBOOK_SYNC_OFFLINE:
         icon = "network-offline-symbolic";
@@ -711,10 +711,27 @@ logbook_window_get_sync (LogbookWindow *self)
   return self->sync;
 }
 
+/* The icons Debian 12's Adwaita lacks ship in the app's resources.
+ * GtkApplication adds their folder to the theme; a window made without one
+ * (a test, an embedder) adds it here, so that no icon shows as broken. */
+static void
+add_bundled_icons (GtkWidget *widget)
+{
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (widget));
+  g_auto (GStrv) paths = gtk_icon_theme_get_resource_path (theme);
+
+  for (guint i = 0; paths && paths[i]; i++)
+    if (g_str_has_prefix (paths[i], "/org/pcmbn/Logbook/icons"))
+      return;
+  gtk_icon_theme_add_resource_path (theme, "/org/pcmbn/Logbook/icons");
+}
+
 LogbookWindow *
 logbook_window_new (GtkApplication *app, LogbookContext *context)
 {
   LogbookWindow *self = g_object_new (LOGBOOK_TYPE_WINDOW, "application", app, NULL);
+
+  add_bundled_icons (GTK_WIDGET (self));
 
   self->context = g_object_ref (context);
   restore_state (self);

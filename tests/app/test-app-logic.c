@@ -50,6 +50,35 @@ test_dates (void)
   }
 }
 
+/* Issue 11: "báo cáo-00001-2026.pdf" mixed a space and diacritics. */
+static void
+test_file_names (void)
+{
+  struct
+  {
+    const char *in, *out;
+  } slugs[] = {
+    { "báo cáo", "bao-cao" },
+    { "Đồng Xuân / Hà Nội", "dong-xuan-ha-noi" },
+    { "  --x--  ", "x" },
+    { "", "" },
+    { "Tư vấn: 2026", "tu-van-2026" },
+    { "a\\b:c*d?e\"f<g>h|i", "a-b-c-d-e-f-g-h-i" },
+  };
+  g_autofree char *year = logbook_report_file_name ("00001", "2026-01-01", "2026-12-31", "pdf");
+  g_autofree char *span = logbook_report_file_name ("00001", "2026-01-01", "2026-06-30", "csv");
+
+  for (guint i = 0; i < G_N_ELEMENTS (slugs); i++)
+    {
+      g_autofree char *slug = logbook_file_name_slug (slugs[i].in);
+      g_assert_cmpstr (slug, ==, slugs[i].out);
+    }
+  g_assert_cmpstr (year, ==, "report-PCMBN-00001-2026.pdf");
+  g_assert_cmpstr (span, ==, "report-PCMBN-00001-2026-01-01-2026-06-30.csv");
+  for (const char *p = span; *p; p++)
+    g_assert_true (g_ascii_isalnum (*p) || *p == '-' || *p == '.');
+}
+
 static void
 test_states (void)
 {
@@ -261,6 +290,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/app-logic/dates", test_dates);
   g_test_add_func ("/app-logic/states", test_states);
+  g_test_add_func ("/app-logic/file-names", test_file_names);
   g_test_add_func ("/app-logic/pseudonyms", test_pseudonyms);
   g_test_add_func ("/app-logic/indicators", test_indicators);
   g_test_add_func ("/app-logic/patch-and-headline", test_patch_and_headline);

@@ -262,6 +262,9 @@ test_conflict_merge (void)
   WAIT_UNTIL (logbook_sync_get_conflicts (app.sync) == 1);
   g_assert_true (gtk_widget_get_visible (logbook_window_get_conflicts_button (app.window)));
   g_assert_true (logbook_window_section_visible (app.window, "conflicts"));
+  /* The header never says "Synced" beside "1 conflict". */
+  WAIT_UNTIL (logbook_sync_get_state (app.sync) != LOGBOOK_SYNC_RUNNING);
+  g_assert_cmpstr (logbook_window_get_sync_text (app.window), ==, "Not fully synced");
 
   /* The row in conflict leads to the conflicts page, on that record. */
   logbook_window_show_section (app.window, "material");

@@ -684,10 +684,16 @@ test_draft_survives (Fixture *f, gconstpointer unused)
 static void
 test_counselling_privacy (Fixture *f, gconstpointer unused)
 {
-  LogbookRecordPage *page = show_page (f, "counselling");
+  g_autofree char *profile = logbook_context_dup_profile (f->context);
+  LogbookRecordPage *page;
   LogbookRecordEditor *editor;
   GtkWidget *code;
   g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  /* The culture profile orders the sections; it hides none (issue 11). */
+  g_assert_cmpstr (profile, ==, "culture");
+  g_assert_true (logbook_window_section_visible (f->window, "counselling"));
+  page = show_page (f, "counselling");
   GtkWidget *generate;
 
   gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
@@ -713,6 +719,52 @@ test_counselling_privacy (Fixture *f, gconstpointer unused)
   g_assert_false (logbook_window_section_visible (f->window, "counselling"));
   logbook_context_set_hide_counselling (f->context, FALSE);
   g_assert_true (logbook_window_section_visible (f->window, "counselling"));
+}
+
+/* Every icon name in the app's sources and templates resolves in the theme
+ * the app runs with: Debian 12's Adwaita plus the icons it bundles. */
+static void
+test_icons (Fixture *f, gconstpointer unused)
+{
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (
+      gtk_widget_get_display (GTK_WIDGET (f->window)));
+  g_autofree char *app_dir = g_build_filename (g_getenv ("PCMBN_SOURCE_ROOT"), "src", "app", NULL);
+  g_autofree char *ui_dir = g_build_filename (g_getenv ("PCMBN_SOURCE_ROOT"), "data", "ui", NULL);
+  const char *dirs[] = { app_dir, ui_dir };
+  g_autoptr (GRegex) regex = g_regex_new ("[\"> ]([a-z][a-z0-9-]*-symbolic)[\"<]", 0, 0, NULL);
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GString) missing = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer name;
+
+  for (guint d = 0; d < G_N_ELEMENTS (dirs); d++)
+    {
+      g_autoptr (GDir) dir = g_dir_open (dirs[d], 0, NULL);
+      const char *file;
+
+      g_assert_nonnull (dir);
+      while ((file = g_dir_read_name (dir)))
+        {
+          g_autofree char *path = g_build_filename (dirs[d], file, NULL);
+          g_autofree char *text = NULL;
+          g_autoptr (GMatchInfo) match = NULL;
+
+          if (!g_str_has_suffix (file, ".c") && !g_str_has_suffix (file, ".ui"))
+            continue;
+          g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+          for (g_regex_match (regex, text, 0, &match); g_match_info_matches (match);
+               g_match_info_next (match, NULL))
+            g_hash_table_add (names, g_match_info_fetch (match, 1));
+        }
+    }
+  /* The sidebar's Counselling icon, missing from Debian 12 (issue 11). */
+  g_assert_true (g_hash_table_contains (names, "chat-symbolic"));
+  g_assert_cmpuint (g_hash_table_size (names), >, 10);
+  g_hash_table_iter_init (&iter, names);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (!gtk_icon_theme_has_icon (theme, name))
+      g_string_append_printf (missing, " %s", (char *)name);
+  g_assert_cmpstr (missing->str, ==, "");
 }
 
 static void
@@ -916,6 +968,7 @@ main (int argc, char **argv)
   g_test_add ("/app-window/first-run-no-match", Fixture, NULL, setup_empty, test_first_run_no_match,
               teardown);
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
+  g_test_add ("/app-window/icons", Fixture, NULL, setup, test_icons, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy,
               teardown);
   g_test_add ("/app-window/overview", Fixture, NULL, setup, test_overview, teardown);
