@@ -607,6 +607,54 @@ logbook_context_delete_finish (LogbookContext *self, GAsyncResult *result, GErro
 }
 
 static void
+list_deleted_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LogbookContext *self = source;
+  GError *error = NULL;
+  GPtrArray *records = pcmbn_store_list_deleted (self->store, NULL, NULL, &error);
+
+  if (records)
+    g_task_return_pointer (task, records, (GDestroyNotify)g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * logbook_context_list_deleted_async:
+ * @self: a context
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Lists the records deleted in the last 30 days, in a worker thread.
+ */
+void
+logbook_context_list_deleted_async (LogbookContext *self,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_run_in_thread (task, list_deleted_thread);
+}
+
+/**
+ * logbook_context_list_deleted_finish:
+ * @self: a context
+ * @result: the result
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (element-type PcmbnRecord) (nullable): the
+ *   deleted records, the latest deletion first
+ */
+GPtrArray *
+logbook_context_list_deleted_finish (LogbookContext *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
 report_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   LogbookContext *self = source;

@@ -70,6 +70,12 @@ void logbook_context_delete_async (LogbookContext *self,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
 gboolean logbook_context_delete_finish (LogbookContext *self, GAsyncResult *result, GError **error);
+void logbook_context_list_deleted_async (LogbookContext *self,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+GPtrArray *
+logbook_context_list_deleted_finish (LogbookContext *self, GAsyncResult *result, GError **error);
 
 void logbook_context_report_async (LogbookContext *self,
                                    int year,

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "logbook-conflicts-page.h"
+#include "logbook-deleted-page.h"
 #include "logbook-preferences-window.h"
 #include "logbook-reports-page.h"
 #include "logbook-sync.h"
@@ -29,17 +30,19 @@ static const Section sections[] = {
   { "counselling", "chat-symbolic", N_ ("Counselling") },
   { "material", "x-office-document-symbolic", N_ ("Materials") },
   { "reports", "x-office-spreadsheet-symbolic", N_ ("Reports") },
+  /* Deleted records, to restore for 30 days. */
+  { "deleted", "user-trash-symbolic", N_ ("Recently Deleted") },
   /* Shown only while records are in conflict. */
   { "conflicts", "dialog-warning-symbolic", N_ ("Conflicts") },
 };
 
 /* The profile decides the order: the officer's daily work first. */
-static const char *const culture_order[] = { "overview", "activity",  "material",
-                                             "training", "models",    "counselling",
-                                             "reports",  "conflicts", NULL };
-static const char *const womens_union_order[] = { "overview", "counselling", "models",
-                                                  "activity", "training",    "material",
-                                                  "reports",  "conflicts",   NULL };
+static const char *const culture_order[] = { "overview",  "activity",    "material", "training",
+                                             "models",    "counselling", "reports",  "deleted",
+                                             "conflicts", NULL };
+static const char *const womens_union_order[] = { "overview",  "counselling", "models",  "activity",
+                                                  "training",  "material",    "reports", "deleted",
+                                                  "conflicts", NULL };
 
 struct _LogbookWindow
 {
@@ -67,6 +70,7 @@ struct _LogbookWindow
   LogbookConflictsPage *conflicts_page;
   LogbookReportsPage *reports_page;
   LogbookOverviewPage *overview;
+  LogbookDeletedPage *deleted_page;
   GtkStack *models_stack;
   GHashTable *record_pages; /* kind → LogbookRecordPage */
   AdwToast *last_toast;
@@ -383,6 +387,9 @@ build_pages (LogbookWindow *self)
   self->reports_page = logbook_reports_page_new (self->context);
   g_signal_connect (self->reports_page, "show-toast", G_CALLBACK (on_page_toast), self);
   gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->reports_page), "reports");
+  self->deleted_page = logbook_deleted_page_new (self->context);
+  g_signal_connect (self->deleted_page, "show-toast", G_CALLBACK (on_page_toast), self);
+  gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->deleted_page), "deleted");
   self->conflicts_page = logbook_conflicts_page_new (self->context);
   g_signal_connect (self->conflicts_page, "resolved", G_CALLBACK (on_conflict_resolved), self);
   gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->conflicts_page), "conflicts");
@@ -691,6 +698,12 @@ LogbookConflictsPage *
 logbook_window_get_conflicts_page (LogbookWindow *self)
 {
   return self->conflicts_page;
+}
+
+LogbookDeletedPage *
+logbook_window_get_deleted_page (LogbookWindow *self)
+{
+  return self->deleted_page;
 }
 
 LogbookReportsPage *

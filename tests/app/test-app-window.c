@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "logbook-application.h"
+#include "logbook-deleted-page-private.h"
 #include "logbook-format.h"
 #include "logbook-window.h"
 #include "store/pcmbn-demo.h"
@@ -767,6 +768,65 @@ test_icons (Fixture *f, gconstpointer unused)
   g_assert_cmpstr (missing->str, ==, "");
 }
 
+/* Issue 11: a deletion's only way back was a five-second toast. The page of
+ * recently deleted records has no timer: restore long after the toast. */
+static void
+test_recently_deleted (Fixture *f, gconstpointer unused)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) data = activity ("2026-01-10", "community_talk", "Deleted talk");
+  g_autofree char *uuid = pcmbn_store_add (f->store, "activity", data, &error);
+  LogbookDeletedPage *page = logbook_window_get_deleted_page (f->window);
+  g_autoptr (PcmbnRecord) back = NULL;
+  GtkWidget *restore;
+
+  g_assert_no_error (error);
+  g_assert_true (logbook_window_section_visible (f->window, "deleted"));
+  logbook_window_show_section (f->window, "deleted");
+  WAIT_UNTIL (logbook_deleted_page_get_loaded (page));
+  g_assert_cmpuint (logbook_deleted_page_get_n_records (page), ==, 0);
+
+  g_assert_true (pcmbn_store_delete (f->store, uuid, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (logbook_deleted_page_get_loaded (page)
+              && logbook_deleted_page_get_n_records (page) == 1);
+  restore = logbook_deleted_page_get_restore_button (page, uuid);
+  g_assert_nonnull (restore);
+  g_assert_null (logbook_deleted_page_get_restore_button (page, "no-such-uuid"));
+  gtk_widget_activate (restore);
+  WAIT_UNTIL ((back = pcmbn_store_get (f->store, uuid, NULL)) != NULL);
+  g_assert_cmpint (pcmbn_record_get_state (back), ==, PCMBN_STATE_DIRTY);
+  WAIT_UNTIL (logbook_deleted_page_get_loaded (page)
+              && logbook_deleted_page_get_n_records (page) == 0);
+  WAIT_UNTIL (logbook_window_get_last_toast (f->window) != NULL
+              && g_str_has_prefix (adw_toast_get_title (logbook_window_get_last_toast (f->window)),
+                                   "Record restored"));
+
+  /* Bad input: a meeting whose model is deleted stays deleted, and says why. */
+  {
+    g_autoptr (JsonObject)
+        m = pcmbn_test_json ("{\"name\":\"CLB\",\"model_type\":\"intensive\",\"established_on\":"
+                             "\"2020-05-01\",\"status\":\"active\"}");
+    g_autofree char *model = pcmbn_store_add (f->store, "model", m, &error);
+    g_autofree char *json = g_strdup_printf (
+        "{\"model\":\"%s\",\"date\":\"2026-03-10\",\"participants_total\":12}", model);
+    g_autoptr (JsonObject) mm = pcmbn_test_json (json);
+    g_autofree char *meeting = pcmbn_store_add (f->store, "model-meeting", mm, &error);
+    g_autoptr (PcmbnRecord) still = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (pcmbn_store_delete (f->store, meeting, &error));
+    g_assert_true (pcmbn_store_delete (f->store, model, &error));
+    WAIT_UNTIL (logbook_deleted_page_get_loaded (page)
+                && logbook_deleted_page_get_restore_button (page, meeting) != NULL);
+    gtk_widget_activate (logbook_deleted_page_get_restore_button (page, meeting));
+    WAIT_UNTIL (g_str_has_prefix (adw_toast_get_title (logbook_window_get_last_toast (f->window)),
+                                  "The record cannot be restored: uuid: this meeting’s model"));
+    still = pcmbn_store_get (f->store, meeting, NULL);
+    g_assert_null (still);
+  }
+}
+
 static void
 test_overview (Fixture *f, gconstpointer unused)
 {
@@ -968,6 +1028,8 @@ main (int argc, char **argv)
   g_test_add ("/app-window/first-run-no-match", Fixture, NULL, setup_empty, test_first_run_no_match,
               teardown);
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
+  g_test_add ("/app-window/recently-deleted", Fixture, NULL, setup, test_recently_deleted,
+              teardown);
   g_test_add ("/app-window/icons", Fixture, NULL, setup, test_icons, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy,
               teardown);
