@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "logbook-a11y.h"
 #include "logbook-preferences-window.h"
 #include "logbook-sync.h"
 
@@ -188,14 +189,12 @@ build_sync_page (LogbookPreferencesWindow *self)
       ADW_PREFERENCES_GROUP (server),
       _ ("The district office gives the address of its server and a code "
          "for this computer. The code works once, for 7 days."));
+  /* An entry row is named by its title; a label as well would be read
+   * twice. */
   self->server_row = adw_entry_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server_row), _ ("Server address"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->server_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Server address"), -1);
   self->code_row = adw_entry_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->code_row), _ ("Enrolment code"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->code_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Enrolment code"), -1);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->server_row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->code_row);
   g_signal_connect_swapped (self->code_row, "entry-activated", G_CALLBACK (on_connect), self);
@@ -336,5 +335,6 @@ logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent)
   g_signal_connect (self->language_row, "notify::selected", G_CALLBACK (on_language), self);
   g_signal_connect (self->profile_row, "notify::selected", G_CALLBACK (on_profile), self);
   g_signal_connect (self->hide_switch, "notify::active", G_CALLBACK (on_hide), self);
+  logbook_a11y_fix_tree (GTK_WIDGET (self));
   return self;
 }

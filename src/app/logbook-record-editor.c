@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "logbook-format.h"
+#include "logbook-a11y.h"
 #include "logbook-record-editor.h"
 #include "pcmbn-util.h"
 
@@ -97,6 +98,9 @@ set_accessible_label (GtkWidget *widget, const char *label)
 {
   gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   -1);
+  /* An action row also labels its widget by its title: with both, GTK 4.8
+   * reads the name twice ("Trong đó nữ Trong đó nữ"). */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -692,6 +696,16 @@ on_generate_clicked (GtkButton *button, FieldView *fv)
 }
 
 static void
+on_chip_toggled (GtkToggleButton *toggle, gpointer unused)
+{
+  gtk_accessible_update_state (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_STATE_CHECKED,
+                               gtk_toggle_button_get_active (toggle)
+                                   ? GTK_ACCESSIBLE_TRISTATE_TRUE
+                                   : GTK_ACCESSIBLE_TRISTATE_FALSE,
+                               -1);
+}
+
+static void
 on_toggle_toggled (GtkToggleButton *toggle, FieldView *fv)
 {
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (fv->field->catalogue);
@@ -740,7 +754,7 @@ add_material_line (FieldView *fv, const char *type, gint64 quantity)
   dropdown = gtk_drop_down_new_from_strings ((const char *const *)labels->pdata);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), selected);
   gtk_widget_set_hexpand (dropdown, TRUE);
-  set_accessible_label (dropdown, _ ("Material type"));
+  logbook_a11y_name_drop_down (dropdown, _ ("Material type"));
   spin = gtk_spin_button_new_with_range (0, G_MAXINT32, 1);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), (double)quantity);
   set_accessible_label (spin, _ ("Quantity"));
@@ -1021,8 +1035,14 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
           fv->toggles = g_ptr_array_new ();
           for (guint i = 0; i < cat->n_entries; i++)
             {
-              GtkWidget *toggle = gtk_toggle_button_new_with_label (
-                  pcmbn_catalogue_entry_label (&cat->entries[i]));
+              /* A chip is chosen or not: GTK 4.8 has no toggle-button role,
+               * so it is a check box to a screen reader, with its state. */
+              GtkWidget *toggle = g_object_new (
+                  GTK_TYPE_TOGGLE_BUTTON, "label", pcmbn_catalogue_entry_label (&cat->entries[i]),
+                  "accessible-role", GTK_ACCESSIBLE_ROLE_CHECKBOX, NULL);
+              gtk_accessible_update_state (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_STATE_CHECKED,
+                                           GTK_ACCESSIBLE_TRISTATE_FALSE, -1);
+              g_signal_connect (toggle, "toggled", G_CALLBACK (on_chip_toggled), NULL);
               gtk_widget_add_css_class (toggle, "chip");
               gtk_widget_set_halign (toggle, GTK_ALIGN_START);
               g_signal_connect (toggle, "toggled", G_CALLBACK (on_toggle_toggled), fv);
@@ -1350,6 +1370,7 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
       title = g_strdup_printf (_ ("New: %s"), pcmbn_kind_label (self->kind));
     }
   gtk_label_set_text (self->title_label, title);
+  logbook_a11y_fix_tree (GTK_WIDGET (self));
   return self;
 }
 

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "logbook-format.h"
+#include "logbook-a11y.h"
 #include "logbook-record-page.h"
 #include "pcmbn-util.h"
 
@@ -309,6 +310,10 @@ bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
         break;
     }
   gtk_label_set_text (GTK_LABEL (label), text);
+  /* GTK 4.8 names an unnamed cell "GtkColumnViewCell" to a screen reader. */
+  if (gtk_widget_get_parent (label))
+    gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_parent (label)),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, text ? text : "", -1);
 }
 
 /* GTK 4.8 cannot tell which column a column view sorts by. Each column has
@@ -552,6 +557,29 @@ on_activate (GtkColumnView *view, guint position, LogbookRecordPage *self)
     logbook_record_page_open (self, record);
 }
 
+/* Enter in the search opens the first match, as a launcher does; Down moves
+ * into the list, so that the keyboard never needs the mouse. */
+static void
+on_search_activate (GtkSearchEntry *entry, LogbookRecordPage *self)
+{
+  if (self->list && g_list_model_get_n_items (G_LIST_MODEL (self->list)) > 0)
+    on_activate (self->column_view, 0, self);
+}
+
+static gboolean
+on_search_key (GtkEventControllerKey *controller,
+               guint keyval,
+               guint keycode,
+               GdkModifierType state,
+               LogbookRecordPage *self)
+{
+  if ((keyval != GDK_KEY_Down && keyval != GDK_KEY_KP_Down) || self->list == NULL
+      || g_list_model_get_n_items (G_LIST_MODEL (self->list)) == 0)
+    return FALSE;
+  gtk_widget_grab_focus (GTK_WIDGET (self->column_view));
+  return TRUE;
+}
+
 static void
 new_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -699,6 +727,7 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
       for (guint i = 0; i < cat->n_entries; i++)
         gtk_string_list_append (labels, pcmbn_catalogue_entry_label (&cat->entries[i]));
       gtk_drop_down_set_model (self->type_dropdown, G_LIST_MODEL (labels));
+      logbook_a11y_name_drop_down (GTK_WIDGET (self->type_dropdown), _ ("Type filter"));
       g_signal_connect (self->type_dropdown, "notify::selected", G_CALLBACK (on_type_selected),
                         self);
     }
@@ -709,6 +738,14 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
   g_signal_connect (gtk_column_view_get_sorter (self->column_view), "changed",
                     G_CALLBACK (on_sorter_changed), self);
   g_signal_connect (self->column_view, "activate", G_CALLBACK (on_activate), self);
+  /* A row opens with a single click or Enter, as GNOME lists do. */
+  gtk_column_view_set_single_click_activate (self->column_view, TRUE);
+  g_signal_connect (self->search_entry, "activate", G_CALLBACK (on_search_activate), self);
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+    g_signal_connect (keys, "key-pressed", G_CALLBACK (on_search_key), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->search_entry), keys);
+  }
 
   adw_status_page_set_title (self->empty_page, _ ("Nothing Recorded Yet"));
   empty_description = g_strdup_printf (_ ("Records of the kind “%s” will be listed here."),

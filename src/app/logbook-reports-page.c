@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "logbook-format.h"
+#include "logbook-a11y.h"
 #include "logbook-reports-page.h"
 #include "report/pcmbn-report-preview.h"
 #include "report/pcmbn-report.h"
@@ -531,8 +532,7 @@ logbook_reports_page_init (LogbookReportsPage *self)
 
   self->mode_dropdown = gtk_drop_down_new_from_strings (modes);
   gtk_label_set_mnemonic_widget (GTK_LABEL (period_label), self->mode_dropdown);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->mode_dropdown),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("A year or a period"), -1);
+  logbook_a11y_name_drop_down (self->mode_dropdown, _ ("A year or a period"));
   self->year_spin = gtk_spin_button_new_with_range (2016, 2100, 1);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->year_spin), g_date_time_get_year (now));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->year_spin), GTK_ACCESSIBLE_PROPERTY_LABEL,

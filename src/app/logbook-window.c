@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "logbook-a11y.h"
 #include "logbook-conflicts-page.h"
 #include "logbook-deleted-page.h"
 #include "logbook-preferences-window.h"
@@ -88,11 +89,22 @@ find_section (const char *name)
   return NULL;
 }
 
+/* The toast's widgets exist once it is shown: name its buttons then. */
+static gboolean
+fix_toast_a11y (gpointer user_data)
+{
+  LogbookWindow *self = user_data;
+
+  logbook_a11y_fix_tree (GTK_WIDGET (self->toast_overlay));
+  return G_SOURCE_REMOVE;
+}
+
 void
 logbook_window_add_toast (LogbookWindow *self, AdwToast *toast)
 {
   g_set_object (&self->last_toast, toast);
   adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (toast));
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, fix_toast_a11y, g_object_ref (self), g_object_unref);
 }
 
 /**
@@ -272,6 +284,16 @@ on_row_activated (GtkListBox *box, GtkListBoxRow *row, LogbookWindow *self)
     logbook_window_show_section (self, gtk_widget_get_name (GTK_WIDGET (row)));
 }
 
+/* Unfolded, choosing a row shows its section, as in GNOME Settings: arrow
+ * keys and a screen reader's "select" both work. Folded, the row must be
+ * activated, or moving through the list would leave it. */
+static void
+on_row_selected (GtkListBox *box, GtkListBoxRow *row, LogbookWindow *self)
+{
+  if (row && !self->rebuilding && !adw_leaflet_get_folded (self->leaflet))
+    logbook_window_show_section (self, gtk_widget_get_name (GTK_WIDGET (row)));
+}
+
 gboolean
 logbook_window_section_visible (LogbookWindow *self, const char *name)
 {
@@ -436,6 +458,7 @@ show_main (LogbookWindow *self)
     build_pages (self);
   rebuild_sidebar (self);
   gtk_stack_set_visible_child_name (self->root_stack, "main");
+  logbook_a11y_fix_tree (GTK_WIDGET (self));
   if (gtk_widget_get_realized (GTK_WIDGET (self)))
     start_counting (self);
   else
@@ -621,6 +644,7 @@ logbook_window_init (LogbookWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->record_pages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect (self->sidebar_list, "row-activated", G_CALLBACK (on_row_activated), self);
+  g_signal_connect (self->sidebar_list, "row-selected", G_CALLBACK (on_row_selected), self);
 }
 
 /* The window's size comes back as the person left it. */
@@ -760,6 +784,7 @@ logbook_window_new (GtkApplication *app, LogbookContext *context)
       g_signal_connect (first_run, "done", G_CALLBACK (on_first_run_done), self);
       adw_bin_set_child (self->setup_bin, GTK_WIDGET (first_run));
       gtk_stack_set_visible_child_name (self->root_stack, "setup");
+      logbook_a11y_fix_tree (GTK_WIDGET (self));
     }
   return self;
 }
