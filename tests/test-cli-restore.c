@@ -186,6 +186,26 @@ test_restore_syncs_like_an_edit (void)
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (sync_cli (two, &out, NULL, "get", uuid, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "Tổ 5"));
+
+  /* Issue 11: the commune's report said "last sync: never" right after a
+   * sync; it reads the logbook's own last sync. */
+  {
+    g_autofree char *report = NULL;
+    g_autofree char *last = sync_query_text (one, "SELECT value FROM meta WHERE key = 'sync_last'");
+    g_autoptr (JsonNode) node = NULL;
+    JsonArray *rows;
+
+    g_assert_nonnull (last);
+    g_assert_cmpint (
+        sync_cli (one, &report, NULL, "report", "--year", "2026", "--format", "json", NULL), ==, 0);
+    node = sync_parse (report);
+    rows = json_object_get_array_member (
+        json_object_get_object_member (json_node_get_object (node), "tables"), "per_commune");
+    g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+    g_assert_cmpstr (
+        json_object_get_string_member (json_array_get_object_element (rows, 0), "last_sync"), ==,
+        last);
+  }
   g_assert_cmpint (sync_server_stop (server), ==, 0);
   sync_server_free (server);
 }

@@ -588,9 +588,14 @@ add_per_commune (JsonBuilder *b,
   g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT c.code, o.name, ");
   sqlite3_stmt *stmt;
 
-  g_string_append (sql, has_sync ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit ="
-                                   " c.code)"
-                                 : "NULL");
+  /* A server knows each commune's last sync; a logbook knows its own, in
+   * its meta table (the commune PDF said "never" right after a sync). */
+  g_string_append (sql, has_sync
+                            ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit ="
+                              " c.code)"
+                            : "(SELECT value FROM meta WHERE key = '" PCMBN_STORE_META_LAST_SYNC
+                              "' AND c.code = (SELECT value FROM meta WHERE key ="
+                              " 'org_unit'))");
   for (guint k = 0; k < n_kinds; k++)
     g_string_append_printf (sql,
                             ", (SELECT count(*) FROM records r WHERE r.kind = '%s' AND r.org_unit"

@@ -12,6 +12,10 @@ G_DECLARE_FINAL_TYPE (PcmbnStore, pcmbn_store, PCMBN, STORE, GObject)
 
 #define PCMBN_STORE_SCHEMA_VERSION 5
 
+/* The meta key of a logbook's last completed sync (UTC, ISO 8601): written by
+ * the sync engine, read by the commune's report. */
+#define PCMBN_STORE_META_LAST_SYNC "sync_last"
+
 typedef struct
 {
   char *code;
