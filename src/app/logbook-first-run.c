@@ -163,7 +163,7 @@ logbook_first_run_init (LogbookFirstRun *self)
   adw_status_page_set_title (ADW_STATUS_PAGE (status), _ ("Welcome to the PCMBN Logbook"));
   adw_status_page_set_description (
       ADW_STATUS_PAGE (status),
-      _ ("Choose the commune this logbook belongs to. Everything stays on this computer until you sync with your district."));
+      _ ("Choose the commune this logbook belongs to. Everything stays on this computer until you sync with the server."));
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 520);
   gtk_label_set_xalign (GTK_LABEL (heading), 0);
   gtk_widget_add_css_class (heading, "heading");

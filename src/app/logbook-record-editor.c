@@ -951,7 +951,7 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
               }
           }
         if (field->flags & PCMBN_FIELD_SENSITIVE)
-          fv->hint = g_strdup (_ ("Stays on this computer: it is never sent to the district."));
+          fv->hint = g_strdup (_ ("Stays on this computer: it is never sent to the server."));
         break;
       case PCMBN_FIELD_INT:
         fv->row = adw_action_row_new ();
@@ -1356,7 +1356,7 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
       if (pcmbn_record_get_state (record) == PCMBN_STATE_REJECTED)
         {
           g_autofree char *text = g_strdup_printf (
-              _ ("The district server refused this record: %s. Correct it and "
+              _ ("The server refused this record: %s. Correct it and "
                  "save; it is sent again at the next sync."),
               pcmbn_record_get_problem (record) ? pcmbn_record_get_problem (record)
                                                 : _ ("no reason given"));

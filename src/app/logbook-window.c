@@ -158,10 +158,10 @@ update_sync_label (LogbookWindow *self)
   const char *icon = "emblem-synchronizing-symbolic";
 
   if (waiting == 0)
-    g_string_append (
-        text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Not connected to a district server")
-              : state == LOGBOOK_SYNC_SYNCED && conflicts == 0 ? _ ("Everything is synced")
-                                                               : _ ("Nothing waits to be sent"));
+    g_string_append (text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Not connected to a server")
+                           : state == LOGBOOK_SYNC_SYNCED && conflicts == 0
+                               ? _ ("Everything is synced")
+                               : _ ("Nothing waits to be sent"));
   else
     g_string_append_printf (
         text,
@@ -181,8 +181,8 @@ update_sync_label (LogbookWindow *self)
       g_string_append_c (text, '\n');
       g_string_append_printf (
           text,
-          g_dngettext (NULL, "%d record refused by the district: open it to correct it",
-                       "%d records refused by the district: open them to correct them", rejected),
+          g_dngettext (NULL, "%d record refused by the server: open it to correct it",
+                       "%d records refused by the server: open them to correct them", rejected),
           (int)rejected);
     }
   if (message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR))
@@ -222,7 +222,7 @@ update_sync_label (LogbookWindow *self)
   gtk_widget_set_tooltip_text (
       self->sync_button, message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR)
                              ? message
-                         : state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Connect to a district server")
+                         : state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Connect to a server")
                                                                : _ ("Sync now"));
   a11y = g_strdup_printf (_ ("Sync: %s"), short_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->sync_button), GTK_ACCESSIBLE_PROPERTY_LABEL,

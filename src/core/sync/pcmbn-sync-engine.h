@@ -35,6 +35,7 @@ typedef struct
 #define PCMBN_SYNC_META_CERT "sync_cert_sha256"
 #define PCMBN_SYNC_META_CASE_NOTES "sync_case_notes" /* "yes" sends them */
 #define PCMBN_SYNC_META_LAST PCMBN_STORE_META_LAST_SYNC
+#define PCMBN_SYNC_META_SERVER_UNIT "sync_server_unit" /* the org unit the server serves */
 
 PcmbnSyncEngine *pcmbn_sync_engine_new (PcmbnStore *store);
 PcmbnStore *pcmbn_sync_engine_get_store (PcmbnSyncEngine *self);
