@@ -265,6 +265,26 @@ logbook_context_find_communes (LogbookContext *self, const char *query, guint li
   return pcmbn_store_find_units (self->reference, query, "commune", limit);
 }
 
+/**
+ * logbook_context_dup_parent_name:
+ * @self: a context
+ * @code: a unit found by logbook_context_find_communes()
+ *
+ * Returns: (transfer full) (nullable): the full name of the unit above it,
+ *   which tells same-named communes apart
+ */
+char *
+logbook_context_dup_parent_name (LogbookContext *self, const char *code)
+{
+  g_autoptr (PcmbnOrgUnit) unit = self->reference ? pcmbn_store_get_unit (self->reference, code)
+                                                  : NULL;
+  g_autoptr (PcmbnOrgUnit) parent = unit && unit->parent_code
+                                        ? pcmbn_store_get_unit (self->reference, unit->parent_code)
+                                        : NULL;
+
+  return parent ? g_strdup (parent->full_name ? parent->full_name : parent->name) : NULL;
+}
+
 gboolean
 logbook_context_init_commune (LogbookContext *self,
                               const char *code,

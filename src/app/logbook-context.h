@@ -21,6 +21,7 @@ PcmbnStore *logbook_context_get_store (LogbookContext *self);
 gboolean logbook_context_get_initialized (LogbookContext *self);
 char *logbook_context_dup_commune_name (LogbookContext *self);
 GPtrArray *logbook_context_find_communes (LogbookContext *self, const char *query, guint limit);
+char *logbook_context_dup_parent_name (LogbookContext *self, const char *code);
 gboolean logbook_context_init_commune (LogbookContext *self,
                                        const char *code,
                                        const char *profile,

@@ -610,8 +610,27 @@ test_first_run (Fixture *f, gconstpointer unused)
                   G_OBJECT (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0)), "code"));
   row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Phúc Xá");
-  g_signal_emit_by_name (row, "activate");
+  /* The unit above tells same-named communes apart (issue 11). */
+  {
+    g_autofree char *parent = logbook_context_dup_parent_name (f->context, "00001");
+    g_assert_nonnull (parent);
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), parent));
+  }
+  /* Enter in the search picks the first match. */
+  g_signal_emit_by_name (search, "activate");
   WAIT_UNTIL (gtk_widget_get_sensitive (start));
+  g_assert_true (gtk_list_box_get_selected_row (GTK_LIST_BOX (results)) == row);
+  /* "Start" is whole on a 1024×720 screen, at the foot of the window. */
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1024, 720);
+  WAIT_UNTIL (gtk_widget_get_height (GTK_WIDGET (f->window)) <= 720
+              && gtk_widget_get_mapped (start));
+  {
+    graphene_rect_t bounds;
+    g_assert_true (gtk_widget_compute_bounds (start, GTK_WIDGET (f->window), &bounds));
+    g_assert_cmpfloat (bounds.origin.y, >=, 0);
+    g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=,
+                       gtk_widget_get_height (GTK_WIDGET (f->window)));
+  }
   gtk_check_button_set_active (
       GTK_CHECK_BUTTON (logbook_first_run_get_profile_check (first_run, "womens-union")), TRUE);
   gtk_widget_activate (start);
