@@ -741,6 +741,54 @@ test_counselling_privacy (Fixture *f, gconstpointer unused)
   g_assert_true (logbook_window_section_visible (f->window, "counselling"));
 }
 
+static const char *
+column_title (LogbookRecordPage *page, guint index)
+{
+  GListModel *columns = gtk_column_view_get_columns (
+      GTK_COLUMN_VIEW (logbook_record_page_get_column_view (page)));
+  g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, index);
+
+  return column ? gtk_column_view_column_get_title (column) : NULL;
+}
+
+/* Issue 11: the meetings list did not say which model a meeting belongs to,
+ * and the models list called its names "Title". Each kind's second column is
+ * named after the field it shows (records.md). */
+static void
+test_list_columns (Fixture *f, gconstpointer unused)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) m = pcmbn_test_json (
+      "{\"name\":\"CLB Phòng chống mua bán người\",\"model_type\":\"intensive\","
+      "\"established_on\":\"2020-05-01\",\"status\":\"active\"}");
+  g_autofree char *model = pcmbn_store_add (f->store, "model", m, &error);
+  g_autofree char *json = g_strdup_printf (
+      "{\"model\":\"%s\",\"date\":\"2026-03-10\",\"participants_total\":12}", model);
+  g_autoptr (JsonObject) mm = pcmbn_test_json (json);
+  g_autofree char *meeting = pcmbn_store_add (f->store, "model-meeting", mm, &error);
+  LogbookRecordPage *page;
+  gboolean found = FALSE;
+
+  g_assert_no_error (error);
+  page = show_page (f, "model");
+  g_assert_cmpstr (column_title (page, 1), ==, "Name");
+  page = show_page (f, "model-meeting");
+  g_assert_cmpstr (column_title (page, 1), ==, "Model");
+  WAIT_UNTIL (g_list_model_get_n_items (logbook_record_page_get_model (page)) > 0);
+  for (guint i = 0; i < g_list_model_get_n_items (logbook_record_page_get_model (page)); i++)
+    {
+      g_autofree char *row = logbook_record_page_describe_row (page, i);
+      found = found || strstr (row, "| CLB Phòng chống mua bán người |") != NULL;
+    }
+  g_assert_true (found);
+  page = show_page (f, "activity");
+  g_assert_cmpstr (column_title (page, 1), ==, "Title");
+  page = show_page (f, "counselling");
+  g_assert_cmpstr (
+      column_title (page, 1), ==,
+      pcmbn_field_label (pcmbn_kind_field (pcmbn_schema_kind ("counselling"), "client_code")));
+}
+
 /* Every icon name in the app's sources and templates resolves in the theme
  * the app runs with: Debian 12's Adwaita plus the icons it bundles. */
 static void
@@ -1049,6 +1097,7 @@ main (int argc, char **argv)
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
   g_test_add ("/app-window/recently-deleted", Fixture, NULL, setup, test_recently_deleted,
               teardown);
+  g_test_add ("/app-window/list-columns", Fixture, NULL, setup, test_list_columns, teardown);
   g_test_add ("/app-window/icons", Fixture, NULL, setup, test_icons, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy,
               teardown);
