@@ -977,6 +977,15 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
           gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
           g_signal_connect (popover, "show", G_CALLBACK (on_calendar_show), fv);
           g_signal_connect (calendar, "day-selected", G_CALLBACK (on_day_selected), fv);
+          {
+            /* The format to type, always in sight: an entry row has no
+             * placeholder, and day-first is not every computer's habit. */
+            GtkWidget *hint = gtk_label_new (_ ("dd/mm/yyyy"));
+            gtk_widget_add_css_class (hint, "dim-label");
+            gtk_widget_set_valign (hint, GTK_ALIGN_CENTER);
+            gtk_widget_set_name (hint, "date-format-hint");
+            adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), hint);
+          }
           adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), button);
           g_signal_connect (fv->value, "changed", G_CALLBACK (on_editable_changed), fv);
         }

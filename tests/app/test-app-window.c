@@ -741,6 +741,37 @@ test_counselling_privacy (Fixture *f, gconstpointer unused)
   g_assert_true (logbook_window_section_visible (f->window, "counselling"));
 }
 
+static GtkWidget *
+find_by_name (GtkWidget *root, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_by_name (c, name);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Issue 11: date fields showed no hint of the day-first format. */
+static void
+test_date_hint (Fixture *f, gconstpointer unused)
+{
+  LogbookRecordPage *page = show_page (f, "activity");
+  LogbookRecordEditor *editor;
+  GtkWidget *hint;
+
+  gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
+  editor = logbook_record_page_get_editor (page);
+  hint = find_by_name (logbook_record_editor_get_field_widget (editor, "date"), "date-format-hint");
+  g_assert_nonnull (hint);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (hint)), ==, "dd/mm/yyyy");
+  g_assert_nonnull (find_by_name (logbook_record_editor_get_field_widget (editor, "end_date"),
+                                  "date-format-hint"));
+}
+
 static const char *
 column_title (LogbookRecordPage *page, guint index)
 {
@@ -1097,6 +1128,7 @@ main (int argc, char **argv)
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
   g_test_add ("/app-window/recently-deleted", Fixture, NULL, setup, test_recently_deleted,
               teardown);
+  g_test_add ("/app-window/date-hint", Fixture, NULL, setup, test_date_hint, teardown);
   g_test_add ("/app-window/list-columns", Fixture, NULL, setup, test_list_columns, teardown);
   g_test_add ("/app-window/icons", Fixture, NULL, setup, test_icons, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy,
