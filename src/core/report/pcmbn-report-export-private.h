@@ -78,4 +78,8 @@ GBytes *pcmbn_report_write_xlsx (const PcmbnReportDoc *doc,
                                  GCancellable *cancellable,
                                  GError **error);
 
+/* The PDF's page breaks in a table: how many rows go on this page. */
+guint pcmbn_report_rows_on_page (
+    const double *heights, guint n, double space, double page_space, guint min_rows);
+
 G_END_DECLS
