@@ -103,6 +103,8 @@ set_accessible_label (GtkWidget *widget, const char *label)
   gtk_accessible_reset_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
 }
 
+static GtkListItemFactory *wrapping_factory (void);
+
 /* ---- messages ---------------------------------------------------------- */
 
 /* The core names other fields by their keys ("must not be greater than
@@ -752,6 +754,10 @@ add_material_line (FieldView *fv, const char *type, gint64 quantity)
     }
   g_ptr_array_add (labels, NULL);
   dropdown = gtk_drop_down_new_from_strings ((const char *const *)labels->pdata);
+  {
+    g_autoptr (GtkListItemFactory) factory = wrapping_factory ();
+    gtk_drop_down_set_list_factory (GTK_DROP_DOWN (dropdown), factory);
+  }
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), selected);
   gtk_widget_set_hexpand (dropdown, TRUE);
   logbook_a11y_name_drop_down (dropdown, _ ("Material type"));
@@ -891,13 +897,49 @@ label_button (const char *icon, const char *label)
   return button;
 }
 
+static void
+setup_wrapping_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer unused)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_wrapping_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer unused)
+{
+  GObject *entry = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (
+      GTK_LABEL (gtk_list_item_get_child (item)),
+      GTK_IS_STRING_OBJECT (entry) ? gtk_string_object_get_string (GTK_STRING_OBJECT (entry)) : "");
+}
+
+/* Catalogue labels are long ("Tiểu đề án 1: truyền thông …"), and two of
+ * them differ only at the end: the choices wrap, never cut. */
+static GtkListItemFactory *
+wrapping_factory (void)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_wrapping_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_wrapping_label), NULL);
+  return factory;
+}
+
 static GtkWidget *
 new_combo (const char *const *labels)
 {
   GtkWidget *row = adw_combo_row_new ();
   g_autoptr (GtkStringList) list = gtk_string_list_new (labels);
+  g_autoptr (GtkListItemFactory) factory = wrapping_factory ();
 
   adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (list));
+  adw_combo_row_set_factory (ADW_COMBO_ROW (row), factory);
   return row;
 }
 

@@ -772,6 +772,44 @@ test_date_hint (Fixture *f, gconstpointer unused)
                                   "date-format-hint"));
 }
 
+static GtkWidget *
+find_label (GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label (c, text);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Issue 11: "Tiểu đề án 1: truyền thô…" and "Tiểu đề án 2: truyền thô…"
+ * could not be told apart. Every catalogue label shows whole, wrapped. */
+static void
+test_choices_whole (Fixture *f, gconstpointer unused)
+{
+  LogbookRecordPage *page = show_page (f, "activity");
+  const PcmbnField *field = pcmbn_kind_field (pcmbn_schema_kind ("activity"), "subproject");
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+  LogbookRecordEditor *editor;
+  GtkWidget *row, *label;
+
+  gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
+  editor = logbook_record_page_get_editor (page);
+  row = logbook_record_editor_get_field_widget (editor, "subproject");
+  for (guint i = 0; i < cat->n_entries; i++)
+    {
+      const char *text = pcmbn_catalogue_entry_label (&cat->entries[i]);
+      adw_combo_row_set_selected (ADW_COMBO_ROW (row), i + 1); /* after "Choose…" */
+      WAIT_UNTIL ((label = find_label (row, text)) != NULL && gtk_widget_get_mapped (label));
+      g_assert_cmpint (gtk_label_get_ellipsize (GTK_LABEL (label)), ==, PANGO_ELLIPSIZE_NONE);
+      g_assert_true (gtk_label_get_wrap (GTK_LABEL (label)));
+    }
+}
+
 static const char *
 column_title (LogbookRecordPage *page, guint index)
 {
@@ -1128,6 +1166,7 @@ main (int argc, char **argv)
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
   g_test_add ("/app-window/recently-deleted", Fixture, NULL, setup, test_recently_deleted,
               teardown);
+  g_test_add ("/app-window/choices-whole", Fixture, NULL, setup, test_choices_whole, teardown);
   g_test_add ("/app-window/date-hint", Fixture, NULL, setup, test_date_hint, teardown);
   g_test_add ("/app-window/list-columns", Fixture, NULL, setup, test_list_columns, teardown);
   g_test_add ("/app-window/icons", Fixture, NULL, setup, test_icons, teardown);
