@@ -656,6 +656,9 @@ new_spin (void)
   gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), FALSE);
   gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
   g_signal_connect (spin, "output", G_CALLBACK (on_spin_output), NULL);
+  /* A new form's counts start empty, not 0: a 0 is a value, and "0
+   * deployed" without a date was refused before anything was typed. */
+  gtk_editable_set_text (GTK_EDITABLE (spin), "");
   return spin;
 }
 

@@ -576,6 +576,49 @@ conflicts_action (GtkWidget *widget, const char *name, GVariant *param)
   logbook_window_show_section (LOGBOOK_WINDOW (widget), "conflicts");
 }
 
+/* A whole day by keyboard: Alt+1… goes to the sidebar's Nth section,
+ * Ctrl+Page Up/Down between the models and their meetings, F5 syncs and
+ * Ctrl+E exports the report as PDF. */
+static void
+go_to_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+  int n = g_variant_get_int32 (param);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list)); row;
+       row = gtk_widget_get_next_sibling (row))
+    if (gtk_widget_get_visible (row) && --n == 0)
+      {
+        logbook_window_show_section (self, gtk_widget_get_name (row));
+        return;
+      }
+}
+
+static void
+other_list_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "models") != 0)
+    return;
+  gtk_stack_set_visible_child_name (
+      self->models_stack,
+      g_strcmp0 (gtk_stack_get_visible_child_name (self->models_stack), "model") == 0
+          ? "model-meeting"
+          : "model");
+}
+
+static void
+export_pdf_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+
+  if (self->reports_page == NULL)
+    return;
+  logbook_window_show_section (self, "reports");
+  gtk_widget_activate_action (GTK_WIDGET (self->reports_page), "reports.export", "s", "pdf");
+}
+
 static void
 back_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -636,6 +679,15 @@ logbook_window_class_init (LogbookWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search",
                                        NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save", NULL);
+  gtk_widget_class_install_action (widget_class, "win.go-to", "i", go_to_action);
+  gtk_widget_class_install_action (widget_class, "win.other-list", NULL, other_list_action);
+  gtk_widget_class_install_action (widget_class, "win.export-pdf", NULL, export_pdf_action);
+  for (int i = 1; i <= 9; i++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, GDK_ALT_MASK, "win.go-to",
+                                         "i", i);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.sync", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-pdf",
+                                       NULL);
 }
 
 static void
@@ -645,6 +697,17 @@ logbook_window_init (LogbookWindow *self)
   self->record_pages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect (self->sidebar_list, "row-activated", G_CALLBACK (on_row_activated), self);
   g_signal_connect (self->sidebar_list, "row-selected", G_CALLBACK (on_row_selected), self);
+  /* Ctrl+Page Down/Up switch lists as tabs do; caught before a scrolled
+   * window, which would scroll sideways with them. */
+  {
+    GtkEventController *shortcuts = gtk_shortcut_controller_new ();
+    gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_CAPTURE);
+    gtk_shortcut_controller_add_shortcut (
+        GTK_SHORTCUT_CONTROLLER (shortcuts),
+        gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>Page_Down|<Control>Page_Up"),
+                          gtk_named_action_new ("win.other-list")));
+    gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+  }
 }
 
 /* The window's size comes back as the person left it. */

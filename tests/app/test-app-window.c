@@ -770,6 +770,11 @@ test_date_hint (Fixture *f, gconstpointer unused)
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (hint)), ==, "dd/mm/yyyy");
   g_assert_nonnull (find_by_name (logbook_record_editor_get_field_widget (editor, "end_date"),
                                   "date-format-hint"));
+  /* A new form's counts start empty: a 0 is a value ("0 deployed" without a
+   * date was refused before anything was typed). */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (
+                       logbook_record_editor_get_field_widget (editor, "participants_female"))),
+                   ==, "");
 }
 
 static GtkWidget *
