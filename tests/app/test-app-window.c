@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "logbook-application.h"
-#include "logbook-deleted-page-private.h"
+#include "logbook-deleted-page.h"
 #include "logbook-format.h"
 #include "logbook-window.h"
 #include "store/pcmbn-demo.h"
