@@ -7,6 +7,7 @@
 
 #include "logbook-conflicts-page.h"
 #include "logbook-format.h"
+#include "logbook-sync.h"
 #include "sync/pcmbn-conflict.h"
 #include "sync/pcmbn-store-sync.h"
 
@@ -108,6 +109,8 @@ show_detail (LogbookConflictsPage *self)
   g_autoptr (GPtrArray) fields = NULL;
   g_autofree char *headline = NULL;
   g_autofree char *title = NULL;
+  g_autofree char *server_heading = logbook_sync_dup_server_name (
+      logbook_context_get_sync (self->context));
   guint shown = 0;
 
   g_hash_table_remove_all (self->choices);
@@ -129,7 +132,7 @@ show_detail (LogbookConflictsPage *self)
 
   gtk_grid_attach (self->grid, heading (_ ("Field")), 0, 0, 1, 1);
   gtk_grid_attach (self->grid, heading (_ ("This computer")), 1, 0, 1, 1);
-  gtk_grid_attach (self->grid, heading (_ ("District server")), 2, 0, 1, 1);
+  gtk_grid_attach (self->grid, heading (server_heading), 2, 0, 1, 1);
   fields = pcmbn_conflict_diff (kind, mine, theirs);
   for (guint i = 0; i < fields->len; i++)
     {
@@ -147,7 +150,7 @@ show_detail (LogbookConflictsPage *self)
       mine_text = pcmbn_conflict_field_text (field, mine);
       theirs_text = pcmbn_conflict_field_text (field, theirs);
       mine_a11y = g_strdup_printf (_ ("%s on this computer"), pcmbn_field_label (field));
-      theirs_a11y = g_strdup_printf (_ ("%s on the district server"), pcmbn_field_label (field));
+      theirs_a11y = g_strdup_printf (_ ("%s on the server"), pcmbn_field_label (field));
       label = gtk_label_new (pcmbn_field_label (field));
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);
@@ -169,10 +172,10 @@ show_detail (LogbookConflictsPage *self)
     gtk_label_set_text (
         self->note,
         mine_deleted
-            ? _ ("You deleted this record here, while it was changed at the district. "
-                 "Keep yours to delete it there too, or keep the district’s to bring it back.")
-            : _ ("The district deleted this record, while you changed it here. "
-                 "Keep yours to bring it back, or keep the district’s to delete it here too."));
+            ? _ ("You deleted this record here, while it was changed on the server. "
+                 "Keep yours to delete it there too, or keep the server’s to bring it back.")
+            : _ ("The server deleted this record, while you changed it here. "
+                 "Keep yours to bring it back, or keep the server’s to delete it here too."));
   else if (shown == 0)
     gtk_label_set_text (self->note, _ ("Both versions hold the same values; keep either."));
   else
@@ -355,7 +358,7 @@ resolve_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   set_buttons_sensitive (self, TRUE);
   g_signal_emit (self, signals[RESOLVED], 0, r->uuid,
-                 g_str_equal (r->keep, "theirs") ? _ ("The district’s version was kept")
+                 g_str_equal (r->keep, "theirs") ? _ ("The server’s version was kept")
                  : g_str_equal (r->keep, "mine")
                      ? _ ("Your version was kept; it is sent at the next sync")
                      : _ ("The merge was saved; it is sent at the next sync"));
@@ -492,7 +495,7 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *empty = adw_status_page_new ();
   GtkWidget *intro = gtk_label_new (
-      _ ("These records were changed here and at the district at the same time. "
+      _ ("These records were changed here and on the server at the same time. "
          "Both versions are kept until you choose."));
 
   self->cancellable = g_cancellable_new ();
@@ -504,7 +507,7 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
   adw_status_page_set_title (ADW_STATUS_PAGE (empty), _ ("No Conflicts"));
   adw_status_page_set_description (
       ADW_STATUS_PAGE (empty),
-      _ ("When a record is changed here and at the district at the same time, "
+      _ ("When a record is changed here and on the server at the same time, "
          "both versions wait here for you to choose."));
   gtk_stack_add_named (self->stack, empty, "empty");
 
@@ -549,8 +552,7 @@ logbook_conflicts_page_init (LogbookConflictsPage *self)
 
   self->mine_button = button (_ ("Keep _Mine"), _ ("Keep the version of this computer, whole"),
                               G_CALLBACK (on_keep_mine), self);
-  self->theirs_button = button (_ ("Keep the _District’s"),
-                                _ ("Keep the version of the district server, whole"),
+  self->theirs_button = button (_ ("Keep the _Server’s"), _ ("Keep the server’s version, whole"),
                                 G_CALLBACK (on_keep_theirs), self);
   self->merge_button = button (_ ("_Save Merge"), _ ("Keep the value chosen for each field"),
                                G_CALLBACK (on_merge), self);

@@ -265,6 +265,26 @@ logbook_context_find_communes (LogbookContext *self, const char *query, guint li
   return pcmbn_store_find_units (self->reference, query, "commune", limit);
 }
 
+/**
+ * logbook_context_dup_parent_name:
+ * @self: a context
+ * @code: a unit found by logbook_context_find_communes()
+ *
+ * Returns: (transfer full) (nullable): the full name of the unit above it,
+ *   which tells same-named communes apart
+ */
+char *
+logbook_context_dup_parent_name (LogbookContext *self, const char *code)
+{
+  g_autoptr (PcmbnOrgUnit) unit = self->reference ? pcmbn_store_get_unit (self->reference, code)
+                                                  : NULL;
+  g_autoptr (PcmbnOrgUnit) parent = unit && unit->parent_code
+                                        ? pcmbn_store_get_unit (self->reference, unit->parent_code)
+                                        : NULL;
+
+  return parent ? g_strdup (parent->full_name ? parent->full_name : parent->name) : NULL;
+}
+
 gboolean
 logbook_context_init_commune (LogbookContext *self,
                               const char *code,
@@ -311,13 +331,12 @@ logbook_context_set_profile (LogbookContext *self, const char *profile)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIDE_COUNSELLING]);
 }
 
-/* A culture-information officer does not counsel: the section is hidden for
- * that profile unless the person asked for it. */
+/* A profile orders the sections and hides none: the first run promises that
+ * every section stays usable. Only the person hides Counselling. */
 gboolean
 logbook_context_get_hide_counselling (LogbookContext *self)
 {
   g_autofree char *value = NULL;
-  g_autofree char *profile = NULL;
 
   if (self->settings)
     {
@@ -327,10 +346,7 @@ logbook_context_get_hide_counselling (LogbookContext *self)
     }
   else
     value = pcmbn_store_get_meta (self->store, "app.hide_counselling");
-  if (value)
-    return g_str_equal (value, "yes");
-  profile = logbook_context_dup_profile (self);
-  return g_str_equal (profile, "culture");
+  return g_strcmp0 (value, "yes") == 0;
 }
 
 void
@@ -608,6 +624,54 @@ gboolean
 logbook_context_delete_finish (LogbookContext *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+list_deleted_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LogbookContext *self = source;
+  GError *error = NULL;
+  GPtrArray *records = pcmbn_store_list_deleted (self->store, NULL, NULL, &error);
+
+  if (records)
+    g_task_return_pointer (task, records, (GDestroyNotify)g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * logbook_context_list_deleted_async:
+ * @self: a context
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Lists the records deleted in the last 30 days, in a worker thread.
+ */
+void
+logbook_context_list_deleted_async (LogbookContext *self,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_run_in_thread (task, list_deleted_thread);
+}
+
+/**
+ * logbook_context_list_deleted_finish:
+ * @self: a context
+ * @result: the result
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (element-type PcmbnRecord) (nullable): the
+ *   deleted records, the latest deletion first
+ */
+GPtrArray *
+logbook_context_list_deleted_finish (LogbookContext *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void

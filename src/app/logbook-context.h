@@ -21,6 +21,7 @@ PcmbnStore *logbook_context_get_store (LogbookContext *self);
 gboolean logbook_context_get_initialized (LogbookContext *self);
 char *logbook_context_dup_commune_name (LogbookContext *self);
 GPtrArray *logbook_context_find_communes (LogbookContext *self, const char *query, guint limit);
+char *logbook_context_dup_parent_name (LogbookContext *self, const char *code);
 gboolean logbook_context_init_commune (LogbookContext *self,
                                        const char *code,
                                        const char *profile,
@@ -70,6 +71,12 @@ void logbook_context_delete_async (LogbookContext *self,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
 gboolean logbook_context_delete_finish (LogbookContext *self, GAsyncResult *result, GError **error);
+void logbook_context_list_deleted_async (LogbookContext *self,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+GPtrArray *
+logbook_context_list_deleted_finish (LogbookContext *self, GAsyncResult *result, GError **error);
 
 void logbook_context_report_async (LogbookContext *self,
                                    int year,

@@ -60,10 +60,22 @@ on_search_changed (GtkSearchEntry *entry, LogbookFirstRun *self)
     {
       PcmbnOrgUnit *unit = units->pdata[i];
       GtkWidget *row = adw_action_row_new ();
-      g_autofree char *subtitle = g_strdup_printf (
-          "%s · %s", unit->full_name ? unit->full_name : unit->name, unit->code);
+      GtkWidget *mark = gtk_image_new_from_icon_name ("object-select-symbolic");
+      g_autofree char *parent = logbook_context_dup_parent_name (self->context, unit->code);
+      /* The unit above tells "Vạn Phúc" from "Vân Phúc". */
+      g_autofree char *subtitle = parent
+                                      ? g_strdup_printf ("%s · %s · %s",
+                                                         unit->full_name ? unit->full_name
+                                                                         : unit->name,
+                                                         parent, unit->code)
+                                      : g_strdup_printf (
+                                          "%s · %s", unit->full_name ? unit->full_name : unit->name,
+                                          unit->code);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), unit->name);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      /* The chosen commune shows a check mark as well as the highlight. */
+      gtk_widget_add_css_class (mark, "chosen-mark");
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), mark);
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
       g_object_set_data_full (G_OBJECT (row), "code", g_strdup (unit->code), g_free);
       gtk_list_box_append (GTK_LIST_BOX (self->results), row);
@@ -93,6 +105,33 @@ on_row_activated (GtkListBox *box, GtkListBoxRow *row, LogbookFirstRun *self)
 {
   gtk_list_box_select_row (box, row);
   gtk_widget_grab_focus (self->culture_check);
+}
+
+/* Enter in the search picks the first match, as a launcher does. */
+static void
+on_search_activate (GtkSearchEntry *entry, LogbookFirstRun *self)
+{
+  GtkListBoxRow *first = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->results), 0);
+
+  if (first && g_object_get_data (G_OBJECT (first), "code"))
+    on_row_activated (GTK_LIST_BOX (self->results), first, self);
+}
+
+/* Down moves from the search into the results. */
+static gboolean
+on_search_key (GtkEventControllerKey *controller,
+               guint keyval,
+               guint keycode,
+               GdkModifierType state,
+               LogbookFirstRun *self)
+{
+  GtkListBoxRow *first = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->results), 0);
+
+  if ((keyval != GDK_KEY_Down && keyval != GDK_KEY_KP_Down) || first == NULL
+      || !gtk_widget_get_visible (self->results))
+    return FALSE;
+  gtk_widget_grab_focus (GTK_WIDGET (first));
+  return TRUE;
 }
 
 static void
@@ -163,7 +202,7 @@ logbook_first_run_init (LogbookFirstRun *self)
   adw_status_page_set_title (ADW_STATUS_PAGE (status), _ ("Welcome to the PCMBN Logbook"));
   adw_status_page_set_description (
       ADW_STATUS_PAGE (status),
-      _ ("Choose the commune this logbook belongs to. Everything stays on this computer until you sync with your district."));
+      _ ("Choose the commune this logbook belongs to. Everything stays on this computer until you sync with the server."));
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 520);
   gtk_label_set_xalign (GTK_LABEL (heading), 0);
   gtk_widget_add_css_class (heading, "heading");
@@ -175,10 +214,17 @@ logbook_first_run_init (LogbookFirstRun *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search_entry),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Find your commune"), -1);
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
+  g_signal_connect (self->search_entry, "activate", G_CALLBACK (on_search_activate), self);
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+    g_signal_connect (keys, "key-pressed", G_CALLBACK (on_search_key), self);
+    gtk_widget_add_controller (self->search_entry, keys);
+  }
   gtk_box_append (GTK_BOX (box), self->search_entry);
 
   self->results = gtk_list_box_new ();
   gtk_widget_add_css_class (self->results, "boxed-list");
+  gtk_widget_add_css_class (self->results, "commune-results");
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->results), GTK_SELECTION_SINGLE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->results), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _ ("Communes found"), -1);
@@ -214,8 +260,8 @@ logbook_first_run_init (LogbookFirstRun *self)
   gtk_widget_add_css_class (self->start_button, "suggested-action");
   gtk_widget_set_halign (self->start_button, GTK_ALIGN_CENTER);
   gtk_widget_set_margin_top (self->start_button, 12);
+  gtk_widget_set_margin_bottom (self->start_button, 12);
   g_signal_connect (self->start_button, "clicked", G_CALLBACK (on_start), self);
-  gtk_box_append (GTK_BOX (box), self->start_button);
   update_start (self);
 
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
@@ -223,7 +269,16 @@ logbook_first_run_init (LogbookFirstRun *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), status);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
-  adw_bin_set_child (ADW_BIN (self), scroller);
+  gtk_widget_set_vexpand (scroller, TRUE);
+  /* Start stays below the scrolled part, whole at 1024×720 and on a
+   * netbook: it was half off-screen at the end of the page. */
+  {
+    GtkWidget *page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+    gtk_box_append (GTK_BOX (page), scroller);
+    gtk_box_append (GTK_BOX (page), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
+    gtk_box_append (GTK_BOX (page), self->start_button);
+    adw_bin_set_child (ADW_BIN (self), page);
+  }
 }
 
 LogbookFirstRun *

@@ -328,3 +328,63 @@ logbook_update_patch (const PcmbnKind *kind, JsonObject *input)
     }
   return patch;
 }
+
+/**
+ * logbook_file_name_slug:
+ * @text: words, in any language
+ *
+ * A file name must survive a USB stick formatted FAT, an email attachment
+ * and Windows: no diacritics, no spaces, nothing a file system refuses.
+ *
+ * Returns: (transfer full): @text folded to lower-case ASCII letters and
+ *   digits, runs of anything else made one `-`
+ */
+char *
+logbook_file_name_slug (const char *text)
+{
+  g_autofree char *folded = pcmbn_fold (text);
+  GString *out = g_string_sized_new (strlen (folded));
+
+  for (const char *p = folded; *p; p++)
+    {
+      if (g_ascii_isalnum (*p))
+        g_string_append_c (out, *p);
+      else if (out->len > 0 && out->str[out->len - 1] != '-')
+        g_string_append_c (out, '-');
+    }
+  while (out->len > 0 && out->str[out->len - 1] == '-')
+    g_string_truncate (out, out->len - 1);
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * logbook_report_file_name:
+ * @org_unit: the unit's code
+ * @from: the period's first day, ISO
+ * @to: the period's last day, ISO
+ * @extension: the file's extension, without the dot
+ *
+ * Returns: (transfer full): a name that says what the file is, such as
+ *   `bao-cao-PCMBN-00001-2026.pdf`
+ */
+char *
+logbook_report_file_name (const char *org_unit,
+                          const char *from,
+                          const char *to,
+                          const char *extension)
+{
+  /* TRANSLATORS: the start of a report's file name; folded to ASCII */
+  g_autofree char *what = logbook_file_name_slug (_ ("report"));
+  g_autofree char *unit = logbook_file_name_slug (org_unit);
+  g_autofree char *span = NULL;
+
+  if (g_str_has_suffix (from, "-01-01") && g_str_has_suffix (to, "-12-31")
+      && strncmp (from, to, 4) == 0)
+    span = g_strndup (from, 4);
+  else
+    {
+      g_autofree char *raw = g_strdup_printf ("%s_%s", from, to);
+      span = logbook_file_name_slug (raw);
+    }
+  return g_strdup_printf ("%s-PCMBN-%s-%s.%s", what, unit, span, extension);
+}

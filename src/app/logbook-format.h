@@ -21,6 +21,11 @@ const char *logbook_indicator_title (const char *key);
 char *logbook_format_count (gint64 n);
 char *logbook_record_headline (const PcmbnKind *kind, JsonObject *data);
 char *logbook_record_type_label (const PcmbnKind *kind, JsonObject *data);
+char *logbook_file_name_slug (const char *text);
+char *logbook_report_file_name (const char *org_unit,
+                                const char *from,
+                                const char *to,
+                                const char *extension);
 JsonObject *logbook_update_patch (const PcmbnKind *kind, JsonObject *input);
 
 G_END_DECLS

@@ -287,7 +287,7 @@ logbook_overview_page_init (LogbookOverviewPage *self)
   gtk_box_append (GTK_BOX (sync_card), self->dirty_label);
   gtk_box_append (
       GTK_BOX (sync_card),
-      label_with (_ ("records changed on this computer that the district does not have yet"),
+      label_with (_ ("records changed on this computer that the server does not have yet"),
                   "dim-label"));
   gtk_widget_set_size_request (sync_card, 200, -1);
   gtk_box_append (GTK_BOX (row), sync_card);

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "logbook-a11y.h"
 #include "logbook-preferences-window.h"
 #include "logbook-sync.h"
 
@@ -70,16 +71,19 @@ update_connection (LogbookPreferencesWindow *self)
 {
   LogbookSync *sync = logbook_context_get_sync (self->context);
   g_autofree char *server = logbook_sync_dup_server (sync);
+  g_autofree char *name = logbook_sync_dup_server_name (sync);
+  g_autofree char *where = NULL;
   g_autofree char *text = NULL;
 
   if (self->connecting)
     return;
   if (logbook_sync_get_enrolled (sync))
     {
+      where = g_strdup_printf ("%s (%s)", name, server ? server : "");
       text = g_strdup_printf (
           _ ("Connected to %s. Records are sent and received when you press the sync "
              "button, and by themselves while a network is available."),
-          server ? server : "");
+          where);
       gtk_label_set_text (self->connect_status, text);
       gtk_widget_remove_css_class (GTK_WIDGET (self->connect_status), "error");
       if (server && !*gtk_editable_get_text (GTK_EDITABLE (self->server_row)))
@@ -92,6 +96,8 @@ enroll_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (LogbookPreferencesWindow) self = user_data;
   g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *connected = NULL;
 
   self->connecting = FALSE;
   if (self->context == NULL)
@@ -107,9 +113,10 @@ enroll_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   gtk_editable_set_text (GTK_EDITABLE (self->code_row), "");
   update_connection (self);
-  adw_preferences_window_add_toast (
-      ADW_PREFERENCES_WINDOW (self),
-      adw_toast_new (_ ("This logbook is connected to the district")));
+  name = logbook_sync_dup_server_name (LOGBOOK_SYNC (source));
+  /* TRANSLATORS: %s is the server's name, such as “Server of Thành phố Hà Nội” */
+  connected = g_strdup_printf (_ ("This logbook is connected to %s"), name);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (connected));
 }
 
 static void
@@ -183,19 +190,17 @@ build_sync_page (LogbookPreferencesWindow *self)
   self->sync_page = page;
   adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _ ("Sync"));
   adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "emblem-synchronizing-symbolic");
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (server), _ ("District Server"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (server), _ ("Server"));
   adw_preferences_group_set_description (
       ADW_PREFERENCES_GROUP (server),
-      _ ("The district office gives the address of its server and a code "
+      _ ("The office that runs the server gives its address and a code "
          "for this computer. The code works once, for 7 days."));
+  /* An entry row is named by its title; a label as well would be read
+   * twice. */
   self->server_row = adw_entry_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server_row), _ ("Server address"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->server_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Server address"), -1);
   self->code_row = adw_entry_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->code_row), _ ("Enrolment code"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->code_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Enrolment code"), -1);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->server_row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->code_row);
   g_signal_connect_swapped (self->code_row, "entry-activated", G_CALLBACK (on_connect), self);
@@ -210,7 +215,7 @@ build_sync_page (LogbookPreferencesWindow *self)
   gtk_box_append (GTK_BOX (buttons), self->connect_spinner);
   gtk_box_append (GTK_BOX (buttons), self->connect_button);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), buttons);
-  self->connect_status = GTK_LABEL (gtk_label_new (_ ("Not connected to a district server yet.")));
+  self->connect_status = GTK_LABEL (gtk_label_new (_ ("Not connected to a server yet.")));
   gtk_label_set_wrap (self->connect_status, TRUE);
   gtk_label_set_xalign (self->connect_status, 0);
   gtk_widget_set_margin_top (GTK_WIDGET (self->connect_status), 12);
@@ -336,5 +341,6 @@ logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent)
   g_signal_connect (self->language_row, "notify::selected", G_CALLBACK (on_language), self);
   g_signal_connect (self->profile_row, "notify::selected", G_CALLBACK (on_profile), self);
   g_signal_connect (self->hide_switch, "notify::active", G_CALLBACK (on_hide), self);
+  logbook_a11y_fix_tree (GTK_WIDGET (self));
   return self;
 }

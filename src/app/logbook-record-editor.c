@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "logbook-format.h"
+#include "logbook-a11y.h"
 #include "logbook-record-editor.h"
 #include "pcmbn-util.h"
 
@@ -97,7 +98,12 @@ set_accessible_label (GtkWidget *widget, const char *label)
 {
   gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   -1);
+  /* An action row also labels its widget by its title: with both, GTK 4.8
+   * reads the name twice ("Trong đó nữ Trong đó nữ"). */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
 }
+
+static GtkListItemFactory *wrapping_factory (void);
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -650,6 +656,9 @@ new_spin (void)
   gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), FALSE);
   gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
   g_signal_connect (spin, "output", G_CALLBACK (on_spin_output), NULL);
+  /* A new form's counts start empty, not 0: a 0 is a value, and "0
+   * deployed" without a date was refused before anything was typed. */
+  gtk_editable_set_text (GTK_EDITABLE (spin), "");
   return spin;
 }
 
@@ -689,6 +698,16 @@ on_generate_clicked (GtkButton *button, FieldView *fv)
 {
   g_autofree char *code = logbook_pseudonym_generate (NULL);
   gtk_editable_set_text (GTK_EDITABLE (fv->value), code);
+}
+
+static void
+on_chip_toggled (GtkToggleButton *toggle, gpointer unused)
+{
+  gtk_accessible_update_state (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_STATE_CHECKED,
+                               gtk_toggle_button_get_active (toggle)
+                                   ? GTK_ACCESSIBLE_TRISTATE_TRUE
+                                   : GTK_ACCESSIBLE_TRISTATE_FALSE,
+                               -1);
 }
 
 static void
@@ -738,9 +757,13 @@ add_material_line (FieldView *fv, const char *type, gint64 quantity)
     }
   g_ptr_array_add (labels, NULL);
   dropdown = gtk_drop_down_new_from_strings ((const char *const *)labels->pdata);
+  {
+    g_autoptr (GtkListItemFactory) factory = wrapping_factory ();
+    gtk_drop_down_set_list_factory (GTK_DROP_DOWN (dropdown), factory);
+  }
   gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), selected);
   gtk_widget_set_hexpand (dropdown, TRUE);
-  set_accessible_label (dropdown, _ ("Material type"));
+  logbook_a11y_name_drop_down (dropdown, _ ("Material type"));
   spin = gtk_spin_button_new_with_range (0, G_MAXINT32, 1);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), (double)quantity);
   set_accessible_label (spin, _ ("Quantity"));
@@ -877,13 +900,49 @@ label_button (const char *icon, const char *label)
   return button;
 }
 
+static void
+setup_wrapping_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer unused)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_wrapping_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer unused)
+{
+  GObject *entry = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (
+      GTK_LABEL (gtk_list_item_get_child (item)),
+      GTK_IS_STRING_OBJECT (entry) ? gtk_string_object_get_string (GTK_STRING_OBJECT (entry)) : "");
+}
+
+/* Catalogue labels are long ("Tiểu đề án 1: truyền thông …"), and two of
+ * them differ only at the end: the choices wrap, never cut. */
+static GtkListItemFactory *
+wrapping_factory (void)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_wrapping_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_wrapping_label), NULL);
+  return factory;
+}
+
 static GtkWidget *
 new_combo (const char *const *labels)
 {
   GtkWidget *row = adw_combo_row_new ();
   g_autoptr (GtkStringList) list = gtk_string_list_new (labels);
+  g_autoptr (GtkListItemFactory) factory = wrapping_factory ();
 
   adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (list));
+  adw_combo_row_set_factory (ADW_COMBO_ROW (row), factory);
   return row;
 }
 
@@ -937,7 +996,7 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
               }
           }
         if (field->flags & PCMBN_FIELD_SENSITIVE)
-          fv->hint = g_strdup (_ ("Stays on this computer: it is never sent to the district."));
+          fv->hint = g_strdup (_ ("Stays on this computer: it is never sent to the server."));
         break;
       case PCMBN_FIELD_INT:
         fv->row = adw_action_row_new ();
@@ -963,6 +1022,15 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
           gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
           g_signal_connect (popover, "show", G_CALLBACK (on_calendar_show), fv);
           g_signal_connect (calendar, "day-selected", G_CALLBACK (on_day_selected), fv);
+          {
+            /* The format to type, always in sight: an entry row has no
+             * placeholder, and day-first is not every computer's habit. */
+            GtkWidget *hint = gtk_label_new (_ ("dd/mm/yyyy"));
+            gtk_widget_add_css_class (hint, "dim-label");
+            gtk_widget_set_valign (hint, GTK_ALIGN_CENTER);
+            gtk_widget_set_name (hint, "date-format-hint");
+            adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), hint);
+          }
           adw_entry_row_add_suffix (ADW_ENTRY_ROW (fv->row), button);
           g_signal_connect (fv->value, "changed", G_CALLBACK (on_editable_changed), fv);
         }
@@ -1021,8 +1089,14 @@ build_field (LogbookRecordEditor *self, FieldView *fv, AdwPreferencesGroup *grou
           fv->toggles = g_ptr_array_new ();
           for (guint i = 0; i < cat->n_entries; i++)
             {
-              GtkWidget *toggle = gtk_toggle_button_new_with_label (
-                  pcmbn_catalogue_entry_label (&cat->entries[i]));
+              /* A chip is chosen or not: GTK 4.8 has no toggle-button role,
+               * so it is a check box to a screen reader, with its state. */
+              GtkWidget *toggle = g_object_new (
+                  GTK_TYPE_TOGGLE_BUTTON, "label", pcmbn_catalogue_entry_label (&cat->entries[i]),
+                  "accessible-role", GTK_ACCESSIBLE_ROLE_CHECKBOX, NULL);
+              gtk_accessible_update_state (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_STATE_CHECKED,
+                                           GTK_ACCESSIBLE_TRISTATE_FALSE, -1);
+              g_signal_connect (toggle, "toggled", G_CALLBACK (on_chip_toggled), NULL);
               gtk_widget_add_css_class (toggle, "chip");
               gtk_widget_set_halign (toggle, GTK_ALIGN_START);
               g_signal_connect (toggle, "toggled", G_CALLBACK (on_toggle_toggled), fv);
@@ -1336,7 +1410,7 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
       if (pcmbn_record_get_state (record) == PCMBN_STATE_REJECTED)
         {
           g_autofree char *text = g_strdup_printf (
-              _ ("The district server refused this record: %s. Correct it and "
+              _ ("The server refused this record: %s. Correct it and "
                  "save; it is sent again at the next sync."),
               pcmbn_record_get_problem (record) ? pcmbn_record_get_problem (record)
                                                 : _ ("no reason given"));
@@ -1350,6 +1424,7 @@ logbook_record_editor_new (LogbookContext *context, const char *kind, PcmbnRecor
       title = g_strdup_printf (_ ("New: %s"), pcmbn_kind_label (self->kind));
     }
   gtk_label_set_text (self->title_label, title);
+  logbook_a11y_fix_tree (GTK_WIDGET (self));
   return self;
 }
 

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "logbook-format.h"
+#include "logbook-a11y.h"
 #include "logbook-record-page.h"
 #include "pcmbn-util.h"
 
@@ -43,6 +44,7 @@ struct _LogbookRecordPage
   char *pending_draft;
   int probe_column;
   guint reattach_source;
+  GHashTable *model_names; /* meetings: model uuid → name, read once */
 };
 
 G_DEFINE_FINAL_TYPE (LogbookRecordPage, logbook_record_page, ADW_TYPE_BIN)
@@ -144,9 +146,40 @@ reattach_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A meeting's row names its model. Models are few: their names are read
+ * once and again when a model changes, never per row. */
+static const char *
+model_name (LogbookRecordPage *self, const char *uuid)
+{
+  if (self->model_names == NULL)
+    {
+      g_autoptr (GPtrArray) models = logbook_context_list_models (self->context);
+      self->model_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      for (guint i = 0; i < models->len; i++)
+        g_hash_table_insert (
+            self->model_names, g_strdup (pcmbn_record_get_uuid (models->pdata[i])),
+            g_strdup (pcmbn_data_get_string (pcmbn_record_get_data (models->pdata[i]), "name")));
+    }
+  return uuid ? g_hash_table_lookup (self->model_names, uuid) : NULL;
+}
+
+static char *
+row_title (LogbookRecordPage *self, PcmbnRecord *record)
+{
+  if (g_str_equal (self->kind->name, "model-meeting"))
+    {
+      const char *name = model_name (
+          self, pcmbn_data_get_string (pcmbn_record_get_data (record), "model"));
+      return g_strdup (name ? name : "");
+    }
+  return logbook_record_headline (self->kind, pcmbn_record_get_data (record));
+}
+
 static void
 on_context_changed (LogbookContext *context, const char *kind, LogbookRecordPage *self)
 {
+  if (g_strcmp0 (kind, "model") == 0 || kind == NULL)
+    g_clear_pointer (&self->model_names, g_hash_table_unref);
   /* Runs before the list reloads itself (the context listens to the store
    * first). */
   if (self->list == NULL || (kind && g_strcmp0 (kind, self->kind->name) != 0))
@@ -289,7 +322,7 @@ bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
         text = logbook_date_to_display (pcmbn_record_get_date (record));
         break;
       case COLUMN_TITLE:
-        text = logbook_record_headline (self->kind, pcmbn_record_get_data (record));
+        text = row_title (self, record);
         break;
       case COLUMN_TYPE:
         text = logbook_record_type_label (self->kind, pcmbn_record_get_data (record));
@@ -309,6 +342,10 @@ bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
         break;
     }
   gtk_label_set_text (GTK_LABEL (label), text);
+  /* GTK 4.8 names an unnamed cell "GtkColumnViewCell" to a screen reader. */
+  if (gtk_widget_get_parent (label))
+    gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_parent (label)),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, text ? text : "", -1);
 }
 
 /* GTK 4.8 cannot tell which column a column view sorts by. Each column has
@@ -552,6 +589,29 @@ on_activate (GtkColumnView *view, guint position, LogbookRecordPage *self)
     logbook_record_page_open (self, record);
 }
 
+/* Enter in the search opens the first match, as a launcher does; Down moves
+ * into the list, so that the keyboard never needs the mouse. */
+static void
+on_search_activate (GtkSearchEntry *entry, LogbookRecordPage *self)
+{
+  if (self->list && g_list_model_get_n_items (G_LIST_MODEL (self->list)) > 0)
+    on_activate (self->column_view, 0, self);
+}
+
+static gboolean
+on_search_key (GtkEventControllerKey *controller,
+               guint keyval,
+               guint keycode,
+               GdkModifierType state,
+               LogbookRecordPage *self)
+{
+  if ((keyval != GDK_KEY_Down && keyval != GDK_KEY_KP_Down) || self->list == NULL
+      || g_list_model_get_n_items (G_LIST_MODEL (self->list)) == 0)
+    return FALSE;
+  gtk_widget_grab_focus (GTK_WIDGET (self->column_view));
+  return TRUE;
+}
+
 static void
 new_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -618,6 +678,7 @@ logbook_record_page_finalize (GObject *object)
   LogbookRecordPage *self = LOGBOOK_RECORD_PAGE (object);
 
   g_free (self->pending_draft);
+  g_clear_pointer (&self->model_names, g_hash_table_unref);
   G_OBJECT_CLASS (logbook_record_page_parent_class)->finalize (object);
 }
 
@@ -687,7 +748,27 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
 
   date_column = add_column (self, COLUMN_DATE, _ ("Date"), FALSE);
   gtk_column_view_column_set_fixed_width (date_column, 130);
-  add_column (self, COLUMN_TITLE, self->kind->title_field ? _ ("Title") : _ ("Record"), TRUE);
+  /* The headline's column is named after its field: the Models list showed
+   * "Title" over the models' names, and meetings list their model. */
+  if (g_str_equal (self->kind->name, "model-meeting"))
+    add_column (self, COLUMN_TITLE, pcmbn_field_label (pcmbn_kind_field (self->kind, "model")),
+                TRUE);
+  else if (self->kind->title_field)
+    add_column (self, COLUMN_TITLE,
+                pcmbn_field_label (pcmbn_kind_field (self->kind, self->kind->title_field)), TRUE);
+  else
+    {
+      /* The headline falls back on the first text a list may show. */
+      const char *label = _ ("Record");
+      for (guint i = 0; i < self->kind->n_fields; i++)
+        if (self->kind->fields[i].type == PCMBN_FIELD_TEXT
+            && !(self->kind->fields[i].flags & PCMBN_FIELD_SENSITIVE))
+          {
+            label = pcmbn_field_label (&self->kind->fields[i]);
+            break;
+          }
+      add_column (self, COLUMN_TITLE, label, TRUE);
+    }
   type = pcmbn_kind_field (self->kind, self->kind->type_field);
   if (type)
     {
@@ -699,6 +780,7 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
       for (guint i = 0; i < cat->n_entries; i++)
         gtk_string_list_append (labels, pcmbn_catalogue_entry_label (&cat->entries[i]));
       gtk_drop_down_set_model (self->type_dropdown, G_LIST_MODEL (labels));
+      logbook_a11y_name_drop_down (GTK_WIDGET (self->type_dropdown), _ ("Type filter"));
       g_signal_connect (self->type_dropdown, "notify::selected", G_CALLBACK (on_type_selected),
                         self);
     }
@@ -709,6 +791,14 @@ logbook_record_page_new (LogbookContext *context, const char *kind)
   g_signal_connect (gtk_column_view_get_sorter (self->column_view), "changed",
                     G_CALLBACK (on_sorter_changed), self);
   g_signal_connect (self->column_view, "activate", G_CALLBACK (on_activate), self);
+  /* A row opens with a single click or Enter, as GNOME lists do. */
+  gtk_column_view_set_single_click_activate (self->column_view, TRUE);
+  g_signal_connect (self->search_entry, "activate", G_CALLBACK (on_search_activate), self);
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+    g_signal_connect (keys, "key-pressed", G_CALLBACK (on_search_key), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->search_entry), keys);
+  }
 
   adw_status_page_set_title (self->empty_page, _ ("Nothing Recorded Yet"));
   empty_description = g_strdup_printf (_ ("Records of the kind “%s” will be listed here."),
@@ -800,7 +890,7 @@ logbook_record_page_describe_row (LogbookRecordPage *self, guint position)
   if (record == NULL)
     return NULL;
   date = logbook_date_to_display (pcmbn_record_get_date (record));
-  title = logbook_record_headline (self->kind, pcmbn_record_get_data (record));
+  title = row_title (self, record);
   type = logbook_record_type_label (self->kind, pcmbn_record_get_data (record));
   return g_strdup_printf ("%s | %s | %s | %s", date, title, type,
                           logbook_state_label (pcmbn_record_get_state (record)));

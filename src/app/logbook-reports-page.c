@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "logbook-format.h"
+#include "logbook-a11y.h"
 #include "logbook-reports-page.h"
 #include "report/pcmbn-report-preview.h"
 #include "report/pcmbn-report.h"
@@ -363,17 +364,11 @@ suggested_name (LogbookReportsPage *self, PcmbnReportFormat format)
 {
   JsonObject *root = json_node_get_object (self->report);
   JsonObject *period = json_object_get_object_member (root, "period");
-  const char *from = json_object_get_string_member_with_default (period, "from", "");
-  const char *to = json_object_get_string_member_with_default (period, "to", "");
-  g_autofree char *span = g_str_has_suffix (from, "-01-01") && g_str_has_suffix (to, "-12-31")
-                                  && strncmp (from, to, 4) == 0
-                              ? g_strndup (from, 4)
-                              : g_strdup_printf ("%s_%s", from, to);
 
-  /* TRANSLATORS: the start of a report's file name; no spaces */
-  return g_strdup_printf ("%s-%s-%s.%s", _ ("report"),
-                          json_object_get_string_member_with_default (root, "org_unit", ""), span,
-                          extensions[format]);
+  return logbook_report_file_name (
+      json_object_get_string_member_with_default (root, "org_unit", ""),
+      json_object_get_string_member_with_default (period, "from", ""),
+      json_object_get_string_member_with_default (period, "to", ""), extensions[format]);
 }
 
 static void
@@ -537,8 +532,7 @@ logbook_reports_page_init (LogbookReportsPage *self)
 
   self->mode_dropdown = gtk_drop_down_new_from_strings (modes);
   gtk_label_set_mnemonic_widget (GTK_LABEL (period_label), self->mode_dropdown);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->mode_dropdown),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("A year or a period"), -1);
+  logbook_a11y_name_drop_down (self->mode_dropdown, _ ("A year or a period"));
   self->year_spin = gtk_spin_button_new_with_range (2016, 2100, 1);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->year_spin), g_date_time_get_year (now));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->year_spin), GTK_ACCESSIBLE_PROPERTY_LABEL,

@@ -461,14 +461,14 @@ logbook_sync_enroll_async (LogbookSync *self,
     {
       g_task_return_new_error (
           task, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-          _ ("Write the address of the district server, such as "
-             "http://192.168.1.10:8080/. The district office gives it with the code."));
+          _ ("Write the address of the server, such as "
+             "http://192.168.1.10:8080/. The office that runs it gives it with the code."));
       return;
     }
   if (*clean_code == '\0')
     {
       g_task_return_new_error (task, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                               _ ("Write the enrolment code the district office gave you."));
+                               _ ("Write the enrolment code the server’s office gave you."));
       return;
     }
   /* People write the address without its scheme, as browsers allow. */
@@ -539,6 +539,31 @@ logbook_sync_dup_server (LogbookSync *self)
   return self->store ? pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_SERVER) : NULL;
 }
 
+/**
+ * logbook_sync_dup_server_name:
+ * @self: a sync
+ *
+ * A server is named by the unit it serves, learnt at enrolment: since July
+ * 2025 Hanoi's communes report straight to the city, and "the district
+ * server" names nothing.
+ *
+ * Returns: (transfer full): such as "Server of Thành phố Hà Nội", or
+ *   "Server" before the logbook is enrolled
+ */
+char *
+logbook_sync_dup_server_name (LogbookSync *self)
+{
+  g_autofree char *code = self->store
+                              ? pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_SERVER_UNIT)
+                              : NULL;
+  g_autoptr (PcmbnOrgUnit) unit = code ? pcmbn_store_get_unit (self->store, code) : NULL;
+
+  if (unit)
+    /* TRANSLATORS: %s is the unit the server serves, such as “Thành phố Hà Nội” */
+    return g_strdup_printf (_ ("Server of %s"), unit->full_name ? unit->full_name : unit->name);
+  return g_strdup (_ ("Server"));
+}
+
 gint64
 logbook_sync_get_waiting (LogbookSync *self)
 {
@@ -573,6 +598,10 @@ logbook_sync_describe (LogbookSync *self)
       case LOGBOOK_SYNC_RUNNING:
         return g_strdup (_ ("Syncing…"));
       case LOGBOOK_SYNC_SYNCED:
+        /* Records in conflict are not synced: saying so beside "1
+         * conflict" would contradict it. */
+        if (self->conflicts > 0)
+          return g_strdup (_ ("Not fully synced"));
         return g_strdup (_ ("Synced"));
       case LOGBOOK_SYNC_WAITING:
         return g_strdup_printf (g_dngettext (NULL, "%d waiting", "%d waiting", self->waiting),

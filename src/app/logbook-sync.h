@@ -26,6 +26,7 @@ LogbookSyncState logbook_sync_get_state (LogbookSync *self);
 const char *logbook_sync_get_message (LogbookSync *self);
 char *logbook_sync_describe (LogbookSync *self);
 char *logbook_sync_dup_server (LogbookSync *self);
+char *logbook_sync_dup_server_name (LogbookSync *self);
 gint64 logbook_sync_get_waiting (LogbookSync *self);
 gint64 logbook_sync_get_conflicts (LogbookSync *self);
 gint64 logbook_sync_get_rejected (LogbookSync *self);

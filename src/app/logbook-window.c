@@ -5,8 +5,10 @@
 
 #include <glib/gi18n.h>
 
+#include "logbook-a11y.h"
 #include "logbook-bundle.h"
 #include "logbook-conflicts-page.h"
+#include "logbook-deleted-page.h"
 #include "logbook-key-notice.h"
 #include "logbook-preferences-window.h"
 #include "logbook-reports-page.h"
@@ -31,17 +33,19 @@ static const Section sections[] = {
   { "counselling", "chat-symbolic", N_ ("Counselling") },
   { "material", "x-office-document-symbolic", N_ ("Materials") },
   { "reports", "x-office-spreadsheet-symbolic", N_ ("Reports") },
+  /* Deleted records, to restore for 30 days. */
+  { "deleted", "user-trash-symbolic", N_ ("Recently Deleted") },
   /* Shown only while records are in conflict. */
   { "conflicts", "dialog-warning-symbolic", N_ ("Conflicts") },
 };
 
 /* The profile decides the order: the officer's daily work first. */
-static const char *const culture_order[] = { "overview", "activity",  "material",
-                                             "training", "models",    "counselling",
-                                             "reports",  "conflicts", NULL };
-static const char *const womens_union_order[] = { "overview", "counselling", "models",
-                                                  "activity", "training",    "material",
-                                                  "reports",  "conflicts",   NULL };
+static const char *const culture_order[] = { "overview",  "activity",    "material", "training",
+                                             "models",    "counselling", "reports",  "deleted",
+                                             "conflicts", NULL };
+static const char *const womens_union_order[] = { "overview",  "counselling", "models",  "activity",
+                                                  "training",  "material",    "reports", "deleted",
+                                                  "conflicts", NULL };
 
 struct _LogbookWindow
 {
@@ -69,6 +73,7 @@ struct _LogbookWindow
   LogbookConflictsPage *conflicts_page;
   LogbookReportsPage *reports_page;
   LogbookOverviewPage *overview;
+  LogbookDeletedPage *deleted_page;
   GtkStack *models_stack;
   GHashTable *record_pages; /* kind → LogbookRecordPage */
   AdwToast *last_toast;
@@ -86,11 +91,22 @@ find_section (const char *name)
   return NULL;
 }
 
+/* The toast's widgets exist once it is shown: name its buttons then. */
+static gboolean
+fix_toast_a11y (gpointer user_data)
+{
+  LogbookWindow *self = user_data;
+
+  logbook_a11y_fix_tree (GTK_WIDGET (self->toast_overlay));
+  return G_SOURCE_REMOVE;
+}
+
 void
 logbook_window_add_toast (LogbookWindow *self, AdwToast *toast)
 {
   g_set_object (&self->last_toast, toast);
   adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (toast));
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, fix_toast_a11y, g_object_ref (self), g_object_unref);
 }
 
 /**
@@ -144,10 +160,10 @@ update_sync_label (LogbookWindow *self)
   const char *icon = "emblem-synchronizing-symbolic";
 
   if (waiting == 0)
-    g_string_append (
-        text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Not connected to a district server")
-              : state == LOGBOOK_SYNC_SYNCED && conflicts == 0 ? _ ("Everything is synced")
-                                                               : _ ("Nothing waits to be sent"));
+    g_string_append (text, state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Not connected to a server")
+                           : state == LOGBOOK_SYNC_SYNCED && conflicts == 0
+                               ? _ ("Everything is synced")
+                               : _ ("Nothing waits to be sent"));
   else
     g_string_append_printf (
         text,
@@ -167,8 +183,8 @@ update_sync_label (LogbookWindow *self)
       g_string_append_c (text, '\n');
       g_string_append_printf (
           text,
-          g_dngettext (NULL, "%d record refused by the district: open it to correct it",
-                       "%d records refused by the district: open them to correct them", rejected),
+          g_dngettext (NULL, "%d record refused by the server: open it to correct it",
+                       "%d records refused by the server: open them to correct them", rejected),
           (int)rejected);
     }
   if (message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR))
@@ -182,7 +198,7 @@ update_sync_label (LogbookWindow *self)
   switch (state)
     {
       case LOGBOOK_SYNC_SYNCED:
-        icon = "emblem-ok-symbolic";
+        icon = conflicts > 0 ? "dialog-warning-symbolic" : "emblem-ok-symbolic";
         break;
       case LOGBOOK_SYNC_OFFLINE:
         icon = "network-offline-symbolic";
@@ -208,7 +224,7 @@ update_sync_label (LogbookWindow *self)
   gtk_widget_set_tooltip_text (
       self->sync_button, message && (state == LOGBOOK_SYNC_OFFLINE || state == LOGBOOK_SYNC_ERROR)
                              ? message
-                         : state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Connect to a district server")
+                         : state == LOGBOOK_SYNC_NOT_CONNECTED ? _ ("Connect to a server")
                                                                : _ ("Sync now"));
   a11y = g_strdup_printf (_ ("Sync: %s"), short_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->sync_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
@@ -267,6 +283,16 @@ static void
 on_row_activated (GtkListBox *box, GtkListBoxRow *row, LogbookWindow *self)
 {
   if (!self->rebuilding)
+    logbook_window_show_section (self, gtk_widget_get_name (GTK_WIDGET (row)));
+}
+
+/* Unfolded, choosing a row shows its section, as in GNOME Settings: arrow
+ * keys and a screen reader's "select" both work. Folded, the row must be
+ * activated, or moving through the list would leave it. */
+static void
+on_row_selected (GtkListBox *box, GtkListBoxRow *row, LogbookWindow *self)
+{
+  if (row && !self->rebuilding && !adw_leaflet_get_folded (self->leaflet))
     logbook_window_show_section (self, gtk_widget_get_name (GTK_WIDGET (row)));
 }
 
@@ -385,6 +411,9 @@ build_pages (LogbookWindow *self)
   self->reports_page = logbook_reports_page_new (self->context);
   g_signal_connect (self->reports_page, "show-toast", G_CALLBACK (on_page_toast), self);
   gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->reports_page), "reports");
+  self->deleted_page = logbook_deleted_page_new (self->context);
+  g_signal_connect (self->deleted_page, "show-toast", G_CALLBACK (on_page_toast), self);
+  gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->deleted_page), "deleted");
   self->conflicts_page = logbook_conflicts_page_new (self->context);
   g_signal_connect (self->conflicts_page, "resolved", G_CALLBACK (on_conflict_resolved), self);
   gtk_stack_add_named (self->content_stack, GTK_WIDGET (self->conflicts_page), "conflicts");
@@ -431,6 +460,7 @@ show_main (LogbookWindow *self)
     build_pages (self);
   rebuild_sidebar (self);
   gtk_stack_set_visible_child_name (self->root_stack, "main");
+  logbook_a11y_fix_tree (GTK_WIDGET (self));
   if (gtk_widget_get_realized (GTK_WIDGET (self)))
     start_counting (self);
   else
@@ -563,6 +593,49 @@ conflicts_action (GtkWidget *widget, const char *name, GVariant *param)
   logbook_window_show_section (LOGBOOK_WINDOW (widget), "conflicts");
 }
 
+/* A whole day by keyboard: Alt+1… goes to the sidebar's Nth section,
+ * Ctrl+Page Up/Down between the models and their meetings, F5 syncs and
+ * Ctrl+E exports the report as PDF. */
+static void
+go_to_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+  int n = g_variant_get_int32 (param);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list)); row;
+       row = gtk_widget_get_next_sibling (row))
+    if (gtk_widget_get_visible (row) && --n == 0)
+      {
+        logbook_window_show_section (self, gtk_widget_get_name (row));
+        return;
+      }
+}
+
+static void
+other_list_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "models") != 0)
+    return;
+  gtk_stack_set_visible_child_name (
+      self->models_stack,
+      g_strcmp0 (gtk_stack_get_visible_child_name (self->models_stack), "model") == 0
+          ? "model-meeting"
+          : "model");
+}
+
+static void
+export_pdf_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LogbookWindow *self = LOGBOOK_WINDOW (widget);
+
+  if (self->reports_page == NULL)
+    return;
+  logbook_window_show_section (self, "reports");
+  gtk_widget_activate_action (GTK_WIDGET (self->reports_page), "reports.export", "s", "pdf");
+}
+
 static void
 back_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -625,6 +698,15 @@ logbook_window_class_init (LogbookWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search",
                                        NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save", NULL);
+  gtk_widget_class_install_action (widget_class, "win.go-to", "i", go_to_action);
+  gtk_widget_class_install_action (widget_class, "win.other-list", NULL, other_list_action);
+  gtk_widget_class_install_action (widget_class, "win.export-pdf", NULL, export_pdf_action);
+  for (int i = 1; i <= 9; i++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, GDK_ALT_MASK, "win.go-to",
+                                         "i", i);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.sync", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-pdf",
+                                       NULL);
 }
 
 static void
@@ -633,6 +715,18 @@ logbook_window_init (LogbookWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->record_pages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect (self->sidebar_list, "row-activated", G_CALLBACK (on_row_activated), self);
+  g_signal_connect (self->sidebar_list, "row-selected", G_CALLBACK (on_row_selected), self);
+  /* Ctrl+Page Down/Up switch lists as tabs do; caught before a scrolled
+   * window, which would scroll sideways with them. */
+  {
+    GtkEventController *shortcuts = gtk_shortcut_controller_new ();
+    gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_CAPTURE);
+    gtk_shortcut_controller_add_shortcut (
+        GTK_SHORTCUT_CONTROLLER (shortcuts),
+        gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>Page_Down|<Control>Page_Up"),
+                          gtk_named_action_new ("win.other-list")));
+    gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+  }
 }
 
 /* The window's size comes back as the person left it. */
@@ -712,6 +806,12 @@ logbook_window_get_conflicts_page (LogbookWindow *self)
   return self->conflicts_page;
 }
 
+LogbookDeletedPage *
+logbook_window_get_deleted_page (LogbookWindow *self)
+{
+  return self->deleted_page;
+}
+
 LogbookReportsPage *
 logbook_window_get_reports_page (LogbookWindow *self)
 {
@@ -730,10 +830,27 @@ logbook_window_get_sync (LogbookWindow *self)
   return self->sync;
 }
 
+/* The icons Debian 12's Adwaita lacks ship in the app's resources.
+ * GtkApplication adds their folder to the theme; a window made without one
+ * (a test, an embedder) adds it here, so that no icon shows as broken. */
+static void
+add_bundled_icons (GtkWidget *widget)
+{
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (widget));
+  g_auto (GStrv) paths = gtk_icon_theme_get_resource_path (theme);
+
+  for (guint i = 0; paths && paths[i]; i++)
+    if (g_str_has_prefix (paths[i], "/org/pcmbn/Logbook/icons"))
+      return;
+  gtk_icon_theme_add_resource_path (theme, "/org/pcmbn/Logbook/icons");
+}
+
 LogbookWindow *
 logbook_window_new (GtkApplication *app, LogbookContext *context)
 {
   LogbookWindow *self = g_object_new (LOGBOOK_TYPE_WINDOW, "application", app, NULL);
+
+  add_bundled_icons (GTK_WIDGET (self));
 
   self->context = g_object_ref (context);
   restore_state (self);
@@ -749,6 +866,7 @@ logbook_window_new (GtkApplication *app, LogbookContext *context)
       g_signal_connect (first_run, "done", G_CALLBACK (on_first_run_done), self);
       adw_bin_set_child (self->setup_bin, GTK_WIDGET (first_run));
       gtk_stack_set_visible_child_name (self->root_stack, "setup");
+      logbook_a11y_fix_tree (GTK_WIDGET (self));
     }
   logbook_key_notice_watch (GTK_WINDOW (self), logbook_context_get_store (context));
   return self;

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include "logbook-conflicts-page.h"
 #include "logbook-context.h"
+#include "logbook-deleted-page.h"
 #include "logbook-first-run.h"
 #include "logbook-overview-page.h"
 #include "logbook-record-page.h"
@@ -30,6 +31,7 @@ const char *logbook_window_get_sync_text (LogbookWindow *self);
 GtkWidget *logbook_window_get_conflicts_button (LogbookWindow *self);
 LogbookConflictsPage *logbook_window_get_conflicts_page (LogbookWindow *self);
 LogbookReportsPage *logbook_window_get_reports_page (LogbookWindow *self);
+LogbookDeletedPage *logbook_window_get_deleted_page (LogbookWindow *self);
 LogbookSync *logbook_window_get_sync (LogbookWindow *self);
 
 G_END_DECLS

@@ -46,6 +46,7 @@ typedef struct
   const OptionSpec *options;
   gboolean needs_store;
   VerbFunc run;
+  gboolean last_optional; /* the last positional argument may be left out */
 } Verb;
 
 static void
@@ -202,16 +203,60 @@ verb_add (PcmbnStore *store, Args *args, GError **error)
   return 0;
 }
 
+/* `pcmbn get UUID | pcmbn update UUID --json -` must work: a whole record,
+ * as `get` prints it, stands for its `data`, once it is shown to be the
+ * same record. */
+static JsonObject *
+patch_from_input (PcmbnRecord *record, JsonObject *input, GError **error)
+{
+  JsonNode *data = json_object_get_member (input, "data");
+  const char *uuid;
+
+  if (!json_object_has_member (input, "uuid") || data == NULL)
+    return json_object_ref (input);
+  uuid = JSON_NODE_HOLDS_VALUE (json_object_get_member (input, "uuid"))
+             ? json_object_get_string_member (input, "uuid")
+             : NULL;
+  if (g_strcmp0 (uuid, pcmbn_record_get_uuid (record)) != 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("uuid: the input is the record %s, not %s; give the record’s own JSON or "
+                      "only its fields"),
+                   uuid ? uuid : "?", pcmbn_record_get_uuid (record));
+      return NULL;
+    }
+  if (json_object_has_member (input, "kind")
+      && g_strcmp0 (json_object_get_string_member (input, "kind"),
+                    pcmbn_record_get_kind (record)->name)
+             != 0)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("kind: the input is a %s, but the record is a %s"),
+                   json_object_get_string_member (input, "kind"),
+                   pcmbn_record_get_kind (record)->name);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (data))
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                   _ ("data: must be an object of the record’s fields"));
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (data));
+}
+
 static int
 verb_update (PcmbnStore *store, Args *args, GError **error)
 {
+  g_autoptr (JsonObject) input = NULL;
   g_autoptr (JsonObject) data = NULL;
   g_autoptr (PcmbnRecord) record = pcmbn_store_get (store, args->positional[0], error);
 
   if (record == NULL)
     return -1;
-  data = read_json_object (opt (args, "json"), error);
-  if (data == NULL || !pcmbn_store_update (store, args->positional[0], data, error))
+  input = read_json_object (opt (args, "json"), error);
+  if (input == NULL || (data = patch_from_input (record, input, error)) == NULL
+      || !pcmbn_store_update (store, args->positional[0], data, error))
     return -1;
   return 0;
 }
@@ -325,6 +370,39 @@ static int
 verb_delete (PcmbnStore *store, Args *args, GError **error)
 {
   return pcmbn_store_delete (store, args->positional[0], error) ? 0 : -1;
+}
+
+static int
+verb_deleted (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+
+  if (args->positional[0] && pcmbn_schema_kind (args->positional[0]) == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
+                   pcmbn_kind_names_joined ());
+      return -1;
+    }
+  records = pcmbn_store_list_deleted (store, args->positional[0], NULL, error);
+  if (records == NULL)
+    return -1;
+  for (guint i = 0; i < records->len; i++)
+    json_array_add_element (array, pcmbn_record_to_json (records->pdata[i], TRUE));
+  json_node_set_array (node, array);
+  print_json (node);
+  return 0;
+}
+
+static int
+verb_restore (PcmbnStore *store, Args *args, GError **error)
+{
+  if (!pcmbn_store_undelete (store, args->positional[0], error))
+    return -1;
+  g_printerr (_ ("Restored %s; it goes to the server with the next sync.\n"), args->positional[0]);
+  return 0;
 }
 
 /* ---- progress on a terminal ---------------------------------------------- */
@@ -735,6 +813,8 @@ static const Verb verbs[] = {
   { "import", 2, "import KIND FILE.csv", no_opts, TRUE, verb_import },
   { "export", 1, "export KIND --format csv|json [-o FILE]", export_opts, TRUE, verb_export },
   { "delete", 1, "delete UUID", no_opts, TRUE, verb_delete },
+  { "deleted", 1, "deleted [KIND]", no_opts, TRUE, verb_deleted, TRUE },
+  { "restore", 1, "restore UUID", no_opts, TRUE, verb_restore },
   { "enroll", 0, "enroll --server URL --code CODE", enroll_opts, TRUE, verb_enroll },
   { "sync", 0, "sync [--server URL]", sync_opts, TRUE, verb_sync },
   { "bundle export", 0, "bundle export -o FILE", bundle_export_opts, TRUE, verb_bundle_export },
@@ -813,7 +893,8 @@ parse_args (const Verb *verb, GPtrArray *rest, Args *args, GError **error)
       else
         g_ptr_array_add (positional, g_strdup (arg));
     }
-  if (positional->len != verb->n_positional)
+  if (positional->len != verb->n_positional
+      && !(verb->last_optional && positional->len + 1 == verb->n_positional))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE, _ ("usage: pcmbn %s"), verb->usage);
       return FALSE;

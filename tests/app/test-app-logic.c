@@ -50,6 +50,87 @@ test_dates (void)
   }
 }
 
+/* Issue 11: "báo cáo-00001-2026.pdf" mixed a space and diacritics. */
+static void
+test_file_names (void)
+{
+  struct
+  {
+    const char *in, *out;
+  } slugs[] = {
+    { "báo cáo", "bao-cao" },
+    { "Đồng Xuân / Hà Nội", "dong-xuan-ha-noi" },
+    { "  --x--  ", "x" },
+    { "", "" },
+    { "Tư vấn: 2026", "tu-van-2026" },
+    { "a\\b:c*d?e\"f<g>h|i", "a-b-c-d-e-f-g-h-i" },
+  };
+  g_autofree char *year = logbook_report_file_name ("00001", "2026-01-01", "2026-12-31", "pdf");
+  g_autofree char *span = logbook_report_file_name ("00001", "2026-01-01", "2026-06-30", "csv");
+
+  for (guint i = 0; i < G_N_ELEMENTS (slugs); i++)
+    {
+      g_autofree char *slug = logbook_file_name_slug (slugs[i].in);
+      g_assert_cmpstr (slug, ==, slugs[i].out);
+    }
+  g_assert_cmpstr (year, ==, "report-PCMBN-00001-2026.pdf");
+  g_assert_cmpstr (span, ==, "report-PCMBN-00001-2026-01-01-2026-06-30.csv");
+  for (const char *p = span; *p; p++)
+    g_assert_true (g_ascii_isalnum (*p) || *p == '-' || *p == '.');
+}
+
+/* The Vietnamese of @msgid in po/vi.po, without its mnemonic underscore. */
+static char *
+vi_translation (const char *po, const char *msgid)
+{
+  g_autofree char *escaped = g_regex_escape_string (msgid, -1);
+  g_autofree char *pattern = g_strdup_printf ("^msgid \"%s\"\nmsgstr \"([^\"]*)\"", escaped);
+  g_autoptr (GRegex) regex = g_regex_new (pattern, G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autofree char *text = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_assert_true (g_regex_match (regex, po, 0, &match));
+  text = g_match_info_fetch (match, 1);
+  for (const char *p = text; *p; p++)
+    if (*p != '_')
+      g_string_append_c (out, *p);
+  return g_string_free (out, FALSE);
+}
+
+/* Issue 11: the app said "Sổ theo dõi PCMBN", the guide "Sổ tay PCMBN", and
+ * the profiles and buttons differed too. The guide uses the app's words. */
+static void
+test_guide_uses_app_names (void)
+{
+  g_autofree char *po_path = g_build_filename (g_getenv ("PCMBN_SOURCE_ROOT"), "po", "vi.po", NULL);
+  g_autofree char *guide_path = g_build_filename (g_getenv ("PCMBN_SOURCE_ROOT"), "docs", "guide",
+                                                  "vi.md", NULL);
+  g_autofree char *po = NULL, *guide = NULL;
+  const char *names[] = { "PCMBN Logbook",
+                          "Culture-information officer",
+                          "Women’s Union branch",
+                          "Who uses this logbook",
+                          "_New",
+                          "_Start",
+                          "_Preferences",
+                          "Hide Counselling",
+                          "Recently Deleted",
+                          "Restore",
+                          "Add _files…",
+                          "Generate a pseudonym" };
+
+  g_assert_true (g_file_get_contents (po_path, &po, NULL, NULL));
+  g_assert_true (g_file_get_contents (guide_path, &guide, NULL, NULL));
+  g_assert_null (strstr (guide, "Sổ tay"));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *vi = vi_translation (po, names[i]);
+      if (strstr (guide, vi) == NULL)
+        g_error ("the guide never says “%s” (%s), as the app does", vi, names[i]);
+    }
+}
+
 static void
 test_states (void)
 {
@@ -261,6 +342,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/app-logic/dates", test_dates);
   g_test_add_func ("/app-logic/states", test_states);
+  g_test_add_func ("/app-logic/file-names", test_file_names);
+  g_test_add_func ("/app-logic/guide-uses-app-names", test_guide_uses_app_names);
   g_test_add_func ("/app-logic/pseudonyms", test_pseudonyms);
   g_test_add_func ("/app-logic/indicators", test_indicators);
   g_test_add_func ("/app-logic/patch-and-headline", test_patch_and_headline);

@@ -162,12 +162,12 @@ test_enroll_and_sync (void)
   gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")),
                          "ABCD-EFGH");
   press_connect (prefs);
-  g_assert_nonnull (strstr (status_text (prefs), "Write the address of the district server"));
+  g_assert_nonnull (strstr (status_text (prefs), "Write the address of the server"));
   gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "server")),
                          s->url);
   gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")), "");
   press_connect (prefs);
-  g_assert_nonnull (strstr (status_text (prefs), "enrolment code the district office gave you"));
+  g_assert_nonnull (strstr (status_text (prefs), "enrolment code the server’s office gave you"));
   gtk_editable_set_text (GTK_EDITABLE (logbook_preferences_window_get_widget (prefs, "code")),
                          "WRONG-CODE");
   press_connect (prefs);
@@ -182,6 +182,18 @@ test_enroll_and_sync (void)
                          code);
   press_connect (prefs);
   g_assert_nonnull (strstr (status_text (prefs), "Connected to"));
+  /* Named by the unit it serves, learnt at enrolment; never "district"
+   * (issue 11: Hanoi's communes report straight to the city). */
+  {
+    g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (app.store, "001");
+    g_autofree char *name = logbook_sync_dup_server_name (app.sync);
+    g_autofree char *expected = NULL;
+
+    g_assert_nonnull (unit);
+    expected = g_strdup_printf ("Server of %s", unit->full_name);
+    g_assert_cmpstr (name, ==, expected);
+    g_assert_nonnull (strstr (status_text (prefs), expected));
+  }
   WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED);
   g_assert_cmpstr (logbook_window_get_sync_text (app.window), ==, "Synced");
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 1);
@@ -262,6 +274,9 @@ test_conflict_merge (void)
   WAIT_UNTIL (logbook_sync_get_conflicts (app.sync) == 1);
   g_assert_true (gtk_widget_get_visible (logbook_window_get_conflicts_button (app.window)));
   g_assert_true (logbook_window_section_visible (app.window, "conflicts"));
+  /* The header never says "Synced" beside "1 conflict". */
+  WAIT_UNTIL (logbook_sync_get_state (app.sync) != LOGBOOK_SYNC_RUNNING);
+  g_assert_cmpstr (logbook_window_get_sync_text (app.window), ==, "Not fully synced");
 
   /* The row in conflict leads to the conflicts page, on that record. */
   logbook_window_show_section (app.window, "material");

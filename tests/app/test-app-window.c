@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "logbook-application.h"
+#include "logbook-deleted-page.h"
 #include "logbook-format.h"
 #include "logbook-window.h"
 #include "store/pcmbn-demo.h"
@@ -609,8 +610,27 @@ test_first_run (Fixture *f, gconstpointer unused)
                   G_OBJECT (gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0)), "code"));
   row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (results), 0);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Phúc Xá");
-  g_signal_emit_by_name (row, "activate");
+  /* The unit above tells same-named communes apart (issue 11). */
+  {
+    g_autofree char *parent = logbook_context_dup_parent_name (f->context, "00001");
+    g_assert_nonnull (parent);
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), parent));
+  }
+  /* Enter in the search picks the first match. */
+  g_signal_emit_by_name (search, "activate");
   WAIT_UNTIL (gtk_widget_get_sensitive (start));
+  g_assert_true (gtk_list_box_get_selected_row (GTK_LIST_BOX (results)) == row);
+  /* "Start" is whole on a 1024×720 screen, at the foot of the window. */
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1024, 720);
+  WAIT_UNTIL (gtk_widget_get_height (GTK_WIDGET (f->window)) <= 720
+              && gtk_widget_get_mapped (start));
+  {
+    graphene_rect_t bounds;
+    g_assert_true (gtk_widget_compute_bounds (start, GTK_WIDGET (f->window), &bounds));
+    g_assert_cmpfloat (bounds.origin.y, >=, 0);
+    g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=,
+                       gtk_widget_get_height (GTK_WIDGET (f->window)));
+  }
   gtk_check_button_set_active (
       GTK_CHECK_BUTTON (logbook_first_run_get_profile_check (first_run, "womens-union")), TRUE);
   gtk_widget_activate (start);
@@ -684,10 +704,16 @@ test_draft_survives (Fixture *f, gconstpointer unused)
 static void
 test_counselling_privacy (Fixture *f, gconstpointer unused)
 {
-  LogbookRecordPage *page = show_page (f, "counselling");
+  g_autofree char *profile = logbook_context_dup_profile (f->context);
+  LogbookRecordPage *page;
   LogbookRecordEditor *editor;
   GtkWidget *code;
   g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  /* The culture profile orders the sections; it hides none (issue 11). */
+  g_assert_cmpstr (profile, ==, "culture");
+  g_assert_true (logbook_window_section_visible (f->window, "counselling"));
+  page = show_page (f, "counselling");
   GtkWidget *generate;
 
   gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
@@ -713,6 +739,233 @@ test_counselling_privacy (Fixture *f, gconstpointer unused)
   g_assert_false (logbook_window_section_visible (f->window, "counselling"));
   logbook_context_set_hide_counselling (f->context, FALSE);
   g_assert_true (logbook_window_section_visible (f->window, "counselling"));
+}
+
+static GtkWidget *
+find_by_name (GtkWidget *root, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_by_name (c, name);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Issue 11: date fields showed no hint of the day-first format. */
+static void
+test_date_hint (Fixture *f, gconstpointer unused)
+{
+  LogbookRecordPage *page = show_page (f, "activity");
+  LogbookRecordEditor *editor;
+  GtkWidget *hint;
+
+  gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
+  editor = logbook_record_page_get_editor (page);
+  hint = find_by_name (logbook_record_editor_get_field_widget (editor, "date"), "date-format-hint");
+  g_assert_nonnull (hint);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (hint)), ==, "dd/mm/yyyy");
+  g_assert_nonnull (find_by_name (logbook_record_editor_get_field_widget (editor, "end_date"),
+                                  "date-format-hint"));
+  /* A new form's counts start empty: a 0 is a value ("0 deployed" without a
+   * date was refused before anything was typed). */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (
+                       logbook_record_editor_get_field_widget (editor, "participants_female"))),
+                   ==, "");
+}
+
+static GtkWidget *
+find_label (GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label (c, text);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Issue 11: "Tiểu đề án 1: truyền thô…" and "Tiểu đề án 2: truyền thô…"
+ * could not be told apart. Every catalogue label shows whole, wrapped. */
+static void
+test_choices_whole (Fixture *f, gconstpointer unused)
+{
+  LogbookRecordPage *page = show_page (f, "activity");
+  const PcmbnField *field = pcmbn_kind_field (pcmbn_schema_kind ("activity"), "subproject");
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+  LogbookRecordEditor *editor;
+  GtkWidget *row, *label;
+
+  gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
+  editor = logbook_record_page_get_editor (page);
+  row = logbook_record_editor_get_field_widget (editor, "subproject");
+  for (guint i = 0; i < cat->n_entries; i++)
+    {
+      const char *text = pcmbn_catalogue_entry_label (&cat->entries[i]);
+      adw_combo_row_set_selected (ADW_COMBO_ROW (row), i + 1); /* after "Choose…" */
+      WAIT_UNTIL ((label = find_label (row, text)) != NULL && gtk_widget_get_mapped (label));
+      g_assert_cmpint (gtk_label_get_ellipsize (GTK_LABEL (label)), ==, PANGO_ELLIPSIZE_NONE);
+      g_assert_true (gtk_label_get_wrap (GTK_LABEL (label)));
+    }
+}
+
+static const char *
+column_title (LogbookRecordPage *page, guint index)
+{
+  GListModel *columns = gtk_column_view_get_columns (
+      GTK_COLUMN_VIEW (logbook_record_page_get_column_view (page)));
+  g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, index);
+
+  return column ? gtk_column_view_column_get_title (column) : NULL;
+}
+
+/* Issue 11: the meetings list did not say which model a meeting belongs to,
+ * and the models list called its names "Title". Each kind's second column is
+ * named after the field it shows (records.md). */
+static void
+test_list_columns (Fixture *f, gconstpointer unused)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) m = pcmbn_test_json (
+      "{\"name\":\"CLB Phòng chống mua bán người\",\"model_type\":\"intensive\","
+      "\"established_on\":\"2020-05-01\",\"status\":\"active\"}");
+  g_autofree char *model = pcmbn_store_add (f->store, "model", m, &error);
+  g_autofree char *json = g_strdup_printf (
+      "{\"model\":\"%s\",\"date\":\"2026-03-10\",\"participants_total\":12}", model);
+  g_autoptr (JsonObject) mm = pcmbn_test_json (json);
+  g_autofree char *meeting = pcmbn_store_add (f->store, "model-meeting", mm, &error);
+  LogbookRecordPage *page;
+  gboolean found = FALSE;
+
+  g_assert_no_error (error);
+  page = show_page (f, "model");
+  g_assert_cmpstr (column_title (page, 1), ==, "Name");
+  page = show_page (f, "model-meeting");
+  g_assert_cmpstr (column_title (page, 1), ==, "Model");
+  WAIT_UNTIL (g_list_model_get_n_items (logbook_record_page_get_model (page)) > 0);
+  for (guint i = 0; i < g_list_model_get_n_items (logbook_record_page_get_model (page)); i++)
+    {
+      g_autofree char *row = logbook_record_page_describe_row (page, i);
+      found = found || strstr (row, "| CLB Phòng chống mua bán người |") != NULL;
+    }
+  g_assert_true (found);
+  page = show_page (f, "activity");
+  g_assert_cmpstr (column_title (page, 1), ==, "Title");
+  page = show_page (f, "counselling");
+  g_assert_cmpstr (
+      column_title (page, 1), ==,
+      pcmbn_field_label (pcmbn_kind_field (pcmbn_schema_kind ("counselling"), "client_code")));
+}
+
+/* Every icon name in the app's sources and templates resolves in the theme
+ * the app runs with: Debian 12's Adwaita plus the icons it bundles. */
+static void
+test_icons (Fixture *f, gconstpointer unused)
+{
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (
+      gtk_widget_get_display (GTK_WIDGET (f->window)));
+  g_autofree char *app_dir = g_build_filename (g_getenv ("PCMBN_SOURCE_ROOT"), "src", "app", NULL);
+  g_autofree char *ui_dir = g_build_filename (g_getenv ("PCMBN_SOURCE_ROOT"), "data", "ui", NULL);
+  const char *dirs[] = { app_dir, ui_dir };
+  g_autoptr (GRegex) regex = g_regex_new ("[\"> ]([a-z][a-z0-9-]*-symbolic)[\"<]", 0, 0, NULL);
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GString) missing = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer name;
+
+  for (guint d = 0; d < G_N_ELEMENTS (dirs); d++)
+    {
+      g_autoptr (GDir) dir = g_dir_open (dirs[d], 0, NULL);
+      const char *file;
+
+      g_assert_nonnull (dir);
+      while ((file = g_dir_read_name (dir)))
+        {
+          g_autofree char *path = g_build_filename (dirs[d], file, NULL);
+          g_autofree char *text = NULL;
+          g_autoptr (GMatchInfo) match = NULL;
+
+          if (!g_str_has_suffix (file, ".c") && !g_str_has_suffix (file, ".ui"))
+            continue;
+          g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+          for (g_regex_match (regex, text, 0, &match); g_match_info_matches (match);
+               g_match_info_next (match, NULL))
+            g_hash_table_add (names, g_match_info_fetch (match, 1));
+        }
+    }
+  /* The sidebar's Counselling icon, missing from Debian 12 (issue 11). */
+  g_assert_true (g_hash_table_contains (names, "chat-symbolic"));
+  g_assert_cmpuint (g_hash_table_size (names), >, 10);
+  g_hash_table_iter_init (&iter, names);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (!gtk_icon_theme_has_icon (theme, name))
+      g_string_append_printf (missing, " %s", (char *)name);
+  g_assert_cmpstr (missing->str, ==, "");
+}
+
+/* Issue 11: a deletion's only way back was a five-second toast. The page of
+ * recently deleted records has no timer: restore long after the toast. */
+static void
+test_recently_deleted (Fixture *f, gconstpointer unused)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) data = activity ("2026-01-10", "community_talk", "Deleted talk");
+  g_autofree char *uuid = pcmbn_store_add (f->store, "activity", data, &error);
+  LogbookDeletedPage *page = logbook_window_get_deleted_page (f->window);
+  g_autoptr (PcmbnRecord) back = NULL;
+  GtkWidget *restore;
+
+  g_assert_no_error (error);
+  g_assert_true (logbook_window_section_visible (f->window, "deleted"));
+  logbook_window_show_section (f->window, "deleted");
+  WAIT_UNTIL (logbook_deleted_page_get_loaded (page));
+  g_assert_cmpuint (logbook_deleted_page_get_n_records (page), ==, 0);
+
+  g_assert_true (pcmbn_store_delete (f->store, uuid, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (logbook_deleted_page_get_loaded (page)
+              && logbook_deleted_page_get_n_records (page) == 1);
+  restore = logbook_deleted_page_get_restore_button (page, uuid);
+  g_assert_nonnull (restore);
+  g_assert_null (logbook_deleted_page_get_restore_button (page, "no-such-uuid"));
+  gtk_widget_activate (restore);
+  WAIT_UNTIL ((back = pcmbn_store_get (f->store, uuid, NULL)) != NULL);
+  g_assert_cmpint (pcmbn_record_get_state (back), ==, PCMBN_STATE_DIRTY);
+  WAIT_UNTIL (logbook_deleted_page_get_loaded (page)
+              && logbook_deleted_page_get_n_records (page) == 0);
+  WAIT_UNTIL (logbook_window_get_last_toast (f->window) != NULL
+              && g_str_has_prefix (adw_toast_get_title (logbook_window_get_last_toast (f->window)),
+                                   "Record restored"));
+
+  /* Bad input: a meeting whose model is deleted stays deleted, and says why. */
+  {
+    g_autoptr (JsonObject)
+        m = pcmbn_test_json ("{\"name\":\"CLB\",\"model_type\":\"intensive\",\"established_on\":"
+                             "\"2020-05-01\",\"status\":\"active\"}");
+    g_autofree char *model = pcmbn_store_add (f->store, "model", m, &error);
+    g_autofree char *json = g_strdup_printf (
+        "{\"model\":\"%s\",\"date\":\"2026-03-10\",\"participants_total\":12}", model);
+    g_autoptr (JsonObject) mm = pcmbn_test_json (json);
+    g_autofree char *meeting = pcmbn_store_add (f->store, "model-meeting", mm, &error);
+    g_autoptr (PcmbnRecord) still = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (pcmbn_store_delete (f->store, meeting, &error));
+    g_assert_true (pcmbn_store_delete (f->store, model, &error));
+    WAIT_UNTIL (logbook_deleted_page_get_loaded (page)
+                && logbook_deleted_page_get_restore_button (page, meeting) != NULL);
+    gtk_widget_activate (logbook_deleted_page_get_restore_button (page, meeting));
+    WAIT_UNTIL (g_str_has_prefix (adw_toast_get_title (logbook_window_get_last_toast (f->window)),
+                                  "The record cannot be restored: uuid: this meeting’s model"));
+    still = pcmbn_store_get (f->store, meeting, NULL);
+    g_assert_null (still);
+  }
 }
 
 static void
@@ -916,6 +1169,12 @@ main (int argc, char **argv)
   g_test_add ("/app-window/first-run-no-match", Fixture, NULL, setup_empty, test_first_run_no_match,
               teardown);
   g_test_add ("/app-window/draft-survives", Fixture, NULL, setup, test_draft_survives, teardown);
+  g_test_add ("/app-window/recently-deleted", Fixture, NULL, setup, test_recently_deleted,
+              teardown);
+  g_test_add ("/app-window/choices-whole", Fixture, NULL, setup, test_choices_whole, teardown);
+  g_test_add ("/app-window/date-hint", Fixture, NULL, setup, test_date_hint, teardown);
+  g_test_add ("/app-window/list-columns", Fixture, NULL, setup, test_list_columns, teardown);
+  g_test_add ("/app-window/icons", Fixture, NULL, setup, test_icons, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy,
               teardown);
   g_test_add ("/app-window/overview", Fixture, NULL, setup, test_overview, teardown);

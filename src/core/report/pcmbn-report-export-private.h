@@ -78,4 +78,48 @@ GBytes *pcmbn_report_write_xlsx (const PcmbnReportDoc *doc,
                                  GCancellable *cancellable,
                                  GError **error);
 
+/* The PDF's page breaks in a table: plain arithmetic on row heights, inline
+ * here so that the PDF writer (a module loaded on demand) and the tests
+ * share it without the core exporting symbols to the module. */
+/**
+ * pcmbn_report_rows_on_page:
+ * @heights: (array length=n): the heights of the rows still to draw
+ * @n: how many rows remain
+ * @space: the height left on this page
+ * @page_space: the height a fresh page holds, below the repeated header
+ * @min_rows: the fewest rows that may stand alone at a page's top or foot
+ *
+ * How many of the remaining rows go on this page: as many as fit, unless
+ * that would leave fewer than @min_rows to start the next page (a widow),
+ * in which case some move over with them. 0 means "start a new page" (an
+ * orphan would be left at this page's foot).
+ *
+ * Returns: the number of rows for this page
+ */
+static inline guint
+pcmbn_report_rows_on_page (
+    const double *heights, guint n, double space, double page_space, guint min_rows)
+{
+  double used = 0;
+  guint k = 0, rest;
+
+  while (k < n && used + heights[k] <= space)
+    used += heights[k++];
+  if (k == n)
+    return n;
+  rest = n - k;
+  if (rest < min_rows)
+    {
+      /* Carry rows over so that the next page starts with min_rows,
+       * if this page keeps min_rows itself. */
+      guint move = min_rows - rest;
+      k = k > move ? k - move : 0;
+    }
+  if (k > 0 && k < min_rows && k < n && space < page_space - 0.5)
+    return 0; /* fewer than min_rows at this page's foot: all go over */
+  if (k == 0 && space >= page_space - 0.5)
+    return 1; /* one row taller than a page: draw it anyway */
+  return k;
+}
+
 G_END_DECLS

@@ -460,6 +460,10 @@ draw_row (Pdf *pdf,
   pdf->y += height;
 }
 
+/* A table never leaves fewer than this many rows alone at the top of a page,
+ * nor at its foot. */
+#define MIN_ROWS_TOGETHER 3
+
 static void
 draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
 {
@@ -468,6 +472,8 @@ draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
   double size;
   g_autofree double *widths = NULL;
   g_autofree const char **header = NULL;
+  g_autoptr (GPtrArray) all_texts = NULL;
+  g_autofree double *heights = NULL;
   double header_h;
 
   if (table->columns->len > WIDE_TABLE && table->rows->len + 1 <= WIDE_TABLE)
@@ -489,13 +495,16 @@ draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
                        PANGO_ALIGN_LEFT);
   pdf->y += 3.0;
   draw_row (pdf, header, NULL, widths, n, size, STYLE_BOLD, header_h, TRUE);
+  /* Every row's text and height first, so that page breaks can keep rows
+   * together: the PDF left two lone rows at the top of a page. */
+  all_texts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
+  heights = g_new0 (double, table->rows->len + 1);
   for (guint r = 0; r < table->rows->len; r++)
     {
       const PcmbnCell *cells = table->rows->pdata[r];
       g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
       gboolean is_total = table->has_total && r + 1 == table->rows->len;
       Style style = is_total ? STYLE_BOLD : STYLE_NORMAL;
-      double h;
       for (guint c = 0; c < n; c++)
         {
           char *text = pcmbn_report_cell_to_display (&cells[c]);
@@ -513,13 +522,29 @@ draw_table (Pdf *pdf, const PcmbnReportTable *table, const char *heading)
             }
           g_ptr_array_add (texts, text);
         }
-      h = row_height (pdf, (const char *const *)texts->pdata, widths, n, size, style);
-      if (pdf->y + h > PAGE_HEIGHT - MARGIN_BOTTOM)
+      heights[r] = row_height (pdf, (const char *const *)texts->pdata, widths, n, size, style);
+      g_ptr_array_add (all_texts, g_steal_pointer (&texts));
+    }
+  for (guint r = 0, fresh = FALSE; r < table->rows->len; fresh = TRUE)
+    {
+      guint k = pcmbn_report_rows_on_page (
+          heights + r, table->rows->len - r, PAGE_HEIGHT - MARGIN_BOTTOM - pdf->y,
+          PAGE_HEIGHT - MARGIN_BOTTOM - MARGIN_TOP - header_h, MIN_ROWS_TOGETHER);
+      if (k == 0 && fresh)
+        k = 1; /* never loop on a page that holds no row */
+      for (guint i = r; i < r + k; i++)
+        {
+          gboolean is_total = table->has_total && i + 1 == table->rows->len;
+          GPtrArray *texts = all_texts->pdata[i];
+          draw_row (pdf, (const char *const *)texts->pdata, table->rows->pdata[i], widths, n, size,
+                    is_total ? STYLE_BOLD : STYLE_NORMAL, heights[i], FALSE);
+        }
+      r += k;
+      if (r < table->rows->len)
         {
           new_page (pdf);
           draw_row (pdf, header, NULL, widths, n, size, STYLE_BOLD, header_h, TRUE);
         }
-      draw_row (pdf, (const char *const *)texts->pdata, cells, widths, n, size, style, h, FALSE);
     }
   pdf->y += 12.0;
   if (turned)

@@ -626,9 +626,13 @@ add_per_commune (JsonBuilder *b,
   g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autofree char *units_sql = g_strconcat (
       SCOPE_CTE "SELECT c.code, o.name, ",
+      /* A server knows each commune's last sync; a logbook knows its own,
+       * in its meta table (the commune PDF said "never" right after a
+       * sync). */
       pcmbn_report_table_exists (db, "commune_sync")
           ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
-          : "NULL",
+          : "(SELECT value FROM meta WHERE key = '" PCMBN_STORE_META_LAST_SYNC
+            "' AND c.code = (SELECT value FROM meta WHERE key = 'org_unit'))",
       " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
   g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_COMMUNES);
   sqlite3_stmt *stmt;

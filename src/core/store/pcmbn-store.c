@@ -525,6 +525,14 @@ ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
             return FALSE;
         }
     }
+  /* The recently deleted, newest first, without reading the live records:
+   * a partial index holds only tombstones. An index, not a migration, so
+   * that any store gains it on open. */
+  if (!pcmbn_store_exec (db,
+                         "CREATE INDEX IF NOT EXISTS records_deleted ON records (modified_at)"
+                         " WHERE deleted = 1;",
+                         error))
+    return FALSE;
   /* Meetings of one model; more equality columns than records_list, so
    * that the planner prefers it without statistics. */
   if (!pcmbn_store_exec (db,
@@ -2546,10 +2554,30 @@ set_deleted (PcmbnStore *self, const char *uuid, gboolean deleted, GError **erro
     }
   if (sqlite3_changes (self->db) == 0)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
-                   uuid);
+      if (!deleted && kind)
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND,
+                     _ ("uuid: the record %s is not deleted; there is nothing to restore"), uuid);
+      else
+        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
+                     uuid);
       pcmbn_store_rollback (self);
       return FALSE;
+    }
+  if (!deleted && g_strcmp0 (kind, "model-meeting") == 0)
+    {
+      /* A meeting brought back without its model would belong to nothing. */
+      g_autofree char *model = query_text (self->db,
+                                           "SELECT m.uuid FROM records r JOIN records m ON"
+                                           " m.uuid = r.f_model WHERE r.uuid = ? AND m.deleted = 1",
+                                           uuid);
+      if (model)
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
+                       _ ("uuid: this meeting’s model %s is deleted; restore the model first"),
+                       model);
+          pcmbn_store_rollback (self);
+          return FALSE;
+        }
     }
   if (!pcmbn_store_commit (self, error))
     return FALSE;
@@ -2588,6 +2616,61 @@ gboolean
 pcmbn_store_undelete (PcmbnStore *self, const char *uuid, GError **error)
 {
   return set_deleted (self, uuid, FALSE, error);
+}
+
+/**
+ * pcmbn_store_list_deleted:
+ * @self: a store
+ * @kind: (nullable): a kind's name, or %NULL for every kind
+ * @since: (nullable): the earliest deletion to list, `YYYY-MM-DDTHH:MM:SSZ`;
+ *   %NULL for 30 days ago
+ * @error: return location for an error
+ *
+ * The records deleted since @since, so that a deletion can be undone long
+ * after its toast has gone. pcmbn_store_undelete() brings one back.
+ *
+ * Returns: (transfer full) (element-type PcmbnRecord) (nullable): the
+ *   deleted records, newest deletion first; %NULL when @kind is unknown
+ */
+GPtrArray *
+pcmbn_store_list_deleted (PcmbnStore *self,
+                          const char *kind_name,
+                          const char *since,
+                          GError **error)
+{
+  const PcmbnKind *kind = NULL;
+  g_autofree char *cutoff = NULL;
+  GPtrArray *records;
+  sqlite3_stmt *stmt;
+
+  if (kind_name && (kind = pcmbn_store_lookup_kind (kind_name, error)) == NULL)
+    return NULL;
+  if (since)
+    cutoff = g_strdup (since);
+  else
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autoptr (GDateTime) then = g_date_time_add_days (now, -PCMBN_STORE_DELETED_DAYS);
+      cutoff = g_date_time_format (then, "%Y-%m-%dT%H:%M:%SZ");
+    }
+  records = g_ptr_array_new_with_free_func (g_object_unref);
+  pcmbn_store_lock (self);
+  sqlite3_prepare_v2 (self->db,
+                      "SELECT " PCMBN_RECORD_COLUMNS " FROM records INDEXED BY records_deleted"
+                      " WHERE deleted = 1 AND modified_at >= ?1 AND (?2 IS NULL OR kind = ?2)"
+                      " ORDER BY modified_at DESC, id DESC",
+                      -1, &stmt, NULL);
+  sqlite3_bind_text (stmt, 1, cutoff, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, kind ? kind->name : NULL, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      PcmbnRecord *record = pcmbn_store_record_from_stmt (stmt, 0);
+      if (record)
+        g_ptr_array_add (records, record);
+    }
+  sqlite3_finalize (stmt);
+  pcmbn_store_unlock (self);
+  return records;
 }
 
 static gboolean

@@ -12,6 +12,10 @@ G_DECLARE_FINAL_TYPE (PcmbnStore, pcmbn_store, PCMBN, STORE, GObject)
 
 #define PCMBN_STORE_SCHEMA_VERSION 6
 
+/* The meta key of a logbook's last completed sync (UTC, ISO 8601): written by
+ * the sync engine, read by the commune's report. */
+#define PCMBN_STORE_META_LAST_SYNC "sync_last"
+
 typedef struct
 {
   char *code;
@@ -72,6 +76,10 @@ gboolean pcmbn_store_update (PcmbnStore *self, const char *uuid, JsonObject *pat
 PcmbnRecord *pcmbn_store_get (PcmbnStore *self, const char *uuid, GError **error);
 gboolean pcmbn_store_delete (PcmbnStore *self, const char *uuid, GError **error);
 gboolean pcmbn_store_undelete (PcmbnStore *self, const char *uuid, GError **error);
+/* How long the app and `pcmbn deleted` offer a deleted record back. */
+#define PCMBN_STORE_DELETED_DAYS 30
+GPtrArray *
+pcmbn_store_list_deleted (PcmbnStore *self, const char *kind, const char *since, GError **error);
 GPtrArray *pcmbn_store_list (
     PcmbnStore *self, const char *kind, const char *from, const char *to, GError **error);
 gint64 pcmbn_store_count (PcmbnStore *self, const char *kind);

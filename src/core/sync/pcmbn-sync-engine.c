@@ -533,6 +533,9 @@ pcmbn_sync_engine_enroll (PcmbnSyncEngine *self,
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GBytes) reply = NULL;
   g_autoptr (JsonObject) answer = NULL;
+  g_autoptr (GBytes) health = NULL;
+  g_autoptr (JsonObject) about = NULL;
+  const char *served = NULL;
   const char *own = pcmbn_store_get_org_unit (self->store);
   const char *token, *device_id, *org_unit;
   JsonObject *reference;
@@ -600,6 +603,15 @@ pcmbn_sync_engine_enroll (PcmbnSyncEngine *self,
       return FALSE;
     }
 
+  /* The unit the server serves, so that the logbook can name it ("the
+   * server of Hà Nội") rather than call every server a district's: since
+   * July 2025 communes report straight to the city. Best effort. */
+  g_mutex_lock (&self->mutex);
+  status = http_send (&h, "GET", "/api/v1/health", NULL, &health, NULL);
+  g_mutex_unlock (&self->mutex);
+  if (status == 200 && (about = reply_object (health, NULL)))
+    served = pcmbn_wire_get_string (about, "org_unit");
+
   if (!pcmbn_store_begin (self->store, error))
     return FALSE;
   reference = pcmbn_wire_get_object (answer, "reference");
@@ -628,6 +640,8 @@ pcmbn_sync_engine_enroll (PcmbnSyncEngine *self,
         && !pcmbn_store_sync_resend_all (self->store, error))
       goto fail;
   }
+  if (served && !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_SERVER_UNIT, served, error))
+    goto fail;
   if (!pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_SERVER, h.base, error)
       || !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_TOKEN, token, error)
       || !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_DEVICE, device_id, error)

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+#include "logbook-context.h"
+
+G_BEGIN_DECLS
+
+#define LOGBOOK_TYPE_DELETED_PAGE (logbook_deleted_page_get_type ())
+G_DECLARE_FINAL_TYPE (LogbookDeletedPage, logbook_deleted_page, LOGBOOK, DELETED_PAGE, AdwBin)
+
+LogbookDeletedPage *logbook_deleted_page_new (LogbookContext *context);
+void logbook_deleted_page_refresh (LogbookDeletedPage *self);
+
+/* What the page shows, for tests. */
+gboolean logbook_deleted_page_get_loaded (LogbookDeletedPage *self);
+guint logbook_deleted_page_get_n_records (LogbookDeletedPage *self);
+GtkWidget *logbook_deleted_page_get_restore_button (LogbookDeletedPage *self, const char *uuid);
+
+G_END_DECLS
