@@ -325,6 +325,8 @@ verb_serve (GHashTable *opts, GError **error)
   g_autoptr (PcmbnDistrictServer) server = NULL;
   g_autoptr (GTlsCertificate) cert = NULL;
   g_autofree char *host = NULL, *url = NULL;
+  g_auto (GStrv) proxies = NULL;
+  guint timeout = 20;
   const char *listen = opt (opts, "listen") ? opt (opts, "listen") : "127.0.0.1:8470";
   const char *colon = strrchr (listen, ':');
   guint64 port = 0;
@@ -368,10 +370,40 @@ verb_serve (GHashTable *opts, GError **error)
           return -1;
         }
     }
+  if (opt (opts, "timeout"))
+    {
+      guint64 seconds;
+      if (!g_ascii_string_to_unsigned (opt (opts, "timeout"), 10, 1, 3600, &seconds, NULL))
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _ ("timeout: must be a number of seconds from 1 to 3600"));
+          return -1;
+        }
+      timeout = seconds;
+    }
+  if (opt (opts, "trusted-proxy"))
+    {
+      proxies = g_strsplit (opt (opts, "trusted-proxy"), ",", -1);
+      for (guint i = 0; proxies[i]; i++)
+        {
+          g_autoptr (GInetAddress)
+              address = g_inet_address_new_from_string (g_strstrip (proxies[i]));
+          if (address == NULL)
+            {
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                           _ ("trusted-proxy: “%s” is not an IP address; give the addresses of "
+                              "your reverse proxies, separated by commas"),
+                           proxies[i]);
+              return -1;
+            }
+        }
+    }
   default_to_vietnamese ();
   server = pcmbn_district_server_new (opt (opts, "db"), cert, error);
   if (server == NULL)
     return -1;
+  pcmbn_district_server_set_timeout (server, timeout);
+  pcmbn_district_server_set_proxies (server, (const char *const *)proxies);
   if (!pcmbn_district_server_listen (server, host, port, error))
     return -1;
   url = pcmbn_district_server_get_url (server);
@@ -390,7 +422,8 @@ verb_serve (GHashTable *opts, GError **error)
 static const char *const init_options[] = { "db", "org-unit", "units", NULL };
 static const char *const org_units_options[] = { "db",       "import",           "set",
                                                  "key-area", "population-14-60", NULL };
-static const char *const serve_options[] = { "db", "listen", "tls-cert", "tls-key", NULL };
+static const char *const serve_options[] = { "db",      "listen",        "tls-cert", "tls-key",
+                                             "timeout", "trusted-proxy", NULL };
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
@@ -401,8 +434,10 @@ static const Verb verbs[] = {
   { "org-units",
     "org-units --db PATH [--import FILE.csv] [--set CODE --key-area yes|no --population-14-60 N]",
     org_units_options, verb_org_units },
-  { "serve", "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]", serve_options,
-    verb_serve },
+  { "serve",
+    "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--timeout SECONDS] "
+    "[--trusted-proxy ADDRESS,…]",
+    serve_options, verb_serve },
   { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options,
     verb_enroll_code },
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
