@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pcmbn-district-backup.h"
 #include "pcmbn-district-db.h"
 #include "pcmbn-district-report.h"
 #include "pcmbn-district-server.h"
@@ -278,6 +279,42 @@ verb_report (GHashTable *opts, GError **error)
   return write_output (opt (opts, "o"), bytes, error) ? 0 : 1;
 }
 
+/* A consistent copy while `serve` runs: see pcmbn-district-backup.c. */
+static int
+verb_backup (GHashTable *opts, GError **error)
+{
+  g_autoptr (GHashTable) counts = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GList) tables = NULL;
+
+  if (!require (opts, "o", "backup --db PATH -o FILE", error))
+    return -1;
+  if (!pcmbn_district_backup (opt (opts, "db"), opt (opts, "o"), &counts, error))
+    return -1;
+  /* What the copy holds, table by table, for the district's records. */
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, opt (opts, "o"));
+  json_builder_set_member_name (b, "integrity_check");
+  json_builder_add_string_value (b, "ok");
+  json_builder_set_member_name (b, "rows");
+  json_builder_begin_object (b);
+  tables = g_list_sort (g_hash_table_get_keys (counts), (GCompareFunc)g_strcmp0);
+  for (GList *l = tables; l; l = l->next)
+    {
+      json_builder_set_member_name (b, l->data);
+      json_builder_add_int_value (b, GPOINTER_TO_SIZE (g_hash_table_lookup (counts, l->data)));
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = json_to_string (root, TRUE);
+  puts (text);
+  return 0;
+}
+
 /* ---- serve ---------------------------------------------------------------- */
 
 static GMainLoop *serve_loop;
@@ -427,6 +464,7 @@ static const char *const serve_options[] = { "db",      "listen",        "tls-ce
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
 static const char *const devices_options[] = { "db", "revoke", NULL };
 static const char *const staff_options[] = { "db", "name", NULL };
+static const char *const backup_options[] = { "db", "o", NULL };
 static const char *const report_options[] = { "db", "year", "from", "to", "format", "o", NULL };
 
 static const Verb verbs[] = {
@@ -442,6 +480,7 @@ static const Verb verbs[] = {
     verb_enroll_code },
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
   { "staff-token", "staff-token --db PATH --name NAME", staff_options, verb_staff_token },
+  { "backup", "backup --db PATH -o FILE", backup_options, verb_backup },
   { "report",
     "report --db PATH [--year Y | --from DATE --to DATE] --format json|csv|pdf|xlsx [-o FILE]",
     report_options, verb_report },

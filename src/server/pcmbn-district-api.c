@@ -773,7 +773,9 @@ push_one (Push *p, PcmbnWireRecord *r, ServerRow *row, GString *out, GError **er
       result_accepted (out, r->uuid, row->version); /* the server has exactly this */
       return TRUE;
     }
-  if (row->exists && r->base_version != row->version)
+  /* A base above the server's version: the device saw versions a restored
+   * backup lacks; its edit is the newest there is. */
+  if (row->exists && r->base_version < row->version)
     {
       g_string_append (out, "{\"uuid\":");
       pcmbn_wire_append_string (out, r->uuid);
@@ -783,7 +785,7 @@ push_one (Push *p, PcmbnWireRecord *r, ServerRow *row, GString *out, GError **er
       g_string_append_c (out, '}');
       return TRUE;
     }
-  version = row->exists ? row->version + 1 : 1;
+  version = MAX (row->exists ? row->version : 0, r->base_version) + 1;
   if (!pcmbn_store_write_row (p->store, r->kind, r->uuid, p->device->org_unit, data, version,
                               r->deleted, r->modified_at, error)
       || !record_change (p->store, r->uuid, p->device->org_unit, version, hash, p->device->id,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pcmbn-district-api.h"
+#include "pcmbn-district-backup.h"
 #include "pcmbn-district-db.h"
 #include "pcmbn-district-gate.h"
 #include "pcmbn-district-server.h"
@@ -43,6 +44,7 @@ struct _PcmbnDistrictServer
   GMainContext *context;
   PcmbnDistrictThrottle *throttle;
   GStrv proxies; /* addresses whose X-Forwarded-For is believed */
+  char *generation; /* see pcmbn-district-backup.c */
   guint timeout;
   guint prune_id;
   guint deadline_id;
@@ -109,6 +111,7 @@ pcmbn_district_server_finalize (GObject *object)
   g_clear_object (&self->server);
   g_clear_pointer (&self->throttle, pcmbn_district_throttle_free);
   g_clear_pointer (&self->proxies, g_strfreev);
+  g_free (self->generation);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->db_path);
   G_OBJECT_CLASS (pcmbn_district_server_parent_class)->finalize (object);
@@ -267,6 +270,9 @@ early_handler (SoupServer *server,
   /* One request per connection: see the gate for why. */
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
                                 "close");
+  /* Devices compare it with the one they knew: a restored server differs. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "X-Pcmbn-Generation", self->generation);
   if (pcmbn_district_gate_framing_error (headers))
     {
       /* The gate refuses these before libsoup reads them; this is for TLS,
@@ -488,6 +494,13 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
     return NULL;
   self = g_object_new (PCMBN_TYPE_DISTRICT_SERVER, NULL);
   self->db_path = g_strdup (db_path);
+  self->generation = pcmbn_store_get_meta (probe, PCMBN_DISTRICT_META_GENERATION);
+  if (self->generation == NULL)
+    {
+      self->generation = g_uuid_string_random ();
+      if (!pcmbn_store_set_meta (probe, PCMBN_DISTRICT_META_GENERATION, self->generation, error))
+        return NULL;
+    }
   self->server = soup_server_new ("server-header", "pcmbn-district/" PACKAGE_VERSION, NULL);
   if (certificate)
     soup_server_set_tls_certificate (self->server, certificate);

@@ -197,6 +197,32 @@ pcmbn_store_sync_mark_accepted (
 }
 
 /**
+ * pcmbn_store_sync_resend_all:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Marks every record the server had accepted to be sent again, keeping its
+ * version as the base: for a server restored from an older backup.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_sync_resend_all (PcmbnStore *self, GError **error)
+{
+  sqlite3 *db = pcmbn_store_get_db (self);
+  gboolean ok;
+
+  pcmbn_store_lock (self);
+  ok = sqlite3_exec (db, "UPDATE records SET dirty = 1, state = 'dirty' WHERE state = 'synced'",
+                     NULL, NULL, NULL)
+       == SQLITE_OK;
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, db, _ ("marking the records to send again"));
+  pcmbn_store_unlock (self);
+  return ok;
+}
+
+/**
  * pcmbn_store_sync_mark_conflict:
  * @self: a store
  * @uuid: the record

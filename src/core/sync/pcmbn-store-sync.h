@@ -40,6 +40,7 @@ gboolean pcmbn_store_sync_mark_conflict (PcmbnStore *self,
                                          const char *uuid,
                                          JsonObject *server_record,
                                          GError **error);
+gboolean pcmbn_store_sync_resend_all (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_sync_mark_rejected (
     PcmbnStore *self, const char *uuid, gint64 sent_rev, const char *problem, GError **error);
 PcmbnPullResult

@@ -35,6 +35,7 @@ typedef struct
 #define PCMBN_SYNC_META_CERT "sync_cert_sha256"
 #define PCMBN_SYNC_META_CASE_NOTES "sync_case_notes" /* "yes" sends them */
 #define PCMBN_SYNC_META_LAST "sync_last"
+#define PCMBN_SYNC_META_GENERATION "sync_server_generation"
 
 PcmbnSyncEngine *pcmbn_sync_engine_new (PcmbnStore *store);
 PcmbnStore *pcmbn_sync_engine_get_store (PcmbnSyncEngine *self);
