@@ -37,8 +37,9 @@
  *
  * Everything here runs on the main loop. */
 
-#define MIN_BODY_RATE 1024 /* bytes a second a body must average, after a grace */
-#define FD_RESERVE 64      /* descriptors kept for SQLite, logs and reports */
+#define MIN_BODY_RATE 1024                /* bytes a second a body must average, after a grace */
+#define FD_RESERVE 64                     /* descriptors kept for SQLite, logs and reports */
+#define STOP_TIMEOUT (2 * G_USEC_PER_SEC) /* silence allowed once stopping */
 
 typedef enum
 {
@@ -699,8 +700,10 @@ pcmbn_district_gate_set_busy (PcmbnDistrictGate *gate, SoupServerMessage *msg, g
  * pcmbn_district_gate_stop:
  * @gate: a gate
  *
- * Stops accepting, closes the listening socket and ends every connection
- * that is not being answered, so that stalled clients cannot delay an exit.
+ * Stops accepting, closes the listening socket and the connections that
+ * have not sent a whole request head. Requests under way may finish, but a
+ * stalled one is cut after two seconds without progress, so that stalled
+ * clients cannot delay an exit.
  */
 void
 pcmbn_district_gate_stop (PcmbnDistrictGate *gate)
@@ -726,9 +729,8 @@ pcmbn_district_gate_stop (PcmbnDistrictGate *gate)
       l = l->next;
       if (conn->state != CONN_SOUP)
         conn_close (conn);
-      else if (!conn->shut && !(conn->phase == PHASE_BUSY && conn->msg))
-        conn_shut (conn);
     }
+  gate->timeout = MIN (gate->timeout, STOP_TIMEOUT);
 }
 
 /**
