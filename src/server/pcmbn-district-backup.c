@@ -114,11 +114,10 @@ verify (sqlite3 *copy, GHashTable *expected, GError **error)
     if (!g_hash_table_contains (got, key) || g_hash_table_lookup (got, key) != value)
       {
         g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
-                     _ ("o: the copy has %" G_GSIZE_FORMAT
-                        " rows in %s where the database has %" G_GSIZE_FORMAT
-                        "; it was not kept. Run the backup again."),
-                     GPOINTER_TO_SIZE (g_hash_table_lookup (got, key)), (const char *)key,
-                     GPOINTER_TO_SIZE (value));
+                     _ ("o: the copy has %lu rows in %s where the database has %lu; it was not "
+                        "kept. Run the backup again."),
+                     (gulong)GPOINTER_TO_SIZE (g_hash_table_lookup (got, key)), (const char *)key,
+                     (gulong)GPOINTER_TO_SIZE (value));
         return FALSE;
       }
   return TRUE;
