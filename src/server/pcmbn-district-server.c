@@ -43,7 +43,7 @@ struct _PcmbnDistrictServer
   GThreadPool *pool;
   GMainContext *context;
   PcmbnDistrictThrottle *throttle;
-  GStrv proxies; /* addresses whose X-Forwarded-For is believed */
+  GStrv proxies;    /* addresses whose X-Forwarded-For is believed */
   char *generation; /* see pcmbn-district-backup.c */
   guint timeout;
   guint prune_id;
