@@ -560,16 +560,14 @@ pcmbn_district_server_listen (PcmbnDistrictServer *self,
 {
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (host, port);
   g_autoptr (GSocket) socket = NULL;
-  SoupServerListenOptions options = 0;
 
+  g_return_val_if_fail (self->gate == NULL, FALSE);
   if (address == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
                    _ ("listen: “%s” is not an IP address such as 127.0.0.1 or 0.0.0.0"), host);
       return FALSE;
     }
-  if (soup_server_is_https (self->server))
-    options |= SOUP_SERVER_LISTEN_HTTPS;
   /* Our own socket for a long accept queue: libsoup's default of 10 reset
    * connections when a few hundred communes synced at once. */
   socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
@@ -579,9 +577,10 @@ pcmbn_district_server_listen (PcmbnDistrictServer *self,
   g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
   if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
     return FALSE;
-  (void)options;
+  /* The gate accepts on it, and hands each sound request to libsoup
+   * (TLS included: the gate wraps the connection with the server's
+   * certificate). */
   self->gate = pcmbn_district_gate_new (self->server, self->timeout);
-  g_clear_object (&self->listener);
   self->listener = g_object_ref (socket);
   return pcmbn_district_gate_listen (self->gate, socket, error);
 }

@@ -204,7 +204,7 @@ main (int argc, char **argv)
   Sample at_start, at_middle = { 0 }, at_end;
   guint errors = 0, syncs = 0, records = 0, polls = 0, reports = 0, backup_status = 1;
   double backup_took = 0;
-  gint64 start, until, next_poll, next_report;
+  gint64 start, until, next_poll, next_report, next_sample;
   gboolean backed_up = FALSE;
   struct rlimit rl;
 
@@ -264,6 +264,7 @@ main (int argc, char **argv)
 
   next_poll = start;
   next_report = start;
+  next_sample = start + 60 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < until)
     {
       gint64 now = g_get_monotonic_time ();
@@ -281,6 +282,14 @@ main (int argc, char **argv)
             errors++;
           reports++;
           next_report = now + 60 * G_USEC_PER_SEC;
+        }
+      if (now >= next_sample)
+        {
+          /* The trend, not only three points: caches fill, leaks climb. */
+          Sample at = sample (s);
+          g_print ("t=%3us  server RSS %.1f MiB  fds %u  sockets %u\n",
+                   (guint)((now - start) / G_USEC_PER_SEC), at.rss_kb / 1024.0, at.fds, at.sockets);
+          next_sample = now + 60 * G_USEC_PER_SEC;
         }
       if (!backed_up && now >= start + (until - start) / 2)
         {
