@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/pcmbn-district-backup.h"
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-district-report.h"
 #include "pcmbn-district-server.h"
@@ -530,6 +531,42 @@ parent_schedule (ParentSync *ps, guint seconds)
   g_timeout_add_seconds (seconds, parent_tick, ps);
 }
 
+/* A consistent copy while `serve` runs: see pcmbn-district-backup.c. */
+static int
+verb_backup (GHashTable *opts, GError **error)
+{
+  g_autoptr (GHashTable) counts = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GList) tables = NULL;
+
+  if (!require (opts, "o", "backup --db PATH -o FILE", error))
+    return -1;
+  if (!pcmbn_district_backup (opt (opts, "db"), opt (opts, "o"), &counts, error))
+    return -1;
+  /* What the copy holds, table by table, for the district's records. */
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, opt (opts, "o"));
+  json_builder_set_member_name (b, "integrity_check");
+  json_builder_add_string_value (b, "ok");
+  json_builder_set_member_name (b, "rows");
+  json_builder_begin_object (b);
+  tables = g_list_sort (g_hash_table_get_keys (counts), (GCompareFunc)g_strcmp0);
+  for (GList *l = tables; l; l = l->next)
+    {
+      json_builder_set_member_name (b, l->data);
+      json_builder_add_int_value (b, GPOINTER_TO_SIZE (g_hash_table_lookup (counts, l->data)));
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = json_to_string (root, TRUE);
+  puts (text);
+  return 0;
+}
+
 /* ---- serve ---------------------------------------------------------------- */
 
 static GMainLoop *serve_loop;
@@ -582,6 +619,8 @@ verb_serve (GHashTable *opts, GError **error)
   guint64 port = 0;
   char *end = NULL;
   static ParentSync parent;
+  g_auto (GStrv) proxies = NULL;
+  guint timeout = 20;
 
   if (colon == NULL || colon == listen)
     {
@@ -645,10 +684,40 @@ verb_serve (GHashTable *opts, GError **error)
       parent.db = (char *)opt (opts, "db");
       parent.interval = (guint)seconds;
     }
+  if (opt (opts, "timeout"))
+    {
+      guint64 seconds;
+      if (!g_ascii_string_to_unsigned (opt (opts, "timeout"), 10, 1, 3600, &seconds, NULL))
+        {
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                       _ ("timeout: must be a number of seconds from 1 to 3600"));
+          return -1;
+        }
+      timeout = seconds;
+    }
+  if (opt (opts, "trusted-proxy"))
+    {
+      proxies = g_strsplit (opt (opts, "trusted-proxy"), ",", -1);
+      for (guint i = 0; proxies[i]; i++)
+        {
+          g_autoptr (GInetAddress)
+              address = g_inet_address_new_from_string (g_strstrip (proxies[i]));
+          if (address == NULL)
+            {
+              g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                           _ ("trusted-proxy: “%s” is not an IP address; give the addresses of "
+                              "your reverse proxies, separated by commas"),
+                           proxies[i]);
+              return -1;
+            }
+        }
+    }
   default_to_vietnamese ();
   server = pcmbn_district_server_new (opt (opts, "db"), cert, error);
   if (server == NULL)
     return -1;
+  pcmbn_district_server_set_timeout (server, timeout);
+  pcmbn_district_server_set_proxies (server, (const char *const *)proxies);
   if (!pcmbn_district_server_listen (server, host, port, error))
     return -1;
   url = pcmbn_district_server_get_url (server);
@@ -677,8 +746,10 @@ verb_serve (GHashTable *opts, GError **error)
 static const char *const init_options[] = { "db", "org-unit", "units", NULL };
 static const char *const org_units_options[] = { "db",       "import",           "set",
                                                  "key-area", "population-14-60", NULL };
-static const char *const serve_options[] = { "db",         "listen",          "tls-cert", "tls-key",
-                                             "public-url", "parent-interval", NULL };
+static const char *const serve_options[] = { "db",      "listen",        "tls-cert",
+                                             "tls-key", "public-url",    "parent-interval",
+                                             "timeout", "trusted-proxy", NULL };
+static const char *const backup_options[] = { "db", "o", NULL };
 static const char *const enroll_options[] = { "db", "parent", "code", NULL };
 static const char *const sync_options[] = { "db", NULL };
 static const char *const enroll_code_options[] = { "db", "org-unit", NULL };
@@ -697,12 +768,13 @@ static const Verb verbs[] = {
     org_units_options, verb_org_units },
   { "serve",
     "serve --db PATH [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--public-url URL]"
-    " [--parent-interval SECONDS]",
+    " [--parent-interval SECONDS] [--timeout SECONDS] [--trusted-proxy ADDRESS,…]",
     serve_options, verb_serve },
   { "enroll-code", "enroll-code --db PATH --org-unit COMMUNE_CODE", enroll_code_options,
     verb_enroll_code },
   { "devices", "devices --db PATH [--revoke DEVICE_ID]", devices_options, verb_devices },
   { "staff-token", "staff-token --db PATH --name NAME", staff_options, verb_staff_token },
+  { "backup", "backup --db PATH -o FILE", backup_options, verb_backup },
   { "bundle", "bundle --db PATH --in FILE --out REPLY [--server-url URL]", bundle_options,
     verb_bundle },
   { "report",

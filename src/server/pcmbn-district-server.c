@@ -9,19 +9,28 @@
 #include <string.h>
 
 #include "pcmbn-district-api.h"
+#include "server/pcmbn-district-backup.h"
+#include "pcmbn-district-gate.h"
 #include "pcmbn-district-server.h"
+#include "pcmbn-district-throttle.h"
 #include "server/pcmbn-district-store.h"
+#include "store/pcmbn-store.h"
 #include "sync/pcmbn-wire.h"
 
 /* The HTTP side of `pcmbn-district serve`. The main loop only moves bytes:
  * each request, once its body is in (bounded as it arrives), is paused and
  * answered by a worker thread with its own SQLite connection, so that one
- * slow client or a long push never stalls the others. */
+ * slow client or a long push never stalls the others. Connections come in
+ * through the gate (pcmbn-district-gate.c), which checks framing, enforces
+ * timeouts and works around libsoup 3.2's leak of kept-alive connections:
+ * every answer says "Connection: close". */
 
 #define N_WORKERS 8
 #define LISTEN_BACKLOG 1024
 #define THROTTLE_FAILURES 5
 #define THROTTLE_WINDOW (10 * 60 * G_USEC_PER_SEC)
+#define DEFAULT_TIMEOUT 20 /* seconds a connection may stay silent */
+#define STOP_DEADLINE 8    /* seconds SIGTERM waits for answers under way */
 
 struct _PcmbnDistrictServer
 {
@@ -29,10 +38,16 @@ struct _PcmbnDistrictServer
 
   char *db_path;
   SoupServer *server;
+  PcmbnDistrictGate *gate;
+  GSocket *listener;
   GThreadPool *pool;
   GMainContext *context;
-  GHashTable *failures; /* remote address → GArray of gint64 (monotonic µs) */
-  GHashTable *blocked;  /* remote address → gint64 until */
+  PcmbnDistrictThrottle *throttle;
+  GStrv proxies;    /* addresses whose X-Forwarded-For is believed */
+  char *generation; /* see pcmbn-district-backup.c */
+  guint timeout;
+  guint prune_id;
+  guint deadline_id;
   guint in_flight;
   gboolean stopping;
   GCallback drained;
@@ -50,6 +65,7 @@ typedef struct
   gboolean too_large;
   gboolean counted;
   gboolean aborted;
+  gboolean throttled; /* holds a throttle slot */
   gint64 started;
 } MsgData;
 
@@ -86,11 +102,16 @@ pcmbn_district_server_finalize (GObject *object)
 
   if (self->pool)
     g_thread_pool_free (self->pool, FALSE, TRUE);
+  g_clear_handle_id (&self->prune_id, g_source_remove);
+  g_clear_handle_id (&self->deadline_id, g_source_remove);
+  g_clear_pointer (&self->gate, pcmbn_district_gate_free);
+  g_clear_object (&self->listener);
   if (self->server)
     soup_server_disconnect (self->server);
   g_clear_object (&self->server);
-  g_clear_pointer (&self->failures, g_hash_table_unref);
-  g_clear_pointer (&self->blocked, g_hash_table_unref);
+  g_clear_pointer (&self->throttle, pcmbn_district_throttle_free);
+  g_clear_pointer (&self->proxies, g_strfreev);
+  g_free (self->generation);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->db_path);
   G_OBJECT_CLASS (pcmbn_district_server_parent_class)->finalize (object);
@@ -106,9 +127,8 @@ static void
 pcmbn_district_server_init (PcmbnDistrictServer *self)
 {
   self->context = g_main_context_ref_thread_default ();
-  self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify)g_array_unref);
-  self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->throttle = pcmbn_district_throttle_new (THROTTLE_FAILURES, THROTTLE_WINDOW);
+  self->timeout = DEFAULT_TIMEOUT;
 }
 
 static MsgData *
@@ -143,45 +163,39 @@ set_error (SoupServerMessage *msg, guint status, const char *code, const char *m
   set_reply (msg, reply);
 }
 
-/* ---- throttle ------------------------------------------------------------- */
+/* ---- addresses ----------------------------------------------------------- */
 
-static gboolean
-is_blocked (PcmbnDistrictServer *self, const char *remote)
+/* The client's address. Behind a reverse proxy every request comes from the
+ * proxy; its X-Forwarded-For is believed only when the peer is a proxy the
+ * configuration names, otherwise any client could choose its own address
+ * and escape the throttle. The rightmost address that is not a named proxy
+ * is the client. */
+static char *
+client_address (PcmbnDistrictServer *self, SoupServerMessage *msg)
 {
-  gint64 *until = g_hash_table_lookup (self->blocked, remote);
+  const char *peer = soup_server_message_get_remote_host (msg);
+  const char *forwarded;
+  g_auto (GStrv) hops = NULL;
 
-  if (until == NULL)
-    return FALSE;
-  if (g_get_monotonic_time () < *until)
-    return TRUE;
-  g_hash_table_remove (self->blocked, remote);
-  return FALSE;
-}
-
-static void
-note_failure (PcmbnDistrictServer *self, const char *remote)
-{
-  GArray *times = g_hash_table_lookup (self->failures, remote);
-  gint64 now = g_get_monotonic_time ();
-  guint keep = 0;
-
-  if (times == NULL)
+  if (peer == NULL)
+    return g_strdup ("?");
+  if (self->proxies == NULL || !g_strv_contains ((const char *const *)self->proxies, peer))
+    return g_strdup (peer);
+  forwarded = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                                             "X-Forwarded-For");
+  if (forwarded == NULL)
+    return g_strdup (peer);
+  hops = g_strsplit (forwarded, ",", -1);
+  for (int i = (int)g_strv_length (hops) - 1; i >= 0; i--)
     {
-      times = g_array_new (FALSE, FALSE, sizeof (gint64));
-      g_hash_table_insert (self->failures, g_strdup (remote), times);
+      char *hop = g_strstrip (hops[i]);
+      g_autoptr (GInetAddress) address = g_inet_address_new_from_string (hop);
+      if (address == NULL)
+        break; /* garbage: trust nothing further left */
+      if (!g_strv_contains ((const char *const *)self->proxies, hop))
+        return g_strdup (hop);
     }
-  for (guint i = 0; i < times->len; i++)
-    if (now - g_array_index (times, gint64, i) < THROTTLE_WINDOW)
-      g_array_index (times, gint64, keep++) = g_array_index (times, gint64, i);
-  g_array_set_size (times, keep);
-  g_array_append_val (times, now);
-  if (times->len >= THROTTLE_FAILURES)
-    {
-      gint64 *until = g_new (gint64, 1);
-      *until = now + THROTTLE_WINDOW;
-      g_hash_table_insert (self->blocked, g_strdup (remote), until);
-      g_array_set_size (times, 0);
-    }
+  return g_strdup (peer);
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -203,6 +217,22 @@ got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
       return;
     }
   g_byte_array_append (d->body, data, len);
+}
+
+static void
+progress_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  PcmbnDistrictServer *self = user_data;
+
+  pcmbn_district_gate_progress (self->gate, msg, g_bytes_get_size (chunk));
+}
+
+static void
+wrote_cb (SoupServerMessage *msg, guint size, gpointer user_data)
+{
+  PcmbnDistrictServer *self = user_data;
+
+  pcmbn_district_gate_progress (self->gate, msg, size);
 }
 
 static void
@@ -232,9 +262,27 @@ early_handler (SoupServer *server,
   d->body = g_byte_array_new ();
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), NULL);
-  if (self->stopping)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
-                                  "close");
+  if (self->gate)
+    {
+      g_signal_connect (msg, "got-chunk", G_CALLBACK (progress_cb), self);
+      g_signal_connect (msg, "wrote-body-data", G_CALLBACK (wrote_cb), self);
+    }
+  /* One request per connection: see the gate for why. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+  /* Devices compare it with the one they knew: a restored server differs. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "X-Pcmbn-Generation", self->generation);
+  if (pcmbn_district_gate_framing_error (headers))
+    {
+      /* The gate refuses these before libsoup reads them; this is for TLS,
+       * where it cannot look. */
+      d->too_large = TRUE;
+      set_error (msg, 400, "bad_request",
+                 _ ("The request's length is ambiguous (Content-Length together with "
+                    "Transfer-Encoding, or two different lengths). Send one Content-Length."));
+      return;
+    }
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     {
       length = soup_message_headers_get_content_length (headers);
@@ -255,8 +303,14 @@ complete_cb (gpointer user_data)
   Job *job = user_data;
   MsgData *d = msg_data (job->msg);
 
-  if (pcmbn_district_api_is_enroll (job->request->path) && job->reply->status == 401)
-    note_failure (job->self, job->request->remote);
+  if (d && d->throttled)
+    {
+      d->throttled = FALSE;
+      pcmbn_district_throttle_end (job->self->throttle, job->request->remote,
+                                   job->reply->status == 401);
+    }
+  if (job->self->gate)
+    pcmbn_district_gate_set_busy (job->self->gate, job->msg, FALSE);
   if (d == NULL || !d->aborted)
     {
       set_reply (job->msg, job->reply);
@@ -306,20 +360,28 @@ handler (SoupServer *server,
   MsgData *d = msg_data (msg);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   PcmbnDistrictRequest *req;
+  g_autofree char *remote = NULL;
   Job *job;
 
+  if (d && d->too_large && soup_server_message_get_status (msg) != 0)
+    return;
   if (d && d->too_large)
     {
       set_error (msg, 413, "too_large", _ ("The body is larger than this address accepts."));
       return;
     }
-  if (pcmbn_district_api_is_enroll (path)
-      && is_blocked (self, soup_server_message_get_remote_host (msg)))
+  remote = client_address (self, msg);
+  if (pcmbn_district_api_is_enroll (path))
     {
-      set_error (msg, 429, "too_many_attempts",
-                 _ ("Too many wrong enrolment codes came from this address. Wait 10 minutes, then "
-                    "try again with the right code."));
-      return;
+      if (!pcmbn_district_throttle_begin (self->throttle, remote))
+        {
+          set_error (msg, 429, "too_many_attempts",
+                     _ ("Too many wrong enrolment codes came from this address. Wait 10 minutes, "
+                        "then try again with the right code."));
+          return;
+        }
+      if (d)
+        d->throttled = TRUE;
     }
   req = g_new0 (PcmbnDistrictRequest, 1);
   req->method = g_strdup (soup_server_message_get_method (msg));
@@ -338,9 +400,7 @@ handler (SoupServer *server,
   req->host = header_copy (headers, "Host");
   req->accept_language = header_copy (headers, "Accept-Language");
   req->https = soup_server_is_https (server);
-  req->remote = g_strdup (soup_server_message_get_remote_host (msg));
-  if (req->remote == NULL)
-    req->remote = g_strdup ("?");
+  req->remote = g_steal_pointer (&remote);
   if (d && d->body && d->body->len > 0)
     req->body = g_bytes_new (d->body->data, d->body->len);
   if (d && d->body)
@@ -351,6 +411,8 @@ handler (SoupServer *server,
   job->msg = g_object_ref (msg);
   job->request = req;
   soup_server_message_pause (msg);
+  if (self->gate)
+    pcmbn_district_gate_set_busy (self->gate, msg, TRUE);
   g_thread_pool_push (self->pool, job, NULL);
 }
 
@@ -391,6 +453,24 @@ finished (PcmbnDistrictServer *self, SoupServerMessage *msg, gboolean aborted)
 }
 
 static void
+request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  PcmbnDistrictServer *self = user_data;
+
+  if (self->gate)
+    pcmbn_district_gate_started (self->gate, msg);
+}
+
+static gboolean
+prune_cb (gpointer user_data)
+{
+  PcmbnDistrictServer *self = user_data;
+
+  pcmbn_district_throttle_prune (self->throttle);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
 request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
   finished (user_data, msg, FALSE);
@@ -420,6 +500,15 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
     return NULL;
   self = g_object_new (PCMBN_TYPE_DISTRICT_SERVER, NULL);
   self->db_path = g_strdup (db_path);
+  self->generation = pcmbn_store_get_meta (pcmbn_district_store_get_store (probe),
+                                           PCMBN_DISTRICT_META_GENERATION);
+  if (self->generation == NULL)
+    {
+      self->generation = g_uuid_string_random ();
+      if (!pcmbn_store_set_meta (pcmbn_district_store_get_store (probe),
+                                 PCMBN_DISTRICT_META_GENERATION, self->generation, error))
+        return NULL;
+    }
   self->server = soup_server_new ("server-header", "pcmbn-district/" PACKAGE_VERSION, NULL);
   if (certificate)
     soup_server_set_tls_certificate (self->server, certificate);
@@ -428,9 +517,38 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
     return NULL;
   soup_server_add_early_handler (self->server, NULL, early_handler, self, NULL);
   soup_server_add_handler (self->server, NULL, handler, self, NULL);
+  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (self->server, "request-finished", G_CALLBACK (request_finished_cb), self);
   g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_aborted_cb), self);
+  self->prune_id = g_timeout_add_seconds (60, prune_cb, self);
   return g_steal_pointer (&self);
+}
+
+/**
+ * pcmbn_district_server_set_timeout:
+ * @self: a server, not listening yet
+ * @seconds: how long a connection may stay silent before it is closed
+ *
+ * A body must also average 1 KiB/s once twice @seconds have passed.
+ */
+void
+pcmbn_district_server_set_timeout (PcmbnDistrictServer *self, guint seconds)
+{
+  g_return_if_fail (self->gate == NULL);
+  self->timeout = MAX (seconds, 1);
+}
+
+/**
+ * pcmbn_district_server_set_proxies:
+ * @self: a server
+ * @addresses: (nullable) (array zero-terminated=1): reverse proxies whose
+ *   X-Forwarded-For header names the client
+ */
+void
+pcmbn_district_server_set_proxies (PcmbnDistrictServer *self, const char *const *addresses)
+{
+  g_strfreev (self->proxies);
+  self->proxies = addresses && addresses[0] ? g_strdupv ((char **)addresses) : NULL;
 }
 
 /**
@@ -450,16 +568,14 @@ pcmbn_district_server_listen (PcmbnDistrictServer *self,
 {
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (host, port);
   g_autoptr (GSocket) socket = NULL;
-  SoupServerListenOptions options = 0;
 
+  g_return_val_if_fail (self->gate == NULL, FALSE);
   if (address == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
                    _ ("listen: “%s” is not an IP address such as 127.0.0.1 or 0.0.0.0"), host);
       return FALSE;
     }
-  if (soup_server_is_https (self->server))
-    options |= SOUP_SERVER_LISTEN_HTTPS;
   /* Our own socket for a long accept queue: libsoup's default of 10 reset
    * connections when a few hundred communes synced at once. */
   socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
@@ -469,7 +585,12 @@ pcmbn_district_server_listen (PcmbnDistrictServer *self,
   g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
   if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
     return FALSE;
-  return soup_server_listen_socket (self->server, socket, options, error);
+  /* The gate accepts on it, and hands each sound request to libsoup
+   * (TLS included: the gate wraps the connection with the server's
+   * certificate). */
+  self->gate = pcmbn_district_gate_new (self->server, self->timeout);
+  self->listener = g_object_ref (socket);
+  return pcmbn_district_gate_listen (self->gate, socket, error);
 }
 
 /**
@@ -481,11 +602,38 @@ pcmbn_district_server_listen (PcmbnDistrictServer *self,
 char *
 pcmbn_district_server_get_url (PcmbnDistrictServer *self)
 {
-  GSList *uris = soup_server_get_uris (self->server);
-  char *text = uris ? g_uri_to_string (uris->data) : NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autofree char *host = NULL;
+  GInetAddress *inet;
 
-  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
-  return text;
+  /* The gate accepts, so libsoup knows no listener to ask. */
+  if (self->listener == NULL)
+    return NULL;
+  address = g_socket_get_local_address (self->listener, NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  host = g_inet_address_to_string (inet);
+  return g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 ? "%s://[%s]:%u/"
+                                                                                   : "%s://%s:%u/",
+                          soup_server_is_https (self->server) ? "https" : "http", host,
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+}
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  PcmbnDistrictServer *self = user_data;
+  GCallback cb = self->drained;
+
+  self->deadline_id = 0;
+  self->drained = NULL;
+  if (cb)
+    {
+      g_printerr ("%s\n", _ ("Stopping: some answers did not finish in time; exiting anyway."));
+      ((void (*) (gpointer))cb) (self->drained_data);
+    }
+  return G_SOURCE_REMOVE;
 }
 
 /**
@@ -495,13 +643,19 @@ pcmbn_district_server_get_url (PcmbnDistrictServer *self)
  *   flight any more (at once when none is)
  * @user_data: data for @drained
  *
- * Finishes the requests under way; new ones on kept-alive connections are
- * answered with "Connection: close".
+ * Stops accepting and finishes the requests being answered. Connections
+ * that are still sending a request, or are silent, are closed at once, so
+ * that stalled clients cannot hold the exit up; after 8 seconds @drained is
+ * called whatever is still under way.
  */
 void
 pcmbn_district_server_stop (PcmbnDistrictServer *self, GCallback drained, gpointer user_data)
 {
+  if (self->stopping)
+    return;
   self->stopping = TRUE;
+  if (self->gate)
+    pcmbn_district_gate_stop (self->gate);
   if (self->in_flight == 0)
     {
       ((void (*) (gpointer))drained) (user_data);
@@ -509,4 +663,17 @@ pcmbn_district_server_stop (PcmbnDistrictServer *self, GCallback drained, gpoint
     }
   self->drained = drained;
   self->drained_data = user_data;
+  self->deadline_id = g_timeout_add_seconds (STOP_DEADLINE, deadline_cb, self);
+}
+
+/**
+ * pcmbn_district_server_get_n_connections:
+ * @self: a listening server
+ *
+ * Returns: the connections open now
+ */
+guint
+pcmbn_district_server_get_n_connections (PcmbnDistrictServer *self)
+{
+  return self->gate ? pcmbn_district_gate_n_open (self->gate) : 0;
 }

@@ -15,6 +15,9 @@ gboolean pcmbn_district_server_listen (PcmbnDistrictServer *self,
                                        guint port,
                                        GError **error);
 char *pcmbn_district_server_get_url (PcmbnDistrictServer *self);
+void pcmbn_district_server_set_timeout (PcmbnDistrictServer *self, guint seconds);
+void pcmbn_district_server_set_proxies (PcmbnDistrictServer *self, const char *const *addresses);
+guint pcmbn_district_server_get_n_connections (PcmbnDistrictServer *self);
 void pcmbn_district_server_stop (PcmbnDistrictServer *self, GCallback drained, gpointer user_data);
 
 G_END_DECLS

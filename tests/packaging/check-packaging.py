@@ -243,8 +243,8 @@ GUIDE_TOPICS = {
     "enrolling": (["enroll-code", "--revoke"], ["enroll-code", "--revoke"]),
     "key areas": (["key_area", "population_14_60", "--import", "--set"],
                   ["key_area", "population_14_60", "--import", "--set"]),
-    "backups": ([".backup", "VACUUM INTO", "-wal", "integrity_check"],
-                [".backup", "VACUUM INTO", "-wal", "integrity_check"]),
+    "backups": (["pcmbn-district backup", "-wal", "integrity_check", "generation"],
+                ["pcmbn-district backup", "-wal", "integrity_check", "thế hệ"]),
     "dashboard": (["staff-token"], ["staff-token"]),
 }
 
@@ -327,6 +327,11 @@ def check_unit(service, conf):
     for key, value in REQUIRED_HARDENING.items():
         if value not in svc.get(key, []):
             problem(f"{service}: needs {key}={value}")
+    # A connection is a descriptor: systemd's default of 1,024 is too few for
+    # a district, and an unbounded limit hides a leak.
+    nofile = svc.get("LimitNOFILE", [])
+    if not nofile or not nofile[-1].isdigit() or not 4096 <= int(nofile[-1]) <= 65536:
+        problem(f"{service}: needs LimitNOFILE between 4096 and 65536")
     if any(v.lower() in ("root", "0") for v in svc.get("User", [])):
         problem(f"{service}: must not run as root")
     execs = svc.get("ExecStart", [])

@@ -375,7 +375,10 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
       note_seq (p, change_seq (store, r->uuid));
       return TRUE;
     }
-  if (row->exists && r->base_version != row->version)
+  /* A base above the server's version: the server was restored from an
+   * older backup and the device resends what it lacks (see
+   * pcmbn-district-backup.c); that is no conflict. */
+  if (row->exists && r->base_version < row->version)
     {
       g_string_append (out, "{\"uuid\":");
       pcmbn_wire_append_string (out, r->uuid);
@@ -385,7 +388,7 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
       g_string_append_c (out, '}');
       return TRUE;
     }
-  version = row->exists ? row->version + 1 : 1;
+  version = MAX (row->exists ? row->version : 0, r->base_version) + 1;
   if (!pcmbn_store_write_row (store, r->kind, r->uuid, p->device->org_unit, data, version,
                               r->deleted, r->modified_at, error)
       || !pcmbn_district_store_record_change (p->self, r->uuid, p->device->org_unit, version, hash,

@@ -606,7 +606,8 @@ fail:
  *
  * Queues every synced record to be sent again, from the version it has:
  * for a logbook enrolled with another server (a commune moved from its
- * district's server to the city's). A server that has the record already,
+ * district's server to the city's), and for a server restored from an
+ * older backup (a new server generation). A server that has the record already,
  * through the reporting chain, accepts it as it is; one that lacks it
  * stores it. Either way nothing is duplicated, since records are known by
  * uuid.

@@ -40,13 +40,13 @@ gboolean pcmbn_store_sync_mark_conflict (PcmbnStore *self,
                                          const char *uuid,
                                          JsonObject *server_record,
                                          GError **error);
+gboolean pcmbn_store_sync_resend_all (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_sync_mark_rejected (
     PcmbnStore *self, const char *uuid, gint64 sent_rev, const char *problem, GError **error);
 PcmbnPullResult
 pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **error);
 gboolean pcmbn_store_sync_apply_unit (PcmbnStore *self, JsonObject *unit, GError **error);
 gboolean pcmbn_store_sync_apply_targets (PcmbnStore *self, JsonObject *targets, GError **error);
-gboolean pcmbn_store_sync_resend_all (PcmbnStore *self, GError **error);
 JsonNode *pcmbn_store_sync_conflicts (PcmbnStore *self);
 gint64 pcmbn_store_sync_count_state (PcmbnStore *self, const char *state);
 gboolean

@@ -263,6 +263,7 @@ typedef struct
   /* The first change the server made for this run's pushes: the pull after
    * them leaves out this device's own changes from there on. */
   gint64 mine_from;
+  char *generation; /* the server's, from its last answer */
 } Http;
 
 static void
@@ -273,6 +274,7 @@ http_clear (Http *h)
   g_free (h->token);
   g_free (h->pin);
   g_free (h->seen_cert);
+  g_free (h->generation);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Http, http_clear)
 
@@ -407,6 +409,12 @@ http_send (
                         "one stopped."),
                      h->base, local->message);
       return 0;
+    }
+  if (soup_message_headers_get_one (soup_message_get_response_headers (msg), "X-Pcmbn-Generation"))
+    {
+      g_free (h->generation);
+      h->generation = g_strdup (soup_message_headers_get_one (
+          soup_message_get_response_headers (msg), "X-Pcmbn-Generation"));
     }
   date_text = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Date");
   if (date_text)
@@ -1068,6 +1076,33 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
     }
 }
 
+/* A server restored from a backup answers with another generation than the
+ * one this logbook knew, and lacks what was sent after the backup: send
+ * every record again (the server keeps what it has, without duplicates) and
+ * read its changes from the start. */
+static gboolean
+check_generation (PcmbnSyncEngine *self, Http *h, gboolean *restored, GError **error)
+{
+  g_autofree char *known = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_GENERATION);
+
+  *restored = FALSE;
+  if (h->generation == NULL || g_strcmp0 (known, h->generation) == 0)
+    return TRUE;
+  if (known == NULL)
+    return pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_GENERATION, h->generation, error);
+  if (!pcmbn_store_begin (self->store, error))
+    return FALSE;
+  if (!pcmbn_store_sync_resend_all (self->store, error)
+      || !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_CURSOR, "0", error)
+      || !pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_GENERATION, h->generation, error))
+    {
+      pcmbn_store_rollback (self->store);
+      return FALSE;
+    }
+  *restored = TRUE;
+  return pcmbn_store_commit (self->store, error);
+}
+
 /**
  * pcmbn_sync_engine_sync:
  * @self: an engine
@@ -1092,7 +1127,7 @@ pcmbn_sync_engine_sync (PcmbnSyncEngine *self,
   g_auto (Http) h = { 0 };
   PcmbnSyncStats local_stats = { 0 };
   g_autoptr (GError) local = NULL;
-  gboolean ok;
+  gboolean ok, restored = FALSE;
 
   if (stats == NULL)
     stats = &local_stats;
@@ -1104,6 +1139,8 @@ pcmbn_sync_engine_sync (PcmbnSyncEngine *self,
   g_mutex_lock (&self->mutex);
   set_status (self, PCMBN_SYNC_STATUS_RUNNING, NULL);
   ok = push (self, &h, stats, &local) && pull (self, &h, stats, &local)
+       && check_generation (self, &h, &restored, &local)
+       && (!restored || (push (self, &h, stats, &local) && pull (self, &h, stats, &local)))
        && download_blobs (self, &h, &local);
   g_mutex_unlock (&self->mutex);
   g_debug ("sync: %u requests, %.3f s waiting for them, %.3f s reading answers, %.3f s storing",

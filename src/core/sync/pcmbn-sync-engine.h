@@ -41,6 +41,7 @@ typedef void (*PcmbnSyncProgress) (PcmbnSyncPhase phase,
 #define PCMBN_SYNC_META_CASE_NOTES "sync_case_notes" /* "yes" sends them */
 #define PCMBN_SYNC_META_LAST PCMBN_STORE_META_LAST_SYNC
 #define PCMBN_SYNC_META_SERVER_UNIT "sync_server_unit" /* the org unit the server serves */
+#define PCMBN_SYNC_META_GENERATION "sync_server_generation"
 
 PcmbnSyncEngine *pcmbn_sync_engine_new (PcmbnStore *store);
 PcmbnStore *pcmbn_sync_engine_get_store (PcmbnSyncEngine *self);
