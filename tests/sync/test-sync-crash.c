@@ -33,8 +33,8 @@
 #include "sync-helpers.h"
 
 #define DEFAULT_SEED 20261202
-#define DEFAULT_CLIENT_ROUNDS 24
-#define DEFAULT_SERVER_ROUNDS 16
+#define DEFAULT_CLIENT_ROUNDS 16
+#define DEFAULT_SERVER_ROUNDS 10
 /* A fresh server and fresh devices after this many rounds: the files stay
  * small, so that every round costs about the same however many there are. */
 #define ROUNDS_PER_SERVER 25
@@ -296,14 +296,15 @@ assert_sound (const char *path, guint round)
   g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
 }
 
-/* One number from the server's database with a device's attached as `dev`. */
-static gint64
-query_pair (const char *server_db, const char *device_db, const char *sql)
+/* The first column of a query on the server's database with a device's
+ * attached as `dev`, as text (NULL for no row or NULL). */
+static char *
+query_pair_text (const char *server_db, const char *device_db, const char *sql)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
   char *attach;
-  gint64 v = -1;
+  char *v = NULL;
 
   g_assert_cmpint (sqlite3_open_v2 (server_db, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 10000);
@@ -312,11 +313,19 @@ query_pair (const char *server_db, const char *device_db, const char *sql)
   sqlite3_free (attach);
   if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
     g_error ("%s: %s", sql, sqlite3_errmsg (db));
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    v = sqlite3_column_int64 (stmt, 0);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    v = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return v;
+}
+
+static gint64
+query_pair (const char *server_db, const char *device_db, const char *sql)
+{
+  g_autofree char *text = query_pair_text (server_db, device_db, sql);
+
+  return text ? g_ascii_strtoll (text, NULL, 10) : -1;
 }
 
 /* Nothing acknowledged is lost: every record the device holds as clean and
@@ -346,28 +355,25 @@ assert_acknowledged_kept (SyncServer *s, Device *d, guint round)
     g_error ("round %u: %s has read changes past the server's last one", round, d->db);
 }
 
-static char *
-rows_of (const char *db, const char *commune)
-{
-  g_autofree char *sql = g_strdup_printf (
-      "SELECT group_concat (uuid || ' ' || deleted || ' ' || version || ' ' || data, char (10))"
-      " FROM (SELECT * FROM records WHERE org_unit = '%s' ORDER BY uuid)",
-      commune);
-  char *text = sync_query_text (db, sql);
-
-  return text ? text : g_strdup ("");
-}
-
-/* The device equals the server for its commune, with nothing left to send. */
+/* The device equals the server for its commune (uuid, version, deletion,
+ * content), with nothing left to send. Compared in SQL, the files
+ * attached side by side: the rows are many. */
 static void
 assert_converged (SyncServer *s, Device *d, guint round)
 {
-  g_autofree char *server_rows = rows_of (s->db, d->commune);
-  g_autofree char *device_rows = rows_of (d->db, d->commune);
+  g_autofree char *sql = g_strdup_printf (
+      "SELECT group_concat (uuid, ' ') FROM ("
+      " SELECT s.uuid FROM main.records s LEFT JOIN dev.records d ON d.uuid = s.uuid"
+      "  WHERE s.org_unit = '%1$s' AND (d.uuid IS NULL OR d.version <> s.version"
+      "  OR d.deleted <> s.deleted OR d.data <> s.data)"
+      " UNION ALL SELECT d.uuid FROM dev.records d LEFT JOIN main.records s ON s.uuid = d.uuid"
+      "  WHERE d.org_unit = '%1$s' AND s.uuid IS NULL LIMIT 10)",
+      d->commune);
+  g_autofree char *differ = query_pair_text (s->db, d->db, sql);
 
-  if (g_strcmp0 (server_rows, device_rows) != 0)
-    g_error ("round %u: %s differs from the server:\n--- server\n%s\n--- device\n%s", round, d->db,
-             server_rows, device_rows);
+  if (differ)
+    g_error ("round %u: %s differs from the server in (at most 10 shown): %s", round, d->db,
+             differ);
   g_assert_cmpint (
       sync_query_int (d->db, "SELECT count(*) FROM records WHERE dirty = 1 OR state <> 'synced'"),
       ==, 0);
@@ -541,9 +547,12 @@ test_kill_client (void)
                   (g_get_monotonic_time () - spent) / (double)G_USEC_PER_SEC);
   /* How the kills fell depends on the machine's load: reported, not
    * asserted (no timed assertions in tests). */
-  device_clear (&a);
-  device_clear (&b);
-  sync_server_free (s);
+  if (s)
+    {
+      device_clear (&a);
+      device_clear (&b);
+      sync_server_free (s);
+    }
   world_clear (&w);
 }
 
@@ -607,7 +616,7 @@ test_kill_server (void)
 
       for (guint i = 0; i < N_DEVICES; i++)
         {
-          guint n = g_rand_int_range (w.rand, 0, 300);
+          guint n = g_rand_int_range (w.rand, 0, 200);
           random_changes (&w, &devices[i], n, 1, 1);
           /* pushed, then pulled back, and pulled by the colleague */
           units += 2 * n + (g_str_equal (communes[i], "00001") ? n : 0);
@@ -692,9 +701,12 @@ test_kill_server (void)
                   before, unanswered, during, after, devices_cut);
   g_test_message ("server rounds took %.1f s",
                   (g_get_monotonic_time () - spent) / (double)G_USEC_PER_SEC);
-  for (guint i = 0; i < N_DEVICES; i++)
-    device_clear (&devices[i]);
-  sync_server_free (s);
+  if (s)
+    {
+      for (guint i = 0; i < N_DEVICES; i++)
+        device_clear (&devices[i]);
+      sync_server_free (s);
+    }
   world_clear (&w);
 }
 
