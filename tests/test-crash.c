@@ -6,7 +6,9 @@
  *
  * The moments are drawn with a seeded GRand (PCMBN_CRASH_SEED overrides the
  * seed) from a range calibrated on an undisturbed run, so that most kills
- * land while the import is validating or writing. */
+ * land while the import is validating or writing. PCMBN_CRASH_IMPORT_ROUNDS
+ * and PCMBN_CRASH_ADD_ROUNDS change the numbers of rounds (the slow suite
+ * runs more; tests/sync/test-sync-crash.c kills sync the same way). */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -18,6 +20,14 @@
 #define N_ROWS 3000
 #define IMPORT_ROUNDS 40
 #define ADD_ROUNDS 24
+
+static guint
+env_uint (const char *name, guint fallback)
+{
+  const char *text = g_getenv (name);
+
+  return text && *text ? (guint)g_ascii_strtoull (text, NULL, 10) : fallback;
+}
 
 typedef struct
 {
@@ -204,6 +214,7 @@ test_kill_import (void)
   g_autofree char *csv_path = NULL, *warm = NULL, *wal = NULL;
   gint64 t_open = 0, t_import, prev;
   guint before = 0, during_check = 0, during_write = 0, after = 0;
+  guint rounds = env_uint ("PCMBN_CRASH_IMPORT_ROUNDS", IMPORT_ROUNDS);
 
   crash_setup (&c);
   csv_path = g_build_filename (c.dir, "import.csv", NULL);
@@ -228,9 +239,9 @@ test_kill_import (void)
                   " ms",
                   t_open / 1000, N_ROWS, t_import / 1000);
 
-  for (guint round = 0; round < IMPORT_ROUNDS; round++)
+  for (guint round = 0; round < rounds; round++)
     {
-      g_autofree char *tag = g_strdup_printf ("crash-import-%02u", round);
+      g_autofree char *tag = g_strdup_printf ("crash-import-%03u", round);
       g_autofree char *csv = make_csv (tag, N_ROWS);
       const char *args[] = { "--db", c.db, "import", "activity", csv_path, NULL };
       /* Most rounds: from nothing to a quarter past the undisturbed run.
@@ -283,13 +294,13 @@ test_kill_import (void)
     g_assert_no_error (error);
     g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, prev);
   }
-  g_test_message ("import, %d rounds of %d rows: %u killed before the database was open, "
+  g_test_message ("import, %u rounds of %d rows: %u killed before the database was open, "
                   "%u while reading and checking the file, %u while writing (uncommitted WAL), "
                   "%u after the commit",
-                  IMPORT_ROUNDS, N_ROWS, before, during_check, during_write, after);
+                  rounds, N_ROWS, before, during_check, during_write, after);
   /* How the kills fell depends on the machine's load, so it is reported,
    * not asserted (no timed assertions in tests). */
-  if (during_check + during_write < IMPORT_ROUNDS / 4)
+  if (during_check + during_write < rounds / 4)
     g_test_message ("few kills landed mid-import; the machine may have been busy");
   crash_clear (&c);
 }
@@ -301,6 +312,7 @@ test_kill_add (void)
   g_autofree char *json_path = NULL, *wal = NULL;
   gint64 t_add = 0, t, prev;
   guint before = 0, during = 0, during_write = 0, after = 0;
+  guint rounds = env_uint ("PCMBN_CRASH_ADD_ROUNDS", ADD_ROUNDS);
 
   crash_setup (&c);
   json_path = g_build_filename (c.dir, "record.json", NULL);
@@ -324,9 +336,9 @@ test_kill_add (void)
   g_assert_cmpint (prev, ==, 3);
   g_test_message ("calibration: add %.1f ms", t_add / 1000.0);
 
-  for (guint round = 0; round < ADD_ROUNDS; round++)
+  for (guint round = 0; round < rounds; round++)
     {
-      g_autofree char *tag = g_strdup_printf ("crash-add-%02u;", round);
+      g_autofree char *tag = g_strdup_printf ("crash-add-%03u;", round);
       g_autofree char *json = g_strdup_printf ("{\"date\":\"2026-03-10\",\"activity_type\":"
                                                "\"community_talk\",\"subproject\":\"community\","
                                                "\"title\":\"Vòng %u\",\"participants_total\":40,"
@@ -360,9 +372,9 @@ test_kill_add (void)
         g_assert_cmpint (s.tagged, ==, 1);
       prev = s.records;
     }
-  g_test_message ("add, %d rounds: %u killed early in the run, %u later but before writing, "
+  g_test_message ("add, %u rounds: %u killed early in the run, %u later but before writing, "
                   "%u while writing (uncommitted WAL), %u after the commit",
-                  ADD_ROUNDS, before, during, during_write, after);
+                  rounds, before, during, during_write, after);
   crash_clear (&c);
 }
 
