@@ -94,6 +94,13 @@ enrolled_by_bundle (Office *o)
 
   g_assert_cmpint (
       sync_cli (db, NULL, &err, "bundle", "enroll", "--code", code, "-o", request, NULL), ==, 0);
+  /* The request's secret waits in the logbook sealed, never in clear */
+  g_assert_cmpint (sync_query_int (db, "SELECT count(*) FROM meta WHERE key ="
+                                       " 'bundle_enrol_secret' AND length (value) = 64 AND value"
+                                       " NOT GLOB '*[^0-9a-f]*'"),
+                   ==, 0);
+  g_assert_cmpint (
+      sync_query_int (db, "SELECT count(*) FROM meta WHERE key = 'bundle_enrol_secret'"), ==, 1);
   g_assert_cmpint (office_answer (o, request, reply, NULL), ==, 0);
   line = import_line (db, reply);
   g_assert_cmpstr (line, ==, "pushed 0, pulled 0, conflicts 0, rejected 0");

@@ -698,11 +698,12 @@ kind_has_sensitive (const PcmbnKind *kind)
   return FALSE;
 }
 
-/* Meta rows that give away the device: sealed like case notes. */
+/* Meta rows that give away the device: sealed like case notes. The
+ * secret of a pending enrolment by USB bundle opens the token in its reply. */
 static gboolean
 meta_is_sensitive (const char *key)
 {
-  return g_strcmp0 (key, "sync_token") == 0;
+  return g_strcmp0 (key, "sync_token") == 0 || g_strcmp0 (key, "bundle_enrol_secret") == 0;
 }
 
 static char *
