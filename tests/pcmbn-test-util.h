@@ -26,4 +26,21 @@ PcmbnStore *pcmbn_test_store_new (char **path_out);
 JsonObject *pcmbn_test_json (const char *text);
 char *pcmbn_test_read_text (const char *path);
 
+/* Runs the main loop until @cond holds; fails the test, naming the line,
+ * after 30 s. For windows and anything else that answers asynchronously:
+ * never a fixed sleep. */
+#define WAIT_UNTIL(cond)                                                  \
+  G_STMT_START                                                            \
+  {                                                                       \
+    gint64 deadline_ = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;     \
+    while (!(cond))                                                       \
+      {                                                                   \
+        if (g_get_monotonic_time () > deadline_)                          \
+          g_error ("line %d: timed out waiting for %s", __LINE__, #cond); \
+        if (!g_main_context_iteration (NULL, FALSE))                      \
+          g_usleep (1000);                                                \
+      }                                                                   \
+  }                                                                       \
+  G_STMT_END
+
 G_END_DECLS

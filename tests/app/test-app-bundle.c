@@ -14,20 +14,6 @@
 #include "store/pcmbn-store.h"
 #include "sync-helpers.h"
 
-#define WAIT_UNTIL(cond)                                                  \
-  G_STMT_START                                                            \
-  {                                                                       \
-    gint64 deadline_ = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;     \
-    while (!(cond))                                                       \
-      {                                                                   \
-        if (g_get_monotonic_time () > deadline_)                          \
-          g_error ("line %d: timed out waiting for %s", __LINE__, #cond); \
-        if (!g_main_context_iteration (NULL, FALSE))                      \
-          g_usleep (1000);                                                \
-      }                                                                   \
-  }                                                                       \
-  G_STMT_END
-
 static char *
 office_code (const char *server)
 {

@@ -13,20 +13,6 @@
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 
-#define WAIT_UNTIL(cond)                                                  \
-  G_STMT_START                                                            \
-  {                                                                       \
-    gint64 deadline_ = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;     \
-    while (!(cond))                                                       \
-      {                                                                   \
-        if (g_get_monotonic_time () > deadline_)                          \
-          g_error ("line %d: timed out waiting for %s", __LINE__, #cond); \
-        if (!g_main_context_iteration (NULL, FALSE))                      \
-          g_usleep (1000);                                                \
-      }                                                                   \
-  }                                                                       \
-  G_STMT_END
-
 #define COUNSELLING                                                                            \
   "{'date':'2025-12-03','channel':'office','client_code':'KH-3862',"                           \
   "'client_type':'planning_labour_migration','client_sex':'male','client_age_band':'over_60'," \
