@@ -955,20 +955,27 @@ test_operational_failure (Fixture *f, gconstpointer data)
   }
 }
 
-/* Long work shows its progress on a terminal's stderr (records done of the
- * total, the rate), and nothing on a pipe. */
-static void
-test_progress_on_terminal (Fixture *f, gconstpointer data)
+/* What `pcmbn ARGS…` writes to stderr when stderr is a terminal. */
+static char *
+stderr_on_terminal (const char *first, ...)
 {
   int master = posix_openpt (O_RDWR | O_NOCTTY);
   int slave;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) seen = g_string_new (NULL);
-  g_autofree char *err = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  GString *seen = g_string_new (NULL);
   char buf[4096];
   gssize n;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *)g_getenv ("PCMBN_CLI"));
+  va_start (ap, first);
+  for (const char *a = first; a; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *)a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
 
   g_assert_cmpint (master, >=, 0);
   g_assert_cmpint (grantpt (master), ==, 0);
@@ -977,22 +984,63 @@ test_progress_on_terminal (Fixture *f, gconstpointer data)
   g_assert_cmpint (slave, >=, 0);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_take_stderr_fd (launcher, slave);
-  proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PCMBN_CLI"), "--db", f->db,
-                                      "demo", "--records", "3000", NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   g_assert_no_error (error);
   g_clear_object (&launcher); /* closes our copy of the slave */
   while ((n = read (master, buf, sizeof buf)) > 0)
     g_string_append_len (seen, buf, n);
   g_assert_true (g_subprocess_wait_check (proc, NULL, &error));
   close (master);
-  g_assert_nonnull (strstr (seen->str, "\r"));
-  g_assert_nonnull (strstr (seen->str, "3000 of 3000"));
-  g_assert_nonnull (strstr (seen->str, "a second"));
+  return g_string_free (seen, FALSE);
+}
+
+/* Long work shows its progress on a terminal's stderr (records done of the
+ * total, the rate), and nothing on a pipe. */
+static void
+test_progress_on_terminal (Fixture *f, gconstpointer data)
+{
+  g_autofree char *err = NULL;
+  g_autofree char *csv = g_build_filename (f->dir, "progress.csv", NULL);
+  g_autofree char *seen = stderr_on_terminal ("--db", f->db, "demo", "--records", "3000", NULL);
+  gint64 n_activities;
+
+  g_assert_nonnull (strstr (seen, "\r"));
+  g_assert_nonnull (strstr (seen, "3000 of 3000"));
+  g_assert_nonnull (strstr (seen, "a second"));
+
+  /* Export and import: each of their phases. */
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (f->db, NULL);
+    n_activities = pcmbn_store_count (store, "activity");
+  }
+  g_assert_cmpint (n_activities, >, 0);
+  g_clear_pointer (&seen, g_free);
+  seen = stderr_on_terminal ("--db", f->db, "export", "activity", "--format", "csv", "-o", csv,
+                             NULL);
+  {
+    g_autofree char *total = g_strdup_printf (
+        "Exporting: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT, n_activities, n_activities);
+    g_assert_nonnull (strstr (seen, total));
+  }
+  g_clear_pointer (&seen, g_free);
+  seen = stderr_on_terminal ("--db", f->db, "import", "activity", csv, NULL);
+  {
+    g_autofree char *checked = g_strdup_printf (
+        "Checking rows: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT, n_activities, n_activities);
+    g_autofree char *saved = g_strdup_printf ("Saving: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT,
+                                              n_activities, n_activities);
+    g_assert_nonnull (strstr (seen, checked));
+    g_assert_nonnull (strstr (seen, saved));
+  }
 
   /* A pipe: the same work, no progress. */
   g_assert_cmpint (cli (NULL, NULL, &err, "--db", f->db, "demo", "--records", "3000", NULL), ==, 0);
   g_assert_null (strstr (err, "\r"));
   g_assert_null (strstr (err, "of 3000"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (NULL, NULL, &err, "--db", f->db, "import", "activity", csv, NULL), ==, 0);
+  g_assert_null (strstr (err, "\r"));
+  g_assert_null (strstr (err, "Checking rows"));
 }
 
 int

@@ -293,118 +293,6 @@ check_format (const char *format, const char *const *allowed, GError **error)
   return FALSE;
 }
 
-static int
-verb_list (PcmbnStore *store, Args *args, GError **error)
-{
-  static const char *const formats[] = { "json", "csv", NULL };
-  const char *format = opt (args, "format") ? opt (args, "format") : "json";
-  g_autofree char *out = NULL;
-  gsize len = 0;
-
-  if (!check_format (format, formats, error))
-    return -1;
-  if (g_str_equal (format, "csv"))
-    out = pcmbn_store_export_csv_range (store, args->positional[0], opt (args, "from"),
-                                        opt (args, "to"), &len, error);
-  else
-    {
-      out = pcmbn_store_export_json (store, args->positional[0], opt (args, "from"),
-                                     opt (args, "to"), error);
-      if (out)
-        {
-          char *with_newline = g_strconcat (out, "\n", NULL);
-          g_free (out);
-          out = with_newline;
-          len = strlen (out);
-        }
-    }
-  if (out == NULL)
-    return -1;
-  return write_output (NULL, out, len, error) ? 0 : 1;
-}
-
-static int
-verb_import (PcmbnStore *store, Args *args, GError **error)
-{
-  g_autofree char *text = NULL;
-  gsize len;
-  guint n = 0;
-
-  if (pcmbn_schema_kind (args->positional[0]) == NULL)
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _ ("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
-                   pcmbn_kind_names_joined ());
-      return -1;
-    }
-  if (!pcmbn_store_require_init (store, error)
-      || !read_input (args->positional[1], &text, &len, error))
-    return -1;
-  if (!pcmbn_store_import_csv (store, args->positional[0], text, len, &n, error))
-    return -1;
-  g_printerr (g_dngettext (GETTEXT_PACKAGE, "Imported %u record.\n", "Imported %u records.\n", n),
-              n);
-  return 0;
-}
-
-static int
-verb_export (PcmbnStore *store, Args *args, GError **error)
-{
-  static const char *const formats[] = { "csv", "json", NULL };
-  const char *format = opt (args, "format");
-  g_autofree char *out = NULL;
-  gsize len = 0;
-
-  if (!check_format (format, formats, error))
-    return -1;
-  if (g_str_equal (format, "csv"))
-    out = pcmbn_store_export_csv (store, args->positional[0], &len, error);
-  else if ((out = pcmbn_store_export_json (store, args->positional[0], NULL, NULL, error)))
-    len = strlen (out);
-  if (out == NULL)
-    return -1;
-  return write_output (opt (args, "o"), out, len, error) ? 0 : 1;
-}
-
-static int
-verb_delete (PcmbnStore *store, Args *args, GError **error)
-{
-  return pcmbn_store_delete (store, args->positional[0], error) ? 0 : -1;
-}
-
-static int
-verb_deleted (PcmbnStore *store, Args *args, GError **error)
-{
-  g_autoptr (GPtrArray) records = NULL;
-  g_autoptr (JsonArray) array = json_array_new ();
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
-
-  if (args->positional[0] && pcmbn_schema_kind (args->positional[0]) == NULL)
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
-                   _ ("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
-                   pcmbn_kind_names_joined ());
-      return -1;
-    }
-  records = pcmbn_store_list_deleted (store, args->positional[0], NULL, error);
-  if (records == NULL)
-    return -1;
-  for (guint i = 0; i < records->len; i++)
-    json_array_add_element (array, pcmbn_record_to_json (records->pdata[i], TRUE));
-  json_node_set_array (node, array);
-  print_json (node);
-  return 0;
-}
-
-static int
-verb_restore (PcmbnStore *store, Args *args, GError **error)
-{
-  if (!pcmbn_store_undelete (store, args->positional[0], error))
-    return -1;
-  g_printerr (_ ("Restored %s; it goes to the server with the next sync.\n"), args->positional[0]);
-  return 0;
-}
-
 /* ---- progress on a terminal ---------------------------------------------- */
 
 /* Long work shows how far it is on stderr, on one line rewritten in place,
@@ -460,6 +348,170 @@ progress_free (Progress *p)
   g_free (p);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Progress, progress_free)
+
+/* CSV import and export: one line per phase, each on its own line. */
+typedef struct
+{
+  Progress *phase[3];
+  const char *what[3];
+} StoreProgress;
+
+static void
+store_progress (PcmbnStorePhase phase, guint done, guint total, gpointer user_data)
+{
+  StoreProgress *p = user_data;
+
+  for (guint i = 0; i < phase; i++)
+    g_clear_pointer (&p->phase[i], progress_free);
+  if (p->phase[phase] == NULL && p->what[phase] != NULL)
+    {
+      p->phase[phase] = progress_new (p->what[phase]);
+      p->what[phase] = NULL;
+    }
+  progress_show (p->phase[phase], done, total);
+}
+
+static void
+store_progress_begin (PcmbnStore *store, StoreProgress *p)
+{
+  p->what[PCMBN_STORE_PHASE_CHECK] = _ ("Checking rows");
+  p->what[PCMBN_STORE_PHASE_WRITE] = _ ("Saving");
+  p->what[PCMBN_STORE_PHASE_EXPORT] = _ ("Exporting");
+  if (isatty (STDERR_FILENO))
+    pcmbn_store_set_progress (store, store_progress, p);
+}
+
+static void
+store_progress_end (PcmbnStore *store, StoreProgress *p)
+{
+  pcmbn_store_set_progress (store, NULL, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (p->phase); i++)
+    g_clear_pointer (&p->phase[i], progress_free);
+}
+
+static int
+verb_list (PcmbnStore *store, Args *args, GError **error)
+{
+  static const char *const formats[] = { "json", "csv", NULL };
+  const char *format = opt (args, "format") ? opt (args, "format") : "json";
+  g_autofree char *out = NULL;
+  gsize len = 0;
+
+  if (!check_format (format, formats, error))
+    return -1;
+  if (g_str_equal (format, "csv"))
+    out = pcmbn_store_export_csv_range (store, args->positional[0], opt (args, "from"),
+                                        opt (args, "to"), &len, error);
+  else
+    {
+      out = pcmbn_store_export_json (store, args->positional[0], opt (args, "from"),
+                                     opt (args, "to"), error);
+      if (out)
+        {
+          char *with_newline = g_strconcat (out, "\n", NULL);
+          g_free (out);
+          out = with_newline;
+          len = strlen (out);
+        }
+    }
+  if (out == NULL)
+    return -1;
+  return write_output (NULL, out, len, error) ? 0 : 1;
+}
+
+static int
+verb_import (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len;
+  guint n = 0;
+
+  if (pcmbn_schema_kind (args->positional[0]) == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
+                   pcmbn_kind_names_joined ());
+      return -1;
+    }
+  if (!pcmbn_store_require_init (store, error)
+      || !read_input (args->positional[1], &text, &len, error))
+    return -1;
+  {
+    StoreProgress progress = { 0 };
+    gboolean ok;
+
+    store_progress_begin (store, &progress);
+    ok = pcmbn_store_import_csv (store, args->positional[0], text, len, &n, error);
+    store_progress_end (store, &progress);
+    if (!ok)
+      return -1;
+  }
+  g_printerr (g_dngettext (GETTEXT_PACKAGE, "Imported %u record.\n", "Imported %u records.\n", n),
+              n);
+  return 0;
+}
+
+static int
+verb_export (PcmbnStore *store, Args *args, GError **error)
+{
+  static const char *const formats[] = { "csv", "json", NULL };
+  const char *format = opt (args, "format");
+  g_autofree char *out = NULL;
+  gsize len = 0;
+
+  StoreProgress progress = { 0 };
+
+  if (!check_format (format, formats, error))
+    return -1;
+  store_progress_begin (store, &progress);
+  if (g_str_equal (format, "csv"))
+    out = pcmbn_store_export_csv (store, args->positional[0], &len, error);
+  else if ((out = pcmbn_store_export_json (store, args->positional[0], NULL, NULL, error)))
+    len = strlen (out);
+  store_progress_end (store, &progress);
+  if (out == NULL)
+    return -1;
+  return write_output (opt (args, "o"), out, len, error) ? 0 : 1;
+}
+
+static int
+verb_delete (PcmbnStore *store, Args *args, GError **error)
+{
+  return pcmbn_store_delete (store, args->positional[0], error) ? 0 : -1;
+}
+
+static int
+verb_deleted (PcmbnStore *store, Args *args, GError **error)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (JsonArray) array = json_array_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+
+  if (args->positional[0] && pcmbn_schema_kind (args->positional[0]) == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_USAGE,
+                   _ ("kind: “%s” is not a kind of record; use one of %s"), args->positional[0],
+                   pcmbn_kind_names_joined ());
+      return -1;
+    }
+  records = pcmbn_store_list_deleted (store, args->positional[0], NULL, error);
+  if (records == NULL)
+    return -1;
+  for (guint i = 0; i < records->len; i++)
+    json_array_add_element (array, pcmbn_record_to_json (records->pdata[i], TRUE));
+  json_node_set_array (node, array);
+  print_json (node);
+  return 0;
+}
+
+static int
+verb_restore (PcmbnStore *store, Args *args, GError **error)
+{
+  if (!pcmbn_store_undelete (store, args->positional[0], error))
+    return -1;
+  g_printerr (_ ("Restored %s; it goes to the server with the next sync.\n"), args->positional[0]);
+  return 0;
+}
 
 static void
 demo_progress (guint done, guint total, gpointer user_data)

@@ -102,6 +102,8 @@ pcmbn_store_import_csv (PcmbnStore *self,
     {
       PcmbnCsvRow *row = rows->pdata[r];
       guint n = g_strv_length (row->cells);
+
+      pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_CHECK, r - 1, rows->len - 1);
       g_autoptr (JsonObject) input = json_object_new ();
       g_autoptr (PcmbnRecord) existing = NULL;
       g_autoptr (GPtrArray)
@@ -174,6 +176,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
       pcmbn_set_field_errors (error, errors);
       return FALSE;
     }
+  pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_CHECK, valid->len, valid->len);
 
   if (!pcmbn_store_begin (self, error))
     return FALSE;
@@ -181,6 +184,8 @@ pcmbn_store_import_csv (PcmbnStore *self,
     {
       sqlite3_int64 id;
       gboolean ok;
+
+      pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_WRITE, i, valid->len);
       if (pcmbn_store_find_row (self, uuids->pdata[i], &id, NULL, NULL))
         ok = pcmbn_store_update_valid (self, id, kind, valid->pdata[i], error);
       else
@@ -193,6 +198,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
     }
   if (!pcmbn_store_commit (self, error))
     return FALSE;
+  pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_WRITE, valid->len, valid->len);
   if (n_imported)
     *n_imported = valid->len;
   pcmbn_store_emit_changed (self, kind->name);
@@ -256,6 +262,8 @@ pcmbn_store_export_csv_range (PcmbnStore *self,
   for (guint i = 0; i < records->len; i++)
     {
       PcmbnRecord *record = records->pdata[i];
+
+      pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_EXPORT, i, records->len);
       pcmbn_csv_append_cell (out, pcmbn_record_get_uuid (record), TRUE);
       for (guint f = 0; f < kind->n_fields; f++)
         {
@@ -265,6 +273,7 @@ pcmbn_store_export_csv_range (PcmbnStore *self,
         }
       pcmbn_csv_end_row (out);
     }
+  pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_EXPORT, records->len, records->len);
   *len = out->len;
   return g_string_free (out, FALSE);
 }
@@ -291,7 +300,11 @@ pcmbn_store_export_json (
     return NULL;
   array = json_array_sized_new (records->len);
   for (guint i = 0; i < records->len; i++)
-    json_array_add_element (array, pcmbn_record_to_json (records->pdata[i], TRUE));
+    {
+      pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_EXPORT, i, records->len);
+      json_array_add_element (array, pcmbn_record_to_json (records->pdata[i], TRUE));
+    }
+  pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_EXPORT, records->len, records->len);
   root = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (root, array);
   return json_to_string (root, TRUE);

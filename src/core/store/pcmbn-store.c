@@ -55,6 +55,10 @@ struct _PcmbnStore
   gboolean key_is_new; /* this open made the key */
   gboolean server_mode;
   sqlite3_stmt *uuid_stmt;
+
+  /* Long bulk work (CSV in and out) tells how far it is. */
+  PcmbnStoreProgress progress;
+  gpointer progress_data;
 };
 
 G_DEFINE_FINAL_TYPE (PcmbnStore, pcmbn_store, G_TYPE_OBJECT)
@@ -135,6 +139,32 @@ sqlite3 *
 pcmbn_store_get_db (PcmbnStore *self)
 {
   return self->db;
+}
+
+/**
+ * pcmbn_store_set_progress:
+ * @self: a store
+ * @progress: (nullable) (scope notified): called as bulk work advances
+ * @user_data: (closure): for @progress
+ *
+ * CSV import and export call @progress now and then, in the thread doing
+ * the work, with the rows done so far and the rows in all. The CLI shows it
+ * on a terminal. Pass %NULL to stop.
+ */
+void
+pcmbn_store_set_progress (PcmbnStore *self, PcmbnStoreProgress progress, gpointer user_data)
+{
+  g_return_if_fail (PCMBN_IS_STORE (self));
+  self->progress = progress;
+  self->progress_data = user_data;
+}
+
+void
+pcmbn_store_report_progress (PcmbnStore *self, PcmbnStorePhase phase, guint done, guint total)
+{
+  /* Every 256 rows and at the end: cheap enough to call per row. */
+  if (self->progress && ((done & 255) == 0 || done == total))
+    self->progress (phase, done, total, self->progress_data);
 }
 
 const char *

@@ -31,10 +31,24 @@ typedef struct
 void pcmbn_org_unit_free (PcmbnOrgUnit *unit);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnOrgUnit, pcmbn_org_unit_free)
 
+/* Bulk work that reports how far it is: see pcmbn_store_set_progress(). */
+typedef enum
+{
+  PCMBN_STORE_PHASE_CHECK,  /* import: rows checked */
+  PCMBN_STORE_PHASE_WRITE,  /* import: rows written */
+  PCMBN_STORE_PHASE_EXPORT, /* export: rows written out */
+} PcmbnStorePhase;
+
+typedef void (*PcmbnStoreProgress) (PcmbnStorePhase phase,
+                                    guint done,
+                                    guint total,
+                                    gpointer user_data);
+
 char *pcmbn_store_default_path (void);
 PcmbnStore *pcmbn_store_open (const char *path, GError **error);
 PcmbnStore *pcmbn_store_open_with_key (const char *path, const char *key_text, GError **error);
 const char *pcmbn_store_get_path (PcmbnStore *self);
+void pcmbn_store_set_progress (PcmbnStore *self, PcmbnStoreProgress progress, gpointer user_data);
 
 /* Sensitive data at rest: the key lives outside the file. */
 gboolean pcmbn_store_has_key (PcmbnStore *self);
