@@ -464,6 +464,8 @@ logbook_conflicts_page_finalize (GObject *object)
 static void
 logbook_conflicts_page_class_init (LogbookConflictsPageClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = logbook_conflicts_page_dispose;
   G_OBJECT_CLASS (klass)->finalize = logbook_conflicts_page_finalize;
   GTK_WIDGET_CLASS (klass)->map = logbook_conflicts_page_map;
@@ -475,102 +477,32 @@ logbook_conflicts_page_class_init (LogbookConflictsPageClass *klass)
    */
   signals[RESOLVED] = g_signal_new ("resolved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                     NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-}
 
-static GtkWidget *
-button (const char *label, const char *tooltip, GCallback callback, gpointer self)
-{
-  GtkWidget *b = gtk_button_new_with_mnemonic (label);
-  gtk_widget_set_tooltip_text (b, tooltip);
-  g_signal_connect (b, "clicked", callback, self);
-  return b;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/pcmbn/Logbook/ui/logbook-conflicts-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, list);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, title);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, note);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, grid);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, mine_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, theirs_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, merge_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookConflictsPage, detail);
+  gtk_widget_class_bind_template_callback (widget_class, on_row_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_keep_mine);
+  gtk_widget_class_bind_template_callback (widget_class, on_keep_theirs);
+  gtk_widget_class_bind_template_callback (widget_class, on_merge);
 }
 
 static void
 logbook_conflicts_page_init (LogbookConflictsPage *self)
 {
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *empty = adw_status_page_new ();
-  GtkWidget *intro = gtk_label_new (
-      _ ("These records were changed here and on the server at the same time. "
-         "Both versions are kept until you choose."));
-
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->choices = g_hash_table_new (g_str_hash, g_str_equal);
   self->mine_choices = g_hash_table_new (g_str_hash, g_str_equal);
-  self->stack = GTK_STACK (gtk_stack_new ());
-
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "emblem-ok-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _ ("No Conflicts"));
-  adw_status_page_set_description (
-      ADW_STATUS_PAGE (empty),
-      _ ("When a record is changed here and on the server at the same time, "
-         "both versions wait here for you to choose."));
-  gtk_stack_add_named (self->stack, empty, "empty");
-
-  gtk_widget_set_margin_start (box, 18);
-  gtk_widget_set_margin_end (box, 18);
-  gtk_widget_set_margin_top (box, 18);
-  gtk_widget_set_margin_bottom (box, 18);
-  gtk_label_set_wrap (GTK_LABEL (intro), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (intro), 0);
-  gtk_box_append (GTK_BOX (box), intro);
-
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_widget_add_css_class (GTK_WIDGET (self->list), "boxed-list");
-  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_SINGLE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Records in conflict"), -1);
-  g_signal_connect (self->list, "row-selected", G_CALLBACK (on_row_selected), self);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->list));
-
-  self->detail = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  gtk_widget_add_css_class (self->detail, "card");
-  gtk_widget_add_css_class (self->detail, "indicator-card");
-  self->title = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->title, 0);
-  gtk_label_set_wrap (self->title, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->title), "title-3");
-  gtk_box_append (GTK_BOX (self->detail), GTK_WIDGET (self->title));
-  self->note = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->note, 0);
-  gtk_label_set_wrap (self->note, TRUE);
-  gtk_box_append (GTK_BOX (self->detail), GTK_WIDGET (self->note));
-  self->grid = GTK_GRID (gtk_grid_new ());
-  gtk_grid_set_column_spacing (self->grid, 18);
-  gtk_grid_set_row_spacing (self->grid, 8);
-  gtk_box_append (GTK_BOX (self->detail), GTK_WIDGET (self->grid));
-  self->error_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_wrap (self->error_label, TRUE);
-  gtk_label_set_xalign (self->error_label, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->error_label), "banner-error");
-  gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
-  gtk_box_append (GTK_BOX (self->detail), GTK_WIDGET (self->error_label));
-
-  self->mine_button = button (_ ("Keep _Mine"), _ ("Keep the version of this computer, whole"),
-                              G_CALLBACK (on_keep_mine), self);
-  self->theirs_button = button (_ ("Keep the _Server’s"), _ ("Keep the server’s version, whole"),
-                                G_CALLBACK (on_keep_theirs), self);
-  self->merge_button = button (_ ("_Save Merge"), _ ("Keep the value chosen for each field"),
-                               G_CALLBACK (on_merge), self);
-  gtk_widget_add_css_class (self->merge_button, "suggested-action");
-  gtk_widget_set_halign (buttons, GTK_ALIGN_END);
-  gtk_box_append (GTK_BOX (buttons), self->mine_button);
-  gtk_box_append (GTK_BOX (buttons), self->theirs_button);
-  gtk_box_append (GTK_BOX (buttons), self->merge_button);
-  gtk_box_append (GTK_BOX (self->detail), buttons);
-  gtk_box_append (GTK_BOX (box), self->detail);
-
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 900);
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_stack_add_named (self->stack, scroller, "conflicts");
-  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->stack));
 }
 
 LogbookConflictsPage *

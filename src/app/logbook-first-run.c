@@ -153,23 +153,6 @@ on_start (GtkButton *button, LogbookFirstRun *self)
   g_signal_emit (self, signals[DONE], 0);
 }
 
-static GtkWidget *
-profile_row (GtkWidget **check, GtkWidget *group_with, const char *title, const char *subtitle)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  *check = gtk_check_button_new ();
-  if (group_with)
-    gtk_check_button_set_group (GTK_CHECK_BUTTON (*check), GTK_CHECK_BUTTON (group_with));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (*check), GTK_ACCESSIBLE_PROPERTY_LABEL, title,
-                                  -1);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), *check);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), *check);
-  return row;
-}
-
 static void
 logbook_first_run_dispose (GObject *object)
 {
@@ -183,102 +166,31 @@ logbook_first_run_dispose (GObject *object)
 static void
 logbook_first_run_class_init (LogbookFirstRunClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = logbook_first_run_dispose;
   signals[DONE] = g_signal_new ("done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                 NULL, G_TYPE_NONE, 0);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/pcmbn/Logbook/ui/logbook-first-run.ui");
+  gtk_widget_class_bind_template_child (widget_class, LogbookFirstRun, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, LogbookFirstRun, results);
+  gtk_widget_class_bind_template_child (widget_class, LogbookFirstRun, culture_check);
+  gtk_widget_class_bind_template_child (widget_class, LogbookFirstRun, womens_union_check);
+  gtk_widget_class_bind_template_child (widget_class, LogbookFirstRun, start_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookFirstRun, error_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_activate);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_key);
+  gtk_widget_class_bind_template_callback (widget_class, on_row_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_row_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_start);
 }
 
 static void
 logbook_first_run_init (LogbookFirstRun *self)
 {
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  GtkWidget *status = adw_status_page_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *profiles = adw_preferences_group_new ();
-  GtkWidget *heading = gtk_label_new (_ ("Your commune"));
-
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status), "x-office-address-book-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (status), _ ("Welcome to the PCMBN Logbook"));
-  adw_status_page_set_description (
-      ADW_STATUS_PAGE (status),
-      _ ("Choose the commune this logbook belongs to. Everything stays on this computer until you sync with the server."));
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 520);
-  gtk_label_set_xalign (GTK_LABEL (heading), 0);
-  gtk_widget_add_css_class (heading, "heading");
-  gtk_box_append (GTK_BOX (box), heading);
-
-  self->search_entry = gtk_search_entry_new ();
-  g_object_set (self->search_entry, "placeholder-text", _ ("Name of your commune, e.g. phuc xa"),
-                NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->search_entry),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Find your commune"), -1);
-  g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (on_search_changed), self);
-  g_signal_connect (self->search_entry, "activate", G_CALLBACK (on_search_activate), self);
-  {
-    GtkEventController *keys = gtk_event_controller_key_new ();
-    g_signal_connect (keys, "key-pressed", G_CALLBACK (on_search_key), self);
-    gtk_widget_add_controller (self->search_entry, keys);
-  }
-  gtk_box_append (GTK_BOX (box), self->search_entry);
-
-  self->results = gtk_list_box_new ();
-  gtk_widget_add_css_class (self->results, "boxed-list");
-  gtk_widget_add_css_class (self->results, "commune-results");
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->results), GTK_SELECTION_SINGLE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->results), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Communes found"), -1);
-  gtk_widget_set_visible (self->results, FALSE);
-  g_signal_connect (self->results, "row-selected", G_CALLBACK (on_row_selected), self);
-  g_signal_connect (self->results, "row-activated", G_CALLBACK (on_row_activated), self);
-  gtk_box_append (GTK_BOX (box), self->results);
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (profiles), _ ("Who uses this logbook"));
-  adw_preferences_group_set_description (
-      ADW_PREFERENCES_GROUP (profiles),
-      _ ("This decides which sections come first. All stay reachable."));
-  gtk_widget_set_margin_top (profiles, 12);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (profiles),
-                             profile_row (&self->culture_check, NULL,
-                                          _ ("Culture-information officer"),
-                                          _ ("Communication activities, materials, trainings")));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (profiles),
-                             profile_row (&self->womens_union_check, self->culture_check,
-                                          _ ("Women’s Union branch"),
-                                          _ ("Counselling, models and their meetings")));
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->culture_check), TRUE);
-  gtk_box_append (GTK_BOX (box), profiles);
-
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_widget_add_css_class (self->error_label, "error");
-  gtk_widget_set_visible (self->error_label, FALSE);
-  gtk_box_append (GTK_BOX (box), self->error_label);
-
-  self->start_button = gtk_button_new_with_mnemonic (_ ("_Start"));
-  gtk_widget_add_css_class (self->start_button, "pill");
-  gtk_widget_add_css_class (self->start_button, "suggested-action");
-  gtk_widget_set_halign (self->start_button, GTK_ALIGN_CENTER);
-  gtk_widget_set_margin_top (self->start_button, 12);
-  gtk_widget_set_margin_bottom (self->start_button, 12);
-  g_signal_connect (self->start_button, "clicked", G_CALLBACK (on_start), self);
-  update_start (self);
-
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  adw_status_page_set_child (ADW_STATUS_PAGE (status), clamp);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), status);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_vexpand (scroller, TRUE);
-  /* Start stays below the scrolled part, whole at 1024×720 and on a
-   * netbook: it was half off-screen at the end of the page. */
-  {
-    GtkWidget *page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-    gtk_box_append (GTK_BOX (page), scroller);
-    gtk_box_append (GTK_BOX (page), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
-    gtk_box_append (GTK_BOX (page), self->start_button);
-    adw_bin_set_child (ADW_BIN (self), page);
-  }
+  gtk_widget_init_template (GTK_WIDGET (self));
 }
 
 LogbookFirstRun *

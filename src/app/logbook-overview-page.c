@@ -28,6 +28,7 @@ struct _LogbookOverviewPage
   LogbookContext *context;
   GCancellable *cancellable;
   GtkWidget *heading;
+  GtkWidget *cards_box;
   Card cards[5];
   GtkWidget *chart;
   GtkWidget *chart_title;
@@ -174,15 +175,6 @@ on_changed (LogbookContext *context, const char *kind, LogbookOverviewPage *self
 }
 
 static GtkWidget *
-card_box (void)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_add_css_class (box, "card");
-  gtk_widget_add_css_class (box, "indicator-card");
-  return box;
-}
-
-static GtkWidget *
 label_with (const char *text, const char *css)
 {
   GtkWidget *label = gtk_label_new (text);
@@ -220,42 +212,34 @@ logbook_overview_page_dispose (GObject *object)
 static void
 logbook_overview_page_class_init (LogbookOverviewPageClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = logbook_overview_page_dispose;
-  GTK_WIDGET_CLASS (klass)->map = logbook_overview_page_map;
+  widget_class->map = logbook_overview_page_map;
+  g_type_ensure (LOGBOOK_TYPE_BAR_CHART);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/pcmbn/Logbook/ui/logbook-overview-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, LogbookOverviewPage, heading);
+  gtk_widget_class_bind_template_child (widget_class, LogbookOverviewPage, cards_box);
+  gtk_widget_class_bind_template_child (widget_class, LogbookOverviewPage, chart_title);
+  gtk_widget_class_bind_template_child (widget_class, LogbookOverviewPage, chart);
+  gtk_widget_class_bind_template_child (widget_class, LogbookOverviewPage, dirty_label);
+  gtk_widget_class_bind_template_child (widget_class, LogbookOverviewPage, recent_list);
 }
 
 static void
 logbook_overview_page_init (LogbookOverviewPage *self)
 {
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *flow = gtk_flow_box_new ();
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *chart_card = card_box ();
-  GtkWidget *sync_card = card_box ();
-  GtkWidget *recent_title;
-
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1100);
-  gtk_widget_set_margin_start (box, 18);
-  gtk_widget_set_margin_end (box, 18);
-  gtk_widget_set_margin_top (box, 18);
-  gtk_widget_set_margin_bottom (box, 18);
-
-  self->heading = label_with ("", "title-4");
-  gtk_box_append (GTK_BOX (box), self->heading);
-
-  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (flow), GTK_SELECTION_NONE);
-  gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (flow), TRUE);
-  gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (flow), 1);
-  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), 5);
-  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (flow), 12);
-  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (flow), 12);
+  gtk_widget_init_template (GTK_WIDGET (self));
+  /* One card per indicator of the core's list, so these are made here
+   * rather than in the template. */
   for (int i = 0; i < 5; i++)
     {
-      GtkWidget *card = card_box ();
+      GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
       GtkWidget *title = label_with (logbook_indicator_title (pcmbn_indicator_keys[i]),
                                      "caption-heading");
+      gtk_widget_add_css_class (card, "card");
+      gtk_widget_add_css_class (card, "indicator-card");
       gtk_label_set_lines (GTK_LABEL (title), 2);
       self->cards[i].value = label_with ("…", "title-3");
       self->cards[i].bar = gtk_progress_bar_new ();
@@ -270,44 +254,9 @@ logbook_overview_page_init (LogbookOverviewPage *self)
       gtk_box_append (GTK_BOX (card), self->cards[i].value);
       gtk_box_append (GTK_BOX (card), self->cards[i].bar);
       gtk_box_append (GTK_BOX (card), self->cards[i].caption);
-      gtk_flow_box_append (GTK_FLOW_BOX (flow), card);
+      gtk_flow_box_append (GTK_FLOW_BOX (self->cards_box), card);
       gtk_widget_set_focusable (gtk_widget_get_parent (card), FALSE);
     }
-  gtk_box_append (GTK_BOX (box), flow);
-
-  self->chart_title = label_with ("", "heading");
-  self->chart = logbook_bar_chart_new ();
-  gtk_widget_set_hexpand (chart_card, TRUE);
-  gtk_box_append (GTK_BOX (chart_card), self->chart_title);
-  gtk_box_append (GTK_BOX (chart_card), self->chart);
-  gtk_box_append (GTK_BOX (row), chart_card);
-
-  self->dirty_label = label_with ("…", "big-number");
-  gtk_box_append (GTK_BOX (sync_card), label_with (_ ("Waiting to sync"), "heading"));
-  gtk_box_append (GTK_BOX (sync_card), self->dirty_label);
-  gtk_box_append (
-      GTK_BOX (sync_card),
-      label_with (_ ("records changed on this computer that the server does not have yet"),
-                  "dim-label"));
-  gtk_widget_set_size_request (sync_card, 200, -1);
-  gtk_box_append (GTK_BOX (row), sync_card);
-  gtk_box_append (GTK_BOX (box), row);
-
-  recent_title = label_with (_ ("Recently changed"), "heading");
-  gtk_widget_set_margin_top (recent_title, 6);
-  gtk_box_append (GTK_BOX (box), recent_title);
-  self->recent_list = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->recent_list), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (self->recent_list, "boxed-list");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->recent_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Recently changed"), -1);
-  gtk_box_append (GTK_BOX (box), self->recent_list);
-
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  adw_bin_set_child (ADW_BIN (self), scroller);
 }
 
 LogbookOverviewPage *

@@ -156,92 +156,29 @@ logbook_preferences_window_dispose (GObject *object)
 static void
 logbook_preferences_window_class_init (LogbookPreferencesWindowClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = logbook_preferences_window_dispose;
+  gtk_widget_class_set_template_from_resource (
+      widget_class, "/org/pcmbn/Logbook/ui/logbook-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, language_row);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, profile_row);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, hide_switch);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, sync_page);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, server_row);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, code_row);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, connect_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, connect_spinner);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, connect_status);
+  gtk_widget_class_bind_template_child (widget_class, LogbookPreferencesWindow, interval_spin);
+  gtk_widget_class_bind_template_callback (widget_class, on_connect);
 }
 
 static void
 logbook_preferences_window_init (LogbookPreferencesWindow *self)
 {
-}
-
-static GtkWidget *
-combo (const char *title, const char *const *labels)
-{
-  GtkWidget *row = adw_combo_row_new ();
-  g_autoptr (GtkStringList) list = gtk_string_list_new (labels);
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (list));
-  return row;
-}
-
-/* The district server: its address and the one-time code the district
- * office gives, read over the phone if need be. */
-static void
-build_sync_page (LogbookPreferencesWindow *self)
-{
-  GtkWidget *page = adw_preferences_page_new ();
-  GtkWidget *server = adw_preferences_group_new ();
-  GtkWidget *auto_group = adw_preferences_group_new ();
-  GtkWidget *interval_row = adw_action_row_new ();
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
-  self->sync_page = page;
-  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _ ("Sync"));
-  adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "emblem-synchronizing-symbolic");
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (server), _ ("Server"));
-  adw_preferences_group_set_description (
-      ADW_PREFERENCES_GROUP (server),
-      _ ("The office that runs the server gives its address and a code "
-         "for this computer. The code works once, for 7 days."));
-  /* An entry row is named by its title; a label as well would be read
-   * twice. */
-  self->server_row = adw_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server_row), _ ("Server address"));
-  self->code_row = adw_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->code_row), _ ("Enrolment code"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->server_row);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->code_row);
-  g_signal_connect_swapped (self->code_row, "entry-activated", G_CALLBACK (on_connect), self);
-
-  self->connect_spinner = gtk_spinner_new ();
-  gtk_widget_set_visible (self->connect_spinner, FALSE);
-  self->connect_button = gtk_button_new_with_mnemonic (_ ("_Connect"));
-  gtk_widget_add_css_class (self->connect_button, "suggested-action");
-  g_signal_connect (self->connect_button, "clicked", G_CALLBACK (on_connect), self);
-  gtk_widget_set_halign (buttons, GTK_ALIGN_END);
-  gtk_widget_set_margin_top (buttons, 12);
-  gtk_box_append (GTK_BOX (buttons), self->connect_spinner);
-  gtk_box_append (GTK_BOX (buttons), self->connect_button);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), buttons);
-  self->connect_status = GTK_LABEL (gtk_label_new (_ ("Not connected to a server yet.")));
-  gtk_label_set_wrap (self->connect_status, TRUE);
-  gtk_label_set_xalign (self->connect_status, 0);
-  gtk_widget_set_margin_top (GTK_WIDGET (self->connect_status), 12);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->connect_status),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Connection status"), -1);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), GTK_WIDGET (self->connect_status));
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (auto_group), _ ("Automatic Sync"));
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (interval_row), _ ("Minutes between syncs"));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (interval_row),
-                               _ ("0 syncs only when you press the sync button"));
-  self->interval_spin = gtk_spin_button_new_with_range (0, 1440, 5);
-  gtk_widget_set_valign (self->interval_spin, GTK_ALIGN_CENTER);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->interval_spin),
-                             logbook_context_get_sync_interval (self->context));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->interval_spin),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Minutes between syncs"), -1);
-  g_signal_connect (self->interval_spin, "value-changed", G_CALLBACK (on_interval), self);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (interval_row), self->interval_spin);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (interval_row), self->interval_spin);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (auto_group), interval_row);
-
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (server));
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (auto_group));
-  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (page));
-  update_connection (self);
 }
 
 /**
@@ -288,13 +225,6 @@ logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent)
 {
   LogbookPreferencesWindow *self = g_object_new (LOGBOOK_TYPE_PREFERENCES_WINDOW, "transient-for",
                                                  parent, "modal", TRUE, NULL);
-  GtkWidget *page = adw_preferences_page_new ();
-  GtkWidget *general = adw_preferences_group_new ();
-  GtkWidget *privacy = adw_preferences_group_new ();
-  GtkWidget *hide_row = adw_action_row_new ();
-  const char *language_labels[] = { _ ("Follow the system"), "Tiếng Việt", "English", NULL };
-  const char *profile_labels[] = { _ ("Culture-information officer"), _ ("Women’s Union branch"),
-                                   NULL };
   g_autofree char *language = NULL;
   g_autofree char *profile = NULL;
 
@@ -302,45 +232,24 @@ logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent)
   language = logbook_context_dup_language (context);
   profile = logbook_context_dup_profile (context);
 
-  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _ ("General"));
-  adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "preferences-system-symbolic");
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (general), _ ("This Logbook"));
-  self->language_row = combo (_ ("Language"), language_labels);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->language_row),
-                               _ ("Applies the next time the Logbook starts"));
+  /* The values first, then the handlers, so that showing a value saves
+   * nothing. */
   adw_combo_row_set_selected (ADW_COMBO_ROW (self->language_row),
                               g_strcmp0 (language, "vi") == 0   ? 1
                               : g_strcmp0 (language, "en") == 0 ? 2
                                                                 : 0);
-  self->profile_row = combo (_ ("Profile"), profile_labels);
   adw_combo_row_set_selected (ADW_COMBO_ROW (self->profile_row),
                               g_strcmp0 (profile, "womens-union") == 0 ? 1 : 0);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (general), self->language_row);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (general), self->profile_row);
-
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (privacy), _ ("Privacy"));
-  adw_preferences_group_set_description (
-      ADW_PREFERENCES_GROUP (privacy),
-      _ ("On a computer shared with other staff, hide the counselling records."));
-  self->hide_switch = gtk_switch_new ();
-  gtk_widget_set_valign (self->hide_switch, GTK_ALIGN_CENTER);
   gtk_switch_set_active (GTK_SWITCH (self->hide_switch),
                          logbook_context_get_hide_counselling (context));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->hide_switch), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Hide Counselling"), -1);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (hide_row), _ ("Hide Counselling"));
-  adw_action_row_add_suffix (ADW_ACTION_ROW (hide_row), self->hide_switch);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (hide_row), self->hide_switch);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (privacy), hide_row);
-
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (general));
-  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (privacy));
-  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), ADW_PREFERENCES_PAGE (page));
-  build_sync_page (self);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->interval_spin),
+                             logbook_context_get_sync_interval (context));
+  update_connection (self);
 
   g_signal_connect (self->language_row, "notify::selected", G_CALLBACK (on_language), self);
   g_signal_connect (self->profile_row, "notify::selected", G_CALLBACK (on_profile), self);
   g_signal_connect (self->hide_switch, "notify::active", G_CALLBACK (on_hide), self);
+  g_signal_connect (self->interval_spin, "value-changed", G_CALLBACK (on_interval), self);
   logbook_a11y_fix_tree (GTK_WIDGET (self));
   return self;
 }

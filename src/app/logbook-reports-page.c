@@ -31,6 +31,7 @@ struct _LogbookReportsPage
   GtkWidget *from_entry;
   GtkWidget *to_entry;
   GtkLabel *message_label;
+  GtkWidget *export_bar;
   GtkWidget *export_buttons[4];
   GtkWidget *progress_revealer;
   GtkProgressBar *progress_bar;
@@ -492,135 +493,50 @@ logbook_reports_page_class_init (LogbookReportsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "reports.open-export", NULL, open_export_action);
   gtk_widget_class_install_action (widget_class, "reports.cancel-export", NULL,
                                    cancel_export_action);
-}
 
-static GtkWidget *
-date_entry (const char *a11y)
-{
-  GtkWidget *entry = gtk_entry_new ();
-
-  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _ ("dd/mm/yyyy"));
-  gtk_editable_set_width_chars (GTK_EDITABLE (entry), 10);
-  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_DIGITS);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
-  return entry;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/pcmbn/Logbook/ui/logbook-reports-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, mode_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, year_spin);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, range_box);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, from_entry);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, to_entry);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, loading);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, export_bar);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, progress_revealer);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, LogbookReportsPage, tables_box);
+  /* The export buttons, in the order of PcmbnReportFormat. */
+  for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+    {
+      g_autofree char *id = g_strdup_printf ("%s_button", extensions[i]);
+      gtk_widget_class_bind_template_child_full (
+          widget_class, id, FALSE,
+          G_STRUCT_OFFSET (LogbookReportsPage, export_buttons) + i * sizeof (GtkWidget *));
+    }
+  gtk_widget_class_bind_template_callback (widget_class, on_period_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_date_typed);
 }
 
 static void
 logbook_reports_page_init (LogbookReportsPage *self)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  const char *modes[] = { _ ("Year"), _ ("Period"), NULL };
-  const char *labels[] = { "JSON", "CSV", "PDF", "Excel (XLSX)" };
-  const char *tooltips[] = { N_ ("Export the report as JSON…"), N_ ("Export the report as CSV…"),
-                             N_ ("Export the report as PDF…"),
-                             N_ ("Export the report as an Excel workbook…") };
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *period_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *export_bar = gtk_flow_box_new ();
-  GtkWidget *period_label = gtk_label_new_with_mnemonic (_ ("_Period"));
-  GtkWidget *export_label = gtk_label_new (_ ("Export"));
-  GtkWidget *dash = gtk_label_new ("–");
-  GtkWidget *progress_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  g_autofree char *first = g_date_time_format (now, "01/01/%Y");
+  g_autofree char *today = g_date_time_format (now, "%d/%m/%Y");
 
-  gtk_widget_set_margin_start (box, 18);
-  gtk_widget_set_margin_end (box, 18);
-  gtk_widget_set_margin_top (box, 18);
-  gtk_widget_set_margin_bottom (box, 18);
-
-  self->mode_dropdown = gtk_drop_down_new_from_strings (modes);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (period_label), self->mode_dropdown);
+  gtk_widget_init_template (GTK_WIDGET (self));
   logbook_a11y_name_drop_down (self->mode_dropdown, _ ("A year or a period"));
-  self->year_spin = gtk_spin_button_new_with_range (2016, 2100, 1);
+  /* Not mapped yet: these fill the selector without building a report. */
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->year_spin), g_date_time_get_year (now));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->year_spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Year of the report"), -1);
-  self->range_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->from_entry = date_entry (_ ("First day of the period"));
-  self->to_entry = date_entry (_ ("Last day of the period"));
-  {
-    g_autofree char *first = g_date_time_format (now, "01/01/%Y");
-    g_autofree char *today = g_date_time_format (now, "%d/%m/%Y");
-    gtk_editable_set_text (GTK_EDITABLE (self->from_entry), first);
-    gtk_editable_set_text (GTK_EDITABLE (self->to_entry), today);
-  }
-  gtk_box_append (GTK_BOX (self->range_box), self->from_entry);
-  gtk_box_append (GTK_BOX (self->range_box), dash);
-  gtk_box_append (GTK_BOX (self->range_box), self->to_entry);
-  gtk_widget_set_visible (self->range_box, FALSE);
-  g_signal_connect_swapped (self->mode_dropdown, "notify::selected", G_CALLBACK (on_period_changed),
-                            self);
-  g_signal_connect_swapped (self->year_spin, "value-changed", G_CALLBACK (on_period_changed), self);
-  g_signal_connect_swapped (self->from_entry, "activate", G_CALLBACK (on_period_changed), self);
-  g_signal_connect_swapped (self->to_entry, "activate", G_CALLBACK (on_period_changed), self);
-  g_signal_connect_swapped (self->from_entry, "changed", G_CALLBACK (on_date_typed), self);
-  g_signal_connect_swapped (self->to_entry, "changed", G_CALLBACK (on_date_typed), self);
-  self->loading = gtk_spinner_new ();
-  gtk_spinner_start (GTK_SPINNER (self->loading));
-  gtk_widget_set_visible (self->loading, FALSE);
-  gtk_box_append (GTK_BOX (period_bar), period_label);
-  gtk_box_append (GTK_BOX (period_bar), self->mode_dropdown);
-  gtk_box_append (GTK_BOX (period_bar), self->year_spin);
-  gtk_box_append (GTK_BOX (period_bar), self->range_box);
-  gtk_box_append (GTK_BOX (period_bar), self->loading);
-  gtk_box_append (GTK_BOX (box), period_bar);
-
-  self->message_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_wrap (self->message_label, TRUE);
-  gtk_label_set_xalign (self->message_label, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->message_label), "banner-error");
-  gtk_widget_set_visible (GTK_WIDGET (self->message_label), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->message_label));
-
-  /* The export buttons wrap onto a second line in a narrow window. */
-  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (export_bar), GTK_SELECTION_NONE);
-  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (export_bar), 6);
-  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (export_bar), 6);
-  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (export_bar), 5);
-  gtk_widget_add_css_class (export_label, "heading");
-  gtk_flow_box_append (GTK_FLOW_BOX (export_bar), export_label);
-  for (guint i = 0; i < G_N_ELEMENTS (self->export_buttons); i++)
-    {
-      GtkWidget *button = gtk_button_new_with_label (labels[i]);
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "reports.export");
-      gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", extensions[i]);
-      gtk_widget_set_tooltip_text (button, _ (tooltips[i]));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _ (tooltips[i]), -1);
-      gtk_widget_set_sensitive (button, FALSE);
-      self->export_buttons[i] = button;
-      gtk_flow_box_append (GTK_FLOW_BOX (export_bar), button);
-    }
+  gtk_editable_set_text (GTK_EDITABLE (self->from_entry), first);
+  gtk_editable_set_text (GTK_EDITABLE (self->to_entry), today);
   /* Flow box children take the focus themselves; only the buttons should. */
-  for (GtkWidget *child = gtk_widget_get_first_child (export_bar); child;
+  for (GtkWidget *child = gtk_widget_get_first_child (self->export_bar); child;
        child = gtk_widget_get_next_sibling (child))
     gtk_widget_set_focusable (child, FALSE);
-  gtk_box_append (GTK_BOX (box), export_bar);
-
-  self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
-  gtk_widget_set_hexpand (GTK_WIDGET (self->progress_bar), TRUE);
-  gtk_widget_set_valign (GTK_WIDGET (self->progress_bar), GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress_bar),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Export progress"), -1);
-  self->cancel_button = gtk_button_new_with_mnemonic (_ ("_Cancel"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->cancel_button), "reports.cancel-export");
-  gtk_box_append (GTK_BOX (progress_box), GTK_WIDGET (self->progress_bar));
-  gtk_box_append (GTK_BOX (progress_box), self->cancel_button);
-  self->progress_revealer = gtk_revealer_new ();
-  gtk_revealer_set_child (GTK_REVEALER (self->progress_revealer), progress_box);
-  gtk_box_append (GTK_BOX (box), self->progress_revealer);
-
-  self->tables_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_box_append (GTK_BOX (box), self->tables_box);
-
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1000);
-  adw_clamp_set_child (ADW_CLAMP (clamp), box);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
-  adw_bin_set_child (ADW_BIN (self), scroller);
 }
 
 LogbookReportsPage *
