@@ -9,6 +9,7 @@
 #include "logbook-application.h"
 #include "logbook-deleted-page.h"
 #include "logbook-format.h"
+#include "logbook-record-editor-private.h"
 #include "logbook-window.h"
 #include "store/pcmbn-demo.h"
 #include "store/pcmbn-store-private.h"
