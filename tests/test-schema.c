@@ -1664,6 +1664,143 @@ test_schema_self_check (void)
   }
 }
 
+/* Issue 11: the form read numbers and dates itself. The core reads what a
+ * person typed, and says what is wrong without the field's key. */
+static void
+test_parse_text (void)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ("activity");
+  const PcmbnField *date = pcmbn_kind_field (kind, "date");
+  const PcmbnField *total = pcmbn_kind_field (kind, "participants_total");
+  const PcmbnField *title = pcmbn_kind_field (kind, "title");
+  static const struct
+  {
+    const char *in, *iso;
+  } dates[] = {
+    { "30/07/2026", "2026-07-30" }, { "30/7/2026", "2026-07-30" },  { " 1.2.2026 ", "2026-02-01" },
+    { "29-02-2024", "2024-02-29" }, { "2026-07-30", "2026-07-30" },
+  };
+  static const char *const bad_dates[] = { "31/02/2026", "29/02/2026", "07/30/2026", "30/07/26",
+                                           "30/07",      "hôm nay",    "32/01/2026", "1/1/2026/1" };
+  static const char *const bad_counts[] = { "abc", "-5", "1.5", "12 người", "+3", "0x10" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) node = pcmbn_field_parse_text (date, dates[i].in, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (json_node_get_string (node), ==, dates[i].iso);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_dates); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) node = pcmbn_field_parse_text (date, bad_dates[i], &error);
+      g_assert_null (node);
+      g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+      /* The format to use, and not the key: the form shows it beside the
+       * field. */
+      g_assert_nonnull (strstr (error->message, "dd/mm/yyyy"));
+      g_assert_false (g_str_has_prefix (error->message, "date"));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_counts); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) node = pcmbn_field_parse_text (total, bad_counts[i], &error);
+      g_assert_null (node);
+      g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, "must be a whole number, 0 or more");
+    }
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = pcmbn_field_parse_text (total, "99999999999", &error);
+    g_assert_null (node);
+    g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+    g_assert_cmpstr (error->message, ==, "is too large");
+  }
+  {
+    g_autoptr (JsonNode) node = pcmbn_field_parse_text (total, " 0042 ", NULL);
+    g_assert_cmpint (json_node_get_int (node), ==, 42);
+  }
+  {
+    /* A text keeps its inner spaces; an empty box is "not set". */
+    g_autoptr (JsonNode) text = pcmbn_field_parse_text (title, "  Nói  chuyện ", NULL);
+    g_autoptr (JsonNode) empty = pcmbn_field_parse_text (title, "   ", NULL);
+    g_autoptr (JsonNode) no_date = pcmbn_field_parse_text (date, "", NULL);
+    g_assert_cmpstr (json_node_get_string (text), ==, "Nói  chuyện");
+    g_assert_true (JSON_NODE_HOLDS_NULL (empty));
+    g_assert_true (JSON_NODE_HOLDS_NULL (no_date));
+  }
+  {
+    g_autofree char *iso = pcmbn_date_from_input ("3/4/2026");
+    g_assert_cmpstr (iso, ==, "2026-04-03");
+    g_assert_null (pcmbn_date_from_input (NULL));
+  }
+}
+
+/* Issue 11: a rule between two fields names the other one by its key for
+ * the CLI, by its label for a person; a store error gives each field's
+ * problem apart from its key. */
+static void
+test_messages_for_people (void)
+{
+  g_autoptr (JsonObject)
+      input = merged (ACTIVITY, "{'participants_total':5,'participants_female':9,"
+                                "'end_date':'2026-03-01','title':null}");
+  g_autoptr (GPtrArray) errors = run_check ("activity", input, NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) back = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *key = NULL;
+  gboolean seen_female = FALSE, seen_end = FALSE;
+
+  for (guint i = 0; i < errors->len; i++)
+    {
+      PcmbnFieldError *e = errors->pdata[i];
+      if (g_str_equal (e->field, "participants_female"))
+        {
+          seen_female = TRUE;
+          g_assert_cmpstr (e->message, ==, "must not be greater than participants_total (5)");
+          g_assert_cmpstr (pcmbn_field_error_get_text (e), ==,
+                           "must not be greater than “Participants (total)” (5)");
+        }
+      else if (g_str_equal (e->field, "end_date"))
+        {
+          seen_end = TRUE;
+          g_assert_cmpstr (e->message, ==, "must not be before date (2026-03-10)");
+          g_assert_cmpstr (pcmbn_field_error_get_text (e), ==,
+                           "must not be before “Date” (2026-03-10)");
+        }
+      else
+        /* A message naming no other field is the same for both. */
+        g_assert_cmpstr (pcmbn_field_error_get_text (e), ==, e->message);
+    }
+  g_assert_true (seen_female && seen_end);
+
+  g_assert_false (
+      pcmbn_schema_check (pcmbn_schema_kind ("activity"), input, NULL, NULL, NULL, NULL, &error));
+  back = pcmbn_error_get_field_errors (error);
+  g_assert_nonnull (back);
+  g_assert_cmpuint (back->len, ==, errors->len);
+  for (guint i = 0; i < back->len; i++)
+    {
+      PcmbnFieldError *a = errors->pdata[i], *b = back->pdata[i];
+      g_assert_cmpstr (a->field, ==, b->field);
+      g_assert_cmpstr (a->message, ==, b->message);
+    }
+  key = pcmbn_error_get_field (error, &message);
+  g_assert_cmpstr (key, ==, ((PcmbnFieldError *)errors->pdata[0])->field);
+  g_assert_cmpstr (message, ==, ((PcmbnFieldError *)errors->pdata[0])->message);
+
+  /* An error about no field has none. */
+  {
+    g_autoptr (GError) other = g_error_new_literal (PCMBN_ERROR, PCMBN_ERROR_FAILED, "disk full");
+    g_autofree char *none = pcmbn_error_get_field (other, NULL);
+    g_assert_null (pcmbn_error_get_field_errors (other));
+    g_assert_null (none);
+    g_assert_null (pcmbn_error_get_field_errors (NULL));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1713,6 +1850,8 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/messages/field-key-first", test_messages_start_with_field);
   g_test_add_func ("/schema/messages/vietnamese", test_messages_vietnamese);
   g_test_add_func ("/schema/self-check", test_schema_self_check);
+  g_test_add_func ("/schema/forms/parse-text", test_parse_text);
+  g_test_add_func ("/schema/forms/messages-for-people", test_messages_for_people);
 
   return g_test_run ();
 }

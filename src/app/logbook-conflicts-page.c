@@ -5,7 +5,7 @@
 
 #include <glib/gi18n.h>
 
-#include "logbook-conflicts-page.h"
+#include "logbook-conflicts-page-private.h"
 #include "logbook-format.h"
 #include "logbook-sync.h"
 #include "sync/pcmbn-conflict.h"

@@ -12,12 +12,5 @@ G_DECLARE_FINAL_TYPE (LogbookConflictsPage, logbook_conflicts_page, LOGBOOK, CON
 LogbookConflictsPage *logbook_conflicts_page_new (LogbookContext *context);
 void logbook_conflicts_page_reload (LogbookConflictsPage *self);
 void logbook_conflicts_page_select (LogbookConflictsPage *self, const char *uuid);
-gboolean logbook_conflicts_page_get_loaded (LogbookConflictsPage *self);
-guint logbook_conflicts_page_get_n_conflicts (LogbookConflictsPage *self);
-const char *logbook_conflicts_page_get_selected (LogbookConflictsPage *self);
-GtkWidget *
-logbook_conflicts_page_get_choice (LogbookConflictsPage *self, const char *field, gboolean theirs);
-GtkWidget *logbook_conflicts_page_get_button (LogbookConflictsPage *self, const char *which);
-const char *logbook_conflicts_page_get_error (LogbookConflictsPage *self);
 
 G_END_DECLS

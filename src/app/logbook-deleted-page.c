@@ -5,7 +5,7 @@
 
 #include <glib/gi18n.h>
 
-#include "logbook-deleted-page.h"
+#include "logbook-deleted-page-private.h"
 #include "logbook-format.h"
 
 /* Records deleted in the last 30 days, each with a Restore button. The

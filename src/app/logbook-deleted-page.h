@@ -13,8 +13,5 @@ LogbookDeletedPage *logbook_deleted_page_new (LogbookContext *context);
 void logbook_deleted_page_refresh (LogbookDeletedPage *self);
 
 /* What the page shows, for tests. */
-gboolean logbook_deleted_page_get_loaded (LogbookDeletedPage *self);
-guint logbook_deleted_page_get_n_records (LogbookDeletedPage *self);
-GtkWidget *logbook_deleted_page_get_restore_button (LogbookDeletedPage *self, const char *uuid);
 
 G_END_DECLS

@@ -5,7 +5,7 @@
 
 #include <glib/gi18n.h>
 
-#include "logbook-first-run.h"
+#include "logbook-first-run-private.h"
 
 /* The first start: which commune this logbook belongs to, and who uses it.
  * Nothing is written until the person presses Start. */

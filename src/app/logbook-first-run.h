@@ -10,9 +10,5 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LogbookFirstRun, logbook_first_run, LOGBOOK, FIRST_RUN, AdwBin)
 
 LogbookFirstRun *logbook_first_run_new (LogbookContext *context);
-GtkWidget *logbook_first_run_get_search_entry (LogbookFirstRun *self);
-GtkWidget *logbook_first_run_get_results (LogbookFirstRun *self);
-GtkWidget *logbook_first_run_get_profile_check (LogbookFirstRun *self, const char *profile);
-GtkWidget *logbook_first_run_get_start_button (LogbookFirstRun *self);
 
 G_END_DECLS

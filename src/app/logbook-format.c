@@ -25,34 +25,8 @@
 char *
 logbook_date_parse_input (const char *text)
 {
-  g_autofree char *trimmed = NULL;
-  g_auto (GStrv) parts = NULL;
-  int d, m, y;
-
-  if (text == NULL)
-    return NULL;
-  trimmed = g_strstrip (g_strdup (text));
-  if (pcmbn_date_parse (trimmed) > 0)
-    return g_steal_pointer (&trimmed);
-  parts = g_regex_split_simple ("[/.-]", trimmed, 0, 0);
-  if (g_strv_length (parts) != 3)
-    return NULL;
-  for (guint i = 0; i < 3; i++)
-    {
-      if (*parts[i] == '\0' || strlen (parts[i]) > 4)
-        return NULL;
-      for (const char *p = parts[i]; *p; p++)
-        if (!g_ascii_isdigit (*p))
-          return NULL;
-    }
-  d = atoi (parts[0]);
-  m = atoi (parts[1]);
-  y = atoi (parts[2]);
-  if (strlen (parts[2]) != 4 || strlen (parts[0]) > 2 || strlen (parts[1]) > 2)
-    return NULL;
-  if (!g_date_valid_dmy (d, m, y))
-    return NULL;
-  return g_strdup_printf ("%04d-%02d-%02d", y, m, d);
+  /* The core reads the forms' dates too: one reading for every box. */
+  return pcmbn_date_from_input (text);
 }
 
 /**

@@ -7,7 +7,7 @@
 
 #include "logbook-bar-chart.h"
 #include "logbook-format.h"
-#include "logbook-overview-page.h"
+#include "logbook-overview-page-private.h"
 #include "report/pcmbn-report.h"
 
 /* The commune at a glance: its indicators toward their targets, activities

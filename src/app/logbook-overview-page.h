@@ -11,7 +11,5 @@ G_DECLARE_FINAL_TYPE (LogbookOverviewPage, logbook_overview_page, LOGBOOK, OVERV
 
 LogbookOverviewPage *logbook_overview_page_new (LogbookContext *context);
 void logbook_overview_page_refresh (LogbookOverviewPage *self);
-gboolean logbook_overview_page_get_loaded (LogbookOverviewPage *self);
-gint64 logbook_overview_page_get_dirty (LogbookOverviewPage *self);
 
 G_END_DECLS

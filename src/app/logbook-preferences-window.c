@@ -6,7 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "logbook-a11y.h"
-#include "logbook-preferences-window.h"
+#include "logbook-preferences-window-private.h"
 #include "logbook-sync.h"
 
 /* The preferences: the language, the profile, whether Counselling shows on

@@ -16,6 +16,5 @@ G_DECLARE_FINAL_TYPE (LogbookPreferencesWindow,
 LogbookPreferencesWindow *
 logbook_preferences_window_new (LogbookContext *context, GtkWindow *parent);
 void logbook_preferences_window_show_sync (LogbookPreferencesWindow *self);
-GtkWidget *logbook_preferences_window_get_widget (LogbookPreferencesWindow *self, const char *name);
 
 G_END_DECLS

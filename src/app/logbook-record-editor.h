@@ -15,15 +15,9 @@ const char *logbook_record_editor_get_kind (LogbookRecordEditor *self);
 const char *logbook_record_editor_get_uuid (LogbookRecordEditor *self);
 const char *logbook_record_editor_get_draft_id (LogbookRecordEditor *self);
 void logbook_record_editor_set_data (LogbookRecordEditor *self, JsonObject *data);
-JsonObject *
-logbook_record_editor_collect (LogbookRecordEditor *self, gboolean raw, GPtrArray *errors);
-gboolean logbook_record_editor_validate (LogbookRecordEditor *self, gboolean all);
 void logbook_record_editor_save (LogbookRecordEditor *self);
 void logbook_record_editor_cancel (LogbookRecordEditor *self);
 gboolean logbook_record_editor_get_busy (LogbookRecordEditor *self);
-GtkWidget *logbook_record_editor_get_field_widget (LogbookRecordEditor *self, const char *name);
-const char *logbook_record_editor_get_message (LogbookRecordEditor *self, const char *name);
-const char *logbook_record_editor_get_banner (LogbookRecordEditor *self);
 void logbook_record_editor_focus_first (LogbookRecordEditor *self);
 
 G_END_DECLS

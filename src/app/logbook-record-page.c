@@ -7,7 +7,7 @@
 
 #include "logbook-format.h"
 #include "logbook-a11y.h"
-#include "logbook-record-page.h"
+#include "logbook-record-page-private.h"
 #include "pcmbn-util.h"
 
 /* One kind's records: a column view over the core's lazy list model (never

@@ -17,9 +17,5 @@ void logbook_record_page_open (LogbookRecordPage *self, PcmbnRecord *record);
 void logbook_record_page_focus_search (LogbookRecordPage *self);
 LogbookRecordEditor *logbook_record_page_get_editor (LogbookRecordPage *self);
 GListModel *logbook_record_page_get_model (LogbookRecordPage *self);
-GtkWidget *logbook_record_page_get_search_entry (LogbookRecordPage *self);
-GtkWidget *logbook_record_page_get_column_view (LogbookRecordPage *self);
-const char *logbook_record_page_get_visible_state (LogbookRecordPage *self);
-char *logbook_record_page_describe_row (LogbookRecordPage *self, guint position);
 
 G_END_DECLS

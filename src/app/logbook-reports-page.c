@@ -8,7 +8,7 @@
 
 #include "logbook-format.h"
 #include "logbook-a11y.h"
-#include "logbook-reports-page.h"
+#include "logbook-reports-page-private.h"
 #include "report/pcmbn-report-preview.h"
 #include "report/pcmbn-report.h"
 #include "pcmbn-util.h"

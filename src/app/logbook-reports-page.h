@@ -12,16 +12,7 @@ G_DECLARE_FINAL_TYPE (LogbookReportsPage, logbook_reports_page, LOGBOOK, REPORTS
 
 LogbookReportsPage *logbook_reports_page_new (LogbookContext *context);
 void logbook_reports_page_refresh (LogbookReportsPage *self);
-gboolean logbook_reports_page_get_loaded (LogbookReportsPage *self);
-gboolean logbook_reports_page_get_exporting (LogbookReportsPage *self);
 void
 logbook_reports_page_export_to (LogbookReportsPage *self, PcmbnReportFormat format, GFile *file);
-GFile *logbook_reports_page_get_last_export (LogbookReportsPage *self);
-const char *logbook_reports_page_get_message (LogbookReportsPage *self);
-char *logbook_reports_page_get_cell (LogbookReportsPage *self,
-                                     const char *table,
-                                     guint row,
-                                     guint column);
-GtkWidget *logbook_reports_page_get_widget (LogbookReportsPage *self, const char *name);
 
 G_END_DECLS

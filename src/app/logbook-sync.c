@@ -6,7 +6,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "logbook-sync.h"
+#include "logbook-sync-private.h"
 #include "sync/pcmbn-conflict.h"
 #include "pcmbn-util.h"
 

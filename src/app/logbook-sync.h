@@ -32,7 +32,6 @@ gint64 logbook_sync_get_conflicts (LogbookSync *self);
 gint64 logbook_sync_get_rejected (LogbookSync *self);
 gboolean logbook_sync_get_enrolled (LogbookSync *self);
 guint logbook_sync_get_next_delay (LogbookSync *self);
-void logbook_sync_set_automatic (LogbookSync *self, gboolean automatic);
 void logbook_sync_now (LogbookSync *self);
 void logbook_sync_refresh_counts (LogbookSync *self);
 

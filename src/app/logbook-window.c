@@ -13,7 +13,7 @@
 #include "logbook-preferences-window.h"
 #include "logbook-reports-page.h"
 #include "logbook-sync.h"
-#include "logbook-window.h"
+#include "logbook-window-private.h"
 
 /* The main window: a sidebar of sections and the section's page, in a
  * leaflet that folds into one column on a narrow screen. */

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 
 #include "logbook-window.h"
+#include "logbook-record-page-private.h"
+#include "logbook-window-private.h"
 #include "store/pcmbn-record-list-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"

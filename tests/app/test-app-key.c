@@ -10,6 +10,8 @@
 #include "logbook-context.h"
 #include "logbook-first-run.h"
 #include "logbook-window.h"
+#include "logbook-first-run-private.h"
+#include "logbook-window-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 

@@ -9,6 +9,11 @@
 
 #include "logbook-preferences-window.h"
 #include "logbook-window.h"
+#include "logbook-conflicts-page-private.h"
+#include "logbook-preferences-window-private.h"
+#include "logbook-record-page-private.h"
+#include "logbook-sync-private.h"
+#include "logbook-window-private.h"
 #include "sync/pcmbn-conflict.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"

@@ -9,7 +9,14 @@
 #include "logbook-application.h"
 #include "logbook-deleted-page.h"
 #include "logbook-format.h"
+#include "logbook-record-editor-private.h"
 #include "logbook-window.h"
+#include "logbook-deleted-page-private.h"
+#include "logbook-first-run-private.h"
+#include "logbook-overview-page-private.h"
+#include "logbook-record-page-private.h"
+#include "logbook-reports-page-private.h"
+#include "logbook-window-private.h"
 #include "store/pcmbn-demo.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
@@ -741,6 +748,55 @@ find_by_name (GtkWidget *root, const char *name)
   return NULL;
 }
 
+/* Issue 11: the form shows the core's own messages, each beside its
+ * field, in the person's language, other fields named by their labels. */
+static void
+test_messages_vietnamese (Fixture *f, gconstpointer unused)
+{
+  LogbookRecordPage *page;
+  LogbookRecordEditor *editor;
+
+  if (!g_test_subprocess ())
+    {
+      /* The child reads the catalogue from its start, as the app does. */
+      g_setenv ("LANGUAGE", "vi", TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_setenv ("LANGUAGE", "en", TRUE);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  g_assert_true (pcmbn_is_vietnamese ());
+  page = show_page (f, "activity");
+  gtk_widget_activate_action (GTK_WIDGET (page), "page.new", NULL);
+  editor = logbook_record_page_get_editor (page);
+
+  gtk_editable_set_text (
+      GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_total")), "5");
+  gtk_editable_set_text (
+      GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_female")), "9");
+  WAIT_UNTIL (logbook_record_editor_get_message (editor, "participants_female") != NULL);
+  g_assert_cmpstr (logbook_record_editor_get_message (editor, "participants_female"), ==,
+                   "không được lớn hơn “Tổng số người tham dự” (5)");
+  g_assert_null (logbook_record_editor_get_message (editor, "participants_total"));
+
+  gtk_editable_set_text (
+      GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "participants_14_60")), "abc");
+  gtk_editable_set_text (GTK_EDITABLE (logbook_record_editor_get_field_widget (editor, "date")),
+                         "31/02/2026");
+  WAIT_UNTIL (logbook_record_editor_get_message (editor, "date") != NULL);
+  g_assert_cmpstr (logbook_record_editor_get_message (editor, "date"), ==,
+                   "phải là ngày viết dạng dd/mm/yyyy, ví dụ 30/07/2026");
+  WAIT_UNTIL (logbook_record_editor_get_message (editor, "participants_14_60") != NULL);
+  g_assert_cmpstr (logbook_record_editor_get_message (editor, "participants_14_60"), ==,
+                   "phải là số nguyên từ 0 trở lên");
+
+  /* Save names the first wrong field by its label, without its key. */
+  gtk_widget_activate_action (GTK_WIDGET (editor), "editor.save", NULL);
+  g_assert_nonnull (logbook_record_editor_get_banner (editor));
+  g_assert_null (strstr (logbook_record_editor_get_banner (editor), "date"));
+  g_assert_nonnull (strstr (logbook_record_editor_get_banner (editor), "Ngày"));
+}
+
 /* Issue 11: date fields showed no hint of the day-first format. */
 static void
 test_date_hint (Fixture *f, gconstpointer unused)
@@ -1159,6 +1215,8 @@ main (int argc, char **argv)
               teardown);
   g_test_add ("/app-window/choices-whole", Fixture, NULL, setup, test_choices_whole, teardown);
   g_test_add ("/app-window/date-hint", Fixture, NULL, setup, test_date_hint, teardown);
+  g_test_add ("/app-window/messages-vietnamese", Fixture, NULL, setup, test_messages_vietnamese,
+              teardown);
   g_test_add ("/app-window/list-columns", Fixture, NULL, setup, test_list_columns, teardown);
   g_test_add ("/app-window/icons", Fixture, NULL, setup, test_icons, teardown);
   g_test_add ("/app-window/counselling-privacy", Fixture, NULL, setup, test_counselling_privacy,

@@ -635,7 +635,22 @@ pcmbn_field_error_free (PcmbnFieldError *error)
     return;
   g_free (error->field);
   g_free (error->message);
+  g_free (error->text);
   g_free (error);
+}
+
+/**
+ * pcmbn_field_error_get_text:
+ * @error: an error about a field
+ *
+ * Returns: (transfer none): the message for a person, where other fields
+ *   are named by their labels (“Tổng số người tham dự”) rather than by their
+ *   keys; without the field's own key, which the caller shows its own way
+ */
+const char *
+pcmbn_field_error_get_text (const PcmbnFieldError *error)
+{
+  return error->text ? error->text : error->message;
 }
 
 /**
@@ -672,13 +687,80 @@ pcmbn_field_errors_to_string (GPtrArray *errors)
  * @error: (out) (optional): where to put the error
  * @errors: (element-type PcmbnFieldError): a non-empty list of problems
  *
- * Sets a %PCMBN_ERROR_INVALID error whose message lists @errors.
+ * Sets a %PCMBN_ERROR_INVALID error whose message lists @errors, one
+ * `field: message` a line as the CLI prints it; pcmbn_error_get_field_errors()
+ * reads them back one by one.
  */
 void
 pcmbn_set_field_errors (GError **error, GPtrArray *errors)
 {
   g_autofree char *text = pcmbn_field_errors_to_string (errors);
   g_set_error_literal (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, text);
+}
+
+static gboolean
+is_field_key (const char *start, const char *end)
+{
+  if (start == end)
+    return FALSE;
+  for (const char *p = start; p < end; p++)
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * pcmbn_error_get_field_errors:
+ * @error: (nullable): an error
+ *
+ * The problems of a record the store refused, as pcmbn_set_field_errors()
+ * wrote them: each field key apart from its message, so that a form shows
+ * each problem beside its field. Lines of CSV rows ("row N, …") and lines
+ * about no field are left out.
+ *
+ * Returns: (transfer full) (nullable) (element-type PcmbnFieldError): the
+ *   problems, or %NULL when @error is not about fields
+ */
+GPtrArray *
+pcmbn_error_get_field_errors (const GError *error)
+{
+  g_autoptr (GPtrArray) errors = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_error_matches (error, PCMBN_ERROR, PCMBN_ERROR_INVALID))
+    return NULL;
+  errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  lines = g_strsplit (error->message, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      const char *colon = strstr (lines[i], ": ");
+      if (colon && is_field_key (lines[i], colon))
+        {
+          g_autofree char *key = g_strndup (lines[i], colon - lines[i]);
+          g_ptr_array_add (errors, pcmbn_field_error_new (key, 0, "%s", colon + 2));
+        }
+    }
+  return errors->len > 0 ? g_steal_pointer (&errors) : NULL;
+}
+
+/**
+ * pcmbn_error_get_field:
+ * @error: (nullable): an error
+ * @message: (out) (optional) (transfer full): what is wrong with that
+ *   field, without its key
+ *
+ * Returns: (transfer full) (nullable): the key of the first field @error is
+ *   about, or %NULL when it is about no field
+ */
+char *
+pcmbn_error_get_field (const GError *error, char **message)
+{
+  g_autoptr (GPtrArray) errors = pcmbn_error_get_field_errors (error);
+  PcmbnFieldError *first = errors ? errors->pdata[0] : NULL;
+
+  if (message)
+    *message = first ? g_strdup (first->message) : NULL;
+  return first ? g_strdup (first->field) : NULL;
 }
 
 static void
@@ -696,6 +778,50 @@ add_error (GPtrArray *errors, const char *field, const char *format, ...)
   error->field = g_strdup (field);
   g_ptr_array_add (errors, error);
 }
+
+/* Stand for other fields' names in a rule's message: their keys in the
+ * message scripts and the CLI read, their labels in the one a person reads.
+ * Control characters, so that no name or value in a message holds them. */
+#define NAME_A "\x1a"
+#define NAME_B "\x1b"
+
+static void add_error_naming (GPtrArray *errors,
+                              const char *field,
+                              const char *const names[4],
+                              const char *format,
+                              ...) G_GNUC_PRINTF (4, 5);
+
+/* @names: the key and the label of the name NAME_A stands for, then of
+ * NAME_B's (%NULL when the message has no NAME_B). */
+static void
+add_error_naming (
+    GPtrArray *errors, const char *field, const char *const names[4], const char *format, ...)
+{
+  PcmbnFieldError *error = g_new0 (PcmbnFieldError, 1);
+  g_autofree char *raw = NULL;
+  GString *message, *text;
+  va_list args;
+
+  va_start (args, format);
+  raw = g_strdup_vprintf (format, args);
+  va_end (args);
+  message = g_string_new (raw);
+  text = g_string_new (raw);
+  for (guint i = 0; i < 2 && names[2 * i]; i++)
+    {
+      const char *mark = i == 0 ? NAME_A : NAME_B;
+      g_autofree char *quoted = g_strdup_printf ("“%s”", names[2 * i + 1]);
+      g_string_replace (message, mark, names[2 * i], 0);
+      g_string_replace (text, mark, quoted, 0);
+    }
+  error->field = g_strdup (field);
+  error->message = g_string_free (message, FALSE);
+  error->text = g_string_free (text, FALSE);
+  g_ptr_array_add (errors, error);
+}
+
+/* The key and label of @key, a field of @kind, for add_error_naming(). */
+#define FIELD_NAME(kind, key) (key), pcmbn_field_label (pcmbn_kind_field ((kind), (key)))
 
 static gboolean
 has_error_for (GPtrArray *errors, const char *field)
@@ -1040,8 +1166,9 @@ pcmbn_schema_validate (const PcmbnKind *kind,
           if (required)
             add_error (errors, field->name, _ ("is required"));
           else if (field->together_with && json_object_has_member (data, field->together_with))
-            add_error (errors, field->name, _ ("must be set together with %s"),
-                       field->together_with);
+            add_error_naming (errors, field->name,
+                              (const char *const[4]){ FIELD_NAME (kind, field->together_with) },
+                              _ ("must be set together with %s"), NAME_A);
           continue;
         }
       if (has_error_for (errors, field->name))
@@ -1050,35 +1177,43 @@ pcmbn_schema_validate (const PcmbnKind *kind,
       if (field->le_field && json_object_has_member (data, field->le_field)
           && !has_error_for (errors, field->le_field)
           && pcmbn_data_get_int (data, field->name) > pcmbn_data_get_int (data, field->le_field))
-        add_error (errors, field->name, _ ("must not be greater than %s (%d)"), field->le_field,
-                   (int)pcmbn_data_get_int (data, field->le_field));
+        add_error_naming (errors, field->name,
+                          (const char *const[4]){ FIELD_NAME (kind, field->le_field) },
+                          _ ("must not be greater than %s (%d)"), NAME_A,
+                          (int)pcmbn_data_get_int (data, field->le_field));
 
       if (field->ge_field && json_object_has_member (data, field->ge_field)
           && !has_error_for (errors, field->ge_field))
         {
           gint64 day = pcmbn_date_parse (pcmbn_data_get_string (data, field->name));
           gint64 other = pcmbn_date_parse (pcmbn_data_get_string (data, field->ge_field));
+          const char *const names[4] = { FIELD_NAME (kind, field->ge_field) };
           if (day < other)
-            add_error (errors, field->name, _ ("must not be before %s (%s)"), field->ge_field,
-                       pcmbn_data_get_string (data, field->ge_field));
+            add_error_naming (errors, field->name, names, _ ("must not be before %s (%s)"), NAME_A,
+                              pcmbn_data_get_string (data, field->ge_field));
           else if (field->max_days_after && day > other + field->max_days_after)
-            add_error (errors, field->name, _ ("must be within %u days after %s"),
-                       field->max_days_after, field->ge_field);
+            add_error_naming (errors, field->name, names, _ ("must be within %u days after %s"),
+                              field->max_days_after, NAME_A);
           else if (field->max_years_after && day > add_years (other, field->max_years_after))
-            add_error (errors, field->name, _ ("must be within one year after %s"),
-                       field->ge_field);
+            add_error_naming (errors, field->name, names, _ ("must be within one year after %s"),
+                              NAME_A);
         }
 
       if (field->together_with && !json_object_has_member (data, field->together_with))
-        add_error (errors, field->name, _ ("must be set together with %s"), field->together_with);
+        add_error_naming (errors, field->name,
+                          (const char *const[4]){ FIELD_NAME (kind, field->together_with) },
+                          _ ("must be set together with %s"), NAME_A);
 
       if (field->type == PCMBN_FIELD_REF && resolver != NULL)
         {
           JsonObject *target = resolver (pcmbn_data_get_string (data, field->name), field->ref_kind,
                                          resolver_data);
           if (target == NULL)
-            add_error (errors, field->name, _ ("there is no %s with this uuid in this commune"),
-                       field->ref_kind);
+            add_error_naming (
+                errors, field->name,
+                (const char *const[4]){ field->ref_kind,
+                                        pcmbn_kind_label (pcmbn_schema_kind (field->ref_kind)) },
+                _ ("there is no %s with this uuid in this commune"), NAME_A);
           else
             json_object_unref (target);
         }
@@ -1094,8 +1229,12 @@ pcmbn_schema_validate (const PcmbnKind *kind,
               if (limit != NULL
                   && pcmbn_date_parse (pcmbn_data_get_string (data, field->name))
                          < pcmbn_date_parse (limit))
-                add_error (errors, field->name, _ ("must not be before the %s’s %s (%s)"),
-                           field->ref_field, field->ref_target, limit);
+                add_error_naming (
+                    errors, field->name,
+                    (const char *const[4]){
+                        FIELD_NAME (kind, field->ref_field),
+                        FIELD_NAME (pcmbn_schema_kind (ref->ref_kind), field->ref_target) },
+                    _ ("must not be before the %s’s %s (%s)"), NAME_A, NAME_B, limit);
               json_object_unref (target);
             }
         }
@@ -1446,4 +1585,122 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
     if (g_ascii_ispunct (*p))
       *p = ' ';
   return g_steal_pointer (&folded);
+}
+
+/**
+ * pcmbn_date_from_input:
+ * @text: (nullable): what a person typed: `30/7/2026`, `30-07-2026`,
+ *   `30.07.2026` or ISO `2026-07-30`
+ *
+ * Day first, as Vietnamese write dates, whatever the locale: a form must
+ * not read 03/04 as March in one office and April in another.
+ *
+ * Returns: (transfer full) (nullable): the ISO date, or %NULL when @text is
+ *   not a day of the calendar
+ */
+char *
+pcmbn_date_from_input (const char *text)
+{
+  g_autofree char *trimmed = NULL;
+  g_auto (GStrv) parts = NULL;
+  int d, m, y;
+
+  if (text == NULL)
+    return NULL;
+  trimmed = g_strstrip (g_strdup (text));
+  if (pcmbn_date_parse (trimmed) > 0)
+    return g_steal_pointer (&trimmed);
+  parts = g_regex_split_simple ("[/.-]", trimmed, 0, 0);
+  if (g_strv_length (parts) != 3)
+    return NULL;
+  for (guint i = 0; i < 3; i++)
+    {
+      if (*parts[i] == '\0' || strlen (parts[i]) > 4)
+        return NULL;
+      for (const char *p = parts[i]; *p; p++)
+        if (!g_ascii_isdigit (*p))
+          return NULL;
+    }
+  if (strlen (parts[2]) != 4 || strlen (parts[0]) > 2 || strlen (parts[1]) > 2)
+    return NULL;
+  d = atoi (parts[0]);
+  m = atoi (parts[1]);
+  y = atoi (parts[2]);
+  if (!g_date_valid_dmy (d, m, y))
+    return NULL;
+  return g_strdup_printf ("%04d-%02d-%02d", y, m, d);
+}
+
+static void
+set_parse_error (GError **error, const char *message)
+{
+  /* The message alone, without "key: ": a form shows it beside the field
+   * it asked about. */
+  g_set_error_literal (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, message);
+}
+
+/**
+ * pcmbn_field_parse_text:
+ * @field: a field
+ * @text: what a person typed in the field's box
+ * @error: return location for a %PCMBN_ERROR_INVALID error in the user's
+ *   language; its message says what is wrong without the field's key
+ *
+ * Reads a value as a form's box holds it: a date day first (dd/mm/yyyy, see
+ * pcmbn_date_from_input()), a count in digits, a text without the spaces at
+ * its ends; other types as pcmbn_field_from_text() reads a CSV cell. Whether
+ * the value is allowed (a date in the future, a text too long, a count above
+ * the total) is for pcmbn_schema_normalize() and pcmbn_schema_validate().
+ *
+ * Returns: (transfer full) (nullable): the value, JSON `null` for an empty
+ *   box ("not set"); %NULL with @error set when @text is no value of
+ *   @field's type
+ */
+JsonNode *
+pcmbn_field_parse_text (const PcmbnField *field, const char *text, GError **error)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (text ? text : ""));
+  g_autofree char *problem = NULL;
+  JsonNode *node;
+
+  if (*trimmed == '\0')
+    return json_node_new (JSON_NODE_NULL);
+  switch (field->type)
+    {
+      case PCMBN_FIELD_DATE:
+        {
+          g_autofree char *iso = pcmbn_date_from_input (trimmed);
+          if (iso == NULL)
+            {
+              set_parse_error (error, _ ("must be a date written dd/mm/yyyy, such as 30/07/2026"));
+              return NULL;
+            }
+          node = json_node_new (JSON_NODE_VALUE);
+          json_node_set_string (node, iso);
+          return node;
+        }
+      case PCMBN_FIELD_INT:
+        {
+          for (const char *p = trimmed; *p; p++)
+            if (!g_ascii_isdigit (*p))
+              {
+                set_parse_error (error, _ ("must be a whole number, 0 or more"));
+                return NULL;
+              }
+          /* More digits than any count, and more than gint64 holds. */
+          if (strlen (trimmed) > 10 || g_ascii_strtoll (trimmed, NULL, 10) > G_MAXINT32)
+            {
+              set_parse_error (error, _ ("is too large"));
+              return NULL;
+            }
+          node = json_node_new (JSON_NODE_VALUE);
+          json_node_set_int (node, g_ascii_strtoll (trimmed, NULL, 10));
+          return node;
+        }
+      default:
+        node = pcmbn_field_from_text (field, trimmed, &problem);
+        if (node == NULL)
+          set_parse_error (error, problem);
+        return node;
+    }
 }

@@ -74,6 +74,9 @@ struct _PcmbnFieldError
   char *field;
   char *message;
   guint row; /* CSV line number, 0 when not from a file */
+  /* The message for a person, other fields named by their labels instead
+   * of their keys; %NULL when it is @message. */
+  char *text;
 };
 
 /* Looks up the data of a referenced record; returns %NULL when there is no
@@ -99,6 +102,9 @@ void pcmbn_field_error_free (PcmbnFieldError *error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnFieldError, pcmbn_field_error_free)
 char *pcmbn_field_errors_to_string (GPtrArray *errors);
 void pcmbn_set_field_errors (GError **error, GPtrArray *errors);
+const char *pcmbn_field_error_get_text (const PcmbnFieldError *error);
+GPtrArray *pcmbn_error_get_field_errors (const GError *error);
+char *pcmbn_error_get_field (const GError *error, char **message);
 
 JsonObject *pcmbn_schema_normalize (const PcmbnKind *kind,
                                     JsonObject *input,
@@ -120,6 +126,10 @@ gboolean pcmbn_schema_check (const PcmbnKind *kind,
 /* CSV cells: the same values as JSON, written as text. */
 char *pcmbn_field_to_text (const PcmbnField *field, JsonObject *data);
 JsonNode *pcmbn_field_from_text (const PcmbnField *field, const char *text, char **problem);
+
+/* Forms: what a person typed, dates day first. */
+char *pcmbn_date_from_input (const char *text);
+JsonNode *pcmbn_field_parse_text (const PcmbnField *field, const char *text, GError **error);
 
 char *pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data);
 gint64 pcmbn_data_get_int (JsonObject *data, const char *name);
