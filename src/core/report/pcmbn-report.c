@@ -598,29 +598,20 @@ pcmbn_report_records_sql (const char *scope_cte)
   return g_string_free (g_steal_pointer (&sql), FALSE);
 }
 
-/* Records of each kind per commune: one grouped pass over the scope, then
- * every commune in order, those that sent nothing with zeros. */
+/* Records of each kind dated in the period per commune in scope, as
+ * "COMMUNE/KIND" → gint64 in @counts, and each commune's child of the scope
+ * (the commune itself under a district, its district under a city) in
+ * @child_of: the per-commune table and the per-child breakdown both add
+ * these up. */
 static gboolean
-add_per_commune (JsonBuilder *b,
-                 sqlite3 *db,
-                 const char *scope,
-                 const char *from,
-                 const char *to,
-                 GError **error)
+count_per_commune (sqlite3 *db,
+                   const char *scope,
+                   const char *from,
+                   const char *to,
+                   GHashTable *counts,
+                   GHashTable *child_of,
+                   GError **error)
 {
-  guint n_kinds;
-  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autofree char *units_sql = g_strconcat (
-      SCOPE_CTE "SELECT c.code, o.name, ",
-      /* A server knows each commune's last sync; a logbook knows its own,
-       * in its meta table (the commune PDF said "never" right after a
-       * sync). */
-      pcmbn_report_table_exists (db, "commune_sync")
-          ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
-          : "(SELECT value FROM meta WHERE key = '" PCMBN_STORE_META_LAST_SYNC
-            "' AND c.code = (SELECT value FROM meta WHERE key = 'org_unit'))",
-      " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
   g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_COMMUNES);
   sqlite3_stmt *stmt;
   int rc;
@@ -642,6 +633,45 @@ add_per_commune (JsonBuilder *b,
       pcmbn_store_set_sqlite_error (error, db, "computing the report");
       return FALSE;
     }
+  if (!pcmbn_report_prepare (db, PCMBN_REPORT_SCOPE_CHILDREN "SELECT c.code, c.grp FROM communes c",
+                             scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_hash_table_insert (child_of, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
+                         g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Records of each kind per commune, from count_per_commune(): every
+ * commune in order, those that sent nothing with zeros. */
+static gboolean
+add_per_commune (JsonBuilder *b,
+                 sqlite3 *db,
+                 const char *scope,
+                 const char *from,
+                 const char *to,
+                 GHashTable *counts,
+                 GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autofree char *units_sql = g_strconcat (
+      SCOPE_CTE "SELECT c.code, o.name, ",
+      /* A server knows each commune's last sync; a logbook knows its own,
+       * in its meta table (the commune PDF said "never" right after a
+       * sync). */
+      pcmbn_report_table_exists (db, "commune_sync")
+          ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
+          : "(SELECT value FROM meta WHERE key = '" PCMBN_STORE_META_LAST_SYNC
+            "' AND c.code = (SELECT value FROM meta WHERE key = 'org_unit'))",
+      " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
+  sqlite3_stmt *stmt;
 
   if (!pcmbn_report_prepare (db, units_sql, scope, from, to, &stmt, error))
     return FALSE;
@@ -677,6 +707,142 @@ add_per_commune (JsonBuilder *b,
   return TRUE;
 }
 
+/* The breakdown by the units right under the scope, in code order: each
+ * child's records add up its communes' (@counts, @child_of), and its
+ * indicators are @child_counts[i], counted with the children as groups in
+ * the same pass as the scope's own (pcmbn_report_build()). A commune has
+ * no child: an empty array. */
+static gboolean
+add_children (JsonBuilder *b,
+              sqlite3 *db,
+              const char *scope,
+              gint64 months,
+              GHashTable *counts,
+              GHashTable *child_of,
+              GPtrArray *child_counts,
+              GError **error)
+{
+  guint n_kinds, n_indicators;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+  g_autoptr (GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *slash = strrchr (key, '/');
+      g_autofree char *commune = g_strndup (key, slash - (const char *)key);
+      const char *child = g_hash_table_lookup (child_of, commune);
+      g_autofree char *child_key = NULL;
+      gint64 *sum;
+
+      if (child == NULL)
+        continue;
+      child_key = g_strconcat (child, slash, NULL);
+      sum = g_hash_table_lookup (records, child_key);
+      if (sum == NULL)
+        {
+          sum = g_new0 (gint64, 1);
+          g_hash_table_insert (records, g_steal_pointer (&child_key), sum);
+        }
+      *sum += *(gint64 *)value;
+    }
+
+  if (!pcmbn_report_prepare (db,
+                             "SELECT code, name, level FROM org_units WHERE parent_code = ?1"
+                             " ORDER BY code",
+                             scope, NULL, NULL, &stmt, error))
+    return FALSE;
+  json_builder_set_member_name (b, "children");
+  json_builder_begin_array (b);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *code = (const char *)sqlite3_column_text (stmt, 0);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "org_unit");
+      json_builder_add_string_value (b, code);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 1));
+      json_builder_set_member_name (b, "level");
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 2));
+      json_builder_set_member_name (b, "records");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_kinds; k++)
+        {
+          g_autofree char *rkey = g_strdup_printf ("%s/%s", code, kinds[k]->name);
+          gint64 *n = g_hash_table_lookup (records, rkey);
+          json_builder_set_member_name (b, kinds[k]->name);
+          json_builder_add_int_value (b, n ? *n : 0);
+        }
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "indicators");
+      json_builder_begin_object (b);
+      for (guint i = 0; i < n_indicators; i++)
+        pcmbn_report_add_indicator (b, &indicators[i],
+                                    g_hash_table_lookup (child_counts->pdata[i], code), months,
+                                    NULL, FALSE);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  sqlite3_finalize (stmt);
+  json_builder_end_array (b);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The scope's own counts of @indicator and its children's (into
+ * @child_counts), from one query grouped by child: the scope's are their
+ * sum, except a count of months, which the children share and which is
+ * counted again over the whole scope. */
+static gboolean
+count_with_children (sqlite3 *db,
+                     const PcmbnIndicator *indicator,
+                     const char *scope,
+                     const char *from,
+                     const char *to,
+                     PcmbnIndicatorCounts *total,
+                     GPtrArray *child_counts,
+                     GError **error)
+{
+  GHashTable *groups = pcmbn_report_count_indicator (db, indicator, PCMBN_REPORT_SCOPE_CHILDREN,
+                                                     scope, from, to, error);
+  GHashTableIter iter;
+  gpointer value;
+
+  if (groups == NULL)
+    return FALSE;
+  g_ptr_array_add (child_counts, groups);
+  total->numerator = total->denominator = 0;
+  if (indicator->count == PCMBN_INDICATOR_MONTHS_WITH)
+    {
+      g_autoptr (GHashTable)
+          whole = pcmbn_report_count_indicator (db, indicator, SCOPE_CTE, scope, from, to, error);
+      PcmbnIndicatorCounts *counts;
+      if (whole == NULL)
+        return FALSE;
+      counts = g_hash_table_lookup (whole, scope);
+      if (counts)
+        *total = *counts;
+      return TRUE;
+    }
+  g_hash_table_iter_init (&iter, groups);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      total->numerator += ((PcmbnIndicatorCounts *)value)->numerator;
+      total->denominator += ((PcmbnIndicatorCounts *)value)->denominator;
+    }
+  return TRUE;
+}
+
 /**
  * pcmbn_report_build:
  * @store: the database
@@ -704,6 +870,11 @@ pcmbn_report_build (PcmbnStore *store,
   const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   gboolean ok = TRUE, own_transaction;
   g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
+  g_autoptr (GHashTable)
+      per_commune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) child_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GPtrArray)
+      child_counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
   static const char *const counselling_tables[][2] = {
     { "counselling_by_channel", "channel" },
     { "counselling_by_client_type", "client_type" },
@@ -741,18 +912,17 @@ pcmbn_report_build (PcmbnStore *store,
   json_builder_begin_object (b);
   for (guint i = 0; ok && i < n_indicators; i++)
     {
-      g_autoptr (GHashTable) groups = pcmbn_report_count_indicator (db, &indicators[i], SCOPE_CTE,
-                                                                    scope, from, to, error);
+      PcmbnIndicatorCounts total;
       double target;
       gboolean has_target;
 
-      ok = groups != NULL;
+      ok = count_with_children (db, &indicators[i], scope, from, to, &total, child_counts, error);
       if (!ok)
         break;
       has_target = pcmbn_store_get_target (store, year, indicators[i].key, &target)
                    || pcmbn_indicator_default_target (&indicators[i], year, months, &target);
-      pcmbn_report_add_indicator (b, &indicators[i], g_hash_table_lookup (groups, scope), months,
-                                  has_target ? &target : NULL, TRUE);
+      pcmbn_report_add_indicator (b, &indicators[i], &total, months, has_target ? &target : NULL,
+                                  TRUE);
     }
   json_builder_end_object (b);
 
@@ -773,8 +943,10 @@ pcmbn_report_build (PcmbnStore *store,
       add_counselling_table (b, counselling_tables[t][0], counselling_tables[t][1], counts, flags);
   }
   ok = ok && add_materials_table (b, db, scope, from, to, error)
-       && add_per_commune (b, db, scope, from, to, error);
+       && count_per_commune (db, scope, from, to, per_commune, child_of, error)
+       && add_per_commune (b, db, scope, from, to, per_commune, error);
   json_builder_end_object (b);
+  ok = ok && add_children (b, db, scope, months, per_commune, child_of, child_counts, error);
   json_builder_end_object (b);
   if (own_transaction)
     sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
