@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pcmbn-test-util.h"
+#include "report/pcmbn-indicators.h"
 #include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store.h"
 #include "sync-helpers.h"
@@ -249,10 +250,49 @@ test_three_levels (Chain *c, gconstpointer data)
                        "target"),
                    ==, 9);
 
+  /* The city's report breaks down by its districts: the district's entry
+   * is the district's own report. */
+  {
+    g_autoptr (JsonNode) city = report_json (c->city->db, NULL);
+    JsonArray *children = json_object_get_array_member (json_node_get_object (city), "children");
+    JsonObject *own_ind = json_object_get_object_member (json_node_get_object (own), "indicators");
+    JsonObject *entry = NULL;
+
+    for (guint i = 0; i < json_array_get_length (children); i++)
+      if (g_str_equal (json_object_get_string_member (json_array_get_object_element (children, i),
+                                                      "org_unit"),
+                       "001"))
+        entry = json_array_get_object_element (children, i);
+    g_assert_nonnull (entry);
+    g_assert_cmpint (
+        json_object_get_int_member (json_object_get_object_member (entry, "records"), "activity"),
+        ==, 2);
+    for (guint k = 0; pcmbn_indicator_keys[k]; k++)
+      {
+        JsonObject *a = json_object_get_object_member (own_ind, pcmbn_indicator_keys[k]);
+        JsonObject *b = json_object_get_object_member (
+            json_object_get_object_member (entry, "indicators"), pcmbn_indicator_keys[k]);
+        g_assert_cmpint (json_object_get_int_member (a, "numerator"), ==,
+                         json_object_get_int_member (b, "numerator"));
+        g_assert_cmpint (json_object_get_int_member (a, "denominator"), ==,
+                         json_object_get_int_member (b, "denominator"));
+      }
+  }
+
   /* The city's dashboard lists its child server, above the communes, with
-   * its communes' records. */
+   * its communes' records; and the breakdown by district under the
+   * indicators. */
   {
     g_autofree char *html = dashboard_page (c->city);
+    const char *indicators = strstr (html, "id=\"indicators\"");
+    const char *breakdown = strstr (html, "id=\"children-table\"");
+    g_assert_nonnull (indicators);
+    g_assert_nonnull (breakdown);
+    g_assert_true (indicators < breakdown);
+    g_assert_nonnull (strstr (breakdown, "<tr data-unit=\"001\"><th scope=\"row\">"));
+    g_assert_nonnull (strstr (breakdown, "<td>001</td><td class=\"num records\">3</td>"));
+    /* Vietnamese unless the browser asks otherwise. */
+    g_assert_nonnull (strstr (html, "Các đơn vị trực thuộc, 2026"));
     const char *child = strstr (html, "id=\"child-servers\"");
     g_assert_nonnull (child);
     g_assert_nonnull (strstr (child, "data-child=\"001\""));
