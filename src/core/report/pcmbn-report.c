@@ -799,10 +799,52 @@ add_children (JsonBuilder *b,
   return TRUE;
 }
 
+/* A count of months for the scope (@total) and each of its children
+ * (@groups), from one pass: the months of each child, and their union. */
+static gboolean
+count_months (sqlite3 *db,
+              const PcmbnIndicator *indicator,
+              const char *scope,
+              const char *from,
+              const char *to,
+              PcmbnIndicatorCounts *total,
+              GHashTable *groups,
+              GError **error)
+{
+  g_autofree char *sql = pcmbn_indicator_months_sql (indicator, PCMBN_REPORT_SCOPE_CHILDREN);
+  g_autoptr (GHashTable) months = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *grp = (const char *)sqlite3_column_text (stmt, 0);
+      PcmbnIndicatorCounts *counts = g_hash_table_lookup (groups, grp);
+
+      if (counts == NULL)
+        {
+          counts = g_new0 (PcmbnIndicatorCounts, 1);
+          g_hash_table_insert (groups, g_strdup (grp), counts);
+        }
+      counts->numerator++;
+      g_hash_table_add (months, g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  total->numerator = g_hash_table_size (months);
+  total->denominator = 0;
+  return TRUE;
+}
+
 /* The scope's own counts of @indicator and its children's (into
  * @child_counts), from one query grouped by child: the scope's are their
- * sum, except a count of months, which the children share and which is
- * counted again over the whole scope. */
+ * sum, except a count of months, where the children's months are joined. */
 static gboolean
 count_with_children (sqlite3 *db,
                      const PcmbnIndicator *indicator,
@@ -813,27 +855,22 @@ count_with_children (sqlite3 *db,
                      GPtrArray *child_counts,
                      GError **error)
 {
-  GHashTable *groups = pcmbn_report_count_indicator (db, indicator, PCMBN_REPORT_SCOPE_CHILDREN,
-                                                     scope, from, to, error);
+  GHashTable *groups;
   GHashTableIter iter;
   gpointer value;
 
+  if (indicator->count == PCMBN_INDICATOR_MONTHS_WITH)
+    {
+      groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_ptr_array_add (child_counts, groups);
+      return count_months (db, indicator, scope, from, to, total, groups, error);
+    }
+  groups = pcmbn_report_count_indicator (db, indicator, PCMBN_REPORT_SCOPE_CHILDREN, scope, from,
+                                         to, error);
   if (groups == NULL)
     return FALSE;
   g_ptr_array_add (child_counts, groups);
   total->numerator = total->denominator = 0;
-  if (indicator->count == PCMBN_INDICATOR_MONTHS_WITH)
-    {
-      g_autoptr (GHashTable)
-          whole = pcmbn_report_count_indicator (db, indicator, SCOPE_CTE, scope, from, to, error);
-      PcmbnIndicatorCounts *counts;
-      if (whole == NULL)
-        return FALSE;
-      counts = g_hash_table_lookup (whole, scope);
-      if (counts)
-        *total = *counts;
-      return TRUE;
-    }
   g_hash_table_iter_init (&iter, groups);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
