@@ -8,6 +8,7 @@
 #include "logbook-bar-chart.h"
 #include "logbook-format.h"
 #include "logbook-overview-page-private.h"
+#include "report/pcmbn-indicators.h"
 #include "report/pcmbn-report.h"
 
 /* The commune at a glance: its indicators toward their targets, activities
@@ -16,6 +17,7 @@
 
 typedef struct
 {
+  const char *key; /* the core's indicator table owns it */
   GtkWidget *value;
   GtkWidget *bar;
   GtkWidget *caption;
@@ -29,7 +31,7 @@ struct _LogbookOverviewPage
   GCancellable *cancellable;
   GtkWidget *heading;
   GtkWidget *cards_box;
-  Card cards[5];
+  GArray *cards; /* of Card: one per entry of the core's indicator table */
   GtkWidget *chart;
   GtkWidget *chart_title;
   GtkWidget *dirty_label;
@@ -60,9 +62,10 @@ report_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   indicators = json_object_get_object_member (json_node_get_object (report), "indicators");
-  for (int i = 0; i < 5 && pcmbn_indicator_keys[i]; i++)
+  for (guint i = 0; i < self->cards->len; i++)
     {
-      const char *key = pcmbn_indicator_keys[i];
+      Card *card = &g_array_index (self->cards, Card, i);
+      const char *key = card->key;
       JsonObject *indicator = indicators ? json_object_get_object_member (indicators, key) : NULL;
       g_autofree char *value = logbook_format_indicator (key, indicator);
       g_autofree char *caption = NULL;
@@ -71,9 +74,9 @@ report_done (GObject *source, GAsyncResult *result, gpointer user_data)
             "%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT,
             json_object_get_int_member_with_default (indicator, "numerator", 0),
             json_object_get_int_member_with_default (indicator, "denominator", 0));
-      gtk_label_set_text (GTK_LABEL (self->cards[i].value), value);
-      gtk_label_set_text (GTK_LABEL (self->cards[i].caption), caption ? caption : "");
-      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->cards[i].bar),
+      gtk_label_set_text (GTK_LABEL (card->value), value);
+      gtk_label_set_text (GTK_LABEL (card->caption), caption ? caption : "");
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (card->bar),
                                      logbook_indicator_progress (key, indicator));
     }
   if (--self->pending == 0)
@@ -185,6 +188,44 @@ label_with (const char *text, const char *css)
   return label;
 }
 
+/* One card per indicator of the core's table (pcmbn-indicators.c), in its
+ * order: a new indicator there is a new card here, with nothing to add. */
+static void
+add_indicator_cards (LogbookOverviewPage *self, GtkWidget *flow)
+{
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+
+  self->cards = g_array_sized_new (FALSE, TRUE, sizeof (Card), n_indicators);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), MAX (n_indicators, 1));
+  for (guint i = 0; i < n_indicators; i++)
+    {
+      const char *heading = logbook_indicator_title (indicators[i].key);
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+      GtkWidget *title = label_with (heading, "caption-heading");
+      Card card = { .key = indicators[i].key };
+
+      gtk_widget_add_css_class (box, "card");
+      gtk_widget_add_css_class (box, "indicator-card");
+      gtk_label_set_lines (GTK_LABEL (title), 2);
+      card.value = label_with ("…", "title-3");
+      card.bar = gtk_progress_bar_new ();
+      card.caption = label_with ("", "caption");
+      gtk_widget_add_css_class (card.caption, "dim-label");
+      gtk_widget_set_vexpand (title, TRUE);
+      gtk_widget_set_valign (title, GTK_ALIGN_START);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (card.bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      heading, -1);
+      gtk_box_append (GTK_BOX (box), title);
+      gtk_box_append (GTK_BOX (box), card.value);
+      gtk_box_append (GTK_BOX (box), card.bar);
+      gtk_box_append (GTK_BOX (box), card.caption);
+      gtk_flow_box_append (GTK_FLOW_BOX (flow), box);
+      gtk_widget_set_focusable (gtk_widget_get_parent (box), FALSE);
+      g_array_append_val (self->cards, card);
+    }
+}
+
 static void
 logbook_overview_page_map (GtkWidget *widget)
 {
@@ -210,11 +251,21 @@ logbook_overview_page_dispose (GObject *object)
 }
 
 static void
+logbook_overview_page_finalize (GObject *object)
+{
+  LogbookOverviewPage *self = LOGBOOK_OVERVIEW_PAGE (object);
+
+  g_clear_pointer (&self->cards, g_array_unref);
+  G_OBJECT_CLASS (logbook_overview_page_parent_class)->finalize (object);
+}
+
+static void
 logbook_overview_page_class_init (LogbookOverviewPageClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = logbook_overview_page_dispose;
+  G_OBJECT_CLASS (klass)->finalize = logbook_overview_page_finalize;
   widget_class->map = logbook_overview_page_map;
   g_type_ensure (LOGBOOK_TYPE_BAR_CHART);
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -231,32 +282,9 @@ static void
 logbook_overview_page_init (LogbookOverviewPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  /* One card per indicator of the core's list, so these are made here
-   * rather than in the template. */
-  for (int i = 0; i < 5; i++)
-    {
-      GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-      GtkWidget *title = label_with (logbook_indicator_title (pcmbn_indicator_keys[i]),
-                                     "caption-heading");
-      gtk_widget_add_css_class (card, "card");
-      gtk_widget_add_css_class (card, "indicator-card");
-      gtk_label_set_lines (GTK_LABEL (title), 2);
-      self->cards[i].value = label_with ("…", "title-3");
-      self->cards[i].bar = gtk_progress_bar_new ();
-      self->cards[i].caption = label_with ("", "caption");
-      gtk_widget_add_css_class (self->cards[i].caption, "dim-label");
-      gtk_widget_set_vexpand (title, TRUE);
-      gtk_widget_set_valign (title, GTK_ALIGN_START);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->cards[i].bar),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      logbook_indicator_title (pcmbn_indicator_keys[i]), -1);
-      gtk_box_append (GTK_BOX (card), title);
-      gtk_box_append (GTK_BOX (card), self->cards[i].value);
-      gtk_box_append (GTK_BOX (card), self->cards[i].bar);
-      gtk_box_append (GTK_BOX (card), self->cards[i].caption);
-      gtk_flow_box_append (GTK_FLOW_BOX (self->cards_box), card);
-      gtk_widget_set_focusable (gtk_widget_get_parent (card), FALSE);
-    }
+  /* One card per entry of the core's indicator table, so these are made
+   * here rather than in the template. */
+  add_indicator_cards (self, self->cards_box);
 }
 
 LogbookOverviewPage *

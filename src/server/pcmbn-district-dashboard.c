@@ -325,6 +325,82 @@ append_indicators (GString *out, JsonObject *report_indicators)
 /* A commune's cell for one indicator: yes/no for the communes counted, the
  * months for I3, the share for I4, a dash where the commune does not count
  * (I2a and I4 outside the key areas or without a known population). */
+/* The report's breakdown by the units right under this server's (the
+ * districts of a city, the communes of a district): a row per unit with
+ * its records and each indicator of the table, as its own report gives
+ * them. Nothing when there is none. */
+static void
+append_children (GString *out, JsonArray *children, int year)
+{
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+
+  if (children == NULL || json_array_get_length (children) == 0)
+    return;
+  g_string_append (out, "<section id=\"children\">\n<h2>");
+  append_escaped_printf (out, _ ("Units under this one, %d"), year);
+  g_string_append (out, "</h2>\n<div class=\"scroll\"><table id=\"children-table\">\n<thead><tr>"
+                        "<th scope=\"col\">");
+  append_escaped (out, _ ("Unit"));
+  g_string_append (out, "</th><th scope=\"col\">");
+  append_escaped (out, _ ("Code"));
+  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
+  append_escaped (out, _ ("Records"));
+  g_string_append (out, "</th>");
+  for (guint i = 0; i < n_indicators; i++)
+    {
+      g_string_append (out, "<th scope=\"col\" class=\"num ind\" title=\"");
+      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
+      g_string_append (out, "\">");
+      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
+      g_string_append (out, "</th>");
+    }
+  g_string_append (out, "</tr></thead>\n<tbody>\n");
+  for (guint c = 0; c < json_array_get_length (children); c++)
+    {
+      JsonObject *row = json_array_get_object_element (children, c);
+      JsonObject *records = object_member (row, "records");
+      JsonObject *row_indicators = object_member (row, "indicators");
+      gint64 total = 0;
+
+      if (records)
+        {
+          g_autoptr (GList) members = json_object_get_members (records);
+          for (GList *m = members; m; m = m->next)
+            total += json_object_get_int_member (records, m->data);
+        }
+      g_string_append (out, "<tr data-unit=\"");
+      append_escaped (out, json_object_get_string_member (row, "org_unit"));
+      g_string_append (out, "\"><th scope=\"row\">");
+      append_escaped (out, json_object_get_string_member (row, "name"));
+      g_string_append (out, "</th><td>");
+      append_escaped (out, json_object_get_string_member (row, "org_unit"));
+      g_string_append_printf (out, "</td><td class=\"num records\">%" G_GINT64_FORMAT "</td>",
+                              total);
+      for (guint i = 0; i < n_indicators; i++)
+        {
+          JsonObject *ind = object_member (row_indicators, indicators[i].key);
+          g_autofree char *value = format_indicator_value (
+              ind, "value", pcmbn_indicator_is_count (&indicators[i]));
+          g_string_append_printf (out, "<td class=\"num\" data-indicator=\"%s\">",
+                                  indicators[i].key);
+          append_escaped (out, value);
+          g_string_append (out, " <span class=\"hint\">");
+          append_escaped_printf (
+              out, "%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+              ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0,
+              ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0);
+          g_string_append (out, "</span></td>");
+        }
+      g_string_append (out, "</tr>\n");
+    }
+  g_string_append (out, "</tbody>\n</table></div>\n<p class=\"legend\">");
+  append_escaped (out, _ ("Each unit counted over the communes under it, as its own report "
+                          "counts it: the value, then numerator/denominator; — where none of "
+                          "its communes counts."));
+  g_string_append (out, "</p>\n</section>\n");
+}
+
 static void
 append_commune_indicator (GString *out, JsonObject *ind, const PcmbnIndicator *indicator)
 {
@@ -736,6 +812,14 @@ pcmbn_district_dashboard_render (PcmbnDistrictStore *store,
   g_string_append (out, "</h2>\n");
   append_indicators (out, object_member (json_node_get_object (report), "indicators"));
   g_string_append (out, "</section>\n");
+  {
+    JsonObject *top = json_node_get_object (report);
+    append_children (out,
+                     json_object_has_member (top, "children")
+                         ? json_object_get_array_member (top, "children")
+                         : NULL,
+                     shown);
+  }
   append_charts (out, store, object_member (json_node_get_object (report), "indicators"),
                  json_node_get_array (communes), shown);
   append_child_servers (out, store);

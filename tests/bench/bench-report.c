@@ -17,7 +17,9 @@
  *  - the report of 100,000 records exported to XLSX (and the other files).
  * The databases are filled with raw SQL in one transaction, in the same
  * columns the store writes, since only the reading is measured. Times are
- * printed, never asserted. PCMBN_BENCH_RECORDS changes the large size. */
+ * printed, never asserted. PCMBN_BENCH_RECORDS changes the large size;
+ * PCMBN_BENCH_DIR keeps the databases in that folder and uses them again on
+ * the next run (filling a million records takes minutes), to profile. */
 
 #define N_COMMUNES 20
 
@@ -207,17 +209,34 @@ bench_new (gint64 n)
                                           "district,D1,Ba Đình,Quận Ba Đình,quận,T1\n"
                                           "district,D2,Sóc Sơn,Huyện Sóc Sơn,huyện,T1\n"
                                           "commune,C90,Bắc Sơn,Xã Bắc Sơn,xã,D2\n");
-  g_autofree char *units = NULL;
+  g_autofree char *units = NULL, *name = NULL;
   g_autoptr (GError) error = NULL;
+  const char *keep_dir = g_getenv ("PCMBN_BENCH_DIR");
   gint64 start;
 
   for (guint c = 1; c <= N_COMMUNES; c++)
     g_string_append_printf (csv, "commune,C%02u,Phường %u,Phường %u,phường,D1\n", c, c, c);
-  bench->dir = g_dir_make_tmp ("pcmbn-bench-XXXXXX", &error);
-  g_assert_no_error (error);
+  name = g_strdup_printf ("district-%" G_GINT64_FORMAT ".sqlite", n);
+  if (keep_dir)
+    {
+      bench->dir = g_strdup (keep_dir);
+      bench->path = g_build_filename (bench->dir, name, NULL);
+      if (g_file_test (bench->path, G_FILE_TEST_EXISTS))
+        {
+          bench->store = pcmbn_store_open (bench->path, &error);
+          g_assert_no_error (error);
+          g_print ("reused %s\n", bench->path);
+          return bench;
+        }
+    }
+  else
+    {
+      bench->dir = g_dir_make_tmp ("pcmbn-bench-XXXXXX", &error);
+      g_assert_no_error (error);
+      bench->path = g_build_filename (bench->dir, name, NULL);
+    }
   units = g_build_filename (bench->dir, "units.csv", NULL);
   g_assert_true (g_file_set_contents (units, csv->str, csv->len, NULL));
-  bench->path = g_build_filename (bench->dir, "district.sqlite", NULL);
   bench->store = pcmbn_store_open (bench->path, &error);
   g_assert_no_error (error);
   pcmbn_store_init_commune (bench->store, "C01", units, NULL, &error);
@@ -243,9 +262,12 @@ bench_free (Bench *bench)
   g_autofree char *shm = g_strconcat (bench->path, "-shm", NULL);
 
   g_clear_object (&bench->store);
-  if (g_getenv ("PCMBN_BENCH_KEEP"))
+  if (g_getenv ("PCMBN_BENCH_DIR"))
     {
       g_print ("kept %s\n", bench->path);
+      g_free (bench->path);
+      g_free (bench->dir);
+      g_free (bench);
       return;
     }
   g_unlink (bench->path);

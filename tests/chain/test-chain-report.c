@@ -149,6 +149,42 @@ test_report_any_unit (void)
           "denominator"),
       ==, 1);
 
+  /* The district's report breaks down by commune: 00001's entry has its
+   * activity, and equals 00001's own report. */
+  {
+    JsonArray *children = json_object_get_array_member (json_node_get_object (whole), "children");
+    JsonObject *entry = NULL;
+    gint64 activities = 0;
+
+    g_assert_nonnull (children);
+    for (guint i = 0; i < json_array_get_length (children); i++)
+      {
+        JsonObject *row = json_array_get_object_element (children, i);
+        activities += json_object_get_int_member (json_object_get_object_member (row, "records"),
+                                                  "activity");
+        if (g_str_equal (json_object_get_string_member (row, "org_unit"), "00001"))
+          entry = row;
+      }
+    g_assert_nonnull (entry);
+    g_assert_cmpint (activities, ==, 1);
+    g_assert_cmpint (
+        json_object_get_int_member (json_object_get_object_member (entry, "records"), "activity"),
+        ==, 1);
+    g_assert_cmpint (
+        json_object_get_int_member (
+            json_object_get_object_member (json_object_get_object_member (entry, "indicators"),
+                                           "i1_materials_deployed"),
+            "denominator"),
+        ==,
+        json_object_get_int_member (
+            json_object_get_object_member (indicators_of (commune), "i1_materials_deployed"),
+            "denominator"));
+    /* A commune has nothing under it. */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                          json_node_get_object (commune), "children")),
+                      ==, 0);
+  }
+
   /* A unit elsewhere, or none: exit 2 naming org_unit. */
   {
     const char *argv[] = { "report", "--db", s->db, "--year", "2026", "--org-unit", "002", NULL };
@@ -171,6 +207,15 @@ test_report_any_unit (void)
   api = sync_parse (body);
   g_assert_true (json_node_equal (api, commune));
   g_free (body);
+  /* The whole district's, with its breakdown, too. */
+  {
+    g_autoptr (JsonNode) api_whole = NULL;
+    body = sync_http (s, "GET", "/api/v1/report?year=2026", token, NULL, NULL, NULL, 0, &http);
+    g_assert_cmpuint (http, ==, 200);
+    api_whole = sync_parse (body);
+    g_assert_true (json_node_equal (api_whole, whole));
+    g_free (body);
+  }
   body = sync_http (s, "GET", "/api/v1/report?year=2026&org_unit=002", token, NULL, NULL, NULL, 0,
                     &http);
   g_assert_cmpuint (http, ==, 403);

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "pcmbn-test-util.h"
+#include "report/pcmbn-indicators.h"
+#include "store/pcmbn-attachments.h"
+#include "store/pcmbn-store.h"
 #include "sync-helpers.h"
 
 /* Three levels with real processes: commune logbooks (`pcmbn`) → a district
@@ -247,10 +250,49 @@ test_three_levels (Chain *c, gconstpointer data)
                        "target"),
                    ==, 9);
 
+  /* The city's report breaks down by its districts: the district's entry
+   * is the district's own report. */
+  {
+    g_autoptr (JsonNode) city = report_json (c->city->db, NULL);
+    JsonArray *children = json_object_get_array_member (json_node_get_object (city), "children");
+    JsonObject *own_ind = json_object_get_object_member (json_node_get_object (own), "indicators");
+    JsonObject *entry = NULL;
+
+    for (guint i = 0; i < json_array_get_length (children); i++)
+      if (g_str_equal (json_object_get_string_member (json_array_get_object_element (children, i),
+                                                      "org_unit"),
+                       "001"))
+        entry = json_array_get_object_element (children, i);
+    g_assert_nonnull (entry);
+    g_assert_cmpint (
+        json_object_get_int_member (json_object_get_object_member (entry, "records"), "activity"),
+        ==, 2);
+    for (guint k = 0; pcmbn_indicator_keys[k]; k++)
+      {
+        JsonObject *a = json_object_get_object_member (own_ind, pcmbn_indicator_keys[k]);
+        JsonObject *b = json_object_get_object_member (
+            json_object_get_object_member (entry, "indicators"), pcmbn_indicator_keys[k]);
+        g_assert_cmpint (json_object_get_int_member (a, "numerator"), ==,
+                         json_object_get_int_member (b, "numerator"));
+        g_assert_cmpint (json_object_get_int_member (a, "denominator"), ==,
+                         json_object_get_int_member (b, "denominator"));
+      }
+  }
+
   /* The city's dashboard lists its child server, above the communes, with
-   * its communes' records. */
+   * its communes' records; and the breakdown by district under the
+   * indicators. */
   {
     g_autofree char *html = dashboard_page (c->city);
+    const char *indicators = strstr (html, "id=\"indicators\"");
+    const char *breakdown = strstr (html, "id=\"children-table\"");
+    g_assert_nonnull (indicators);
+    g_assert_nonnull (breakdown);
+    g_assert_true (indicators < breakdown);
+    g_assert_nonnull (strstr (breakdown, "<tr data-unit=\"001\"><th scope=\"row\">"));
+    g_assert_nonnull (strstr (breakdown, "<td>001</td><td class=\"num records\">3</td>"));
+    /* Vietnamese unless the browser asks otherwise. */
+    g_assert_nonnull (strstr (html, "Các đơn vị trực thuộc, 2026"));
     const char *child = strstr (html, "id=\"child-servers\"");
     g_assert_nonnull (child);
     g_assert_nonnull (strstr (child, "data-child=\"001\""));
@@ -344,6 +386,77 @@ test_moved_commune (Chain *c, gconstpointer data)
   g_assert_cmpint (sync_query_int (c->city->db, "SELECT count(*) FROM records"), ==, 3);
 }
 
+/* A device attaches a photo; the district's push up the chain carries it,
+ * so that the city holds the same bytes, for the district's unit. */
+static void
+test_attachments_up (Chain *c, gconstpointer data)
+{
+  g_autofree char *logbook = NULL, *out = NULL, *sha = NULL, *json = NULL, *photo = NULL;
+  g_autofree char *dir = NULL, *sql = NULL, *city_hex = NULL, *scope = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 content[5000];
+
+  for (guint i = 0; i < sizeof content; i++)
+    content[i] = (guint8)(1 + (i * 13) % 255); /* no NUL: the API check reads it as text */
+  logbook = sync_enrolled_logbook (c->district, "00001");
+  dir = g_path_get_dirname (logbook);
+  photo = g_build_filename (dir, "anh-hop-xa.jpg", NULL);
+  g_assert_true (g_file_set_contents (photo, (const char *)content, sizeof content, NULL));
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (logbook, &error);
+    g_autoptr (GFile) file = g_file_new_for_path (photo);
+    g_autoptr (JsonObject) att = NULL;
+    g_assert_no_error (error);
+    att = pcmbn_attachments_add_file (store, file, NULL, &error);
+    g_assert_no_error (error);
+    sha = g_strdup (json_object_get_string_member (att, "sha256"));
+  }
+  json = g_strdup_printf (
+      "{\"date\":\"2026-04-01\",\"activity_type\":\"community_talk\","
+      "\"subproject\":\"community\",\"title\":\"Ảnh\",\"participants_total\":"
+      "5,\"attachments\":[{\"sha256\":\"%s\",\"name\":\"anh.jpg\",\"size\":%zu}]}",
+      sha, sizeof content);
+  g_free (sync_add (logbook, "activity", json));
+  g_assert_cmpint (sync_cli (logbook, &out, NULL, "sync", NULL), ==, 0);
+  g_free (g_steal_pointer (&out));
+  sql = g_strdup_printf ("SELECT count(*) FROM blobs WHERE sha256 = '%s'", sha);
+  g_assert_cmpint (sync_query_int (c->district->db, sql), ==, 1);
+  g_assert_cmpint (sync_query_int (c->city->db, sql), ==, 0);
+
+  out = district_verb (c->district->db, 0, "sync", NULL);
+  g_assert_cmpstr (last_line (out), ==, "pushed 1, pulled 0, conflicts 0, rejected 0");
+  g_free (g_steal_pointer (&out));
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT hex(data) FROM blobs WHERE sha256 = '%s'", sha);
+  city_hex = sync_query_text (c->city->db, sql);
+  {
+    g_autoptr (GString) want = g_string_new (NULL);
+    for (guint i = 0; i < sizeof content; i++)
+      g_string_append_printf (want, "%02X", content[i]);
+    /* Not cmpstr: a failure would print 10,000 hex digits. */
+    g_assert_nonnull (city_hex);
+    g_assert_true (g_str_equal (city_hex, want->str));
+  }
+  /* Kept for the district's subtree, as a device's are for its commune. */
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT group_concat(org_unit) FROM blob_scopes WHERE sha256 = '%s'", sha);
+  scope = sync_query_text (c->city->db, sql);
+  g_assert_cmpstr (scope, ==, "001");
+  /* City staff read it back through the API. */
+  {
+    g_autofree char *token = sync_staff_token (c->city);
+    g_autofree char *path = g_strconcat ("/api/v1/blobs/", sha, NULL);
+    g_autofree char *body = NULL;
+    guint status;
+    body = sync_http (c->city, "GET", path, token, NULL, NULL, NULL, 0, &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpint (memcmp (body, content, sizeof content), ==, 0);
+  }
+  /* A second sync sends nothing again. */
+  out = district_verb (c->district->db, 0, "sync", NULL);
+  g_assert_cmpstr (last_line (out), ==, "pushed 0, pulled 0, conflicts 0, rejected 0");
+}
+
 /* `serve --parent-interval`: the district pushes up by itself. */
 static void
 test_background (Chain *c, gconstpointer data)
@@ -374,6 +487,8 @@ main (int argc, char **argv)
   g_test_add ("/chain/outside-subtree", Chain, NULL, chain_setup, test_outside_subtree,
               chain_teardown);
   g_test_add ("/chain/moved-commune", Chain, NULL, chain_setup, test_moved_commune, chain_teardown);
+  g_test_add ("/chain/attachments-up", Chain, NULL, chain_setup, test_attachments_up,
+              chain_teardown);
   g_test_add ("/chain/background", Chain, NULL, chain_setup, test_background, chain_teardown);
   return g_test_run ();
 }

@@ -220,6 +220,113 @@ test_children_report (void)
     }
 }
 
+/* The report's own `children`: one entry per unit right under the scope,
+ * each equal to that unit's own report, and for every indicator that counts
+ * communes or adds a field, the children add up to the parent (a count of
+ * months does not: two communes share a month). */
+static void
+check_children (GenWorld *world, const char *scope, guint n_children)
+{
+  g_autoptr (JsonNode)
+      report = gen_report (world, scope, "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
+  JsonObject *top = json_node_get_object (report);
+  JsonObject *indicators = json_object_get_object_member (top, "indicators");
+  JsonArray *children = json_object_get_array_member (top, "children");
+  JsonArray *per_commune = json_object_get_array_member (
+      json_object_get_object_member (top, "tables"), "per_commune");
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  guint n;
+  const PcmbnIndicator *all = pcmbn_indicators (&n);
+
+  g_assert_nonnull (children);
+  g_assert_cmpuint (json_array_get_length (children), ==, n_children);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *whole = json_object_get_object_member (indicators, all[i].key);
+      gint64 num = 0, den = 0;
+
+      for (guint c = 0; c < json_array_get_length (children); c++)
+        {
+          JsonObject *child = json_object_get_object_member (
+              json_object_get_object_member (json_array_get_object_element (children, c),
+                                             "indicators"),
+              all[i].key);
+          num += json_object_get_int_member (child, "numerator");
+          den += json_object_get_int_member (child, "denominator");
+        }
+      /* A commune has no child to add up. */
+      if (all[i].count == PCMBN_INDICATOR_MONTHS_WITH || n_children == 0)
+        continue;
+      g_assert_cmpint (num, ==, json_object_get_int_member (whole, "numerator"));
+      g_assert_cmpint (den, ==, json_object_get_int_member (whole, "denominator"));
+    }
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      gint64 sum = 0, want = 0;
+      for (guint c = 0; c < json_array_get_length (children); c++)
+        sum += json_object_get_int_member (
+            json_object_get_object_member (json_array_get_object_element (children, c), "records"),
+            kinds[k]->name);
+      for (guint c = 0; n_children > 0 && c < json_array_get_length (per_commune); c++)
+        want += json_object_get_int_member (
+            json_object_get_object_member (json_array_get_object_element (per_commune, c),
+                                           "records"),
+            kinds[k]->name);
+      g_assert_cmpint (sum, ==, want);
+    }
+
+  for (guint c = 0; c < json_array_get_length (children); c++)
+    {
+      JsonObject *row = json_array_get_object_element (children, c);
+      const char *code = json_object_get_string_member (row, "org_unit");
+      g_autoptr (JsonNode)
+          own = gen_report (world, code, "2026-01-01", "2026-12-31", PCMBN_REPORT_DEFAULT);
+      JsonObject *own_top = json_node_get_object (own);
+      JsonObject *own_ind = json_object_get_object_member (own_top, "indicators");
+      JsonObject *row_ind = json_object_get_object_member (row, "indicators");
+      JsonArray *own_communes = json_object_get_array_member (
+          json_object_get_object_member (own_top, "tables"), "per_commune");
+
+      g_assert_nonnull (json_object_get_string_member (row, "name"));
+      for (guint i = 0; i < n; i++)
+        {
+          JsonObject *a = json_object_get_object_member (own_ind, all[i].key);
+          JsonObject *b = json_object_get_object_member (row_ind, all[i].key);
+          JsonNode *va = json_object_get_member (a, "value");
+          JsonNode *vb = json_object_get_member (b, "value");
+          g_assert_cmpint (json_object_get_int_member (a, "numerator"), ==,
+                           json_object_get_int_member (b, "numerator"));
+          g_assert_cmpint (json_object_get_int_member (a, "denominator"), ==,
+                           json_object_get_int_member (b, "denominator"));
+          g_assert_true (json_node_equal (va, vb));
+        }
+      for (guint k = 0; k < n_kinds; k++)
+        {
+          gint64 want = 0;
+          for (guint r = 0; r < json_array_get_length (own_communes); r++)
+            want += json_object_get_int_member (
+                json_object_get_object_member (json_array_get_object_element (own_communes, r),
+                                               "records"),
+                kinds[k]->name);
+          g_assert_cmpint (json_object_get_int_member (
+                               json_object_get_object_member (row, "records"), kinds[k]->name),
+                           ==, want);
+        }
+    }
+}
+
+static void
+test_report_children (void)
+{
+  g_autoptr (GenWorld) world = gen_world_new (5);
+
+  gen_world_fill (world, 11, 25);
+  check_children (world, "T1", 2); /* the districts of the city */
+  check_children (world, "D1", 5); /* the communes of a district */
+  check_children (world, "C01", 0);
+}
+
 /* Reports add up only the fields the schema marks as summed. */
 static void
 test_summed_fields (void)
@@ -261,6 +368,7 @@ main (int argc, char **argv)
   g_test_add_func ("/indicator-table/new-entry", test_new_indicator_is_one_entry);
   g_test_add_func ("/indicator-table/children", test_children_grouping);
   g_test_add_func ("/indicator-table/children-report", test_children_report);
+  g_test_add_func ("/indicator-table/report-children", test_report_children);
   g_test_add_func ("/indicator-table/summed-fields", test_summed_fields);
   return g_test_run ();
 }

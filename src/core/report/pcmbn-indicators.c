@@ -230,6 +230,38 @@ pcmbn_indicator_default_target (const PcmbnIndicator *indicator,
   return FALSE;
 }
 
+/* The qualifying records of @indicator, a predicate on `r`. */
+static char *
+records_predicate (const PcmbnIndicator *indicator)
+{
+  return g_strdup_printf ("r.kind = '%s' AND r.deleted = 0 AND %s AND (%s)", indicator->kind,
+                          indicator->span == PCMBN_INDICATOR_IN_PERIOD ? "r.rdate BETWEEN ?2 AND ?3"
+                                                                       : "r.rdate <= ?3",
+                          indicator->records ? indicator->records : "1");
+}
+
+/**
+ * pcmbn_indicator_months_sql:
+ * @indicator: an indicator that counts months (%PCMBN_INDICATOR_MONTHS_WITH)
+ * @scope_cte: as pcmbn_indicator_sql()
+ *
+ * The months with a qualifying record, for every group in one pass: rows
+ * of (group, `YYYY-MM`), each once. Groups share months, so their counts
+ * do not add up to a wider group's; the months themselves do.
+ *
+ * Returns: (transfer full): the SQL
+ */
+char *
+pcmbn_indicator_months_sql (const PcmbnIndicator *indicator, const char *scope_cte)
+{
+  g_autofree char *records = records_predicate (indicator);
+
+  g_return_val_if_fail (indicator->count == PCMBN_INDICATOR_MONTHS_WITH, NULL);
+  return g_strdup_printf ("%s SELECT c.grp, substr(r.rdate, 1, 7) FROM communes c CROSS JOIN"
+                          " records r WHERE r.org_unit = c.code AND (%s) AND %s GROUP BY 1, 2",
+                          scope_cte, indicator->communes ? indicator->communes : "1", records);
+}
+
 /**
  * pcmbn_indicator_sql:
  * @indicator: an indicator
@@ -247,10 +279,7 @@ char *
 pcmbn_indicator_sql (const PcmbnIndicator *indicator, const char *scope_cte)
 {
   const char *communes = indicator->communes ? indicator->communes : "1";
-  g_autofree char *records = g_strdup_printf (
-      "r.kind = '%s' AND r.deleted = 0 AND %s AND (%s)", indicator->kind,
-      indicator->span == PCMBN_INDICATOR_IN_PERIOD ? "r.rdate BETWEEN ?2 AND ?3" : "r.rdate <= ?3",
-      indicator->records ? indicator->records : "1");
+  g_autofree char *records = records_predicate (indicator);
 
   switch (indicator->count)
     {

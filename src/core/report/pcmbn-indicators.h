@@ -66,5 +66,6 @@ gboolean pcmbn_indicator_default_target (const PcmbnIndicator *indicator,
                                          gint64 months,
                                          double *target);
 char *pcmbn_indicator_sql (const PcmbnIndicator *indicator, const char *scope_cte);
+char *pcmbn_indicator_months_sql (const PcmbnIndicator *indicator, const char *scope_cte);
 
 G_END_DECLS

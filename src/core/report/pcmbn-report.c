@@ -290,6 +290,53 @@ pcmbn_report_add_indicator (JsonBuilder *b,
   json_builder_end_object (b);
 }
 
+/* Runs @sql (parameters as pcmbn_report_prepare()), whose first column
+ * names a group and whose @n_values next ones are numbers, and adds every
+ * row's numbers into @groups: group → gint64[@n_values]. A row without a
+ * group is left out. SQLite's GROUP BY sorts every row first (a temporary
+ * B-tree: most of a report's time over a million records); the groups here
+ * are few, a catalogue's entries, and a hash of them costs a fraction of
+ * it in the same single pass over the covering index. */
+static gboolean
+add_up (sqlite3 *db,
+        const char *sql,
+        const char *scope,
+        const char *from,
+        const char *to,
+        guint n_values,
+        GHashTable *groups,
+        GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *key = (const char *)sqlite3_column_text (stmt, 0);
+      gint64 *values;
+
+      if (key == NULL)
+        continue;
+      values = g_hash_table_lookup (groups, key);
+      if (values == NULL)
+        {
+          values = g_new0 (gint64, MAX (n_values, 1));
+          g_hash_table_insert (groups, g_strdup (key), values);
+        }
+      for (guint i = 0; i < n_values; i++)
+        values[i] += sqlite3_column_int64 (stmt, 1 + (int)i);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Sums of every summed field of @kind, grouped by @group_sql, with a
  * row for each catalogue entry so that the office sees the zeros too. The
  * columns come from the schema, so a new count field appears by itself and
@@ -309,53 +356,36 @@ add_group_table (JsonBuilder *b,
   const PcmbnField *group = pcmbn_kind_field (kind, group_field);
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (group->catalogue);
   g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT ");
-  g_autoptr (GHashTable)
-      rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+  g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GPtrArray) ints = g_ptr_array_new ();
-  sqlite3_stmt *stmt;
 
   for (guint f = 0; f < kind->n_fields; f++)
     if (pcmbn_field_is_summed (&kind->fields[f]))
       g_ptr_array_add (ints, (gpointer)&kind->fields[f]);
-  g_string_append_printf (sql, "r.f_%s, count(*)", group_field);
+  g_string_append_printf (sql, "r.f_%s, 1", group_field);
   for (guint i = 0; i < ints->len; i++)
-    g_string_append_printf (sql, ", coalesce(sum(r.f_%s), 0)",
-                            ((PcmbnField *)ints->pdata[i])->name);
+    g_string_append_printf (sql, ", r.f_%s", ((PcmbnField *)ints->pdata[i])->name);
   g_string_append_printf (sql,
                           " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND"
-                          " r.kind = '%s' AND r.deleted = 0 AND %s GROUP BY r.f_%s",
-                          kind->name, where, group_field);
-  if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+                          " r.kind = '%s' AND r.deleted = 0 AND %s",
+                          kind->name, where);
+  if (!add_up (db, sql->str, scope, from, to, ints->len + 1, rows, error))
     return FALSE;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      GArray *values = g_array_new (FALSE, FALSE, sizeof (gint64));
-      for (guint i = 0; i <= ints->len; i++)
-        {
-          gint64 v = sqlite3_column_int64 (stmt, 1 + i);
-          g_array_append_val (values, v);
-        }
-      if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
-        g_hash_table_insert (rows, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), values);
-      else
-        g_array_unref (values);
-    }
-  sqlite3_finalize (stmt);
 
   json_builder_set_member_name (b, name);
   json_builder_begin_array (b);
   for (guint e = 0; e < cat->n_entries; e++)
     {
-      GArray *values = g_hash_table_lookup (rows, cat->entries[e].code);
+      gint64 *values = g_hash_table_lookup (rows, cat->entries[e].code);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, group_field);
       json_builder_add_string_value (b, cat->entries[e].code);
       json_builder_set_member_name (b, "count");
-      json_builder_add_int_value (b, values ? g_array_index (values, gint64, 0) : 0);
+      json_builder_add_int_value (b, values ? values[0] : 0);
       for (guint i = 0; i < ints->len; i++)
         {
           json_builder_set_member_name (b, ((PcmbnField *)ints->pdata[i])->name);
-          json_builder_add_int_value (b, values ? g_array_index (values, gint64, i + 1) : 0);
+          json_builder_add_int_value (b, values ? values[i + 1] : 0);
         }
       json_builder_end_object (b);
     }
@@ -373,10 +403,12 @@ add_count_cell (JsonBuilder *b, gint64 n, PcmbnReportFlags flags)
 }
 
 /* Counselling sessions in the period counted by each coded field of
- * @fields, as "FIELD/CODE" → count in @counts: one grouped pass for the
- * single codes together (channel and client type) and one for the sets of
- * codes together (topics and referrals), where a session counts once under
- * each of its codes. */
+ * @fields, as "FIELD/CODE" → count in @counts: one pass for each single
+ * code (channel, client type) and one for the sets of codes together
+ * (topics and referrals), where a session counts once under each of its
+ * codes. The sets join record_codes on its covering index by the record
+ * alone, one seek per session (the field is tested on the entries found,
+ * not sought: `+k.field`). */
 static gboolean
 count_counselling (sqlite3 *db,
                    const char *const (*fields)[2],
@@ -388,8 +420,10 @@ count_counselling (sqlite3 *db,
                    GError **error)
 {
   const PcmbnKind *kind = pcmbn_schema_kind ("counselling");
-  g_autoptr (GPtrArray) singles = g_ptr_array_new ();
   g_autoptr (GString) sets = g_string_new (NULL);
+  g_autoptr (GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
 
   for (guint i = 0; i < n_fields; i++)
     {
@@ -397,57 +431,30 @@ count_counselling (sqlite3 *db,
       if (f->type == PCMBN_FIELD_CODES)
         g_string_append_printf (sets, "%s'%s'", sets->len ? ", " : "", f->name);
       else
-        g_ptr_array_add (singles, (gpointer)f->name);
+        {
+          g_autofree char *sql = g_strdup_printf (
+              SCOPE_CTE "SELECT '%s/' || r.f_%s, 1 FROM communes c CROSS JOIN records r WHERE"
+                        " r.org_unit = c.code AND r.kind = 'counselling' AND r.deleted = 0 AND"
+                        " r.rdate BETWEEN ?2 AND ?3",
+              f->name, f->name);
+          if (!add_up (db, sql, scope, from, to, 1, groups, error))
+            return FALSE;
+        }
     }
-  for (guint pass = 0; pass < 2; pass++)
+  if (sets->len > 0)
     {
-      g_autoptr (GString) sql = g_string_new (SCOPE_CTE "SELECT ");
-      guint n_keys = pass == 0 ? singles->len : 2;
-      sqlite3_stmt *stmt;
-
-      if (pass == 0 && singles->len == 0)
-        continue;
-      if (pass == 1 && sets->len == 0)
-        break;
-      if (pass == 0)
-        {
-          for (guint i = 0; i < singles->len; i++)
-            g_string_append_printf (sql, "r.f_%s, ", (char *)singles->pdata[i]);
-          g_string_append (sql, "count(*) FROM communes c CROSS JOIN records r WHERE r.org_unit ="
-                                " c.code AND r.kind = 'counselling' AND r.deleted = 0 AND r.rdate"
-                                " BETWEEN ?2 AND ?3 GROUP BY ");
-          for (guint i = 0; i < singles->len; i++)
-            g_string_append_printf (sql, "%s%u", i ? ", " : "", i + 1);
-        }
-      else
-        g_string_append_printf (sql,
-                                "k.field, k.code, count(*) FROM communes c CROSS JOIN records r"
-                                " CROSS JOIN record_codes k WHERE r.org_unit = c.code AND"
-                                " k.record_id = r.id AND k.field IN (%s) AND r.kind ="
-                                " 'counselling' AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3"
-                                " GROUP BY 1, 2",
-                                sets->str);
-      if (!pcmbn_report_prepare (db, sql->str, scope, from, to, &stmt, error))
+      g_autofree char *sql = g_strdup_printf (
+          SCOPE_CTE "SELECT k.field || '/' || k.code, 1 FROM communes c CROSS JOIN records r"
+                    " CROSS JOIN record_codes k WHERE r.org_unit = c.code AND r.kind ="
+                    " 'counselling' AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 AND"
+                    " k.record_id = r.id AND +k.field IN (%s)",
+          sets->str);
+      if (!add_up (db, sql, scope, from, to, 1, groups, error))
         return FALSE;
-      while (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          gint64 n = sqlite3_column_int64 (stmt, (int)n_keys);
-          for (guint i = 0; i < (pass == 0 ? n_keys : 1); i++)
-            {
-              int column = pass == 0 ? (int)i : 1;
-              const char *field = pass == 0 ? singles->pdata[i]
-                                            : (const char *)sqlite3_column_text (stmt, 0);
-              g_autofree char *key = NULL;
-              if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
-                continue;
-              key = g_strdup_printf ("%s/%s", field, sqlite3_column_text (stmt, column));
-              g_hash_table_insert (
-                  counts, g_strdup (key),
-                  GSIZE_TO_POINTER (GPOINTER_TO_SIZE (g_hash_table_lookup (counts, key)) + n));
-            }
-        }
-      sqlite3_finalize (stmt);
     }
+  g_hash_table_iter_init (&iter, groups);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (counts, g_strdup (key), GSIZE_TO_POINTER ((gsize) * (gint64 *)value));
   return TRUE;
 }
 
@@ -485,31 +492,18 @@ add_models_table (JsonBuilder *b,
 {
   const PcmbnCatalogue *types = pcmbn_catalogue_lookup ("model_type");
   const PcmbnCatalogue *kinds = pcmbn_catalogue_lookup ("model_kind");
-  sqlite3_stmt *stmt;
   static const char sql[] = SCOPE_CTE
       /* Each model's meetings through records_model, an index seek per model. */
-      "SELECT r.f_model_type, coalesce(r.f_model_kind, 'other'), count(*),"
-      " coalesce(sum(r.f_members_total), 0), coalesce(sum(r.f_members_female), 0),"
-      " coalesce(sum((SELECT count(*) FROM records m WHERE m.f_model = r.uuid AND m.kind ="
-      " 'model-meeting' AND m.deleted = 0 AND m.rdate BETWEEN ?2 AND ?3)), 0)"
+      "SELECT r.f_model_type || '/' || coalesce(r.f_model_kind, 'other'), 1,"
+      " r.f_members_total, r.f_members_female,"
+      " (SELECT count(*) FROM records m WHERE m.f_model = r.uuid AND m.kind ="
+      " 'model-meeting' AND m.deleted = 0 AND m.rdate BETWEEN ?2 AND ?3)"
       " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND r.kind = 'model' AND"
-      " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)"
-      " GROUP BY 1, 2";
+      " r.deleted = 0 AND r.rdate <= ?3 AND NOT (r.f_status = 'dissolved' AND r.f_status_since <= ?3)";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+  if (!add_up (db, sql, scope, from, to, 4, rows, error))
     return FALSE;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      gint64 *v = g_new (gint64, 4);
-      for (int i = 0; i < 4; i++)
-        v[i] = sqlite3_column_int64 (stmt, 2 + i);
-      g_hash_table_insert (
-          rows,
-          g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1)),
-          v);
-    }
-  sqlite3_finalize (stmt);
 
   json_builder_set_member_name (b, "models_by_type");
   json_builder_begin_array (b);
@@ -548,25 +542,15 @@ add_materials_table (JsonBuilder *b,
 {
   const PcmbnCatalogue *cat = pcmbn_catalogue_lookup ("material_type");
   static const char sql[] = SCOPE_CTE
-      "SELECT r.rtype, coalesce(sum(CASE WHEN r.rdate BETWEEN ?2 AND ?3 THEN r.f_quantity_received"
-      " END), 0), coalesce(sum(CASE WHEN r.f_deployed_on BETWEEN ?2 AND ?3 THEN"
-      " r.f_quantity_deployed END), 0), sum(r.rdate BETWEEN ?2 AND ?3)"
+      "SELECT r.rtype, CASE WHEN r.rdate BETWEEN ?2 AND ?3 THEN r.f_quantity_received END,"
+      " CASE WHEN r.f_deployed_on BETWEEN ?2 AND ?3 THEN r.f_quantity_deployed END,"
+      " r.rdate BETWEEN ?2 AND ?3"
       " FROM communes c CROSS JOIN records r WHERE r.org_unit = c.code AND r.kind = 'material' AND"
-      " r.deleted = 0 AND r.rdate <= ?3 GROUP BY r.rtype";
+      " r.deleted = 0 AND r.rdate <= ?3";
   g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  sqlite3_stmt *stmt;
 
-  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+  if (!add_up (db, sql, scope, from, to, 3, rows, error))
     return FALSE;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      gint64 *v = g_new (gint64, 3);
-      v[0] = sqlite3_column_int64 (stmt, 1);
-      v[1] = sqlite3_column_int64 (stmt, 2);
-      v[2] = sqlite3_column_int64 (stmt, 3);
-      g_hash_table_insert (rows, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), v);
-    }
-  sqlite3_finalize (stmt);
 
   json_builder_set_member_name (b, "materials_by_type");
   json_builder_begin_array (b);
@@ -593,8 +577,8 @@ add_materials_table (JsonBuilder *b,
  * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
  *
  * Returns: (transfer full): a query of (group, kind, records dated in the
- *   period), through records_scope alone: every kind is named so that the
- *   index's first column is an equality
+ *   period), through records_scope alone: each count names its kind, so
+ *   that the index's first column is an equality
  */
 char *
 pcmbn_report_records_sql (const char *scope_cte)
@@ -603,37 +587,31 @@ pcmbn_report_records_sql (const char *scope_cte)
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   g_autoptr (GString) sql = g_string_new (scope_cte);
 
-  g_string_append (sql, "SELECT c.grp, r.kind, count(*) FROM communes c CROSS JOIN records r"
-                        " WHERE r.org_unit = c.code AND r.kind IN (");
+  /* One count per commune and kind, each a range of records_scope: the
+   * GROUP BY sorts those few counts, never the records. */
+  g_string_append (sql, "SELECT c.grp, k.kind, sum((SELECT count(*) FROM records r WHERE r.kind ="
+                        " k.kind AND r.org_unit = c.code AND r.deleted = 0 AND r.rdate BETWEEN ?2"
+                        " AND ?3)) FROM communes c CROSS JOIN (");
   for (guint k = 0; k < n_kinds; k++)
-    g_string_append_printf (sql, "%s'%s'", k ? ", " : "", kinds[k]->name);
-  g_string_append (sql, ") AND r.deleted = 0 AND r.rdate BETWEEN ?2 AND ?3 GROUP BY 1, 2");
+    g_string_append_printf (sql, "%sSELECT '%s' AS kind", k ? " UNION ALL " : "", kinds[k]->name);
+  g_string_append (sql, ") k GROUP BY 1, 2");
   return g_string_free (g_steal_pointer (&sql), FALSE);
 }
 
-/* Records of each kind per commune: one grouped pass over the scope, then
- * every commune in order, those that sent nothing with zeros. */
+/* Records of each kind dated in the period per commune in scope, as
+ * "COMMUNE/KIND" → gint64 in @counts, and each commune's child of the scope
+ * (the commune itself under a district, its district under a city) in
+ * @child_of: the per-commune table and the per-child breakdown both add
+ * these up. */
 static gboolean
-add_per_commune (JsonBuilder *b,
-                 sqlite3 *db,
-                 const char *scope,
-                 const char *from,
-                 const char *to,
-                 GError **error)
+count_per_commune (sqlite3 *db,
+                   const char *scope,
+                   const char *from,
+                   const char *to,
+                   GHashTable *counts,
+                   GHashTable *child_of,
+                   GError **error)
 {
-  guint n_kinds;
-  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autofree char *units_sql = g_strconcat (
-      SCOPE_CTE "SELECT c.code, o.name, ",
-      /* A server knows each commune's last sync; a logbook knows its own,
-       * in its meta table (the commune PDF said "never" right after a
-       * sync). */
-      pcmbn_report_table_exists (db, "commune_sync")
-          ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
-          : "(SELECT value FROM meta WHERE key = '" PCMBN_STORE_META_LAST_SYNC
-            "' AND c.code = (SELECT value FROM meta WHERE key = 'org_unit'))",
-      " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
   g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_COMMUNES);
   sqlite3_stmt *stmt;
   int rc;
@@ -655,6 +633,45 @@ add_per_commune (JsonBuilder *b,
       pcmbn_store_set_sqlite_error (error, db, "computing the report");
       return FALSE;
     }
+  if (!pcmbn_report_prepare (db, PCMBN_REPORT_SCOPE_CHILDREN "SELECT c.code, c.grp FROM communes c",
+                             scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_hash_table_insert (child_of, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
+                         g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Records of each kind per commune, from count_per_commune(): every
+ * commune in order, those that sent nothing with zeros. */
+static gboolean
+add_per_commune (JsonBuilder *b,
+                 sqlite3 *db,
+                 const char *scope,
+                 const char *from,
+                 const char *to,
+                 GHashTable *counts,
+                 GError **error)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  g_autofree char *units_sql = g_strconcat (
+      SCOPE_CTE "SELECT c.code, o.name, ",
+      /* A server knows each commune's last sync; a logbook knows its own,
+       * in its meta table (the commune PDF said "never" right after a
+       * sync). */
+      pcmbn_report_table_exists (db, "commune_sync")
+          ? "(SELECT max(last_sync) FROM commune_sync s WHERE s.org_unit = c.code)"
+          : "(SELECT value FROM meta WHERE key = '" PCMBN_STORE_META_LAST_SYNC
+            "' AND c.code = (SELECT value FROM meta WHERE key = 'org_unit'))",
+      " FROM communes c JOIN org_units o ON o.code = c.code ORDER BY c.code", NULL);
+  sqlite3_stmt *stmt;
 
   if (!pcmbn_report_prepare (db, units_sql, scope, from, to, &stmt, error))
     return FALSE;
@@ -690,6 +707,179 @@ add_per_commune (JsonBuilder *b,
   return TRUE;
 }
 
+/* The breakdown by the units right under the scope, in code order: each
+ * child's records add up its communes' (@counts, @child_of), and its
+ * indicators are @child_counts[i], counted with the children as groups in
+ * the same pass as the scope's own (pcmbn_report_build()). A commune has
+ * no child: an empty array. */
+static gboolean
+add_children (JsonBuilder *b,
+              sqlite3 *db,
+              const char *scope,
+              gint64 months,
+              GHashTable *counts,
+              GHashTable *child_of,
+              GPtrArray *child_counts,
+              GError **error)
+{
+  guint n_kinds, n_indicators;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+  g_autoptr (GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *slash = strrchr (key, '/');
+      g_autofree char *commune = g_strndup (key, slash - (const char *)key);
+      const char *child = g_hash_table_lookup (child_of, commune);
+      g_autofree char *child_key = NULL;
+      gint64 *sum;
+
+      if (child == NULL)
+        continue;
+      child_key = g_strconcat (child, slash, NULL);
+      sum = g_hash_table_lookup (records, child_key);
+      if (sum == NULL)
+        {
+          sum = g_new0 (gint64, 1);
+          g_hash_table_insert (records, g_steal_pointer (&child_key), sum);
+        }
+      *sum += *(gint64 *)value;
+    }
+
+  if (!pcmbn_report_prepare (db,
+                             "SELECT code, name, level FROM org_units WHERE parent_code = ?1"
+                             " ORDER BY code",
+                             scope, NULL, NULL, &stmt, error))
+    return FALSE;
+  json_builder_set_member_name (b, "children");
+  json_builder_begin_array (b);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *code = (const char *)sqlite3_column_text (stmt, 0);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "org_unit");
+      json_builder_add_string_value (b, code);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 1));
+      json_builder_set_member_name (b, "level");
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 2));
+      json_builder_set_member_name (b, "records");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < n_kinds; k++)
+        {
+          g_autofree char *rkey = g_strdup_printf ("%s/%s", code, kinds[k]->name);
+          gint64 *n = g_hash_table_lookup (records, rkey);
+          json_builder_set_member_name (b, kinds[k]->name);
+          json_builder_add_int_value (b, n ? *n : 0);
+        }
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "indicators");
+      json_builder_begin_object (b);
+      for (guint i = 0; i < n_indicators; i++)
+        pcmbn_report_add_indicator (b, &indicators[i],
+                                    g_hash_table_lookup (child_counts->pdata[i], code), months,
+                                    NULL, FALSE);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  sqlite3_finalize (stmt);
+  json_builder_end_array (b);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A count of months for the scope (@total) and each of its children
+ * (@groups), from one pass: the months of each child, and their union. */
+static gboolean
+count_months (sqlite3 *db,
+              const PcmbnIndicator *indicator,
+              const char *scope,
+              const char *from,
+              const char *to,
+              PcmbnIndicatorCounts *total,
+              GHashTable *groups,
+              GError **error)
+{
+  g_autofree char *sql = pcmbn_indicator_months_sql (indicator, PCMBN_REPORT_SCOPE_CHILDREN);
+  g_autoptr (GHashTable) months = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *grp = (const char *)sqlite3_column_text (stmt, 0);
+      PcmbnIndicatorCounts *counts = g_hash_table_lookup (groups, grp);
+
+      if (counts == NULL)
+        {
+          counts = g_new0 (PcmbnIndicatorCounts, 1);
+          g_hash_table_insert (groups, g_strdup (grp), counts);
+        }
+      counts->numerator++;
+      g_hash_table_add (months, g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  total->numerator = g_hash_table_size (months);
+  total->denominator = 0;
+  return TRUE;
+}
+
+/* The scope's own counts of @indicator and its children's (into
+ * @child_counts), from one query grouped by child: the scope's are their
+ * sum, except a count of months, where the children's months are joined. */
+static gboolean
+count_with_children (sqlite3 *db,
+                     const PcmbnIndicator *indicator,
+                     const char *scope,
+                     const char *from,
+                     const char *to,
+                     PcmbnIndicatorCounts *total,
+                     GPtrArray *child_counts,
+                     GError **error)
+{
+  GHashTable *groups;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (indicator->count == PCMBN_INDICATOR_MONTHS_WITH)
+    {
+      groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_ptr_array_add (child_counts, groups);
+      return count_months (db, indicator, scope, from, to, total, groups, error);
+    }
+  groups = pcmbn_report_count_indicator (db, indicator, PCMBN_REPORT_SCOPE_CHILDREN, scope, from,
+                                         to, error);
+  if (groups == NULL)
+    return FALSE;
+  g_ptr_array_add (child_counts, groups);
+  total->numerator = total->denominator = 0;
+  g_hash_table_iter_init (&iter, groups);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      total->numerator += ((PcmbnIndicatorCounts *)value)->numerator;
+      total->denominator += ((PcmbnIndicatorCounts *)value)->denominator;
+    }
+  return TRUE;
+}
+
 /**
  * pcmbn_report_build:
  * @store: the database
@@ -717,6 +907,11 @@ pcmbn_report_build (PcmbnStore *store,
   const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   gboolean ok = TRUE, own_transaction;
   g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
+  g_autoptr (GHashTable)
+      per_commune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) child_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GPtrArray)
+      child_counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
   static const char *const counselling_tables[][2] = {
     { "counselling_by_channel", "channel" },
     { "counselling_by_client_type", "client_type" },
@@ -754,18 +949,17 @@ pcmbn_report_build (PcmbnStore *store,
   json_builder_begin_object (b);
   for (guint i = 0; ok && i < n_indicators; i++)
     {
-      g_autoptr (GHashTable) groups = pcmbn_report_count_indicator (db, &indicators[i], SCOPE_CTE,
-                                                                    scope, from, to, error);
+      PcmbnIndicatorCounts total;
       double target;
       gboolean has_target;
 
-      ok = groups != NULL;
+      ok = count_with_children (db, &indicators[i], scope, from, to, &total, child_counts, error);
       if (!ok)
         break;
       has_target = pcmbn_store_get_target (store, year, indicators[i].key, &target)
                    || pcmbn_indicator_default_target (&indicators[i], year, months, &target);
-      pcmbn_report_add_indicator (b, &indicators[i], g_hash_table_lookup (groups, scope), months,
-                                  has_target ? &target : NULL, TRUE);
+      pcmbn_report_add_indicator (b, &indicators[i], &total, months, has_target ? &target : NULL,
+                                  TRUE);
     }
   json_builder_end_object (b);
 
@@ -786,8 +980,10 @@ pcmbn_report_build (PcmbnStore *store,
       add_counselling_table (b, counselling_tables[t][0], counselling_tables[t][1], counts, flags);
   }
   ok = ok && add_materials_table (b, db, scope, from, to, error)
-       && add_per_commune (b, db, scope, from, to, error);
+       && count_per_commune (db, scope, from, to, per_commune, child_of, error)
+       && add_per_commune (b, db, scope, from, to, per_commune, error);
   json_builder_end_object (b);
+  ok = ok && add_children (b, db, scope, months, per_commune, child_of, child_counts, error);
   json_builder_end_object (b);
   if (own_transaction)
     sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);

@@ -43,15 +43,16 @@ upstream_clear (Upstream *u)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Upstream, upstream_clear)
 
-/* Sends one request; the status, or 0 with @error set when the parent
- * could not be reached. */
+/* Sends one request with @bytes of @type as its body (or none); the
+ * status, or 0 with @error set when the parent could not be reached. */
 static guint
-send (Upstream *u,
-      const char *method,
-      const char *path,
-      const char *body,
-      GBytes **reply,
-      GError **error)
+send_bytes (Upstream *u,
+            const char *method,
+            const char *path,
+            const char *type,
+            GBytes *bytes,
+            GBytes **reply,
+            GError **error)
 {
   g_autofree char *url = g_strconcat (u->base, path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
@@ -69,11 +70,8 @@ send (Upstream *u,
       g_autofree char *auth = g_strconcat ("Bearer ", u->token, NULL);
       soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
     }
-  if (body)
-    {
-      g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
-      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-    }
+  if (bytes)
+    soup_message_set_request_body_from_bytes (msg, type, bytes);
   *reply = soup_session_send_and_read (u->session, msg, NULL, &local);
   if (*reply == NULL)
     {
@@ -84,6 +82,20 @@ send (Upstream *u,
       return 0;
     }
   return soup_message_get_status (msg);
+}
+
+/* One request with a JSON @body, or none. */
+static guint
+send (Upstream *u,
+      const char *method,
+      const char *path,
+      const char *body,
+      GBytes **reply,
+      GError **error)
+{
+  g_autoptr (GBytes) bytes = body ? g_bytes_new (body, strlen (body)) : NULL;
+
+  return send_bytes (u, method, path, "application/json", bytes, reply, error);
 }
 
 static void
@@ -283,11 +295,76 @@ append_commune_sync (PcmbnStore *store, GString *out)
   g_string_append_c (out, '}');
 }
 
+/* The attachments a record's data names, by hash, into @shas. */
+static void
+collect_blobs (JsonObject *data, GHashTable *shas)
+{
+  JsonNode *list = json_object_get_member (data, "attachments");
+
+  if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+    return;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+    {
+      JsonNode *item = json_array_get_element (json_node_get_array (list), i);
+      const char *sha = JSON_NODE_HOLDS_OBJECT (item)
+                            ? pcmbn_wire_get_string (json_node_get_object (item), "sha256")
+                            : NULL;
+      if (sha)
+        g_hash_table_add (shas, g_strdup (sha));
+    }
+}
+
+/* Sends the attachments of a batch before its records, as a device does
+ * (pcmbn-sync-engine.c), so that the parent never holds a record whose
+ * attachment it lacks. The parent keeps them for this server's unit, and
+ * says which it has already: those are not sent again. One this server
+ * lacks (its device never sent it) is left out. */
+static gboolean
+upload_blobs (PcmbnDistrictStore *self, Upstream *u, GHashTable *shas, GError **error)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, shas);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_autofree char *path = g_strconcat ("/api/v1/blobs/", (const char *)key, NULL);
+      g_autoptr (GBytes) content = NULL;
+      g_autoptr (GBytes) reply = NULL;
+      guint status;
+
+      content = pcmbn_district_store_get_blob (self, key, NULL, error);
+      if (content == NULL)
+        {
+          if (error && *error)
+            return FALSE;
+          continue;
+        }
+      status = send_bytes (u, "HEAD", path, NULL, NULL, &reply, error);
+      if (status == 0)
+        return FALSE;
+      if (status == 200)
+        continue;
+      g_clear_pointer (&reply, g_bytes_unref);
+      status = send_bytes (u, "PUT", path, "application/octet-stream", content, &reply, error);
+      if (status == 0)
+        return FALSE;
+      if (status != 200 && status != 201)
+        {
+          set_status_error (error, status, reply);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* The next batch of this server's records to push: each record at its
  * latest change after @after, in change order; @last is the batch's last
- * seq. Case notes are taken out here, whatever the configuration. */
+ * seq; the attachments they name go into @shas. Case notes are taken out
+ * here, whatever the configuration. */
 static char *
-next_batch (PcmbnStore *store, gint64 after, guint *n, gint64 *last, GError **error)
+next_batch (
+    PcmbnStore *store, gint64 after, guint *n, gint64 *last, GHashTable *shas, GError **error)
 {
   g_autoptr (GString) out = g_string_new ("{\"records\":[");
   sqlite3_stmt *stmt;
@@ -321,6 +398,7 @@ next_batch (PcmbnStore *store, gint64 after, guint *n, gint64 *last, GError **er
       if (kind == NULL || data == NULL || !JSON_NODE_HOLDS_OBJECT (data))
         continue;
       clean = pcmbn_wire_strip_sensitive (kind, json_node_get_object (data), NULL);
+      collect_blobs (clean, shas);
       text = pcmbn_wire_object_to_string (clean);
       if ((*n)++ > 0)
         g_string_append_c (out, ',');
@@ -353,7 +431,8 @@ push_up (PcmbnDistrictStore *self, Upstream *u, PcmbnDistrictChainStats *stats, 
     {
       gint64 after = meta_int (store, META_PARENT_PUSHED), last;
       guint n, status;
-      g_autofree char *body = next_batch (store, after, &n, &last, error);
+      g_autoptr (GHashTable) shas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_autofree char *body = next_batch (store, after, &n, &last, shas, error);
       g_autoptr (GBytes) reply = NULL;
       g_autoptr (JsonObject) answer = NULL;
       g_autofree char *last_text = NULL;
@@ -366,6 +445,8 @@ push_up (PcmbnDistrictStore *self, Upstream *u, PcmbnDistrictChainStats *stats, 
       /* At least one push a run, which also carries the communes' sync times. */
       if (n > 0 || !sent)
         {
+          if (!upload_blobs (self, u, shas, error))
+            return FALSE;
           status = send (u, "POST", "/api/v1/sync/push", body, &reply, error);
           if (status == 0)
             return FALSE;
