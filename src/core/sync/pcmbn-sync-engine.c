@@ -973,14 +973,55 @@ push_batch_read (
   return g_steal_pointer (&b);
 }
 
-static gpointer
-push_send_thread (gpointer data)
+/* The thread that sends the batches of one push, one at a time: one
+ * thread, so that they all go over one kept-alive connection (libsoup
+ * keeps a connection to the thread that opened it). */
+typedef struct
 {
-  PushBatch *b = data;
+  GAsyncQueue *todo; /* PushBatch, or the sender itself to stop */
+  GAsyncQueue *sent;
+  GThread *thread;
+} Sender;
 
-  b->status = http_send_encoded (b->h, "POST", "/api/v1/sync/push", b->body, b->gzipped, &b->reply,
-                                 &b->error);
-  return NULL;
+static gpointer
+sender_thread (gpointer data)
+{
+  Sender *sender = data;
+
+  for (;;)
+    {
+      PushBatch *b = g_async_queue_pop (sender->todo);
+      if ((gpointer)b == (gpointer)sender)
+        return NULL;
+      b->status = http_send_encoded (b->h, "POST", "/api/v1/sync/push", b->body, b->gzipped,
+                                     &b->reply, &b->error);
+      g_async_queue_push (sender->sent, b);
+    }
+}
+
+static void
+sender_stop (Sender *sender)
+{
+  if (sender->thread == NULL)
+    return;
+  g_async_queue_push (sender->todo, sender);
+  g_thread_join (sender->thread);
+  g_async_queue_unref (sender->todo);
+  g_async_queue_unref (sender->sent);
+  sender->thread = NULL;
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sender, sender_stop)
+
+static void
+sender_send (Sender *sender, PushBatch *b)
+{
+  if (sender->thread == NULL)
+    {
+      sender->todo = g_async_queue_new ();
+      sender->sent = g_async_queue_new ();
+      sender->thread = g_thread_new ("pcmbn-push", sender_thread, sender);
+    }
+  g_async_queue_push (sender->todo, b);
 }
 
 /* The server's answer to @b; %NULL with *@cut set when the batch was too
@@ -1055,7 +1096,8 @@ push_apply (PcmbnSyncEngine *self,
  * answered, so that the server stores them in order (a record may name one
  * of an earlier batch); but while the server stores a batch, this thread
  * marks the answer to the one before and reads and compresses the one
- * after, and the network waits for neither. */
+ * after, and the network waits for neither. Only the sender touches @h
+ * while a batch is under way. */
 static gboolean
 push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
@@ -1066,6 +1108,7 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
   g_autoptr (PushBatch) next = push_batch_read (self, 0, batch, with_sensitive, error);
   g_autoptr (PushBatch) done = NULL; /* answered, not marked yet */
   g_autoptr (JsonObject) done_answer = NULL;
+  g_auto (Sender) sender = { 0 };
 
   if (next == NULL)
     return FALSE;
@@ -1074,7 +1117,6 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
       g_autoptr (PushBatch) cur = g_steal_pointer (&next);
       g_autoptr (JsonObject) answer = NULL;
       g_autoptr (GError) local = NULL;
-      GThread *thread;
       gboolean ok = TRUE, cut = FALSE;
 
       if (!upload_blobs (self, h, cur->items, error))
@@ -1085,7 +1127,7 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           return FALSE;
         }
       cur->h = h;
-      thread = g_thread_new ("pcmbn-push", push_send_thread, cur);
+      sender_send (&sender, cur);
       if (done)
         {
           ok = push_apply (self, h, done, done_answer, stats, &local);
@@ -1102,7 +1144,7 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           next = push_batch_read (self, last->id, batch, with_sensitive, &local);
           ok = next != NULL;
         }
-      g_thread_join (thread);
+      g_async_queue_pop (sender.sent); /* cur, answered */
       if (!ok)
         {
           g_propagate_error (error, g_steal_pointer (&local));
