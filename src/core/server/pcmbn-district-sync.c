@@ -173,16 +173,11 @@ pcmbn_district_store_record_change (PcmbnDistrictStore *self,
   ok = step_cached (stmt);
   if (ok)
     {
-      /* One row per record in the change sequence, at its latest change. */
-      stmt = pcmbn_store_prepare_cached (store, "DELETE FROM changes WHERE record_uuid = ?", error);
-      if (stmt)
-        sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
-      ok = step_cached (stmt);
-    }
-  if (ok)
-    {
+      /* One row per record in the change sequence, at its latest change:
+       * the unique index on record_uuid makes REPLACE drop the earlier row,
+       * in one statement rather than a DELETE and an INSERT. */
       stmt = pcmbn_store_prepare_cached (
-          store, "INSERT INTO changes (org_unit, record_uuid) VALUES (?, ?)", error);
+          store, "INSERT OR REPLACE INTO changes (org_unit, record_uuid) VALUES (?, ?)", error);
       if (stmt)
         {
           sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);

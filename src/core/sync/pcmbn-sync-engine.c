@@ -340,11 +340,48 @@ server_message (GBytes *body)
   return g_strdup (pcmbn_wire_get_string (error, "message"));
 }
 
+/* A request body as it goes on the wire: gzip above a kilobyte. */
+static GBytes *
+encode_body (GBytes *body, gboolean *gzipped)
+{
+  gsize len;
+  const void *data = g_bytes_get_data (body, &len);
+
+  *gzipped = len > GZIP_THRESHOLD;
+  return *gzipped ? pcmbn_wire_gzip (data, len) : g_bytes_ref (body);
+}
+
+static guint http_send_encoded (Http *h,
+                                const char *method,
+                                const char *path,
+                                GBytes *body,
+                                gboolean gzipped,
+                                GBytes **reply,
+                                GError **error);
+
 /* Sends one request; returns the status (0 with @error set when no answer
  * came) and the body. */
 static guint
 http_send (
     Http *h, const char *method, const char *path, GBytes *body, GBytes **reply, GError **error)
+{
+  gboolean gzipped = FALSE;
+  g_autoptr (GBytes) encoded = body ? encode_body (body, &gzipped) : NULL;
+
+  return http_send_encoded (h, method, path, encoded, gzipped, reply, error);
+}
+
+/* Like http_send(), with @body already encoded (encode_body()). Only the
+ * sending touches @h: the push sends from a thread of its own while the
+ * calling thread works on the store (see push()). */
+static guint
+http_send_encoded (Http *h,
+                   const char *method,
+                   const char *path,
+                   GBytes *body,
+                   gboolean gzipped,
+                   GBytes **reply,
+                   GError **error)
 {
   g_autofree char *url = g_strconcat (h->base, path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
@@ -369,16 +406,9 @@ http_send (
     }
   if (body)
     {
-      if (g_bytes_get_size (body) > GZIP_THRESHOLD)
-        {
-          gsize len;
-          const void *data = g_bytes_get_data (body, &len);
-          g_autoptr (GBytes) z = pcmbn_wire_gzip (data, len);
-          soup_message_headers_replace (headers, "Content-Encoding", "gzip");
-          soup_message_set_request_body_from_bytes (msg, "application/json", z);
-        }
-      else
-        soup_message_set_request_body_from_bytes (msg, "application/json", body);
+      if (gzipped)
+        soup_message_headers_replace (headers, "Content-Encoding", "gzip");
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
     }
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), h);
   {
@@ -879,79 +909,179 @@ download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
 
 /* ---- push and pull -------------------------------------------------------- */
 
-static gboolean
-push_batch (PcmbnSyncEngine *self,
-            Http *h,
-            GPtrArray *items,
-            gboolean *cut,
-            PcmbnSyncStats *stats,
-            GError **error)
+/* One batch of the outbox, with its body as it goes on the wire. */
+typedef struct
 {
-  g_autoptr (GBytes) body = NULL;
-  g_autoptr (GBytes) reply = NULL;
-  g_autoptr (JsonObject) answer = NULL;
-  JsonArray *results;
-  g_autofree PcmbnSentRecord *sent = NULL;
+  GPtrArray *items; /* (element-type PcmbnOutboxItem) */
+  gint64 after;     /* the outbox position it was read from */
+  GBytes *body;
+  gboolean gzipped;
+  /* Set by the sending thread. */
+  Http *h;
+  guint status;
+  GBytes *reply;
+  GError *error;
+} PushBatch;
+
+static void
+push_batch_free (PushBatch *b)
+{
+  if (b == NULL)
+    return;
+  g_ptr_array_unref (b->items);
+  g_clear_pointer (&b->body, g_bytes_unref);
+  g_clear_pointer (&b->reply, g_bytes_unref);
+  g_clear_error (&b->error);
+  g_free (b);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PushBatch, push_batch_free)
+
+/* The next batch of the outbox after @after, encoded; no items when the
+ * outbox is empty. */
+static PushBatch *
+push_batch_read (
+    PcmbnSyncEngine *self, gint64 after, guint max_records, gboolean with_sensitive, GError **error)
+{
+  g_autoptr (PushBatch) b = g_new0 (PushBatch, 1);
+  g_autoptr (GBytes) plain = NULL;
   GString *text;
   gsize size = 16;
-  guint status;
-  gint64 t;
 
+  b->after = after;
+  b->items = pcmbn_store_sync_outbox (self->store, after, max_records, PUSH_MAX_BYTES,
+                                      with_sensitive, error);
+  if (b->items == NULL)
+    return NULL;
+  if (b->items->len == 0)
+    return g_steal_pointer (&b);
   /* The records are JSON text already (the outbox writes them): joined,
    * never parsed or serialized again. */
-  for (guint i = 0; i < items->len; i++)
-    size += ((PcmbnOutboxItem *)items->pdata[i])->size + 1;
+  for (guint i = 0; i < b->items->len; i++)
+    size += ((PcmbnOutboxItem *)b->items->pdata[i])->size + 1;
   text = g_string_sized_new (size);
   g_string_append (text, "{\"records\":[");
-  for (guint i = 0; i < items->len; i++)
+  for (guint i = 0; i < b->items->len; i++)
     {
-      PcmbnOutboxItem *item = items->pdata[i];
+      PcmbnOutboxItem *item = b->items->pdata[i];
       if (i > 0)
         g_string_append_c (text, ',');
       g_string_append_len (text, item->record, item->size);
     }
   g_string_append (text, "]}");
-  body = g_string_free_to_bytes (text);
+  plain = g_string_free_to_bytes (text);
+  b->body = encode_body (plain, &b->gzipped);
+  return g_steal_pointer (&b);
+}
 
-  if (!upload_blobs (self, h, items, error))
-    return FALSE;
-  status = http_send (h, "POST", "/api/v1/sync/push", body, &reply, error);
-  if (status == 0)
-    return FALSE;
-  if (status == 413 && items->len > 1)
+/* The thread that sends the batches of one push, one at a time: one
+ * thread, so that they all go over one kept-alive connection (libsoup
+ * keeps a connection to the thread that opened it). */
+typedef struct
+{
+  GAsyncQueue *todo; /* PushBatch, or the sender itself to stop */
+  GAsyncQueue *sent;
+  GThread *thread;
+} Sender;
+
+static gpointer
+sender_thread (gpointer data)
+{
+  Sender *sender = data;
+
+  for (;;)
     {
-      /* Smaller batches, then. */
-      *cut = TRUE;
-      return TRUE;
+      PushBatch *b = g_async_queue_pop (sender->todo);
+      if ((gpointer)b == (gpointer)sender)
+        return NULL;
+      b->status = http_send_encoded (b->h, "POST", "/api/v1/sync/push", b->body, b->gzipped,
+                                     &b->reply, &b->error);
+      g_async_queue_push (sender->sent, b);
     }
-  if (status != 200)
+}
+
+static void
+sender_stop (Sender *sender)
+{
+  if (sender->thread == NULL)
+    return;
+  g_async_queue_push (sender->todo, sender);
+  g_thread_join (sender->thread);
+  g_async_queue_unref (sender->todo);
+  g_async_queue_unref (sender->sent);
+  sender->thread = NULL;
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sender, sender_stop)
+
+static void
+sender_send (Sender *sender, PushBatch *b)
+{
+  if (sender->thread == NULL)
     {
-      set_http_error (error, status, reply, FALSE);
-      return FALSE;
+      sender->todo = g_async_queue_new ();
+      sender->sent = g_async_queue_new ();
+      sender->thread = g_thread_new ("pcmbn-push", sender_thread, sender);
+    }
+  g_async_queue_push (sender->todo, b);
+}
+
+/* The server's answer to @b; %NULL with *@cut set when the batch was too
+ * large for it, %NULL with @error set when it failed. */
+static JsonObject *
+push_answer (Http *h, PushBatch *b, gboolean *cut, GError **error)
+{
+  JsonObject *answer;
+  gint64 t;
+
+  if (b->status == 0)
+    {
+      g_propagate_error (error, g_steal_pointer (&b->error));
+      return NULL;
+    }
+  if (b->status == 413 && b->items->len > 1)
+    {
+      *cut = TRUE; /* smaller batches, then */
+      return NULL;
+    }
+  if (b->status != 200)
+    {
+      set_http_error (error, b->status, b->reply, FALSE);
+      return NULL;
     }
   t = g_get_monotonic_time ();
-  answer = reply_object (reply, error);
+  answer = reply_object (b->reply, error);
   h->t_parse += g_get_monotonic_time () - t;
-  if (answer == NULL)
-    return FALSE;
-  results = pcmbn_wire_get_array (answer, "results");
-  {
-    gint64 first = pcmbn_wire_get_int (answer, "first_seq", 0);
-    if (first > 0 && (h->mine_from == 0 || first < h->mine_from))
-      h->mine_from = first;
-  }
-  sent = g_new (PcmbnSentRecord, items->len);
-  for (guint i = 0; i < items->len; i++)
+  if (answer)
     {
-      PcmbnOutboxItem *item = items->pdata[i];
+      gint64 first = pcmbn_wire_get_int (answer, "first_seq", 0);
+      if (first > 0 && (h->mine_from == 0 || first < h->mine_from))
+        h->mine_from = first;
+    }
+  return answer;
+}
+
+/* Marks the records of @b as @answer says. */
+static gboolean
+push_apply (PcmbnSyncEngine *self,
+            Http *h,
+            PushBatch *b,
+            JsonObject *answer,
+            PcmbnSyncStats *stats,
+            GError **error)
+{
+  g_autofree PcmbnSentRecord *sent = g_new (PcmbnSentRecord, b->items->len);
+  gint64 t = g_get_monotonic_time ();
+
+  for (guint i = 0; i < b->items->len; i++)
+    {
+      PcmbnOutboxItem *item = b->items->pdata[i];
       sent[i] = (PcmbnSentRecord){ item->uuid, item->local_rev };
     }
   /* Relaxed: an answer lost to a power cut leaves the records in the
    * outbox, and the server answers them again, the same way, next time. */
-  t = g_get_monotonic_time ();
   if (!pcmbn_store_begin_relaxed (self->store, error))
     return FALSE;
-  if (!pcmbn_sync_apply_results (self->store, sent, items->len, results, stats, error))
+  if (!pcmbn_sync_apply_results (self->store, sent, b->items->len,
+                                 pcmbn_wire_get_array (answer, "results"), stats, error))
     {
       pcmbn_store_rollback (self->store);
       return FALSE;
@@ -962,37 +1092,85 @@ push_batch (PcmbnSyncEngine *self,
   return TRUE;
 }
 
+/* The outbox in batches. A batch goes only once the one before it is
+ * answered, so that the server stores them in order (a record may name one
+ * of an earlier batch); but while the server stores a batch, this thread
+ * marks the answer to the one before and reads and compresses the one
+ * after, and the network waits for neither. Only the sender touches @h
+ * while a batch is under way. */
 static gboolean
 push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
   g_autofree char *allow = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_CASE_NOTES);
   gboolean with_sensitive = g_strcmp0 (allow, "yes") == 0;
-  gint64 after = 0;
   guint batch = PUSH_BATCH;
   guint total = self->progress ? (guint)pcmbn_store_count_dirty (self->store) : 0;
+  g_autoptr (PushBatch) next = push_batch_read (self, 0, batch, with_sensitive, error);
+  g_autoptr (PushBatch) done = NULL; /* answered, not marked yet */
+  g_autoptr (JsonObject) done_answer = NULL;
+  g_auto (Sender) sender = { 0 };
 
-  for (;;)
+  if (next == NULL)
+    return FALSE;
+  while (next->items->len > 0)
     {
-      g_autoptr (GPtrArray) items = pcmbn_store_sync_outbox (self->store, after, batch,
-                                                             PUSH_MAX_BYTES, with_sensitive, error);
-      gboolean cut = FALSE;
+      g_autoptr (PushBatch) cur = g_steal_pointer (&next);
+      g_autoptr (JsonObject) answer = NULL;
+      g_autoptr (GError) local = NULL;
+      gboolean ok = TRUE, cut = FALSE;
 
-      if (items == NULL)
-        return FALSE;
-      if (items->len == 0)
-        return TRUE;
-      if (!push_batch (self, h, items, &cut, stats, error))
-        return FALSE;
+      if (!upload_blobs (self, h, cur->items, error))
+        {
+          /* What was answered is marked all the same. */
+          if (done)
+            push_apply (self, h, done, done_answer, stats, NULL);
+          return FALSE;
+        }
+      cur->h = h;
+      sender_send (&sender, cur);
+      if (done)
+        {
+          ok = push_apply (self, h, done, done_answer, stats, &local);
+          g_clear_pointer (&done, push_batch_free);
+          g_clear_pointer (&done_answer, json_object_unref);
+          if (ok && self->progress)
+            self->progress (PCMBN_SYNC_PHASE_PUSH,
+                            stats->pushed + stats->conflicts + stats->rejected, total,
+                            self->progress_data);
+        }
+      if (ok)
+        {
+          PcmbnOutboxItem *last = cur->items->pdata[cur->items->len - 1];
+          next = push_batch_read (self, last->id, batch, with_sensitive, &local);
+          ok = next != NULL;
+        }
+      g_async_queue_pop (sender.sent); /* cur, answered */
+      if (!ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      answer = push_answer (h, cur, &cut, error);
       if (cut)
         {
-          batch = MAX (1, items->len / 2);
+          batch = MAX (1, cur->items->len / 2);
+          g_clear_pointer (&next, push_batch_free);
+          next = push_batch_read (self, cur->after, batch, with_sensitive, error);
+          if (next == NULL)
+            return FALSE;
           continue;
         }
-      after = ((PcmbnOutboxItem *)items->pdata[items->len - 1])->id;
-      if (self->progress)
-        self->progress (PCMBN_SYNC_PHASE_PUSH, stats->pushed + stats->conflicts + stats->rejected,
-                        total, self->progress_data);
+      if (answer == NULL)
+        return FALSE;
+      done = g_steal_pointer (&cur);
+      done_answer = g_steal_pointer (&answer);
     }
+  if (done && !push_apply (self, h, done, done_answer, stats, error))
+    return FALSE;
+  if (done && self->progress)
+    self->progress (PCMBN_SYNC_PHASE_PUSH, stats->pushed + stats->conflicts + stats->rejected,
+                    total, self->progress_data);
+  return TRUE;
 }
 
 static gboolean

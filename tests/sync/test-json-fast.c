@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "sync/pcmbn-json-fast.h"
+#include "sync/pcmbn-wire.h"
+
+/* The quick JSON reader of pushes gives the very tree json-glib gives, or
+ * leaves the text to json-glib. */
+
+static char *
+glib_text (const char *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
+  return json_to_string (json_parser_get_root (parser), FALSE);
+}
+
+static void
+same_tree (const char *text)
+{
+  g_autoptr (JsonNode) fast = pcmbn_json_fast_parse (text, strlen (text));
+  g_autofree char *ours = NULL;
+  g_autofree char *theirs = glib_text (text);
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+
+  g_assert_nonnull (fast);
+  g_assert_true (json_node_is_immutable (fast));
+  ours = json_to_string (fast, FALSE);
+  g_assert_cmpstr (ours, ==, theirs);
+  /* Same types too: json_node_equal() tells an int from a string. */
+  g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
+  g_assert_true (json_node_equal (fast, json_parser_get_root (parser)));
+}
+
+static void
+test_same_as_json_glib (void)
+{
+  same_tree ("{\"records\":[]}");
+  same_tree ("  {\"a\" : 1 ,\n\t\"b\":[true,false,null,-12,0,\"x\"], \"c\":{}}  ");
+  same_tree (
+      "{\"uuid\":\"5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"base_version\":0,\"deleted\":false,"
+      "\"data\":{\"title\":\"Nói chuyện chuyên đề\",\"quantity\":123456789012345678}}");
+  same_tree ("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\",\"\\u00e9\\u1EA1\\uD83D\\uDE00\"]");
+  same_tree ("\"plain\"");
+  same_tree ("[[[[]]],[{}]]");
+}
+
+static void
+left_to_json_glib (const char *text)
+{
+  g_autoptr (JsonNode) fast = pcmbn_json_fast_parse (text, strlen (text));
+
+  g_assert_null (fast);
+}
+
+static void
+test_leaves_the_rest (void)
+{
+  /* Wrong JSON: json-glib says what is wrong. */
+  left_to_json_glib ("");
+  left_to_json_glib ("{");
+  left_to_json_glib ("{\"a\":1,}");
+  left_to_json_glib ("[1 2]");
+  left_to_json_glib ("{\"a\":1} x");
+  left_to_json_glib ("{'a':1}");
+  left_to_json_glib ("[01]");
+  left_to_json_glib ("[tru]");
+  left_to_json_glib ("[\"a\\x\"]");
+  left_to_json_glib ("[\"cut");
+  /* Right, but read by json-glib as before. */
+  left_to_json_glib ("[1.5]");
+  left_to_json_glib ("[1e3]");
+  left_to_json_glib ("[1234567890123456789]");
+  left_to_json_glib ("{\"a\":1,\"a\":2}");
+  left_to_json_glib ("[\"\\u0000\"]");
+  left_to_json_glib ("[\"\\uD800\"]");
+  left_to_json_glib ("[\"\\uDC00\\uD800\"]");
+  left_to_json_glib ("[\"tab\there\"]");
+  left_to_json_glib ("[\"\xc3\x28\"]");
+}
+
+static void
+test_depth (void)
+{
+  g_autoptr (GString) deep = g_string_new (NULL);
+
+  for (int i = 0; i < PCMBN_WIRE_MAX_DEPTH; i++)
+    g_string_append_c (deep, '[');
+  for (int i = 0; i < PCMBN_WIRE_MAX_DEPTH; i++)
+    g_string_append_c (deep, ']');
+  same_tree (deep->str);
+  g_string_prepend_c (deep, '[');
+  g_string_append_c (deep, ']');
+  left_to_json_glib (deep->str);
+}
+
+static void
+test_push_reads_the_same (void)
+{
+  /* A push read through the quick reader and one through json-glib alone
+   * (a fraction sends it there) give the same records. */
+  const char *fast = "{\"records\":[{\"uuid\":\"5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":"
+                     "\"material\",\"org_unit\":\"00001\",\"base_version\":0,\"deleted\":false,"
+                     "\"data\":{\"title\":\"T\\u1EDD r\\u01A1i\",\"quantity_received\":10}}]}";
+  const char *slow = "{\"records\":[{\"uuid\":\"5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":"
+                     "\"material\",\"org_unit\":\"00001\",\"base_version\":0,\"deleted\":false,"
+                     "\"data\":{\"title\":\"T\\u1EDD r\\u01A1i\",\"quantity_received\":10}}],"
+                     "\"x\":0.5}";
+  g_autoptr (GPtrArray) a = pcmbn_wire_parse_push (fast, strlen (fast), NULL);
+  g_autoptr (GPtrArray) b = pcmbn_wire_parse_push (slow, strlen (slow), NULL);
+  PcmbnWireRecord *ra, *rb;
+  g_autofree char *da = NULL, *db = NULL;
+
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_cmpuint (a->len, ==, 1);
+  g_assert_cmpuint (b->len, ==, 1);
+  ra = a->pdata[0];
+  rb = b->pdata[0];
+  g_assert_null (ra->error_code);
+  g_assert_cmpstr (ra->uuid, ==, rb->uuid);
+  da = pcmbn_wire_object_to_string (ra->data);
+  db = pcmbn_wire_object_to_string (rb->data);
+  g_assert_cmpstr (da, ==, db);
+  g_assert_nonnull (strstr (da, "Tờ rơi"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/json-fast/same-as-json-glib", test_same_as_json_glib);
+  g_test_add_func ("/json-fast/leaves-the-rest", test_leaves_the_rest);
+  g_test_add_func ("/json-fast/depth", test_depth);
+  g_test_add_func ("/json-fast/push-reads-the-same", test_push_reads_the_same);
+  return g_test_run ();
+}
