@@ -452,6 +452,43 @@ finished (PcmbnDistrictServer *self, SoupServerMessage *msg, gboolean aborted)
     }
 }
 
+/* libsoup refuses a few requests itself once their head is read, before
+ * any handler of ours runs, and answers them with an empty body: a path
+ * that decodes to ".." segments or to a NUL (a blob name such as
+ * "..%2F..%2Fetc%2Fpasswd"), an absolute URL of the wrong scheme. The
+ * contract promises the JSON error body on every error, so it is filled in
+ * here, right after libsoup's own "got-headers" handler has set the status
+ * and before anything is written. */
+static void
+got_headers_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  PcmbnDistrictServer *self = user_data;
+  guint status = soup_server_message_get_status (msg);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  const char *code;
+  const char *message;
+
+  if (status < 400 || soup_server_message_get_response_body (msg)->length > 0)
+    return;
+  switch (status)
+    {
+      case 400:
+        code = "bad_request";
+        message = _ ("The address is not valid here: once decoded, its path must not contain "
+                     "“..” segments or a NUL character, and an absolute URL must use this "
+                     "server's scheme.");
+        break;
+      default:
+        code = status < 500 ? "bad_request" : "internal";
+        message = _ ("The server could not handle this request as it was sent.");
+        break;
+    }
+  set_error (msg, status, code, message);
+  /* The early handler, which says these, did not run. */
+  soup_message_headers_replace (headers, "Connection", "close");
+  soup_message_headers_replace (headers, "X-Pcmbn-Generation", self->generation);
+}
+
 static void
 request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
@@ -459,6 +496,9 @@ request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_da
 
   if (self->gate)
     pcmbn_district_gate_started (self->gate, msg);
+  /* Connected after libsoup's own handler (it connects before emitting
+   * this signal), so it sees the status libsoup chose. */
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
 }
 
 static gboolean
