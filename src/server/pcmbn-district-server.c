@@ -5,6 +5,9 @@
 
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +34,7 @@
 #define THROTTLE_WINDOW (10 * 60 * G_USEC_PER_SEC)
 #define DEFAULT_TIMEOUT 20 /* seconds a connection may stay silent */
 #define STOP_DEADLINE 8    /* seconds SIGTERM waits for answers under way */
+#define TRIM_INTERVAL 15   /* seconds between returns of freed memory to the system */
 
 struct _PcmbnDistrictServer
 {
@@ -47,6 +51,7 @@ struct _PcmbnDistrictServer
   char *generation; /* see pcmbn-district-backup.c */
   guint timeout;
   guint prune_id;
+  guint trim_id;
   guint deadline_id;
   guint in_flight;
   gboolean stopping;
@@ -103,6 +108,7 @@ pcmbn_district_server_finalize (GObject *object)
   if (self->pool)
     g_thread_pool_free (self->pool, FALSE, TRUE);
   g_clear_handle_id (&self->prune_id, g_source_remove);
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   g_clear_handle_id (&self->deadline_id, g_source_remove);
   g_clear_pointer (&self->gate, pcmbn_district_gate_free);
   g_clear_object (&self->listener);
@@ -510,6 +516,21 @@ prune_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A push of a thousand records, a report or a pull of a whole commune
+ * allocates tens of megabytes for a moment (JSON trees, bodies, SQLite's
+ * statement memory). glibc keeps what is freed inside its heaps, where only
+ * the top can shrink, so after a burst the resident size stays at its peak
+ * for good. malloc_trim() hands every free page back to the kernel; done
+ * now and then on the main loop, it costs a walk over the heaps. */
+static gboolean
+trim_cb (gpointer user_data)
+{
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
@@ -561,6 +582,7 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
   g_signal_connect (self->server, "request-finished", G_CALLBACK (request_finished_cb), self);
   g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_aborted_cb), self);
   self->prune_id = g_timeout_add_seconds (60, prune_cb, self);
+  self->trim_id = g_timeout_add_seconds (TRIM_INTERVAL, trim_cb, self);
   return g_steal_pointer (&self);
 }
 
