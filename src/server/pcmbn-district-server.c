@@ -5,6 +5,9 @@
 
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +34,7 @@
 #define THROTTLE_WINDOW (10 * 60 * G_USEC_PER_SEC)
 #define DEFAULT_TIMEOUT 20 /* seconds a connection may stay silent */
 #define STOP_DEADLINE 8    /* seconds SIGTERM waits for answers under way */
+#define TRIM_INTERVAL 15   /* seconds between returns of freed memory to the system */
 
 struct _PcmbnDistrictServer
 {
@@ -47,6 +51,7 @@ struct _PcmbnDistrictServer
   char *generation; /* see pcmbn-district-backup.c */
   guint timeout;
   guint prune_id;
+  guint trim_id;
   guint deadline_id;
   guint in_flight;
   gboolean stopping;
@@ -103,6 +108,7 @@ pcmbn_district_server_finalize (GObject *object)
   if (self->pool)
     g_thread_pool_free (self->pool, FALSE, TRUE);
   g_clear_handle_id (&self->prune_id, g_source_remove);
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   g_clear_handle_id (&self->deadline_id, g_source_remove);
   g_clear_pointer (&self->gate, pcmbn_district_gate_free);
   g_clear_object (&self->listener);
@@ -452,6 +458,43 @@ finished (PcmbnDistrictServer *self, SoupServerMessage *msg, gboolean aborted)
     }
 }
 
+/* libsoup refuses a few requests itself once their head is read, before
+ * any handler of ours runs, and answers them with an empty body: a path
+ * that decodes to ".." segments or to a NUL (a blob name such as
+ * "..%2F..%2Fetc%2Fpasswd"), an absolute URL of the wrong scheme. The
+ * contract promises the JSON error body on every error, so it is filled in
+ * here, right after libsoup's own "got-headers" handler has set the status
+ * and before anything is written. */
+static void
+got_headers_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  PcmbnDistrictServer *self = user_data;
+  guint status = soup_server_message_get_status (msg);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  const char *code;
+  const char *message;
+
+  if (status < 400 || soup_server_message_get_response_body (msg)->length > 0)
+    return;
+  switch (status)
+    {
+      case 400:
+        code = "bad_request";
+        message = _ ("The address is not valid here: once decoded, its path must not contain "
+                     "“..” segments or a NUL character, and an absolute URL must use this "
+                     "server's scheme.");
+        break;
+      default:
+        code = status < 500 ? "bad_request" : "internal";
+        message = _ ("The server could not handle this request as it was sent.");
+        break;
+    }
+  set_error (msg, status, code, message);
+  /* The early handler, which says these, did not run. */
+  soup_message_headers_replace (headers, "Connection", "close");
+  soup_message_headers_replace (headers, "X-Pcmbn-Generation", self->generation);
+}
+
 static void
 request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
@@ -459,6 +502,9 @@ request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_da
 
   if (self->gate)
     pcmbn_district_gate_started (self->gate, msg);
+  /* Connected after libsoup's own handler (it connects before emitting
+   * this signal), so it sees the status libsoup chose. */
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
 }
 
 static gboolean
@@ -467,6 +513,21 @@ prune_cb (gpointer user_data)
   PcmbnDistrictServer *self = user_data;
 
   pcmbn_district_throttle_prune (self->throttle);
+  return G_SOURCE_CONTINUE;
+}
+
+/* A push of a thousand records, a report or a pull of a whole commune
+ * allocates tens of megabytes for a moment (JSON trees, bodies, SQLite's
+ * statement memory). glibc keeps what is freed inside its heaps, where only
+ * the top can shrink, so after a burst the resident size stays at its peak
+ * for good. malloc_trim() hands every free page back to the kernel; done
+ * now and then on the main loop, it costs a walk over the heaps. */
+static gboolean
+trim_cb (gpointer user_data)
+{
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
   return G_SOURCE_CONTINUE;
 }
 
@@ -521,6 +582,7 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
   g_signal_connect (self->server, "request-finished", G_CALLBACK (request_finished_cb), self);
   g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_aborted_cb), self);
   self->prune_id = g_timeout_add_seconds (60, prune_cb, self);
+  self->trim_id = g_timeout_add_seconds (TRIM_INTERVAL, trim_cb, self);
   return g_steal_pointer (&self);
 }
 

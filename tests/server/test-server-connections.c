@@ -278,6 +278,47 @@ test_framing (void)
   conn_server_free (s);
 }
 
+/* Requests that libsoup refuses by itself, before any handler runs: they
+ * too get the JSON error body, and the connection is closed. */
+static void
+test_error_bodies (void)
+{
+  ConnServer *s = conn_server_new ();
+  const struct
+  {
+    const char *request;
+    guint status;
+  } cases[] = {
+    /* A blob name that decodes to a path. */
+    { "GET /api/v1/blobs/..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+    { "PUT /api/v1/blobs/..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\n"
+      "Content-Length: 5\r\n\r\nhello",
+      400 },
+    { "GET /api/v1/blobs/%2E%2E%2Fsecret HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+    /* A NUL once decoded. */
+    { "GET /api/v1/blobs/abc%00def HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+    /* Dot segments that the URL parser itself removes: what is left is
+     * no address of ours. */
+    { "GET /api/v1/blobs/%2e%2e HTTP/1.1\r\nHost: x\r\n\r\n", 404 },
+  };
+
+  conn_server_start (s, 0, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *response = NULL;
+      guint status = conn_request (s, cases[i].request, &response);
+
+      g_test_message ("%s", cases[i].request);
+      g_assert_cmpuint (status, ==, cases[i].status);
+      g_assert_nonnull (strstr (response, "Content-Type: application/json"));
+      g_assert_nonnull (strstr (response, "Connection: close"));
+      g_assert_nonnull (strstr (response, "\r\n\r\n{\"error\":{\"code\":\""));
+    }
+  /* The server is none the worse. */
+  g_assert_cmpuint (conn_request (s, HEALTH, NULL), ==, 200);
+  conn_server_free (s);
+}
+
 /* Sends @n enrolment attempts with wrong codes at once, each from the
  * address @forwarded claims (NULL: none); counts the answers. */
 static void
@@ -405,6 +446,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/connections/framing", test_framing);
+  g_test_add_func ("/server/connections/error-bodies", test_error_bodies);
   g_test_add_func ("/server/connections/throttle", test_throttle);
   g_test_add_func ("/server/connections/forwarded", test_forwarded);
   g_test_add_func ("/server/connections/sigterm", test_sigterm);
