@@ -308,12 +308,16 @@ accept_certificate_cb (SoupMessage *msg,
                        GTlsCertificateFlags errors,
                        gpointer user_data)
 {
+  /* Attachments download on several connections at once. */
+  static GMutex lock;
   Http *h = user_data;
   g_autoptr (GByteArray) der = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
 
   g_object_get (cert, "certificate", &der, NULL);
   if (der == NULL)
     return FALSE;
+  locker = g_mutex_locker_new (&lock);
   g_free (h->seen_cert);
   h->seen_cert = pcmbn_sha256_hex (der->data, der->len);
   /* A district server on the LAN has its own certificate: it is trusted
@@ -669,6 +673,8 @@ fail:
  * has not downloaded yet. */
 #define META_BLOBS_PENDING "sync_blobs_pending"
 
+static GMutex blob_counters;
+
 /* One request about a blob, without gzip (photos and scans do not shrink)
  * and with an optional Range. Returns the status, 0 with @error set when no
  * answer came. */
@@ -695,8 +701,11 @@ blob_send (Http *h,
     soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), h);
   response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
+  /* Attachments download side by side (download_blobs()). */
+  g_mutex_lock (&blob_counters);
   h->t_http += g_get_monotonic_time () - t;
   h->n_requests++;
+  g_mutex_unlock (&blob_counters);
   if (response == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
@@ -842,6 +851,55 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
   return TRUE;
 }
 
+/* Attachments come down on a few connections side by side: each is a
+ * request of its own, and one after another most of a restore's time went
+ * to waiting for the next answer. Each file is checked and named on its
+ * own, so the order they finish in does not matter. */
+#define BLOB_WORKERS 4
+
+typedef struct
+{
+  PcmbnSyncEngine *self;
+  Http *h;
+  GPtrArray *shas;
+  gint next;     /* the next one to take, atomically */
+  GError *error; /* the first failure; the others stop after their file */
+  GMutex lock;
+} BlobDownloads;
+
+static gpointer
+download_worker (gpointer data)
+{
+  BlobDownloads *d = data;
+
+  for (;;)
+    {
+      gint i = g_atomic_int_add (&d->next, 1);
+      g_autofree char *path = NULL;
+      GError *local = NULL;
+      gboolean stop;
+
+      if (i >= (gint)d->shas->len)
+        return NULL;
+      g_mutex_lock (&d->lock);
+      stop = d->error != NULL;
+      g_mutex_unlock (&d->lock);
+      if (stop)
+        return NULL;
+      path = pcmbn_attachments_path (d->self->store, d->shas->pdata[i]);
+      if (path == NULL || g_file_test (path, G_FILE_TEST_EXISTS)
+          || download_blob (d->self, d->h, d->shas->pdata[i], &local))
+        continue;
+      g_mutex_lock (&d->lock);
+      if (d->error == NULL)
+        d->error = local;
+      else
+        g_error_free (local);
+      g_mutex_unlock (&d->lock);
+      return NULL;
+    }
+}
+
 /* After a pull that applied records: the attachments they name that are
  * not here yet. */
 static gboolean
@@ -867,13 +925,23 @@ download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
       sqlite3_finalize (stmt);
     }
   pcmbn_store_unlock (self->store);
-  for (guint i = 0; i < shas->len; i++)
-    {
-      g_autofree char *path = pcmbn_attachments_path (self->store, shas->pdata[i]);
-      if (path && !g_file_test (path, G_FILE_TEST_EXISTS)
-          && !download_blob (self, h, shas->pdata[i], error))
+  {
+    BlobDownloads d = { self, h, shas, 0, NULL };
+    GThread *workers[BLOB_WORKERS];
+    guint n_workers = MIN (BLOB_WORKERS, shas->len);
+
+    g_mutex_init (&d.lock);
+    for (guint w = 0; w < n_workers; w++)
+      workers[w] = g_thread_new ("pcmbn-blobs", download_worker, &d);
+    for (guint w = 0; w < n_workers; w++)
+      g_thread_join (workers[w]);
+    g_mutex_clear (&d.lock);
+    if (d.error)
+      {
+        g_propagate_error (error, d.error);
         return FALSE;
-    }
+      }
+  }
   return pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, NULL, error);
 }
 
