@@ -1781,9 +1781,17 @@ pcmbn_store_build_search_index (PcmbnStore *self, GError **error)
   g_autofree char *loading = NULL;
   gboolean ok;
 
+  /* Every open comes here (a server opens a connection per worker): a
+   * read when nothing waits, no write lock. */
+  pcmbn_store_lock (self);
+  pending = query_text (self->db, "SELECT value FROM meta WHERE key = '" SEARCH_META "'", NULL);
+  pcmbn_store_unlock (self);
+  if (pending == NULL)
+    return TRUE;
+  g_clear_pointer (&pending, g_free);
   if (!pcmbn_store_begin (self, error))
     return FALSE;
-  /* Read inside the write transaction: another process may have made it. */
+  /* Again inside the write transaction: another process may have made it. */
   pending = query_text (self->db, "SELECT value FROM meta WHERE key = '" SEARCH_META "'", NULL);
   loading = query_text (self->db, "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
   if (pending == NULL || loading != NULL)
