@@ -558,7 +558,25 @@ test_bulk_load (void)
     g_assert_true (pcmbn_store_commit (fresh, &error));
     g_assert_no_error (error);
     end = schema_of (pcmbn_store_get_db (fresh));
+    /* The search index comes last, whole, from the rows. */
+    g_assert_cmpstr (end, !=, before);
+    g_assert_null (strstr (end, "records_fts_activity"));
+    {
+      g_autofree char *waits = pcmbn_store_get_meta (fresh, "search_index_pending");
+      g_assert_cmpstr (waits, ==, "1");
+    }
+    g_assert_true (pcmbn_store_build_search_index (fresh, &error));
+    g_assert_no_error (error);
+    g_clear_pointer (&end, g_free);
+    end = schema_of (pcmbn_store_get_db (fresh));
     g_assert_cmpstr (end, ==, before);
+    g_assert_null (pcmbn_store_get_meta (fresh, "search_index_pending"));
+    {
+      g_autofree char *found = query_text (
+          pcmbn_store_get_db (fresh),
+          "SELECT count(*) FROM records_fts_activity WHERE records_fts_activity MATCH 'chuyen'");
+      g_assert_cmpstr (found, ==, "1");
+    }
     {
       g_autofree char *live = query_text (pcmbn_store_get_db (fresh),
                                           "SELECT live FROM record_counts WHERE kind = 'activity'");

@@ -30,6 +30,7 @@ gboolean pcmbn_store_begin_relaxed (PcmbnStore *self, GError **error);
 void pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep);
 gboolean pcmbn_store_bulk_begin (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_bulk_end (PcmbnStore *self, GError **error);
+gboolean pcmbn_store_build_search_index (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);
 int pcmbn_store_db_version (sqlite3 *db);
 char *pcmbn_store_search_table (const PcmbnKind *kind);

@@ -1200,7 +1200,7 @@ open_store (const char *path, gboolean server_mode, const char *key_text, GError
   sqlite3_create_function_v2 (self->db, "pcmbn_unseal", 3, SQLITE_UTF8, self, unseal_func, NULL,
                               NULL, NULL);
   if (!pcmbn_store_migrate (self->db, PCMBN_STORE_SCHEMA_VERSION, error)
-      || !finish_bulk_load (self, error))
+      || !finish_bulk_load (self, error) || !pcmbn_store_build_search_index (self, error))
     return NULL;
   if (!ensure_sealed_columns (self->db, error))
     return NULL;
@@ -1593,6 +1593,10 @@ pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep)
  * dropped, until they are made again. */
 #define BULK_META "bulk_load_schema"
 
+/* The meta key set while the trigram search index waits to be made after a
+ * bulk load. */
+#define SEARCH_META "search_index_pending"
+
 /**
  * pcmbn_store_bulk_begin:
  * @self: a store; the caller holds a transaction (pcmbn_store_begin())
@@ -1601,8 +1605,9 @@ pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep)
  * Prepares an empty store for many inserts (a restore onto a new device):
  * the secondary indexes and the triggers of the records are dropped, their
  * SQL kept in the file, so that each row costs what a plain table's does;
- * pcmbn_store_bulk_end() builds them again in one sorted pass each. The
- * uuid's unique index stays, so that lookups and duplicates work as ever.
+ * pcmbn_store_bulk_end() builds them again in one sorted pass each, and
+ * pcmbn_store_build_search_index() the search index. The uuid's unique
+ * index stays, so that lookups and duplicates work as ever.
  * The work may span many transactions: when a process dies before the end,
  * the next pcmbn_store_open() rebuilds them. Does nothing on a store that
  * holds records.
@@ -1616,7 +1621,7 @@ pcmbn_store_bulk_begin (PcmbnStore *self, GError **error)
   g_autoptr (GPtrArray) drops = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *pending = NULL;
   sqlite3_stmt *stmt;
-  gboolean empty = FALSE;
+  gboolean empty = FALSE, search_dropped = FALSE;
 
   pcmbn_store_lock (self);
   pending = query_text (self->db, "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
@@ -1644,6 +1649,13 @@ pcmbn_store_bulk_begin (PcmbnStore *self, GError **error)
       /* The migrations at the next open may have made some already. */
       static const char *const prefixes[] = { "CREATE INDEX ", "CREATE UNIQUE INDEX ",
                                               "CREATE TRIGGER " };
+      /* The search index goes whole, triggers and tables (below), and
+       * comes back whole with pcmbn_store_build_search_index(). */
+      if (g_str_has_prefix (name, "records_fts_"))
+        {
+          g_ptr_array_add (drops, g_strdup_printf ("DROP TRIGGER \"%s\";", name));
+          continue;
+        }
       for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
         if (g_str_has_prefix (sql, prefixes[p]))
           {
@@ -1656,6 +1668,22 @@ pcmbn_store_bulk_begin (PcmbnStore *self, GError **error)
       g_ptr_array_add (drops,
                        g_strdup_printf ("DROP %s \"%s\";",
                                         g_str_equal (type, "index") ? "INDEX" : "TRIGGER", name));
+    }
+  sqlite3_finalize (stmt);
+  /* The trigram index costs more than the rows themselves (every three
+   * characters of the search text are an entry): it is not filled row by
+   * row, nor at the end of the load, but made once the load is over (see
+   * pcmbn_store_build_search_index()). Until then lists search by scanning,
+   * and no entry can ever disagree with a row. */
+  sqlite3_prepare_v2 (self->db,
+                      "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE"
+                      " 'records\\_fts\\_%' ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%'",
+                      -1, &stmt, NULL);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_ptr_array_add (drops, g_strdup_printf ("DROP TABLE \"%s\";",
+                                               (const char *)sqlite3_column_text (stmt, 0)));
+      search_dropped = TRUE;
     }
   sqlite3_finalize (stmt);
   /* The statements cached on this connection name the old indexes. */
@@ -1672,7 +1700,8 @@ pcmbn_store_bulk_begin (PcmbnStore *self, GError **error)
         return FALSE;
       }
   pcmbn_store_unlock (self);
-  return saved->len == 0 || pcmbn_store_set_meta (self, BULK_META, saved->str, error);
+  return (!search_dropped || pcmbn_store_set_meta (self, SEARCH_META, "1", error))
+         && (saved->len == 0 || pcmbn_store_set_meta (self, BULK_META, saved->str, error));
 }
 
 /* The trigram search index (see create_search_index()) reads its text from
@@ -1754,6 +1783,55 @@ finish_bulk_load (PcmbnStore *self, GError **error)
   if (!pcmbn_store_begin (self, error))
     return FALSE;
   if (!pcmbn_store_bulk_end (self, error))
+    {
+      pcmbn_store_rollback (self);
+      return FALSE;
+    }
+  return pcmbn_store_commit (self, error);
+}
+
+/**
+ * pcmbn_store_build_search_index:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Makes the trigram search index that a bulk load left out, in one
+ * transaction and one pass per kind: the tables, their entries from the
+ * rows as they are now, and the triggers that keep them in step. A store
+ * calls it when it opens; a caller that keeps the store open after a bulk
+ * load may call it sooner (off the main thread: it costs seconds for
+ * 100,000 records). Does nothing when no index waits.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_build_search_index (PcmbnStore *self, GError **error)
+{
+  g_autofree char *pending = NULL;
+  g_autofree char *loading = NULL;
+  gboolean ok;
+
+  /* Every open comes here (a server opens a connection per worker): a
+   * read when nothing waits, no write lock. */
+  pcmbn_store_lock (self);
+  pending = query_text (self->db, "SELECT value FROM meta WHERE key = '" SEARCH_META "'", NULL);
+  pcmbn_store_unlock (self);
+  if (pending == NULL)
+    return TRUE;
+  g_clear_pointer (&pending, g_free);
+  if (!pcmbn_store_begin (self, error))
+    return FALSE;
+  /* Again inside the write transaction: another process may have made it. */
+  pending = query_text (self->db, "SELECT value FROM meta WHERE key = '" SEARCH_META "'", NULL);
+  loading = query_text (self->db, "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
+  if (pending == NULL || loading != NULL)
+    return pcmbn_store_commit (self, error);
+  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
+  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
+  ok = create_search_index (self->db, error)
+       && pcmbn_store_exec (self->db, "DELETE FROM meta WHERE key = '" SEARCH_META "';", error);
+  if (!ok)
     {
       pcmbn_store_rollback (self);
       return FALSE;

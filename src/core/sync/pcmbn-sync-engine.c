@@ -308,12 +308,16 @@ accept_certificate_cb (SoupMessage *msg,
                        GTlsCertificateFlags errors,
                        gpointer user_data)
 {
+  /* Attachments download on several connections at once. */
+  static GMutex lock;
   Http *h = user_data;
   g_autoptr (GByteArray) der = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
 
   g_object_get (cert, "certificate", &der, NULL);
   if (der == NULL)
     return FALSE;
+  locker = g_mutex_locker_new (&lock);
   g_free (h->seen_cert);
   h->seen_cert = pcmbn_sha256_hex (der->data, der->len);
   /* A district server on the LAN has its own certificate: it is trusted
@@ -699,6 +703,8 @@ fail:
  * has not downloaded yet. */
 #define META_BLOBS_PENDING "sync_blobs_pending"
 
+static GMutex blob_counters;
+
 /* One request about a blob, without gzip (photos and scans do not shrink)
  * and with an optional Range. Returns the status, 0 with @error set when no
  * answer came. */
@@ -725,8 +731,11 @@ blob_send (Http *h,
     soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), h);
   response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
+  /* Attachments download side by side (download_blobs()). */
+  g_mutex_lock (&blob_counters);
   h->t_http += g_get_monotonic_time () - t;
   h->n_requests++;
+  g_mutex_unlock (&blob_counters);
   if (response == NULL)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
@@ -872,6 +881,55 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
   return TRUE;
 }
 
+/* Attachments come down on a few connections side by side: each is a
+ * request of its own, and one after another most of a restore's time went
+ * to waiting for the next answer. Each file is checked and named on its
+ * own, so the order they finish in does not matter. */
+#define BLOB_WORKERS 4
+
+typedef struct
+{
+  PcmbnSyncEngine *self;
+  Http *h;
+  GPtrArray *shas;
+  gint next;     /* the next one to take, atomically */
+  GError *error; /* the first failure; the others stop after their file */
+  GMutex lock;
+} BlobDownloads;
+
+static gpointer
+download_worker (gpointer data)
+{
+  BlobDownloads *d = data;
+
+  for (;;)
+    {
+      gint i = g_atomic_int_add (&d->next, 1);
+      g_autofree char *path = NULL;
+      GError *local = NULL;
+      gboolean stop;
+
+      if (i >= (gint)d->shas->len)
+        return NULL;
+      g_mutex_lock (&d->lock);
+      stop = d->error != NULL;
+      g_mutex_unlock (&d->lock);
+      if (stop)
+        return NULL;
+      path = pcmbn_attachments_path (d->self->store, d->shas->pdata[i]);
+      if (path == NULL || g_file_test (path, G_FILE_TEST_EXISTS)
+          || download_blob (d->self, d->h, d->shas->pdata[i], &local))
+        continue;
+      g_mutex_lock (&d->lock);
+      if (d->error == NULL)
+        d->error = local;
+      else
+        g_error_free (local);
+      g_mutex_unlock (&d->lock);
+      return NULL;
+    }
+}
+
 /* After a pull that applied records: the attachments they name that are
  * not here yet. */
 static gboolean
@@ -897,13 +955,23 @@ download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
       sqlite3_finalize (stmt);
     }
   pcmbn_store_unlock (self->store);
-  for (guint i = 0; i < shas->len; i++)
-    {
-      g_autofree char *path = pcmbn_attachments_path (self->store, shas->pdata[i]);
-      if (path && !g_file_test (path, G_FILE_TEST_EXISTS)
-          && !download_blob (self, h, shas->pdata[i], error))
+  {
+    BlobDownloads d = { self, h, shas, 0, NULL };
+    GThread *workers[BLOB_WORKERS];
+    guint n_workers = MIN (BLOB_WORKERS, shas->len);
+
+    g_mutex_init (&d.lock);
+    for (guint w = 0; w < n_workers; w++)
+      workers[w] = g_thread_new ("pcmbn-blobs", download_worker, &d);
+    for (guint w = 0; w < n_workers; w++)
+      g_thread_join (workers[w]);
+    g_mutex_clear (&d.lock);
+    if (d.error)
+      {
+        g_propagate_error (error, d.error);
         return FALSE;
-    }
+      }
+  }
   return pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, NULL, error);
 }
 
@@ -1173,53 +1241,147 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
   return TRUE;
 }
 
+/* One page of a pull, asked and read in a thread of its own while the
+ * page before it is written: the server makes the next page, and this
+ * process parses it, during the store's work instead of after it. Only
+ * the sending API of the session is used from the thread (allowed since
+ * libsoup 3.2), and the thread alone touches @h until it is joined. */
+typedef struct
+{
+  Http *h;
+  char *path;
+  gint64 since;
+  guint status;
+  GBytes *reply;
+  JsonObject *answer;
+  GError *error;
+  GThread *thread;
+} PullPage;
+
+static char *
+pull_path (Http *h, gint64 since)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=%d",
+                                           MAX (since, 0), PULL_LIMIT);
+
+  /* Not the echo of what this run pushed: the server leaves out this
+   * device's own changes from mine_from on. */
+  if (h->mine_from > 0)
+    return g_strdup_printf ("%s&mine_from=%" G_GINT64_FORMAT, path, h->mine_from);
+  return g_steal_pointer (&path);
+}
+
+static gpointer
+pull_page_fetch (gpointer data)
+{
+  PullPage *page = data;
+  gint64 t;
+
+  page->status = http_send (page->h, "GET", page->path, NULL, &page->reply, &page->error);
+  if (page->status != 200)
+    return NULL;
+  t = g_get_monotonic_time ();
+  page->answer = reply_object (page->reply, &page->error);
+  page->h->t_parse += g_get_monotonic_time () - t;
+  return NULL;
+}
+
+static PullPage *
+pull_page_start (Http *h, gint64 since, gboolean in_thread)
+{
+  PullPage *page = g_new0 (PullPage, 1);
+
+  page->h = h;
+  page->since = since;
+  page->path = pull_path (h, since);
+  if (in_thread)
+    page->thread = g_thread_new ("pcmbn-pull", pull_page_fetch, page);
+  else
+    pull_page_fetch (page);
+  return page;
+}
+
+/* Waits for the page; the caller owns it from then on. */
+static PullPage *
+pull_page_join (PullPage *page)
+{
+  if (page->thread)
+    g_thread_join (g_steal_pointer (&page->thread));
+  return page;
+}
+
+static void
+pull_page_free (PullPage *page)
+{
+  if (page == NULL)
+    return;
+  pull_page_join (page);
+  g_free (page->path);
+  g_clear_pointer (&page->reply, g_bytes_unref);
+  g_clear_pointer (&page->answer, json_object_unref);
+  g_clear_error (&page->error);
+  g_free (page);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PullPage, pull_page_free)
+
+static gint64
+pull_cursor (PcmbnSyncEngine *self)
+{
+  g_autofree char *cursor_text = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_CURSOR);
+
+  return cursor_text ? g_ascii_strtoll (cursor_text, NULL, 10) : 0;
+}
+
 static gboolean
 pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
   guint received = 0;
+  g_autoptr (PullPage) ahead = NULL;
 
   for (;;)
     {
-      g_autofree char *cursor_text = pcmbn_store_get_meta (self->store, PCMBN_SYNC_META_CURSOR);
-      gint64 since = cursor_text ? g_ascii_strtoll (cursor_text, NULL, 10) : 0;
-      g_autofree char *path = g_strdup_printf (
-          "/api/v1/sync/pull?since=%" G_GINT64_FORMAT "&limit=%d", MAX (since, 0), PULL_LIMIT);
-      if (h->mine_from > 0)
-        {
-          /* Not the echo of what this run pushed: the server leaves out
-           * this device's own changes from mine_from on. */
-          g_autofree char *base = g_steal_pointer (&path);
-          path = g_strdup_printf ("%s&mine_from=%" G_GINT64_FORMAT, base, h->mine_from);
-        }
-      g_autoptr (GBytes) reply = NULL;
-      g_autoptr (JsonObject) answer = NULL;
+      gint64 since = pull_cursor (self);
+      g_autoptr (PullPage) page = NULL;
       JsonArray *changes;
       gint64 next, t;
       gboolean more;
-      guint status;
 
-      status = http_send (h, "GET", path, NULL, &reply, error);
-      if (status == 0)
-        return FALSE;
-      if (status != 200)
+      /* The page asked for ahead is used only when it starts where the
+       * store's cursor now is. */
+      if (ahead && ahead->since == since)
+        page = pull_page_join (g_steal_pointer (&ahead));
+      else
         {
-          set_http_error (error, status, reply, FALSE);
+          g_clear_pointer (&ahead, pull_page_free);
+          page = pull_page_start (h, since, FALSE);
+        }
+      if (page->status == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&page->error));
           return FALSE;
         }
-      t = g_get_monotonic_time ();
-      answer = reply_object (reply, error);
-      h->t_parse += g_get_monotonic_time () - t;
-      if (answer == NULL)
-        return FALSE;
-      changes = pcmbn_wire_get_array (answer, "changes");
-      next = pcmbn_wire_get_int (answer, "next", -1);
-      more = pcmbn_wire_get_bool (answer, "more", FALSE);
+      if (page->status != 200)
+        {
+          set_http_error (error, page->status, page->reply, FALSE);
+          return FALSE;
+        }
+      if (page->answer == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&page->error));
+          return FALSE;
+        }
+      changes = pcmbn_wire_get_array (page->answer, "changes");
+      next = pcmbn_wire_get_int (page->answer, "next", -1);
+      more = pcmbn_wire_get_bool (page->answer, "more", FALSE);
       if (changes == NULL || next < 0)
         {
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
                        _ ("The district server sent changes this logbook cannot read."));
           return FALSE;
         }
+      /* The next page is asked for now, and written after this one. */
+      if (more && next > since)
+        ahead = pull_page_start (h, next, TRUE);
 
       /* The page and the cursor after it are saved together. Relaxed: a
        * page lost to a power cut takes its cursor with it, and comes again
