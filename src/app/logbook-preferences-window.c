@@ -203,7 +203,9 @@ build_sync_page (LogbookPreferencesWindow *self)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->code_row), _ ("Enrolment code"));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->server_row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (server), self->code_row);
-  g_signal_connect_swapped (self->code_row, "entry-activated", G_CALLBACK (on_connect), self);
+  /* Enter in the code connects; not swapped: on_connect takes the window
+   * second, and swapped it read the row as the window. */
+  g_signal_connect (self->code_row, "entry-activated", G_CALLBACK (on_connect), self);
 
   self->connect_spinner = gtk_spinner_new ();
   gtk_widget_set_visible (self->connect_spinner, FALSE);
