@@ -157,11 +157,6 @@ static void
 logbook_preferences_window_class_init (LogbookPreferencesWindowClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = logbook_preferences_window_dispose;
-  /* Escape closes the window, as it does a dialog: without a window
-   * manager's shortcut the keyboard had no way out. The search keeps
-   * Escape while it is open. */
-  gtk_widget_class_add_binding_action (GTK_WIDGET_CLASS (klass), GDK_KEY_Escape, 0, "window.close",
-                                       NULL);
 }
 
 static void
