@@ -181,6 +181,13 @@ logbook_preferences_window_init (LogbookPreferencesWindow *self)
   self->cancellable = g_cancellable_new ();
 }
 
+static void
+focus_server_on_map (LogbookPreferencesWindow *self, gpointer unused)
+{
+  g_signal_handlers_disconnect_by_func (self, focus_server_on_map, unused);
+  gtk_widget_grab_focus (self->server_row);
+}
+
 /**
  * logbook_preferences_window_show_sync:
  * @self: the preferences
@@ -193,6 +200,9 @@ logbook_preferences_window_show_sync (LogbookPreferencesWindow *self)
   adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (self),
                                            ADW_PREFERENCES_PAGE (self->sync_page));
   gtk_widget_grab_focus (self->server_row);
+  /* Before the window is shown the page may not take the focus yet; the
+   * address typed then started the window's search instead. */
+  g_signal_connect (self, "map", G_CALLBACK (focus_server_on_map), NULL);
 }
 
 /**

@@ -530,7 +530,10 @@ close_editor (LogbookRecordPage *self)
   gtk_stack_remove (self->mode_stack, GTK_WIDGET (self->editor));
   g_clear_object (&self->editor);
   update_drafts (self);
-  gtk_widget_grab_focus (GTK_WIDGET (self->column_view));
+  /* The focus must not be lost with the form: the list's rows are made at
+   * the next frame (and the list may be empty), so the search takes it;
+   * Down goes on into the list, Ctrl+N to a new form. */
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void

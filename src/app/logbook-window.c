@@ -709,6 +709,26 @@ logbook_window_class_init (LogbookWindowClass *klass)
                                        NULL);
 }
 
+/* A GTK 4 list box moves Tab from row to row, and the sidebar shows the
+ * section a row selects: Tab went through every section, and the open form
+ * was no longer in the focus chain. The sidebar is one Tab stop; the arrows
+ * move through it. */
+static gboolean
+on_sidebar_key (GtkEventControllerKey *controller,
+                guint keyval,
+                guint keycode,
+                GdkModifierType state,
+                LogbookWindow *self)
+{
+  gboolean back = (state & GDK_SHIFT_MASK) != 0 || keyval == GDK_KEY_ISO_Left_Tab;
+
+  if (keyval != GDK_KEY_Tab && keyval != GDK_KEY_KP_Tab && keyval != GDK_KEY_ISO_Left_Tab)
+    return FALSE;
+  if (back)
+    return gtk_widget_child_focus (self->content, GTK_DIR_TAB_BACKWARD);
+  return gtk_widget_child_focus (self->content, GTK_DIR_TAB_FORWARD);
+}
+
 static void
 logbook_window_init (LogbookWindow *self)
 {
@@ -716,6 +736,11 @@ logbook_window_init (LogbookWindow *self)
   self->record_pages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect (self->sidebar_list, "row-activated", G_CALLBACK (on_row_activated), self);
   g_signal_connect (self->sidebar_list, "row-selected", G_CALLBACK (on_row_selected), self);
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+    g_signal_connect (keys, "key-pressed", G_CALLBACK (on_sidebar_key), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), keys);
+  }
   /* Ctrl+Page Down/Up switch lists as tabs do; caught before a scrolled
    * window, which would scroll sideways with them. */
   {

@@ -12,8 +12,9 @@ on, then:
   * deletes a record, lets the toast go, and restores the record from
     Recently Deleted, as a person at a screen reader's pace would.
 
-Needs an X display and a D-Bus session (meson runs it under xvfb-run and
-dbus-run-session), python3-gi and gir1.2-atspi-2.0. Uses the system python.
+Makes its own display and session bus (xsession.py), so it does not
+depend on the one it is started with. Needs Xvfb, dbus-daemon, xdotool,
+python3-gi and gir1.2-atspi-2.0. Uses the system python.
 """
 import json
 import os
@@ -27,6 +28,16 @@ import time
 import gi
 
 gi.require_version("Atspi", "2.0")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xsession import XSession  # noqa: E402
+
+# A display and a session bus of the test's own, made before the
+# accessibility library reads the environment: the display xvfb-run -a
+# chose could be taken by a run that started at the same moment, and the
+# app then died with "cannot open display: :99" (xsession.py).
+SESSION = XSession(1280, 800).start()
+
 from gi.repository import Atspi  # noqa: E402
 
 APP = os.environ["PCMBN_LOGBOOK"]
@@ -325,4 +336,7 @@ def act_row(row):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        SESSION.stop()
