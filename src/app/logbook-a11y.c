@@ -141,7 +141,8 @@ inside_row (GtkWidget *widget)
 static void
 fix_widget (GtkWidget *widget)
 {
-  if ((GTK_IS_SPIN_BUTTON (widget) || GTK_IS_SWITCH (widget) || GTK_IS_TEXT (widget))
+  if ((GTK_IS_SPIN_BUTTON (widget) || GTK_IS_SWITCH (widget) || GTK_IS_TEXT (widget)
+       || GTK_IS_CHECK_BUTTON (widget))
       && inside_row (widget))
     keep_one_name (widget);
   if (GTK_IS_SEARCH_ENTRY (widget) && g_object_get_data (G_OBJECT (widget), NAME_KEY) == NULL

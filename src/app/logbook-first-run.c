@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "logbook-a11y.h"
 #include "logbook-first-run-private.h"
 
 /* The first start: which commune this logbook belongs to, and who uses it.
@@ -191,6 +192,8 @@ static void
 logbook_first_run_init (LogbookFirstRun *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The profile check boxes are named and labelled by their rows: one name. */
+  logbook_a11y_fix_tree (GTK_WIDGET (self));
 }
 
 LogbookFirstRun *

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "logbook-a11y.h"
 #include "logbook-key-notice.h"
 
 /* The two things a person must hear about the key that protects the case
@@ -113,6 +114,9 @@ show_code (Notice *n)
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "done");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "done");
   g_signal_connect (dialog, "response", G_CALLBACK (on_code_response), n);
+  /* The answers are mnemonic buttons: without this a screen reader hears
+   * "I Have _Written It Down I Have Written It Down". */
+  logbook_a11y_fix_tree (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

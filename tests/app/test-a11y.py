@@ -30,6 +30,7 @@ import gi
 gi.require_version("Atspi", "2.0")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from a11ynames import MNEMONIC, doubled  # noqa: E402
 from xsession import XSession  # noqa: E402
 
 # A display and a session bus of the test's own, made before the
@@ -54,19 +55,12 @@ CONTROLS = {
 NAMED = {"push button", "toggle button", "check box", "radio button", "entry", "text",
          "spin button", "combo box", "switch", "page tab"}
 TYPE_NAME = re.compile(r"^(Gtk|Adw|Logbook)[A-Z][A-Za-z]+$")
-MNEMONIC = re.compile(r"(^|\s)_\w")
 failures = []
 
 
 def fail(message):
     failures.append(message)
     print("FAIL: " + message, flush=True)
-
-
-def doubled(name):
-    words = name.split()
-    half = len(words) // 2
-    return len(words) >= 2 and len(words) % 2 == 0 and words[:half] == words[half:]
 
 
 def children(node):

@@ -28,6 +28,7 @@ import time
 from gi.repository import GLib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from a11ynames import problem  # noqa: E402
 from xsession import XSession  # noqa: E402
 
 APP = os.environ["PCMBN_LOGBOOK"]
@@ -317,6 +318,18 @@ def main():
     print("a whole day by keyboard: done")
 
 
+def check_names(root, where):
+    """The first run and the recovery code are seen only here: their names
+    must read as a person sees them."""
+    bad = []
+    for node in walk(root):
+        n = name(node)
+        p = problem(n)
+        if p:
+            bad.append("%s: a %s's name %s: %r" % (where, role(node), p, n))
+    assert not bad, "\n".join(bad)
+
+
 def day(db, url, code, export):
     win = app.frame()
     # ---- first run
@@ -327,10 +340,11 @@ def day(db, url, code, export):
     # Enter picks the first match and moves on to the profiles.
     key("Return")
     wait_focus("check box", None)
+    check_names(win, "first run")
     tab_to("push button", "Start")
     key("Return")
     # The recovery code, to write down: Enter is its default answer.
-    app.frame("Write Down Your Recovery Code")
+    check_names(app.frame("Write Down Your Recovery Code"), "recovery code")
     wait_focus(None, None)
     print("dialog:", where(), flush=True)
     key("Return")
