@@ -30,7 +30,6 @@ typedef struct
   char *last_sync;
   gboolean key_area;
   gint64 population; /* -1 unknown */
-  gint64 *records;   /* one count per kind, in schema order */
 } CommuneRow;
 
 static void
@@ -39,17 +38,11 @@ commune_row_free (CommuneRow *row)
   g_free (row->code);
   g_free (row->name);
   g_free (row->last_sync);
-  g_free (row->records);
   g_free (row);
 }
 
 static gboolean
-load_communes (sqlite3 *db,
-               const char *scope,
-               guint n_kinds,
-               GPtrArray *rows,
-               GHashTable *by_code,
-               GError **error)
+load_communes (sqlite3 *db, const char *scope, GPtrArray *rows, GError **error)
 {
   g_autofree char *sql = NULL;
   sqlite3_stmt *stmt;
@@ -72,51 +65,9 @@ load_communes (sqlite3 *db,
                             ? -1
                             : sqlite3_column_int64 (stmt, 3);
       row->last_sync = g_strdup ((const char *)sqlite3_column_text (stmt, 4));
-      row->records = g_new0 (gint64, n_kinds);
       g_ptr_array_add (rows, row);
-      g_hash_table_insert (by_code, row->code, row);
     }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-count_records (sqlite3 *db,
-               const char *scope,
-               const char *from,
-               const char *to,
-               GHashTable *by_code,
-               GError **error)
-{
-  guint n_kinds;
-  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  g_autofree char *records_sql = pcmbn_report_records_sql (SCOPE_CTE);
-  sqlite3_stmt *stmt;
-  int rc;
-
-  if (!pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error))
-    return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      CommuneRow *row = g_hash_table_lookup (by_code, sqlite3_column_text (stmt, 0));
-      const char *kind = (const char *)sqlite3_column_text (stmt, 1);
-
-      for (guint k = 0; row && k < n_kinds; k++)
-        if (g_strcmp0 (kinds[k]->name, kind) == 0)
-          row->records[k] = sqlite3_column_int64 (stmt, 2);
-    }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
-    }
-  return TRUE;
+  return pcmbn_report_finish (db, stmt, rc, error);
 }
 
 /**
@@ -142,48 +93,24 @@ pcmbn_report_build_communes (
     PcmbnStore *store, const char *scope, const char *from, const char *to, GError **error)
 {
   sqlite3 *db = pcmbn_store_get_db (store);
-  guint n_kinds;
-  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)commune_row_free);
-  g_autoptr (GHashTable) by_code = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (JsonBuilder) b = NULL;
   gint64 months = pcmbn_report_months_touched (from, to);
-  guint n_indicators;
-  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   g_autoptr (GPtrArray)
       counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
+  g_autoptr (PcmbnOrgUnit) unit = NULL;
   gboolean ok, own_transaction;
 
   g_return_val_if_fail (scope != NULL && from != NULL && to != NULL, NULL);
 
-  {
-    g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
-    if (unit == NULL)
-      {
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                     _ ("org_unit: no unit has the code %s"), scope);
-        return NULL;
-      }
-  }
-  pcmbn_store_lock (store);
-  /* One read transaction: every column from the same state, even while a
-   * sync writes. */
-  own_transaction = sqlite3_get_autocommit (db);
-  if (own_transaction)
-    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
-  ok = load_communes (db, scope, n_kinds, rows, by_code, error);
-  ok = ok && count_records (db, scope, from, to, by_code, error);
-  for (guint i = 0; ok && i < n_indicators; i++)
-    {
-      GHashTable *groups = pcmbn_report_count_indicator (db, &indicators[i], SCOPE_CTE, scope, from,
-                                                         to, error);
-      ok = groups != NULL;
-      if (ok)
-        g_ptr_array_add (counts, groups);
-    }
-  if (own_transaction)
-    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
-  pcmbn_store_unlock (store);
+  unit = pcmbn_report_begin (store, scope, &own_transaction, error);
+  if (unit == NULL)
+    return NULL;
+  ok = load_communes (db, scope, rows, error)
+       && pcmbn_report_count_records (db, SCOPE_CTE, scope, from, to, records, error)
+       && pcmbn_report_count_indicators (db, SCOPE_CTE, scope, from, to, counts, error);
+  pcmbn_report_end (store, own_transaction);
   if (!ok)
     return NULL;
 
@@ -210,21 +137,8 @@ pcmbn_report_build_communes (
         json_builder_add_string_value (b, row->last_sync);
       else
         json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "records");
-      json_builder_begin_object (b);
-      for (guint k = 0; k < n_kinds; k++)
-        {
-          json_builder_set_member_name (b, kinds[k]->name);
-          json_builder_add_int_value (b, row->records[k]);
-        }
-      json_builder_end_object (b);
-      json_builder_set_member_name (b, "indicators");
-      json_builder_begin_object (b);
-      for (guint k = 0; k < n_indicators; k++)
-        pcmbn_report_add_indicator (b, &indicators[k],
-                                    g_hash_table_lookup (counts->pdata[k], row->code), months, NULL,
-                                    FALSE);
-      json_builder_end_object (b);
+      pcmbn_report_add_records (b, records, row->code);
+      pcmbn_report_add_group_indicators (b, counts, row->code, months);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -253,33 +167,20 @@ pcmbn_report_build_children (
     PcmbnStore *store, const char *scope, const char *from, const char *to, GError **error)
 {
   sqlite3 *db = pcmbn_store_get_db (store);
-  guint n_kinds, n_indicators;
-  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   g_autoptr (GPtrArray)
       counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
   g_autoptr (GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GPtrArray) children = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (JsonBuilder) b = NULL;
-  g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_CHILDREN);
   gint64 months = pcmbn_report_months_touched (from, to);
+  g_autoptr (PcmbnOrgUnit) scope_unit = NULL;
   gboolean ok = TRUE, own_transaction;
   sqlite3_stmt *stmt;
 
   g_return_val_if_fail (scope != NULL && from != NULL && to != NULL, NULL);
-  {
-    g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
-    if (unit == NULL)
-      {
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                     _ ("org_unit: no unit has the code %s"), scope);
-        return NULL;
-      }
-  }
-  pcmbn_store_lock (store);
-  own_transaction = sqlite3_get_autocommit (db);
-  if (own_transaction)
-    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  scope_unit = pcmbn_report_begin (store, scope, &own_transaction, error);
+  if (scope_unit == NULL)
+    return NULL;
   ok = pcmbn_report_prepare (db, "SELECT code FROM org_units WHERE parent_code = ?1 ORDER BY code",
                              scope, from, to, &stmt, error);
   if (ok)
@@ -288,31 +189,12 @@ pcmbn_report_build_children (
         g_ptr_array_add (children, g_strdup ((const char *)sqlite3_column_text (stmt, 0)));
       sqlite3_finalize (stmt);
     }
-  ok = ok && pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error);
-  if (ok)
-    {
-      while (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          gint64 *n = g_new (gint64, 1);
-          *n = sqlite3_column_int64 (stmt, 2);
-          g_hash_table_insert (records,
-                               g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0),
-                                                sqlite3_column_text (stmt, 1)),
-                               n);
-        }
-      sqlite3_finalize (stmt);
-    }
-  for (guint i = 0; ok && i < n_indicators; i++)
-    {
-      GHashTable *groups = pcmbn_report_count_indicator (
-          db, &indicators[i], PCMBN_REPORT_SCOPE_CHILDREN, scope, from, to, error);
-      ok = groups != NULL;
-      if (ok)
-        g_ptr_array_add (counts, groups);
-    }
-  if (own_transaction)
-    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
-  pcmbn_store_unlock (store);
+  ok = ok
+       && pcmbn_report_count_records (db, PCMBN_REPORT_SCOPE_CHILDREN, scope, from, to, records,
+                                      error)
+       && pcmbn_report_count_indicators (db, PCMBN_REPORT_SCOPE_CHILDREN, scope, from, to, counts,
+                                         error);
+  pcmbn_report_end (store, own_transaction);
   if (!ok)
     return NULL;
 
@@ -330,22 +212,8 @@ pcmbn_report_build_children (
       json_builder_add_string_value (b, unit ? unit->name : code);
       json_builder_set_member_name (b, "level");
       json_builder_add_string_value (b, unit ? unit->level : "");
-      json_builder_set_member_name (b, "records");
-      json_builder_begin_object (b);
-      for (guint k = 0; k < n_kinds; k++)
-        {
-          g_autofree char *key = g_strdup_printf ("%s/%s", code, kinds[k]->name);
-          gint64 *n = g_hash_table_lookup (records, key);
-          json_builder_set_member_name (b, kinds[k]->name);
-          json_builder_add_int_value (b, n ? *n : 0);
-        }
-      json_builder_end_object (b);
-      json_builder_set_member_name (b, "indicators");
-      json_builder_begin_object (b);
-      for (guint k = 0; k < n_indicators; k++)
-        pcmbn_report_add_indicator (b, &indicators[k], g_hash_table_lookup (counts->pdata[k], code),
-                                    months, NULL, FALSE);
-      json_builder_end_object (b);
+      pcmbn_report_add_records (b, records, code);
+      pcmbn_report_add_group_indicators (b, counts, code, months);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

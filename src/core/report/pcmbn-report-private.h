@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "report/pcmbn-indicators.h"
+#include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,12 @@ gboolean pcmbn_report_prepare (sqlite3 *db,
                                sqlite3_stmt **stmt,
                                GError **error);
 gboolean pcmbn_report_table_exists (sqlite3 *db, const char *name);
+gboolean pcmbn_report_finish (sqlite3 *db, sqlite3_stmt *stmt, int rc, GError **error);
+PcmbnOrgUnit *pcmbn_report_begin (PcmbnStore *store,
+                                  const char *scope,
+                                  gboolean *own_transaction,
+                                  GError **error);
+void pcmbn_report_end (PcmbnStore *store, gboolean own_transaction);
 gint64 pcmbn_report_months_touched (const char *from, const char *to);
 
 typedef struct
@@ -50,7 +57,25 @@ GHashTable *pcmbn_report_count_indicator (sqlite3 *db,
                                           const char *from,
                                           const char *to,
                                           GError **error);
-char *pcmbn_report_records_sql (const char *scope_cte);
+gboolean pcmbn_report_count_records (sqlite3 *db,
+                                     const char *scope_cte,
+                                     const char *scope,
+                                     const char *from,
+                                     const char *to,
+                                     GHashTable *counts,
+                                     GError **error);
+void pcmbn_report_add_records (JsonBuilder *b, GHashTable *counts, const char *group);
+gboolean pcmbn_report_count_indicators (sqlite3 *db,
+                                        const char *scope_cte,
+                                        const char *scope,
+                                        const char *from,
+                                        const char *to,
+                                        GPtrArray *counts,
+                                        GError **error);
+void pcmbn_report_add_group_indicators (JsonBuilder *b,
+                                        GPtrArray *counts,
+                                        const char *group,
+                                        gint64 months);
 void pcmbn_report_add_indicator (JsonBuilder *b,
                                  const PcmbnIndicator *indicator,
                                  const PcmbnIndicatorCounts *counts,

@@ -78,6 +78,79 @@ pcmbn_report_table_exists (sqlite3 *db, const char *name)
 }
 
 /**
+ * pcmbn_report_finish:
+ * @db: the database
+ * @stmt: (transfer full): a statement stepped to its end or to an error
+ * @rc: what the last sqlite3_step() returned
+ * @error: return location for an error
+ *
+ * Finalizes @stmt; every grouped pass of the report ends here.
+ *
+ * Returns: %TRUE when the pass went through every row (@rc is
+ *   %SQLITE_DONE)
+ */
+gboolean
+pcmbn_report_finish (sqlite3 *db, sqlite3_stmt *stmt, int rc, GError **error)
+{
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      pcmbn_store_set_sqlite_error (error, db, "computing the report");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_report_begin:
+ * @store: the database
+ * @scope: an org unit
+ * @own_transaction: (out): whether the transaction is the report's own
+ * @error: return location for an error naming the unit
+ *
+ * Checks that @scope is a unit, locks @store and opens one read
+ * transaction unless one is open already, so that every number of a
+ * report comes from the same state even while a sync writes. End it with
+ * pcmbn_report_end().
+ *
+ * Returns: (transfer full) (nullable): the unit, %NULL (and nothing
+ *   locked) when there is none
+ */
+PcmbnOrgUnit *
+pcmbn_report_begin (PcmbnStore *store, const char *scope, gboolean *own_transaction, GError **error)
+{
+  sqlite3 *db = pcmbn_store_get_db (store);
+  PcmbnOrgUnit *unit = pcmbn_store_get_unit (store, scope);
+
+  if (unit == NULL)
+    {
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("org_unit: no unit has the code %s"),
+                   scope ? scope : "");
+      return NULL;
+    }
+  pcmbn_store_lock (store);
+  *own_transaction = sqlite3_get_autocommit (db);
+  if (*own_transaction)
+    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+  return unit;
+}
+
+/**
+ * pcmbn_report_end:
+ * @store: the database
+ * @own_transaction: what pcmbn_report_begin() said
+ *
+ * Ends what pcmbn_report_begin() began.
+ */
+void
+pcmbn_report_end (PcmbnStore *store, gboolean own_transaction)
+{
+  if (own_transaction)
+    sqlite3_exec (pcmbn_store_get_db (store), "COMMIT", NULL, NULL, NULL);
+  pcmbn_store_unlock (store);
+}
+
+/**
  * pcmbn_report_parse_period:
  * @year: (nullable): `--year`
  * @from: (nullable): `--from`
@@ -227,12 +300,8 @@ pcmbn_report_count_indicator (sqlite3 *db,
       counts->denominator = sqlite3_column_int64 (stmt, 2);
       g_hash_table_insert (groups, g_strdup ((const char *)sqlite3_column_text (stmt, 0)), counts);
     }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return NULL;
-    }
+  if (!pcmbn_report_finish (db, stmt, rc, error))
+    return NULL;
   return g_steal_pointer (&groups);
 }
 
@@ -328,13 +397,7 @@ add_up (sqlite3 *db,
       for (guint i = 0; i < n_values; i++)
         values[i] += sqlite3_column_int64 (stmt, 1 + (int)i);
     }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
-    }
-  return TRUE;
+  return pcmbn_report_finish (db, stmt, rc, error);
 }
 
 /* Sums of every summed field of @kind, grouped by @group_sql, with a
@@ -572,16 +635,11 @@ add_materials_table (JsonBuilder *b,
   return TRUE;
 }
 
-/**
- * pcmbn_report_records_sql:
- * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
- *
- * Returns: (transfer full): a query of (group, kind, records dated in the
- *   period), through records_scope alone: each count names its kind, so
- *   that the index's first column is an equality
- */
-char *
-pcmbn_report_records_sql (const char *scope_cte)
+/* A query of (group, kind, records dated in the period), through
+ * records_scope alone: each count names its kind, so that the index's
+ * first column is an equality. */
+static char *
+records_sql (const char *scope_cte)
 {
   guint n_kinds;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
@@ -598,6 +656,136 @@ pcmbn_report_records_sql (const char *scope_cte)
   return g_string_free (g_steal_pointer (&sql), FALSE);
 }
 
+/**
+ * pcmbn_report_count_records:
+ * @db: the database
+ * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
+ * @scope: the org unit
+ * @from: first day
+ * @to: last day
+ * @counts: where to put "GROUP/KIND" → gint64, records of that kind dated
+ *   in the period
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when every group is counted
+ */
+gboolean
+pcmbn_report_count_records (sqlite3 *db,
+                            const char *scope_cte,
+                            const char *scope,
+                            const char *from,
+                            const char *to,
+                            GHashTable *counts,
+                            GError **error)
+{
+  g_autofree char *sql = records_sql (scope_cte);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!pcmbn_report_prepare (db, sql, scope, from, to, &stmt, error))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 *n = g_new (gint64, 1);
+      *n = sqlite3_column_int64 (stmt, 2);
+      g_hash_table_insert (
+          counts,
+          g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1)),
+          n);
+    }
+  return pcmbn_report_finish (db, stmt, rc, error);
+}
+
+/**
+ * pcmbn_report_add_records:
+ * @b: a builder inside an object
+ * @counts: "GROUP/KIND" → gint64, from pcmbn_report_count_records()
+ * @group: the group of the row
+ *
+ * Writes the row's `records` member: a count for every kind, in schema
+ * order, 0 for a kind the group has none of.
+ */
+void
+pcmbn_report_add_records (JsonBuilder *b, GHashTable *counts, const char *group)
+{
+  guint n_kinds;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+
+  json_builder_set_member_name (b, "records");
+  json_builder_begin_object (b);
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s/%s", group, kinds[k]->name);
+      gint64 *n = g_hash_table_lookup (counts, key);
+      json_builder_set_member_name (b, kinds[k]->name);
+      json_builder_add_int_value (b, n ? *n : 0);
+    }
+  json_builder_end_object (b);
+}
+
+/**
+ * pcmbn_report_count_indicators:
+ * @db: the database
+ * @scope_cte: one of the PCMBN_REPORT_SCOPE groupings
+ * @scope: the org unit
+ * @from: first day
+ * @to: last day
+ * @counts: where to add, for each indicator in order, its groups as
+ *   pcmbn_report_count_indicator() gives them
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when every indicator is counted
+ */
+gboolean
+pcmbn_report_count_indicators (sqlite3 *db,
+                               const char *scope_cte,
+                               const char *scope,
+                               const char *from,
+                               const char *to,
+                               GPtrArray *counts,
+                               GError **error)
+{
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+
+  for (guint i = 0; i < n_indicators; i++)
+    {
+      GHashTable *groups = pcmbn_report_count_indicator (db, &indicators[i], scope_cte, scope, from,
+                                                         to, error);
+      if (groups == NULL)
+        return FALSE;
+      g_ptr_array_add (counts, groups);
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_report_add_group_indicators:
+ * @b: a builder inside an object
+ * @counts: each indicator's groups, as pcmbn_report_count_indicators()
+ *   gives them
+ * @group: the group of the row
+ * @months: months the period touches
+ *
+ * Writes the row's `indicators` member, without targets.
+ */
+void
+pcmbn_report_add_group_indicators (JsonBuilder *b,
+                                   GPtrArray *counts,
+                                   const char *group,
+                                   gint64 months)
+{
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+
+  json_builder_set_member_name (b, "indicators");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < n_indicators; i++)
+    pcmbn_report_add_indicator (b, &indicators[i], g_hash_table_lookup (counts->pdata[i], group),
+                                months, NULL, FALSE);
+  json_builder_end_object (b);
+}
+
 /* Records of each kind dated in the period per commune in scope, as
  * "COMMUNE/KIND" → gint64 in @counts, and each commune's child of the scope
  * (the commune itself under a district, its district under a city) in
@@ -612,40 +800,18 @@ count_per_commune (sqlite3 *db,
                    GHashTable *child_of,
                    GError **error)
 {
-  g_autofree char *records_sql = pcmbn_report_records_sql (PCMBN_REPORT_SCOPE_COMMUNES);
   sqlite3_stmt *stmt;
   int rc;
 
-  if (!pcmbn_report_prepare (db, records_sql, scope, from, to, &stmt, error))
+  if (!pcmbn_report_count_records (db, PCMBN_REPORT_SCOPE_COMMUNES, scope, from, to, counts, error))
     return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      gint64 *n = g_new (gint64, 1);
-      *n = sqlite3_column_int64 (stmt, 2);
-      g_hash_table_insert (
-          counts,
-          g_strdup_printf ("%s/%s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1)),
-          n);
-    }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
-    }
   if (!pcmbn_report_prepare (db, PCMBN_REPORT_SCOPE_CHILDREN "SELECT c.code, c.grp FROM communes c",
                              scope, from, to, &stmt, error))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_hash_table_insert (child_of, g_strdup ((const char *)sqlite3_column_text (stmt, 0)),
                          g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
-    }
-  return TRUE;
+  return pcmbn_report_finish (db, stmt, rc, error);
 }
 
 /* Records of each kind per commune, from count_per_commune(): every
@@ -659,8 +825,6 @@ add_per_commune (JsonBuilder *b,
                  GHashTable *counts,
                  GError **error)
 {
-  guint n_kinds;
-  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   g_autofree char *units_sql = g_strconcat (
       SCOPE_CTE "SELECT c.code, o.name, ",
       /* A server knows each commune's last sync; a logbook knows its own,
@@ -690,16 +854,7 @@ add_per_commune (JsonBuilder *b,
         json_builder_add_null_value (b);
       else
         json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 2));
-      json_builder_set_member_name (b, "records");
-      json_builder_begin_object (b);
-      for (guint k = 0; k < n_kinds; k++)
-        {
-          g_autofree char *key = g_strdup_printf ("%s/%s", code, kinds[k]->name);
-          gint64 *n = g_hash_table_lookup (counts, key);
-          json_builder_set_member_name (b, kinds[k]->name);
-          json_builder_add_int_value (b, n ? *n : 0);
-        }
-      json_builder_end_object (b);
+      pcmbn_report_add_records (b, counts, code);
       json_builder_end_object (b);
     }
   sqlite3_finalize (stmt);
@@ -722,9 +877,6 @@ add_children (JsonBuilder *b,
               GPtrArray *child_counts,
               GError **error)
 {
-  guint n_kinds, n_indicators;
-  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
-  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   g_autoptr (GHashTable) records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   GHashTableIter iter;
   gpointer key, value;
@@ -770,33 +922,12 @@ add_children (JsonBuilder *b,
       json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 1));
       json_builder_set_member_name (b, "level");
       json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 2));
-      json_builder_set_member_name (b, "records");
-      json_builder_begin_object (b);
-      for (guint k = 0; k < n_kinds; k++)
-        {
-          g_autofree char *rkey = g_strdup_printf ("%s/%s", code, kinds[k]->name);
-          gint64 *n = g_hash_table_lookup (records, rkey);
-          json_builder_set_member_name (b, kinds[k]->name);
-          json_builder_add_int_value (b, n ? *n : 0);
-        }
-      json_builder_end_object (b);
-      json_builder_set_member_name (b, "indicators");
-      json_builder_begin_object (b);
-      for (guint i = 0; i < n_indicators; i++)
-        pcmbn_report_add_indicator (b, &indicators[i],
-                                    g_hash_table_lookup (child_counts->pdata[i], code), months,
-                                    NULL, FALSE);
-      json_builder_end_object (b);
+      pcmbn_report_add_records (b, records, code);
+      pcmbn_report_add_group_indicators (b, child_counts, code, months);
       json_builder_end_object (b);
     }
-  sqlite3_finalize (stmt);
   json_builder_end_array (b);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
-    }
-  return TRUE;
+  return pcmbn_report_finish (db, stmt, rc, error);
 }
 
 /* A count of months for the scope (@total) and each of its children
@@ -831,12 +962,8 @@ count_months (sqlite3 *db,
       counts->numerator++;
       g_hash_table_add (months, g_strdup ((const char *)sqlite3_column_text (stmt, 1)));
     }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      pcmbn_store_set_sqlite_error (error, db, "computing the report");
-      return FALSE;
-    }
+  if (!pcmbn_report_finish (db, stmt, rc, error))
+    return FALSE;
   total->numerator = g_hash_table_size (months);
   total->denominator = 0;
   return TRUE;
@@ -906,12 +1033,21 @@ pcmbn_report_build (PcmbnStore *store,
   guint n_indicators;
   const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   gboolean ok = TRUE, own_transaction;
-  g_autoptr (PcmbnOrgUnit) unit = pcmbn_store_get_unit (store, scope);
+  g_autoptr (PcmbnOrgUnit) unit = NULL;
   g_autoptr (GHashTable)
       per_commune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GHashTable) child_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GPtrArray)
       child_counts = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
+  /* The kinds whose report table is the sums of their summed fields by
+   * one catalogued field. */
+  static const struct
+  {
+    const char *table, *kind, *group_field;
+  } group_tables[] = {
+    { "activities_by_type", "activity", "activity_type" },
+    { "trainings_by_format", "training", "format" },
+  };
   static const char *const counselling_tables[][2] = {
     { "counselling_by_channel", "channel" },
     { "counselling_by_client_type", "client_type" },
@@ -919,19 +1055,9 @@ pcmbn_report_build (PcmbnStore *store,
     { "counselling_by_referral", "referrals" },
   };
 
+  unit = pcmbn_report_begin (store, scope, &own_transaction, error);
   if (unit == NULL)
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID, _ ("org_unit: no unit has the code %s"),
-                   scope ? scope : "");
-      return NULL;
-    }
-
-  pcmbn_store_lock (store);
-  /* One read transaction, so that every number comes from the same state
-   * even while a sync writes. */
-  own_transaction = sqlite3_get_autocommit (db);
-  if (own_transaction)
-    sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+    return NULL;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "period");
   json_builder_begin_object (b);
@@ -965,12 +1091,11 @@ pcmbn_report_build (PcmbnStore *store,
 
   json_builder_set_member_name (b, "tables");
   json_builder_begin_object (b);
-  ok = ok
-       && add_group_table (b, db, "activities_by_type", pcmbn_schema_kind ("activity"),
-                           "activity_type", "r.rdate BETWEEN ?2 AND ?3", scope, from, to, error)
-       && add_group_table (b, db, "trainings_by_format", pcmbn_schema_kind ("training"), "format",
-                           "r.rdate BETWEEN ?2 AND ?3", scope, from, to, error)
-       && add_models_table (b, db, scope, from, to, error);
+  for (guint t = 0; ok && t < G_N_ELEMENTS (group_tables); t++)
+    ok = add_group_table (b, db, group_tables[t].table, pcmbn_schema_kind (group_tables[t].kind),
+                          group_tables[t].group_field, "r.rdate BETWEEN ?2 AND ?3", scope, from, to,
+                          error);
+  ok = ok && add_models_table (b, db, scope, from, to, error);
   {
     g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     ok = ok
@@ -985,9 +1110,7 @@ pcmbn_report_build (PcmbnStore *store,
   json_builder_end_object (b);
   ok = ok && add_children (b, db, scope, months, per_commune, child_of, child_counts, error);
   json_builder_end_object (b);
-  if (own_transaction)
-    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
-  pcmbn_store_unlock (store);
+  pcmbn_report_end (store, own_transaction);
 
   if (!ok)
     return NULL;
