@@ -123,6 +123,86 @@ append_escaped_printf (GString *out, const char *format, ...)
   append_escaped (out, text);
 }
 
+/* The page's tables are written by one writer, so that every one has the
+ * same head, row headers and numbers that the tests and the page's script
+ * find by the same selectors. */
+typedef struct
+{
+  const char *label;
+  const char *class_name; /* nullable */
+} TableColumn;
+
+/* `<table>` up to its head's fixed columns; more head cells may follow
+ * before append_table_body(). */
+static void
+append_table_head (GString *out, const char *id, const TableColumn *columns, guint n_columns)
+{
+  g_string_append (out, "<table");
+  if (id)
+    g_string_append_printf (out, " id=\"%s\"", id);
+  g_string_append (out, ">\n<thead><tr>");
+  for (guint c = 0; c < n_columns; c++)
+    {
+      g_string_append (out, "<th scope=\"col\"");
+      if (columns[c].class_name)
+        g_string_append_printf (out, " class=\"%s\"", columns[c].class_name);
+      g_string_append (out, ">");
+      append_escaped (out, columns[c].label);
+      g_string_append (out, "</th>");
+    }
+}
+
+/* A head cell for each indicator: its short label, the whole on hover. */
+static void
+append_indicator_heads (GString *out, const char *class_name)
+{
+  guint n_indicators;
+  const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+
+  for (guint i = 0; i < n_indicators; i++)
+    {
+      g_string_append_printf (out, "<th scope=\"col\" class=\"%s\" title=\"", class_name);
+      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
+      g_string_append (out, "\">");
+      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
+      g_string_append (out, "</th>");
+    }
+}
+
+static void
+append_table_body (GString *out)
+{
+  g_string_append (out, "</tr></thead>\n<tbody>\n");
+}
+
+/* A row named by `data-@attr` and its header cell, left open for the
+ * name; @extra: more attributes of the row, or "". */
+static void
+append_row_head (GString *out, const char *attr, const char *code, const char *extra)
+{
+  g_string_append_printf (out, "<tr data-%s=\"", attr);
+  append_escaped (out, code);
+  g_string_append_printf (out, "\"%s><th scope=\"row\">", extra);
+}
+
+/* The row header's end and the code cell that follows it. */
+static void
+append_code_cell (GString *out, const char *code)
+{
+  g_string_append (out, "</th><td>");
+  append_escaped (out, code);
+  g_string_append (out, "</td>");
+}
+
+static void
+append_fraction (GString *out, JsonObject *ind, const char *separator)
+{
+  append_escaped_printf (out, "%" G_GINT64_FORMAT "%s%" G_GINT64_FORMAT,
+                         ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0,
+                         separator,
+                         ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0);
+}
+
 static const char *
 page_lang (void)
 {
@@ -266,17 +346,13 @@ append_indicators (GString *out, JsonObject *report_indicators)
   guint n_indicators;
   const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
 
-  g_string_append (out, "<table id=\"indicators\">\n<thead><tr><th scope=\"col\">");
-  append_escaped (out, _ ("Indicator"));
-  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
-  append_escaped (out, _ ("Value"));
-  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
-  append_escaped (out, _ ("Numerator / denominator"));
-  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
-  append_escaped (out, _ ("Target"));
-  g_string_append (out, "</th><th scope=\"col\">");
-  append_escaped (out, _ ("Assessment"));
-  g_string_append (out, "</th></tr></thead>\n<tbody>\n");
+  const TableColumn columns[] = {
+    { _ ("Indicator"), NULL }, { _ ("Value"), "num" },     { _ ("Numerator / denominator"), "num" },
+    { _ ("Target"), "num" },   { _ ("Assessment"), NULL },
+  };
+
+  append_table_head (out, "indicators", columns, G_N_ELEMENTS (columns));
+  append_table_body (out);
   for (guint i = 0; i < n_indicators; i++)
     {
       JsonObject *ind = object_member (report_indicators, indicators[i].key);
@@ -305,10 +381,7 @@ append_indicators (GString *out, JsonObject *report_indicators)
       g_string_append (out, "</th><td class=\"num value\">");
       append_escaped (out, value);
       g_string_append (out, "</td><td class=\"num\">");
-      append_escaped_printf (
-          out, "%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT,
-          ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0,
-          ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0);
+      append_fraction (out, ind, " / ");
       g_string_append (out, "</td><td class=\"num\">");
       append_escaped (out, target);
       g_string_append_printf (out, "</td><td class=\"mark %s\">", mark_class);
@@ -334,28 +407,20 @@ append_children (GString *out, JsonArray *children, int year)
 {
   guint n_indicators;
   const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
+  const TableColumn columns[] = {
+    { _ ("Unit"), NULL },
+    { _ ("Code"), NULL },
+    { _ ("Records"), "num" },
+  };
 
   if (children == NULL || json_array_get_length (children) == 0)
     return;
   g_string_append (out, "<section id=\"children\">\n<h2>");
   append_escaped_printf (out, _ ("Units under this one, %d"), year);
-  g_string_append (out, "</h2>\n<div class=\"scroll\"><table id=\"children-table\">\n<thead><tr>"
-                        "<th scope=\"col\">");
-  append_escaped (out, _ ("Unit"));
-  g_string_append (out, "</th><th scope=\"col\">");
-  append_escaped (out, _ ("Code"));
-  g_string_append (out, "</th><th scope=\"col\" class=\"num\">");
-  append_escaped (out, _ ("Records"));
-  g_string_append (out, "</th>");
-  for (guint i = 0; i < n_indicators; i++)
-    {
-      g_string_append (out, "<th scope=\"col\" class=\"num ind\" title=\"");
-      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
-      g_string_append (out, "\">");
-      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
-      g_string_append (out, "</th>");
-    }
-  g_string_append (out, "</tr></thead>\n<tbody>\n");
+  g_string_append (out, "</h2>\n<div class=\"scroll\">");
+  append_table_head (out, "children-table", columns, G_N_ELEMENTS (columns));
+  append_indicator_heads (out, "num ind");
+  append_table_body (out);
   for (guint c = 0; c < json_array_get_length (children); c++)
     {
       JsonObject *row = json_array_get_object_element (children, c);
@@ -369,14 +434,10 @@ append_children (GString *out, JsonArray *children, int year)
           for (GList *m = members; m; m = m->next)
             total += json_object_get_int_member (records, m->data);
         }
-      g_string_append (out, "<tr data-unit=\"");
-      append_escaped (out, json_object_get_string_member (row, "org_unit"));
-      g_string_append (out, "\"><th scope=\"row\">");
+      append_row_head (out, "unit", json_object_get_string_member (row, "org_unit"), "");
       append_escaped (out, json_object_get_string_member (row, "name"));
-      g_string_append (out, "</th><td>");
-      append_escaped (out, json_object_get_string_member (row, "org_unit"));
-      g_string_append_printf (out, "</td><td class=\"num records\">%" G_GINT64_FORMAT "</td>",
-                              total);
+      append_code_cell (out, json_object_get_string_member (row, "org_unit"));
+      g_string_append_printf (out, "<td class=\"num records\">%" G_GINT64_FORMAT "</td>", total);
       for (guint i = 0; i < n_indicators; i++)
         {
           JsonObject *ind = object_member (row_indicators, indicators[i].key);
@@ -386,10 +447,7 @@ append_children (GString *out, JsonArray *children, int year)
                                   indicators[i].key);
           append_escaped (out, value);
           g_string_append (out, " <span class=\"hint\">");
-          append_escaped_printf (
-              out, "%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-              ind ? json_object_get_int_member_with_default (ind, "numerator", 0) : 0,
-              ind ? json_object_get_int_member_with_default (ind, "denominator", 0) : 0);
+          append_fraction (out, ind, "/");
           g_string_append (out, "</span></td>");
         }
       g_string_append (out, "</tr>\n");
@@ -479,6 +537,11 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   const PcmbnIndicator *indicators = pcmbn_indicators (&n_indicators);
   g_autoptr (GPtrArray) sorted = g_ptr_array_sized_new (n);
+  const TableColumn columns[] = {
+    { _ ("Commune"), NULL },
+    { _ ("Code"), NULL },
+    { _ ("Last sync"), NULL },
+  };
 
   for (guint i = 0; i < n; i++)
     {
@@ -508,14 +571,8 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
     }
   else
     append_escaped (out, _ ("every commune has synced"));
-  g_string_append (
-      out, ".</p>\n<div class=\"scroll\">\n<table id=\"communes\">\n<thead><tr><th scope=\"col\">");
-  append_escaped (out, _ ("Commune"));
-  g_string_append (out, "</th><th scope=\"col\">");
-  append_escaped (out, _ ("Code"));
-  g_string_append (out, "</th><th scope=\"col\">");
-  append_escaped (out, _ ("Last sync"));
-  g_string_append (out, "</th>");
+  g_string_append (out, ".</p>\n<div class=\"scroll\">\n");
+  append_table_head (out, "communes", columns, G_N_ELEMENTS (columns));
   for (guint k = 0; k < n_kinds; k++)
     {
       g_string_append_printf (out, "<th scope=\"col\" class=\"num\" data-kind=\"%s\">",
@@ -523,15 +580,8 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
       append_escaped (out, pcmbn_kind_label (kinds[k]));
       g_string_append (out, "</th>");
     }
-  for (guint i = 0; i < n_indicators; i++)
-    {
-      g_string_append (out, "<th scope=\"col\" class=\"ind\" title=\"");
-      append_escaped (out, pcmbn_indicator_label (&indicators[i]));
-      g_string_append (out, "\">");
-      append_escaped (out, pcmbn_indicator_short_label (&indicators[i]));
-      g_string_append (out, "</th>");
-    }
-  g_string_append (out, "</tr></thead>\n<tbody>\n");
+  append_indicator_heads (out, "ind");
+  append_table_body (out);
 
   for (guint i = 0; i < sorted->len; i++)
     {
@@ -543,10 +593,7 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
                                   ? NULL
                                   : json_object_get_string_member (row, "last_sync");
 
-      g_string_append (out, "<tr data-code=\"");
-      append_escaped (out, code);
-      g_string_append_printf (out, "\"%s><th scope=\"row\">",
-                              last_sync ? "" : " class=\"never-synced\"");
+      append_row_head (out, "code", code, last_sync ? "" : " class=\"never-synced\"");
       append_escaped (out, json_object_get_string_member_with_default (row, "name", ""));
       if (json_object_get_boolean_member_with_default (row, "key_area", FALSE))
         {
@@ -554,9 +601,7 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
           append_escaped (out, _ ("key area"));
           g_string_append (out, "</span>");
         }
-      g_string_append (out, "</th><td>");
-      append_escaped (out, code);
-      g_string_append (out, "</td>");
+      append_code_cell (out, code);
       if (last_sync)
         {
           g_autofree char *when = format_sync_time (last_sync);
@@ -658,20 +703,20 @@ append_child_servers (GString *out, PcmbnDistrictStore *store)
 {
   g_autoptr (JsonNode) children = pcmbn_district_store_child_servers (store);
   JsonArray *list = json_node_get_array (children);
+  const TableColumn columns[] = {
+    { _ ("Server"), NULL },
+    { _ ("Unit"), NULL },
+    { _ ("Last sync"), NULL },
+    { _ ("Records per commune"), NULL },
+  };
 
   if (json_array_get_length (list) == 0)
     return;
   g_string_append (out, "<section id=\"child-servers\">\n<h2>");
   append_escaped (out, _ ("Servers under this one"));
-  g_string_append (out, "</h2>\n<table>\n<thead><tr><th scope=\"col\">");
-  append_escaped (out, _ ("Server"));
-  g_string_append (out, "</th><th scope=\"col\">");
-  append_escaped (out, _ ("Unit"));
-  g_string_append (out, "</th><th scope=\"col\">");
-  append_escaped (out, _ ("Last sync"));
-  g_string_append (out, "</th><th scope=\"col\">");
-  append_escaped (out, _ ("Records per commune"));
-  g_string_append (out, "</th></tr></thead>\n<tbody>\n");
+  g_string_append (out, "</h2>\n");
+  append_table_head (out, NULL, columns, G_N_ELEMENTS (columns));
+  append_table_body (out);
   for (guint i = 0; i < json_array_get_length (list); i++)
     {
       JsonObject *child = json_array_get_object_element (list, i);
@@ -679,13 +724,10 @@ append_child_servers (GString *out, PcmbnDistrictStore *store)
       const char *last = json_object_get_null_member (child, "last_sync")
                              ? NULL
                              : json_object_get_string_member (child, "last_sync");
-      g_string_append (out, "<tr data-child=\"");
-      append_escaped (out, json_object_get_string_member (child, "org_unit"));
-      g_string_append (out, "\"><th scope=\"row\">");
+      append_row_head (out, "child", json_object_get_string_member (child, "org_unit"), "");
       append_escaped (out, json_object_get_string_member (child, "name"));
-      g_string_append (out, "</th><td>");
-      append_escaped (out, json_object_get_string_member (child, "org_unit"));
-      g_string_append (out, "</td><td class=\"sync\">");
+      append_code_cell (out, json_object_get_string_member (child, "org_unit"));
+      g_string_append (out, "<td class=\"sync\">");
       if (last)
         {
           g_autofree char *when = format_sync_time (last);
