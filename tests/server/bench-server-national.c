@@ -3,12 +3,8 @@
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
-#include <math.h>
 #include <string.h>
-#include <sys/resource.h>
 
-#include "server/pcmbn-district-store.h"
-#include "store/pcmbn-store-private.h"
 #include "conn-helpers.h"
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
@@ -60,28 +56,6 @@ typedef struct
   char *first_error;
 } Run;
 
-static guint
-env_uint (const char *name, guint fallback)
-{
-  const char *v = g_getenv (name);
-  return v && *v ? (guint)g_ascii_strtoull (v, NULL, 10) : fallback;
-}
-
-static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double
-percentile (GArray *sorted, double p)
-{
-  if (sorted->len == 0)
-    return 0;
-  return g_array_index (sorted, double, MIN ((guint)floor (sorted->len * p), sorted->len - 1));
-}
-
 static void
 fail (Run *run, const char *what, guint status, GBytes *body)
 {
@@ -95,37 +69,6 @@ fail (Run *run, const char *what, guint status, GBytes *body)
                                           data ? data : "");
     }
   g_mutex_unlock (&run->lock);
-}
-
-/* One request; returns the body (NULL on a transport error). */
-static GBytes *
-request (SoupSession *session,
-         const char *method,
-         const char *url,
-         const char *token,
-         const char *body,
-         const char *from,
-         guint *status)
-{
-  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
-  GBytes *reply;
-
-  if (from)
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Forwarded-For", from);
-
-  if (token)
-    {
-      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
-    }
-  if (body)
-    {
-      g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
-      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-    }
-  reply = soup_session_send_and_read (session, msg, NULL, NULL);
-  *status = reply ? soup_message_get_status (msg) : 0;
-  return reply;
 }
 
 static JsonObject *
@@ -175,7 +118,8 @@ pull (Run *run, SoupSession *session, Device *d)
       g_autofree char *url = g_strdup_printf ("%sapi/v1/sync/pull?since=%" G_GINT64_FORMAT,
                                               run->url, d->cursor);
       guint status;
-      g_autoptr (GBytes) body = request (session, "GET", url, d->token, NULL, d->address, &status);
+      g_autoptr (GBytes)
+          body = conn_http (session, "GET", url, d->token, NULL, d->address, &status);
       g_autoptr (JsonObject) o = NULL;
       JsonArray *changes;
 
@@ -209,7 +153,7 @@ first_sync (Run *run, SoupSession *session, Device *d)
   gint64 start, pulled;
   double took;
 
-  body = request (session, "POST", enrol_url, NULL, enrol, d->address, &status);
+  body = conn_http (session, "POST", enrol_url, NULL, enrol, d->address, &status);
   if (status != 200 || (o = parse (body)) == NULL || !json_object_has_member (o, "token"))
     {
       fail (run, "enrol", status, body);
@@ -221,7 +165,7 @@ first_sync (Run *run, SoupSession *session, Device *d)
 
   records = push_body (d);
   start = g_get_monotonic_time ();
-  body = request (session, "POST", push_url, d->token, records, d->address, &status);
+  body = conn_http (session, "POST", push_url, d->token, records, d->address, &status);
   took = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
   if (status != 200 || (o = parse (body)) == NULL
       || (results = json_object_get_array_member (o, "results")) == NULL)
@@ -293,31 +237,6 @@ device_thread (gpointer data)
   return NULL;
 }
 
-typedef struct
-{
-  guint64 rss_kb;
-  guint64 peak_kb;
-} Memory;
-
-static Memory
-memory (ConnServer *s)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
-                                           g_subprocess_get_identifier (s->proc));
-  g_autofree char *text = NULL;
-  Memory out = { 0 };
-  const char *at;
-
-  if (g_file_get_contents (path, &text, NULL, NULL))
-    {
-      if ((at = strstr (text, "VmRSS:")))
-        out.rss_kb = g_ascii_strtoull (at + 6, NULL, 10);
-      if ((at = strstr (text, "VmHWM:")))
-        out.peak_kb = g_ascii_strtoull (at + 6, NULL, 10);
-    }
-  return out;
-}
-
 /* Runs every device once, @n_threads at a time; returns the seconds taken. */
 static double
 run_all (Run *run, guint n_threads)
@@ -330,15 +249,15 @@ run_all (Run *run, guint n_threads)
     threads[t] = g_thread_new ("device", device_thread, run);
   for (guint t = 0; t < n_threads; t++)
     g_thread_join (threads[t]);
-  g_array_sort (run->latencies, compare_double);
+  conn_sort_latencies (run->latencies);
   return (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
 }
 
 int
 main (int argc, char **argv)
 {
-  guint n_devices = MIN (env_uint ("PCMBN_NATIONAL_DEVICES", N_COMMUNES), N_COMMUNES);
-  guint n_threads = MAX (env_uint ("PCMBN_NATIONAL_THREADS", 24), 1);
+  guint n_devices = MIN (conn_env_uint ("PCMBN_NATIONAL_DEVICES", N_COMMUNES), N_COMMUNES);
+  guint n_threads = MAX (conn_env_uint ("PCMBN_NATIONAL_THREADS", 24), 1);
   ConnServer *s = g_new0 (ConnServer, 1);
   g_autofree Device *devices = g_new0 (Device, n_devices);
   g_autofree char *units = NULL, *url = NULL, *err = NULL;
@@ -349,16 +268,13 @@ main (int argc, char **argv)
   double setup_s, first_s, again_s, total_s;
   gint64 started = g_get_monotonic_time (), on_server;
   guint64 expected = (guint64)n_devices * N_RECORDS;
-  Memory at_end;
-  struct rlimit rl;
+  guint64 peak_kb, end_kb;
+  g_autoptr (GPtrArray) communes = g_ptr_array_new ();
+  g_auto (GStrv) codes = NULL;
   gboolean ok;
 
   g_test_init (&argc, &argv, NULL);
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
-    {
-      rl.rlim_cur = rl.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
+  conn_raise_nofile ();
 
   /* A synthetic country: 3,321 communes under one root, two tiers as
    * since July 2025. */
@@ -375,23 +291,17 @@ main (int argc, char **argv)
   }
   /* The codes in one go through the server's data layer: 3,321 runs of
    * `enroll-code` would measure process start-up. */
-  {
-    g_autoptr (GError) error = NULL;
-    g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (s->db, FALSE, &error);
-    g_assert_no_error (error);
-    /* This set-up connection only: nothing to lose in a crash. */
-    g_assert_true (pcmbn_store_exec (pcmbn_store_get_db (pcmbn_district_store_get_store (store)),
-                                     "PRAGMA synchronous = OFF", NULL));
-    for (guint i = 0; i < n_devices; i++)
-      {
-        devices[i].commune = g_strdup_printf ("%05u", 90001 + i);
-        /* Every commune from its own address (198.18.0.0/15 is the
-         * benchmarking range; nothing is sent there, it is only a header). */
-        devices[i].address = g_strdup_printf ("198.18.%u.%u", i / 250, 1 + i % 250);
-        devices[i].code = pcmbn_district_store_new_enrol_code (store, devices[i].commune, &error);
-        g_assert_no_error (error);
-      }
-  }
+  for (guint i = 0; i < n_devices; i++)
+    {
+      devices[i].commune = g_strdup_printf ("%05u", 90001 + i);
+      /* Every commune from its own address (198.18.0.0/15 is the
+       * benchmarking range; nothing is sent there, it is only a header). */
+      devices[i].address = g_strdup_printf ("198.18.%u.%u", i / 250, 1 + i % 250);
+      g_ptr_array_add (communes, devices[i].commune);
+    }
+  codes = conn_enrol_codes (s, (const char *const *)communes->pdata, n_devices, n_devices);
+  for (guint i = 0; i < n_devices; i++)
+    devices[i].code = g_steal_pointer (&codes[i]);
   /* Behind the district's reverse proxy, as a national server would be:
    * each commune's enrolment is throttled by its own address, not all
    * together by the proxy's. */
@@ -402,14 +312,14 @@ main (int argc, char **argv)
   url = g_strdup_printf ("http://127.0.0.1:%u/", s->port);
   setup_s = (g_get_monotonic_time () - started) / (double)G_USEC_PER_SEC;
   g_print ("%u communes, %u enrolment codes ready in %.1f s; server RSS %.1f MiB\n", N_COMMUNES,
-           n_devices, setup_s, memory (s).rss_kb / 1024.0);
+           n_devices, setup_s, conn_status_kb (s, "VmRSS") / 1024.0);
 
   first = (Run){ devices, n_devices, url, FALSE };
   first.latencies = g_array_new (FALSE, FALSE, sizeof (double));
   g_mutex_init (&first.lock);
   first_s = run_all (&first, n_threads);
   g_print ("first sync of every device (enrol, push %u, pull): %.1f s, server RSS %.1f MiB\n",
-           N_RECORDS, first_s, memory (s).rss_kb / 1024.0);
+           N_RECORDS, first_s, conn_status_kb (s, "VmRSS") / 1024.0);
 
   again = (Run){ devices, n_devices, url, TRUE };
   again.latencies = g_array_new (FALSE, FALSE, sizeof (double));
@@ -417,7 +327,8 @@ main (int argc, char **argv)
   again_s = run_all (&again, n_threads);
 
   on_server = sync_query_int (s->db, "SELECT count(*) FROM records");
-  at_end = memory (s);
+  end_kb = conn_status_kb (s, "VmRSS");
+  peak_kb = conn_status_kb (s, "VmHWM");
   total_s = (g_get_monotonic_time () - started) / (double)G_USEC_PER_SEC;
 
   g_print ("\nNational scale: %u devices x %u records, %u at once, server under ulimit -n 1024\n",
@@ -431,18 +342,18 @@ main (int argc, char **argv)
            "), pulled back by the devices: %" G_GUINT64_FORMAT "\n",
            on_server, expected, first.pulled);
   g_print ("server RSS: max %.1f MiB, at the end %.1f MiB (goal: max <= %u MiB)\n",
-           at_end.peak_kb / 1024.0, at_end.rss_kb / 1024.0, RSS_GOAL_MIB);
+           peak_kb / 1024.0, end_kb / 1024.0, RSS_GOAL_MIB);
   g_print ("push latency (s, %u records): p50 %.3f  p95 %.3f  max %.3f\n", N_RECORDS,
-           percentile (first.latencies, 0.5), percentile (first.latencies, 0.95),
-           percentile (first.latencies, 1.0));
+           conn_percentile (first.latencies, 0.5), conn_percentile (first.latencies, 0.95),
+           conn_percentile (first.latencies, 1.0));
   g_print ("no-op sync latency (s): p50 %.3f  p95 %.3f  max %.3f\n",
-           percentile (again.latencies, 0.5), percentile (again.latencies, 0.95),
-           percentile (again.latencies, 1.0));
+           conn_percentile (again.latencies, 0.5), conn_percentile (again.latencies, 0.95),
+           conn_percentile (again.latencies, 1.0));
   g_print ("time: setup %.1f s, first syncs %.1f s (%.0f records/s), no-op syncs %.1f s, total "
            "%.1f s\n",
            setup_s, first_s, expected / MAX (first_s, 0.001), again_s, total_s);
   ok = first.errors + again.errors == 0 && on_server == (gint64)expected && first.pulled == expected
-       && at_end.peak_kb <= RSS_GOAL_MIB * 1024;
+       && peak_kb <= RSS_GOAL_MIB * 1024;
   g_print ("verdict: %s\n",
            ok ? "met (0 errors, every record there, RSS within the goal)" : "NOT MET");
 

@@ -2,12 +2,8 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
-#include <math.h>
 #include <string.h>
-#include <sys/resource.h>
 
-#include "server/pcmbn-district-store.h"
-#include "store/pcmbn-store-private.h"
 #include "store/pcmbn-store.h"
 #include "sync/pcmbn-sync-engine.h"
 #include "conn-helpers.h"
@@ -61,13 +57,6 @@ typedef struct
   guint records;
   char *first_error;
 } Client;
-
-static guint
-env_uint (const char *name, guint fallback)
-{
-  const char *v = g_getenv (name);
-  return v && *v ? (guint)g_ascii_strtoull (v, NULL, 10) : fallback;
-}
 
 static gint64
 jitter (double seconds)
@@ -138,23 +127,11 @@ typedef struct
 static Sample
 sample (ConnServer *s)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
-                                           g_subprocess_get_identifier (s->proc));
-  g_autofree char *text = NULL;
   Sample out = { 0 };
-  const char *rss;
 
   out.fds = conn_count_fds (s, &out.sockets);
-  if (g_file_get_contents (path, &text, NULL, NULL) && (rss = strstr (text, "VmRSS:")))
-    out.rss_kb = g_ascii_strtoull (rss + 6, NULL, 10);
+  out.rss_kb = conn_status_kb (s, "VmRSS");
   return out;
-}
-
-static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 /* The dashboard as a browser sees it: signed in once, then its page. */
@@ -179,23 +156,17 @@ dashboard_session (const char *url, const char *token)
 static guint
 get_status (SoupSession *session, const char *url, const char *token)
 {
-  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr (GBytes) body = NULL;
+  guint status;
+  g_autoptr (GBytes) body = conn_http (session, "GET", url, token, NULL, NULL, &status);
 
-  if (token)
-    {
-      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
-    }
-  body = soup_session_send_and_read (session, msg, NULL, NULL);
-  return body ? soup_message_get_status (msg) : 0;
+  return status;
 }
 
 int
 main (int argc, char **argv)
 {
-  guint seconds = env_uint ("PCMBN_SOAK_SECONDS", 600);
-  guint n_devices = env_uint ("PCMBN_SOAK_DEVICES", 600);
+  guint seconds = conn_env_uint ("PCMBN_SOAK_SECONDS", 600);
+  guint n_devices = conn_env_uint ("PCMBN_SOAK_DEVICES", 600);
   ConnServer *s;
   g_autofree char *url = NULL, *staff = NULL, *err = NULL, *copy = NULL;
   g_autofree Device *devices = g_new0 (Device, n_devices);
@@ -212,16 +183,11 @@ main (int argc, char **argv)
   double backup_took = 0;
   gint64 start, until, next_poll, next_report, next_sample, warm_up;
   gboolean backed_up = FALSE;
-  struct rlimit rl;
 
   g_test_init (&argc, &argv, NULL);
   /* The 600 simulated computers keep their logbooks open, as the app does:
    * the bench needs more descriptors than the server it measures. */
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
-    {
-      rl.rlim_cur = rl.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
+  conn_raise_nofile ();
   s = conn_server_new ();
   conn_server_start (s, 1024, NULL);
   url = g_strdup_printf ("http://127.0.0.1:%u/", s->port);
@@ -234,21 +200,7 @@ main (int argc, char **argv)
   g_print ("Enrolling %u devices…\n", n_devices);
   /* The codes through the server's data layer in one go: 600 runs of
    * `enroll-code` measured nothing but process start-up. */
-  codes = g_new0 (char *, n_devices + 1);
-  {
-    g_autoptr (GError) error = NULL;
-    g_autoptr (PcmbnDistrictStore) admin = pcmbn_district_store_open (s->db, FALSE, &error);
-    g_assert_no_error (error);
-    /* This set-up connection only: nothing to lose in a crash. */
-    g_assert_true (pcmbn_store_exec (pcmbn_store_get_db (pcmbn_district_store_get_store (admin)),
-                                     "PRAGMA synchronous = OFF", NULL));
-    for (guint i = 0; i < n_devices; i++)
-      {
-        codes[i] = pcmbn_district_store_new_enrol_code (
-            admin, communes[i % G_N_ELEMENTS (communes)], &error);
-        g_assert_no_error (error);
-      }
-  }
+  codes = conn_enrol_codes (s, communes, G_N_ELEMENTS (communes), n_devices);
   for (guint i = 0; i < n_devices; i++)
     {
       const char *commune = communes[i % G_N_ELEMENTS (communes)];
@@ -355,7 +307,7 @@ main (int argc, char **argv)
   /* The last answers leave; then what stays open is what the server keeps. */
   conn_wait_sockets (s, 1, 30);
   at_end = sample (s);
-  g_array_sort (all, compare_double);
+  conn_sort_latencies (all);
 
   g_print ("\nSoak: %u devices, %u s, server under ulimit -n 1024\n", n_devices, seconds);
   g_print ("syncs: %u (%u records pushed), dashboard polls: %u, reports: %u\n", syncs, records,
@@ -368,10 +320,8 @@ main (int argc, char **argv)
   g_print ("server fds:        start %u  middle %u  end %u (sockets %u / %u / %u)\n", at_start.fds,
            at_middle.fds, at_end.fds, at_start.sockets, at_middle.sockets, at_end.sockets);
   if (all->len > 0)
-    g_print ("sync latency (s):  p50 %.3f  p95 %.3f  max %.3f\n",
-             g_array_index (all, double, all->len / 2),
-             g_array_index (all, double, (guint)floor (all->len * 0.95)),
-             g_array_index (all, double, all->len - 1));
+    g_print ("sync latency (s):  p50 %.3f  p95 %.3f  max %.3f\n", conn_percentile (all, 0.5),
+             conn_percentile (all, 0.95), conn_percentile (all, 1.0));
 
   for (guint i = 0; i < n_devices; i++)
     {

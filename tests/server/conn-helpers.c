@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/pcmbn-district-store.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 
 ConnServer *
@@ -78,11 +81,11 @@ conn_server_start (ConnServer *s, guint nofile, const char *const *extra_args)
   static ChildSetup setup;
 
   g_ptr_array_add (args, (gpointer)g_getenv ("PCMBN_DISTRICT"));
-  g_ptr_array_add (args, "serve");
-  g_ptr_array_add (args, "--db");
+  g_ptr_array_add (args, (gpointer) "serve");
+  g_ptr_array_add (args, (gpointer) "--db");
   g_ptr_array_add (args, s->db);
-  g_ptr_array_add (args, "--listen");
-  g_ptr_array_add (args, "127.0.0.1:0");
+  g_ptr_array_add (args, (gpointer) "--listen");
+  g_ptr_array_add (args, (gpointer) "127.0.0.1:0");
   for (guint i = 0; extra_args && extra_args[i]; i++)
     g_ptr_array_add (args, (gpointer)extra_args[i]);
   g_ptr_array_add (args, NULL);
@@ -240,4 +243,106 @@ conn_request (ConnServer *s, const char *request, char **response)
   if (response)
     *response = g_steal_pointer (&text);
   return status;
+}
+
+guint
+conn_env_uint (const char *name, guint fallback)
+{
+  const char *v = g_getenv (name);
+  return v && *v ? (guint)g_ascii_strtoull (v, NULL, 10) : fallback;
+}
+
+void
+conn_raise_nofile (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
+char **
+conn_enrol_codes (ConnServer *s, const char *const *communes, guint n_communes, guint n_devices)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictStore) store = pcmbn_district_store_open (s->db, FALSE, &error);
+  char **codes = g_new0 (char *, n_devices + 1);
+
+  g_assert_no_error (error);
+  /* This set-up connection only: nothing to lose in a crash. */
+  g_assert_true (pcmbn_store_exec (pcmbn_store_get_db (pcmbn_district_store_get_store (store)),
+                                   "PRAGMA synchronous = OFF", NULL));
+  for (guint i = 0; i < n_devices; i++)
+    {
+      codes[i] = pcmbn_district_store_new_enrol_code (store, communes[i % n_communes], &error);
+      g_assert_no_error (error);
+    }
+  return codes;
+}
+
+guint64
+conn_status_kb (ConnServer *s, const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
+                                           g_subprocess_get_identifier (s->proc));
+  g_autofree char *text = NULL;
+  g_autofree char *label = g_strconcat (field, ":", NULL);
+  const char *at;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (at = strstr (text, label)) == NULL)
+    return 0;
+  return g_ascii_strtoull (at + strlen (label), NULL, 10);
+}
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+void
+conn_sort_latencies (GArray *latencies)
+{
+  g_array_sort (latencies, compare_double);
+}
+
+double
+conn_percentile (GArray *sorted, double p)
+{
+  if (sorted->len == 0)
+    return 0;
+  return g_array_index (sorted, double, MIN ((guint)floor (sorted->len * p), sorted->len - 1));
+}
+
+GBytes *
+conn_http (SoupSession *session,
+           const char *method,
+           const char *url,
+           const char *token,
+           const char *body,
+           const char *from,
+           guint *status)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  GBytes *reply;
+
+  if (from)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Forwarded-For", from);
+  if (token)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    }
+  if (body)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  reply = soup_session_send_and_read (session, msg, NULL, NULL);
+  *status = reply ? soup_message_get_status (msg) : 0;
+  return reply;
 }
