@@ -256,16 +256,16 @@ freshness (const char *last_sync, GDateTime *now, const char **label)
   return COLOUR_NOT_MET;
 }
 
-static char *
-sync_date (const char *last_sync)
+char *
+pcmbn_district_format_time (const char *iso, const char *format, const char *fallback)
 {
   g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
-  g_autoptr (GDateTime) when = last_sync ? g_date_time_new_from_iso8601 (last_sync, utc) : NULL;
+  g_autoptr (GDateTime) when = iso ? g_date_time_new_from_iso8601 (iso, utc) : NULL;
   g_autoptr (GDateTime) local = when ? g_date_time_to_local (when) : NULL;
 
   if (local == NULL)
-    return g_strdup (_ ("never"));
-  return g_date_time_format (local, "%d/%m/%Y");
+    return g_strdup (fallback);
+  return g_date_time_format (local, format);
 }
 
 /**
@@ -326,7 +326,7 @@ pcmbn_district_chart_communes (GString *out, const PcmbnChartCommune *rows, guin
       const char *colour = freshness (r->last_sync, now, &label);
       double y = top + i * row_h;
       double w = max ? track * r->records / max : 0;
-      g_autofree char *date = sync_date (r->last_sync);
+      g_autofree char *date = pcmbn_district_format_time (r->last_sync, "%d/%m/%Y", _ ("never"));
       g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, r->records);
       g_autofree char *side = g_strdup_printf ("%s · %s", count, date);
 

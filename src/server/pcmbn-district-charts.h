@@ -36,5 +36,8 @@ void pcmbn_district_chart_communes (GString *out,
                                     const PcmbnChartCommune *rows,
                                     guint n,
                                     GDateTime *now);
+/* @iso (UTC) in local time as @format, or a copy of @fallback when it is
+ * %NULL or not a time. Returns (transfer full). */
+char *pcmbn_district_format_time (const char *iso, const char *format, const char *fallback);
 
 G_END_DECLS

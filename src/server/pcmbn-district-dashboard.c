@@ -242,17 +242,9 @@ format_percent (double fraction)
   return g_strdup_printf ("%s%%", buf);
 }
 
-static char *
-format_sync_time (const char *iso)
-{
-  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
-  g_autoptr (GDateTime) when = iso ? g_date_time_new_from_iso8601 (iso, utc) : NULL;
-  g_autoptr (GDateTime) local = when ? g_date_time_to_local (when) : NULL;
-
-  if (local == NULL)
-    return g_strdup (iso ? iso : "");
-  return g_date_time_format (local, "%d/%m/%Y %H:%M");
-}
+/* A sync's local date and time (pcmbn_district_format_time()); a time
+ * that does not parse is shown as it came. */
+#define SYNC_TIME "%d/%m/%Y %H:%M"
 
 static JsonObject *
 object_member (JsonObject *object, const char *name)
@@ -503,7 +495,7 @@ static void
 append_bundle_sync (PcmbnDistrictStore *store, GString *out, const char *code)
 {
   g_autofree char *last = pcmbn_district_store_last_bundle (store, code);
-  g_autofree char *when = last ? format_sync_time (last) : NULL;
+  g_autofree char *when = last ? pcmbn_district_format_time (last, SYNC_TIME, last) : NULL;
 
   if (last == NULL)
     return;
@@ -604,7 +596,7 @@ append_communes (PcmbnDistrictStore *store, GString *out, JsonArray *communes)
       append_code_cell (out, code);
       if (last_sync)
         {
-          g_autofree char *when = format_sync_time (last_sync);
+          g_autofree char *when = pcmbn_district_format_time (last_sync, SYNC_TIME, last_sync);
           g_string_append (out, "<td class=\"sync\"><time datetime=\"");
           append_escaped (out, last_sync);
           g_string_append (out, "\">");
@@ -730,7 +722,7 @@ append_child_servers (GString *out, PcmbnDistrictStore *store)
       g_string_append (out, "<td class=\"sync\">");
       if (last)
         {
-          g_autofree char *when = format_sync_time (last);
+          g_autofree char *when = pcmbn_district_format_time (last, SYNC_TIME, last);
           append_escaped (out, when);
         }
       else
