@@ -348,6 +348,8 @@ test_period_parsing (void)
   g_clear_error (&error);
   g_assert_false (pcmbn_report_parse_period (NULL, "2026-05-01", "2026-04-01", &from, &to, &error));
   g_assert_true (g_str_has_prefix (error->message, "to: "));
+  /* Read by a person: the start day first, as the app's boxes write it. */
+  g_assert_true (g_str_has_suffix (error->message, "(01/05/2026)"));
   g_clear_error (&error);
   g_assert_false (pcmbn_report_parse_period (NULL, "2026-05-01", NULL, &from, &to, &error));
   g_assert_true (g_str_has_prefix (error->message, "to: "));

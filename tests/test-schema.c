@@ -1766,9 +1766,9 @@ test_messages_for_people (void)
       else if (g_str_equal (e->field, "end_date"))
         {
           seen_end = TRUE;
-          g_assert_cmpstr (e->message, ==, "must not be before date (2026-03-10)");
+          g_assert_cmpstr (e->message, ==, "must not be before date (10/03/2026)");
           g_assert_cmpstr (pcmbn_field_error_get_text (e), ==,
-                           "must not be before “Date” (2026-03-10)");
+                           "must not be before “Date” (10/03/2026)");
         }
       else
         /* A message naming no other field is the same for both. */
@@ -1799,6 +1799,48 @@ test_messages_for_people (void)
     g_assert_null (none);
     g_assert_null (pcmbn_error_get_field_errors (NULL));
   }
+}
+
+/* Issue 11: a message names a date as a person reads it, day first; the
+ * data itself stays ISO. */
+static JsonObject *
+late_model (const char *uuid, const char *kind, gpointer user_data)
+{
+  return json_q ("{'name':'Tổ tự quản','model_type':'integrated',"
+                 "'established_on':'2026-03-11','status':'active'}");
+}
+
+static void
+test_messages_dates_day_first (void)
+{
+  const PcmbnKind *meeting = pcmbn_schema_kind ("model-meeting");
+  g_autoptr (JsonObject) old = merged (ACTIVITY, "{'date':'2015-12-31'}");
+  g_autoptr (GPtrArray) errors = run_check ("activity", old, NULL, NULL);
+  g_autoptr (GPtrArray)
+      before_model = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  g_autoptr (JsonObject) input = json_q ("{'model':'6f1c2a52-7d2e-4e9b-9a53-3f0c3f1f8a10',"
+                                         "'date':'2026-03-10','participants_total':5}");
+  g_autoptr (JsonObject) data = NULL;
+  g_autofree char *shown = pcmbn_date_to_input ("2026-03-10");
+  g_autofree char *not_a_date = pcmbn_date_to_input ("10/03/2026");
+  g_autofree char *none = pcmbn_date_to_input (NULL);
+
+  g_assert_cmpstr (shown, ==, "10/03/2026");
+  g_assert_cmpstr (not_a_date, ==, "10/03/2026");
+  g_assert_cmpstr (none, ==, "");
+
+  g_assert_cmpuint (errors->len, ==, 1);
+  g_assert_cmpstr (((PcmbnFieldError *)errors->pdata[0])->message, ==,
+                   "must not be before 01/01/2016");
+
+  data = pcmbn_schema_normalize (meeting, input, NULL, before_model);
+  pcmbn_schema_validate (meeting, data, late_model, NULL, before_model);
+  g_assert_cmpuint (before_model->len, ==, 1);
+  g_assert_cmpstr (((PcmbnFieldError *)before_model->pdata[0])->field, ==, "date");
+  g_assert_true (
+      g_str_has_suffix (((PcmbnFieldError *)before_model->pdata[0])->message, " (11/03/2026)"));
+  g_assert_true (
+      g_str_has_suffix (pcmbn_field_error_get_text (before_model->pdata[0]), " (11/03/2026)"));
 }
 
 int
@@ -1852,6 +1894,7 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/self-check", test_schema_self_check);
   g_test_add_func ("/schema/forms/parse-text", test_parse_text);
   g_test_add_func ("/schema/forms/messages-for-people", test_messages_for_people);
+  g_test_add_func ("/schema/messages/dates-day-first", test_messages_dates_day_first);
 
   return g_test_run ();
 }

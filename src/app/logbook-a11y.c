@@ -73,6 +73,9 @@ logbook_a11y_name_drop_down (GtkWidget *drop_down, const char *label)
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (drop_down), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   -1);
+  /* A label whose mnemonic opens it labels it too, and GTK 4.8 reads both:
+   * "A year or a period Report period". */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (drop_down), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
   g_object_set_data_full (G_OBJECT (drop_down), NAME_KEY, g_strdup (label), g_free);
   if (toggle)
     set_name (toggle, label);

@@ -40,11 +40,7 @@ logbook_date_parse_input (const char *text)
 char *
 logbook_date_to_input (const char *iso)
 {
-  if (iso == NULL)
-    return g_strdup ("");
-  if (pcmbn_date_parse (iso) < 0)
-    return g_strdup (iso);
-  return g_strdup_printf ("%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+  return pcmbn_date_to_input (iso);
 }
 
 /**

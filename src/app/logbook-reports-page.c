@@ -213,6 +213,17 @@ get_period (LogbookReportsPage *self, char **from, char **to)
           set_message (self, _ ("Write the first and the last day of the period as dd/mm/yyyy."));
           return FALSE;
         }
+      /* The core's message names its option ("to: …") for the CLI; a
+       * person here sees the two boxes. */
+      if (pcmbn_date_parse (to_iso) < pcmbn_date_parse (from_iso))
+        {
+          g_autofree char *first = logbook_date_to_input (from_iso);
+          g_autofree char *text = g_strdup_printf (
+              _ ("The last day of the period comes before its first day, %s."), first);
+          gtk_widget_add_css_class (self->to_entry, "error");
+          set_message (self, text);
+          return FALSE;
+        }
       if (!pcmbn_report_parse_period (NULL, from_iso, to_iso, from, to, &error))
         {
           gtk_widget_add_css_class (self->to_entry, "error");

@@ -30,7 +30,7 @@ import gi
 gi.require_version("Atspi", "2.0")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from a11ynames import MNEMONIC, doubled  # noqa: E402
+from a11ynames import MNEMONIC, children, doubled, name, role, states, walk  # noqa: E402
 from xsession import XSession  # noqa: E402
 
 # A display and a session bus of the test's own, made before the
@@ -63,49 +63,6 @@ def fail(message):
     print("FAIL: " + message, flush=True)
 
 
-def children(node):
-    out = []
-    try:
-        n = node.get_child_count()
-    except Exception:
-        return out
-    for i in range(n):
-        try:
-            c = node.get_child_at_index(i)
-        except Exception:
-            c = None
-        if c is not None:
-            out.append(c)
-    return out
-
-
-def name(node):
-    try:
-        return node.get_name() or ""
-    except Exception:
-        return ""
-
-
-def role(node):
-    try:
-        return node.get_role_name()
-    except Exception:
-        return "?"
-
-
-def states(node):
-    try:
-        return [s.value_nick for s in node.get_state_set().get_states()]
-    except Exception:
-        return []
-
-
-def walk(root):
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(children(node)))
 
 
 def check_names(root, where):
@@ -245,6 +202,12 @@ def main():
             wait_for(lambda: find(win, "label", section), "the %s page" % section)
             time.sleep(0.3)
             total += check_names(win, section)
+            if section == "Reports":
+                # Its own name only, not glued to its mnemonic label's
+                # ("A year or a period Period").
+                combos = [name(n) for n in walk(win) if role(n) == "combo box"]
+                if "A year or a period" not in combos:
+                    fail("Reports: the period drop-down is named %r" % combos)
         # Models hold a second list, the meetings.
         act_row(find(sidebar, "list item", "Models"))
         act(find_wait(win, "page tab", "Meetings"))

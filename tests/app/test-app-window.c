@@ -1110,6 +1110,10 @@ test_reports (Fixture *f, gconstpointer unused)
   gtk_editable_set_text (GTK_EDITABLE (to), "01/01/2025");
   g_signal_emit_by_name (to, "activate");
   WAIT_UNTIL (logbook_reports_page_get_message (page) != NULL);
+  /* Said as the boxes write dates, naming no option of the CLI (issue 11). */
+  g_assert_cmpstr (logbook_reports_page_get_message (page), ==,
+                   "The last day of the period comes before its first day, 01/08/2025.");
+  g_assert_true (gtk_widget_has_css_class (to, "error"));
   gtk_editable_set_text (GTK_EDITABLE (from), "01/05/2025");
   gtk_editable_set_text (GTK_EDITABLE (to), "31/12/2025");
   WAIT_UNTIL (logbook_reports_page_get_loaded (page));

@@ -985,7 +985,10 @@ check_value (const PcmbnField *field, JsonNode *node, GPtrArray *errors)
             add_error (errors, field->name,
                        _ ("must be a date written YYYY-MM-DD, such as 2026-07-30"));
           else if (day < pcmbn_date_parse (MIN_DATE))
-            add_error (errors, field->name, _ ("must not be before %s"), MIN_DATE);
+            {
+              g_autofree char *min = pcmbn_date_to_input (MIN_DATE);
+              add_error (errors, field->name, _ ("must not be before %s"), min);
+            }
           else if (!(field->flags & PCMBN_FIELD_FUTURE_OK) && day > pcmbn_today () + 1)
             add_error (errors, field->name, _ ("must not be in the future"));
         }
@@ -1189,8 +1192,12 @@ pcmbn_schema_validate (const PcmbnKind *kind,
           gint64 other = pcmbn_date_parse (pcmbn_data_get_string (data, field->ge_field));
           const char *const names[4] = { FIELD_NAME (kind, field->ge_field) };
           if (day < other)
-            add_error_naming (errors, field->name, names, _ ("must not be before %s (%s)"), NAME_A,
-                              pcmbn_data_get_string (data, field->ge_field));
+            {
+              g_autofree char *shown = pcmbn_date_to_input (
+                  pcmbn_data_get_string (data, field->ge_field));
+              add_error_naming (errors, field->name, names, _ ("must not be before %s (%s)"),
+                                NAME_A, shown);
+            }
           else if (field->max_days_after && day > other + field->max_days_after)
             add_error_naming (errors, field->name, names, _ ("must be within %u days after %s"),
                               field->max_days_after, NAME_A);
@@ -1229,12 +1236,15 @@ pcmbn_schema_validate (const PcmbnKind *kind,
               if (limit != NULL
                   && pcmbn_date_parse (pcmbn_data_get_string (data, field->name))
                          < pcmbn_date_parse (limit))
-                add_error_naming (
-                    errors, field->name,
-                    (const char *const[4]){
-                        FIELD_NAME (kind, field->ref_field),
-                        FIELD_NAME (pcmbn_schema_kind (ref->ref_kind), field->ref_target) },
-                    _ ("must not be before the %s’s %s (%s)"), NAME_A, NAME_B, limit);
+                {
+                  g_autofree char *shown = pcmbn_date_to_input (limit);
+                  add_error_naming (
+                      errors, field->name,
+                      (const char *const[4]){
+                          FIELD_NAME (kind, field->ref_field),
+                          FIELD_NAME (pcmbn_schema_kind (ref->ref_kind), field->ref_target) },
+                      _ ("must not be before the %s’s %s (%s)"), NAME_A, NAME_B, shown);
+                }
               json_object_unref (target);
             }
         }
@@ -1585,6 +1595,28 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
     if (g_ascii_ispunct (*p))
       *p = ' ';
   return g_steal_pointer (&folded);
+}
+
+/**
+ * pcmbn_date_to_input:
+ * @iso: (nullable): an ISO date
+ *
+ * The inverse of pcmbn_date_from_input(): a date as a person reads and
+ * types it, day first. Messages use it, so that "must not be before"
+ * names the date the way the form shows it; data (JSON, CSV, the HTTP
+ * API) stays ISO.
+ *
+ * Returns: (transfer full): `dd/mm/yyyy`; text that is not an ISO date is
+ *   returned as it is, %NULL as an empty string
+ */
+char *
+pcmbn_date_to_input (const char *iso)
+{
+  if (iso == NULL)
+    return g_strdup ("");
+  if (pcmbn_date_parse (iso) < 0)
+    return g_strdup (iso);
+  return g_strdup_printf ("%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
 }
 
 /**

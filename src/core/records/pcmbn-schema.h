@@ -129,6 +129,7 @@ JsonNode *pcmbn_field_from_text (const PcmbnField *field, const char *text, char
 
 /* Forms: what a person typed, dates day first. */
 char *pcmbn_date_from_input (const char *text);
+char *pcmbn_date_to_input (const char *iso);
 JsonNode *pcmbn_field_parse_text (const PcmbnField *field, const char *text, GError **error);
 
 char *pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data);

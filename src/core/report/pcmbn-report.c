@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/pcmbn-report.h"
+#include "records/pcmbn-schema.h"
 #include "report/pcmbn-indicators.h"
 #include "report/pcmbn-report-private.h"
 #include "store/pcmbn-store-private.h"
@@ -213,8 +214,10 @@ pcmbn_report_parse_period (const char *year,
         }
       if (pcmbn_date_parse (to) < pcmbn_date_parse (from))
         {
+          /* Read by a person: the start as they read dates, day first. */
+          g_autofree char *start = pcmbn_date_to_input (from);
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID,
-                       _ ("to: the end of the period is before its start (%s)"), from);
+                       _ ("to: the end of the period is before its start (%s)"), start);
           return FALSE;
         }
       *out_from = g_strdup (from);
