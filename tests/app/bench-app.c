@@ -107,7 +107,19 @@ keystroke (GtkWidget *entry, GListModel *model, const char *text)
   gboolean settled = FALSE;
   guint settle;
 
-  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  /* A letter typed is added at the end, as a person types it: setting the
+   * whole text would empty the entry first, and GtkSearchEntry announces an
+   * empty text at once (the list would go back to every record, unmeasured,
+   * before each keystroke). */
+  {
+    const char *now = gtk_editable_get_text (GTK_EDITABLE (entry));
+    int end = (int)strlen (now);
+
+    if (*text && g_str_has_prefix (text, now))
+      gtk_editable_insert_text (GTK_EDITABLE (entry), text + end, -1, &end);
+    else
+      gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  }
   c0 = cpu_ms ();
   t0 = g_get_monotonic_time ();
   paints_before = paints;

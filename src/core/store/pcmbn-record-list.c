@@ -491,10 +491,34 @@ replace (char **slot, const char *value)
  * @self: a list
  * @search: (nullable): words, with or without diacritics
  */
+/* The words a search looks for, as the queries see them: folded, split at
+ * spaces and punctuation. */
+static char *
+search_words (const char *search)
+{
+  g_autofree char *folded = pcmbn_fold (search ? search : "");
+  g_auto (GStrv) words = NULL;
+  GString *key = g_string_new (NULL);
+
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p) && *p != '%' && *p != '_')
+      *p = ' ';
+  words = g_strsplit_set (folded, " \t\n", -1);
+  for (guint i = 0, n = 0; words[i] && n < MAX_WORDS; i++)
+    if (*words[i] != '\0')
+      g_string_append_printf (key, n++ ? " %s" : "%s", words[i]);
+  return g_string_free (key, FALSE);
+}
+
 void
 pcmbn_record_list_set_search (PcmbnRecordList *self, const char *search)
 {
-  if (replace (&self->search, search))
+  g_autofree char *before = search_words (self->search);
+  g_autofree char *after = search_words (search);
+
+  /* A typed space or comma ends a word but finds the same rows: nothing to
+   * read again, nothing for a view to redraw. */
+  if (replace (&self->search, search) && g_strcmp0 (before, after) != 0)
     pcmbn_record_list_refresh (self);
 }
 
