@@ -114,6 +114,26 @@ test_follows_store (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3);
 }
 
+/* A space or a comma typed after a word finds the same rows: the list is
+ * not read again and a view hears nothing. */
+static void
+test_same_words (void)
+{
+  g_autoptr (PcmbnStore) store = store_with_talks (100);
+  g_autoptr (PcmbnRecordList) list = pcmbn_record_list_new (store, "activity");
+  guint calls = 0;
+
+  pcmbn_record_list_set_search (list, "phong");
+  g_signal_connect (list, "items-changed", G_CALLBACK (on_items_changed), &calls);
+  pcmbn_record_list_set_search (list, "phong ");
+  pcmbn_record_list_set_search (list, "Phòng,");
+  g_assert_cmpuint (calls, ==, 0);
+  pcmbn_record_list_set_search (list, "phong c");
+  g_assert_cmpuint (calls, ==, 1);
+  pcmbn_record_list_set_search (list, "phong");
+  g_assert_cmpuint (calls, ==, 2);
+}
+
 static void
 test_sorting (void)
 {
@@ -335,6 +355,7 @@ main (int argc, char **argv)
   g_test_add_func ("/list-model/lazy", test_lazy_pages);
   g_test_add_func ("/list-model/filters", test_filters);
   g_test_add_func ("/list-model/follows-store", test_follows_store);
+  g_test_add_func ("/list-model/same-words", test_same_words);
   g_test_add_func ("/list-model/sorting", test_sorting);
   g_test_add_func ("/list-model/search-index", test_search_index);
   g_test_add_func ("/list-model/search-deep-pages", test_search_deep_pages);

@@ -8,6 +8,8 @@
 #include "logbook-format.h"
 #include "logbook-a11y.h"
 #include "logbook-record-page-private.h"
+#include "logbook-row-list.h"
+#include "logbook-row.h"
 #include "pcmbn-util.h"
 
 /* One kind's records: a column view over the core's lazy list model (never
@@ -40,6 +42,7 @@ struct _LogbookRecordPage
   LogbookContext *context;
   const PcmbnKind *kind;
   PcmbnRecordList *list;
+  LogbookRowList *rows; /* the list as the column view holds it */
   LogbookRecordEditor *editor;
   char *pending_draft;
   int probe_column;
@@ -127,7 +130,7 @@ attach_view (LogbookRecordPage *self)
   g_clear_handle_id (&self->reattach_source, g_source_remove);
   if (self->list && gtk_column_view_get_model (self->column_view) == NULL)
     gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (gtk_no_selection_new (
-                                                      g_object_ref (G_LIST_MODEL (self->list)))));
+                                                      g_object_ref (G_LIST_MODEL (self->rows)))));
 }
 
 static void
@@ -184,8 +187,9 @@ on_context_changed (LogbookContext *context, const char *kind, LogbookRecordPage
    * first). */
   if (self->list == NULL || (kind && g_strcmp0 (kind, self->kind->name) != 0))
     return;
-  /* The list announces only the rows on screen (minimal changes): the view
-   * keeps it, and its scroll position. */
+  /* The view reads the list through its rows, which announce only the
+   * places gained or lost: it keeps the list, its widgets and its scroll
+   * position. */
   if (gtk_column_view_get_model (self->column_view) != NULL)
     return;
   detach_view (self);
@@ -218,6 +222,7 @@ ensure_list (LogbookRecordPage *self)
   if (self->list || self->context == NULL)
     return;
   self->list = logbook_context_new_list (self->context, self->kind->name);
+  self->rows = logbook_row_list_new (G_LIST_MODEL (self->list));
   apply_filters (self);
   pcmbn_record_list_set_minimal_changes (self->list, TRUE);
   g_signal_connect_object (self->list, "items-changed", G_CALLBACK (on_items_changed), self, 0);
@@ -310,20 +315,28 @@ setup_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user
                                      GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
   /* Wide enough for the longest state ("Đã đồng bộ", "Bị từ chối"). */
   gtk_inscription_set_nat_chars (GTK_INSCRIPTION (label), column == COLUMN_STATE ? 14 : 24);
+  g_object_set_data (G_OBJECT (label), "page", g_object_get_data (G_OBJECT (factory), "page"));
+  g_object_set_data (G_OBJECT (label), "column", user_data);
   gtk_list_item_set_child (item, label);
 }
 
+/* A cell shows its row's record, and the record put in its place when a
+ * search changes the list (the row, and so the cell, stays). */
 static void
-bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+show_record (GtkListItem *item)
 {
-  LogbookRecordPage *self = g_object_get_data (G_OBJECT (factory), "page");
-  ColumnId column = GPOINTER_TO_INT (user_data);
-  PcmbnRecord *record = gtk_list_item_get_item (item);
   GtkWidget *label = gtk_list_item_get_child (item);
+  LogbookRecordPage *self = g_object_get_data (G_OBJECT (label), "page");
+  ColumnId column = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (label), "column"));
+  LogbookRow *row = gtk_list_item_get_item (item);
+  PcmbnRecord *record = row ? logbook_row_get_record (row) : NULL;
   g_autofree char *text = NULL;
 
   if (record == NULL)
-    return;
+    {
+      gtk_inscription_set_text (GTK_INSCRIPTION (label), NULL);
+      return;
+    }
   switch (column)
     {
       case COLUMN_DATE:
@@ -354,6 +367,31 @@ bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
   if (gtk_widget_get_parent (label))
     gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_parent (label)),
                                     GTK_ACCESSIBLE_PROPERTY_LABEL, text ? text : "", -1);
+}
+
+static void
+on_row_record (LogbookRow *row, GParamSpec *pspec, GtkListItem *item)
+{
+  show_record (item);
+}
+
+static void
+bind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  LogbookRow *row = gtk_list_item_get_item (item);
+
+  if (row)
+    g_signal_connect (row, "notify::record", G_CALLBACK (on_row_record), item);
+  show_record (item);
+}
+
+static void
+unbind_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  LogbookRow *row = gtk_list_item_get_item (item);
+
+  if (row)
+    g_signal_handlers_disconnect_by_func (row, on_row_record, item);
 }
 
 /* GTK 4.8 cannot tell which column a column view sorts by. Each column has
@@ -446,6 +484,7 @@ add_column (LogbookRecordPage *self, ColumnId id, const char *title, gboolean ex
   gtk_custom_sorter_set_sort_func (GTK_CUSTOM_SORTER (sorter), probe_compare, sorter, NULL);
   g_signal_connect (factory, "setup", G_CALLBACK (setup_label), GINT_TO_POINTER (id));
   g_signal_connect (factory, "bind", G_CALLBACK (bind_label), GINT_TO_POINTER (id));
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_label), GINT_TO_POINTER (id));
   column = gtk_column_view_column_new (title, factory);
   gtk_column_view_column_set_sorter (column, sorter);
   gtk_column_view_column_set_expand (column, expand);
@@ -678,6 +717,7 @@ logbook_record_page_dispose (GObject *object)
   if (self->context)
     g_signal_handlers_disconnect_by_data (self->context, self);
   g_clear_object (&self->editor);
+  g_clear_object (&self->rows);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (logbook_record_page_parent_class)->dispose (object);

@@ -107,7 +107,19 @@ keystroke (GtkWidget *entry, GListModel *model, const char *text)
   gboolean settled = FALSE;
   guint settle;
 
-  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  /* A letter typed is added at the end, as a person types it: setting the
+   * whole text would empty the entry first, and GtkSearchEntry announces an
+   * empty text at once (the list would go back to every record, unmeasured,
+   * before each keystroke). */
+  {
+    const char *now = gtk_editable_get_text (GTK_EDITABLE (entry));
+    int end = (int)strlen (now);
+
+    if (*text && g_str_has_prefix (text, now))
+      gtk_editable_insert_text (GTK_EDITABLE (entry), text + end, -1, &end);
+    else
+      gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  }
   c0 = cpu_ms ();
   t0 = g_get_monotonic_time ();
   paints_before = paints;
@@ -169,6 +181,56 @@ type_letters (GtkWidget *entry, GListModel *model, const char *typed, const char
            "and 100 ms); slowest CPU until drawn %.1f ms\n",
            how, typed, worst_ready, worst_drawn, worst_cpu_drawn);
   return sum_cpu;
+}
+
+/* The first row's cells as the column view shows them, joined as
+ * logbook_record_page_describe_row() joins the model's: a row that kept its
+ * widgets through a search must show its new record. */
+static char *
+first_row_on_screen (GtkWidget *column_view)
+{
+  g_autoptr (GPtrArray) queue = g_ptr_array_new ();
+  GString *row = g_string_new (NULL);
+  guint cells = 0;
+
+  g_ptr_array_add (queue, column_view);
+  for (guint i = 0; i < queue->len && cells < 4; i++)
+    {
+      GtkWidget *w = queue->pdata[i];
+      if (GTK_IS_INSCRIPTION (w) && gtk_widget_get_mapped (w))
+        {
+          const char *text = gtk_inscription_get_text (GTK_INSCRIPTION (w));
+          g_string_append_printf (row, "%s%s", cells++ ? " | " : "", text ? text : "");
+          continue;
+        }
+      for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+        g_ptr_array_add (queue, c);
+    }
+  return g_string_free (row, FALSE);
+}
+
+/* With PCMBN_BENCH_SHOTS set, saves what @widget shows, to look at. */
+static void
+shot (GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv ("PCMBN_BENCH_SHOTS");
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GtkSnapshot) snapshot = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+
+  if (dir == NULL)
+    return;
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  gdk_texture_save_to_png (texture, path);
 }
 
 /* The window starts workers (the overview's counts, the sync's): they
@@ -276,6 +338,16 @@ filtering:
                  "and 100 ms); CPU %.1f and %.1f ms\n",
                  words[i], k.n, k.ready, k.drawn, k.painted ? "" : " (nothing to repaint)",
                  k.cpu_ready, k.cpu_drawn);
+        /* Not a figure: what the person sees must be the filter's rows. */
+        if (k.n > 0)
+          {
+            g_autofree char *model_row = logbook_record_page_describe_row (page, 0);
+            g_autofree char *screen_row = first_row_on_screen (
+                logbook_record_page_get_column_view (page));
+            g_autofree char *name = g_strdup_printf ("filter-%u.png", i);
+            g_assert_cmpstr (screen_row, ==, model_row);
+            shot (GTK_WIDGET (window), name);
+          }
       }
     /* Typing, one letter after another: each keystroke refines the last,
      * and most rows on screen stay. Through the trigram index, then through

@@ -346,21 +346,6 @@ pcmbn_record_list_refresh (PcmbnRecordList *self)
   guint old = self->n_items;
 
   g_clear_handle_id (&self->refresh_source, g_source_remove);
-  guint lo = G_MAXUINT, hi = 0, recent;
-
-  /* The rows a view shows are in the pages read last. */
-  if (self->minimal_changes && !g_queue_is_empty (&self->lru))
-    {
-      recent = GPOINTER_TO_UINT (g_queue_peek_head (&self->lru));
-      for (GList *l = self->lru.head; l; l = l->next)
-        {
-          guint page = GPOINTER_TO_UINT (l->data);
-          if (page + 2 < recent || page > recent + 2)
-            continue;
-          lo = MIN (lo, page * PAGE_SIZE);
-          hi = MAX (hi, (page + 1) * PAGE_SIZE);
-        }
-    }
   /* The rows read last, for load_page() to give out again; two refreshes
    * in a row (a search and a range set together) keep the earlier ones. */
   if (g_hash_table_size (self->pages) > 0)
@@ -382,42 +367,20 @@ pcmbn_record_list_refresh (PcmbnRecordList *self)
   g_hash_table_remove_all (self->pages);
   g_queue_clear (&self->lru);
   self->n_items = count_rows (self);
-  if (lo == G_MAXUINT)
-    {
-      g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
-      return;
-    }
-  /* A view with rows on screen hears of those rows, and of the end of the
-   * list growing or shrinking: it keeps its scroll position and never reads
-   * the rows it does not show (see pcmbn_record_list_set_minimal_changes()). */
-  {
-    guint n_new = self->n_items;
-
-    /* Each announcement leaves the list as long as it says. */
-    if (n_new < old)
-      g_list_model_items_changed (G_LIST_MODEL (self), n_new, old - n_new, 0);
-    else
-      self->n_items = old;
-    hi = MIN (hi, MIN (old, n_new));
-    if (lo < hi)
-      g_list_model_items_changed (G_LIST_MODEL (self), lo, hi - lo, hi - lo);
-    self->n_items = n_new;
-    if (n_new > old)
-      g_list_model_items_changed (G_LIST_MODEL (self), old, 0, n_new - old);
-  }
+  g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
 }
 
 /**
  * pcmbn_record_list_set_minimal_changes:
  * @self: a list
- * @minimal: whether a refresh announces only the rows read last
+ * @minimal: whether the store's changes are applied once per burst
  *
- * GTK 4.8's list views read every added row of a change that removes the
- * row they track, so a refresh that replaces all rows reads the whole table
- * and scrolls back to the top. With @minimal, a refresh announces the pages
- * read last (the rows on screen) as changed in place, and the rows gained or
- * lost at the end; a view's rows elsewhere are read again when shown. The
- * store's changes are then applied once per burst, in an idle callback.
+ * With @minimal, the store's changes (a sync's pull, an import) reload the
+ * list once, in an idle callback, instead of once per change. A refresh
+ * announces every row as replaced: a GTK 4.8 list view must not read the
+ * list directly (it reads every added row of such a change), but through a
+ * list that keeps one row object per place and announces only the places
+ * gained or lost (the app's LogbookRowList).
  */
 void
 pcmbn_record_list_set_minimal_changes (PcmbnRecordList *self, gboolean minimal)
@@ -528,10 +491,34 @@ replace (char **slot, const char *value)
  * @self: a list
  * @search: (nullable): words, with or without diacritics
  */
+/* The words a search looks for, as the queries see them: folded, split at
+ * spaces and punctuation. */
+static char *
+search_words (const char *search)
+{
+  g_autofree char *folded = pcmbn_fold (search ? search : "");
+  g_auto (GStrv) words = NULL;
+  GString *key = g_string_new (NULL);
+
+  for (char *p = folded; *p; p++)
+    if (g_ascii_ispunct (*p) && *p != '%' && *p != '_')
+      *p = ' ';
+  words = g_strsplit_set (folded, " \t\n", -1);
+  for (guint i = 0, n = 0; words[i] && n < MAX_WORDS; i++)
+    if (*words[i] != '\0')
+      g_string_append_printf (key, n++ ? " %s" : "%s", words[i]);
+  return g_string_free (key, FALSE);
+}
+
 void
 pcmbn_record_list_set_search (PcmbnRecordList *self, const char *search)
 {
-  if (replace (&self->search, search))
+  g_autofree char *before = search_words (self->search);
+  g_autofree char *after = search_words (search);
+
+  /* A typed space or comma ends a word but finds the same rows: nothing to
+   * read again, nothing for a view to redraw. */
+  if (replace (&self->search, search) && g_strcmp0 (before, after) != 0)
     pcmbn_record_list_refresh (self);
 }
 
