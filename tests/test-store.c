@@ -360,6 +360,12 @@ test_no_search_index_on_servers (void)
     g_autofree char *after = query_text (db, count_sql);
     g_assert_cmpstr (after, ==, "0");
   }
+  {
+    /* Nor the index that sorts a list by title: a server shows none. */
+    g_autofree char *title = query_text (
+        db, "SELECT count(*) FROM sqlite_master WHERE name = 'records_title'");
+    g_assert_cmpstr (title, ==, "0");
+  }
   list = pcmbn_record_list_new (store, "activity");
   pcmbn_record_list_set_search (list, "thon dong");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
@@ -584,6 +590,82 @@ test_bulk_load (void)
     }
     g_assert_null (pcmbn_store_get_meta (fresh, "bulk_load_schema"));
   }
+
+  /* A bulk load rolled back is no load: the rows written after it are
+   * counted one by one again. */
+  {
+    g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (NULL);
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *live = NULL;
+    g_autoptr (JsonObject) again = pcmbn_test_json (TALK);
+    g_autofree char *added = NULL;
+
+    g_assert_true (pcmbn_store_begin (fresh, &error));
+    g_assert_true (pcmbn_store_bulk_begin (fresh, &error));
+    g_assert_true (
+        pcmbn_store_write_row (fresh, kind, uuid, "00001", talk, 1, FALSE, NULL, &error));
+    pcmbn_store_rollback (fresh);
+    g_assert_null (pcmbn_store_get_meta (fresh, "bulk_load_schema"));
+    added = pcmbn_store_add (fresh, "activity", again, &error);
+    g_assert_no_error (error);
+    live = query_text (pcmbn_store_get_db (fresh),
+                       "SELECT live FROM record_counts WHERE kind = 'activity'");
+    g_assert_cmpstr (live, ==, "1");
+  }
+}
+
+/* What each new row pays for: no index that another one already serves,
+ * no trigger on insert (the count of live records is kept by the store
+ * itself, tombstones left out), and only meetings in the index by model. */
+static void
+test_insert_schema (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  sqlite3 *db = pcmbn_store_get_db (store);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL, *tomb = g_uuid_string_random ();
+  g_autofree char *redundant = NULL, *trigger = NULL, *model = NULL, *live = NULL;
+  g_autofree char *model_entries = NULL;
+
+  redundant = query_text (db, "SELECT count(*) FROM sqlite_master WHERE name ="
+                              " 'record_codes_record'");
+  g_assert_cmpstr (redundant, ==, "0");
+  trigger = query_text (db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                            " AND name = 'record_counts_insert'");
+  g_assert_cmpstr (trigger, ==, "0");
+  model = query_text (db, "SELECT sql FROM sqlite_master WHERE name = 'records_model'");
+  g_assert_nonnull (strstr (model, "WHERE f_model IS NOT NULL"));
+
+  uuid = pcmbn_store_add (store, "activity", talk, &error);
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_store_begin (store, &error));
+  g_assert_true (pcmbn_store_write_row (store, pcmbn_schema_kind ("activity"), tomb, "00001", talk,
+                                        3, TRUE, NULL, &error));
+  g_assert_true (pcmbn_store_commit (store, &error));
+  g_assert_no_error (error);
+  live = query_text (db, "SELECT live FROM record_counts WHERE kind = 'activity'");
+  g_assert_cmpstr (live, ==, "1");
+  model_entries = query_text (db, "SELECT count(*) FROM records INDEXED BY records_model"
+                                  " WHERE f_model IS NOT NULL");
+  g_assert_cmpstr (model_entries, ==, "0");
+  {
+    /* The report's count of a model's meetings still seeks the index. */
+    g_autoptr (GString) plan = g_string_new (NULL);
+    sqlite3_stmt *stmt;
+    g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                         "EXPLAIN QUERY PLAN SELECT (SELECT count(*) FROM records m"
+                                         " WHERE m.f_model = r.uuid AND m.kind = 'model-meeting'"
+                                         " AND m.deleted = 0 AND m.rdate BETWEEN ?1 AND ?2)"
+                                         " FROM records r WHERE r.kind = 'model'",
+                                         -1, &stmt, NULL),
+                     ==, SQLITE_OK);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_string_append_printf (plan, "%s\n", sqlite3_column_text (stmt, 3));
+    sqlite3_finalize (stmt);
+    g_test_message ("%s", plan->str);
+    g_assert_nonnull (strstr (plan->str, "INDEX records_model (f_model=?"));
+  }
 }
 
 /* Only the relaxed transaction itself commits without fsync: the safety
@@ -631,6 +713,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/open/private-wal", test_open_creates_private_wal_file);
   g_test_add_func ("/store/open/refuses", test_open_refuses_garbage_and_newer);
   g_test_add_func ("/store/migrations/every-version", test_migrations_from_every_version);
+  g_test_add_func ("/store/insert-schema", test_insert_schema);
   g_test_add_func ("/store/search-index/servers", test_no_search_index_on_servers);
   g_test_add_func ("/store/records/crud", test_add_get_update_delete);
   g_test_add_func ("/store/records/invalid-unchanged", test_invalid_changes_nothing);

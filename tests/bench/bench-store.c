@@ -317,6 +317,8 @@ int
 main (int argc, char **argv)
 {
   g_setenv ("PCMBN_TODAY", "2026-11-29", TRUE);
+  /* 100,000 records by default: the figure the goal names (a smaller
+   * count, for a quick look, as the first argument). */
   bench_insert (argc > 1 ? (guint)atoi (argv[1]) : 100000);
   if (argc <= 2)
     bench_list ();

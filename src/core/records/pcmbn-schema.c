@@ -1578,14 +1578,23 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
       /* The search column is kept in clear: never a sensitive field. */
       if (text == NULL || (field->flags & PCMBN_FIELD_SENSITIVE))
         continue;
+      /* Appended, not printed: this runs for every record written. */
       if (field->flags & PCMBN_FIELD_SEARCH)
-        g_string_append_printf (s, "%s\n", text);
+        {
+          g_string_append (s, text);
+          g_string_append_c (s, '\n');
+        }
       else if (field->type == PCMBN_FIELD_CODE && g_strcmp0 (field->name, kind->type_field) == 0)
         {
           const PcmbnCatalogueEntry *e = pcmbn_catalogue_find (
               pcmbn_catalogue_lookup (field->catalogue), text);
           if (e)
-            g_string_append_printf (s, "%s\n%s\n", e->label_vi, e->label_en);
+            {
+              g_string_append (s, e->label_vi);
+              g_string_append_c (s, '\n');
+              g_string_append (s, e->label_en);
+              g_string_append_c (s, '\n');
+            }
         }
     }
   folded = pcmbn_fold (s->str);
