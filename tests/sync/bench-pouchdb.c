@@ -20,26 +20,6 @@
 #define N_RECORDS 10000
 #define ROUNDS 3
 
-static double
-now_s (void)
-{
-  return g_get_monotonic_time () / 1e6;
-}
-
-static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, guint n)
-{
-  qsort (v, n, sizeof (double), compare_double);
-  return v[n / 2];
-}
-
 static gboolean
 run (const char *const *argv, const char *cwd, char **out, GError **error)
 {
@@ -110,40 +90,14 @@ pouchdb_modules (char **why)
   return g_steal_pointer (&modules);
 }
 
-static char *
-note (void)
-{
-  GString *s = g_string_new (NULL);
-  while (s->len < 700)
-    g_string_append (s, "Tuyên truyền phòng, chống mua bán người tại tổ dân phố. ");
-  return g_string_free (s, FALSE);
-}
-
 /* A logbook of @n activities of about 1 KB, the same as bench-sync's. */
 static char *
 fill_logbook (int n)
 {
-  g_autofree char *path = NULL;
-  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (&path);
-  g_autofree char *text = note ();
-  g_autoptr (GError) error = NULL;
+  char *path = NULL;
+  g_autoptr (PcmbnStore) store = sync_fill_logbook (&path, n, 0, 0);
 
-  g_assert_true (pcmbn_store_begin (store, &error));
-  for (int i = 0; i < n; i++)
-    {
-      g_autoptr (JsonObject) data = pcmbn_test_json (
-          "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
-          "\"community\",\"title\":\"Nói chuyện chuyên đề\",\"location\":\"Nhà văn hóa\","
-          "\"target_groups\":[\"officials\",\"general_public\"],\"topics\":[\"hotline\"],"
-          "\"lead_agency\":\"UBND phường\",\"funding_source\":\"state_budget\"}");
-      g_autofree char *uuid = NULL;
-
-      json_object_set_string_member (data, "notes", text);
-      uuid = pcmbn_store_add (store, "activity", data, &error);
-      g_assert_no_error (error);
-    }
-  g_assert_true (pcmbn_store_commit (store, &error));
-  return g_steal_pointer (&path);
+  return path;
 }
 
 /* The logbook's records as PouchDB documents: the same JSON, keyed by the
@@ -165,10 +119,10 @@ cli_sync (const char *db, const char *url, const char *expect)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  double t = now_s ();
+  double t = sync_now_s ();
   int status = sync_cli (db, &out, &err, "sync", "--server", url, NULL);
 
-  t = now_s () - t;
+  t = sync_now_s () - t;
   if (status != 0 || strstr (out, expect) == NULL)
     g_error ("sync: exit %d, “%s”, %s", status, out, err);
   return t;
@@ -256,11 +210,11 @@ main (int argc, char **argv)
     }
   g_print ("# push of %d records: pcmbn %.2f s, PouchDB %.2f s: %.1fx faster (median of %d; "
            "aim >= 5)\n",
-           N_RECORDS, median (ours_push, ROUNDS), median (pouch_push, ROUNDS),
-           median (push_x, ROUNDS), ROUNDS);
+           N_RECORDS, sync_median (ours_push, ROUNDS), sync_median (pouch_push, ROUNDS),
+           sync_median (push_x, ROUNDS), ROUNDS);
   g_print ("# restore of %d records: pcmbn %.2f s, PouchDB %.2f s: %.1fx faster (median of %d; "
            "aim >= 5)\n",
-           N_RECORDS, median (ours_restore, ROUNDS), median (pouch_restore, ROUNDS),
-           median (restore_x, ROUNDS), ROUNDS);
+           N_RECORDS, sync_median (ours_restore, ROUNDS), sync_median (pouch_restore, ROUNDS),
+           sync_median (restore_x, ROUNDS), ROUNDS);
   return 0;
 }

@@ -18,22 +18,6 @@
 
 #define N_RECORDS 10000
 
-static double
-now_s (void)
-{
-  return g_get_monotonic_time () / 1e6;
-}
-
-static char *
-note (void)
-{
-  /* About 1 KB of data per record, as a real activity with notes has. */
-  GString *s = g_string_new (NULL);
-  while (s->len < 700)
-    g_string_append (s, "Tuyên truyền phòng, chống mua bán người tại tổ dân phố. ");
-  return g_string_free (s, FALSE);
-}
-
 /* The server's own time for the requests to @path, from its log (one line
  * per request, ending in the milliseconds it took). */
 static double
@@ -61,53 +45,10 @@ server_ms (SyncServer *s, const char *path, guint *n_out)
   return total;
 }
 
-/* @n activities of about 1 KB; with @n_attachments, the first ones each
- * carry an attachment of @attachment_size bytes that do not compress. */
-static PcmbnStore *
-fill_logbook_with (char **path_out, int n, int n_attachments, gsize attachment_size)
-{
-  PcmbnStore *store = pcmbn_test_store_new (path_out);
-  g_autofree char *text = note ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = pcmbn_test_tmpdir ();
-  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
-
-  g_assert_true (pcmbn_store_begin (store, &error));
-  for (int i = 0; i < n; i++)
-    {
-      g_autoptr (JsonObject) data = pcmbn_test_json (
-          "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
-          "\"community\",\"title\":\"Nói chuyện chuyên đề\",\"location\":\"Nhà văn hóa\","
-          "\"target_groups\":[\"officials\",\"general_public\"],\"topics\":[\"hotline\"],"
-          "\"lead_agency\":\"UBND phường\",\"funding_source\":\"state_budget\"}");
-      g_autofree char *uuid = NULL;
-      json_object_set_string_member (data, "notes", text);
-      if (i < n_attachments)
-        {
-          g_autofree guint32 *bytes = g_new (guint32, attachment_size / 4);
-          g_autofree char *file_path = g_build_filename (dir, "photo.jpg", NULL);
-          g_autoptr (GFile) file = g_file_new_for_path (file_path);
-          JsonArray *list = json_array_new ();
-          for (gsize b = 0; b < attachment_size / 4; b++)
-            bytes[b] = g_rand_int (rand);
-          g_assert_true (
-              g_file_set_contents (file_path, (const char *)bytes, attachment_size / 4 * 4, NULL));
-          json_array_add_object_element (list,
-                                         pcmbn_attachments_add_file (store, file, NULL, &error));
-          g_assert_no_error (error);
-          json_object_set_array_member (data, "attachments", list);
-        }
-      uuid = pcmbn_store_add (store, "activity", data, &error);
-      g_assert_no_error (error);
-    }
-  g_assert_true (pcmbn_store_commit (store, &error));
-  return store;
-}
-
 static PcmbnStore *
 fill_logbook (char **path_out)
 {
-  return fill_logbook_with (path_out, N_RECORDS, 0, 0);
+  return sync_fill_logbook (path_out, N_RECORDS, 0, 0);
 }
 
 static void
@@ -126,11 +67,11 @@ sync_once (PcmbnStore *store, PcmbnSyncStats *stats)
 {
   g_autoptr (PcmbnSyncEngine) engine = pcmbn_sync_engine_new (store);
   g_autoptr (GError) error = NULL;
-  double t = now_s ();
+  double t = sync_now_s ();
 
   pcmbn_sync_engine_sync (engine, NULL, NULL, stats, &error);
   g_assert_no_error (error);
-  return now_s () - t;
+  return sync_now_s () - t;
 }
 
 /* A plain HTTP server in a thread of this process, answering every GET
@@ -211,9 +152,9 @@ raw_get (GBytes *body)
     g_cond_wait (&rs.cond, &rs.lock);
   g_mutex_unlock (&rs.lock);
   msg = soup_message_new ("GET", rs.url);
-  t = now_s ();
+  t = sync_now_s ();
   reply = soup_session_send_and_read (session, msg, NULL, NULL);
-  t = now_s () - t;
+  t = sync_now_s () - t;
   g_assert_nonnull (reply);
   g_assert_cmpuint (g_bytes_get_size (reply), ==, g_bytes_get_size (body));
   g_atomic_int_set (&rs.quit, TRUE);
@@ -236,7 +177,7 @@ raw_insert_n (const char *body, int n)
   g_autofree char *raw_path = g_build_filename (dir, "raw.sqlite", NULL);
   sqlite3 *db;
   sqlite3_stmt *stmt;
-  double t = now_s ();
+  double t = sync_now_s ();
 
   g_assert_cmpint (sqlite3_open (raw_path, &db), ==, SQLITE_OK);
   sqlite3_exec (db,
@@ -256,7 +197,7 @@ raw_insert_n (const char *body, int n)
   sqlite3_finalize (stmt);
   sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
   sqlite3_close (db);
-  return now_s () - t;
+  return sync_now_s () - t;
 }
 
 static double
@@ -275,13 +216,13 @@ raw_post (SyncServer *s, const char *body)
   g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
   g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
   g_autoptr (GBytes) reply = NULL;
-  double t = now_s ();
+  double t = sync_now_s ();
 
   soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
   reply = soup_session_send_and_read (session, msg, NULL, NULL);
   g_assert_nonnull (reply);
   g_assert_cmpuint (soup_message_get_status (msg), ==, 401);
-  return now_s () - t;
+  return sync_now_s () - t;
 }
 
 /* CPU seconds of the child processes waited for so far. */
@@ -306,10 +247,10 @@ cli_sync (const char *db, SyncProxy *proxy, const char *expect)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   double cpu = children_cpu ();
-  double t = now_s ();
+  double t = sync_now_s ();
   int status = sync_cli (db, &out, &err, "sync", "--server", url, NULL);
 
-  t = now_s () - t;
+  t = sync_now_s () - t;
   last_cli_cpu = children_cpu () - cpu;
   if (status != 0 || strstr (out, expect) == NULL)
     g_error ("sync: exit %d, “%s”, %s", status, out, err);
@@ -319,29 +260,15 @@ cli_sync (const char *db, SyncProxy *proxy, const char *expect)
   return t;
 }
 
-static int
-compare_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, guint n)
-{
-  qsort (v, n, sizeof (double), compare_double);
-  return v[n / 2];
-}
-
 #define ROUNDS 3
 
 static void
 bench_full_push (void)
 {
   g_autofree char *path = NULL;
-  double fill_start = now_s ();
+  double fill_start = sync_now_s ();
   g_autoptr (PcmbnStore) store = fill_logbook (&path);
-  double fill_time = now_s () - fill_start;
+  double fill_time = sync_now_s () - fill_start;
   g_autofree char *json = NULL;
   gsize json_len;
   double push[ROUNDS], push_raw[ROUNDS], push_ratio[ROUNDS];
@@ -401,12 +328,12 @@ bench_full_push (void)
       {
         /* The trigram search index a restore leaves to the next open:
          * printed beside it, as the cost moved out of the restore. */
-        double t = now_s ();
+        double t = sync_now_s ();
         g_autoptr (GError) error = NULL;
         g_autoptr (PcmbnStore) opened = pcmbn_store_open (fresh_path, &error);
         g_assert_no_error (error);
         g_assert_null (pcmbn_store_get_meta (opened, "search_index_pending"));
-        index_time[round] = now_s () - t;
+        index_time[round] = sync_now_s () - t;
       }
       {
         g_autoptr (GBytes) body = g_bytes_new (json, json_len);
@@ -420,16 +347,16 @@ bench_full_push (void)
     }
   g_print ("# full push of %d records (whole `pcmbn sync`): %.2f s; raw insert + one raw POST: "
            "%.2f s; ratio %.2f (median of %d; aim <= 3)\n",
-           N_RECORDS, median (push, ROUNDS), median (push_raw, ROUNDS), median (push_ratio, ROUNDS),
-           ROUNDS);
+           N_RECORDS, sync_median (push, ROUNDS), sync_median (push_raw, ROUNDS),
+           sync_median (push_ratio, ROUNDS), ROUNDS);
   g_print ("# restore of %d records onto a new device (whole `pcmbn sync`): %.2f s; raw insert + "
            "one raw GET: %.2f s; ratio %.2f (median of %d; aim <= 3)\n",
-           N_RECORDS, median (pull, ROUNDS), median (pull_raw, ROUNDS), median (pull_ratio, ROUNDS),
-           ROUNDS);
+           N_RECORDS, sync_median (pull, ROUNDS), sync_median (pull_raw, ROUNDS),
+           sync_median (pull_ratio, ROUNDS), ROUNDS);
   g_print ("# restore of %d records: CPU time of the `pcmbn sync` process %.2f s (median of %d)\n",
-           N_RECORDS, median (pull_cpu, ROUNDS), ROUNDS);
+           N_RECORDS, sync_median (pull_cpu, ROUNDS), ROUNDS);
   g_print ("# after the restore, the next open builds the search index: %.2f s (median of %d)\n",
-           median (index_time, ROUNDS), ROUNDS);
+           sync_median (index_time, ROUNDS), ROUNDS);
   g_print ("# bytes on the wire: push %" G_GUINT64_FORMAT " B sent, restore %" G_GUINT64_FORMAT
            " B received, uncompressed JSON %" G_GSIZE_FORMAT " B; fractions %.3f and %.3f "
            "(aim <= 0.1)\n",
@@ -560,9 +487,9 @@ device_push (DevicePush *d)
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Content-Encoding", "gzip");
   soup_message_set_request_body_from_bytes (msg, "application/json", d->body);
-  t = now_s ();
+  t = sync_now_s ();
   reply = soup_session_send_and_read (session, msg, NULL, &error);
-  d->latency = now_s () - t;
+  d->latency = sync_now_s () - t;
   d->problem = check_push_reply (msg, reply, error);
 }
 
@@ -618,7 +545,7 @@ report_run (const char *what, DevicePush *devices, double total)
           errors++;
         }
     }
-  qsort (lat, N_DEVICES, sizeof (double), compare_double);
+  sync_median (lat, N_DEVICES); /* sorts them */
   g_print ("# %s: %d devices x %d records: %u errors, total %.2f s, latency median %.0f ms,"
            " 95th %.0f ms, max %.0f ms\n",
            what, N_DEVICES, N_PER_DEVICE, errors, total, lat[N_DEVICES / 2] * 1000,
@@ -645,7 +572,7 @@ bench_concurrent_devices (void)
 
   /* 300 devices over five communes, each enrolled with its own code; then
    * 300 more for the sequential baseline. */
-  t = now_s ();
+  t = sync_now_s ();
   for (guint i = 0; i < 2 * N_DEVICES; i++)
     {
       DevicePush *d = i < N_DEVICES ? &devices[i] : &serial[i - N_DEVICES];
@@ -668,13 +595,13 @@ bench_concurrent_devices (void)
       d->start_cond = &cond;
       d->started = &started;
     }
-  g_print ("# enrolled %d devices in %.1f s\n", 2 * N_DEVICES, now_s () - t);
+  g_print ("# enrolled %d devices in %.1f s\n", 2 * N_DEVICES, sync_now_s () - t);
 
   /* Baseline in the same run: the same pushes, one after another. */
-  t = now_s ();
+  t = sync_now_s ();
   for (guint i = 0; i < N_DEVICES; i++)
     device_push (&serial[i]);
-  sequential = now_s () - t;
+  sequential = sync_now_s () - t;
   errors = report_run ("one after another", serial, sequential);
   g_assert_cmpuint (errors, ==, 0);
 
@@ -683,12 +610,12 @@ bench_concurrent_devices (void)
   g_usleep (G_USEC_PER_SEC / 2); /* every thread waits at the start line */
   g_mutex_lock (&lock);
   started = TRUE;
-  t = now_s ();
+  t = sync_now_s ();
   g_cond_broadcast (&cond);
   g_mutex_unlock (&lock);
   for (guint i = 0; i < N_DEVICES; i++)
     g_thread_join (threads[i]);
-  concurrent = now_s () - t;
+  concurrent = sync_now_s () - t;
   errors = report_run ("all at once", devices, concurrent);
   g_print (
       "# 300 concurrent devices: %u errors (aim 0), %.2f s at once vs %.2f s one after another\n",
@@ -723,7 +650,7 @@ bench_restore_attachments (void)
   SyncServer *s = sync_server_new (FALSE);
   g_autofree char *path = NULL;
   g_autofree char *fresh_path = NULL;
-  g_autoptr (PcmbnStore) store = fill_logbook_with (&path, N_ATTACHED, N_ATTACHED, ATTACHMENT_SIZE);
+  g_autoptr (PcmbnStore) store = sync_fill_logbook (&path, N_ATTACHED, N_ATTACHED, ATTACHMENT_SIZE);
   g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (&fresh_path);
   g_autofree char *json = NULL;
   SyncProxy *proxy;
@@ -781,7 +708,7 @@ bench_slow_link (void)
   SyncServer *s = sync_server_new (FALSE);
   g_autofree char *path = NULL;
   g_autofree char *fresh_path = NULL;
-  g_autoptr (PcmbnStore) store = fill_logbook_with (&path, N_SLOW, 0, 0);
+  g_autoptr (PcmbnStore) store = sync_fill_logbook (&path, N_SLOW, 0, 0);
   g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (&fresh_path);
   SyncProxy *proxy;
   double push_time, restore_time;

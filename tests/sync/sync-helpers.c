@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store.h"
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
@@ -626,4 +627,81 @@ sync_proxy_arm (SyncProxy *p, int dir, guint64 at)
   p->cut_done = FALSE;
   p->connections = 0;
   g_mutex_unlock (&p->lock);
+}
+
+/* ---- shared by the benchmarks -------------------------------------------- */
+
+double
+sync_now_s (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorts @v in place. */
+double
+sync_median (double *v, guint n)
+{
+  qsort (v, n, sizeof (double), compare_double);
+  return v[n / 2];
+}
+
+char *
+sync_note (void)
+{
+  /* About 1 KB of data per record, as a real activity with notes has. */
+  GString *s = g_string_new (NULL);
+  while (s->len < 700)
+    g_string_append (s, "Tuyên truyền phòng, chống mua bán người tại tổ dân phố. ");
+  return g_string_free (s, FALSE);
+}
+
+/* A logbook at @path_out of @n activities of about 1 KB, the same for
+ * bench-sync and bench-pouchdb; with @n_attachments, the first ones each
+ * carry an attachment of @attachment_size bytes that do not compress. */
+PcmbnStore *
+sync_fill_logbook (char **path_out, int n, int n_attachments, gsize attachment_size)
+{
+  PcmbnStore *store = pcmbn_test_store_new (path_out);
+  g_autofree char *text = sync_note ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+
+  g_assert_true (pcmbn_store_begin (store, &error));
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr (JsonObject) data = pcmbn_test_json (
+          "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
+          "\"community\",\"title\":\"Nói chuyện chuyên đề\",\"location\":\"Nhà văn hóa\","
+          "\"target_groups\":[\"officials\",\"general_public\"],\"topics\":[\"hotline\"],"
+          "\"lead_agency\":\"UBND phường\",\"funding_source\":\"state_budget\"}");
+      g_autofree char *uuid = NULL;
+      json_object_set_string_member (data, "notes", text);
+      if (i < n_attachments)
+        {
+          g_autofree guint32 *bytes = g_new (guint32, attachment_size / 4);
+          g_autofree char *file_path = g_build_filename (dir, "photo.jpg", NULL);
+          g_autoptr (GFile) file = g_file_new_for_path (file_path);
+          JsonArray *list = json_array_new ();
+          for (gsize b = 0; b < attachment_size / 4; b++)
+            bytes[b] = g_rand_int (rand);
+          g_assert_true (
+              g_file_set_contents (file_path, (const char *)bytes, attachment_size / 4 * 4, NULL));
+          json_array_add_object_element (list,
+                                         pcmbn_attachments_add_file (store, file, NULL, &error));
+          g_assert_no_error (error);
+          json_object_set_array_member (data, "attachments", list);
+        }
+      uuid = pcmbn_store_add (store, "activity", data, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_true (pcmbn_store_commit (store, &error));
+  return store;
 }

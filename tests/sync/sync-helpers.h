@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "store/pcmbn-store.h"
+
 G_BEGIN_DECLS
 
 /* A real `pcmbn-district serve` on loopback, a free port, its own database. */
@@ -86,5 +88,11 @@ char *sync_proxy_url (SyncProxy *p);
 void sync_proxy_arm (SyncProxy *p, int dir, guint64 at);
 void sync_proxy_set_link (SyncProxy *p, guint bits_per_second, guint latency_ms);
 void sync_proxy_free (SyncProxy *p);
+
+/* For the benchmarks. */
+double sync_now_s (void);
+double sync_median (double *v, guint n);
+char *sync_note (void);
+PcmbnStore *sync_fill_logbook (char **path_out, int n, int n_attachments, gsize attachment_size);
 
 G_END_DECLS
