@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A whole day by keyboard (issue 11): from the first run to one record of
 each of the six kinds, an enrolment and a sync with a real pcmbn-district on
-loopback, and the Preferences left with Escape, without the mouse. (The
-export by keyboard is not covered yet: from the year's spin button, Tab did
-not reach the CSV button in a trial run.)
+loopback, the Preferences left with Escape, and this year's report exported
+as PDF (Ctrl+E, Enter), without the mouse.
 
 Every step is a real key press (XTest, through xdotool): Tab, arrows,
 Enter, Space, typed text and the app's shortcuts. The accessibility bus is
@@ -12,8 +11,9 @@ only read, to know where the focus is and to wait for the app; no control
 is clicked or activated through it. A control the keyboard cannot reach
 fails the test with the name of the control and where the focus went.
 
-At the end the CLI reads the same database, and a second logbook enrolled
-to the same server reads what the sync sent there.
+At the end the CLI reads the same database, a second logbook enrolled
+to the same server reads what the sync sent there, and the PDF is read
+back (pdftotext).
 
 Runs on a display and a session bus of its own (xsession.py). Uses the
 system python (python3-gi, gir1.2-atspi-2.0) and xdotool.
@@ -238,7 +238,7 @@ def main():
     global Atspi, app
     tmp = tempfile.mkdtemp(prefix="pcmbn-keyboard-")
     db = os.path.join(tmp, "logbook.sqlite")
-    export = os.path.join(tmp, "report.csv")
+    export = tmp
     session = XSession(1280, 800).start()
     import gi
     gi.require_version("Atspi", "2.0")
@@ -258,7 +258,7 @@ def main():
                 "XDG_CONFIG_HOME": os.path.join(tmp, "config")})
     # The CLI reads the same logbook with the same key.
     os.environ["XDG_CONFIG_HOME"] = env["XDG_CONFIG_HOME"]
-    proc = subprocess.Popen([APP, "--db", db], env=env, start_new_session=True)
+    proc = subprocess.Popen([APP, "--db", db], env=env, cwd=tmp, start_new_session=True)
     app = App(proc)
     try:
         day(db, url, code, export)
@@ -371,6 +371,22 @@ def day(db, url, code, export):
     print("focus before Escape:", where(), flush=True)
     key("Escape")
     wait_for(lambda: len(windows()) == 1, "Escape on a row to close the Preferences")
+
+    # ---- this year's report as a PDF: Alt+7 is Reports, Ctrl+E exports,
+    # Enter saves under the suggested name in the dialog's folder (the
+    # app's working directory, the test's own)
+    print("# export", flush=True)
+    key("alt+7")
+
+    def dialog():
+        if len(windows()) < 2:
+            key("ctrl+e")  # again, if the report was still loading
+        return len(windows()) == 2
+    wait_for(dialog, "the save dialog")
+    time.sleep(1.5)
+    key("Return")
+    wait_for(lambda: exported(export) and len(windows()) == 1, "the PDF to be written", 60)
+    shot("exported")
 
 
 CSV_BUTTON = "Export the report as CSV…"
@@ -535,6 +551,27 @@ def check(db, server_db, url, export, tmp):
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
     check_records(theirs, "the server")
+    check_export(exported(export))
+
+
+def exported(folder):
+    """The PDF the export wrote, once it has content."""
+    for f in os.listdir(folder):
+        path = os.path.join(folder, f)
+        if f.endswith(".pdf") and os.path.getsize(path) > 0:
+            return path
+    return None
+
+
+def check_export(path):
+    """The PDF the keys exported: this commune's report for the year,
+    counting the one talk of 40 people, 22 of them women."""
+    assert os.path.basename(path) == "report-PCMBN-%s-2026.pdf" % COMMUNE, path
+    text = run("pdftotext", "-layout", path, "-")
+    for want in ("Phúc Xá", "01/01/2026", "31/12/2026"):
+        assert want in text, "the exported PDF does not say %r" % want
+    assert any(" 40 " in line and " 22 " in line for line in text.splitlines()), \
+        "the exported PDF does not count the talk of 40 people, 22 women"
 
 
 if __name__ == "__main__":
