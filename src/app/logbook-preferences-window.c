@@ -142,6 +142,33 @@ on_interval (GtkSpinButton *spin, LogbookPreferencesWindow *self)
   logbook_context_set_sync_interval (self->context, gtk_spin_button_get_value_as_int (spin));
 }
 
+/* Escape closes the window from wherever the focus is, as it closes a
+ * dialog. libadwaita 1.2 binds it on the window too, but in the bubble
+ * phase, after the focused widget: once a toast's button or an entry row
+ * had the focus, Escape went there and the window stayed. Two places keep
+ * Escape: the search entry (in the header bar in 1.2, no GtkSearchBar),
+ * where it ends the search first, and an open drop-down (a native of its
+ * own), which it closes. */
+static gboolean
+on_key_pressed (LogbookPreferencesWindow *self,
+                guint keyval,
+                guint keycode,
+                GdkModifierType state,
+                GtkEventControllerKey *controller)
+{
+  GtkWidget *focus;
+
+  if (keyval != GDK_KEY_Escape || (state & gtk_accelerator_get_default_mod_mask ()) != 0)
+    return GDK_EVENT_PROPAGATE;
+  focus = gtk_root_get_focus (GTK_ROOT (self));
+  if (focus != NULL
+      && (gtk_widget_get_ancestor (focus, GTK_TYPE_SEARCH_ENTRY) != NULL
+          || GTK_WIDGET (gtk_widget_get_native (focus)) != GTK_WIDGET (self)))
+    return GDK_EVENT_PROPAGATE;
+  gtk_window_close (GTK_WINDOW (self));
+  return GDK_EVENT_STOP;
+}
+
 static void
 logbook_preferences_window_dispose (GObject *object)
 {
@@ -177,8 +204,13 @@ logbook_preferences_window_class_init (LogbookPreferencesWindowClass *klass)
 static void
 logbook_preferences_window_init (LogbookPreferencesWindow *self)
 {
+  GtkEventController *keys = gtk_event_controller_key_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect_swapped (keys, "key-pressed", G_CALLBACK (on_key_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
 }
 
 static void
