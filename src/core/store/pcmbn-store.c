@@ -22,6 +22,12 @@
  * column `f_NAME`, so that lists and reports filter, group and sum through
  * indexes and never through json_extract(). */
 
+/* The page cache (KiB), and a larger one while a sync writes. */
+#define STORE_CACHE_KIB 16000
+#define LONG_WRITE_CACHE_KIB 96000
+/* SQLite's own default, set again after a long write. */
+#define WAL_AUTOCHECKPOINT_PAGES 1000
+
 struct _PcmbnStore
 {
   GObject parent_instance;
@@ -133,6 +139,33 @@ pcmbn_store_lock (PcmbnStore *self)
 void
 pcmbn_store_unlock (PcmbnStore *self)
 {
+  g_rec_mutex_unlock (&self->lock);
+}
+
+/**
+ * pcmbn_store_set_long_write:
+ * @self: a store
+ * @on: %TRUE when a long write (a sync) starts, %FALSE when it ends
+ *
+ * While @on, the write-ahead log is not copied into the database every
+ * 1,000 pages, and the page cache is larger. Each copy waits for the disk
+ * twice, and the pages every batch changes again (indexes, the outbox)
+ * are copied once instead of once per batch; a restore builds its indexes
+ * from a table larger than the usual cache. Turning it off restores both
+ * and copies the log once, passively. What a commit promises is unchanged.
+ */
+void
+pcmbn_store_set_long_write (PcmbnStore *self, gboolean on)
+{
+  g_return_if_fail (PCMBN_IS_STORE (self));
+  g_rec_mutex_lock (&self->lock);
+  sqlite3_wal_autocheckpoint (self->db, on ? 0 : WAL_AUTOCHECKPOINT_PAGES);
+  pcmbn_store_exec (self->db,
+                    on ? "PRAGMA cache_size = -" G_STRINGIFY (LONG_WRITE_CACHE_KIB)
+                       : "PRAGMA cache_size = -" G_STRINGIFY (STORE_CACHE_KIB),
+                    NULL);
+  if (!on)
+    sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   g_rec_mutex_unlock (&self->lock);
 }
 
@@ -1213,10 +1246,12 @@ open_store (const char *path, gboolean server_mode, const char *key_text, GError
    * old case note lingers in free pages. */
   if (!pcmbn_store_exec (
           self->db,
-          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16000;"
-          /* The statement journals that triggers and multi-row writes
+          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+          "PRAGMA cache_size = -" G_STRINGIFY (
+              STORE_CACHE_KIB) ";"
+                               /* The statement journals that triggers and multi-row writes
            * need stay in memory rather than in temporary files. */
-          "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+                               "PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
           NULL))
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,

@@ -29,11 +29,6 @@
 /* The most a server takes: fewer round trips and commits per restore. */
 #define PULL_LIMIT 1000
 #define GZIP_THRESHOLD 1024
-/* SQLite's own default, set again after a sync. */
-#define WAL_AUTOCHECKPOINT 1000
-/* The store's page cache (pcmbn-store.c), and a larger one during a sync. */
-#define STORE_CACHE_KB "16000"
-#define SYNC_CACHE_KB "96000"
 
 struct _PcmbnSyncEngine
 {
@@ -1483,26 +1478,13 @@ pcmbn_sync_engine_sync (PcmbnSyncEngine *self,
     return FALSE;
   g_mutex_lock (&self->mutex);
   set_status (self, PCMBN_SYNC_STATUS_RUNNING, NULL);
-  /* The log is copied into the database once, after the sync, not every
-   * 1,000 pages during it: each copy waits for the disk twice, and a page
-   * that every batch changes again (the indexes, the outbox) is copied once
-   * instead of once per batch. What a commit promises does not change. */
-  sqlite3_wal_autocheckpoint (pcmbn_store_get_db (self->store), 0);
-  /* A restore's indexes are built from a table larger than the usual
-   * cache: a larger one for the sync saves reading it again and again. */
-  sqlite3_exec (pcmbn_store_get_db (self->store), "PRAGMA cache_size = -" SYNC_CACHE_KB, NULL, NULL,
-                NULL);
+  /* The log is copied into the database once, after the sync. */
+  pcmbn_store_set_long_write (self->store, TRUE);
   ok = push (self, &h, stats, &local) && pull (self, &h, stats, &local)
        && check_generation (self, &h, &restored, &local)
        && (!restored || (push (self, &h, stats, &local) && pull (self, &h, stats, &local)))
        && download_blobs (self, &h, &local);
-  pcmbn_store_lock (self->store);
-  sqlite3_wal_autocheckpoint (pcmbn_store_get_db (self->store), WAL_AUTOCHECKPOINT);
-  sqlite3_exec (pcmbn_store_get_db (self->store), "PRAGMA cache_size = -" STORE_CACHE_KB, NULL,
-                NULL, NULL);
-  sqlite3_wal_checkpoint_v2 (pcmbn_store_get_db (self->store), NULL, SQLITE_CHECKPOINT_PASSIVE,
-                             NULL, NULL);
-  pcmbn_store_unlock (self->store);
+  pcmbn_store_set_long_write (self->store, FALSE);
   g_mutex_unlock (&self->mutex);
   g_debug ("sync: %u requests, %.3f s waiting for them, %.3f s reading answers, %.3f s storing",
            h.n_requests, h.t_http / 1e6, h.t_parse / 1e6, h.t_store / 1e6);
