@@ -315,16 +315,133 @@ note_seq (Push *p, gint64 seq)
     p->first_seq = seq;
 }
 
+/* What a record of a push becomes before the write turn: normalized, as
+ * text, and its edit hash. None of it reads the database, so a push
+ * prepares its records on two threads (the server has more cores than
+ * writers) and holds the write turn only for what needs the database. */
+typedef struct
+{
+  JsonObject *data;
+  GPtrArray *errors; /* PcmbnFieldError, from normalizing */
+  char *data_text;
+  char *hash;
+} Prepared;
+
+static void
+prepared_clear (Prepared *pr)
+{
+  g_clear_pointer (&pr->data, json_object_unref);
+  g_clear_pointer (&pr->errors, g_ptr_array_unref);
+  g_clear_pointer (&pr->data_text, g_free);
+  g_clear_pointer (&pr->hash, g_free);
+}
+
+/* The records of a push are prepared on a thread of their own while this
+ * one stores those that are ready: the server has more cores than writers. */
+typedef struct
+{
+  GPtrArray *records; /* PcmbnWireRecord */
+  Prepared *out;
+  gboolean keep_sensitive;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  guint ready; /* records prepared so far, in order */
+} PrepareJob;
+
+/* Below this many records a thread costs more than it saves. */
+#define PREPARE_THREAD_MIN 64
+
+static void
+prepare_one (PrepareJob *job, guint i)
+{
+  PcmbnWireRecord *r = job->records->pdata[i];
+  Prepared *pr = &job->out[i];
+  g_autoptr (JsonObject) input = NULL;
+
+  if (r->error_code)
+    return;
+  /* A tombstone keeps the content the device deleted (its last edit
+   * included), normalized but not validated: so both sides hold the same
+   * row, and a record that was wrong can still be deleted. */
+  input = job->keep_sensitive ? json_object_ref (r->data)
+                              : pcmbn_wire_strip_sensitive (r->kind, r->data, NULL);
+  pr->errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  pr->data = pcmbn_schema_normalize (r->kind, input, NULL, pr->errors);
+  if (pr->errors->len > 0)
+    return;
+  pr->data_text = pcmbn_wire_object_to_string (pr->data);
+  pr->hash = pcmbn_wire_edit_hash_text (r->kind, r->base_version, r->deleted, pr->data_text);
+}
+
+static gpointer
+prepare_thread (gpointer data)
+{
+  PrepareJob *job = data;
+
+  for (guint i = 0; i < job->records->len; i++)
+    {
+      prepare_one (job, i);
+      g_mutex_lock (&job->lock);
+      job->ready = i + 1;
+      g_cond_signal (&job->cond);
+      g_mutex_unlock (&job->lock);
+    }
+  return NULL;
+}
+
+static void
+prepare_start (PrepareJob *job, GPtrArray *records, gboolean keep_sensitive)
+{
+  job->records = records;
+  job->out = g_new0 (Prepared, records->len);
+  job->keep_sensitive = keep_sensitive;
+  job->ready = 0;
+  g_mutex_init (&job->lock);
+  g_cond_init (&job->cond);
+  job->thread = NULL;
+  if (records->len >= PREPARE_THREAD_MIN)
+    job->thread = g_thread_try_new ("pcmbn-prepare", prepare_thread, job, NULL);
+  if (job->thread == NULL)
+    {
+      for (guint i = 0; i < records->len; i++)
+        prepare_one (job, i);
+      job->ready = records->len;
+    }
+}
+
+/* Record @i of the push, once it is prepared. */
+static Prepared *
+prepare_wait (PrepareJob *job, guint i)
+{
+  g_mutex_lock (&job->lock);
+  while (job->ready <= i)
+    g_cond_wait (&job->cond, &job->lock);
+  g_mutex_unlock (&job->lock);
+  return &job->out[i];
+}
+
+static void
+prepare_finish (PrepareJob *job)
+{
+  if (job->thread)
+    g_thread_join (job->thread);
+  for (guint i = 0; i < job->records->len; i++)
+    prepared_clear (&job->out[i]);
+  g_free (job->out);
+  g_mutex_clear (&job->lock);
+  g_cond_clear (&job->cond);
+}
+
 /* One record of a push: appends its RESULT to @out; FALSE with @error set
  * when the database failed (the whole push is then rolled back). */
 static gboolean
-push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GError **error)
+push_one (
+    Push *p, PcmbnWireRecord *r, Prepared *pr, PcmbnDistrictRow *row, GString *out, GError **error)
 {
   PcmbnStore *store = pcmbn_district_store_get_store (p->self);
-  g_autoptr (JsonObject) input = NULL;
-  g_autoptr (JsonObject) data = NULL;
-  g_autoptr (GPtrArray) errors = NULL;
-  g_autofree char *hash = NULL, *data_text = NULL;
+  GPtrArray *errors = pr->errors;
+  const char *hash = pr->hash, *data_text = pr->data_text;
   gint64 version, known;
 
   if (r->error_code)
@@ -339,15 +456,10 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
       result_rejected (out, r->uuid, "kind_mismatch", "kind", message);
       return TRUE;
     }
-  /* A tombstone keeps the content the device deleted (its last edit
-   * included), normalized but not validated: so both sides hold the same
-   * row, and a record that was wrong can still be deleted. */
-  input = p->keep_sensitive ? json_object_ref (r->data)
-                            : pcmbn_wire_strip_sensitive (r->kind, r->data, NULL);
-  errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
-  data = pcmbn_schema_normalize (r->kind, input, NULL, errors);
-  if (!r->deleted)
-    pcmbn_schema_validate (r->kind, data, pcmbn_store_resolve_ref, p->resolve, errors);
+  /* References are checked here, with the write turn held: they may name
+   * a record of this same push or one another push just stored. */
+  if (!r->deleted && errors->len == 0)
+    pcmbn_schema_validate (r->kind, pr->data, pcmbn_store_resolve_ref, p->resolve, errors);
   if (errors->len > 0)
     {
       PcmbnFieldError *first = errors->pdata[0];
@@ -355,8 +467,6 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
       result_rejected (out, r->uuid, "invalid", first->field, all);
       return TRUE;
     }
-  data_text = pcmbn_wire_object_to_string (data);
-  hash = pcmbn_wire_edit_hash_text (r->kind, r->base_version, r->deleted, data_text);
   known = pcmbn_district_store_find_edit (p->self, r->uuid, hash);
   if (known > 0)
     {
@@ -384,8 +494,9 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
       return TRUE;
     }
   version = MAX (row->exists ? row->version : 0, r->base_version) + 1;
-  if (!pcmbn_store_write_row (store, r->kind, r->uuid, p->device->org_unit, data, version,
-                              r->deleted, r->modified_at, error)
+  if (!pcmbn_store_write_row_text (store, r->kind, r->uuid, p->device->org_unit, pr->data,
+                                   data_text, !row->exists, version, r->deleted, r->modified_at,
+                                   error)
       || !pcmbn_district_store_record_change (p->self, r->uuid, p->device->org_unit, version, hash,
                                               p->device->id, error))
     return FALSE;
@@ -401,9 +512,59 @@ push_one (Push *p, PcmbnWireRecord *r, PcmbnDistrictRow *row, GString *out, GErr
     }
   if (!r->deleted)
     g_hash_table_insert (p->resolve->pending, pcmbn_store_resolve_key (r->kind->name, r->uuid),
-                         g_steal_pointer (&data));
+                         g_steal_pointer (&pr->data));
   result_accepted (out, r->uuid, version);
   return TRUE;
+}
+
+/* The records of a push in one transaction, with the write turn held;
+ * FALSE with @error set when nothing was stored. */
+static gboolean
+push_in_turn (Push *p, GPtrArray *records, PrepareJob *prepared, GString *out, GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (p->self);
+
+  if (!pcmbn_store_begin (store, error))
+    return FALSE;
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcmbnWireRecord *r = records->pdata[i];
+      g_auto (PcmbnDistrictRow) row = { 0 };
+
+      if (r->error_code == NULL)
+        {
+          if (!pcmbn_district_store_load_row (p->self, r->uuid, &row, error))
+            {
+              pcmbn_store_rollback (store);
+              return FALSE;
+            }
+          /* A uuid the server holds for another commune: refused whole. */
+          if (row.exists && g_strcmp0 (row.org_unit, p->device->org_unit) != 0)
+            {
+              g_set_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN,
+                           _ ("records[%u] (%s) is a record of another org unit; nothing was "
+                              "stored"),
+                           i, r->uuid);
+              pcmbn_store_rollback (store);
+              return FALSE;
+            }
+        }
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (!push_one (p, r, prepare_wait (prepared, i), &row, out, error))
+        {
+          pcmbn_store_rollback (store);
+          return FALSE;
+        }
+    }
+  g_string_append_c (out, ']');
+  /* Where this push's changes start: the device's next pull may leave out
+   * its own changes from there on, which it holds already. */
+  if (p->first_seq > 0)
+    g_string_append_printf (out, ",\"first_seq\":%" G_GINT64_FORMAT, p->first_seq);
+  g_string_append_c (out, '}');
+  touch_sync (store, p->device->org_unit, p->device->id);
+  return pcmbn_store_commit (store, error);
 }
 
 /**
@@ -433,7 +594,9 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
   g_autoptr (GHashTable) pending = NULL;
   g_autoptr (GString) out = NULL;
   g_autoptr (GMutexLocker) turn = NULL;
+  PrepareJob prepared;
   PcmbnStoreResolve resolve = { 0 };
+  gboolean ok;
   Push p;
 
   g_return_val_if_fail (device != NULL && device->kind == PCMBN_DISTRICT_TOKEN_DEVICE, NULL);
@@ -464,48 +627,12 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
   out = g_string_sized_new (32 + 72 * (gsize)records->len);
   g_string_append (out, "{\"results\":[");
 
+  prepare_start (&prepared, records, p.keep_sensitive);
   turn = g_mutex_locker_new (&write_turn);
-  if (!pcmbn_store_begin (store, error))
-    return NULL;
-  for (guint i = 0; i < records->len; i++)
-    {
-      PcmbnWireRecord *r = records->pdata[i];
-      g_auto (PcmbnDistrictRow) row = { 0 };
-
-      if (r->error_code == NULL)
-        {
-          if (!pcmbn_district_store_load_row (self, r->uuid, &row, error))
-            {
-              pcmbn_store_rollback (store);
-              return NULL;
-            }
-          /* A uuid the server holds for another commune: refused whole. */
-          if (row.exists && g_strcmp0 (row.org_unit, device->org_unit) != 0)
-            {
-              g_set_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_FORBIDDEN,
-                           _ ("records[%u] (%s) is a record of another org unit; nothing was "
-                              "stored"),
-                           i, r->uuid);
-              pcmbn_store_rollback (store);
-              return NULL;
-            }
-        }
-      if (i > 0)
-        g_string_append_c (out, ',');
-      if (!push_one (&p, r, &row, out, error))
-        {
-          pcmbn_store_rollback (store);
-          return NULL;
-        }
-    }
-  g_string_append_c (out, ']');
-  /* Where this push's changes start: the device's next pull may leave out
-   * its own changes from there on, which it holds already. */
-  if (p.first_seq > 0)
-    g_string_append_printf (out, ",\"first_seq\":%" G_GINT64_FORMAT, p.first_seq);
-  g_string_append_c (out, '}');
-  touch_sync (store, device->org_unit, device->id);
-  if (!pcmbn_store_commit (store, error))
+  ok = push_in_turn (&p, records, &prepared, out, error);
+  g_clear_pointer (&turn, g_mutex_locker_free);
+  prepare_finish (&prepared);
+  if (!ok)
     return NULL;
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

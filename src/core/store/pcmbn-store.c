@@ -2365,6 +2365,7 @@ insert_row (PcmbnStore *self,
             const char *uuid,
             const char *org_unit,
             JsonObject *data,
+            const char *data_text,
             gint64 version,
             gboolean synced,
             gboolean deleted,
@@ -2394,7 +2395,11 @@ insert_row (PcmbnStore *self,
   sqlite3_bind_int (self->insert_stmt, 8, deleted ? 1 : 0);
   if (modified_at)
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
-  if (!seal_data (self, kind, uuid, data, &json, &sealed, error))
+  /* The caller's text of @data, when it has one and nothing is sealed:
+   * the same bytes data_to_json() would make. */
+  if (data_text && !kind_has_sensitive (kind))
+    json = g_strdup (data_text);
+  else if (!seal_data (self, kind, uuid, data, &json, &sealed, error))
     return FALSE;
   bind_derived (self, self->insert_stmt, 9, kind, data, g_steal_pointer (&json));
   bind_field_columns (self->insert_stmt, 14, kind, data);
@@ -2447,7 +2452,7 @@ pcmbn_store_insert_valid (PcmbnStore *self,
                           JsonObject *data,
                           GError **error)
 {
-  return insert_row (self, kind, uuid, org_unit, data, 0, FALSE, FALSE, NULL, error);
+  return insert_row (self, kind, uuid, org_unit, data, NULL, 0, FALSE, FALSE, NULL, error);
 }
 
 static gboolean
@@ -2533,11 +2538,52 @@ pcmbn_store_write_row (PcmbnStore *self,
                        const char *modified_at,
                        GError **error)
 {
+  return pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, FALSE, version,
+                                     deleted, modified_at, error);
+}
+
+/**
+ * pcmbn_store_write_row_text:
+ * @self: a store; the caller holds a transaction (pcmbn_store_begin())
+ * @kind: the record's kind
+ * @uuid: the record's uuid
+ * @org_unit: the commune the record belongs to
+ * @data: fields that are already normalized and valid
+ * @data_text: (nullable): @data as pcmbn_wire_object_to_string() writes it,
+ *   when the caller has it already (the server's push hashes it)
+ * @is_new: the caller has just looked @uuid up and found no row
+ * @version: the server version of this content
+ * @deleted: whether it is a tombstone
+ * @modified_at: (nullable): when it was last edited, or %NULL for now
+ * @error: return location for an error
+ *
+ * pcmbn_store_write_row() without the work the caller did already: the
+ * lookup of the uuid and the serialisation of @data. A row that exists
+ * after all fails on the uuid's unique index and changes nothing.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_write_row_text (PcmbnStore *self,
+                            const PcmbnKind *kind,
+                            const char *uuid,
+                            const char *org_unit,
+                            JsonObject *data,
+                            const char *data_text,
+                            gboolean is_new,
+                            gint64 version,
+                            gboolean deleted,
+                            const char *modified_at,
+                            GError **error)
+{
   g_autofree char *now = modified_at ? NULL : pcmbn_now_utc ();
   sqlite3_stmt *stmt;
   sqlite3_int64 id = 0;
   gboolean ok;
 
+  if (is_new)
+    return insert_row (self, kind, uuid, org_unit, data, data_text, version, TRUE, deleted,
+                       modified_at ? modified_at : now, error);
   /* Cached statements: the sync applies thousands of rows in a row. */
   stmt = pcmbn_store_prepare_cached (self, "SELECT id FROM records WHERE uuid = ?", error);
   if (stmt == NULL)
@@ -2550,7 +2596,7 @@ pcmbn_store_write_row (PcmbnStore *self,
     {
       /* A new row is written once, bookkeeping included (a server push or
        * a fresh pull writes thousands of them). */
-      return insert_row (self, kind, uuid, org_unit, data, version, TRUE, deleted,
+      return insert_row (self, kind, uuid, org_unit, data, data_text, version, TRUE, deleted,
                          modified_at ? modified_at : now, error);
     }
   if (!pcmbn_store_update_valid (self, id, kind, data, error))
