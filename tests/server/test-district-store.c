@@ -229,7 +229,7 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   4);
+                   5);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
@@ -868,7 +868,7 @@ test_audit_migration (Fixture *f, gconstpointer data)
                      "INSERT INTO blobs (sha256, size, data, created_at, device_id) VALUES"
                      " ('abc', 1, x'00', '2026-01-01T00:00:00Z', 'd-1');"
                      "DROP TABLE blob_scopes; DROP TABLE dashboard_sessions;"
-                     "DROP INDEX audit_refused;");
+                     "DROP INDEX audit_refused; ALTER TABLE changes DROP COLUMN device_id;");
   exec_sql (f->path, "DROP INDEX audit_at; ALTER TABLE audit DROP COLUMN object;"
                      "ALTER TABLE audit DROP COLUMN address; ALTER TABLE audit DROP COLUMN ok;"
                      "UPDATE meta SET value = '1' WHERE key = 'server_schema';"
@@ -878,7 +878,10 @@ test_audit_migration (Fixture *f, gconstpointer data)
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   4);
+                   5);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM pragma_table_info ('changes')"
+                                       " WHERE name = 'device_id'"),
+                   ==, 1);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blob_scopes WHERE sha256 = 'abc' AND"
                                        " org_unit = '00001'"),
                    ==, 1);

@@ -825,6 +825,16 @@ test_pull_mine_and_gzip (void)
   g_assert_cmpuint (status, ==, 200);
   uuids = pulled_uuids (page);
   g_assert_cmpstr (uuids, ==, UUID2);
+  g_free (page);
+  g_free (uuids);
+  /* The same for changes written before they named their device (server
+   * schema 4): told from the record's versions. */
+  g_assert_cmpint (
+      sync_query_int (s->db, "SELECT count(*) FROM changes WHERE device_id IS NOT NULL"), ==, 2);
+  sync_exec (s->db, "UPDATE changes SET device_id = NULL");
+  page = sync_http (s, "GET", path, token_a, NULL, NULL, NULL, 0, &status);
+  uuids = pulled_uuids (page);
+  g_assert_cmpstr (uuids, ==, UUID2);
   /* B's pull with the same mine_from: A's record is not B's own. */
   g_free (page);
   g_free (uuids);

@@ -38,7 +38,7 @@ G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
-#define SERVER_SCHEMA 4
+#define SERVER_SCHEMA 5
 /* The log's size, in pages, at which a commit copies it into the database
  * (16 MB); see pcmbn_district_store_open(). */
 #define CHECKPOINT_PAGES 4000
@@ -143,11 +143,22 @@ pcmbn_district_enrolment_free (PcmbnDistrictEnrolment *enrolment)
  * writing the copy, see pcmbn_store_set_search_text()). */
 static const char server_migration_4[] = "DROP INDEX IF EXISTS records_search;";
 
+/* The device that made a record's latest change, beside the change: a
+ * pull after a push leaves out the device's own changes, and told that
+ * from the records and their versions, one random read each (a pull right
+ * after a push of 10,000 records read all of them to send none). Older
+ * rows keep NULL and are told the old way. */
+static const char server_migration_5[] = "ALTER TABLE changes ADD COLUMN device_id TEXT;";
+
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
 {
-  static const char *const steps[] = { NULL, server_migration_1, server_migration_2,
-                                       server_migration_3, server_migration_4 };
+  static const char *const steps[] = { NULL,
+                                       server_migration_1,
+                                       server_migration_2,
+                                       server_migration_3,
+                                       server_migration_4,
+                                       server_migration_5 };
   g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
   int version = text ? atoi (text) : 0;
   sqlite3 *db = pcmbn_store_get_db (store);

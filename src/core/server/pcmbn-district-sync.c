@@ -176,12 +176,15 @@ pcmbn_district_store_record_change (PcmbnDistrictStore *self,
       /* One row per record in the change sequence, at its latest change:
        * the unique index on record_uuid makes REPLACE drop the earlier row,
        * in one statement rather than a DELETE and an INSERT. */
-      stmt = pcmbn_store_prepare_cached (
-          store, "INSERT OR REPLACE INTO changes (org_unit, record_uuid) VALUES (?, ?)", error);
+      stmt = pcmbn_store_prepare_cached (store,
+                                         "INSERT OR REPLACE INTO changes (org_unit, record_uuid,"
+                                         " device_id) VALUES (?, ?, ?)",
+                                         error);
       if (stmt)
         {
           sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
           sqlite3_bind_text (stmt, 2, uuid, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 3, device_id, -1, SQLITE_TRANSIENT);
         }
       ok = step_cached (stmt);
     }
@@ -727,8 +730,8 @@ pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
   /* A read transaction: the page is one consistent snapshot. */
   sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
   stmt = pcmbn_store_prepare_cached (store,
-                                     "SELECT seq, record_uuid, unit_code FROM changes WHERE"
-                                     " org_unit IN (?, '*') AND seq > ? ORDER BY seq LIMIT ?",
+                                     "SELECT seq, record_uuid, unit_code, device_id FROM changes"
+                                     " WHERE org_unit IN (?, '*') AND seq > ? ORDER BY seq LIMIT ?",
                                      error);
   /* The device that made each record's latest version: the pusher's own
    * records are not sent back to it. */
@@ -767,6 +770,9 @@ pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
       scanned++;
       if (sqlite3_column_type (stmt, 1) != SQLITE_NULL)
         {
+          const char *by = (const char *)sqlite3_column_text (stmt, 3);
+          if (by && device_id && mine_from > 0 && seq >= mine_from && g_str_equal (by, device_id))
+            continue; /* this device's own, known without reading the record */
           s = rec_stmt;
           sqlite3_reset (s);
           sqlite3_bind_text (s, 1, (const char *)sqlite3_column_text (stmt, 1), -1,
