@@ -229,7 +229,7 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   5);
+                   6);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
@@ -878,7 +878,7 @@ test_audit_migration (Fixture *f, gconstpointer data)
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   5);
+                   6);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM pragma_table_info ('changes')"
                                        " WHERE name = 'device_id'"),
                    ==, 1);

@@ -38,7 +38,7 @@ G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
-#define SERVER_SCHEMA 5
+#define SERVER_SCHEMA 6
 /* The log's size, in pages, at which a commit copies it into the database
  * (16 MB); see pcmbn_district_store_open(). */
 #define CHECKPOINT_PAGES 4000
@@ -150,6 +150,18 @@ static const char server_migration_4[] = "DROP INDEX IF EXISTS records_search;";
  * rows keep NULL and are told the old way. */
 static const char server_migration_5[] = "ALTER TABLE changes ADD COLUMN device_id TEXT;";
 
+/* The versions table in its primary key's order, without the index by
+ * edit: a retry's edit is found among the few versions of its record,
+ * read in the key, and a push writes one b-tree per version, not three. */
+static const char server_migration_6[] =
+    "CREATE TABLE record_versions_new (uuid TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  edit_hash TEXT NOT NULL, device_id TEXT, at TEXT NOT NULL, PRIMARY KEY (uuid, version))"
+    "  WITHOUT ROWID;"
+    "INSERT INTO record_versions_new SELECT uuid, version, edit_hash, device_id, at"
+    "  FROM record_versions;"
+    "DROP TABLE record_versions;"
+    "ALTER TABLE record_versions_new RENAME TO record_versions;";
+
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
 {
@@ -158,7 +170,8 @@ server_migrate (PcmbnStore *store, GError **error)
                                        server_migration_2,
                                        server_migration_3,
                                        server_migration_4,
-                                       server_migration_5 };
+                                       server_migration_5,
+                                       server_migration_6 };
   g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
   int version = text ? atoi (text) : 0;
   sqlite3 *db = pcmbn_store_get_db (store);
