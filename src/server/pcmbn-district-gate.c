@@ -66,6 +66,7 @@ typedef struct
   gint64 since;
   gint64 last;
   gsize bytes;
+  gsize peeked; /* bytes of the head seen so far, while ours */
   gboolean shut;
   GList link;
 } Conn;
@@ -423,6 +424,18 @@ peek_cb (GSocket *socket, GIOCondition condition, gpointer data)
       conn_close (conn);
       return G_SOURCE_REMOVE;
     }
+  /* Woken with no byte more than last time: the low-water mark asks for
+   * one more, so only the end of the stream wakes us now. A client gone
+   * half-way through its head left the rest of it unread in the socket;
+   * peeking at it again and again kept the main loop busy until the
+   * timeout, at full speed. */
+  if ((gsize)n <= conn->peeked)
+    {
+      g_clear_pointer (&conn->source, g_source_unref);
+      conn_close (conn);
+      return G_SOURCE_REMOVE;
+    }
+  conn->peeked = n;
   conn->last = g_get_monotonic_time ();
   switch (check_head (gate->buffer, n))
     {

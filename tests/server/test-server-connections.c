@@ -231,6 +231,39 @@ assert_refused (ConnServer *s, const char *request, guint status)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
 }
 
+/* A client that sends half a request head and closes its side: the rest
+ * of the head can never come, and the server closes the connection at once
+ * rather than at the end of its 20 s timeout (it used to peek at the
+ * same bytes again and again until then, keeping its main loop busy). */
+static void
+test_half_head_then_eof (void)
+{
+  ConnServer *s = conn_server_new ();
+  struct timeval wait = { 5, 0 };
+  char buf[64];
+  ssize_t n;
+  int fd;
+
+  conn_server_start (s, 0, NULL);
+  fd = conn_connect (s);
+  conn_send (fd, "POST /api/v1/sync/push HTTP/1.1\r\nHost: x\r\nContent-Le");
+  g_assert_cmpint (shutdown (fd, SHUT_WR), ==, 0);
+  g_assert_cmpint (setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait), ==, 0);
+  do
+    n = recv (fd, buf, sizeof buf, 0);
+  while (n < 0 && errno == EINTR);
+  /* Closed by the server: an end of stream, or a reset (it closed with
+   * the unread half head still in its buffer). EAGAIN would mean the
+   * connection was still open after 5 s. */
+  if (n < 0)
+    g_assert_cmpint (errno, ==, ECONNRESET);
+  else
+    g_assert_cmpint (n, ==, 0);
+  close (fd);
+  g_assert_cmpuint (conn_request (s, HEALTH, NULL), ==, 200);
+  conn_server_free (s);
+}
+
 static void
 test_framing (void)
 {
@@ -446,6 +479,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/connections/framing", test_framing);
+  g_test_add_func ("/server/connections/half-head-then-eof", test_half_head_then_eof);
   g_test_add_func ("/server/connections/error-bodies", test_error_bodies);
   g_test_add_func ("/server/connections/throttle", test_throttle);
   g_test_add_func ("/server/connections/forwarded", test_forwarded);
