@@ -319,9 +319,7 @@ note_seq (Push *p, gint64 seq)
 }
 
 /* What a record of a push becomes before the write turn: normalized, as
- * text, and its edit hash. None of it reads the database, so a push
- * prepares its records on two threads (the server has more cores than
- * writers) and holds the write turn only for what needs the database. */
+ * text, and its edit hash. None of it reads the database. */
 typedef struct
 {
   JsonObject *data;
@@ -339,8 +337,10 @@ prepared_clear (Prepared *pr)
   g_clear_pointer (&pr->hash, g_free);
 }
 
-/* The records of a push are prepared on a thread of their own while this
- * one stores those that are ready: the server has more cores than writers. */
+/* The records of a push are prepared in order on a thread of their own
+ * while the pushing thread, holding the write turn, stores those that are
+ * ready: the server has more cores than writers, and the turn is held
+ * only for what needs the database. */
 typedef struct
 {
   GPtrArray *records; /* PcmbnWireRecord */
