@@ -138,7 +138,8 @@ chain_one (PcmbnDistrictStore *self,
     }
   data_text = pcmbn_wire_object_to_string (normal);
   hash = pcmbn_wire_edit_hash_text (kind, version - 1, deleted, data_text);
-  if (!pcmbn_store_write_row (store, kind, uuid, unit, normal, version, deleted, modified_at, error)
+  if (!pcmbn_store_write_row_text (store, kind, uuid, unit, normal, data_text, !row.exists, version,
+                                   deleted, modified_at, error)
       || !pcmbn_district_store_record_change (self, uuid, unit, version, hash, child->id, error))
     return FALSE;
   pcmbn_district_store_audit_record (self, child->actor, "chain", uuid, version, unit,
