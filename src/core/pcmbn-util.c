@@ -303,3 +303,43 @@ pcmbn_invoke_in_context (GMainContext *context, GThread *owner, GSourceFunc func
   g_source_attach (source, context);
   g_source_unref (source);
 }
+
+typedef struct
+{
+  gpointer data;
+  GDestroyNotify destroy;
+} Garbage;
+
+static void
+free_garbage (gpointer item, gpointer user_data)
+{
+  Garbage *g = item;
+
+  g->destroy (g->data);
+  g_free (g);
+}
+
+/**
+ * pcmbn_free_later:
+ * @data: (transfer full) (nullable): what to free; nobody else may use it
+ * @destroy: how to free it
+ *
+ * Frees @data on a thread of its own. A server request parses thousands of
+ * records into trees of nodes, and freeing them took as long as parsing:
+ * the answer need not wait for it.
+ */
+void
+pcmbn_free_later (gpointer data, GDestroyNotify destroy)
+{
+  static GThreadPool *pool;
+  Garbage *g;
+
+  if (data == NULL)
+    return;
+  if (g_once_init_enter (&pool))
+    g_once_init_leave (&pool, g_thread_pool_new (free_garbage, NULL, 1, FALSE, NULL));
+  g = g_new (Garbage, 1);
+  g->data = data;
+  g->destroy = destroy;
+  g_thread_pool_push (pool, g, NULL);
+}

@@ -19,5 +19,6 @@ char *pcmbn_sha256_hex (const guint8 *data, gsize len);
 glong pcmbn_utf8_length (const char *text);
 void
 pcmbn_invoke_in_context (GMainContext *context, GThread *owner, GSourceFunc func, gpointer data);
+void pcmbn_free_later (gpointer data, GDestroyNotify destroy);
 
 G_END_DECLS

@@ -366,7 +366,6 @@ api_push (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
   g_autoptr (PcmbnDistrictPrincipal) device = NULL;
   PcmbnDistrictReply *reply = auth_device (store, req, &device);
   g_autoptr (GBytes) body = NULL;
-  g_autoptr (GPtrArray) records = NULL;
   g_autoptr (GError) error = NULL;
   char *answer;
 
@@ -380,13 +379,10 @@ api_push (PcmbnDistrictStore *store, PcmbnDistrictRequest *req)
     answer = pcmbn_district_store_push_chain (store, device, g_bytes_get_data (body, NULL),
                                               g_bytes_get_size (body), &error);
   else
-    {
-      records = pcmbn_wire_parse_push (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                                       &error);
-      if (records == NULL)
-        return reply_gerror (error);
-      answer = pcmbn_district_store_push (store, device, records, &error);
-    }
+    answer = pcmbn_district_store_push_body (store, device, g_bytes_get_data (body, NULL),
+                                             g_bytes_get_size (body), &error);
+  if (answer == NULL && error->domain == PCMBN_WIRE_ERROR)
+    return reply_gerror (error);
   if (answer == NULL && error->domain == PCMBN_ERROR && error->code == PCMBN_ERROR_INVALID)
     return reply_error (400, "bad_request", error->message);
   if (answer == NULL

@@ -94,6 +94,40 @@ check_record (PcmbnWireRecord *r, GString *answer)
   g_string_append_c (answer, '}');
 }
 
+/* The server reads a push record by record when the body splits
+ * (pcmbn_wire_split_push()), and whole when it does not or a record cannot
+ * be read: when every record reads, the whole body must read the same. */
+static void
+check_split (const char *body, gsize len, GPtrArray *whole)
+{
+  g_autoptr (GArray) spans = pcmbn_wire_split_push (body, len);
+
+  if (spans == NULL || spans->len > PCMBN_WIRE_MAX_RECORDS)
+    return;
+  for (guint i = 0; i < spans->len; i++)
+    {
+      PcmbnWireSpan *span = &g_array_index (spans, PcmbnWireSpan, i);
+      g_autoptr (PcmbnWireRecord) r = NULL;
+
+      g_assert (span->start + span->len <= len);
+      r = pcmbn_wire_parse_push_record (body + span->start, span->len);
+      if (r == NULL)
+        return;
+      if (whole == NULL || i >= whole->len
+          || g_strcmp0 (r->uuid, ((PcmbnWireRecord *)whole->pdata[i])->uuid) != 0
+          || g_strcmp0 (r->error_code, ((PcmbnWireRecord *)whole->pdata[i])->error_code) != 0)
+        {
+          g_printerr ("record %u reads otherwise alone than in the whole body\n", i);
+          abort ();
+        }
+    }
+  if (whole->len != spans->len)
+    {
+      g_printerr ("the body splits into %u records but reads as %u\n", spans->len, whole->len);
+      abort ();
+    }
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -117,6 +151,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       body = g_bytes_get_data (plain, &len);
     }
   records = pcmbn_wire_parse_push (body ? body : "", len, &error);
+  if (len <= PCMBN_WIRE_MAX_BODY)
+    check_split (body ? body : "", len, records);
   if (records == NULL)
     {
       g_assert (error != NULL && error->domain == PCMBN_WIRE_ERROR);

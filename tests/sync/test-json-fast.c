@@ -129,6 +129,81 @@ test_push_reads_the_same (void)
   g_assert_nonnull (strstr (da, "Tờ rơi"));
 }
 
+static void
+split_as_whole (const char *body)
+{
+  g_autoptr (GArray) spans = pcmbn_wire_split_push (body, strlen (body));
+  g_autoptr (GPtrArray) whole = pcmbn_wire_parse_push (body, strlen (body), NULL);
+
+  g_assert_nonnull (spans);
+  g_assert_nonnull (whole);
+  g_assert_cmpuint (spans->len, ==, whole->len);
+  for (guint i = 0; i < spans->len; i++)
+    {
+      PcmbnWireSpan *span = &g_array_index (spans, PcmbnWireSpan, i);
+      g_autoptr (PcmbnWireRecord)
+          one = pcmbn_wire_parse_push_record (body + span->start, span->len);
+      PcmbnWireRecord *w = whole->pdata[i];
+      g_autofree char *a = NULL, *b = NULL;
+
+      g_assert_nonnull (one);
+      g_assert_cmpstr (one->uuid, ==, w->uuid);
+      g_assert_cmpstr (one->error_code, ==, w->error_code);
+      g_assert_true (one->kind == w->kind);
+      if (w->data)
+        {
+          a = pcmbn_wire_object_to_string (one->data);
+          b = pcmbn_wire_object_to_string (w->data);
+          g_assert_cmpstr (a, ==, b);
+        }
+    }
+}
+
+static void
+not_split (const char *body)
+{
+  g_autoptr (GArray) spans = pcmbn_wire_split_push (body, strlen (body));
+
+  g_assert_null (spans);
+}
+
+static void
+test_split_push (void)
+{
+  /* What devices send, and the same with white space: records found where
+   * the whole body's reading finds them. Brackets, commas and escaped
+   * quotes inside strings are text. */
+  split_as_whole ("{\"records\":[]}");
+  split_as_whole (" {\n \"records\" : [ ] } \n");
+  split_as_whole ("{\"records\":[{\"uuid\":\"5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":"
+                  "\"material\",\"org_unit\":\"00001\",\"base_version\":0,\"data\":{\"title\":"
+                  "\"a],}{[\\\"b\"}} ,\n {\"uuid\":\"x\",\"data\":[1,{\"c\":\"]\"}]},{}]}");
+  /* Any other envelope is left to the whole reading. */
+  not_split ("");
+  not_split ("[]");
+  not_split ("{\"records\":[],\"x\":1}");
+  not_split ("{\"x\":1,\"records\":[]}");
+  not_split ("{\"records\":{}}");
+  not_split ("{\"records\":[{}] } x");
+  not_split ("{\"records\":[{},]}");
+  not_split ("{\"records\":[,{}]}");
+  not_split ("{\"records\":[{\"a\":\"cut]}");
+  not_split ("{\"records\":[{}}");
+  not_split ("{\"recs\":[]}");
+  /* Split, and then not readable alone: the caller reads the whole body. */
+  {
+    const char *body = "{\"records\":[{\"a\":1,}]}";
+    g_autoptr (GArray) spans = pcmbn_wire_split_push (body, strlen (body));
+    PcmbnWireSpan *span;
+
+    g_assert_nonnull (spans);
+    g_assert_cmpuint (spans->len, ==, 1);
+    span = &g_array_index (spans, PcmbnWireSpan, 0);
+    g_assert_null (pcmbn_wire_parse_push_record (body + span->start, span->len));
+    g_assert_null (pcmbn_wire_parse_push (body, strlen (body), NULL));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -137,5 +212,6 @@ main (int argc, char **argv)
   g_test_add_func ("/json-fast/leaves-the-rest", test_leaves_the_rest);
   g_test_add_func ("/json-fast/depth", test_depth);
   g_test_add_func ("/json-fast/push-reads-the-same", test_push_reads_the_same);
+  g_test_add_func ("/json-fast/split-push", test_split_push);
   return g_test_run ();
 }

@@ -185,6 +185,114 @@ test_mixed_batch (void)
   sync_server_free (s);
 }
 
+/* A push of @n materials, record @odd replaced by @instead when not %NULL. */
+static char *
+many_materials (guint n, guint odd, const char *instead)
+{
+  GString *body = g_string_new ("{\"records\": [\n");
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *uuid = g_strdup_printf ("5b0c6c1e-2f4a-4d7e-9b1a-%012x", i);
+      g_autofree char *r = material_record (uuid, "00001", 0, (int)i + 1);
+      g_string_append_printf (body, "%s%s", i ? " ,\n" : "", i == odd && instead ? instead : r);
+    }
+  g_string_append (body, "\n] }");
+  return g_string_free (body, FALSE);
+}
+
+/* A push is read record by record while it is stored (a thread reads
+ * ahead of the write turn). A record that cannot be read, or that belongs
+ * to another commune, far into the push, must still refuse it whole, with
+ * the error the whole body's reading gives, and store nothing. */
+static void
+test_push_read_while_stored (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *db = NULL, *token = NULL;
+  guint status;
+  struct
+  {
+    const char *instead;
+    guint status;
+    const char *says;
+  } bad[] = {
+    { "{\"uuid\":\"x\",}", 400, NULL },
+    { "7", 400, "records[150]" },
+    { "[{\"uuid\":1}]", 400, "records[150]" },
+    { "{\"uuid\":\"5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":\"material\","
+      "\"org_unit\":\"00002\",\"base_version\":0,\"data\":{}}",
+      403, "records[150]" },
+  };
+
+  gint64 changes;
+
+  sync_server_start (s);
+  db = sync_enrolled_logbook (s, "00001");
+  token = sync_device_token (db);
+  changes = sync_query_int (s->db, "SELECT count(*) FROM changes");
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *body = many_materials (200, 150, bad[i].instead);
+      g_autofree char *r = push (s, token, body, &status);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) whole = pcmbn_wire_parse_push (body, strlen (body), &error);
+
+      assert_error (r, status, bad[i].status, NULL);
+      if (bad[i].says)
+        g_assert_nonnull (strstr (r, bad[i].says));
+      /* The same words the whole body's reading gives. */
+      if (whole == NULL)
+        {
+          g_autofree char *message = g_strescape (error->message, "");
+          g_assert_nonnull (strstr (r, message));
+        }
+      g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 0);
+      g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM changes"), ==, changes);
+    }
+  /* A quote, a bracket and a comma inside a string are text: the record
+   * is read whole, and only it is refused. */
+  {
+    g_autofree char *body = many_materials (
+        200, 150,
+        "{\"uuid\":\"a\\\"]},{\",\"kind\":\"material\",\"org_unit\":\"00001\","
+        "\"base_version\":0,\"data\":{}}");
+    g_autofree char *r = push (s, token, body, &status);
+    g_autoptr (JsonNode) root = NULL;
+    JsonObject *o;
+
+    g_assert_cmpuint (status, ==, 200);
+    root = sync_parse (r);
+    o = json_array_get_object_element (results_of (root), 150);
+    g_assert_cmpstr (json_object_get_string_member (o, "uuid"), ==, "a\"]},{");
+    g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "rejected");
+    g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 199);
+  }
+  /* The same push with every record right: all of them, in order. */
+  {
+    g_autofree char *body = many_materials (200, 0, NULL);
+    g_autofree char *r = push (s, token, body, &status);
+    g_autoptr (JsonNode) root = NULL;
+    JsonArray *results;
+
+    g_assert_cmpuint (status, ==, 200);
+    root = sync_parse (r);
+    results = results_of (root);
+    g_assert_cmpuint (json_array_get_length (results), ==, 200);
+    for (guint i = 0; i < 200; i++)
+      {
+        JsonObject *o = json_array_get_object_element (results, i);
+        g_autofree char *uuid = g_strdup_printf ("5b0c6c1e-2f4a-4d7e-9b1a-%012x", i);
+        g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "accepted");
+        g_assert_cmpstr (json_object_get_string_member (o, "uuid"), ==, uuid);
+      }
+    g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 200);
+    g_assert_cmpint (sync_query_int (s->db, "SELECT sum(f_quantity_received) FROM records"), ==,
+                     200 * 201 / 2);
+  }
+  sync_server_free (s);
+}
+
 static void
 test_error_statuses (void)
 {
@@ -1034,6 +1142,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync-http/idempotent-retry", test_idempotent_retry);
   g_test_add_func ("/sync-http/mixed-batch", test_mixed_batch);
   g_test_add_func ("/sync-http/error-statuses", test_error_statuses);
+  g_test_add_func ("/sync-http/push-read-while-stored", test_push_read_while_stored);
   g_test_add_func ("/sync-http/throttle", test_throttle);
   g_test_add_func ("/sync-http/sigterm-during-push", test_sigterm_during_push);
   g_test_add_func ("/sync-http/admin-verbs", test_admin_verbs);

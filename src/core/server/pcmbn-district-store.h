@@ -155,6 +155,11 @@ char *pcmbn_district_store_push (PcmbnDistrictStore *self,
                                  PcmbnDistrictPrincipal *device,
                                  GPtrArray *records,
                                  GError **error);
+char *pcmbn_district_store_push_body (PcmbnDistrictStore *self,
+                                      PcmbnDistrictPrincipal *device,
+                                      const char *body,
+                                      gsize len,
+                                      GError **error);
 char *pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
                                                const char *org_unit,
                                                const char *device_id,

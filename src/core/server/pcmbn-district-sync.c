@@ -346,10 +346,15 @@ typedef struct
   GPtrArray *records; /* PcmbnWireRecord */
   Prepared *out;
   gboolean keep_sensitive;
+  /* When set, records are read here too, from @body where @spans say
+   * (pcmbn_wire_split_push()): a record that cannot be read stays %NULL. */
+  const char *body;
+  GArray *spans;
   GThread *thread;
   GMutex lock;
   GCond cond;
-  guint ready; /* records prepared so far, in order */
+  guint ready;   /* records prepared so far, in order */
+  gint stopping; /* the push failed: no need to go on */
 } PrepareJob;
 
 /* Below this many records a thread costs more than it saves. */
@@ -358,11 +363,17 @@ typedef struct
 static void
 prepare_one (PrepareJob *job, guint i)
 {
-  PcmbnWireRecord *r = job->records->pdata[i];
+  PcmbnWireRecord *r;
   Prepared *pr = &job->out[i];
   g_autoptr (JsonObject) input = NULL;
 
-  if (r->error_code)
+  if (job->body)
+    {
+      PcmbnWireSpan *span = &g_array_index (job->spans, PcmbnWireSpan, i);
+      job->records->pdata[i] = pcmbn_wire_parse_push_record (job->body + span->start, span->len);
+    }
+  r = job->records->pdata[i];
+  if (r == NULL || r->error_code)
     return;
   /* A tombstone keeps the content the device deleted (its last edit
    * included), normalized but not validated: so both sides hold the same
@@ -382,7 +393,7 @@ prepare_thread (gpointer data)
 {
   PrepareJob *job = data;
 
-  for (guint i = 0; i < job->records->len; i++)
+  for (guint i = 0; i < job->records->len && !g_atomic_int_get (&job->stopping); i++)
     {
       prepare_one (job, i);
       g_mutex_lock (&job->lock);
@@ -394,12 +405,16 @@ prepare_thread (gpointer data)
 }
 
 static void
-prepare_start (PrepareJob *job, GPtrArray *records, gboolean keep_sensitive)
+prepare_start (
+    PrepareJob *job, GPtrArray *records, const char *body, GArray *spans, gboolean keep_sensitive)
 {
   job->records = records;
+  job->body = body;
+  job->spans = spans;
   job->out = g_new0 (Prepared, records->len);
   job->keep_sensitive = keep_sensitive;
   job->ready = 0;
+  job->stopping = 0;
   g_mutex_init (&job->lock);
   g_cond_init (&job->cond);
   job->thread = NULL;
@@ -424,14 +439,33 @@ prepare_wait (PrepareJob *job, guint i)
   return &job->out[i];
 }
 
+typedef struct
+{
+  Prepared *out;
+  guint n;
+} PreparedSet;
+
+static void
+prepared_set_free (PreparedSet *set)
+{
+  for (guint i = 0; i < set->n; i++)
+    prepared_clear (&set->out[i]);
+  g_free (set->out);
+  g_free (set);
+}
+
+/* The prepared records are freed after the answer has gone. */
 static void
 prepare_finish (PrepareJob *job)
 {
+  PreparedSet *set = g_new (PreparedSet, 1);
+
+  g_atomic_int_set (&job->stopping, 1);
   if (job->thread)
     g_thread_join (job->thread);
-  for (guint i = 0; i < job->records->len; i++)
-    prepared_clear (&job->out[i]);
-  g_free (job->out);
+  set->out = g_steal_pointer (&job->out);
+  set->n = job->records->len;
+  pcmbn_free_later (set, (GDestroyNotify)prepared_set_free);
   g_mutex_clear (&job->lock);
   g_cond_clear (&job->cond);
 }
@@ -470,7 +504,9 @@ push_one (
       result_rejected (out, r->uuid, "invalid", first->field, all);
       return TRUE;
     }
-  known = pcmbn_district_store_find_edit (p->self, r->uuid, hash);
+  /* A retry of an edit that was stored finds its row: a uuid the server
+   * has never seen has no edit to find (rows are never removed). */
+  known = row->exists ? pcmbn_district_store_find_edit (p->self, r->uuid, hash) : 0;
   if (known > 0)
     {
       result_accepted (out, r->uuid, known); /* a retry: already here */
@@ -531,9 +567,19 @@ push_in_turn (Push *p, GPtrArray *records, PrepareJob *prepared, GString *out, G
     return FALSE;
   for (guint i = 0; i < records->len; i++)
     {
+      Prepared *pr = prepare_wait (prepared, i);
       PcmbnWireRecord *r = records->pdata[i];
       g_auto (PcmbnDistrictRow) row = { 0 };
 
+      /* Read here from the body's text (pcmbn_district_store_push_body()):
+       * what the whole body's reading refuses is refused as before. */
+      if (r == NULL || (r->org_unit && !g_str_equal (r->org_unit, p->device->org_unit)))
+        {
+          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                       "records[%u] is to be read with the whole body", i);
+          pcmbn_store_rollback (store);
+          return FALSE;
+        }
       if (r->error_code == NULL)
         {
           if (!pcmbn_district_store_load_row (p->self, r->uuid, &row, error))
@@ -554,7 +600,7 @@ push_in_turn (Push *p, GPtrArray *records, PrepareJob *prepared, GString *out, G
         }
       if (i > 0)
         g_string_append_c (out, ',');
-      if (!push_one (p, r, prepare_wait (prepared, i), &row, out, error))
+      if (!push_one (p, r, pr, &row, out, error))
         {
           pcmbn_store_rollback (store);
           return FALSE;
@@ -569,6 +615,13 @@ push_in_turn (Push *p, GPtrArray *records, PrepareJob *prepared, GString *out, G
   touch_sync (store, p->device->org_unit, p->device->id);
   return pcmbn_store_commit (store, error);
 }
+
+static char *push_records (PcmbnDistrictStore *self,
+                           PcmbnDistrictPrincipal *device,
+                           GPtrArray *records,
+                           const char *body,
+                           GArray *spans,
+                           GError **error);
 
 /**
  * pcmbn_district_store_push:
@@ -593,15 +646,6 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
                            GPtrArray *records,
                            GError **error)
 {
-  PcmbnStore *store = pcmbn_district_store_get_store (self);
-  g_autoptr (GHashTable) pending = NULL;
-  g_autoptr (GString) out = NULL;
-  g_autoptr (GMutexLocker) turn = NULL;
-  PrepareJob prepared;
-  PcmbnStoreResolve resolve = { 0 };
-  gboolean ok;
-  Push p;
-
   g_return_val_if_fail (device != NULL && device->kind == PCMBN_DISTRICT_TOKEN_DEVICE, NULL);
   for (guint i = 0; i < records->len; i++)
     {
@@ -615,6 +659,76 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
           return NULL;
         }
     }
+  return push_records (self, device, records, NULL, NULL, error);
+}
+
+/**
+ * pcmbn_district_store_push_body:
+ * @self: a server database
+ * @device: the device that pushes (authenticated, not revoked)
+ * @body: (array length=len): the decompressed body of the push
+ * @len: its length
+ * @error: return location for an error: a %PCMBN_WIRE_ERROR as
+ *   pcmbn_wire_parse_push() sets it, or one of pcmbn_district_store_push()
+ *
+ * pcmbn_district_store_push() of the records of @body, read while they are
+ * stored: the body a device sends is split into its records at once, and
+ * a thread reads each while the write turn stores those before it. Reading
+ * the whole body first kept the device waiting a tenth of the push. Any
+ * failure (a record that cannot be read, one of another commune, the
+ * database) rolls back and the push is done again the old way, reading the
+ * whole body first, so that its answer is exactly what it always was.
+ *
+ * Returns: (transfer full) (nullable): the answer, `{"results":[...]}`
+ */
+char *
+pcmbn_district_store_push_body (PcmbnDistrictStore *self,
+                                PcmbnDistrictPrincipal *device,
+                                const char *body,
+                                gsize len,
+                                GError **error)
+{
+  g_autoptr (GArray) spans = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  char *answer = NULL;
+
+  g_return_val_if_fail (device != NULL && device->kind == PCMBN_DISTRICT_TOKEN_DEVICE, NULL);
+  if (len <= PCMBN_WIRE_MAX_BODY)
+    spans = pcmbn_wire_split_push (body, len);
+  if (spans != NULL && spans->len <= PCMBN_WIRE_MAX_RECORDS)
+    {
+      records = g_ptr_array_new_full (spans->len, (GDestroyNotify)pcmbn_wire_record_free);
+      g_ptr_array_set_size (records, spans->len);
+      answer = push_records (self, device, records, body, spans, NULL);
+      pcmbn_free_later (g_steal_pointer (&records), (GDestroyNotify)g_ptr_array_unref);
+      if (answer != NULL)
+        return answer;
+    }
+  records = pcmbn_wire_parse_push (body, len, error);
+  if (records == NULL)
+    return NULL;
+  answer = pcmbn_district_store_push (self, device, records, error);
+  pcmbn_free_later (g_steal_pointer (&records), (GDestroyNotify)g_ptr_array_unref);
+  return answer;
+}
+
+static char *
+push_records (PcmbnDistrictStore *self,
+              PcmbnDistrictPrincipal *device,
+              GPtrArray *records,
+              const char *body,
+              GArray *spans,
+              GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  g_autoptr (GHashTable) pending = NULL;
+  g_autoptr (GString) out = NULL;
+  g_autoptr (GMutexLocker) turn = NULL;
+  PrepareJob prepared;
+  PcmbnStoreResolve resolve = { 0 };
+  gboolean ok;
+  Push p;
+
   pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                    (GDestroyNotify)json_object_unref);
   resolve.store = store;
@@ -630,11 +744,13 @@ pcmbn_district_store_push (PcmbnDistrictStore *self,
   out = g_string_sized_new (32 + 72 * (gsize)records->len);
   g_string_append (out, "{\"results\":[");
 
-  prepare_start (&prepared, records, p.keep_sensitive);
+  prepare_start (&prepared, records, body, spans, p.keep_sensitive);
   turn = g_mutex_locker_new (&write_turn);
   ok = push_in_turn (&p, records, &prepared, out, error);
   g_clear_pointer (&turn, g_mutex_locker_free);
   prepare_finish (&prepared);
+  /* Every record of the push, normalized: not freed while the device waits. */
+  pcmbn_free_later (g_steal_pointer (&pending), (GDestroyNotify)g_hash_table_unref);
   if (!ok)
     return NULL;
   return g_string_free (g_steal_pointer (&out), FALSE);

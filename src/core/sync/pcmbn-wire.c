@@ -348,6 +348,137 @@ malformed:
   return NULL;
 }
 
+static const char *
+skip_space (const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/* The end of the value at @p, an element of an array: brackets are only
+ * counted and strings skipped, the element's own reading checks the rest. */
+static const char *
+skip_element (const char *p, const char *end)
+{
+  gsize depth = 0;
+
+  while (p < end)
+    {
+      char c = *p;
+      if (c == '"')
+        {
+          for (p++; p < end && *p != '"'; p++)
+            if (*p == '\\')
+              p++;
+          if (p >= end)
+            return NULL;
+          p++;
+        }
+      else if (c == '{' || c == '[')
+        {
+          depth++;
+          p++;
+        }
+      else if (c == '}' || c == ']')
+        {
+          if (depth == 0)
+            return p; /* the array's own end */
+          depth--;
+          p++;
+        }
+      else if (c == ',' && depth == 0)
+        return p;
+      else
+        p++;
+    }
+  return NULL;
+}
+
+/**
+ * pcmbn_wire_split_push:
+ * @body: (array length=len): the decompressed body of a push
+ * @len: its length
+ *
+ * Finds the records of a push without reading them, so that a server can
+ * read and store them side by side. Only the envelope devices send is
+ * taken: exactly `{"records":[…]}`, white space aside. The records' text is
+ * not checked here: pcmbn_wire_parse_push_record() reads each, and when
+ * one cannot be read the body must be read whole with
+ * pcmbn_wire_parse_push(), which says what is wrong.
+ *
+ * Returns: (transfer full) (nullable) (element-type PcmbnWireSpan): where
+ *   each record lies, in order; %NULL for any other shape of body
+ */
+GArray *
+pcmbn_wire_split_push (const char *body, gsize len)
+{
+  static const char head[] = "\"records\"";
+  const char *p = body, *end = body + len;
+  g_autoptr (GArray) spans = g_array_new (FALSE, FALSE, sizeof (PcmbnWireSpan));
+
+  p = skip_space (p, end);
+  if (p == end || *p++ != '{')
+    return NULL;
+  p = skip_space (p, end);
+  if ((gsize)(end - p) < strlen (head) || memcmp (p, head, strlen (head)) != 0)
+    return NULL;
+  p = skip_space (p + strlen (head), end);
+  if (p == end || *p++ != ':')
+    return NULL;
+  p = skip_space (p, end);
+  if (p == end || *p++ != '[')
+    return NULL;
+  p = skip_space (p, end);
+  if (p < end && *p == ']')
+    p++;
+  else
+    for (;;)
+      {
+        const char *stop = skip_element (p, end);
+        PcmbnWireSpan span = { p - body, 0 };
+
+        if (stop == NULL || stop == p)
+          return NULL;
+        span.len = stop - p;
+        g_array_append_val (spans, span);
+        if (*stop == ']')
+          {
+            p = stop + 1;
+            break;
+          }
+        if (*stop != ',')
+          return NULL;
+        p = skip_space (stop + 1, end);
+      }
+  p = skip_space (p, end);
+  if (p == end || *p++ != '}')
+    return NULL;
+  if (skip_space (p, end) != end)
+    return NULL;
+  return g_steal_pointer (&spans);
+}
+
+/**
+ * pcmbn_wire_parse_push_record:
+ * @text: (array length=len): one element of a push's records, as
+ *   pcmbn_wire_split_push() found it
+ * @len: its length
+ *
+ * Returns: (transfer full) (nullable): the record, as pcmbn_wire_parse_push()
+ *   reads it (with its error_ fields set when a member is wrong); %NULL
+ *   when @text is not a JSON object
+ */
+PcmbnWireRecord *
+pcmbn_wire_parse_push_record (const char *text, gsize len)
+{
+  g_autoptr (JsonNode) node = pcmbn_wire_parse_json (text, len, NULL);
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return parse_record (json_node_get_object (node));
+}
+
 static GBytes *
 convert (GConverter *converter, const void *data, gsize len, gsize limit, GError **error)
 {

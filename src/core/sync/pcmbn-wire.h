@@ -47,6 +47,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnWireRecord, pcmbn_wire_record_free)
 gboolean pcmbn_wire_check_json (const char *text, gsize len, GError **error);
 JsonNode *pcmbn_wire_parse_json (const char *text, gsize len, GError **error);
 GPtrArray *pcmbn_wire_parse_push (const char *body, gsize len, GError **error);
+
+/* Where one record of a push body lies in it. */
+typedef struct
+{
+  gsize start;
+  gsize len;
+} PcmbnWireSpan;
+
+GArray *pcmbn_wire_split_push (const char *body, gsize len);
+PcmbnWireRecord *pcmbn_wire_parse_push_record (const char *text, gsize len);
 GBytes *pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error);
 GBytes *pcmbn_wire_gzip (const void *data, gsize len);
 char *pcmbn_wire_error_body (const char *code, const char *message);
