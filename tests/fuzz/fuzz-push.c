@@ -101,30 +101,36 @@ static void
 check_split (const char *body, gsize len, GPtrArray *whole)
 {
   g_autoptr (GArray) spans = pcmbn_wire_split_push (body, len);
+  g_autoptr (GPtrArray)
+      alone = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_wire_record_free);
 
   if (spans == NULL || spans->len > PCMBN_WIRE_MAX_RECORDS)
     return;
   for (guint i = 0; i < spans->len; i++)
     {
       PcmbnWireSpan *span = &g_array_index (spans, PcmbnWireSpan, i);
-      g_autoptr (PcmbnWireRecord) r = NULL;
+      PcmbnWireRecord *r;
 
       g_assert (span->start + span->len <= len);
       r = pcmbn_wire_parse_push_record (body + span->start, span->len);
       if (r == NULL)
-        return;
-      if (whole == NULL || i >= whole->len
-          || g_strcmp0 (r->uuid, ((PcmbnWireRecord *)whole->pdata[i])->uuid) != 0
-          || g_strcmp0 (r->error_code, ((PcmbnWireRecord *)whole->pdata[i])->error_code) != 0)
+        return; /* the server reads this body whole */
+      g_ptr_array_add (alone, r);
+    }
+  if (whole == NULL || whole->len != alone->len)
+    {
+      g_printerr ("the body splits into %u readable records but reads as %d\n", alone->len,
+                  whole ? (int)whole->len : -1);
+      abort ();
+    }
+  for (guint i = 0; i < alone->len; i++)
+    {
+      PcmbnWireRecord *a = alone->pdata[i], *w = whole->pdata[i];
+      if (g_strcmp0 (a->uuid, w->uuid) != 0 || g_strcmp0 (a->error_code, w->error_code) != 0)
         {
           g_printerr ("record %u reads otherwise alone than in the whole body\n", i);
           abort ();
         }
-    }
-  if (whole->len != spans->len)
-    {
-      g_printerr ("the body splits into %u records but reads as %u\n", spans->len, whole->len);
-      abort ();
     }
 }
 

@@ -160,6 +160,15 @@ split_as_whole (const char *body)
 }
 
 static void
+split_as_whole_count (const char *body)
+{
+  g_autoptr (GArray) spans = pcmbn_wire_split_push (body, strlen (body));
+
+  g_assert_nonnull (spans);
+  g_assert_cmpuint (spans->len, ==, 1);
+}
+
+static void
 not_split (const char *body)
 {
   g_autoptr (GArray) spans = pcmbn_wire_split_push (body, strlen (body));
@@ -190,6 +199,22 @@ test_split_push (void)
   not_split ("{\"records\":[{\"a\":\"cut]}");
   not_split ("{\"records\":[{}}");
   not_split ("{\"recs\":[]}");
+  /* A record as deep as a whole body may be is too deep inside one. */
+  {
+    g_autoptr (GString) deep = g_string_new ("{\"records\":[");
+    for (int i = 0; i < PCMBN_WIRE_MAX_DEPTH - 2; i++)
+      g_string_append (deep, "{\"a\":");
+    g_string_append_c (deep, '1');
+    for (int i = 0; i < PCMBN_WIRE_MAX_DEPTH - 2; i++)
+      g_string_append_c (deep, '}');
+    g_string_append (deep, "]}");
+    g_assert_nonnull (pcmbn_wire_parse_push (deep->str, deep->len, NULL));
+    split_as_whole_count (deep->str);
+    g_string_insert (deep, strlen ("{\"records\":["), "{\"a\":");
+    g_string_insert_c (deep, deep->len - 2, '}');
+    g_assert_null (pcmbn_wire_parse_push (deep->str, deep->len, NULL));
+    not_split (deep->str);
+  }
   /* Split, and then not readable alone: the caller reads the whole body. */
   {
     const char *body = "{\"records\":[{\"a\":1,}]}";

@@ -377,7 +377,10 @@ skip_element (const char *p, const char *end)
         }
       else if (c == '{' || c == '[')
         {
-          depth++;
+          /* Two levels lie around it in the body (the envelope and its
+           * array): deeper than the whole body may be, it is read whole. */
+          if (++depth > PCMBN_WIRE_MAX_DEPTH - 2)
+            return NULL;
           p++;
         }
       else if (c == '}' || c == ']')
