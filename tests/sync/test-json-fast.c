@@ -199,6 +199,11 @@ test_split_push (void)
   not_split ("{\"records\":[{\"a\":\"cut]}");
   not_split ("{\"records\":[{}}");
   not_split ("{\"recs\":[]}");
+  /* Found by the fuzzer: two values with nothing between them. */
+  not_split ("{\"records\":[{\"a\":1}{\"b\":2}]}");
+  not_split ("{\"records\":[{} {}]}");
+  not_split ("{\"records\":[\"a\"\"b\"]}");
+  not_split ("{\"records\":[1 2]}");
   /* A record as deep as a whole body may be is too deep inside one. */
   {
     g_autoptr (GString) deep = g_string_new ("{\"records\":[");

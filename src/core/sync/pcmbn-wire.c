@@ -356,8 +356,11 @@ skip_space (const char *p, const char *end)
   return p;
 }
 
-/* The end of the value at @p, an element of an array: brackets are only
- * counted and strings skipped, the element's own reading checks the rest. */
+/* Just past the value at @p, an element of an array: brackets are only
+ * counted and strings skipped, the element's own reading checks the rest.
+ * A value ends where its bracket or string closes (what follows must be a
+ * comma or the array's end), a bare word or number at white space, a comma
+ * or a bracket. */
 static const char *
 skip_element (const char *p, const char *end)
 {
@@ -374,6 +377,8 @@ skip_element (const char *p, const char *end)
           if (p >= end)
             return NULL;
           p++;
+          if (depth == 0)
+            return p;
         }
       else if (c == '{' || c == '[')
         {
@@ -386,11 +391,12 @@ skip_element (const char *p, const char *end)
       else if (c == '}' || c == ']')
         {
           if (depth == 0)
-            return p; /* the array's own end */
-          depth--;
+            return p;
           p++;
+          if (--depth == 0)
+            return p;
         }
-      else if (c == ',' && depth == 0)
+      else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'))
         return p;
       else
         p++;
@@ -445,14 +451,17 @@ pcmbn_wire_split_push (const char *body, gsize len)
           return NULL;
         span.len = stop - p;
         g_array_append_val (spans, span);
-        if (*stop == ']')
+        p = skip_space (stop, end);
+        if (p == end)
+          return NULL;
+        if (*p == ']')
           {
-            p = stop + 1;
+            p++;
             break;
           }
-        if (*stop != ',')
+        if (*p != ',')
           return NULL;
-        p = skip_space (stop + 1, end);
+        p = skip_space (p + 1, end);
       }
   p = skip_space (p, end);
   if (p == end || *p++ != '}')
