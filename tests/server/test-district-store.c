@@ -229,7 +229,7 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   6);
+                   7);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
@@ -878,7 +878,13 @@ test_audit_migration (Fixture *f, gconstpointer data)
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   6);
+                   7);
+  /* Schema 7: the audit is no longer indexed by record, which nothing read. */
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name ="
+                                       " 'audit_record'"),
+                   ==, 0);
+  g_assert_cmpint (
+      query_int (f->path, "SELECT count(*) FROM audit WHERE record_uuid = '" UUID1 "'"), ==, 1);
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM pragma_table_info ('changes')"
                                        " WHERE name = 'device_id'"),
                    ==, 1);
