@@ -104,10 +104,11 @@ typedef struct
   GPtrArray *values; /* GValue-like: text or NULL per column, per row */
 } Rows;
 
+/* The rows of @table in the order of @key, as they were written. */
 static Rows *
-read_rows (sqlite3 *db, const char *table, char **columns_out)
+read_rows (sqlite3 *db, const char *table, const char *key, char **columns_out)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT * FROM %s ORDER BY rowid", table);
+  g_autofree char *sql = g_strdup_printf ("SELECT * FROM %s ORDER BY %s", table, key);
   sqlite3_stmt *stmt;
   Rows *rows = g_new0 (Rows, 1);
   GString *cols = g_string_new (NULL);
@@ -182,8 +183,9 @@ bench_insert (guint n)
   /* The rows the store writes, made once untimed, are what the baseline
    * inserts; then both runs start from the same warm state. */
   insert_through_store (prep, inputs, FALSE, &c_prep);
-  records = read_rows (pcmbn_store_get_db (prep), "records", &record_columns);
-  codes = read_rows (pcmbn_store_get_db (prep), "record_codes", &code_columns);
+  records = read_rows (pcmbn_store_get_db (prep), "records", "rowid", &record_columns);
+  codes = read_rows (pcmbn_store_get_db (prep), "record_codes", "record_id, field, code",
+                     &code_columns);
 
   {
     gint64 start = g_get_monotonic_time ();

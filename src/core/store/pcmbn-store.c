@@ -367,6 +367,19 @@ static const char migration_6[] = "";
 static const char migration_7[] = "DROP INDEX IF EXISTS record_codes_record;"
                                   "DROP TRIGGER IF EXISTS record_counts_insert;";
 
+/* A record's codes kept in the order of their key, (record, field, code),
+ * with no rowid: one b-tree per code written instead of the table and its
+ * covering index, which held the same columns in the same order. A code
+ * listed twice (a tombstone's data is not validated) is kept once. */
+static const char migration_8[] =
+    "CREATE TABLE record_codes_new (record_id INTEGER NOT NULL REFERENCES records (id)"
+    "  ON DELETE CASCADE, field TEXT NOT NULL, code TEXT NOT NULL,"
+    "  PRIMARY KEY (record_id, field, code)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO record_codes_new SELECT record_id, field, code FROM record_codes;"
+    "DROP TABLE record_codes;"
+    "ALTER TABLE record_codes_new RENAME TO record_codes;"
+    "CREATE INDEX record_codes_field ON record_codes (field, code);";
+
 /**
  * pcmbn_store_search_table:
  * @kind: a kind
@@ -525,12 +538,6 @@ ensure_report_indexes (sqlite3 *db, GError **error)
         return FALSE;
       g_ptr_array_add (wanted, g_steal_pointer (&name));
     }
-  /* A record's codes, read without the rows of record_codes. */
-  if (!pcmbn_store_exec (db,
-                         "CREATE INDEX IF NOT EXISTS record_codes_cover ON record_codes"
-                         " (record_id, field, code);",
-                         error))
-    return FALSE;
 
   if (sqlite3_prepare_v2 (db,
                           "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE"
@@ -645,7 +652,7 @@ backfill_codes (sqlite3 *db, GError **error)
         g_autofree char *sql = NULL;
         if (kinds[k]->fields[f].type != PCMBN_FIELD_CODES)
           continue;
-        sql = g_strdup_printf ("INSERT INTO record_codes (record_id, field, code) "
+        sql = g_strdup_printf ("INSERT OR IGNORE INTO record_codes (record_id, field, code) "
                                "SELECT r.id, '%s', j.value FROM records r, json_each(r.data, "
                                "'$.%s') j WHERE r.kind = '%s';",
                                kinds[k]->fields[f].name, kinds[k]->fields[f].name, kinds[k]->name);
@@ -670,8 +677,9 @@ backfill_codes (sqlite3 *db, GError **error)
 gboolean
 pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
 {
-  static const char *const steps[] = { NULL,        migration_1, migration_2, migration_3,
-                                       migration_4, migration_5, migration_6, migration_7 };
+  static const char *const steps[] = { NULL,        migration_1, migration_2,
+                                       migration_3, migration_4, migration_5,
+                                       migration_6, migration_7, migration_8 };
   int version = pcmbn_store_db_version (db);
 
   G_STATIC_ASSERT (G_N_ELEMENTS (steps) == PCMBN_STORE_SCHEMA_VERSION + 1);
@@ -1724,8 +1732,7 @@ pcmbn_store_bulk_begin (PcmbnStore *self, GError **error)
        * new record's id is the largest yet) or hardly at all (tombstones,
        * edits not sent), so that a row costs them little, while building
        * each again would read the whole table once more. */
-      if (g_str_equal (name, "record_codes_cover") || g_str_equal (name, "records_dirty")
-          || g_str_equal (name, "records_deleted"))
+      if (g_str_equal (name, "records_dirty") || g_str_equal (name, "records_deleted"))
         continue;
       for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
         if (g_str_has_prefix (sql, prefixes[p]))
@@ -2235,9 +2242,10 @@ write_codes (PcmbnStore *self,
       array = json_node_get_array (node);
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
-          if (!prepare_cached (self, &self->codes_insert_stmt,
-                               "INSERT INTO record_codes (record_id, field, code) VALUES (?, ?, ?)",
-                               error))
+          if (!prepare_cached (
+                  self, &self->codes_insert_stmt,
+                  "INSERT OR IGNORE INTO record_codes (record_id, field, code) VALUES (?, ?, ?)",
+                  error))
             return FALSE;
           sqlite3_bind_int64 (self->codes_insert_stmt, 1, id);
           sqlite3_bind_text (self->codes_insert_stmt, 2, kind->fields[f].name, -1, SQLITE_STATIC);
