@@ -140,7 +140,13 @@ pcmbn_sync_apply_changes (PcmbnStore *store,
               return FALSE;
             }
           if (r == PCMBN_PULL_APPLIED)
-            stats->pulled++;
+            {
+              JsonObject *data = pcmbn_wire_get_object (record, "data");
+              JsonArray *attachments = data ? pcmbn_wire_get_array (data, "attachments") : NULL;
+              stats->pulled++;
+              if (attachments && json_array_get_length (attachments) > 0)
+                stats->pulled_attachments++;
+            }
           else if (r == PCMBN_PULL_CONFLICT)
             stats->conflicts++;
         }

@@ -9,8 +9,9 @@ G_BEGIN_DECLS
 /* What one exchange with the server did, over HTTP or by bundle. */
 typedef struct
 {
-  guint pushed; /* records (deletions included) the server accepted */
-  guint pulled; /* record changes from the server applied here */
+  guint pushed;             /* records (deletions included) the server accepted */
+  guint pulled;             /* record changes from the server applied here */
+  guint pulled_attachments; /* of those, records that name attachments */
   guint conflicts;
   guint rejected;
   gint64 clock_skew; /* seconds this computer is ahead of the server */

@@ -1392,7 +1392,7 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
       /* A new device's first page: a restore, loaded in bulk. */
       if ((since == 0 && !pcmbn_store_bulk_begin (self->store, error))
           || !pcmbn_sync_apply_changes (self->store, changes, since, next, stats, error)
-          || (stats->pulled > 0
+          || (stats->pulled_attachments > 0
               && !pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, "1", error))
           || (!more && !pcmbn_store_bulk_end (self->store, error)))
         {
@@ -1428,8 +1428,21 @@ check_generation (PcmbnSyncEngine *self, Http *h, gboolean *restored, GError **e
   *restored = FALSE;
   if (h->generation == NULL || g_strcmp0 (known, h->generation) == 0)
     return TRUE;
+  /* The first generation seen, with this sync's other bookkeeping:
+   * relaxed like the pages and acknowledgements it follows, and made
+   * durable with them by the checkpoint that ends the sync (a new device
+   * waited for the disk here once more). */
   if (known == NULL)
-    return pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_GENERATION, h->generation, error);
+    {
+      if (!pcmbn_store_begin_relaxed (self->store, error))
+        return FALSE;
+      if (!pcmbn_store_set_meta (self->store, PCMBN_SYNC_META_GENERATION, h->generation, error))
+        {
+          pcmbn_store_rollback (self->store);
+          return FALSE;
+        }
+      return pcmbn_store_commit (self->store, error);
+    }
   if (!pcmbn_store_begin (self->store, error))
     return FALSE;
   if (!pcmbn_store_sync_resend_all (self->store, error)
