@@ -180,6 +180,46 @@ pcmbn_uuid_is_valid (const char *uuid)
   return g_uuid_string_is_valid (uuid);
 }
 
+/* One code point folded, or 0 when it goes (a combining mark). */
+static gunichar
+fold_char (gunichar c)
+{
+  gunichar parts[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+  GUnicodeType t;
+  gsize n;
+
+  if (c < 0x80)
+    return g_ascii_tolower ((char)c);
+  if (c == 0x0110 || c == 0x0111) /* Đ đ */
+    return 'd';
+  n = g_unichar_fully_decompose (c, FALSE, parts, G_N_ELEMENTS (parts));
+  t = g_unichar_type (parts[0]);
+  if (n == 0 || t == G_UNICODE_NON_SPACING_MARK || t == G_UNICODE_SPACING_MARK
+      || t == G_UNICODE_ENCLOSING_MARK)
+    return 0;
+  return g_unichar_tolower (parts[0]);
+}
+
+/* Vietnamese letters lie below U+1F00 (Latin, its supplements and
+ * extensions): folded once into a table, not decomposed again for every
+ * letter of every record written. */
+#define FOLD_TABLE_END 0x1F00
+
+static const gunichar *
+fold_table (void)
+{
+  static gunichar *table;
+
+  if (g_once_init_enter (&table))
+    {
+      gunichar *t = g_new (gunichar, FOLD_TABLE_END);
+      for (gunichar c = 0; c < FOLD_TABLE_END; c++)
+        t[c] = fold_char (c);
+      g_once_init_leave (&table, t);
+    }
+  return table;
+}
+
 /**
  * pcmbn_fold:
  * @text: (nullable): UTF-8 text
@@ -192,35 +232,26 @@ pcmbn_uuid_is_valid (const char *uuid)
 char *
 pcmbn_fold (const char *text)
 {
+  const gunichar *table;
   GString *out;
 
   if (text == NULL || !g_utf8_validate (text, -1, NULL))
     return g_strdup ("");
+  table = fold_table ();
   out = g_string_sized_new (strlen (text));
   /* Per code point, without building a normalized copy: this runs for every
    * record written and every search typed. */
   for (const char *p = text; *p; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
-      if (c < 0x80)
-        {
-          g_string_append_c (out, g_ascii_tolower ((char)c));
-          continue;
-        }
-      if (c == 0x0110 || c == 0x0111) /* Đ đ */
-        {
-          g_string_append_c (out, 'd');
-          continue;
-        }
-      {
-        gunichar parts[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
-        gsize n = g_unichar_fully_decompose (c, FALSE, parts, G_N_ELEMENTS (parts));
-        GUnicodeType t = g_unichar_type (parts[0]);
-        if (n == 0 || t == G_UNICODE_NON_SPACING_MARK || t == G_UNICODE_SPACING_MARK
-            || t == G_UNICODE_ENCLOSING_MARK)
-          continue;
-        g_string_append_unichar (out, g_unichar_tolower (parts[0]));
-      }
+      gunichar folded = c < FOLD_TABLE_END ? table[c] : fold_char (c);
+
+      if (folded == 0)
+        continue;
+      if (folded < 0x80)
+        g_string_append_c (out, (char)folded);
+      else
+        g_string_append_unichar (out, folded);
     }
   return g_string_free (out, FALSE);
 }
