@@ -487,8 +487,12 @@ test_control_characters (void)
                                      "a\r\nb",
                                      "a\302\205b" /* U+0085 NEL */,
                                      "a\302\237b" /* U+009F */,
+                                     "a\302\200b" /* U+0080 */,
+                                     "\037",
                                      NULL };
-  static const char *const good[] = { "dòng một\ndòng hai", "cột\tcột", "a\n\n\tb", NULL };
+  /* Around them: U+00A0 and U+00C2 share a lead byte with the C1 block. */
+  static const char *const good[] = { "dòng một\ndòng hai", "cột\tcột",    "a\n\n\tb",
+                                      "a\302\240b",         "Â\302\277 ~", NULL };
   guint n_kinds;
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   guint n_checked = 0;
