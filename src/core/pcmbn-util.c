@@ -390,8 +390,11 @@ pcmbn_free_later (gpointer data, GDestroyNotify destroy)
 
   if (data == NULL)
     return;
+  /* A thread of its own (an exclusive pool): a shared one would move
+   * between this pool and the server's workers, each of which keeps its
+   * own database connection, and the server would open ever more. */
   if (g_once_init_enter (&pool))
-    g_once_init_leave (&pool, g_thread_pool_new (free_garbage, NULL, 1, FALSE, NULL));
+    g_once_init_leave (&pool, g_thread_pool_new (free_garbage, NULL, 1, TRUE, NULL));
   g = g_new (Garbage, 1);
   g->data = data;
   g->destroy = destroy;
