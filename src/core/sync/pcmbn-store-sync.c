@@ -351,8 +351,9 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
       data = g_steal_pointer (&clean);
     }
   keep_local_sensitive (kind, data, local_data);
-  if (pcmbn_store_write_row (self, kind, uuid, org_unit, data, version, deleted, modified_at,
-                             error))
+  /* Looked up just now: a new row is inserted without a second lookup. */
+  if (pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, !exists, version, deleted,
+                                  modified_at, error))
     result = PCMBN_PULL_APPLIED;
 
 out:
