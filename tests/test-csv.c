@@ -6,7 +6,11 @@
 
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "records/pcmbn-csv.h"
+#include "store/pcmbn-demo.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 
@@ -749,6 +753,106 @@ test_import_all_or_nothing (void)
   }
 }
 
+static char *
+schema_objects (PcmbnStore *store)
+{
+  sqlite3_stmt *stmt;
+  GString *names = g_string_new (NULL);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (pcmbn_store_get_db (store),
+                                       "SELECT type || ' ' || name FROM sqlite_master"
+                                       " ORDER BY type, name",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (names, "%s\n", (const char *)sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return g_string_free (names, FALSE);
+}
+
+static gint64
+query_count (PcmbnStore *store, const char *sql)
+{
+  sqlite3_stmt *stmt;
+  gint64 n = -1;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (pcmbn_store_get_db (store), sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+/* An import into a logbook without records is loaded in bulk: the indexes,
+ * the counts and the search index are all there at the end, as if every
+ * row had been added one at a time; into a logbook with records it goes
+ * row by row, as before. */
+static void
+test_import_into_empty_store (void)
+{
+  g_autoptr (PcmbnStore) source = pcmbn_test_store_new (NULL);
+  g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *csv = NULL, *again = NULL, *objects = NULL, *fresh_objects = NULL;
+  g_autofree char *extra = NULL;
+  gint64 n_activities;
+  gsize len;
+  guint n = 0;
+  const char *word_count = "SELECT count(*) FROM records_fts_activity WHERE records_fts_activity"
+                           " MATCH '\"thon\"'";
+
+  g_assert_true (pcmbn_demo_fill (source, 400, 3, NULL, NULL, &error));
+  g_assert_no_error (error);
+  n_activities = pcmbn_store_count (source, "activity");
+  g_assert_cmpint (n_activities, >, 50);
+  csv = export_csv (source, "activity", &len);
+  objects = schema_objects (source);
+
+  g_assert_true (pcmbn_store_import_csv (fresh, "activity", csv, len, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, n_activities);
+  g_assert_cmpint (pcmbn_store_count (fresh, "activity"), ==, n_activities);
+  again = export_csv (fresh, "activity", NULL);
+  g_assert_cmpstr (again, ==, csv);
+  /* Every index, trigger and search table made again; nothing pending. */
+  fresh_objects = schema_objects (fresh);
+  g_assert_cmpstr (fresh_objects, ==, objects);
+  g_assert_cmpint (query_count (fresh, "SELECT count(*) FROM meta WHERE key IN"
+                                       " ('bulk_load_schema', 'search_index_pending')"),
+                   ==, 0);
+  g_assert_cmpint (query_count (fresh, word_count), >, 0);
+  g_assert_cmpint (query_count (fresh, word_count), ==, query_count (source, word_count));
+  g_assert_cmpint (query_count (fresh, "SELECT count(*) FROM record_codes"), ==,
+                   query_count (source, "SELECT count(*) FROM record_codes WHERE record_id IN"
+                                        " (SELECT id FROM records WHERE kind = 'activity')"));
+  {
+    g_autofree char *check = NULL;
+    sqlite3_stmt *stmt;
+    g_assert_cmpint (
+        sqlite3_prepare_v2 (pcmbn_store_get_db (fresh), "PRAGMA integrity_check", -1, &stmt, NULL),
+        ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    check = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    g_assert_cmpstr (check, ==, "ok");
+  }
+
+  /* A second import, into a logbook with records now: row by row, and the
+   * triggers keep the counts and the search index. */
+  extra = export_csv (source, "material", &len);
+  g_assert_true (pcmbn_store_import_csv (fresh, "material", extra, len, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (pcmbn_store_count (fresh, "material"), ==,
+                   pcmbn_store_count (source, "material"));
+  {
+    const char *material_word = "SELECT count(*) FROM records_fts_material WHERE"
+                                " records_fts_material MATCH '\"nguoi\"'";
+    g_assert_cmpint (query_count (fresh, material_word), >, 0);
+    g_assert_cmpint (query_count (fresh, material_word), ==, query_count (source, material_word));
+  }
+}
+
 static void
 test_import_reimport_updates (void)
 {
@@ -908,6 +1012,7 @@ main (int argc, char **argv)
   g_test_add_func ("/csv/import/cells", test_import_cells);
   g_test_add_func ("/csv/import/all-or-nothing", test_import_all_or_nothing);
   g_test_add_func ("/csv/import/reimport-updates", test_import_reimport_updates);
+  g_test_add_func ("/csv/import/into-empty-store", test_import_into_empty_store);
   g_test_add_func ("/csv/import/unknown-column", test_import_unknown_column);
   g_test_add_func ("/csv/import/duplicate-column", test_import_duplicate_column);
 

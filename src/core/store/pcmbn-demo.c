@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "store/pcmbn-demo.h"
+#include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
 
 /* Sample data that looks like a real commune's year: talks in villages,
@@ -306,7 +307,7 @@ pcmbn_demo_fill (PcmbnStore *store,
       if (!pcmbn_store_set_unit_facts (store, PCMBN_DEMO_ORG_UNIT, 1, 16500, error))
         return FALSE;
     }
-  if (!pcmbn_store_begin (store, error))
+  if (!pcmbn_store_load_begin (store, error))
     return FALSE;
   for (guint i = 0; i < n_records; i++)
     {
@@ -341,7 +342,7 @@ pcmbn_demo_fill (PcmbnStore *store,
       uuid = pcmbn_store_add (store, kind, data, error);
       if (uuid == NULL)
         {
-          pcmbn_store_rollback (store);
+          pcmbn_store_load_abort (store);
           return FALSE;
         }
       if (g_str_equal (kind, "model"))
@@ -352,5 +353,5 @@ pcmbn_demo_fill (PcmbnStore *store,
       if (progress && (i % 1000 == 999 || i + 1 == n_records))
         progress (i + 1, n_records, user_data);
     }
-  return pcmbn_store_commit (store, error);
+  return pcmbn_store_load_end (store, error);
 }

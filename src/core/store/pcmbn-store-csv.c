@@ -178,7 +178,8 @@ pcmbn_store_import_csv (PcmbnStore *self,
     }
   pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_CHECK, valid->len, valid->len);
 
-  if (!pcmbn_store_begin (self, error))
+  /* Years of a commune's Excel files into a new logbook: loaded in bulk. */
+  if (!pcmbn_store_load_begin (self, error))
     return FALSE;
   for (guint i = 0; i < valid->len; i++)
     {
@@ -192,11 +193,11 @@ pcmbn_store_import_csv (PcmbnStore *self,
         ok = pcmbn_store_insert_valid (self, kind, uuids->pdata[i], NULL, valid->pdata[i], error);
       if (!ok)
         {
-          pcmbn_store_rollback (self);
+          pcmbn_store_load_abort (self);
           return FALSE;
         }
     }
-  if (!pcmbn_store_commit (self, error))
+  if (!pcmbn_store_load_end (self, error))
     return FALSE;
   pcmbn_store_report_progress (self, PCMBN_STORE_PHASE_WRITE, valid->len, valid->len);
   if (n_imported)

@@ -1852,6 +1852,81 @@ pcmbn_store_bulk_end (PcmbnStore *self, GError **error)
   return ok;
 }
 
+/**
+ * pcmbn_store_load_begin:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Starts a transaction for many new rows at once (a CSV import, the demo
+ * data): into a store without records, a bulk load (see
+ * pcmbn_store_bulk_begin()); in any store, with the settings of a long
+ * write. End it with pcmbn_store_load_end() or pcmbn_store_load_abort().
+ *
+ * Returns: %TRUE when the transaction started
+ */
+gboolean
+pcmbn_store_load_begin (PcmbnStore *self, GError **error)
+{
+  pcmbn_store_set_long_write (self, TRUE);
+  if (!pcmbn_store_begin (self, error))
+    {
+      pcmbn_store_set_long_write (self, FALSE);
+      return FALSE;
+    }
+  if (!pcmbn_store_bulk_begin (self, error))
+    {
+      pcmbn_store_load_abort (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_load_end:
+ * @self: a store in pcmbn_store_load_begin()
+ * @error: return location for an error
+ *
+ * Builds what a bulk load left out and commits; on failure, rolls back.
+ * Then makes the search index at once rather than at the next open, so
+ * that searching right after the load reads an index: the rows are saved
+ * by then, and a failure there only leaves it to the next open.
+ *
+ * Returns: %TRUE when the rows were saved
+ */
+gboolean
+pcmbn_store_load_end (PcmbnStore *self, GError **error)
+{
+  g_autoptr (GError) search_error = NULL;
+
+  if (!pcmbn_store_bulk_end (self, error))
+    {
+      pcmbn_store_load_abort (self);
+      return FALSE;
+    }
+  if (!pcmbn_store_commit (self, error))
+    {
+      pcmbn_store_set_long_write (self, FALSE);
+      return FALSE;
+    }
+  if (!pcmbn_store_build_search_index (self, &search_error))
+    g_warning ("search index after a load: %s", search_error->message);
+  pcmbn_store_set_long_write (self, FALSE);
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_load_abort:
+ * @self: a store in pcmbn_store_load_begin()
+ *
+ * Rolls the load back, the bulk load's dropped indexes with it.
+ */
+void
+pcmbn_store_load_abort (PcmbnStore *self)
+{
+  pcmbn_store_rollback (self);
+  pcmbn_store_set_long_write (self, FALSE);
+}
+
 /* A bulk load that a dead process left unfinished. */
 static gboolean
 finish_bulk_load (PcmbnStore *self, GError **error)
