@@ -41,6 +41,11 @@ test_open_creates_private_wal_file (void)
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   mode = query_text (pcmbn_store_get_db (store), "PRAGMA journal_mode");
   g_assert_cmpstr (mode, ==, "wal");
+  {
+    /* A new file has the store's larger pages. */
+    g_autofree char *page_size = query_text (pcmbn_store_get_db (store), "PRAGMA page_size");
+    g_assert_cmpstr (page_size, ==, "16384");
+  }
   fk = query_text (pcmbn_store_get_db (store), "PRAGMA foreign_keys");
   g_assert_cmpstr (fk, ==, "1");
   version = query_text (pcmbn_store_get_db (store), "PRAGMA user_version");
@@ -140,6 +145,11 @@ test_migrations_from_every_version (void)
       g_assert_cmpint (atoi (version), ==, PCMBN_STORE_SCHEMA_VERSION);
       if (from == 0)
         continue;
+      {
+        /* A file made before keeps the pages it has, and works as ever. */
+        g_autofree char *page_size = query_text (db, "PRAGMA page_size");
+        g_assert_cmpstr (page_size, ==, "4096");
+      }
       record = pcmbn_store_get (store, uuid, &error);
       g_assert_no_error (error);
       g_assert_cmpstr (pcmbn_record_get_title (record), ==, "Nói chuyện tại thôn Đông");

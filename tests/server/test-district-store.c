@@ -230,6 +230,9 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
   g_clear_object (&f->store);
   g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
                    7);
+  /* SQLite's own pages, not a logbook's larger ones: a server's writes are
+   * small pushes that touch pages all over its indexes. */
+  g_assert_cmpint (query_int (f->path, "PRAGMA page_size"), ==, 4096);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
