@@ -10,16 +10,18 @@
 
 /* A full disk loses nothing that was saved: on a small tmpfs filled up, an
  * import fails with a message that says so, exit status 1, and the records
- * saved before are intact. Needs root to mount the tmpfs; skipped otherwise. */
+ * saved before are intact; an import into a new logbook (a bulk load, its
+ * indexes dropped until the end) leaves the logbook as it was, indexes
+ * included. Needs root to mount the tmpfs; skipped otherwise. */
 
-static char *mount_dir;
+static GPtrArray *mount_dirs;
 
 static void
 unmount (void)
 {
-  if (mount_dir)
+  for (guint i = 0; mount_dirs && i < mount_dirs->len; i++)
     {
-      const char *argv[] = { "umount", mount_dir, NULL };
+      const char *argv[] = { "umount", mount_dirs->pdata[i], NULL };
       g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
                     NULL, NULL, NULL, NULL, NULL, NULL);
     }
@@ -58,8 +60,28 @@ count_rows (const char *path, char **integrity)
   return n;
 }
 
+static gint64
+query_int (const char *path, const char *sql)
+{
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+  gint64 n = -1;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* The tables, indexes and triggers of @path: a bulk load rolled back leaves
+ * none of them dropped. */
+#define SCHEMA_OBJECTS "SELECT count(*) FROM sqlite_master"
+
 static void
-test_import_on_full_disk (void)
+import_on_full_disk (gboolean with_a_record)
 {
   g_autofree char *dir = pcmbn_test_tmpdir ();
   g_autofree char *db = NULL, *csv = NULL, *filler = NULL, *out = NULL, *err = NULL;
@@ -72,24 +94,32 @@ test_import_on_full_disk (void)
   char block[4096];
   FILE *f;
   int status;
+  gint64 n_objects;
 
   if (getuid () != 0 || !mount_tmpfs (dir))
     {
       g_test_skip ("needs root to mount a small tmpfs");
       return;
     }
-  mount_dir = g_strdup (dir);
-  atexit (unmount);
+  if (mount_dirs == NULL)
+    {
+      mount_dirs = g_ptr_array_new_with_free_func (g_free);
+      atexit (unmount);
+    }
+  g_ptr_array_add (mount_dirs, g_strdup (dir));
   db = g_build_filename (dir, "logbook.sqlite", NULL);
   init[1] = add[1] = import[1] = db;
   g_assert_cmpint (pcmbn_test_run_cli (init, NULL, NULL, NULL), ==, 0);
-  g_assert_cmpint (
-      pcmbn_test_run_cli (add,
-                          "{\"date\":\"2026-03-01\",\"activity_type\":\"community_talk\","
-                          "\"subproject\":\"community\",\"title\":\"Đã lưu trước\","
-                          "\"participants_total\":20}",
-                          NULL, NULL),
-      ==, 0);
+  if (with_a_record)
+    g_assert_cmpint (
+        pcmbn_test_run_cli (add,
+                            "{\"date\":\"2026-03-01\",\"activity_type\":\"community_talk\","
+                            "\"subproject\":\"community\",\"title\":\"Đã lưu trước\","
+                            "\"participants_total\":20}",
+                            NULL, NULL),
+        ==, 0);
+  n_objects = query_int (db, SCHEMA_OBJECTS);
+  g_assert_cmpint (n_objects, >, 20);
 
   /* The CSV lives outside the small disk. */
   for (int i = 0; i < 20000; i++)
@@ -121,9 +151,25 @@ test_import_on_full_disk (void)
   g_assert_nonnull (strstr (err, "disk is full"));
 
   g_unlink (filler);
-  g_assert_cmpint (count_rows (db, &integrity), ==, 1);
+  g_assert_cmpint (count_rows (db, &integrity), ==, with_a_record ? 1 : 0);
   g_assert_cmpstr (integrity, ==, "ok");
+  g_assert_cmpint (query_int (db, SCHEMA_OBJECTS), ==, n_objects);
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM meta WHERE key IN ('bulk_load_schema',"
+                                  " 'search_index_pending')"),
+                   ==, 0);
   g_unlink (csv);
+}
+
+static void
+test_import_on_full_disk (void)
+{
+  import_on_full_disk (TRUE);
+}
+
+static void
+test_import_into_new_logbook_on_full_disk (void)
+{
+  import_on_full_disk (FALSE);
 }
 
 int
@@ -131,5 +177,6 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/disk-full/import", test_import_on_full_disk);
+  g_test_add_func ("/disk-full/import-into-new-logbook", test_import_into_new_logbook_on_full_disk);
   return g_test_run ();
 }
