@@ -289,6 +289,10 @@ pcmbn_store_db_version (sqlite3 *db)
 
 /* ---- migrations -------------------------------------------------------- */
 
+/* The meta key holding the SQL of the indexes and triggers a bulk load
+ * dropped, until they are made again. */
+#define BULK_META "bulk_load_schema"
+
 static const char migration_1[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE org_units ("
@@ -381,6 +385,17 @@ static const char migration_8[] =
     "ALTER TABLE record_codes_new RENAME TO record_codes;"
     "CREATE INDEX record_codes_field ON record_codes (field, code);";
 
+/* Nothing looks records up by a code: reports reach a record's codes by
+ * the record (the table's key), and test the field on the entries found.
+ * The index by (field, code) cost every code of every record a write at a
+ * random place, and a restore one more pass over the table to build it.
+ * A bulk load under way keeps its list of indexes to make at the end: the
+ * index leaves that list too. */
+static const char migration_9[] =
+    "DROP INDEX IF EXISTS record_codes_field;"
+    "UPDATE meta SET value = replace (value, 'CREATE INDEX IF NOT EXISTS record_codes_field ON"
+    " record_codes (field, code);' || char (10), '') WHERE key = '" BULK_META "';";
+
 /**
  * pcmbn_store_search_table:
  * @kind: a kind
@@ -457,8 +472,11 @@ create_search_index (sqlite3 *db, GError **error)
  *
  * Removes the trigram search index and its triggers, for a database whose
  * records nobody filters as they type (a district server): every write then
- * costs what it did without it. Lists still search, by scanning. The index
- * that sorts a list by title goes too: such a database shows no list.
+ * costs what it did without it. Lists still search, by scanning. The
+ * indexes that sort and filter a list by date, type and title go too: such
+ * a database shows no list (what it counts and reports reads
+ * records_scope and the reports' indexes), and each cost every record a
+ * write.
  *
  * Returns: %TRUE on success, also when there was no index
  */
@@ -469,7 +487,8 @@ pcmbn_store_drop_search_index (PcmbnStore *self, GError **error)
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   g_autoptr (GString)
       sql = g_string_new ("BEGIN IMMEDIATE; DROP TRIGGER IF EXISTS records_fts_update;"
-                          " DROP INDEX IF EXISTS records_title;");
+                          " DROP INDEX IF EXISTS records_title; DROP INDEX IF EXISTS records_list;"
+                          " DROP INDEX IF EXISTS records_type;");
   sqlite3_stmt *stmt = NULL;
   gboolean ok, present = FALSE;
 
@@ -478,7 +497,7 @@ pcmbn_store_drop_search_index (PcmbnStore *self, GError **error)
   pcmbn_store_lock (self);
   if (sqlite3_prepare_v2 (self->db,
                           "SELECT 1 FROM sqlite_master WHERE name IN ('records_fts_update',"
-                          " 'records_title')",
+                          " 'records_title', 'records_list', 'records_type')",
                           -1, &stmt, NULL)
       == SQLITE_OK)
     present = sqlite3_step (stmt) == SQLITE_ROW;
@@ -678,9 +697,9 @@ backfill_codes (sqlite3 *db, GError **error)
 gboolean
 pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
 {
-  static const char *const steps[] = { NULL,        migration_1, migration_2,
-                                       migration_3, migration_4, migration_5,
-                                       migration_6, migration_7, migration_8 };
+  static const char *const steps[] = { NULL,        migration_1, migration_2, migration_3,
+                                       migration_4, migration_5, migration_6, migration_7,
+                                       migration_8, migration_9 };
   int version = pcmbn_store_db_version (db);
 
   G_STATIC_ASSERT (G_N_ELEMENTS (steps) == PCMBN_STORE_SCHEMA_VERSION + 1);
@@ -1674,10 +1693,6 @@ pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep)
 }
 
 /* ---- bulk loading ------------------------------------------------------- */
-
-/* The meta key holding the SQL of the indexes and triggers a bulk load
- * dropped, until they are made again. */
-#define BULK_META "bulk_load_schema"
 
 /* The meta key set while the trigram search index waits to be made after a
  * bulk load. */
