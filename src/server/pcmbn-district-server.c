@@ -13,6 +13,7 @@
 
 #include "pcmbn-district-api.h"
 #include "server/pcmbn-district-backup.h"
+#include "server/pcmbn-district-checkpointer.h"
 #include "pcmbn-district-gate.h"
 #include "pcmbn-district-server.h"
 #include "pcmbn-district-throttle.h"
@@ -45,6 +46,7 @@ struct _PcmbnDistrictServer
   PcmbnDistrictGate *gate;
   GSocket *listener;
   GThreadPool *pool;
+  PcmbnDistrictCheckpointer *checkpointer;
   GMainContext *context;
   PcmbnDistrictThrottle *throttle;
   GStrv proxies;    /* addresses whose X-Forwarded-For is believed */
@@ -107,6 +109,7 @@ pcmbn_district_server_finalize (GObject *object)
 
   if (self->pool)
     g_thread_pool_free (self->pool, FALSE, TRUE);
+  g_clear_pointer (&self->checkpointer, pcmbn_district_checkpointer_free);
   g_clear_handle_id (&self->prune_id, g_source_remove);
   g_clear_handle_id (&self->trim_id, g_source_remove);
   g_clear_handle_id (&self->deadline_id, g_source_remove);
@@ -343,6 +346,7 @@ worker (gpointer data, gpointer user_data)
           g_main_context_invoke (self->context, complete_cb, job);
           return;
         }
+      pcmbn_district_checkpointer_attach (self->checkpointer, store);
       g_private_set (&thread_store, store);
     }
   job->reply = pcmbn_district_api_handle (store, job->request);
@@ -573,6 +577,9 @@ pcmbn_district_server_new (const char *db_path, GTlsCertificate *certificate, GE
   self->server = soup_server_new ("server-header", "pcmbn-district/" PACKAGE_VERSION, NULL);
   if (certificate)
     soup_server_set_tls_certificate (self->server, certificate);
+  self->checkpointer = pcmbn_district_checkpointer_new (db_path, error);
+  if (self->checkpointer == NULL)
+    return NULL;
   self->pool = g_thread_pool_new (worker, self, N_WORKERS, FALSE, error);
   if (self->pool == NULL)
     return NULL;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
 
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
+#include "server/pcmbn-district-checkpointer.h"
 #include "server/pcmbn-district-store.h"
+#include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-wire.h"
 
 /* The district server's data layer without HTTP: every typed function of
@@ -903,6 +906,77 @@ test_audit_migration (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, UUID1);
 }
 
+static goffset
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_size;
+}
+
+/* @mib MiB of new pages in one commit of @store's connection. */
+static void
+write_pages (PcmbnDistrictStore *store, guint mib)
+{
+  sqlite3 *db = pcmbn_store_get_db (pcmbn_district_store_get_store (store));
+  g_autofree char *sql = g_strdup_printf (
+      "CREATE TABLE IF NOT EXISTS filler (x BLOB);"
+      "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %u)"
+      " INSERT INTO filler SELECT randomblob (1000) FROM n;",
+      mib * 1024);
+
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+}
+
+/* A commit that fills the log leaves the copy into the database to the
+ * checkpointer's thread: the database file has not grown when the commit
+ * returns (the thread is paused), and has once the thread ran. Without a
+ * checkpointer (a command such as `pcmbn-district import`), the commit
+ * copies the log itself; with one that cannot keep up, a commit copies it
+ * when it reaches four times its limit. */
+static void
+test_checkpointer (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictCheckpointer) cp = pcmbn_district_checkpointer_new (f->path, &error);
+  goffset before;
+  guint runs;
+
+  g_assert_no_error (error);
+  /* No checkpointer: the commit copies (SQLite's autocheckpoint). */
+  before = file_size (f->path);
+  write_pages (f->store, 20);
+  g_assert_cmpint (file_size (f->path), >, before + 19 * 1024 * 1024);
+
+  /* Attached and paused: the commit returns with the pages in the log. */
+  pcmbn_district_checkpointer_attach (cp, f->store);
+  pcmbn_district_checkpointer_set_paused (cp, TRUE);
+  before = file_size (f->path);
+  write_pages (f->store, 20);
+  g_assert_cmpint (file_size (f->path), <, before + 1024 * 1024);
+  /* Let go, the thread copies them. */
+  pcmbn_district_checkpointer_set_paused (cp, FALSE);
+  runs = pcmbn_district_checkpointer_wait (cp);
+  g_assert_cmpuint (runs, ==, 1);
+  g_assert_cmpint (file_size (f->path), >, before + 19 * 1024 * 1024);
+
+  /* Paused again, the log grows to four times its limit (64 MB): the
+   * commit that reaches it copies the log itself. */
+  pcmbn_district_checkpointer_set_paused (cp, TRUE);
+  before = file_size (f->path);
+  write_pages (f->store, 20);
+  g_assert_cmpint (file_size (f->path), <, before + 1024 * 1024);
+  write_pages (f->store, 50);
+  g_assert_cmpint (file_size (f->path), >, before + 69 * 1024 * 1024);
+  pcmbn_district_checkpointer_set_paused (cp, FALSE);
+
+  /* The store outlives the checkpointer: its commits go on. */
+  g_clear_pointer (&cp, pcmbn_district_checkpointer_free);
+  write_pages (f->store, 1);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM filler"), ==, 111 * 1024);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -910,6 +984,7 @@ main (int argc, char *argv[])
 
 #define ADD(name, func) g_test_add (name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   g_test_add_func ("/district-store/open/bad-files", test_open_bad_files);
+  ADD ("/district-store/checkpointer", test_checkpointer);
   ADD ("/district-store/open/reopen-keeps-schema", test_reopen_keeps_schema);
   g_test_add_func ("/district-store/initialize/bad-units", test_initialize_bad_units);
   ADD ("/district-store/org-units", test_org_units);

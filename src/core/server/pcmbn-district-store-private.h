@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+/* The log's size, in pages, at which a commit has it copied into the
+ * database (16 MB); see pcmbn_district_store_open(). */
+#define PCMBN_DISTRICT_CHECKPOINT_PAGES 4000
+
 sqlite3_stmt *
 pcmbn_district_store_prepare (PcmbnDistrictStore *self, const char *sql, GError **error);
 gboolean pcmbn_district_store_step_done (PcmbnDistrictStore *self,

@@ -39,9 +39,6 @@ G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
 #define SERVER_SCHEMA 7
-/* The log's size, in pages, at which a commit copies it into the database
- * (16 MB); see pcmbn_district_store_open(). */
-#define CHECKPOINT_PAGES 4000
 
 static const char server_migration_1[] =
     "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
@@ -280,9 +277,10 @@ pcmbn_district_store_open (const char *path, gboolean create, GError **error)
    * database. Every fourth or so does now: a page that several pushes
    * change (the indexes by uuid) is copied once, with one fsync of the
    * database for several pushes. The same size on every connection, so
-   * that no small write (a pull's "last seen") pays for the pushes'. Still
-   * a passive checkpoint in a commit, as before: nobody waits for it. */
-  sqlite3_wal_autocheckpoint (pcmbn_store_get_db (store), CHECKPOINT_PAGES);
+   * that no small write (a pull's "last seen") pays for the pushes'. A
+   * passive checkpoint, in the commit that finds the log full; `serve`
+   * moves it to a thread of its own (pcmbn-district-checkpointer.c). */
+  sqlite3_wal_autocheckpoint (pcmbn_store_get_db (store), PCMBN_DISTRICT_CHECKPOINT_PAGES);
 
   /* A server holds one connection per worker thread for months, and each
    * connection's page cache fills up to its limit as the database grows:
