@@ -236,6 +236,15 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
   /* SQLite's own pages, not a logbook's larger ones: a server's writes are
    * small pushes that touch pages all over its indexes. */
   g_assert_cmpint (query_int (f->path, "PRAGMA page_size"), ==, 4096);
+  /* A server shows no list: no index that sorts or filters one, and none
+   * of the codes by code; the counts' and reports' indexes stay. */
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                       " ('records_list', 'records_type', 'records_title',"
+                                       " 'record_codes_field')"),
+                   ==, 0);
+  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name ="
+                                       " 'records_scope' OR name LIKE 'records_report_%'"),
+                   ==, 7);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
