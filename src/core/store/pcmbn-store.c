@@ -170,6 +170,24 @@ pcmbn_store_set_long_write (PcmbnStore *self, gboolean on)
   g_rec_mutex_unlock (&self->lock);
 }
 
+/**
+ * pcmbn_store_copy_log:
+ * @self: a store, in a long write
+ *
+ * Copies what the write-ahead log holds into the database now, without
+ * waiting for a reader (a passive checkpoint): for a long write that has
+ * time on its hands (a push waiting for the server's answer), so that the
+ * copy at its end is short. What a commit promises is unchanged.
+ */
+void
+pcmbn_store_copy_log (PcmbnStore *self)
+{
+  g_return_if_fail (PCMBN_IS_STORE (self));
+  g_rec_mutex_lock (&self->lock);
+  sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  g_rec_mutex_unlock (&self->lock);
+}
+
 sqlite3 *
 pcmbn_store_get_db (PcmbnStore *self)
 {

@@ -1212,6 +1212,10 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           next = push_batch_read (self, last->id, batch, with_sensitive, &local);
           ok = next != NULL;
         }
+      /* While the server stores cur: the rows marked clean so far go into
+       * the database, rather than all of them after the last answer. */
+      if (ok)
+        pcmbn_store_copy_log (self->store);
       g_async_queue_pop (sender.sent); /* cur, answered */
       if (!ok)
         {
