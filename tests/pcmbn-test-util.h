@@ -20,6 +20,10 @@ int pcmbn_test_run_cli_env (
  * equal digests mean nothing was written. */
 char *pcmbn_test_db_digest (const char *path);
 
+/* The first column of the first row @sql gives in the file @path, opened
+ * read-only, or -1 when there is no row. */
+gint64 pcmbn_test_query_int (const char *path, const char *sql);
+
 /* A database made the logbook of commune 00001 (Phúc Xá). */
 PcmbnStore *pcmbn_test_store_new (char **path_out);
 

@@ -60,22 +60,6 @@ count_rows (const char *path, char **integrity)
   return n;
 }
 
-static gint64
-query_int (const char *path, const char *sql)
-{
-  sqlite3 *db;
-  sqlite3_stmt *stmt;
-  gint64 n = -1;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return n;
-}
-
 /* The tables, indexes and triggers of @path: a bulk load rolled back leaves
  * none of them dropped. */
 #define SCHEMA_OBJECTS "SELECT count(*) FROM sqlite_master"
@@ -118,7 +102,7 @@ import_on_full_disk (gboolean with_a_record)
                             "\"participants_total\":20}",
                             NULL, NULL),
         ==, 0);
-  n_objects = query_int (db, SCHEMA_OBJECTS);
+  n_objects = pcmbn_test_query_int (db, SCHEMA_OBJECTS);
   g_assert_cmpint (n_objects, >, 20);
 
   /* The CSV lives outside the small disk. */
@@ -153,10 +137,11 @@ import_on_full_disk (gboolean with_a_record)
   g_unlink (filler);
   g_assert_cmpint (count_rows (db, &integrity), ==, with_a_record ? 1 : 0);
   g_assert_cmpstr (integrity, ==, "ok");
-  g_assert_cmpint (query_int (db, SCHEMA_OBJECTS), ==, n_objects);
-  g_assert_cmpint (query_int (db, "SELECT count(*) FROM meta WHERE key IN ('bulk_load_schema',"
-                                  " 'search_index_pending')"),
-                   ==, 0);
+  g_assert_cmpint (pcmbn_test_query_int (db, SCHEMA_OBJECTS), ==, n_objects);
+  g_assert_cmpint (
+      pcmbn_test_query_int (db, "SELECT count(*) FROM meta WHERE key IN ('bulk_load_schema',"
+                                " 'search_index_pending')"),
+      ==, 0);
   g_unlink (csv);
 }
 

@@ -50,22 +50,6 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->dir);
 }
 
-static gint64
-query_int (const char *path, const char *sql)
-{
-  sqlite3 *db;
-  sqlite3_stmt *stmt;
-  gint64 value = -1;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
 static void
 exec_sql (const char *path, const char *sql)
 {
@@ -231,19 +215,21 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
   g_autofree char *before = NULL, *after = NULL, *code = NULL, *name = NULL;
 
   g_clear_object (&f->store);
-  g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   7);
+  g_assert_cmpint (
+      pcmbn_test_query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==, 7);
   /* SQLite's own pages, not a logbook's larger ones: a server's writes are
    * small pushes that touch pages all over its indexes. */
-  g_assert_cmpint (query_int (f->path, "PRAGMA page_size"), ==, 4096);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "PRAGMA page_size"), ==, 4096);
   /* A server shows no list: no index that sorts or filters one, and none
    * of the codes by code; the counts' and reports' indexes stay. */
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
-                                       " ('records_list', 'records_type', 'records_title',"
-                                       " 'record_codes_field')"),
+  g_assert_cmpint (pcmbn_test_query_int (f->path,
+                                         "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                         " ('records_list', 'records_type', 'records_title',"
+                                         " 'record_codes_field')"),
                    ==, 0);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name ="
-                                       " 'records_scope' OR name LIKE 'records_report_%'"),
+  g_assert_cmpint (pcmbn_test_query_int (f->path,
+                                         "SELECT count(*) FROM sqlite_master WHERE name ="
+                                         " 'records_scope' OR name LIKE 'records_report_%'"),
                    ==, 7);
   before = pcmbn_test_db_digest (f->path);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
@@ -324,12 +310,14 @@ test_org_units (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 2);
   g_assert_cmpint (
-      query_int (f->path, "SELECT population_14_60 FROM org_units WHERE code = '00001'"), ==, 1200);
-  g_assert_cmpint (query_int (f->path, "SELECT key_area FROM org_units WHERE code = '00001'"), ==,
-                   1);
+      pcmbn_test_query_int (f->path, "SELECT population_14_60 FROM org_units WHERE code = '00001'"),
+      ==, 1200);
+  g_assert_cmpint (
+      pcmbn_test_query_int (f->path, "SELECT key_area FROM org_units WHERE code = '00001'"), ==, 1);
   /* The changed communes moved to the end of the change sequence. */
-  g_assert_cmpint (query_int (f->path, "SELECT unit_code = '00004' FROM changes ORDER BY seq DESC"),
-                   ==, 1);
+  g_assert_cmpint (
+      pcmbn_test_query_int (f->path, "SELECT unit_code = '00004' FROM changes ORDER BY seq DESC"),
+      ==, 1);
 }
 
 /* ---- enrolment and tokens --------------------------------------------------- */
@@ -360,7 +348,7 @@ test_enrol_codes (Fixture *f, gconstpointer data)
       pcmbn_district_store_enroll (f->store, code, "Laptop", "00004", "10.0.0.9", &error));
   g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_WRONG_ORG_UNIT);
   g_clear_error (&error);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices"), ==, 0);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM devices"), ==, 0);
 
   /* Typed again over the phone: lower case, no dash. */
   typed = g_ascii_strdown (code, -1);
@@ -382,15 +370,16 @@ test_enrol_codes (Fixture *f, gconstpointer data)
   exec_sql (f->path, "UPDATE enrol_codes SET expires_at = 1 WHERE used_at IS NULL");
   g_assert_null (pcmbn_district_store_enroll (f->store, other, "Late", NULL, NULL, &error));
   g_assert_error (error, PCMBN_DISTRICT_ERROR, PCMBN_DISTRICT_ERROR_BAD_CODE);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices"), ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM devices"), ==, 1);
 
   /* Neither the code nor the token is in the file. */
   audit = audit_text (f->path);
   g_assert_null (strstr (audit, code));
   g_assert_null (strstr (audit, e->token));
   g_assert_nonnull (strstr (audit, "enroll"));
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM devices WHERE token_hash GLOB 'd_*'"),
-                   ==, 0);
+  g_assert_cmpint (
+      pcmbn_test_query_int (f->path, "SELECT count(*) FROM devices WHERE token_hash GLOB 'd_*'"),
+      ==, 0);
 }
 
 static void
@@ -491,7 +480,7 @@ test_push_and_rows (Fixture *f, gconstpointer data)
   results = push (f, device, v1, &error);
   g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 1);
   g_clear_pointer (&results, json_array_unref);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM record_versions"), ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM record_versions"), ==, 1);
 
   results = push (f, device, v2, &error);
   g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 2);
@@ -521,10 +510,12 @@ test_push_and_rows (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (pcmbn_store_commit (pcmbn_district_store_get_store (f->store), &error));
   g_assert_cmpint (pcmbn_district_store_find_edit (f->store, UUID1, edit_hash), ==, 3);
-  g_assert_cmpint (
-      query_int (f->path, "SELECT count(*) FROM changes WHERE record_uuid = '" UUID1 "'"), ==, 1);
-  g_assert_cmpint (
-      query_int (f->path, "SELECT record_uuid IS NOT NULL FROM changes ORDER BY seq DESC"), ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (
+                       f->path, "SELECT count(*) FROM changes WHERE record_uuid = '" UUID1 "'"),
+                   ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (
+                       f->path, "SELECT record_uuid IS NOT NULL FROM changes ORDER BY seq DESC"),
+                   ==, 1);
   audit = audit_text (f->path);
   g_assert_nonnull (strstr (audit, "update " UUID1));
 }
@@ -605,7 +596,7 @@ test_push_rejects_and_references (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (
                        json_object_get_object_member (result (results, 4), "error"), "code"),
                    ==, "kind_mismatch");
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM records"), ==, 2);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM records"), ==, 2);
 }
 
 static void
@@ -677,15 +668,15 @@ test_changes_since (Fixture *f, gconstpointer data)
   device_a->address = g_strdup ("10.1.2.3");
   g_assert_true (pcmbn_district_store_note_pull (f->store, device_a, next, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (
-      query_int (f->path,
-                 "SELECT count(*) FROM audit WHERE action = 'pull' AND address = '10.1.2.3'"
-                 " AND actor LIKE 'device:%' AND ok = 1"),
-      ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (
+                       f->path,
+                       "SELECT count(*) FROM audit WHERE action = 'pull' AND address = '10.1.2.3'"
+                       " AND actor LIKE 'device:%' AND ok = 1"),
+                   ==, 1);
   devices = pcmbn_district_store_list_devices (f->store);
   g_assert_false (json_object_get_null_member (
       json_array_get_object_element (json_node_get_array (devices), 0), "last_seen"));
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM commune_sync"), ==, 2);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM commune_sync"), ==, 2);
 }
 
 /* ---- blobs and audit ---------------------------------------------------------- */
@@ -718,10 +709,11 @@ test_blobs (Fixture *f, gconstpointer data)
   g_assert_true (pcmbn_district_store_has_blob (f->store, sha, "00004", &exists, &error));
   g_assert_true (exists);
   g_assert_true (pcmbn_district_store_put_blob (f->store, sha, bytes, device, &error));
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blobs"), ==, 1);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blob_scopes"), ==, 2);
-  g_assert_cmpint (query_int (f->path, "SELECT size FROM blobs"), ==, 5);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit WHERE action = 'blob'"), ==, 3);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM blobs"), ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM blob_scopes"), ==, 2);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT size FROM blobs"), ==, 5);
+  g_assert_cmpint (
+      pcmbn_test_query_int (f->path, "SELECT count(*) FROM audit WHERE action = 'blob'"), ==, 3);
 }
 
 static void
@@ -745,11 +737,12 @@ test_sessions (Fixture *f, gconstpointer data)
 
   /* Neither the id nor the token is in the file; the session survives a
    * restart (a new connection). */
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==,
+                   1);
   text = g_strdup_printf ("SELECT count(*) FROM dashboard_sessions WHERE id_hash = '%s' OR"
                           " token_hash = '%s'",
                           id, token);
-  g_assert_cmpint (query_int (f->path, text), ==, 0);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, text), ==, 0);
   g_clear_object (&f->store);
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   who = pcmbn_district_store_session_staff (f->store, id, &error);
@@ -774,13 +767,15 @@ test_sessions (Fixture *f, gconstpointer data)
   who = pcmbn_district_store_session_staff (f->store, id, &error);
   g_assert_cmpint (who->kind, ==, PCMBN_DISTRICT_TOKEN_UNKNOWN);
   g_clear_pointer (&who, pcmbn_district_principal_free);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 0);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==,
+                   0);
 
   /* Bounded: the oldest go first. */
   for (guint i = 0; i < 1005; i++)
     g_free (pcmbn_district_store_new_session (f->store, hash, 3600 + i, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==, 1000);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM dashboard_sessions"), ==,
+                   1000);
 }
 
 static void
@@ -813,7 +808,7 @@ test_audit (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) all = NULL, last = NULL, later = NULL;
   g_autofree char *text = NULL;
-  gint64 before = query_int (f->path, "SELECT count(*) FROM audit");
+  gint64 before = pcmbn_test_query_int (f->path, "SELECT count(*) FROM audit");
   JsonArray *entries;
   JsonObject *entry;
   guint n;
@@ -824,8 +819,9 @@ test_audit (Fixture *f, gconstpointer data)
       pcmbn_district_store_audit (f->store, "unknown", "sign-in", "dashboard", "10.0.0.8", FALSE));
   g_assert_true (pcmbn_district_store_audit_record (f->store, "device:x", "create", UUID1, 3, NULL,
                                                     "10.0.0.9", TRUE));
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM audit"), ==, before + 3);
-  g_assert_cmpint (query_int (f->path, "SELECT version FROM audit ORDER BY id DESC"), ==, 3);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM audit"), ==, before + 3);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT version FROM audit ORDER BY id DESC"), ==,
+                   3);
   text = audit_text (f->path);
   g_assert_nonnull (strstr (text, "admin init"));
 
@@ -892,19 +888,22 @@ test_audit_migration (Fixture *f, gconstpointer data)
                      " ('2026-01-01T00:00:00Z', 'device:d', 'create', '" UUID1 "', 1, NULL);");
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==,
-                   7);
+  g_assert_cmpint (
+      pcmbn_test_query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==, 7);
   /* Schema 7: the audit is no longer indexed by record, which nothing read. */
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name ="
-                                       " 'audit_record'"),
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name ="
+                                                  " 'audit_record'"),
                    ==, 0);
   g_assert_cmpint (
-      query_int (f->path, "SELECT count(*) FROM audit WHERE record_uuid = '" UUID1 "'"), ==, 1);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM pragma_table_info ('changes')"
-                                       " WHERE name = 'device_id'"),
+      pcmbn_test_query_int (f->path, "SELECT count(*) FROM audit WHERE record_uuid = '" UUID1 "'"),
+      ==, 1);
+  g_assert_cmpint (pcmbn_test_query_int (f->path,
+                                         "SELECT count(*) FROM pragma_table_info ('changes')"
+                                         " WHERE name = 'device_id'"),
                    ==, 1);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM blob_scopes WHERE sha256 = 'abc' AND"
-                                       " org_unit = '00001'"),
+  g_assert_cmpint (pcmbn_test_query_int (f->path,
+                                         "SELECT count(*) FROM blob_scopes WHERE sha256 = 'abc' AND"
+                                         " org_unit = '00001'"),
                    ==, 1);
   entries = pcmbn_district_store_read_audit (f->store, NULL, 2, &error);
   entry = json_array_get_object_element (json_node_get_array (entries), 0);
@@ -953,6 +952,15 @@ test_checkpointer (Fixture *f, gconstpointer data)
   guint runs;
 
   g_assert_no_error (error);
+  {
+    /* No database there: an error naming the file, no thread. */
+    g_autofree char *missing = g_build_filename (f->dir, "missing.sqlite", NULL);
+    g_autoptr (GError) open_error = NULL;
+    g_assert_null (pcmbn_district_checkpointer_new (missing, &open_error));
+    g_assert_error (open_error, PCMBN_ERROR, PCMBN_ERROR_FAILED);
+    g_assert_nonnull (strstr (open_error->message, missing));
+    g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  }
   /* No checkpointer: the commit copies (SQLite's autocheckpoint). */
   before = file_size (f->path);
   write_pages (f->store, 20);
@@ -983,7 +991,7 @@ test_checkpointer (Fixture *f, gconstpointer data)
   /* The store outlives the checkpointer: its commits go on. */
   g_clear_pointer (&cp, pcmbn_district_checkpointer_free);
   write_pages (f->store, 1);
-  g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM filler"), ==, 111 * 1024);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM filler"), ==, 111 * 1024);
 }
 
 int

@@ -311,17 +311,7 @@ sync_parse (const char *text)
 gint64
 sync_query_int (const char *db, const char *sql)
 {
-  sqlite3 *handle;
-  sqlite3_stmt *stmt;
-  gint64 v = -1;
-
-  g_assert_cmpint (sqlite3_open_v2 (db, &handle, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (handle, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    v = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (handle);
-  return v;
+  return pcmbn_test_query_int (db, sql);
 }
 
 char *

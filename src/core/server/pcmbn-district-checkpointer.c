@@ -99,21 +99,18 @@ pcmbn_district_checkpointer_new (const char *db_path, GError **error)
   g_atomic_ref_count_init (&self->ref);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
+  /* A connection learns that the file is in WAL mode from its first read;
+   * until then a checkpoint does nothing. It commits nothing itself. */
   rc = sqlite3_open_v2 (db_path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (self->db, 10000);
+      rc = sqlite3_exec (self->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    }
   if (rc != SQLITE_OK)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot open the database %s: %s"),
                    db_path, self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-      checkpointer_unref (self);
-      return NULL;
-    }
-  /* A connection learns that the file is in WAL mode from its first read;
-   * until then a checkpoint does nothing. It commits nothing itself. */
-  sqlite3_busy_timeout (self->db, 10000);
-  if (sqlite3_exec (self->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
-    {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot open the database %s: %s"),
-                   db_path, sqlite3_errmsg (self->db));
       checkpointer_unref (self);
       return NULL;
     }

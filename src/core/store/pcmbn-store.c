@@ -166,7 +166,7 @@ pcmbn_store_set_long_write (PcmbnStore *self, gboolean on)
                        : "PRAGMA cache_size = -" G_STRINGIFY (STORE_CACHE_KIB),
                     NULL);
   if (!on)
-    sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pcmbn_store_copy_log (self);
   g_rec_mutex_unlock (&self->lock);
 }
 
