@@ -322,6 +322,7 @@ sync_query_text (const char *db, const char *sql)
   char *v = NULL;
 
   g_assert_cmpint (sqlite3_open_v2 (db, &handle, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (handle, 10000);
   g_assert_cmpint (sqlite3_prepare_v2 (handle, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
     v = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
