@@ -4,11 +4,13 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "records/pcmbn-json-text.h"
 #include "sync/pcmbn-json-fast.h"
 #include "sync/pcmbn-wire.h"
 
 /* The quick JSON reader of pushes gives the very tree json-glib gives, or
- * leaves the text to json-glib. */
+ * leaves the text to json-glib; the quick writer of records writes the very
+ * bytes json-glib writes. */
 
 static char *
 glib_text (const char *text)
@@ -234,6 +236,109 @@ test_split_push (void)
   }
 }
 
+/* ---- the writer --------------------------------------------------------- */
+
+/* The same bytes as json-glib; written by the quick writer itself when
+ * @quick (no fraction, no control character). */
+static void
+same_text (JsonNode *node, gboolean quick)
+{
+  g_autofree char *ours = pcmbn_json_node_to_text (node);
+  g_autofree char *theirs = json_to_string (node, FALSE);
+  g_autoptr (GString) out = g_string_new ("x");
+
+  g_assert_cmpstr (ours, ==, theirs);
+  g_assert_cmpint (pcmbn_json_append (out, node), ==, quick);
+  g_assert_cmpint (out->str[0], ==, 'x');
+  g_string_erase (out, 0, 1);
+  g_assert_cmpstr (out->str, ==, quick ? theirs : "");
+}
+
+static gboolean
+has_control (const char *text)
+{
+  for (const guchar *p = (const guchar *)text; *p; p++)
+    if (*p < 0x20 || *p == 0x7F)
+      return TRUE;
+  return FALSE;
+}
+
+/* A text of @len characters drawn from @alphabet (UTF-8, one per entry). */
+static char *
+random_text (GRand *rand, const char *const *alphabet, guint n_alphabet, guint len)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < len; i++)
+    g_string_append (s, alphabet[g_rand_int_range (rand, 0, n_alphabet)]);
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_writer_same_as_json_glib (void)
+{
+  static const char *const alphabet[] = {
+    "a",    "Z", "0", " ",  "\"",           "\\", "/",        "'",  "{",    "}",    "[",
+    "]",    ":", ",", "\n", "\t",           "\r", "\b",       "\f", "\x01", "\x1e", "\x1f",
+    "\x7f", "é", "ạ", "Đ",  "\xe2\x80\xa8", "😀",  "\xc2\x85", "~"
+  };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr (JsonNode) fractions = json_from_string ("{\"a\":[1.5,-0.25,1e300]}", NULL);
+
+  /* Every character on its own, in a value and in a name. */
+  for (guint c = 1; c < 0x80; c++)
+    {
+      char text[2] = { (char)c, 0 };
+      g_autoptr (JsonObject) o = json_object_new ();
+      g_autoptr (JsonNode) node = NULL;
+
+      json_object_set_string_member (o, text, text);
+      node = json_node_init_object (json_node_alloc (), o);
+      same_text (node, !has_control (text));
+    }
+  /* Records as they come, and odd shapes. */
+  for (guint round = 0; round < 2000; round++)
+    {
+      g_autoptr (JsonObject) o = json_object_new ();
+      g_autoptr (JsonNode) node = NULL;
+      JsonArray *list = json_array_new ();
+      JsonObject *inner = json_object_new ();
+      guint n = g_rand_int_range (rand, 0, 8);
+      gboolean control = FALSE;
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *name = random_text (rand, alphabet, G_N_ELEMENTS (alphabet), 1 + i);
+          g_autofree char *text = random_text (rand, alphabet, G_N_ELEMENTS (alphabet),
+                                               g_rand_int_range (rand, 0, 40));
+          control |= has_control (name) || has_control (text);
+          json_object_set_string_member (o, name, text);
+          json_array_add_string_element (list, text);
+        }
+      json_object_set_int_member (o, "n", (gint64)g_rand_int (rand) - G_MAXINT32);
+      json_object_set_int_member (o, "min", G_MININT64);
+      json_object_set_int_member (o, "max", G_MAXINT64);
+      json_object_set_int_member (o, "zero", 0);
+      json_object_set_boolean_member (o, "yes", TRUE);
+      json_object_set_boolean_member (o, "no", FALSE);
+      json_object_set_null_member (o, "none");
+      json_array_add_int_element (list, round);
+      json_array_add_array_element (list, json_array_new ());
+      json_array_add_object_element (list, json_object_new ());
+      json_object_set_array_member (inner, "list", list);
+      json_object_set_object_member (o, "inner", inner);
+      node = json_node_init_object (json_node_alloc (), o);
+      same_text (node, !control);
+    }
+  /* Fractions are json-glib's to write. */
+  same_text (fractions, FALSE);
+  {
+    g_autofree char *text = pcmbn_json_object_to_text (json_node_get_object (fractions));
+    g_autofree char *theirs = json_to_string (fractions, FALSE);
+    g_assert_cmpstr (text, ==, theirs);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -243,5 +348,6 @@ main (int argc, char **argv)
   g_test_add_func ("/json-fast/depth", test_depth);
   g_test_add_func ("/json-fast/push-reads-the-same", test_push_reads_the_same);
   g_test_add_func ("/json-fast/split-push", test_split_push);
+  g_test_add_func ("/json-text/same-as-json-glib", test_writer_same_as_json_glib);
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "records/pcmbn-json-text.h"
 #include "records/pcmbn-schema.h"
 #include "pcmbn-util.h"
 
@@ -1421,12 +1422,6 @@ pcmbn_schema_check (const PcmbnKind *kind,
   return TRUE;
 }
 
-static char *
-node_to_compact_json (JsonNode *node)
-{
-  return json_to_string (node, FALSE);
-}
-
 /**
  * pcmbn_field_to_text:
  * @field: a field
@@ -1464,7 +1459,7 @@ pcmbn_field_to_text (const PcmbnField *field, JsonObject *data)
         }
       case PCMBN_FIELD_MATERIALS:
       case PCMBN_FIELD_ATTACHMENTS:
-        return node_to_compact_json (node);
+        return pcmbn_json_node_to_text (node);
       default:
         return g_strdup (json_node_get_string (node));
     }

@@ -12,6 +12,7 @@
 #include "records/pcmbn-csv.h"
 #include "pcmbn-core-resources.h"
 #include "store/pcmbn-crypto.h"
+#include "records/pcmbn-json-text.h"
 #include "store/pcmbn-keyring.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
@@ -2330,11 +2331,7 @@ bind_derived (PcmbnStore *self,
 static char *
 data_to_json (JsonObject *data)
 {
-  JsonNode *node = json_node_init_object (json_node_alloc (), data);
-  char *text = json_to_string (node, FALSE);
-
-  json_node_unref (node);
-  return text;
+  return pcmbn_json_object_to_text (data);
 }
 
 static gboolean

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "records/pcmbn-json-text.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-store-sync.h"
 #include "pcmbn-util.h"
@@ -207,8 +208,7 @@ pcmbn_store_sync_mark_conflict (PcmbnStore *self,
                                 JsonObject *server_record,
                                 GError **error)
 {
-  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), server_record);
-  g_autofree char *text = json_to_string (node, FALSE);
+  g_autofree char *text = pcmbn_json_object_to_text (server_record);
 
   return run_update (self,
                      "UPDATE records SET state = 'conflict', server_data = ?4, dirty = 1,"

@@ -8,6 +8,7 @@
 
 #include "pcmbn-random.h"
 #include "pcmbn-util.h"
+#include "records/pcmbn-json-text.h"
 #include "sync/pcmbn-json-fast.h"
 #include "sync/pcmbn-wire.h"
 
@@ -575,7 +576,7 @@ pcmbn_wire_gzip (const void *data, gsize len)
 char *
 pcmbn_wire_to_string (JsonNode *node)
 {
-  return json_to_string (node, FALSE);
+  return pcmbn_json_node_to_text (node);
 }
 
 /**
@@ -684,9 +685,7 @@ pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *s
 char *
 pcmbn_wire_object_to_string (JsonObject *object)
 {
-  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), object);
-
-  return json_to_string (node, FALSE);
+  return pcmbn_json_object_to_text (object);
 }
 
 /**
