@@ -1849,6 +1849,56 @@ test_messages_dates_day_first (void)
 
 /* Search folds case and Vietnamese diacritics; letters below U+1F00 come
  * from a table, the rest are decomposed as they come: both the same way. */
+/* The uuids a store gives new records: well formed, version 4 of the
+ * RFC 4122 variant, never twice. */
+static void
+test_uuid_new (void)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint versions = 0;
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      char *uuid = pcmbn_uuid_new ();
+
+      g_assert_true (pcmbn_uuid_is_valid (uuid));
+      g_assert_true (g_uuid_string_is_valid (uuid));
+      g_assert_cmpint (uuid[14], ==, '4');
+      g_assert_nonnull (strchr ("89ab", uuid[19]));
+      versions |= 1u << (g_ascii_xdigit_value (uuid[19]) - 8);
+      g_assert_true (g_hash_table_add (seen, uuid));
+    }
+  /* All four variants' digits turn up: the bits around them are random. */
+  g_assert_cmpuint (versions, ==, 0xF);
+}
+
+/* Every column field of every kind finds its column, by itself or by a
+ * copy of itself (a field that is not the kind's own). */
+static void
+test_column_index (void)
+{
+  guint n_kinds, n_columns;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
+  const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
+  guint found = 0;
+
+  for (guint k = 0; k < n_kinds; k++)
+    for (guint f = 0; f < kinds[k]->n_fields; f++)
+      {
+        const PcmbnField *field = &kinds[k]->fields[f];
+        PcmbnField copy = *field;
+        int at = pcmbn_schema_column_index (field);
+
+        g_assert_cmpint (pcmbn_schema_column_index (&copy), ==, at);
+        if (at < 0)
+          continue;
+        found++;
+        g_assert_cmpint (at, <, (int)n_columns);
+        g_assert_cmpstr (columns[at]->name, ==, field->name);
+      }
+  g_assert_cmpuint (found, >=, n_columns);
+}
+
 static void
 test_fold (void)
 {
@@ -1885,6 +1935,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/schema/fold", test_fold);
+  g_test_add_func ("/schema/uuid-new", test_uuid_new);
+  g_test_add_func ("/schema/column-index", test_column_index);
   g_test_add_func ("/schema/required/activity", test_required_activity);
   g_test_add_func ("/schema/required/training", test_required_training);
   g_test_add_func ("/schema/required/model", test_required_model);

@@ -9,6 +9,7 @@
 #include "store/pcmbn-record-list.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
+#include "records/pcmbn-catalogue.h"
 #include "pcmbn-util.h"
 
 #define TALK                                                                                            \
@@ -218,6 +219,45 @@ test_add_get_update_delete (void)
   g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 1);
   g_assert_false (pcmbn_store_undelete (store, uuid, &error));
   g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND);
+}
+
+/* Every code of a record is kept, however many, and an update replaces
+ * them. */
+static void
+test_many_codes (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (JsonObject) fewer = pcmbn_test_json ("{\"topics\":[\"hotline\"]}");
+  JsonArray *topics = json_array_new ();
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup ("topics");
+  sqlite3 *db = pcmbn_store_get_db (store);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *n = NULL;
+  g_autofree char *listed = NULL;
+  g_autofree char *left = NULL;
+
+  /* Every topic there is, and a second group. */
+  g_assert_cmpuint (cat->n_entries, >, 8);
+  for (guint i = 0; i < cat->n_entries; i++)
+    json_array_add_string_element (topics, cat->entries[i].code);
+  json_object_set_array_member (talk, "topics", topics);
+  json_object_set_array_member (talk, "target_groups", json_array_new ());
+  json_array_add_string_element (json_object_get_array_member (talk, "target_groups"), "officials");
+  uuid = pcmbn_store_add (store, "activity", talk, &error);
+  g_assert_no_error (error);
+  n = query_text (db, "SELECT count(*) FROM record_codes WHERE field = 'topics'");
+  g_assert_cmpint (atoi (n), ==, cat->n_entries);
+  listed = query_text (db, "SELECT group_concat(code, ',') FROM (SELECT code FROM record_codes"
+                           " WHERE field = 'target_groups')");
+  g_assert_cmpstr (listed, ==, "officials");
+
+  g_assert_true (pcmbn_store_update (store, uuid, fewer, &error));
+  g_assert_no_error (error);
+  left = query_text (db, "SELECT group_concat(field || ':' || code, ',') FROM (SELECT field, code"
+                         " FROM record_codes ORDER BY field, code)");
+  g_assert_cmpstr (left, ==, "target_groups:officials,topics:hotline");
 }
 
 static void
@@ -749,6 +789,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/insert-schema", test_insert_schema);
   g_test_add_func ("/store/search-index/servers", test_no_search_index_on_servers);
   g_test_add_func ("/store/records/crud", test_add_get_update_delete);
+  g_test_add_func ("/store/records/many-codes", test_many_codes);
   g_test_add_func ("/store/records/invalid-unchanged", test_invalid_changes_nothing);
   g_test_add_func ("/store/records/model-with-meetings",
                    test_model_with_meetings_cannot_be_deleted);

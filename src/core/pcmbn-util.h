@@ -11,6 +11,7 @@ gint64 pcmbn_date_parse (const char *iso);
 char *pcmbn_date_format (gint64 days);
 gint64 pcmbn_today (void);
 char *pcmbn_now_utc (void);
+char *pcmbn_uuid_new (void);
 gboolean pcmbn_uuid_is_valid (const char *uuid);
 char *pcmbn_fold (const char *text);
 gboolean pcmbn_is_vietnamese (void);

@@ -202,6 +202,11 @@ static const PcmbnCatalogue catalogues[] = {
 const PcmbnCatalogue *
 pcmbn_catalogue_lookup (const char *name)
 {
+  /* The schema's fields name their catalogue with these very strings, most
+   * often: every code of every record written comes here. */
+  for (guint i = 0; i < G_N_ELEMENTS (catalogues); i++)
+    if (catalogues[i].name == name)
+      return &catalogues[i];
   for (guint i = 0; i < G_N_ELEMENTS (catalogues); i++)
     if (g_strcmp0 (catalogues[i].name, name) == 0)
       return &catalogues[i];

@@ -579,20 +579,35 @@ pcmbn_schema_columns (guint *n_columns)
 int
 pcmbn_schema_column_index (const PcmbnField *field)
 {
+  /* By the field itself (every kind's fields are static), not by its name:
+   * every row written asks for each of its fields. */
   static GHashTable *index;
+  const PcmbnField *const *columns;
+  guint n;
+  int at;
 
   if (g_once_init_enter (&index))
     {
-      GHashTable *table = g_hash_table_new (g_str_hash, g_str_equal);
-      guint n;
-      const PcmbnField *const *columns = pcmbn_schema_columns (&n);
-      for (guint i = 0; i < n; i++)
-        g_hash_table_insert (table, (gpointer)columns[i]->name, GINT_TO_POINTER (i + 1));
+      GHashTable *table = g_hash_table_new (NULL, NULL);
+      columns = pcmbn_schema_columns (&n);
+      for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+        for (guint f = 0; f < kinds[k].n_fields; f++)
+          for (guint i = 0; i < n && field_is_column (&kinds[k].fields[f]); i++)
+            if (g_str_equal (columns[i]->name, kinds[k].fields[f].name))
+              g_hash_table_insert (table, (gpointer)&kinds[k].fields[f], GINT_TO_POINTER (i + 1));
       g_once_init_leave (&index, table);
     }
   if (!field_is_column (field))
     return -1;
-  return GPOINTER_TO_INT (g_hash_table_lookup (index, field->name)) - 1;
+  at = GPOINTER_TO_INT (g_hash_table_lookup (index, field));
+  if (at > 0)
+    return at - 1;
+  /* A field that is not one of the kinds' own: by its name. */
+  columns = pcmbn_schema_columns (&n);
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (columns[i]->name, field->name))
+      return i;
+  return -1;
 }
 
 /**
@@ -1140,6 +1155,15 @@ add_years (gint64 day, guint years)
   return g_date_get_julian (&date);
 }
 
+static gboolean
+kind_has_sums (const PcmbnKind *kind)
+{
+  for (guint i = 0; i < kind->n_fields; i++)
+    if (kind->fields[i].sum_le_field != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 /**
  * pcmbn_schema_validate:
  * @kind: the record's kind
@@ -1260,24 +1284,27 @@ pcmbn_schema_validate (const PcmbnKind *kind,
     }
 
   /* Sums: fields naming the same sum_le_field together stay within it, and
-   * the error is reported on the total they exceed. */
-  for (guint i = 0; i < kind->n_fields; i++)
-    {
-      const PcmbnField *total = &kind->fields[i];
-      gint64 sum = 0;
-      gboolean any = FALSE;
+   * the error is reported on the total they exceed. Only the kinds that
+   * have such fields look: this runs for every record written. */
+  if (kind_has_sums (kind))
+    for (guint i = 0; i < kind->n_fields; i++)
+      {
+        const PcmbnField *total = &kind->fields[i];
+        gint64 sum = 0;
+        gboolean any = FALSE;
 
-      for (guint j = 0; j < kind->n_fields; j++)
-        if (g_strcmp0 (kind->fields[j].sum_le_field, total->name) == 0)
-          {
-            any = TRUE;
-            sum += pcmbn_data_get_int (data, kind->fields[j].name);
-          }
-      if (any && json_object_has_member (data, total->name) && !has_error_for (errors, total->name)
-          && sum > pcmbn_data_get_int (data, total->name))
-        add_error (errors, total->name, _ ("is smaller than the sum of the counts by role (%d)"),
-                   (int)sum);
-    }
+        for (guint j = 0; j < kind->n_fields; j++)
+          if (kind->fields[j].sum_le_field != NULL
+              && g_str_equal (kind->fields[j].sum_le_field, total->name))
+            {
+              any = TRUE;
+              sum += pcmbn_data_get_int (data, kind->fields[j].name);
+            }
+        if (any && json_object_has_member (data, total->name)
+            && !has_error_for (errors, total->name) && sum > pcmbn_data_get_int (data, total->name))
+          add_error (errors, total->name, _ ("is smaller than the sum of the counts by role (%d)"),
+                     (int)sum);
+      }
 }
 
 static int
@@ -1338,20 +1365,31 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
                         GPtrArray *errors)
 {
   JsonObject *out = json_object_new ();
-  JsonObjectIter iter;
-  const char *name;
+  g_autofree JsonNode **given = g_new (JsonNode *, kind->n_fields);
+  guint n_given = 0;
   JsonNode *node;
 
-  json_object_iter_init (&iter, input);
-  while (json_object_iter_next (&iter, &name, &node))
-    if (pcmbn_kind_field (kind, name) == NULL)
-      add_error (errors, name, _ ("is not a field of %s records"), kind->name);
+  for (guint i = 0; i < kind->n_fields; i++)
+    if ((given[i] = json_object_get_member (input, kind->fields[i].name)) != NULL)
+      n_given++;
+  /* Members that are no field: looked for only when some are not fields
+   * (this runs for every record written). */
+  if (n_given != json_object_get_size (input))
+    {
+      JsonObjectIter iter;
+      const char *name;
+
+      json_object_iter_init (&iter, input);
+      while (json_object_iter_next (&iter, &name, &node))
+        if (pcmbn_kind_field (kind, name) == NULL)
+          add_error (errors, name, _ ("is not a field of %s records"), kind->name);
+    }
 
   /* Built in the schema's field order, so that stored JSON is canonical. */
   for (guint i = 0; i < kind->n_fields; i++)
     {
       const PcmbnField *field = &kind->fields[i];
-      node = json_object_get_member (input, field->name);
+      node = given[i];
 
       if (node == NULL)
         {

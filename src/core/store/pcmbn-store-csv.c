@@ -165,7 +165,7 @@ pcmbn_store_import_csv (PcmbnStore *self,
           g_ptr_array_add (errors, g_steal_pointer (&row_errors->pdata[e]));
         }
       if (uuid == NULL)
-        uuid = g_uuid_string_random ();
+        uuid = pcmbn_uuid_new ();
       g_ptr_array_add (valid, data);
       g_hash_table_insert (pending, pcmbn_store_resolve_key (kind->name, uuid), data);
       g_ptr_array_add (uuids, g_steal_pointer (&uuid));

@@ -61,7 +61,7 @@ pcmbn_store_add_for_unit (PcmbnStore *self,
                    uuid);
       return NULL;
     }
-  new_uuid = uuid ? g_strdup (uuid) : g_uuid_string_random ();
+  new_uuid = uuid ? g_strdup (uuid) : pcmbn_uuid_new ();
 
   if (!pcmbn_store_begin (self, error))
     return NULL;

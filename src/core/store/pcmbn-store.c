@@ -79,18 +79,26 @@ enum
 };
 static guint signals[N_SIGNALS];
 
+/* The statements this connection keeps prepared: they name the tables'
+ * indexes, which a bulk load drops and builds again. */
 static void
-pcmbn_store_finalize (GObject *object)
+clear_statements (PcmbnStore *self)
 {
-  PcmbnStore *self = PCMBN_STORE (object);
-
+  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
   g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
   g_clear_pointer (&self->update_stmt, sqlite3_finalize);
   g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
   g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
   g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+}
+
+static void
+pcmbn_store_finalize (GObject *object)
+{
+  PcmbnStore *self = PCMBN_STORE (object);
+
+  clear_statements (self);
   g_clear_pointer (&self->uuid_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
   g_clear_pointer (&self->db, sqlite3_close);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->owner, g_thread_unref);
@@ -1815,12 +1823,7 @@ pcmbn_store_bulk_begin (PcmbnStore *self, GError **error)
     }
   sqlite3_finalize (stmt);
   /* The statements cached on this connection name the old indexes. */
-  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
-  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  clear_statements (self);
   for (guint i = 0; i < drops->len; i++)
     if (!pcmbn_store_exec (self->db, drops->pdata[i], error))
       {
@@ -1886,12 +1889,7 @@ pcmbn_store_bulk_end (PcmbnStore *self, GError **error)
       pcmbn_store_unlock (self);
       return TRUE;
     }
-  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
-  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->codes_insert_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->codes_delete_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->resolve_stmt, sqlite3_finalize);
+  clear_statements (self);
   ok = pcmbn_store_exec (self->db, saved, error) && refill_search_index (self->db, error)
        && pcmbn_store_exec (self->db,
                             "DELETE FROM record_counts; INSERT INTO record_counts (kind, live)"
@@ -2791,7 +2789,7 @@ pcmbn_store_add (PcmbnStore *self, const char *kind_name, JsonObject *data, GErr
       pcmbn_store_rollback (self);
       return NULL;
     }
-  uuid = g_uuid_string_random ();
+  uuid = pcmbn_uuid_new ();
   if (!insert_valid (self, kind, uuid, valid, error))
     {
       pcmbn_store_rollback (self);
