@@ -1925,6 +1925,19 @@ test_fold (void)
     g_autofree char *bad = pcmbn_fold ("\xff\xfe");
     g_assert_cmpstr (bad, ==, "");
   }
+  /* Every ASCII character, control characters too, folds to its lower case. */
+  {
+    char ascii[128];
+    g_autofree char *folded = NULL;
+    g_autofree char *lower = NULL;
+
+    for (guint c = 1; c < 128; c++)
+      ascii[c - 1] = (char)c;
+    ascii[127] = '\0';
+    folded = pcmbn_fold (ascii);
+    lower = g_ascii_strdown (ascii, -1);
+    g_assert_cmpstr (folded, ==, lower);
+  }
 }
 
 int

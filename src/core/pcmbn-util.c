@@ -100,10 +100,10 @@ pcmbn_today (void)
   static GMutex lock;
   const char *env = g_getenv ("PCMBN_TODAY");
   gint64 now_us = g_get_monotonic_time ();
-  gint64 day;
+  gint64 day = env ? pcmbn_date_parse (env) : -1;
 
-  if (env != NULL && pcmbn_date_parse (env) > 0)
-    return pcmbn_date_parse (env);
+  if (day > 0)
+    return day;
   g_mutex_lock (&lock);
   if (cached_at == G_MININT64 || now_us - cached_at > 60 * G_USEC_PER_SEC)
     {
@@ -278,8 +278,16 @@ pcmbn_fold (const char *text)
    * record written and every search typed. */
   for (const char *p = text; *p; p = g_utf8_next_char (p))
     {
-      gunichar c = g_utf8_get_char (p);
-      gunichar folded = c < FOLD_TABLE_END ? table[c] : fold_char (c);
+      gunichar c, folded;
+
+      /* Most of any text is ASCII: lowercased in place of decoding. */
+      if ((guchar)*p < 0x80)
+        {
+          g_string_append_c (out, g_ascii_tolower (*p));
+          continue;
+        }
+      c = g_utf8_get_char (p);
+      folded = c < FOLD_TABLE_END ? table[c] : fold_char (c);
 
       if (folded == 0)
         continue;
