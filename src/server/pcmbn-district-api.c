@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "pcmbn-district-api.h"
-#include "records/pcmbn-json-text.h"
 #include "pcmbn-district-dashboard.h"
 #include "pcmbn-util.h"
 #include "report/pcmbn-report.h"
@@ -90,7 +89,7 @@ reply_gzip (PcmbnDistrictRequest *req, PcmbnDistrictReply *reply)
 static PcmbnDistrictReply *
 reply_json (guint status, JsonNode *node)
 {
-  return reply_take (status, "application/json", pcmbn_json_node_to_text (node));
+  return reply_take (status, "application/json", pcmbn_wire_to_string (node));
 }
 
 /**

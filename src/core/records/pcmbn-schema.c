@@ -569,6 +569,19 @@ pcmbn_schema_columns (guint *n_columns)
   return (const PcmbnField *const *)columns->pdata;
 }
 
+/* The index in pcmbn_schema_columns() of the column called @name, or -1. */
+static int
+column_named (const char *name)
+{
+  guint n;
+  const PcmbnField *const *columns = pcmbn_schema_columns (&n);
+
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (columns[i]->name, name))
+      return i;
+  return -1;
+}
+
 /**
  * pcmbn_schema_column_index:
  * @field: a field of any kind
@@ -582,32 +595,24 @@ pcmbn_schema_column_index (const PcmbnField *field)
   /* By the field itself (every kind's fields are static), not by its name:
    * every row written asks for each of its fields. */
   static GHashTable *index;
-  const PcmbnField *const *columns;
-  guint n;
-  int at;
+  gpointer at;
 
   if (g_once_init_enter (&index))
     {
       GHashTable *table = g_hash_table_new (NULL, NULL);
-      columns = pcmbn_schema_columns (&n);
       for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
         for (guint f = 0; f < kinds[k].n_fields; f++)
-          for (guint i = 0; i < n && field_is_column (&kinds[k].fields[f]); i++)
-            if (g_str_equal (columns[i]->name, kinds[k].fields[f].name))
-              g_hash_table_insert (table, (gpointer)&kinds[k].fields[f], GINT_TO_POINTER (i + 1));
+          if (field_is_column (&kinds[k].fields[f]))
+            g_hash_table_insert (table, (gpointer)&kinds[k].fields[f],
+                                 GINT_TO_POINTER (column_named (kinds[k].fields[f].name)));
       g_once_init_leave (&index, table);
     }
   if (!field_is_column (field))
     return -1;
-  at = GPOINTER_TO_INT (g_hash_table_lookup (index, field));
-  if (at > 0)
-    return at - 1;
   /* A field that is not one of the kinds' own: by its name. */
-  columns = pcmbn_schema_columns (&n);
-  for (guint i = 0; i < n; i++)
-    if (g_str_equal (columns[i]->name, field->name))
-      return i;
-  return -1;
+  if (!g_hash_table_lookup_extended (index, field, NULL, &at))
+    return column_named (field->name);
+  return GPOINTER_TO_INT (at);
 }
 
 /**

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "records/pcmbn-csv.h"
+#include "records/pcmbn-json-text.h"
 #include "pcmbn-core-resources.h"
 #include "store/pcmbn-crypto.h"
-#include "records/pcmbn-json-text.h"
 #include "store/pcmbn-keyring.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
@@ -832,8 +832,6 @@ query_text (sqlite3 *db, const char *sql, const char *arg)
 
 /* ---- sensitive data at rest -------------------------------------------- */
 
-static char *data_to_json (JsonObject *data);
-
 static gboolean
 kind_has_sensitive (const PcmbnKind *kind)
 {
@@ -931,7 +929,7 @@ seal_data (PcmbnStore *self,
   *sealed = NULL;
   if (!kind_has_sensitive (kind))
     {
-      *json = data_to_json (data);
+      *json = pcmbn_json_object_to_text (data);
       return TRUE;
     }
   /* Without the key, the record's sealed fields cannot be read back: any
@@ -952,15 +950,15 @@ seal_data (PcmbnStore *self,
     {
       if (self->crypto == NULL)
         {
-          *json = data_to_json (clear);
+          *json = pcmbn_json_object_to_text (clear);
           return TRUE;
         }
       ad = record_ad (uuid);
-      secret_text = data_to_json (secret);
+      secret_text = pcmbn_json_object_to_text (secret);
       *sealed = pcmbn_crypto_seal (self->crypto, ad, secret_text, strlen (secret_text));
       memset (secret_text, 0, strlen (secret_text));
     }
-  *json = data_to_json (clear);
+  *json = pcmbn_json_object_to_text (clear);
   return TRUE;
 }
 
@@ -2326,12 +2324,6 @@ bind_derived (PcmbnStore *self,
     sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
 }
 
-static char *
-data_to_json (JsonObject *data)
-{
-  return pcmbn_json_object_to_text (data);
-}
-
 static gboolean
 write_codes (PcmbnStore *self,
              sqlite3_int64 id,
@@ -2523,7 +2515,7 @@ insert_row (PcmbnStore *self,
   if (modified_at)
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
   /* The caller's text of @data, when it has one and nothing is sealed:
-   * the same bytes data_to_json() would make. */
+   * the same bytes pcmbn_json_object_to_text() would make. */
   if (data_text && !kind_has_sensitive (kind))
     json = g_strdup (data_text);
   else if (!seal_data (self, kind, uuid, data, &json, &sealed, error))

@@ -6,7 +6,6 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "records/pcmbn-json-text.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-store-sync.h"
 #include "pcmbn-util.h"
@@ -208,7 +207,7 @@ pcmbn_store_sync_mark_conflict (PcmbnStore *self,
                                 JsonObject *server_record,
                                 GError **error)
 {
-  g_autofree char *text = pcmbn_json_object_to_text (server_record);
+  g_autofree char *text = pcmbn_wire_object_to_string (server_record);
 
   return run_update (self,
                      "UPDATE records SET state = 'conflict', server_data = ?4, dirty = 1,"
