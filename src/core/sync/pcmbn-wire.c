@@ -562,7 +562,10 @@ pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error)
 GBytes *
 pcmbn_wire_gzip (const void *data, gsize len)
 {
-  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+  /* Level 1: a third of level 6's CPU for a few more bytes (a 10,000-record
+   * push 0.035 of its JSON instead of 0.030). Both ends of a sync share two
+   * cores with everything else; the network is rarely what waits. */
+  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 1);
 
   return convert (G_CONVERTER (z), data, len, G_MAXSIZE, NULL);
 }
