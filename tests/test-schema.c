@@ -1938,6 +1938,53 @@ test_fold (void)
     lower = g_ascii_strdown (ascii, -1);
     g_assert_cmpstr (folded, ==, lower);
   }
+  /* Letters of four bytes pass as they are; a capital whose lower case is
+   * longer than itself (U+023A, two bytes, folds to U+2C65, three), many
+   * times over and followed by much ASCII, still fits. */
+  {
+    g_autoptr (GString) text = g_string_new ("\xf0\x9f\x98\x80 ");
+    g_autoptr (GString) expected = g_string_new ("\xf0\x9f\x98\x80 ");
+    g_autofree char *folded = NULL;
+
+    for (guint i = 0; i < 100; i++)
+      {
+        g_string_append (text, "\xc8\xba");
+        g_string_append (expected, "\xe2\xb1\xa5");
+      }
+    g_string_append (text, " ĐÃ XONG");
+    g_string_append (expected, " da xong");
+    for (guint i = 0; i < 1000; i++)
+      {
+        g_string_append (text, " AB");
+        g_string_append (expected, " ab");
+      }
+    folded = pcmbn_fold (text->str);
+    g_assert_cmpstr (folded, ==, expected->str);
+  }
+  /* Text folds as its letters fold one by one, across every code point of
+   * one, two, three and four bytes up to U+11000. */
+  {
+    g_autoptr (GString) text = g_string_new (NULL);
+    g_autoptr (GString) expected = g_string_new (NULL);
+    g_autofree char *folded = NULL;
+
+    for (gunichar c = 1; c < 0x11000; c++)
+      {
+        char one[8] = { 0 };
+        g_autofree char *alone = NULL;
+
+        if (c >= 0xD800 && c <= 0xDFFF)
+          continue;
+        g_unichar_to_utf8 (c, one);
+        alone = pcmbn_fold (one);
+        g_string_append (text, one);
+        g_string_append (expected, alone);
+        if (c < 0x80)
+          g_assert_cmpuint (strlen (alone), ==, 1);
+      }
+    folded = pcmbn_fold (text->str);
+    g_assert_cmpstr (folded, ==, expected->str);
+  }
 }
 
 int

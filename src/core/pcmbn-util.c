@@ -268,35 +268,65 @@ char *
 pcmbn_fold (const char *text)
 {
   const gunichar *table;
-  GString *out;
+  gsize len, size, n, rest;
+  char *out;
 
   if (text == NULL || !g_utf8_validate (text, -1, NULL))
     return g_strdup ("");
   table = fold_table ();
-  out = g_string_sized_new (strlen (text));
-  /* Per code point, without building a normalized copy: this runs for every
-   * record written and every search typed. */
-  for (const char *p = text; *p; p = g_utf8_next_char (p))
+  len = strlen (text);
+  /* Written straight into a buffer, growing only for a letter whose folded
+   * form is longer than itself (a rare case: a few capitals lowercase to a
+   * letter of three bytes): this runs for every record written and every
+   * search typed, over text already checked as UTF-8. */
+  size = len + 1;
+  out = g_malloc (size);
+  n = 0;
+  for (const guchar *p = (const guchar *)text; *p;)
     {
       gunichar c, folded;
 
       /* Most of any text is ASCII: lowercased in place of decoding. */
-      if ((guchar)*p < 0x80)
+      if (*p < 0x80)
         {
-          g_string_append_c (out, g_ascii_tolower (*p));
+          out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + ('a' - 'A') : *p);
+          p++;
           continue;
         }
-      c = g_utf8_get_char (p);
+      if (*p < 0xE0)
+        {
+          c = ((gunichar)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+          p += 2;
+        }
+      else if (*p < 0xF0)
+        {
+          c = ((gunichar)(p[0] & 0x0F) << 12) | ((gunichar)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+          p += 3;
+        }
+      else
+        {
+          c = ((gunichar)(p[0] & 0x07) << 18) | ((gunichar)(p[1] & 0x3F) << 12)
+              | ((gunichar)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+          p += 4;
+        }
       folded = c < FOLD_TABLE_END ? table[c] : fold_char (c);
-
       if (folded == 0)
         continue;
+      /* Room for this letter and every byte still to read (none folds
+       * longer than itself but for such a letter, checked here again). */
+      rest = len - (gsize)(p - (const guchar *)text);
+      if (n + 6 + rest >= size)
+        {
+          size = n + 6 + rest + 1 + len / 8;
+          out = g_realloc (out, size);
+        }
       if (folded < 0x80)
-        g_string_append_c (out, (char)folded);
+        out[n++] = (char)folded;
       else
-        g_string_append_unichar (out, folded);
+        n += g_unichar_to_utf8 (folded, out + n);
     }
-  return g_string_free (out, FALSE);
+  out[n] = '\0';
+  return out;
 }
 
 /**
