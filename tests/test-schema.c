@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pcmbn-test-util.h"
+#include "records/pcmbn-json-text.h"
 #include "pcmbn-util.h"
 
 #define TODAY "2026-07-30"
@@ -1987,6 +1988,74 @@ test_fold (void)
   }
 }
 
+/* An input already in the stored form (as a record read back from a sync
+ * or a file is) comes back itself; any other input is built again into the
+ * stored form, and both give the same canonical text. */
+static void
+test_normalize_stored_form (void)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ("activity");
+  static const char *const rebuilt[] = {
+    /* Members out of the schema's order. */
+    "{'title':'Nói chuyện','date':'2026-03-10','activity_type':'community_talk',"
+    "'subproject':'community'}",
+    /* Codes out of catalogue order. */
+    "{'date':'2026-03-10','activity_type':'community_talk','subproject':'community',"
+    "'title':'Nói chuyện','topics':['forced_labour','sexual_exploitation']}",
+    /* A null and an empty text, which clear. */
+    "{'date':'2026-03-10','end_date':null,'activity_type':'community_talk',"
+    "'subproject':'community','title':'Nói chuyện','location':''}",
+  };
+  g_autoptr (JsonObject) stored = json_q (
+      "{'date':'2026-03-10','activity_type':'community_talk','subproject':'community',"
+      "'title':'Nói chuyện','topics':['sexual_exploitation','forced_labour']}");
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  g_autoptr (JsonObject) same = pcmbn_schema_normalize (kind, stored, NULL, errors);
+  g_autofree char *stored_text = pcmbn_json_object_to_text (stored);
+
+  g_assert_cmpuint (errors->len, ==, 0);
+  g_assert_true (same == stored);
+
+  for (guint i = 0; i < G_N_ELEMENTS (rebuilt); i++)
+    {
+      g_autoptr (JsonObject) input = json_q (rebuilt[i]);
+      g_autoptr (JsonObject) out = pcmbn_schema_normalize (kind, input, NULL, errors);
+      g_autofree char *text = pcmbn_json_object_to_text (out);
+      g_autoptr (JsonObject) again = NULL;
+
+      g_assert_cmpuint (errors->len, ==, 0);
+      g_assert_true (out != input);
+      /* The stored form it gives is itself returned as it is. */
+      again = pcmbn_schema_normalize (kind, out, NULL, errors);
+      g_assert_true (again == out);
+      if (i == 1)
+        g_assert_cmpstr (text, ==, stored_text);
+      else
+        {
+          g_assert_null (strstr (text, "end_date"));
+          g_assert_null (strstr (text, "location"));
+        }
+    }
+
+  /* Not for an update (the base's fields are kept), nor with a member that
+   * is no field (an error). */
+  {
+    g_autoptr (JsonObject) base = json_q (ACTIVITY);
+    g_autoptr (JsonObject) out = pcmbn_schema_normalize (kind, stored, base, errors);
+    g_assert_true (out != stored);
+    g_assert_cmpint (json_object_get_int_member (out, "participants_total"), ==, 40);
+  }
+  {
+    g_autoptr (JsonObject) extra = json_q (
+        "{'date':'2026-03-10','activity_type':'community_talk','subproject':'community',"
+        "'title':'Nói chuyện','colour':'red'}");
+    g_autoptr (JsonObject) out = pcmbn_schema_normalize (kind, extra, NULL, errors);
+    g_assert_true (out != extra);
+    g_assert_cmpuint (errors->len, ==, 1);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1997,6 +2066,7 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/fold", test_fold);
   g_test_add_func ("/schema/uuid-new", test_uuid_new);
   g_test_add_func ("/schema/column-index", test_column_index);
+  g_test_add_func ("/schema/normalize-stored-form", test_normalize_stored_form);
   g_test_add_func ("/schema/required/activity", test_required_activity);
   g_test_add_func ("/schema/required/training", test_required_training);
   g_test_add_func ("/schema/required/model", test_required_model);

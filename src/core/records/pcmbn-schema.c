@@ -1349,6 +1349,52 @@ canonical_codes (const PcmbnField *field, JsonNode *node)
   return out;
 }
 
+/* What pcmbn_schema_normalize() does with a given field. */
+enum
+{
+  ABSENT = 0,
+  KEEP,
+  SORT,
+  DROP
+};
+
+/* Whether a set of codes is in catalogue order already. */
+static gboolean
+codes_in_order (const PcmbnField *field, JsonNode *node)
+{
+  const PcmbnCatalogue *cat = pcmbn_catalogue_lookup (field->catalogue);
+  JsonArray *array = json_node_get_array (node);
+  guint n = json_array_get_length (array);
+
+  for (guint i = 1; i < n; i++)
+    if (code_order (cat, json_array_get_string_element (array, i - 1))
+        > code_order (cat, json_array_get_string_element (array, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether @input's members, all of them fields (@given), come in the
+ * schema's order, so that its JSON text is the canonical one. */
+static gboolean
+in_field_order (const PcmbnKind *kind, JsonObject *input, JsonNode **given)
+{
+  JsonObjectIter iter;
+  const char *name; /* json-glib 1.6 writes it even when not wanted */
+  JsonNode *node;
+  guint next = 0;
+
+  json_object_iter_init_ordered (&iter, input);
+  while (json_object_iter_next_ordered (&iter, &name, &node))
+    {
+      while (next < kind->n_fields && given[next] != node)
+        next++;
+      if (next == kind->n_fields)
+        return FALSE;
+      next++;
+    }
+  return TRUE;
+}
+
 /**
  * pcmbn_schema_normalize:
  * @kind: the record's kind
@@ -1360,8 +1406,9 @@ canonical_codes (const PcmbnField *field, JsonNode *node)
  * "not set" (and clear the field of @base), unknown fields and values of the
  * wrong type are refused, sets of codes are put in catalogue order.
  *
- * Returns: (transfer full): the new data; meaningful only when no error was
- *   appended
+ * Returns: (transfer full): the new data, or @input itself (a new reference)
+ *   when it is the stored form already: copy it before changing it;
+ *   meaningful only when no error was appended
  */
 JsonObject *
 pcmbn_schema_normalize (const PcmbnKind *kind,
@@ -1371,6 +1418,7 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
 {
   JsonObject *out = json_object_new ();
   g_autofree JsonNode **given = g_new (JsonNode *, kind->n_fields);
+  g_autofree char *decision = g_new0 (char, kind->n_fields);
   guint n_given = 0;
   JsonNode *node;
 
@@ -1390,6 +1438,45 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
           add_error (errors, name, _ ("is not a field of %s records"), kind->name);
     }
 
+  /* What becomes of each given field: decided once, then either the input
+   * is already the stored form (as a record read back from a sync or a
+   * file usually is) and is returned itself, or the stored form is built. */
+  for (guint i = 0; i < kind->n_fields; i++)
+    {
+      const PcmbnField *field = &kind->fields[i];
+      node = given[i];
+
+      if (node == NULL)
+        continue;
+      /* null clears; an empty text clears an optional field, and for a
+       * required one the "is required" rule gives the message. */
+      if (JSON_NODE_HOLDS_NULL (node)
+          || (field->type == PCMBN_FIELD_TEXT && JSON_NODE_HOLDS_VALUE (node)
+              && json_node_get_value_type (node) == G_TYPE_STRING
+              && *json_node_get_string (node) == '\0'))
+        {
+          decision[i] = DROP;
+          continue;
+        }
+      {
+        guint before = errors->len;
+        check_value (field, node, errors);
+        if (errors->len != before)
+          {
+            decision[i] = DROP;
+            continue;
+          }
+      }
+      decision[i] = field->type == PCMBN_FIELD_CODES && !codes_in_order (field, node) ? SORT : KEEP;
+    }
+  if (base == NULL && n_given == json_object_get_size (input) && in_field_order (kind, input, given)
+      && memchr (decision, DROP, kind->n_fields) == NULL
+      && memchr (decision, SORT, kind->n_fields) == NULL)
+    {
+      json_object_unref (out);
+      return json_object_ref (input);
+    }
+
   /* Built in the schema's field order, so that stored JSON is canonical. */
   for (guint i = 0; i < kind->n_fields; i++)
     {
@@ -1403,22 +1490,9 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
             json_object_set_member (out, field->name, json_node_copy (old));
           continue;
         }
-      /* null clears; an empty text clears an optional field, and for a
-       * required one the "is required" rule gives the message. */
-      if (JSON_NODE_HOLDS_NULL (node)
-          || (field->type == PCMBN_FIELD_TEXT && JSON_NODE_HOLDS_VALUE (node)
-              && json_node_get_value_type (node) == G_TYPE_STRING
-              && *json_node_get_string (node) == '\0'))
-        continue;
-      {
-        guint before = errors->len;
-        check_value (field, node, errors);
-        if (errors->len != before)
-          continue;
-      }
-      if (field->type == PCMBN_FIELD_CODES)
+      if (decision[i] == SORT)
         json_object_set_member (out, field->name, canonical_codes (field, node));
-      else
+      else if (decision[i] == KEEP)
         json_object_set_member (out, field->name, json_node_copy (node));
     }
   return out;

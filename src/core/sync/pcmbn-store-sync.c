@@ -239,18 +239,37 @@ pcmbn_store_sync_mark_rejected (
 }
 
 /* Keeps the local value of fields that never leave the device: the server
- * does not have them, so its version must not erase them. */
+ * does not have them, so its version must not erase them. @incoming may be
+ * the pulled record's own data (pcmbn_schema_normalize() returns its input
+ * when it is the stored form): it is copied before a field is added. */
 static void
-keep_local_sensitive (const PcmbnKind *kind, JsonObject *incoming, JsonObject *local)
+keep_local_sensitive (const PcmbnKind *kind, JsonObject **incoming, JsonObject *local)
 {
-  for (guint f = 0; f < kind->n_fields; f++)
+  gboolean copied = FALSE;
+
+  for (guint f = 0; f < kind->n_fields && local != NULL; f++)
     {
       const char *name = kind->fields[f].name;
       if (!(kind->fields[f].flags & PCMBN_FIELD_SENSITIVE))
         continue;
-      if (local && !json_object_has_member (incoming, name) && json_object_has_member (local, name))
-        json_object_set_member (incoming, name,
-                                json_node_copy (json_object_get_member (local, name)));
+      if (json_object_has_member (*incoming, name) || !json_object_has_member (local, name))
+        continue;
+      if (!copied)
+        {
+          JsonObject *copy = json_object_new ();
+          JsonObjectIter iter;
+          const char *member;
+          JsonNode *node;
+
+          json_object_iter_init_ordered (&iter, *incoming);
+          while (json_object_iter_next_ordered (&iter, &member, &node))
+            json_object_set_member (copy, member, json_node_copy (node));
+          json_object_unref (*incoming);
+          *incoming = copy;
+          copied = TRUE;
+        }
+      json_object_set_member (*incoming, name,
+                              json_node_copy (json_object_get_member (local, name)));
     }
 }
 
@@ -349,7 +368,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
       g_clear_pointer (&data, json_object_unref);
       data = g_steal_pointer (&clean);
     }
-  keep_local_sensitive (kind, data, local_data);
+  keep_local_sensitive (kind, &data, local_data);
   /* Looked up just now: a new row is inserted without a second lookup. */
   if (pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, !exists, version, deleted,
                                   modified_at, error))
@@ -583,7 +602,7 @@ pcmbn_store_sync_resolve (PcmbnStore *self, const char *uuid, const char *keep, 
           goto fail;
         }
       data = pcmbn_schema_normalize (kind, json_node_get_object (data_node), NULL, errors);
-      keep_local_sensitive (kind, data, local);
+      keep_local_sensitive (kind, &data, local);
       if (!pcmbn_store_write_row (self, kind, uuid, pcmbn_store_get_org_unit (self), data,
                                   server_version, pcmbn_wire_get_bool (server, "deleted", FALSE),
                                   pcmbn_wire_get_string (server, "modified_at"), error))
