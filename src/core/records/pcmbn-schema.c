@@ -1349,11 +1349,10 @@ canonical_codes (const PcmbnField *field, JsonNode *node)
   return out;
 }
 
-/* What pcmbn_schema_normalize() does with a given field. */
+/* What pcmbn_schema_normalize() does with a given field (0: not given). */
 enum
 {
-  ABSENT = 0,
-  KEEP,
+  KEEP = 1,
   SORT,
   DROP
 };
@@ -1416,10 +1415,11 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
                         JsonObject *base,
                         GPtrArray *errors)
 {
-  JsonObject *out = json_object_new ();
+  JsonObject *out;
   g_autofree JsonNode **given = g_new (JsonNode *, kind->n_fields);
   g_autofree char *decision = g_new0 (char, kind->n_fields);
   guint n_given = 0;
+  gboolean stored_form;
   JsonNode *node;
 
   for (guint i = 0; i < kind->n_fields; i++)
@@ -1441,6 +1441,7 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
   /* What becomes of each given field: decided once, then either the input
    * is already the stored form (as a record read back from a sync or a
    * file usually is) and is returned itself, or the stored form is built. */
+  stored_form = base == NULL && n_given == json_object_get_size (input);
   for (guint i = 0; i < kind->n_fields; i++)
     {
       const PcmbnField *field = &kind->fields[i];
@@ -1456,6 +1457,7 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
               && *json_node_get_string (node) == '\0'))
         {
           decision[i] = DROP;
+          stored_form = FALSE;
           continue;
         }
       {
@@ -1464,20 +1466,19 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
         if (errors->len != before)
           {
             decision[i] = DROP;
+            stored_form = FALSE;
             continue;
           }
       }
       decision[i] = field->type == PCMBN_FIELD_CODES && !codes_in_order (field, node) ? SORT : KEEP;
+      if (decision[i] == SORT)
+        stored_form = FALSE;
     }
-  if (base == NULL && n_given == json_object_get_size (input) && in_field_order (kind, input, given)
-      && memchr (decision, DROP, kind->n_fields) == NULL
-      && memchr (decision, SORT, kind->n_fields) == NULL)
-    {
-      json_object_unref (out);
-      return json_object_ref (input);
-    }
+  if (stored_form && in_field_order (kind, input, given))
+    return json_object_ref (input);
 
   /* Built in the schema's field order, so that stored JSON is canonical. */
+  out = json_object_new ();
   for (guint i = 0; i < kind->n_fields; i++)
     {
       const PcmbnField *field = &kind->fields[i];

@@ -10,11 +10,11 @@
 
 /* A reader for the plain JSON that clients send, several times faster than
  * json-glib's tokenizer, which cost a fifth of a push on the server. It
- * builds the same tree json-glib's parser would for the input it takes
- * (not sealed: see pcmbn_json_fast_parse()); anything else (an error, a fraction or exponent, a huge
- * integer, a lone surrogate, \u0000, a repeated member, a control
- * character, too deep a nesting) it leaves to json-glib, whose answers and
- * error messages stay the reference. */
+ * builds the same tree json-glib's parser would for the input it takes (not
+ * sealed: see pcmbn_json_fast_parse()); anything else (an error, a fraction
+ * or exponent, a huge integer, a lone surrogate, \u0000, a repeated member,
+ * a control character, too deep a nesting) it leaves to json-glib, whose
+ * answers and error messages stay the reference. */
 
 typedef struct
 {
