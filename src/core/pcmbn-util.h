@@ -17,6 +17,7 @@ char *pcmbn_fold (const char *text);
 gboolean pcmbn_is_vietnamese (void);
 void pcmbn_i18n_init (void);
 char *pcmbn_sha256_hex (const guint8 *data, gsize len);
+char *pcmbn_sha256_hex_parts (const void *const *parts, const gsize *lengths, guint n_parts);
 glong pcmbn_utf8_length (const char *text);
 void
 pcmbn_invoke_in_context (GMainContext *context, GThread *owner, GSourceFunc func, gpointer data);

@@ -157,7 +157,7 @@ def check_manpages(mandir, programs):
 RUNTIME_PROVIDES = {
     "glib-2.0", "gio-2.0", "gobject-2.0", "gmodule-2.0", "json-glib-1.0", "sqlite3",
     "libsoup-3.0", "cairo", "cairo-pdf", "pango", "pangocairo", "gtk4", "libadwaita-1", "zlib",
-    "libsecret-1",
+    "libsecret-1", "nettle",
 }
 # What each module of the manifest provides, by pkg-config name.
 MODULE_PROVIDES = {"libxlsxwriter": {"xlsxwriter"}, "libsodium": {"libsodium"}}

@@ -709,15 +709,13 @@ pcmbn_wire_edit_hash_text (const PcmbnKind *kind,
                            gboolean deleted,
                            const char *data_text)
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   char head[64];
   int n = g_snprintf (head, sizeof head, "\n%" G_GINT64_FORMAT "\n%d\n", base_version,
                       deleted ? 1 : 0);
+  const void *parts[] = { kind->name, head, data_text };
+  gsize lengths[] = { strlen (kind->name), (gsize)n, strlen (data_text) };
 
-  g_checksum_update (sum, (const guchar *)kind->name, strlen (kind->name));
-  g_checksum_update (sum, (const guchar *)head, n);
-  g_checksum_update (sum, (const guchar *)data_text, strlen (data_text));
-  return g_strdup (g_checksum_get_string (sum));
+  return pcmbn_sha256_hex_parts (parts, lengths, G_N_ELEMENTS (parts));
 }
 
 /**
