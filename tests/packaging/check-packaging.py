@@ -160,7 +160,8 @@ RUNTIME_PROVIDES = {
     "libsecret-1", "nettle",
 }
 # What each module of the manifest provides, by pkg-config name.
-MODULE_PROVIDES = {"libxlsxwriter": {"xlsxwriter"}, "libsodium": {"libsodium"}}
+MODULE_PROVIDES = {"libxlsxwriter": {"xlsxwriter"}, "libsodium": {"libsodium"},
+                   "libdeflate": {"libdeflate"}}
 
 
 def meson_dependencies(root):

