@@ -597,6 +597,36 @@ test_push_rejects_and_references (Fixture *f, gconstpointer data)
                        json_object_get_object_member (result (results, 4), "error"), "code"),
                    ==, "kind_mismatch");
   g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM records"), ==, 2);
+
+  /* A push that names a stored model, deletes it, then names it again: the
+   * model read for the first meeting is remembered for the push, and
+   * forgotten with the deletion. */
+  {
+    g_autoptr (JsonArray) again = NULL;
+    const char *meeting_of_model =
+        "\"kind\":\"model-meeting\",\"org_unit\":\"00001\",\"base_version\":0,"
+        "\"data\":{\"model\":\"" MODEL "\",\"date\":\"2025-03-01\","
+        "\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}}";
+    g_autofree char *three = g_strconcat (
+        "{\"uuid\":\"55555555-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",", meeting_of_model,
+        ",{\"uuid\":\"" MODEL "\",\"kind\":\"model\",\"org_unit\":\"00001\","
+        "\"base_version\":1,\"deleted\":true,\"data\":{\"established_on\":\"2025-01-01\","
+        "\"name\":\"CLB\",\"model_type\":\"intensive\","
+        "\"model_kind\":\"anti_trafficking_club\",\"host_organisation\":\"Hội\","
+        "\"members_total\":20,\"members_female\":10,\"status\":\"active\"}},"
+        "{\"uuid\":\"66666666-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",",
+        meeting_of_model, NULL);
+
+    again = push (f, device, three, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (json_array_get_length (again), ==, 3);
+    g_assert_cmpstr (json_object_get_string_member (result (again, 0), "status"), ==, "accepted");
+    g_assert_cmpstr (json_object_get_string_member (result (again, 1), "status"), ==, "accepted");
+    g_assert_cmpstr (json_object_get_string_member (result (again, 2), "status"), ==, "rejected");
+    g_assert_cmpstr (json_object_get_string_member (
+                         json_object_get_object_member (result (again, 2), "error"), "field"),
+                     ==, "model");
+  }
 }
 
 static void

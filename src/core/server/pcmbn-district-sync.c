@@ -549,9 +549,16 @@ push_one (
       pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
       return FALSE;
     }
+  /* What the next records of the push resolve: this one as stored now,
+   * or nothing once it is deleted. */
   if (!r->deleted)
     g_hash_table_insert (p->resolve->pending, pcmbn_store_resolve_key (r->kind->name, r->uuid),
                          g_steal_pointer (&pr->data));
+  else
+    {
+      g_autofree char *key = pcmbn_store_resolve_key (r->kind->name, r->uuid);
+      g_hash_table_remove (p->resolve->pending, key);
+    }
   result_accepted (out, r->uuid, version);
   return TRUE;
 }

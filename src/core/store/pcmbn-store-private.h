@@ -79,8 +79,11 @@ typedef struct
 {
   PcmbnStore *store;
   const char *org_unit; /* nullable: the store's own commune */
-  /* nullable: pcmbn_store_resolve_key () → JsonObject, records of this
-   * import or push not yet written */
+  /* nullable: pcmbn_store_resolve_key () → JsonObject (freed with g_free
+   * and json_object_unref): records of this import or push not yet
+   * written, and those read from the store for it already (a push of a
+   * thousand meetings names the same few models). Whoever deletes one
+   * removes it. */
   GHashTable *pending;
 } PcmbnStoreResolve;
 

@@ -2446,11 +2446,14 @@ pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
   PcmbnStore *self = rd->store;
   JsonObject *result = NULL;
   g_autoptr (JsonParser) parser = NULL;
+  g_autofree char *key = NULL;
 
   if (rd->pending)
     {
-      g_autofree char *key = pcmbn_store_resolve_key (kind, uuid);
-      JsonObject *pending = g_hash_table_lookup (rd->pending, key);
+      JsonObject *pending;
+
+      key = pcmbn_store_resolve_key (kind, uuid);
+      pending = g_hash_table_lookup (rd->pending, key);
       if (pending)
         return json_object_ref (pending);
     }
@@ -2471,6 +2474,8 @@ pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
         result = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
     }
   sqlite3_reset (self->resolve_stmt);
+  if (result && rd->pending)
+    g_hash_table_insert (rd->pending, g_steal_pointer (&key), json_object_ref (result));
   return result;
 }
 
