@@ -21,6 +21,10 @@
 #define UUID2 "6c1d7d2f-3a5b-4e8f-8c2b-1d3e4f5a6b7c"
 #define MODEL "11111111-2f4a-4d7e-9b1a-0c2d3e4f5a6b"
 #define MEETING "22222222-2f4a-4d7e-9b1a-0c2d3e4f5a6b"
+#define MODEL_DATA                                                                    \
+  "{\"established_on\":\"2025-01-01\",\"name\":\"CLB\",\"model_type\":\"intensive\"," \
+  "\"model_kind\":\"anti_trafficking_club\",\"host_organisation\":\"Hội\","         \
+  "\"members_total\":20,\"members_female\":10,\"status\":\"active\"}"
 
 typedef struct
 {
@@ -152,6 +156,20 @@ static JsonObject *
 result (JsonArray *results, guint i)
 {
   return json_array_get_object_element (results, i);
+}
+
+static const char *
+status_of (JsonArray *results, guint i)
+{
+  return json_object_get_string_member (result (results, i), "status");
+}
+
+/* A member of the error of result @i. */
+static const char *
+error_of (JsonArray *results, guint i, const char *member)
+{
+  return json_object_get_string_member (
+      json_object_get_object_member (result (results, i), "error"), member);
 }
 
 static JsonObject *
@@ -463,7 +481,7 @@ test_push_and_rows (Fixture *f, gconstpointer data)
 
   results = push (f, device, v1, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (json_object_get_string_member (result (results, 0), "status"), ==, "accepted");
+  g_assert_cmpstr (status_of (results, 0), ==, "accepted");
   g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 1);
   g_clear_pointer (&results, json_array_unref);
   g_assert_true (pcmbn_district_store_load_row (f->store, UUID1, &row, &error));
@@ -489,7 +507,7 @@ test_push_and_rows (Fixture *f, gconstpointer data)
   /* Started from version 1 but the server is at 2: a conflict with the
    * server's record, written by the one RECORD writer. */
   results = push (f, device, stale, &error);
-  g_assert_cmpstr (json_object_get_string_member (result (results, 0), "status"), ==, "conflict");
+  g_assert_cmpstr (status_of (results, 0), ==, "conflict");
   server = json_object_get_object_member (result (results, 0), "server");
   g_assert_cmpint (json_object_get_int_member (server, "version"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (server, "base_version"), ==, 2);
@@ -567,9 +585,7 @@ test_push_rejects_and_references (Fixture *f, gconstpointer data)
   g_autoptr (JsonArray) results = NULL;
   const char *records =
       "{\"uuid\":\"" MODEL "\",\"kind\":\"model\",\"org_unit\":\"00001\",\"base_version\":0,"
-      "\"data\":{\"established_on\":\"2025-01-01\",\"name\":\"CLB\",\"model_type\":\"intensive\","
-      "\"model_kind\":\"anti_trafficking_club\",\"host_organisation\":\"Hội\","
-      "\"members_total\":20,\"members_female\":10,\"status\":\"active\"}},"
+      "\"data\":" MODEL_DATA "},"
       "{\"uuid\":\"" MEETING "\",\"kind\":\"model-meeting\",\"org_unit\":\"00001\","
       "\"base_version\":0,\"data\":{\"model\":\"" MODEL "\",\"date\":\"2025-02-01\","
       "\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}},"
@@ -586,16 +602,12 @@ test_push_rejects_and_references (Fixture *f, gconstpointer data)
   results = push (f, device, records, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (results), ==, 5);
-  g_assert_cmpstr (json_object_get_string_member (result (results, 0), "status"), ==, "accepted");
-  g_assert_cmpstr (json_object_get_string_member (result (results, 1), "status"), ==, "accepted");
-  g_assert_cmpstr (json_object_get_string_member (result (results, 2), "status"), ==, "rejected");
-  g_assert_cmpstr (json_object_get_string_member (
-                       json_object_get_object_member (result (results, 2), "error"), "field"),
-                   ==, "model");
-  g_assert_cmpstr (json_object_get_string_member (result (results, 3), "status"), ==, "rejected");
-  g_assert_cmpstr (json_object_get_string_member (
-                       json_object_get_object_member (result (results, 4), "error"), "code"),
-                   ==, "kind_mismatch");
+  g_assert_cmpstr (status_of (results, 0), ==, "accepted");
+  g_assert_cmpstr (status_of (results, 1), ==, "accepted");
+  g_assert_cmpstr (status_of (results, 2), ==, "rejected");
+  g_assert_cmpstr (error_of (results, 2, "field"), ==, "model");
+  g_assert_cmpstr (status_of (results, 3), ==, "rejected");
+  g_assert_cmpstr (error_of (results, 4, "code"), ==, "kind_mismatch");
   g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM records"), ==, 2);
 
   /* A push that names a stored model, deletes it, then names it again: the
@@ -610,22 +622,17 @@ test_push_rejects_and_references (Fixture *f, gconstpointer data)
     g_autofree char *three = g_strconcat (
         "{\"uuid\":\"55555555-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",", meeting_of_model,
         ",{\"uuid\":\"" MODEL "\",\"kind\":\"model\",\"org_unit\":\"00001\","
-        "\"base_version\":1,\"deleted\":true,\"data\":{\"established_on\":\"2025-01-01\","
-        "\"name\":\"CLB\",\"model_type\":\"intensive\","
-        "\"model_kind\":\"anti_trafficking_club\",\"host_organisation\":\"Hội\","
-        "\"members_total\":20,\"members_female\":10,\"status\":\"active\"}},"
+        "\"base_version\":1,\"deleted\":true,\"data\":" MODEL_DATA "},"
         "{\"uuid\":\"66666666-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",",
         meeting_of_model, NULL);
 
     again = push (f, device, three, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (json_array_get_length (again), ==, 3);
-    g_assert_cmpstr (json_object_get_string_member (result (again, 0), "status"), ==, "accepted");
-    g_assert_cmpstr (json_object_get_string_member (result (again, 1), "status"), ==, "accepted");
-    g_assert_cmpstr (json_object_get_string_member (result (again, 2), "status"), ==, "rejected");
-    g_assert_cmpstr (json_object_get_string_member (
-                         json_object_get_object_member (result (again, 2), "error"), "field"),
-                     ==, "model");
+    g_assert_cmpstr (status_of (again, 0), ==, "accepted");
+    g_assert_cmpstr (status_of (again, 1), ==, "accepted");
+    g_assert_cmpstr (status_of (again, 2), ==, "rejected");
+    g_assert_cmpstr (error_of (again, 2, "field"), ==, "model");
   }
 }
 

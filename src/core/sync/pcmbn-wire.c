@@ -526,7 +526,9 @@ pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error)
     g_error ("libdeflate: out of memory");
   for (;;)
     {
-      out = g_realloc (out, cap);
+      /* A try that ran out of room is done again from the start. */
+      g_free (out);
+      out = g_malloc (cap);
       res = libdeflate_gzip_decompress_ex (d, in, len, out, cap, &used, &got);
       if (res != LIBDEFLATE_INSUFFICIENT_SPACE || cap >= limit)
         break;
