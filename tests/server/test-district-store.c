@@ -234,7 +234,7 @@ test_reopen_keeps_schema (Fixture *f, gconstpointer data)
 
   g_clear_object (&f->store);
   g_assert_cmpint (
-      pcmbn_test_query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==, 7);
+      pcmbn_test_query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==, 8);
   /* SQLite's own pages, not a logbook's larger ones: a server's writes are
    * small pushes that touch pages all over its indexes. */
   g_assert_cmpint (pcmbn_test_query_int (f->path, "PRAGMA page_size"), ==, 4096);
@@ -520,14 +520,19 @@ test_push_and_rows (Fixture *f, gconstpointer data)
 
   /* find_edit knows each version's edit; record_change moves the record to
    * the end of the change sequence. */
-  g_assert_cmpint (pcmbn_district_store_find_edit (f->store, UUID1, "nope"), ==, 0);
+  g_assert_true (pcmbn_district_store_load_row (f->store, UUID1, &row, &error));
+  g_assert_cmpint (row.id, >, 0);
+  g_assert_cmpint (pcmbn_district_store_find_edit (f->store, row.id, "nope"), ==, 0);
   edit_hash = g_strnfill (64, 'a');
   g_assert_true (pcmbn_store_begin (pcmbn_district_store_get_store (f->store), &error));
-  g_assert_true (
-      pcmbn_district_store_record_change (f->store, UUID1, "00001", 3, edit_hash, NULL, &error));
+  g_assert_true (pcmbn_district_store_record_change (f->store, row.id, UUID1, "00001", 3, edit_hash,
+                                                     NULL, &error));
   g_assert_no_error (error);
   g_assert_true (pcmbn_store_commit (pcmbn_district_store_get_store (f->store), &error));
-  g_assert_cmpint (pcmbn_district_store_find_edit (f->store, UUID1, edit_hash), ==, 3);
+  g_assert_cmpint (pcmbn_district_store_find_edit (f->store, row.id, edit_hash), ==, 3);
+  /* Another row knows none of this record's edits. */
+  g_assert_cmpint (pcmbn_district_store_find_edit (f->store, row.id + 1, edit_hash), ==, 0);
+  pcmbn_district_row_clear (&row);
   g_assert_cmpint (pcmbn_test_query_int (
                        f->path, "SELECT count(*) FROM changes WHERE record_uuid = '" UUID1 "'"),
                    ==, 1);
@@ -916,7 +921,13 @@ test_audit_migration (Fixture *f, gconstpointer data)
                      "INSERT INTO blobs (sha256, size, data, created_at, device_id) VALUES"
                      " ('abc', 1, x'00', '2026-01-01T00:00:00Z', 'd-1');"
                      "DROP TABLE blob_scopes; DROP TABLE dashboard_sessions;"
-                     "DROP INDEX audit_refused; ALTER TABLE changes DROP COLUMN device_id;");
+                     "DROP INDEX audit_refused; ALTER TABLE changes DROP COLUMN device_id;"
+                     "DROP TABLE record_versions; CREATE TABLE record_versions (uuid TEXT NOT NULL,"
+                     " version INTEGER NOT NULL, edit_hash TEXT NOT NULL, device_id TEXT,"
+                     " at TEXT NOT NULL, PRIMARY KEY (uuid, version));"
+                     "DROP INDEX changes_record; ALTER TABLE changes DROP COLUMN record_id;"
+                     "CREATE UNIQUE INDEX changes_record ON changes (record_uuid)"
+                     " WHERE record_uuid IS NOT NULL;");
   exec_sql (f->path, "DROP INDEX audit_at; ALTER TABLE audit DROP COLUMN object;"
                      "ALTER TABLE audit DROP COLUMN address; ALTER TABLE audit DROP COLUMN ok;"
                      "UPDATE meta SET value = '1' WHERE key = 'server_schema';"
@@ -926,7 +937,7 @@ test_audit_migration (Fixture *f, gconstpointer data)
   f->store = pcmbn_district_store_open (f->path, FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpint (
-      pcmbn_test_query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==, 7);
+      pcmbn_test_query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==, 8);
   /* Schema 7: the audit is no longer indexed by record, which nothing read. */
   g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM sqlite_master WHERE name ="
                                                   " 'audit_record'"),
@@ -949,6 +960,77 @@ test_audit_migration (Fixture *f, gconstpointer data)
   g_assert_true (json_object_get_null_member (entry, "address"));
   entry = json_array_get_object_element (json_node_get_array (entries), 1);
   g_assert_cmpstr (json_object_get_string_member (entry, "object"), ==, UUID1);
+}
+
+/* A database of server schema 7 named versions and changes by uuid: they
+ * come to name the record's row, and what was pushed before is still known
+ * (a retry of an edit changes nothing) and still pulled. */
+static void
+test_versions_migration (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autofree char *one = material (UUID1, "00001", 0, 10);
+  g_autofree char *one_v2 = material (UUID1, "00001", 1, 20);
+  g_autofree char *two = material (UUID2, "00001", 0, 5);
+  g_autoptr (JsonArray) results = NULL;
+  g_autoptr (JsonObject) page = NULL;
+  JsonArray *changes;
+  JsonObject *record;
+
+  results = push (f, device, two, &error);
+  g_clear_pointer (&results, json_array_unref);
+  results = push (f, device, one, &error);
+  g_clear_pointer (&results, json_array_unref);
+  results = push (f, device, one_v2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 2);
+  g_clear_pointer (&results, json_array_unref);
+  g_clear_object (&f->store);
+
+  /* Back to schema 7's tables, with what they held. */
+  exec_sql (f->path, "CREATE TABLE rv7 (uuid TEXT NOT NULL, version INTEGER NOT NULL,"
+                     " edit_hash TEXT NOT NULL, device_id TEXT, at TEXT NOT NULL,"
+                     " PRIMARY KEY (uuid, version)) WITHOUT ROWID;"
+                     "INSERT INTO rv7 SELECT r.uuid, v.version, v.edit_hash, v.device_id, v.at"
+                     " FROM record_versions v JOIN records r ON r.id = v.record_id;"
+                     "DROP TABLE record_versions; ALTER TABLE rv7 RENAME TO record_versions;"
+                     "DROP INDEX changes_record; ALTER TABLE changes DROP COLUMN record_id;"
+                     "CREATE UNIQUE INDEX changes_record ON changes (record_uuid)"
+                     " WHERE record_uuid IS NOT NULL;"
+                     "UPDATE meta SET value = '7' WHERE key = 'server_schema';");
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM record_versions"), ==, 3);
+
+  f->store = pcmbn_district_store_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (
+      pcmbn_test_query_int (f->path, "SELECT value FROM meta WHERE key = 'server_schema'"), ==, 8);
+  g_assert_cmpint (pcmbn_test_query_int (f->path,
+                                         "SELECT count(*) FROM record_versions v JOIN records r"
+                                         " ON r.id = v.record_id"),
+                   ==, 3);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM changes c JOIN records r ON"
+                                                  " r.id = c.record_id AND r.uuid = c.record_uuid"),
+                   ==, 2);
+
+  /* A retry of the last edit: the version it made, nothing new. */
+  results = push (f, device, one_v2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (status_of (results, 0), ==, "accepted");
+  g_assert_cmpint (json_object_get_int_member (result (results, 0), "version"), ==, 2);
+  g_clear_pointer (&results, json_array_unref);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM record_versions"), ==, 3);
+
+  /* Pulled as before, in the order of their changes. */
+  page = pull (f, "00001", 0, 500);
+  changes = json_object_get_array_member (page, "changes");
+  g_assert_cmpuint (json_array_get_length (changes), ==, 3);
+  record = json_object_get_object_member (json_array_get_object_element (changes, 1), "record");
+  g_assert_cmpstr (json_object_get_string_member (record, "uuid"), ==, UUID2);
+  record = json_object_get_object_member (json_array_get_object_element (changes, 2), "record");
+  g_assert_cmpstr (json_object_get_string_member (record, "uuid"), ==, UUID1);
+  g_assert_cmpint (json_object_get_int_member (record, "version"), ==, 2);
 }
 
 static goffset
@@ -1053,6 +1135,7 @@ main (int argc, char *argv[])
   ADD ("/district-store/count-refused", test_count_refused);
   ADD ("/district-store/audit", test_audit);
   ADD ("/district-store/audit/migration", test_audit_migration);
+  ADD ("/district-store/push/versions-migration", test_versions_migration);
 #undef ADD
   return g_test_run ();
 }

@@ -413,8 +413,8 @@ bench_noop_sync (void)
       " state, dirty) SELECT printf('%08x-0000-4000-8000-%012x', i, i), 'material', '00004',"
       " (SELECT data FROM records LIMIT 1), '2025-12-10', 0, '2026-01-01T00:00:00Z', 1,"
       " 'synced', 0 FROM n;"
-      "INSERT INTO changes (org_unit, record_uuid) SELECT org_unit, uuid FROM records WHERE"
-      " org_unit = '00004';"
+      "INSERT INTO changes (org_unit, record_uuid, record_id) SELECT org_unit, uuid, id FROM"
+      " records WHERE org_unit = '00004';"
       "COMMIT;");
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 1000000);
   sync_server_start (s);

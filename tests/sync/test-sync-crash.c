@@ -411,16 +411,23 @@ assert_exactly_once (SyncServer *s, World *w, guint round)
     }
   sqlite3_finalize (stmt);
   sqlite3_close (db);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM (SELECT uuid FROM record_versions"
-                                          " GROUP BY uuid HAVING count(*) <> max(version))"),
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM (SELECT record_id FROM"
+                                          " record_versions GROUP BY record_id"
+                                          " HAVING count(*) <> max(version))"),
                    ==, 0);
   g_assert_cmpint (
-      sync_query_int (s->db, "SELECT count(*) FROM records r WHERE version <>"
-                             " (SELECT max(version) FROM record_versions v WHERE v.uuid = r.uuid)"),
+      sync_query_int (s->db,
+                      "SELECT count(*) FROM records r WHERE version <>"
+                      " (SELECT max(version) FROM record_versions v WHERE v.record_id = r.id)"),
       ==, 0);
   /* one row per record in the change sequence */
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) - count(DISTINCT record_uuid) FROM"
                                           " changes WHERE record_uuid IS NOT NULL"),
+                   ==, 0);
+  /* and it names the record's row */
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM changes c LEFT JOIN records r ON"
+                                          " r.uuid = c.record_uuid WHERE c.record_uuid IS NOT"
+                                          " NULL AND c.record_id IS NOT r.id"),
                    ==, 0);
 }
 

@@ -176,12 +176,14 @@ check_converged (SyncServer *s, Device *d, World *w, guint round)
     }
   sqlite3_finalize (stmt);
   sqlite3_close (db);
-  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM (SELECT uuid FROM record_versions"
-                                          " GROUP BY uuid HAVING count(*) <> max(version))"),
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM (SELECT record_id FROM"
+                                          " record_versions GROUP BY record_id"
+                                          " HAVING count(*) <> max(version))"),
                    ==, 0);
   g_assert_cmpint (
-      sync_query_int (s->db, "SELECT count(*) FROM records r WHERE version <>"
-                             " (SELECT max(version) FROM record_versions v WHERE v.uuid = r.uuid)"),
+      sync_query_int (s->db,
+                      "SELECT count(*) FROM records r WHERE version <>"
+                      " (SELECT max(version) FROM record_versions v WHERE v.record_id = r.id)"),
       ==, 0);
 }
 

@@ -94,7 +94,7 @@ chain_one (PcmbnDistrictStore *self,
   const char *unit = pcmbn_wire_get_string (o, "org_unit");
   const char *modified_at = pcmbn_wire_get_string (o, "modified_at");
   JsonObject *data = pcmbn_wire_get_object (o, "data");
-  gint64 version = pcmbn_wire_get_int (o, "version", 0);
+  gint64 version = pcmbn_wire_get_int (o, "version", 0), id;
   gboolean deleted = pcmbn_wire_get_bool (o, "deleted", FALSE);
   const PcmbnKind *kind = kind_name ? pcmbn_schema_kind (kind_name) : NULL;
   g_auto (PcmbnDistrictRow) row = { 0 };
@@ -138,9 +138,11 @@ chain_one (PcmbnDistrictStore *self,
     }
   data_text = pcmbn_wire_object_to_string (normal);
   hash = pcmbn_wire_edit_hash_text (kind, version - 1, deleted, data_text);
-  if (!pcmbn_store_write_row_text (store, kind, uuid, unit, normal, data_text, !row.exists, version,
+  id = row.id;
+  if (!pcmbn_store_write_row_text (store, kind, uuid, unit, normal, data_text, &id, version,
                                    deleted, modified_at, error)
-      || !pcmbn_district_store_record_change (self, uuid, unit, version, hash, child->id, error))
+      || !pcmbn_district_store_record_change (self, id, uuid, unit, version, hash, child->id,
+                                              error))
     return FALSE;
   pcmbn_district_store_audit_record (self, child->actor, "chain", uuid, version, unit,
                                      child->address, TRUE);

@@ -38,7 +38,7 @@ G_DEFINE_FINAL_TYPE (PcmbnDistrictStore, pcmbn_district_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (pcmbn - district - error - quark, pcmbn_district_error)
 /* clang-format on */
 
-#define SERVER_SCHEMA 7
+#define SERVER_SCHEMA 8
 
 static const char server_migration_1[] =
     "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, org_unit TEXT NOT NULL,"
@@ -164,6 +164,28 @@ static const char server_migration_6[] =
  * place in a b-tree as large as the audit. */
 static const char server_migration_7[] = "DROP INDEX IF EXISTS audit_record;";
 
+/* The versions and the change sequence name a record by its row in
+ * records rather than by its uuid. A push's new records get rising row
+ * ids, so their versions and their place in the change sequence go at the
+ * end of those b-trees, a few pages per push, where keys by uuid (random)
+ * dirtied a page per record everywhere in them: half the write of a push
+ * was there, and it grew with the database. Rows of records are never
+ * removed, so the id is as stable as the uuid. A pull reads each record by
+ * its row id. */
+static const char server_migration_8[] =
+    "CREATE TABLE record_versions_new (record_id INTEGER NOT NULL, version INTEGER NOT NULL,"
+    "  edit_hash TEXT NOT NULL, device_id TEXT, at TEXT NOT NULL,"
+    "  PRIMARY KEY (record_id, version)) WITHOUT ROWID;"
+    "INSERT INTO record_versions_new SELECT r.id, v.version, v.edit_hash, v.device_id, v.at"
+    "  FROM record_versions v JOIN records r ON r.uuid = v.uuid;"
+    "DROP TABLE record_versions;"
+    "ALTER TABLE record_versions_new RENAME TO record_versions;"
+    "ALTER TABLE changes ADD COLUMN record_id INTEGER;"
+    "UPDATE changes SET record_id = (SELECT r.id FROM records r WHERE r.uuid = changes.record_uuid)"
+    "  WHERE record_uuid IS NOT NULL;"
+    "DROP INDEX changes_record;"
+    "CREATE UNIQUE INDEX changes_record ON changes (record_id) WHERE record_id IS NOT NULL;";
+
 static gboolean
 server_migrate (PcmbnStore *store, GError **error)
 {
@@ -174,7 +196,8 @@ server_migrate (PcmbnStore *store, GError **error)
                                        server_migration_4,
                                        server_migration_5,
                                        server_migration_6,
-                                       server_migration_7 };
+                                       server_migration_7,
+                                       server_migration_8 };
   g_autofree char *text = pcmbn_store_get_meta (store, "server_schema");
   int version = text ? atoi (text) : 0;
   sqlite3 *db = pcmbn_store_get_db (store);

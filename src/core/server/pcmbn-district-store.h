@@ -127,6 +127,7 @@ char *pcmbn_district_store_last_bundle (PcmbnDistrictStore *self, const char *or
 typedef struct
 {
   gboolean exists;
+  gint64 id; /* the row's id in records */
   char *kind;
   char *org_unit;
   char *data_text; /* the canonical JSON the server wrote */
@@ -143,8 +144,9 @@ gboolean pcmbn_district_store_load_row (PcmbnDistrictStore *self,
                                         PcmbnDistrictRow *row,
                                         GError **error);
 gint64
-pcmbn_district_store_find_edit (PcmbnDistrictStore *self, const char *uuid, const char *edit_hash);
+pcmbn_district_store_find_edit (PcmbnDistrictStore *self, gint64 record_id, const char *edit_hash);
 gboolean pcmbn_district_store_record_change (PcmbnDistrictStore *self,
+                                             gint64 record_id,
                                              const char *uuid,
                                              const char *org_unit,
                                              gint64 version,

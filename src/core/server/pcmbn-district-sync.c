@@ -37,6 +37,7 @@ pcmbn_district_row_clear (PcmbnDistrictRow *row)
   g_clear_pointer (&row->data_text, g_free);
   g_clear_pointer (&row->modified_at, g_free);
   row->exists = FALSE;
+  row->id = 0;
 }
 
 static gboolean
@@ -72,7 +73,7 @@ pcmbn_district_store_load_row (PcmbnDistrictStore *self,
   pcmbn_store_lock (store);
   stmt = pcmbn_store_prepare_cached (store,
                                      "SELECT kind, org_unit, data, version, deleted,"
-                                     " modified_at FROM records WHERE uuid = ?",
+                                     " modified_at, id FROM records WHERE uuid = ?",
                                      error);
   if (stmt == NULL)
     {
@@ -89,6 +90,7 @@ pcmbn_district_store_load_row (PcmbnDistrictStore *self,
       row->version = sqlite3_column_int64 (stmt, 3);
       row->deleted = sqlite3_column_int (stmt, 4);
       row->modified_at = g_strdup ((const char *)sqlite3_column_text (stmt, 5));
+      row->id = sqlite3_column_int64 (stmt, 6);
     }
   sqlite3_reset (stmt);
   pcmbn_store_unlock (store);
@@ -98,13 +100,13 @@ pcmbn_district_store_load_row (PcmbnDistrictStore *self,
 /**
  * pcmbn_district_store_find_edit:
  * @self: a server database
- * @uuid: a record's uuid
+ * @record_id: a record's row (#PcmbnDistrictRow.id)
  * @edit_hash: pcmbn_wire_edit_hash() of an edit
  *
  * Returns: the version a push of that very edit made, or 0 when none did
  */
 gint64
-pcmbn_district_store_find_edit (PcmbnDistrictStore *self, const char *uuid, const char *edit_hash)
+pcmbn_district_store_find_edit (PcmbnDistrictStore *self, gint64 record_id, const char *edit_hash)
 {
   PcmbnStore *store = pcmbn_district_store_get_store (self);
   sqlite3_stmt *stmt;
@@ -112,12 +114,12 @@ pcmbn_district_store_find_edit (PcmbnDistrictStore *self, const char *uuid, cons
 
   pcmbn_store_lock (store);
   stmt = pcmbn_store_prepare_cached (store,
-                                     "SELECT version FROM record_versions WHERE uuid = ?"
+                                     "SELECT version FROM record_versions WHERE record_id = ?"
                                      " AND edit_hash = ? ORDER BY version DESC LIMIT 1",
                                      NULL);
   if (stmt)
     {
-      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 1, record_id);
       sqlite3_bind_text (stmt, 2, edit_hash, -1, SQLITE_TRANSIENT);
       if (sqlite3_step (stmt) == SQLITE_ROW)
         version = sqlite3_column_int64 (stmt, 0);
@@ -130,6 +132,7 @@ pcmbn_district_store_find_edit (PcmbnDistrictStore *self, const char *uuid, cons
 /**
  * pcmbn_district_store_record_change:
  * @self: a server database, in a transaction
+ * @record_id: the row written (pcmbn_store_write_row_text())
  * @uuid: the record written
  * @org_unit: its commune
  * @version: its new version
@@ -145,6 +148,7 @@ pcmbn_district_store_find_edit (PcmbnDistrictStore *self, const char *uuid, cons
  */
 gboolean
 pcmbn_district_store_record_change (PcmbnDistrictStore *self,
+                                    gint64 record_id,
                                     const char *uuid,
                                     const char *org_unit,
                                     gint64 version,
@@ -159,12 +163,12 @@ pcmbn_district_store_record_change (PcmbnDistrictStore *self,
 
   pcmbn_store_lock (store);
   stmt = pcmbn_store_prepare_cached (store,
-                                     "INSERT OR REPLACE INTO record_versions (uuid, version,"
-                                     " edit_hash, device_id, at) VALUES (?, ?, ?, ?, ?)",
+                                     "INSERT OR REPLACE INTO record_versions (record_id,"
+                                     " version, edit_hash, device_id, at) VALUES (?, ?, ?, ?, ?)",
                                      error);
   if (stmt)
     {
-      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 1, record_id);
       sqlite3_bind_int64 (stmt, 2, version);
       sqlite3_bind_text (stmt, 3, edit_hash, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 4, device_id, -1, SQLITE_TRANSIENT);
@@ -174,17 +178,18 @@ pcmbn_district_store_record_change (PcmbnDistrictStore *self,
   if (ok)
     {
       /* One row per record in the change sequence, at its latest change:
-       * the unique index on record_uuid makes REPLACE drop the earlier row,
+       * the unique index on record_id makes REPLACE drop the earlier row,
        * in one statement rather than a DELETE and an INSERT. */
       stmt = pcmbn_store_prepare_cached (store,
                                          "INSERT OR REPLACE INTO changes (org_unit, record_uuid,"
-                                         " device_id) VALUES (?, ?, ?)",
+                                         " device_id, record_id) VALUES (?, ?, ?, ?)",
                                          error);
       if (stmt)
         {
           sqlite3_bind_text (stmt, 1, org_unit, -1, SQLITE_TRANSIENT);
           sqlite3_bind_text (stmt, 2, uuid, -1, SQLITE_TRANSIENT);
           sqlite3_bind_text (stmt, 3, device_id, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int64 (stmt, 4, record_id);
         }
       ok = step_cached (stmt);
     }
@@ -292,17 +297,18 @@ typedef struct
   gint64 first_seq; /* the first change this push made, 0 for none */
 } Push;
 
-/* The change sequence number of @uuid's latest change, 0 when none. */
+/* The change sequence number of the latest change of row @record_id, 0
+ * when none. */
 static gint64
-change_seq (PcmbnStore *store, const char *uuid)
+change_seq (PcmbnStore *store, gint64 record_id)
 {
   sqlite3_stmt *stmt = pcmbn_store_prepare_cached (
-      store, "SELECT seq FROM changes WHERE record_uuid = ?", NULL);
+      store, "SELECT seq FROM changes WHERE record_id = ?", NULL);
   gint64 seq = 0;
 
   if (stmt == NULL)
     return 0;
-  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 1, record_id);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     seq = sqlite3_column_int64 (stmt, 0);
   sqlite3_reset (stmt);
@@ -479,7 +485,7 @@ push_one (
   PcmbnStore *store = pcmbn_district_store_get_store (p->self);
   GPtrArray *errors = pr->errors;
   const char *hash = pr->hash, *data_text = pr->data_text;
-  gint64 version, known;
+  gint64 version, known, id;
 
   if (r->error_code)
     {
@@ -506,17 +512,17 @@ push_one (
     }
   /* A retry of an edit that was stored finds its row: a uuid the server
    * has never seen has no edit to find (rows are never removed). */
-  known = row->exists ? pcmbn_district_store_find_edit (p->self, r->uuid, hash) : 0;
+  known = row->exists ? pcmbn_district_store_find_edit (p->self, row->id, hash) : 0;
   if (known > 0)
     {
       result_accepted (out, r->uuid, known); /* a retry: already here */
-      note_seq (p, change_seq (store, r->uuid));
+      note_seq (p, change_seq (store, row->id));
       return TRUE;
     }
   if (row->exists && row->deleted == r->deleted && g_strcmp0 (row->data_text, data_text) == 0)
     {
       result_accepted (out, r->uuid, row->version); /* the server has exactly this */
-      note_seq (p, change_seq (store, r->uuid));
+      note_seq (p, change_seq (store, row->id));
       return TRUE;
     }
   /* A base above the server's version: the server was restored from an
@@ -533,11 +539,11 @@ push_one (
       return TRUE;
     }
   version = MAX (row->exists ? row->version : 0, r->base_version) + 1;
+  id = row->id;
   if (!pcmbn_store_write_row_text (store, r->kind, r->uuid, p->device->org_unit, pr->data,
-                                   data_text, !row->exists, version, r->deleted, r->modified_at,
-                                   error)
-      || !pcmbn_district_store_record_change (p->self, r->uuid, p->device->org_unit, version, hash,
-                                              p->device->id, error))
+                                   data_text, &id, version, r->deleted, r->modified_at, error)
+      || !pcmbn_district_store_record_change (p->self, id, r->uuid, p->device->org_unit, version,
+                                              hash, p->device->id, error))
     return FALSE;
   note_seq (p, sqlite3_last_insert_rowid (pcmbn_store_get_db (store)));
   if (!pcmbn_district_store_audit_record (p->self, p->device->actor,
@@ -853,7 +859,8 @@ pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
   /* A read transaction: the page is one consistent snapshot. */
   sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
   stmt = pcmbn_store_prepare_cached (store,
-                                     "SELECT seq, record_uuid, unit_code, device_id FROM changes"
+                                     "SELECT seq, record_uuid, unit_code, device_id, record_id"
+                                     " FROM changes"
                                      " WHERE org_unit IN (?, '*') AND seq > ? ORDER BY seq LIMIT ?",
                                      error);
   /* The device that made each record's latest version: the pusher's own
@@ -861,8 +868,8 @@ pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
   rec_stmt = stmt ? pcmbn_store_prepare_cached (
                  store,
                  "SELECT r.kind, r.org_unit, r.data, r.version, r.deleted, r.modified_at,"
-                 " v.device_id FROM records r LEFT JOIN record_versions v ON v.uuid = r.uuid"
-                 " AND v.version = r.version WHERE r.uuid = ?",
+                 " v.device_id FROM records r LEFT JOIN record_versions v ON v.record_id = r.id"
+                 " AND v.version = r.version WHERE r.id = ?",
                  error)
                   : NULL;
   unit_stmt = rec_stmt ? pcmbn_store_prepare_cached (store,
@@ -898,8 +905,7 @@ pcmbn_district_store_changes_for_device (PcmbnDistrictStore *self,
             continue; /* this device's own, known without reading the record */
           s = rec_stmt;
           sqlite3_reset (s);
-          sqlite3_bind_text (s, 1, (const char *)sqlite3_column_text (stmt, 1), -1,
-                             SQLITE_TRANSIENT);
+          sqlite3_bind_int64 (s, 1, sqlite3_column_int64 (stmt, 4));
           if (sqlite3_step (s) != SQLITE_ROW)
             continue;
           if (device_id && mine_from > 0 && seq >= mine_from

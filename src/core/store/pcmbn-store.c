@@ -2494,6 +2494,7 @@ insert_row (PcmbnStore *self,
             gboolean synced,
             gboolean deleted,
             const char *modified_at,
+            gint64 *id_out,
             GError **error)
 {
   g_autofree char *now = pcmbn_now_utc ();
@@ -2542,6 +2543,8 @@ insert_row (PcmbnStore *self,
     }
   sqlite3_reset (self->insert_stmt);
   id = sqlite3_last_insert_rowid (self->db);
+  if (id_out)
+    *id_out = id;
   /* The count of live records, which a trigger kept before: a trigger
    * makes every insert open a statement journal (and flush the search
    * index's pending entries). A bulk load counts once at its end. */
@@ -2576,7 +2579,7 @@ pcmbn_store_insert_valid (PcmbnStore *self,
                           JsonObject *data,
                           GError **error)
 {
-  return insert_row (self, kind, uuid, org_unit, data, NULL, 0, FALSE, FALSE, NULL, error);
+  return insert_row (self, kind, uuid, org_unit, data, NULL, 0, FALSE, FALSE, NULL, NULL, error);
 }
 
 static gboolean
@@ -2662,8 +2665,10 @@ pcmbn_store_write_row (PcmbnStore *self,
                        const char *modified_at,
                        GError **error)
 {
-  return pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, FALSE, version,
-                                     deleted, modified_at, error);
+  gint64 id = -1;
+
+  return pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, &id, version, deleted,
+                                     modified_at, error);
 }
 
 /**
@@ -2675,7 +2680,9 @@ pcmbn_store_write_row (PcmbnStore *self,
  * @data: fields that are already normalized and valid
  * @data_text: (nullable): @data as pcmbn_wire_object_to_string() writes it,
  *   when the caller has it already (the server's push hashes it)
- * @is_new: the caller has just looked @uuid up and found no row
+ * @id: (inout): the row's id when the caller has just looked @uuid up, 0
+ *   when it found no row, -1 when it did not look; set to the id of the row
+ *   written
  * @version: the server version of this content
  * @deleted: whether it is a tombstone
  * @modified_at: (nullable): when it was last edited, or %NULL for now
@@ -2694,7 +2701,7 @@ pcmbn_store_write_row_text (PcmbnStore *self,
                             const char *org_unit,
                             JsonObject *data,
                             const char *data_text,
-                            gboolean is_new,
+                            gint64 *id,
                             gint64 version,
                             gboolean deleted,
                             const char *modified_at,
@@ -2702,28 +2709,28 @@ pcmbn_store_write_row_text (PcmbnStore *self,
 {
   g_autofree char *now = modified_at ? NULL : pcmbn_now_utc ();
   sqlite3_stmt *stmt;
-  sqlite3_int64 id = 0;
   gboolean ok;
 
-  if (is_new)
-    return insert_row (self, kind, uuid, org_unit, data, data_text, version, TRUE, deleted,
-                       modified_at ? modified_at : now, error);
-  /* Cached statements: the sync applies thousands of rows in a row. */
-  stmt = pcmbn_store_prepare_cached (self, "SELECT id FROM records WHERE uuid = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    id = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  if (id == 0)
+  if (*id < 0)
+    {
+      /* Cached statements: the sync applies thousands of rows in a row. */
+      stmt = pcmbn_store_prepare_cached (self, "SELECT id FROM records WHERE uuid = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      *id = 0;
+      sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        *id = sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  if (*id == 0)
     {
       /* A new row is written once, bookkeeping included (a server push or
        * a fresh pull writes thousands of them). */
       return insert_row (self, kind, uuid, org_unit, data, data_text, version, TRUE, deleted,
-                         modified_at ? modified_at : now, error);
+                         modified_at ? modified_at : now, id, error);
     }
-  if (!pcmbn_store_update_valid (self, id, kind, data, error))
+  if (!pcmbn_store_update_valid (self, *id, kind, data, error))
     return FALSE;
   stmt = pcmbn_store_prepare_cached (self,
                                      "UPDATE records SET kind = ?2, org_unit = ?3, version = ?4,"
@@ -2732,7 +2739,7 @@ pcmbn_store_write_row_text (PcmbnStore *self,
                                      error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 1, *id);
   sqlite3_bind_text (stmt, 2, kind->name, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, org_unit, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 4, version);

@@ -303,6 +303,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
   g_autofree char *local_state = NULL;
   sqlite3_stmt *stmt;
   gboolean exists = FALSE;
+  gint64 row_id = 0; /* none: the row is new */
   gint64 local_version = 0, conflict_version = 0;
   gboolean local_dirty = FALSE;
   PcmbnPullResult result = PCMBN_PULL_SKIPPED;
@@ -315,8 +316,8 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
   pcmbn_store_lock (self);
   stmt = pcmbn_store_prepare_cached (self,
                                      "SELECT version, dirty, state, " PCMBN_RECORD_DATA ","
-                                     " json_extract(server_data, '$.version') FROM records WHERE"
-                                     " uuid = ?",
+                                     " json_extract(server_data, '$.version'), id FROM records"
+                                     " WHERE uuid = ?",
                                      error);
   if (stmt == NULL)
     {
@@ -327,6 +328,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       exists = TRUE;
+      row_id = sqlite3_column_int64 (stmt, 5);
       local_version = sqlite3_column_int64 (stmt, 0);
       local_dirty = sqlite3_column_int (stmt, 1);
       local_state = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
@@ -370,7 +372,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
     }
   keep_local_sensitive (kind, &data, local_data);
   /* Looked up just now: a new row is inserted without a second lookup. */
-  if (pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, !exists, version, deleted,
+  if (pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, &row_id, version, deleted,
                                   modified_at, error))
     result = PCMBN_PULL_APPLIED;
 
