@@ -331,6 +331,70 @@ test_nested_transaction_rolls_back_whole (void)
   g_assert_cmpint (pcmbn_store_count (store, NULL), ==, 0);
 }
 
+static char *
+live_counts (PcmbnStore *store)
+{
+  return query_text (pcmbn_store_get_db (store),
+                     "SELECT group_concat (kind || '=' || live, ' ') FROM"
+                     " (SELECT kind, live FROM record_counts WHERE live > 0 ORDER BY kind)");
+}
+
+static char *
+counted_live (PcmbnStore *store)
+{
+  return query_text (pcmbn_store_get_db (store),
+                     "SELECT group_concat (kind || '=' || n, ' ') FROM (SELECT kind, count(*) AS n"
+                     " FROM records WHERE deleted = 0 GROUP BY kind ORDER BY kind)");
+}
+
+/* The kept counts of live records follow what a transaction commits, and
+ * only that: written by the outermost commit, dropped with a rollback. */
+static void
+test_counts_follow_transactions (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+  g_autoptr (JsonObject) bad = pcmbn_test_json ("{\"date\":\"yesterday\"}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *counts = NULL, *truth = NULL;
+
+  g_assert_true (pcmbn_store_begin (store, &error));
+  for (int i = 0; i < 3; i++)
+    g_free (pcmbn_store_add (store, "activity", talk, &error));
+  g_assert_true (pcmbn_store_commit (store, &error));
+  g_assert_no_error (error);
+  counts = live_counts (store);
+  g_assert_cmpstr (counts, ==, "activity=3");
+
+  /* Rolled back, by the caller or by a failed inner part. */
+  g_assert_true (pcmbn_store_begin (store, &error));
+  g_free (pcmbn_store_add (store, "activity", talk, &error));
+  pcmbn_store_rollback (store);
+  g_assert_true (pcmbn_store_begin (store, &error));
+  g_free (pcmbn_store_add (store, "activity", talk, &error));
+  g_assert_null (pcmbn_store_add (store, "activity", bad, &error));
+  g_clear_error (&error);
+  g_assert_false (pcmbn_store_commit (store, &error));
+  g_clear_error (&error);
+  g_clear_pointer (&counts, g_free);
+  counts = live_counts (store);
+  g_assert_cmpstr (counts, ==, "activity=3");
+
+  /* Outside a transaction, at once; a deletion through the trigger. */
+  {
+    g_autofree char *uuid = pcmbn_store_add (store, "activity", talk, &error);
+    g_assert_no_error (error);
+    g_assert_true (pcmbn_store_delete (store, uuid, &error));
+  }
+  g_free (pcmbn_store_add (store, "activity", talk, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&counts, g_free);
+  counts = live_counts (store);
+  truth = counted_live (store);
+  g_assert_cmpstr (counts, ==, "activity=4");
+  g_assert_cmpstr (counts, ==, truth);
+}
+
 static void
 test_list_and_ranges (void)
 {
@@ -794,6 +858,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/records/model-with-meetings",
                    test_model_with_meetings_cannot_be_deleted);
   g_test_add_func ("/store/transactions/nested-rollback", test_nested_transaction_rolls_back_whole);
+  g_test_add_func ("/store/transactions/counts", test_counts_follow_transactions);
   g_test_add_func ("/store/records/list-ranges", test_list_and_ranges);
   g_test_add_func ("/store/queries/indexes", test_queries_use_indexes);
   g_test_add_func ("/store/units/search", test_units_and_search);

@@ -51,6 +51,14 @@ struct _PcmbnStore
   gboolean relaxed;      /* the outermost transaction commits without fsync */
   gboolean no_search;    /* the district server: no folded search copy */
   gboolean bulk_loading; /* between bulk_begin and bulk_end: counts made at the end */
+  /* Live records a transaction added, by kind, written to record_counts
+   * by its commit (see count_added()). */
+  struct
+  {
+    const char *kind; /* a PcmbnKind's name: static */
+    gint64 n;
+  } added[8];
+  guint n_added;
 
   /* Sensitive data at rest (see pcmbn-crypto.c): the data key when it was
    * found, else why not. The server's store takes its key from its
@@ -1888,6 +1896,7 @@ pcmbn_store_bulk_end (PcmbnStore *self, GError **error)
       return TRUE;
     }
   clear_statements (self);
+  self->n_added = 0; /* recounted below */
   ok = pcmbn_store_exec (self->db, saved, error) && refill_search_index (self->db, error)
        && pcmbn_store_exec (self->db,
                             "DELETE FROM record_counts; INSERT INTO record_counts (kind, live)"
@@ -2121,6 +2130,36 @@ end_relaxed (PcmbnStore *self)
 
 /* A bulk load begun (or ended) in what was rolled back is undone with it:
  * inserts count their live rows unless one is still under way. */
+/* Writes the live records the transaction added to record_counts, one
+ * statement per kind; the caller holds the outermost transaction. */
+static gboolean
+flush_added (PcmbnStore *self, GError **error)
+{
+  for (guint i = 0; i < self->n_added; i++)
+    {
+      sqlite3_stmt *count = pcmbn_store_prepare_cached (
+          self,
+          "INSERT INTO record_counts (kind, live) VALUES (?1, ?2)"
+          " ON CONFLICT (kind) DO UPDATE SET live = live + ?2",
+          error);
+      gboolean ok;
+
+      if (count == NULL)
+        return FALSE;
+      sqlite3_bind_text (count, 1, self->added[i].kind, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (count, 2, self->added[i].n);
+      ok = sqlite3_step (count) == SQLITE_DONE;
+      sqlite3_reset (count);
+      if (!ok)
+        {
+          pcmbn_store_set_sqlite_error (error, self->db, _ ("saving"));
+          return FALSE;
+        }
+    }
+  self->n_added = 0;
+  return TRUE;
+}
+
 static void
 after_rollback (PcmbnStore *self)
 {
@@ -2128,6 +2167,7 @@ after_rollback (PcmbnStore *self)
       self->db, "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
 
   self->bulk_loading = loading != NULL;
+  self->n_added = 0;
 }
 
 /**
@@ -2151,6 +2191,11 @@ pcmbn_store_commit (PcmbnStore *self, GError **error)
           sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
           g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
                        _ ("Nothing was saved because a part of the work failed."));
+          ok = FALSE;
+        }
+      else if (!flush_added (self, error))
+        {
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
           ok = FALSE;
         }
       else if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -2479,6 +2524,29 @@ pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
   return result;
 }
 
+/* One more live record of @kind: counted in memory and written once per
+ * kind by the outermost commit (a push of a thousand records wrote the
+ * same row of record_counts a thousand times, a statement each). Outside
+ * a transaction it is written at once. */
+static gboolean
+count_added (PcmbnStore *self, const PcmbnKind *kind, GError **error)
+{
+  guint i;
+
+  for (i = 0; i < self->n_added && self->added[i].kind != kind->name; i++)
+    ;
+  /* Six kinds: a kind's slot is always found or free. */
+  g_assert (i < G_N_ELEMENTS (self->added));
+  if (i == self->n_added)
+    {
+      self->added[i].kind = kind->name;
+      self->added[i].n = 0;
+      self->n_added++;
+    }
+  self->added[i].n++;
+  return self->in_transaction > 0 || flush_added (self, error);
+}
+
 /* Writes a new record whose data is already valid, for @org_unit (the
  * store's own commune when %NULL): a local record (dirty), or one as the
  * district server holds it (@synced), in one write. Caller holds
@@ -2548,26 +2616,8 @@ insert_row (PcmbnStore *self,
   /* The count of live records, which a trigger kept before: a trigger
    * makes every insert open a statement journal (and flush the search
    * index's pending entries). A bulk load counts once at its end. */
-  if (!deleted && !self->bulk_loading)
-    {
-      sqlite3_stmt *count = pcmbn_store_prepare_cached (
-          self,
-          "INSERT INTO record_counts (kind, live) VALUES (?, 1)"
-          " ON CONFLICT (kind) DO UPDATE SET live = live + 1",
-          error);
-      gboolean ok;
-
-      if (count == NULL)
-        return FALSE;
-      sqlite3_bind_text (count, 1, kind->name, -1, SQLITE_STATIC);
-      ok = sqlite3_step (count) == SQLITE_DONE;
-      sqlite3_reset (count);
-      if (!ok)
-        {
-          pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
-          return FALSE;
-        }
-    }
+  if (!deleted && !self->bulk_loading && !count_added (self, kind, error))
+    return FALSE;
   return write_codes (self, id, TRUE, kind, data, error);
 }
 
