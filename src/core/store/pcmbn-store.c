@@ -46,6 +46,12 @@ struct _PcmbnStore
   sqlite3_stmt *codes_insert_stmt;
   sqlite3_stmt *resolve_stmt;
   GHashTable *stmt_cache; /* SQL text → sqlite3_stmt, see pcmbn_store_prepare_cached() */
+  /* In front of it, by the address of the caller's text (see there). */
+  struct
+  {
+    const char *sql;
+    sqlite3_stmt *stmt;
+  } recent[64];
   int in_transaction;
   gboolean doomed;       /* an inner part failed: the outermost commit rolls back */
   gboolean relaxed;      /* the outermost transaction commits without fsync */
@@ -92,6 +98,7 @@ static guint signals[N_SIGNALS];
 static void
 clear_statements (PcmbnStore *self)
 {
+  memset (self->recent, 0, sizeof self->recent);
   g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
   g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
   g_clear_pointer (&self->update_stmt, sqlite3_finalize);
@@ -845,6 +852,18 @@ kind_has_sensitive (const PcmbnKind *kind)
 {
   for (guint f = 0; f < kind->n_fields; f++)
     if (kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether @data holds a field that is sealed at rest (a server that keeps
+ * no case notes receives none). */
+static gboolean
+has_sensitive_member (const PcmbnKind *kind, JsonObject *data)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if ((kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+        && json_object_has_member (data, kind->fields[f].name))
       return TRUE;
   return FALSE;
 }
@@ -2056,9 +2075,7 @@ pcmbn_store_build_search_index (PcmbnStore *self, GError **error)
   loading = query_text (self->db, "SELECT value FROM meta WHERE key = '" BULK_META "'", NULL);
   if (pending == NULL || loading != NULL)
     return pcmbn_store_commit (self, error);
-  g_clear_pointer (&self->stmt_cache, g_hash_table_unref);
-  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->update_stmt, sqlite3_finalize);
+  clear_statements (self);
   ok = create_search_index (self->db, error)
        && pcmbn_store_exec (self->db, "DELETE FROM meta WHERE key = '" SEARCH_META "';", error);
   if (!ok)
@@ -2316,23 +2333,35 @@ finalize_stmt (gpointer stmt)
 sqlite3_stmt *
 pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt;
+  /* Callers pass the same literal again and again: found by its address
+   * (then compared, as another text may come to live there) before its
+   * text is hashed, which cost more than some of the statements. */
+  guint slot = ((guintptr)sql >> 3) % G_N_ELEMENTS (self->recent);
+  sqlite3_stmt *stmt = NULL;
 
-  if (self->stmt_cache == NULL)
-    self->stmt_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
-  stmt = g_hash_table_lookup (self->stmt_cache, sql);
+  if (self->recent[slot].sql == sql && strcmp (sqlite3_sql (self->recent[slot].stmt), sql) == 0)
+    stmt = self->recent[slot].stmt;
+  else if (self->stmt_cache != NULL)
+    stmt = g_hash_table_lookup (self->stmt_cache, sql);
   if (stmt != NULL)
     {
       sqlite3_reset (stmt);
       sqlite3_clear_bindings (stmt);
-      return stmt;
     }
-  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+  else
     {
-      pcmbn_store_set_sqlite_error (error, self->db, "preparing");
-      return NULL;
+      if (self->stmt_cache == NULL)
+        self->stmt_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+      if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL)
+          != SQLITE_OK)
+        {
+          pcmbn_store_set_sqlite_error (error, self->db, "preparing");
+          return NULL;
+        }
+      g_hash_table_insert (self->stmt_cache, g_strdup (sql), stmt);
     }
-  g_hash_table_insert (self->stmt_cache, g_strdup (sql), stmt);
+  self->recent[slot].sql = sql;
+  self->recent[slot].stmt = stmt;
   return stmt;
 }
 
@@ -2609,7 +2638,7 @@ insert_row (PcmbnStore *self,
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
   /* The caller's text of @data, when it has one and nothing is sealed:
    * the same bytes pcmbn_json_object_to_text() would make. */
-  if (data_text && !kind_has_sensitive (kind))
+  if (data_text && !has_sensitive_member (kind, data))
     json = g_strdup (data_text);
   else if (!seal_data (self, kind, uuid, data, &json, &sealed, error))
     return FALSE;
