@@ -2056,6 +2056,28 @@ test_normalize_stored_form (void)
   }
 }
 
+/* Only a kind that names other records needs the store to be validated:
+ * the server validates the others before its write turn. */
+static void
+test_kinds_with_references (void)
+{
+  guint n;
+  const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n);
+  guint with = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean names = FALSE;
+      for (guint f = 0; f < kinds[i]->n_fields; f++)
+        names |= kinds[i]->fields[f].ref_kind != NULL || kinds[i]->fields[f].ref_field != NULL;
+      g_assert_cmpint (pcmbn_kind_has_references (kinds[i]), ==, names);
+      with += names;
+    }
+  g_assert_true (pcmbn_kind_has_references (pcmbn_schema_kind ("model-meeting")));
+  g_assert_false (pcmbn_kind_has_references (pcmbn_schema_kind ("activity")));
+  g_assert_cmpuint (with, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2067,6 +2089,7 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/uuid-new", test_uuid_new);
   g_test_add_func ("/schema/column-index", test_column_index);
   g_test_add_func ("/schema/normalize-stored-form", test_normalize_stored_form);
+  g_test_add_func ("/schema/kinds-with-references", test_kinds_with_references);
   g_test_add_func ("/schema/required/activity", test_required_activity);
   g_test_add_func ("/schema/required/training", test_required_training);
   g_test_add_func ("/schema/required/model", test_required_model);

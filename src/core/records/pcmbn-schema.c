@@ -1170,6 +1170,25 @@ kind_has_sums (const PcmbnKind *kind)
 }
 
 /**
+ * pcmbn_kind_has_references:
+ * @kind: a kind
+ *
+ * Whether pcmbn_schema_validate() asks its resolver about a record of this
+ * kind: without references, validating it reads no other record, so it
+ * may run away from the store (the server does it before the write turn).
+ *
+ * Returns: %TRUE when a field names another record or compares with one
+ */
+gboolean
+pcmbn_kind_has_references (const PcmbnKind *kind)
+{
+  for (guint i = 0; i < kind->n_fields; i++)
+    if (kind->fields[i].type == PCMBN_FIELD_REF || kind->fields[i].ref_field != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/**
  * pcmbn_schema_validate:
  * @kind: the record's kind
  * @data: the record's data, as pcmbn_schema_normalize() returns it

@@ -110,6 +110,7 @@ JsonObject *pcmbn_schema_normalize (const PcmbnKind *kind,
                                     JsonObject *input,
                                     JsonObject *base,
                                     GPtrArray *errors);
+gboolean pcmbn_kind_has_references (const PcmbnKind *kind);
 void pcmbn_schema_validate (const PcmbnKind *kind,
                             JsonObject *data,
                             PcmbnRefResolver resolver,

@@ -325,13 +325,15 @@ note_seq (Push *p, gint64 seq)
 }
 
 /* What a record of a push becomes before the write turn: normalized, as
- * text, and its edit hash. None of it reads the database. */
+ * text, and its edit hash; validated too when that reads no other record.
+ * None of it reads the database. */
 typedef struct
 {
   JsonObject *data;
-  GPtrArray *errors; /* PcmbnFieldError, from normalizing */
+  GPtrArray *errors; /* PcmbnFieldError, from normalizing (and validating) */
   char *data_text;
   char *hash;
+  gboolean validated; /* every rule checked: the kind names no other record */
 } Prepared;
 
 static void
@@ -390,6 +392,15 @@ prepare_one (PrepareJob *job, guint i)
   pr->data = pcmbn_schema_normalize (r->kind, input, NULL, pr->errors);
   if (pr->errors->len > 0)
     return;
+  /* Only references need the write turn (they may name a record stored
+   * just before); a kind without any is validated here, off the turn. */
+  if (!r->deleted && !pcmbn_kind_has_references (r->kind))
+    {
+      pcmbn_schema_validate (r->kind, pr->data, NULL, NULL, pr->errors);
+      pr->validated = TRUE;
+      if (pr->errors->len > 0)
+        return;
+    }
   pr->data_text = pcmbn_wire_object_to_string (pr->data);
   pr->hash = pcmbn_wire_edit_hash_text (r->kind, r->base_version, r->deleted, pr->data_text);
 }
@@ -501,7 +512,7 @@ push_one (
     }
   /* References are checked here, with the write turn held: they may name
    * a record of this same push or one another push just stored. */
-  if (!r->deleted && errors->len == 0)
+  if (!r->deleted && errors->len == 0 && !pr->validated)
     pcmbn_schema_validate (r->kind, pr->data, pcmbn_store_resolve_ref, p->resolve, errors);
   if (errors->len > 0)
     {
