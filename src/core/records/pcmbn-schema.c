@@ -1170,6 +1170,24 @@ kind_has_sums (const PcmbnKind *kind)
 }
 
 /**
+ * pcmbn_schema_has_sensitive:
+ * @kind: the record's kind
+ * @data: its fields
+ *
+ * Returns: whether @data holds a field that never leaves the device and is
+ *   sealed at rest (a case note)
+ */
+gboolean
+pcmbn_schema_has_sensitive (const PcmbnKind *kind, JsonObject *data)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if ((kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+        && json_object_has_member (data, kind->fields[f].name))
+      return TRUE;
+  return FALSE;
+}
+
+/**
  * pcmbn_kind_has_references:
  * @kind: a kind
  *

@@ -111,6 +111,7 @@ JsonObject *pcmbn_schema_normalize (const PcmbnKind *kind,
                                     JsonObject *base,
                                     GPtrArray *errors);
 gboolean pcmbn_kind_has_references (const PcmbnKind *kind);
+gboolean pcmbn_schema_has_sensitive (const PcmbnKind *kind, JsonObject *data);
 void pcmbn_schema_validate (const PcmbnKind *kind,
                             JsonObject *data,
                             PcmbnRefResolver resolver,

@@ -856,18 +856,6 @@ kind_has_sensitive (const PcmbnKind *kind)
   return FALSE;
 }
 
-/* Whether @data holds a field that is sealed at rest (a server that keeps
- * no case notes receives none). */
-static gboolean
-has_sensitive_member (const PcmbnKind *kind, JsonObject *data)
-{
-  for (guint f = 0; f < kind->n_fields; f++)
-    if ((kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
-        && json_object_has_member (data, kind->fields[f].name))
-      return TRUE;
-  return FALSE;
-}
-
 /* Meta rows that give away the device: sealed like case notes. The
  * secret of a pending enrolment by USB bundle opens the token in its reply. */
 static gboolean
@@ -2638,7 +2626,7 @@ insert_row (PcmbnStore *self,
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
   /* The caller's text of @data, when it has one and nothing is sealed:
    * the same bytes pcmbn_json_object_to_text() would make. */
-  if (data_text && !has_sensitive_member (kind, data))
+  if (data_text && !pcmbn_schema_has_sensitive (kind, data))
     json = g_strdup (data_text);
   else if (!seal_data (self, kind, uuid, data, &json, &sealed, error))
     return FALSE;

@@ -630,23 +630,6 @@ pcmbn_wire_kind_has_sensitive (const PcmbnKind *kind)
 }
 
 /**
- * pcmbn_wire_has_sensitive:
- * @kind: the record's kind
- * @data: its fields
- *
- * Returns: whether @data holds a field that never leaves the device
- */
-gboolean
-pcmbn_wire_has_sensitive (const PcmbnKind *kind, JsonObject *data)
-{
-  for (guint f = 0; f < kind->n_fields; f++)
-    if ((kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
-        && json_object_has_member (data, kind->fields[f].name))
-      return TRUE;
-  return FALSE;
-}
-
-/**
  * pcmbn_wire_strip_sensitive:
  * @kind: the record's kind
  * @data: its fields
@@ -665,7 +648,7 @@ pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *s
 
   if (stripped)
     *stripped = FALSE;
-  if (!pcmbn_wire_has_sensitive (kind, data))
+  if (!pcmbn_schema_has_sensitive (kind, data))
     return json_object_ref (data);
   out = json_object_new ();
   members = json_object_get_members (data);
