@@ -980,8 +980,10 @@ test_versions_migration (Fixture *f, gconstpointer data)
   JsonObject *record;
 
   results = push (f, device, two, &error);
+  g_assert_no_error (error);
   g_clear_pointer (&results, json_array_unref);
   results = push (f, device, one, &error);
+  g_assert_no_error (error);
   g_clear_pointer (&results, json_array_unref);
   results = push (f, device, one_v2, &error);
   g_assert_no_error (error);

@@ -94,7 +94,8 @@ chain_one (PcmbnDistrictStore *self,
   const char *unit = pcmbn_wire_get_string (o, "org_unit");
   const char *modified_at = pcmbn_wire_get_string (o, "modified_at");
   JsonObject *data = pcmbn_wire_get_object (o, "data");
-  gint64 version = pcmbn_wire_get_int (o, "version", 0), id;
+  gint64 version = pcmbn_wire_get_int (o, "version", 0);
+  gint64 id; /* the row written */
   gboolean deleted = pcmbn_wire_get_bool (o, "deleted", FALSE);
   const PcmbnKind *kind = kind_name ? pcmbn_schema_kind (kind_name) : NULL;
   g_auto (PcmbnDistrictRow) row = { 0 };

@@ -2152,8 +2152,6 @@ end_relaxed (PcmbnStore *self)
     }
 }
 
-/* A bulk load begun (or ended) in what was rolled back is undone with it:
- * inserts count their live rows unless one is still under way. */
 /* Writes the live records the transaction added to record_counts, one
  * statement per kind; the caller holds the outermost transaction. */
 static gboolean
@@ -2184,6 +2182,9 @@ flush_added (PcmbnStore *self, GError **error)
   return TRUE;
 }
 
+/* A bulk load begun (or ended) in what was rolled back is undone with it:
+ * inserts count their live rows unless one is still under way. The live
+ * records the transaction counted in memory go with it too. */
 static void
 after_rollback (PcmbnStore *self)
 {
