@@ -59,6 +59,31 @@ gboolean pcmbn_store_write_row_text (PcmbnStore *self,
                                      gboolean deleted,
                                      const char *modified_at,
                                      GError **error);
+/* What a row holds besides its fields' own columns: made from the data
+ * alone (pcmbn_store_row_text_init()), so possibly on another thread. */
+typedef struct
+{
+  char *json;         /* the data kept in clear */
+  GBytes *sealed;     /* (nullable): its sensitive fields, sealed */
+  char *folded_title; /* (nullable) */
+  char *search;       /* (nullable): a server keeps none */
+} PcmbnRowText;
+
+gboolean pcmbn_store_row_text_init (PcmbnStore *self,
+                                    const PcmbnKind *kind,
+                                    const char *uuid,
+                                    JsonObject *data,
+                                    const char *data_text,
+                                    PcmbnRowText *out,
+                                    GError **error);
+void pcmbn_row_text_clear (PcmbnRowText *text);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PcmbnRowText, pcmbn_row_text_clear)
+gboolean pcmbn_store_insert_prepared (PcmbnStore *self,
+                                      const PcmbnKind *kind,
+                                      const char *uuid,
+                                      JsonObject *data,
+                                      PcmbnRowText *text,
+                                      GError **error);
 gboolean pcmbn_store_insert_valid (PcmbnStore *self,
                                    const PcmbnKind *kind,
                                    const char *uuid,

@@ -2380,18 +2380,74 @@ bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonOb
     }
 }
 
-static void
-bind_derived (PcmbnStore *self,
-              sqlite3_stmt *stmt,
-              int first,
-              const PcmbnKind *kind,
-              JsonObject *data,
-              char *json)
+/**
+ * pcmbn_store_row_text_init:
+ * @self: a store
+ * @kind: the record's kind
+ * @uuid: the record's uuid (its sealed fields are bound to it)
+ * @data: fields that are already normalized and valid
+ * @data_text: (nullable): @data as pcmbn_json_object_to_text() writes it,
+ *   when the caller has it already
+ * @out: (out caller-allocates): where to put the result; cleared with
+ *   pcmbn_row_text_clear()
+ * @error: return location for an error: %PCMBN_ERROR_NO_KEY when @data
+ *   has sealed fields and the store has no key
+ *
+ * What a row holds besides its fields' own columns, made from @data alone:
+ * it reads no database, so a batch of new records makes it on a thread of
+ * its own (pcmbn-store-batch.c) while the rows before are written.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_row_text_init (PcmbnStore *self,
+                           const PcmbnKind *kind,
+                           const char *uuid,
+                           JsonObject *data,
+                           const char *data_text,
+                           PcmbnRowText *out,
+                           GError **error)
 {
   const char *title = kind->title_field ? pcmbn_data_get_string (data, kind->title_field) : NULL;
-  g_autofree char *folded_title = title ? pcmbn_fold (title) : NULL;
 
-  sqlite3_bind_text (stmt, first, json, -1, g_free);
+  memset (out, 0, sizeof *out);
+  /* The caller's text of @data, when it has one and nothing is sealed:
+   * the same bytes pcmbn_json_object_to_text() would make. */
+  if (data_text && !pcmbn_schema_has_sensitive (kind, data))
+    out->json = g_strdup (data_text);
+  else if (!seal_data (self, kind, uuid, data, &out->json, &out->sealed, error))
+    return FALSE;
+  out->folded_title = title ? pcmbn_fold (title) : NULL;
+  out->search = self->no_search ? NULL : pcmbn_schema_search_text (kind, data);
+  return TRUE;
+}
+
+/**
+ * pcmbn_row_text_clear:
+ * @text: what pcmbn_store_row_text_init() made
+ *
+ * Frees what @text holds, and not @text itself.
+ */
+void
+pcmbn_row_text_clear (PcmbnRowText *text)
+{
+  g_clear_pointer (&text->json, g_free);
+  g_clear_pointer (&text->sealed, g_bytes_unref);
+  g_clear_pointer (&text->folded_title, g_free);
+  g_clear_pointer (&text->search, g_free);
+}
+
+/* Binds @text's columns from @first on (json, rdate, rtype, rtitle,
+ * search), and @sealed; the texts it owns go to the statement. */
+static void
+bind_derived (sqlite3_stmt *stmt,
+              int first,
+              int sealed,
+              const PcmbnKind *kind,
+              JsonObject *data,
+              PcmbnRowText *text)
+{
+  sqlite3_bind_text (stmt, first, g_steal_pointer (&text->json), -1, g_free);
   sqlite3_bind_text (stmt, first + 1, pcmbn_data_get_string (data, kind->date_field), -1,
                      SQLITE_TRANSIENT);
   if (kind->type_field)
@@ -2399,11 +2455,11 @@ bind_derived (PcmbnStore *self,
                        SQLITE_TRANSIENT);
   else
     sqlite3_bind_null (stmt, first + 2);
-  sqlite3_bind_text (stmt, first + 3, folded_title, -1, SQLITE_TRANSIENT);
-  if (self->no_search)
-    sqlite3_bind_null (stmt, first + 4);
-  else
-    sqlite3_bind_text (stmt, first + 4, pcmbn_schema_search_text (kind, data), -1, g_free);
+  sqlite3_bind_text (stmt, first + 3, g_steal_pointer (&text->folded_title), -1, g_free);
+  sqlite3_bind_text (stmt, first + 4, g_steal_pointer (&text->search), -1, g_free);
+  if (text->sealed)
+    sqlite3_bind_blob (stmt, sealed, g_bytes_get_data (text->sealed, NULL),
+                       g_bytes_get_size (text->sealed), SQLITE_TRANSIENT);
 }
 
 static gboolean
@@ -2599,13 +2655,14 @@ insert_row (PcmbnStore *self,
             gboolean synced,
             gboolean deleted,
             const char *modified_at,
+            PcmbnRowText *prepared,
             gint64 *id_out,
             GError **error)
 {
   g_autofree char *now = pcmbn_now_utc ();
   g_autofree char *sql = NULL;
-  g_autofree char *json = NULL;
-  g_autoptr (GBytes) sealed = NULL;
+  g_auto (PcmbnRowText) made = { 0 };
+  PcmbnRowText *text = prepared;
   guint n_columns;
   sqlite3_int64 id;
 
@@ -2625,17 +2682,14 @@ insert_row (PcmbnStore *self,
   sqlite3_bind_int (self->insert_stmt, 8, deleted ? 1 : 0);
   if (modified_at)
     sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
-  /* The caller's text of @data, when it has one and nothing is sealed:
-   * the same bytes pcmbn_json_object_to_text() would make. */
-  if (data_text && !pcmbn_schema_has_sensitive (kind, data))
-    json = g_strdup (data_text);
-  else if (!seal_data (self, kind, uuid, data, &json, &sealed, error))
-    return FALSE;
-  bind_derived (self, self->insert_stmt, 9, kind, data, g_steal_pointer (&json));
+  if (text == NULL)
+    {
+      if (!pcmbn_store_row_text_init (self, kind, uuid, data, data_text, &made, error))
+        return FALSE;
+      text = &made;
+    }
+  bind_derived (self->insert_stmt, 9, 15 + n_columns, kind, data, text);
   bind_field_columns (self->insert_stmt, 14, kind, data);
-  if (sealed)
-    sqlite3_bind_blob (self->insert_stmt, 15 + n_columns, g_bytes_get_data (sealed, NULL),
-                       g_bytes_get_size (sealed), SQLITE_TRANSIENT);
   if (sqlite3_step (self->insert_stmt) != SQLITE_DONE)
     {
       if (sqlite3_errcode (self->db) == SQLITE_CONSTRAINT)
@@ -2666,7 +2720,34 @@ pcmbn_store_insert_valid (PcmbnStore *self,
                           JsonObject *data,
                           GError **error)
 {
-  return insert_row (self, kind, uuid, org_unit, data, NULL, 0, FALSE, FALSE, NULL, NULL, error);
+  return insert_row (self, kind, uuid, org_unit, data, NULL, 0, FALSE, FALSE, NULL, NULL, NULL,
+                     error);
+}
+
+/**
+ * pcmbn_store_insert_prepared:
+ * @self: a store; the caller holds a transaction and the lock
+ * @kind: the record's kind
+ * @uuid: the new record's uuid
+ * @data: fields that are already normalized and valid
+ * @text: what pcmbn_store_row_text_init() made of @data for @uuid; the
+ *   write takes what it holds
+ * @error: return location for an error
+ *
+ * pcmbn_store_insert_valid() of a record of the store's own commune whose
+ * text was made beforehand, on another thread.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcmbn_store_insert_prepared (PcmbnStore *self,
+                             const PcmbnKind *kind,
+                             const char *uuid,
+                             JsonObject *data,
+                             PcmbnRowText *text,
+                             GError **error)
+{
+  return insert_row (self, kind, uuid, NULL, data, NULL, 0, FALSE, FALSE, NULL, text, NULL, error);
 }
 
 static gboolean
@@ -2683,8 +2764,7 @@ pcmbn_store_update_valid (
   g_autofree char *now = pcmbn_now_utc ();
   g_autofree char *sql = NULL;
   g_autofree char *uuid = NULL;
-  g_autofree char *json = NULL;
-  g_autoptr (GBytes) sealed = NULL;
+  g_auto (PcmbnRowText) text = { 0 };
   guint n_columns;
 
   pcmbn_schema_columns (&n_columns);
@@ -2699,7 +2779,7 @@ pcmbn_store_update_valid (
         uuid = g_strdup ((const char *)sqlite3_column_text (self->uuid_stmt, 0));
       sqlite3_reset (self->uuid_stmt);
     }
-  if (!seal_data (self, kind, uuid ? uuid : "", data, &json, &sealed, error))
+  if (!pcmbn_store_row_text_init (self, kind, uuid ? uuid : "", data, NULL, &text, error))
     return FALSE;
   if (self->update_stmt == NULL)
     sql = build_update_sql ();
@@ -2707,11 +2787,8 @@ pcmbn_store_update_valid (
     return FALSE;
   sqlite3_bind_int64 (self->update_stmt, 1, id);
   sqlite3_bind_text (self->update_stmt, 2, now, -1, SQLITE_TRANSIENT);
-  bind_derived (self, self->update_stmt, 3, kind, data, g_steal_pointer (&json));
+  bind_derived (self->update_stmt, 3, 8 + n_columns, kind, data, &text);
   bind_field_columns (self->update_stmt, 8, kind, data);
-  if (sealed)
-    sqlite3_bind_blob (self->update_stmt, 8 + n_columns, g_bytes_get_data (sealed, NULL),
-                       g_bytes_get_size (sealed), SQLITE_TRANSIENT);
   if (sqlite3_step (self->update_stmt) != SQLITE_DONE)
     {
       pcmbn_store_set_sqlite_error (error, self->db, _ ("saving the record"));
@@ -2815,7 +2892,7 @@ pcmbn_store_write_row_text (PcmbnStore *self,
       /* A new row is written once, bookkeeping included (a server push or
        * a fresh pull writes thousands of them). */
       return insert_row (self, kind, uuid, org_unit, data, data_text, version, TRUE, deleted,
-                         modified_at ? modified_at : now, id, error);
+                         modified_at ? modified_at : now, NULL, id, error);
     }
   if (!pcmbn_store_update_valid (self, *id, kind, data, error))
     return FALSE;
