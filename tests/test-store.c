@@ -6,7 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "records/pcmbn-json-text.h"
+#include "store/pcmbn-demo.h"
 #include "store/pcmbn-record-list.h"
+#include "store/pcmbn-store-batch.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "records/pcmbn-catalogue.h"
@@ -842,6 +845,138 @@ test_relaxed_transaction (void)
   g_assert_no_error (error);
 }
 
+/* Every row of @db's records (but when it was written, and the sealed
+ * fields' random nonce: they are read back opened) and codes, in order. */
+static char *
+rows_of (sqlite3 *db)
+{
+  g_autoptr (GString) columns = g_string_new (NULL);
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+
+  sqlite3_prepare_v2 (db,
+                      "SELECT name FROM pragma_table_info ('records') WHERE name NOT IN"
+                      " ('id', 'created_at', 'modified_at', 'sealed', 'data')",
+                      -1, &stmt, NULL);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (columns, "quote (%s) || ' ' || ", sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sql = g_strdup_printf ("SELECT group_concat (line, '\n') FROM (SELECT %s" PCMBN_RECORD_DATA
+                         " AS line FROM records ORDER BY id)"
+                         " UNION ALL SELECT group_concat (r.uuid || c.field || c.code, '\n')"
+                         " FROM record_codes c JOIN records r ON r.id = c.record_id",
+                         columns->str);
+  {
+    g_autoptr (GString) out = g_string_new (NULL);
+    sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_string_append_printf (out, "%s\n", sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    return g_string_free (g_steal_pointer (&out), FALSE);
+  }
+}
+
+/* A batch writes what pcmbn_store_add() writes, row for row (derived
+ * columns, codes, sealed case notes, counts), in the order of the calls: a
+ * meeting finds the model added just before it in the same batch. */
+static void
+test_batch_writes_as_add (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (PcmbnStore) one = pcmbn_test_store_new (NULL);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) model = NULL;
+  g_autofree char *model_uuid = NULL;
+  g_autofree char *batch_rows = NULL;
+  g_autofree char *add_rows = NULL;
+  static const char *const kinds[] = { "model",    "model-meeting", "activity",
+                                       "training", "counselling",   "material" };
+  gint64 today = pcmbn_today ();
+  PcmbnStoreBatch *batch;
+  guint n = 600;
+
+  g_assert_true (pcmbn_store_load_begin (store, &error));
+  batch = pcmbn_store_batch_new (store);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *kind = kinds[i % G_N_ELEMENTS (kinds)];
+      g_autoptr (JsonObject)
+          data = pcmbn_demo_make (kind, rand, today - 300, today, model, model_uuid);
+      g_autofree char *text = pcmbn_json_object_to_text (data);
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *added = NULL;
+      g_autoptr (JsonObject) again = pcmbn_test_json (text);
+
+      /* The batch reads its copy on its thread; this one stays here. */
+      g_assert_cmpstr (pcmbn_store_batch_add (batch, pcmbn_schema_kind (kind), uuid,
+                                              pcmbn_test_json (text), i + 1),
+                       ==, uuid);
+      added = pcmbn_store_add_for_unit (one, "00001", kind, uuid, again, &error);
+      g_assert_no_error (error);
+      if (g_str_equal (kind, "model"))
+        {
+          g_clear_pointer (&model, json_object_unref);
+          g_free (model_uuid);
+          model = g_steal_pointer (&again);
+          model_uuid = g_strdup (uuid);
+        }
+    }
+  g_assert_true (pcmbn_store_batch_finish (batch, &error));
+  g_assert_no_error (error);
+  g_assert_true (pcmbn_store_load_end (store, &error));
+  g_assert_no_error (error);
+
+  batch_rows = rows_of (pcmbn_store_get_db (store));
+  add_rows = rows_of (pcmbn_store_get_db (one));
+  g_assert_nonnull (strstr (batch_rows, "case_notes"));
+  g_assert_cmpstr (batch_rows, ==, add_rows);
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    g_assert_cmpint (pcmbn_store_count (store, kinds[k]), ==, n / G_N_ELEMENTS (kinds));
+}
+
+/* A batch with records that are wrong tells every one of them by its row
+ * and field, and the caller's rollback leaves the store as it was. */
+static void
+test_batch_refuses_whole (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *stranger = g_uuid_string_random ();
+  g_autofree char *meeting = g_strdup_printf (
+      "{\"model\":\"%s\",\"date\":\"2024-02-01\",\"participants_total\":12}", stranger);
+  const PcmbnKind *activity = pcmbn_schema_kind ("activity");
+  PcmbnStoreBatch *batch;
+
+  g_assert_true (pcmbn_store_load_begin (store, &error));
+  batch = pcmbn_store_batch_new (store);
+  for (guint row = 1; row <= 300; row++)
+    pcmbn_store_batch_add (
+        batch, activity, NULL,
+        pcmbn_test_json (row == 2 || row == 250 ? "{\"date\":\"yesterday\"}" : TALK), row);
+  pcmbn_store_batch_add (batch, pcmbn_schema_kind ("model-meeting"), NULL,
+                         pcmbn_test_json (meeting), 301);
+  g_assert_false (pcmbn_store_batch_finish (batch, &error));
+  g_assert_error (error, PCMBN_ERROR, PCMBN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "row 2, date"));
+  g_assert_nonnull (strstr (error->message, "row 250, date"));
+  g_assert_nonnull (strstr (error->message, "row 301, model"));
+  g_assert_null (strstr (error->message, "row 3,"));
+  pcmbn_store_load_abort (store);
+  g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 0);
+  g_clear_error (&error);
+
+  /* Then a good one goes through. */
+  g_assert_true (pcmbn_store_load_begin (store, &error));
+  batch = pcmbn_store_batch_new (store);
+  for (guint row = 1; row <= 3; row++)
+    pcmbn_store_batch_add (batch, activity, NULL, pcmbn_test_json (TALK), row);
+  g_assert_true (pcmbn_store_batch_finish (batch, &error));
+  g_assert_true (pcmbn_store_load_end (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -866,6 +1001,8 @@ main (int argc, char **argv)
   g_test_add_func ("/store/units/bad-file", test_bad_units_file);
   g_test_add_func ("/store/async/add", test_async_add);
   g_test_add_func ("/store/bulk-load", test_bulk_load);
+  g_test_add_func ("/store/batch/as-add", test_batch_writes_as_add);
+  g_test_add_func ("/store/batch/refuses-whole", test_batch_refuses_whole);
   g_test_add_func ("/store/transactions/relaxed", test_relaxed_transaction);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 
 #include "store/pcmbn-demo.h"
 #include "store/pcmbn-record-list.h"
+#include "store/pcmbn-store-batch.h"
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
@@ -70,32 +71,48 @@ median3 (const double v[3])
   return MAX (MIN (a, b), MIN (MAX (a, b), c));
 }
 
-/* With @bulk, as a restore or an import loads an empty store: the indexes
+/* With @bulk, as an import or the demo data loads an empty store: the
+ * records in a batch (checked and prepared on both cores), the indexes
  * built once at the end, the search index left to the next open, with the
- * settings of a long write (the log copied once at the end, included). */
+ * settings of a long write (the log copied once at the end, included).
+ * Without, one pcmbn_store_add() after another. */
 static double
 insert_through_store (PcmbnStore *store, GPtrArray *inputs, gboolean bulk, double *cpu)
 {
   g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
   double cpu_start = cpu_seconds ();
+  PcmbnStoreBatch *batch = NULL;
 
   if (bulk)
     pcmbn_store_set_long_write (store, TRUE);
   g_assert_true (pcmbn_store_begin (store, &error));
   if (bulk)
-    g_assert_true (pcmbn_store_bulk_begin (store, &error));
+    {
+      g_assert_true (pcmbn_store_bulk_begin (store, &error));
+      batch = pcmbn_store_batch_new (store);
+    }
   for (guint i = 0; i < inputs->len; i++)
     {
       JsonObject *data = inputs->pdata[i];
       g_autofree char *kind = g_strdup (json_object_get_string_member (data, "__kind"));
       g_autofree char *uuid = NULL;
       json_object_remove_member (data, "__kind");
+      if (batch)
+        {
+          /* A reference of its own, taken before its thread reads it. */
+          pcmbn_store_batch_add (batch, pcmbn_schema_kind (kind), NULL, json_object_ref (data), 0);
+          continue;
+        }
       uuid = pcmbn_store_add (store, kind, data, &error);
       g_assert_no_error (error);
     }
   if (bulk)
-    g_assert_true (pcmbn_store_bulk_end (store, &error));
+    {
+      g_assert_true (pcmbn_store_batch_finish (batch, &error));
+      g_assert_no_error (error);
+      g_assert_true (pcmbn_store_bulk_end (store, &error));
+    }
   g_assert_true (pcmbn_store_commit (store, &error));
   if (bulk)
     pcmbn_store_set_long_write (store, FALSE);
@@ -257,7 +274,7 @@ bench_insert (guint n)
         one_cpu[round] = c_one / c_plain;
       }
     g_print ("insert %u records into an empty store, in bulk: %.3f s, the same rows into plain "
-             "tables %.3f s; ratio %.2f, cpu %.2f (median of 3; aim <= 2)\n",
+             "tables %.3f s; ratio %.2f, cpu of both threads %.2f (median of 3; aim <= 2)\n",
              n, median3 (bulk), median3 (plain), median3 (ratios), median3 (cpu_ratios));
     g_print ("insert %u records: the search index the bulk load leaves to the next open %.3f s; "
              "ratio with it %.2f (median of 3)\n",
