@@ -2994,9 +2994,17 @@ pcmbn_store_find_row (
 
   if (!check_uuid (uuid, error))
     return FALSE;
-  sqlite3_prepare_v2 (
-      self->db, "SELECT id, " PCMBN_RECORD_COLUMNS " FROM records WHERE uuid = ? AND deleted = 0",
-      -1, &stmt, NULL);
+  /* Kept prepared: a CSV import looks every row's uuid up twice, and
+   * preparing this statement cost more than running it. */
+  pcmbn_store_lock (self);
+  stmt = pcmbn_store_prepare_cached (
+      self, "SELECT id, " PCMBN_RECORD_COLUMNS " FROM records WHERE uuid = ? AND deleted = 0",
+      error);
+  if (stmt == NULL)
+    {
+      pcmbn_store_unlock (self);
+      return FALSE;
+    }
   sqlite3_bind_text (stmt, 1, uuid, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -3006,7 +3014,8 @@ pcmbn_store_find_row (
       if (record)
         *record = pcmbn_store_record_from_stmt (stmt, 1);
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
+  pcmbn_store_unlock (self);
   if (!found)
     g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NOT_FOUND, _ ("uuid: there is no record %s"),
                  uuid);
