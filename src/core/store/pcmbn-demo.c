@@ -350,13 +350,16 @@ pcmbn_demo_fill (PcmbnStore *store,
                                     0);
       if (g_str_equal (kind, "model"))
         g_ptr_array_add (model_uuids, g_strdup (uuid));
-      if (progress && (i % 1000 == 999 || i + 1 == n_records))
-        progress (i + 1, n_records, user_data);
+      /* The records written, not those handed to the batch. */
+      if (progress && i % 1000 == 999)
+        progress (pcmbn_store_batch_get_written (batch), n_records, user_data);
     }
   if (!pcmbn_store_batch_finish (batch, error))
     {
       pcmbn_store_load_abort (store);
       return FALSE;
     }
+  if (progress)
+    progress (n_records, n_records, user_data);
   return pcmbn_store_load_end (store, error);
 }
