@@ -894,7 +894,7 @@ test_batch_writes_as_add (void)
                                        "training", "counselling",   "material" };
   gint64 today = pcmbn_today ();
   PcmbnStoreBatch *batch;
-  guint n = 600;
+  guint n = 2520; /* more than a batch keeps before it compacts its list */
 
   g_assert_true (pcmbn_store_load_begin (store, &error));
   batch = pcmbn_store_batch_new (store);

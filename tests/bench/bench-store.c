@@ -71,11 +71,11 @@ median3 (const double v[3])
   return MAX (MIN (a, b), MIN (MAX (a, b), c));
 }
 
-/* With @bulk, as an import or the demo data loads an empty store: the
- * records in a batch (checked and prepared on both cores), the indexes
- * built once at the end, the search index left to the next open, with the
- * settings of a long write (the log copied once at the end, included).
- * Without, one pcmbn_store_add() after another. */
+/* With @bulk, as the demo data loads an empty store: the records in a
+ * batch (checked and prepared on both cores), the indexes built once at
+ * the end, the search index left to the next open, with the settings of a
+ * long write (the log copied once at the end, included). Without, one
+ * pcmbn_store_add() after another. */
 static double
 insert_through_store (PcmbnStore *store, GPtrArray *inputs, gboolean bulk, double *cpu)
 {

@@ -7,7 +7,7 @@
 #include "store/pcmbn-store-private.h"
 #include "pcmbn-util.h"
 
-/* Many new records into one transaction (the demo data, an import into an
+/* Many new records into one transaction (the demo data, loaded into an
  * empty logbook) on both cores. Most of a new record's cost reads no
  * database: normalizing and validating its fields, its canonical JSON, its
  * sealed fields and the folded copies the lists search. A thread of the
@@ -18,9 +18,13 @@
  * so that a meeting finds the model added before it; references are the one
  * check that reads the database, made by the writing thread. */
 
-/* How far the records added may run ahead of those written: the memory a
- * batch holds stays bounded however many records it takes. */
+/* How far the records added may run ahead of those written: the records'
+ * data a batch holds stays bounded however many it takes (it keeps their
+ * uuids, 37 bytes each, until it is finished). */
 #define AHEAD 256
+/* Records written are dropped from the front of the list this many at a
+ * time: the list holds the records ahead, not every one added. */
+#define COMPACT 1024
 
 typedef struct
 {
@@ -43,7 +47,7 @@ struct _PcmbnStoreBatch
   GStringChunk *uuids;
   GMutex lock;
   GCond cond;
-  GPtrArray *items; /* Item; those written are NULL */
+  GPtrArray *items; /* Item; those written are NULL until compacted */
   guint n_claimed;  /* items[0, n_claimed) were taken by a thread */
   guint n_done;     /* items[0, n_done) were written or refused */
   gboolean closing;
@@ -200,6 +204,13 @@ drain (PcmbnStoreBatch *self, guint ahead)
           g_mutex_lock (&self->lock);
           if (self->error != NULL)
             self->stopping = TRUE;
+          /* Both threads find records by these positions, under the lock. */
+          if (self->n_done >= COMPACT)
+            {
+              g_ptr_array_remove_range (self->items, 0, self->n_done);
+              self->n_claimed -= self->n_done;
+              self->n_done = 0;
+            }
         }
       else if (self->items->len - self->n_done <= ahead)
         break;
@@ -238,7 +249,7 @@ pcmbn_store_batch_new (PcmbnStore *store)
   g_cond_init (&self->cond);
   self->items = g_ptr_array_new ();
   self->errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
-  /* Without the thread the caller's prepares every record itself. */
+  /* Without the thread the caller's thread prepares every record itself. */
   self->helper = g_thread_try_new ("pcmbn-batch", helper_thread, self, NULL);
   return self;
 }
@@ -264,12 +275,16 @@ const char *
 pcmbn_store_batch_add (
     PcmbnStoreBatch *batch, const PcmbnKind *kind, const char *uuid, JsonObject *data, guint row)
 {
-  Item *item = g_new0 (Item, 1);
-  g_autofree char *made = uuid ? NULL : pcmbn_uuid_new ();
+  Item *item;
+  g_autofree char *made = NULL;
+  const char *kept;
+
+  g_return_val_if_fail (batch != NULL && kind != NULL && data != NULL, NULL);
+  item = g_new0 (Item, 1);
+  made = uuid ? NULL : pcmbn_uuid_new ();
   /* The batch's copy: the item may be written and freed before this
    * returns. */
-  const char *kept = g_string_chunk_insert (batch->uuids, uuid ? uuid : made);
-
+  kept = g_string_chunk_insert (batch->uuids, uuid ? uuid : made);
   item->kind = kind;
   item->uuid = kept;
   item->input = data;
