@@ -183,20 +183,44 @@ pcmbn_test_read_text (const char *path)
   return text;
 }
 
+/* @sql's first row on @path, opened read-only; the caller finalizes the
+ * statement and closes the database. */
+static sqlite3_stmt *
+query_first_row (const char *path, const char *sql, sqlite3 **db)
+{
+  sqlite3_stmt *stmt;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  /* The file may be a running server's: its writers and its checkpoint
+   * thread hold the log's locks for moments, as they would for any reader. */
+  sqlite3_busy_timeout (*db, 10000);
+  g_assert_cmpint (sqlite3_prepare_v2 (*db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  return stmt;
+}
+
 gint64
 pcmbn_test_query_int (const char *path, const char *sql)
 {
   sqlite3 *db;
-  sqlite3_stmt *stmt;
+  sqlite3_stmt *stmt = query_first_row (path, sql, &db);
   gint64 value = -1;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  /* The file may be a running server's: its writers and its checkpoint
-   * thread hold the log's locks for moments, as they would for any reader. */
-  sqlite3_busy_timeout (db, 10000);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+char *
+pcmbn_test_query_text (const char *path, const char *sql)
+{
+  sqlite3 *db;
+  sqlite3_stmt *stmt = query_first_row (path, sql, &db);
+  char *value = NULL;
+
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return value;

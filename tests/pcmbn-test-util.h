@@ -23,6 +23,8 @@ char *pcmbn_test_db_digest (const char *path);
 /* The first column of the first row @sql gives in the file @path, opened
  * read-only, or -1 when there is no row. */
 gint64 pcmbn_test_query_int (const char *path, const char *sql);
+/* The same as text; %NULL when there is no row or the value is NULL. */
+char *pcmbn_test_query_text (const char *path, const char *sql);
 
 /* A database made the logbook of commune 00001 (Phúc Xá). */
 PcmbnStore *pcmbn_test_store_new (char **path_out);

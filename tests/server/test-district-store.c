@@ -543,6 +543,63 @@ test_push_and_rows (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (audit, "update " UUID1));
 }
 
+/* A push audits each record it writes, in the push's order, several lines
+ * to a statement: none for a record it refuses. */
+static void
+test_push_audits_each_record (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autoptr (GString) created = g_string_new (NULL), updated = g_string_new (NULL);
+  g_autoptr (GString) first = g_string_new (NULL), second = g_string_new (NULL);
+  g_autoptr (JsonArray) results = NULL;
+  g_autofree char *sql = NULL, *listed = NULL;
+
+  /* 39 records, the 21st wrong: 38 lines, two statements of 16 and one
+   * of 6. Then 17 of them again, changed. */
+  for (int i = 0; i < 39; i++)
+    {
+      g_autofree char *uuid = g_strdup_printf ("%08x-2f4a-4d7e-9b1a-0c2d3e4f5a6b", i + 1);
+      g_autofree char *record = material (uuid, "00001", 0, i == 20 ? -5 : 10);
+      g_string_append_printf (first, "%s%s", i > 0 ? "," : "", record);
+      if (i != 20)
+        g_string_append_printf (created, "%s%s", created->len > 0 ? "," : "", uuid);
+      if (i < 17)
+        {
+          g_autofree char *again = material (uuid, "00001", 1, 11);
+          g_string_append_printf (second, "%s%s", i > 0 ? "," : "", again);
+          g_string_append_printf (updated, "%s%s", i > 0 ? "," : "", uuid);
+        }
+    }
+  results = push (f, device, first->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (status_of (results, 20), ==, "rejected");
+  g_assert_cmpstr (status_of (results, 38), ==, "accepted");
+  g_clear_pointer (&results, json_array_unref);
+  results = push (f, device, second->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (status_of (results, 16), ==, "accepted");
+
+  sql = g_strdup_printf ("SELECT group_concat (record_uuid, ',') FROM (SELECT record_uuid FROM"
+                         " audit WHERE action = 'create' AND actor = '%s' AND object = record_uuid"
+                         " AND version = 1 AND ok = 1 ORDER BY id)",
+                         device->actor);
+  listed = pcmbn_test_query_text (f->path, sql);
+  g_assert_cmpstr (listed, ==, created->str);
+  g_clear_pointer (&sql, g_free);
+  g_clear_pointer (&listed, g_free);
+  sql = g_strdup_printf ("SELECT group_concat (record_uuid, ',') FROM (SELECT record_uuid FROM"
+                         " audit WHERE action = 'update' AND actor = '%s' AND object = record_uuid"
+                         " AND version = 2 ORDER BY id)",
+                         device->actor);
+  listed = pcmbn_test_query_text (f->path, sql);
+  g_assert_cmpstr (listed, ==, updated->str);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM audit WHERE action IN"
+                                                  " ('create', 'update', 'delete')"),
+                   ==, 38 + 17);
+}
+
 static void
 test_push_refused_whole (Fixture *f, gconstpointer data)
 {
@@ -1129,6 +1186,7 @@ main (int argc, char *argv[])
   ADD ("/district-store/enrol-codes", test_enrol_codes);
   ADD ("/district-store/authenticate", test_authenticate);
   ADD ("/district-store/push/rows", test_push_and_rows);
+  ADD ("/district-store/push/audits-each-record", test_push_audits_each_record);
   ADD ("/district-store/push/refused-whole", test_push_refused_whole);
   ADD ("/district-store/push/rejects-and-references", test_push_rejects_and_references);
   ADD ("/district-store/changes-since", test_changes_since);

@@ -356,6 +356,89 @@ pcmbn_district_store_audit_record (PcmbnDistrictStore *self,
   return written;
 }
 
+/* Lines of a push go this many to a statement: each statement costs its
+ * start and end, more than a short row's own writing. */
+#define AUDIT_LINES_PER_INSERT 16
+
+/* The statement writing @n lines of actor ?1 and address ?2 at ?3, each
+ * line's action, record and version in the next three parameters. */
+static sqlite3_stmt *
+prepare_audit_lines (PcmbnDistrictStore *self, guint n)
+{
+  static char *sql[AUDIT_LINES_PER_INSERT];
+  static GMutex lock;
+
+  g_mutex_lock (&lock);
+  if (sql[n - 1] == NULL)
+    {
+      GString *text = g_string_new ("INSERT INTO audit (at, actor, action, record_uuid, version,"
+                                    " object, address, ok) VALUES");
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (text, "%s (?3, ?1, ?%u, ?%u, ?%u, ?%u, ?2, 1)", i > 0 ? "," : "",
+                                4 + 3 * i, 5 + 3 * i, 6 + 3 * i, 5 + 3 * i);
+      sql[n - 1] = g_string_free (text, FALSE);
+    }
+  g_mutex_unlock (&lock);
+  /* The statement cache knows a statement by the address of its text. */
+  return pcmbn_district_store_prepare (self, sql[n - 1], NULL);
+}
+
+/**
+ * pcmbn_district_store_audit_lines:
+ * @self: a server database, in the caller's transaction
+ * @actor: the device's actor ("device:ID")
+ * @address: (nullable): where the push came from
+ * @lines: (array length=n_lines): one line per record written
+ * @n_lines: how many
+ *
+ * Writes the audit lines of a push's records, in their order, as
+ * pcmbn_district_store_audit_record() writes each (the record is the
+ * object too, and every line succeeded), several to a statement.
+ *
+ * Returns: %TRUE when every line was written
+ */
+gboolean
+pcmbn_district_store_audit_lines (PcmbnDistrictStore *self,
+                                  const char *actor,
+                                  const char *address,
+                                  const PcmbnDistrictAuditLine *lines,
+                                  guint n_lines)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (self);
+  g_autofree char *now = pcmbn_now_utc ();
+  gboolean written = TRUE;
+
+  pcmbn_store_lock (store);
+  for (guint first = 0; written && first < n_lines; first += AUDIT_LINES_PER_INSERT)
+    {
+      guint n = MIN (n_lines - first, AUDIT_LINES_PER_INSERT);
+      sqlite3_stmt *stmt = prepare_audit_lines (self, n);
+
+      if (stmt == NULL)
+        {
+          written = FALSE;
+          break;
+        }
+      sqlite3_bind_text (stmt, 1, actor, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, address, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
+      for (guint i = 0; i < n; i++)
+        {
+          const PcmbnDistrictAuditLine *line = &lines[first + i];
+          sqlite3_bind_text (stmt, 4 + 3 * i, line->action, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 5 + 3 * i, line->record_uuid, -1, SQLITE_STATIC);
+          if (line->version > 0)
+            sqlite3_bind_int64 (stmt, 6 + 3 * i, line->version);
+        }
+      written = sqlite3_step (stmt) == SQLITE_DONE;
+      sqlite3_reset (stmt);
+      /* The texts bound are the caller's: no statement keeps them. */
+      sqlite3_clear_bindings (stmt);
+    }
+  pcmbn_store_unlock (store);
+  return written;
+}
+
 /**
  * pcmbn_district_store_audit:
  * @self: a server database

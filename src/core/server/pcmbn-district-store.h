@@ -223,6 +223,19 @@ gboolean pcmbn_district_store_audit_record (PcmbnDistrictStore *self,
                                             const char *object,
                                             const char *address,
                                             gboolean ok);
+/* One record's line of a push's audit. */
+typedef struct
+{
+  const char *action;
+  const char *record_uuid;
+  gint64 version;
+} PcmbnDistrictAuditLine;
+
+gboolean pcmbn_district_store_audit_lines (PcmbnDistrictStore *self,
+                                           const char *actor,
+                                           const char *address,
+                                           const PcmbnDistrictAuditLine *lines,
+                                           guint n_lines);
 JsonNode *pcmbn_district_store_read_audit (PcmbnDistrictStore *self,
                                            const char *since,
                                            gint64 limit,

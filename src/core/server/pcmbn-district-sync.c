@@ -295,6 +295,9 @@ typedef struct
   gboolean keep_sensitive;
   PcmbnStoreResolve *resolve;
   gint64 first_seq; /* the first change this push made, 0 for none */
+  /* PcmbnDistrictAuditLine of the records written, audited together
+   * before the commit; their uuids are the push's records'. */
+  GArray *audit;
 } Push;
 
 /* The change sequence number of the latest change of row @record_id, 0
@@ -557,15 +560,13 @@ push_one (
                                               hash, p->device->id, error))
     return FALSE;
   note_seq (p, sqlite3_last_insert_rowid (pcmbn_store_get_db (store)));
-  if (!pcmbn_district_store_audit_record (p->self, p->device->actor,
-                                          r->deleted    ? "delete"
-                                          : row->exists ? "update"
-                                                        : "create",
-                                          r->uuid, version, NULL, p->device->address, TRUE))
-    {
-      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
-      return FALSE;
-    }
+  {
+    PcmbnDistrictAuditLine line = { r->deleted    ? "delete"
+                                    : row->exists ? "update"
+                                                  : "create",
+                                    r->uuid, version };
+    g_array_append_val (p->audit, line);
+  }
   /* What the next records of the push resolve: this one as stored now,
    * or nothing once it is deleted. */
   if (!r->deleted)
@@ -636,6 +637,14 @@ push_in_turn (Push *p, GPtrArray *records, PrepareJob *prepared, GString *out, G
   if (p->first_seq > 0)
     g_string_append_printf (out, ",\"first_seq\":%" G_GINT64_FORMAT, p->first_seq);
   g_string_append_c (out, '}');
+  if (!pcmbn_district_store_audit_lines (p->self, p->device->actor, p->device->address,
+                                         (PcmbnDistrictAuditLine *)(gpointer)p->audit->data,
+                                         p->audit->len))
+    {
+      pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
+      pcmbn_store_rollback (store);
+      return FALSE;
+    }
   touch_sync (store, p->device->org_unit, p->device->id);
   return pcmbn_store_commit (store, error);
 }
@@ -746,6 +755,7 @@ push_records (PcmbnDistrictStore *self,
 {
   PcmbnStore *store = pcmbn_district_store_get_store (self);
   g_autoptr (GHashTable) pending = NULL;
+  g_autoptr (GArray) audit = NULL;
   g_autoptr (GString) out = NULL;
   g_autoptr (GMutexLocker) turn = NULL;
   PrepareJob prepared;
@@ -765,6 +775,7 @@ push_records (PcmbnDistrictStore *self,
                      && pcmbn_store_has_key (pcmbn_district_store_get_store (self));
   p.resolve = &resolve;
   p.first_seq = 0;
+  p.audit = audit = g_array_sized_new (FALSE, FALSE, sizeof (PcmbnDistrictAuditLine), records->len);
   out = g_string_sized_new (32 + 72 * (gsize)records->len);
   g_string_append (out, "{\"results\":[");
 
