@@ -600,6 +600,64 @@ test_push_audits_each_record (Fixture *f, gconstpointer data)
                    ==, 38 + 17);
 }
 
+/* A push's answer says where its changes start in the sequence: all of
+ * them from there on, and none of another push. */
+static void
+test_push_first_seq (Fixture *f, gconstpointer data)
+{
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  gint64 last_first = 0;
+
+  for (int round = 0; round < 3; round++)
+    {
+      g_autoptr (GString) body = g_string_new ("{\"records\":[");
+      g_autoptr (GPtrArray) parsed = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) root = NULL;
+      g_autofree char *answer = NULL, *sql = NULL;
+      gint64 first;
+
+      /* 20 new records each round, and the first round's first five again,
+       * changed: a record's earlier place in the sequence goes. */
+      for (int i = 0; i < 25; i++)
+        {
+          gboolean again = i >= 20;
+          int n = again ? i - 20 : round * 20 + i;
+          g_autofree char *uuid = g_strdup_printf ("%08x-2f4a-4d7e-9b1a-0c2d3e4f5a6b", n + 1);
+          g_autofree char *record = material (uuid, "00001", again ? round : 0,
+                                              again ? 100 + round : 10);
+          if (round == 0 && again)
+            break;
+          g_string_append_printf (body, "%s%s", i > 0 ? "," : "", record);
+        }
+      g_string_append (body, "]}");
+      parsed = pcmbn_wire_parse_push (body->str, body->len, NULL);
+      answer = pcmbn_district_store_push (f->store, device, parsed, &error);
+      g_assert_no_error (error);
+      root = parse (answer);
+      first = json_object_get_int_member (json_node_get_object (root), "first_seq");
+      g_assert_cmpint (first, >, last_first);
+      sql = g_strdup_printf ("SELECT min(seq) FROM changes WHERE seq >= %" G_GINT64_FORMAT, first);
+      g_assert_cmpint (pcmbn_test_query_int (f->path, sql), ==, first);
+      g_clear_pointer (&sql, g_free);
+      sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE seq >= %" G_GINT64_FORMAT, first);
+      g_assert_cmpint (pcmbn_test_query_int (f->path, sql), ==, round == 0 ? 20 : 25);
+      last_first = first;
+    }
+  /* Every record once in the sequence, with its latest version. */
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM changes WHERE record_id"
+                                                  " IS NOT NULL"),
+                   ==, 60);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM record_versions"), ==,
+                   60 + 10);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM changes c JOIN records r ON"
+                                                  " r.id = c.record_id JOIN record_versions v ON"
+                                                  " v.record_id = r.id AND v.version = r.version"
+                                                  " AND v.device_id = c.device_id"),
+                   ==, 60);
+}
+
 static void
 test_push_refused_whole (Fixture *f, gconstpointer data)
 {
@@ -1187,6 +1245,7 @@ main (int argc, char *argv[])
   ADD ("/district-store/authenticate", test_authenticate);
   ADD ("/district-store/push/rows", test_push_and_rows);
   ADD ("/district-store/push/audits-each-record", test_push_audits_each_record);
+  ADD ("/district-store/push/first-seq", test_push_first_seq);
   ADD ("/district-store/push/refused-whole", test_push_refused_whole);
   ADD ("/district-store/push/rejects-and-references", test_push_rejects_and_references);
   ADD ("/district-store/changes-since", test_changes_since);

@@ -298,7 +298,20 @@ typedef struct
   /* PcmbnDistrictAuditLine of the records written, audited together
    * before the commit; their uuids are the push's records'. */
   GArray *audit;
+  /* PushChange of the records written: their versions and places in the
+   * change sequence, also written together before the commit. */
+  GArray *changes;
 } Push;
+
+/* What pcmbn_district_store_record_change() writes for one record of a
+ * push; the texts are the push's records' and their prepared hashes. */
+typedef struct
+{
+  gint64 record_id;
+  const char *uuid;
+  gint64 version;
+  const char *edit_hash;
+} PushChange;
 
 /* The change sequence number of the latest change of row @record_id, 0
  * when none. */
@@ -555,16 +568,18 @@ push_one (
   version = MAX (row->exists ? row->version : 0, r->base_version) + 1;
   id = row->id;
   if (!pcmbn_store_write_row_text (store, r->kind, r->uuid, p->device->org_unit, pr->data,
-                                   data_text, &id, version, r->deleted, r->modified_at, error)
-      || !pcmbn_district_store_record_change (p->self, id, r->uuid, p->device->org_unit, version,
-                                              hash, p->device->id, error))
+                                   data_text, &id, version, r->deleted, r->modified_at, error))
     return FALSE;
-  note_seq (p, sqlite3_last_insert_rowid (pcmbn_store_get_db (store)));
+  /* Nothing later in the push reads these rows back: a record sent twice
+   * in one push finds its first write in its row, and a retry of an
+   * earlier push finds that push's rows. */
   {
+    PushChange change = { id, r->uuid, version, hash };
     PcmbnDistrictAuditLine line = { r->deleted    ? "delete"
                                     : row->exists ? "update"
                                                   : "create",
                                     r->uuid, version };
+    g_array_append_val (p->changes, change);
     g_array_append_val (p->audit, line);
   }
   /* What the next records of the push resolve: this one as stored now,
@@ -579,6 +594,113 @@ push_one (
     }
   result_accepted (out, r->uuid, version);
   return TRUE;
+}
+
+/* Rows of a push go this many to a statement: a statement's start and end
+ * cost more than writing these short rows. */
+#define CHANGES_PER_INSERT 16
+
+/* The statement writing @n rows: of record_versions when @versions (the
+ * device ?1 and time ?2 shared, then each row's record, version and edit),
+ * else of changes (the commune ?1 and device ?2 shared, then each row's
+ * uuid and record). REPLACE, as pcmbn_district_store_record_change(): a
+ * record's earlier place in the sequence goes. */
+static sqlite3_stmt *
+prepare_change_rows (PcmbnStore *store, gboolean versions, guint n)
+{
+  static char *sql[2][CHANGES_PER_INSERT];
+  static GMutex lock;
+  char **text = &sql[versions ? 1 : 0][n - 1];
+
+  g_mutex_lock (&lock);
+  if (*text == NULL)
+    {
+      GString *s = g_string_new (
+          versions ? "INSERT OR REPLACE INTO record_versions (device_id, at, record_id, version,"
+                     " edit_hash) VALUES"
+                   : "INSERT OR REPLACE INTO changes (org_unit, device_id, record_uuid,"
+                     " record_id) VALUES");
+      for (guint i = 0; i < n; i++)
+        {
+          if (versions)
+            g_string_append_printf (s, "%s (?1, ?2, ?%u, ?%u, ?%u)", i > 0 ? "," : "", 3 + 3 * i,
+                                    4 + 3 * i, 5 + 3 * i);
+          else
+            g_string_append_printf (s, "%s (?1, ?2, ?%u, ?%u)", i > 0 ? "," : "", 3 + 2 * i,
+                                    4 + 2 * i);
+        }
+      *text = g_string_free (s, FALSE);
+    }
+  g_mutex_unlock (&lock);
+  /* The statement cache knows a statement by the address of its text. */
+  return pcmbn_store_prepare_cached (store, *text, NULL);
+}
+
+/* Writes the versions and the change sequence's rows of the records a push
+ * wrote, in their order, as pcmbn_district_store_record_change() does for
+ * one, and notes where the push's changes start. */
+static gboolean
+write_changes (Push *p, GError **error)
+{
+  PcmbnStore *store = pcmbn_district_store_get_store (p->self);
+  const PushChange *changes = (const PushChange *)(gconstpointer)p->changes->data;
+  g_autofree char *now = NULL;
+  sqlite3_stmt *stmt;
+  gint64 last = 0;
+  gboolean ok = TRUE;
+
+  if (p->changes->len == 0)
+    return TRUE;
+  now = pcmbn_now_utc ();
+  pcmbn_store_lock (store);
+  /* The sequence's last number: this push holds the write lock since its
+   * first row, so its changes are numbered from the next one on. */
+  stmt = pcmbn_store_prepare_cached (
+      store, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'", NULL);
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    last = sqlite3_column_int64 (stmt, 0);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  for (int versions = 1; ok && versions >= 0; versions--)
+    for (guint first = 0; ok && first < p->changes->len; first += CHANGES_PER_INSERT)
+      {
+        guint n = MIN (p->changes->len - first, CHANGES_PER_INSERT);
+
+        stmt = prepare_change_rows (store, versions, n);
+        if (stmt == NULL)
+          {
+            ok = FALSE;
+            break;
+          }
+        sqlite3_bind_text (stmt, 1, versions ? p->device->id : p->device->org_unit, -1,
+                           SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, versions ? now : p->device->id, -1, SQLITE_STATIC);
+        for (guint i = 0; i < n; i++)
+          {
+            const PushChange *c = &changes[first + i];
+            if (versions)
+              {
+                sqlite3_bind_int64 (stmt, 3 + 3 * i, c->record_id);
+                sqlite3_bind_int64 (stmt, 4 + 3 * i, c->version);
+                sqlite3_bind_text (stmt, 5 + 3 * i, c->edit_hash, -1, SQLITE_STATIC);
+              }
+            else
+              {
+                sqlite3_bind_text (stmt, 3 + 2 * i, c->uuid, -1, SQLITE_STATIC);
+                sqlite3_bind_int64 (stmt, 4 + 2 * i, c->record_id);
+              }
+          }
+        ok = sqlite3_step (stmt) == SQLITE_DONE;
+        sqlite3_reset (stmt);
+        /* The texts bound are the push's: no statement keeps them. */
+        sqlite3_clear_bindings (stmt);
+      }
+  if (!ok)
+    pcmbn_store_set_sqlite_error (error, pcmbn_store_get_db (store), _ ("saving the record"));
+  pcmbn_store_unlock (store);
+  if (ok)
+    note_seq (p, last + 1);
+  return ok;
 }
 
 /* The records of a push in one transaction, with the write turn held;
@@ -632,6 +754,11 @@ push_in_turn (Push *p, GPtrArray *records, PrepareJob *prepared, GString *out, G
         }
     }
   g_string_append_c (out, ']');
+  if (!write_changes (p, error))
+    {
+      pcmbn_store_rollback (store);
+      return FALSE;
+    }
   /* Where this push's changes start: the device's next pull may leave out
    * its own changes from there on, which it holds already. */
   if (p->first_seq > 0)
@@ -756,6 +883,7 @@ push_records (PcmbnDistrictStore *self,
   PcmbnStore *store = pcmbn_district_store_get_store (self);
   g_autoptr (GHashTable) pending = NULL;
   g_autoptr (GArray) audit = NULL;
+  g_autoptr (GArray) changes = NULL;
   g_autoptr (GString) out = NULL;
   g_autoptr (GMutexLocker) turn = NULL;
   PrepareJob prepared;
@@ -776,6 +904,7 @@ push_records (PcmbnDistrictStore *self,
   p.resolve = &resolve;
   p.first_seq = 0;
   p.audit = audit = g_array_sized_new (FALSE, FALSE, sizeof (PcmbnDistrictAuditLine), records->len);
+  p.changes = changes = g_array_sized_new (FALSE, FALSE, sizeof (PushChange), records->len);
   out = g_string_sized_new (32 + 72 * (gsize)records->len);
   g_string_append (out, "{\"results\":[");
 
