@@ -1175,10 +1175,11 @@ write_pages (PcmbnDistrictStore *store, guint mib)
 
 /* A commit that fills the log leaves the copy into the database to the
  * checkpointer's thread: the database file has not grown when the commit
- * returns (the thread is paused), and has once the thread ran. Without a
- * checkpointer (a command such as `pcmbn-district import`), the commit
- * copies the log itself; with one that cannot keep up, a commit copies it
- * when it reaches four times its limit. */
+ * returns (the thread is paused), and has once the thread ran. The thread
+ * waits for a moment without commits, unless the log reaches four times
+ * its limit. Without a checkpointer (a command such as `pcmbn-district
+ * import`), the commit copies the log itself; with one that cannot keep
+ * up, a commit copies it when it reaches eight times its limit. */
 static void
 test_checkpointer (Fixture *f, gconstpointer data)
 {
@@ -1214,20 +1215,32 @@ test_checkpointer (Fixture *f, gconstpointer data)
   g_assert_cmpuint (runs, ==, 1);
   g_assert_cmpint (file_size (f->path), >, before + 19 * 1024 * 1024);
 
-  /* Paused again, the log grows to four times its limit (64 MB): the
+  /* No quiet moment comes (an hour would be needed): the log is over its
+   * limit and stays in the log, until it reaches four times its limit
+   * (64 MB), when the thread copies it all the same. */
+  pcmbn_district_checkpointer_set_quiet (cp, 3600);
+  before = file_size (f->path);
+  write_pages (f->store, 20);
+  g_assert_cmpuint (pcmbn_district_checkpointer_get_runs (cp), ==, 1);
+  g_assert_cmpint (file_size (f->path), <, before + 1024 * 1024);
+  write_pages (f->store, 50);
+  g_assert_cmpuint (pcmbn_district_checkpointer_wait (cp), ==, 2);
+  g_assert_cmpint (file_size (f->path), >, before + 69 * 1024 * 1024);
+
+  /* Paused again, the log grows to eight times its limit (128 MB): the
    * commit that reaches it copies the log itself. */
   pcmbn_district_checkpointer_set_paused (cp, TRUE);
   before = file_size (f->path);
   write_pages (f->store, 20);
   g_assert_cmpint (file_size (f->path), <, before + 1024 * 1024);
-  write_pages (f->store, 50);
-  g_assert_cmpint (file_size (f->path), >, before + 69 * 1024 * 1024);
+  write_pages (f->store, 110);
+  g_assert_cmpint (file_size (f->path), >, before + 129 * 1024 * 1024);
   pcmbn_district_checkpointer_set_paused (cp, FALSE);
 
   /* The store outlives the checkpointer: its commits go on. */
   g_clear_pointer (&cp, pcmbn_district_checkpointer_free);
   write_pages (f->store, 1);
-  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM filler"), ==, 111 * 1024);
+  g_assert_cmpint (pcmbn_test_query_int (f->path, "SELECT count(*) FROM filler"), ==, 241 * 1024);
 }
 
 int

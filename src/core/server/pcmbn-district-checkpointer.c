@@ -16,11 +16,22 @@
  * the connections of the workers only tell this thread, which copies with
  * a connection of its own (a passive checkpoint: it never waits for a
  * reader or a writer, and none waits for it). A commit still copies the
- * log itself when the log reaches four times its limit, so that a thread
+ * log itself when the log reaches eight times its limit, so that a thread
  * that falls behind cannot let the log grow without bound. What a commit
- * promises is unchanged: it is durable in the log before it answers. */
+ * promises is unchanged: it is durable in the log before it answers.
+ *
+ * The copy waits for a quiet moment: a device pushes its records in
+ * batches one after the other, and a copy made between two of them slowed
+ * those after it (its reads, writes and the flush of the database compete
+ * with the pushes' own on two cores and one disk). A full push of 10,000
+ * records took 0.76-0.91 s with no copy during it against 1.05-1.08 s.
+ * So the thread copies once no commit came for QUIET_MS, or at once when
+ * the log reaches four times its limit, and a page that several pushes
+ * change is copied once. */
 
-#define INLINE_FACTOR 4
+#define QUIET_MS 250
+#define URGENT_FACTOR 4
+#define INLINE_FACTOR 8
 
 struct _PcmbnDistrictCheckpointer
 {
@@ -29,9 +40,12 @@ struct _PcmbnDistrictCheckpointer
   GThread *thread;
   GMutex lock;
   GCond cond;
-  gboolean wanted;  /* a commit found the log over its limit */
-  gboolean running; /* a checkpoint is under way */
-  gboolean paused;  /* for tests: requests wait */
+  gboolean wanted;    /* a commit found the log over its limit */
+  gboolean urgent;    /* ... over URGENT_FACTOR times it */
+  gint64 last_commit; /* monotonic time of the last commit over the limit */
+  gint64 quiet;       /* how long no commit makes a quiet moment, in µs */
+  gboolean running;   /* a checkpoint is under way */
+  gboolean paused;    /* for tests: requests wait */
   gboolean quit;
   guint runs; /* checkpoints done so far */
 };
@@ -66,7 +80,16 @@ checkpoint_thread (gpointer data)
         g_cond_wait (&self->cond, &self->lock);
       if (self->quit)
         break;
+      /* A commit pushes the quiet moment further away. */
+      while (!self->quit && !self->paused && !self->urgent
+             && g_get_monotonic_time () < self->last_commit + self->quiet)
+        g_cond_wait_until (&self->cond, &self->lock, self->last_commit + self->quiet);
+      if (self->quit)
+        break;
+      if (self->paused)
+        continue;
       self->wanted = FALSE;
+      self->urgent = FALSE;
       self->running = TRUE;
       g_mutex_unlock (&self->lock);
       /* Busy (another connection checkpoints) or not, the next commit
@@ -97,6 +120,7 @@ pcmbn_district_checkpointer_new (const char *db_path, GError **error)
   int rc;
 
   g_atomic_ref_count_init (&self->ref);
+  self->quiet = QUIET_MS * 1000;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   /* A connection learns that the file is in WAL mode from its first read;
@@ -158,9 +182,11 @@ wal_hook (void *data, sqlite3 *db, const char *name, int pages)
       return SQLITE_OK;
     }
   g_mutex_lock (&self->lock);
-  if (!self->quit && !self->wanted)
+  self->last_commit = g_get_monotonic_time ();
+  if (!self->quit)
     {
       self->wanted = TRUE;
+      self->urgent = self->urgent || pages >= URGENT_FACTOR * PCMBN_DISTRICT_CHECKPOINT_PAGES;
       g_cond_broadcast (&self->cond);
     }
   g_mutex_unlock (&self->lock);
@@ -200,6 +226,40 @@ pcmbn_district_checkpointer_set_paused (PcmbnDistrictCheckpointer *self, gboolea
   self->paused = paused;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+}
+
+/**
+ * pcmbn_district_checkpointer_set_quiet:
+ * @self: a checkpointer
+ * @seconds: how long without a commit makes a quiet moment
+ *
+ * For tests: the copy waits for @seconds without a commit (QUIET_MS
+ * otherwise), unless the log is over four times its limit.
+ */
+void
+pcmbn_district_checkpointer_set_quiet (PcmbnDistrictCheckpointer *self, double seconds)
+{
+  g_mutex_lock (&self->lock);
+  self->quiet = (gint64)(seconds * G_USEC_PER_SEC);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * pcmbn_district_checkpointer_get_runs:
+ * @self: a checkpointer
+ *
+ * Returns: the number of checkpoints done so far, without waiting
+ */
+guint
+pcmbn_district_checkpointer_get_runs (PcmbnDistrictCheckpointer *self)
+{
+  guint runs;
+
+  g_mutex_lock (&self->lock);
+  runs = self->runs;
+  g_mutex_unlock (&self->lock);
+  return runs;
 }
 
 /**

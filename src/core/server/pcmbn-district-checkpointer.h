@@ -16,6 +16,8 @@ void pcmbn_district_checkpointer_free (PcmbnDistrictCheckpointer *self);
 void
 pcmbn_district_checkpointer_attach (PcmbnDistrictCheckpointer *self, PcmbnDistrictStore *store);
 void pcmbn_district_checkpointer_set_paused (PcmbnDistrictCheckpointer *self, gboolean paused);
+void pcmbn_district_checkpointer_set_quiet (PcmbnDistrictCheckpointer *self, double seconds);
+guint pcmbn_district_checkpointer_get_runs (PcmbnDistrictCheckpointer *self);
 guint pcmbn_district_checkpointer_wait (PcmbnDistrictCheckpointer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnDistrictCheckpointer, pcmbn_district_checkpointer_free)
