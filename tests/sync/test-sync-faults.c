@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "store/pcmbn-store.h"
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
 
@@ -332,10 +333,96 @@ test_cut_connections (void)
   sync_server_free (s);
 }
 
+/* Pushes of more than a thousand records go in batches, two on their way
+ * at once. Each round a new laptop of commune 00004 pushes 2,500 new
+ * records through the proxy, which cuts one of the connections at a
+ * random byte; the retry then completes, and the server holds every record
+ * once, at version 1, as the laptop does. */
+static void
+test_cut_batches_in_flight (void)
+{
+  guint32 seed = env_uint ("PCMBN_FAULT_SEED", DEFAULT_SEED);
+  SyncServer *s = sync_server_new (FALSE);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  /* About the bytes of the whole exchange each way. */
+  const guint64 estimate[2] = { 96 * 1024, 24 * 1024 };
+  g_autofree char *proxy_url = NULL;
+  SyncProxy *p;
+  const guint rounds = 6, per_round = 2500;
+
+  sync_server_start (s);
+  p = sync_proxy_new (s->url);
+  proxy_url = g_strdup_printf ("http://127.0.0.1:%u", p->port);
+  for (guint round = 1; round <= rounds; round++)
+    {
+      g_autofree char *code = sync_enrol_code (s, "00004");
+      g_autofree char *db = sync_new_logbook ("00004");
+      g_autofree char *out = NULL, *err = NULL, *server_rows = NULL, *device_rows = NULL;
+      int dir = round % 2 ? SYNC_PROXY_UP : SYNC_PROXY_DOWN;
+      guint64 at = g_rand_int_range (rand, 0, (gint32)estimate[dir]);
+      int status;
+
+      sync_proxy_arm (p, -1, 0);
+      if (sync_cli (db, NULL, &err, "enroll", "--server", proxy_url, "--code", code, NULL) != 0)
+        g_error ("enroll failed: %s", err);
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (PcmbnStore) store = pcmbn_store_open (db, &error);
+        g_assert_no_error (error);
+        g_assert_true (pcmbn_store_begin (store, &error));
+        for (guint i = 0; i < per_round; i++)
+          {
+            g_autofree char *json = g_strdup_printf (
+                "{\"material_type\":\"leaflet\",\"title\":\"Tờ rơi %u\",\"source\":"
+                "\"district\",\"received_on\":\"2025-12-10\",\"quantity_received\":%u}",
+                i, round);
+            g_autoptr (JsonObject) data = pcmbn_test_json (json);
+            g_free (pcmbn_store_add (store, "material", data, &error));
+            g_assert_no_error (error);
+          }
+        g_assert_true (pcmbn_store_commit (store, &error));
+      }
+
+      sync_proxy_arm (p, dir, at);
+      status = sync_cli (db, &out, &err, "sync", "--server", proxy_url, NULL);
+      if (status != 0 && status != 1)
+        g_error ("round %u: sync exited %d: %s", round, status, err);
+      g_mutex_lock (&p->lock);
+      g_test_message ("round %u: cut %s at %" G_GUINT64_FORMAT " (%s), %u connections, exit %d",
+                      round, dir == SYNC_PROXY_UP ? "up" : "down", at,
+                      p->cut_done ? "landed" : "past the end", p->connections, status);
+      g_mutex_unlock (&p->lock);
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+
+      sync_proxy_arm (p, -1, 0);
+      status = sync_cli (db, &out, &err, "sync", "--server", proxy_url, NULL);
+      if (status != 0)
+        g_error ("round %u: the retry exited %d: %s", round, status, err);
+      g_assert_nonnull (strstr (out, ", conflicts 0, rejected 0"));
+
+      server_rows = rows_of (s->db, "00004");
+      device_rows = rows_of (db, "00004");
+      g_assert_cmpstr (server_rows, ==, device_rows);
+      g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==,
+                       round * per_round);
+      g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records WHERE version <> 1"),
+                       ==, 0);
+      g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM record_versions"), ==,
+                       round * per_round);
+      g_assert_cmpint (
+          sync_query_int (db, "SELECT count(*) FROM records WHERE dirty = 1 OR state <> 'synced'"),
+          ==, 0);
+    }
+  sync_proxy_free (p);
+  sync_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync-faults/cut-connections", test_cut_connections);
+  g_test_add_func ("/sync-faults/cut-batches-in-flight", test_cut_batches_in_flight);
   return g_test_run ();
 }

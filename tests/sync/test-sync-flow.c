@@ -118,6 +118,61 @@ test_enrol_push_pull_restore (void)
   sync_server_free (s);
 }
 
+/* Batches go two at a time; a meeting in one names a model in the one
+ * before. Over a slow link (each connection its own), the second batch,
+ * the meeting alone, would reach the server's write turn long before the
+ * first, a thousand records: it must wait for the first's answer, or the
+ * server would refuse the meeting for a model it does not have yet. */
+static void
+test_batch_names_batch_before (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *a = NULL, *meeting = NULL, *sql = NULL, *url = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  SyncProxy *proxy;
+
+  sync_server_start (s);
+  proxy = sync_proxy_new (s->url);
+  sync_proxy_set_link (proxy, 2 * 1000 * 1000, 20);
+  url = sync_proxy_url (proxy);
+  a = sync_enrolled_logbook (s, "00001");
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (a, &error);
+    g_autoptr (JsonObject) model = pcmbn_test_json (
+        "{\"established_on\":\"2025-01-01\",\"name\":\"CLB\",\"model_type\":\"intensive\","
+        "\"model_kind\":\"anti_trafficking_club\",\"host_organisation\":\"Hội\","
+        "\"members_total\":20,\"members_female\":10,\"status\":\"active\"}");
+    g_autoptr (JsonObject) data = NULL;
+    g_autofree char *model_uuid = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (pcmbn_store_begin (store, &error));
+    for (int i = 0; i < 999; i++)
+      {
+        g_autofree char *json = g_strdup_printf (MATERIAL, i + 1);
+        g_autoptr (JsonObject) material = pcmbn_test_json (json);
+        g_free (pcmbn_store_add (store, "material", material, &error));
+        g_assert_no_error (error);
+      }
+    model_uuid = pcmbn_store_add (store, "model", model, &error);
+    g_assert_no_error (error);
+    data = pcmbn_test_json ("{\"date\":\"2025-02-01\",\"participants_total\":10,"
+                            "\"participants_female\":5,\"topics\":[\"hotline\"]}");
+    json_object_set_string_member (data, "model", model_uuid);
+    meeting = pcmbn_store_add (store, "model-meeting", data, &error);
+    g_assert_no_error (error);
+    g_assert_true (pcmbn_store_commit (store, &error));
+  }
+  g_assert_cmpint (sync_cli (a, &out, &err, "sync", "--server", url, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "pushed 1001, pulled 0, conflicts 0, rejected 0"));
+  sql = g_strdup_printf ("SELECT count(*) FROM records WHERE uuid = '%s'", meeting);
+  g_assert_cmpint (sync_query_int (s->db, sql), ==, 1);
+  g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 1001);
+  sync_proxy_free (proxy);
+  sync_server_free (s);
+}
+
 static void
 test_conflict_between_devices (void)
 {
@@ -503,6 +558,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync/enrol-push-pull-restore", test_enrol_push_pull_restore);
   g_test_add_func ("/sync/conflict", test_conflict_between_devices);
+  g_test_add_func ("/sync/batch-names-batch-before", test_batch_names_batch_before);
   g_test_add_func ("/sync/bad-record-quarantined", test_bad_record_quarantined);
   g_test_add_func ("/sync/case-notes", test_case_notes_stay);
   g_test_add_func ("/sync/edit-during-sync", test_edit_during_sync_stays_dirty);

@@ -23,6 +23,7 @@ pcmbn_outbox_item_free (PcmbnOutboxItem *item)
     return;
   g_free (item->uuid);
   g_free (item->record);
+  g_strfreev (item->refs);
   g_free (item);
 }
 
@@ -35,6 +36,61 @@ parse_object (const char *text)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* The outbox's query: the columns of reference fields come after the nine
+ * others, so that a push knows which records a batch names without
+ * parsing them. */
+static const char *
+outbox_sql (guint *n_refs)
+{
+  static char *sql;
+  static guint n;
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      guint n_columns;
+      const PcmbnField *const *columns = pcmbn_schema_columns (&n_columns);
+      GString *text = g_string_new (
+          /* Sealed fields (case notes) are opened only when they are sent. */
+          "SELECT id, uuid, kind, org_unit, CASE WHEN ?3 THEN " PCMBN_RECORD_DATA " ELSE data END,"
+          " version, deleted, modified_at, local_rev");
+
+      for (guint i = 0; i < n_columns; i++)
+        if (columns[i]->type == PCMBN_FIELD_REF)
+          {
+            g_string_append_printf (text, ", f_%s", columns[i]->name);
+            n++;
+          }
+      g_string_append (text, " FROM records WHERE dirty = 1 AND state NOT IN ('conflict',"
+                             " 'rejected', 'draft') AND id > ?1 ORDER BY id LIMIT ?2");
+      sql = g_string_free (text, FALSE);
+      g_once_init_leave (&once, 1);
+    }
+  *n_refs = n;
+  return sql;
+}
+
+/* The uuids in the reference columns of the outbox's row, or %NULL. */
+static char **
+outbox_refs (sqlite3_stmt *stmt, guint n_refs)
+{
+  GPtrArray *refs = NULL;
+
+  for (guint i = 0; i < n_refs; i++)
+    {
+      const char *uuid = (const char *)sqlite3_column_text (stmt, 9 + i);
+      if (uuid == NULL || *uuid == '\0')
+        continue;
+      if (refs == NULL)
+        refs = g_ptr_array_new ();
+      g_ptr_array_add (refs, g_strdup (uuid));
+    }
+  if (refs == NULL)
+    return NULL;
+  g_ptr_array_add (refs, NULL);
+  return (char **)g_ptr_array_free (refs, FALSE);
 }
 
 /**
@@ -64,15 +120,11 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
   g_autoptr (GString) out = g_string_new (NULL);
   sqlite3_stmt *stmt;
   gsize total = 0;
+  guint n_refs;
+  const char *sql = outbox_sql (&n_refs);
 
   pcmbn_store_lock (self);
-  stmt = pcmbn_store_prepare_cached (
-      self,
-      /* Sealed fields (case notes) are opened only when they are sent. */
-      "SELECT id, uuid, kind, org_unit, CASE WHEN ?3 THEN " PCMBN_RECORD_DATA " ELSE data END,"
-      " version, deleted, modified_at, local_rev FROM records WHERE dirty = 1 AND state"
-      " NOT IN ('conflict', 'rejected', 'draft') AND id > ?1 ORDER BY id LIMIT ?2",
-      error);
+  stmt = pcmbn_store_prepare_cached (self, sql, error);
   if (stmt == NULL)
     {
       g_prefix_error (error, "%s: ", _ ("reading the records to send"));
@@ -121,6 +173,7 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
       item->local_rev = sqlite3_column_int64 (stmt, 8);
       item->size = out->len;
       item->record = g_strndup (out->str, out->len);
+      item->refs = outbox_refs (stmt, n_refs);
       g_ptr_array_add (items, item);
     }
   sqlite3_reset (stmt);

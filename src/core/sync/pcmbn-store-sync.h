@@ -16,6 +16,7 @@ typedef struct
   gint64 local_rev; /* the revision sent; a later edit keeps the record dirty */
   char *record;     /* the RECORD to send, as JSON text */
   gsize size;       /* its size in bytes */
+  char **refs;      /* the records it names (a meeting's model), or %NULL */
 } PcmbnOutboxItem;
 
 typedef enum

@@ -393,8 +393,12 @@ new_session (void)
   return session;
 }
 
+/* What http_send_encoded() notes in an #Http from each answer: a push
+ * sends from two threads at once, and attachments from several. */
+static GMutex answer_lock;
+
 /* Like http_send(), with @body already encoded (encode_body()). Only the
- * sending touches @h: the push sends from a thread of its own while the
+ * sending touches @h: the push sends from threads of its own while the
  * calling thread works on the store (see push()). */
 static guint
 http_send_encoded (Http *h,
@@ -437,8 +441,10 @@ http_send_encoded (Http *h,
   {
     gint64 t = g_get_monotonic_time ();
     response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
+    g_mutex_lock (&answer_lock);
     h->t_http += g_get_monotonic_time () - t;
     h->n_requests++;
+    g_mutex_unlock (&answer_lock);
   }
   if (response == NULL)
     {
@@ -479,6 +485,7 @@ http_send_encoded (Http *h,
       g_bytes_unref (response);
       response = plain;
     }
+  g_mutex_lock (&answer_lock);
   if (soup_message_headers_get_one (soup_message_get_response_headers (msg), "X-Pcmbn-Generation"))
     {
       g_free (h->generation);
@@ -494,6 +501,7 @@ http_send_encoded (Http *h,
       h->clock_skew = g_date_time_difference (now, date) / G_TIME_SPAN_SECOND;
       g_date_time_unref (date);
     }
+  g_mutex_unlock (&answer_lock);
   *reply = g_steal_pointer (&response);
   return soup_message_get_status (msg);
 }
@@ -1017,11 +1025,12 @@ typedef struct
   gint64 after;     /* the outbox position it was read from */
   GBytes *body;
   gboolean gzipped;
-  /* Set by the sending thread. */
+  /* Set by the sending thread; read once answered (see sender_wait()). */
   Http *h;
   guint status;
   GBytes *reply;
   GError *error;
+  gboolean answered; /* under the sender's lock */
 } PushBatch;
 
 static void
@@ -1074,14 +1083,22 @@ push_batch_read (
   return g_steal_pointer (&b);
 }
 
-/* The thread that sends the batches of one push, one at a time: one
- * thread, so that they all go over one kept-alive connection (libsoup
- * keeps a connection to the thread that opened it). */
+/* How many batches of a push may be on their way at once. While the
+ * server stores one batch, the next is already there, read and prepared
+ * by the server's other core, and waits only for the write turn; the
+ * server's answer, the flush of its commit and the next request no longer
+ * come one after the other. */
+#define PUSH_IN_FLIGHT 2
+
+/* The threads that send the batches of one push, one batch each at a
+ * time (libsoup 3.2 sends from any thread). */
 typedef struct
 {
-  GAsyncQueue *todo; /* PushBatch, or the sender itself to stop */
-  GAsyncQueue *sent;
-  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  GQueue todo; /* PushBatch to send, oldest first */
+  GThread *threads[PUSH_IN_FLIGHT];
+  gboolean quit;
 } Sender;
 
 static gpointer
@@ -1089,40 +1106,100 @@ sender_thread (gpointer data)
 {
   Sender *sender = data;
 
+  g_mutex_lock (&sender->lock);
   for (;;)
     {
-      PushBatch *b = g_async_queue_pop (sender->todo);
-      if ((gpointer)b == (gpointer)sender)
-        return NULL;
+      PushBatch *b;
+
+      while (!sender->quit && g_queue_is_empty (&sender->todo))
+        g_cond_wait (&sender->cond, &sender->lock);
+      if (g_queue_is_empty (&sender->todo))
+        break;
+      b = g_queue_pop_head (&sender->todo);
+      g_mutex_unlock (&sender->lock);
       b->status = http_send_encoded (b->h, "POST", "/api/v1/sync/push", b->body, b->gzipped,
                                      &b->reply, &b->error);
-      g_async_queue_push (sender->sent, b);
+      g_mutex_lock (&sender->lock);
+      b->answered = TRUE;
+      g_cond_broadcast (&sender->cond);
     }
+  g_mutex_unlock (&sender->lock);
+  return NULL;
 }
 
+/* Every batch sent was waited for (sender_wait()) before this. */
 static void
 sender_stop (Sender *sender)
 {
-  if (sender->thread == NULL)
+  if (sender->threads[0] == NULL)
     return;
-  g_async_queue_push (sender->todo, sender);
-  g_thread_join (sender->thread);
-  g_async_queue_unref (sender->todo);
-  g_async_queue_unref (sender->sent);
-  sender->thread = NULL;
+  g_mutex_lock (&sender->lock);
+  sender->quit = TRUE;
+  g_cond_broadcast (&sender->cond);
+  g_mutex_unlock (&sender->lock);
+  for (guint i = 0; i < PUSH_IN_FLIGHT && sender->threads[i]; i++)
+    g_thread_join (g_steal_pointer (&sender->threads[i]));
+  g_mutex_clear (&sender->lock);
+  g_cond_clear (&sender->cond);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sender, sender_stop)
 
 static void
 sender_send (Sender *sender, PushBatch *b)
 {
-  if (sender->thread == NULL)
+  if (sender->threads[0] == NULL)
     {
-      sender->todo = g_async_queue_new ();
-      sender->sent = g_async_queue_new ();
-      sender->thread = g_thread_new ("pcmbn-push", sender_thread, sender);
+      g_mutex_init (&sender->lock);
+      g_cond_init (&sender->cond);
+      g_queue_init (&sender->todo);
+      for (guint i = 0; i < PUSH_IN_FLIGHT; i++)
+        sender->threads[i] = g_thread_new ("pcmbn-push", sender_thread, sender);
     }
-  g_async_queue_push (sender->todo, b);
+  g_mutex_lock (&sender->lock);
+  g_queue_push_tail (&sender->todo, b);
+  g_cond_broadcast (&sender->cond);
+  g_mutex_unlock (&sender->lock);
+}
+
+/* Waits for the server's answer to @b, sent with sender_send(). */
+static void
+sender_wait (Sender *sender, PushBatch *b)
+{
+  g_mutex_lock (&sender->lock);
+  while (!b->answered)
+    g_cond_wait (&sender->cond, &sender->lock);
+  g_mutex_unlock (&sender->lock);
+}
+
+/* Whether a record of @b names one of the batches in @in_flight: then @b
+ * waits for their answers, so that the server has stored what it names
+ * (two batches on their way may be stored in either order). */
+static gboolean
+names_in_flight (PushBatch *b, GQueue *in_flight)
+{
+  g_autoptr (GHashTable) sent = NULL;
+
+  for (guint i = 0; i < b->items->len; i++)
+    {
+      PcmbnOutboxItem *item = b->items->pdata[i];
+
+      for (guint r = 0; item->refs && item->refs[r]; r++)
+        {
+          if (sent == NULL)
+            {
+              sent = g_hash_table_new (g_str_hash, g_str_equal);
+              for (GList *l = in_flight->head; l; l = l->next)
+                {
+                  GPtrArray *items = ((PushBatch *)l->data)->items;
+                  for (guint k = 0; k < items->len; k++)
+                    g_hash_table_add (sent, ((PcmbnOutboxItem *)items->pdata[k])->uuid);
+                }
+            }
+          if (g_hash_table_contains (sent, item->refs[r]))
+            return TRUE;
+        }
+    }
+  return FALSE;
 }
 
 /* The server's answer to @b; %NULL with *@cut set when the batch was too
@@ -1193,12 +1270,11 @@ push_apply (PcmbnSyncEngine *self,
   return TRUE;
 }
 
-/* The outbox in batches. A batch goes only once the one before it is
- * answered, so that the server stores them in order (a record may name one
- * of an earlier batch); but while the server stores a batch, this thread
- * marks the answer to the one before and reads and compresses the one
- * after, and the network waits for neither. Only the sender touches @h
- * while a batch is under way. */
+/* The outbox in batches, up to PUSH_IN_FLIGHT on their way at once; a
+ * batch that names a record of one on its way waits for its answer. While
+ * the server stores them, this thread marks the answer to the batch
+ * before and reads and compresses the one after. Any failure waits for
+ * the batches on their way and marks what was answered. */
 static gboolean
 push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
@@ -1209,72 +1285,83 @@ push (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
   g_autoptr (PushBatch) next = push_batch_read (self, 0, batch, with_sensitive, error);
   g_autoptr (PushBatch) done = NULL; /* answered, not marked yet */
   g_autoptr (JsonObject) done_answer = NULL;
+  g_autoptr (GError) failure = NULL;
+  GQueue in_flight = G_QUEUE_INIT; /* PushBatch, oldest first */
   g_auto (Sender) sender = { 0 };
 
   if (next == NULL)
     return FALSE;
-  while (next->items->len > 0)
+  for (;;)
     {
-      g_autoptr (PushBatch) cur = g_steal_pointer (&next);
+      g_autoptr (PushBatch) cur = NULL;
       g_autoptr (JsonObject) answer = NULL;
-      g_autoptr (GError) local = NULL;
-      gboolean ok = TRUE, cut = FALSE;
+      gboolean cut = FALSE;
 
-      if (!upload_blobs (self, h, cur->items, error))
+      while (failure == NULL && next->items->len > 0 && in_flight.length < PUSH_IN_FLIGHT
+             && (in_flight.length == 0 || !names_in_flight (next, &in_flight)))
         {
-          /* What was answered is marked all the same. */
-          if (done)
-            push_apply (self, h, done, done_answer, stats, NULL);
-          return FALSE;
+          PcmbnOutboxItem *last = next->items->pdata[next->items->len - 1];
+
+          if (!upload_blobs (self, h, next->items, &failure))
+            break;
+          next->h = h;
+          sender_send (&sender, next);
+          g_queue_push_tail (&in_flight, g_steal_pointer (&next));
+          next = push_batch_read (self, last->id, batch, with_sensitive, &failure);
         }
-      cur->h = h;
-      sender_send (&sender, cur);
       if (done)
         {
-          ok = push_apply (self, h, done, done_answer, stats, &local);
-          g_clear_pointer (&done, push_batch_free);
-          g_clear_pointer (&done_answer, json_object_unref);
-          if (ok && self->progress)
+          /* What was answered is marked, whatever failed since. */
+          GError **apply_error = failure ? NULL : &failure;
+          if (push_apply (self, h, done, done_answer, stats, apply_error) && self->progress)
             self->progress (PCMBN_SYNC_PHASE_PUSH,
                             stats->pushed + stats->conflicts + stats->rejected, total,
                             self->progress_data);
+          g_clear_pointer (&done, push_batch_free);
+          g_clear_pointer (&done_answer, json_object_unref);
         }
-      if (ok)
-        {
-          PcmbnOutboxItem *last = cur->items->pdata[cur->items->len - 1];
-          next = push_batch_read (self, last->id, batch, with_sensitive, &local);
-          ok = next != NULL;
-        }
-      /* While the server stores cur: the rows marked clean so far go into
-       * the database, rather than all of them after the last answer. */
-      if (ok)
+      /* While the server stores the batches on their way: the rows marked
+       * clean so far go into the database, rather than all of them after
+       * the last answer. */
+      if (failure == NULL)
         pcmbn_store_copy_log (self->store);
-      g_async_queue_pop (sender.sent); /* cur, answered */
-      if (!ok)
+      if (g_queue_is_empty (&in_flight))
+        break;
+      cur = g_queue_pop_head (&in_flight);
+      sender_wait (&sender, cur);
+      answer = push_answer (h, cur, &cut, failure ? NULL : &failure);
+      if (cut && failure == NULL)
         {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      answer = push_answer (h, cur, &cut, error);
-      if (cut)
-        {
+          /* Too large for the server: once the batches after it are
+           * answered and marked, the same records again in smaller
+           * batches. */
+          while (!g_queue_is_empty (&in_flight))
+            {
+              g_autoptr (PushBatch) later = g_queue_pop_head (&in_flight);
+              g_autoptr (JsonObject) later_answer = NULL;
+              gboolean later_cut = FALSE;
+
+              sender_wait (&sender, later);
+              later_answer = push_answer (h, later, &later_cut, NULL);
+              if (later_answer)
+                push_apply (self, h, later, later_answer, stats, NULL);
+            }
           batch = MAX (1, cur->items->len / 2);
           g_clear_pointer (&next, push_batch_free);
-          next = push_batch_read (self, cur->after, batch, with_sensitive, error);
-          if (next == NULL)
-            return FALSE;
+          next = push_batch_read (self, cur->after, batch, with_sensitive, &failure);
           continue;
         }
-      if (answer == NULL)
-        return FALSE;
-      done = g_steal_pointer (&cur);
-      done_answer = g_steal_pointer (&answer);
+      if (answer)
+        {
+          done = g_steal_pointer (&cur);
+          done_answer = g_steal_pointer (&answer);
+        }
     }
-  if (done && !push_apply (self, h, done, done_answer, stats, error))
-    return FALSE;
-  if (done && self->progress)
-    self->progress (PCMBN_SYNC_PHASE_PUSH, stats->pushed + stats->conflicts + stats->rejected,
-                    total, self->progress_data);
+  if (failure)
+    {
+      g_propagate_error (error, g_steal_pointer (&failure));
+      return FALSE;
+    }
   return TRUE;
 }
 
