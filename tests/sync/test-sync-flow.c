@@ -365,6 +365,50 @@ test_case_notes_stay (void)
   sync_server_free (s);
 }
 
+/* In-process: the outbox never sends case notes unless told to, neither
+ * those sealed (the logbook's own) nor any left in clear in the data
+ * column (a row from before sealing); a value that merely names the field
+ * changes nothing. */
+static void
+test_outbox_keeps_case_notes (void)
+{
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (NULL);
+  g_autoptr (JsonObject) data = pcmbn_test_json (COUNSELLING);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL, *other = NULL, *sql = NULL;
+
+  uuid = pcmbn_store_add (store, "counselling", data, &error);
+  g_assert_no_error (error);
+  json_object_set_string_member (data, "counsellor", "\"case_notes\"");
+  other = pcmbn_store_add (store, "counselling", data, &error);
+  g_assert_no_error (error);
+  for (int round = 0; round < 2; round++)
+    {
+      g_autoptr (GPtrArray)
+          outbox = pcmbn_store_sync_outbox (store, 0, 100, 1 << 20, FALSE, &error);
+      g_autoptr (GPtrArray) all = pcmbn_store_sync_outbox (store, 0, 100, 1 << 20, TRUE, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (outbox->len, ==, 2);
+      for (guint i = 0; i < outbox->len; i++)
+        {
+          PcmbnOutboxItem *item = outbox->pdata[i];
+          g_autoptr (JsonNode) sent = sync_parse (item->record);
+          JsonObject *fields = json_object_get_object_member (json_node_get_object (sent), "data");
+          g_assert_false (json_object_has_member (fields, "case_notes"));
+          g_assert_null (strstr (item->record, "BÍ MẬT"));
+          g_assert_null (strstr (item->record, "LỘ RA"));
+          g_assert_nonnull (strstr (((PcmbnOutboxItem *)all->pdata[i])->record, "BÍ MẬT"));
+        }
+      /* Then the first with notes in clear in its data column. */
+      sql = g_strdup_printf ("UPDATE records SET data = json_set (data, '$.case_notes', 'LỘ RA')"
+                             " WHERE uuid = '%s'",
+                             uuid);
+      g_assert_true (pcmbn_store_exec (pcmbn_store_get_db (store), sql, &error));
+      g_clear_pointer (&sql, g_free);
+    }
+}
+
 /* In-process: the outbox rule that an edit made while a push is under way
  * stays dirty. */
 static void
@@ -559,6 +603,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/enrol-push-pull-restore", test_enrol_push_pull_restore);
   g_test_add_func ("/sync/conflict", test_conflict_between_devices);
   g_test_add_func ("/sync/batch-names-batch-before", test_batch_names_batch_before);
+  g_test_add_func ("/sync/outbox-keeps-case-notes", test_outbox_keeps_case_notes);
   g_test_add_func ("/sync/bad-record-quarantined", test_bad_record_quarantined);
   g_test_add_func ("/sync/case-notes", test_case_notes_stay);
   g_test_add_func ("/sync/edit-during-sync", test_edit_during_sync_stays_dirty);

@@ -630,6 +630,33 @@ pcmbn_wire_kind_has_sensitive (const PcmbnKind *kind)
 }
 
 /**
+ * pcmbn_wire_text_may_have_sensitive:
+ * @kind: a kind of record
+ * @text: a record's data as the store writes it (pcmbn_json_object_to_text())
+ *
+ * Whether @text may set a field that never leaves the device, without
+ * parsing it: each such field's name in quotes. The store's writer never
+ * escapes the plain letters of a field's name, so a field set is always
+ * found; a value that happens to quote a name only costs a parse.
+ *
+ * Returns: %FALSE when @text surely sets no such field
+ */
+gboolean
+pcmbn_wire_text_may_have_sensitive (const PcmbnKind *kind, const char *text)
+{
+  for (guint f = 0; f < kind->n_fields; f++)
+    if (kind->fields[f].flags & PCMBN_FIELD_SENSITIVE)
+      {
+        const char *name = kind->fields[f].name;
+        gsize len = strlen (name);
+        for (const char *at = strchr (text, '"'); at; at = strchr (at + 1, '"'))
+          if (strncmp (at + 1, name, len) == 0 && at[1 + len] == '"')
+            return TRUE;
+      }
+  return FALSE;
+}
+
+/**
  * pcmbn_wire_strip_sensitive:
  * @kind: the record's kind
  * @data: its fields

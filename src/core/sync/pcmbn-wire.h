@@ -61,6 +61,7 @@ GBytes *pcmbn_wire_gunzip (GBytes *compressed, gsize limit, GError **error);
 GBytes *pcmbn_wire_gzip (const void *data, gsize len);
 char *pcmbn_wire_error_body (const char *code, const char *message);
 gboolean pcmbn_wire_kind_has_sensitive (const PcmbnKind *kind);
+gboolean pcmbn_wire_text_may_have_sensitive (const PcmbnKind *kind, const char *text);
 JsonObject *
 pcmbn_wire_strip_sensitive (const PcmbnKind *kind, JsonObject *data, gboolean *stripped);
 char *pcmbn_wire_edit_hash (const PcmbnKind *kind,
