@@ -756,6 +756,68 @@ test_push_rejects_and_references (Fixture *f, gconstpointer data)
   }
 }
 
+static JsonObject *
+no_record (const char *uuid, const char *kind, gpointer user_data)
+{
+  return NULL;
+}
+
+/* A meeting's references are checked in the write turn, its other rules
+ * with them: a meeting before its model's start, one of a model that is
+ * not there, and one with both an error of its own and a missing model,
+ * every error listed as checking it whole lists them. */
+static void
+test_push_references_in_turn (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnDistrictEnrolment) e = enrol (f, "00001");
+  g_autoptr (PcmbnDistrictPrincipal) device = device_of (f, e);
+  g_autoptr (JsonArray) results = NULL;
+  static const char *const meetings[] = {
+    "{\"model\":\"" MODEL "\",\"date\":\"2024-12-01\",\"participants_total\":10,"
+    "\"participants_female\":5,\"topics\":[\"hotline\"]}",
+    "{\"model\":\"77777777-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"date\":\"2025-02-01\","
+    "\"participants_total\":10,\"participants_female\":5,\"topics\":[\"hotline\"]}",
+    "{\"model\":\"77777777-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"date\":\"2025-02-01\","
+    "\"participants_total\":10,\"participants_female\":50,\"topics\":[\"hotline\"]}",
+  };
+  static const char *const fields[] = { "date", "model", "model" };
+  g_autoptr (GString) records = g_string_new (
+      "{\"uuid\":\"" MODEL "\",\"kind\":\"model\",\"org_unit\":\"00001\",\"base_version\":0,"
+      "\"data\":" MODEL_DATA "}");
+
+  for (guint i = 0; i < G_N_ELEMENTS (meetings); i++)
+    g_string_append_printf (records,
+                            ",{\"uuid\":\"%08x-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":"
+                            "\"model-meeting\",\"org_unit\":\"00001\",\"base_version\":0,"
+                            "\"data\":%s}",
+                            0x88880000 + i, meetings[i]);
+  results = push (f, device, records->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (status_of (results, 0), ==, "accepted");
+  for (guint i = 0; i < G_N_ELEMENTS (meetings); i++)
+    {
+      const PcmbnKind *kind = pcmbn_schema_kind ("model-meeting");
+      g_autoptr (JsonObject) input = pcmbn_test_json (meetings[i]);
+      g_autoptr (GPtrArray)
+          errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+      g_autoptr (JsonObject) normal = pcmbn_schema_normalize (kind, input, NULL, errors);
+      g_autofree char *whole = NULL;
+
+      g_assert_cmpstr (status_of (results, i + 1), ==, "rejected");
+      g_assert_cmpstr (error_of (results, i + 1, "field"), ==, fields[i]);
+      /* The others name a model the server does not have either. */
+      if (i == 0)
+        continue;
+      pcmbn_schema_validate (kind, normal, no_record, NULL, errors);
+      whole = pcmbn_field_errors_to_string (errors);
+      g_assert_cmpstr (error_of (results, i + 1, "message"), ==, whole);
+    }
+  g_assert_nonnull (strstr (error_of (results, 1, "message"), "(01/01/2025)"));
+  /* The last lists its own error after the missing model. */
+  g_assert_nonnull (strstr (error_of (results, 3, "message"), "\nparticipants_female: "));
+}
+
 static void
 test_changes_since (Fixture *f, gconstpointer data)
 {
@@ -1259,6 +1321,7 @@ main (int argc, char *argv[])
   ADD ("/district-store/push/rows", test_push_and_rows);
   ADD ("/district-store/push/audits-each-record", test_push_audits_each_record);
   ADD ("/district-store/push/first-seq", test_push_first_seq);
+  ADD ("/district-store/push/references-in-turn", test_push_references_in_turn);
   ADD ("/district-store/push/refused-whole", test_push_refused_whole);
   ADD ("/district-store/push/rejects-and-references", test_push_rejects_and_references);
   ADD ("/district-store/changes-since", test_changes_since);
