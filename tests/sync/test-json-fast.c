@@ -7,7 +7,7 @@
 #include "pcmbn-util.h"
 #include "records/pcmbn-json-text.h"
 #include "records/pcmbn-schema.h"
-#include "sync/pcmbn-json-fast.h"
+#include "records/pcmbn-json-fast.h"
 #include "sync/pcmbn-wire.h"
 
 /* The quick JSON reader of pushes gives the very tree json-glib gives, or
@@ -472,6 +472,27 @@ test_gzip (void)
   }
 }
 
+/* The store's reader of a record's data: the quick reader's object, or
+ * json-glib's for what the quick reader leaves (a fraction here), or
+ * nothing for what is not an object. */
+static void
+test_parse_object (void)
+{
+  g_autoptr (JsonObject) plain = pcmbn_json_parse_object ("{\"a\":\"Tờ rơi\",\"n\":[1,2]}");
+  g_autoptr (JsonObject) fraction = pcmbn_json_parse_object ("{\"x\":1.5}");
+  g_autoptr (JsonObject) list = pcmbn_json_parse_object ("[1,2]");
+  g_autoptr (JsonObject) broken = pcmbn_json_parse_object ("{\"a\":");
+
+  g_assert_nonnull (plain);
+  g_assert_cmpstr (json_object_get_string_member (plain, "a"), ==, "Tờ rơi");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (plain, "n")), ==, 2);
+  g_assert_nonnull (fraction);
+  g_assert_cmpfloat (json_object_get_double_member (fraction, "x"), ==, 1.5);
+  g_assert_null (list);
+  g_assert_null (broken);
+  g_assert_null (pcmbn_json_parse_object (NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,6 +502,7 @@ main (int argc, char **argv)
   g_test_add_func ("/json-fast/depth", test_depth);
   g_test_add_func ("/json-fast/push-reads-the-same", test_push_reads_the_same);
   g_test_add_func ("/json-fast/split-push", test_split_push);
+  g_test_add_func ("/json-fast/parse-object", test_parse_object);
   g_test_add_func ("/json-text/same-as-json-glib", test_writer_same_as_json_glib);
   g_test_add_func ("/wire/sha256-same-as-glib", test_sha256_same_as_glib);
   g_test_add_func ("/wire/gzip", test_gzip);

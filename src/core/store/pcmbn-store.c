@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "records/pcmbn-csv.h"
+#include "records/pcmbn-json-fast.h"
 #include "records/pcmbn-json-text.h"
 #include "pcmbn-core-resources.h"
 #include "store/pcmbn-crypto.h"
@@ -2273,18 +2274,15 @@ PcmbnRecord *
 pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int c)
 {
   const PcmbnKind *kind = pcmbn_schema_kind ((const char *)sqlite3_column_text (stmt, c + 1));
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   PcmbnRecord *record;
   PcmbnState state = PCMBN_STATE_DIRTY;
-  JsonObject *data;
+  g_autoptr (JsonObject) data = NULL;
 
   if (kind == NULL)
     return NULL;
-  if (!json_parser_load_from_data (parser, (const char *)sqlite3_column_text (stmt, c + 3), -1,
-                                   NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  data = pcmbn_json_parse_object ((const char *)sqlite3_column_text (stmt, c + 3));
+  if (data == NULL)
     return NULL;
-  data = json_node_get_object (json_parser_get_root (parser));
   record = pcmbn_record_new (kind, (const char *)sqlite3_column_text (stmt, c),
                              (const char *)sqlite3_column_text (stmt, c + 2), data);
   pcmbn_state_from_string ((const char *)sqlite3_column_text (stmt, c + 5), &state);
@@ -2632,7 +2630,6 @@ pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
   PcmbnStoreResolve *rd = user_data;
   PcmbnStore *self = rd->store;
   JsonObject *result = NULL;
-  g_autoptr (JsonParser) parser = NULL;
   g_autofree char *key = NULL;
 
   if (rd->pending)
@@ -2654,12 +2651,7 @@ pcmbn_store_resolve_ref (const char *uuid, const char *kind, gpointer user_data)
   sqlite3_bind_text (self->resolve_stmt, 3, rd->org_unit ? rd->org_unit : self->org_unit, -1,
                      SQLITE_TRANSIENT);
   if (sqlite3_step (self->resolve_stmt) == SQLITE_ROW)
-    {
-      parser = json_parser_new_immutable ();
-      if (json_parser_load_from_data (
-              parser, (const char *)sqlite3_column_text (self->resolve_stmt, 0), -1, NULL))
-        result = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-    }
+    result = pcmbn_json_parse_object ((const char *)sqlite3_column_text (self->resolve_stmt, 0));
   sqlite3_reset (self->resolve_stmt);
   if (result && rd->pending)
     g_hash_table_insert (rd->pending, g_steal_pointer (&key), json_object_ref (result));

@@ -10,7 +10,7 @@
 #include "pcmbn-random.h"
 #include "pcmbn-util.h"
 #include "records/pcmbn-json-text.h"
-#include "sync/pcmbn-json-fast.h"
+#include "records/pcmbn-json-fast.h"
 #include "sync/pcmbn-wire.h"
 
 /* Everything here reads input from the network: it must survive any bytes,

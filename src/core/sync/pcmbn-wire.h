@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include "records/pcmbn-schema.h"
+#include "records/pcmbn-json-fast.h"
 
 G_BEGIN_DECLS
 
@@ -14,7 +15,7 @@ G_BEGIN_DECLS
 #define PCMBN_WIRE_MAX_RECORDS 1000
 #define PCMBN_WIRE_MAX_BODY (16 * 1024 * 1024)
 #define PCMBN_WIRE_MAX_BLOB (20 * 1024 * 1024)
-#define PCMBN_WIRE_MAX_DEPTH 64
+#define PCMBN_WIRE_MAX_DEPTH PCMBN_JSON_FAST_MAX_DEPTH
 
 #define PCMBN_WIRE_ERROR (pcmbn_wire_error_quark ())
 GQuark pcmbn_wire_error_quark (void);

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* How deep a document this reader takes: deeper ones it leaves to
+ * json-glib (the wire's limit, PCMBN_WIRE_MAX_DEPTH, is the same). */
+#define PCMBN_JSON_FAST_MAX_DEPTH 64
+
+JsonNode *pcmbn_json_fast_parse (const char *text, gsize len);
+JsonObject *pcmbn_json_parse_object (const char *text);
+
+G_END_DECLS
