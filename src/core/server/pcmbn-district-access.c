@@ -365,22 +365,15 @@ pcmbn_district_store_audit_record (PcmbnDistrictStore *self,
 static sqlite3_stmt *
 prepare_audit_lines (PcmbnDistrictStore *self, guint n)
 {
-  static char *sql[AUDIT_LINES_PER_INSERT];
-  static GMutex lock;
+  static const char *sql[AUDIT_LINES_PER_INSERT];
 
-  g_mutex_lock (&lock);
-  if (sql[n - 1] == NULL)
-    {
-      GString *text = g_string_new ("INSERT INTO audit (at, actor, action, record_uuid, version,"
-                                    " object, address, ok) VALUES");
-      for (guint i = 0; i < n; i++)
-        g_string_append_printf (text, "%s (?3, ?1, ?%u, ?%u, ?%u, ?%u, ?2, 1)", i > 0 ? "," : "",
-                                4 + 3 * i, 5 + 3 * i, 6 + 3 * i, 5 + 3 * i);
-      sql[n - 1] = g_string_free (text, FALSE);
-    }
-  g_mutex_unlock (&lock);
-  /* The statement cache knows a statement by the address of its text. */
-  return pcmbn_district_store_prepare (self, sql[n - 1], NULL);
+  return pcmbn_district_store_prepare (
+      self,
+      pcmbn_store_rows_sql (&sql[n - 1],
+                            "INSERT INTO audit (at, actor, action, record_uuid, version, object,"
+                            " address, ok) VALUES",
+                            "(?3, ?1, ?@1, ?@2, ?@3, ?@2, ?2, 1)", 3, 3, n),
+      NULL);
 }
 
 /**

@@ -608,32 +608,19 @@ push_one (
 static sqlite3_stmt *
 prepare_change_rows (PcmbnStore *store, gboolean versions, guint n)
 {
-  static char *sql[2][CHANGES_PER_INSERT];
-  static GMutex lock;
-  char **text = &sql[versions ? 1 : 0][n - 1];
+  static const char *version_sql[CHANGES_PER_INSERT], *change_sql[CHANGES_PER_INSERT];
+  const char *text = versions ? pcmbn_store_rows_sql (
+                         &version_sql[n - 1],
+                         "INSERT OR REPLACE INTO record_versions (device_id, at,"
+                         " record_id, version, edit_hash) VALUES",
+                         "(?1, ?2, ?@1, ?@2, ?@3)", 2, 3, n)
+                              : pcmbn_store_rows_sql (
+                                  &change_sql[n - 1],
+                                  "INSERT OR REPLACE INTO changes (org_unit, device_id,"
+                                  " record_uuid, record_id) VALUES",
+                                  "(?1, ?2, ?@1, ?@2)", 2, 2, n);
 
-  g_mutex_lock (&lock);
-  if (*text == NULL)
-    {
-      GString *s = g_string_new (
-          versions ? "INSERT OR REPLACE INTO record_versions (device_id, at, record_id, version,"
-                     " edit_hash) VALUES"
-                   : "INSERT OR REPLACE INTO changes (org_unit, device_id, record_uuid,"
-                     " record_id) VALUES");
-      for (guint i = 0; i < n; i++)
-        {
-          if (versions)
-            g_string_append_printf (s, "%s (?1, ?2, ?%u, ?%u, ?%u)", i > 0 ? "," : "", 3 + 3 * i,
-                                    4 + 3 * i, 5 + 3 * i);
-          else
-            g_string_append_printf (s, "%s (?1, ?2, ?%u, ?%u)", i > 0 ? "," : "", 3 + 2 * i,
-                                    4 + 2 * i);
-        }
-      *text = g_string_free (s, FALSE);
-    }
-  g_mutex_unlock (&lock);
-  /* The statement cache knows a statement by the address of its text. */
-  return pcmbn_store_prepare_cached (store, *text, NULL);
+  return pcmbn_store_prepare_cached (store, text, NULL);
 }
 
 /* Writes the versions and the change sequence's rows of the records a push

@@ -27,6 +27,8 @@ PcmbnRecord *pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int first_column)
 void pcmbn_store_emit_changed (PcmbnStore *self, const char *kind);
 gboolean pcmbn_store_exec (sqlite3 *db, const char *sql, GError **error);
 sqlite3_stmt *pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error);
+const char *pcmbn_store_rows_sql (
+    const char **slot, const char *head, const char *row, guint n_shared, guint per_row, guint n);
 void pcmbn_store_set_sqlite_error (GError **error, sqlite3 *db, const char *what);
 gboolean pcmbn_store_begin_relaxed (PcmbnStore *self, GError **error);
 void pcmbn_store_set_search_text (PcmbnStore *self, gboolean keep);

@@ -2474,6 +2474,63 @@ bind_derived (sqlite3_stmt *stmt,
                        g_bytes_get_size (text->sealed), SQLITE_TRANSIENT);
 }
 
+/* An INSERT of @n rows: @head ("INSERT INTO t (a, b) VALUES"), then @n
+ * copies of @row, in which "?@K" stands for the row's own K-th parameter,
+ * numbered after the @n_shared parameters that every row may name. */
+static char *
+rows_sql (const char *head, const char *row, guint n_shared, guint per_row, guint n)
+{
+  GString *sql = g_string_new (head);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_string_append (sql, i > 0 ? ", " : " ");
+      for (const char *p = row; *p; p++)
+        {
+          if (p[0] == '?' && p[1] == '@' && g_ascii_isdigit (p[2]))
+            {
+              g_string_append_printf (sql, "?%u", n_shared + i * per_row + (p[2] - '0'));
+              p += 2;
+            }
+          else
+            g_string_append_c (sql, *p);
+        }
+    }
+  return g_string_free (sql, FALSE);
+}
+
+/**
+ * pcmbn_store_rows_sql:
+ * @slot: where the text is kept, made on the first call (a static of the
+ *   caller's, one for each @n)
+ * @head: the statement up to `VALUES`
+ * @row: one row's values, "?@K" standing for its own K-th parameter
+ * @n_shared: how many parameters come before the rows' own (`?1`...)
+ * @per_row: how many parameters each row has of its own
+ * @n: how many rows
+ *
+ * Many short rows written one statement each cost more in the statement's
+ * start and end than in the rows: a push's codes, versions, changes and
+ * audit lines go several to a statement. The text lives as long as the
+ * process, so that pcmbn_store_prepare_cached() knows it by its address.
+ *
+ * Returns: (transfer none): the text of an INSERT of @n rows
+ */
+const char *
+pcmbn_store_rows_sql (
+    const char **slot, const char *head, const char *row, guint n_shared, guint per_row, guint n)
+{
+  static GMutex lock;
+  const char *text;
+
+  g_mutex_lock (&lock);
+  if (*slot == NULL)
+    *slot = rows_sql (head, row, n_shared, per_row, n);
+  text = *slot;
+  g_mutex_unlock (&lock);
+  return text;
+}
+
 /* Inserts @n of @codes (pairs of field and code) for record @id, in one
  * statement. */
 static gboolean
@@ -2483,11 +2540,10 @@ insert_codes (PcmbnStore *self, sqlite3_int64 id, const char **codes, guint n, G
 
   if (*stmt == NULL)
     {
-      g_autoptr (GString)
-          sql = g_string_new ("INSERT OR IGNORE INTO record_codes (record_id, field, code) VALUES");
-      for (guint i = 0; i < n; i++)
-        g_string_append_printf (sql, "%s (?1, ?%u, ?%u)", i > 0 ? "," : "", 2 + 2 * i, 3 + 2 * i);
-      if (!prepare_cached (self, stmt, sql->str, error))
+      g_autofree char *sql = rows_sql (
+          "INSERT OR IGNORE INTO record_codes (record_id, field, code) VALUES", "(?1, ?@1, ?@2)", 1,
+          2, n);
+      if (!prepare_cached (self, stmt, sql, error))
         return FALSE;
     }
   else

@@ -27,17 +27,6 @@ pcmbn_outbox_item_free (PcmbnOutboxItem *item)
   g_free (item);
 }
 
-static JsonObject *
-parse_object (const char *text)
-{
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return NULL;
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 /* The outbox's query: the columns of reference fields come after the nine
  * others, so that a push knows which records a batch names without
  * parsing them. */
@@ -155,7 +144,7 @@ pcmbn_store_sync_outbox (PcmbnStore *self,
       if (!with_sensitive && pcmbn_wire_kind_has_sensitive (kind)
           && pcmbn_wire_text_may_have_sensitive (kind, data_text))
         {
-          g_autoptr (JsonObject) data = parse_object (data_text);
+          g_autoptr (JsonObject) data = pcmbn_json_parse_object (data_text);
           g_autoptr (JsonObject) sent = NULL;
           if (data == NULL)
             continue;
@@ -391,7 +380,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
       local_state = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
       /* Only the fields that never leave the device are read from it. */
       if (pcmbn_wire_kind_has_sensitive (kind))
-        local_data = parse_object ((const char *)sqlite3_column_text (stmt, 3));
+        local_data = pcmbn_json_parse_object ((const char *)sqlite3_column_text (stmt, 3));
       conflict_version = sqlite3_column_int64 (stmt, 4);
     }
   sqlite3_reset (stmt);
@@ -515,8 +504,10 @@ pcmbn_store_sync_conflicts (PcmbnStore *self)
                       -1, &stmt, NULL);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      g_autoptr (JsonObject) mine = parse_object ((const char *)sqlite3_column_text (stmt, 2));
-      g_autoptr (JsonObject) server = parse_object ((const char *)sqlite3_column_text (stmt, 3));
+      g_autoptr (JsonObject)
+          mine = pcmbn_json_parse_object ((const char *)sqlite3_column_text (stmt, 2));
+      g_autoptr (JsonObject)
+          server = pcmbn_json_parse_object ((const char *)sqlite3_column_text (stmt, 3));
       JsonObject *o = json_object_new ();
       JsonNode *theirs = server ? json_object_get_member (server, "data") : NULL;
 
@@ -609,9 +600,9 @@ pcmbn_store_sync_resolve (PcmbnStore *self, const char *uuid, const char *keep, 
     {
       found = TRUE;
       state = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
-      server = parse_object ((const char *)sqlite3_column_text (stmt, 1));
+      server = pcmbn_json_parse_object ((const char *)sqlite3_column_text (stmt, 1));
       kind_name = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
-      local = parse_object ((const char *)sqlite3_column_text (stmt, 3));
+      local = pcmbn_json_parse_object ((const char *)sqlite3_column_text (stmt, 3));
     }
   sqlite3_finalize (stmt);
   if (!found)
