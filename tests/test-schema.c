@@ -1850,27 +1850,69 @@ test_messages_dates_day_first (void)
 
 /* Search folds case and Vietnamese diacritics; letters below U+1F00 come
  * from a table, the rest are decomposed as they come: both the same way. */
-/* The uuids a store gives new records: well formed, version 4 of the
- * RFC 4122 variant, never twice. */
+/* pcmbn_uuid_new() makes valid version 7 uuids of the RFC variant, each
+ * after the one before (as text, which is how the stores' index compares
+ * them), stamped with the time they were made, never twice, also from two
+ * threads at once. */
+typedef struct
+{
+  char *uuids[20000];
+} UuidRun;
+
+static gpointer
+make_uuids (gpointer data)
+{
+  UuidRun *run = data;
+
+  for (guint i = 0; i < G_N_ELEMENTS (run->uuids); i++)
+    run->uuids[i] = pcmbn_uuid_new ();
+  return NULL;
+}
+
+static guint64
+uuid_ms (const char *uuid)
+{
+  g_autofree char *hex = g_strndup (uuid, 13);
+
+  memmove (hex + 8, hex + 9, 5); /* the first dash */
+  return g_ascii_strtoull (hex, NULL, 16);
+}
+
 static void
 test_uuid_new (void)
 {
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  guint versions = 0;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree UuidRun *runs = g_new0 (UuidRun, 2);
+  guint64 before = g_get_real_time () / 1000, after;
+  GThread *other;
+  guint variants = 0;
 
-  for (guint i = 0; i < 20000; i++)
-    {
-      char *uuid = pcmbn_uuid_new ();
+  other = g_thread_new ("uuids", make_uuids, &runs[1]);
+  make_uuids (&runs[0]);
+  g_thread_join (other);
+  after = g_get_real_time () / 1000;
+  for (guint r = 0; r < 2; r++)
+    for (guint i = 0; i < G_N_ELEMENTS (runs[r].uuids); i++)
+      {
+        const char *uuid = runs[r].uuids[i];
 
-      g_assert_true (pcmbn_uuid_is_valid (uuid));
-      g_assert_true (g_uuid_string_is_valid (uuid));
-      g_assert_cmpint (uuid[14], ==, '4');
-      g_assert_nonnull (strchr ("89ab", uuid[19]));
-      versions |= 1u << (g_ascii_xdigit_value (uuid[19]) - 8);
-      g_assert_true (g_hash_table_add (seen, uuid));
-    }
+        g_assert_true (pcmbn_uuid_is_valid (uuid));
+        g_assert_true (g_uuid_string_is_valid (uuid));
+        g_assert_cmpint (uuid[14], ==, '7');
+        g_assert_nonnull (strchr ("89ab", uuid[19]));
+        variants |= 1u << (g_ascii_xdigit_value (uuid[19]) - 8);
+        g_assert_true (g_hash_table_add (seen, (gpointer)uuid));
+        g_assert_cmpuint (uuid_ms (uuid), >=, before);
+        /* Ahead of the clock only by what the counter overflowed. */
+        g_assert_cmpuint (uuid_ms (uuid), <=, after + 20);
+        if (i > 0)
+          g_assert_cmpstr (runs[r].uuids[i - 1], <, uuid);
+      }
   /* All four variants' digits turn up: the bits around them are random. */
-  g_assert_cmpuint (versions, ==, 0xF);
+  g_assert_cmpuint (variants, ==, 0xF);
+  for (guint r = 0; r < 2; r++)
+    for (guint i = 0; i < G_N_ELEMENTS (runs[r].uuids); i++)
+      g_free (runs[r].uuids[i]);
 }
 
 /* Every column field of every kind finds its column, by itself or by a

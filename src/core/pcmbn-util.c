@@ -156,26 +156,57 @@ pcmbn_now_utc (void)
 /**
  * pcmbn_uuid_new:
  *
- * A new random (version 4) uuid, as g_uuid_string_random() makes it, from
- * the same generator, written out by hand: printing it took a fiftieth of
- * a bulk load.
+ * A new time-ordered (version 7, RFC 9562) uuid: the first 48 bits are the
+ * time in milliseconds, then a 12-bit counter that keeps the uuids of one
+ * process in increasing order within a millisecond, then 62 random bits
+ * that keep two devices' uuids apart. A record's uuid is the key of a
+ * unique index in every store: uuids made one after another land next to
+ * each other at the end of that index instead of at random places all over
+ * it, so a bulk load, a push and a restore each write a few pages instead
+ * of one per record (`bench-store 100000 bulk`: the rows' insert 1.50 s ->
+ * 1.28 s). The time it reveals is the record's creation, which the record
+ * holds anyway.
  *
  * Returns: (transfer full): the uuid, in lower case
  */
 char *
 pcmbn_uuid_new (void)
 {
+  static GMutex lock;
+  static guint64 last_ms;
+  static guint counter;
   static const char hex[] = "0123456789abcdef";
+  guint64 now_ms = (guint64)(g_get_real_time () / 1000);
   guint8 bytes[16];
   char *uuid = g_malloc (37);
   char *p = uuid;
 
-  for (guint i = 0; i < 4; i++)
+  g_mutex_lock (&lock);
+  if (now_ms > last_ms)
+    {
+      last_ms = now_ms;
+      /* From a random start in the lower half: two processes' counters
+       * rarely agree, and the upper half leaves room to count. */
+      counter = g_random_int_range (0, 2048);
+    }
+  else if (++counter > 0xFFF)
+    {
+      last_ms++;
+      counter = 0;
+    }
+  /* A clock set back, or more than 4,096 uuids in a millisecond, moves
+   * the stamp on from the last one rather than back. */
+  now_ms = last_ms;
+  bytes[6] = 0x70 | (counter >> 8); /* version 7 */
+  bytes[7] = counter & 0xFF;
+  g_mutex_unlock (&lock);
+  for (guint i = 0; i < 6; i++)
+    bytes[i] = (now_ms >> (40 - 8 * i)) & 0xFF;
+  for (guint i = 0; i < 2; i++)
     {
       guint32 r = g_random_int ();
-      memcpy (bytes + 4 * i, &r, 4);
+      memcpy (bytes + 8 + 4 * i, &r, 4);
     }
-  bytes[6] = (bytes[6] & 0x0F) | 0x40; /* version 4 */
   bytes[8] = (bytes[8] & 0x3F) | 0x80; /* the RFC 4122 variant */
   for (guint i = 0; i < 16; i++)
     {
