@@ -20,6 +20,7 @@
 #define N_ROWS 3000
 #define IMPORT_ROUNDS 40
 #define ADD_ROUNDS 24
+#define FIRST_IMPORT_ROUNDS 16
 
 static guint
 env_uint (const char *name, guint fallback)
@@ -305,6 +306,102 @@ test_kill_import (void)
   crash_clear (&c);
 }
 
+/* The first import into a logbook without records writes the file itself
+ * through a rollback journal (see load_write_direct()): killed at any
+ * moment, the next open rolls it back whole or finds it whole, and the
+ * logbook is back in WAL mode with no journal left beside it. Each round
+ * starts from a new logbook. */
+static void
+test_kill_first_import (void)
+{
+  Crash c;
+  g_autofree char *csv_path = NULL, *journal = NULL, *empty = NULL, *wal = NULL;
+  gint64 t_import;
+  guint rounds = env_uint ("PCMBN_CRASH_FIRST_IMPORT_ROUNDS", FIRST_IMPORT_ROUNDS);
+  guint whole = 0, none = 0, journal_left = 0, blank = 0;
+
+  crash_setup (&c);
+  csv_path = g_build_filename (c.dir, "import.csv", NULL);
+  journal = g_strconcat (c.db, "-journal", NULL);
+  empty = g_strconcat (c.db, ".empty", NULL);
+  wal = g_strconcat (c.db, "-wal", NULL);
+  g_assert_cmpint (file_size (wal), ==, 0);
+  {
+    g_autofree char *bytes = NULL;
+    gsize len;
+    g_assert_true (g_file_get_contents (c.db, &bytes, &len, NULL));
+    g_assert_true (g_file_set_contents (empty, bytes, len, NULL));
+  }
+  {
+    g_autofree char *csv = make_csv ("first-calibration", N_ROWS);
+    const char *args[] = { "--db", c.db, "import", "activity", csv_path, NULL };
+    g_assert_true (g_file_set_contents (csv_path, csv, -1, NULL));
+    t_import = run_timed (args);
+  }
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autofree char *tag = g_strdup_printf ("first-import-%03u", round);
+      g_autofree char *csv = make_csv (tag, N_ROWS);
+      g_autofree char *bytes = NULL;
+      const char *args[] = { "--db", c.db, "import", "activity", csv_path, NULL };
+      gint64 delay = g_rand_int_range (c.rand, 0, (gint32)(t_import * 5 / 4));
+      gsize len;
+      gboolean finished;
+      State s;
+
+      g_assert_true (g_file_get_contents (empty, &bytes, &len, NULL));
+      g_assert_true (g_file_set_contents (c.db, bytes, len, NULL));
+      g_assert_true (g_file_set_contents (csv_path, csv, -1, NULL));
+      finished = run_and_kill (args, delay, NULL, 0);
+      journal_left += g_file_test (journal, G_FILE_TEST_EXISTS);
+      s = inspect (c.db, tag);
+      /* A journal that outlives the next open was never made durable: its
+       * header is still blank, so SQLite ignores it, as nothing of it
+       * reached the database (pages go there only after the journal's
+       * flush, which writes the header). */
+      if (g_file_test (journal, G_FILE_TEST_EXISTS))
+        {
+          g_autofree char *head = NULL;
+          gsize head_len = 0;
+          g_assert_true (g_file_get_contents (journal, &head, &head_len, NULL));
+          g_assert_cmpuint (head_len, >=, 8);
+          for (guint i = 0; i < 8; i++)
+            g_assert_cmpint (head[i], ==, 0);
+          g_assert_cmpint (s.records, ==, 0);
+          blank++;
+        }
+      if (s.records == N_ROWS)
+        {
+          g_assert_cmpint (s.tagged, ==, N_ROWS);
+          g_assert_cmpint (s.codes, ==, 2 * N_ROWS);
+          whole++;
+        }
+      else
+        {
+          g_assert_cmpint (s.records, ==, 0);
+          g_assert_cmpint (s.tagged, ==, 0);
+          g_assert_false (finished);
+          none++;
+        }
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (PcmbnStore) store = pcmbn_store_open (c.db, &error);
+        g_autofree char *mode = NULL;
+        g_assert_no_error (error);
+        mode = pcmbn_test_query_text (c.db, "PRAGMA journal_mode");
+        g_assert_cmpstr (mode, ==, "wal");
+        g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, s.records);
+        /* What a bulk load dropped is back. */
+        g_assert_null (pcmbn_store_get_meta (store, "bulk_load_schema"));
+      }
+    }
+  g_test_message ("first import, %u rounds of %d rows: %u whole, %u rolled back; %u killed with"
+                  " a journal beside the file, %u of them never flushed",
+                  rounds, N_ROWS, whole, none, journal_left, blank);
+  crash_clear (&c);
+}
+
 static void
 test_kill_add (void)
 {
@@ -385,6 +482,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/crash/kill-import", test_kill_import);
+  g_test_add_func ("/crash/kill-first-import", test_kill_first_import);
   g_test_add_func ("/crash/kill-add", test_kill_add);
 
   return g_test_run ();

@@ -84,6 +84,14 @@ test_open_refuses_garbage_and_newer (void)
   g_assert_nonnull (strstr (error->message, "99"));
 }
 
+static char *
+indexes_of (sqlite3 *db)
+{
+  return query_text (db, "SELECT group_concat (name || ' ' || sql, ';') FROM (SELECT name, sql FROM"
+                         " sqlite_master WHERE type = 'index' AND tbl_name IN ('records',"
+                         " 'record_codes') AND sql IS NOT NULL ORDER BY name)");
+}
+
 /* A database written by each earlier schema version opens, upgrades and
  * keeps its records, with the report columns filled from the JSON. */
 static void
@@ -151,6 +159,13 @@ test_migrations_from_every_version (void)
       g_assert_cmpint (atoi (version), ==, PCMBN_STORE_SCHEMA_VERSION);
       if (from == 0)
         continue;
+      {
+        /* The same indexes as a new store's, no more. */
+        g_autoptr (PcmbnStore) fresh = pcmbn_test_store_new (NULL);
+        g_autofree char *want = indexes_of (pcmbn_store_get_db (fresh));
+        g_autofree char *have = indexes_of (db);
+        g_assert_cmpstr (have, ==, want);
+      }
       {
         /* A file made before keeps the pages it has, and works as ever. */
         g_autofree char *page_size = query_text (db, "PRAGMA page_size");
@@ -754,6 +769,80 @@ test_bulk_load (void)
   }
 }
 
+/* A load into a store without records writes the file through a rollback
+ * journal and is back in WAL mode after it, whether it commits or rolls
+ * back; into a store with records, or while another connection has the
+ * file open, it stays in WAL mode. The rows are there either way. */
+static void
+test_load_direct_write (void)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ("activity");
+  g_autoptr (JsonObject) talk = pcmbn_test_json (TALK);
+
+  for (int round = 0; round < 4; round++)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr (PcmbnStore) store = pcmbn_test_store_new (&path);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *during = NULL, *after = NULL, *live = NULL;
+      g_autofree char *journal = g_strconcat (path, "-journal", NULL);
+      gboolean has_records = round == 1, other = round == 2, abort = round == 3;
+      sqlite3 *reader = NULL;
+
+      g_test_message ("round %d", round);
+      if (has_records)
+        g_free (pcmbn_store_add (store, "activity", talk, &error));
+      g_assert_no_error (error);
+      if (other)
+        {
+          /* Open, and once read: it knows the file is in WAL mode. */
+          g_assert_cmpint (sqlite3_open (path, &reader), ==, SQLITE_OK);
+          g_assert_cmpint (sqlite3_exec (reader, "SELECT count(*) FROM records", NULL, NULL, NULL),
+                           ==, SQLITE_OK);
+        }
+      g_assert_true (pcmbn_store_load_begin (store, &error));
+      g_assert_no_error (error);
+      during = query_text (pcmbn_store_get_db (store), "PRAGMA journal_mode");
+      g_assert_cmpstr (during, ==, has_records || other ? "wal" : "delete");
+      for (int i = 0; i < 3; i++)
+        {
+          g_autofree char *uuid = pcmbn_uuid_new ();
+          g_assert_true (
+              pcmbn_store_write_row (store, kind, uuid, "00001", talk, 1, FALSE, NULL, &error));
+          g_assert_no_error (error);
+        }
+      if (abort)
+        pcmbn_store_load_abort (store);
+      else
+        g_assert_true (pcmbn_store_load_end (store, &error));
+      g_assert_no_error (error);
+      after = query_text (pcmbn_store_get_db (store), "PRAGMA journal_mode");
+      g_assert_cmpstr (after, ==, "wal");
+      g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+      g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, abort ? 0 : 3 + has_records);
+      live = query_text (pcmbn_store_get_db (store),
+                         "SELECT coalesce (sum (live), 0) FROM record_counts");
+      g_assert_cmpint (atoi (live), ==, abort ? 0 : 3 + has_records);
+      if (reader)
+        {
+          sqlite3_stmt *stmt;
+          g_assert_cmpint (
+              sqlite3_prepare_v2 (reader, "SELECT count(*) FROM records", -1, &stmt, NULL), ==,
+              SQLITE_OK);
+          g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+          g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 3);
+          sqlite3_finalize (stmt);
+          sqlite3_close (reader);
+        }
+      /* And it opens again as ever, the indexes back. */
+      g_clear_object (&store);
+      store = pcmbn_store_open (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (pcmbn_store_count (store, "activity"), ==, abort ? 0 : 3 + has_records);
+      g_assert_null (pcmbn_store_get_meta (store, "bulk_load_schema"));
+    }
+}
+
 /* What each new row pays for: no index that another one already serves,
  * no trigger on insert (the count of live records is kept by the store
  * itself, tombstones left out), and only meetings in the index by model. */
@@ -1010,6 +1099,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/units/bad-file", test_bad_units_file);
   g_test_add_func ("/store/async/add", test_async_add);
   g_test_add_func ("/store/bulk-load", test_bulk_load);
+  g_test_add_func ("/store/load/direct-write", test_load_direct_write);
   g_test_add_func ("/store/batch/as-add", test_batch_writes_as_add);
   g_test_add_func ("/store/batch/refuses-whole", test_batch_refuses_whole);
   g_test_add_func ("/store/transactions/relaxed", test_relaxed_transaction);

@@ -36,6 +36,7 @@ gboolean pcmbn_store_bulk_begin (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_bulk_end (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_build_search_index (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_load_begin (PcmbnStore *self, GError **error);
+gboolean pcmbn_store_load_commit (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_load_end (PcmbnStore *self, GError **error);
 void pcmbn_store_load_abort (PcmbnStore *self);
 gboolean pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error);

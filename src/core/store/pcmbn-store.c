@@ -58,10 +58,11 @@ struct _PcmbnStore
     sqlite3_stmt *stmt;
   } recent[64];
   int in_transaction;
-  gboolean doomed;       /* an inner part failed: the outermost commit rolls back */
-  gboolean relaxed;      /* the outermost transaction commits without fsync */
-  gboolean no_search;    /* the district server: no folded search copy */
-  gboolean bulk_loading; /* between bulk_begin and bulk_end: counts made at the end */
+  gboolean doomed;           /* an inner part failed: the outermost commit rolls back */
+  gboolean relaxed;          /* the outermost transaction commits without fsync */
+  gboolean no_search;        /* the district server: no folded search copy */
+  gboolean bulk_loading;     /* between bulk_begin and bulk_end: counts made at the end */
+  gboolean rollback_journal; /* a load writes the file itself (see load_write_direct()) */
   /* Live records a transaction added, by kind, written to record_counts
    * by its commit (see count_added()). */
   struct
@@ -1948,6 +1949,53 @@ pcmbn_store_bulk_end (PcmbnStore *self, GError **error)
   return ok;
 }
 
+/* Sets the journal mode, outside a transaction; whether it is now @mode.
+ * Leaving the write-ahead log fails while another connection has the file
+ * open: the log is then kept. */
+static gboolean
+set_journal_mode (PcmbnStore *self, const char *mode)
+{
+  g_autofree char *sql = g_strdup_printf ("PRAGMA journal_mode = %s", mode);
+  g_autofree char *now = query_text (self->db, sql, NULL);
+
+  return now != NULL && g_ascii_strcasecmp (now, mode) == 0;
+}
+
+/* A load into a store without records (the demo data, a first import)
+ * writes the database file itself, through a rollback journal, instead of
+ * the write-ahead log: every new page is written once, where the log would
+ * take it twice, once into the log and once more when the log is copied
+ * into the file. The journal holds only the few pages that existed before
+ * (a new page has nothing to restore), and with `synchronous = FULL` a
+ * commit still waits for the disk, so an acknowledged load is as safe
+ * either way, and a load cut short rolls back at the next open.
+ * `bench-store 100000 bulk`: 3.5 s -> 3.0 s, the log's copy (0.4 s) gone.
+ * While it lasts, another program reading the file waits (the store is
+ * new, so nobody has anything to read yet). */
+static void
+load_write_direct (PcmbnStore *self)
+{
+  g_autofree char *any = NULL;
+
+  pcmbn_store_lock (self);
+  any = query_text (self->db, "SELECT 1 FROM records LIMIT 1", NULL);
+  if (any == NULL && !self->server_mode && self->in_transaction == 0)
+    self->rollback_journal = set_journal_mode (self, "DELETE");
+  pcmbn_store_unlock (self);
+}
+
+/* Back to the write-ahead log after a load; should another program keep
+ * the file open meanwhile, at the next load or open. Until then no commit
+ * is relaxed (see pcmbn_store_begin_relaxed()). */
+static void
+load_write_logged (PcmbnStore *self)
+{
+  pcmbn_store_lock (self);
+  if (self->rollback_journal && self->in_transaction == 0)
+    self->rollback_journal = !set_journal_mode (self, "WAL");
+  pcmbn_store_unlock (self);
+}
+
 /**
  * pcmbn_store_load_begin:
  * @self: a store
@@ -1955,8 +2003,10 @@ pcmbn_store_bulk_end (PcmbnStore *self, GError **error)
  *
  * Starts a transaction for many new rows at once (a CSV import, the demo
  * data): into a store without records, a bulk load (see
- * pcmbn_store_bulk_begin()); in any store, with the settings of a long
- * write. End it with pcmbn_store_load_end() or pcmbn_store_load_abort().
+ * pcmbn_store_bulk_begin()) that writes the file directly (see
+ * load_write_direct()); in any store, with the settings of a long write.
+ * End it with pcmbn_store_load_end() or pcmbn_store_load_commit(), or
+ * pcmbn_store_load_abort().
  *
  * Returns: %TRUE when the transaction started
  */
@@ -1964,8 +2014,10 @@ gboolean
 pcmbn_store_load_begin (PcmbnStore *self, GError **error)
 {
   pcmbn_store_set_long_write (self, TRUE);
+  load_write_direct (self);
   if (!pcmbn_store_begin (self, error))
     {
+      load_write_logged (self);
       pcmbn_store_set_long_write (self, FALSE);
       return FALSE;
     }
@@ -1978,14 +2030,44 @@ pcmbn_store_load_begin (PcmbnStore *self, GError **error)
 }
 
 /**
- * pcmbn_store_load_end:
+ * pcmbn_store_load_commit:
  * @self: a store in pcmbn_store_load_begin()
  * @error: return location for an error
  *
  * Builds what a bulk load left out and commits; on failure, rolls back.
- * Then makes the search index at once rather than at the next open, so
- * that searching right after the load reads an index: the rows are saved
- * by then, and a failure there only leaves it to the next open.
+ * The search index is left to pcmbn_store_build_search_index() or the
+ * next open.
+ *
+ * Returns: %TRUE when the rows were saved
+ */
+gboolean
+pcmbn_store_load_commit (PcmbnStore *self, GError **error)
+{
+  if (!pcmbn_store_bulk_end (self, error))
+    {
+      pcmbn_store_load_abort (self);
+      return FALSE;
+    }
+  if (!pcmbn_store_commit (self, error))
+    {
+      load_write_logged (self);
+      pcmbn_store_set_long_write (self, FALSE);
+      return FALSE;
+    }
+  load_write_logged (self);
+  pcmbn_store_set_long_write (self, FALSE);
+  return TRUE;
+}
+
+/**
+ * pcmbn_store_load_end:
+ * @self: a store in pcmbn_store_load_begin()
+ * @error: return location for an error
+ *
+ * As pcmbn_store_load_commit(), then makes the search index at once
+ * rather than at the next open, so that searching right after the load
+ * reads an index: the rows are saved by then, and a failure there only
+ * leaves it to the next open.
  *
  * Returns: %TRUE when the rows were saved
  */
@@ -1994,16 +2076,9 @@ pcmbn_store_load_end (PcmbnStore *self, GError **error)
 {
   g_autoptr (GError) search_error = NULL;
 
-  if (!pcmbn_store_bulk_end (self, error))
-    {
-      pcmbn_store_load_abort (self);
-      return FALSE;
-    }
-  if (!pcmbn_store_commit (self, error))
-    {
-      pcmbn_store_set_long_write (self, FALSE);
-      return FALSE;
-    }
+  if (!pcmbn_store_load_commit (self, error))
+    return FALSE;
+  pcmbn_store_set_long_write (self, TRUE);
   if (!pcmbn_store_build_search_index (self, &search_error))
     g_warning ("search index after a load: %s", search_error->message);
   pcmbn_store_set_long_write (self, FALSE);
@@ -2020,6 +2095,7 @@ void
 pcmbn_store_load_abort (PcmbnStore *self)
 {
   pcmbn_store_rollback (self);
+  load_write_logged (self);
   pcmbn_store_set_long_write (self, FALSE);
 }
 
@@ -2137,7 +2213,9 @@ gboolean
 pcmbn_store_begin_relaxed (PcmbnStore *self, GError **error)
 {
   pcmbn_store_lock (self);
-  if (self->in_transaction == 0)
+  /* With a rollback journal (a load's, see load_write_direct()), a power
+   * cut during a commit that did not wait could damage the file. */
+  if (self->in_transaction == 0 && !self->rollback_journal)
     {
       /* SQLite refuses to change the safety level inside a transaction. */
       sqlite3_exec (self->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
