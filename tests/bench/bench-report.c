@@ -339,11 +339,12 @@ bench_district_report (gint64 n)
                               " WHERE kind = 'activity' AND deleted = 0 AND rdate BETWEEN ?1 AND ?2"
                               " GROUP BY rtype",
                               &activities);
-  t_all = time_group_by (bench,
-                         "SELECT kind, count(*) FROM records INDEXED BY records_list WHERE kind IN"
-                         " ('activity', 'training', 'model', 'model-meeting', 'counselling',"
-                         " 'material') AND deleted = 0 AND rdate BETWEEN ?1 AND ?2 GROUP BY kind",
-                         &all);
+  t_all = time_group_by (
+      bench,
+      "SELECT kind, count(*) FROM records INDEXED BY records_search WHERE kind IN"
+      " ('activity', 'training', 'model', 'model-meeting', 'counselling',"
+      " 'material') AND deleted = 0 AND rdate BETWEEN ?1 AND ?2 GROUP BY kind",
+      &all);
   g_print ("district report, %" G_GINT64_FORMAT " records (%" G_GINT64_FORMAT
            " in 2025, %" G_GINT64_FORMAT " activities):\n",
            n, all, activities);

@@ -445,6 +445,54 @@ static const char migration_9[] =
     "UPDATE meta SET value = replace (value, 'CREATE INDEX IF NOT EXISTS record_codes_field ON"
     " record_codes (field, code);' || char (10), '') WHERE key = '" BULK_META "';";
 
+/* A list in date order and a list searched by its typed words read one
+ * index: records_search is records_list with the search text after the
+ * key, so a search reads the text from the index, in the list's order
+ * (ties in date by id, as records_list had them), and a list without
+ * words reads the same index. One index fewer for every new record, and
+ * one pass fewer over the table when a bulk load builds them
+ * (`bench-store 100000 bulk`: 0.13 s of 1.4 s). Made by
+ * merge_list_indexes(): only where the search copy has an index (a
+ * district server dropped it). */
+static const char migration_10[] =
+    "DROP INDEX IF EXISTS records_list;"
+    "UPDATE meta SET value = replace (value, 'CREATE INDEX IF NOT EXISTS records_list ON"
+    " records (kind, deleted, rdate, id);' || char (10), '') WHERE key = '" BULK_META "';";
+
+static gboolean
+merge_list_indexes (sqlite3 *db, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean searched = FALSE, pending = FALSE;
+
+  /* An unfinished bulk load keeps the index's text, not the index. */
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT (SELECT 1 FROM sqlite_master WHERE name = 'records_search'),"
+                          " (SELECT 1 FROM meta WHERE key = '" BULK_META
+                          "' AND value LIKE '%records_search%')",
+                          -1, &stmt, NULL)
+          == SQLITE_OK
+      && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      searched = sqlite3_column_int (stmt, 0);
+      pending = sqlite3_column_int (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  if (pending)
+    return pcmbn_store_exec (db,
+                             "UPDATE meta SET value = replace (value, 'records (kind, deleted,"
+                             " rdate, search)', 'records (kind, deleted, rdate, id, search)')"
+                             " WHERE key = '" BULK_META "';",
+                             error);
+  if (!searched)
+    return TRUE;
+  return pcmbn_store_exec (db,
+                           "DROP INDEX records_search;"
+                           "CREATE INDEX records_search ON records (kind, deleted, rdate, id,"
+                           " search);",
+                           error);
+}
+
 /**
  * pcmbn_store_search_table:
  * @kind: a kind
@@ -688,7 +736,7 @@ ensure_columns (sqlite3 *db, gboolean backfill, GError **error)
                          " WHERE deleted = 1;",
                          error))
     return FALSE;
-  /* Meetings of one model; more equality columns than records_list, so
+  /* Meetings of one model; more equality columns than records_search, so
    * that the planner prefers it without statistics. Partial: only meetings
    * name a model, and every other row's insert would pay for an entry of
    * NULL (`f_model = ?` implies the condition, so the planner still takes
@@ -748,7 +796,7 @@ pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
 {
   static const char *const steps[] = { NULL,        migration_1, migration_2, migration_3,
                                        migration_4, migration_5, migration_6, migration_7,
-                                       migration_8, migration_9 };
+                                       migration_8, migration_9, migration_10 };
   int version = pcmbn_store_db_version (db);
 
   G_STATIC_ASSERT (G_N_ELEMENTS (steps) == PCMBN_STORE_SCHEMA_VERSION + 1);
@@ -770,7 +818,8 @@ pcmbn_store_migrate (sqlite3 *db, int target_version, GError **error)
         return FALSE;
       if (!pcmbn_store_exec (db, steps[next], error)
           || (next == 3 && (!ensure_columns (db, TRUE, error) || !backfill_codes (db, error)))
-          || (next == 6 && !create_search_index (db, error)) || !pcmbn_store_exec (db, bump, error)
+          || (next == 6 && !create_search_index (db, error))
+          || (next == 10 && !merge_list_indexes (db, error)) || !pcmbn_store_exec (db, bump, error)
           || !pcmbn_store_exec (db, "COMMIT;", error))
         {
           sqlite3_exec (db, "ROLLBACK;", NULL, NULL, NULL);

@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 #define PCMBN_TYPE_STORE (pcmbn_store_get_type ())
 G_DECLARE_FINAL_TYPE (PcmbnStore, pcmbn_store, PCMBN, STORE, GObject)
 
-#define PCMBN_STORE_SCHEMA_VERSION 9
+#define PCMBN_STORE_SCHEMA_VERSION 10
 
 /* The meta key of a logbook's last completed sync (UTC, ISO 8601): written by
  * the sync engine, read by the commune's report. */
