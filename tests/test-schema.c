@@ -2030,6 +2030,80 @@ test_fold (void)
   }
 }
 
+/* A record in stored form but out of the schema's order is taken as it is
+ * by pcmbn_schema_normalize_any_order(); pcmbn_schema_data_text() writes
+ * it in the schema's order, the same bytes as the ordered copy that
+ * pcmbn_schema_normalize() makes. Sensitive fields go apart; a member that
+ * is no field comes last, in clear; a value json-glib writes its own way
+ * (a control character) comes out as json-glib writes it. */
+static void
+test_data_text_any_order (void)
+{
+  const PcmbnKind *activity = pcmbn_schema_kind ("activity");
+  const PcmbnKind *counselling = pcmbn_schema_kind ("counselling");
+  g_autoptr (GPtrArray)
+      errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
+  g_autoptr (JsonObject) reversed = json_q (
+      "{'topics':['sexual_exploitation','forced_labour'],'title':'Nói \\\"chuyện\\\"',"
+      "'subproject':'community','activity_type':'community_talk','date':'2026-03-10'}");
+  g_autoptr (JsonObject) taken = pcmbn_schema_normalize_any_order (activity, reversed, errors);
+  g_autoptr (JsonObject) ordered = pcmbn_schema_normalize (activity, reversed, NULL, errors);
+  g_autofree char *want = pcmbn_json_object_to_text (ordered);
+  g_autofree char *have = pcmbn_schema_data_text (activity, taken, FALSE, NULL);
+  g_autofree char *none = NULL, *clear = NULL, *secret = NULL, *odd = NULL;
+  guint n = 99;
+
+  g_assert_cmpuint (errors->len, ==, 0);
+  g_assert_true (taken == reversed);
+  g_assert_true (ordered != reversed);
+  g_assert_cmpstr (have, ==, want);
+  g_assert_true (g_str_has_prefix (have, "{\"date\":"));
+  none = pcmbn_schema_data_text (activity, taken, TRUE, &n);
+  g_assert_cmpstr (none, ==, "{}");
+  g_assert_cmpuint (n, ==, 0);
+  /* Out of order, but a value still to change: a copy, in order. */
+  {
+    g_autoptr (JsonObject) cleared = json_q ("{'title':'Nói chuyện','location':'','date':"
+                                             "'2026-03-10','activity_type':'community_talk',"
+                                             "'subproject':'community'}");
+    g_autoptr (JsonObject) out = pcmbn_schema_normalize_any_order (activity, cleared, errors);
+    g_autofree char *text = pcmbn_schema_data_text (activity, out, FALSE, NULL);
+    g_assert_true (out != cleared);
+    g_assert_null (strstr (text, "location"));
+    g_assert_true (g_str_has_prefix (text, "{\"date\":"));
+  }
+
+  {
+    g_autoptr (JsonObject) data = json_q ("{'case_notes':'Ghi chú','client_type':'at_risk_woman',"
+                                          "'date':'2026-03-10','channel':'office',"
+                                          "'client_code':'HV-001','zz_not_a_field':1}");
+    clear = pcmbn_schema_data_text (counselling, data, FALSE, &n);
+    g_assert_cmpuint (n, ==, 5);
+    g_assert_null (strstr (clear, "case_notes"));
+    g_assert_true (g_str_has_prefix (clear, "{\"date\":\"2026-03-10\",\"channel\""));
+    g_assert_true (g_str_has_suffix (clear, ",\"zz_not_a_field\":1}"));
+    secret = pcmbn_schema_data_text (counselling, data, TRUE, &n);
+    g_assert_cmpuint (n, ==, 1);
+    g_assert_cmpstr (secret, ==, "{\"case_notes\":\"Ghi chú\"}");
+  }
+  {
+    /* A control character: json-glib's own escape, the order kept. */
+    g_autoptr (JsonObject) data = json_object_new ();
+    g_autoptr (JsonObject) in_order = json_object_new ();
+    g_autoptr (JsonNode) node = NULL;
+    g_autofree char *reference = NULL;
+    json_object_set_string_member (data, "title", "a\001b");
+    json_object_set_string_member (data, "date", "2026-03-10");
+    json_object_set_string_member (in_order, "date", "2026-03-10");
+    json_object_set_string_member (in_order, "title", "a\001b");
+    node = json_node_init_object (json_node_alloc (), in_order);
+    reference = json_to_string (node, FALSE);
+    odd = pcmbn_schema_data_text (activity, data, FALSE, &n);
+    g_assert_cmpstr (odd, ==, reference);
+    g_assert_cmpuint (n, ==, 2);
+  }
+}
+
 /* An input already in the stored form (as a record read back from a sync
  * or a file is) comes back itself; any other input is built again into the
  * stored form, and both give the same canonical text. */
@@ -2131,6 +2205,7 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/uuid-new", test_uuid_new);
   g_test_add_func ("/schema/column-index", test_column_index);
   g_test_add_func ("/schema/normalize-stored-form", test_normalize_stored_form);
+  g_test_add_func ("/schema/data-text-any-order", test_data_text_any_order);
   g_test_add_func ("/schema/kinds-with-references", test_kinds_with_references);
   g_test_add_func ("/schema/required/activity", test_required_activity);
   g_test_add_func ("/schema/required/training", test_required_training);

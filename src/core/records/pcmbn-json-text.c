@@ -191,6 +191,29 @@ pcmbn_json_append (GString *out, JsonNode *node)
 }
 
 /**
+ * pcmbn_json_append_member:
+ * @out: where the text goes
+ * @name: a member's name
+ * @value: its value
+ *
+ * Appends `"name":value` as pcmbn_json_append() would write it inside an
+ * object, for a caller that chooses the members' order itself.
+ *
+ * Returns: %TRUE, or %FALSE with @out unchanged when json-glib must write
+ *   it (see pcmbn_json_append())
+ */
+gboolean
+pcmbn_json_append_member (GString *out, const char *name, JsonNode *value)
+{
+  gsize len = out->len;
+
+  if (append_text (out, name) && (g_string_append_c (out, ':'), append_node (out, value)))
+    return TRUE;
+  g_string_truncate (out, len);
+  return FALSE;
+}
+
+/**
  * pcmbn_json_node_to_text:
  * @node: a JSON node
  *

@@ -1431,26 +1431,12 @@ in_field_order (const PcmbnKind *kind, JsonObject *input, JsonNode **given)
   return TRUE;
 }
 
-/**
- * pcmbn_schema_normalize:
- * @kind: the record's kind
- * @input: the fields given by a person, a file or a client
- * @base: (nullable): the record's current data, for an update
- * @errors: (element-type PcmbnFieldError): where problems are appended
- *
- * Turns input into the stored form: `null` and empty optional text mean
- * "not set" (and clear the field of @base), unknown fields and values of the
- * wrong type are refused, sets of codes are put in catalogue order.
- *
- * Returns: (transfer full): the new data, or @input itself (a new reference)
- *   when it is the stored form already: copy it before changing it;
- *   meaningful only when no error was appended
- */
-JsonObject *
-pcmbn_schema_normalize (const PcmbnKind *kind,
-                        JsonObject *input,
-                        JsonObject *base,
-                        GPtrArray *errors)
+static JsonObject *
+normalize (const PcmbnKind *kind,
+           JsonObject *input,
+           JsonObject *base,
+           gboolean any_order,
+           GPtrArray *errors)
 {
   JsonObject *out;
   g_autofree JsonNode **given = g_new (JsonNode *, kind->n_fields);
@@ -1511,7 +1497,7 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
       if (decision[i] == SORT)
         stored_form = FALSE;
     }
-  if (stored_form && in_field_order (kind, input, given))
+  if (stored_form && (any_order || in_field_order (kind, input, given)))
     return json_object_ref (input);
 
   /* Built in the schema's field order, so that stored JSON is canonical. */
@@ -1534,6 +1520,148 @@ pcmbn_schema_normalize (const PcmbnKind *kind,
         json_object_set_member (out, field->name, json_node_copy (node));
     }
   return out;
+}
+
+/**
+ * pcmbn_schema_normalize:
+ * @kind: the record's kind
+ * @input: the fields given by a person, a file or a client
+ * @base: (nullable): the record's current data, for an update
+ * @errors: (element-type PcmbnFieldError): where problems are appended
+ *
+ * Turns input into the stored form: `null` and empty optional text mean
+ * "not set" (and clear the field of @base), unknown fields and values of the
+ * wrong type are refused, sets of codes are put in catalogue order.
+ *
+ * Returns: (transfer full): the new data, or @input itself (a new reference)
+ *   when it is the stored form already: copy it before changing it;
+ *   meaningful only when no error was appended
+ */
+JsonObject *
+pcmbn_schema_normalize (const PcmbnKind *kind,
+                        JsonObject *input,
+                        JsonObject *base,
+                        GPtrArray *errors)
+{
+  return normalize (kind, input, base, FALSE, errors);
+}
+
+/**
+ * pcmbn_schema_normalize_any_order:
+ * @kind: the record's kind
+ * @input: the fields given by a person, a file or a client
+ * @errors: (element-type PcmbnFieldError): where problems are appended
+ *
+ * As pcmbn_schema_normalize() for a new record, but the members of what
+ * it returns may come in any order: @input itself whenever its values are
+ * already in their stored form, however it orders them, instead of a copy
+ * in the schema's order (most of what normalizing a record from a file
+ * cost). Write it with pcmbn_schema_data_text(), which puts the members in
+ * the schema's order.
+ *
+ * Returns: (transfer full): the stored form of @input's valid fields
+ */
+JsonObject *
+pcmbn_schema_normalize_any_order (const PcmbnKind *kind, JsonObject *input, GPtrArray *errors)
+{
+  return normalize (kind, input, NULL, TRUE, errors);
+}
+
+/* Appends @data's members that @want keeps, the fields in the schema's
+ * order and any other member after them in @data's order, to @out (after
+ * its "{"); counts them in @n. FALSE when json-glib must write one. */
+static gboolean
+append_members (GString *out, const PcmbnKind *kind, JsonObject *data, gboolean sensitive, guint *n)
+{
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  guint n_fields = 0;
+
+  for (guint i = 0; i < kind->n_fields; i++)
+    {
+      const PcmbnField *field = &kind->fields[i];
+
+      if ((node = json_object_get_member (data, field->name)) == NULL)
+        continue;
+      n_fields++;
+      if (((field->flags & PCMBN_FIELD_SENSITIVE) != 0) != sensitive)
+        continue;
+      if (*n > 0)
+        g_string_append_c (out, ',');
+      if (!pcmbn_json_append_member (out, field->name, node))
+        return FALSE;
+      (*n)++;
+    }
+  /* Members that are no field (a tombstone's data is not checked): kept in
+   * clear, in their own order. */
+  if (sensitive || n_fields == json_object_get_size (data))
+    return TRUE;
+  json_object_iter_init_ordered (&iter, data);
+  while (json_object_iter_next_ordered (&iter, &name, &node))
+    {
+      if (pcmbn_kind_field (kind, name) != NULL)
+        continue;
+      if (*n > 0)
+        g_string_append_c (out, ',');
+      if (!pcmbn_json_append_member (out, name, node))
+        return FALSE;
+      (*n)++;
+    }
+  return TRUE;
+}
+
+/**
+ * pcmbn_schema_data_text:
+ * @kind: the record's kind
+ * @data: a record's data, its members in any order
+ * @sensitive: %TRUE for the fields marked sensitive only, %FALSE for the
+ *   others
+ * @n_members: (out) (optional): how many members were written
+ *
+ * The canonical JSON text of @data's part: the fields in the schema's
+ * order, then any member that is no field (in clear), in @data's order.
+ * For data in the schema's order it is what pcmbn_json_object_to_text()
+ * writes.
+ *
+ * Returns: (transfer full): the text
+ */
+char *
+pcmbn_schema_data_text (const PcmbnKind *kind,
+                        JsonObject *data,
+                        gboolean sensitive,
+                        guint *n_members)
+{
+  GString *out = g_string_sized_new (1024);
+  g_autoptr (JsonObject) ordered = NULL;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  guint n = 0;
+
+  g_string_append_c (out, '{');
+  if (append_members (out, kind, data, sensitive, &n))
+    {
+      g_string_append_c (out, '}');
+      if (n_members)
+        *n_members = n;
+      return g_string_free (out, FALSE);
+    }
+  g_string_free (out, TRUE);
+  /* A value json-glib writes its own way: the same members, ordered, in
+   * an object of their own. */
+  ordered = json_object_new ();
+  for (guint i = 0; i < kind->n_fields; i++)
+    if (((kind->fields[i].flags & PCMBN_FIELD_SENSITIVE) != 0) == sensitive
+        && (node = json_object_get_member (data, kind->fields[i].name)) != NULL)
+      json_object_set_member (ordered, kind->fields[i].name, json_node_copy (node));
+  json_object_iter_init_ordered (&iter, data);
+  while (!sensitive && json_object_iter_next_ordered (&iter, &name, &node))
+    if (pcmbn_kind_field (kind, name) == NULL)
+      json_object_set_member (ordered, name, json_node_copy (node));
+  if (n_members)
+    *n_members = json_object_get_size (ordered);
+  return pcmbn_json_object_to_text (ordered);
 }
 
 /**

@@ -110,6 +110,12 @@ JsonObject *pcmbn_schema_normalize (const PcmbnKind *kind,
                                     JsonObject *input,
                                     JsonObject *base,
                                     GPtrArray *errors);
+JsonObject *
+pcmbn_schema_normalize_any_order (const PcmbnKind *kind, JsonObject *input, GPtrArray *errors);
+char *pcmbn_schema_data_text (const PcmbnKind *kind,
+                              JsonObject *data,
+                              gboolean sensitive,
+                              guint *n_members);
 gboolean pcmbn_kind_has_references (const PcmbnKind *kind);
 gboolean pcmbn_schema_has_sensitive (const PcmbnKind *kind, JsonObject *data);
 void pcmbn_schema_validate (const PcmbnKind *kind,

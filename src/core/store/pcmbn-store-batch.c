@@ -80,7 +80,8 @@ prepare_item (PcmbnStoreBatch *self, Item *item, gboolean stopping)
   item->errors = g_ptr_array_new_with_free_func ((GDestroyNotify)pcmbn_field_error_free);
   if (stopping)
     return;
-  item->data = pcmbn_schema_normalize (item->kind, item->input, NULL, item->errors);
+  /* In any order: the store writes the text in the schema's. */
+  item->data = pcmbn_schema_normalize_any_order (item->kind, item->input, item->errors);
   if (item->errors->len == 0 && !pcmbn_kind_has_references (item->kind))
     {
       pcmbn_schema_validate (item->kind, item->data, NULL, NULL, item->errors);

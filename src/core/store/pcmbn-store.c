@@ -981,7 +981,9 @@ unseal_func (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /* Splits valid @data into the JSON kept in clear and, when it sets a field
- * marked sensitive, those fields sealed for the row @uuid. */
+ * marked sensitive, those fields sealed for the row @uuid. Both texts put
+ * the fields in the schema's order, whatever order @data has (see
+ * pcmbn_schema_normalize_any_order()). */
 static gboolean
 seal_data (PcmbnStore *self,
            const PcmbnKind *kind,
@@ -991,45 +993,28 @@ seal_data (PcmbnStore *self,
            GBytes **sealed,
            GError **error)
 {
-  g_autoptr (JsonObject) clear = NULL;
-  g_autoptr (JsonObject) secret = NULL;
   g_autofree char *secret_text = NULL;
   g_autofree char *ad = NULL;
-  g_autoptr (GList) members = NULL;
+  guint n_secret = 0;
 
   *sealed = NULL;
   if (!kind_has_sensitive (kind))
     {
-      *json = pcmbn_json_object_to_text (data);
+      *json = pcmbn_schema_data_text (kind, data, FALSE, NULL);
       return TRUE;
     }
   /* Without the key, the record's sealed fields cannot be read back: any
    * write would lose them. A server without a key keeps none at all. */
   if (self->crypto == NULL && !self->server_mode)
     return pcmbn_store_require_key (self, error);
-  clear = json_object_new ();
-  secret = json_object_new ();
-  /* In the data's own order (the iterator's is the hash table's). */
-  members = json_object_get_members (data);
-  for (GList *l = members; l; l = l->next)
+  secret_text = pcmbn_schema_data_text (kind, data, TRUE, &n_secret);
+  if (n_secret > 0 && self->crypto != NULL)
     {
-      const PcmbnField *field = pcmbn_kind_field (kind, l->data);
-      json_object_set_member (field && (field->flags & PCMBN_FIELD_SENSITIVE) ? secret : clear,
-                              l->data, json_node_copy (json_object_get_member (data, l->data)));
-    }
-  if (json_object_get_size (secret) > 0)
-    {
-      if (self->crypto == NULL)
-        {
-          *json = pcmbn_json_object_to_text (clear);
-          return TRUE;
-        }
       ad = record_ad (uuid);
-      secret_text = pcmbn_json_object_to_text (secret);
       *sealed = pcmbn_crypto_seal (self->crypto, ad, secret_text, strlen (secret_text));
-      memset (secret_text, 0, strlen (secret_text));
     }
-  *json = pcmbn_json_object_to_text (clear);
+  memset (secret_text, 0, strlen (secret_text));
+  *json = pcmbn_schema_data_text (kind, data, FALSE, NULL);
   return TRUE;
 }
 
