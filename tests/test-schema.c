@@ -1850,6 +1850,36 @@ test_messages_dates_day_first (void)
 
 /* Search folds case and Vietnamese diacritics; letters below U+1F00 come
  * from a table, the rest are decomposed as they come: both the same way. */
+/* pcmbn_date_parse() gives GDate's day numbers for every day of the years
+ * records use and some far ones, and refuses what is no date. */
+static void
+test_date_parse (void)
+{
+  static const char *const refused[] = { "",           "2026",       "2026-02-29", "2025-13-01",
+                                         "2025-00-10", "2025-04-31", "2025-4-30",  "2025-04-300",
+                                         "0000-01-01", "2025/04/30", "2025-04-3a", "１２３４-01-01",
+                                         "1900-02-29", "2025-04-30 " };
+  GDate date;
+  guint n = 0;
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, 1, 1, 1);
+  for (guint32 j = g_date_get_julian (&date); n < 3000000; j++, n++)
+    {
+      char iso[16];
+      /* 0001 to about 8200, every day. */
+      g_date_set_julian (&date, j);
+      g_snprintf (iso, sizeof iso, "%04d-%02d-%02d", g_date_get_year (&date),
+                  g_date_get_month (&date), g_date_get_day (&date));
+      if (pcmbn_date_parse (iso) != (gint64)j)
+        g_error ("%s: %" G_GINT64_FORMAT ", GDate %u", iso, pcmbn_date_parse (iso), j);
+    }
+  g_assert_cmpint (pcmbn_date_parse ("9999-12-31"), ==, 3652059);
+  g_assert_cmpint (pcmbn_date_parse (NULL), ==, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    g_assert_cmpint (pcmbn_date_parse (refused[i]), ==, -1);
+}
+
 /* pcmbn_uuid_new() makes valid version 7 uuids of the RFC variant, each
  * after the one before (as text, which is how the stores' index compares
  * them), stamped with the time they were made, never twice, also from two
@@ -2203,6 +2233,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/schema/fold", test_fold);
   g_test_add_func ("/schema/uuid-new", test_uuid_new);
+  g_test_add_func ("/schema/date-parse", test_date_parse);
   g_test_add_func ("/schema/column-index", test_column_index);
   g_test_add_func ("/schema/normalize-stored-form", test_normalize_stored_form);
   g_test_add_func ("/schema/data-text-any-order", test_data_text_any_order);
