@@ -1860,17 +1860,22 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
   for (guint i = 0; i < kind->n_fields; i++)
     {
       const PcmbnField *field = &kind->fields[i];
-      const char *text = pcmbn_data_get_string (data, field->name);
-      /* The search column is kept in clear: never a sensitive field. */
-      if (text == NULL || (field->flags & PCMBN_FIELD_SENSITIVE))
+      gboolean type = field->type == PCMBN_FIELD_CODE
+                      && g_strcmp0 (field->name, kind->type_field) == 0;
+      const char *text;
+      /* The search column is kept in clear: never a sensitive field. Only
+       * the fields it holds are looked up: this runs for every record
+       * written. */
+      if ((field->flags & PCMBN_FIELD_SENSITIVE) || !((field->flags & PCMBN_FIELD_SEARCH) || type)
+          || (text = pcmbn_data_get_string (data, field->name)) == NULL)
         continue;
-      /* Appended, not printed: this runs for every record written. */
+      /* Appended, not printed. */
       if (field->flags & PCMBN_FIELD_SEARCH)
         {
           g_string_append (s, text);
           g_string_append_c (s, '\n');
         }
-      else if (field->type == PCMBN_FIELD_CODE && g_strcmp0 (field->name, kind->type_field) == 0)
+      else
         {
           const PcmbnCatalogueEntry *e = pcmbn_catalogue_find (
               pcmbn_catalogue_lookup (field->catalogue), text);
