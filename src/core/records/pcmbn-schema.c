@@ -1567,11 +1567,12 @@ pcmbn_schema_normalize_any_order (const PcmbnKind *kind, JsonObject *input, GPtr
   return normalize (kind, input, NULL, TRUE, errors);
 }
 
-/* Appends @data's members that @want keeps, the fields in the schema's
- * order and any other member after them in @data's order, to @out (after
- * its "{"); counts them in @n. FALSE when json-glib must write one. */
-static gboolean
-append_members (GString *out, const PcmbnKind *kind, JsonObject *data, gboolean sensitive, guint *n)
+/* @data's members of one part (the sensitive fields, or the rest): the
+ * fields in the schema's order, then, in clear, any member that is no
+ * field (a tombstone's data is not checked), in @data's order. Names at
+ * even places of @out, their nodes after them; nothing is copied. */
+static void
+part_members (const PcmbnKind *kind, JsonObject *data, gboolean sensitive, GPtrArray *out)
 {
   JsonObjectIter iter;
   const char *name;
@@ -1587,28 +1588,18 @@ append_members (GString *out, const PcmbnKind *kind, JsonObject *data, gboolean 
       n_fields++;
       if (((field->flags & PCMBN_FIELD_SENSITIVE) != 0) != sensitive)
         continue;
-      if (*n > 0)
-        g_string_append_c (out, ',');
-      if (!pcmbn_json_append_member (out, field->name, node))
-        return FALSE;
-      (*n)++;
+      g_ptr_array_add (out, (gpointer)field->name);
+      g_ptr_array_add (out, node);
     }
-  /* Members that are no field (a tombstone's data is not checked): kept in
-   * clear, in their own order. */
   if (sensitive || n_fields == json_object_get_size (data))
-    return TRUE;
+    return;
   json_object_iter_init_ordered (&iter, data);
   while (json_object_iter_next_ordered (&iter, &name, &node))
-    {
-      if (pcmbn_kind_field (kind, name) != NULL)
-        continue;
-      if (*n > 0)
-        g_string_append_c (out, ',');
-      if (!pcmbn_json_append_member (out, name, node))
-        return FALSE;
-      (*n)++;
-    }
-  return TRUE;
+    if (pcmbn_kind_field (kind, name) == NULL)
+      {
+        g_ptr_array_add (out, (gpointer)name);
+        g_ptr_array_add (out, node);
+      }
 }
 
 /**
@@ -1632,35 +1623,34 @@ pcmbn_schema_data_text (const PcmbnKind *kind,
                         gboolean sensitive,
                         guint *n_members)
 {
-  GString *out = g_string_sized_new (1024);
+  g_autoptr (GPtrArray) members = g_ptr_array_sized_new (2 * kind->n_fields);
   g_autoptr (JsonObject) ordered = NULL;
-  JsonObjectIter iter;
-  const char *name;
-  JsonNode *node;
-  guint n = 0;
+  GString *out;
+  guint i;
 
+  part_members (kind, data, sensitive, members);
+  if (n_members)
+    *n_members = members->len / 2;
+  out = g_string_sized_new (1024);
   g_string_append_c (out, '{');
-  if (append_members (out, kind, data, sensitive, &n))
+  for (i = 0; i < members->len; i += 2)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (!pcmbn_json_append_member (out, members->pdata[i], members->pdata[i + 1]))
+        break;
+    }
+  if (i >= members->len)
     {
       g_string_append_c (out, '}');
-      if (n_members)
-        *n_members = n;
       return g_string_free (out, FALSE);
     }
   g_string_free (out, TRUE);
-  /* A value json-glib writes its own way: the same members, ordered, in
-   * an object of their own. */
+  /* A value json-glib writes its own way: the same members, in the same
+   * order, in an object of their own. */
   ordered = json_object_new ();
-  for (guint i = 0; i < kind->n_fields; i++)
-    if (((kind->fields[i].flags & PCMBN_FIELD_SENSITIVE) != 0) == sensitive
-        && (node = json_object_get_member (data, kind->fields[i].name)) != NULL)
-      json_object_set_member (ordered, kind->fields[i].name, json_node_copy (node));
-  json_object_iter_init_ordered (&iter, data);
-  while (!sensitive && json_object_iter_next_ordered (&iter, &name, &node))
-    if (pcmbn_kind_field (kind, name) == NULL)
-      json_object_set_member (ordered, name, json_node_copy (node));
-  if (n_members)
-    *n_members = json_object_get_size (ordered);
+  for (i = 0; i < members->len; i += 2)
+    json_object_set_member (ordered, members->pdata[i], json_node_copy (members->pdata[i + 1]));
   return pcmbn_json_object_to_text (ordered);
 }
 

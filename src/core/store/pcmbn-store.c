@@ -2030,6 +2030,33 @@ load_write_logged (PcmbnStore *self)
   pcmbn_store_unlock (self);
 }
 
+/* Back to how the store writes outside a load. */
+static void
+load_leave (PcmbnStore *self)
+{
+  load_write_logged (self);
+  pcmbn_store_set_long_write (self, FALSE);
+}
+
+/* Ends a load's transaction and, when it is saved, goes back to the log
+ * with the long write still on, for what the caller writes next. */
+static gboolean
+load_commit (PcmbnStore *self, GError **error)
+{
+  if (!pcmbn_store_bulk_end (self, error))
+    {
+      pcmbn_store_load_abort (self);
+      return FALSE;
+    }
+  if (!pcmbn_store_commit (self, error))
+    {
+      load_leave (self);
+      return FALSE;
+    }
+  load_write_logged (self);
+  return TRUE;
+}
+
 /**
  * pcmbn_store_load_begin:
  * @self: a store
@@ -2051,8 +2078,7 @@ pcmbn_store_load_begin (PcmbnStore *self, GError **error)
   load_write_direct (self);
   if (!pcmbn_store_begin (self, error))
     {
-      load_write_logged (self);
-      pcmbn_store_set_long_write (self, FALSE);
+      load_leave (self);
       return FALSE;
     }
   if (!pcmbn_store_bulk_begin (self, error))
@@ -2077,18 +2103,8 @@ pcmbn_store_load_begin (PcmbnStore *self, GError **error)
 gboolean
 pcmbn_store_load_commit (PcmbnStore *self, GError **error)
 {
-  if (!pcmbn_store_bulk_end (self, error))
-    {
-      pcmbn_store_load_abort (self);
-      return FALSE;
-    }
-  if (!pcmbn_store_commit (self, error))
-    {
-      load_write_logged (self);
-      pcmbn_store_set_long_write (self, FALSE);
-      return FALSE;
-    }
-  load_write_logged (self);
+  if (!load_commit (self, error))
+    return FALSE;
   pcmbn_store_set_long_write (self, FALSE);
   return TRUE;
 }
@@ -2110,9 +2126,9 @@ pcmbn_store_load_end (PcmbnStore *self, GError **error)
 {
   g_autoptr (GError) search_error = NULL;
 
-  if (!pcmbn_store_load_commit (self, error))
+  /* In the same long write: the log is copied once, after the index. */
+  if (!load_commit (self, error))
     return FALSE;
-  pcmbn_store_set_long_write (self, TRUE);
   if (!pcmbn_store_build_search_index (self, &search_error))
     g_warning ("search index after a load: %s", search_error->message);
   pcmbn_store_set_long_write (self, FALSE);
@@ -2129,8 +2145,7 @@ void
 pcmbn_store_load_abort (PcmbnStore *self)
 {
   pcmbn_store_rollback (self);
-  load_write_logged (self);
-  pcmbn_store_set_long_write (self, FALSE);
+  load_leave (self);
 }
 
 /* A bulk load that a dead process left unfinished. */
