@@ -499,6 +499,12 @@ test_queries_use_indexes (void)
     "SELECT rtype, count(*) FROM records WHERE kind = 'activity' AND org_unit = '00001' AND"
     " deleted = 0 AND rdate BETWEEN '2026-01-01' AND '2026-12-31' GROUP BY rtype",
     "SELECT count(*) FROM records WHERE dirty = 1",
+    /* A report's count of a commune's records of a kind (pcmbn-report.c)
+     * and a parent's count of them (pcmbn-district-chain.c). */
+    "SELECT count(*) FROM records r WHERE r.kind = 'training' AND r.org_unit = '00001' AND"
+    " r.deleted = 0 AND r.rdate BETWEEN '2026-01-01' AND '2026-12-31'",
+    "SELECT 0 + (SELECT count(*) FROM records WHERE kind = 'model-meeting' AND org_unit = '00001'"
+    " AND deleted = 0)",
     "SELECT count(*) FROM records WHERE kind = 'activity' AND deleted = 0 AND search LIKE '%thon%'",
     /* What the list counts and reads for words of three letters or more. */
     "SELECT count(*) FROM records_fts_activity WHERE records_fts_activity MATCH '\"thon\"'",
@@ -520,9 +526,17 @@ test_queries_use_indexes (void)
       g_assert_nonnull (strstr (plan->str, "INDEX"));
       if (strstr (queries[i], "LIKE"))
         g_assert_nonnull (strstr (plan->str, "COVERING INDEX records_search"));
+      if (strstr (queries[i], "org_unit"))
+        g_assert_nonnull (strstr (plan->str, "COVERING INDEX records_report_"));
       g_assert_null (strstr (plan->str, "SCAN records\n"));
       g_string_free (plan, TRUE);
     }
+  /* The report indexes begin with its columns. */
+  {
+    g_autofree char *n = query_text (
+        db, "SELECT count(*) FROM sqlite_master WHERE name = 'records_scope'");
+    g_assert_cmpstr (n, ==, "0");
+  }
 }
 
 /* A district server keeps no search index: a new database drops it, an old

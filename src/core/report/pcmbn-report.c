@@ -638,9 +638,10 @@ add_materials_table (JsonBuilder *b,
   return TRUE;
 }
 
-/* A query of (group, kind, records dated in the period), through
- * records_scope alone: each count names its kind, so that the index's
- * first column is an equality. */
+/* A query of (group, kind, records dated in the period): one count per
+ * commune and kind, each a range of that kind's report index (its WHERE
+ * names the kind, so the kind is written in each count, not joined). The
+ * GROUP BY sorts those few counts, never the records. */
 static char *
 records_sql (const char *scope_cte)
 {
@@ -648,14 +649,14 @@ records_sql (const char *scope_cte)
   const PcmbnKind *const *kinds = pcmbn_schema_kinds (&n_kinds);
   g_autoptr (GString) sql = g_string_new (scope_cte);
 
-  /* One count per commune and kind, each a range of records_scope: the
-   * GROUP BY sorts those few counts, never the records. */
-  g_string_append (sql, "SELECT c.grp, k.kind, sum((SELECT count(*) FROM records r WHERE r.kind ="
-                        " k.kind AND r.org_unit = c.code AND r.deleted = 0 AND r.rdate BETWEEN ?2"
-                        " AND ?3)) FROM communes c CROSS JOIN (");
+  g_string_append (sql, "SELECT grp, kind, sum(n) FROM (");
   for (guint k = 0; k < n_kinds; k++)
-    g_string_append_printf (sql, "%sSELECT '%s' AS kind", k ? " UNION ALL " : "", kinds[k]->name);
-  g_string_append (sql, ") k GROUP BY 1, 2");
+    g_string_append_printf (sql,
+                            "%sSELECT c.grp AS grp, '%s' AS kind, (SELECT count(*) FROM records r"
+                            " WHERE r.kind = '%s' AND r.org_unit = c.code AND r.deleted = 0 AND"
+                            " r.rdate BETWEEN ?2 AND ?3) AS n FROM communes c",
+                            k ? " UNION ALL " : "", kinds[k]->name, kinds[k]->name);
+  g_string_append (sql, ") GROUP BY 1, 2");
   return g_string_free (g_steal_pointer (&sql), FALSE);
 }
 

@@ -571,9 +571,8 @@ create_search_index (sqlite3 *db, GError **error)
  * records nobody filters as they type (a district server): every write then
  * costs what it did without it. Lists still search, by scanning. The
  * indexes that sort and filter a list by date, type and title go too: such
- * a database shows no list (what it counts and reports reads
- * records_scope and the reports' indexes), and each cost every record a
- * write.
+ * a database shows no list (what it counts and reports reads the
+ * reports' indexes), and each cost every record a write.
  *
  * Returns: %TRUE on success, also when there was no index
  */
@@ -624,7 +623,11 @@ pcmbn_store_drop_search_index (PcmbnStore *self, GError **error)
  * every column of that kind, so that a report reads indexes only and never
  * the records' rows (a district's million records in seconds, not
  * minutes). The name carries a hash of the columns: a new field makes a new
- * index, and the one it replaces is dropped. */
+ * index, and the one it replaces is dropped.
+ *
+ * These indexes begin with records_scope's columns (kind, unit, deleted,
+ * date), so that index goes: every count by unit names its kind, and each
+ * record cost one index more to write, and a bulk load one more sort. */
 static gboolean
 ensure_report_indexes (sqlite3 *db, GError **error)
 {
@@ -655,6 +658,8 @@ ensure_report_indexes (sqlite3 *db, GError **error)
         return FALSE;
       g_ptr_array_add (wanted, g_steal_pointer (&name));
     }
+  if (!pcmbn_store_exec (db, "DROP INDEX IF EXISTS records_scope;", error))
+    return FALSE;
 
   if (sqlite3_prepare_v2 (db,
                           "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE"
