@@ -2501,7 +2501,9 @@ pcmbn_store_prepare_cached (PcmbnStore *self, const char *sql, GError **error)
 /* Binds the schema columns of @kind's fields that @data sets, starting at
  * @first; the statement's bindings were cleared, so every other column is
  * NULL. Only the kind's own fields are visited: this is the hot path of bulk
- * imports. */
+ * imports. The texts are @data's own, not copies: @data outlives the
+ * statement's run, and prepare_cached() clears the bindings before the
+ * statement runs again. */
 static void
 bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonObject *data)
 {
@@ -2520,7 +2522,7 @@ bind_field_columns (sqlite3_stmt *stmt, int first, const PcmbnKind *kind, JsonOb
       else if (field->type == PCMBN_FIELD_BOOL)
         sqlite3_bind_int (stmt, at, json_node_get_boolean (node));
       else
-        sqlite3_bind_text (stmt, at, json_node_get_string (node), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text (stmt, at, json_node_get_string (node), -1, SQLITE_STATIC);
     }
 }
 
@@ -2582,7 +2584,8 @@ pcmbn_row_text_clear (PcmbnRowText *text)
 }
 
 /* Binds @text's columns from @first on (json, rdate, rtype, rtitle,
- * search), and @sealed; the texts it owns go to the statement. */
+ * search), and @sealed; the texts it owns go to the statement, and the
+ * others are bound without a copy, as in bind_field_columns(). */
 static void
 bind_derived (sqlite3_stmt *stmt,
               int first,
@@ -2593,17 +2596,17 @@ bind_derived (sqlite3_stmt *stmt,
 {
   sqlite3_bind_text (stmt, first, g_steal_pointer (&text->json), -1, g_free);
   sqlite3_bind_text (stmt, first + 1, pcmbn_data_get_string (data, kind->date_field), -1,
-                     SQLITE_TRANSIENT);
+                     SQLITE_STATIC);
   if (kind->type_field)
     sqlite3_bind_text (stmt, first + 2, pcmbn_data_get_string (data, kind->type_field), -1,
-                       SQLITE_TRANSIENT);
+                       SQLITE_STATIC);
   else
     sqlite3_bind_null (stmt, first + 2);
   sqlite3_bind_text (stmt, first + 3, g_steal_pointer (&text->folded_title), -1, g_free);
   sqlite3_bind_text (stmt, first + 4, g_steal_pointer (&text->search), -1, g_free);
   if (text->sealed)
     sqlite3_bind_blob (stmt, sealed, g_bytes_get_data (text->sealed, NULL),
-                       g_bytes_get_size (text->sealed), SQLITE_TRANSIENT);
+                       g_bytes_get_size (text->sealed), SQLITE_STATIC);
 }
 
 /* An INSERT of @n rows: @head ("INSERT INTO t (a, b) VALUES"), then @n
@@ -2900,17 +2903,18 @@ insert_row (PcmbnStore *self,
     sql = build_insert_sql ();
   if (!prepare_cached (self, &self->insert_stmt, sql, error))
     return FALSE;
-  sqlite3_bind_text (self->insert_stmt, 1, uuid, -1, SQLITE_TRANSIENT);
+  /* Without copies: every text outlives the step below (see
+   * bind_field_columns()). */
+  sqlite3_bind_text (self->insert_stmt, 1, uuid, -1, SQLITE_STATIC);
   sqlite3_bind_text (self->insert_stmt, 2, kind->name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (self->insert_stmt, 3, org_unit ? org_unit : self->org_unit, -1,
-                     SQLITE_TRANSIENT);
-  sqlite3_bind_text (self->insert_stmt, 4, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (self->insert_stmt, 3, org_unit ? org_unit : self->org_unit, -1, SQLITE_STATIC);
+  sqlite3_bind_text (self->insert_stmt, 4, now, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (self->insert_stmt, 5, version);
   sqlite3_bind_text (self->insert_stmt, 6, synced ? "synced" : "dirty", -1, SQLITE_STATIC);
   sqlite3_bind_int (self->insert_stmt, 7, synced ? 0 : 1);
   sqlite3_bind_int (self->insert_stmt, 8, deleted ? 1 : 0);
   if (modified_at)
-    sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (self->insert_stmt, 14 + n_columns, modified_at, -1, SQLITE_STATIC);
   if (text == NULL)
     {
       if (!pcmbn_store_row_text_init (self, kind, uuid, data, data_text, &made, error))
