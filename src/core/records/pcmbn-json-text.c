@@ -207,8 +207,12 @@ pcmbn_json_append_member (GString *out, const char *name, JsonNode *value)
 {
   gsize len = out->len;
 
-  if (append_text (out, name) && (g_string_append_c (out, ':'), append_node (out, value)))
-    return TRUE;
+  if (append_text (out, name))
+    {
+      g_string_append_c (out, ':');
+      if (append_node (out, value))
+        return TRUE;
+    }
   g_string_truncate (out, len);
   return FALSE;
 }

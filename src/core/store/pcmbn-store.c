@@ -1012,13 +1012,17 @@ seal_data (PcmbnStore *self,
    * write would lose them. A server without a key keeps none at all. */
   if (self->crypto == NULL && !self->server_mode)
     return pcmbn_store_require_key (self, error);
-  secret_text = pcmbn_schema_data_text (kind, data, TRUE, &n_secret);
-  if (n_secret > 0 && self->crypto != NULL)
+  /* A server has no key: its records' sensitive fields are left out. */
+  if (self->crypto != NULL)
     {
-      ad = record_ad (uuid);
-      *sealed = pcmbn_crypto_seal (self->crypto, ad, secret_text, strlen (secret_text));
+      secret_text = pcmbn_schema_data_text (kind, data, TRUE, &n_secret);
+      if (n_secret > 0)
+        {
+          ad = record_ad (uuid);
+          *sealed = pcmbn_crypto_seal (self->crypto, ad, secret_text, strlen (secret_text));
+        }
+      memset (secret_text, 0, strlen (secret_text));
     }
-  memset (secret_text, 0, strlen (secret_text));
   *json = pcmbn_schema_data_text (kind, data, FALSE, NULL);
   return TRUE;
 }
