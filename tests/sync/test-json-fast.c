@@ -493,6 +493,121 @@ test_parse_object (void)
   g_assert_null (pcmbn_json_parse_object (NULL));
 }
 
+/* Every object of @node that has a span: its text there is the writer's.
+ * Counts those with one and those without. */
+static void
+check_spans (const char *text, PcmbnJsonSpans *spans, JsonNode *node, guint *with, guint *without)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      gsize len;
+      const char *span = pcmbn_json_spans_lookup (spans, object, &len);
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      if (span)
+        {
+          g_autofree char *written = pcmbn_json_object_to_text (object);
+          g_assert_true (span >= text && span + len <= text + strlen (text));
+          g_assert_cmpmem (span, len, written, strlen (written));
+          (*with)++;
+        }
+      else
+        (*without)++;
+      json_object_iter_init (&iter, object);
+      while (json_object_iter_next (&iter, &name, &member))
+        check_spans (text, spans, member, with, without);
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        check_spans (text, spans, json_array_get_element (array, i), with, without);
+    }
+}
+
+/* Parses @text with spans of "data" members; every span found must be the
+ * writer's text, and exactly @expect objects have one. */
+static void
+spans_case (const char *text, guint expect)
+{
+  g_autoptr (PcmbnJsonSpans) spans = NULL;
+  g_autoptr (JsonNode) root = pcmbn_json_fast_parse_spans (text, strlen (text), "data", &spans);
+  guint with = 0, without = 0;
+
+  g_assert_nonnull (root);
+  g_assert_nonnull (spans);
+  check_spans (text, spans, root, &with, &without);
+  g_assert_cmpuint (with, ==, expect);
+}
+
+/* A record's data read from a page keeps its text when that text is the
+ * writer's own: only then, or the store would keep other bytes than the
+ * ones it writes itself. */
+static void
+test_spans (void)
+{
+  /* The writer's text: the data has its span, no other object. */
+  spans_case ("{\"changes\":[{\"record\":{\"uuid\":\"u\",\"data\":{\"title\":\"Tờ rơi \\\"A\\\" "
+              "\\\\\",\"n\":-5,\"ok\":true,\"no\":null,\"codes\":[\"a\",\"b\"],\"e\":{}}}}]}",
+              1);
+  spans_case ("{\"changes\":[{\"record\":{\"data\":{\"a\":1}}},{\"record\":{\"data\":{}}}]}", 2);
+  /* White space inside a data object takes its span, not its siblings';
+   * white space around it does not. */
+  spans_case ("{\"data\":{\"x\": 1},\"b\":{\"data\":{\"y\":2}}}", 1);
+  spans_case ("{\"data\":{\"x\":[1, 2]},\"b\":{\"data\":{\"y\":2}}}", 1);
+  spans_case ("{\"data\":{\"x\":{\"z\":\"a\" }},\"b\":{\"data\":{\"y\":2}}}", 1);
+  spans_case ("  {\"data\" : {\"x\":1} ,\"b\":{\"data\":{\"y\":2}}}\n", 2);
+  /* A data inside a data: each on its own. */
+  spans_case ("{\"data\":{\"data\":{\"y\":1}, \"z\":1}}", 1);
+  spans_case ("{\"data\":{\"data\":{\"y\":1},\"z\":1}}", 2);
+  /* Escapes the writer does not make, a raw DEL, -0. */
+  spans_case ("{\"data\":{\"x\":\"\\u00e9\"},\"b\":{\"data\":{\"y\":\"é\"}}}", 1);
+  spans_case ("{\"data\":{\"x\":\"a\\/b\"},\"b\":{\"data\":{}}}", 1);
+  spans_case ("{\"data\":{\"x\":\"a\\nb\"},\"b\":{\"data\":{}}}", 1);
+  spans_case ("{\"data\":{\"x\\t\":1},\"b\":{\"data\":{}}}", 1);
+  spans_case ("{\"data\":{\"x\":\"a\x7f\"},\"b\":{\"data\":{}}}", 1);
+  spans_case ("{\"data\":{\"x\":-0},\"b\":{\"data\":{\"y\":0}}}", 1);
+  spans_case ("{\"data\":{\"x\":[-0]},\"b\":{\"data\":{\"y\":-7}}}", 1);
+  /* Only objects. */
+  spans_case ("{\"data\":[{\"x\":1}],\"b\":{\"data\":\"t\"}}", 0);
+
+  /* A pushed record keeps its data's text only when it is the writer's. */
+  {
+    static const char plain[] =
+        "{\"uuid\":\"5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":"
+        "\"activity\",\"base_version\":0,\"data\":{\"title\":\"Tờ\",\"n\":[1]}}";
+    static const char spaced[] =
+        "{\"uuid\":\"5b0c6c1e-2f4a-4d7e-9b1a-0c2d3e4f5a6b\",\"kind\":"
+        "\"activity\",\"base_version\":0,\"data\":{\"title\":\"Tờ\", \"n\":[1]}}";
+    g_autoptr (PcmbnWireRecord) a = pcmbn_wire_parse_push_record (plain, strlen (plain));
+    g_autoptr (PcmbnWireRecord) b = pcmbn_wire_parse_push_record (spaced, strlen (spaced));
+
+    g_assert_cmpstr (a->data_text, ==, "{\"title\":\"Tờ\",\"n\":[1]}");
+    g_assert_nonnull (b->data);
+    g_assert_null (b->data_text);
+  }
+
+  /* What the reader leaves to json-glib has no spans at all, and the plain
+   * reader takes none. */
+  {
+    PcmbnJsonSpans *spans = (PcmbnJsonSpans *)1;
+    g_assert_null (pcmbn_json_fast_parse_spans ("{\"x\":1.5}", 9, "data", &spans));
+    g_assert_null (spans);
+    {
+      /* No member named, nothing looked for. */
+      g_autoptr (JsonNode) empty = pcmbn_json_fast_parse_spans ("{}", 2, NULL, &spans);
+      g_assert_nonnull (empty);
+      g_assert_null (spans);
+    }
+    gsize len = 1;
+    g_assert_null (pcmbn_json_spans_lookup (NULL, NULL, &len));
+    g_assert_cmpuint (len, ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -503,6 +618,7 @@ main (int argc, char **argv)
   g_test_add_func ("/json-fast/push-reads-the-same", test_push_reads_the_same);
   g_test_add_func ("/json-fast/split-push", test_split_push);
   g_test_add_func ("/json-fast/parse-object", test_parse_object);
+  g_test_add_func ("/json-fast/spans", test_spans);
   g_test_add_func ("/json-text/same-as-json-glib", test_writer_same_as_json_glib);
   g_test_add_func ("/wire/sha256-same-as-glib", test_sha256_same_as_glib);
   g_test_add_func ("/wire/gzip", test_gzip);

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "records/pcmbn-json-fast.h"
@@ -17,10 +18,33 @@
 
 typedef struct
 {
+  JsonObject *object;
+  gsize start;
+  gsize len;
+} Span;
+
+struct _PcmbnJsonSpans
+{
+  const char *text; /* the document, borrowed */
+  GArray *spans;    /* Span, in the order read; by object once looked up */
+  gboolean sorted;
+};
+
+typedef struct
+{
   const char *p;
   const char *end;
   int depth;
   GString *scratch;
+  /* When set, where each object lies that is the value of a member named
+   * @member and whose text is the one pcmbn_json_object_to_text() writes
+   * for it: counted in @irregular is everything it would write otherwise
+   * (white space between tokens, an escape other than \" and \\, a raw
+   * DEL, -0). */
+  const char *start;
+  const char *member;
+  PcmbnJsonSpans *spans;
+  guint irregular;
 } Reader;
 
 static JsonNode *read_value (Reader *r);
@@ -28,8 +52,12 @@ static JsonNode *read_value (Reader *r);
 static void
 skip_space (Reader *r)
 {
+  const char *from = r->p;
+
   while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
     r->p++;
+  if (r->p != from)
+    r->irregular++;
 }
 
 static int
@@ -57,7 +85,7 @@ read_string (Reader *r)
   for (;;)
     {
       const char *run = p;
-      while (p < r->end && *p != '"' && *p != '\\' && (guchar)*p >= 0x20)
+      while (p < r->end && *p != '"' && *p != '\\' && (guchar)*p >= 0x20 && *p != 0x7F)
         p++;
       if (p >= r->end || (guchar)*p < 0x20)
         return FALSE;
@@ -72,9 +100,18 @@ read_string (Reader *r)
           r->p = p + 1;
           return TRUE;
         }
-      /* An escape. */
+      if (*p == 0x7F)
+        {
+          /* Taken as it is, but the writer leaves it to json-glib. */
+          g_string_append_c (r->scratch, *p++);
+          r->irregular++;
+          continue;
+        }
+      /* An escape; only \" and \\ are the writer's own. */
       if (p + 1 >= r->end)
         return FALSE;
+      if (p[1] != '"' && p[1] != '\\')
+        r->irregular++;
       switch (p[1])
         {
           case '"':
@@ -158,6 +195,8 @@ read_number (Reader *r)
       }
   if (digits == 0 || (p < r->end && (*p == '.' || *p == 'e' || *p == 'E' || g_ascii_isdigit (*p))))
     return NULL;
+  if (negative && v == 0)
+    r->irregular++; /* -0, written 0 */
   r->p = p;
   return json_node_init_int (json_node_alloc (), negative ? -v : v);
 }
@@ -192,8 +231,9 @@ read_object (Reader *r)
        * short: on the stack, but for a long one. */
       char short_name[64];
       g_autofree char *long_name = NULL;
-      const char *name;
+      const char *name, *from;
       JsonNode *member;
+      guint irregular;
 
       if (r->p >= r->end || *r->p != '"' || !read_string (r))
         return NULL;
@@ -206,9 +246,17 @@ read_object (Reader *r)
         return NULL;
       r->p++;
       skip_space (r);
+      from = r->p;
+      irregular = r->irregular;
       member = read_value (r);
       if (member == NULL)
         return NULL;
+      if (r->spans && r->irregular == irregular && JSON_NODE_HOLDS_OBJECT (member)
+          && strcmp (name, r->member) == 0)
+        {
+          Span span = { json_node_get_object (member), from - r->start, r->p - from };
+          g_array_append_val (r->spans->spans, span);
+        }
       json_object_set_member (object, name, member);
       /* A repeated member replaced the first one instead of adding to the
        * size: json-glib's rule decides which one stays. Counted rather than
@@ -314,10 +362,45 @@ read_value (Reader *r)
 JsonNode *
 pcmbn_json_fast_parse (const char *text, gsize len)
 {
+  return pcmbn_json_fast_parse_spans (text, len, NULL, NULL);
+}
+
+/**
+ * pcmbn_json_fast_parse_spans:
+ * @text: (array length=len): bytes received
+ * @len: their number
+ * @member: (nullable): the name of the members whose objects to find
+ * @spans: (out) (optional) (transfer full): where each object lies in
+ *   @text that is the value of a member named @member and whose text is
+ *   exactly what pcmbn_json_object_to_text() writes for it; %NULL when the
+ *   document is not read. It points into @text: keep @text while it lives
+ *
+ * As pcmbn_json_fast_parse(), and tells which objects need not be written
+ * again: a record's data as the store or a server wrote it comes back in
+ * their very form, and writing it was a tenth of a restore.
+ *
+ * Returns: (transfer full) (nullable): the document's root
+ */
+JsonNode *
+pcmbn_json_fast_parse_spans (const char *text,
+                             gsize len,
+                             const char *member,
+                             PcmbnJsonSpans **spans)
+{
   g_autoptr (GString) scratch = g_string_sized_new (1024);
-  Reader r = { text, text + len, 0, scratch };
+  g_autoptr (PcmbnJsonSpans) found = NULL;
+  Reader r = { text, text + len, 0, scratch, text, member, NULL, 0 };
   JsonNode *root;
 
+  if (spans)
+    *spans = NULL;
+  if (spans && member)
+    {
+      found = g_new0 (PcmbnJsonSpans, 1);
+      found->text = text;
+      found->spans = g_array_sized_new (FALSE, FALSE, sizeof (Span), 8);
+      r.spans = found;
+    }
   skip_space (&r);
   root = read_value (&r);
   if (root == NULL)
@@ -328,7 +411,63 @@ pcmbn_json_fast_parse (const char *text, gsize len)
       json_node_unref (root);
       return NULL;
     }
+  if (spans)
+    *spans = g_steal_pointer (&found);
   return root;
+}
+
+static int
+compare_spans (gconstpointer a, gconstpointer b)
+{
+  const Span *x = a, *y = b;
+
+  return (x->object > y->object) - (x->object < y->object);
+}
+
+/**
+ * pcmbn_json_spans_lookup:
+ * @spans: (nullable): what pcmbn_json_fast_parse_spans() found
+ * @object: (nullable): an object of the document it read
+ * @len: (out): the length of its text
+ *
+ * Returns: (nullable) (transfer none): @object's text in the document,
+ *   not ended by a NUL; %NULL when it is not the writer's text (or
+ *   @object is not of the document)
+ */
+const char *
+pcmbn_json_spans_lookup (PcmbnJsonSpans *spans, JsonObject *object, gsize *len)
+{
+  const Span *span;
+  Span key = { object, 0, 0 };
+
+  *len = 0;
+  if (spans == NULL || object == NULL)
+    return NULL;
+  /* Sorted once, at the first lookup: an array costs less to fill than a
+   * hash table, and a page has thousands of objects. */
+  if (!spans->sorted)
+    {
+      g_array_sort (spans->spans, compare_spans);
+      spans->sorted = TRUE;
+    }
+  span = bsearch (&key, spans->spans->data, spans->spans->len, sizeof (Span), compare_spans);
+  if (span == NULL)
+    return NULL;
+  *len = span->len;
+  return spans->text + span->start;
+}
+
+/**
+ * pcmbn_json_spans_free:
+ * @spans: (nullable): what pcmbn_json_fast_parse_spans() found
+ */
+void
+pcmbn_json_spans_free (PcmbnJsonSpans *spans)
+{
+  if (spans == NULL)
+    return;
+  g_array_unref (spans->spans);
+  g_free (spans);
 }
 
 /**

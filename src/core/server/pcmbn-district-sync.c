@@ -417,7 +417,10 @@ prepare_one (PrepareJob *job, guint i)
       if (pr->errors->len > 0)
         return;
     }
-  pr->data_text = pcmbn_wire_object_to_string (pr->data);
+  /* Unchanged by normalizing (nothing stripped, already the stored form):
+   * the text the device sent is the text to store. */
+  pr->data_text = pr->data == r->data && r->data_text ? g_steal_pointer (&r->data_text)
+                                                      : pcmbn_wire_object_to_string (pr->data);
   pr->hash = pcmbn_wire_edit_hash_text (r->kind, r->base_version, r->deleted, pr->data_text);
 }
 

@@ -642,7 +642,7 @@ apply_reply (
   if (!pcmbn_store_begin (store, error))
     return FALSE;
   if (!pcmbn_sync_apply_results (store, sent, n, results, stats, error)
-      || !pcmbn_sync_apply_changes (store, changes, pcmbn_wire_get_int (reply, "since", 0),
+      || !pcmbn_sync_apply_changes (store, changes, NULL, pcmbn_wire_get_int (reply, "since", 0),
                                     pcmbn_wire_get_int (reply, "next", 0), stats, error)
       || !set_meta_int (store, PCMBN_BUNDLE_META_REPLY, serial, error)
       || !pcmbn_store_set_meta (store, PCMBN_BUNDLE_META_LAST, now, error)

@@ -323,6 +323,8 @@ keep_local_sensitive (const PcmbnKind *kind, JsonObject **incoming, JsonObject *
  * pcmbn_store_sync_apply_record:
  * @self: a store
  * @record: a RECORD of a pull, with its `version`
+ * @spans: (nullable): where @record's objects lie in the text read (see
+ *   pcmbn_json_fast_parse_spans())
  * @error: return location for an error
  *
  * Applies one change from the server. A record of another commune, or one
@@ -332,7 +334,10 @@ keep_local_sensitive (const PcmbnKind *kind, JsonObject **incoming, JsonObject *
  * Returns: what happened; %PCMBN_PULL_SKIPPED with @error set on a failure
  */
 PcmbnPullResult
-pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **error)
+pcmbn_store_sync_apply_record (PcmbnStore *self,
+                               JsonObject *record,
+                               PcmbnJsonSpans *spans,
+                               GError **error)
 {
   const char *uuid = pcmbn_wire_get_string (record, "uuid");
   const char *kind_name = pcmbn_wire_get_string (record, "kind");
@@ -347,6 +352,7 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
   g_autoptr (JsonObject) local_data = NULL;
   g_autoptr (JsonObject) data = NULL;
   g_autofree char *local_state = NULL;
+  g_autofree char *data_text = NULL;
   sqlite3_stmt *stmt;
   gboolean exists = FALSE;
   gint64 row_id = 0; /* none: the row is new */
@@ -417,9 +423,19 @@ pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **er
       data = g_steal_pointer (&clean);
     }
   keep_local_sensitive (kind, &data, local_data);
+  /* The data as the server sent it, when that is the stored form and the
+   * text is the one the store would write: a restore wrote every record's
+   * text once more, for a tenth of its time. */
+  if (data == json_node_get_object (data_node))
+    {
+      gsize len;
+      const char *text = pcmbn_json_spans_lookup (spans, data, &len);
+      if (text)
+        data_text = g_strndup (text, len);
+    }
   /* Looked up just now: a new row is inserted without a second lookup. */
-  if (pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, NULL, &row_id, version, deleted,
-                                  modified_at, error))
+  if (pcmbn_store_write_row_text (self, kind, uuid, org_unit, data, data_text, &row_id, version,
+                                  deleted, modified_at, error))
     result = PCMBN_PULL_APPLIED;
 
 out:

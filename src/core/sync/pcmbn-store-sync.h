@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include "records/pcmbn-json-fast.h"
 #include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
@@ -44,8 +45,10 @@ gboolean pcmbn_store_sync_mark_conflict (PcmbnStore *self,
 gboolean pcmbn_store_sync_resend_all (PcmbnStore *self, GError **error);
 gboolean pcmbn_store_sync_mark_rejected (
     PcmbnStore *self, const char *uuid, gint64 sent_rev, const char *problem, GError **error);
-PcmbnPullResult
-pcmbn_store_sync_apply_record (PcmbnStore *self, JsonObject *record, GError **error);
+PcmbnPullResult pcmbn_store_sync_apply_record (PcmbnStore *self,
+                                               JsonObject *record,
+                                               PcmbnJsonSpans *spans,
+                                               GError **error);
 gboolean pcmbn_store_sync_apply_unit (PcmbnStore *self, JsonObject *unit, GError **error);
 gboolean pcmbn_store_sync_apply_targets (PcmbnStore *self, JsonObject *targets, GError **error);
 JsonNode *pcmbn_store_sync_conflicts (PcmbnStore *self);

@@ -95,6 +95,9 @@ pcmbn_sync_apply_results (PcmbnStore *store,
  * pcmbn_sync_apply_changes:
  * @store: the local store
  * @changes: one page of the server's `changes`
+ * @spans: (nullable): where the page's objects lie in the text it was read
+ *   from (pcmbn_json_fast_parse_spans()): a record's data is then not
+ *   written again
  * @since: the pull position the page was asked from
  * @next: the position after the page
  * @stats: (inout): counts to add to
@@ -110,6 +113,7 @@ pcmbn_sync_apply_results (PcmbnStore *store,
 gboolean
 pcmbn_sync_apply_changes (PcmbnStore *store,
                           JsonArray *changes,
+                          PcmbnJsonSpans *spans,
                           gint64 since,
                           gint64 next,
                           PcmbnSyncStats *stats,
@@ -132,7 +136,7 @@ pcmbn_sync_apply_changes (PcmbnStore *store,
 
       if (record)
         {
-          PcmbnPullResult r = pcmbn_store_sync_apply_record (store, record, &local);
+          PcmbnPullResult r = pcmbn_store_sync_apply_record (store, record, spans, &local);
           if (local)
             {
               pcmbn_store_rollback (store);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include "records/pcmbn-json-fast.h"
 #include "store/pcmbn-store.h"
 
 G_BEGIN_DECLS
@@ -33,6 +34,7 @@ gboolean pcmbn_sync_apply_results (PcmbnStore *store,
                                    GError **error);
 gboolean pcmbn_sync_apply_changes (PcmbnStore *store,
                                    JsonArray *changes,
+                                   PcmbnJsonSpans *spans,
                                    gint64 since,
                                    gint64 next,
                                    PcmbnSyncStats *stats,

@@ -538,12 +538,15 @@ set_http_error (GError **error, guint status, GBytes *body, gboolean enrolling)
                  said ? said : _ ("no reason given"));
 }
 
+/* The answer in @body; with @spans, where its records' data lie in @body
+ * (see pcmbn_json_fast_parse_spans()). */
 static JsonObject *
-reply_object (GBytes *body, GError **error)
+reply_object_spans (GBytes *body, PcmbnJsonSpans **spans, GError **error)
 {
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
-  g_autoptr (JsonNode) root = pcmbn_wire_parse_json (data ? data : "", len, NULL);
+  g_autoptr (JsonNode)
+      root = pcmbn_wire_parse_json_spans (data ? data : "", len, "data", spans, NULL);
 
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
@@ -553,6 +556,12 @@ reply_object (GBytes *body, GError **error)
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
+}
+
+static JsonObject *
+reply_object (GBytes *body, GError **error)
+{
+  return reply_object_spans (body, NULL, error);
 }
 
 static gboolean
@@ -1378,6 +1387,7 @@ typedef struct _PullPage
   guint status;
   GBytes *reply;
   JsonObject *answer;
+  PcmbnJsonSpans *spans; /* where the answer's objects lie in @reply */
   GError *error;
   GThread *thread;
   struct _PullPage *garbage; /* a page written already, freed by this page's thread */
@@ -1413,7 +1423,7 @@ pull_page_fetch (gpointer data)
   if (page->status != 200)
     return NULL;
   t = g_get_monotonic_time ();
-  page->answer = reply_object (page->reply, &page->error);
+  page->answer = reply_object_spans (page->reply, &page->spans, &page->error);
   page->h->t_parse += g_get_monotonic_time () - t;
   return NULL;
 }
@@ -1453,6 +1463,7 @@ pull_page_free (PullPage *page)
   g_free (page->path);
   g_clear_pointer (&page->reply, g_bytes_unref);
   g_clear_pointer (&page->answer, json_object_unref);
+  g_clear_pointer (&page->spans, pcmbn_json_spans_free);
   g_clear_error (&page->error);
   g_free (page);
 }
@@ -1530,7 +1541,8 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
         return FALSE;
       /* A new device's first page: a restore, loaded in bulk. */
       if ((since == 0 && !pcmbn_store_bulk_begin (self->store, error))
-          || !pcmbn_sync_apply_changes (self->store, changes, since, next, stats, error)
+          || !pcmbn_sync_apply_changes (self->store, changes, page->spans, since, next, stats,
+                                        error)
           || (stats->pulled_attachments > 0
               && !pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, "1", error))
           || (!more && !pcmbn_store_bulk_end (self->store, error)))

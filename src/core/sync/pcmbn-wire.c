@@ -30,6 +30,7 @@ pcmbn_wire_record_free (PcmbnWireRecord *record)
   g_free (record->org_unit);
   g_free (record->modified_at);
   g_clear_pointer (&record->data, json_object_unref);
+  g_free (record->data_text);
   g_free (record->error_code);
   g_free (record->error_field);
   g_free (record->error_message);
@@ -157,6 +158,24 @@ text_is_valid (JsonNode *node)
 JsonNode *
 pcmbn_wire_parse_json (const char *text, gsize len, GError **error)
 {
+  return pcmbn_wire_parse_json_spans (text, len, NULL, NULL, error);
+}
+
+/**
+ * pcmbn_wire_parse_json_spans:
+ * @text: (array length=len): bytes received
+ * @len: their number
+ * @member: (nullable): see pcmbn_json_fast_parse_spans()
+ * @spans: (out) (optional) (transfer full) (nullable): see
+ *   pcmbn_json_fast_parse_spans(); %NULL when json-glib read @text
+ * @error: return location for a %PCMBN_WIRE_ERROR_MALFORMED error
+ *
+ * Returns: (transfer full) (nullable): the document's root
+ */
+JsonNode *
+pcmbn_wire_parse_json_spans (
+    const char *text, gsize len, const char *member, PcmbnJsonSpans **spans, GError **error)
+{
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GError) local = NULL;
   gboolean surrogates = FALSE;
@@ -165,7 +184,7 @@ pcmbn_wire_parse_json (const char *text, gsize len, GError **error)
   /* The quick reader takes what devices and servers send (a pull page of
    * 1,000 records spent most of its parsing in json-glib's tokenizer);
    * json-glib, with the checks below, whatever it leaves. */
-  root = pcmbn_json_fast_parse (text, len);
+  root = pcmbn_json_fast_parse_spans (text, len, member, spans);
   if (root != NULL)
     return root;
   if (!check_json (text, len, &surrogates, error))
@@ -486,11 +505,21 @@ pcmbn_wire_split_push (const char *body, gsize len)
 PcmbnWireRecord *
 pcmbn_wire_parse_push_record (const char *text, gsize len)
 {
-  g_autoptr (JsonNode) node = pcmbn_wire_parse_json (text, len, NULL);
+  g_autoptr (PcmbnJsonSpans) spans = NULL;
+  g_autoptr (JsonNode) node = pcmbn_wire_parse_json_spans (text, len, "data", &spans, NULL);
+  PcmbnWireRecord *r;
+  const char *data_text;
+  gsize data_len;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return NULL;
-  return parse_record (json_node_get_object (node));
+  r = parse_record (json_node_get_object (node));
+  /* A device sends the text its store wrote: the server need not write
+   * it again to store it and hash it. */
+  data_text = pcmbn_json_spans_lookup (spans, r->data, &data_len);
+  if (data_text)
+    r->data_text = g_strndup (data_text, data_len);
+  return r;
 }
 
 /**

@@ -36,6 +36,9 @@ typedef struct
   gboolean deleted;
   char *modified_at;
   JsonObject *data;
+  /* @data's text as sent, when it is the one pcmbn_json_object_to_text()
+   * writes (read by pcmbn_wire_parse_push_record() only); else %NULL */
+  char *data_text;
   /* Set when this one record is malformed: it is rejected, the others go on. */
   char *error_code;
   char *error_field;
@@ -47,6 +50,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnWireRecord, pcmbn_wire_record_free)
 
 gboolean pcmbn_wire_check_json (const char *text, gsize len, GError **error);
 JsonNode *pcmbn_wire_parse_json (const char *text, gsize len, GError **error);
+JsonNode *pcmbn_wire_parse_json_spans (
+    const char *text, gsize len, const char *member, PcmbnJsonSpans **spans, GError **error);
 GPtrArray *pcmbn_wire_parse_push (const char *body, gsize len, GError **error);
 
 /* Where one record of a push body lies in it. */
