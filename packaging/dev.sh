@@ -13,7 +13,7 @@ builddir=${PCMBN_BUILDDIR:-build}
 packages=(
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libglib2.0-bin libjson-glib-dev libsqlite3-dev sqlite3 libsoup-3.0-dev libsodium-dev
-  nettle-dev libdeflate-dev
+  nettle-dev libdeflate-dev libmimalloc-dev
   libgtk-4-dev libadwaita-1-dev
   libxlsxwriter-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-core
   libsodium-dev libsecret-1-dev gnome-keyring

@@ -8,6 +8,9 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#ifdef PCMBN_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -529,7 +532,12 @@ prune_cb (gpointer user_data)
 static gboolean
 trim_cb (gpointer user_data)
 {
-#ifdef __GLIBC__
+#if defined(PCMBN_MIMALLOC)
+  /* mimalloc's malloc serves the process (meson.build): its free pages
+   * go back to the kernel on their own after a moment; this also returns
+   * what the threads that ended left behind. */
+  mi_collect (true);
+#elif defined(__GLIBC__)
   malloc_trim (0);
 #endif
   return G_SOURCE_CONTINUE;
