@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "records/pcmbn-csv.h"
@@ -2705,6 +2706,35 @@ insert_codes (PcmbnStore *self, sqlite3_int64 id, const char **codes, guint n, G
   return TRUE;
 }
 
+/* A record's codes, (field, code) pairs, in the order of the table's key. */
+static int
+compare_code_pairs (gconstpointer a, gconstpointer b)
+{
+  const char *const *x = a, *const *y = b;
+  int by_field = strcmp (x[0], y[0]);
+
+  return by_field != 0 ? by_field : strcmp (x[1], y[1]);
+}
+
+#define CODES_SORTED_MAX 64
+
+/* Writes @n pairs, sorted first: in the key's order, each row lands after
+ * the one before (a new record's id is the largest yet), and SQLite finds
+ * its place without a search from the root. */
+static gboolean
+flush_codes (PcmbnStore *self, sqlite3_int64 id, const char **codes, guint n, GError **error)
+{
+  qsort (codes, n, 2 * sizeof (const char *), compare_code_pairs);
+  for (guint done = 0; done < n;)
+    {
+      guint k = MIN (n - done, CODES_PER_INSERT);
+      if (!insert_codes (self, id, codes + 2 * done, k, error))
+        return FALSE;
+      done += k;
+    }
+  return TRUE;
+}
+
 static gboolean
 write_codes (PcmbnStore *self,
              sqlite3_int64 id,
@@ -2713,7 +2743,7 @@ write_codes (PcmbnStore *self,
              JsonObject *data,
              GError **error)
 {
-  const char *codes[2 * CODES_PER_INSERT];
+  const char *codes[2 * CODES_SORTED_MAX];
   guint n = 0;
 
   if (!is_new)
@@ -2742,15 +2772,15 @@ write_codes (PcmbnStore *self,
         {
           codes[2 * n] = kind->fields[f].name;
           codes[2 * n + 1] = json_array_get_string_element (array, i);
-          if (++n == CODES_PER_INSERT)
+          if (++n == CODES_SORTED_MAX)
             {
-              if (!insert_codes (self, id, codes, n, error))
+              if (!flush_codes (self, id, codes, n, error))
                 return FALSE;
               n = 0;
             }
         }
     }
-  return n == 0 || insert_codes (self, id, codes, n, error);
+  return flush_codes (self, id, codes, n, error);
 }
 
 static char *
