@@ -819,7 +819,7 @@ main (int argc, char **argv)
   const Verb *verb = NULL;
   int status;
 
-#ifdef __GLIBC__
+#if defined(__GLIBC__) && !defined(PCMBN_MIMALLOC)
   /* glibc gives every thread that allocates under contention an arena of
    * its own (up to 8 per core), and a freed block returns only to its own
    * arena: with the server's eight workers, each burst left its garbage
