@@ -373,7 +373,8 @@ pcmbn_json_fast_parse (const char *text, gsize len)
  * @spans: (out) (optional) (transfer full): where each object lies in
  *   @text that is the value of a member named @member and whose text is
  *   exactly what pcmbn_json_object_to_text() writes for it; %NULL when the
- *   document is not read. It points into @text: keep @text while it lives
+ *   document is not read or no @member is named. It points into @text:
+ *   keep @text while it lives
  *
  * As pcmbn_json_fast_parse(), and tells which objects need not be written
  * again: a record's data as the store or a server wrote it comes back in

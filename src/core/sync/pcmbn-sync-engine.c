@@ -1387,7 +1387,7 @@ typedef struct _PullPage
   guint status;
   GBytes *reply;
   JsonObject *answer;
-  PcmbnJsonSpans *spans; /* where the answer's objects lie in @reply */
+  PcmbnJsonSpans *spans; /* where the records' data lie in @reply */
   GError *error;
   GThread *thread;
   struct _PullPage *garbage; /* a page written already, freed by this page's thread */
