@@ -2058,6 +2058,91 @@ test_fold (void)
     folded = pcmbn_fold (text->str);
     g_assert_cmpstr (folded, ==, expected->str);
   }
+  /* Appended for a search text: the same letters, every ASCII punctuation
+   * a space, ASCII that folding made of a letter too (U+FF01 is "!"). */
+  {
+    g_autoptr (GString) out = g_string_new ("kept|");
+    pcmbn_fold_append (out, "Tờ rơi, ÁP-PHÍCH! (2025)\n\tĐã", TRUE);
+    g_assert_cmpstr (out->str, ==, "kept|to roi  ap phich   2025 \n\tda");
+    g_string_truncate (out, 0);
+    for (guint c = 1; c < 128; c++)
+      {
+        char one[2] = { (char)c, 0 };
+        pcmbn_fold_append (out, one, TRUE);
+        g_assert_cmpint (out->str[c - 1], ==,
+                         g_ascii_ispunct ((char)c) ? ' ' : g_ascii_tolower ((char)c));
+      }
+    g_assert_cmpuint (out->len, ==, 127);
+  }
+  /* Text that is not UTF-8 (a search text is made of checked fields, so it
+   * is not checked again): each byte that begins no whole sequence is left
+   * out, and a sequence cut short by the end is never read past it. */
+  {
+    static const struct
+    {
+      const char *text, *folded;
+    } bad[] = {
+      { "a\xff\xfe"
+        "b",
+        "ab" },
+      { "\x80\xbfÁ", "a" },
+      { "x\xc3", "x" },
+      { "x\xe1\xba", "x" },
+      { "x\xf0\x9f\x98", "x" },
+      { "\xc3(\xe1\xbaz", "(z" },
+      { "\xc0\xaf\xf5\x80\x80\x80", "" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr (GString) out = g_string_new (NULL);
+        /* A copy of its own length, so that a read past it is seen by
+         * AddressSanitizer. */
+        g_autofree char *text = g_strdup (bad[i].text);
+        pcmbn_fold_append (out, text, FALSE);
+        g_assert_cmpstr (out->str, ==, bad[i].folded);
+      }
+  }
+}
+
+/* A record's search text is its searchable fields and its type's labels,
+ * each folded, one per line, punctuation as space: what folding the whole
+ * joined text and then blanking its punctuation gives. */
+static void
+test_search_text (void)
+{
+  const PcmbnKind *kind = pcmbn_schema_kind ("activity");
+  g_autoptr (JsonObject) data = pcmbn_test_json (
+      "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\","
+      "\"title\":\"Nói chuyện: PHÒNG, CHỐNG mua bán người!\",\"location\":\"Nhà văn hóa "
+      "(thôn Đông)\",\"notes\":\"Ghi chú — dài, có \\\"ngoặc\\\" và Đ.\"}");
+  g_autoptr (GString) joined = g_string_new (NULL);
+  g_autofree char *text = pcmbn_schema_search_text (kind, data);
+  g_autofree char *expected = NULL;
+
+  for (guint i = 0; i < kind->n_fields; i++)
+    {
+      const PcmbnField *field = &kind->fields[i];
+      const char *value = pcmbn_data_get_string (data, field->name);
+
+      if (value == NULL || (field->flags & PCMBN_FIELD_SENSITIVE))
+        continue;
+      if (field->flags & PCMBN_FIELD_SEARCH)
+        g_string_append_printf (joined, "%s\n", value);
+      else if (g_strcmp0 (field->name, kind->type_field) == 0)
+        {
+          const PcmbnCatalogueEntry *e = pcmbn_catalogue_find (
+              pcmbn_catalogue_lookup (field->catalogue), value);
+          g_assert_nonnull (e);
+          g_string_append_printf (joined, "%s\n%s\n", e->label_vi, e->label_en);
+        }
+    }
+  expected = pcmbn_fold (joined->str);
+  for (char *p = expected; *p; p++)
+    if (g_ascii_ispunct (*p))
+      *p = ' ';
+  g_assert_nonnull (strstr (text, "phong  chong mua ban nguoi "));
+  g_assert_nonnull (strstr (text, "thon dong"));
+  g_assert_cmpstr (text, ==, expected);
 }
 
 /* A record in stored form but out of the schema's order is taken as it is
@@ -2232,6 +2317,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/schema/fold", test_fold);
+  g_test_add_func ("/schema/search-text", test_search_text);
   g_test_add_func ("/schema/uuid-new", test_uuid_new);
   g_test_add_func ("/schema/date-parse", test_date_parse);
   g_test_add_func ("/schema/column-index", test_column_index);

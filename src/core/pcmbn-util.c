@@ -282,22 +282,124 @@ fold_char (gunichar c)
 
 /* Vietnamese letters lie below U+1F00 (Latin, its supplements and
  * extensions): folded once into a table, not decomposed again for every
- * letter of every record written. */
+ * letter of every record written. ASCII has a table of bytes of its own for
+ * each way of folding: the plain one, and the search text's, in which
+ * punctuation is a space (so that "phong chong" finds "Phòng, chống"). */
 #define FOLD_TABLE_END 0x1F00
 
-static const gunichar *
-fold_table (void)
+typedef struct
 {
-  static gunichar *table;
+  gunichar letters[FOLD_TABLE_END];
+  char ascii[2][0x80];
+} FoldTables;
 
-  if (g_once_init_enter (&table))
+static const FoldTables *
+fold_tables (void)
+{
+  static FoldTables *tables;
+
+  if (g_once_init_enter (&tables))
     {
-      gunichar *t = g_new (gunichar, FOLD_TABLE_END);
+      FoldTables *t = g_new (FoldTables, 1);
       for (gunichar c = 0; c < FOLD_TABLE_END; c++)
-        t[c] = fold_char (c);
-      g_once_init_leave (&table, t);
+        t->letters[c] = fold_char (c);
+      for (int c = 0; c < 0x80; c++)
+        {
+          t->ascii[FALSE][c] = g_ascii_tolower ((char)c);
+          t->ascii[TRUE][c] = g_ascii_ispunct ((char)c) ? ' ' : g_ascii_tolower ((char)c);
+        }
+      g_once_init_leave (&tables, t);
     }
-  return table;
+  return tables;
+}
+
+/* The code point at @p and its length in bytes, or 0 for a sequence that
+ * is not UTF-8: a continuation byte is checked before the next is read, so
+ * nothing past the text's end (its NUL is never one) is ever read. */
+static inline guint
+decode_utf8 (const guchar *p, gunichar *c)
+{
+  if (p[0] >= 0xC2 && p[0] < 0xE0 && (p[1] & 0xC0) == 0x80)
+    {
+      *c = ((gunichar)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+      return 2;
+    }
+  if (p[0] >= 0xE0 && p[0] < 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80)
+    {
+      *c = ((gunichar)(p[0] & 0x0F) << 12) | ((gunichar)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+      return 3;
+    }
+  if (p[0] >= 0xF0 && p[0] < 0xF5 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80
+      && (p[3] & 0xC0) == 0x80)
+    {
+      *c = ((gunichar)(p[0] & 0x07) << 18) | ((gunichar)(p[1] & 0x3F) << 12)
+           | ((gunichar)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+      return 4;
+    }
+  return 0;
+}
+
+/**
+ * pcmbn_fold_append:
+ * @out: where to append
+ * @text: UTF-8 text; a byte that does not begin a well-formed sequence is
+ *   left out
+ * @search: whether ASCII punctuation becomes a space, as in a record's
+ *   search text
+ *
+ * pcmbn_fold() of @text, appended to @out without a copy of its own. It
+ * does not check @text first: the search text of every record written is
+ * made of fields that normalizing checked already.
+ */
+void
+pcmbn_fold_append (GString *out, const char *text, gboolean search)
+{
+  const FoldTables *tables = fold_tables ();
+  const char *ascii = tables->ascii[search != FALSE];
+  gsize len = strlen (text);
+  gsize n = out->len;
+  char *buf;
+
+  /* Written straight into the string's buffer, growing only for a letter
+   * whose folded form is longer than itself (a rare case: a few capitals
+   * lowercase to a letter of three bytes). */
+  g_string_set_size (out, n + len);
+  buf = out->str;
+  for (const guchar *p = (const guchar *)text; *p;)
+    {
+      gunichar c, folded;
+      guint step;
+      gsize rest;
+
+      /* Most of any text is ASCII: a byte for a byte. */
+      if (*p < 0x80)
+        {
+          buf[n++] = ascii[*p++];
+          continue;
+        }
+      step = decode_utf8 (p, &c);
+      p += step ? step : 1;
+      if (step == 0)
+        continue;
+      folded = c < FOLD_TABLE_END ? tables->letters[c] : fold_char (c);
+      if (folded == 0)
+        continue;
+      if (folded < 0x80)
+        {
+          buf[n++] = ascii[folded];
+          continue;
+        }
+      /* Room for this letter and every byte still to read (none folds
+       * longer than itself but for such a letter, checked here again). */
+      rest = len - (gsize)(p - (const guchar *)text);
+      if (n + 6 + rest > out->len)
+        {
+          g_string_set_size (out, n + 6 + rest + len / 8);
+          buf = out->str;
+        }
+      n += g_unichar_to_utf8 (folded, buf + n);
+    }
+  g_string_truncate (out, n);
 }
 
 /**
@@ -307,71 +409,18 @@ fold_table (void)
  * Lowercases and strips Vietnamese diacritics ("Phúc Xá" → "phuc xa", "Đ" →
  * "d"), so that people can search without typing accents.
  *
- * Returns: (transfer full): the folded text
+ * Returns: (transfer full): the folded text; empty when @text is not UTF-8
  */
 char *
 pcmbn_fold (const char *text)
 {
-  const gunichar *table;
-  gsize len, size, n, rest;
-  char *out;
+  GString *out;
 
   if (text == NULL || !g_utf8_validate (text, -1, NULL))
     return g_strdup ("");
-  table = fold_table ();
-  len = strlen (text);
-  /* Written straight into a buffer, growing only for a letter whose folded
-   * form is longer than itself (a rare case: a few capitals lowercase to a
-   * letter of three bytes): this runs for every record written and every
-   * search typed, over text already checked as UTF-8. */
-  size = len + 1;
-  out = g_malloc (size);
-  n = 0;
-  for (const guchar *p = (const guchar *)text; *p;)
-    {
-      gunichar c, folded;
-
-      /* Most of any text is ASCII: lowercased in place of decoding. */
-      if (*p < 0x80)
-        {
-          out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + ('a' - 'A') : *p);
-          p++;
-          continue;
-        }
-      if (*p < 0xE0)
-        {
-          c = ((gunichar)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-          p += 2;
-        }
-      else if (*p < 0xF0)
-        {
-          c = ((gunichar)(p[0] & 0x0F) << 12) | ((gunichar)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-          p += 3;
-        }
-      else
-        {
-          c = ((gunichar)(p[0] & 0x07) << 18) | ((gunichar)(p[1] & 0x3F) << 12)
-              | ((gunichar)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-          p += 4;
-        }
-      folded = c < FOLD_TABLE_END ? table[c] : fold_char (c);
-      if (folded == 0)
-        continue;
-      /* Room for this letter and every byte still to read (none folds
-       * longer than itself but for such a letter, checked here again). */
-      rest = len - (gsize)(p - (const guchar *)text);
-      if (n + 6 + rest >= size)
-        {
-          size = n + 6 + rest + 1 + len / 8;
-          out = g_realloc (out, size);
-        }
-      if (folded < 0x80)
-        out[n++] = (char)folded;
-      else
-        n += g_unichar_to_utf8 (folded, out + n);
-    }
-  out[n] = '\0';
-  return out;
+  out = g_string_sized_new (strlen (text) + 1);
+  pcmbn_fold_append (out, text, FALSE);
+  return g_string_free (out, FALSE);
 }
 
 /**

@@ -14,6 +14,7 @@ char *pcmbn_now_utc (void);
 char *pcmbn_uuid_new (void);
 gboolean pcmbn_uuid_is_valid (const char *uuid);
 char *pcmbn_fold (const char *text);
+void pcmbn_fold_append (GString *out, const char *text, gboolean search);
 gboolean pcmbn_is_vietnamese (void);
 void pcmbn_i18n_init (void);
 char *pcmbn_sha256_hex (const guint8 *data, gsize len);

@@ -866,11 +866,30 @@ catalogue_codes (const PcmbnCatalogue *catalogue)
   return g_string_free (s, FALSE);
 }
 
+/* What check_text() looks for in each byte of a text. */
+enum
+{
+  BYTE_PLAIN,
+  BYTE_CONTINUATION, /* not the first byte of a code point */
+  BYTE_CONTROL,      /* C0 but new line and tab, and DEL */
+  BYTE_C2,           /* the first byte of U+0080–U+00BF, C1 included */
+};
+
+static const guint8 byte_kinds[256] = {
+  /* New line (0x0A) and tab (0x09) are plain text. */
+  [0x00 ... 0x08] = BYTE_CONTROL,
+  [0x0B ... 0x1F] = BYTE_CONTROL,
+  [0x7F] = BYTE_CONTROL,
+  [0x80 ... 0xBF] = BYTE_CONTINUATION,
+  [0xC2] = BYTE_C2,
+};
+
 static void
 check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
 {
   guint max = field->max_length ? field->max_length : TEXT_MAX;
-  gsize length = 0;
+  const guchar *b;
+  gsize length, continuations = 0;
 
   if (!g_utf8_validate (text, -1, NULL))
     {
@@ -879,13 +898,17 @@ check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
     }
   /* Every code point of category Cc (C0, DEL and the C1 block U+0080–U+009F,
    * which valid UTF-8 writes C2 80 to C2 9F), and the length in code points,
-   * in one pass over the bytes: every text field of every record comes here. */
-  for (const guchar *p = (const guchar *)text; *p; p++)
+   * in one pass over the bytes, a table look-up each: every text field of
+   * every record comes here. */
+  for (b = (const guchar *)text; *b; b++)
     {
-      if ((*p & 0xC0) != 0x80)
-        length++;
-      if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F
-          || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+      guint8 kind = byte_kinds[*b];
+
+      if (G_LIKELY (kind == BYTE_PLAIN))
+        continue;
+      if (kind == BYTE_CONTINUATION)
+        continuations++;
+      else if (kind == BYTE_CONTROL || b[1] <= 0x9F)
         {
           add_error (errors, field->name,
                      _ ("contains a control character; only letters, digits, punctuation, "
@@ -893,6 +916,7 @@ check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
           return;
         }
     }
+  length = (gsize)(b - (const guchar *)text) - continuations;
   if (length > max)
     {
       add_error (errors, field->name, _ ("is too long: at most %u characters"), max);
@@ -1844,8 +1868,7 @@ pcmbn_field_from_text (const PcmbnField *field, const char *text, char **problem
 char *
 pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
 {
-  GString *s = g_string_new (NULL);
-  g_autofree char *folded = NULL;
+  GString *s = g_string_sized_new (256);
 
   for (guint i = 0; i < kind->n_fields; i++)
     {
@@ -1859,10 +1882,11 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
       if ((field->flags & PCMBN_FIELD_SENSITIVE) || !((field->flags & PCMBN_FIELD_SEARCH) || type)
           || (text = pcmbn_data_get_string (data, field->name)) == NULL)
         continue;
-      /* Appended, not printed. */
+      /* Folded as it is appended, punctuation as a space, so that "phong
+       * chong" finds "Phòng, chống". */
       if (field->flags & PCMBN_FIELD_SEARCH)
         {
-          g_string_append (s, text);
+          pcmbn_fold_append (s, text, TRUE);
           g_string_append_c (s, '\n');
         }
       else
@@ -1871,20 +1895,14 @@ pcmbn_schema_search_text (const PcmbnKind *kind, JsonObject *data)
               pcmbn_catalogue_lookup (field->catalogue), text);
           if (e)
             {
-              g_string_append (s, e->label_vi);
+              pcmbn_fold_append (s, e->label_vi, TRUE);
               g_string_append_c (s, '\n');
-              g_string_append (s, e->label_en);
+              pcmbn_fold_append (s, e->label_en, TRUE);
               g_string_append_c (s, '\n');
             }
         }
     }
-  folded = pcmbn_fold (s->str);
-  g_string_free (s, TRUE);
-  /* Punctuation becomes space, so that "phong chong" finds "Phòng, chống". */
-  for (char *p = folded; *p; p++)
-    if (g_ascii_ispunct (*p))
-      *p = ' ';
-  return g_steal_pointer (&folded);
+  return g_string_free (s, FALSE);
 }
 
 /**
