@@ -717,6 +717,74 @@ test_kill_server (void)
   world_clear (&w);
 }
 
+/* ---- a restore killed ---------------------------------------------------- */
+
+#define RESTORE_RECORDS 3000
+#define DEFAULT_RESTORE_ROUNDS 8
+
+/* A restore onto a new device writes the database file itself, not the
+ * log, each page committed through a rollback journal (see pull_pages() in
+ * pcmbn-sync-engine.c). Killed at any moment of it, the file opens sound,
+ * the next sync brings every record exactly once, and the store is back on
+ * the write-ahead log. */
+static void
+test_kill_restore (void)
+{
+  guint32 seed = env_uint ("PCMBN_CRASH_SEED", DEFAULT_SEED);
+  guint rounds = env_uint ("PCMBN_CRASH_RESTORE_ROUNDS", DEFAULT_RESTORE_ROUNDS);
+  SyncServer *s = sync_server_new (FALSE);
+  Device source = { 0 };
+  World w = { 0 };
+  gint64 full;
+  guint cut = 0;
+
+  world_init (&w, seed);
+  sync_server_start (s);
+  device_init (&source, s, "00001");
+  import_rows (&w, &source, RESTORE_RECORDS);
+  sync_clean (&source, s->url, 0);
+
+  /* An undisturbed restore: its length sets the range of the kills. */
+  {
+    Device d = { 0 };
+    device_init (&d, s, "00001");
+    full = g_get_monotonic_time ();
+    sync_clean (&d, s->url, 0);
+    full = g_get_monotonic_time () - full;
+    assert_converged (s, &d, 0);
+    device_clear (&d);
+  }
+  for (guint round = 1; round <= rounds; round++)
+    {
+      Device d = { 0 };
+      GSubprocess *proc;
+      gint64 delay = (gint64)g_rand_double_range (w.rand, 0, full);
+
+      device_init (&d, s, "00001");
+      proc = spawn_sync (&d, s->url, FALSE);
+      g_usleep (delay);
+      g_subprocess_force_exit (proc);
+      if (!wait_sync (proc, FALSE))
+        cut++;
+      g_object_unref (proc);
+      assert_sound (d.db, round);
+      sync_clean (&d, s->url, round);
+      assert_sound (d.db, round);
+      assert_converged (s, &d, round);
+      g_assert_cmpint (sync_query_int (d.db, "SELECT count(*) FROM records"), ==, RESTORE_RECORDS);
+      {
+        g_autofree char *mode = sync_query_text (d.db, "PRAGMA journal_mode");
+        g_assert_cmpstr (mode, ==, "wal");
+      }
+      device_clear (&d);
+    }
+  g_test_message ("%u of %u restores killed before they ended (an undisturbed one: %.2f s)", cut,
+                  rounds, full / 1e6);
+  device_clear (&source);
+  sync_server_free (s);
+  world_clear (&w);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -724,5 +792,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync-crash/kill-client", test_kill_client);
   g_test_add_func ("/sync-crash/kill-server", test_kill_server);
+  g_test_add_func ("/sync-crash/kill-restore", test_kill_restore);
   return g_test_run ();
 }

@@ -21,6 +21,7 @@ sqlite3 *pcmbn_store_get_db (PcmbnStore *self);
 void pcmbn_store_lock (PcmbnStore *self);
 void pcmbn_store_set_long_write (PcmbnStore *self, gboolean on);
 void pcmbn_store_copy_log (PcmbnStore *self);
+void pcmbn_store_set_write_direct (PcmbnStore *self, gboolean on);
 void pcmbn_store_report_progress (PcmbnStore *self, PcmbnStorePhase phase, guint done, guint total);
 void pcmbn_store_unlock (PcmbnStore *self);
 PcmbnRecord *pcmbn_store_record_from_stmt (sqlite3_stmt *stmt, int first_column);

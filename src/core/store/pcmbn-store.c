@@ -2040,6 +2040,27 @@ load_write_logged (PcmbnStore *self)
   pcmbn_store_unlock (self);
 }
 
+/**
+ * pcmbn_store_set_write_direct:
+ * @self: a store, outside a transaction
+ * @on: %TRUE before the first page of a restore, %FALSE after its last
+ *
+ * A restore onto a new device writes the database file itself, as a load
+ * does (see load_write_direct()): only while the store has no records,
+ * and never on a server. Its pages then commit with `synchronous = FULL`,
+ * through a journal that holds only the pages that existed before. Turning
+ * it off goes back to the write-ahead log.
+ */
+void
+pcmbn_store_set_write_direct (PcmbnStore *self, gboolean on)
+{
+  g_return_if_fail (PCMBN_IS_STORE (self));
+  if (on)
+    load_write_direct (self);
+  else
+    load_write_logged (self);
+}
+
 /* Back to how the store writes outside a load. */
 static void
 load_leave (PcmbnStore *self)

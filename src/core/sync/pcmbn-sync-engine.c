@@ -1478,7 +1478,7 @@ pull_cursor (PcmbnSyncEngine *self)
 }
 
 static gboolean
-pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
+pull_pages (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
   guint received = 0;
   g_autoptr (PullPage) ahead = NULL;
@@ -1537,6 +1537,13 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
        * page lost to a power cut takes its cursor with it, and comes again
        * at the next sync; applying a change twice changes nothing. */
       t = g_get_monotonic_time ();
+      /* Onto a store without records (a restore), the pages go into the
+       * file itself, each commit waiting for the disk, instead of into the
+       * log, fsynced and copied into the file once more at the end: that
+       * copy was a third of a restore (10,000 activities: the log's 32 MB
+       * synced, copied and the file synced, 0.3 s of 0.9 s). */
+      if (since == 0)
+        pcmbn_store_set_write_direct (self->store, TRUE);
       if (!pcmbn_store_begin_relaxed (self->store, error))
         return FALSE;
       /* A new device's first page: a restore, loaded in bulk. */
@@ -1567,6 +1574,17 @@ pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
           return FALSE;
         }
     }
+}
+
+static gboolean
+pull (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
+{
+  gboolean ok = pull_pages (self, h, stats, error);
+
+  /* A restore's direct writes (see pull_pages()) end with it, whatever
+   * stopped it. */
+  pcmbn_store_set_write_direct (self->store, FALSE);
+  return ok;
 }
 
 /* A server restored from a backup answers with another generation than the
