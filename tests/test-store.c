@@ -499,6 +499,8 @@ test_queries_use_indexes (void)
     "SELECT rtype, count(*) FROM records WHERE kind = 'activity' AND org_unit = '00001' AND"
     " deleted = 0 AND rdate BETWEEN '2026-01-01' AND '2026-12-31' GROUP BY rtype",
     "SELECT count(*) FROM records WHERE dirty = 1",
+    /* pcmbn_store_sync_count_state(), after every `pcmbn sync`. */
+    "SELECT count(*) FROM records WHERE dirty = 1 AND state = 'conflict'",
     /* A report's count of a commune's records of a kind (pcmbn-report.c)
      * and a parent's count of them (pcmbn-district-chain.c). */
     "SELECT count(*) FROM records r WHERE r.kind = 'training' AND r.org_unit = '00001' AND"

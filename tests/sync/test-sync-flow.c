@@ -197,6 +197,10 @@ test_conflict_between_devices (void)
   assert_sync (b, 0, NULL);
   g_assert_cmpint (sync_query_int (b, "SELECT count(*) FROM records WHERE state = 'conflict'"), ==,
                    1);
+  /* Dirty, so that the count after a sync finds it by the dirty rows. */
+  g_assert_cmpint (sync_query_int (b, "SELECT count(*) FROM records WHERE state = 'conflict' AND"
+                                      " dirty = 1"),
+                   ==, 1);
   g_assert_cmpint (sync_cli (b, &out, NULL, "conflicts", NULL), ==, 0);
   {
     g_autoptr (JsonNode) list = sync_parse (out);
@@ -212,8 +216,14 @@ test_conflict_between_devices (void)
                                                  "quantity_received"),
                      ==, 111);
   }
-  /* Still in conflict after another sync: nothing overwritten silently. */
+  /* Still in conflict after another sync: nothing overwritten silently,
+   * and the person is told how to settle it. */
   assert_sync (b, 0, NULL);
+  {
+    g_autofree char *told = NULL;
+    g_assert_cmpint (sync_cli (b, NULL, &told, "sync", NULL), ==, 0);
+    g_assert_nonnull (strstr (told, "pcmbn conflicts"));
+  }
   g_assert_cmpint (
       sync_query_int (s->db, "SELECT json_extract(data, '$.quantity_received') FROM records"), ==,
       111);
@@ -280,6 +290,9 @@ test_bad_record_quarantined (void)
   }
   g_assert_nonnull (problem);
   g_assert_true (g_str_has_prefix (problem, "quantity_received"));
+  g_assert_cmpint (sync_query_int (a, "SELECT count(*) FROM records WHERE state = 'rejected' AND"
+                                      " dirty = 1"),
+                   ==, 1);
   /* Set aside: the next sync does not send it again, the others are done. */
   assert_sync (a, 0, "pushed 0, pulled 0, conflicts 0, rejected 0");
   /* Corrected, it goes. */
