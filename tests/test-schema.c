@@ -2104,6 +2104,93 @@ test_fold (void)
   }
 }
 
+/* What pcmbn_utf8_scan() must say of @text: g_utf8_validate()'s verdict,
+ * and for valid text its code points and whether one is a control. */
+static void
+assert_scan (const char *text)
+{
+  gsize length = 0;
+  gboolean control = FALSE;
+  gboolean valid = pcmbn_utf8_scan (text, &length, &control);
+
+  if (valid != g_utf8_validate (text, -1, NULL))
+    {
+      g_autofree char *hex = NULL;
+      GString *s = g_string_new (NULL);
+      for (const guchar *p = (const guchar *)text; *p; p++)
+        g_string_append_printf (s, "%02X ", *p);
+      hex = g_string_free (s, FALSE);
+      g_error ("pcmbn_utf8_scan() says %d of %s", valid, hex);
+    }
+  if (valid)
+    {
+      gboolean cc = FALSE;
+      for (const char *p = text; *p; p = g_utf8_next_char (p))
+        {
+          gunichar c = g_utf8_get_char (p);
+          cc = cc || (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7F && c <= 0x9F);
+        }
+      g_assert_cmpuint (length, ==, g_utf8_strlen (text, -1));
+      g_assert_cmpint (control, ==, cc);
+    }
+}
+
+/* The one pass that checks every text field agrees with GLib on every
+ * string of one to three bytes, on the edges of every four-byte form, and
+ * on longer random text. */
+static void
+test_utf8_scan (void)
+{
+  char text[16] = { 0 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261204);
+  static const guchar edges[] = { 0x01, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF };
+
+  for (guint a = 1; a < 256; a++)
+    {
+      text[0] = (char)a;
+      text[1] = 0;
+      assert_scan (text);
+      for (guint b = 1; b < 256; b++)
+        {
+          text[1] = (char)b;
+          text[2] = 0;
+          assert_scan (text);
+          for (guint c = 1; c < 256; c++)
+            {
+              text[2] = (char)c;
+              text[3] = 0;
+              assert_scan (text);
+            }
+        }
+    }
+  for (guint a = 0xF0; a < 256; a++)
+    for (guint b = 1; b < 256; b++)
+      for (guint c = 0; c < G_N_ELEMENTS (edges); c++)
+        for (guint d = 0; d < G_N_ELEMENTS (edges); d++)
+          {
+            text[0] = (char)a;
+            text[1] = (char)b;
+            text[2] = (char)edges[c];
+            text[3] = (char)edges[d];
+            text[4] = 0;
+            assert_scan (text);
+          }
+  /* Runs of letters of every length, whole or cut, in any order. */
+  for (guint i = 0; i < 200000; i++)
+    {
+      guint n = g_rand_int_range (rand, 1, sizeof text);
+      for (guint k = 0; k < n; k++)
+        {
+          static const guchar common[] = { 'a',  ' ',  '\n', 0x1F, 0xC2, 0xC3, 0xA1, 0x85,
+                                           0xE1, 0xBA, 0xBB, 0xED, 0xF0, 0x9F, 0xF4, 0x8F };
+          text[k] = (char)(g_rand_boolean (rand) ? common[g_rand_int_range (rand, 0, 16)]
+                                                 : g_rand_int_range (rand, 1, 256));
+        }
+      text[n] = 0;
+      assert_scan (text);
+    }
+}
+
 /* A record's search text is its searchable fields and its type's labels,
  * each folded, one per line, punctuation as space: what folding the whole
  * joined text and then blanking its punctuation gives. */
@@ -2318,6 +2405,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/schema/fold", test_fold);
   g_test_add_func ("/schema/search-text", test_search_text);
+  g_test_add_func ("/schema/utf8-scan", test_utf8_scan);
   g_test_add_func ("/schema/uuid-new", test_uuid_new);
   g_test_add_func ("/schema/date-parse", test_date_parse);
   g_test_add_func ("/schema/column-index", test_column_index);

@@ -531,6 +531,106 @@ pcmbn_utf8_length (const char *text)
   return g_utf8_strlen (text, -1);
 }
 
+/* What pcmbn_utf8_scan() makes of each byte. */
+enum
+{
+  UTF8_PLAIN,   /* ASCII but control characters */
+  UTF8_CONTROL, /* C0 but new line and tab, and DEL */
+  UTF8_LEAD_C2, /* U+0080–U+00BF: C1 controls among them */
+  UTF8_LEAD2,   /* the rest of two bytes */
+  UTF8_LEAD3,   /* three bytes */
+  UTF8_LEAD4,   /* four bytes */
+  UTF8_INVALID, /* a continuation byte alone, C0, C1, F5–FF */
+};
+
+static const guint8 utf8_bytes[256] = {
+  /* New line (0x0A) and tab (0x09) are plain text. */
+  [0x00 ... 0x08] = UTF8_CONTROL, [0x0B ... 0x1F] = UTF8_CONTROL, [0x7F] = UTF8_CONTROL,
+  [0x80 ... 0xC1] = UTF8_INVALID, [0xC2] = UTF8_LEAD_C2,          [0xC3 ... 0xDF] = UTF8_LEAD2,
+  [0xE0 ... 0xEF] = UTF8_LEAD3,   [0xF0 ... 0xF4] = UTF8_LEAD4,   [0xF5 ... 0xFF] = UTF8_INVALID,
+};
+
+/**
+ * pcmbn_utf8_scan:
+ * @text: NUL-terminated bytes
+ * @length: (out): the number of code points, when @text is UTF-8
+ * @control: (out): whether @text holds a code point of category Cc other
+ *   than new line and tab (C0, DEL, C1), when it is UTF-8
+ *
+ * g_utf8_validate(), the length in code points and a look for control
+ * characters in one pass over the bytes, a table look-up each: every text
+ * field of every record written is checked for the three, and did it in
+ * three passes (a tenth of a restore's writing thread, of a server's
+ * reading of a push). It accepts exactly what g_utf8_validate() accepts
+ * (no overlong form, no surrogate, nothing above U+10FFFF); a test
+ * compares the two on every sequence of up to three bytes.
+ *
+ * Returns: whether @text is valid UTF-8
+ */
+gboolean
+pcmbn_utf8_scan (const char *text, gsize *length, gboolean *control)
+{
+  const guchar *p = (const guchar *)text;
+  gsize n = 0;
+  gboolean cc = FALSE;
+
+  for (;;)
+    {
+      const guchar *run = p;
+      guchar lo = 0x80, hi = 0xBF;
+
+      /* Most of any text is plain ASCII: a tight loop (NUL is not plain). */
+      while (utf8_bytes[*p] == UTF8_PLAIN)
+        p++;
+      n += (gsize)(p - run);
+      if (*p == 0)
+        break;
+      n++;
+      switch (utf8_bytes[*p])
+        {
+          case UTF8_CONTROL:
+            cc = TRUE;
+            p++;
+            continue;
+          case UTF8_LEAD_C2:
+            cc = cc || p[1] <= 0x9F;
+            G_GNUC_FALLTHROUGH;
+          case UTF8_LEAD2:
+            if ((p[1] & 0xC0) != 0x80)
+              return FALSE;
+            p += 2;
+            continue;
+          case UTF8_LEAD3:
+            /* No overlong form (E0 80–9F), no surrogate (ED A0–BF). */
+            if (*p == 0xE0)
+              lo = 0xA0;
+            else if (*p == 0xED)
+              hi = 0x9F;
+            /* Each byte is read only after the one before it was a
+             * continuation byte: never past the NUL. */
+            if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80)
+              return FALSE;
+            p += 3;
+            continue;
+          case UTF8_LEAD4:
+            /* No overlong form (F0 80–8F), nothing above U+10FFFF (F4 90–). */
+            if (*p == 0xF0)
+              lo = 0x90;
+            else if (*p == 0xF4)
+              hi = 0x8F;
+            if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+              return FALSE;
+            p += 4;
+            continue;
+          default:
+            return FALSE;
+        }
+    }
+  *length = n;
+  *control = cc;
+  return TRUE;
+}
+
 /**
  * pcmbn_invoke_in_context:
  * @context: the context of the thread that owns the objects concerned

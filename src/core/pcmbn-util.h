@@ -20,6 +20,7 @@ void pcmbn_i18n_init (void);
 char *pcmbn_sha256_hex (const guint8 *data, gsize len);
 char *pcmbn_sha256_hex_parts (const void *const *parts, const gsize *lengths, guint n_parts);
 glong pcmbn_utf8_length (const char *text);
+gboolean pcmbn_utf8_scan (const char *text, gsize *length, gboolean *control);
 void
 pcmbn_invoke_in_context (GMainContext *context, GThread *owner, GSourceFunc func, gpointer data);
 void pcmbn_free_later (gpointer data, GDestroyNotify destroy);

@@ -866,57 +866,26 @@ catalogue_codes (const PcmbnCatalogue *catalogue)
   return g_string_free (s, FALSE);
 }
 
-/* What check_text() looks for in each byte of a text. */
-enum
-{
-  BYTE_PLAIN,
-  BYTE_CONTINUATION, /* not the first byte of a code point */
-  BYTE_CONTROL,      /* C0 but new line and tab, and DEL */
-  BYTE_C2,           /* the first byte of U+0080–U+00BF, C1 included */
-};
-
-static const guint8 byte_kinds[256] = {
-  /* New line (0x0A) and tab (0x09) are plain text. */
-  [0x00 ... 0x08] = BYTE_CONTROL,
-  [0x0B ... 0x1F] = BYTE_CONTROL,
-  [0x7F] = BYTE_CONTROL,
-  [0x80 ... 0xBF] = BYTE_CONTINUATION,
-  [0xC2] = BYTE_C2,
-};
-
 static void
 check_text (const PcmbnField *field, const char *text, GPtrArray *errors)
 {
   guint max = field->max_length ? field->max_length : TEXT_MAX;
-  const guchar *b;
-  gsize length, continuations = 0;
+  gsize length;
+  gboolean control;
 
-  if (!g_utf8_validate (text, -1, NULL))
+  if (!pcmbn_utf8_scan (text, &length, &control))
     {
       add_error (errors, field->name, _ ("is not valid UTF-8 text"));
       return;
     }
-  /* Every code point of category Cc (C0, DEL and the C1 block U+0080–U+009F,
-   * which valid UTF-8 writes C2 80 to C2 9F), and the length in code points,
-   * in one pass over the bytes, a table look-up each: every text field of
-   * every record comes here. */
-  for (b = (const guchar *)text; *b; b++)
+  /* Every code point of category Cc: C0, DEL and the C1 block. */
+  if (control)
     {
-      guint8 kind = byte_kinds[*b];
-
-      if (G_LIKELY (kind == BYTE_PLAIN))
-        continue;
-      if (kind == BYTE_CONTINUATION)
-        continuations++;
-      else if (kind == BYTE_CONTROL || b[1] <= 0x9F)
-        {
-          add_error (errors, field->name,
-                     _ ("contains a control character; only letters, digits, punctuation, "
-                        "new lines and tabs are allowed"));
-          return;
-        }
+      add_error (errors, field->name,
+                 _ ("contains a control character; only letters, digits, punctuation, "
+                    "new lines and tabs are allowed"));
+      return;
     }
-  length = (gsize)(b - (const guchar *)text) - continuations;
   if (length > max)
     {
       add_error (errors, field->name, _ ("is too long: at most %u characters"), max);
