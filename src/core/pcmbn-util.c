@@ -558,9 +558,9 @@ static const guint8 utf8_bytes[256] = {
  *   than new line and tab (C0, DEL, C1), when it is UTF-8
  *
  * g_utf8_validate(), the length in code points and a look for control
- * characters in one pass over the bytes, a table look-up each: every text
- * field of every record written is checked for the three, and did it in
- * three passes (a tenth of a restore's writing thread, of a server's
+ * characters in one pass over the bytes, a table look-up each. Every text
+ * field of every record written is checked for the three; three passes
+ * over it took a tenth of a restore's writing thread (and of a server's
  * reading of a push). It accepts exactly what g_utf8_validate() accepts
  * (no overlong form, no surrogate, nothing above U+10FFFF); a test
  * compares the two on every sequence of up to three bytes.
