@@ -26,8 +26,7 @@ typedef struct
 struct _PcmbnJsonSpans
 {
   const char *text; /* the document, borrowed */
-  GArray *spans;    /* Span, in the order read; by object once looked up */
-  gboolean sorted;
+  GArray *spans;    /* Span, by object */
 };
 
 typedef struct
@@ -365,6 +364,14 @@ pcmbn_json_fast_parse (const char *text, gsize len)
   return pcmbn_json_fast_parse_spans (text, len, NULL, NULL);
 }
 
+static int
+compare_spans (gconstpointer a, gconstpointer b)
+{
+  const Span *x = a, *y = b;
+
+  return (x->object > y->object) - (x->object < y->object);
+}
+
 /**
  * pcmbn_json_fast_parse_spans:
  * @text: (array length=len): bytes received
@@ -412,17 +419,15 @@ pcmbn_json_fast_parse_spans (const char *text,
       json_node_unref (root);
       return NULL;
     }
+  /* Sorted by object here, on the thread that read the text, so that
+   * lookups read the spans only and may come from several threads (a
+   * pull's page is prepared on two): an array costs less to fill than a
+   * hash table, and a page has thousands of objects. */
+  if (found)
+    g_array_sort (found->spans, compare_spans);
   if (spans)
     *spans = g_steal_pointer (&found);
   return root;
-}
-
-static int
-compare_spans (gconstpointer a, gconstpointer b)
-{
-  const Span *x = a, *y = b;
-
-  return (x->object > y->object) - (x->object < y->object);
 }
 
 /**
@@ -444,13 +449,6 @@ pcmbn_json_spans_lookup (PcmbnJsonSpans *spans, JsonObject *object, gsize *len)
   *len = 0;
   if (spans == NULL || object == NULL)
     return NULL;
-  /* Sorted once, at the first lookup: an array costs less to fill than a
-   * hash table, and a page has thousands of objects. */
-  if (!spans->sorted)
-    {
-      g_array_sort (spans->spans, compare_spans);
-      spans->sorted = TRUE;
-    }
   span = bsearch (&key, spans->spans->data, spans->spans->len, sizeof (Span), compare_spans);
   if (span == NULL)
     return NULL;
