@@ -2,11 +2,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#ifdef PCMBN_MIMALLOC
-#include <mimalloc.h>
-#endif
 
 #include "logbook-application.h"
+#include "pcmbn-allocator.h"
 #include "pcmbn-util.h"
 
 /* Run from the build tree (`packaging/dev.sh run`), the app finds the
@@ -39,11 +37,7 @@ main (int argc, char **argv)
 {
   g_autoptr (LogbookApplication) app = NULL;
 
-#ifdef PCMBN_MIMALLOC
-  /* Named so that the linker keeps the library: its malloc then serves
-   * the whole process, as in the command line (see meson.build). */
-  (void)mi_version ();
-#endif
+  pcmbn_allocator_keep ();
   use_build_tree_schema (argv[0]);
   pcmbn_i18n_init ();
   app = logbook_application_new ();

@@ -3,14 +3,12 @@
 
 #include <sqlite3.h>
 #include <sys/resource.h>
-#ifdef PCMBN_MIMALLOC
-#include <mimalloc.h>
-#endif
 
 #include "store/pcmbn-demo.h"
 #include "store/pcmbn-record-list.h"
 #include "store/pcmbn-store-batch.h"
 #include "store/pcmbn-store-private.h"
+#include "pcmbn-allocator.h"
 #include "pcmbn-test-util.h"
 #include "pcmbn-util.h"
 
@@ -343,12 +341,9 @@ bench_list (void)
 int
 main (int argc, char **argv)
 {
-#ifdef PCMBN_MIMALLOC
-  /* Kept by the linker, as in the command line's main(): mimalloc serves
-   * the whole process, the store and the plain inserts it is measured
-   * against alike. */
-  (void)mi_version ();
-#endif
+  /* mimalloc, when linked, serves the store and the plain inserts it is
+   * measured against alike. */
+  pcmbn_allocator_keep ();
   g_setenv ("PCMBN_TODAY", "2026-11-29", TRUE);
   if (argc > 2 && g_str_equal (argv[2], "bulk"))
     {

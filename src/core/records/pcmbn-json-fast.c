@@ -419,10 +419,10 @@ pcmbn_json_fast_parse_spans (const char *text,
       json_node_unref (root);
       return NULL;
     }
-  /* Sorted by object here, on the thread that read the text, so that
-   * lookups read the spans only and may come from several threads (a
-   * pull's page is prepared on two): an array costs less to fill than a
-   * hash table, and a page has thousands of objects. */
+  /* Sorted by object here, on the thread that read the text (a pull's
+   * reading thread, not the one that writes), so that a lookup only reads
+   * the spans: an array costs less to fill than a hash table, and a page
+   * has thousands of objects. */
   if (found)
     g_array_sort (found->spans, compare_spans);
   if (spans)
