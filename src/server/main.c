@@ -24,6 +24,7 @@
 #include "server/pcmbn-district-chain.h"
 #include "store/pcmbn-store.h"
 #include "sync/pcmbn-bundle.h"
+#include "pcmbn-allocator.h"
 #include "pcmbn-util.h"
 
 /* `pcmbn-district`: the district server and its admin verbs. Like `pcmbn`:
