@@ -129,6 +129,32 @@ test_migration_pending_bulk_load (void)
 
 /* A database written by each earlier schema version opens, upgrades and
  * keeps its records, with the report columns filled from the JSON. */
+/* Opening a current file only reads it: another program writing meanwhile
+ * (the app syncing, a server's other workers) does not hold the open up.
+ * Were the open to take the write lock, it would wait here for the busy
+ * timeout and fail, since the writer below waits for the open. */
+static void
+test_open_while_another_writes (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_test_store_new (&path);
+  g_autoptr (PcmbnStore) second = NULL;
+  g_autoptr (GError) error = NULL;
+  sqlite3 *writer;
+
+  g_assert_cmpint (sqlite3_open (path, &writer), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (writer,
+                                 "BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES"
+                                 " ('test-writer', '1');",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  second = pcmbn_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pcmbn_store_get_org_unit (second), ==, "00001");
+  g_assert_cmpint (sqlite3_exec (writer, "ROLLBACK;", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (writer);
+}
+
 static void
 test_migrations_from_every_version (void)
 {
@@ -1134,6 +1160,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/open/private-wal", test_open_creates_private_wal_file);
   g_test_add_func ("/store/open/refuses", test_open_refuses_garbage_and_newer);
   g_test_add_func ("/store/migrations/every-version", test_migrations_from_every_version);
+  g_test_add_func ("/store/open/while-another-writes", test_open_while_another_writes);
   g_test_add_func ("/store/migrations/pending-bulk-load", test_migration_pending_bulk_load);
   g_test_add_func ("/store/insert-schema", test_insert_schema);
   g_test_add_func ("/store/search-index/servers", test_no_search_index_on_servers);
