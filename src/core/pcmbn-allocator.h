@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-/* Included by the main.c of each program, and by nothing else: it adds an
- * entry to the program's start-up (see below). */
+/* Included by the file holding main() of each program (and of bench-store
+ * and test-allocator, which are linked as the programs are), and by
+ * nothing else: it adds an entry to the program's start-up (see below). */
 
 #ifdef PCMBN_MIMALLOC
 #include <glib.h>
@@ -12,8 +13,8 @@
  * table and list cell) keeps per-thread magazines in front of its own
  * slabs; with mimalloc behind malloc it is the slower of the two, and a
  * restore's reading thread spent a tenth of its time in it (10,000
- * records: 0.52 -> 0.46 CPU-s, wall 0.62 -> 0.57 s). GLib 2.76 gave the slices to
- * malloc for good; here the same is asked for. The setting is read once,
+ * records: 0.52 -> 0.46 CPU-s, wall 0.62 -> 0.57 s). GLib 2.76 gave the
+ * slices to malloc for good; here the same is asked for. The setting is read once,
  * at the first slice, which GObject's start-up makes before main(): this
  * runs earlier still, from the program's pre-initialisation array, which
  * the dynamic linker calls before any library's constructor. It only
