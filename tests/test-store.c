@@ -127,8 +127,6 @@ test_migration_pending_bulk_load (void)
   g_assert_null (strstr (have, "records_list"));
 }
 
-/* A database written by each earlier schema version opens, upgrades and
- * keeps its records, with the report columns filled from the JSON. */
 /* Opening a current file only reads it: another program writing meanwhile
  * (the app syncing, a server's other workers) does not hold the open up.
  * Were the open to take the write lock, it would wait here for the busy
@@ -155,6 +153,8 @@ test_open_while_another_writes (void)
   sqlite3_close (writer);
 }
 
+/* A database written by each earlier schema version opens, upgrades and
+ * keeps its records, with the report columns filled from the JSON. */
 static void
 test_migrations_from_every_version (void)
 {
