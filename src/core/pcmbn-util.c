@@ -483,18 +483,15 @@ pcmbn_i18n_init (void)
  *
  * Returns: (transfer full): the lowercase hex digest
  */
-char *
-pcmbn_sha256_hex_parts (const void *const *parts, const gsize *lengths, guint n_parts)
+/* The digest so far of @ctx, in lowercase hex. */
+static char *
+sha256_ctx_hex (struct sha256_ctx *ctx)
 {
   static const char hex[] = "0123456789abcdef";
-  struct sha256_ctx ctx;
   guint8 digest[SHA256_DIGEST_SIZE];
   char *out = g_malloc (2 * SHA256_DIGEST_SIZE + 1);
 
-  sha256_init (&ctx);
-  for (guint i = 0; i < n_parts; i++)
-    sha256_update (&ctx, lengths[i], parts[i]);
-  sha256_digest (&ctx, sizeof digest, digest);
+  sha256_digest (ctx, sizeof digest, digest);
   for (guint i = 0; i < SHA256_DIGEST_SIZE; i++)
     {
       out[2 * i] = hex[digest[i] >> 4];
@@ -502,6 +499,88 @@ pcmbn_sha256_hex_parts (const void *const *parts, const gsize *lengths, guint n_
     }
   out[2 * SHA256_DIGEST_SIZE] = '\0';
   return out;
+}
+
+char *
+pcmbn_sha256_hex_parts (const void *const *parts, const gsize *lengths, guint n_parts)
+{
+  struct sha256_ctx ctx;
+
+  sha256_init (&ctx);
+  for (guint i = 0; i < n_parts; i++)
+    sha256_update (&ctx, lengths[i], parts[i]);
+  return sha256_ctx_hex (&ctx);
+}
+
+struct _PcmbnSha256
+{
+  struct sha256_ctx ctx;
+};
+
+/**
+ * pcmbn_sha256_new:
+ *
+ * A SHA-256 of bytes that come in pieces over time, such as a download
+ * written as it arrives.
+ *
+ * Returns: (transfer full): a hash of nothing yet; free with
+ *   pcmbn_sha256_free()
+ */
+PcmbnSha256 *
+pcmbn_sha256_new (void)
+{
+  PcmbnSha256 *self = g_new (PcmbnSha256, 1);
+
+  sha256_init (&self->ctx);
+  return self;
+}
+
+/**
+ * pcmbn_sha256_update:
+ * @self: a hash
+ * @data: (array length=len): the next bytes
+ * @len: their number
+ */
+void
+pcmbn_sha256_update (PcmbnSha256 *self, const void *data, gsize len)
+{
+  sha256_update (&self->ctx, len, data);
+}
+
+/**
+ * pcmbn_sha256_reset:
+ * @self: a hash
+ *
+ * Starts again from nothing.
+ */
+void
+pcmbn_sha256_reset (PcmbnSha256 *self)
+{
+  sha256_init (&self->ctx);
+}
+
+/**
+ * pcmbn_sha256_finish_hex:
+ * @self: a hash
+ *
+ * Returns: (transfer full): the lowercase hex digest of every byte given;
+ *   @self starts again from nothing
+ */
+char *
+pcmbn_sha256_finish_hex (PcmbnSha256 *self)
+{
+  /* nettle's digest resets the context. */
+  return sha256_ctx_hex (&self->ctx);
+}
+
+/**
+ * pcmbn_sha256_free:
+ * @self: (nullable) (transfer full): a hash
+ */
+void
+pcmbn_sha256_free (PcmbnSha256 *self)
+{
+  g_free (self);
 }
 
 /**

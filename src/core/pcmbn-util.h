@@ -19,6 +19,14 @@ gboolean pcmbn_is_vietnamese (void);
 void pcmbn_i18n_init (void);
 char *pcmbn_sha256_hex (const guint8 *data, gsize len);
 char *pcmbn_sha256_hex_parts (const void *const *parts, const gsize *lengths, guint n_parts);
+
+typedef struct _PcmbnSha256 PcmbnSha256;
+PcmbnSha256 *pcmbn_sha256_new (void);
+void pcmbn_sha256_update (PcmbnSha256 *self, const void *data, gsize len);
+void pcmbn_sha256_reset (PcmbnSha256 *self);
+char *pcmbn_sha256_finish_hex (PcmbnSha256 *self);
+void pcmbn_sha256_free (PcmbnSha256 *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcmbnSha256, pcmbn_sha256_free)
 glong pcmbn_utf8_length (const char *text);
 gboolean pcmbn_utf8_scan (const char *text, gsize *length, gboolean *control);
 void

@@ -654,7 +654,8 @@ sync_note (void)
 }
 
 /* A logbook at @path_out of @n activities of about 1 KB, the same for
- * bench-sync and bench-pouchdb; with @n_attachments, the first ones each
+ * bench-sync and bench-pouchdb; with @n_attachments, that many of them,
+ * spread evenly (one in every n / n_attachments, from the first), each
  * carry an attachment of @attachment_size bytes that do not compress. */
 PcmbnStore *
 sync_fill_logbook (char **path_out, int n, int n_attachments, gsize attachment_size)
@@ -664,6 +665,7 @@ sync_fill_logbook (char **path_out, int n, int n_attachments, gsize attachment_s
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = pcmbn_test_tmpdir ();
   g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  int every = n_attachments > 0 ? MAX (n / n_attachments, 1) : 0, attached = 0;
 
   g_assert_true (pcmbn_store_begin (store, &error));
   for (int i = 0; i < n; i++)
@@ -675,7 +677,7 @@ sync_fill_logbook (char **path_out, int n, int n_attachments, gsize attachment_s
           "\"lead_agency\":\"UBND phường\",\"funding_source\":\"state_budget\"}");
       g_autofree char *uuid = NULL;
       json_object_set_string_member (data, "notes", text);
-      if (i < n_attachments)
+      if (every > 0 && i % every == 0 && attached < n_attachments)
         {
           g_autofree guint32 *bytes = g_new (guint32, attachment_size / 4);
           g_autofree char *file_path = g_build_filename (dir, "photo.jpg", NULL);
@@ -689,6 +691,7 @@ sync_fill_logbook (char **path_out, int n, int n_attachments, gsize attachment_s
                                          pcmbn_attachments_add_file (store, file, NULL, &error));
           g_assert_no_error (error);
           json_object_set_array_member (data, "attachments", list);
+          attached++;
         }
       uuid = pcmbn_store_add (store, "activity", data, &error);
       g_assert_no_error (error);

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store.h"
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
@@ -418,11 +419,87 @@ test_cut_batches_in_flight (void)
   sync_server_free (s);
 }
 
+/* An attachment's download cut half way: what came is kept (SHA.part),
+ * and the next sync asks only for the rest (Range) and ends with the whole
+ * file, checked by its hash. */
+#define CUT_SIZE (1024 * 1024)
+#define CUT_AT (CUT_SIZE / 2)
+
+static void
+test_cut_attachment_download (void)
+{
+  SyncServer *s = sync_server_new (FALSE);
+  g_autofree char *a = NULL, *b = NULL, *sha = NULL, *json = NULL, *url = NULL;
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *photo_path = g_build_filename (dir, "scan.jpg", NULL);
+  g_autofree char *path = NULL, *part = NULL, *got = NULL, *err = NULL;
+  g_autofree guint32 *content = g_new (guint32, CUT_SIZE / 4);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr (GError) error = NULL;
+  SyncProxy *p;
+  gsize kept, len;
+
+  /* Random bytes: gzip cannot shrink them, so bytes on the wire are bytes
+   * of the file. */
+  for (gsize i = 0; i < CUT_SIZE / 4; i++)
+    content[i] = g_rand_int (rand);
+  g_assert_true (g_file_set_contents (photo_path, (const char *)content, CUT_SIZE, NULL));
+  sync_server_start (s);
+  a = sync_enrolled_logbook (s, "00001");
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (a, &error);
+    g_autoptr (GFile) photo = g_file_new_for_path (photo_path);
+    g_autoptr (JsonObject) att = pcmbn_attachments_add_file (store, photo, NULL, &error);
+    g_assert_no_error (error);
+    sha = g_strdup (json_object_get_string_member (att, "sha256"));
+  }
+  json = g_strdup_printf (
+      "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
+      "\"community\",\"title\":\"Danh sách dự\",\"location\":\"Nhà văn hóa\","
+      "\"target_groups\":[\"officials\"],\"topics\":[\"hotline\"],\"lead_agency\":\"UBND "
+      "phường\",\"funding_source\":\"state_budget\",\"attachments\":[{\"sha256\":\"%s\","
+      "\"name\":\"scan.jpg\",\"size\":%d}]}",
+      sha, CUT_SIZE);
+  g_free (sync_add (a, "activity", json));
+  g_assert_cmpint (sync_cli (a, NULL, &err, "sync", NULL), ==, 0);
+
+  b = sync_enrolled_logbook (s, "00001");
+  {
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (b, &error);
+    path = pcmbn_attachments_path (store, sha);
+    part = g_strconcat (path, ".part", NULL);
+  }
+  p = sync_proxy_new (s->url);
+  url = sync_proxy_url (p);
+  /* The pull's answers are a few KB: the cut falls inside the file. */
+  sync_proxy_arm (p, SYNC_PROXY_DOWN, CUT_AT);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (sync_cli (b, NULL, &err, "sync", "--server", url, NULL), !=, 0);
+  g_assert_nonnull (strstr (err, "next sync resumes"));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (part, &got, &kept, NULL));
+  g_assert_cmpuint (kept, >, CUT_AT / 2);
+  g_assert_cmpuint (kept, <, CUT_SIZE);
+  g_assert_cmpmem (got, kept, content, kept);
+  g_clear_pointer (&got, g_free);
+
+  sync_proxy_arm (p, -1, 0);
+  g_assert_cmpint (sync_cli (b, NULL, NULL, "sync", "--server", url, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (path, &got, &len, NULL));
+  g_assert_cmpmem (got, len, content, CUT_SIZE);
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  /* Only the rest came down the second time (and a few KB of answers). */
+  g_assert_cmpuint (p->bytes[SYNC_PROXY_DOWN], <, CUT_SIZE - kept + 64 * 1024);
+  sync_proxy_free (p);
+  sync_server_free (s);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync-faults/cut-connections", test_cut_connections);
   g_test_add_func ("/sync-faults/cut-batches-in-flight", test_cut_batches_in_flight);
+  g_test_add_func ("/sync-faults/cut-attachment-download", test_cut_attachment_download);
   return g_test_run ();
 }

@@ -4,8 +4,11 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -247,7 +250,11 @@ set_status (PcmbnSyncEngine *self, PcmbnSyncStatus status, const char *message)
 
 /* ---- HTTP ----------------------------------------------------------------- */
 
-typedef struct
+typedef struct _BlobFetch BlobFetch;
+typedef struct _Http Http;
+static gboolean blob_fetch_finish (Http *h, GError **error);
+
+struct _Http
 {
   SoupSession *session;
   char *base; /* scheme://host:port, no trailing slash */
@@ -264,11 +271,14 @@ typedef struct
    * them leaves out this device's own changes from there on. */
   gint64 mine_from;
   char *generation; /* the server's, from its last answer */
-} Http;
+  BlobFetch *blobs; /* attachments being downloaded, if any */
+};
 
 static void
 http_clear (Http *h)
 {
+  /* A sync stopped by a failure waits for the downloads it began. */
+  blob_fetch_finish (h, NULL);
   g_clear_object (&h->session);
   g_free (h->base);
   g_free (h->token);
@@ -393,6 +403,32 @@ new_session (void)
   return session;
 }
 
+/* Why no answer came (@local, from libsoup), told as the person can act on
+ * it. */
+static void
+set_send_error (Http *h, const GError *local, GError **error)
+{
+  if (h->pin_failed)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
+                 _ ("The district server’s certificate is not the one this logbook enrolled "
+                    "with. If the district office changed it, enrol again with a new code; "
+                    "otherwise someone may be intercepting the connection. Nothing was sent."));
+  else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
+                 _ ("The sync was stopped. Nothing was lost; the next sync resumes."));
+  else if (local->domain == G_TLS_ERROR)
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
+                 _ ("Cannot make a secure connection to the district server at %s (%s). Check "
+                    "the address; nothing was lost."),
+                 h->base, local->message);
+  else
+    g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
+                 _ ("Cannot reach the district server at %s (%s). Check the network connection "
+                    "and the address; nothing was lost, and the next sync resumes where this "
+                    "one stopped."),
+                 h->base, local->message);
+}
+
 /* What http_send_encoded() notes in an #Http from each answer: a push
  * sends from two threads at once, and attachments from several. */
 static GMutex answer_lock;
@@ -448,25 +484,7 @@ http_send_encoded (Http *h,
   }
   if (response == NULL)
     {
-      if (h->pin_failed)
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _ ("The district server’s certificate is not the one this logbook enrolled "
-                        "with. If the district office changed it, enrol again with a new code; "
-                        "otherwise someone may be intercepting the connection. Nothing was sent."));
-      else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _ ("The sync was stopped. Nothing was lost; the next sync resumes."));
-      else if (local->domain == G_TLS_ERROR)
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _ ("Cannot make a secure connection to the district server at %s (%s). Check "
-                        "the address; nothing was lost."),
-                     h->base, local->message);
-      else
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                     _ ("Cannot reach the district server at %s (%s). Check the network connection "
-                        "and the address; nothing was lost, and the next sync resumes where this "
-                        "one stopped."),
-                     h->base, local->message);
+      set_send_error (h, local, error);
       return 0;
     }
   encoding = soup_message_headers_get_one (soup_message_get_response_headers (msg),
@@ -753,26 +771,25 @@ fail:
  * has not downloaded yet. */
 #define META_BLOBS_PENDING "sync_blobs_pending"
 
-static GMutex blob_counters;
+/* Elsewhere than on Linux, where these may not exist. */
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 0
+#endif
+#ifndef O_BINARY
+#define O_BINARY 0
+#endif
 
-/* One request about a blob, without gzip (photos and scans do not shrink)
- * and with an optional Range. Returns the status, 0 with @error set when no
- * answer came. */
-static guint
-blob_send (Http *h,
-           const char *method,
-           const char *sha,
-           GBytes *body,
-           const char *range,
-           GBytes **reply,
-           GError **error)
+/* An attachment is read from the answer this much at a time. */
+#define BLOB_CHUNK (64 * 1024)
+
+/* A request about a blob, without gzip (photos and scans do not shrink)
+ * and with an optional Range. */
+static SoupMessage *
+blob_message_new (Http *h, const char *method, const char *sha, GBytes *body, const char *range)
 {
   g_autofree char *url = g_strconcat (h->base, "/api/v1/blobs/", sha, NULL);
   g_autofree char *auth = g_strconcat ("Bearer ", h->token, NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
-  g_autoptr (GError) local = NULL;
-  GBytes *response;
-  gint64 t = g_get_monotonic_time ();
+  SoupMessage *msg = soup_message_new (method, url);
 
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
   if (range)
@@ -780,42 +797,48 @@ blob_send (Http *h,
   if (body)
     soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), h);
-  response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
-  /* Attachments download side by side (download_blobs()). */
-  g_mutex_lock (&blob_counters);
-  h->t_http += g_get_monotonic_time () - t;
+  return msg;
+}
+
+/* Notes a blob request's time since @start; attachments download side by
+ * side (download_blobs()). */
+static void
+blob_count (Http *h, gint64 start)
+{
+  g_mutex_lock (&answer_lock);
+  h->t_http += g_get_monotonic_time () - start;
   h->n_requests++;
-  g_mutex_unlock (&blob_counters);
+  g_mutex_unlock (&answer_lock);
+}
+
+/* One request about a blob, its answer read whole. Returns the status, 0
+ * with @error set when no answer came. */
+static guint
+blob_send (
+    Http *h, const char *method, const char *sha, GBytes *body, GBytes **reply, GError **error)
+{
+  g_autoptr (SoupMessage) msg = blob_message_new (h, method, sha, body, NULL);
+  g_autoptr (GError) local = NULL;
+  GBytes *response;
+  gint64 t = g_get_monotonic_time ();
+
+  response = soup_session_send_and_read (h->session, msg, h->cancellable, &local);
+  blob_count (h, t);
   if (response == NULL)
     {
-      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_NETWORK,
-                   _ ("Cannot reach the district server at %s (%s). Check the network connection "
-                      "and the address; nothing was lost, and the next sync resumes where this "
-                      "one stopped."),
-                   h->base, local->message);
+      set_send_error (h, local, error);
       return 0;
     }
   *reply = response;
   return soup_message_get_status (msg);
 }
 
-/* The attachments a RECORD's JSON text names, by hash. */
+/* Adds to @shas the attachments a record's @data names, by hash. */
 static void
-collect_blobs (const char *record, GHashTable *shas)
+add_attachment_shas (JsonObject *data, GHashTable *shas)
 {
-  g_autoptr (JsonParser) parser = NULL;
-  JsonObject *data;
-  JsonNode *list;
+  JsonNode *list = data ? json_object_get_member (data, "attachments") : NULL;
 
-  /* Most records have none: no parse for them. */
-  if (strstr (record, "\"sha256\"") == NULL)
-    return;
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, record, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return;
-  data = pcmbn_wire_get_object (json_node_get_object (json_parser_get_root (parser)), "data");
-  list = data ? json_object_get_member (data, "attachments") : NULL;
   if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
     return;
   for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
@@ -827,6 +850,23 @@ collect_blobs (const char *record, GHashTable *shas)
       if (sha)
         g_hash_table_add (shas, g_strdup (sha));
     }
+}
+
+/* The attachments a RECORD's JSON text names, by hash. */
+static void
+collect_blobs (const char *record, GHashTable *shas)
+{
+  g_autoptr (JsonParser) parser = NULL;
+
+  /* Most records have none: no parse for them. */
+  if (strstr (record, "\"sha256\"") == NULL)
+    return;
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, record, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  add_attachment_shas (
+      pcmbn_wire_get_object (json_node_get_object (json_parser_get_root (parser)), "data"), shas);
 }
 
 /* Sends the attachments of a batch before its records, so that the server
@@ -852,14 +892,14 @@ upload_blobs (PcmbnSyncEngine *self, Http *h, GPtrArray *items, GError **error)
 
       if (path == NULL || (file = g_mapped_file_new (path, FALSE, NULL)) == NULL)
         continue;
-      status = blob_send (h, "HEAD", key, NULL, NULL, &reply, error);
+      status = blob_send (h, "HEAD", key, NULL, &reply, error);
       if (status == 0)
         return FALSE;
       if (status == 200)
         continue;
       g_clear_pointer (&reply, g_bytes_unref);
       content = g_mapped_file_get_bytes (file);
-      status = blob_send (h, "PUT", key, content, NULL, &reply, error);
+      status = blob_send (h, "PUT", key, content, &reply, error);
       if (status == 0)
         return FALSE;
       if (status != 200 && status != 201)
@@ -871,9 +911,62 @@ upload_blobs (PcmbnSyncEngine *self, Http *h, GPtrArray *items, GError **error)
   return TRUE;
 }
 
-/* Downloads one attachment into the store's folder. A download cut short
- * leaves SHA.part behind, and the next try asks only for the rest (Range);
- * the file takes its name only once its hash is right. */
+static gboolean
+write_all (int fd, const guint8 *data, gsize len)
+{
+  while (len > 0)
+    {
+      gssize w = write (fd, data, len);
+
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return FALSE;
+      data += w;
+      len -= (gsize)w;
+    }
+  return TRUE;
+}
+
+/* Where a 206 answer's bytes start and the whole file's size, from its
+ * Content-Range ("bytes START-END/SIZE"); %FALSE when it cannot be read. */
+static gboolean
+content_range (SoupMessage *msg, gint64 *start, gint64 *size)
+{
+  const char *range = soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                    "Content-Range");
+  char *end = NULL;
+
+  if (range == NULL || !g_str_has_prefix (range, "bytes "))
+    return FALSE;
+  *start = g_ascii_strtoll (range + strlen ("bytes "), &end, 10);
+  if (end == NULL || *end != '-' || (end = strchr (end, '/')) == NULL)
+    return FALSE;
+  *size = g_ascii_strtoll (end + 1, &end, 10);
+  return *end == '\0' && *start >= 0 && *size > *start;
+}
+
+/* How many bytes the whole file has, by the answer's headers; -1 when they
+ * do not say. */
+static gint64
+expected_size (SoupMessage *msg, gsize have)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  gint64 start, size;
+
+  if (soup_message_get_status (msg) == 206)
+    return content_range (msg, &start, &size) && start == (gint64)have ? size : -1;
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    return soup_message_headers_get_content_length (headers);
+  return -1;
+}
+
+/* Downloads one attachment into the store's folder. The bytes go to
+ * SHA.part as they arrive, so a download cut short keeps what came and the
+ * next try asks only for the rest (Range). The file takes its name only
+ * once its hash is right and its bytes are on the disk; what is kept of a
+ * cut download is checked by that same hash, so a damaged piece costs one
+ * more download, never a wrong file. */
 static gboolean
 download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
 {
@@ -881,12 +974,17 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
   g_autofree char *part = g_strconcat (path, ".part", NULL);
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *range = NULL;
-  g_autofree char *have = NULL;
   g_autofree char *hash = NULL;
-  g_autoptr (GBytes) reply = NULL;
-  g_autoptr (GByteArray) whole = g_byte_array_new ();
-  gsize have_len = 0;
+  g_autofree guint8 *buf = NULL;
+  g_autoptr (PcmbnSha256) digest = pcmbn_sha256_new ();
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GInputStream) body = NULL;
+  g_autoptr (GError) local = NULL;
+  gsize have = 0;
+  gint64 t = g_get_monotonic_time (), total;
   guint status;
+  gboolean written = TRUE;
+  int fd;
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
@@ -894,90 +992,265 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
                    dir, g_strerror (errno));
       return FALSE;
     }
-  if (g_file_get_contents (part, &have, &have_len, NULL) && have_len > 0)
-    range = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", have_len);
-  status = blob_send (h, "GET", sha, NULL, range, &reply, error);
-  if (status == 0)
-    return FALSE;
-  if (status == 404)
-    return TRUE; /* not on the server (yet): the next sync tries again */
-  if (status == 416 || (status != 200 && status != 206))
+  {
+    g_autoptr (GMappedFile) kept = g_mapped_file_new (part, FALSE, NULL);
+    if (kept)
+      {
+        have = g_mapped_file_get_length (kept);
+        pcmbn_sha256_update (digest, g_mapped_file_get_contents (kept), have);
+      }
+  }
+  if (have > 0)
+    range = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", have);
+  msg = blob_message_new (h, "GET", sha, NULL, range);
+  body = soup_session_send (h->session, msg, h->cancellable, &local);
+  if (body == NULL)
     {
-      g_unlink (part);
-      if (status == 416)
-        return TRUE;
-      set_http_error (error, status, reply, FALSE);
+      blob_count (h, t);
+      set_send_error (h, local, error);
       return FALSE;
     }
-  if (status == 206)
-    g_byte_array_append (whole, (const guint8 *)have, have_len);
-  g_byte_array_append (whole, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
-  hash = pcmbn_sha256_hex (whole->data, whole->len);
-  if (!g_str_equal (hash, sha))
+  status = soup_message_get_status (msg);
+  if (status == 404)
     {
-      /* Damaged or mixed with another: start again next time. */
+      blob_count (h, t);
+      return TRUE; /* not on the server (yet): the next sync tries again */
+    }
+  if (status == 416 || (status == 206 && expected_size (msg, have) < 0))
+    {
+      /* What is kept does not fit the server's file: start again next time. */
+      blob_count (h, t);
       g_unlink (part);
       return TRUE;
     }
-  if (!g_file_set_contents_full (part, (const char *)whole->data, whole->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error)
-      || g_rename (part, path) != 0)
+  if (status != 200 && status != 206)
     {
-      if (error && *error == NULL)
-        g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot save the attachment %s"),
-                     path);
+      g_autoptr (GBytes) reply = g_input_stream_read_bytes (body, 64 * 1024, NULL, NULL);
+      blob_count (h, t);
+      set_http_error (error, status, reply, FALSE);
+      return FALSE;
+    }
+  fd = g_open (
+      part, O_WRONLY | O_CREAT | O_CLOEXEC | O_BINARY | (status == 206 ? O_APPEND : O_TRUNC), 0600);
+  if (fd < 0)
+    {
+      int err = errno;
+      blob_count (h, t);
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot save the attachment %s: %s"),
+                   part, g_strerror (err));
+      return FALSE;
+    }
+  if (status == 200)
+    {
+      pcmbn_sha256_reset (digest);
+      have = 0;
+    }
+  total = expected_size (msg, have);
+  buf = g_malloc (BLOB_CHUNK);
+  for (;;)
+    {
+      gssize n = g_input_stream_read (body, buf, BLOB_CHUNK, h->cancellable, &local);
+
+      if (n <= 0)
+        break;
+      have += (gsize)n;
+      /* No server's answer may fill the disk: no attachment is larger. */
+      if (have > PCMBN_WIRE_MAX_BLOB)
+        {
+          written = FALSE;
+          break;
+        }
+      pcmbn_sha256_update (digest, buf, (gsize)n);
+      if (!write_all (fd, buf, (gsize)n))
+        {
+          int err = errno;
+          g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+                       _ ("Cannot save the attachment %s: %s"), part, g_strerror (err));
+          close (fd);
+          blob_count (h, t);
+          return FALSE;
+        }
+    }
+  blob_count (h, t);
+  /* An end before the size the headers gave is a cut too, even when
+   * libsoup reads it as the end of the answer. */
+  if (local == NULL && total >= 0 && (gint64)have < total)
+    g_set_error_literal (&local, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                         _ ("the connection ended in the middle of an attachment"));
+  if (local)
+    {
+      /* Cut short: what came is kept for the next try. */
+      close (fd);
+      set_send_error (h, local, error);
+      return FALSE;
+    }
+  hash = pcmbn_sha256_finish_hex (digest);
+  if (!written || !g_str_equal (hash, sha))
+    {
+      /* Damaged, too large or mixed with another: start again next time. */
+      close (fd);
+      g_unlink (part);
+      return TRUE;
+    }
+  /* The bytes are on the disk before the name says the file is whole; the
+   * folder's entry follows once for all (download_blobs()). */
+  if (g_fsync (fd) != 0 || close (fd) != 0 || g_rename (part, path) != 0)
+    {
+      int err = errno;
+      g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot save the attachment %s: %s"),
+                   path, g_strerror (err));
       return FALSE;
     }
   return TRUE;
 }
 
+/* The names download_blob() gave reach the disk: one fsync of the folder
+ * for all the files, each of whose bytes are on the disk already. Until
+ * then the pending mark stays, so a name lost in a crash is downloaded
+ * again. Best effort, as GLib's own: not every file system syncs a
+ * folder. */
+static void
+sync_folder (PcmbnStore *store)
+{
+#ifndef G_OS_WIN32
+  g_autofree char *dir = pcmbn_attachments_dir (store);
+  int fd = g_open (dir, O_RDONLY | O_CLOEXEC, 0);
+
+  if (fd >= 0)
+    {
+      g_fsync (fd);
+      close (fd);
+    }
+#endif
+}
+
 /* Attachments come down on a few connections side by side: each is a
  * request of its own, and one after another most of a restore's time went
- * to waiting for the next answer. Each file is checked and named on its
- * own, so the order they finish in does not matter. */
+ * to waiting for the next answer. They start as soon as a pulled page
+ * names them, while the next pages are still being written (a restore's
+ * writing waits on one core, the downloads on the server and the disk).
+ * Each file is checked and named on its own, so the order they finish in
+ * does not matter. */
 #define BLOB_WORKERS 4
 
-typedef struct
+struct _BlobFetch
 {
   PcmbnSyncEngine *self;
   Http *h;
-  GPtrArray *shas;
-  gint next;     /* the next one to take, atomically */
-  GError *error; /* the first failure; the others stop after their file */
+  GAsyncQueue *queue; /* of hashes, then one blob_fetch_end per worker */
+  GHashTable *queued; /* the hashes asked for already; the pulling thread's */
+  GThread *workers[BLOB_WORKERS];
+  guint n_workers;
   GMutex lock;
-} BlobDownloads;
+  GError *error; /* the first failure; the others stop after their file */
+};
+
+/* What tells a worker that no more hashes come. */
+static char blob_fetch_end[] = "end";
 
 static gpointer
-download_worker (gpointer data)
+blob_fetch_worker (gpointer data)
 {
-  BlobDownloads *d = data;
+  BlobFetch *f = data;
 
   for (;;)
     {
-      gint i = g_atomic_int_add (&d->next, 1);
+      g_autofree char *sha = g_async_queue_pop (f->queue);
       g_autofree char *path = NULL;
       GError *local = NULL;
       gboolean stop;
 
-      if (i >= (gint)d->shas->len)
-        return NULL;
-      g_mutex_lock (&d->lock);
-      stop = d->error != NULL;
-      g_mutex_unlock (&d->lock);
-      if (stop)
-        return NULL;
-      path = pcmbn_attachments_path (d->self->store, d->shas->pdata[i]);
-      if (path == NULL || g_file_test (path, G_FILE_TEST_EXISTS)
-          || download_blob (d->self, d->h, d->shas->pdata[i], &local))
+      if (sha == blob_fetch_end)
+        {
+          g_steal_pointer (&sha);
+          return NULL;
+        }
+      g_mutex_lock (&f->lock);
+      stop = f->error != NULL;
+      g_mutex_unlock (&f->lock);
+      path = pcmbn_attachments_path (f->self->store, sha);
+      /* After a failure the rest is only taken off the queue. */
+      if (stop || path == NULL || g_file_test (path, G_FILE_TEST_EXISTS)
+          || download_blob (f->self, f->h, sha, &local))
         continue;
-      g_mutex_lock (&d->lock);
-      if (d->error == NULL)
-        d->error = local;
+      g_mutex_lock (&f->lock);
+      if (f->error == NULL)
+        f->error = local;
       else
         g_error_free (local);
-      g_mutex_unlock (&d->lock);
-      return NULL;
+      g_mutex_unlock (&f->lock);
     }
+}
+
+/* Asks for one attachment; the workers start with the first. */
+static void
+blob_fetch_add (PcmbnSyncEngine *self, Http *h, const char *sha)
+{
+  BlobFetch *f = h->blobs;
+
+  if (f == NULL)
+    {
+      f = h->blobs = g_new0 (BlobFetch, 1);
+      f->self = self;
+      f->h = h;
+      f->queue = g_async_queue_new ();
+      f->queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_mutex_init (&f->lock);
+      for (; f->n_workers < BLOB_WORKERS; f->n_workers++)
+        f->workers[f->n_workers] = g_thread_new ("pcmbn-blobs", blob_fetch_worker, f);
+    }
+  if (g_hash_table_add (f->queued, g_strdup (sha)))
+    g_async_queue_push (f->queue, g_strdup (sha));
+}
+
+/* Waits for every attachment asked for. Returns %FALSE with @error set
+ * when one could not be had (the others were still tried). */
+static gboolean
+blob_fetch_finish (Http *h, GError **error)
+{
+  BlobFetch *f = g_steal_pointer (&h->blobs);
+  GError *failure;
+
+  if (f == NULL)
+    return TRUE;
+  for (guint w = 0; w < f->n_workers; w++)
+    g_async_queue_push (f->queue, blob_fetch_end);
+  for (guint w = 0; w < f->n_workers; w++)
+    g_thread_join (f->workers[w]);
+  sync_folder (f->self->store);
+  failure = f->error;
+  g_async_queue_unref (f->queue);
+  g_hash_table_unref (f->queued);
+  g_mutex_clear (&f->lock);
+  g_free (f);
+  if (failure)
+    {
+      g_propagate_error (error, failure);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Asks for the attachments a pulled page's records name. */
+static void
+blob_fetch_page (PcmbnSyncEngine *self, Http *h, JsonArray *changes)
+{
+  g_autoptr (GHashTable) shas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer sha;
+
+  for (guint i = 0; i < json_array_get_length (changes); i++)
+    {
+      JsonNode *node = json_array_get_element (changes, i);
+      JsonObject *record = JSON_NODE_HOLDS_OBJECT (node)
+                               ? pcmbn_wire_get_object (json_node_get_object (node), "record")
+                               : NULL;
+      if (record)
+        add_attachment_shas (pcmbn_wire_get_object (record, "data"), shas);
+    }
+  g_hash_table_iter_init (&iter, shas);
+  while (g_hash_table_iter_next (&iter, &sha, NULL))
+    blob_fetch_add (self, h, sha);
 }
 
 /* After a pull that applied records: the attachments they name that are
@@ -986,11 +1259,14 @@ static gboolean
 download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
 {
   g_autofree char *pending = pcmbn_store_get_meta (self->store, META_BLOBS_PENDING);
-  g_autoptr (GPtrArray) shas = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *stmt;
 
+  /* Those the pages named, under way since. */
+  if (!blob_fetch_finish (h, error))
+    return FALSE;
   if (pending == NULL)
     return TRUE;
+  /* And any an earlier sync could not have. */
   pcmbn_store_lock (self->store);
   if (sqlite3_prepare_v2 (pcmbn_store_get_db (self->store),
                           "SELECT DISTINCT json_extract (j.value, '$.sha256') FROM records,"
@@ -1000,28 +1276,17 @@ download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
       == SQLITE_OK)
     {
       while (sqlite3_step (stmt) == SQLITE_ROW)
-        if (sqlite3_column_text (stmt, 0))
-          g_ptr_array_add (shas, g_strdup ((const char *)sqlite3_column_text (stmt, 0)));
+        {
+          const char *sha = (const char *)sqlite3_column_text (stmt, 0);
+          g_autofree char *path = sha ? pcmbn_attachments_path (self->store, sha) : NULL;
+          if (path && !g_file_test (path, G_FILE_TEST_EXISTS))
+            blob_fetch_add (self, h, sha);
+        }
       sqlite3_finalize (stmt);
     }
   pcmbn_store_unlock (self->store);
-  {
-    BlobDownloads d = { self, h, shas, 0, NULL };
-    GThread *workers[BLOB_WORKERS];
-    guint n_workers = MIN (BLOB_WORKERS, shas->len);
-
-    g_mutex_init (&d.lock);
-    for (guint w = 0; w < n_workers; w++)
-      workers[w] = g_thread_new ("pcmbn-blobs", download_worker, &d);
-    for (guint w = 0; w < n_workers; w++)
-      g_thread_join (workers[w]);
-    g_mutex_clear (&d.lock);
-    if (d.error)
-      {
-        g_propagate_error (error, d.error);
-        return FALSE;
-      }
-  }
+  if (!blob_fetch_finish (h, error))
+    return FALSE;
   return pcmbn_store_set_meta (self->store, META_BLOBS_PENDING, NULL, error);
 }
 
@@ -1480,7 +1745,7 @@ pull_cursor (PcmbnSyncEngine *self)
 static gboolean
 pull_pages (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **error)
 {
-  guint received = 0;
+  guint received = 0, attached = stats->pulled_attachments;
   g_autoptr (PullPage) ahead = NULL;
   g_autoptr (PullPage) done = NULL;
 
@@ -1560,6 +1825,9 @@ pull_pages (PcmbnSyncEngine *self, Http *h, PcmbnSyncStats *stats, GError **erro
       if (!pcmbn_store_commit (self->store, error))
         return FALSE;
       h->t_store += g_get_monotonic_time () - t;
+      if (stats->pulled_attachments > attached)
+        blob_fetch_page (self, h, changes);
+      attached = stats->pulled_attachments;
       received += json_array_get_length (changes);
       g_clear_pointer (&done, pull_page_free);
       done = g_steal_pointer (&page);
