@@ -869,44 +869,33 @@ collect_blobs (const char *record, GHashTable *shas)
       pcmbn_wire_get_object (json_node_get_object (json_parser_get_root (parser)), "data"), shas);
 }
 
-/* Sends the attachments of a batch before its records, so that the server
- * never holds a record whose attachment it lacks. One the server has is
- * not sent again; one missing here (deleted by hand) is left out. */
+/* Sends one attachment unless the server has it. One missing here
+ * (deleted by hand) is left out. */
 static gboolean
-upload_blobs (PcmbnSyncEngine *self, Http *h, GPtrArray *items, GError **error)
+upload_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
 {
-  g_autoptr (GHashTable) shas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer key;
+  g_autofree char *path = pcmbn_attachments_path (self->store, sha);
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GBytes) content = NULL;
+  guint status;
 
-  for (guint i = 0; i < items->len; i++)
-    collect_blobs (((PcmbnOutboxItem *)items->pdata[i])->record, shas);
-  g_hash_table_iter_init (&iter, shas);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
+  if (path == NULL || (file = g_mapped_file_new (path, FALSE, NULL)) == NULL)
+    return TRUE;
+  status = blob_send (h, "HEAD", sha, NULL, &reply, error);
+  if (status == 0)
+    return FALSE;
+  if (status == 200)
+    return TRUE;
+  g_clear_pointer (&reply, g_bytes_unref);
+  content = g_mapped_file_get_bytes (file);
+  status = blob_send (h, "PUT", sha, content, &reply, error);
+  if (status == 0)
+    return FALSE;
+  if (status != 200 && status != 201)
     {
-      g_autofree char *path = pcmbn_attachments_path (self->store, key);
-      g_autoptr (GBytes) reply = NULL;
-      g_autoptr (GMappedFile) file = NULL;
-      g_autoptr (GBytes) content = NULL;
-      guint status;
-
-      if (path == NULL || (file = g_mapped_file_new (path, FALSE, NULL)) == NULL)
-        continue;
-      status = blob_send (h, "HEAD", key, NULL, &reply, error);
-      if (status == 0)
-        return FALSE;
-      if (status == 200)
-        continue;
-      g_clear_pointer (&reply, g_bytes_unref);
-      content = g_mapped_file_get_bytes (file);
-      status = blob_send (h, "PUT", key, content, &reply, error);
-      if (status == 0)
-        return FALSE;
-      if (status != 200 && status != 201)
-        {
-          set_http_error (error, status, reply, FALSE);
-          return FALSE;
-        }
+      set_http_error (error, status, reply, FALSE);
+      return FALSE;
     }
   return TRUE;
 }
@@ -971,8 +960,8 @@ static gboolean
 download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
 {
   g_autofree char *path = pcmbn_attachments_path (self->store, sha);
-  g_autofree char *part = g_strconcat (path, ".part", NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *part = NULL;
+  g_autofree char *dir = NULL;
   g_autofree char *range = NULL;
   g_autofree char *hash = NULL;
   g_autofree guint8 *buf = NULL;
@@ -986,6 +975,11 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
   gboolean written = TRUE;
   int fd;
 
+  /* Not a hash, or here already. */
+  if (path == NULL || g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  part = g_strconcat (path, ".part", NULL);
+  dir = g_path_get_dirname (path);
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED, _ ("Cannot create the folder %s: %s"),
@@ -1124,21 +1118,23 @@ sync_folder (PcmbnStore *store)
 #endif
 }
 
-/* Attachments come down on a few connections side by side: each is a
- * request of its own, and one after another most of a restore's time went
- * to waiting for the next answer. They start as soon as a pulled page
- * names them, while the next pages are still being written (a restore's
- * writing waits on one core, the downloads on the server and the disk).
- * Each file is checked and named on its own, so the order they finish in
- * does not matter. */
+/* Attachments travel on a few connections side by side: each is a request
+ * of its own, and one after another most of their time went to waiting
+ * for the next answer. Downloads start as soon as a pulled page names them,
+ * while the next pages are still being written. Each file is checked and
+ * named on its own, so the order they finish in does not matter. */
 #define BLOB_WORKERS 4
+
+/* What is done with one attachment: download_blob() or upload_blob(). */
+typedef gboolean (*BlobJob) (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error);
 
 struct _BlobFetch
 {
   PcmbnSyncEngine *self;
   Http *h;
+  BlobJob job;
   GAsyncQueue *queue; /* of hashes, then one blob_fetch_end per worker */
-  GHashTable *queued; /* the hashes asked for already; the pulling thread's */
+  GHashTable *queued; /* the hashes given already; the giving thread's */
   GThread *workers[BLOB_WORKERS];
   guint n_workers;
   GMutex lock;
@@ -1156,7 +1152,6 @@ blob_fetch_worker (gpointer data)
   for (;;)
     {
       g_autofree char *sha = g_async_queue_pop (f->queue);
-      g_autofree char *path = NULL;
       GError *local = NULL;
       gboolean stop;
 
@@ -1168,10 +1163,8 @@ blob_fetch_worker (gpointer data)
       g_mutex_lock (&f->lock);
       stop = f->error != NULL;
       g_mutex_unlock (&f->lock);
-      path = pcmbn_attachments_path (f->self->store, sha);
       /* After a failure the rest is only taken off the queue. */
-      if (stop || path == NULL || g_file_test (path, G_FILE_TEST_EXISTS)
-          || download_blob (f->self, f->h, sha, &local))
+      if (stop || f->job (f->self, f->h, sha, &local))
         continue;
       g_mutex_lock (&f->lock);
       if (f->error == NULL)
@@ -1182,33 +1175,36 @@ blob_fetch_worker (gpointer data)
     }
 }
 
-/* Asks for one attachment; the workers start with the first. */
-static void
-blob_fetch_add (PcmbnSyncEngine *self, Http *h, const char *sha)
+static BlobFetch *
+blob_fetch_new (PcmbnSyncEngine *self, Http *h, BlobJob job, guint n_workers)
 {
-  BlobFetch *f = h->blobs;
+  BlobFetch *f = g_new0 (BlobFetch, 1);
 
-  if (f == NULL)
-    {
-      f = h->blobs = g_new0 (BlobFetch, 1);
-      f->self = self;
-      f->h = h;
-      f->queue = g_async_queue_new ();
-      f->queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      g_mutex_init (&f->lock);
-      for (; f->n_workers < BLOB_WORKERS; f->n_workers++)
-        f->workers[f->n_workers] = g_thread_new ("pcmbn-blobs", blob_fetch_worker, f);
-    }
+  f->self = self;
+  f->h = h;
+  f->job = job;
+  f->queue = g_async_queue_new ();
+  f->queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_init (&f->lock);
+  f->n_workers = CLAMP (n_workers, 1, BLOB_WORKERS);
+  for (guint w = 0; w < f->n_workers; w++)
+    f->workers[w] = g_thread_new ("pcmbn-blobs", blob_fetch_worker, f);
+  return f;
+}
+
+/* Gives the workers one attachment, once. */
+static void
+blob_fetch_add (BlobFetch *f, const char *sha)
+{
   if (g_hash_table_add (f->queued, g_strdup (sha)))
     g_async_queue_push (f->queue, g_strdup (sha));
 }
 
-/* Waits for every attachment asked for. Returns %FALSE with @error set
- * when one could not be had (the others were still tried). */
+/* Waits for every attachment given, and frees @f. Returns %FALSE with
+ * @error set when one failed (the others were still tried). */
 static gboolean
-blob_fetch_finish (Http *h, GError **error)
+blob_fetch_join (BlobFetch *f, GError **error)
 {
-  BlobFetch *f = g_steal_pointer (&h->blobs);
   GError *failure;
 
   if (f == NULL)
@@ -1217,7 +1213,8 @@ blob_fetch_finish (Http *h, GError **error)
     g_async_queue_push (f->queue, blob_fetch_end);
   for (guint w = 0; w < f->n_workers; w++)
     g_thread_join (f->workers[w]);
-  sync_folder (f->self->store);
+  if (f->job == download_blob)
+    sync_folder (f->self->store);
   failure = f->error;
   g_async_queue_unref (f->queue);
   g_hash_table_unref (f->queued);
@@ -1229,6 +1226,44 @@ blob_fetch_finish (Http *h, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* Waits for the downloads under way, if any. */
+static gboolean
+blob_fetch_finish (Http *h, GError **error)
+{
+  return blob_fetch_join (g_steal_pointer (&h->blobs), error);
+}
+
+/* Asks for one attachment's download; the workers start with the first. */
+static void
+blob_fetch_download (PcmbnSyncEngine *self, Http *h, const char *sha)
+{
+  if (h->blobs == NULL)
+    h->blobs = blob_fetch_new (self, h, download_blob, BLOB_WORKERS);
+  blob_fetch_add (h->blobs, sha);
+}
+
+/* Sends the attachments of a batch before its records, so that the server
+ * never holds a record whose attachment it lacks. One the server has is
+ * not sent again. */
+static gboolean
+upload_blobs (PcmbnSyncEngine *self, Http *h, GPtrArray *items, GError **error)
+{
+  g_autoptr (GHashTable) shas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer sha;
+  BlobFetch *f;
+
+  for (guint i = 0; i < items->len; i++)
+    collect_blobs (((PcmbnOutboxItem *)items->pdata[i])->record, shas);
+  if (g_hash_table_size (shas) == 0)
+    return TRUE;
+  f = blob_fetch_new (self, h, upload_blob, g_hash_table_size (shas));
+  g_hash_table_iter_init (&iter, shas);
+  while (g_hash_table_iter_next (&iter, &sha, NULL))
+    blob_fetch_add (f, sha);
+  return blob_fetch_join (f, error);
 }
 
 /* Asks for the attachments a pulled page's records name. */
@@ -1250,7 +1285,7 @@ blob_fetch_page (PcmbnSyncEngine *self, Http *h, JsonArray *changes)
     }
   g_hash_table_iter_init (&iter, shas);
   while (g_hash_table_iter_next (&iter, &sha, NULL))
-    blob_fetch_add (self, h, sha);
+    blob_fetch_download (self, h, sha);
 }
 
 /* After a pull that applied records: the attachments they name that are
@@ -1280,7 +1315,7 @@ download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
           const char *sha = (const char *)sqlite3_column_text (stmt, 0);
           g_autofree char *path = sha ? pcmbn_attachments_path (self->store, sha) : NULL;
           if (path && !g_file_test (path, G_FILE_TEST_EXISTS))
-            blob_fetch_add (self, h, sha);
+            blob_fetch_download (self, h, sha);
         }
       sqlite3_finalize (stmt);
     }
