@@ -301,6 +301,7 @@ check_format (const char *format, const char *const *allowed, GError **error)
 typedef struct
 {
   const char *what; /* translated */
+  gboolean files;   /* counts attachments, not records */
   gint64 started;
   gint64 shown;
   gboolean any;
@@ -319,6 +320,16 @@ progress_new (const char *what)
   return p;
 }
 
+static Progress *
+progress_new_files (const char *what)
+{
+  Progress *p = progress_new (what);
+
+  if (p)
+    p->files = TRUE;
+  return p;
+}
+
 static void
 progress_show (Progress *p, guint done, guint total)
 {
@@ -331,7 +342,10 @@ progress_show (Progress *p, guint done, guint total)
   p->shown = now;
   p->any = TRUE;
   rate = done / MAX ((now - p->started) / 1e6, 1e-3);
-  if (total > 0)
+  if (total > 0 && p->files)
+    /* TRANSLATORS: progress: what, attachments done, of how many, files per second */
+    line = g_strdup_printf (_ ("%s: %u of %u files (%.0f a second)"), p->what, done, total, rate);
+  else if (total > 0)
     /* TRANSLATORS: progress: what, records done, of how many, records per second */
     line = g_strdup_printf (_ ("%s: %u of %u records (%.0f a second)"), p->what, done, total, rate);
   else
@@ -616,6 +630,7 @@ typedef struct
 {
   Progress *push;
   Progress *pull;
+  Progress *attachments;
 } SyncProgress;
 
 static void
@@ -625,11 +640,17 @@ sync_progress (PcmbnSyncPhase phase, guint done, guint total, gpointer user_data
 
   if (phase == PCMBN_SYNC_PHASE_PUSH)
     progress_show (p->push, done, total);
-  else
+  else if (phase == PCMBN_SYNC_PHASE_PULL)
     {
       /* The sending is over: its line stays as it ended. */
       g_clear_pointer (&p->push, progress_free);
       progress_show (p->pull, done, total);
+    }
+  else
+    {
+      g_clear_pointer (&p->push, progress_free);
+      g_clear_pointer (&p->pull, progress_free);
+      progress_show (p->attachments, done, total);
     }
 }
 
@@ -639,7 +660,8 @@ verb_sync (PcmbnStore *store, Args *args, GError **error)
   g_autoptr (PcmbnSyncEngine) engine = pcmbn_sync_engine_new (store);
   PcmbnSyncStats stats = { 0 };
   g_autofree char *line = NULL;
-  SyncProgress progress = { progress_new (_ ("Sending")), progress_new (_ ("Receiving")) };
+  SyncProgress progress = { progress_new (_ ("Sending")), progress_new (_ ("Receiving")),
+                            progress_new_files (_ ("Attachments")) };
   gboolean ok;
 
   if (progress.push)
@@ -647,6 +669,7 @@ verb_sync (PcmbnStore *store, Args *args, GError **error)
   ok = pcmbn_sync_engine_sync (engine, opt (args, "server"), NULL, &stats, error);
   g_clear_pointer (&progress.push, progress_free);
   g_clear_pointer (&progress.pull, progress_free);
+  g_clear_pointer (&progress.attachments, progress_free);
 
   if (stats.clock_skew > 3600 || stats.clock_skew < -3600)
     g_printerr (_ ("Warning: this computer’s clock is %d minutes off the district server’s. Set "

@@ -6,6 +6,7 @@
 #include "store/pcmbn-attachments.h"
 #include "store/pcmbn-store-private.h"
 #include "sync/pcmbn-store-sync.h"
+#include "sync/pcmbn-sync-engine.h"
 #include "pcmbn-test-util.h"
 #include "sync-helpers.h"
 
@@ -524,6 +525,27 @@ test_unreachable (void)
   sync_server_free (s);
 }
 
+typedef struct
+{
+  guint calls;
+  guint done, total;
+  gboolean backwards;
+} AttachmentProgress;
+
+static void
+attachment_progress (PcmbnSyncPhase phase, guint done, guint total, gpointer user_data)
+{
+  AttachmentProgress *p = user_data;
+
+  if (phase != PCMBN_SYNC_PHASE_ATTACHMENTS)
+    return;
+  if (p->calls > 0 && done < p->done)
+    p->backwards = TRUE;
+  p->calls++;
+  p->done = done;
+  p->total = total;
+}
+
 /* Attachments travel with their records: sent before the record on a push,
  * fetched after a restore, and an interrupted download resumes. */
 static void
@@ -605,6 +627,27 @@ test_attachments_come_back (void)
     assert_sync (c, 0, "pushed 0, pulled 0, conflicts 0, rejected 0");
     g_assert_true (g_file_get_contents (s->log, &after, NULL, NULL));
     g_assert_null (strstr (after + strlen (before), "/api/v1/blobs/"));
+  }
+
+  /* In-process, a restore says how far its attachments are: as files done
+   * of those its records name, ending with all of them. */
+  {
+    g_autofree char *d = sync_enrolled_logbook (s, "00001");
+    g_autoptr (PcmbnStore) store = pcmbn_store_open (d, &error);
+    g_autoptr (PcmbnSyncEngine) engine = pcmbn_sync_engine_new (store);
+    g_autofree char *path = pcmbn_attachments_path (store, sha);
+    AttachmentProgress progress = { 0 };
+    PcmbnSyncStats stats;
+
+    pcmbn_sync_engine_set_progress (engine, attachment_progress, &progress);
+    g_assert_true (pcmbn_sync_engine_sync (engine, NULL, NULL, &stats, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (stats.pulled, ==, 1);
+    g_assert_cmpuint (progress.calls, >=, 1);
+    g_assert_false (progress.backwards);
+    g_assert_cmpuint (progress.done, ==, 1);
+    g_assert_cmpuint (progress.total, ==, 1);
+    g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
   }
   sync_server_free (s);
 }

@@ -1138,6 +1138,8 @@ struct _BlobFetch
   GThread *workers[BLOB_WORKERS];
   guint n_workers;
   GMutex lock;
+  GCond changed; /* signalled with @lock as each is done */
+  guint done;    /* under @lock */
   GError *error; /* the first failure; the others stop after their file */
 };
 
@@ -1164,13 +1166,14 @@ blob_fetch_worker (gpointer data)
       stop = f->error != NULL;
       g_mutex_unlock (&f->lock);
       /* After a failure the rest is only taken off the queue. */
-      if (stop || f->job (f->self, f->h, sha, &local))
-        continue;
+      if (!stop)
+        f->job (f->self, f->h, sha, &local);
       g_mutex_lock (&f->lock);
-      if (f->error == NULL)
-        f->error = local;
-      else
-        g_error_free (local);
+      if (local && f->error == NULL)
+        f->error = g_steal_pointer (&local);
+      g_clear_error (&local);
+      f->done++;
+      g_cond_signal (&f->changed);
       g_mutex_unlock (&f->lock);
     }
 }
@@ -1186,6 +1189,7 @@ blob_fetch_new (PcmbnSyncEngine *self, Http *h, BlobJob job, guint n_workers)
   f->queue = g_async_queue_new ();
   f->queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init (&f->lock);
+  g_cond_init (&f->changed);
   f->n_workers = CLAMP (n_workers, 1, BLOB_WORKERS);
   for (guint w = 0; w < f->n_workers; w++)
     f->workers[w] = g_thread_new ("pcmbn-blobs", blob_fetch_worker, f);
@@ -1209,6 +1213,25 @@ blob_fetch_join (BlobFetch *f, GError **error)
 
   if (f == NULL)
     return TRUE;
+  /* The downloads say how far they are; an upload is part of its batch. */
+  if (f->self->progress && f->job == download_blob)
+    {
+      guint total = g_hash_table_size (f->queued);
+
+      g_mutex_lock (&f->lock);
+      while (f->done < total)
+        {
+          guint done = f->done;
+
+          g_mutex_unlock (&f->lock);
+          f->self->progress (PCMBN_SYNC_PHASE_ATTACHMENTS, done, total, f->self->progress_data);
+          g_mutex_lock (&f->lock);
+          while (f->done == done)
+            g_cond_wait (&f->changed, &f->lock);
+        }
+      g_mutex_unlock (&f->lock);
+      f->self->progress (PCMBN_SYNC_PHASE_ATTACHMENTS, total, total, f->self->progress_data);
+    }
   for (guint w = 0; w < f->n_workers; w++)
     g_async_queue_push (f->queue, blob_fetch_end);
   for (guint w = 0; w < f->n_workers; w++)
@@ -1219,6 +1242,7 @@ blob_fetch_join (BlobFetch *f, GError **error)
   g_async_queue_unref (f->queue);
   g_hash_table_unref (f->queued);
   g_mutex_clear (&f->lock);
+  g_cond_clear (&f->changed);
   g_free (f);
   if (failure)
     {

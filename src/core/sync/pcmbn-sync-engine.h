@@ -21,12 +21,13 @@ typedef enum
 
 typedef enum
 {
-  PCMBN_SYNC_PHASE_PUSH, /* records sent of those waiting */
-  PCMBN_SYNC_PHASE_PULL, /* changes received; the total is not known */
+  PCMBN_SYNC_PHASE_PUSH,        /* records sent of those waiting */
+  PCMBN_SYNC_PHASE_PULL,        /* changes received; the total is not known */
+  PCMBN_SYNC_PHASE_ATTACHMENTS, /* attachments received of those the pulled records name */
 } PcmbnSyncPhase;
 
-/* Called in the syncing thread after each batch or page; @total is 0 when
- * not known. */
+/* Called in the syncing thread after each batch, page or attachment;
+ * @total is 0 when not known. */
 typedef void (*PcmbnSyncProgress) (PcmbnSyncPhase phase,
                                    guint done,
                                    guint total,
