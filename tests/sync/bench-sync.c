@@ -650,6 +650,34 @@ bench_concurrent_devices (void)
 #define N_ATTACHED 200
 #define ATTACHMENT_SIZE (200 * 1024)
 
+/* Every attachment came down into the restored logbook at @path. */
+static void
+assert_attachments (const char *path)
+{
+  g_autoptr (PcmbnStore) check = pcmbn_store_open (path, NULL);
+  g_autofree char *dir = pcmbn_attachments_dir (check);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d && g_dir_read_name (d))
+    n++;
+  g_assert_cmpuint (n, ==, N_ATTACHED);
+}
+
+/* The raw limit of a restore with attachments: the @n rows of @json
+ * inserted, and one GET of their JSON and the attachments' bytes. */
+static double
+raw_restore_with_attachments (const char *json, int n)
+{
+  gsize total = strlen (json) + (gsize)N_ATTACHED * ATTACHMENT_SIZE;
+  g_autofree char *bytes = g_malloc0 (total);
+  g_autoptr (GBytes) body = NULL;
+
+  memcpy (bytes, json, strlen (json));
+  body = g_bytes_new_take (g_steal_pointer (&bytes), total);
+  return raw_insert_n (json, n) + raw_get (body);
+}
+
 static void
 bench_restore_attachments (void)
 {
@@ -676,23 +704,8 @@ bench_restore_attachments (void)
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM blobs WHERE size = " G_STRINGIFY (
                                               ATTACHMENT_SIZE)),
                    ==, N_ATTACHED);
-  {
-    g_autoptr (PcmbnStore) check = pcmbn_store_open (fresh_path, NULL);
-    g_autofree char *dir = pcmbn_attachments_dir (check);
-    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-    guint n = 0;
-    while (d && g_dir_read_name (d))
-      n++;
-    g_assert_cmpuint (n, ==, N_ATTACHED);
-  }
-  {
-    gsize total = strlen (json) + (gsize)N_ATTACHED * ATTACHMENT_SIZE;
-    g_autofree char *bytes = g_malloc0 (total);
-    g_autoptr (GBytes) body = NULL;
-    memcpy (bytes, json, strlen (json));
-    body = g_bytes_new_take (g_steal_pointer (&bytes), total);
-    raw = raw_insert_n (json, N_ATTACHED) + raw_get (body);
-  }
+  assert_attachments (fresh_path);
+  raw = raw_restore_with_attachments (json, N_ATTACHED);
   g_print ("# push of %d records with %d attachments of %d KB: %.2f s\n", N_ATTACHED, N_ATTACHED,
            ATTACHMENT_SIZE / 1024, push_time);
   g_print ("# restore of %d records with %d attachments of %d KB (whole `pcmbn sync`): %.2f s, "
@@ -737,23 +750,8 @@ bench_restore_full_with_attachments (void)
       sync_proxy_arm (proxy, -1, 0);
       restore[round] = cli_sync (fresh_path, proxy, "pulled 10000,");
       down_bytes = proxy->bytes[SYNC_PROXY_DOWN];
-      {
-        g_autoptr (PcmbnStore) check = pcmbn_store_open (fresh_path, NULL);
-        g_autofree char *dir = pcmbn_attachments_dir (check);
-        g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-        guint n = 0;
-        while (d && g_dir_read_name (d))
-          n++;
-        g_assert_cmpuint (n, ==, N_ATTACHED);
-      }
-      {
-        gsize total = strlen (json) + (gsize)N_ATTACHED * ATTACHMENT_SIZE;
-        g_autofree char *bytes = g_malloc0 (total);
-        g_autoptr (GBytes) body = NULL;
-        memcpy (bytes, json, strlen (json));
-        body = g_bytes_new_take (g_steal_pointer (&bytes), total);
-        raw[round] = raw_insert (json) + raw_get (body);
-      }
+      assert_attachments (fresh_path);
+      raw[round] = raw_restore_with_attachments (json, N_RECORDS);
       ratio[round] = restore[round] / raw[round];
       g_print ("# round %d: restore with attachments %.2f s (raw %.2f s)\n", round + 1,
                restore[round], raw[round]);

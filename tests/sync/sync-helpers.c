@@ -251,6 +251,36 @@ sync_add (const char *db, const char *kind, const char *json)
   return g_strstrip (out);
 }
 
+/* Adds through `pcmbn add` an activity that carries @file_path as its one
+ * attachment, copied into the logbook's folder under its hash as the app
+ * does. Returns the attachment's SHA-256. */
+char *
+sync_add_attached (const char *db, const char *file_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnStore) store = pcmbn_store_open (db, &error);
+  g_autoptr (GFile) file = g_file_new_for_path (file_path);
+  g_autoptr (JsonObject) attachment = NULL;
+  g_autoptr (JsonObject) data = pcmbn_test_json (
+      "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
+      "\"community\",\"title\":\"Ảnh buổi phát thanh\",\"location\":\"Nhà văn hóa\","
+      "\"target_groups\":[\"officials\"],\"topics\":[\"hotline\"],\"lead_agency\":\"UBND "
+      "phường\",\"funding_source\":\"state_budget\"}");
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *json = NULL;
+  JsonArray *list = json_array_new ();
+
+  g_assert_no_error (error);
+  attachment = pcmbn_attachments_add_file (store, file, NULL, &error);
+  g_assert_no_error (error);
+  json_array_add_object_element (list, json_object_ref (attachment));
+  json_object_set_array_member (data, "attachments", list);
+  json_node_set_object (root, data);
+  json = json_to_string (root, FALSE);
+  g_free (sync_add (db, "activity", json));
+  return g_strdup (json_object_get_string_member (attachment, "sha256"));
+}
+
 static gboolean
 accept_any_cb (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer data)
 {

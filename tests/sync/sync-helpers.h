@@ -36,6 +36,7 @@ int sync_cli (const char *db, char **out, char **err, ...) G_GNUC_NULL_TERMINATE
 char *sync_new_logbook (const char *commune);
 char *sync_enrolled_logbook (SyncServer *s, const char *commune);
 char *sync_add (const char *db, const char *kind, const char *json);
+char *sync_add_attached (const char *db, const char *file_path);
 
 /* One raw HTTP request; returns the body and sets @status. */
 char *sync_http (SyncServer *s,

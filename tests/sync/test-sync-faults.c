@@ -429,7 +429,7 @@ static void
 test_cut_attachment_download (void)
 {
   SyncServer *s = sync_server_new (FALSE);
-  g_autofree char *a = NULL, *b = NULL, *sha = NULL, *json = NULL, *url = NULL;
+  g_autofree char *a = NULL, *b = NULL, *sha = NULL, *url = NULL;
   g_autofree char *dir = pcmbn_test_tmpdir ();
   g_autofree char *photo_path = g_build_filename (dir, "scan.jpg", NULL);
   g_autofree char *path = NULL, *part = NULL, *got = NULL, *err = NULL;
@@ -446,21 +446,7 @@ test_cut_attachment_download (void)
   g_assert_true (g_file_set_contents (photo_path, (const char *)content, CUT_SIZE, NULL));
   sync_server_start (s);
   a = sync_enrolled_logbook (s, "00001");
-  {
-    g_autoptr (PcmbnStore) store = pcmbn_store_open (a, &error);
-    g_autoptr (GFile) photo = g_file_new_for_path (photo_path);
-    g_autoptr (JsonObject) att = pcmbn_attachments_add_file (store, photo, NULL, &error);
-    g_assert_no_error (error);
-    sha = g_strdup (json_object_get_string_member (att, "sha256"));
-  }
-  json = g_strdup_printf (
-      "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
-      "\"community\",\"title\":\"Danh sách dự\",\"location\":\"Nhà văn hóa\","
-      "\"target_groups\":[\"officials\"],\"topics\":[\"hotline\"],\"lead_agency\":\"UBND "
-      "phường\",\"funding_source\":\"state_budget\",\"attachments\":[{\"sha256\":\"%s\","
-      "\"name\":\"scan.jpg\",\"size\":%d}]}",
-      sha, CUT_SIZE);
-  g_free (sync_add (a, "activity", json));
+  sha = sync_add_attached (a, photo_path);
   g_assert_cmpint (sync_cli (a, NULL, &err, "sync", NULL), ==, 0);
 
   b = sync_enrolled_logbook (s, "00001");

@@ -552,7 +552,7 @@ static void
 test_attachments_come_back (void)
 {
   SyncServer *s = sync_server_new (FALSE);
-  g_autofree char *a = NULL, *b = NULL, *c = NULL, *sha = NULL, *json = NULL;
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *sha = NULL;
   g_autofree char *photo_path = NULL;
   g_autofree char *dir = pcmbn_test_tmpdir ();
   gsize size = 300 * 1024;
@@ -565,21 +565,7 @@ test_attachments_come_back (void)
   g_assert_true (g_file_set_contents (photo_path, content, size, NULL));
   sync_server_start (s);
   a = sync_enrolled_logbook (s, "00001");
-  {
-    g_autoptr (PcmbnStore) store = pcmbn_store_open (a, &error);
-    g_autoptr (GFile) photo = g_file_new_for_path (photo_path);
-    g_autoptr (JsonObject) att = pcmbn_attachments_add_file (store, photo, NULL, &error);
-    g_assert_no_error (error);
-    sha = g_strdup (json_object_get_string_member (att, "sha256"));
-  }
-  json = g_strdup_printf (
-      "{\"date\":\"2025-12-03\",\"activity_type\":\"loudspeaker_broadcast\",\"subproject\":"
-      "\"community\",\"title\":\"Ảnh buổi phát thanh\",\"location\":\"Nhà văn hóa\","
-      "\"target_groups\":[\"officials\"],\"topics\":[\"hotline\"],\"lead_agency\":\"UBND "
-      "phường\",\"funding_source\":\"state_budget\",\"attachments\":[{\"sha256\":\"%s\","
-      "\"name\":\"anh.jpg\",\"size\":%" G_GSIZE_FORMAT "}]}",
-      sha, size);
-  g_free (sync_add (a, "activity", json));
+  sha = sync_add_attached (a, photo_path);
   assert_sync (a, 0, "pushed 1, pulled 0, conflicts 0, rejected 0");
   {
     g_autofree char *sql = g_strdup_printf ("SELECT size FROM blobs WHERE sha256 = '%s'", sha);
