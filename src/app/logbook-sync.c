@@ -41,6 +41,7 @@ struct _LogbookSync
   LogbookSyncState state;
   LastResult last_result;
   char *message;
+  char *progress; /* how far the running sync is, in words */
   gint64 waiting;
   gint64 conflicts;
   gint64 rejected;
@@ -60,6 +61,7 @@ enum
   PROP_0,
   PROP_STATE,
   PROP_MESSAGE,
+  PROP_PROGRESS,
   PROP_WAITING,
   PROP_CONFLICTS,
   PROP_REJECTED,
@@ -90,6 +92,7 @@ static void
 logbook_sync_finalize (GObject *object)
 {
   g_free (LOGBOOK_SYNC (object)->message);
+  g_free (LOGBOOK_SYNC (object)->progress);
   G_OBJECT_CLASS (logbook_sync_parent_class)->finalize (object);
 }
 
@@ -105,6 +108,9 @@ logbook_sync_get_property (GObject *object, guint prop_id, GValue *value, GParam
         break;
       case PROP_MESSAGE:
         g_value_set_string (value, self->message);
+        break;
+      case PROP_PROGRESS:
+        g_value_set_string (value, self->progress);
         break;
       case PROP_WAITING:
         g_value_set_int64 (value, self->waiting);
@@ -132,6 +138,7 @@ logbook_sync_class_init (LogbookSyncClass *klass)
   props[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, LOGBOOK_SYNC_NOT_CONNECTED,
                                         LOGBOOK_SYNC_ERROR, LOGBOOK_SYNC_NOT_CONNECTED, flags);
   props[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, flags);
+  props[PROP_PROGRESS] = g_param_spec_string ("progress", NULL, NULL, NULL, flags);
   props[PROP_WAITING] = g_param_spec_int64 ("waiting", NULL, NULL, 0, G_MAXINT64, 0, flags);
   props[PROP_CONFLICTS] = g_param_spec_int64 ("conflicts", NULL, NULL, 0, G_MAXINT64, 0, flags);
   props[PROP_REJECTED] = g_param_spec_int64 ("rejected", NULL, NULL, 0, G_MAXINT64, 0, flags);
@@ -182,6 +189,62 @@ set_message (LogbookSync *self, const char *message)
   g_free (self->message);
   self->message = g_strdup (message);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MESSAGE]);
+}
+
+static void
+set_progress (LogbookSync *self, const char *progress)
+{
+  if (g_strcmp0 (self->progress, progress) == 0)
+    return;
+  g_free (self->progress);
+  self->progress = g_strdup (progress);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROGRESS]);
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+typedef struct
+{
+  LogbookSync *self;
+  PcmbnSyncPhase phase;
+  guint done, total;
+} ProgressUpdate;
+
+static gboolean
+progress_update_cb (gpointer data)
+{
+  ProgressUpdate *u = data;
+  g_autofree char *text = NULL;
+
+  /* One that comes after the end of its sync says nothing, nor a pull
+   * that found nothing new. */
+  if (u->self->running && !(u->phase == PCMBN_SYNC_PHASE_PULL && u->done == 0))
+    {
+      if (u->phase == PCMBN_SYNC_PHASE_PUSH)
+        text = g_strdup_printf (_ ("Sending: %u of %u records"), u->done, u->total);
+      else if (u->phase == PCMBN_SYNC_PHASE_PULL)
+        text = g_strdup_printf (_ ("Receiving: %u records"), u->done);
+      else
+        text = g_strdup_printf (_ ("Attachments: %u of %u files"), u->done, u->total);
+      set_progress (u->self, text);
+    }
+  g_object_unref (u->self);
+  g_free (u);
+  return G_SOURCE_REMOVE;
+}
+
+/* In the engine's thread: the numbers go to the main thread. The running
+ * sync holds a reference to @user_data (see logbook_sync_now()). */
+static void
+engine_progress (PcmbnSyncPhase phase, guint done, guint total, gpointer user_data)
+{
+  ProgressUpdate *u = g_new (ProgressUpdate, 1);
+
+  u->self = g_object_ref (user_data);
+  u->phase = phase;
+  u->done = done;
+  u->total = total;
+  g_main_context_invoke (NULL, progress_update_cb, u);
 }
 
 /* ---- counts ------------------------------------------------------------- */
@@ -366,6 +429,7 @@ sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->running = FALSE;
+  set_progress (self, NULL);
   if (error)
     {
       self->failures++;
@@ -498,6 +562,7 @@ logbook_sync_new (LogbookContext *context)
   self->context = context;
   self->store = g_object_ref (logbook_context_get_store (context));
   self->engine = pcmbn_sync_engine_new (self->store);
+  pcmbn_sync_engine_set_progress (self->engine, engine_progress, self);
   self->monitor = g_object_ref (g_network_monitor_get_default ());
   g_signal_connect (self->monitor, "network-changed", G_CALLBACK (on_network_changed), self);
   g_signal_connect (context, "changed", G_CALLBACK (on_context_changed), self);
@@ -519,6 +584,19 @@ LogbookSyncState
 logbook_sync_get_state (LogbookSync *self)
 {
   return self->state;
+}
+
+/**
+ * logbook_sync_get_progress:
+ * @self: a sync
+ *
+ * Returns: (nullable): how far the running sync is, such as "Receiving:
+ *   4000 records", in words for the person
+ */
+const char *
+logbook_sync_get_progress (LogbookSync *self)
+{
+  return self->progress;
 }
 
 /**

@@ -24,6 +24,7 @@ LogbookSync *logbook_sync_new (LogbookContext *context);
 PcmbnSyncEngine *logbook_sync_get_engine (LogbookSync *self);
 LogbookSyncState logbook_sync_get_state (LogbookSync *self);
 const char *logbook_sync_get_message (LogbookSync *self);
+const char *logbook_sync_get_progress (LogbookSync *self);
 char *logbook_sync_describe (LogbookSync *self);
 char *logbook_sync_dup_server (LogbookSync *self);
 char *logbook_sync_dup_server_name (LogbookSync *self);

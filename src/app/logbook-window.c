@@ -152,6 +152,7 @@ update_sync_label (LogbookWindow *self)
   gint64 conflicts = self->sync ? logbook_sync_get_conflicts (self->sync) : 0;
   gint64 rejected = self->sync ? logbook_sync_get_rejected (self->sync) : 0;
   const char *message = self->sync ? logbook_sync_get_message (self->sync) : NULL;
+  const char *progress = self->sync ? logbook_sync_get_progress (self->sync) : NULL;
   g_autofree char *short_text = self->sync ? logbook_sync_describe (self->sync)
                                            : g_strdup (_ ("Not connected"));
   g_autofree char *a11y = NULL;
@@ -191,6 +192,13 @@ update_sync_label (LogbookWindow *self)
     {
       g_string_append_c (text, '\n');
       g_string_append (text, message);
+    }
+  /* A restore of years of records, or of their photos, takes minutes on a
+   * slow line: how far it is. */
+  if (progress && state == LOGBOOK_SYNC_RUNNING)
+    {
+      g_string_append_c (text, '\n');
+      g_string_append (text, progress);
     }
   gtk_label_set_text (self->sync_label, text->str);
   g_string_free (text, TRUE);

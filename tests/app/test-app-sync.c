@@ -30,6 +30,7 @@ typedef struct
   LogbookWindow *window;
   LogbookSync *sync;
   gboolean saw_running;
+  GString *progress; /* what the running syncs told of how far they were, a line each */
 } App;
 
 static void
@@ -40,6 +41,15 @@ on_state (LogbookSync *sync, GParamSpec *pspec, App *app)
                   logbook_sync_get_message (sync));
   if (logbook_sync_get_state (sync) == LOGBOOK_SYNC_RUNNING)
     app->saw_running = TRUE;
+}
+
+static void
+on_progress (LogbookSync *sync, GParamSpec *pspec, App *app)
+{
+  if (logbook_sync_get_progress (sync) == NULL)
+    return;
+  g_assert_cmpint (logbook_sync_get_state (sync), ==, LOGBOOK_SYNC_RUNNING);
+  g_string_append_printf (app->progress, "%s\n", logbook_sync_get_progress (sync));
 }
 
 static void
@@ -57,6 +67,8 @@ app_open (App *app, const char *db)
   /* The test presses the button itself; no timer may sync in between. */
   logbook_sync_set_automatic (app->sync, FALSE);
   g_signal_connect (app->sync, "notify::state", G_CALLBACK (on_state), app);
+  app->progress = g_string_new (NULL);
+  g_signal_connect (app->sync, "notify::progress", G_CALLBACK (on_progress), app);
 }
 
 static void
@@ -74,6 +86,7 @@ app_close (App *app)
     ;
   g_clear_object (&app->context);
   g_clear_object (&app->store);
+  g_string_free (app->progress, TRUE);
 }
 
 static LogbookPreferencesWindow *
@@ -196,12 +209,16 @@ test_enroll_and_sync (void)
   g_assert_cmpint (logbook_sync_get_state (app.sync), ==, LOGBOOK_SYNC_WAITING);
   g_assert_cmpstr (logbook_window_get_sync_text (app.window), ==, "1 waiting");
   app.saw_running = FALSE;
+  g_string_truncate (app.progress, 0);
   gtk_widget_activate (logbook_window_get_sync_button (app.window));
   WAIT_UNTIL (app.saw_running);
   WAIT_UNTIL (logbook_sync_get_state (app.sync) == LOGBOOK_SYNC_SYNCED
               && logbook_sync_get_waiting (app.sync) == 0);
   g_assert_cmpstr (logbook_window_get_sync_text (app.window), ==, "Synced");
   g_assert_cmpint (sync_query_int (s->db, "SELECT count(*) FROM records"), ==, 2);
+  /* It said how far it was while it ran, and says nothing once done. */
+  g_assert_nonnull (strstr (app.progress->str, "Sending: 1 of 1 records\n"));
+  g_assert_null (logbook_sync_get_progress (app.sync));
 
   /* The server goes away: "Offline", the reason in words, nothing lost. */
   g_assert_cmpint (sync_server_stop (s), ==, 0);
