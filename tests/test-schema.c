@@ -1908,6 +1908,33 @@ uuid_ms (const char *uuid)
   return g_ascii_strtoull (hex, NULL, 16);
 }
 
+/* SHA-256 in pieces (a download as it arrives) equals the hash of the
+ * whole, the known answer included, and starts again after each digest. */
+static void
+test_sha256_in_pieces (void)
+{
+  static const char abc[] = "abc";
+  g_autoptr (PcmbnSha256) hash = pcmbn_sha256_new ();
+  g_autofree guint8 *data = g_malloc (100000);
+  g_autofree char *whole = NULL, *pieces = NULL, *again = NULL, *known = NULL;
+
+  for (gsize i = 0; i < 100000; i++)
+    data[i] = (guint8)(i * 7 + i / 251);
+  whole = pcmbn_sha256_hex (data, 100000);
+  for (gsize at = 0; at < 100000; at += 4099)
+    pcmbn_sha256_update (hash, data + at, MIN (4099, 100000 - at));
+  pieces = pcmbn_sha256_finish_hex (hash);
+  g_assert_cmpstr (pieces, ==, whole);
+  pcmbn_sha256_update (hash, abc, 3);
+  known = pcmbn_sha256_finish_hex (hash);
+  g_assert_cmpstr (known, ==, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  pcmbn_sha256_update (hash, data, 10);
+  pcmbn_sha256_reset (hash);
+  pcmbn_sha256_update (hash, abc, 3);
+  again = pcmbn_sha256_finish_hex (hash);
+  g_assert_cmpstr (again, ==, known);
+}
+
 static void
 test_uuid_new (void)
 {
@@ -2407,6 +2434,7 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/search-text", test_search_text);
   g_test_add_func ("/schema/utf8-scan", test_utf8_scan);
   g_test_add_func ("/schema/uuid-new", test_uuid_new);
+  g_test_add_func ("/schema/sha256-in-pieces", test_sha256_in_pieces);
   g_test_add_func ("/schema/date-parse", test_date_parse);
   g_test_add_func ("/schema/column-index", test_column_index);
   g_test_add_func ("/schema/normalize-stored-form", test_normalize_stored_form);

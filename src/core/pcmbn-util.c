@@ -470,19 +470,6 @@ pcmbn_i18n_init (void)
   textdomain (GETTEXT_PACKAGE);
 }
 
-/**
- * pcmbn_sha256_hex_parts:
- * @parts: (array length=n_parts): the pieces of the message, in order
- * @lengths: (array length=n_parts): their lengths in bytes
- * @n_parts: how many there are
- *
- * The SHA-256 of the pieces one after the other, with no copy to join
- * them. Nettle's, not GChecksum's: it uses the processor's SHA
- * instructions where there are some, and every record a device pushes is
- * hashed (seven times faster here on 1 KB).
- *
- * Returns: (transfer full): the lowercase hex digest
- */
 /* The digest so far of @ctx, in lowercase hex. */
 static char *
 sha256_ctx_hex (struct sha256_ctx *ctx)
@@ -501,6 +488,19 @@ sha256_ctx_hex (struct sha256_ctx *ctx)
   return out;
 }
 
+/**
+ * pcmbn_sha256_hex_parts:
+ * @parts: (array length=n_parts): the pieces of the message, in order
+ * @lengths: (array length=n_parts): their lengths in bytes
+ * @n_parts: how many there are
+ *
+ * The SHA-256 of the pieces one after the other, with no copy to join
+ * them. Nettle's, not GChecksum's: it uses the processor's SHA
+ * instructions where there are some, and every record a device pushes is
+ * hashed (seven times faster here on 1 KB).
+ *
+ * Returns: (transfer full): the lowercase hex digest
+ */
 char *
 pcmbn_sha256_hex_parts (const void *const *parts, const gsize *lengths, guint n_parts)
 {

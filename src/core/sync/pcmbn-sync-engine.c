@@ -771,7 +771,7 @@ fail:
  * has not downloaded yet. */
 #define META_BLOBS_PENDING "sync_blobs_pending"
 
-/* Elsewhere than on Linux, where these may not exist. */
+/* Windows has no O_CLOEXEC, and only Windows has O_BINARY. */
 #ifndef O_CLOEXEC
 #define O_CLOEXEC 0
 #endif
