@@ -642,9 +642,11 @@ sync_progress (PcmbnSyncPhase phase, guint done, guint total, gpointer user_data
     progress_show (p->push, done, total);
   else if (phase == PCMBN_SYNC_PHASE_PULL)
     {
-      /* The sending is over: its line stays as it ended. */
+      /* The sending is over: its line stays as it ended. A pull that
+       * found nothing new says nothing. */
       g_clear_pointer (&p->push, progress_free);
-      progress_show (p->pull, done, total);
+      if (done > 0)
+        progress_show (p->pull, done, total);
     }
   else
     {

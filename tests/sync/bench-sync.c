@@ -74,19 +74,8 @@ sync_once (PcmbnStore *store, PcmbnSyncStats *stats)
   return sync_now_s () - t;
 }
 
-/* A plain HTTP server in a thread of this process, answering every GET
- * with the same bytes: the raw limit of one download. */
-typedef struct
-{
-  GBytes *body;
-  GMainContext *context;
-  GThread *thread;
-  GMutex lock;
-  GCond cond;
-  char *url;
-  gboolean quit;
-} RawServer;
-
+/* A plain HTTP server answering every GET with the same bytes (@user_data):
+ * the raw limit of one download. */
 static void
 raw_handler (SoupServer *server,
              SoupServerMessage *msg,
@@ -94,76 +83,29 @@ raw_handler (SoupServer *server,
              GHashTable *query,
              gpointer user_data)
 {
-  RawServer *rs = user_data;
+  GBytes *body = user_data;
 
   soup_server_message_set_status (msg, 200, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
-                                    g_bytes_get_data (rs->body, NULL), g_bytes_get_size (rs->body));
-}
-
-static gpointer
-raw_thread (gpointer data)
-{
-  RawServer *rs = data;
-  g_autoptr (SoupServer) server = NULL;
-  g_autoptr (GError) error = NULL;
-  GSList *uris;
-
-  g_main_context_push_thread_default (rs->context);
-  server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (server, NULL, raw_handler, rs, NULL);
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-  uris = soup_server_get_uris (server);
-  g_mutex_lock (&rs->lock);
-  rs->url = g_uri_to_string (uris->data);
-  g_cond_signal (&rs->cond);
-  g_mutex_unlock (&rs->lock);
-  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
-  while (!g_atomic_int_get (&rs->quit))
-    g_main_context_iteration (rs->context, TRUE);
-  soup_server_disconnect (server);
-  g_main_context_pop_thread_default (rs->context);
-  return NULL;
-}
-
-static gboolean
-wake_cb (gpointer data)
-{
-  return G_SOURCE_REMOVE;
+                                    g_bytes_get_data (body, NULL), g_bytes_get_size (body));
 }
 
 /* The raw limit of a download of @body: one GET over loopback. */
 static double
 raw_get (GBytes *body)
 {
-  RawServer rs = { 0 };
+  SyncThreadServer *ts = sync_thread_server_new (raw_handler, body);
   g_autoptr (SoupSession) session = soup_session_new ();
-  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", sync_thread_server_url (ts));
   g_autoptr (GBytes) reply = NULL;
   double t;
 
-  rs.body = body;
-  rs.context = g_main_context_new ();
-  g_mutex_init (&rs.lock);
-  g_cond_init (&rs.cond);
-  rs.thread = g_thread_new ("raw-server", raw_thread, &rs);
-  g_mutex_lock (&rs.lock);
-  while (rs.url == NULL)
-    g_cond_wait (&rs.cond, &rs.lock);
-  g_mutex_unlock (&rs.lock);
-  msg = soup_message_new ("GET", rs.url);
   t = sync_now_s ();
   reply = soup_session_send_and_read (session, msg, NULL, NULL);
   t = sync_now_s () - t;
   g_assert_nonnull (reply);
   g_assert_cmpuint (g_bytes_get_size (reply), ==, g_bytes_get_size (body));
-  g_atomic_int_set (&rs.quit, TRUE);
-  g_main_context_invoke (rs.context, wake_cb, NULL);
-  g_thread_join (rs.thread);
-  g_main_context_unref (rs.context);
-  g_mutex_clear (&rs.lock);
-  g_cond_clear (&rs.cond);
-  g_free (rs.url);
+  sync_thread_server_free (ts);
   return t;
 }
 

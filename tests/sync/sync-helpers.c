@@ -650,6 +650,91 @@ sync_proxy_arm (SyncProxy *p, int dir, guint64 at)
   g_mutex_unlock (&p->lock);
 }
 
+/* ---- a server in a thread ------------------------------------------------ */
+
+struct _SyncThreadServer
+{
+  SoupServerCallback handler;
+  gpointer user_data;
+  GMainContext *context;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  char *url;
+  gboolean quit;
+};
+
+static gpointer
+thread_server_main (gpointer data)
+{
+  SyncThreadServer *ts = data;
+  g_autoptr (SoupServer) server = NULL;
+  g_autoptr (GError) error = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (ts->context);
+  server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (server, NULL, ts->handler, ts->user_data, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  uris = soup_server_get_uris (server);
+  g_mutex_lock (&ts->lock);
+  ts->url = g_uri_to_string_partial (uris->data, G_URI_HIDE_NONE);
+  /* No trailing slash: paths are appended to it. */
+  if (g_str_has_suffix (ts->url, "/"))
+    ts->url[strlen (ts->url) - 1] = '\0';
+  g_cond_signal (&ts->cond);
+  g_mutex_unlock (&ts->lock);
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  while (!g_atomic_int_get (&ts->quit))
+    g_main_context_iteration (ts->context, TRUE);
+  soup_server_disconnect (server);
+  g_main_context_pop_thread_default (ts->context);
+  return NULL;
+}
+
+SyncThreadServer *
+sync_thread_server_new (SoupServerCallback handler, gpointer user_data)
+{
+  SyncThreadServer *ts = g_new0 (SyncThreadServer, 1);
+
+  ts->handler = handler;
+  ts->user_data = user_data;
+  ts->context = g_main_context_new ();
+  g_mutex_init (&ts->lock);
+  g_cond_init (&ts->cond);
+  ts->thread = g_thread_new ("thread-server", thread_server_main, ts);
+  g_mutex_lock (&ts->lock);
+  while (ts->url == NULL)
+    g_cond_wait (&ts->cond, &ts->lock);
+  g_mutex_unlock (&ts->lock);
+  return ts;
+}
+
+const char *
+sync_thread_server_url (SyncThreadServer *ts)
+{
+  return ts->url;
+}
+
+static gboolean
+thread_server_wake (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+void
+sync_thread_server_free (SyncThreadServer *ts)
+{
+  g_atomic_int_set (&ts->quit, TRUE);
+  g_main_context_invoke (ts->context, thread_server_wake, NULL);
+  g_thread_join (ts->thread);
+  g_main_context_unref (ts->context);
+  g_mutex_clear (&ts->lock);
+  g_cond_clear (&ts->cond);
+  g_free (ts->url);
+  g_free (ts);
+}
+
 /* ---- shared by the benchmarks -------------------------------------------- */
 
 double

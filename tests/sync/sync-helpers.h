@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 #include "store/pcmbn-store.h"
 
@@ -89,6 +90,13 @@ char *sync_proxy_url (SyncProxy *p);
 void sync_proxy_arm (SyncProxy *p, int dir, guint64 at);
 void sync_proxy_set_link (SyncProxy *p, guint bits_per_second, guint latency_ms);
 void sync_proxy_free (SyncProxy *p);
+
+/* An HTTP server on loopback in a thread of the test, answering with
+ * @handler (called in that thread). */
+typedef struct _SyncThreadServer SyncThreadServer;
+SyncThreadServer *sync_thread_server_new (SoupServerCallback handler, gpointer user_data);
+const char *sync_thread_server_url (SyncThreadServer *ts);
+void sync_thread_server_free (SyncThreadServer *ts);
 
 /* For the benchmarks. */
 double sync_now_s (void);

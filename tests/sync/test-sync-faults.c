@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <libsoup/soup.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -425,59 +426,228 @@ test_cut_batches_in_flight (void)
 #define CUT_SIZE (1024 * 1024)
 #define CUT_AT (CUT_SIZE / 2)
 
+/* A server, a logbook that pushed one record with an attachment of
+ * CUT_SIZE random bytes (gzip cannot shrink them, so bytes on the wire are
+ * bytes of the file), and a new logbook of the same commune to restore
+ * it: where its file and its piece (.part) go. */
+typedef struct
+{
+  SyncServer *s;
+  char *b;
+  char *path;
+  char *part;
+  guint32 *content;
+} Attached;
+
+static void
+attached_setup (Attached *t, guint32 seed)
+{
+  g_autofree char *dir = pcmbn_test_tmpdir ();
+  g_autofree char *photo_path = g_build_filename (dir, "scan.jpg", NULL);
+  g_autofree char *a = NULL, *sha = NULL, *err = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PcmbnStore) store = NULL;
+
+  t->content = g_new (guint32, CUT_SIZE / 4);
+  for (gsize i = 0; i < CUT_SIZE / 4; i++)
+    t->content[i] = g_rand_int (rand);
+  g_assert_true (g_file_set_contents (photo_path, (const char *)t->content, CUT_SIZE, NULL));
+  t->s = sync_server_new (FALSE);
+  sync_server_start (t->s);
+  a = sync_enrolled_logbook (t->s, "00001");
+  sha = sync_add_attached (a, photo_path);
+  g_assert_cmpint (sync_cli (a, NULL, &err, "sync", NULL), ==, 0);
+  t->b = sync_enrolled_logbook (t->s, "00001");
+  store = pcmbn_store_open (t->b, &error);
+  g_assert_no_error (error);
+  t->path = pcmbn_attachments_path (store, sha);
+  t->part = g_strconcat (t->path, ".part", NULL);
+}
+
+static void
+attached_teardown (Attached *t)
+{
+  sync_server_free (t->s);
+  g_free (t->b);
+  g_free (t->path);
+  g_free (t->part);
+  g_free (t->content);
+}
+
 static void
 test_cut_attachment_download (void)
 {
-  SyncServer *s = sync_server_new (FALSE);
-  g_autofree char *a = NULL, *b = NULL, *sha = NULL, *url = NULL;
-  g_autofree char *dir = pcmbn_test_tmpdir ();
-  g_autofree char *photo_path = g_build_filename (dir, "scan.jpg", NULL);
-  g_autofree char *path = NULL, *part = NULL, *got = NULL, *err = NULL;
-  g_autofree guint32 *content = g_new (guint32, CUT_SIZE / 4);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
-  g_autoptr (GError) error = NULL;
+  Attached t = { 0 };
+  g_autofree char *url = NULL, *got = NULL, *err = NULL;
   SyncProxy *p;
   gsize kept, len;
 
-  /* Random bytes: gzip cannot shrink them, so bytes on the wire are bytes
-   * of the file. */
-  for (gsize i = 0; i < CUT_SIZE / 4; i++)
-    content[i] = g_rand_int (rand);
-  g_assert_true (g_file_set_contents (photo_path, (const char *)content, CUT_SIZE, NULL));
-  sync_server_start (s);
-  a = sync_enrolled_logbook (s, "00001");
-  sha = sync_add_attached (a, photo_path);
-  g_assert_cmpint (sync_cli (a, NULL, &err, "sync", NULL), ==, 0);
-
-  b = sync_enrolled_logbook (s, "00001");
-  {
-    g_autoptr (PcmbnStore) store = pcmbn_store_open (b, &error);
-    path = pcmbn_attachments_path (store, sha);
-    part = g_strconcat (path, ".part", NULL);
-  }
-  p = sync_proxy_new (s->url);
+  attached_setup (&t, 11);
+  p = sync_proxy_new (t.s->url);
   url = sync_proxy_url (p);
   /* The pull's answers are a few KB: the cut falls inside the file. */
   sync_proxy_arm (p, SYNC_PROXY_DOWN, CUT_AT);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (sync_cli (b, NULL, &err, "sync", "--server", url, NULL), !=, 0);
+  g_assert_cmpint (sync_cli (t.b, NULL, &err, "sync", "--server", url, NULL), !=, 0);
   g_assert_nonnull (strstr (err, "next sync resumes"));
-  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
-  g_assert_true (g_file_get_contents (part, &got, &kept, NULL));
+  g_assert_false (g_file_test (t.path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (t.part, &got, &kept, NULL));
   g_assert_cmpuint (kept, >, CUT_AT / 2);
   g_assert_cmpuint (kept, <, CUT_SIZE);
-  g_assert_cmpmem (got, kept, content, kept);
+  g_assert_cmpmem (got, kept, t.content, kept);
   g_clear_pointer (&got, g_free);
 
   sync_proxy_arm (p, -1, 0);
-  g_assert_cmpint (sync_cli (b, NULL, NULL, "sync", "--server", url, NULL), ==, 0);
-  g_assert_true (g_file_get_contents (path, &got, &len, NULL));
-  g_assert_cmpmem (got, len, content, CUT_SIZE);
-  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (sync_cli (t.b, NULL, NULL, "sync", "--server", url, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (t.path, &got, &len, NULL));
+  g_assert_cmpmem (got, len, t.content, CUT_SIZE);
+  g_assert_false (g_file_test (t.part, G_FILE_TEST_EXISTS));
   /* Only the rest came down the second time (and a few KB of answers). */
   g_assert_cmpuint (p->bytes[SYNC_PROXY_DOWN], <, CUT_SIZE - kept + 64 * 1024);
   sync_proxy_free (p);
-  sync_server_free (s);
+  attached_teardown (&t);
+}
+
+/* A server that lies about attachments: it passes every request to the
+ * real one, except the downloads of attachments, which it answers
+ * wrongly in the way @lie says. */
+typedef enum
+{
+  LIE_TOO_LARGE, /* 21 MiB, more than any attachment may be */
+  LIE_DAMAGED,   /* the right length, one byte changed */
+  LIE_BAD_RANGE, /* to a Range, the file from its first byte as a 206 */
+} Lie;
+
+typedef struct
+{
+  const char *upstream;
+  Lie lie;
+  SoupSession *session;
+} LyingServer;
+
+static void
+lying_handler (SoupServer *server,
+               SoupServerMessage *msg,
+               const char *path,
+               GHashTable *query,
+               gpointer user_data)
+{
+  LyingServer *ls = user_data;
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
+  const char *q = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autofree char *url = g_strconcat (ls->upstream, path, q ? "?" : "", q ? q : "", NULL);
+  g_autoptr (SoupMessage) up = soup_message_new (soup_server_message_get_method (msg), url);
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  static const char *const copied[] = { "Authorization", "Accept", "Accept-Encoding",
+                                        "Content-Type", "Content-Encoding" };
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GBytes) request = NULL;
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+  gboolean blob = g_str_has_prefix (path, "/api/v1/blobs/")
+                  && g_str_equal (soup_server_message_get_method (msg), "GET");
+
+  for (guint i = 0; i < G_N_ELEMENTS (copied); i++)
+    if (soup_message_headers_get_one (in, copied[i]))
+      soup_message_headers_replace (soup_message_get_request_headers (up), copied[i],
+                                    soup_message_headers_get_one (in, copied[i]));
+  request = soup_message_body_flatten (body);
+  if (g_bytes_get_size (request) > 0)
+    soup_message_set_request_body_from_bytes (up, soup_message_headers_get_content_type (in, NULL),
+                                              request);
+  reply = soup_session_send_and_read (ls->session, up, NULL, NULL);
+  g_assert_nonnull (reply);
+  soup_server_message_set_status (msg, soup_message_get_status (up), NULL);
+  soup_message_headers_iter_init (&iter, soup_message_get_response_headers (up));
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    if (g_ascii_strcasecmp (name, "Content-Length") != 0
+        && g_ascii_strcasecmp (name, "Transfer-Encoding") != 0
+        && g_ascii_strcasecmp (name, "Content-Range") != 0)
+      soup_message_headers_append (soup_server_message_get_response_headers (msg), name, value);
+  if (blob && soup_message_get_status (up) == 200)
+    {
+      gsize size = g_bytes_get_size (reply);
+      g_autofree char *lie = NULL;
+
+      if (ls->lie == LIE_TOO_LARGE)
+        {
+          size = 21 * 1024 * 1024;
+          lie = g_malloc0 (size);
+        }
+      else
+        {
+          lie = g_memdup2 (g_bytes_get_data (reply, NULL), size);
+          lie[size / 2] ^= 1;
+        }
+      if (ls->lie == LIE_BAD_RANGE && soup_message_headers_get_one (in, "Range"))
+        {
+          g_autofree char *range = g_strdup_printf ("bytes 0-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                                    size - 1, size);
+          soup_server_message_set_status (msg, 206, NULL);
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                        "Content-Range", range);
+        }
+      soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_TAKE,
+                                        g_steal_pointer (&lie), size);
+      return;
+    }
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), reply);
+}
+
+/* Attachments that come wrong from the server (too large, damaged, a
+ * Range answered from the start) are refused with a clear error, leave no
+ * file and no piece of one, and come again whole from an honest server. */
+static void
+test_lying_server (void)
+{
+  Attached t = { 0 };
+  g_autofree char *err = NULL, *got = NULL, *upstream = NULL, *folder = NULL;
+  LyingServer ls = { 0 };
+  SyncThreadServer *ts;
+  gsize len;
+
+  attached_setup (&t, 12);
+  /* Paths are appended to it. */
+  upstream = g_strdup (t.s->url);
+  if (g_str_has_suffix (upstream, "/"))
+    upstream[strlen (upstream) - 1] = '\0';
+  ls.upstream = upstream;
+  ls.session = soup_session_new ();
+  soup_session_remove_feature_by_type (ls.session, SOUP_TYPE_CONTENT_DECODER);
+  ts = sync_thread_server_new (lying_handler, &ls);
+
+  for (Lie lie = LIE_TOO_LARGE; lie <= LIE_BAD_RANGE; lie++)
+    {
+      ls.lie = lie;
+      if (lie == LIE_BAD_RANGE)
+        {
+          /* What an earlier, cut download kept. */
+          folder = g_path_get_dirname (t.part);
+          g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+          g_assert_true (g_file_set_contents (t.part, (const char *)t.content, 100 * 1024, NULL));
+        }
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (
+          sync_cli (t.b, NULL, &err, "sync", "--server", sync_thread_server_url (ts), NULL), ==, 1);
+      g_test_message ("lie %d: %s", lie, err);
+      g_assert_nonnull (strstr (err, "damaged or not whole"));
+      g_assert_false (g_file_test (t.path, G_FILE_TEST_EXISTS));
+      g_assert_false (g_file_test (t.part, G_FILE_TEST_EXISTS));
+      g_assert_cmpint (sync_query_int (t.b, "SELECT count(*) FROM meta WHERE key ="
+                                            " 'sync_blobs_pending'"),
+                       ==, 1);
+    }
+
+  /* The honest server: the file whole, nothing pending. */
+  g_assert_cmpint (sync_cli (t.b, NULL, NULL, "sync", NULL), ==, 0);
+  g_assert_true (g_file_get_contents (t.path, &got, &len, NULL));
+  g_assert_cmpmem (got, len, t.content, CUT_SIZE);
+  g_assert_cmpint (
+      sync_query_int (t.b, "SELECT count(*) FROM meta WHERE key = 'sync_blobs_pending'"), ==, 0);
+  sync_thread_server_free (ts);
+  g_object_unref (ls.session);
+  attached_teardown (&t);
 }
 
 int
@@ -487,5 +657,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync-faults/cut-connections", test_cut_connections);
   g_test_add_func ("/sync-faults/cut-batches-in-flight", test_cut_batches_in_flight);
   g_test_add_func ("/sync-faults/cut-attachment-download", test_cut_attachment_download);
+  g_test_add_func ("/sync-faults/lying-server", test_lying_server);
   return g_test_run ();
 }

@@ -950,6 +950,15 @@ expected_size (SoupMessage *msg, gsize have)
   return -1;
 }
 
+static void
+set_damaged_error (GError **error, const char *sha)
+{
+  g_set_error (error, PCMBN_ERROR, PCMBN_ERROR_FAILED,
+               _ ("An attachment (%.12s…) came from the district server damaged or not whole. "
+                  "Nothing was lost; the next sync downloads it again."),
+               sha);
+}
+
 /* Downloads one attachment into the store's folder. The bytes go to
  * SHA.part as they arrive, so a download cut short keeps what came and the
  * next try asks only for the rest (Range). The file takes its name only
@@ -972,7 +981,7 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
   gsize have = 0;
   gint64 t = g_get_monotonic_time (), total;
   guint status;
-  gboolean written = TRUE;
+  gboolean fits = TRUE;
   int fd;
 
   /* Not a hash, or here already. */
@@ -1007,15 +1016,19 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
   status = soup_message_get_status (msg);
   if (status == 404)
     {
+      /* The device that sent the record did not have the file (deleted by
+       * hand): there is nothing to fetch, now or later. */
       blob_count (h, t);
-      return TRUE; /* not on the server (yet): the next sync tries again */
+      return TRUE;
     }
   if (status == 416 || (status == 206 && expected_size (msg, have) < 0))
     {
-      /* What is kept does not fit the server's file: start again next time. */
+      /* What is kept does not fit the server's file: the next sync starts
+       * it again, the pending mark kept by this failure. */
       blob_count (h, t);
       g_unlink (part);
-      return TRUE;
+      set_damaged_error (error, sha);
+      return FALSE;
     }
   if (status != 200 && status != 206)
     {
@@ -1040,18 +1053,19 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
       have = 0;
     }
   total = expected_size (msg, have);
+  /* No server's answer may fill the disk: no attachment is larger. */
+  fits = total <= PCMBN_WIRE_MAX_BLOB;
   buf = g_malloc (BLOB_CHUNK);
-  for (;;)
+  while (fits)
     {
       gssize n = g_input_stream_read (body, buf, BLOB_CHUNK, h->cancellable, &local);
 
       if (n <= 0)
         break;
       have += (gsize)n;
-      /* No server's answer may fill the disk: no attachment is larger. */
       if (have > PCMBN_WIRE_MAX_BLOB)
         {
-          written = FALSE;
+          fits = FALSE;
           break;
         }
       pcmbn_sha256_update (digest, buf, (gsize)n);
@@ -1066,6 +1080,13 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
         }
     }
   blob_count (h, t);
+  if (!fits)
+    {
+      close (fd);
+      g_unlink (part);
+      set_damaged_error (error, sha);
+      return FALSE;
+    }
   /* An end before the size the headers gave is a cut too, even when
    * libsoup reads it as the end of the answer. */
   if (local == NULL && total >= 0 && (gint64)have < total)
@@ -1079,12 +1100,13 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
       return FALSE;
     }
   hash = pcmbn_sha256_finish_hex (digest);
-  if (!written || !g_str_equal (hash, sha))
+  if (!g_str_equal (hash, sha))
     {
-      /* Damaged, too large or mixed with another: start again next time. */
+      /* Damaged or mixed with another: as above. */
       close (fd);
       g_unlink (part);
-      return TRUE;
+      set_damaged_error (error, sha);
+      return FALSE;
     }
   /* The bytes are on the disk before the name says the file is whole; the
    * folder's entry follows once for all (download_blobs()). */
