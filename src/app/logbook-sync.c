@@ -181,24 +181,27 @@ update_state (LogbookSync *self)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
 }
 
+/* Sets the text property @prop, kept in @field, telling only of a change. */
+static void
+set_text (LogbookSync *self, char **field, const char *text, guint prop)
+{
+  if (g_strcmp0 (*field, text) == 0)
+    return;
+  g_free (*field);
+  *field = g_strdup (text);
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+}
+
 static void
 set_message (LogbookSync *self, const char *message)
 {
-  if (g_strcmp0 (self->message, message) == 0)
-    return;
-  g_free (self->message);
-  self->message = g_strdup (message);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MESSAGE]);
+  set_text (self, &self->message, message, PROP_MESSAGE);
 }
 
 static void
 set_progress (LogbookSync *self, const char *progress)
 {
-  if (g_strcmp0 (self->progress, progress) == 0)
-    return;
-  g_free (self->progress);
-  self->progress = g_strdup (progress);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROGRESS]);
+  set_text (self, &self->progress, progress, PROP_PROGRESS);
 }
 
 /* ---- progress ----------------------------------------------------------- */

@@ -800,8 +800,8 @@ blob_message_new (Http *h, const char *method, const char *sha, GBytes *body, co
   return msg;
 }
 
-/* Notes a blob request's time since @start; attachments download side by
- * side (download_blobs()). */
+/* Notes a blob request's time since @start; attachments travel side by
+ * side (blob_fetch_worker()). */
 static void
 blob_count (Http *h, gint64 start)
 {
@@ -917,34 +917,20 @@ write_all (int fd, const guint8 *data, gsize len)
   return TRUE;
 }
 
-/* Where a 206 answer's bytes start and the whole file's size, from its
- * Content-Range ("bytes START-END/SIZE"); %FALSE when it cannot be read. */
-static gboolean
-content_range (SoupMessage *msg, gint64 *start, gint64 *size)
-{
-  const char *range = soup_message_headers_get_one (soup_message_get_response_headers (msg),
-                                                    "Content-Range");
-  char *end = NULL;
-
-  if (range == NULL || !g_str_has_prefix (range, "bytes "))
-    return FALSE;
-  *start = g_ascii_strtoll (range + strlen ("bytes "), &end, 10);
-  if (end == NULL || *end != '-' || (end = strchr (end, '/')) == NULL)
-    return FALSE;
-  *size = g_ascii_strtoll (end + 1, &end, 10);
-  return *end == '\0' && *start >= 0 && *size > *start;
-}
-
 /* How many bytes the whole file has, by the answer's headers; -1 when they
  * do not say. */
 static gint64
 expected_size (SoupMessage *msg, gsize have)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  gint64 start, size;
+  goffset start, end, size;
 
+  /* A 206 must go on from the byte kept last, and say the whole size. */
   if (soup_message_get_status (msg) == 206)
-    return content_range (msg, &start, &size) && start == (gint64)have ? size : -1;
+    return soup_message_headers_get_content_range (headers, &start, &end, &size)
+                   && start == (goffset)have && size > start
+               ? size
+               : -1;
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     return soup_message_headers_get_content_length (headers);
   return -1;
@@ -1109,7 +1095,7 @@ download_blob (PcmbnSyncEngine *self, Http *h, const char *sha, GError **error)
       return FALSE;
     }
   /* The bytes are on the disk before the name says the file is whole; the
-   * folder's entry follows once for all (download_blobs()). */
+   * folder's entry follows once for all (sync_folder()). */
   if (g_fsync (fd) != 0 || close (fd) != 0 || g_rename (part, path) != 0)
     {
       int err = errno;
@@ -1226,6 +1212,18 @@ blob_fetch_add (BlobFetch *f, const char *sha)
     g_async_queue_push (f->queue, g_strdup (sha));
 }
 
+/* Gives the workers every hash in @shas, once each. */
+static void
+blob_fetch_add_all (BlobFetch *f, GHashTable *shas)
+{
+  GHashTableIter iter;
+  gpointer sha;
+
+  g_hash_table_iter_init (&iter, shas);
+  while (g_hash_table_iter_next (&iter, &sha, NULL))
+    blob_fetch_add (f, sha);
+}
+
 /* Waits for every attachment given, and frees @f. Returns %FALSE with
  * @error set when one failed (the others were still tried). */
 static gboolean
@@ -1281,13 +1279,13 @@ blob_fetch_finish (Http *h, GError **error)
   return blob_fetch_join (g_steal_pointer (&h->blobs), error);
 }
 
-/* Asks for one attachment's download; the workers start with the first. */
-static void
-blob_fetch_download (PcmbnSyncEngine *self, Http *h, const char *sha)
+/* The sync's downloads; the workers start with the first asked for. */
+static BlobFetch *
+blob_downloads (PcmbnSyncEngine *self, Http *h)
 {
   if (h->blobs == NULL)
     h->blobs = blob_fetch_new (self, h, download_blob, BLOB_WORKERS);
-  blob_fetch_add (h->blobs, sha);
+  return h->blobs;
 }
 
 /* Sends the attachments of a batch before its records, so that the server
@@ -1297,8 +1295,6 @@ static gboolean
 upload_blobs (PcmbnSyncEngine *self, Http *h, GPtrArray *items, GError **error)
 {
   g_autoptr (GHashTable) shas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer sha;
   BlobFetch *f;
 
   for (guint i = 0; i < items->len; i++)
@@ -1306,9 +1302,7 @@ upload_blobs (PcmbnSyncEngine *self, Http *h, GPtrArray *items, GError **error)
   if (g_hash_table_size (shas) == 0)
     return TRUE;
   f = blob_fetch_new (self, h, upload_blob, g_hash_table_size (shas));
-  g_hash_table_iter_init (&iter, shas);
-  while (g_hash_table_iter_next (&iter, &sha, NULL))
-    blob_fetch_add (f, sha);
+  blob_fetch_add_all (f, shas);
   return blob_fetch_join (f, error);
 }
 
@@ -1317,8 +1311,6 @@ static void
 blob_fetch_page (PcmbnSyncEngine *self, Http *h, JsonArray *changes)
 {
   g_autoptr (GHashTable) shas = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer sha;
 
   for (guint i = 0; i < json_array_get_length (changes); i++)
     {
@@ -1329,9 +1321,8 @@ blob_fetch_page (PcmbnSyncEngine *self, Http *h, JsonArray *changes)
       if (record)
         add_attachment_shas (pcmbn_wire_get_object (record, "data"), shas);
     }
-  g_hash_table_iter_init (&iter, shas);
-  while (g_hash_table_iter_next (&iter, &sha, NULL))
-    blob_fetch_download (self, h, sha);
+  if (g_hash_table_size (shas) > 0)
+    blob_fetch_add_all (blob_downloads (self, h), shas);
 }
 
 /* After a pull that applied records: the attachments they name that are
@@ -1361,7 +1352,7 @@ download_blobs (PcmbnSyncEngine *self, Http *h, GError **error)
           const char *sha = (const char *)sqlite3_column_text (stmt, 0);
           g_autofree char *path = sha ? pcmbn_attachments_path (self->store, sha) : NULL;
           if (path && !g_file_test (path, G_FILE_TEST_EXISTS))
-            blob_fetch_download (self, h, sha);
+            blob_fetch_add (blob_downloads (self, h), sha);
         }
       sqlite3_finalize (stmt);
     }
